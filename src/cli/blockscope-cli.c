@@ -1,0 +1,62 @@
+/* blockscope-cli.c: the headless front end, a small dispatcher over subcommands. */
+#include "bs-config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bs-blas.h"
+#include "bs-cli.h"
+
+typedef struct {
+  const char *name;
+  int       (*run) (int argc, char **argv);
+  const char *summary;
+} Subcommand;
+
+static const Subcommand subcommands[] = {
+  { "datasets", bs_cli_datasets, "List the known data sets and where they were found" },
+  { "info",     bs_cli_info,     "Show the version, the BLAS library and its kernels" },
+};
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, "Usage: blockscope-cli COMMAND [OPTION...]\n\n"
+                "Blockscope %s: train ResNets and compare their layers with CKA.\n\n"
+                "Commands:\n", BS_VERSION);
+  for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
+    fprintf (out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+  fprintf (out, "\nRun 'blockscope-cli COMMAND --help' for the options of a command.\n");
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  setlocale (LC_ALL, "");
+  bs_blas_init (argv);
+
+  if (argc < 2)
+    {
+      print_usage (stderr);
+      return BS_CLI_EXIT_USAGE;
+    }
+
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "help") == 0)
+    {
+      print_usage (stdout);
+      return BS_CLI_EXIT_OK;
+    }
+
+  if (strcmp (argv[1], "--version") == 0)
+    return bs_cli_info (argc - 1, argv + 1);
+
+  for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
+    if (strcmp (argv[1], subcommands[i].name) == 0)
+      return subcommands[i].run (argc - 1, argv + 1);
+
+  fprintf (stderr, "blockscope-cli: unknown command '%s'\n", argv[1]);
+  fprintf (stderr, "Run 'blockscope-cli --help' for the list of commands.\n");
+  return BS_CLI_EXIT_USAGE;
+}

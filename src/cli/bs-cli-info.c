@@ -1,0 +1,90 @@
+/* bs-cli-info.c: `blockscope-cli info`: version, BLAS library, kernels and threads. */
+#include "bs-config.h"
+
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+
+#include "bs-blas.h"
+#include "bs-cli.h"
+
+static const char *
+action_id (BsBlasAction action)
+{
+  switch (action)
+    {
+    case BS_BLAS_KEPT_DETECTED: return "detected";
+    case BS_BLAS_USER_SET: return "user-set";
+    case BS_BLAS_OVERRIDDEN: return "overridden";
+    case BS_BLAS_OVERRIDE_FAILED: return "override-failed";
+    case BS_BLAS_NO_BETTER_CORE: return "no-better-core";
+    default: return "unknown";
+    }
+}
+
+int
+bs_cli_info (int    argc,
+             char **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { NULL }
+  };
+  const BsBlasInfo *blas;
+  int status;
+
+  if (!bs_cli_parse ("info", "", "Show the version, the BLAS library and its kernels.",
+                     entries, &argc, &argv, &status))
+    return status;
+  if (argc > 1)
+    return bs_cli_usage_error ("info", "unexpected argument '%s'", argv[1]);
+
+  blas = bs_blas_get_info ();
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonGenerator) generator = json_generator_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_autofree char *text = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "version");
+      json_builder_add_string_value (builder, BS_VERSION);
+      json_builder_set_member_name (builder, "blas_library");
+      json_builder_add_string_value (builder, "OpenBLAS");
+      json_builder_set_member_name (builder, "blas_config");
+      json_builder_add_string_value (builder, blas->config);
+      json_builder_set_member_name (builder, "blas_core");
+      json_builder_add_string_value (builder, blas->corename);
+      json_builder_set_member_name (builder, "blas_fallback_core");
+      if (blas->fallback_core)
+        json_builder_add_string_value (builder, blas->fallback_core);
+      else
+        json_builder_add_null_value (builder);
+      json_builder_set_member_name (builder, "blas_action");
+      json_builder_add_string_value (builder, action_id (blas->action));
+      json_builder_set_member_name (builder, "blas_threads");
+      json_builder_add_int_value (builder, blas->threads);
+      json_builder_set_member_name (builder, "cpus");
+      json_builder_add_int_value (builder, g_get_num_processors ());
+      json_builder_end_object (builder);
+
+      root = json_builder_get_root (builder);
+      json_generator_set_root (generator, root);
+      json_generator_set_pretty (generator, TRUE);
+      text = json_generator_to_data (generator, NULL);
+      printf ("%s\n", text);
+      return BS_CLI_EXIT_OK;
+    }
+
+  printf ("Blockscope %s\n", BS_VERSION);
+  printf ("BLAS:        OpenBLAS (%s)\n", blas->config);
+  printf ("Kernels:     %s\n", blas->corename);
+  printf ("             %s", bs_blas_action_describe (blas->action));
+  if (blas->fallback_core)
+    printf (" (OpenBLAS had chosen %s)", blas->fallback_core);
+  printf ("\n");
+  printf ("Threads:     %d BLAS, %u CPUs\n", blas->threads, g_get_num_processors ());
+  return BS_CLI_EXIT_OK;
+}

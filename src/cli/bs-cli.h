@@ -1,0 +1,37 @@
+/* bs-cli.h: the subcommands of blockscope-cli.
+ *
+ * Each subcommand lives in its own bs-cli-<name>.c and has the shape of a
+ * main(): it parses its own options with GOptionContext and returns the exit
+ * status. Exit 0 on success, 1 on a failure of the work, 2 on a usage error. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+enum {
+  BS_CLI_EXIT_OK = 0,
+  BS_CLI_EXIT_FAILURE = 1,
+  BS_CLI_EXIT_USAGE = 2,
+};
+
+int  bs_cli_info     (int argc, char **argv);
+int  bs_cli_datasets (int argc, char **argv);
+
+/* Prints "blockscope-cli SUBCOMMAND: message" and a hint to --help; returns BS_CLI_EXIT_USAGE. */
+int  bs_cli_usage_error (const char *subcommand,
+                         const char *format,
+                         ...) G_GNUC_PRINTF (2, 3);
+/* Prints "blockscope-cli: error message"; returns BS_CLI_EXIT_FAILURE. */
+int  bs_cli_fail        (const GError *error);
+
+/* Parses argv with entries; on failure prints a usage error. Returns TRUE to go on. */
+gboolean bs_cli_parse   (const char         *subcommand,
+                         const char         *parameter_string,
+                         const char         *summary,
+                         const GOptionEntry *entries,
+                         int                *argc,
+                         char             ***argv,
+                         int                *exit_status);
+
+G_END_DECLS

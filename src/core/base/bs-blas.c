@@ -1,0 +1,190 @@
+/* bs-blas.c */
+#include "bs-blas.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Not declared in every cblas.h. */
+extern char *openblas_get_corename (void);
+extern char *openblas_get_config (void);
+extern int   openblas_get_num_threads (void);
+extern void  openblas_set_num_threads (int n);
+
+/* Set by the first process for the second, so that a restart happens at most once. */
+#define ENV_FALLBACK "BLOCKSCOPE_BLAS_FALLBACK_CORE"
+/* For tests: pretend OpenBLAS reported this core. */
+#define ENV_PRETEND  "BLOCKSCOPE_BLAS_PRETEND_CORE"
+
+static BsBlasInfo info;
+
+const char *
+bs_blas_choose_coretype (const char *reported_core,
+                         gboolean    has_avx512,
+                         gboolean    has_avx2)
+{
+  static const char *generic[] = { "Prescott", "Core2", "Penryn", "Dunnington",
+                                   "Nehalem", "Atom", "Katmai", "Coppermine",
+                                   "Northwood", "Banias", "Sandybridge",
+                                   "Barcelona", "Opteron", "Opteron(SSE3)",
+                                   "Bulldozer", "Unknown", NULL };
+  gboolean is_generic = reported_core == NULL;
+
+  for (int i = 0; !is_generic && generic[i]; i++)
+    is_generic = g_ascii_strcasecmp (reported_core, generic[i]) == 0;
+
+  if (!is_generic)
+    return NULL;
+  if (has_avx512)
+    return "SkylakeX";
+  if (has_avx2)
+    return "Haswell";
+  return NULL;
+}
+
+/* A small sgemm against a plain triple loop: a wrong kernel shows up here. */
+static gboolean
+sgemm_is_correct (void)
+{
+  enum { M = 37, N = 29, K = 53 };
+  float a[M * K], b[K * N], c[M * N];
+  gboolean ok = TRUE;
+
+  for (int i = 0; i < M * K; i++)
+    a[i] = (float) ((i * 7919) % 23) / 23.0f - 0.5f;
+  for (int i = 0; i < K * N; i++)
+    b[i] = (float) ((i * 104729) % 31) / 31.0f - 0.5f;
+
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K,
+               1.0f, a, K, b, N, 0.0f, c, N);
+
+  for (int i = 0; i < M && ok; i++)
+    for (int j = 0; j < N && ok; j++)
+      {
+        double ref = 0.0;
+
+        for (int k = 0; k < K; k++)
+          ref += (double) a[i * K + k] * b[k * N + j];
+        ok = fabs (ref - c[i * N + j]) <= 1e-4 * (1.0 + fabs (ref));
+      }
+
+  return ok;
+}
+
+static G_NORETURN void
+restart (char       **argv,
+         const char  *coretype,
+         const char  *fallback)
+{
+  if (coretype)
+    g_setenv ("OPENBLAS_CORETYPE", coretype, TRUE);
+  else
+    g_unsetenv ("OPENBLAS_CORETYPE");
+  g_setenv (ENV_FALLBACK, fallback, TRUE);
+
+  execv ("/proc/self/exe", argv);
+  /* /proc may be missing (some containers): carry on, slow but correct. */
+  g_warning ("Could not restart to select faster BLAS kernels: %s", g_strerror (errno));
+  exit (1);
+}
+
+void
+bs_blas_init (char **argv)
+{
+  const char *user_core = g_getenv ("OPENBLAS_CORETYPE");
+  const char *fallback = g_getenv (ENV_FALLBACK);
+  const char *pretend = g_getenv (ENV_PRETEND);
+  const char *reported = pretend ? pretend : openblas_get_corename ();
+  const char *better;
+
+  info.corename = openblas_get_corename ();
+  info.config = openblas_get_config ();
+  info.threads = openblas_get_num_threads ();
+
+  if (fallback != NULL)
+    {
+      /* Second process: we set OPENBLAS_CORETYPE (or removed it after a failed check). */
+      info.fallback_core = g_strdup (fallback);
+      g_unsetenv (ENV_FALLBACK);
+      if (user_core == NULL)
+        {
+          info.action = BS_BLAS_OVERRIDE_FAILED;
+          return;
+        }
+      if (!sgemm_is_correct ())
+        {
+          g_setenv (ENV_FALLBACK, fallback, TRUE);
+          /* Wrong results with the better kernel: back to what OpenBLAS chose. */
+          g_unsetenv ("OPENBLAS_CORETYPE");
+          execv ("/proc/self/exe", argv);
+          info.action = BS_BLAS_OVERRIDE_FAILED;
+          return;
+        }
+      g_unsetenv ("OPENBLAS_CORETYPE"); /* do not leak into child processes */
+      info.action = BS_BLAS_OVERRIDDEN;
+      return;
+    }
+
+  if (user_core != NULL)
+    {
+      info.action = BS_BLAS_USER_SET;
+      return;
+    }
+
+  __builtin_cpu_init ();
+  better = bs_blas_choose_coretype (reported,
+                                    __builtin_cpu_supports ("avx512f"),
+                                    __builtin_cpu_supports ("avx2") &&
+                                    __builtin_cpu_supports ("fma"));
+  if (better == NULL)
+    {
+      info.action = bs_blas_choose_coretype (reported, TRUE, TRUE) ? BS_BLAS_NO_BETTER_CORE
+                                                                   : BS_BLAS_KEPT_DETECTED;
+      return;
+    }
+
+  g_unsetenv (ENV_PRETEND);
+  restart (argv, better, reported);
+}
+
+const BsBlasInfo *
+bs_blas_get_info (void)
+{
+  if (info.corename == NULL)
+    {
+      info.corename = openblas_get_corename ();
+      info.config = openblas_get_config ();
+      info.threads = openblas_get_num_threads ();
+    }
+  return &info;
+}
+
+const char *
+bs_blas_action_describe (BsBlasAction action)
+{
+  switch (action)
+    {
+    case BS_BLAS_KEPT_DETECTED:
+      return "OpenBLAS detected this CPU itself";
+    case BS_BLAS_USER_SET:
+      return "OPENBLAS_CORETYPE was set in the environment and left alone";
+    case BS_BLAS_OVERRIDDEN:
+      return "OpenBLAS fell back to generic kernels; restarted with faster ones, verified";
+    case BS_BLAS_OVERRIDE_FAILED:
+      return "faster kernels gave wrong results; using OpenBLAS's generic fallback";
+    case BS_BLAS_NO_BETTER_CORE:
+      return "OpenBLAS uses generic kernels and the CPU has no AVX2 or AVX-512";
+    default:
+      return "unknown";
+    }
+}
+
+void
+bs_blas_set_threads (int n_threads)
+{
+  openblas_set_num_threads (MAX (n_threads, 1));
+  info.threads = openblas_get_num_threads ();
+}

@@ -1,0 +1,45 @@
+/* bs-blas.h: setting up OpenBLAS before any numerical work.
+ *
+ * Debian 12's OpenBLAS 0.3.21 does not recognise some recent CPUs and falls
+ * back to generic SSE3 kernels that run 3-6 times slower than the CPU allows.
+ * OpenBLAS reads OPENBLAS_CORETYPE in its library constructor, before main(),
+ * so the only cure from inside the program is to set it and execute the
+ * program again. bs_blas_init() does that once, when the variable is unset,
+ * the reported core is a generic fallback and the CPU supports AVX-512 or
+ * AVX2; after the restart it checks a small sgemm against a plain reference
+ * and, should that fail, restarts once more without the override. A value
+ * the user set is never touched. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  BS_BLAS_KEPT_DETECTED,  /* OpenBLAS chose a specific core itself */
+  BS_BLAS_USER_SET,       /* OPENBLAS_CORETYPE came from the user's environment */
+  BS_BLAS_OVERRIDDEN,     /* Blockscope restarted with a better core, and it verified */
+  BS_BLAS_OVERRIDE_FAILED,/* the better core gave wrong results; running on the fallback */
+  BS_BLAS_NO_BETTER_CORE, /* a fallback core, but the CPU has neither AVX-512 nor AVX2 */
+} BsBlasAction;
+
+typedef struct {
+  const char   *corename;       /* what OpenBLAS reports now, e.g. "Haswell" */
+  const char   *fallback_core;  /* the core OpenBLAS chose itself, when Blockscope overrode it */
+  BsBlasAction  action;
+  int           threads;        /* OpenBLAS's own thread count */
+  const char   *config;         /* openblas_get_config() */
+} BsBlasInfo;
+
+/* Call first in main(), before threads exist. May not return (re-executes). */
+void              bs_blas_init             (char **argv);
+const BsBlasInfo *bs_blas_get_info         (void);
+const char       *bs_blas_action_describe  (BsBlasAction action);
+void              bs_blas_set_threads      (int    n_threads);
+
+/* The decision alone, for tests: the core type to restart with, or NULL. */
+const char       *bs_blas_choose_coretype  (const char *reported_core,
+                                            gboolean    has_avx512,
+                                            gboolean    has_avx2);
+
+G_END_DECLS

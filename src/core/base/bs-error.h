@@ -1,0 +1,25 @@
+/* bs-error.h: the error domain of the Blockscope core library.
+ *
+ * Every failure a user can cause is reported as a GError in BS_ERROR with a
+ * message that names the file (or option) and what is wrong with it. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define BS_ERROR (bs_error_quark ())
+
+typedef enum {
+  BS_ERROR_FAILED,            /* anything not below */
+  BS_ERROR_NOT_FOUND,         /* a file, data set or model that does not exist */
+  BS_ERROR_IO,                /* reading or writing failed (disk full, permissions) */
+  BS_ERROR_FORMAT,            /* a file exists but its content is damaged or wrong */
+  BS_ERROR_INVALID_ARGUMENT,  /* a parameter or option that makes no sense */
+  BS_ERROR_MISMATCH,          /* two inputs that must agree do not (shapes, names, data) */
+  BS_ERROR_DIVERGED,          /* training produced NaN or infinity */
+} BsError;
+
+GQuark bs_error_quark (void);
+
+G_END_DECLS

@@ -1,0 +1,49 @@
+/* bs-layer-info.h: what a layer output is, shared by models, CKA and the views.
+ *
+ * Models describe every output they can hand to a tap with a BsLayerInfo;
+ * CKA snapshots carry copies of them so that a heatmap can name its rows and
+ * columns and mark stage and block boundaries. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  BS_LAYER_INPUT,
+  BS_LAYER_CONV,       /* a convolution output, before batch norm */
+  BS_LAYER_BN,         /* batch norm output, before ReLU */
+  BS_LAYER_RELU,
+  BS_LAYER_SHORTCUT,   /* the projection on a block's shortcut (conv, or its BN) */
+  BS_LAYER_ADD,        /* residual sum, before the block's last ReLU */
+  BS_LAYER_MAXPOOL,
+  BS_LAYER_AVGPOOL,    /* global average pool, already flat */
+  BS_LAYER_FC,         /* logits */
+  BS_LAYER_OTHER,      /* activations brought from elsewhere (.npy folders) */
+} BsLayerKind;
+
+typedef struct {
+  char        *name;            /* stable, readable, agrees with checkpoint names: "layer2.0.bn1" */
+  BsLayerKind  kind;
+  guint        channels;        /* per example: channels x height x width features */
+  guint        height;          /* 1 for flat outputs (pool, fc) */
+  guint        width;
+  gint         stage;           /* 0 stem, 1..4 the residual stages, 5 the head; -1 unknown */
+  gint         block;           /* block within the stage, -1 outside blocks */
+  gboolean     block_output;    /* the output of a residual block (its last ReLU) */
+} BsLayerInfo;
+
+static inline gsize
+bs_layer_info_n_features (const BsLayerInfo *info)
+{
+  return (gsize) info->channels * info->height * info->width;
+}
+
+const char *bs_layer_kind_to_string (BsLayerKind kind);
+
+/* Deep copy / clear of the name. */
+void bs_layer_info_copy  (BsLayerInfo       *dest,
+                          const BsLayerInfo *src);
+void bs_layer_info_clear (BsLayerInfo       *info);
+
+G_END_DECLS

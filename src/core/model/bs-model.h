@@ -1,0 +1,101 @@
+/* bs-model.h: ResNets for images, forward and backward on the CPU.
+ *
+ * Model names:
+ *   "resnet<D>"        the paper's CIFAR ResNet v1, depth D = 6n + 2, width 1
+ *   "resnet<D>x<K>"    the same with width multiplier K (16K, 32K, 64K channels)
+ *   "imagenet-resnet50", "-101", "-152"
+ *                      torchvision's bottleneck ResNet (v1.5: stride on the 3x3),
+ *                      7x7 stride-2 stem and 3x3 stride-2 max-pool
+ *
+ * Parameters carry torchvision-style names ("conv1.weight", "layer1.0.bn1.running_var",
+ * "layer2.0.downsample.0.weight", "fc.bias"), so checkpoints load in PyTorch.
+ *
+ * Activations inside the engine are channel-major with the batch inside each
+ * channel: element (c, n, y, x) of a batch of B lives at
+ *   ((c * B + n) * height + y) * width + x.
+ * Taps see them in that layout. */
+#pragma once
+
+#include <glib.h>
+
+#include "bs-layer-info.h"
+
+G_BEGIN_DECLS
+
+typedef struct _BsModel BsModel;
+
+/* Called for each layer output during a forward pass, in network order.
+ * activation is read-only and valid only during the call. */
+typedef void (*BsTapFunc) (const BsLayerInfo *info,
+                           guint              tap_index,
+                           const float       *activation,
+                           guint              batch,
+                           gpointer           user_data);
+
+typedef struct {
+  const char  *name;        /* "layer1.0.conv1.weight" */
+  guint        ndim;
+  gint64       shape[4];
+  gsize        n_elements;
+  float       *data;
+  float       *grad;        /* NULL for buffers (running statistics) */
+  gboolean     decay;       /* weight decay applies (conv and fc weights and biases, bn affine) */
+} BsParam;
+
+/* Checks the name and builds the architecture with uninitialised parameters. */
+BsModel           *bs_model_new            (const char   *name,
+                                            guint         in_channels,
+                                            guint         in_height,
+                                            guint         in_width,
+                                            guint         n_classes,
+                                            GError      **error);
+void               bs_model_free           (BsModel      *model);
+
+const char        *bs_model_get_name       (BsModel      *model);
+guint              bs_model_get_n_classes  (BsModel      *model);
+
+/* He (Kaiming) normal initialisation for convolutions, PyTorch defaults elsewhere. */
+void               bs_model_init_params    (BsModel      *model,
+                                            guint64       seed);
+
+/* Every tappable layer output, in forward order (index = tap_index). */
+guint              bs_model_get_n_layers   (BsModel      *model);
+const BsLayerInfo *bs_model_get_layer      (BsModel      *model,
+                                            guint         index);
+
+/* Parameters and buffers, in checkpoint order. */
+guint              bs_model_get_n_params   (BsModel      *model);
+BsParam           *bs_model_get_param      (BsModel      *model,
+                                            guint         index);
+BsParam           *bs_model_find_param     (BsModel      *model,
+                                            const char   *name);
+/* BN's num_batches_tracked, saved as an I64 scalar per BN layer. */
+gint64             bs_model_get_batches_tracked (BsModel *model);
+void               bs_model_set_batches_tracked (BsModel *model,
+                                                 gint64   value);
+
+/* Worker threads for convolutions (>= 1). */
+void               bs_model_set_threads    (BsModel      *model,
+                                            guint         n_threads);
+
+/* Forward pass of a batch of images (NCHW floats). training selects batch
+ * statistics (and updates running statistics) versus running statistics.
+ * Returns logits, batch x n_classes row-major, owned by the model and valid
+ * until the next call. tap may be NULL. In evaluation mode without backward,
+ * activations are not all kept alive. */
+const float       *bs_model_forward        (BsModel      *model,
+                                            const float  *images,
+                                            guint         batch,
+                                            gboolean      training,
+                                            BsTapFunc     tap,
+                                            gpointer      user_data);
+
+/* Mean softmax cross-entropy of the last forward pass against labels; also
+ * stores d(loss)/d(logits) for bs_model_backward. */
+float              bs_model_loss           (BsModel      *model,
+                                            const guint8 *labels);
+
+/* Backward pass of the last training forward: writes every param->grad. */
+void               bs_model_backward       (BsModel      *model);
+
+G_END_DECLS
