@@ -15,6 +15,10 @@ typedef struct {
 } Subcommand;
 
 static const Subcommand subcommands[] = {
+  { "train",    bs_cli_train,    "Train a ResNet on a data set and save a checkpoint" },
+  { "eval",     bs_cli_eval,     "Test accuracy of a checkpoint" },
+  { "cka",      bs_cli_cka,      "Minibatch CKA between every layer of two networks" },
+  { "bench",    bs_cli_bench,    "Measure training, inference or CKA speed" },
   { "datasets", bs_cli_datasets, "List the known data sets and where they were found" },
   { "info",     bs_cli_info,     "Show the version, the BLAS library and its kernels" },
 };
