@@ -48,9 +48,31 @@ BsDataset *bs_dataset_load         (const char  *name,
                                     const char  *data_dir,
                                     GError     **error);
 
-/* Frees the arrays of an image set (not the struct). */
+/* Frees the arrays of an image set (not the struct) and zeroes it. */
 void       bs_image_set_clear      (BsImageSet  *set);
+/* Bytes per image: channels * height * width. */
 gsize      bs_image_set_image_size (const BsImageSet *set);
+/* Clears set and allocates room for n_images of the given shape (pixels
+ * and labels uninitialised). Fails with BS_ERROR_INVALID_ARGUMENT when the
+ * size overflows; what names the source in the message. */
+gboolean   bs_image_set_alloc      (BsImageSet  *set,
+                                    guint        n_images,
+                                    guint        channels,
+                                    guint        height,
+                                    guint        width,
+                                    const char  *what,
+                                    GError     **error);
+/* The pixels of image i (i < n_images). */
+static inline const guint8 *
+bs_image_set_get_image (const BsImageSet *set,
+                        guint             i)
+{
+  return set->pixels + (gsize) i * set->channels * set->height * set->width;
+}
+
+/* Replaces the class names with a copy of names (n_classes entries). */
+void       bs_dataset_set_class_names (BsDataset         *dataset,
+                                       const char *const *names);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsDataset, bs_dataset_unref)
 

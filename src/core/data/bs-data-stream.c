@@ -1,0 +1,167 @@
+/* bs-data-stream.c: plain or gzip-compressed data files through GIO. */
+#include "bs-data-stream.h"
+
+#include <string.h>
+
+#include "bs-error.h"
+
+/* Big reads: the readers pull tens of megabytes through here. */
+#define BUFFER_SIZE (1u << 20)
+/* The first allocation for data of unknown true size; it doubles from there. */
+#define FIRST_CHUNK (16u << 20)
+
+static void
+set_read_error (GError     **error,
+                GError      *io_error,
+                const char  *path)
+{
+  if (g_error_matches (io_error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT))
+    g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                 "%s: truncated gzip data (the compressed stream ends early)", path);
+  else if (g_error_matches (io_error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA))
+    g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                 "%s: damaged gzip data (%s)", path, io_error->message);
+  else
+    g_set_error (error, BS_ERROR, BS_ERROR_IO,
+                 "%s: cannot read: %s", path, io_error->message);
+}
+
+GInputStream *
+bs_data_stream_open (const char  *path,
+                     gboolean    *compressed,
+                     GError     **error)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileInputStream) file_stream = NULL;
+  g_autoptr(GInputStream) buffered = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const guint8 *head;
+  gsize head_len = 0;
+
+  *compressed = FALSE;
+  file_stream = g_file_read (file, NULL, &local_error);
+  if (file_stream == NULL)
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        g_set_error (error, BS_ERROR, BS_ERROR_NOT_FOUND, "%s: no such file", path);
+      else if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY))
+        g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, "%s: is a folder, not a data file", path);
+      else
+        g_set_error (error, BS_ERROR, BS_ERROR_IO, "%s: cannot open: %s", path,
+                     local_error->message);
+      return NULL;
+    }
+
+  /* Peek at the first two bytes without consuming them: gzip starts with 1f 8b. */
+  buffered = g_buffered_input_stream_new_sized (G_INPUT_STREAM (file_stream), BUFFER_SIZE);
+  if (g_buffered_input_stream_fill (G_BUFFERED_INPUT_STREAM (buffered), 2, NULL, &local_error) < 0)
+    {
+      set_read_error (error, local_error, path);
+      return NULL;
+    }
+  head = g_buffered_input_stream_peek_buffer (G_BUFFERED_INPUT_STREAM (buffered), &head_len);
+  if (head_len >= 2 && head[0] == 0x1f && head[1] == 0x8b)
+    {
+      g_autoptr(GZlibDecompressor) decompressor =
+        g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+
+      *compressed = TRUE;
+      return g_converter_input_stream_new (buffered, G_CONVERTER (decompressor));
+    }
+  return g_steal_pointer (&buffered);
+}
+
+gboolean
+bs_data_stream_read (GInputStream  *stream,
+                     const char    *path,
+                     void          *buffer,
+                     gsize          count,
+                     gsize         *n_read,
+                     GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  *n_read = 0;
+  if (!g_input_stream_read_all (stream, buffer, count, n_read, NULL, &local_error))
+    {
+      set_read_error (error, local_error, path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+guint8 *
+bs_data_stream_read_exact (GInputStream *stream,
+                           const char   *path,
+                           gsize         count,
+                           const char   *what,
+                           GError      **error)
+{
+  g_autofree guint8 *data = NULL;
+  gsize capacity = MIN (count, FIRST_CHUNK);
+  gsize filled = 0;
+
+  data = g_try_malloc (MAX (capacity, 1));
+  if (data == NULL)
+    goto out_of_memory;
+
+  while (filled < count)
+    {
+      gsize n_read;
+
+      if (filled == capacity)
+        {
+          guint8 *bigger;
+
+          capacity = count - capacity > capacity ? 2 * capacity : count;
+          bigger = g_try_realloc (data, capacity);
+          if (bigger == NULL)
+            goto out_of_memory;
+          data = bigger;
+        }
+      if (!bs_data_stream_read (stream, path, data + filled, capacity - filled, &n_read, error))
+        return NULL;
+      filled += n_read;
+      if (filled < capacity)
+        {
+          g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                       "%s: truncated: the header promises %" G_GSIZE_FORMAT
+                       " bytes of %s but the file has only %" G_GSIZE_FORMAT,
+                       path, count, what, filled);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&data);
+
+out_of_memory:
+  g_set_error (error, BS_ERROR, BS_ERROR_IO,
+               "%s: out of memory for %" G_GSIZE_FORMAT " bytes of %s", path, count, what);
+  return NULL;
+}
+
+gboolean
+bs_data_stream_expect_end (GInputStream *stream,
+                           const char   *path,
+                           const char   *after,
+                           GError      **error)
+{
+  guint8 probe[64];
+  gsize n_read, extra = 0;
+
+  /* Count a little of the excess, so the message can say roughly how much. */
+  for (int i = 0; i < 16; i++)
+    {
+      if (!bs_data_stream_read (stream, path, probe, sizeof probe, &n_read, error))
+        return FALSE;
+      extra += n_read;
+      if (n_read < sizeof probe)
+        break;
+    }
+  if (extra == 0)
+    return TRUE;
+
+  g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+               "%s: trailing data: %s%" G_GSIZE_FORMAT " more bytes follow %s",
+               path, extra == 16 * sizeof probe ? "at least " : "", extra, after);
+  return FALSE;
+}
