@@ -1,0 +1,479 @@
+/* bs-checkpoint.c: BsModel <-> safetensors with torchvision names and metadata. */
+#include "bs-config.h"
+
+#include "bs-checkpoint.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "bs-error.h"
+#include "bs-safetensors.h"
+
+#define RUNNING_MEAN ".running_mean"
+#define BATCHES_TRACKED ".num_batches_tracked"
+/* Sanity limits for numbers read from a file's metadata. */
+#define MAX_SIDE 65536
+#define MAX_CLASSES 1000000
+
+void
+bs_checkpoint_info_init (BsCheckpointInfo *info)
+{
+  memset (info, 0, sizeof *info);
+  info->accuracy = NAN;
+}
+
+void
+bs_checkpoint_info_clear (BsCheckpointInfo *info)
+{
+  g_clear_pointer (&info->architecture, g_free);
+  g_clear_pointer (&info->class_names, g_strfreev);
+  g_clear_pointer (&info->dataset, g_free);
+  g_clear_pointer (&info->recipe, g_free);
+  g_clear_pointer (&info->version, g_free);
+  bs_checkpoint_info_init (info);
+}
+
+/* "layer1.0.bn1.running_mean" -> "layer1.0.bn1.num_batches_tracked", or NULL. */
+static char *
+batches_tracked_name (const char *param_name)
+{
+  if (!g_str_has_suffix (param_name, RUNNING_MEAN))
+    return NULL;
+  return g_strdup_printf ("%.*s%s", (int) (strlen (param_name) - strlen (RUNNING_MEAN)),
+                          param_name, BATCHES_TRACKED);
+}
+
+static void
+get_input_shape (BsModel                *model,
+                 const BsCheckpointInfo *info,
+                 guint                  *shape)
+{
+  const BsLayerInfo *input = bs_model_get_n_layers (model) > 0 ? bs_model_get_layer (model, 0) : NULL;
+
+  if (input != NULL && input->kind == BS_LAYER_INPUT)
+    {
+      shape[0] = input->channels;
+      shape[1] = input->height;
+      shape[2] = input->width;
+    }
+  else if (info != NULL)
+    {
+      shape[0] = info->channels;
+      shape[1] = info->height;
+      shape[2] = info->width;
+    }
+  else
+    shape[0] = shape[1] = shape[2] = 0;
+}
+
+static char *
+strv_to_json (char **strv)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_array (builder);
+  for (guint i = 0; strv[i] != NULL; i++)
+    json_builder_add_string_value (builder, strv[i]);
+  json_builder_end_array (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  return json_generator_to_data (generator, NULL);
+}
+
+gboolean
+bs_checkpoint_save (BsModel                *model,
+                    const BsCheckpointInfo *info,
+                    const char             *path,
+                    GError                **error)
+{
+  g_autoptr(BsSafetensorsWriter) writer = bs_safetensors_writer_new ();
+  g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  guint shape[3];
+  gint64 batches_tracked;
+  char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_return_val_if_fail (model != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  get_input_shape (model, info, shape);
+  bs_safetensors_writer_set_metadata (writer, "architecture", bs_model_get_name (model));
+  g_ptr_array_add (strings, g_strdup_printf ("[%u, %u, %u]", shape[0], shape[1], shape[2]));
+  bs_safetensors_writer_set_metadata (writer, "input_shape", g_ptr_array_index (strings, strings->len - 1));
+  g_ptr_array_add (strings, g_strdup_printf ("%u", bs_model_get_n_classes (model)));
+  bs_safetensors_writer_set_metadata (writer, "classes", g_ptr_array_index (strings, strings->len - 1));
+  bs_safetensors_writer_set_metadata (writer, "blockscope_version", BS_VERSION);
+  if (info != NULL)
+    {
+      g_ptr_array_add (strings, g_strdup_printf ("%u", info->epoch));
+      bs_safetensors_writer_set_metadata (writer, "epoch", g_ptr_array_index (strings, strings->len - 1));
+      g_ptr_array_add (strings, g_strdup_printf ("%" G_GUINT64_FORMAT, info->seed));
+      bs_safetensors_writer_set_metadata (writer, "seed", g_ptr_array_index (strings, strings->len - 1));
+      if (isfinite (info->accuracy))
+        {
+          /* Shortest text that reads back as the same double. */
+          g_ascii_formatd (number, sizeof number, "%.15g", info->accuracy);
+          if (g_ascii_strtod (number, NULL) != info->accuracy)
+            g_ascii_dtostr (number, sizeof number, info->accuracy);
+          bs_safetensors_writer_set_metadata (writer, "accuracy", number);
+        }
+      if (info->dataset != NULL)
+        bs_safetensors_writer_set_metadata (writer, "dataset", info->dataset);
+      if (info->recipe != NULL)
+        bs_safetensors_writer_set_metadata (writer, "recipe", info->recipe);
+      if (info->class_names != NULL)
+        {
+          g_ptr_array_add (strings, strv_to_json (info->class_names));
+          bs_safetensors_writer_set_metadata (writer, "class_names", g_ptr_array_index (strings, strings->len - 1));
+        }
+    }
+
+  /* In PyTorch's state_dict order: num_batches_tracked right after each
+   * batch norm's running_var. */
+  batches_tracked = bs_model_get_batches_tracked (model);
+  for (guint i = 0; i < bs_model_get_n_params (model); i++)
+    {
+      BsParam *param = bs_model_get_param (model, i);
+      g_autofree char *tracked = batches_tracked_name (param->name);
+
+      if (!bs_safetensors_writer_add (writer, param->name, BS_DTYPE_F32, param->ndim, param->shape,
+                                      param->data, error))
+        return FALSE;
+      if (tracked != NULL)
+        {
+          g_autofree char *var_name = g_strdup_printf ("%.*s.running_var",
+                                                       (int) (strlen (tracked) - strlen (BATCHES_TRACKED)), tracked);
+          /* Place it after running_var when that comes next, as PyTorch does. */
+          BsParam *next = i + 1 < bs_model_get_n_params (model) ? bs_model_get_param (model, i + 1) : NULL;
+
+          if (next != NULL && strcmp (next->name, var_name) == 0)
+            {
+              if (!bs_safetensors_writer_add (writer, next->name, BS_DTYPE_F32, next->ndim, next->shape,
+                                              next->data, error))
+                return FALSE;
+              i++;
+            }
+          if (!bs_safetensors_writer_add (writer, tracked, BS_DTYPE_I64, 0, NULL, &batches_tracked, error))
+            return FALSE;
+        }
+    }
+
+  return bs_safetensors_writer_save (writer, path, error);
+}
+
+static char *
+format_shape (guint         ndim,
+              const gint64 *shape)
+{
+  GString *s = g_string_new ("[");
+
+  for (guint i = 0; i < ndim; i++)
+    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i > 0 ? ", " : "", shape[i]);
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+parse_uint (const char *text,
+            guint64     max,
+            guint64    *value)
+{
+  return text != NULL && g_ascii_string_to_unsigned (text, 10, 0, max, value, NULL);
+}
+
+static gboolean
+metadata_error (GError    **error,
+                const char *path,
+                const char *key,
+                const char *problem)
+{
+  g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+               "'%s' is not a Blockscope checkpoint: metadata '%s' %s", path, key, problem);
+  return FALSE;
+}
+
+static gboolean
+parse_input_shape (const char *path,
+                   const char *text,
+                   guint      *shape,
+                   GError    **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonArray *array;
+
+  if (text == NULL)
+    return metadata_error (error, path, "input_shape", "is missing");
+  if (!json_parser_load_from_data (parser, text, -1, NULL)
+      || !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+    return metadata_error (error, path, "input_shape", "is not a list like [3, 32, 32]");
+  array = json_node_get_array (json_parser_get_root (parser));
+  if (json_array_get_length (array) != 3)
+    return metadata_error (error, path, "input_shape", "is not a list like [3, 32, 32]");
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+      gint64 v;
+
+      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+        return metadata_error (error, path, "input_shape", "is not a list of integers");
+      v = json_node_get_int (node);
+      if (v < 1 || v > MAX_SIDE)
+        return metadata_error (error, path, "input_shape", "has an implausible size");
+      shape[i] = (guint) v;
+    }
+  return TRUE;
+}
+
+static char **
+parse_class_names (const char *text,
+                   guint       n_classes)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GPtrArray) names = NULL;
+  JsonArray *array;
+
+  /* Optional and informative only: anything odd is ignored. */
+  if (text == NULL || !json_parser_load_from_data (parser, text, -1, NULL)
+      || !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+    return NULL;
+  array = json_node_get_array (json_parser_get_root (parser));
+  if (json_array_get_length (array) != n_classes)
+    return NULL;
+  names = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < n_classes; i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+        return NULL;
+      g_ptr_array_add (names, g_strdup (json_node_get_string (node)));
+    }
+  g_ptr_array_add (names, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&names), FALSE);
+}
+
+static gboolean
+read_info (BsSafetensors     *st,
+           BsCheckpointInfo  *info,
+           GError           **error)
+{
+  const char *path = bs_safetensors_get_path (st);
+  const char *text;
+  guint shape[3];
+  guint64 value;
+
+  text = bs_safetensors_get_metadata (st, "architecture");
+  if (text == NULL)
+    return metadata_error (error, path, "architecture", "is missing (the file was not written by Blockscope)");
+  info->architecture = g_strdup (text);
+
+  if (!parse_input_shape (path, bs_safetensors_get_metadata (st, "input_shape"), shape, error))
+    return FALSE;
+  info->channels = shape[0];
+  info->height = shape[1];
+  info->width = shape[2];
+
+  if (!parse_uint (bs_safetensors_get_metadata (st, "classes"), MAX_CLASSES, &value) || value < 1)
+    return metadata_error (error, path, "classes", "is missing or not a positive number");
+  info->n_classes = (guint) value;
+
+  text = bs_safetensors_get_metadata (st, "epoch");
+  if (text != NULL)
+    {
+      if (!parse_uint (text, G_MAXUINT, &value))
+        return metadata_error (error, path, "epoch", "is not a number");
+      info->epoch = (guint) value;
+    }
+  text = bs_safetensors_get_metadata (st, "seed");
+  if (text != NULL && !parse_uint (text, G_MAXUINT64, &info->seed))
+    return metadata_error (error, path, "seed", "is not a number");
+  text = bs_safetensors_get_metadata (st, "accuracy");
+  if (text != NULL)
+    {
+      char *end = NULL;
+
+      info->accuracy = g_ascii_strtod (text, &end);
+      if (end == text || *end != '\0' || !(info->accuracy >= 0 && info->accuracy <= 1))
+        return metadata_error (error, path, "accuracy", "is not a number between 0 and 1");
+    }
+  info->dataset = g_strdup (bs_safetensors_get_metadata (st, "dataset"));
+  info->recipe = g_strdup (bs_safetensors_get_metadata (st, "recipe"));
+  info->version = g_strdup (bs_safetensors_get_metadata (st, "blockscope_version"));
+  info->class_names = parse_class_names (bs_safetensors_get_metadata (st, "class_names"), info->n_classes);
+  return TRUE;
+}
+
+static gboolean
+check_tensor (BsSafetensors       *st,
+              BsModel             *model,
+              const char          *name,
+              BsDtype              dtype,
+              guint                ndim,
+              const gint64        *shape,
+              const BsTensorView **view_out,
+              GError             **error)
+{
+  const char *path = bs_safetensors_get_path (st);
+  const BsTensorView *view = bs_safetensors_get (st, name);
+
+  if (view == NULL)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, "'%s' lacks tensor '%s' of %s", path, name,
+                   bs_model_get_name (model));
+      return FALSE;
+    }
+  if (view->dtype != dtype)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, "'%s': tensor '%s' is %s, expected %s", path, name,
+                   bs_dtype_to_string (view->dtype), bs_dtype_to_string (dtype));
+      return FALSE;
+    }
+  if (view->ndim != ndim || (ndim > 0 && memcmp (view->shape, shape, ndim * sizeof (gint64)) != 0))
+    {
+      g_autofree char *have = format_shape (view->ndim, view->shape);
+      g_autofree char *want = format_shape (ndim, shape);
+
+      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, "'%s': tensor '%s' has shape %s, %s needs %s",
+                   path, name, have, bs_model_get_name (model), want);
+      return FALSE;
+    }
+  *view_out = view;
+  return TRUE;
+}
+
+BsModel *
+bs_checkpoint_load (const char        *path,
+                    BsCheckpointInfo  *info,
+                    GError           **error)
+{
+  g_autoptr(BsSafetensors) st = NULL;
+  g_autoptr(GHashTable) expected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GError) local_error = NULL;
+  BsCheckpointInfo local_info;
+  BsModel *model;
+  gboolean have_tracked = FALSE;
+  gint64 batches_tracked = 0;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  st = bs_safetensors_load (path, error);
+  if (st == NULL)
+    return NULL;
+
+  bs_checkpoint_info_init (&local_info);
+  if (!read_info (st, &local_info, error))
+    {
+      bs_checkpoint_info_clear (&local_info);
+      return NULL;
+    }
+
+  model = bs_model_new (local_info.architecture, local_info.channels, local_info.height, local_info.width,
+                        local_info.n_classes, &local_error);
+  if (model == NULL)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, "'%s' names a model Blockscope cannot build: %s",
+                   path, local_error->message);
+      bs_checkpoint_info_clear (&local_info);
+      return NULL;
+    }
+
+  for (guint i = 0; i < bs_model_get_n_params (model); i++)
+    {
+      BsParam *param = bs_model_get_param (model, i);
+      g_autofree char *tracked = batches_tracked_name (param->name);
+      const BsTensorView *view;
+
+      if (!check_tensor (st, model, param->name, BS_DTYPE_F32, param->ndim, param->shape, &view, error))
+        goto failed;
+      memcpy (param->data, view->data, param->n_elements * sizeof (float));
+      g_hash_table_add (expected, g_strdup (param->name));
+
+      if (tracked != NULL)
+        {
+          if (!check_tensor (st, model, tracked, BS_DTYPE_I64, 0, NULL, &view, error))
+            goto failed;
+          /* The model keeps one count; PyTorch keeps one per layer, equal
+           * unless layers were frozen. The first one stands for all. */
+          if (!have_tracked)
+            memcpy (&batches_tracked, view->data, sizeof batches_tracked);
+          have_tracked = TRUE;
+          g_hash_table_add (expected, g_steal_pointer (&tracked));
+        }
+    }
+
+  for (guint i = 0; i < bs_safetensors_get_n_tensors (st); i++)
+    {
+      const BsTensorView *view = bs_safetensors_get_nth (st, i);
+
+      if (!g_hash_table_contains (expected, view->name))
+        {
+          g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, "'%s' has tensor '%s', which %s does not have",
+                       path, view->name, bs_model_get_name (model));
+          goto failed;
+        }
+    }
+
+  bs_model_set_batches_tracked (model, batches_tracked);
+  if (info != NULL)
+    *info = local_info;
+  else
+    bs_checkpoint_info_clear (&local_info);
+  return model;
+
+failed:
+  bs_model_free (model);
+  bs_checkpoint_info_clear (&local_info);
+  return NULL;
+}
+
+BsModel *
+bs_model_new_from_spec (const char  *spec,
+                        guint        channels,
+                        guint        height,
+                        guint        width,
+                        guint        n_classes,
+                        guint64      seed,
+                        GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  BsModel *model;
+
+  g_return_val_if_fail (spec != NULL, NULL);
+
+  if (g_str_has_suffix (spec, ".safetensors") || g_file_test (spec, G_FILE_TEST_IS_REGULAR))
+    {
+      BsCheckpointInfo info;
+
+      model = bs_checkpoint_load (spec, &info, error);
+      if (model == NULL)
+        return NULL;
+      if ((channels != 0 && info.channels != channels) || (height != 0 && info.height != height)
+          || (width != 0 && info.width != width))
+        {
+          g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
+                       "'%s' was trained on %ux%ux%u images, but the data set has %ux%ux%u",
+                       spec, info.channels, info.height, info.width, channels, height, width);
+          g_clear_pointer (&model, bs_model_free);
+        }
+      else if (n_classes != 0 && info.n_classes != n_classes)
+        {
+          g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
+                       "'%s' has %u classes, but the data set has %u", spec, info.n_classes, n_classes);
+          g_clear_pointer (&model, bs_model_free);
+        }
+      bs_checkpoint_info_clear (&info);
+      return model;
+    }
+
+  model = bs_model_new (spec, channels, height, width, n_classes, &local_error);
+  if (model == NULL)
+    {
+      g_set_error (error, local_error->domain, local_error->code,
+                   "'%s' is neither a checkpoint file nor a model name: %s", spec, local_error->message);
+      return NULL;
+    }
+  bs_model_init_params (model, seed);
+  return model;
+}

@@ -1,0 +1,477 @@
+/* test-checkpoint.c: models saved and loaded through safetensors; damaged checkpoints. */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "bs-checkpoint.h"
+#include "bs-error.h"
+#include "bs-rng.h"
+#include "bs-safetensors.h"
+
+/* A small model: the paper's ResNet-8 on 3x12x12 images with 5 classes. */
+#define ARCH "resnet8"
+#define C 3
+#define H 12
+#define W 12
+#define K 5
+
+static char *tmp_dir;
+
+static char *
+tmp_path (const char *name)
+{
+  return g_build_filename (tmp_dir, name, NULL);
+}
+
+/* Parameters and running statistics all different from their defaults. */
+static BsModel *
+make_model (guint64 seed)
+{
+  g_autoptr(GError) error = NULL;
+  BsModel *model = bs_model_new (ARCH, C, H, W, K, &error);
+  BsRng rng;
+
+  g_assert_no_error (error);
+  bs_model_init_params (model, seed);
+  bs_rng_init (&rng, seed + 1000);
+  for (guint i = 0; i < bs_model_get_n_params (model); i++)
+    {
+      BsParam *param = bs_model_get_param (model, i);
+
+      if (g_str_has_suffix (param->name, ".running_var"))
+        for (gsize j = 0; j < param->n_elements; j++)
+          param->data[j] = 0.5f + (float) bs_rng_uniform (&rng);
+      else if (g_str_has_suffix (param->name, ".running_mean") || g_str_has_prefix (param->name, "bn")
+               || strstr (param->name, ".bn") != NULL)
+        for (gsize j = 0; j < param->n_elements; j++)
+          param->data[j] += (float) (0.1 * bs_rng_normal (&rng));
+    }
+  bs_model_set_batches_tracked (model, 1234);
+  return model;
+}
+
+static float *
+random_images (guint n,
+               guint64 seed)
+{
+  float *images = g_new (float, (gsize) n * C * H * W);
+  BsRng rng;
+
+  bs_rng_init (&rng, seed);
+  for (gsize i = 0; i < (gsize) n * C * H * W; i++)
+    images[i] = (float) bs_rng_uniform (&rng);
+  return images;
+}
+
+static void
+assert_same_models (BsModel *a,
+                    BsModel *b)
+{
+  g_autofree float *images = random_images (4, 99);
+  g_autofree float *logits_a = NULL;
+
+  g_assert_cmpstr (bs_model_get_name (a), ==, bs_model_get_name (b));
+  g_assert_cmpuint (bs_model_get_n_params (a), ==, bs_model_get_n_params (b));
+  for (guint i = 0; i < bs_model_get_n_params (a); i++)
+    {
+      BsParam *pa = bs_model_get_param (a, i);
+      BsParam *pb = bs_model_get_param (b, i);
+
+      g_assert_cmpstr (pa->name, ==, pb->name);
+      g_assert_cmpuint (pa->n_elements, ==, pb->n_elements);
+      g_assert_cmpmem (pa->data, pa->n_elements * sizeof (float), pb->data, pb->n_elements * sizeof (float));
+    }
+  g_assert_cmpint (bs_model_get_batches_tracked (a), ==, bs_model_get_batches_tracked (b));
+
+  /* Same weights, same logits, bit for bit (evaluation mode). */
+  logits_a = g_memdup2 (bs_model_forward (a, images, 4, FALSE, NULL, NULL), 4 * K * sizeof (float));
+  g_assert_cmpmem (logits_a, 4 * K * sizeof (float),
+                   bs_model_forward (b, images, 4, FALSE, NULL, NULL), 4 * K * sizeof (float));
+}
+
+static void
+test_round_trip (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = tmp_path ("rt.safetensors");
+  BsModel *model = make_model (7);
+  BsModel *loaded;
+  BsCheckpointInfo info, back;
+  char *class_names[] = { "a", "b", "c", "d", "e \"quoted\"", NULL };
+
+  bs_checkpoint_info_init (&info);
+  info.dataset = (char *) "synthetic";
+  info.class_names = class_names;
+  info.epoch = 3;
+  info.accuracy = 0.8125;
+  info.seed = G_GUINT64_CONSTANT (18446744073709551615);
+  info.recipe = (char *) "{\"lr\":0.1}";
+  g_assert_true (bs_checkpoint_save (model, &info, path, &error));
+  g_assert_no_error (error);
+
+  loaded = bs_checkpoint_load (path, &back, &error);
+  g_assert_no_error (error);
+  assert_same_models (model, loaded);
+  g_assert_cmpstr (back.architecture, ==, ARCH);
+  g_assert_cmpuint (back.channels, ==, C);
+  g_assert_cmpuint (back.height, ==, H);
+  g_assert_cmpuint (back.width, ==, W);
+  g_assert_cmpuint (back.n_classes, ==, K);
+  g_assert_cmpstr (back.dataset, ==, "synthetic");
+  g_assert_cmpuint (back.epoch, ==, 3);
+  g_assert_cmpfloat (back.accuracy, ==, 0.8125);
+  g_assert_cmpuint (back.seed, ==, G_GUINT64_CONSTANT (18446744073709551615));
+  g_assert_cmpstr (back.recipe, ==, "{\"lr\":0.1}");
+  g_assert_nonnull (back.version);
+  g_assert_nonnull (back.class_names);
+  g_assert_cmpstrv (back.class_names, (const char * const *) class_names);
+  bs_checkpoint_info_clear (&back);
+  bs_model_free (loaded);
+
+  /* Without info: accuracy unknown, no class names. */
+  g_assert_true (bs_checkpoint_save (model, NULL, path, &error));
+  loaded = bs_checkpoint_load (path, &back, &error);
+  g_assert_no_error (error);
+  g_assert_true (isnan (back.accuracy));
+  g_assert_null (back.class_names);
+  g_assert_null (back.dataset);
+  bs_checkpoint_info_clear (&back);
+  bs_model_free (loaded);
+  bs_model_free (model);
+}
+
+/* The file is what PyTorch's state_dict would hold: every parameter under its
+ * name as F32, and an I64 scalar num_batches_tracked for every batch norm. */
+static void
+test_torch_layout (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = tmp_path ("layout.safetensors");
+  g_autoptr(BsSafetensors) st = NULL;
+  BsModel *model = make_model (3);
+  guint n_bn = 0;
+
+  g_assert_true (bs_checkpoint_save (model, NULL, path, &error));
+  st = bs_safetensors_load (path, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < bs_model_get_n_params (model); i++)
+    {
+      BsParam *param = bs_model_get_param (model, i);
+      const BsTensorView *view = bs_safetensors_get (st, param->name);
+
+      g_assert_nonnull (view);
+      g_assert_cmpint (view->dtype, ==, BS_DTYPE_F32);
+      g_assert_cmpuint (view->ndim, ==, param->ndim);
+      g_assert_cmpmem (view->shape, view->ndim * sizeof (gint64), param->shape, param->ndim * sizeof (gint64));
+      if (g_str_has_suffix (param->name, ".running_mean"))
+        {
+          g_autofree char *prefix = g_strndup (param->name, strlen (param->name) - strlen (".running_mean"));
+          g_autofree char *tracked = g_strconcat (prefix, ".num_batches_tracked", NULL);
+
+          view = bs_safetensors_get (st, tracked);
+          g_assert_nonnull (view);
+          g_assert_cmpint (view->dtype, ==, BS_DTYPE_I64);
+          g_assert_cmpuint (view->ndim, ==, 0);
+          g_assert_cmpint (*(const gint64 *) view->data, ==, 1234);
+          n_bn++;
+        }
+    }
+  g_assert_cmpuint (n_bn, >, 0);
+  g_assert_nonnull (bs_safetensors_get (st, "bn1.num_batches_tracked"));
+  g_assert_cmpuint (bs_safetensors_get_n_tensors (st), ==, bs_model_get_n_params (model) + n_bn);
+  g_assert_cmpstr (bs_safetensors_get_metadata (st, "architecture"), ==, ARCH);
+  g_assert_cmpstr (bs_safetensors_get_metadata (st, "input_shape"), ==, "[3, 12, 12]");
+  g_assert_cmpstr (bs_safetensors_get_metadata (st, "classes"), ==, "5");
+  bs_model_free (model);
+}
+
+typedef enum {
+  EDIT_NONE,
+  EDIT_RESHAPE,       /* name: gets one more element along its first axis */
+  EDIT_DROP,          /* name: left out */
+  EDIT_ADD,           /* name: added as an extra F32 tensor */
+  EDIT_TO_F64,        /* name: stored as F64 */
+  EDIT_TRACKED_F32,   /* name: an I64 tensor stored as F32 */
+} Edit;
+
+/* Copies a checkpoint, changing one tensor and/or one metadata value. */
+static char *
+rewrite (const char *src,
+         const char *dest_name,
+         Edit        edit,
+         const char *name,
+         const char *meta_key,
+         const char *meta_value)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsSafetensors) st = bs_safetensors_load (src, &error);
+  g_autoptr(BsSafetensorsWriter) writer = bs_safetensors_writer_new ();
+  g_autoptr(GPtrArray) buffers = g_ptr_array_new_with_free_func (g_free);
+  g_autofree const char **keys = NULL;
+  char *dest = tmp_path (dest_name);
+
+  g_assert_no_error (error);
+  keys = bs_safetensors_list_metadata (st);
+  for (guint i = 0; keys[i] != NULL; i++)
+    if (g_strcmp0 (keys[i], meta_key) != 0)
+      bs_safetensors_writer_set_metadata (writer, keys[i], bs_safetensors_get_metadata (st, keys[i]));
+  if (meta_key != NULL && meta_value != NULL)
+    bs_safetensors_writer_set_metadata (writer, meta_key, meta_value);
+
+  for (guint i = 0; i < bs_safetensors_get_n_tensors (st); i++)
+    {
+      const BsTensorView *view = bs_safetensors_get_nth (st, i);
+      gboolean target = g_strcmp0 (view->name, name) == 0;
+
+      if (target && edit == EDIT_DROP)
+        continue;
+      if (target && edit == EDIT_RESHAPE)
+        {
+          gint64 shape[BS_SAFETENSORS_MAX_DIMS];
+          gsize row = view->shape[0] > 0 ? view->n_elements / view->shape[0] : 0;
+          float *data = g_new0 (float, view->n_elements + row + 1);
+
+          memcpy (shape, view->shape, sizeof shape);
+          shape[0]++;
+          g_ptr_array_add (buffers, data);
+          g_assert_true (bs_safetensors_writer_add (writer, view->name, view->dtype, view->ndim, shape, data, NULL));
+          continue;
+        }
+      if (target && edit == EDIT_TO_F64)
+        {
+          double *data = g_new0 (double, view->n_elements + 1);
+
+          g_ptr_array_add (buffers, data);
+          g_assert_true (bs_safetensors_writer_add (writer, view->name, BS_DTYPE_F64, view->ndim, view->shape, data, NULL));
+          continue;
+        }
+      if (target && edit == EDIT_TRACKED_F32)
+        {
+          float *data = g_new0 (float, 1);
+
+          g_ptr_array_add (buffers, data);
+          g_assert_true (bs_safetensors_writer_add (writer, view->name, BS_DTYPE_F32, 0, NULL, data, NULL));
+          continue;
+        }
+      g_assert_true (bs_safetensors_writer_add (writer, view->name, view->dtype, view->ndim, view->shape, view->data, NULL));
+    }
+  if (edit == EDIT_ADD)
+    {
+      gint64 shape[1] = { 2 };
+      float *data = g_new0 (float, 2);
+
+      g_ptr_array_add (buffers, data);
+      g_assert_true (bs_safetensors_writer_add (writer, name, BS_DTYPE_F32, 1, shape, data, NULL));
+    }
+  g_assert_true (bs_safetensors_writer_save (writer, dest, &error));
+  g_assert_no_error (error);
+  return dest;
+}
+
+static void
+assert_load_fails (const char *path,
+                   int         code,
+                   const char *fragment1,
+                   const char *fragment2)
+{
+  g_autoptr(GError) error = NULL;
+  BsCheckpointInfo info;
+  BsModel *model = bs_checkpoint_load (path, &info, &error);
+
+  g_assert_null (model);
+  g_assert_error (error, BS_ERROR, code);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, path));
+  if (fragment1 != NULL)
+    g_assert_nonnull (strstr (error->message, fragment1));
+  if (fragment2 != NULL)
+    g_assert_nonnull (strstr (error->message, fragment2));
+}
+
+static void
+test_damage (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = tmp_path ("good.safetensors");
+  BsModel *model = make_model (5);
+  BsModel *loaded;
+  char *p;
+
+  g_assert_true (bs_checkpoint_save (model, NULL, path, &error));
+  bs_model_free (model);
+
+  /* An unchanged copy loads: the editing itself is sound. */
+  p = rewrite (path, "copy.safetensors", EDIT_NONE, NULL, NULL, NULL);
+  loaded = bs_checkpoint_load (p, NULL, &error);
+  g_assert_no_error (error);
+  bs_model_free (loaded);
+  g_free (p);
+
+  p = rewrite (path, "shape.safetensors", EDIT_RESHAPE, "conv1.weight", NULL, NULL);
+  assert_load_fails (p, BS_ERROR_MISMATCH, "'conv1.weight' has shape", ARCH " needs");
+  g_free (p);
+  p = rewrite (path, "shape2.safetensors", EDIT_RESHAPE, "fc.bias", NULL, NULL);
+  assert_load_fails (p, BS_ERROR_MISMATCH, "'fc.bias' has shape [6]", "[5]");
+  g_free (p);
+  p = rewrite (path, "missing.safetensors", EDIT_DROP, "fc.bias", NULL, NULL);
+  assert_load_fails (p, BS_ERROR_MISMATCH, "lacks tensor 'fc.bias'", NULL);
+  g_free (p);
+  p = rewrite (path, "missing-tracked.safetensors", EDIT_DROP, "bn1.num_batches_tracked", NULL, NULL);
+  assert_load_fails (p, BS_ERROR_MISMATCH, "lacks tensor 'bn1.num_batches_tracked'", NULL);
+  g_free (p);
+  p = rewrite (path, "unknown.safetensors", EDIT_ADD, "layer9.0.conv1.weight", NULL, NULL);
+  assert_load_fails (p, BS_ERROR_MISMATCH, "'layer9.0.conv1.weight', which " ARCH " does not have", NULL);
+  g_free (p);
+  p = rewrite (path, "f64.safetensors", EDIT_TO_F64, "fc.weight", NULL, NULL);
+  assert_load_fails (p, BS_ERROR_MISMATCH, "'fc.weight' is F64, expected F32", NULL);
+  g_free (p);
+  p = rewrite (path, "tracked-f32.safetensors", EDIT_TRACKED_F32, "bn1.num_batches_tracked", NULL, NULL);
+  assert_load_fails (p, BS_ERROR_MISMATCH, "'bn1.num_batches_tracked' is F32, expected I64", NULL);
+  g_free (p);
+
+  /* Metadata that names another architecture: a real one with other tensors, or none at all. */
+  p = rewrite (path, "deeper.safetensors", EDIT_NONE, NULL, "architecture", "resnet14");
+  assert_load_fails (p, BS_ERROR_MISMATCH, "resnet14", NULL);
+  g_free (p);
+  p = rewrite (path, "bogus.safetensors", EDIT_NONE, NULL, "architecture", "resnet7");
+  assert_load_fails (p, BS_ERROR_FORMAT, "cannot build", "resnet7");
+  g_free (p);
+  p = rewrite (path, "no-arch.safetensors", EDIT_NONE, NULL, "architecture", NULL);
+  assert_load_fails (p, BS_ERROR_FORMAT, "'architecture' is missing", NULL);
+  g_free (p);
+  p = rewrite (path, "bad-shape.safetensors", EDIT_NONE, NULL, "input_shape", "[3, 12]");
+  assert_load_fails (p, BS_ERROR_FORMAT, "input_shape", NULL);
+  g_free (p);
+  p = rewrite (path, "other-classes.safetensors", EDIT_NONE, NULL, "classes", "6");
+  assert_load_fails (p, BS_ERROR_MISMATCH, "'fc.", NULL);
+  g_free (p);
+  p = rewrite (path, "zero-classes.safetensors", EDIT_NONE, NULL, "classes", "0");
+  assert_load_fails (p, BS_ERROR_FORMAT, "classes", NULL);
+  g_free (p);
+  p = rewrite (path, "bad-accuracy.safetensors", EDIT_NONE, NULL, "accuracy", "1.5");
+  assert_load_fails (p, BS_ERROR_FORMAT, "accuracy", NULL);
+  g_free (p);
+
+  /* Damage to the file itself is reported by the safetensors reader. */
+  {
+    g_autofree char *contents = NULL;
+    gsize length;
+
+    g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
+    p = tmp_path ("cut.safetensors");
+    g_assert_true (g_file_set_contents (p, contents, length - 10, NULL));
+    assert_load_fails (p, BS_ERROR_FORMAT, "truncated", NULL);
+    g_free (p);
+  }
+  p = tmp_path ("absent.safetensors");
+  assert_load_fails (p, BS_ERROR_NOT_FOUND, NULL, NULL);
+  g_free (p);
+}
+
+static void
+test_from_spec (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = tmp_path ("spec.safetensors");
+  g_autofree char *missing = tmp_path ("never-written.safetensors");
+  BsModel *model = make_model (11);
+  BsModel *a, *b, *c;
+  gboolean differ = FALSE;
+
+  /* A model name: initialised from the seed, the same for the same seed. */
+  a = bs_model_new_from_spec (ARCH, C, H, W, K, 42, &error);
+  g_assert_no_error (error);
+  b = bs_model_new_from_spec (ARCH, C, H, W, K, 42, &error);
+  c = bs_model_new_from_spec (ARCH, C, H, W, K, 43, &error);
+  assert_same_models (a, b);
+  for (guint i = 0; i < bs_model_get_n_params (a); i++)
+    {
+      BsParam *pa = bs_model_get_param (a, i), *pc = bs_model_get_param (c, i);
+
+      differ |= memcmp (pa->data, pc->data, pa->n_elements * sizeof (float)) != 0;
+    }
+  g_assert_true (differ);
+  bs_model_free (a);
+  bs_model_free (b);
+  bs_model_free (c);
+
+  /* A checkpoint path, with or without the shape to check. */
+  g_assert_true (bs_checkpoint_save (model, NULL, path, &error));
+  a = bs_model_new_from_spec (path, C, H, W, K, 0, &error);
+  g_assert_no_error (error);
+  assert_same_models (model, a);
+  bs_model_free (a);
+  a = bs_model_new_from_spec (path, 0, 0, 0, 0, 0, &error);
+  g_assert_no_error (error);
+  bs_model_free (a);
+
+  a = bs_model_new_from_spec (path, 1, H, W, K, 0, &error);
+  g_assert_null (a);
+  g_assert_error (error, BS_ERROR, BS_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "3x12x12"));
+  g_clear_error (&error);
+  a = bs_model_new_from_spec (path, C, H, W, 10, 0, &error);
+  g_assert_null (a);
+  g_assert_error (error, BS_ERROR, BS_ERROR_MISMATCH);
+  g_clear_error (&error);
+  a = bs_model_new_from_spec (missing, C, H, W, K, 0, &error);
+  g_assert_null (a);
+  g_assert_error (error, BS_ERROR, BS_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  a = bs_model_new_from_spec ("resnet7", C, H, W, K, 0, &error);
+  g_assert_null (a);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "resnet7"));
+  bs_model_free (model);
+}
+
+static void
+test_save_fails_cleanly (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (tmp_dir, "no-such-folder", "x.safetensors", NULL);
+  BsModel *model = make_model (1);
+
+  g_assert_false (bs_checkpoint_save (model, NULL, path, &error));
+  g_assert_error (error, BS_ERROR, BS_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, path));
+  bs_model_free (model);
+}
+
+static void
+remove_tree (const char *dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      g_unlink (path);
+    }
+  if (d != NULL)
+    g_dir_close (d);
+  g_rmdir (dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  tmp_dir = g_dir_make_tmp ("bs-test-checkpoint-XXXXXX", NULL);
+
+  g_test_add_func ("/checkpoint/round-trip", test_round_trip);
+  g_test_add_func ("/checkpoint/torch-layout", test_torch_layout);
+  g_test_add_func ("/checkpoint/damage", test_damage);
+  g_test_add_func ("/checkpoint/from-spec", test_from_spec);
+  g_test_add_func ("/checkpoint/save-fails-cleanly", test_save_fails_cleanly);
+
+  status = g_test_run ();
+  remove_tree (tmp_dir);
+  g_free (tmp_dir);
+  return status;
+}
