@@ -98,4 +98,24 @@ float              bs_model_loss           (BsModel      *model,
 /* Backward pass of the last training forward: writes every param->grad. */
 void               bs_model_backward       (BsModel      *model);
 
+/* ---- Additions beyond the first contract ---- */
+
+/* Number of trainable scalars (PyTorch's sum of p.numel() over parameters()). */
+gsize              bs_model_count_trainable (BsModel     *model);
+guint              bs_model_get_threads    (BsModel      *model);
+
+/* Only layers whose mask entry is TRUE are passed to taps (n_layers entries,
+ * copied); NULL taps every layer. Untapped layers let the engine fuse more. */
+void               bs_model_set_tap_mask   (BsModel        *model,
+                                            const gboolean *mask);
+
+/* Bytes the engine holds for activations, gradients and scratch now; peak
+ * (may be NULL) receives the most it held since creation or the last release. */
+gsize              bs_model_get_memory_bytes (BsModel    *model,
+                                              gsize      *peak);
+/* Frees cached activation buffers and scratch (they are reallocated on demand). */
+void               bs_model_release_memory (BsModel      *model);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsModel, bs_model_free)
+
 G_END_DECLS

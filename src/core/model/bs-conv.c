@@ -1,0 +1,636 @@
+/* bs-conv.c: convolution as im2col + sgemm in cache-sized image chunks. */
+#include "bs-conv.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bs-conv-direct.h"
+
+/* Bytes of working set (column buffer or padded input, plus output) one
+ * thread works on at a time: about the L2 size of current x86 cores. Smaller
+ * chunks shorten the weight-gradient reductions of the direct kernels;
+ * 384-768 KiB measured alike here. BS_CONV_CHUNK_KB overrides it for tuning. */
+#define DEFAULT_CHUNK_BYTES (512 * 1024)
+
+/* Set by tests before any convolution runs; read by the workers afterwards. */
+static gsize chunk_override;
+
+static gsize
+chunk_bytes (void)
+{
+  static gsize from_env = 0;
+  if (chunk_override)
+    return chunk_override;
+  if (g_once_init_enter (&from_env))
+    {
+      const char *env = g_getenv ("BS_CONV_CHUNK_KB");
+      gsize value = DEFAULT_CHUNK_BYTES;
+
+      if (env && atoi (env) > 0)
+        value = (gsize) atoi (env) * 1024;
+      g_once_init_leave (&from_env, value);
+    }
+  return from_env;
+}
+
+void
+bs_conv_set_chunk_bytes (gsize bytes)
+{
+  chunk_override = bytes;
+}
+
+gboolean
+bs_conv_geometry_init (BsConvGeometry *g)
+{
+  if (g->kernel == 0 || g->stride == 0 || g->in_c == 0 || g->out_c == 0 ||
+      g->in_h + 2 * g->pad < g->kernel || g->in_w + 2 * g->pad < g->kernel ||
+      g->pad >= g->kernel)
+    return FALSE;
+  g->out_h = (g->in_h + 2 * g->pad - g->kernel) / g->stride + 1;
+  g->out_w = (g->in_w + 2 * g->pad - g->kernel) / g->stride + 1;
+  return TRUE;
+}
+
+/* 1x1 stride-1 convolutions read their input directly as the column matrix. */
+static inline gboolean
+is_direct (const BsConvGeometry *g)
+{
+  return g->kernel == 1 && g->stride == 1 && g->pad == 0;
+}
+
+static inline gsize
+col_rows (const BsConvGeometry *g)
+{
+  return (gsize) g->in_c * g->kernel * g->kernel;
+}
+
+/* 3x3 padding-1 convolutions (stride 1 or 2) run on the direct kernels,
+ * unless the output is so narrow that most vector lanes would be idle. */
+static inline gboolean
+is_direct3 (const BsConvGeometry *g)
+{
+  return g->kernel == 3 && g->pad == 1 && (g->stride == 1 || g->stride == 2) && g->out_w >= 7;
+}
+
+guint
+bs_conv_chunk_images (const BsConvGeometry *g,
+                      guint                 images_per_thread)
+{
+  gsize per_image = (col_rows (g) + g->out_c) * g->out_h * g->out_w * sizeof (float);
+  gsize n;
+  guint n_chunks;
+
+  if (is_direct3 (g))
+    /* Padded input and output (forward), or padded input and padded dy (backward). */
+    per_image = ((gsize) g->in_c * (g->in_h + 2) * (g->in_w + 2) +
+                 (gsize) g->out_c * (g->out_h + 2) * (g->out_w + 2) +
+                 (g->stride == 2 ? col_rows (g) * g->out_h * g->out_w : 0)) * sizeof (float);
+  n = MAX (chunk_bytes () / per_image, 1);
+
+  if (images_per_thread == 0)
+    return 1;
+  n = MIN (n, images_per_thread);
+  /* Even out the chunks so the last one is not a sliver. */
+  n_chunks = (images_per_thread + n - 1) / n;
+  return (images_per_thread + n_chunks - 1) / n_chunks;
+}
+
+/* Valid output columns [lo, hi) for kernel column kx: 0 <= ox*s - pad + kx < in_w. */
+static inline void
+valid_range (guint  out_n,
+             guint  in_n,
+             guint  stride,
+             guint  pad,
+             guint  k,
+             guint *lo,
+             guint *hi)
+{
+  int first = (int) pad - (int) k;      /* ox * stride >= first */
+  int last = (int) in_n - 1 + (int) pad - (int) k;  /* ox * stride <= last */
+  int l = first <= 0 ? 0 : (first + (int) stride - 1) / (int) stride;
+  int h = last < 0 ? 0 : last / (int) stride + 1;
+
+  l = MIN (l, (int) out_n);
+  h = CLAMP (h, l, (int) out_n);
+  *lo = l;
+  *hi = h;
+}
+
+/* One plane of a "same" stride-1 convolution (out_w == in_w): the column
+ * row is the input plane shifted by (dy, dx) with zeros shifted in. One flat
+ * copy, then the rows and the columns that wrapped around are zeroed. */
+static void
+shift_plane (const float *src,
+             float       *dst,
+             guint        h,
+             guint        w,
+             int          dy,
+             int          dx,
+             guint        ylo,
+             guint        yhi)
+{
+  gssize off = (gssize) dy * w + dx;
+  gssize q0 = (gssize) ylo * w, q1 = (gssize) yhi * w;
+  gssize hw = (gssize) h * w;
+
+  if (ylo > 0)
+    memset (dst, 0, (gsize) ylo * w * sizeof (float));
+  if (q0 + off < 0)
+    q0 = -off;
+  if (q1 + off > hw)
+    q1 = hw - off;
+  if (q1 > q0)
+    memcpy (dst + q0, src + q0 + off, (gsize) (q1 - q0) * sizeof (float));
+  if (yhi < h)
+    memset (dst + (gsize) yhi * w, 0, (gsize) (h - yhi) * w * sizeof (float));
+
+  if (dx < 0)
+    for (guint y = ylo; y < yhi; y++)
+      for (int x = 0; x < -dx; x++)
+        dst[(gsize) y * w + x] = 0.0f;
+  else if (dx > 0)
+    for (guint y = ylo; y < yhi; y++)
+      for (int x = (int) w - dx; x < (int) w; x++)
+        dst[(gsize) y * w + x] = 0.0f;
+}
+
+/* col[(c*k + ky)*k + kx][j*P + oy*out_w + ox] = x[c][n0+j][oy*s - pad + ky][ox*s - pad + kx]
+ * for x laid out as [in_c][x_batch][in_h][in_w]. */
+static void
+im2col (const BsConvGeometry *g,
+        guint                 x_batch,
+        const float          *x,
+        guint                 n0,
+        guint                 nc,
+        float                *col)
+{
+  const guint k = g->kernel, s = g->stride, ow = g->out_w, oh = g->out_h;
+  const gsize in_hw = (gsize) g->in_h * g->in_w;
+  const gsize P = (gsize) oh * ow;
+  const gsize ncols = (gsize) nc * P;
+  const gboolean same = s == 1 && ow == g->in_w && oh == g->in_h;
+
+  for (guint c = 0; c < g->in_c; c++)
+    for (guint ky = 0; ky < k; ky++)
+      for (guint kx = 0; kx < k; kx++)
+        {
+          float *row = col + ((gsize) (c * k + ky) * k + kx) * ncols;
+          guint ylo, yhi, xlo, xhi;
+
+          valid_range (oh, g->in_h, s, g->pad, ky, &ylo, &yhi);
+          valid_range (ow, g->in_w, s, g->pad, kx, &xlo, &xhi);
+
+          for (guint j = 0; j < nc; j++)
+            {
+              const float *img = x + ((gsize) c * x_batch + n0 + j) * in_hw;
+              float *dst = row + j * P;
+
+              if (same)
+                {
+                  shift_plane (img, dst, oh, ow, (int) ky - (int) g->pad, (int) kx - (int) g->pad, ylo, yhi);
+                  continue;
+                }
+
+              if (ylo > 0)
+                memset (dst, 0, (gsize) ylo * ow * sizeof (float));
+              for (guint oy = ylo; oy < yhi; oy++)
+                {
+                  const float *src = img + (gsize) (oy * s + ky - g->pad) * g->in_w;
+                  float *d = dst + (gsize) oy * ow;
+
+                  for (guint ox = 0; ox < xlo; ox++)
+                    d[ox] = 0.0f;
+                  if (s == 1)
+                    {
+                      const float *ss = src + kx - g->pad;
+
+                      for (guint ox = xlo; ox < xhi; ox++)
+                        d[ox] = ss[ox];
+                    }
+                  else
+                    for (guint ox = xlo; ox < xhi; ox++)
+                      d[ox] = src[ox * s + kx - g->pad];
+                  for (guint ox = xhi; ox < ow; ox++)
+                    d[ox] = 0.0f;
+                }
+              if (yhi < oh)
+                memset (dst + (gsize) yhi * ow, 0, (gsize) (oh - yhi) * ow * sizeof (float));
+            }
+        }
+}
+
+/* The adjoint of im2col: dx[c][n0+j][iy][ix] += dcol[...] for every place it was copied from. */
+static void
+col2im_add (const BsConvGeometry *g,
+            guint                 batch,
+            const float          *dcol,
+            guint                 n0,
+            guint                 nc,
+            float                *dx)
+{
+  const guint k = g->kernel, s = g->stride, ow = g->out_w, oh = g->out_h;
+  const gsize in_hw = (gsize) g->in_h * g->in_w;
+  const gsize P = (gsize) oh * ow;
+  const gsize ncols = (gsize) nc * P;
+
+  for (guint c = 0; c < g->in_c; c++)
+    for (guint ky = 0; ky < k; ky++)
+      for (guint kx = 0; kx < k; kx++)
+        {
+          const float *row = dcol + ((gsize) (c * k + ky) * k + kx) * ncols;
+          guint ylo, yhi, xlo, xhi;
+
+          valid_range (oh, g->in_h, s, g->pad, ky, &ylo, &yhi);
+          valid_range (ow, g->in_w, s, g->pad, kx, &xlo, &xhi);
+
+          for (guint j = 0; j < nc; j++)
+            {
+              float *img = dx + ((gsize) c * batch + n0 + j) * in_hw;
+              const float *src = row + j * P;
+
+              for (guint oy = ylo; oy < yhi; oy++)
+                {
+                  float *d = img + (gsize) (oy * s + ky - g->pad) * g->in_w;
+                  const float *r = src + (gsize) oy * ow;
+
+                  if (s == 1)
+                    {
+                      float *dd = d + kx - g->pad;
+
+                      for (guint ox = xlo; ox < xhi; ox++)
+                        dd[ox] += r[ox];
+                    }
+                  else
+                    for (guint ox = xlo; ox < xhi; ox++)
+                      d[ox * s + kx - g->pad] += r[ox];
+                }
+            }
+        }
+}
+
+typedef struct {
+  const BsConvGeometry *g;
+  guint                 batch;
+  const float          *x;
+  const float          *w;
+  float                *y;
+  const float          *dy;
+  float                *dw;
+  float                *dx;
+  gboolean              accumulate;
+  const float          *w_t;     /* flipped, transposed weights for dgrad_as_conv */
+  const float          *packed;  /* direct kernels: weights packed for the pass */
+  const BsConvHooks    *hooks;
+  BsPool               *pool;
+} ConvJob;
+
+static void
+forward_share (gpointer data,
+               guint    thread,
+               guint    n_threads)
+{
+  ConvJob *job = data;
+  const BsConvGeometry *g = job->g;
+  const gsize P = (gsize) g->out_h * g->out_w;
+  const gsize K = col_rows (g);
+  const gsize ld = (gsize) job->batch * P;
+  gsize b0, b1;
+  guint nc;
+  float *col = NULL;
+
+  bs_split_range (job->batch, n_threads, thread, &b0, &b1);
+  nc = bs_conv_chunk_images (g, b1 - b0);
+  if (b1 > b0 && is_direct3 (g))
+    {
+      BsPadShape ps = { g->in_c, g->in_h, g->in_w, nc, g->stride };
+      float *padded = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_COL, bs_conv3_padded_size (&ps));
+
+      for (gsize n0 = b0; n0 < b1; n0 += nc)
+        {
+          ps.images = MIN (nc, b1 - n0);
+          bs_conv3_pad (&ps, job->x, job->batch, n0, padded);
+          bs_conv3_forward_chunk (&ps, padded, job->packed, g->out_c, job->y, job->batch, n0, FALSE);
+          if (job->hooks && job->hooks->forward_done)
+            job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld,
+                                      g->out_c, n0 * P, ps.images * P);
+        }
+      return;
+    }
+  if (!is_direct (g) && b1 > b0)
+    col = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_COL, K * nc * P);
+
+  for (gsize n0 = b0; n0 < b1; n0 += nc)
+    {
+      guint n = MIN (nc, b1 - n0);
+      gsize ncols = n * P;
+      const float *b;
+      gsize ldb;
+
+      if (col)
+        {
+          im2col (g, job->batch, job->x, n0, n, col);
+          b = col;
+          ldb = ncols;
+        }
+      else
+        {
+          b = job->x + n0 * P;
+          ldb = ld;
+        }
+
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                   g->out_c, ncols, K,
+                   1.0f, job->w, K, b, ldb,
+                   0.0f, job->y + n0 * P, ld);
+
+      if (job->hooks && job->hooks->forward_done)
+        job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld,
+                                  g->out_c, n0 * P, ncols);
+    }
+}
+
+void
+bs_conv_forward (const BsConvGeometry *g,
+                 BsPool               *pool,
+                 guint                 batch,
+                 const float          *x,
+                 const float          *w,
+                 float                *y,
+                 const BsConvHooks    *hooks)
+{
+  ConvJob job = { .g = g, .batch = batch, .x = x, .w = w, .y = y, .hooks = hooks, .pool = pool };
+
+  if (is_direct3 (g))
+    {
+      float *packed = bs_pool_scratch (pool, 0, BS_POOL_SCRATCH_WEIGHTS,
+                                       bs_conv3_packed_size (g->out_c, g->in_c));
+
+      bs_conv3_pack_weights (w, g->out_c, g->in_c, FALSE, packed);
+      job.packed = packed;
+    }
+  bs_pool_run (pool, forward_share, &job);
+}
+
+/* Stride-1 convolutions get their input gradient as a forward convolution
+ * of dy with the flipped, transposed kernel (padding k - 1 - pad): one more
+ * im2col and a GEMM that writes (or adds) straight into dx, instead of a
+ * k*k times larger column gradient scattered back by col2im. */
+static gboolean
+dgrad_as_conv (const BsConvGeometry *g)
+{
+  return g->stride == 1 && !is_direct (g);
+}
+
+static void
+transposed_geometry (const BsConvGeometry *g,
+                     BsConvGeometry       *t)
+{
+  *t = (BsConvGeometry) {
+    .in_c = g->out_c, .out_c = g->in_c, .kernel = g->kernel, .stride = 1,
+    .pad = g->kernel - 1 - g->pad, .in_h = g->out_h, .in_w = g->out_w,
+  };
+  bs_conv_geometry_init (t);
+  g_assert (t->out_h == g->in_h && t->out_w == g->in_w);
+}
+
+static void
+backward_share (gpointer data,
+                guint    thread,
+                guint    n_threads)
+{
+  ConvJob *job = data;
+  const BsConvGeometry *g = job->g;
+  const gsize P = (gsize) g->out_h * g->out_w;
+  const gsize in_hw = (gsize) g->in_h * g->in_w;
+  const gsize K = col_rows (g);
+  const gsize ld = (gsize) job->batch * P;
+  const gsize ld_in = (gsize) job->batch * in_hw;
+  gboolean make_dy = job->hooks && job->hooks->make_dy;
+  gboolean as_conv = job->dx && dgrad_as_conv (g);
+  float *dw = n_threads == 1 ? job->dw
+                             : bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_DW, g->out_c * K);
+  float *col = NULL, *dcol = NULL, *dybuf = NULL;
+  BsConvGeometry t;
+  gsize b0, b1;
+  guint nc;
+
+  bs_split_range (job->batch, n_threads, thread, &b0, &b1);
+  if (b1 == b0)
+    {
+      memset (dw, 0, g->out_c * K * sizeof (float));
+      return;
+    }
+
+  nc = bs_conv_chunk_images (g, b1 - b0);
+  if (make_dy)
+    dybuf = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_CHUNK, g->out_c * nc * P);
+
+  if (is_direct3 (g))
+    {
+      BsPadShape px = { g->in_c, g->in_h, g->in_w, nc, g->stride };
+      BsPadShape pd = { g->out_c, g->out_h, g->out_w, nc, 1 };
+      float *xpad = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_COL, bs_conv3_padded_size (&px));
+      float *dypad = NULL;
+
+      /* Stride 1: dx is a direct convolution of padded dy. Stride 2: sgemm + col2im. */
+      if (job->dx && g->stride == 1)
+        dypad = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_DCOL, bs_conv3_padded_size (&pd));
+      else if (job->dx)
+        dcol = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_DCOL, K * nc * P);
+
+      memset (dw, 0, g->out_c * K * sizeof (float));
+      for (gsize n0 = b0; n0 < b1; n0 += nc)
+        {
+          guint n = MIN (nc, b1 - n0);
+          const float *dyp = make_dy ? dybuf : job->dy + n0 * P;
+          guint dy_images = make_dy ? n : job->batch;
+
+          if (make_dy)
+            job->hooks->make_dy (job->hooks->data, thread, dybuf, n0 * P, n * P);
+
+          px.images = pd.images = n;
+          bs_conv3_pad (&px, job->x, job->batch, n0, xpad);
+          bs_conv3_wgrad_chunk (&px, xpad, dyp, dy_images, 0, g->out_c, dw);
+
+          if (job->dx == NULL)
+            continue;
+          if (dypad)
+            {
+              bs_conv3_pad (&pd, dyp, dy_images, 0, dypad);
+              bs_conv3_forward_chunk (&pd, dypad, job->packed, g->in_c, job->dx, job->batch, n0,
+                                      job->accumulate);
+            }
+          else
+            {
+              cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
+                           K, n * P, g->out_c,
+                           1.0f, job->w, K, dyp, make_dy ? n * P : ld,
+                           0.0f, dcol, n * P);
+              if (!job->accumulate)
+                for (guint c = 0; c < g->in_c; c++)
+                  memset (job->dx + ((gsize) c * job->batch + n0) * in_hw, 0, n * in_hw * sizeof (float));
+              col2im_add (g, job->batch, dcol, n0, n, job->dx);
+            }
+          if (job->hooks && job->hooks->backward_done)
+            job->hooks->backward_done (job->hooks->data, thread, job->dx + n0 * in_hw, ld_in,
+                                       g->in_c, n0 * in_hw, n * in_hw);
+        }
+      return;
+    }
+
+  if (!is_direct (g))
+    col = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_COL, K * nc * P);
+  if (as_conv)
+    {
+      transposed_geometry (g, &t);
+      dcol = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_DCOL, col_rows (&t) * nc * in_hw);
+    }
+  else if (job->dx && col)
+    dcol = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_DCOL, K * nc * P);
+
+  for (gsize n0 = b0; n0 < b1; n0 += nc)
+    {
+      guint n = MIN (nc, b1 - n0);
+      gsize ncols = n * P;
+      const float *dyp, *colp;
+      gsize lddy, ldcol;
+
+      if (make_dy)
+        {
+          job->hooks->make_dy (job->hooks->data, thread, dybuf, n0 * P, ncols);
+          dyp = dybuf;
+          lddy = ncols;
+        }
+      else
+        {
+          dyp = job->dy + n0 * P;
+          lddy = ld;
+        }
+
+      if (col)
+        {
+          im2col (g, job->batch, job->x, n0, n, col);
+          colp = col;
+          ldcol = ncols;
+        }
+      else
+        {
+          colp = job->x + n0 * P;
+          ldcol = ld;
+        }
+
+      /* dw[Cout][K] (+)= dy[Cout][cols] col[K][cols]^T */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
+                   g->out_c, K, ncols,
+                   1.0f, dyp, lddy, colp, ldcol,
+                   n0 == b0 ? 0.0f : 1.0f, dw, K);
+
+      if (job->dx == NULL)
+        continue;
+
+      if (as_conv)
+        {
+          /* dx[Cin][cols] (+)= w_t[Cin][Cout*k*k] im2col (dy) */
+          if (make_dy)
+            im2col (&t, n, dybuf, 0, n, dcol);
+          else
+            im2col (&t, job->batch, job->dy, n0, n, dcol);
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                       g->in_c, n * in_hw, col_rows (&t),
+                       1.0f, job->w_t, col_rows (&t), dcol, n * in_hw,
+                       job->accumulate ? 1.0f : 0.0f, job->dx + n0 * in_hw, ld_in);
+        }
+      else if (col == NULL)
+        {
+          /* 1x1 stride 1: dx[Cin][cols] (+)= w^T dy, straight into place. */
+          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
+                       g->in_c, ncols, g->out_c,
+                       1.0f, job->w, K, dyp, lddy,
+                       job->accumulate ? 1.0f : 0.0f, job->dx + n0 * in_hw, ld_in);
+        }
+      else
+        {
+          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
+                       K, ncols, g->out_c,
+                       1.0f, job->w, K, dyp, lddy,
+                       0.0f, dcol, ncols);
+          if (!job->accumulate)
+            for (guint c = 0; c < g->in_c; c++)
+              memset (job->dx + ((gsize) c * job->batch + n0) * in_hw, 0, n * in_hw * sizeof (float));
+          col2im_add (g, job->batch, dcol, n0, n, job->dx);
+        }
+
+      if (job->hooks && job->hooks->backward_done)
+        job->hooks->backward_done (job->hooks->data, thread, job->dx + n0 * in_hw, ld_in,
+                                   g->in_c, n0 * in_hw, n * in_hw);
+    }
+}
+
+/* dw = sum over threads of their private copies, in thread order. */
+static void
+sum_dw_share (gpointer data,
+              guint    thread,
+              guint    n_threads)
+{
+  ConvJob *job = data;
+  gsize total = (gsize) job->g->out_c * col_rows (job->g);
+  gsize e0, e1;
+
+  bs_split_range (total, n_threads, thread, &e0, &e1);
+  if (e1 == e0)
+    return;
+
+  memcpy (job->dw + e0, bs_pool_scratch (job->pool, 0, BS_POOL_SCRATCH_DW, total) + e0,
+          (e1 - e0) * sizeof (float));
+  for (guint t = 1; t < n_threads; t++)
+    {
+      const float *part = bs_pool_scratch (job->pool, t, BS_POOL_SCRATCH_DW, total);
+
+      for (gsize i = e0; i < e1; i++)
+        job->dw[i] += part[i];
+    }
+}
+
+void
+bs_conv_backward (const BsConvGeometry *g,
+                  BsPool               *pool,
+                  guint                 batch,
+                  const float          *x,
+                  const float          *w,
+                  const float          *dy,
+                  float                *dw,
+                  float                *dx,
+                  gboolean              accumulate,
+                  const BsConvHooks    *hooks)
+{
+  ConvJob job = { .g = g, .batch = batch, .x = x, .w = w, .dy = dy, .dw = dw, .dx = dx,
+                  .accumulate = accumulate, .hooks = hooks, .pool = pool };
+
+  g_return_if_fail (dy != NULL || (hooks && hooks->make_dy));
+
+  if (dx && is_direct3 (g) && g->stride == 1)
+    {
+      float *packed = bs_pool_scratch (pool, 0, BS_POOL_SCRATCH_WEIGHTS,
+                                       bs_conv3_packed_size (g->out_c, g->in_c));
+
+      bs_conv3_pack_weights (w, g->out_c, g->in_c, TRUE, packed);
+      job.packed = packed;
+    }
+  else if (dx && !is_direct3 (g) && dgrad_as_conv (g))
+    {
+      const guint k = g->kernel, kk = k * k;
+      float *w_t = bs_pool_scratch (pool, 0, BS_POOL_SCRATCH_WEIGHTS, (gsize) g->in_c * g->out_c * kk);
+
+      /* w_t[ci][co][k-1-ky][k-1-kx] = w[co][ci][ky][kx] */
+      for (guint co = 0; co < g->out_c; co++)
+        for (guint ci = 0; ci < g->in_c; ci++)
+          for (guint i = 0; i < kk; i++)
+            w_t[((gsize) ci * g->out_c + co) * kk + (kk - 1 - i)] = w[((gsize) co * g->in_c + ci) * kk + i];
+      job.w_t = w_t;
+    }
+
+  bs_pool_run (pool, backward_share, &job);
+  if (bs_pool_get_n_threads (pool) > 1)
+    bs_pool_run (pool, sum_dw_share, &job);
+}

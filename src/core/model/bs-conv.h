@@ -1,0 +1,93 @@
+/* bs-conv.h: 2-D convolution without bias, forward and backward.
+ *
+ * Activations are channel-major with the batch inside: x[C][B][H][W]. With
+ * that layout a convolution over a chunk of images is one GEMM,
+ *   y[Cout][chunk columns] = W[Cout][Cin*k*k] x col[Cin*k*k][chunk columns],
+ * that writes straight into the output rows (leading dimension B*Ho*Wo).
+ * The batch is split into contiguous image ranges, one per thread, and each
+ * thread walks its range in chunks small enough that the column buffer stays
+ * in cache, calling single-threaded sgemm. Weight gradients go to a private
+ * copy per thread, summed in thread order at the end: bit-identical results
+ * for a given thread count.
+ *
+ * Hooks let the model fuse cheap per-element work into the chunk loop while
+ * the data is still in cache (batch-norm statistics, BN+ReLU in evaluation,
+ * the BN backward that produces dy). */
+#pragma once
+
+#include <glib.h>
+
+#include "bs-parallel.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  guint in_c;
+  guint out_c;
+  guint kernel;   /* square kernels */
+  guint stride;
+  guint pad;
+  guint in_h;
+  guint in_w;
+  guint out_h;    /* filled by bs_conv_geometry_init */
+  guint out_w;
+} BsConvGeometry;
+
+/* Called for every finished chunk: rows of ld floats, columns [col0, col0 + ncols)
+ * of each of the n_rows rows (pointer p points at row 0, column col0). */
+typedef void (*BsConvChunkFunc) (gpointer data,
+                                 guint    thread,
+                                 float   *p,
+                                 gsize    ld,
+                                 guint    n_rows,
+                                 gsize    col0,
+                                 gsize    ncols);
+
+/* Writes columns [col0, col0 + ncols) of dy into dst (out_c rows of ncols floats). */
+typedef void (*BsConvDyFunc) (gpointer data,
+                              guint    thread,
+                              float   *dst,
+                              gsize    col0,
+                              gsize    ncols);
+
+typedef struct {
+  BsConvChunkFunc forward_done;   /* on each output chunk after the forward GEMM */
+  BsConvDyFunc    make_dy;        /* backward: produce dy chunks instead of reading dy */
+  BsConvChunkFunc backward_done;  /* on each input-gradient chunk after col2im */
+  gpointer        data;
+} BsConvHooks;
+
+/* Checks sizes and fills out_h, out_w. FALSE when the kernel does not fit. */
+gboolean bs_conv_geometry_init (BsConvGeometry *g);
+
+/* y[out_c][B][out_h][out_w] = conv (x[in_c][B][in_h][in_w], w[out_c][in_c][k][k]). */
+void     bs_conv_forward       (const BsConvGeometry *g,
+                                BsPool               *pool,
+                                guint                 batch,
+                                const float          *x,
+                                const float          *w,
+                                float                *y,
+                                const BsConvHooks    *hooks);
+
+/* dw = d(loss)/dw (overwritten). When dx is not NULL, the input gradient is
+ * written (accumulate FALSE) or added (accumulate TRUE) to dx. dy may be
+ * NULL when hooks->make_dy provides it. */
+void     bs_conv_backward      (const BsConvGeometry *g,
+                                BsPool               *pool,
+                                guint                 batch,
+                                const float          *x,
+                                const float          *w,
+                                const float          *dy,
+                                float                *dw,
+                                float                *dx,
+                                gboolean              accumulate,
+                                const BsConvHooks    *hooks);
+
+/* Bytes of column buffer + output per chunk; 0 restores the default. For tests. */
+void     bs_conv_set_chunk_bytes (gsize bytes);
+
+/* The chunk size in images used for a geometry (exposed for tests and tuning). */
+guint    bs_conv_chunk_images  (const BsConvGeometry *g,
+                                guint                 images_per_thread);
+
+G_END_DECLS

@@ -1,0 +1,67 @@
+/* bs-parallel.h: a tiny fixed-size thread pool for the engine's loops.
+ *
+ * Every parallel region runs the same function on all n threads (the caller
+ * is thread 0) and each thread picks its share from its index alone. The
+ * split never depends on timing, so results are the same in every run with
+ * the same thread count. Each thread also owns a few scratch buffers that
+ * grow on demand (column buffers, weight-gradient copies) and live as long as
+ * the pool. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _BsPool BsPool;
+
+typedef void (*BsPoolFunc) (gpointer data,
+                            guint    thread,
+                            guint    n_threads);
+
+enum {
+  BS_POOL_SCRATCH_COL,    /* im2col columns */
+  BS_POOL_SCRATCH_DCOL,   /* column gradients before col2im */
+  BS_POOL_SCRATCH_DW,     /* a thread's private weight gradient */
+  BS_POOL_SCRATCH_CHUNK,  /* a chunk of an activation gradient */
+  BS_POOL_SCRATCH_STATS,  /* per-channel partial sums */
+  BS_POOL_SCRATCH_WEIGHTS,/* rearranged weights shared by all threads (thread 0's) */
+  BS_POOL_N_SCRATCH
+};
+
+BsPool  *bs_pool_new           (guint       n_threads);
+void     bs_pool_free          (BsPool     *pool);
+guint    bs_pool_get_n_threads (BsPool     *pool);
+
+/* Runs func (data, t, n) for t = 0..n-1 and returns when all are done.
+ * Not re-entrant: func must not call bs_pool_run on the same pool. */
+void     bs_pool_run           (BsPool     *pool,
+                                BsPoolFunc  func,
+                                gpointer    data);
+
+/* Scratch memory of one thread, at least n_floats long, 64-byte aligned.
+ * Contents are kept until the next call with a larger size. */
+float   *bs_pool_scratch       (BsPool     *pool,
+                                guint       thread,
+                                guint       slot,
+                                gsize       n_floats);
+
+/* Bytes held by all scratch buffers. */
+gsize    bs_pool_scratch_bytes (BsPool     *pool);
+
+/* Splits [0, n) into n_parts nearly equal contiguous ranges; part i is [*begin, *end). */
+static inline void
+bs_split_range (gsize  n,
+                guint  n_parts,
+                guint  part,
+                gsize *begin,
+                gsize *end)
+{
+  *begin = n * part / n_parts;
+  *end = n * (part + 1) / n_parts;
+}
+
+/* 64-byte aligned allocations for activations and parameters. */
+float   *bs_alloc_floats       (gsize       n_floats);
+void     bs_free_floats        (float      *p);
+
+G_END_DECLS
