@@ -1,12 +1,143 @@
-/* bs-cli-eval.c: placeholder until its room lands. */
+/* bs-cli-eval.c: `blockscope-cli eval`: test accuracy of a checkpoint. */
+#include <json-glib/json-glib.h>
+#include <math.h>
 #include <stdio.h>
 
+#include "bs-checkpoint.h"
 #include "bs-cli.h"
+#include "bs-dataset-locate.h"
+#include "bs-dataset.h"
+#include "bs-error.h"
+#include "bs-evaluate.h"
+
+static void
+print_json (const char         *checkpoint,
+            const char         *architecture,
+            BsDataset          *dataset,
+            const BsEvalResult *result,
+            double              seconds)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "checkpoint");
+  json_builder_add_string_value (builder, checkpoint);
+  json_builder_set_member_name (builder, "architecture");
+  json_builder_add_string_value (builder, architecture);
+  json_builder_set_member_name (builder, "dataset");
+  json_builder_add_string_value (builder, dataset->name);
+  json_builder_set_member_name (builder, "images");
+  json_builder_add_int_value (builder, result->images);
+  json_builder_set_member_name (builder, "correct");
+  json_builder_add_int_value (builder, result->correct);
+  json_builder_set_member_name (builder, "accuracy");
+  json_builder_add_double_value (builder, result->accuracy);
+  json_builder_set_member_name (builder, "loss");
+  if (isfinite (result->loss))
+    json_builder_add_double_value (builder, result->loss);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "seconds");
+  json_builder_add_double_value (builder, seconds);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+  printf ("%s\n", text);
+}
 
 int
 bs_cli_eval (int    argc,
-           char **argv)
+             char **argv)
 {
-  fprintf (stderr, "blockscope-cli: this command is not available yet\n");
-  return BS_CLI_EXIT_FAILURE;
+  g_autofree char *dataset_name = NULL;
+  g_autofree char *data_dir = NULL;
+  gboolean json = FALSE;
+  gint limit = -1, batch = 256, threads = -1;
+  const GOptionEntry entries[] = {
+    { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset_name, "Data set (default: the one the checkpoint was trained on)", "NAME" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N test images", "N" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per batch (default 256)", "N" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: every CPU)", "N" },
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder to look for data sets in first", "DIR" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsDataset) dataset = NULL;
+  g_autoptr(GTimer) timer = NULL;
+  BsCheckpointInfo info;
+  BsEvalResult result;
+  BsModel *model;
+  const char *path;
+  int status;
+  gboolean ok;
+
+  if (!bs_cli_parse ("eval", "CHECKPOINT", "Test accuracy of a checkpoint.", entries, &argc, &argv, &status))
+    return status;
+  if (argc < 2)
+    return bs_cli_usage_error ("eval", "give the checkpoint to evaluate");
+  if (argc > 2)
+    return bs_cli_usage_error ("eval", "unexpected argument '%s'", argv[2]);
+  if (limit != -1 && limit < 1)
+    return bs_cli_usage_error ("eval", "--limit must be at least 1");
+  if (batch < 1 || batch > 65536)
+    return bs_cli_usage_error ("eval", "--batch must be between 1 and 65536");
+  if (threads != -1 && threads < 1)
+    return bs_cli_usage_error ("eval", "--threads must be at least 1");
+  if (dataset_name != NULL && bs_dataset_info_lookup (dataset_name, &error) == NULL)
+    return bs_cli_usage_error ("eval", "%s", error->message);
+  path = argv[1];
+
+  model = bs_checkpoint_load (path, &info, &error);
+  if (model == NULL)
+    return bs_cli_fail (error);
+
+  if (dataset_name == NULL)
+    {
+      if (info.dataset == NULL)
+        {
+          bs_model_free (model);
+          bs_checkpoint_info_clear (&info);
+          return bs_cli_usage_error ("eval", "'%s' does not say which data set it was trained on: give --dataset", path);
+        }
+      dataset_name = g_strdup (info.dataset);
+    }
+
+  dataset = bs_dataset_load (dataset_name, data_dir, &error);
+  if (dataset != NULL && dataset->n_classes != bs_model_get_n_classes (model))
+    g_set_error (&error, BS_ERROR, BS_ERROR_MISMATCH, "'%s' has %u classes, but %s has %u",
+                 path, bs_model_get_n_classes (model), dataset->name, dataset->n_classes);
+  if (error != NULL)
+    {
+      bs_model_free (model);
+      bs_checkpoint_info_clear (&info);
+      return bs_cli_fail (error);
+    }
+
+  bs_model_set_threads (model, threads > 0 ? (guint) threads : g_get_num_processors ());
+  timer = g_timer_new ();
+  ok = bs_evaluate (model, &dataset->test, batch, limit > 0 ? limit : 0, NULL, &result, &error);
+  if (ok && result.images == 0)
+    {
+      g_set_error (&error, BS_ERROR, BS_ERROR_FAILED, "%s has no test images", dataset->name);
+      ok = FALSE;
+    }
+  if (ok)
+    {
+      if (json)
+        print_json (path, info.architecture, dataset, &result, g_timer_elapsed (timer, NULL));
+      else
+        printf ("%s on %s: test accuracy %.2f %% (%u of %u images), loss %.4f\n",
+                path, dataset->display_name != NULL ? dataset->display_name : dataset->name,
+                100 * result.accuracy, result.correct, result.images, result.loss);
+    }
+  bs_model_free (model);
+  bs_checkpoint_info_clear (&info);
+  return ok ? BS_CLI_EXIT_OK : bs_cli_fail (error);
 }

@@ -1,12 +1,348 @@
-/* bs-cli-train.c: placeholder until its room lands. */
+/* bs-cli-train.c: `blockscope-cli train`: train a ResNet, checkpoint after every epoch.
+ *
+ * The training runs on a worker thread while the main thread waits in a main
+ * loop for SIGINT/SIGTERM: the first one cancels the run, which stops after
+ * the current step and keeps the checkpoint of the last finished epoch; a
+ * second one quits at once. */
+#include <glib-unix.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "bs-atomic-file.h"
+#include "bs-checkpoint.h"
 #include "bs-cli.h"
+#include "bs-dataset-locate.h"
+#include "bs-dataset.h"
+#include "bs-error.h"
+#include "bs-trainer.h"
+
+typedef struct {
+  BsTrainer    *trainer;
+  GCancellable *cancellable;
+  GMainLoop    *loop;
+  gboolean      ok;
+  GError       *error;
+  guint         n_signals;
+  /* Progress display */
+  gboolean      tty;
+  gint64        last_print;   /* monotonic microseconds */
+  gboolean      line_open;    /* a \r line is on the terminal */
+} Run;
+
+static char *
+format_duration (double seconds)
+{
+  gint64 s;
+
+  if (!isfinite (seconds) || seconds < 0)
+    return g_strdup ("?");
+  s = (gint64) (seconds + 0.5);
+  if (s >= 3600)
+    return g_strdup_printf ("%" G_GINT64_FORMAT "h%02" G_GINT64_FORMAT "m", s / 3600, (s / 60) % 60);
+  if (s >= 60)
+    return g_strdup_printf ("%" G_GINT64_FORMAT "m%02" G_GINT64_FORMAT "s", s / 60, s % 60);
+  return g_strdup_printf ("%" G_GINT64_FORMAT "s", s);
+}
+
+static void
+end_line (Run *run)
+{
+  if (run->line_open)
+    {
+      fputc ('\n', stderr);
+      run->line_open = FALSE;
+    }
+}
+
+static void
+on_progress (const BsTrainProgress *progress,
+             gpointer               user_data)
+{
+  Run *run = user_data;
+  gint64 now = g_get_monotonic_time ();
+  /* A terminal line updates 10 times a second; a log gets a line every 10 s
+   * and one at the end of each epoch. */
+  gint64 interval = run->tty ? G_USEC_PER_SEC / 10 : 10 * G_USEC_PER_SEC;
+  gboolean last = progress->step == progress->n_steps;
+  g_autofree char *left = NULL;
+
+  if (!last && now - run->last_print < interval)
+    return;
+  run->last_print = now;
+
+  left = format_duration (progress->seconds_left);
+  fprintf (stderr, "%sepoch %u/%u  step %u/%u  loss %.4f  lr %.4f  %.0f images/s  %s left%s",
+           run->tty ? "\r" : "",
+           progress->epoch, progress->n_epochs, progress->step, progress->n_steps,
+           progress->loss, progress->lr, progress->images_per_s, left,
+           run->tty ? "\033[K" : "\n");
+  run->line_open = run->tty;
+  fflush (stderr);
+}
+
+static void
+on_epoch (const BsTrainEpochResult *result,
+          gpointer                  user_data)
+{
+  Run *run = user_data;
+  g_autofree char *took = format_duration (result->seconds);
+
+  end_line (run);
+  fprintf (stderr, "epoch %u/%u: train loss %.4f, train accuracy %.2f %%, test loss %.4f, "
+                   "test accuracy %.2f %% (%u images), %s%s%s\n",
+           result->epoch, result->n_epochs, result->train_loss, 100 * result->train_accuracy,
+           result->test_loss, 100 * result->test_accuracy, result->test_images, took,
+           result->checkpoint != NULL ? "; saved " : "",
+           result->checkpoint != NULL ? result->checkpoint : "");
+  fflush (stderr);
+}
+
+static gboolean
+quit_loop (gpointer user_data)
+{
+  Run *run = user_data;
+
+  g_main_loop_quit (run->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+train_thread (gpointer user_data)
+{
+  Run *run = user_data;
+
+  run->ok = bs_trainer_run (run->trainer, run->cancellable, &run->error);
+  g_main_context_invoke (NULL, quit_loop, run);
+  return NULL;
+}
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  Run *run = user_data;
+
+  if (run->n_signals++ == 0)
+    {
+      end_line (run);
+      fprintf (stderr, "Stopping after the current step (press Ctrl-C again to quit at once)...\n");
+      g_cancellable_cancel (run->cancellable);
+      return G_SOURCE_CONTINUE;
+    }
+  /* Atomic saving means even this cannot leave a half-written checkpoint. */
+  signal (SIGINT, SIG_DFL);
+  raise (SIGINT);
+  _exit (BS_CLI_EXIT_FAILURE);
+}
+
+static gboolean
+parse_schedule (const char     *text,
+                BsScheduleKind *kind)
+{
+  return text == NULL || bs_schedule_kind_from_string (text, kind);
+}
 
 int
 bs_cli_train (int    argc,
-           char **argv)
+              char **argv)
 {
-  fprintf (stderr, "blockscope-cli: this command is not available yet\n");
-  return BS_CLI_EXIT_FAILURE;
+  g_autofree char *model_spec = NULL;
+  g_autofree char *dataset_name = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *schedule = NULL;
+  g_autofree char *data_dir = NULL;
+  gint epochs = -1, batch = -1, threads = -1, limit = -1, test_limit = -1;
+  gint64 seed = -1;
+  double lr = NAN, momentum = NAN, weight_decay = NAN, warmup = NAN;
+  gboolean no_augment = FALSE;
+  const GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_STRING, &model_spec, "Model name (resnet20, resnet56x4, imagenet-resnet50, ...) or a checkpoint to start from (default resnet20)", "MODEL" },
+    { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset_name, "Data set (default fashion-mnist; see 'blockscope-cli datasets')", "NAME" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Checkpoint to write after every epoch (.safetensors; required)", "FILE" },
+    { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Epochs (default 10)", "N" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Batch size (default 128)", "N" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Peak learning rate (default 0.1)", "LR" },
+    { "schedule", 0, 0, G_OPTION_ARG_STRING, &schedule, "Learning rate decay to zero: linear (default), cosine or constant", "KIND" },
+    { "warmup-epochs", 0, 0, G_OPTION_ARG_DOUBLE, &warmup, "Linear warm-up, in epochs (default 0.2)", "X" },
+    { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &momentum, "SGD momentum (default 0.9)", "M" },
+    { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &weight_decay, "Weight decay (default 5e-4)", "WD" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Seed of initialisation, shuffling and augmentation (default 0)", "S" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: every CPU)", "N" },
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N training images", "N" },
+    { "test-limit", 0, 0, G_OPTION_ARG_INT, &test_limit, "Evaluate on the first N test images only", "N" },
+    { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "No random crops and flips", NULL },
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder to look for data sets in first", "DIR" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsDataset) dataset = NULL;
+  g_autoptr(BsTrainer) trainer = NULL;
+  g_autoptr(GCancellable) cancellable = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  const BsDatasetInfo *info;
+  BsModel *model = NULL;
+  BsTrainRecipe recipe;
+  Run run = { 0 };
+  GThread *thread;
+  guint sigint_id, sigterm_id, n_threads;
+  int status;
+
+  if (!bs_cli_parse ("train", "", "Train a ResNet on a data set, saving a checkpoint after every epoch.",
+                     entries, &argc, &argv, &status))
+    return status;
+  if (argc > 1)
+    return bs_cli_usage_error ("train", "unexpected argument '%s'", argv[1]);
+  if (out == NULL)
+    return bs_cli_usage_error ("train", "--out FILE is required (where to save the checkpoint)");
+
+  bs_train_recipe_init (&recipe);
+  if (epochs != -1)
+    {
+      if (epochs < 1)
+        return bs_cli_usage_error ("train", "--epochs must be at least 1");
+      recipe.epochs = epochs;
+    }
+  if (batch != -1)
+    {
+      if (batch < 1)
+        return bs_cli_usage_error ("train", "--batch must be at least 1");
+      recipe.batch_size = batch;
+    }
+  if (threads != -1)
+    {
+      if (threads < 1)
+        return bs_cli_usage_error ("train", "--threads must be at least 1");
+      recipe.threads = threads;
+    }
+  if (limit != -1)
+    {
+      if (limit < 1)
+        return bs_cli_usage_error ("train", "--limit must be at least 1");
+      recipe.limit = limit;
+    }
+  if (test_limit != -1)
+    {
+      if (test_limit < 1)
+        return bs_cli_usage_error ("train", "--test-limit must be at least 1");
+      recipe.test_limit = test_limit;
+    }
+  if (seed != -1)
+    {
+      if (seed < 0)
+        return bs_cli_usage_error ("train", "--seed must not be negative");
+      recipe.seed = (guint64) seed;
+    }
+  if (!isnan (lr))
+    recipe.lr = lr;
+  if (!isnan (momentum))
+    recipe.momentum = momentum;
+  if (!isnan (weight_decay))
+    recipe.weight_decay = weight_decay;
+  if (!isnan (warmup))
+    recipe.warmup_epochs = warmup;
+  if (!parse_schedule (schedule, &recipe.schedule))
+    return bs_cli_usage_error ("train", "unknown --schedule '%s' (linear, cosine or constant)", schedule);
+  recipe.augment = !no_augment;
+  if (!bs_train_recipe_check (&recipe, &error))
+    return bs_cli_usage_error ("train", "%s", error->message);
+
+  if (dataset_name == NULL)
+    dataset_name = g_strdup ("fashion-mnist");
+  if (model_spec == NULL)
+    model_spec = g_strdup ("resnet20");
+  info = bs_dataset_info_lookup (dataset_name, &error);
+  if (info == NULL)
+    return bs_cli_usage_error ("train", "%s", error->message);
+
+  /* A model name is checked before any data is read. */
+  if (!g_str_has_suffix (model_spec, ".safetensors") && !g_file_test (model_spec, G_FILE_TEST_IS_REGULAR))
+    {
+      BsModel *probe = bs_model_new (model_spec, info->channels, info->height, info->width, info->n_classes, &error);
+
+      if (probe == NULL)
+        return bs_cli_usage_error ("train", "%s", error->message);
+      bs_model_free (probe);
+    }
+
+  /* Find out now, not after the first epoch, that the checkpoint cannot be written. */
+  {
+    g_autoptr(BsAtomicFile) probe = bs_atomic_file_new (out, &error);
+
+    if (probe == NULL)
+      return bs_cli_fail (error);
+  }
+
+  dataset = bs_dataset_load (dataset_name, data_dir, &error);
+  if (dataset == NULL)
+    return bs_cli_fail (error);
+
+  model = bs_model_new_from_spec (model_spec, dataset->train.channels, dataset->train.height,
+                                  dataset->train.width, dataset->n_classes, recipe.seed, &error);
+  if (model == NULL)
+    return bs_cli_fail (error);
+
+  trainer = bs_trainer_new (model, dataset, &recipe, &error);
+  if (trainer == NULL)
+    {
+      bs_model_free (model);
+      return bs_cli_fail (error);
+    }
+  bs_trainer_set_checkpoint_path (trainer, out);
+  bs_trainer_set_progress_func (trainer, on_progress, &run);
+  bs_trainer_set_epoch_func (trainer, on_epoch, &run);
+
+  n_threads = recipe.threads > 0 ? recipe.threads : g_get_num_processors ();
+  fprintf (stderr, "Training %s on %s: %u images, %u steps of %u per epoch, %u epoch%s\n",
+           model_spec, dataset->display_name != NULL ? dataset->display_name : dataset->name,
+           recipe.limit > 0 ? MIN (recipe.limit, dataset->train.n_images) : dataset->train.n_images,
+           bs_trainer_get_steps_per_epoch (trainer), recipe.batch_size, recipe.epochs,
+           recipe.epochs == 1 ? "" : "s");
+  fprintf (stderr, "SGD: lr %g (%s to zero, warm-up %g epochs), momentum %g, weight decay %g, seed %" G_GUINT64_FORMAT
+                   ", %u thread%s, augmentation %s\n",
+           recipe.lr, bs_schedule_kind_to_string (recipe.schedule), recipe.warmup_epochs, recipe.momentum,
+           recipe.weight_decay, recipe.seed, n_threads, n_threads == 1 ? "" : "s",
+           recipe.augment ? "on" : "off");
+
+  cancellable = g_cancellable_new ();
+  loop = g_main_loop_new (NULL, FALSE);
+  run.trainer = trainer;
+  run.cancellable = cancellable;
+  run.loop = loop;
+  run.tty = isatty (fileno (stderr));
+  run.last_print = 0;
+
+  sigint_id = g_unix_signal_add (SIGINT, on_signal, &run);
+  sigterm_id = g_unix_signal_add (SIGTERM, on_signal, &run);
+  thread = g_thread_new ("train", train_thread, &run);
+  g_main_loop_run (loop);
+  g_thread_join (thread);
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
+  end_line (&run);
+
+  status = BS_CLI_EXIT_OK;
+  if (!run.ok)
+    {
+      guint saved = bs_trainer_get_saved_epoch (trainer);
+
+      if (g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          if (saved > 0)
+            fprintf (stderr, "Stopped. The checkpoint of epoch %u is in %s.\n", saved, out);
+          else
+            fprintf (stderr, "Stopped before the first epoch ended; no checkpoint was written.\n");
+        }
+      else
+        bs_cli_fail (run.error);
+      g_clear_error (&run.error);
+      status = BS_CLI_EXIT_FAILURE;
+    }
+  else
+    fprintf (stderr, "Done: checkpoint in %s\n", out);
+
+  g_clear_pointer (&trainer, bs_trainer_free);
+  bs_model_free (model);
+  return status;
 }

@@ -1,0 +1,397 @@
+/* bs-trainer.c: epochs of forward, backward and SGD; evaluation and checkpoint per epoch. */
+#include "bs-trainer.h"
+
+#include <math.h>
+
+#include "bs-batcher.h"
+#include "bs-checkpoint.h"
+#include "bs-error.h"
+#include "bs-evaluate.h"
+#include "bs-sgd.h"
+
+/* Upper bounds that catch typing mistakes without limiting real use. */
+#define MAX_EPOCHS 100000
+#define MAX_BATCH 65536
+
+struct _BsTrainer {
+  BsModel             *model;
+  BsDataset           *dataset;
+  BsTrainRecipe        recipe;
+  char                *checkpoint_path;
+  BsTrainProgressFunc  progress_func;
+  gpointer             progress_data;
+  BsTrainEpochFunc     epoch_func;
+  gpointer             epoch_data;
+  BsBatcher           *batcher;
+  guint                saved_epoch;
+};
+
+void
+bs_train_recipe_init (BsTrainRecipe *recipe)
+{
+  recipe->epochs = 10;
+  recipe->batch_size = 128;
+  recipe->lr = 0.1;
+  recipe->momentum = 0.9;
+  recipe->weight_decay = 5e-4;
+  recipe->schedule = BS_SCHEDULE_LINEAR;
+  recipe->warmup_epochs = 0.2;
+  recipe->seed = 0;
+  recipe->threads = 0;
+  recipe->augment = TRUE;
+  recipe->limit = 0;
+  recipe->test_limit = 0;
+}
+
+gboolean
+bs_train_recipe_check (const BsTrainRecipe *recipe,
+                       GError             **error)
+{
+  const char *bad = NULL;
+
+  if (recipe->epochs < 1 || recipe->epochs > MAX_EPOCHS)
+    bad = "the number of epochs must be between 1 and 100000";
+  else if (recipe->batch_size < 1 || recipe->batch_size > MAX_BATCH)
+    bad = "the batch size must be between 1 and 65536";
+  else if (!(recipe->lr > 0) || !isfinite (recipe->lr))
+    bad = "the learning rate must be a positive number";
+  else if (!(recipe->momentum >= 0 && recipe->momentum < 1))
+    bad = "the momentum must be in [0, 1)";
+  else if (!(recipe->weight_decay >= 0) || !isfinite (recipe->weight_decay))
+    bad = "the weight decay must be zero or positive";
+  else if (!(recipe->warmup_epochs >= 0 && recipe->warmup_epochs <= recipe->epochs))
+    bad = "the warm-up must be between 0 and the number of epochs";
+  else if (recipe->threads > 1024)
+    bad = "the number of threads must be at most 1024";
+
+  if (bad != NULL)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "Invalid training settings: %s", bad);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The shortest of %.15g and %.17g that reads back as the same double:
+ * 0.1 stays "0.1" instead of "0.10000000000000001". */
+static void
+append_double (GString *s,
+               double   value)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_ascii_formatd (buf, sizeof buf, "%.15g", value);
+  if (g_ascii_strtod (buf, NULL) != value)
+    g_ascii_formatd (buf, sizeof buf, "%.17g", value);
+  g_string_append (s, buf);
+}
+
+char *
+bs_train_recipe_to_json (const BsTrainRecipe *recipe)
+{
+  GString *s = g_string_new ("{");
+
+  /* Built by hand for the number formatting; every value is a number, a
+   * boolean or a fixed word, so nothing needs escaping. */
+  g_string_append_printf (s, "\"epochs\":%u,\"batch_size\":%u,\"lr\":", recipe->epochs, recipe->batch_size);
+  append_double (s, recipe->lr);
+  g_string_append (s, ",\"momentum\":");
+  append_double (s, recipe->momentum);
+  g_string_append (s, ",\"weight_decay\":");
+  append_double (s, recipe->weight_decay);
+  g_string_append_printf (s, ",\"schedule\":\"%s\",\"warmup_epochs\":", bs_schedule_kind_to_string (recipe->schedule));
+  append_double (s, recipe->warmup_epochs);
+  g_string_append_printf (s, ",\"seed\":%" G_GUINT64_FORMAT ",\"threads\":%u,\"augment\":%s,\"limit\":%u}",
+                          recipe->seed, recipe->threads, recipe->augment ? "true" : "false", recipe->limit);
+  return g_string_free (s, FALSE);
+}
+
+BsTrainer *
+bs_trainer_new (BsModel             *model,
+                BsDataset           *dataset,
+                const BsTrainRecipe *recipe,
+                GError             **error)
+{
+  BsTrainer *trainer;
+
+  g_return_val_if_fail (model != NULL && dataset != NULL && recipe != NULL, NULL);
+
+  if (!bs_train_recipe_check (recipe, error))
+    return NULL;
+  if (bs_model_get_n_classes (model) != dataset->n_classes)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, "The model %s has %u classes, but %s has %u",
+                   bs_model_get_name (model), bs_model_get_n_classes (model), dataset->name, dataset->n_classes);
+      return NULL;
+    }
+  if (!bs_evaluate_check_images (model, &dataset->train, 0, "the training set", error)
+      || !bs_evaluate_check_images (model, &dataset->test, 0, "the test set", error))
+    return NULL;
+
+  trainer = g_new0 (BsTrainer, 1);
+  trainer->model = model;
+  trainer->dataset = bs_dataset_ref (dataset);
+  trainer->recipe = *recipe;
+  /* Results depend on the thread count: record the one actually used. */
+  if (trainer->recipe.threads == 0)
+    trainer->recipe.threads = g_get_num_processors ();
+  trainer->batcher = bs_batcher_new (&dataset->train, recipe->batch_size);
+  bs_batcher_set_shuffle (trainer->batcher, TRUE, recipe->seed);
+  bs_batcher_set_augment (trainer->batcher, recipe->augment);
+  bs_batcher_set_limit (trainer->batcher, recipe->limit);
+
+  if (bs_batcher_get_n_batches (trainer->batcher) == 0)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "%s has no training images", dataset->name);
+      bs_trainer_free (trainer);
+      return NULL;
+    }
+  return trainer;
+}
+
+void
+bs_trainer_free (BsTrainer *trainer)
+{
+  if (trainer == NULL)
+    return;
+  g_clear_pointer (&trainer->batcher, bs_batcher_free);
+  g_clear_pointer (&trainer->dataset, bs_dataset_unref);
+  g_free (trainer->checkpoint_path);
+  g_free (trainer);
+}
+
+void
+bs_trainer_set_checkpoint_path (BsTrainer  *trainer,
+                                const char *path)
+{
+  g_free (trainer->checkpoint_path);
+  trainer->checkpoint_path = g_strdup (path);
+}
+
+void
+bs_trainer_set_progress_func (BsTrainer           *trainer,
+                              BsTrainProgressFunc  func,
+                              gpointer             user_data)
+{
+  trainer->progress_func = func;
+  trainer->progress_data = user_data;
+}
+
+void
+bs_trainer_set_epoch_func (BsTrainer        *trainer,
+                           BsTrainEpochFunc  func,
+                           gpointer          user_data)
+{
+  trainer->epoch_func = func;
+  trainer->epoch_data = user_data;
+}
+
+guint
+bs_trainer_get_steps_per_epoch (BsTrainer *trainer)
+{
+  return bs_batcher_get_n_batches (trainer->batcher);
+}
+
+guint
+bs_trainer_get_saved_epoch (BsTrainer *trainer)
+{
+  return trainer->saved_epoch;
+}
+
+static gboolean
+params_finite (BsModel *model)
+{
+  for (guint i = 0; i < bs_model_get_n_params (model); i++)
+    {
+      BsParam *param = bs_model_get_param (model, i);
+
+      for (gsize j = 0; j < param->n_elements; j++)
+        if (!isfinite (param->data[j]))
+          return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+diverged (BsTrainer  *trainer,
+          const char *what,
+          guint       epoch,
+          guint       step,
+          guint       n_steps,
+          double      lr,
+          GError    **error)
+{
+  g_autofree char *kept = NULL;
+
+  if (trainer->saved_epoch > 0)
+    kept = g_strdup_printf ("The checkpoint of epoch %u in '%s' was kept.", trainer->saved_epoch,
+                            trainer->checkpoint_path);
+  else if (trainer->checkpoint_path != NULL && g_file_test (trainer->checkpoint_path, G_FILE_TEST_EXISTS))
+    kept = g_strdup_printf ("'%s' was left as it was.", trainer->checkpoint_path);
+  else if (trainer->checkpoint_path != NULL)
+    kept = g_strdup ("No checkpoint was written.");
+  else
+    kept = g_strdup ("");
+
+  g_set_error (error, BS_ERROR, BS_ERROR_DIVERGED,
+               "Training diverged in epoch %u at step %u of %u: %s (learning rate %.4g). %s%s"
+               "Try a smaller learning rate.",
+               epoch, step, n_steps, what, lr, kept, *kept ? " " : "");
+  return FALSE;
+}
+
+static gboolean
+save_checkpoint (BsTrainer  *trainer,
+                 guint       epoch,
+                 double      accuracy,
+                 GError    **error)
+{
+  BsCheckpointInfo info;
+  gboolean ok;
+
+  bs_checkpoint_info_init (&info);
+  info.dataset = trainer->dataset->name;
+  info.class_names = trainer->dataset->class_names;
+  info.epoch = epoch;
+  info.accuracy = accuracy;
+  info.seed = trainer->recipe.seed;
+  info.recipe = bs_train_recipe_to_json (&trainer->recipe);
+  ok = bs_checkpoint_save (trainer->model, &info, trainer->checkpoint_path, error);
+  g_free (info.recipe);
+  return ok;
+}
+
+gboolean
+bs_trainer_run (BsTrainer     *trainer,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  const BsTrainRecipe *recipe;
+  g_autoptr(BsSgd) sgd = NULL;
+  g_autofree float *images = NULL;
+  g_autofree guint8 *labels = NULL;
+  g_autoptr(GTimer) timer = g_timer_new ();
+  BsSchedule schedule;
+  guint n_steps, n_classes, n_train;
+  guint test_images;
+  guint64 global_step = 0;
+  double train_seconds = 0, eval_seconds_per_epoch = -1;
+  guint64 images_done = 0;
+
+  g_return_val_if_fail (trainer != NULL, FALSE);
+
+  recipe = &trainer->recipe;
+  n_steps = bs_batcher_get_n_batches (trainer->batcher);
+  n_train = bs_batcher_get_n_images (trainer->batcher);
+  n_classes = bs_model_get_n_classes (trainer->model);
+  test_images = recipe->test_limit > 0 ? MIN (recipe->test_limit, trainer->dataset->test.n_images)
+                                       : trainer->dataset->test.n_images;
+
+  bs_model_set_threads (trainer->model, recipe->threads);
+  sgd = bs_sgd_new (trainer->model, recipe->momentum, recipe->weight_decay);
+  images = g_new (float, bs_batcher_get_batch_floats (trainer->batcher));
+  labels = g_new (guint8, recipe->batch_size);
+
+  schedule.kind = recipe->schedule;
+  schedule.base_lr = recipe->lr;
+  schedule.total_steps = (guint64) recipe->epochs * n_steps;
+  schedule.warmup_steps = (guint64) llround (recipe->warmup_epochs * n_steps);
+
+  for (guint epoch = 1; epoch <= recipe->epochs; epoch++)
+    {
+      BsTrainEpochResult result = { 0 };
+      BsEvalResult eval;
+      double epoch_start = g_timer_elapsed (timer, NULL);
+      double loss_sum = 0;
+      guint correct = 0, seen = 0;
+      guint n;
+
+      bs_batcher_start_epoch (trainer->batcher, epoch - 1);
+      for (guint step = 1; step <= n_steps; step++)
+        {
+          double step_start = g_timer_elapsed (timer, NULL);
+          const float *logits;
+          double lr;
+          float loss;
+
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            return FALSE;
+
+          n = bs_batcher_next (trainer->batcher, images, labels);
+          g_assert (n > 0);
+          lr = bs_schedule_get_lr (&schedule, global_step);
+
+          logits = bs_model_forward (trainer->model, images, n, TRUE, NULL, NULL);
+          correct += bs_evaluate_count_correct (logits, labels, n, n_classes);
+          loss = bs_model_loss (trainer->model, labels);
+          if (!isfinite (loss))
+            {
+              g_autofree char *what = g_strdup_printf ("the loss is %s", isnan (loss) ? "NaN" : "infinite");
+
+              return diverged (trainer, what, epoch, step, n_steps, lr, error);
+            }
+          bs_model_backward (trainer->model);
+          bs_sgd_step (sgd, lr);
+
+          loss_sum += (double) loss * n;
+          seen += n;
+          global_step++;
+          images_done += n;
+          train_seconds += g_timer_elapsed (timer, NULL) - step_start;
+
+          if (trainer->progress_func != NULL)
+            {
+              BsTrainProgress progress;
+              double per_image = train_seconds / images_done;
+              guint64 images_left = (guint64) (recipe->epochs - epoch) * n_train + (n_train - seen);
+              /* Before the first evaluation, guess it at a third of a training step per image. */
+              double eval_each = eval_seconds_per_epoch >= 0 ? eval_seconds_per_epoch : per_image * test_images / 3;
+
+              progress.epoch = epoch;
+              progress.n_epochs = recipe->epochs;
+              progress.step = step;
+              progress.n_steps = n_steps;
+              progress.batch = n;
+              progress.loss = loss;
+              progress.lr = lr;
+              progress.images_per_s = train_seconds > 0 ? images_done / train_seconds : 0;
+              progress.seconds_left = per_image * images_left + eval_each * (recipe->epochs - epoch + 1);
+              trainer->progress_func (&progress, trainer->progress_data);
+            }
+        }
+
+      {
+        double eval_start = g_timer_elapsed (timer, NULL);
+
+        if (!bs_evaluate (trainer->model, &trainer->dataset->test, recipe->batch_size, recipe->test_limit,
+                          cancellable, &eval, error))
+          return FALSE;
+        eval_seconds_per_epoch = g_timer_elapsed (timer, NULL) - eval_start;
+      }
+
+      /* A finite loss does not guarantee finite weights after the last step. */
+      if (!params_finite (trainer->model))
+        return diverged (trainer, "a parameter is NaN or infinite", epoch, n_steps, n_steps,
+                         bs_schedule_get_lr (&schedule, global_step - 1), error);
+
+      if (trainer->checkpoint_path != NULL)
+        {
+          if (!save_checkpoint (trainer, epoch, eval.accuracy, error))
+            return FALSE;
+          trainer->saved_epoch = epoch;
+        }
+
+      result.epoch = epoch;
+      result.n_epochs = recipe->epochs;
+      result.train_loss = loss_sum / seen;
+      result.train_accuracy = (double) correct / seen;
+      result.test_loss = eval.loss;
+      result.test_accuracy = eval.accuracy;
+      result.test_images = eval.images;
+      result.seconds = g_timer_elapsed (timer, NULL) - epoch_start;
+      result.checkpoint = trainer->checkpoint_path;
+      if (trainer->epoch_func != NULL)
+        trainer->epoch_func (&result, trainer->epoch_data);
+    }
+  return TRUE;
+}

@@ -1,0 +1,251 @@
+/* test-train-cli.c: `blockscope-cli train` and `eval` end to end, on the synthetic data set. */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+
+#include "bs-checkpoint.h"
+#include "bs-safetensors.h"
+
+static char *tmp_dir;
+
+static char *
+tmp_path (const char *name)
+{
+  return g_build_filename (tmp_dir, name, NULL);
+}
+
+/* Runs the CLI with a NULL-terminated argument list; returns the exit status. */
+static int
+run_cli (char      **out,
+         char      **err,
+         const char *first,
+         ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *stdout_text = NULL, *stderr_text = NULL;
+  const char *arg;
+  va_list args;
+  int status;
+
+  g_ptr_array_add (argv, (char *) BS_CLI_PATH);
+  va_start (args, first);
+  for (arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                &stdout_text, &stderr_text, &status, &error);
+  g_assert_no_error (error);
+  g_test_message ("stderr: %s", stderr_text);
+  if (out != NULL)
+    *out = g_steal_pointer (&stdout_text);
+  if (err != NULL)
+    *err = g_steal_pointer (&stderr_text);
+  g_assert_true (WIFEXITED (status));
+  return WEXITSTATUS (status);
+}
+
+static void
+test_train_then_eval (void)
+{
+  g_autofree char *path = tmp_path ("run.safetensors");
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(BsSafetensors) st = NULL;
+  JsonObject *object;
+  double saved_accuracy;
+
+  g_assert_cmpint (run_cli (NULL, &err, "train", "--model", "resnet8", "--dataset", "synthetic",
+                            "--epochs", "3", "--limit", "512", "--test-limit", "128", "--batch", "64",
+                            "--threads", "1", "--seed", "5", "--out", path, NULL), ==, 0);
+  /* Not a terminal: plain lines, an epoch summary each. */
+  g_assert_null (strchr (err, '\r'));
+  g_assert_nonnull (strstr (err, "epoch 1/3: "));
+  g_assert_nonnull (strstr (err, "epoch 3/3: "));
+  g_assert_nonnull (strstr (err, "test accuracy"));
+  g_assert_nonnull (strstr (err, "images/s"));
+  g_assert_nonnull (strstr (err, "left"));
+
+  st = bs_safetensors_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (bs_safetensors_get_metadata (st, "epoch"), ==, "3");
+  g_assert_cmpstr (bs_safetensors_get_metadata (st, "dataset"), ==, "synthetic");
+  g_assert_cmpstr (bs_safetensors_get_metadata (st, "seed"), ==, "5");
+  g_assert_cmpstr (bs_safetensors_get_metadata (st, "architecture"), ==, "resnet8");
+  saved_accuracy = g_ascii_strtod (bs_safetensors_get_metadata (st, "accuracy"), NULL);
+
+  /* eval finds the data set in the metadata and, on the same images,
+   * reproduces the accuracy measured at the end of training. */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_cli (&out, &err, "eval", path, "--json", "--limit", "128", "--batch", "64", NULL), ==, 0);
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  g_assert_no_error (error);
+  object = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpint (json_object_get_int_member (object, "images"), ==, 128);
+  g_assert_cmpfloat (json_object_get_double_member (object, "accuracy"), >=, 0);
+  g_assert_cmpfloat (json_object_get_double_member (object, "accuracy"), <=, 1);
+  g_assert_cmpfloat (json_object_get_double_member (object, "accuracy"), ==, saved_accuracy);
+  g_assert_cmpfloat (json_object_get_double_member (object, "accuracy") * 128, ==,
+                     json_object_get_int_member (object, "correct"));
+  g_assert_cmpstr (json_object_get_string_member (object, "dataset"), ==, "synthetic");
+  /* Better than chance (0.1) on 10 classes after 24 steps. */
+  g_test_message ("accuracy %.3f", saved_accuracy);
+  g_assert_cmpfloat (saved_accuracy, >, 0.2);
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (&out, NULL, "eval", path, "--dataset", "synthetic", "--limit", "32", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "test accuracy"));
+  g_assert_nonnull (strstr (out, "of 32 images"));
+}
+
+static void
+test_usage_errors (void)
+{
+  g_autofree char *path = tmp_path ("never.safetensors");
+  const char *cases[][12] = {
+    { "train", "--dataset", "synthetic", NULL },
+    { "train", "--model", "resnet7", "--dataset", "synthetic", "--out", path, NULL },
+    { "train", "--model", "vgg16", "--dataset", "synthetic", "--out", path, NULL },
+    { "train", "--dataset", "no-such-set", "--out", path, NULL },
+    { "train", "--dataset", "synthetic", "--epochs", "0", "--out", path, NULL },
+    { "train", "--dataset", "synthetic", "--epochs", "two", "--out", path, NULL },
+    { "train", "--dataset", "synthetic", "--lr", "-0.1", "--out", path, NULL },
+    { "train", "--dataset", "synthetic", "--lr", "fast", "--out", path, NULL },
+    { "train", "--dataset", "synthetic", "--batch", "-5", "--out", path, NULL },
+    { "train", "--dataset", "synthetic", "--schedule", "step", "--out", path, NULL },
+    { "train", "--dataset", "synthetic", "--momentum", "1.5", "--out", path, NULL },
+    { "train", "--dataset", "synthetic", "--limit", "0", "--out", path, NULL },
+    { "train", "--dataset", "synthetic", "--out", path, "extra", NULL },
+    { "train", "--bogus", NULL },
+    { "eval", NULL },
+    { "eval", path, "--dataset", "no-such-set", NULL },
+    { "eval", path, "--limit", "-3", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *joined = g_strjoinv (" ", (char **) cases[i]);
+      g_autofree char *err = NULL;
+      const char *const *c = cases[i];
+
+      g_test_message ("blockscope-cli %s", joined);
+      g_assert_cmpint (run_cli (NULL, &err, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9],
+                                c[10], c[11]), ==, 2);
+      g_assert_nonnull (strstr (err, "blockscope-cli"));
+    }
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_failures (void)
+{
+  g_autofree char *missing = tmp_path ("missing.safetensors");
+  g_autofree char *in_missing_dir = g_build_filename (tmp_dir, "no-dir", "run.safetensors", NULL);
+  g_autofree char *garbage = tmp_path ("garbage.safetensors");
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (run_cli (NULL, &err, "eval", missing, "--dataset", "synthetic", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, missing));
+  g_clear_pointer (&err, g_free);
+
+  g_assert_true (g_file_set_contents (garbage, "not a checkpoint at all", -1, NULL));
+  g_assert_cmpint (run_cli (NULL, &err, "eval", garbage, "--dataset", "synthetic", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, garbage));
+  g_clear_pointer (&err, g_free);
+
+  /* An unwritable --out is found before any training. */
+  g_assert_cmpint (run_cli (NULL, &err, "train", "--model", "resnet8", "--dataset", "synthetic",
+                            "--out", in_missing_dir, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "does not exist"));
+  g_assert_null (strstr (err, "epoch"));
+  g_clear_pointer (&err, g_free);
+
+  /* A real data set that is not installed (tests run with an empty data folder). */
+  g_assert_cmpint (run_cli (NULL, &err, "train", "--dataset", "cifar10", "--out", missing, NULL), ==, 1);
+}
+
+/* Ctrl-C stops after the current step and keeps the last epoch's checkpoint. */
+static void
+test_interrupt (void)
+{
+  g_autofree char *path = tmp_path ("interrupted.safetensors");
+  g_autofree char *log = tmp_path ("interrupted.log");
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  BsCheckpointInfo info;
+  BsModel *model;
+  gint64 deadline;
+
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  process = g_subprocess_launcher_spawn (launcher, &error, BS_CLI_PATH, "train", "--model", "resnet8",
+                                         "--dataset", "synthetic", "--epochs", "1000", "--limit", "128",
+                                         "--test-limit", "64", "--batch", "64", "--threads", "1",
+                                         "--out", path, NULL);
+  g_assert_no_error (error);
+
+  deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  while (!g_file_test (path, G_FILE_TEST_EXISTS) && g_get_monotonic_time () < deadline)
+    g_usleep (20000);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  g_subprocess_send_signal (process, SIGINT);
+  g_assert_true (g_subprocess_wait (process, NULL, &error));
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
+
+  g_assert_true (g_file_get_contents (log, &err, NULL, NULL));
+  g_test_message ("%s", err);
+  g_assert_nonnull (strstr (err, "Stopped. The checkpoint of epoch"));
+
+  model = bs_checkpoint_load (path, &info, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (info.epoch, >=, 1);
+  g_assert_cmpuint (info.epoch, <, 1000);
+  bs_checkpoint_info_clear (&info);
+  bs_model_free (model);
+}
+
+static void
+remove_tree (const char *dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      g_unlink (path);
+    }
+  if (d != NULL)
+    g_dir_close (d);
+  g_rmdir (dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  tmp_dir = g_dir_make_tmp ("bs-test-train-cli-XXXXXX", NULL);
+
+  g_test_add_func ("/train-cli/train-then-eval", test_train_then_eval);
+  g_test_add_func ("/train-cli/usage-errors", test_usage_errors);
+  g_test_add_func ("/train-cli/failures", test_failures);
+  g_test_add_func ("/train-cli/interrupt", test_interrupt);
+
+  status = g_test_run ();
+  remove_tree (tmp_dir);
+  g_free (tmp_dir);
+  return status;
+}
