@@ -1,12 +1,176 @@
-/* bs-cli-cka.c: placeholder until its room lands. */
+/* bs-cli-cka.c: `blockscope-cli cka`: minibatch CKA between every layer of two networks.
+ *
+ *   cka --a SPEC [--b SPEC] --dataset D [--batch 256] [--passes 10] [--seed S]
+ *       [--layers all|residual|REGEX] [--biased] [--threads T] [--limit N] --out M.npy|M.csv
+ *   cka --acts-a DIR [--acts-b DIR] [--batch n] --out M.npy|M.csv
+ *
+ * The work is bs_cka_job_run(); this file parses options, reports progress on
+ * stderr and writes the result with bs_cka_export(). */
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "bs-cka-export.h"
+#include "bs-cka-job.h"
 #include "bs-cli.h"
+#include "bs-dataset.h"
+#include "bs-error.h"
+
+typedef struct {
+  gint64   start;
+  gint64   last_print;
+  gboolean tty;
+  gboolean quiet;
+  gboolean printed;
+} Progress;
+
+static void
+on_snapshot (BsCkaSnapshot *snap,
+             gpointer       user_data)
+{
+  Progress *p = user_data;
+  gint64 now = g_get_monotonic_time ();
+  double elapsed = (now - p->start) / 1e6;
+  double left = snap->minibatches_done > 0
+                ? elapsed / snap->minibatches_done * (snap->minibatches_total - snap->minibatches_done)
+                : 0;
+  gboolean last = snap->minibatches_done == snap->minibatches_total;
+
+  if (p->quiet)
+    return;
+  /* A terminal gets a line that updates in place; a log gets a line every 5 s. */
+  if (!p->tty && !last && now - p->last_print < 5 * G_USEC_PER_SEC)
+    return;
+  p->last_print = now;
+  fprintf (stderr, "%scka: minibatch %u/%u, %.1f s elapsed, %.1f s left%s",
+           p->tty ? "\r" : "", snap->minibatches_done, snap->minibatches_total,
+           elapsed, left, p->tty && !last ? "   " : "\n");
+  fflush (stderr);
+  p->printed = TRUE;
+}
 
 int
 bs_cli_cka (int    argc,
-           char **argv)
+            char **argv)
 {
-  fprintf (stderr, "blockscope-cli: this command is not available yet\n");
-  return BS_CLI_EXIT_FAILURE;
+  g_autofree char *spec_a = NULL;
+  g_autofree char *spec_b = NULL;
+  g_autofree char *dataset_name = NULL;
+  g_autofree char *data_dir = NULL;
+  g_autofree char *layers = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *acts_a = NULL;
+  g_autofree char *acts_b = NULL;
+  gint batch = 256, passes = 10, threads = 0, limit = 0;
+  gint64 seed = 0, seed_b = -1;
+  gboolean biased = FALSE, quiet = FALSE;
+  const GOptionEntry entries[] = {
+    { "a", 0, 0, G_OPTION_ARG_STRING, &spec_a, "Model A (rows): checkpoint or model name", "SPEC" },
+    { "b", 0, 0, G_OPTION_ARG_STRING, &spec_b, "Model B (columns); default: model A", "SPEC" },
+    { "dataset", 0, 0, G_OPTION_ARG_STRING, &dataset_name, "Data set whose test split is used", "NAME" },
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder to look for data sets in", "DIR" },
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N test images", "N" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Minibatch size n (default 256; >= 4)", "N" },
+    { "passes", 0, 0, G_OPTION_ARG_INT, &passes, "Passes over the test images (default 10)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the shuffles and of models given by name (default 0)", "S" },
+    { "seed-b", 0, 0, G_OPTION_ARG_INT64, &seed_b, "Initialisation seed of model B when given by name (default: --seed)", "S" },
+    { "layers", 0, 0, G_OPTION_ARG_STRING, &layers, "all (default), residual (block outputs) or a regular expression on layer names", "WHICH" },
+    { "biased", 0, 0, G_OPTION_ARG_NONE, &biased, "Biased HSIC estimator (Kornblith et al. 2019)", NULL },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: as configured)", "T" },
+    { "acts-a", 0, 0, G_OPTION_ARG_FILENAME, &acts_a, "Folder of .npy activations of model A, one file per layer", "DIR" },
+    { "acts-b", 0, 0, G_OPTION_ARG_FILENAME, &acts_b, "Folder of .npy activations of model B (default: --acts-a)", "DIR" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output matrix: M.npy (float64) or M.csv; M.json is written beside it", "FILE" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress on stderr", NULL },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsDataset) dataset = NULL;
+  g_autoptr(BsCkaSnapshot) result = NULL;
+  BsCkaJobOptions options;
+  BsCkaExportInfo info = { 0 };
+  Progress progress = { 0 };
+  int status;
+
+  if (!bs_cli_parse ("cka", "", "Minibatch CKA between every layer of model A (rows) and "
+                     "every layer of model B (columns), as in Nguyen, Raghu and Kornblith (2021).",
+                     entries, &argc, &argv, &status))
+    return status;
+  if (argc > 1)
+    return bs_cli_usage_error ("cka", "unexpected argument '%s'", argv[1]);
+
+  if (out == NULL)
+    return bs_cli_usage_error ("cka", "--out is required");
+  if (!g_str_has_suffix (out, ".npy") && !g_str_has_suffix (out, ".csv"))
+    return bs_cli_usage_error ("cka", "--out must end in .npy or .csv, not '%s'", out);
+  if (batch < 1)
+    return bs_cli_usage_error ("cka", "--batch must be positive");
+  if (passes < 1)
+    return bs_cli_usage_error ("cka", "--passes must be at least 1");
+  if (threads < 0 || limit < 0)
+    return bs_cli_usage_error ("cka", "--threads and --limit cannot be negative");
+  if (seed < 0)
+    return bs_cli_usage_error ("cka", "--seed cannot be negative");
+
+  bs_cka_job_options_init (&options);
+  options.batch_size = (guint) batch;
+  options.passes = (guint) passes;
+  options.seed = (guint64) seed;
+  options.biased = biased;
+  options.threads = (guint) threads;
+  options.layers = bs_cka_layer_selection_parse (layers);
+  options.layer_pattern = layers;
+
+  if (acts_a != NULL || acts_b != NULL)
+    {
+      if (acts_a == NULL)
+        return bs_cli_usage_error ("cka", "--acts-b needs --acts-a");
+      if (spec_a || spec_b || dataset_name)
+        return bs_cli_usage_error ("cka", "--acts-a/--acts-b replace --a, --b and --dataset");
+      options.acts_dir_a = acts_a;
+      options.acts_dir_b = acts_b ? acts_b : acts_a;
+    }
+  else
+    {
+      if (spec_a == NULL)
+        return bs_cli_usage_error ("cka", "--a (a checkpoint or a model name) is required");
+      if (dataset_name == NULL)
+        return bs_cli_usage_error ("cka", "--dataset is required");
+      dataset = bs_dataset_load (dataset_name, data_dir, &error);
+      if (dataset == NULL)
+        return bs_cli_fail (error);
+      options.spec_a = spec_a;
+      options.spec_b = spec_b;
+      options.init_seed_a = (guint64) seed;
+      options.init_seed_b = seed_b >= 0 ? (guint64) seed_b : (guint64) seed;
+      options.dataset = dataset;
+      options.limit = (guint) limit;
+      info.dataset = dataset->name;
+      info.n_examples = limit > 0 ? MIN ((guint) limit, dataset->test.n_images) : dataset->test.n_images;
+    }
+
+  progress.start = progress.last_print = g_get_monotonic_time ();
+  progress.tty = isatty (STDERR_FILENO);
+  progress.quiet = quiet;
+  result = bs_cka_job_run (&options, on_snapshot, &progress, NULL, &error);
+  if (result == NULL)
+    {
+      if (progress.printed && progress.tty)
+        fputc ('\n', stderr);
+      return bs_cli_fail (error);
+    }
+
+  info.options = &options;
+  info.elapsed_seconds = (g_get_monotonic_time () - progress.start) / 1e6;
+  if (!bs_cka_export (result, &info, out, &error))
+    return bs_cli_fail (error);
+
+  if (!quiet)
+    {
+      g_autofree char *json = bs_cka_export_json_path (out);
+
+      fprintf (stderr, "cka: %u x %u layers, %u minibatches of %u in %.1f s; wrote %s and %s\n",
+               result->n_rows, result->n_cols, result->minibatches_done, result->batch_size,
+               info.elapsed_seconds, out, json);
+    }
+  return BS_CLI_EXIT_OK;
 }

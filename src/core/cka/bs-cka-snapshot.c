@@ -30,6 +30,8 @@ bs_cka_snapshot_new (const BsLayerInfo *rows,
   self->cols = copy_layers (cols, n_cols);
   self->cka = g_new (double, MAX (n, 1));
   self->std_error = g_new (double, MAX (n, 1));
+  self->row_status = g_new0 (guint8, MAX (n_rows, 1));
+  self->col_status = g_new0 (guint8, MAX (n_cols, 1));
   for (gsize i = 0; i < n; i++)
     self->cka[i] = self->std_error[i] = NAN;
 
@@ -61,5 +63,48 @@ bs_cka_snapshot_unref (BsCkaSnapshot *snapshot)
   g_free (snapshot->model_b);
   g_free (snapshot->cka);
   g_free (snapshot->std_error);
+  g_free (snapshot->row_status);
+  g_free (snapshot->col_status);
   g_free (snapshot);
+}
+
+const char *
+bs_cka_layer_status_to_string (BsCkaLayerStatus status)
+{
+  switch (status)
+    {
+    case BS_CKA_LAYER_OK: return "ok";
+    case BS_CKA_LAYER_CONSTANT: return "constant layer";
+    case BS_CKA_LAYER_NOT_FINITE: return "non-finite activations";
+    default: return "unknown";
+    }
+}
+
+const char *
+bs_cka_snapshot_cell_reason (const BsCkaSnapshot *snapshot,
+                             guint                row,
+                             guint                col)
+{
+  BsCkaLayerStatus a, b;
+
+  g_return_val_if_fail (snapshot != NULL, NULL);
+  g_return_val_if_fail (row < snapshot->n_rows && col < snapshot->n_cols, NULL);
+
+  a = snapshot->row_status[row];
+  b = snapshot->col_status[col];
+  if (a == BS_CKA_LAYER_NOT_FINITE || b == BS_CKA_LAYER_NOT_FINITE)
+    return a == BS_CKA_LAYER_NOT_FINITE
+           ? "the layer of model A produced NaN or infinite activations"
+           : "the layer of model B produced NaN or infinite activations";
+  if (a == BS_CKA_LAYER_CONSTANT && b == BS_CKA_LAYER_CONSTANT)
+    return "both layers are constant over the examples (zero variance): CKA is 0/0";
+  if (a == BS_CKA_LAYER_CONSTANT)
+    return "the layer of model A is constant over the examples (zero variance): CKA is 0/0";
+  if (b == BS_CKA_LAYER_CONSTANT)
+    return "the layer of model B is constant over the examples (zero variance): CKA is 0/0";
+  if (snapshot->minibatches_done == 0)
+    return "not computed yet";
+  if (isnan (bs_cka_snapshot_get (snapshot, row, col)))
+    return "undefined";
+  return NULL;
 }

@@ -11,6 +11,13 @@
 
 G_BEGIN_DECLS
 
+/* Why the cells of a layer's row (model A) or column (model B) are NaN. */
+typedef enum {
+  BS_CKA_LAYER_OK = 0,
+  BS_CKA_LAYER_CONSTANT,    /* zero variance over every minibatch so far: HSIC(K, K) = 0, CKA is 0/0 */
+  BS_CKA_LAYER_NOT_FINITE,  /* the activations contained NaN or infinity */
+} BsCkaLayerStatus;
+
 typedef struct {
   /*< private >*/
   gint         ref_count;
@@ -26,6 +33,10 @@ typedef struct {
   guint        minibatches_done;
   guint        minibatches_total;
   guint        batch_size;
+  /* Added by the CKA engine: */
+  guint8      *row_status;        /* n_rows BsCkaLayerStatus: why a row is NaN */
+  guint8      *col_status;        /* n_cols BsCkaLayerStatus */
+  gboolean     biased;            /* the biased estimator (Kornblith et al. 2019) was used */
 } BsCkaSnapshot;
 
 /* A snapshot with the given layers, every value NaN, 0 minibatches done.
@@ -44,6 +55,13 @@ bs_cka_snapshot_get (const BsCkaSnapshot *snapshot,
 {
   return snapshot->cka[(gsize) row * snapshot->n_cols + col];
 }
+
+/* A sentence saying why cell (row, col) is NaN, or NULL when it is a number.
+ * Before the first minibatch: "not computed yet". */
+const char    *bs_cka_snapshot_cell_reason (const BsCkaSnapshot *snapshot,
+                                            guint                row,
+                                            guint                col);
+const char    *bs_cka_layer_status_to_string (BsCkaLayerStatus status);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsCkaSnapshot, bs_cka_snapshot_unref)
 

@@ -1,0 +1,483 @@
+/* bs-cka-accumulator.c: centred Grams in, sums of HSIC estimates out. */
+#include "bs-cka-accumulator.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "bs-error.h"
+#include "bs-gram.h"
+
+/* A layer is constant when its centred Gram is this small relative to its
+ * trace (the total variance): exactly zero for a truly constant layer,
+ * because bs-gram centres columns exactly; the margin absorbs double rounding. */
+#define CONSTANT_TOLERANCE 1e-9
+
+typedef struct {
+  guint    n_layers;
+  double  *g;          /* n_layers x m packed centred Grams of this minibatch */
+  guint8  *have;       /* Gram handed over in this minibatch */
+  guint8  *bad;        /* not finite in this minibatch */
+  double  *trace;      /* trace of the Gram before centring, this minibatch */
+  /* Sums over minibatches (mergeable). */
+  double  *s_self;     /* sum HSIC(K, K) */
+  double  *s_self2;    /* sum HSIC(K, K)^2 */
+  double  *s_trace2;   /* sum trace^2 (raw units): the scale for the constant test */
+  guint8  *not_finite; /* ever not finite */
+} Side;
+
+struct _BsCkaAccumulator {
+  guint     n_rows;
+  guint     n_cols;
+  guint     n;
+  gboolean  biased;
+  gboolean  symmetric;
+  gsize     m;          /* packed length of one Gram */
+  double    norm;       /* <centred K, centred L> / norm = HSIC */
+  Side      a;
+  Side      b;          /* unused arrays when symmetric */
+  double   *prod;       /* n_rows x n_cols, this minibatch */
+  guint64   k;          /* minibatches in the sums */
+  double   *s_xy;       /* n_rows x n_cols sums, see the header */
+  double   *s_xy2;
+  double   *s_xy_a;
+  double   *s_xy_b;
+  double   *s_a_b;
+};
+
+static void
+side_init (Side  *side,
+           guint  n_layers)
+{
+  side->n_layers = n_layers;
+  side->g = NULL;
+  side->have = g_new0 (guint8, MAX (n_layers, 1));
+  side->bad = g_new0 (guint8, MAX (n_layers, 1));
+  side->trace = g_new0 (double, MAX (n_layers, 1));
+  side->s_self = g_new0 (double, MAX (n_layers, 1));
+  side->s_self2 = g_new0 (double, MAX (n_layers, 1));
+  side->s_trace2 = g_new0 (double, MAX (n_layers, 1));
+  side->not_finite = g_new0 (guint8, MAX (n_layers, 1));
+}
+
+static void
+side_clear (Side *side)
+{
+  g_free (side->g);
+  g_free (side->have);
+  g_free (side->bad);
+  g_free (side->trace);
+  g_free (side->s_self);
+  g_free (side->s_self2);
+  g_free (side->s_trace2);
+  g_free (side->not_finite);
+}
+
+BsCkaAccumulator *
+bs_cka_accumulator_new (guint      n_rows,
+                        guint      n_cols,
+                        guint      n,
+                        gboolean   biased,
+                        gboolean   symmetric,
+                        GError   **error)
+{
+  BsCkaAccumulator *acc;
+  gsize cells = (gsize) n_rows * n_cols;
+  guint min_n = biased ? 2 : 4;
+
+  if (n < min_n)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                   "Minibatch size %u is too small: the %s HSIC estimator needs at least %u "
+                   "examples per minibatch (its denominators vanish below that)",
+                   n, biased ? "biased" : "unbiased", min_n);
+      return NULL;
+    }
+  if (n_rows == 0 || n_cols == 0)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                   "No layers to compare (%u layers of model A, %u of model B)", n_rows, n_cols);
+      return NULL;
+    }
+  if (symmetric && n_rows != n_cols)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                   "A model compared with itself needs as many rows as columns (%u, %u)",
+                   n_rows, n_cols);
+      return NULL;
+    }
+  if (n > 46340)  /* n * n must fit in a BLAS int */
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                   "Minibatch size %u is too large (at most 46340)", n);
+      return NULL;
+    }
+
+  acc = g_new0 (BsCkaAccumulator, 1);
+  acc->n_rows = n_rows;
+  acc->n_cols = n_cols;
+  acc->n = n;
+  acc->biased = biased;
+  acc->symmetric = symmetric;
+  acc->m = (gsize) n * (n - 1) / 2 + (biased ? n : 0);
+  acc->norm = biased ? (double) (n - 1) * (n - 1) : (double) n * (n - 3);
+  side_init (&acc->a, n_rows);
+  side_init (&acc->b, n_cols);
+
+  /* The packed Grams of one minibatch are the only large buffers: fail
+   * cleanly rather than abort when a huge n does not fit. */
+  acc->a.g = g_try_malloc0_n ((gsize) n_rows * acc->m, sizeof (double));
+  if (!symmetric)
+    acc->b.g = g_try_malloc0_n ((gsize) n_cols * acc->m, sizeof (double));
+  if (acc->a.g == NULL || (!symmetric && acc->b.g == NULL))
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_FAILED,
+                   "Not enough memory for the Grams of %u + %u layers with minibatches of %u "
+                   "(%.1f GiB)", n_rows, symmetric ? 0 : n_cols, n,
+                   (double) (n_rows + (symmetric ? 0 : n_cols)) * acc->m * sizeof (double) / (1 << 30));
+      bs_cka_accumulator_free (acc);
+      return NULL;
+    }
+  acc->prod = g_new0 (double, cells);
+  acc->s_xy = g_new0 (double, cells);
+  acc->s_xy2 = g_new0 (double, cells);
+  acc->s_xy_a = g_new0 (double, cells);
+  acc->s_xy_b = g_new0 (double, cells);
+  acc->s_a_b = g_new0 (double, cells);
+
+  return acc;
+}
+
+void
+bs_cka_accumulator_free (BsCkaAccumulator *acc)
+{
+  if (acc == NULL)
+    return;
+  side_clear (&acc->a);
+  side_clear (&acc->b);
+  g_free (acc->prod);
+  g_free (acc->s_xy);
+  g_free (acc->s_xy2);
+  g_free (acc->s_xy_a);
+  g_free (acc->s_xy_b);
+  g_free (acc->s_a_b);
+  g_free (acc);
+}
+
+guint64
+bs_cka_accumulator_get_n_minibatches (const BsCkaAccumulator *acc)
+{
+  return acc->k;
+}
+
+guint
+bs_cka_accumulator_get_n_rows (const BsCkaAccumulator *acc)
+{
+  return acc->n_rows;
+}
+
+guint
+bs_cka_accumulator_get_n_cols (const BsCkaAccumulator *acc)
+{
+  return acc->n_cols;
+}
+
+guint
+bs_cka_accumulator_get_batch_size (const BsCkaAccumulator *acc)
+{
+  return acc->n;
+}
+
+void
+bs_cka_accumulator_set_gram (BsCkaAccumulator *acc,
+                             BsCkaSide         side_id,
+                             guint             layer,
+                             double           *gram,
+                             gboolean          finite)
+{
+  Side *side = side_id == BS_CKA_SIDE_A ? &acc->a : &acc->b;
+  guint n = acc->n;
+  double *row;
+  double trace = 0.0;
+  gsize pos = 0;
+
+  g_return_if_fail (layer < side->n_layers);
+  g_return_if_fail (!(acc->symmetric && side_id == BS_CKA_SIDE_B));
+
+  row = side->g + (gsize) layer * acc->m;
+  side->have[layer] = TRUE;
+  side->bad[layer] = !finite;
+  if (!finite)
+    {
+      /* Keep NaN out of the product: it would spread to other cells in some BLAS kernels. */
+      memset (row, 0, acc->m * sizeof (double));
+      side->trace[layer] = 0.0;
+      return;
+    }
+
+  for (guint i = 0; i < n; i++)
+    trace += gram[(gsize) i * n + i];
+  side->trace[layer] = trace;
+
+  if (acc->biased)
+    bs_gram_h_centre (gram, n);
+  else
+    bs_gram_u_centre (gram, n);
+
+  for (guint i = 0; i + 1 < n; i++)
+    {
+      memcpy (row + pos, gram + (gsize) i * n + i + 1, (n - 1 - i) * sizeof (double));
+      pos += n - 1 - i;
+    }
+  if (acc->biased)
+    for (guint i = 0; i < n; i++)
+      row[pos++] = gram[(gsize) i * n + i] * G_SQRT2 * 0.5;  /* d / sqrt 2 */
+}
+
+void
+bs_cka_accumulator_discard_minibatch (BsCkaAccumulator *acc)
+{
+  memset (acc->a.have, 0, acc->n_rows);
+  memset (acc->b.have, 0, acc->n_cols);
+}
+
+static gboolean
+check_complete (const Side  *side,
+                const char  *model,
+                GError     **error)
+{
+  for (guint i = 0; i < side->n_layers; i++)
+    if (!side->have[i])
+      {
+        g_set_error (error, BS_ERROR, BS_ERROR_FAILED,
+                     "Internal error: no Gram for layer %u of model %s in this minibatch",
+                     i, model);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* HSIC(K, K) of this minibatch for every layer of a side, and its sums. */
+static void
+side_add_self (Side         *side,
+               const double *self)
+{
+  for (guint i = 0; i < side->n_layers; i++)
+    {
+      double t = side->trace[i];
+
+      side->s_self[i] += self[i];
+      side->s_self2[i] += self[i] * self[i];
+      side->s_trace2[i] += t * t;
+      side->not_finite[i] |= side->bad[i];
+      side->have[i] = FALSE;
+    }
+}
+
+gboolean
+bs_cka_accumulator_end_minibatch (BsCkaAccumulator  *acc,
+                                  GError           **error)
+{
+  guint R = acc->n_rows, C = acc->n_cols;
+  double scale = 2.0 / acc->norm;
+  g_autofree double *self_a = NULL;
+  g_autofree double *self_b = NULL;
+  const double *sb;
+
+  if (!check_complete (&acc->a, "A", error) ||
+      (!acc->symmetric && !check_complete (&acc->b, "B", error)))
+    return FALSE;
+
+  self_a = g_new (double, R);
+  if (acc->symmetric)
+    {
+      cblas_dsyrk (CblasRowMajor, CblasUpper, CblasNoTrans, (int) R, (int) acc->m,
+                   scale, acc->a.g, (int) acc->m, 0.0, acc->prod, (int) R);
+      for (guint r = 0; r < R; r++)
+        for (guint c = r + 1; c < C; c++)
+          acc->prod[(gsize) c * C + r] = acc->prod[(gsize) r * C + c];
+      for (guint r = 0; r < R; r++)
+        self_a[r] = acc->prod[(gsize) r * C + r];
+      side_add_self (&acc->a, self_a);
+      sb = self_a;
+    }
+  else
+    {
+      self_b = g_new (double, C);
+      cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) R, (int) C, (int) acc->m,
+                   scale, acc->a.g, (int) acc->m, acc->b.g, (int) acc->m, 0.0,
+                   acc->prod, (int) C);
+      for (guint r = 0; r < R; r++)
+        {
+          const double *g = acc->a.g + (gsize) r * acc->m;
+
+          self_a[r] = scale * cblas_ddot ((int) acc->m, g, 1, g, 1);
+        }
+      for (guint c = 0; c < C; c++)
+        {
+          const double *g = acc->b.g + (gsize) c * acc->m;
+
+          self_b[c] = scale * cblas_ddot ((int) acc->m, g, 1, g, 1);
+        }
+      side_add_self (&acc->a, self_a);
+      side_add_self (&acc->b, self_b);
+      sb = self_b;
+    }
+
+  for (guint r = 0; r < R; r++)
+    for (guint c = 0; c < C; c++)
+      {
+        gsize i = (gsize) r * C + c;
+        double x = acc->prod[i];
+
+        acc->s_xy[i] += x;
+        acc->s_xy2[i] += x * x;
+        acc->s_xy_a[i] += x * self_a[r];
+        acc->s_xy_b[i] += x * sb[c];
+        acc->s_a_b[i] += self_a[r] * sb[c];
+      }
+
+  acc->k++;
+  return TRUE;
+}
+
+static void
+add_array (double       *dest,
+           const double *src,
+           gsize         n)
+{
+  for (gsize i = 0; i < n; i++)
+    dest[i] += src[i];
+}
+
+static void
+side_merge (Side       *dest,
+            const Side *src)
+{
+  add_array (dest->s_self, src->s_self, dest->n_layers);
+  add_array (dest->s_self2, src->s_self2, dest->n_layers);
+  add_array (dest->s_trace2, src->s_trace2, dest->n_layers);
+  for (guint i = 0; i < dest->n_layers; i++)
+    dest->not_finite[i] |= src->not_finite[i];
+}
+
+gboolean
+bs_cka_accumulator_merge (BsCkaAccumulator        *dest,
+                          const BsCkaAccumulator  *src,
+                          GError                 **error)
+{
+  gsize cells = (gsize) dest->n_rows * dest->n_cols;
+
+  if (dest->n_rows != src->n_rows || dest->n_cols != src->n_cols || dest->n != src->n ||
+      dest->biased != src->biased || dest->symmetric != src->symmetric)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
+                   "Cannot merge CKA sums of different shapes: %u x %u layers, n = %u, %s%s "
+                   "versus %u x %u layers, n = %u, %s%s",
+                   dest->n_rows, dest->n_cols, dest->n, dest->biased ? "biased" : "unbiased",
+                   dest->symmetric ? ", symmetric" : "",
+                   src->n_rows, src->n_cols, src->n, src->biased ? "biased" : "unbiased",
+                   src->symmetric ? ", symmetric" : "");
+      return FALSE;
+    }
+
+  side_merge (&dest->a, &src->a);
+  side_merge (&dest->b, &src->b);
+  add_array (dest->s_xy, src->s_xy, cells);
+  add_array (dest->s_xy2, src->s_xy2, cells);
+  add_array (dest->s_xy_a, src->s_xy_a, cells);
+  add_array (dest->s_xy_b, src->s_xy_b, cells);
+  add_array (dest->s_a_b, src->s_a_b, cells);
+  dest->k += src->k;
+  return TRUE;
+}
+
+static guint8
+layer_status (const Side *side,
+              guint       i,
+              double      norm)
+{
+  if (side->not_finite[i])
+    return BS_CKA_LAYER_NOT_FINITE;
+  /* s_self is in HSIC units (divided by norm), s_trace2 in raw units squared. */
+  if (side->s_self[i] * norm <= CONSTANT_TOLERANCE * CONSTANT_TOLERANCE * side->s_trace2[i])
+    return BS_CKA_LAYER_CONSTANT;
+  return BS_CKA_LAYER_OK;
+}
+
+void
+bs_cka_accumulator_get_result (const BsCkaAccumulator *acc,
+                               double                 *cka,
+                               double                 *std_error,
+                               guint8                 *row_status,
+                               guint8                 *col_status)
+{
+  guint R = acc->n_rows, C = acc->n_cols;
+  const Side *b = acc->symmetric ? &acc->a : &acc->b;
+  g_autofree guint8 *rs = g_new0 (guint8, R);
+  g_autofree guint8 *cs = g_new0 (guint8, C);
+  double k = (double) acc->k;
+
+  if (acc->k > 0)
+    {
+      for (guint r = 0; r < R; r++)
+        rs[r] = layer_status (&acc->a, r, acc->norm);
+      for (guint c = 0; c < C; c++)
+        cs[c] = layer_status (b, c, acc->norm);
+    }
+
+  for (guint r = 0; r < R; r++)
+    for (guint c = 0; c < C; c++)
+      {
+        gsize i = (gsize) r * C + c;
+        double sa = acc->a.s_self[r], sb = b->s_self[c];
+        double value = NAN, se = NAN;
+
+        if (acc->k > 0 && rs[r] == BS_CKA_LAYER_OK && cs[c] == BS_CKA_LAYER_OK)
+          value = acc->s_xy[i] / sqrt (sa * sb);
+
+        if (acc->k > 1 && !isnan (value))
+          {
+            /* Delta method for x / sqrt (a b) at the means (see the header). */
+            double mx = acc->s_xy[i] / k, ma = sa / k, mb = sb / k;
+            double vxx = (acc->s_xy2[i] - k * mx * mx) / (k - 1);
+            double vaa = (acc->a.s_self2[r] - k * ma * ma) / (k - 1);
+            double vbb = (b->s_self2[c] - k * mb * mb) / (k - 1);
+            double vxa = (acc->s_xy_a[i] - k * mx * ma) / (k - 1);
+            double vxb = (acc->s_xy_b[i] - k * mx * mb) / (k - 1);
+            double vab = (acc->s_a_b[i] - k * (ma * mb)) / (k - 1);
+            double gx = 1.0 / sqrt (ma * mb);
+            double ga = -0.5 * value / ma;
+            double gb = -0.5 * value / mb;
+            /* Grouped so that swapping the roles of a and b gives the same
+             * bits: a model against itself gets an exactly symmetric matrix. */
+            double var = gx * gx * vxx + (ga * ga * vaa + gb * gb * vbb)
+                         + 2.0 * ((gx * ga * vxa + gx * gb * vxb) + (ga * gb) * vab);
+
+            se = sqrt (MAX (var, 0.0) / k);
+          }
+
+        if (cka)
+          cka[i] = value;
+        if (std_error)
+          std_error[i] = se;
+      }
+
+  if (row_status)
+    memcpy (row_status, rs, R);
+  if (col_status)
+    memcpy (col_status, cs, C);
+}
+
+void
+bs_cka_accumulator_fill_snapshot (const BsCkaAccumulator *acc,
+                                  BsCkaSnapshot          *snapshot)
+{
+  g_return_if_fail (snapshot->n_rows == acc->n_rows && snapshot->n_cols == acc->n_cols);
+
+  bs_cka_accumulator_get_result (acc, snapshot->cka, snapshot->std_error,
+                                 snapshot->row_status, snapshot->col_status);
+  snapshot->minibatches_done = (guint) acc->k;
+  snapshot->batch_size = acc->n;
+  snapshot->biased = acc->biased;
+}

@@ -1,0 +1,328 @@
+/* bs-cka-export.c: CKA matrix as .npy or .csv, and its description as JSON. */
+#include "bs-config.h"
+
+#include "bs-cka-export.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "bs-atomic-file.h"
+#include "bs-dtype.h"
+#include "bs-error.h"
+#include "bs-npy.h"
+
+char *
+bs_cka_export_json_path (const char *matrix_path)
+{
+  g_autofree char *base = g_path_get_basename (matrix_path);
+  const char *dot = strrchr (base, '.');
+  gsize keep = strlen (matrix_path) - (dot && dot != base ? strlen (dot) : 0);
+
+  return g_strdup_printf ("%.*s.json", (int) keep, matrix_path);
+}
+
+static void
+add_number_or_null (JsonBuilder *b,
+                    double       v)
+{
+  if (isfinite (v))
+    json_builder_add_double_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+add_matrix (JsonBuilder  *b,
+            const char   *name,
+            const double *m,
+            guint         rows,
+            guint         cols)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (guint r = 0; r < rows; r++)
+    {
+      json_builder_begin_array (b);
+      for (guint c = 0; c < cols; c++)
+        add_number_or_null (b, m[(gsize) r * cols + c]);
+      json_builder_end_array (b);
+    }
+  json_builder_end_array (b);
+}
+
+static void
+add_layers (JsonBuilder       *b,
+            const char        *spec,
+            const BsLayerInfo *layers,
+            const guint8      *status,
+            guint              n)
+{
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "spec");
+  json_builder_add_string_value (b, spec ? spec : "");
+  json_builder_set_member_name (b, "n_layers");
+  json_builder_add_int_value (b, n);
+  json_builder_set_member_name (b, "layers");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < n; i++)
+    {
+      const BsLayerInfo *l = &layers[i];
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, l->name ? l->name : "");
+      json_builder_set_member_name (b, "kind");
+      json_builder_add_string_value (b, bs_layer_kind_to_string (l->kind));
+      json_builder_set_member_name (b, "shape");
+      json_builder_begin_array (b);
+      json_builder_add_int_value (b, l->channels);
+      json_builder_add_int_value (b, l->height);
+      json_builder_add_int_value (b, l->width);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "features");
+      json_builder_add_int_value (b, (gint64) bs_layer_info_n_features (l));
+      json_builder_set_member_name (b, "stage");
+      json_builder_add_int_value (b, l->stage);
+      json_builder_set_member_name (b, "block");
+      json_builder_add_int_value (b, l->block);
+      json_builder_set_member_name (b, "block_output");
+      json_builder_add_boolean_value (b, l->block_output);
+      json_builder_set_member_name (b, "status");
+      json_builder_add_string_value (b, bs_cka_layer_status_to_string (status[i]));
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+}
+
+static const char *
+selection_text (const BsCkaJobOptions *o)
+{
+  switch (o->layers)
+    {
+    case BS_CKA_LAYERS_RESIDUAL: return "residual";
+    case BS_CKA_LAYERS_PATTERN: return o->layer_pattern ? o->layer_pattern : "";
+    case BS_CKA_LAYERS_ALL:
+    default: return "all";
+    }
+}
+
+char *
+bs_cka_export_json (const BsCkaSnapshot   *s,
+                    const BsCkaExportInfo *info,
+                    const char            *matrix_file)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  const BsCkaJobOptions *o = info ? info->options : NULL;
+  gboolean acts = o && o->acts_dir_a;
+  guint per_pass = 0;
+
+  if (acts)
+    per_pass = s->minibatches_total;
+  else if (o && o->passes > 0)
+    per_pass = s->minibatches_total / o->passes;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "format");
+  json_builder_add_string_value (b, "blockscope-cka");
+  json_builder_set_member_name (b, "format_version");
+  json_builder_add_int_value (b, 1);
+  json_builder_set_member_name (b, "blockscope_version");
+  json_builder_add_string_value (b, BS_VERSION);
+  if (matrix_file)
+    {
+      json_builder_set_member_name (b, "matrix_file");
+      json_builder_add_string_value (b, matrix_file);
+    }
+  json_builder_set_member_name (b, "axes");
+  json_builder_add_string_value (b, "rows are the layers of model A, columns those of model B");
+
+  json_builder_set_member_name (b, "model_a");
+  add_layers (b, s->model_a, s->rows, s->row_status, s->n_rows);
+  json_builder_set_member_name (b, "model_b");
+  add_layers (b, s->model_b, s->cols, s->col_status, s->n_cols);
+
+  json_builder_set_member_name (b, "data");
+  json_builder_begin_object (b);
+  if (acts)
+    {
+      json_builder_set_member_name (b, "source");
+      json_builder_add_string_value (b, "activation folders (.npy per layer, file-name order)");
+      json_builder_set_member_name (b, "acts_a");
+      json_builder_add_string_value (b, o->acts_dir_a);
+      json_builder_set_member_name (b, "acts_b");
+      json_builder_add_string_value (b, o->acts_dir_b ? o->acts_dir_b : o->acts_dir_a);
+    }
+  else
+    {
+      json_builder_set_member_name (b, "dataset");
+      if (info && info->dataset)
+        json_builder_add_string_value (b, info->dataset);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "split");
+      json_builder_add_string_value (b, "test");
+    }
+  json_builder_set_member_name (b, "examples_per_pass");
+  if (info && info->n_examples)
+    json_builder_add_int_value (b, info->n_examples);
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "protocol");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "estimator");
+  json_builder_add_string_value (b, s->biased
+      ? "biased HSIC (Kornblith et al. 2019): <HKH, HLH> / (n-1)^2"
+      : "unbiased HSIC (Song et al. 2012) via U-centred Grams, Eq. 2 and 3 of Nguyen et al. 2021");
+  json_builder_set_member_name (b, "cka");
+  json_builder_add_string_value (b, "sum_i HSIC(K_i, L_i) / sqrt(sum_i HSIC(K_i, K_i) * sum_i HSIC(L_i, L_i)) over minibatches i");
+  json_builder_set_member_name (b, "batch_size");
+  json_builder_add_int_value (b, s->batch_size);
+  if (o && !acts)
+    {
+      json_builder_set_member_name (b, "passes");
+      json_builder_add_int_value (b, o->passes);
+      json_builder_set_member_name (b, "seed");
+      json_builder_add_int_value (b, (gint64) o->seed);
+      json_builder_set_member_name (b, "order");
+      json_builder_add_string_value (b, "a new permutation of the test images every pass, from (seed, pass)");
+      json_builder_set_member_name (b, "init_seed_a");
+      json_builder_add_int_value (b, (gint64) o->init_seed_a);
+      json_builder_set_member_name (b, "init_seed_b");
+      json_builder_add_int_value (b, (gint64) o->init_seed_b);
+    }
+  else if (acts)
+    {
+      json_builder_set_member_name (b, "passes");
+      json_builder_add_int_value (b, 1);
+      json_builder_set_member_name (b, "order");
+      json_builder_add_string_value (b, "examples in file order, consecutive minibatches");
+    }
+  json_builder_set_member_name (b, "last_minibatch");
+  json_builder_add_string_value (b, "dropped: a short last minibatch of a pass is not used");
+  if (o)
+    {
+      json_builder_set_member_name (b, "layers");
+      json_builder_add_string_value (b, selection_text (o));
+    }
+  json_builder_set_member_name (b, "minibatches_per_pass");
+  if (per_pass)
+    json_builder_add_int_value (b, per_pass);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "standard_error");
+  json_builder_add_string_value (b, "delta method for the ratio of means over minibatches, "
+                                    "sample covariance with divisor k-1, divided by k; null before two minibatches");
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "minibatches_used");
+  json_builder_add_int_value (b, s->minibatches_done);
+  json_builder_set_member_name (b, "minibatches_total");
+  json_builder_add_int_value (b, s->minibatches_total);
+  json_builder_set_member_name (b, "elapsed_seconds");
+  if (info && info->elapsed_seconds >= 0)
+    json_builder_add_double_value (b, info->elapsed_seconds);
+  else
+    json_builder_add_null_value (b);
+
+  add_matrix (b, "cka", s->cka, s->n_rows, s->n_cols);
+  add_matrix (b, "std_error", s->std_error, s->n_rows, s->n_cols);
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  return json_generator_to_data (gen, NULL);
+}
+
+static void
+csv_field (GString    *out,
+           const char *text)
+{
+  if (strpbrk (text, ",\"\n\r") == NULL)
+    {
+      g_string_append (out, text);
+      return;
+    }
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (out, '"');
+      g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+}
+
+static gboolean
+write_csv (const BsCkaSnapshot  *s,
+           const char           *path,
+           GError              **error)
+{
+  g_autoptr(GString) out = g_string_new ("");
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_string_append (out, "layer");
+  for (guint c = 0; c < s->n_cols; c++)
+    {
+      g_string_append_c (out, ',');
+      csv_field (out, s->cols[c].name ? s->cols[c].name : "");
+    }
+  g_string_append_c (out, '\n');
+  for (guint r = 0; r < s->n_rows; r++)
+    {
+      csv_field (out, s->rows[r].name ? s->rows[r].name : "");
+      for (guint c = 0; c < s->n_cols; c++)
+        {
+          double v = s->cka[(gsize) r * s->n_cols + c];
+
+          g_string_append_c (out, ',');
+          /* Locale-independent, round-trips exactly. */
+          g_string_append (out, isnan (v) ? "nan" : g_ascii_formatd (buf, sizeof buf, "%.17g", v));
+        }
+      g_string_append_c (out, '\n');
+    }
+  return bs_atomic_file_write_contents (path, out->str, out->len, error);
+}
+
+gboolean
+bs_cka_export (const BsCkaSnapshot   *snapshot,
+               const BsCkaExportInfo *info,
+               const char            *path,
+               GError               **error)
+{
+  g_autofree char *json_path = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *base = NULL;
+  gboolean csv = g_str_has_suffix (path, ".csv");
+
+  if (!csv && !g_str_has_suffix (path, ".npy"))
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                   "Output file '%s' must end in .npy (float64 matrix) or .csv", path);
+      return FALSE;
+    }
+
+  if (csv)
+    {
+      if (!write_csv (snapshot, path, error))
+        return FALSE;
+    }
+  else
+    {
+      gint64 shape[2] = { snapshot->n_rows, snapshot->n_cols };
+
+      if (!bs_npy_save (path, BS_DTYPE_F64, 2, shape, snapshot->cka, error))
+        return FALSE;
+    }
+
+  json_path = bs_cka_export_json_path (path);
+  base = g_path_get_basename (path);
+  json = bs_cka_export_json (snapshot, info, base);
+  return bs_atomic_file_write_contents (json_path, json, strlen (json), error);
+}

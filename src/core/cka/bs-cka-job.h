@@ -1,0 +1,139 @@
+/* bs-cka-job.h: the whole minibatch-CKA protocol as one job, shared by the CLI and the window.
+ *
+ * A job compares every selected layer of model A (rows) with every selected
+ * layer of model B (columns) on the test split of a data set, following the
+ * paper (Nguyen, Raghu, Kornblith 2021, Eq. 2 and 3):
+ *
+ *  - each pass over the test images (or the first `limit` of them) is a new
+ *    permutation drawn from `seed` (BsRng stream = pass number), cut into
+ *    consecutive minibatches of `batch_size`; a short last minibatch of a
+ *    pass is DROPPED (the paper's code keeps it; dropping keeps every
+ *    minibatch an equal-weight sample of the same estimator);
+ *  - models A and B run forward (evaluation mode) on the same minibatch; each
+ *    selected layer's n x n Gram matrix is formed inside the tap as soon as
+ *    the layer's output exists (activations are never kept), U-centred in
+ *    double precision (or centred with H for the biased estimator) and every
+ *    layer pair is accumulated with one matrix product (bs-cka-accumulator.h);
+ *  - after every minibatch the callback receives a new immutable snapshot.
+ *
+ * When A and B are the same model (the same BsModel, or the same spec and
+ * initialisation seed) the network runs once per minibatch and its Grams are
+ * used for both sides; the matrix is then exactly symmetric.
+ *
+ * Instead of models, a job can read activations saved by any framework:
+ * two folders of .npy files (one per layer, first axis = examples, layers in
+ * file-name order); examples are then taken in file order (no shuffling, one
+ * pass), in consecutive minibatches of batch_size, a short last one dropped.
+ *
+ * The Gram of a batch norm that follows a convolution is derived from the
+ * convolution's per-channel Grams (bs-gram-channels.h); setting the
+ * environment variable BLOCKSCOPE_CKA_DIRECT_GRAMS forms every Gram
+ * directly instead (for comparisons).
+ *
+ * Threads: bs_cka_job_run() blocks; call it from a worker thread. The models
+ * it is given must not be used by anyone else while it runs; it sets their
+ * tap mask to the selected layers and clears it (NULL) when done. The Gram
+ * work runs on the job's own threads, each calling BLAS single-threaded:
+ * OpenBLAS is set to one thread while the job runs and restored after. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "bs-cka-snapshot.h"
+#include "bs-dataset.h"
+#include "bs-layer-info.h"
+#include "bs-model.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  BS_CKA_LAYERS_ALL,       /* every tappable layer output, as in the paper */
+  BS_CKA_LAYERS_RESIDUAL,  /* only the outputs of residual blocks (BsLayerInfo.block_output) */
+  BS_CKA_LAYERS_PATTERN,   /* layers whose name matches layer_pattern (GRegex, unanchored) */
+} BsCkaLayerSelection;
+
+/* Parameters of a job. Initialise with bs_cka_job_options_init(), then set
+ * what differs. Pointers are borrowed for the duration of bs_cka_job_run(). */
+typedef struct {
+  /* Model A: either model_a (borrowed, not freed), or spec_a, a checkpoint
+   * path or a model name such as "resnet20" (built with
+   * bs_model_new_from_spec and, for a name, initialised from init_seed_a).
+   * spec_a is also what the snapshot records as model_a; when model_a is
+   * given and spec_a is NULL, the model's name is recorded. */
+  BsModel             *model_a;
+  const char          *spec_a;
+  guint64              init_seed_a;
+  /* Model B, the same way. model_b == NULL and spec_b == NULL: B is A. */
+  BsModel             *model_b;
+  const char          *spec_b;
+  guint64              init_seed_b;
+
+  /* The data: dataset (borrowed, a reference is taken) or dataset_name
+   * loaded with bs_dataset_load (dataset_name, data_dir). The test split is
+   * used; limit > 0 uses only its first `limit` images (all of them when
+   * the split is smaller). */
+  BsDataset           *dataset;
+  const char          *dataset_name;
+  const char          *data_dir;
+  guint                limit;
+
+  /* Instead of models and data: folders of per-layer .npy activations
+   * (both set, or neither). acts_dir_b == acts_dir_a compares a folder with itself. */
+  const char          *acts_dir_a;
+  const char          *acts_dir_b;
+
+  guint                batch_size;      /* n, default 256; must be >= 4 (unbiased) or >= 2 (biased) */
+  guint                passes;          /* default 10; ignored for .npy folders (one pass) */
+  guint64              seed;            /* shuffling; default 0 */
+  BsCkaLayerSelection  layers;          /* default BS_CKA_LAYERS_ALL */
+  const char          *layer_pattern;   /* for BS_CKA_LAYERS_PATTERN; applies to both models */
+  gboolean             biased;          /* Kornblith et al. 2019 biased HSIC instead of unbiased */
+  guint                threads;         /* threads of the models and of the Gram work;
+                                         * 0: the models' as they are, Grams as many as
+                                         * OpenBLAS was set to use */
+} BsCkaJobOptions;
+
+/* Called on the thread running the job (NOT the main thread) after every
+ * minibatch, with minibatches_done increased by one each time. The snapshot
+ * is borrowed: take a reference (bs_cka_snapshot_ref) to keep it, e.g. to
+ * hand it to the main context. Returning normally continues the job; cancel
+ * through the GCancellable. */
+typedef void (*BsCkaSnapshotFunc) (BsCkaSnapshot *snapshot,
+                                   gpointer       user_data);
+
+void           bs_cka_job_options_init     (BsCkaJobOptions       *options);
+
+/* Runs the whole protocol. Returns the final snapshot (the same values as the
+ * last one handed to callback), or NULL with error set: BS_ERROR_* for bad
+ * options, files or data (n < 4 for the unbiased estimator, a layer pattern
+ * that matches nothing, a model whose input shape differs from the data set,
+ * .npy folders that disagree on the number of examples, ...), and
+ * G_IO_ERROR_CANCELLED when cancellable was triggered (checked between
+ * minibatches and between layers). callback and cancellable may be NULL. */
+BsCkaSnapshot *bs_cka_job_run              (const BsCkaJobOptions *options,
+                                            BsCkaSnapshotFunc      callback,
+                                            gpointer               user_data,
+                                            GCancellable          *cancellable,
+                                            GError               **error);
+
+/* The layers of model that a job with these options would use (rows for
+ * model A, columns for model B), as an array of BsLayerInfo (deep copies;
+ * free with g_array_unref, which clears them). For labelling a heatmap
+ * before the first snapshot arrives. Fails when a pattern matches nothing
+ * or is not a valid regular expression. */
+GArray        *bs_cka_job_describe_layers  (BsModel               *model,
+                                            BsCkaLayerSelection    layers,
+                                            const char            *layer_pattern,
+                                            GError               **error);
+
+/* The indices (tap_index) of the selected layers of model, in network order;
+ * NULL with error as above. Free with g_array_unref. */
+GArray        *bs_cka_job_select_layers    (BsModel               *model,
+                                            BsCkaLayerSelection    layers,
+                                            const char            *layer_pattern,
+                                            GError               **error);
+
+/* "all", "residual" or anything else (a pattern) -> selection; for option parsers. */
+BsCkaLayerSelection bs_cka_layer_selection_parse (const char *text);
+
+G_END_DECLS

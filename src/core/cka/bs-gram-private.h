@@ -1,0 +1,69 @@
+/* bs-gram-private.h: the parallel machinery of a BsGramWorkspace, for bs-gram*.c only.
+ *
+ * A Gram is cut into a few tasks (ranges of columns or channels; how many
+ * depends on the layer alone, never on the thread count). The workspace's
+ * threads take tasks as they come free, which keeps them busy when the
+ * machine is shared and one of them is descheduled. Each task multiplies
+ * with single-threaded BLAS into its own n x n float buffer, and the buffers
+ * are added in task order: results are the same for any number of threads
+ * and any timing. */
+#pragma once
+
+#include "bs-gram.h"
+
+G_BEGIN_DECLS
+
+guint    bs_gram_workspace_get_n_threads (BsGramWorkspace *ws);
+
+/* Tasks per Gram at most: enough for dynamic balancing on a few cores,
+ * few enough that adding their buffers stays cheap. */
+#define BS_GRAM_MAX_TASKS 8
+
+typedef void (*BsGramTaskFunc) (gpointer data,
+                                guint    task,
+                                guint    thread);
+
+/* Makes n_tasks buffers of bytes_each (kept and reused). Call before run_tasks. */
+void     bs_gram_workspace_prepare_tasks (BsGramWorkspace *ws,
+                                          guint            n_tasks,
+                                          gsize            bytes_each);
+/* Task t's buffer (contents undefined until the task writes them). */
+gpointer bs_gram_workspace_task_buffer   (BsGramWorkspace *ws,
+                                          guint            task);
+
+/* Runs func (data, task, thread) for every task, on all threads of the
+ * workspace (the caller is thread 0); returns when all are done. */
+void     bs_gram_workspace_run_tasks     (BsGramWorkspace *ws,
+                                          guint            n_tasks,
+                                          BsGramTaskFunc   func,
+                                          gpointer         data);
+
+/* Per-thread scratch that grows on demand and lives with the workspace. */
+float   *bs_gram_workspace_scratch       (BsGramWorkspace *ws,
+                                          guint            thread,
+                                          gsize            n_floats);
+double  *bs_gram_workspace_dscratch      (BsGramWorkspace *ws,
+                                          guint            thread,
+                                          gsize            n_doubles);
+
+/* gram (n x n, full, double) = the sum, in task order, of the upper
+ * triangles of the first n_tasks task buffers (n x n floats each); FALSE if
+ * not finite. */
+gboolean bs_gram_workspace_reduce_tasks  (BsGramWorkspace *ws,
+                                          guint            n_tasks,
+                                          guint            n,
+                                          double          *gram);
+
+/* Splits [0, n) into parts nearly equal contiguous ranges; part i is [*begin, *end). */
+static inline void
+bs_gram_split (gsize  n,
+               guint  parts,
+               guint  i,
+               gsize *begin,
+               gsize *end)
+{
+  *begin = n * i / parts;
+  *end = n * (i + 1) / parts;
+}
+
+G_END_DECLS

@@ -1,0 +1,72 @@
+/* bs-gram.h: Gram matrices of layer activations and their centrings, for CKA.
+ *
+ * The Gram K = X X^T of n examples (rows of X, p features each) costs n^2 p
+ * and dominates CKA. It is formed in float32 with BLAS ssyrk, in chunks of
+ * columns copied into a small scratch matrix. Each copied column is first
+ * shifted: by the first example's value for tapped activations (no extra
+ * pass over the data), by the mean over the n examples for row-major input.
+ * The U-centring and the H-centring used by CKA are blind to any shift
+ * common to all examples (they remove every term of the form a_i + a_j
+ * from K), but it keeps float32 from losing the small differences between
+ * examples under a large common mean, and it makes the Gram of a constant
+ * layer exactly zero.
+ *
+ * The Gram comes back as a full, symmetric n x n matrix in double, which
+ * bs_gram_u_centre() or bs_gram_h_centre() then centre in place. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _BsGramWorkspace BsGramWorkspace;
+
+/* Scratch buffers (grown as needed) and n_threads threads (>= 1, the caller
+ * being one of them) that share the work of every Gram. Each thread calls
+ * BLAS itself: keep OpenBLAS single-threaded while they run (the CKA job
+ * does), or the threads multiply. Results depend on n_threads only, not on
+ * timing. A workspace is used by one caller at a time. */
+BsGramWorkspace *bs_gram_workspace_new   (guint            n_threads);
+void             bs_gram_workspace_free  (BsGramWorkspace *ws);
+
+/* Activations as the engine's taps see them: channel-major with the batch
+ * inside, element (c, i, s) at (c * n + i) * spatial + s, where spatial is
+ * height * width; example i is the row of features (c, s), c-major.
+ * Returns FALSE when an activation is NaN or infinite, or the Gram
+ * overflows float32 (gram is then undefined). */
+gboolean         bs_gram_from_cnhw       (BsGramWorkspace *ws,
+                                          const float     *activation,
+                                          guint            channels,
+                                          guint            n,
+                                          gsize            spatial,
+                                          double          *gram);
+
+/* X row-major, n x p (one example per row), float32 or float64. The float64
+ * form computes in double throughout (dsyrk). Returns FALSE as above. */
+gboolean         bs_gram_from_rows_f32   (BsGramWorkspace *ws,
+                                          const float     *x,
+                                          guint            n,
+                                          gsize            p,
+                                          double          *gram);
+gboolean         bs_gram_from_rows_f64   (BsGramWorkspace *ws,
+                                          const double    *x,
+                                          guint            n,
+                                          gsize            p,
+                                          double          *gram);
+
+/* Szekely-Rizzo U-centring in place (n >= 4): zero the diagonal, subtract
+ * row and column means taken over the off-diagonal entries as in the
+ * official efficient_CKA.py, zero the diagonal again. Then
+ * <U(K), U(L)>_F = n (n - 3) HSIC1(K, L), the unbiased HSIC of Song et al. 2012. */
+void             bs_gram_u_centre        (double          *gram,
+                                          guint            n);
+
+/* Double centring H K H, H = I - 11^T / n, in place (n >= 2). Then
+ * <HKH, HLH>_F / (n - 1)^2 is the biased HSIC of Kornblith et al. 2019. */
+void             bs_gram_h_centre        (double          *gram,
+                                          guint            n);
+
+/* Columns of scratch used per chunk (for benchmarks): 0 restores the default. */
+void             bs_gram_set_chunk_columns (gsize          columns);
+
+G_END_DECLS
