@@ -1,0 +1,21 @@
+/* bs-application.h: the GtkApplication of Blockscope. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define BS_TYPE_APPLICATION (bs_application_get_type ())
+
+G_DECLARE_FINAL_TYPE (BsApplication, bs_application, BS, APPLICATION, GtkApplication)
+
+/* NULL (after a message on stderr) when the settings schema cannot be found. */
+BsApplication *bs_application_new          (void);
+GSettings     *bs_application_get_settings (BsApplication *self);
+
+/* The settings of org.blockscope.Blockscope, from the installed schemas or,
+ * when running from the build tree, from the schemas compiled there. NULL
+ * with an error when neither has them. */
+GSettings     *bs_application_create_settings (GError **error);
+
+G_END_DECLS

@@ -1,0 +1,254 @@
+/* bs-inspector.c: details of the selected cell: both layers, CKA, its
+ * standard error, the minibatches behind it, and its row and column profile. */
+#include "bs-config.h"
+
+#include "bs-inspector.h"
+#include "bs-format.h"
+#include "bs-profile-chart.h"
+
+#include <math.h>
+
+struct _BsInspector
+{
+  GtkWidget       parent_instance;
+
+  gboolean        showing;
+
+  GtkStack       *stack;
+  GtkLabel       *value_label;
+  GtkLabel       *error_label;
+  GtkLabel       *batches_label;
+  GtkLabel       *a_title;
+  GtkLabel       *a_name;
+  GtkLabel       *a_kind;
+  GtkLabel       *a_shape;
+  GtkLabel       *a_features;
+  GtkLabel       *a_position;
+  GtkLabel       *b_title;
+  GtkLabel       *b_name;
+  GtkLabel       *b_kind;
+  GtkLabel       *b_shape;
+  GtkLabel       *b_features;
+  GtkLabel       *b_position;
+  BsProfileChart *profile_chart;
+  GtkLabel       *row_legend;
+  GtkLabel       *col_legend;
+};
+
+G_DEFINE_FINAL_TYPE (BsInspector, bs_inspector, GTK_TYPE_WIDGET)
+
+const char *
+bs_layer_kind_describe (BsLayerKind kind)
+{
+  switch (kind)
+    {
+    case BS_LAYER_INPUT: return "Input images";
+    case BS_LAYER_CONV: return "Convolution (before batch norm)";
+    case BS_LAYER_BN: return "Batch norm (before ReLU)";
+    case BS_LAYER_RELU: return "ReLU";
+    case BS_LAYER_SHORTCUT: return "Shortcut projection";
+    case BS_LAYER_ADD: return "Residual sum (before ReLU)";
+    case BS_LAYER_MAXPOOL: return "Max pooling";
+    case BS_LAYER_AVGPOOL: return "Global average pooling";
+    case BS_LAYER_FC: return "Fully connected (logits)";
+    case BS_LAYER_OTHER:
+    default: return "Activations";
+    }
+}
+
+static void
+show_layer (const BsLayerInfo *info,
+            guint              index,
+            const char        *axis,
+            const char        *model,
+            GtkLabel          *title,
+            GtkLabel          *name,
+            GtkLabel          *kind,
+            GtkLabel          *shape,
+            GtkLabel          *features,
+            GtkLabel          *position)
+{
+  g_autofree char *title_text = g_strdup_printf ("%s · layer %u (%s)", model, index, axis);
+  g_autofree char *shape_text = NULL;
+  g_autofree char *features_text = bs_format_count (bs_layer_info_n_features (info));
+  g_autofree char *position_text = NULL;
+
+  if (info->height == 1 && info->width == 1)
+    shape_text = g_strdup_printf ("%u", info->channels);
+  else
+    shape_text = g_strdup_printf ("%u × %u × %u", info->channels, info->height, info->width);
+
+  if (info->stage == 0)
+    position_text = g_strdup ("Stem");
+  else if (info->stage == 5)
+    position_text = g_strdup ("Head");
+  else if (info->stage > 0 && info->block >= 0)
+    position_text = g_strdup_printf ("Stage %d, block %d%s", info->stage, info->block,
+                                     info->block_output ? " (block output)" : "");
+  else if (info->stage > 0)
+    position_text = g_strdup_printf ("Stage %d", info->stage);
+  else
+    position_text = g_strdup ("—");
+
+  gtk_label_set_label (title, title_text);
+  gtk_label_set_label (name, info->name ? info->name : "?");
+  gtk_label_set_label (kind, bs_layer_kind_describe (info->kind));
+  gtk_label_set_label (shape, shape_text);
+  gtk_label_set_label (features, features_text);
+  gtk_label_set_label (position, position_text);
+}
+
+static char *
+legend_markup (const GdkRGBA *color,
+               const char    *text)
+{
+  g_autofree char *escaped = g_markup_escape_text (text, -1);
+
+  return g_strdup_printf ("<span foreground=\"#%02x%02x%02x\" weight=\"bold\">━━</span>  %s",
+                          (int) (color->red * 255), (int) (color->green * 255), (int) (color->blue * 255),
+                          escaped);
+}
+
+void
+bs_inspector_show_cell (BsInspector   *self,
+                        BsCkaSnapshot *snapshot,
+                        guint          row,
+                        guint          col)
+{
+  g_autofree char *value_text = NULL;
+  g_autofree char *error_text = NULL;
+  g_autofree char *batches_text = NULL;
+  g_autofree char *row_text = NULL;
+  g_autofree char *col_text = NULL;
+  double cka, se;
+
+  g_return_if_fail (BS_IS_INSPECTOR (self));
+
+  if (snapshot == NULL || row >= snapshot->n_rows || col >= snapshot->n_cols)
+    {
+      self->showing = FALSE;
+      gtk_stack_set_visible_child_name (self->stack, "empty");
+      bs_profile_chart_set (self->profile_chart, NULL, 0, 0);
+      return;
+    }
+
+  self->showing = TRUE;
+  cka = bs_cka_snapshot_get (snapshot, row, col);
+  se = snapshot->std_error[(gsize) row * snapshot->n_cols + col];
+
+  if (isnan (cka))
+    {
+      const char *reason = bs_cka_snapshot_cell_reason (snapshot, row, col);
+
+      value_text = g_strdup ("—");
+      error_text = g_strdup ("");
+      batches_text = g_strdup_printf ("No value: %s.", reason ? reason : "undefined");
+    }
+  else
+    {
+      value_text = g_strdup_printf ("%.3f", cka);
+      error_text = isnan (se) ? g_strdup ("") : g_strdup_printf ("± %.3f standard error", se);
+      batches_text = g_strdup_printf ("Mean over %u minibatch%s of %u images%s",
+                                      snapshot->minibatches_done,
+                                      snapshot->minibatches_done == 1 ? "" : "es",
+                                      snapshot->batch_size,
+                                      snapshot->minibatches_done < snapshot->minibatches_total
+                                        ? " so far" : "");
+    }
+
+  gtk_label_set_label (self->value_label, value_text);
+  gtk_label_set_label (self->error_label, error_text);
+  gtk_label_set_label (self->batches_label, batches_text);
+
+  show_layer (&snapshot->rows[row], row, "row", "Model A", self->a_title, self->a_name, self->a_kind,
+              self->a_shape, self->a_features, self->a_position);
+  show_layer (&snapshot->cols[col], col, "column", "Model B", self->b_title, self->b_name, self->b_kind,
+              self->b_shape, self->b_features, self->b_position);
+
+  bs_profile_chart_set (self->profile_chart, snapshot, row, col);
+  row_text = legend_markup (&bs_profile_chart_row_color, "Layer A against every layer of B");
+  col_text = legend_markup (&bs_profile_chart_col_color, "Every layer of A against layer B");
+  gtk_label_set_markup (self->row_legend, row_text);
+  gtk_label_set_markup (self->col_legend, col_text);
+
+  gtk_stack_set_visible_child_name (self->stack, "cell");
+}
+
+const char *
+bs_inspector_get_layer_a_name (BsInspector *self)
+{
+  g_return_val_if_fail (BS_IS_INSPECTOR (self), NULL);
+
+  return self->showing ? gtk_label_get_label (self->a_name) : NULL;
+}
+
+const char *
+bs_inspector_get_layer_b_name (BsInspector *self)
+{
+  g_return_val_if_fail (BS_IS_INSPECTOR (self), NULL);
+
+  return self->showing ? gtk_label_get_label (self->b_name) : NULL;
+}
+
+const char *
+bs_inspector_get_value_text (BsInspector *self)
+{
+  g_return_val_if_fail (BS_IS_INSPECTOR (self), NULL);
+
+  return self->showing ? gtk_label_get_label (self->value_label) : NULL;
+}
+
+static void
+bs_inspector_dispose (GObject *object)
+{
+  gtk_widget_dispose_template (GTK_WIDGET (object), BS_TYPE_INSPECTOR);
+
+  G_OBJECT_CLASS (bs_inspector_parent_class)->dispose (object);
+}
+
+static void
+bs_inspector_class_init (BsInspectorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = bs_inspector_dispose;
+
+  g_type_ensure (BS_TYPE_PROFILE_CHART);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/blockscope/Blockscope/bs-inspector.ui");
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, stack);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, value_label);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, error_label);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, batches_label);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, a_title);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, a_name);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, a_kind);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, a_shape);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, a_features);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, a_position);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, b_title);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, b_name);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, b_kind);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, b_shape);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, b_features);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, b_position);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, profile_chart);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, row_legend);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, col_legend);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "inspector");
+}
+
+static void
+bs_inspector_init (BsInspector *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+GtkWidget *
+bs_inspector_new (void)
+{
+  return g_object_new (BS_TYPE_INSPECTOR, NULL);
+}

@@ -1,0 +1,239 @@
+/* bs-profile-chart.c: row and column profiles of the selected cell, drawn with cairo. */
+#include "bs-config.h"
+
+#include "bs-profile-chart.h"
+
+#include <math.h>
+
+struct _BsProfileChart
+{
+  GtkWidget      parent_instance;
+
+  BsCkaSnapshot *snapshot;
+  guint          row;
+  guint          col;
+};
+
+G_DEFINE_FINAL_TYPE (BsProfileChart, bs_profile_chart, GTK_TYPE_WIDGET)
+
+/* GNOME palette: blue 3 and orange 4. */
+const GdkRGBA bs_profile_chart_row_color = { 0.208f, 0.518f, 0.894f, 1.0f };
+const GdkRGBA bs_profile_chart_col_color = { 0.902f, 0.380f, 0.000f, 1.0f };
+
+#define PAD_LEFT   30.0
+#define PAD_RIGHT  8.0
+#define PAD_TOP    8.0
+#define PAD_BOTTOM 20.0
+
+typedef double (*ValueAt) (BsCkaSnapshot *snapshot, guint fixed, guint i);
+
+static double
+row_value (BsCkaSnapshot *s, guint row, guint i)
+{
+  return bs_cka_snapshot_get (s, row, i);
+}
+
+static double
+col_value (BsCkaSnapshot *s, guint col, guint i)
+{
+  return bs_cka_snapshot_get (s, i, col);
+}
+
+static void
+draw_profile (cairo_t       *cr,
+              BsCkaSnapshot *snapshot,
+              ValueAt        value_at,
+              guint          fixed,
+              guint          n,
+              guint          mark,
+              const GdkRGBA *color,
+              double         x0,
+              double         y0,
+              double         w,
+              double         h)
+{
+  gboolean pen_down = FALSE;
+
+  gdk_cairo_set_source_rgba (cr, color);
+  cairo_set_line_width (cr, 1.5);
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+
+  for (guint i = 0; i < n; i++)
+    {
+      double v = value_at (snapshot, fixed, i);
+      double x = x0 + (n > 1 ? (double) i / (n - 1) : 0.5) * w;
+      double y;
+
+      /* Gaps where a value is missing, rather than a line through zero. */
+      if (isnan (v))
+        {
+          pen_down = FALSE;
+          continue;
+        }
+      y = y0 + h - CLAMP (v, 0.0, 1.0) * h;
+      if (pen_down)
+        cairo_line_to (cr, x, y);
+      else
+        cairo_move_to (cr, x, y);
+      pen_down = TRUE;
+    }
+  cairo_stroke (cr);
+
+  /* The selected layer: a dot on its own line. */
+  if (mark < n && !isnan (value_at (snapshot, fixed, mark)))
+    {
+      double x = x0 + (n > 1 ? (double) mark / (n - 1) : 0.5) * w;
+      double y = y0 + h - CLAMP (value_at (snapshot, fixed, mark), 0.0, 1.0) * h;
+
+      cairo_arc (cr, x, y, 3.5, 0, 2 * G_PI);
+      cairo_fill (cr);
+    }
+}
+
+static PangoLayout *
+small_layout (GtkWidget  *widget,
+              const char *text)
+{
+  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
+  PangoAttrList *attrs = pango_attr_list_new ();
+
+  pango_attr_list_insert (attrs, pango_attr_scale_new (0.8));
+  pango_layout_set_attributes (layout, attrs);
+  pango_attr_list_unref (attrs);
+
+  return layout;
+}
+
+static void
+bs_profile_chart_snapshot (GtkWidget   *widget,
+                           GtkSnapshot *snapshot)
+{
+  BsProfileChart *self = BS_PROFILE_CHART (widget);
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+  double x0 = PAD_LEFT, y0 = PAD_TOP;
+  double w = width - PAD_LEFT - PAD_RIGHT, h = height - PAD_TOP - PAD_BOTTOM;
+  PangoLayout *layout;
+  GdkRGBA fg;
+  cairo_t *cr;
+
+  if (w < 10 || h < 10)
+    return;
+
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+
+  /* Grid at 0, 0.5 and 1, labelled. */
+  for (guint i = 0; i <= 2; i++)
+    {
+      double y = round (y0 + h - i * 0.5 * h) + 0.5;
+      char text[8];
+      int tw, th;
+
+      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, i == 0 ? 0.35 : 0.12);
+      cairo_set_line_width (cr, 1);
+      cairo_move_to (cr, x0, y);
+      cairo_line_to (cr, x0 + w, y);
+      cairo_stroke (cr);
+
+      g_snprintf (text, sizeof text, "%.1f", i * 0.5);
+      layout = small_layout (widget, text);
+      pango_layout_get_pixel_size (layout, &tw, &th);
+      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.6);
+      cairo_move_to (cr, x0 - tw - 4, y - th / 2.0);
+      pango_cairo_show_layout (cr, layout);
+      g_object_unref (layout);
+    }
+
+  layout = small_layout (widget, "input");
+  cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.6);
+  cairo_move_to (cr, x0, y0 + h + 3);
+  pango_cairo_show_layout (cr, layout);
+  g_object_unref (layout);
+  {
+    int tw, th;
+
+    layout = small_layout (widget, "output");
+    pango_layout_get_pixel_size (layout, &tw, &th);
+    cairo_move_to (cr, x0 + w - tw, y0 + h + 3);
+    pango_cairo_show_layout (cr, layout);
+    g_object_unref (layout);
+  }
+
+  if (self->snapshot != NULL)
+    {
+      draw_profile (cr, self->snapshot, col_value, self->col, self->snapshot->n_rows, self->row,
+                    &bs_profile_chart_col_color, x0, y0, w, h);
+      draw_profile (cr, self->snapshot, row_value, self->row, self->snapshot->n_cols, self->col,
+                    &bs_profile_chart_row_color, x0, y0, w, h);
+    }
+
+  cairo_destroy (cr);
+}
+
+static void
+bs_profile_chart_measure (GtkWidget      *widget,
+                          GtkOrientation  orientation,
+                          int             for_size,
+                          int            *minimum,
+                          int            *natural,
+                          int            *minimum_baseline,
+                          int            *natural_baseline)
+{
+  *minimum = orientation == GTK_ORIENTATION_HORIZONTAL ? 120 : 100;
+  *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? 260 : 140;
+}
+
+static void
+bs_profile_chart_dispose (GObject *object)
+{
+  BsProfileChart *self = BS_PROFILE_CHART (object);
+
+  g_clear_pointer (&self->snapshot, bs_cka_snapshot_unref);
+
+  G_OBJECT_CLASS (bs_profile_chart_parent_class)->dispose (object);
+}
+
+static void
+bs_profile_chart_class_init (BsProfileChartClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = bs_profile_chart_dispose;
+  widget_class->snapshot = bs_profile_chart_snapshot;
+  widget_class->measure = bs_profile_chart_measure;
+
+  gtk_widget_class_set_css_name (widget_class, "profilechart");
+}
+
+static void
+bs_profile_chart_init (BsProfileChart *self)
+{
+}
+
+GtkWidget *
+bs_profile_chart_new (void)
+{
+  return g_object_new (BS_TYPE_PROFILE_CHART, NULL);
+}
+
+void
+bs_profile_chart_set (BsProfileChart *self,
+                      BsCkaSnapshot  *snapshot,
+                      guint           row,
+                      guint           col)
+{
+  g_return_if_fail (BS_IS_PROFILE_CHART (self));
+
+  if (snapshot != NULL)
+    bs_cka_snapshot_ref (snapshot);
+  g_clear_pointer (&self->snapshot, bs_cka_snapshot_unref);
+  self->snapshot = snapshot;
+  self->row = row;
+  self->col = col;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}

@@ -1,0 +1,24 @@
+/* bs-window-private.h: BsWindow internals that the gui tests reach. */
+#pragma once
+
+#include "bs-heatmap.h"
+#include "bs-inspector.h"
+#include "bs-job-runner.h"
+#include "bs-window.h"
+
+G_BEGIN_DECLS
+
+BsHeatmap   *bs_window_get_heatmap     (BsWindow   *self);
+BsInspector *bs_window_get_inspector   (BsWindow   *self);
+BsJobRunner *bs_window_get_runner      (BsWindow   *self);
+/* The header bar's subtitle: idle choices, progress or the last outcome. */
+const char  *bs_window_get_subtitle    (BsWindow   *self);
+/* The text of the error banner, NULL while it is hidden. */
+const char  *bs_window_get_error_text  (BsWindow   *self);
+void         bs_window_show_error      (BsWindow   *self,
+                                        const char *primary,
+                                        const char *detail);
+/* The data set Compute would use: the saved choice or the best installed. */
+char        *bs_window_resolve_dataset (BsWindow   *self);
+
+G_END_DECLS

@@ -1,0 +1,903 @@
+/* bs-window.c: the main window.
+ *
+ * Built from the composite template bs-window.ui. Every control is a GAction
+ * (win.*): the choices that persist are GSettings actions (model-a, model-b,
+ * dataset, colormap, color-range, show-boundaries), the rest are plain
+ * actions (compute, cancel, open-checkpoint, zoom, swap-models). The CKA job
+ * runs on the BsJobRunner's worker thread; its snapshots arrive here on the
+ * main thread, coalesced, and go to the heatmap and the inspector.
+ *
+ * The window size is restored when the window is created and saved when it
+ * closes (not on every resize step, which would flood dconf with writes). */
+#include "bs-config.h"
+
+#include "bs-window.h"
+
+#include "bs-colormap.h"
+#include "bs-dataset-locate.h"
+#include "bs-format.h"
+#include "bs-heatmap.h"
+#include "bs-inspector.h"
+#include "bs-job-runner.h"
+#include "bs-model-catalog.h"
+#include "bs-window-private.h"
+
+struct _BsWindow
+{
+  GtkApplicationWindow  parent_instance;
+
+  GSettings            *settings;
+  BsJobRunner          *runner;
+  GtkFileChooserNative *chooser;
+  char                 *chooser_target;   /* "a" or "b" */
+
+  /* The job being run or last run */
+  char                 *job_title;
+  char                 *status_text;
+  gint64                progress_start_us; /* when the first minibatch was done */
+  guint                 progress_start_done;
+  guint                 done;
+  guint                 total;
+  gint64                job_start_us;
+
+  /* Template children */
+  GtkHeaderBar         *header_bar;
+  GtkMenuButton        *model_a_button;
+  GtkLabel             *model_a_label;
+  GtkMenuButton        *model_b_button;
+  GtkLabel             *model_b_label;
+  GtkMenuButton        *dataset_button;
+  GtkPopover           *dataset_popover;
+  GtkListBox           *dataset_list;
+  GtkLabel             *dataset_label;
+  GtkLabel             *title_label;
+  GtkLabel             *subtitle_label;
+  GtkMenuButton        *main_menu_button;
+  GtkMenuButton        *options_button;
+  GtkSpinButton        *passes_spin;
+  GtkSpinButton        *batch_spin;
+  GtkSpinButton        *limit_spin;
+  GtkStack             *compute_stack;
+  GtkInfoBar           *error_bar;
+  GtkLabel             *error_label;
+  GtkProgressBar       *progress_bar;
+  GtkStack             *content_stack;
+  GtkLabel             *empty_description;
+  GtkLabel             *empty_note;
+  GtkPaned             *paned;
+  BsHeatmap            *heatmap;
+  BsInspector          *inspector;
+};
+
+G_DEFINE_FINAL_TYPE (BsWindow, bs_window, GTK_TYPE_APPLICATION_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_SETTINGS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* ---------------------------------------------------------------- helpers */
+
+static void
+set_action_enabled (BsWindow   *self,
+                    const char *name,
+                    gboolean    enabled)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), name);
+
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (action), enabled);
+}
+
+/* The data set to use: the saved choice, or the best one installed. */
+char *
+bs_window_resolve_dataset (BsWindow *self)
+{
+  g_autofree char *chosen = g_settings_get_string (self->settings, "dataset");
+  static const char *preferred[] = { "cifar10", "fashion-mnist" };
+
+  if (chosen[0] != '\0')
+    return g_steal_pointer (&chosen);
+
+  /* CIFAR-10 is what the paper used; Fashion-MNIST is what Debian ships. */
+  for (guint i = 0; i < G_N_ELEMENTS (preferred); i++)
+    {
+      g_autofree char *folder = bs_dataset_find (preferred[i], NULL, NULL);
+
+      if (folder != NULL)
+        return g_strdup (preferred[i]);
+    }
+
+  return g_strdup ("synthetic");
+}
+
+static char *
+dataset_display_name (const char *name)
+{
+  const BsDatasetInfo *info = bs_dataset_info_lookup (name, NULL);
+
+  return g_strdup (info != NULL ? info->display_name : name);
+}
+
+void
+bs_window_show_error (BsWindow   *self,
+                      const char *primary,
+                      const char *detail)
+{
+  g_autofree char *markup = NULL;
+
+  if (detail != NULL)
+    markup = g_markup_printf_escaped ("<b>%s</b>\n%s", primary, detail);
+  else
+    markup = g_markup_printf_escaped ("<b>%s</b>", primary);
+
+  gtk_label_set_markup (self->error_label, markup);
+  gtk_info_bar_set_revealed (self->error_bar, TRUE);
+}
+
+static void
+hide_error (BsWindow *self)
+{
+  gtk_info_bar_set_revealed (self->error_bar, FALSE);
+}
+
+const char *
+bs_window_get_error_text (BsWindow *self)
+{
+  if (!gtk_info_bar_get_revealed (self->error_bar))
+    return NULL;
+
+  return gtk_label_get_text (self->error_label);
+}
+
+static void
+update_subtitle (BsWindow *self)
+{
+  g_autofree char *text = NULL;
+
+  if (bs_job_runner_is_running (self->runner))
+    {
+      if (g_strcmp0 (self->status_text, "Stopping…") == 0)
+        text = g_strdup (self->status_text);
+      else if (self->total > 0 && self->done > 0)
+        {
+          double fraction = (double) self->done / self->total;
+          g_autofree char *left = NULL;
+
+          if (self->done > self->progress_start_done && self->progress_start_us > 0)
+            {
+              double per = (g_get_monotonic_time () - self->progress_start_us) / 1e6
+                           / (self->done - self->progress_start_done);
+              g_autofree char *time = bs_format_duration (per * (self->total - self->done));
+
+              left = g_strdup_printf (" · %s left", time);
+            }
+          text = g_strdup_printf ("Minibatch %u of %u%s", self->done, self->total, left ? left : "");
+          gtk_progress_bar_set_fraction (self->progress_bar, fraction);
+        }
+      else
+        text = g_strdup (self->status_text ? self->status_text : "Starting…");
+    }
+  else if (self->status_text != NULL)
+    text = g_strdup (self->status_text);
+
+  /* Nothing to say before the first job: the buttons show the choices. */
+  gtk_widget_set_visible (GTK_WIDGET (self->subtitle_label), text != NULL);
+  gtk_label_set_label (self->subtitle_label, text);
+}
+
+static void
+update_choice_labels (BsWindow *self)
+{
+  g_autofree char *a_spec = g_settings_get_string (self->settings, "model-a");
+  g_autofree char *b_spec = g_settings_get_string (self->settings, "model-b");
+  g_autofree char *dataset = bs_window_resolve_dataset (self);
+  g_autofree char *a = bs_model_spec_display_name (a_spec);
+  g_autofree char *b = bs_model_spec_display_name (b_spec);
+  g_autofree char *d = dataset_display_name (dataset);
+  g_autofree char *description = NULL;
+
+  gtk_label_set_label (self->model_a_label, a);
+  gtk_label_set_label (self->model_b_label, b);
+  gtk_label_set_label (self->dataset_label, d);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->model_a_button), a_spec);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->model_b_button), b_spec);
+
+  description = g_markup_printf_escaped ("How similar is every layer of <b>%s</b> to every layer of "
+                                         "<b>%s</b> on the test images of <b>%s</b>? Press Compute "
+                                         "(Ctrl+Enter) and watch the matrix fill in.", a, b, d);
+  gtk_label_set_markup (self->empty_description, description);
+
+  /* Random weights are a fine start, but users should know that is what they see. */
+  gtk_label_set_label (self->empty_note,
+                       bs_model_spec_is_path (a_spec) && bs_model_spec_is_path (b_spec) ? "" :
+                       "Networks picked by name start from random weights. Open a checkpoint "
+                       "(trained with blockscope-cli train) to compare what networks learned.");
+  gtk_widget_set_visible (GTK_WIDGET (self->empty_note),
+                          !(bs_model_spec_is_path (a_spec) && bs_model_spec_is_path (b_spec)));
+
+  update_subtitle (self);
+}
+
+static void
+set_running (BsWindow *self,
+             gboolean  running)
+{
+  gtk_stack_set_visible_child_name (self->compute_stack, running ? "cancel" : "compute");
+  set_action_enabled (self, "compute", !running);
+  set_action_enabled (self, "cancel", running);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), running);
+  if (running)
+    gtk_progress_bar_set_fraction (self->progress_bar, 0);
+  update_subtitle (self);
+}
+
+/* ---------------------------------------------------------------- job */
+
+static void
+on_runner_status (BsJobRunner *runner,
+                  const char  *status,
+                  BsWindow    *self)
+{
+  g_free (self->status_text);
+  self->status_text = g_strdup (status);
+  update_subtitle (self);
+}
+
+static void
+on_runner_snapshot (BsJobRunner   *runner,
+                    BsCkaSnapshot *snapshot,
+                    BsWindow      *self)
+{
+  if (snapshot->minibatches_done > 0 && self->progress_start_us == 0)
+    {
+      /* Time left counts from the first minibatch: loading and building
+       * the models before it would skew the rate. */
+      self->progress_start_us = g_get_monotonic_time ();
+      self->progress_start_done = snapshot->minibatches_done;
+    }
+  self->done = snapshot->minibatches_done;
+  self->total = snapshot->minibatches_total;
+
+  bs_heatmap_set_snapshot (self->heatmap, snapshot);
+  gtk_stack_set_visible_child_name (self->content_stack, "heatmap");
+  update_subtitle (self);
+}
+
+static void
+on_runner_finished (BsJobRunner *runner,
+                    const GError *error,
+                    BsWindow     *self)
+{
+  g_autofree char *elapsed = bs_format_duration ((g_get_monotonic_time () - self->job_start_us) / 1e6);
+
+  g_free (self->status_text);
+  if (error == NULL)
+    self->status_text = g_strdup_printf ("Done · %u minibatch%s in %s", self->done,
+                                         self->done == 1 ? "" : "es", elapsed);
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    self->status_text = g_strdup_printf ("Stopped after %u of %u minibatches", self->done, self->total);
+  else
+    {
+      self->status_text = g_strdup ("The computation failed");
+      bs_window_show_error (self, "The computation failed", error->message);
+    }
+
+  set_running (self, FALSE);
+}
+
+static void
+compute_action (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       user_data)
+{
+  BsWindow *self = user_data;
+  g_autofree char *a_spec = g_settings_get_string (self->settings, "model-a");
+  g_autofree char *b_spec = g_settings_get_string (self->settings, "model-b");
+  g_autofree char *dataset = bs_window_resolve_dataset (self);
+  g_autofree char *a = bs_model_spec_display_name (a_spec);
+  g_autofree char *b = bs_model_spec_display_name (b_spec);
+  g_autofree char *d = dataset_display_name (dataset);
+  BsJobParams params = { 0 };
+
+  if (bs_job_runner_is_running (self->runner))
+    return;
+
+  /* A missing data set is the likeliest first problem: say how to get it. */
+  if (g_strcmp0 (dataset, "synthetic") != 0)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *folder = bs_dataset_find (dataset, NULL, &error);
+
+      if (folder == NULL)
+        {
+          g_autofree char *primary = g_strdup_printf ("%s is not installed", d);
+
+          bs_window_show_error (self, primary, error->message);
+          return;
+        }
+    }
+
+  params.spec_a = a_spec;
+  params.spec_b = b_spec;
+  params.dataset = dataset;
+  params.passes = g_settings_get_uint (self->settings, "passes");
+  params.batch_size = g_settings_get_uint (self->settings, "batch-size");
+  params.limit = g_settings_get_uint (self->settings, "image-limit");
+  params.seed = 0;
+  params.init_seed = 0;
+  params.threads = 0;
+
+  if (!bs_job_runner_start (self->runner, &params))
+    return;
+
+  hide_error (self);
+  g_free (self->job_title);
+  if (g_strcmp0 (a_spec, b_spec) == 0)
+    self->job_title = g_strdup_printf ("%s vs itself · %s", a, d);
+  else
+    self->job_title = g_strdup_printf ("%s vs %s · %s", a, b, d);
+  /* The title says what the heatmap shows, even after new choices. */
+  gtk_label_set_label (self->title_label, self->job_title);
+  g_clear_pointer (&self->status_text, g_free);
+  self->progress_start_us = 0;
+  self->progress_start_done = 0;
+  self->done = self->total = 0;
+  self->job_start_us = g_get_monotonic_time ();
+  set_running (self, TRUE);
+}
+
+static void
+cancel_action (GSimpleAction *action,
+               GVariant      *parameter,
+               gpointer       user_data)
+{
+  BsWindow *self = user_data;
+
+  if (!bs_job_runner_is_running (self->runner))
+    return;
+
+  bs_job_runner_cancel (self->runner);
+  g_free (self->status_text);
+  self->status_text = g_strdup ("Stopping…");
+  update_subtitle (self);
+}
+
+/* ---------------------------------------------------------------- models and data */
+
+static void
+on_chooser_response (GtkNativeDialog *dialog,
+                     int              response,
+                     BsWindow        *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+
+      if (path == NULL)
+        bs_window_show_error (self, "This checkpoint cannot be opened",
+                              "Only files on this computer can be used.");
+      else
+        g_settings_set_string (self->settings,
+                               g_strcmp0 (self->chooser_target, "b") == 0 ? "model-b" : "model-a",
+                               path);
+    }
+
+  g_clear_object (&self->chooser);
+}
+
+static void
+open_checkpoint_action (GSimpleAction *action,
+                        GVariant      *parameter,
+                        gpointer       user_data)
+{
+  BsWindow *self = user_data;
+  const char *target = g_variant_get_string (parameter, NULL);
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
+  g_autofree char *runs = bs_model_catalog_get_runs_dir ();
+  g_autofree char *title = g_strdup_printf ("Open Checkpoint for Model %s",
+                                            g_strcmp0 (target, "b") == 0 ? "B" : "A");
+
+  if (self->chooser != NULL)
+    return;
+
+  g_free (self->chooser_target);
+  self->chooser_target = g_strdup (target);
+  self->chooser = gtk_file_chooser_native_new (title, GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
+                                               "_Open", "_Cancel");
+  gtk_file_filter_set_name (filter, "Checkpoints (safetensors)");
+  gtk_file_filter_add_pattern (filter, "*.safetensors");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
+  gtk_file_filter_set_name (all, "All Files");
+  gtk_file_filter_add_pattern (all, "*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), all);
+
+  if (g_file_test (runs, G_FILE_TEST_IS_DIR))
+    {
+      g_autoptr(GFile) folder = g_file_new_for_path (runs);
+
+      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (self->chooser), folder, NULL);
+    }
+
+  g_signal_connect (self->chooser, "response", G_CALLBACK (on_chooser_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+swap_models_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  BsWindow *self = user_data;
+  g_autofree char *a = g_settings_get_string (self->settings, "model-a");
+  g_autofree char *b = g_settings_get_string (self->settings, "model-b");
+
+  g_settings_delay (self->settings);
+  g_settings_set_string (self->settings, "model-a", b);
+  g_settings_set_string (self->settings, "model-b", a);
+  g_settings_apply (self->settings);
+}
+
+static void
+reset_zoom_action (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
+{
+  bs_heatmap_reset_view (BS_WINDOW (user_data)->heatmap);
+}
+
+static void
+zoom_in_action (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       user_data)
+{
+  bs_heatmap_zoom (BS_WINDOW (user_data)->heatmap, 1.5);
+}
+
+static void
+zoom_out_action (GSimpleAction *action,
+                 GVariant      *parameter,
+                 gpointer       user_data)
+{
+  bs_heatmap_zoom (BS_WINDOW (user_data)->heatmap, 1 / 1.5);
+}
+
+static GtkPopover *
+model_menu_popover (GtkMenuButton *button,
+                    BsWindow      *self,
+                    const char    *action,
+                    const char    *target)
+{
+  g_autoptr(GPtrArray) checkpoints = bs_model_catalog_find_checkpoints (15);
+  g_autoptr(GMenu) menu = bs_model_catalog_build_menu (action, "win.open-checkpoint", target, checkpoints);
+
+  gtk_menu_button_set_menu_model (button, G_MENU_MODEL (menu));
+  return NULL;
+}
+
+/* Rebuilt each time, so checkpoints trained meanwhile appear. */
+static void
+create_model_a_popup (GtkMenuButton *button,
+                      gpointer       user_data)
+{
+  model_menu_popover (button, user_data, "win.model-a", "a");
+}
+
+static void
+create_model_b_popup (GtkMenuButton *button,
+                      gpointer       user_data)
+{
+  model_menu_popover (button, user_data, "win.model-b", "b");
+}
+
+static GtkWidget *
+make_dataset_row (BsWindow            *self,
+                  const BsDatasetInfo *info,
+                  const char          *current)
+{
+  g_autofree char *folder = NULL;
+  g_autofree char *subtitle = NULL;
+  GtkWidget *row, *box, *text, *title, *sub, *check;
+  gboolean available;
+
+  if (info->format == BS_DATASET_FORMAT_SYNTHETIC)
+    {
+      available = TRUE;
+      subtitle = g_strdup ("Generated in memory: striped test patterns, always available");
+    }
+  else
+    {
+      folder = bs_dataset_find (info->name, NULL, NULL);
+      available = folder != NULL;
+      if (available)
+        {
+          g_autofree char *count = bs_format_count (info->n_test);
+
+          subtitle = g_strdup_printf ("%s test images of %u × %u × %u, in %s", count,
+                                      info->channels, info->height, info->width, folder);
+        }
+      else
+        subtitle = bs_dataset_how_to_get (info, NULL);
+    }
+
+  row = gtk_list_box_row_new ();
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), available);
+  /* Rows are GtkActionable: activating one sets the win.dataset action. */
+  if (available)
+    {
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "win.dataset");
+      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (row), g_variant_new_string (info->name));
+    }
+
+  box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  gtk_widget_set_margin_start (box, 6);
+  gtk_widget_set_margin_end (box, 6);
+  gtk_widget_set_margin_top (box, 6);
+  gtk_widget_set_margin_bottom (box, 6);
+
+  text = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  gtk_widget_set_hexpand (text, TRUE);
+  title = gtk_label_new (available ? info->display_name : NULL);
+  if (!available)
+    {
+      g_autofree char *markup = g_markup_printf_escaped ("%s <span alpha=\"60%%\">(not installed)</span>",
+                                                         info->display_name);
+      gtk_label_set_markup (GTK_LABEL (title), markup);
+    }
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  sub = gtk_label_new (subtitle);
+  gtk_label_set_xalign (GTK_LABEL (sub), 0);
+  gtk_label_set_wrap (GTK_LABEL (sub), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (sub), 44);
+  gtk_label_set_selectable (GTK_LABEL (sub), !available);
+  gtk_widget_add_css_class (sub, "caption");
+  gtk_widget_add_css_class (sub, "dim-label");
+  gtk_box_append (GTK_BOX (text), title);
+  gtk_box_append (GTK_BOX (text), sub);
+  gtk_box_append (GTK_BOX (box), text);
+
+  check = gtk_image_new_from_icon_name ("object-select-symbolic");
+  gtk_widget_set_valign (check, GTK_ALIGN_CENTER);
+  gtk_widget_set_opacity (check, g_strcmp0 (current, info->name) == 0 ? 1.0 : 0.0);
+  gtk_box_append (GTK_BOX (box), check);
+
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+  if (!available)
+    gtk_widget_add_css_class (row, "dataset-missing");
+
+  return row;
+}
+
+static void
+populate_dataset_list (BsWindow *self)
+{
+  g_autofree char *current = bs_window_resolve_dataset (self);
+  const BsDatasetInfo *infos;
+  GtkWidget *child;
+  guint n;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->dataset_list))) != NULL)
+    gtk_list_box_remove (self->dataset_list, child);
+
+  infos = bs_dataset_info_list (&n);
+  for (guint i = 0; i < n; i++)
+    gtk_list_box_append (self->dataset_list, make_dataset_row (self, &infos[i], current));
+}
+
+static void
+on_dataset_popover_show (GtkPopover *popover,
+                         BsWindow   *self)
+{
+  populate_dataset_list (self);
+}
+
+static void
+on_dataset_row_activated (GtkListBox    *list,
+                          GtkListBoxRow *row,
+                          BsWindow      *self)
+{
+  /* The row's action did the work. */
+  gtk_popover_popdown (self->dataset_popover);
+}
+
+static void
+on_settings_changed (GSettings  *settings,
+                     const char *key,
+                     BsWindow   *self)
+{
+  if (g_str_equal (key, "model-a") || g_str_equal (key, "model-b") || g_str_equal (key, "dataset"))
+    {
+      /* A new choice: the last job's outcome no longer describes it. */
+      if (!bs_job_runner_is_running (self->runner))
+        g_clear_pointer (&self->status_text, g_free);
+      update_choice_labels (self);
+
+      if (!g_str_equal (key, "dataset"))
+        {
+          g_autofree char *spec = g_settings_get_string (settings, key);
+
+          /* Say at once when a chosen checkpoint does not exist. */
+          if (bs_model_spec_is_path (spec) && !g_file_test (spec, G_FILE_TEST_IS_REGULAR))
+            {
+              g_autofree char *detail = g_strdup_printf ("There is no file %s.", spec);
+
+              bs_window_show_error (self, "This checkpoint cannot be found", detail);
+            }
+        }
+    }
+}
+
+static void
+on_selection_changed (BsHeatmap *heatmap,
+                      BsWindow  *self)
+{
+  guint row, col;
+
+  if (bs_heatmap_get_selection (heatmap, &row, &col))
+    bs_inspector_show_cell (self->inspector, bs_heatmap_get_snapshot (heatmap), row, col);
+  else
+    bs_inspector_show_cell (self->inspector, NULL, 0, 0);
+}
+
+static void
+on_error_bar_response (GtkInfoBar *bar,
+                       int         response,
+                       BsWindow   *self)
+{
+  hide_error (self);
+}
+
+/* ---------------------------------------------------------------- private API for tests */
+
+BsHeatmap *
+bs_window_get_heatmap (BsWindow *self)
+{
+  return self->heatmap;
+}
+
+BsInspector *
+bs_window_get_inspector (BsWindow *self)
+{
+  return self->inspector;
+}
+
+BsJobRunner *
+bs_window_get_runner (BsWindow *self)
+{
+  return self->runner;
+}
+
+const char *
+bs_window_get_subtitle (BsWindow *self)
+{
+  return gtk_label_get_label (self->subtitle_label);
+}
+
+/* ---------------------------------------------------------------- GObject */
+
+static void
+save_window_state (BsWindow *self)
+{
+  int width, height;
+  gboolean maximized = gtk_window_is_maximized (GTK_WINDOW (self));
+
+  g_settings_set_boolean (self->settings, "window-maximized", maximized);
+
+  /* GTK keeps the default size at the unmaximized size. */
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+  if (width > 0 && height > 0)
+    {
+      g_settings_set_int (self->settings, "window-width", width);
+      g_settings_set_int (self->settings, "window-height", height);
+    }
+}
+
+static gboolean
+bs_window_close_request (GtkWindow *window)
+{
+  BsWindow *self = BS_WINDOW (window);
+
+  save_window_state (self);
+  /* End the job before the window goes: the worker stops at its next
+   * layer, well within a second. */
+  g_signal_handlers_disconnect_by_data (self->runner, self);
+  bs_job_runner_stop (self->runner);
+
+  return GTK_WINDOW_CLASS (bs_window_parent_class)->close_request (window);
+}
+
+static const GActionEntry win_actions[] = {
+  { "compute", compute_action },
+  { "cancel", cancel_action },
+  { "open-checkpoint", open_checkpoint_action, "s" },
+  { "swap-models", swap_models_action },
+  { "reset-zoom", reset_zoom_action },
+  { "zoom-in", zoom_in_action },
+  { "zoom-out", zoom_out_action },
+};
+
+/* Actions backed by GSettings keys (g_settings_create_action). */
+static const char *setting_actions[] = {
+  "model-a", "model-b", "dataset", "colormap", "color-range", "show-boundaries"
+};
+
+static void
+bs_window_constructed (GObject *object)
+{
+  BsWindow *self = BS_WINDOW (object);
+  g_autoptr(GPropertyAction) inspector_action = NULL;
+
+  G_OBJECT_CLASS (bs_window_parent_class)->constructed (object);
+
+  g_assert (G_IS_SETTINGS (self->settings));
+
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               MAX (g_settings_get_int (self->settings, "window-width"), 360),
+                               MAX (g_settings_get_int (self->settings, "window-height"), 360));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions), self);
+  for (guint i = 0; i < G_N_ELEMENTS (setting_actions); i++)
+    {
+      g_autoptr(GAction) action = g_settings_create_action (self->settings, setting_actions[i]);
+
+      g_action_map_add_action (G_ACTION_MAP (self), action);
+    }
+  inspector_action = g_property_action_new ("show-inspector", self->inspector, "visible");
+  g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (inspector_action));
+
+  g_settings_bind (self->settings, "colormap", self->heatmap, "colormap", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "color-range", self->heatmap, "color-range", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "show-boundaries", self->heatmap, "show-boundaries", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "passes", self->passes_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "batch-size", self->batch_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "image-limit", self->limit_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_signal_connect_object (self->settings, "changed", G_CALLBACK (on_settings_changed), self, 0);
+
+  self->runner = bs_job_runner_new ();
+  g_signal_connect (self->runner, "status", G_CALLBACK (on_runner_status), self);
+  g_signal_connect (self->runner, "snapshot", G_CALLBACK (on_runner_snapshot), self);
+  g_signal_connect (self->runner, "finished", G_CALLBACK (on_runner_finished), self);
+
+  gtk_menu_button_set_create_popup_func (self->model_a_button, create_model_a_popup, self, NULL);
+  gtk_menu_button_set_create_popup_func (self->model_b_button, create_model_b_popup, self, NULL);
+  g_signal_connect (self->dataset_popover, "show", G_CALLBACK (on_dataset_popover_show), self);
+  g_signal_connect (self->dataset_list, "row-activated", G_CALLBACK (on_dataset_row_activated), self);
+  g_signal_connect (self->heatmap, "selection-changed", G_CALLBACK (on_selection_changed), self);
+  g_signal_connect (self->error_bar, "response", G_CALLBACK (on_error_bar_response), self);
+
+  /* The menus need a model before the first popup, or the buttons stay insensitive. */
+  create_model_a_popup (self->model_a_button, self);
+  create_model_b_popup (self->model_b_button, self);
+
+  update_choice_labels (self);
+  set_running (self, FALSE);
+}
+
+static void
+bs_window_dispose (GObject *object)
+{
+  BsWindow *self = BS_WINDOW (object);
+
+  if (self->runner != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->runner, self);
+      bs_job_runner_stop (self->runner);
+      g_clear_object (&self->runner);
+    }
+  /* The settings outlive the window: settings actions left in the map
+   * would keep announcing changes to an action group that is gone. */
+  for (guint i = 0; i < G_N_ELEMENTS (setting_actions); i++)
+    g_action_map_remove_action (G_ACTION_MAP (self), setting_actions[i]);
+
+  if (self->chooser != NULL)
+    {
+      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+      g_clear_object (&self->chooser);
+    }
+
+  G_OBJECT_CLASS (bs_window_parent_class)->dispose (object);
+}
+
+static void
+bs_window_finalize (GObject *object)
+{
+  BsWindow *self = BS_WINDOW (object);
+
+  g_clear_object (&self->settings);
+  g_free (self->chooser_target);
+  g_free (self->job_title);
+  g_free (self->status_text);
+
+  G_OBJECT_CLASS (bs_window_parent_class)->finalize (object);
+}
+
+static void
+bs_window_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  BsWindow *self = BS_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SETTINGS:
+      self->settings = g_value_dup_object (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+bs_window_class_init (BsWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->constructed = bs_window_constructed;
+  object_class->dispose = bs_window_dispose;
+  object_class->finalize = bs_window_finalize;
+  object_class->set_property = bs_window_set_property;
+  window_class->close_request = bs_window_close_request;
+
+  properties[PROP_SETTINGS] =
+    g_param_spec_object ("settings", NULL, NULL,
+                         G_TYPE_SETTINGS,
+                         G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (BS_TYPE_HEATMAP);
+  g_type_ensure (BS_TYPE_INSPECTOR);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/blockscope/Blockscope/bs-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, header_bar);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, model_a_button);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, model_a_label);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, model_b_button);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, model_b_label);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, dataset_button);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, dataset_popover);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, dataset_list);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, dataset_label);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, title_label);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, subtitle_label);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, main_menu_button);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, options_button);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, passes_spin);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, batch_spin);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, limit_spin);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, compute_stack);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, error_bar);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, error_label);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, empty_description);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, empty_note);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, paned);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, heatmap);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, inspector);
+}
+
+static void
+bs_window_init (BsWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+BsWindow *
+bs_window_new (BsApplication *application)
+{
+  return g_object_new (BS_TYPE_WINDOW,
+                       "application", application,
+                       "settings", bs_application_get_settings (application),
+                       NULL);
+}

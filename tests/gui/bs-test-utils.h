@@ -1,0 +1,64 @@
+/* bs-test-utils.h: helpers shared by the gui tests (run under Xvfb). */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "bs-application.h"
+#include "bs-window.h"
+
+G_BEGIN_DECLS
+
+/* gtk_test_init plus the checks every gui test wants. */
+void          bs_test_init              (int          *argc,
+                                         char       ***argv);
+
+/* A registered, activated BsApplication (not unique, so tests never meet
+ * another instance) and its window, drawn once. */
+BsApplication *bs_test_app_new          (void);
+BsWindow      *bs_test_app_get_window   (BsApplication *app);
+
+/* Runs the default main context until func returns TRUE or timeout_ms pass;
+ * returns what func returned last. */
+gboolean      bs_test_wait_until        (gboolean    (*func) (gpointer data),
+                                         gpointer      data,
+                                         guint         timeout_ms);
+/* Runs the main context for about ms milliseconds. */
+void          bs_test_spin              (guint         ms);
+
+/* Renders widget (GL areas included) into a texture, as the window shows it.
+ * Saved as PNG under the build tree when BS_TEST_SCREENSHOT_DIR is set. */
+GdkTexture   *bs_test_screenshot        (GtkWidget    *widget,
+                                         const char   *name);
+
+/* Cairo-format pixels (B, G, R, A bytes in memory on little-endian) of a
+ * texture; free with g_free. */
+guint8       *bs_test_texture_pixels    (GdkTexture   *texture,
+                                         gsize        *stride);
+
+/* R, G, B of pixel (x, y) of pixels downloaded with bs_test_texture_pixels. */
+void          bs_test_pixel_rgb         (const guint8 *pixels,
+                                         gsize         stride,
+                                         int           x,
+                                         int           y,
+                                         guint8        rgb[3]);
+
+/* Closes every window of app, runs the loop until they are gone, then
+ * shuts the application down. */
+void          bs_test_app_quit          (BsApplication *app);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+
+#include "bs-cka-snapshot.h"
+
+/* A snapshot shaped like a small ResNet: layer 0 is the stem (stage 0),
+ * then three stages of blocks, and a head (stage 5); every value from
+ * value (row, col), which may return NaN. */
+BsCkaSnapshot *bs_test_make_snapshot    (guint          n_rows,
+                                         guint          n_cols,
+                                         double       (*value) (guint row, guint col),
+                                         const char    *model_a,
+                                         const char    *model_b);
+
+G_END_DECLS
