@@ -1,0 +1,67 @@
+#!/usr/bin/python3
+"""Alternate Blockscope's benchmarks with the PyTorch peer in one session and
+print medians and ratios (machines here are shared and noisy: never compare
+numbers taken at different times).
+
+Usage:
+  compare-with-pytorch.py train MODEL [ROUNDS]     e.g. train resnet20 5
+  compare-with-pytorch.py cka MODEL_A MODEL_B [ROUNDS]
+
+Needs Debian's python3-torch (run with /usr/bin/python3), the peer scripts in
+../shared/bench (or BLOCKSCOPE_PEER_DIR) and a built blockscope-cli
+(BLOCKSCOPE_CLI, default build/src/cli/blockscope-cli)."""
+import json, os, re, statistics, subprocess, sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+repo = os.path.dirname(os.path.dirname(here))
+peer_dir = os.environ.get("BLOCKSCOPE_PEER_DIR", os.path.join(os.path.dirname(repo), "shared", "bench"))
+cli = os.environ.get("BLOCKSCOPE_CLI", os.path.join(repo, "build", "src", "cli", "blockscope-cli"))
+python = "/usr/bin/python3"
+
+def parse_model(name):
+    m = re.fullmatch(r"resnet(\d+)(?:x(\d+))?", name)
+    if not m:
+        sys.exit(f"the peer only knows CIFAR ResNets (resnetD or resnetDxK), not {name}")
+    return int(m.group(1)), int(m.group(2) or 1)
+
+def run(argv):
+    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+
+def train(model, rounds):
+    depth, width = parse_model(model)
+    rows = {"ours_train": [], "ours_infer": [], "ours_rss": [], "torch_train": [], "torch_infer": []}
+    for _ in range(rounds):
+        out = run([python, os.path.join(peer_dir, "torch_resnet_bench.py"), str(depth), str(width), "128", "10", "2"])
+        t, i = re.search(r"train ([\d.]+) img/s, infer ([\d.]+) img/s", out).groups()
+        rows["torch_train"].append(float(t)); rows["torch_infer"].append(float(i))
+        j = json.loads(run([cli, "bench", "train", "--model", model, "--batch", "128", "--threads", "2", "--json"]))
+        rows["ours_train"].append(j["train_images_per_s"]); rows["ours_infer"].append(j["infer_images_per_s"])
+        rows["ours_rss"].append(j.get("peak_rss_mib", float("nan")))
+    med = {k: statistics.median(v) for k, v in rows.items()}
+    print(f"{model} batch 128, 2 threads, {rounds} alternating rounds (medians):")
+    print(f"  train: blockscope {med['ours_train']:.0f} img/s, pytorch {med['torch_train']:.0f} img/s, "
+          f"ratio {med['ours_train'] / med['torch_train']:.2f}")
+    print(f"  infer: blockscope {med['ours_infer']:.0f} img/s, pytorch {med['torch_infer']:.0f} img/s, "
+          f"ratio {med['ours_infer'] / med['torch_infer']:.2f}")
+    print(f"  blockscope peak RSS {med['ours_rss']:.0f} MiB")
+
+def cka(model_a, model_b, rounds):
+    da, wa = parse_model(model_a); db, wb = parse_model(model_b)
+    ours, theirs, rss = [], [], []
+    for _ in range(rounds):
+        out = run([python, os.path.join(peer_dir, "torch_cka_peer.py"), str(da), str(wa), str(db), str(wb), "2", "2"])
+        theirs.append(float(re.search(r"([\d.]+) s per minibatch", out).group(1)))
+        j = json.loads(run([cli, "bench", "cka", "--a", model_a, "--b", model_b, "--batch", "256", "--json"]))
+        ours.append(j["seconds_per_minibatch"]); rss.append(j.get("peak_rss_mib", float("nan")))
+    o, t = statistics.median(ours), statistics.median(theirs)
+    print(f"CKA {model_a} vs {model_b}, minibatch 256, {rounds} alternating rounds (medians):")
+    print(f"  blockscope {o:.3f} s, pytorch {t:.3f} s per minibatch: {t / o:.1f}x faster; "
+          f"blockscope peak RSS {statistics.median(rss):.0f} MiB")
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "train":
+        train(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 5)
+    elif len(sys.argv) >= 4 and sys.argv[1] == "cka":
+        cka(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 5)
+    else:
+        sys.exit(__doc__)
