@@ -268,7 +268,8 @@ typedef struct {
   GArray   *infos;         /* their BsLayerInfo */
   gint     *row_of_tap;
   guint8   *plan;
-  gboolean  masked;     /* a tap mask was set (and is removed at the end) */
+  gboolean  masked;         /* a tap mask was set (and is removed at the end) */
+  guint     saved_threads;  /* the model's thread count before the job, or 0 */
 } JobModel;
 
 static void
@@ -284,10 +285,20 @@ set_tap_mask (JobModel *jm)
 }
 
 static void
+job_model_set_threads (JobModel *jm,
+                       guint     threads)
+{
+  jm->saved_threads = bs_model_get_threads (jm->model);
+  bs_model_set_threads (jm->model, threads);
+}
+
+static void
 job_model_clear (JobModel *jm)
 {
   if (jm->masked)
     bs_model_set_tap_mask (jm->model, NULL);
+  if (jm->saved_threads > 0 && !jm->owned)
+    bs_model_set_threads (jm->model, jm->saved_threads);
   if (jm->owned)
     g_clear_pointer (&jm->model, bs_model_free);
   g_clear_pointer (&jm->spec, g_free);
@@ -453,7 +464,7 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   g_autofree guint8 *labels = NULL;
   BsCkaSnapshot *result = NULL;
   gboolean same;
-  guint n, per_pass, n_images;
+  guint n, per_pass, n_images, threads;
   int blas_threads = 0;
 
   g_return_val_if_fail (options != NULL, NULL);
@@ -536,13 +547,13 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   if (!same)
     set_tap_mask (&mb);
 
-  if (options->threads > 0)
-    {
-      bs_model_set_threads (ma.model, options->threads);
-      if (!same)
-        bs_model_set_threads (mb.model, options->threads);
-    }
+  /* Every thread count defaults to OpenBLAS's (the CPUs, unless the user
+   * chose otherwise); borrowed models get theirs back at the end. */
   blas_threads = blas_single_threaded ();
+  threads = options->threads > 0 ? options->threads : (guint) blas_threads;
+  job_model_set_threads (&ma, threads);
+  if (!same)
+    job_model_set_threads (&mb, threads);
 
   pub.acc = bs_cka_accumulator_new (ma.indices->len, same ? ma.indices->len : mb.indices->len,
                                     n, options->biased, same, error);
@@ -554,7 +565,7 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   pub.model_b = same ? ma.spec : mb.spec;
   pub.total = per_pass * options->passes;
 
-  ws = bs_gram_workspace_new (options->threads > 0 ? options->threads : (guint) blas_threads);
+  ws = bs_gram_workspace_new (threads);
   gram = g_try_malloc_n ((gsize) n * n, sizeof (double));
   if (gram == NULL)
     {

@@ -89,8 +89,9 @@ typedef struct {
   const char          *layer_pattern;   /* for BS_CKA_LAYERS_PATTERN; applies to both models */
   gboolean             biased;          /* Kornblith et al. 2019 biased HSIC instead of unbiased */
   guint                threads;         /* threads of the models and of the Gram work;
-                                         * 0: the models' as they are, Grams as many as
-                                         * OpenBLAS was set to use */
+                                         * 0: as many as OpenBLAS was set to use (the
+                                         * CPUs, by default); borrowed models get their
+                                         * own count back at the end */
 } BsCkaJobOptions;
 
 /* Called on the thread running the job (NOT the main thread) after every

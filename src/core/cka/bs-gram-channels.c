@@ -6,8 +6,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "bs-cka-simd.h"
 #include "bs-gram-private.h"
+#include "bs-simd.h"
 
 /* Examples (after the first) of x kept to check the affine relation. */
 #define N_SAMPLE 4
@@ -95,7 +95,7 @@ ensure_per_channel (BsGramChannels *gc,
  * pointer could change a pointer in a struct and stop vectorisation. */
 
 /* dest (n x S) = block (n x S) minus its first row. */
-static BS_CKA_SIMD_CLONES void
+static BS_SIMD_CLONES void
 shift_by_first (const float *block,
                 guint        n,
                 gsize        S,
@@ -112,7 +112,7 @@ shift_by_first (const float *block,
 }
 
 /* Upper triangles: sum += w g. */
-static BS_CKA_SIMD_CLONES void
+static BS_SIMD_CLONES void
 add_upper (float       *sum,
            const float *g,
            guint        n,
@@ -130,7 +130,7 @@ add_upper (float       *sum,
 
 /* sum over rows i >= 1 and columns s of (block[i][s] - block[0][s])^2, with
  * per-column partial sums in acc (S) so that the loop vectorises. */
-static BS_CKA_SIMD_CLONES double
+static BS_SIMD_CLONES double
 spread (const float *block,
         guint        n,
         gsize        S,

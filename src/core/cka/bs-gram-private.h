@@ -17,7 +17,7 @@ guint    bs_gram_workspace_get_n_threads (BsGramWorkspace *ws);
 
 /* Tasks per Gram at most: enough for dynamic balancing on a few cores,
  * few enough that adding their buffers stays cheap. */
-#define BS_GRAM_MAX_TASKS 8
+#define BS_GRAM_MAX_TASKS 4
 
 typedef void (*BsGramTaskFunc) (gpointer data,
                                 guint    task,

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "bs-cka-simd.h"
+#include "bs-simd.h"
 #include "bs-parallel.h"
 
 /* 1 MB of scratch for n = 256: large enough for ssyrk to run at full speed,
@@ -169,7 +169,7 @@ bs_gram_workspace_run_tasks (BsGramWorkspace *ws,
  * builds with -fno-strict-aliasing, under which a store through a float
  * pointer could change a pointer in a struct and stop vectorisation. */
 
-static BS_CKA_SIMD_CLONES void
+static BS_SIMD_CLONES void
 add_upper_to_double (double      *gram,
                      const float *acc,
                      guint        n)
@@ -212,12 +212,13 @@ bs_gram_workspace_reduce_tasks (BsGramWorkspace *ws,
 }
 
 /* Tasks for units (channels or columns) of `unit` columns each: at most
- * BS_GRAM_MAX_TASKS, at least about 2048 columns each. */
+ * BS_GRAM_MAX_TASKS, at least about 4096 columns each (each task adds an
+ * n x n buffer to zero and to sum). */
 static guint
 count_tasks (gsize units,
              gsize unit)
 {
-  gsize by_size = MAX (units * unit / 2048, 1);
+  gsize by_size = MAX (units * unit / 4096, 1);
 
   return (guint) MIN (MIN (units, by_size), BS_GRAM_MAX_TASKS);
 }
@@ -229,7 +230,7 @@ count_tasks (gsize units,
  * examples leaves the centred Grams unchanged; this one needs no pass of its
  * own over the data (unlike the mean), removes a large common mean just as
  * well, and makes a constant layer exactly zero. */
-static BS_CKA_SIMD_CLONES void
+static BS_SIMD_CLONES void
 copy_shifted_block (const float *block,
                     guint        n,
                     gsize        spatial,
@@ -269,7 +270,6 @@ cnhw_task (gpointer data,
                                               (gsize) w->n * w->per_chunk * w->spatial);
   gsize begin, end;
 
-  memset (acc, 0, (gsize) w->n * w->n * sizeof (float));
   bs_gram_split (w->channels, w->n_tasks, task, &begin, &end);
   for (gsize c0 = begin; c0 < end; c0 += w->per_chunk)
     {
@@ -280,7 +280,7 @@ cnhw_task (gpointer data,
         copy_shifted_block (w->act + c * w->n * w->spatial, w->n, w->spatial,
                             scratch + (c - c0) * w->spatial, width);
       cblas_ssyrk (CblasRowMajor, CblasUpper, CblasNoTrans, (int) w->n, (int) width,
-                   1.0f, scratch, (int) width, 1.0f, acc, (int) w->n);
+                   1.0f, scratch, (int) width, c0 == begin ? 0.0f : 1.0f, acc, (int) w->n);
     }
 }
 
@@ -313,7 +313,7 @@ bs_gram_from_cnhw (BsGramWorkspace *ws,
 /* ---- Row-major examples (activation files). */
 
 /* dest (n x w) = columns [0, w) of x (n rows, stride p) minus their means over the rows. */
-static BS_CKA_SIMD_CLONES void
+static BS_SIMD_CLONES void
 centre_columns_f (const float *x,
                   guint        n,
                   gsize        p,
@@ -343,7 +343,7 @@ centre_columns_f (const float *x,
     }
 }
 
-static BS_CKA_SIMD_CLONES void
+static BS_SIMD_CLONES void
 centre_columns_d (const double *x,
                   guint         n,
                   gsize         p,
