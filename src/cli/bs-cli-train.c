@@ -156,7 +156,7 @@ bs_cli_train (int    argc,
   gint epochs = -1, batch = -1, threads = -1, limit = -1, test_limit = -1;
   gint64 seed = -1;
   double lr = NAN, momentum = NAN, weight_decay = NAN, warmup = NAN;
-  gboolean no_augment = FALSE;
+  gboolean augment = FALSE, no_augment = FALSE;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_STRING, &model_spec, "Model name (resnet20, resnet56x4, imagenet-resnet50, ...) or a checkpoint to start from (default resnet20)", "MODEL" },
     { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset_name, "Data set (default fashion-mnist; see 'blockscope-cli datasets')", "NAME" },
@@ -172,6 +172,7 @@ bs_cli_train (int    argc,
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: every CPU)", "N" },
     { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N training images", "N" },
     { "test-limit", 0, 0, G_OPTION_ARG_INT, &test_limit, "Evaluate on the first N test images only", "N" },
+    { "augment", 0, 0, G_OPTION_ARG_NONE, &augment, "Random crops and flips (default for CIFAR only)", NULL },
     { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "No random crops and flips", NULL },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder to look for data sets in first", "DIR" },
     { NULL }
@@ -244,7 +245,8 @@ bs_cli_train (int    argc,
     recipe.warmup_epochs = warmup;
   if (!parse_schedule (schedule, &recipe.schedule))
     return bs_cli_usage_error ("train", "unknown --schedule '%s' (linear, cosine or constant)", schedule);
-  recipe.augment = !no_augment;
+  if (augment && no_augment)
+    return bs_cli_usage_error ("train", "--augment and --no-augment contradict each other");
   if (!bs_train_recipe_check (&recipe, &error))
     return bs_cli_usage_error ("train", "%s", error->message);
 
@@ -255,6 +257,7 @@ bs_cli_train (int    argc,
   info = bs_dataset_info_lookup (dataset_name, &error);
   if (info == NULL)
     return bs_cli_usage_error ("train", "%s", error->message);
+  recipe.augment = augment || (!no_augment && bs_train_default_augment (info->name));
 
   /* A model name is checked before any data is read. */
   if (!g_str_has_suffix (model_spec, ".safetensors") && !g_file_test (model_spec, G_FILE_TEST_IS_REGULAR))

@@ -79,6 +79,10 @@ test_train_then_eval (void)
   g_assert_cmpstr (bs_safetensors_get_metadata (st, "seed"), ==, "5");
   g_assert_cmpstr (bs_safetensors_get_metadata (st, "architecture"), ==, "resnet8");
   saved_accuracy = g_ascii_strtod (bs_safetensors_get_metadata (st, "accuracy"), NULL);
+  /* No augmentation by default on the synthetic gratings (orientation is their class). */
+  g_assert_nonnull (strstr (bs_safetensors_get_metadata (st, "recipe"), "\"augment\":false"));
+  g_assert_nonnull (strstr (bs_safetensors_get_metadata (st, "recipe"), "\"threads\":1,"));
+  g_assert_nonnull (strstr (err, "augmentation off"));
 
   /* eval finds the data set in the metadata and, on the same images,
    * reproduces the accuracy measured at the end of training. */
@@ -123,6 +127,7 @@ test_usage_errors (void)
     { "train", "--dataset", "synthetic", "--limit", "0", "--out", path, NULL },
     { "train", "--dataset", "synthetic", "--out", path, "extra", NULL },
     { "train", "--bogus", NULL },
+    { "train", "--dataset", "synthetic", "--augment", "--no-augment", "--out", path, NULL },
     { "eval", NULL },
     { "eval", path, "--dataset", "no-such-set", NULL },
     { "eval", path, "--limit", "-3", NULL },

@@ -208,6 +208,12 @@ test_recipe_check (void)
   g_assert_cmpint (json_object_get_int_member (object, "batch_size"), ==, 128);
   g_assert_true (json_object_get_boolean_member (object, "augment"));
 
+  g_assert_true (bs_train_default_augment ("cifar10"));
+  g_assert_true (bs_train_default_augment ("cifar100"));
+  g_assert_false (bs_train_default_augment ("fashion-mnist"));
+  g_assert_false (bs_train_default_augment ("mnist"));
+  g_assert_false (bs_train_default_augment ("synthetic"));
+
   recipe.lr = -1;
   g_assert_false (bs_train_recipe_check (&recipe, &error));
   g_assert_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT);

@@ -1,6 +1,6 @@
 /* bs-trainer.h: the training loop: epochs of SGD, evaluation, checkpoints.
  *
- * Each epoch draws shuffled (and, by default, augmented) batches of the
+ * Each epoch draws shuffled (and optionally augmented) batches of the
  * training split, runs forward, loss, backward and an SGD step per batch,
  * then evaluates on the test split in evaluation mode and saves a checkpoint
  * (atomically). Everything random derives from the recipe's seed, so the same
@@ -11,8 +11,14 @@
  *   SGD, momentum 0.9, batch 128, weight decay 5e-4 on weights, biases and
  *   batch-norm affine parameters, learning rate 0.1 with a linear warm-up
  *   over the first 0.2 epochs, then linear decay to zero at the end of the
- *   last epoch; random crop (reflection padding 4) and horizontal flip;
- *   10 epochs.
+ *   last epoch; 10 epochs. Augmentation (random crop after reflection
+ *   padding by 4, horizontal flip) is on for the photographs of CIFAR-10 and
+ *   CIFAR-100, as in the paper, and off for the centred grey images of
+ *   MNIST and Fashion-MNIST (a mirrored digit is another shape, and on a
+ *   short budget the augmentation only slows learning: ResNet-20 on
+ *   Fashion-MNIST, 2 epochs, seed 0, measured 89.97 % test accuracy with it
+ *   and 91.75 % without) and for the synthetic gratings (whose orientation
+ *   is their class); see bs_train_default_augment.
  *
  * Stopping:
  *   - the GCancellable is checked before every step and every evaluation
@@ -40,12 +46,15 @@ typedef struct {
   double         warmup_epochs;   /* may be fractional */
   guint64        seed;            /* shuffling and augmentation (initialisation is the caller's) */
   guint          threads;         /* worker threads of the model; 0: every CPU */
-  gboolean       augment;
+  gboolean       augment;         /* random crop and flip; see bs_train_default_augment */
   guint          limit;           /* use only the first N training images; 0: all */
   guint          test_limit;      /* evaluate on the first N test images; 0: all */
 } BsTrainRecipe;
 
+/* The default recipe above; augmentation on. */
 void     bs_train_recipe_init    (BsTrainRecipe       *recipe);
+/* Whether augmentation is on by default for a data set (by name). */
+gboolean bs_train_default_augment (const char        *dataset_name);
 /* Rejects settings that make no sense (BS_ERROR_INVALID_ARGUMENT naming the setting). */
 gboolean bs_train_recipe_check   (const BsTrainRecipe *recipe,
                                   GError             **error);
@@ -67,7 +76,7 @@ typedef struct {
 typedef struct {
   guint       epoch;           /* 1-based */
   guint       n_epochs;
-  double      train_loss;      /* mean over the epoch's batches (training mode, augmented) */
+  double      train_loss;      /* mean over the epoch's batches, in training mode */
   double      train_accuracy;  /* on those batches, as they were seen */
   double      test_loss;
   double      test_accuracy;
