@@ -1,4 +1,12 @@
-/* bs-conv.c: convolution as im2col + sgemm in cache-sized image chunks. */
+/* bs-conv.c: convolution in cache-sized image chunks, per thread.
+ *
+ * Three paths: 3x3 padding-1 convolutions at stride 1 or 2 on maps at least
+ * 7 wide use the direct kernels of bs-conv-direct.c (the bulk of every
+ * ResNet here); 1x1 stride-1 convolutions are one sgemm on the input as it
+ * is; everything else (the 7x7 stem, 1x1 stride-2 projections, tiny maps)
+ * is im2col + sgemm. Input gradients: direct kernels with flipped weights
+ * (stride 1), otherwise sgemm + col2im, or a convolution of dy with the
+ * flipped kernel for other stride-1 shapes. */
 #include "bs-conv.h"
 
 #include <cblas.h>
@@ -20,6 +28,7 @@ static gsize
 chunk_bytes (void)
 {
   static gsize from_env = 0;
+
   if (chunk_override)
     return chunk_override;
   if (g_once_init_enter (&from_env))
@@ -73,9 +82,15 @@ is_direct3 (const BsConvGeometry *g)
   return g->kernel == 3 && g->pad == 1 && (g->stride == 1 || g->stride == 2) && g->out_w >= 7;
 }
 
-guint
-bs_conv_chunk_images (const BsConvGeometry *g,
-                      guint                 images_per_thread)
+/* The weight gradient of the direct kernels is a reduction over a chunk's
+ * pixels: short chunks of wide layers (one 8x8 image of 256 channels) spend
+ * much of it on horizontal sums, so the backward pass takes larger chunks. */
+#define BACKWARD_CHUNK_FACTOR 4
+
+static guint
+chunk_images (const BsConvGeometry *g,
+              guint                 images_per_thread,
+              gboolean              backward)
 {
   gsize per_image = (col_rows (g) + g->out_c) * g->out_h * g->out_w * sizeof (float);
   gsize n;
@@ -86,7 +101,7 @@ bs_conv_chunk_images (const BsConvGeometry *g,
     per_image = ((gsize) g->in_c * (g->in_h + 2) * (g->in_w + 2) +
                  (gsize) g->out_c * (g->out_h + 2) * (g->out_w + 2) +
                  (g->stride == 2 ? col_rows (g) * g->out_h * g->out_w : 0)) * sizeof (float);
-  n = MAX (chunk_bytes () / per_image, 1);
+  n = MAX (chunk_bytes () * (backward && is_direct3 (g) ? BACKWARD_CHUNK_FACTOR : 1) / per_image, 1);
 
   if (images_per_thread == 0)
     return 1;
@@ -94,6 +109,13 @@ bs_conv_chunk_images (const BsConvGeometry *g,
   /* Even out the chunks so the last one is not a sliver. */
   n_chunks = (images_per_thread + n - 1) / n;
   return (images_per_thread + n_chunks - 1) / n_chunks;
+}
+
+guint
+bs_conv_chunk_images (const BsConvGeometry *g,
+                      guint                 images_per_thread)
+{
+  return chunk_images (g, images_per_thread, FALSE);
 }
 
 /* Valid output columns [lo, hi) for kernel column kx: 0 <= ox*s - pad + kx < in_w. */
@@ -422,7 +444,7 @@ backward_share (gpointer data,
       return;
     }
 
-  nc = bs_conv_chunk_images (g, b1 - b0);
+  nc = chunk_images (g, b1 - b0, TRUE);
   if (make_dy)
     dybuf = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_CHUNK, g->out_c * nc * P);
 

@@ -5,8 +5,9 @@
  *   y[Cout][chunk columns] = W[Cout][Cin*k*k] x col[Cin*k*k][chunk columns],
  * that writes straight into the output rows (leading dimension B*Ho*Wo).
  * The batch is split into contiguous image ranges, one per thread, and each
- * thread walks its range in chunks small enough that the column buffer stays
- * in cache, calling single-threaded sgemm. Weight gradients go to a private
+ * thread walks its range in chunks small enough to stay in cache, calling
+ * single-threaded sgemm, or, for 3x3 convolutions, the direct kernels of
+ * bs-conv-direct.h, which skip the 9x larger column matrix. Weight gradients go to a private
  * copy per thread, summed in thread order at the end: bit-identical results
  * for a given thread count.
  *

@@ -49,6 +49,12 @@ typedef struct {
   gsize grad_offset;  /* G_MAXSIZE for buffers */
 } ParamSlot;
 
+/* Images per thread in one piece of an evaluation pass without taps: small
+ * enough that ResNet-20's activations stay in the caches (measured: 8 gives
+ * ResNet-20 inference 15-30 % more than whole batches of 128; wide networks
+ * neither gain nor lose). */
+#define SUB_BATCH_PER_THREAD 8
+
 struct _BsModel {
   char        *name;
   guint        in_c;
@@ -1145,32 +1151,29 @@ input_share (gpointer data,
               job->images + ((gsize) n * job->channels + c) * job->hw, job->hw * sizeof (float));
 }
 
-const float *
-bs_model_forward (BsModel      *model,
-                  const float  *images,
-                  guint         batch,
-                  gboolean      training,
-                  BsTapFunc     tap,
-                  gpointer      user_data)
+/* One pass over a batch; logits go to logits_out (batch x classes). */
+static void
+forward_pass (BsModel     *model,
+              const float *images,
+              guint        batch,
+              gboolean     training,
+              BsTapFunc    tap,
+              gpointer     user_data,
+              float       *logits_out)
 {
   guint n_values = model->layers->len;
   guint last = n_values - 1;
   InputJob input = { .images = images, .channels = model->in_c, .batch = batch,
                      .hw = (gsize) model->in_h * model->in_w };
 
-  g_return_val_if_fail (batch > 0 && images != NULL, NULL);
-
   release_all (model);
   model->batch = batch;
   model->training = training;
-  model->have_dlogits = FALSE;
   for (guint v = 0; v < n_values; v++)
     {
       model->state[v].fwd_uses = model->n_consumers[v];
       model->state[v].bwd_uses = training ? model->n_bwd_readers[v] : 0;
     }
-
-  engine_blas_enter ();
 
   model->state[0].act = buf_acquire (model, value_size (model, 0));
   input.x = act (model, 0);
@@ -1198,6 +1201,34 @@ bs_model_forward (BsModel      *model,
     }
 
   /* Logits leave in the caller's layout: batch x classes. */
+  for (guint k = 0; k < model->n_classes; k++)
+    for (guint n = 0; n < batch; n++)
+      logits_out[(gsize) n * model->n_classes + k] = act (model, last)[(gsize) k * batch + n];
+  release_act (model, last);
+}
+
+static gboolean
+any_tap_wanted (BsModel   *model,
+                BsTapFunc  tap)
+{
+  for (guint v = 0; tap && v < model->layers->len; v++)
+    if (tap_wanted (model, tap, v))
+      return TRUE;
+  return FALSE;
+}
+
+const float *
+bs_model_forward (BsModel      *model,
+                  const float  *images,
+                  guint         batch,
+                  gboolean      training,
+                  BsTapFunc     tap,
+                  gpointer      user_data)
+{
+  guint sub = SUB_BATCH_PER_THREAD * bs_pool_get_n_threads (model->pool);
+
+  g_return_val_if_fail (batch > 0 && images != NULL, NULL);
+
   if (model->logits_capacity < (gsize) batch * model->n_classes)
     {
       bs_free_floats (model->logits);
@@ -1206,10 +1237,24 @@ bs_model_forward (BsModel      *model,
       model->logits = bs_alloc_floats (model->logits_capacity);
       model->dlogits = bs_alloc_floats (model->logits_capacity);
     }
-  for (guint k = 0; k < model->n_classes; k++)
-    for (guint n = 0; n < batch; n++)
-      model->logits[(gsize) n * model->n_classes + k] = act (model, last)[(gsize) k * batch + n];
-  release_act (model, last);
+  model->have_dlogits = FALSE;
+
+  engine_blas_enter ();
+
+  if (!training && batch > sub && !any_tap_wanted (model, tap))
+    {
+      /* Evaluation treats every image on its own (BN uses running
+       * statistics), so a batch can run in pieces whose activations stay in
+       * cache between layers. Taps always see whole batches. */
+      gsize image_size = (gsize) model->in_c * model->in_h * model->in_w;
+
+      for (guint start = 0; start < batch; start += sub)
+        forward_pass (model, images + start * image_size, MIN (sub, batch - start), FALSE,
+                      NULL, NULL, model->logits + (gsize) start * model->n_classes);
+    }
+  else
+    forward_pass (model, images, batch, training, tap, user_data, model->logits);
+  model->batch = batch;
 
   if (training)
     {
