@@ -52,7 +52,7 @@ def cka(model_a, model_b, rounds):
         out = run([python, os.path.join(peer_dir, "torch_cka_peer.py"), str(da), str(wa), str(db), str(wb), "2", "2"])
         theirs.append(float(re.search(r"([\d.]+) s per minibatch", out).group(1)))
         j = json.loads(run([cli, "bench", "cka", "--a", model_a, "--b", model_b, "--batch", "256", "--json"]))
-        ours.append(j["seconds_per_minibatch"]); rss.append(j.get("peak_rss_mib", float("nan")))
+        ours.append(j["seconds_per_minibatch"]); rss.append(j["peak_rss_bytes"] / 2**20)
     o, t = statistics.median(ours), statistics.median(theirs)
     print(f"CKA {model_a} vs {model_b}, minibatch 256, {rounds} alternating rounds (medians):")
     print(f"  blockscope {o:.3f} s, pytorch {t:.3f} s per minibatch: {t / o:.1f}x faster; "
