@@ -7,6 +7,7 @@
 #include "bs-error.h"
 #include "bs-rng.h"
 #include "bs-safetensors.h"
+#include "bs-test-util.h"
 
 /* A small model: the paper's ResNet-8 on 3x12x12 images with 5 classes. */
 #define ARCH "resnet8"
@@ -438,23 +439,6 @@ test_save_fails_cleanly (void)
   bs_model_free (model);
 }
 
-static void
-remove_tree (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      g_unlink (path);
-    }
-  if (d != NULL)
-    g_dir_close (d);
-  g_rmdir (dir);
-}
-
 int
 main (int    argc,
       char **argv)
@@ -471,7 +455,7 @@ main (int    argc,
   g_test_add_func ("/checkpoint/save-fails-cleanly", test_save_fails_cleanly);
 
   status = g_test_run ();
-  remove_tree (tmp_dir);
+  bs_test_remove_tree (tmp_dir);
   g_free (tmp_dir);
   return status;
 }

@@ -11,6 +11,7 @@
 #include "bs-error.h"
 #include "bs-npy.h"
 #include "bs-rng.h"
+#include "bs-test-util.h"
 
 static BsDataset *synthetic;
 
@@ -567,27 +568,6 @@ make_tmp_dir (void)
   return dir;
 }
 
-static void
-remove_tree (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  if (d == NULL)
-    return;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        remove_tree (path);
-      else
-        g_remove (path);
-    }
-  g_dir_close (d);
-  g_rmdir (dir);
-}
-
 /* Writes a layer of m examples: x = latent-driven features; f64 or f32. */
 static double *
 write_layer (const char *dir,
@@ -701,8 +681,8 @@ test_job_acts (void)
     g_free (xa[i]);
   for (guint i = 0; i < 3; i++)
     g_free (xb[i]);
-  remove_tree (da);
-  remove_tree (db);
+  bs_test_remove_tree (da);
+  bs_test_remove_tree (db);
 }
 
 static void
@@ -762,9 +742,9 @@ test_job_acts_errors (void)
   g_assert_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  remove_tree (da);
-  remove_tree (db);
-  remove_tree (empty);
+  bs_test_remove_tree (da);
+  bs_test_remove_tree (db);
+  bs_test_remove_tree (empty);
 }
 
 int

@@ -5,6 +5,7 @@
 #include "bs-error.h"
 #include "bs-npy.h"
 #include "bs-rng.h"
+#include "bs-test-util.h"
 
 static char *tmp_dir;
 
@@ -426,23 +427,6 @@ test_save_errors (void)
   g_assert_false (g_file_test (ok_path, G_FILE_TEST_EXISTS));
 }
 
-static void
-remove_tree (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      g_unlink (path);
-    }
-  if (d != NULL)
-    g_dir_close (d);
-  g_rmdir (dir);
-}
-
 int
 main (int    argc,
       char **argv)
@@ -467,7 +451,7 @@ main (int    argc,
   g_test_add_func ("/npy/save-errors", test_save_errors);
 
   status = g_test_run ();
-  remove_tree (tmp_dir);
+  bs_test_remove_tree (tmp_dir);
   g_free (tmp_dir);
   return status;
 }

@@ -4,6 +4,7 @@
 
 #include "bs-error.h"
 #include "bs-safetensors.h"
+#include "bs-test-util.h"
 
 typedef struct {
   char *dir;
@@ -20,28 +21,10 @@ fixture_set_up (Fixture       *fx,
 }
 
 static void
-remove_tree (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  if (d == NULL)
-    return;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      g_unlink (path);
-    }
-  g_dir_close (d);
-  g_rmdir (dir);
-}
-
-static void
 fixture_tear_down (Fixture       *fx,
                    gconstpointer  data)
 {
-  remove_tree (fx->dir);
+  bs_test_remove_tree (fx->dir);
   g_free (fx->dir);
 }
 

@@ -11,6 +11,7 @@
 #include "bs-sgd.h"
 #include "bs-synthetic.h"
 #include "bs-trainer.h"
+#include "bs-test-util.h"
 
 static char *tmp_dir;
 
@@ -556,23 +557,6 @@ test_mismatch (void)
   bs_model_free (model);
 }
 
-static void
-remove_tree (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      g_unlink (path);
-    }
-  if (d != NULL)
-    g_dir_close (d);
-  g_rmdir (dir);
-}
-
 int
 main (int    argc,
       char **argv)
@@ -595,7 +579,7 @@ main (int    argc,
   g_test_add_func ("/train/mismatch", test_mismatch);
 
   status = g_test_run ();
-  remove_tree (tmp_dir);
+  bs_test_remove_tree (tmp_dir);
   g_free (tmp_dir);
   return status;
 }
