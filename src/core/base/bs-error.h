@@ -20,6 +20,14 @@ typedef enum {
   BS_ERROR_DIVERGED,          /* training produced NaN or infinity */
 } BsError;
 
-GQuark bs_error_quark (void);
+GQuark   bs_error_quark      (void);
+
+/* Sets BS_ERROR_FORMAT with the message "'PATH' is not WHAT: DETAIL" (WHAT is
+ * e.g. "a valid safetensors file") and returns FALSE, for readers of files. */
+gboolean bs_set_format_error (GError     **error,
+                              const char  *path,
+                              const char  *what,
+                              const char  *format,
+                              ...) G_GNUC_PRINTF (4, 5);
 
 G_END_DECLS

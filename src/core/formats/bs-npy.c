@@ -32,27 +32,8 @@ struct _BsNpyFile {
   goffset  data_offset;
 };
 
-static gboolean
-npy_error (GError    **error,
-           const char *path,
-           const char *format,
-           ...) G_GNUC_PRINTF (3, 4);
-
-static gboolean
-npy_error (GError    **error,
-           const char *path,
-           const char *format,
-           ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, "'%s' is not a usable .npy file: %s", path, message);
-  return FALSE;
-}
+#define npy_error(error, path, ...) \
+  bs_set_format_error (error, path, "a usable .npy file", __VA_ARGS__)
 
 /* The header dictionary: a Python literal such as
  *   {'descr': '<f4', 'fortran_order': False, 'shape': (256, 16, 32, 32), }

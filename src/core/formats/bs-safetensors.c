@@ -131,27 +131,8 @@ node_get_uint (JsonNode *node,
   return TRUE;
 }
 
-static gboolean
-format_error (GError    **error,
-              const char *path,
-              const char *format,
-              ...) G_GNUC_PRINTF (3, 4);
-
-static gboolean
-format_error (GError    **error,
-              const char *path,
-              const char *format,
-              ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, "'%s' is not a valid safetensors file: %s", path, message);
-  return FALSE;
-}
+#define format_error(error, path, ...) \
+  bs_set_format_error (error, path, "a valid safetensors file", __VA_ARGS__)
 
 static gboolean
 parse_metadata (BsSafetensors  *st,
