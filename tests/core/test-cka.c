@@ -915,14 +915,14 @@ test_gram_channels (void)
   /* Nothing computed yet. */
   g_assert_false (bs_gram_channels_affine (gc, y, C, n, S, gram));
 
-  /* The sum of per-channel Grams is the Gram. */
-  g_assert_true (bs_gram_channels_compute (gc, x, C, n, S, gram));
+  /* The first output is the Gram of x. */
+  g_assert_true (bs_gram_channels_compute (gc, x, C, n, S, a, gram));
   ref = ref_u_gram_cnhw (x, C, n, S);
   g_assert_cmpfloat (u_distance (gram, ref, n), <, 1e-5);
   g_clear_pointer (&ref, g_free);
 
-  /* A per-channel affine map: the Gram from the stored ones equals the direct one. */
-  g_assert_true (bs_gram_channels_compute (gc, x, C, n, S, gram));
+  /* The second, for y = a x + b, equals the reference and the direct one. */
+  g_assert_true (bs_gram_channels_compute (gc, x, C, n, S, a, gram));
   g_assert_true (bs_gram_channels_affine (gc, y, C, n, S, gram));
   ref = ref_u_gram_cnhw (y, C, n, S);
   g_assert_cmpfloat (u_distance (gram, ref, n), <, 1e-5);
@@ -940,15 +940,21 @@ test_gram_channels (void)
   memcpy (z + n * S, x, n * S * sizeof (float));
   g_assert_false (bs_gram_channels_affine (gc, z, C, n, S, gram));
   g_assert_false (bs_gram_channels_affine (gc, y, C, n, S - 1, gram));
-  /* ... a map that is affine on the kept examples only. */
-  memcpy (z, y, C * n * S * sizeof (float));
-  z[(0 * n + 10) * S + 2] += 5.0f;
+  /* ... an affine map with other scales (channel 3 off by 1 %), or not
+   * affine on one of the kept examples (1, 8, 15 and 23 of 24). */
+  memcpy (z, x, C * n * S * sizeof (float));
+  for (guint k = 0; k < n * S; k++)
+    z[3 * n * S + k] = 1.01f * a[3] * x[3 * n * S + k];
   g_assert_false (bs_gram_channels_affine (gc, z, C, n, S, gram));
+  memcpy (z, y, C * n * S * sizeof (float));
+  z[(0 * n + 15) * S + 2] += 5.0f;
+  g_assert_false (bs_gram_channels_affine (gc, z, C, n, S, gram));
+  g_assert_true (bs_gram_channels_affine (gc, y, C, n, S, gram));
 
   /* A constant input and output: exactly zero. */
   for (guint i = 0; i < C * n * S; i++)
     z[i] = 0.5f;
-  g_assert_true (bs_gram_channels_compute (gc, z, C, n, S, gram));
+  g_assert_true (bs_gram_channels_compute (gc, z, C, n, S, a, gram));
   for (guint i = 0; i < n * n; i++)
     g_assert_cmpfloat (gram[i], ==, 0.0);
   for (guint i = 0; i < C * n * S; i++)
@@ -960,7 +966,7 @@ test_gram_channels (void)
   /* Not finite: refused, and nothing kept. */
   memcpy (z, x, C * n * S * sizeof (float));
   z[17] = INFINITY;
-  g_assert_false (bs_gram_channels_compute (gc, z, C, n, S, gram));
+  g_assert_false (bs_gram_channels_compute (gc, z, C, n, S, a, gram));
   g_assert_false (bs_gram_channels_affine (gc, y, C, n, S, gram));
 
   bs_gram_channels_reset (gc);
@@ -975,6 +981,7 @@ test_threads (void)
 {
   const guint C = 37, n = 20, S = 64;
   g_autofree float *x = g_new (float, C * n * S);
+  float scale[37];
   g_autofree double *g1 = g_new (double, n * n);
   g_autofree double *g3 = g_new (double, n * n);
   BsGramWorkspace *w1 = bs_gram_workspace_new (1);
@@ -992,8 +999,17 @@ test_threads (void)
   g_assert_true (bs_gram_from_rows_f32 (w1, x, n, C * S, g1));
   g_assert_true (bs_gram_from_rows_f32 (w3, x, n, C * S, g3));
   g_assert_cmpmem (g1, n * n * sizeof (double), g3, n * n * sizeof (double));
-  g_assert_true (bs_gram_channels_compute (c1, x, C, n, S, g1));
-  g_assert_true (bs_gram_channels_compute (c3, x, C, n, S, g3));
+  for (guint c = 0; c < C; c++)
+    scale[c] = 0.5f + 0.1f * c;
+  g_assert_true (bs_gram_channels_compute (c1, x, C, n, S, scale, g1));
+  g_assert_true (bs_gram_channels_compute (c3, x, C, n, S, scale, g3));
+  g_assert_cmpmem (g1, n * n * sizeof (double), g3, n * n * sizeof (double));
+  g_assert_true (bs_gram_channels_affine (c1, x, C, n, S, g1) ==
+                 bs_gram_channels_affine (c3, x, C, n, S, g3));
+  for (guint i = 0; i < C * n * S; i++)
+    x[i] *= scale[i / (n * S)];
+  g_assert_true (bs_gram_channels_affine (c1, x, C, n, S, g1));
+  g_assert_true (bs_gram_channels_affine (c3, x, C, n, S, g3));
   g_assert_cmpmem (g1, n * n * sizeof (double), g3, n * n * sizeof (double));
   bs_gram_channels_free (c1);
   bs_gram_channels_free (c3);

@@ -190,12 +190,9 @@ set_cancelled (GCancellable  *cancellable,
 /* How a tapped layer's Gram is formed. */
 enum {
   PLAN_DIRECT,        /* bs_gram_from_cnhw */
-  PLAN_CHANNELS,      /* per-channel Grams kept for the batch norm that follows */
-  PLAN_AFFINE,        /* from the per-channel Grams of the layer before, if it checks out */
+  PLAN_CHANNELS,      /* with the Gram of the batch norm that follows (bs-gram-channels.h) */
+  PLAN_AFFINE,        /* that Gram, if the norm's output checks out */
 };
-
-/* Per-channel Grams of one layer may take this much memory. */
-#define CHANNELS_BUDGET (128u << 20)
 
 typedef struct {
   BsCkaAccumulator *acc;
@@ -204,6 +201,7 @@ typedef struct {
   double           *gram;       /* n x n */
   gint             *row_of_tap; /* tap index -> selected layer or -1 */
   guint8           *plan;       /* tap index -> PLAN_* */
+  float           **scale_of_tap;
   BsGramChannels   *gc;
   guint             n_taps;
   guint             n;
@@ -243,7 +241,7 @@ tap_gram (const BsLayerInfo *info,
     {
     case PLAN_CHANNELS:
       finite = bs_gram_channels_compute (ctx->gc, activation, info->channels, batch, spatial,
-                                         ctx->gram);
+                                         ctx->scale_of_tap[tap_index], ctx->gram);
       break;
     case PLAN_AFFINE:
       finite = TRUE;
@@ -268,6 +266,7 @@ typedef struct {
   GArray   *infos;         /* their BsLayerInfo */
   gint     *row_of_tap;
   guint8   *plan;
+  float   **scale_of_tap;   /* PLAN_CHANNELS taps: the batch norm's scales */
   gboolean  masked;         /* a tap mask was set (and is removed at the end) */
   guint     saved_threads;  /* the model's thread count before the job, or 0 */
 } JobModel;
@@ -295,6 +294,10 @@ job_model_set_threads (JobModel *jm,
 static void
 job_model_clear (JobModel *jm)
 {
+  if (jm->scale_of_tap != NULL)
+    for (guint i = 0; i < bs_model_get_n_layers (jm->model); i++)
+      g_free (jm->scale_of_tap[i]);
+  g_clear_pointer (&jm->scale_of_tap, g_free);
   if (jm->masked)
     bs_model_set_tap_mask (jm->model, NULL);
   if (jm->saved_threads > 0 && !jm->owned)
@@ -394,27 +397,24 @@ job_model_setup (JobModel              *jm,
       jm->row_of_tap[tap] = (gint) r;
     }
 
-  /* A convolution followed by a selected batch norm of the same shape: the
-   * norm's Gram comes from the convolution's per-channel Grams
-   * (bs-gram-channels.h). Below 16x16 feature maps it does not pay: the
-   * per-channel products get too small for BLAS and summing C Grams of n x n
-   * costs more than it saves (measured: 8x8 maps with 64 channels 20 % slower,
-   * 16x16 with 32 channels 34 % faster, 32x32 with 16 channels 33 % faster). */
+  /* A convolution followed by a selected batch norm: one pass of the Gram
+   * kernel gives both Grams (bs-gram-channels.h). Below 8 features per
+   * channel the kernel's per-channel sums cost more than they save. */
   jm->plan = g_new0 (guint8, MAX (n, 1));
+  jm->scale_of_tap = g_new0 (float *, MAX (n, 1));
   for (guint t = 0; t + 1 < n && g_getenv ("BLOCKSCOPE_CKA_DIRECT_GRAMS") == NULL; t++)
     {
       const BsLayerInfo *x = bs_model_get_layer (jm->model, t);
-      const BsLayerInfo *y = bs_model_get_layer (jm->model, t + 1);
+      g_autofree float *scale = g_new (float, MAX (x->channels, 1));
 
       if (jm->row_of_tap[t] >= 0 && jm->row_of_tap[t + 1] >= 0 &&
           (x->kind == BS_LAYER_CONV || x->kind == BS_LAYER_SHORTCUT) &&
-          (y->kind == BS_LAYER_BN || y->kind == BS_LAYER_SHORTCUT) &&
-          x->channels == y->channels && x->height == y->height && x->width == y->width &&
-          (gsize) x->height * x->width >= 256 &&
-          bs_gram_channels_bytes (x->channels, options->batch_size) <= CHANNELS_BUDGET)
+          (gsize) x->height * x->width >= 8 &&
+          bs_model_get_eval_scale (jm->model, t + 1, t, scale))
         {
           jm->plan[t] = PLAN_CHANNELS;
           jm->plan[t + 1] = PLAN_AFFINE;
+          jm->scale_of_tap[t] = g_steal_pointer (&scale);
           t++;
         }
     }
@@ -573,10 +573,12 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
       goto out;
     }
   gc = bs_gram_channels_new (ws);
-  ctx_a = (TapContext) { pub.acc, BS_CKA_SIDE_A, ws, gram, ma.row_of_tap, ma.plan, gc,
+  ctx_a = (TapContext) { pub.acc, BS_CKA_SIDE_A, ws, gram, ma.row_of_tap, ma.plan,
+                         ma.scale_of_tap, gc,
                          bs_model_get_n_layers (ma.model), n, cancellable, FALSE, FALSE };
   if (!same)
-    ctx_b = (TapContext) { pub.acc, BS_CKA_SIDE_B, ws, gram, mb.row_of_tap, mb.plan, gc,
+    ctx_b = (TapContext) { pub.acc, BS_CKA_SIDE_B, ws, gram, mb.row_of_tap, mb.plan,
+                           mb.scale_of_tap, gc,
                            bs_model_get_n_layers (mb.model), n, cancellable, FALSE, FALSE };
 
   batcher = bs_batcher_new (&dataset->test, n);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "bs-gram.h"
+#include "bs-gram-kernel.h"
 
 G_BEGIN_DECLS
 
@@ -54,6 +55,18 @@ gboolean bs_gram_workspace_reduce_tasks  (BsGramWorkspace *ws,
                                           guint            n,
                                           double          *gram);
 
+/* Grams of the tapped activation (layout as bs_gram_from_cnhw) for channels
+ * weighted by weights[o] (NULL: 1), n_outputs of them in one pass
+ * (bs-gram-kernel.h), into grams[o] (n x n, full, double). FALSE if any is
+ * not finite. */
+gboolean bs_gram_workspace_cnhw          (BsGramWorkspace    *ws,
+                                          const float        *activation,
+                                          guint               channels,
+                                          guint               n,
+                                          gsize               spatial,
+                                          guint               n_outputs,
+                                          const float *const *weights,
+                                          double *const      *grams);
 /* Splits [0, n) into parts nearly equal contiguous ranges; part i is [*begin, *end). */
 static inline void
 bs_gram_split (gsize  n,

@@ -1,11 +1,13 @@
-/* bs-gram.c: Gram matrices in float32 through ssyrk on shifted column chunks,
- * shared by the workspace's threads (see bs-gram-private.h). */
+/* bs-gram.c: Gram matrices in float32, shared by the workspace's threads
+ * (see bs-gram-private.h): tapped activations through bs-gram-kernel.h,
+ * row-major files through ssyrk on centred column chunks. */
 #include "bs-gram-private.h"
 
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
 
+#include "bs-gram-kernel.h"
 #include "bs-simd.h"
 #include "bs-parallel.h"
 
@@ -212,51 +214,28 @@ bs_gram_workspace_reduce_tasks (BsGramWorkspace *ws,
 }
 
 /* Tasks for units (channels or columns) of `unit` columns each: at most
- * BS_GRAM_MAX_TASKS, at least about 4096 columns each (each task adds an
- * n x n buffer to zero and to sum). */
+ * BS_GRAM_MAX_TASKS, at least about 1024 columns each (each task adds an
+ * n x n buffer to zero and to sum, which costs what ~4 columns cost). */
 static guint
 count_tasks (gsize units,
              gsize unit)
 {
-  gsize by_size = MAX (units * unit / 4096, 1);
+  gsize by_size = MAX (units * unit / 1024, 1);
 
   return (guint) MIN (MIN (units, by_size), BS_GRAM_MAX_TASKS);
 }
 
-/* ---- Tapped activations (CNHW). */
-
-/* Copies the n x S block of one channel into columns [0, S) of dest (row
- * stride w), minus the first example's row. Any shift common to all
- * examples leaves the centred Grams unchanged; this one needs no pass of its
- * own over the data (unlike the mean), removes a large common mean just as
- * well, and makes a constant layer exactly zero. */
-static BS_SIMD_CLONES void
-copy_shifted_block (const float *block,
-                    guint        n,
-                    gsize        spatial,
-                    float       *dest,
-                    gsize        w)
-{
-  const float *first = block;
-
-  for (guint i = 0; i < n; i++)
-    {
-      const float *row = block + (gsize) i * spatial;
-      float *out = dest + (gsize) i * w;
-
-      for (gsize s = 0; s < spatial; s++)
-        out[s] = row[s] - first[s];
-    }
-}
+/* ---- Tapped activations (CNHW), through bs-gram-kernel.h. */
 
 typedef struct {
-  BsGramWorkspace *ws;
-  const float     *act;
-  guint            channels;
-  guint            n;
-  gsize            spatial;
-  guint            n_tasks;
-  guint            per_chunk;   /* channels per ssyrk call */
+  BsGramWorkspace    *ws;
+  const float        *act;
+  guint               channels;
+  guint               n;
+  gsize               spatial;
+  guint               n_tasks;
+  guint               n_outputs;
+  const float *const *weights;
 } CnhwWork;
 
 static void
@@ -265,23 +244,123 @@ cnhw_task (gpointer data,
            guint    thread)
 {
   CnhwWork *w = data;
-  float *acc = bs_gram_workspace_task_buffer (w->ws, task);
-  float *scratch = bs_gram_workspace_scratch (w->ws, thread,
-                                              (gsize) w->n * w->per_chunk * w->spatial);
+  gsize ld = bs_gram_kernel_ld (w->n);
+  gsize pack_floats = bs_gram_kernel_pack_floats (w->n);
+  float *buffer = bs_gram_workspace_task_buffer (w->ws, task);
+  float *scratch = bs_gram_workspace_scratch (w->ws, thread, pack_floats + 8);
+  /* The packed panels are read with aligned loads. */
+  float *pack = (float *) (((guintptr) scratch + 31) & ~(guintptr) 31);
+  float *out[BS_GRAM_KERNEL_MAX_OUTPUTS];
   gsize begin, end;
 
+  memset (buffer, 0, w->n_outputs * ld * ld * sizeof (float));
+  for (guint o = 0; o < w->n_outputs; o++)
+    out[o] = buffer + o * ld * ld;
   bs_gram_split (w->channels, w->n_tasks, task, &begin, &end);
-  for (gsize c0 = begin; c0 < end; c0 += w->per_chunk)
-    {
-      gsize c1 = MIN (c0 + w->per_chunk, end);
-      gsize width = (c1 - c0) * w->spatial;
+  bs_gram_kernel_cnhw (w->act, w->n, w->spatial, begin, end, w->n_outputs, w->weights, out, pack);
+}
 
-      for (gsize c = c0; c < c1; c++)
-        copy_shifted_block (w->act + c * w->n * w->spatial, w->n, w->spatial,
-                            scratch + (c - c0) * w->spatial, width);
-      cblas_ssyrk (CblasRowMajor, CblasUpper, CblasNoTrans, (int) w->n, (int) width,
-                   1.0f, scratch, (int) width, c0 == begin ? 0.0f : 1.0f, acc, (int) w->n);
+/* Columns [j0, j1) of gram (n x n, full) from the lower triangle of the sum
+ * over tasks of the kernel's buffers (column j of a buffer is the upper
+ * triangle's column j). */
+static BS_SIMD_CLONES void
+reduce_columns (double       *gram,
+                const float **buffers,
+                guint         n_tasks,
+                guint         n,
+                gsize         ld,
+                guint         j0,
+                guint         j1)
+{
+  for (guint j = j0; j < j1; j++)
+    {
+      double *row = gram + (gsize) j * n;
+
+      for (guint i = 0; i <= j; i++)
+        row[i] = 0.0;
+      for (guint k = 0; k < n_tasks; k++)
+        {
+          const float *col = buffers[k] + (gsize) j * ld;
+
+          for (guint i = 0; i <= j; i++)
+            row[i] += col[i];
+        }
+      for (guint i = 0; i < j; i++)
+        gram[(gsize) i * n + j] = row[i];
     }
+}
+
+typedef struct {
+  BsGramWorkspace    *ws;
+  guint               n;
+  guint               n_tasks;   /* of the product */
+  guint               n_outputs;
+  double *const      *grams;
+  gint                bad;
+} ReduceWork;
+
+/* Reduce task t of REDUCE_TASKS: a band of columns with about equal work. */
+#define REDUCE_TASKS 4
+
+static void
+reduce_task (gpointer data,
+             guint    task,
+             guint    thread)
+{
+  ReduceWork *w = data;
+  gsize ld = bs_gram_kernel_ld (w->n);
+  /* Column j costs ~j: split the triangle's area evenly. */
+  guint j0 = (guint) (w->n * sqrt ((double) task / REDUCE_TASKS));
+  guint j1 = task + 1 == REDUCE_TASKS ? w->n : (guint) (w->n * sqrt ((double) (task + 1) / REDUCE_TASKS));
+
+  for (guint o = 0; o < w->n_outputs; o++)
+    {
+      const float *buffers[BS_GRAM_MAX_TASKS];
+      gboolean bad = FALSE;
+
+      for (guint k = 0; k < w->n_tasks; k++)
+        buffers[k] = (const float *) bs_gram_workspace_task_buffer (w->ws, k) + o * ld * ld;
+      reduce_columns (w->grams[o], buffers, w->n_tasks, w->n, ld, j0, j1);
+      for (guint j = j0; j < j1; j++)
+        for (guint i = 0; i <= j; i++)
+          bad |= !isfinite (w->grams[o][(gsize) j * w->n + i]);
+      if (bad)
+        g_atomic_int_set (&w->bad, 1);
+    }
+}
+
+gboolean
+bs_gram_workspace_cnhw (BsGramWorkspace    *ws,
+                        const float        *activation,
+                        guint               channels,
+                        guint               n,
+                        gsize               spatial,
+                        guint               n_outputs,
+                        const float *const *weights,
+                        double *const      *grams)
+{
+  gsize ld = bs_gram_kernel_ld (n);
+  ReduceWork reduce;
+  CnhwWork w;
+
+  g_return_val_if_fail (ws != NULL && n_outputs >= 1 && n_outputs <= BS_GRAM_KERNEL_MAX_OUTPUTS,
+                        FALSE);
+
+  if (channels == 0 || spatial == 0)
+    {
+      for (guint o = 0; o < n_outputs; o++)
+        memset (grams[o], 0, (gsize) n * n * sizeof (double));
+      return TRUE;
+    }
+
+  w = (CnhwWork) { ws, activation, channels, n, spatial, count_tasks (channels, spatial),
+                   n_outputs, weights };
+  bs_gram_workspace_prepare_tasks (ws, w.n_tasks, n_outputs * ld * ld * sizeof (float));
+  bs_gram_workspace_run_tasks (ws, w.n_tasks, cnhw_task, &w);
+
+  reduce = (ReduceWork) { ws, n, w.n_tasks, n_outputs, grams, 0 };
+  bs_gram_workspace_run_tasks (ws, REDUCE_TASKS, reduce_task, &reduce);
+  return !reduce.bad;
 }
 
 gboolean
@@ -292,22 +371,10 @@ bs_gram_from_cnhw (BsGramWorkspace *ws,
                    gsize            spatial,
                    double          *gram)
 {
-  CnhwWork w;
+  const float *weights[1] = { NULL };
 
   g_return_val_if_fail (ws != NULL && gram != NULL, FALSE);
-
-  if (channels == 0 || spatial == 0)
-    {
-      memset (gram, 0, (gsize) n * n * sizeof (double));
-      return TRUE;
-    }
-
-  w = (CnhwWork) { ws, activation, channels, n, spatial, 0, 0 };
-  w.n_tasks = count_tasks (channels, spatial);
-  w.per_chunk = (guint) CLAMP (chunk_columns / spatial, 1, channels);
-  bs_gram_workspace_prepare_tasks (ws, w.n_tasks, (gsize) n * n * sizeof (float));
-  bs_gram_workspace_run_tasks (ws, w.n_tasks, cnhw_task, &w);
-  return bs_gram_workspace_reduce_tasks (ws, w.n_tasks, n, gram);
+  return bs_gram_workspace_cnhw (ws, activation, channels, n, spatial, 1, weights, &gram);
 }
 
 /* ---- Row-major examples (activation files). */

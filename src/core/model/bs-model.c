@@ -832,6 +832,32 @@ act (BsModel *model,
   return model->state[v].act->data;
 }
 
+gboolean
+bs_model_get_eval_scale (BsModel *model,
+                         guint    layer,
+                         guint    input,
+                         float   *scale)
+{
+  g_autofree float *shift = NULL;
+  BsOp *op;
+  guint c;
+
+  g_return_val_if_fail (model != NULL && scale != NULL, FALSE);
+
+  /* Value layer is the output of operation layer - 1 (bs-model-private.h). */
+  if (layer == 0 || layer > model->ops->len)
+    return FALSE;
+  op = get_op (model, layer - 1);
+  if (op->kind != BS_OP_BN || op->in0 != input)
+    return FALSE;
+  c = g_array_index (model->layers, BsLayerInfo, layer).channels;
+  shift = g_new (float, c);
+  bs_bn_eval_coeffs (c, param_data (model, op->param), param_data (model, op->param + 1),
+                     param_data (model, op->param + 2), param_data (model, op->param + 3),
+                     scale, shift);
+  return TRUE;
+}
+
 static gboolean
 tap_wanted (BsModel   *model,
             BsTapFunc  tap,

@@ -1,0 +1,413 @@
+/* bs-gram-kernel.c: packed 16 x 6 register tiles for Gram matrices (see bs-gram-kernel.h).
+ *
+ * A block of up to KC features (pieces of one or more channels) is packed
+ * into panels of 16 examples, P[g][k][16] = x[16 g + l][k] - x[0][k], with
+ * rows past n set to zero. A tile takes rows 16 g .. 16 g + 15 from one
+ * panel (two vector loads per feature) and columns j0 .. j0 + 5 as
+ * broadcasts from wherever they sit in the panels: twelve accumulators,
+ * twelve FMAs per feature. Column tiles run over the upper triangle; the
+ * panel of a column tile stays in L1 while the row panels stream from L2. */
+#include "bs-gram-kernel.h"
+
+#include <string.h>
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#include <immintrin.h>
+#define HAVE_AVX2_KERNELS 1
+#define AVX2 __attribute__ ((target ("avx2,fma")))
+#endif
+
+#define KC 256   /* features per packed block: a panel of 16 x KC floats is 16 KB */
+#define MR 16    /* rows per tile (examples per panel) */
+#define NR 6     /* columns per tile */
+
+/* A piece of one channel inside the packed block. */
+typedef struct {
+  gsize c;
+  gsize s0;
+  guint len;
+  guint k0;
+} Segment;
+
+typedef struct {
+  const float        *act;
+  guint               n;
+  gsize               spatial;
+  gsize               ld;
+  guint               n_outputs;
+  const float *const *weights;
+  float *const       *out;
+  float              *pack;
+} Job;
+
+typedef void (*PackFunc)  (const Job *job, const Segment *segs, guint n_segs);
+typedef void (*TilesFunc) (const Job *job, const Segment *segs, guint n_segs, guint kc);
+
+static PackFunc  pack_block;
+static TilesFunc run_tiles;
+static gboolean  force_generic;
+
+gsize
+bs_gram_kernel_ld (guint n)
+{
+  gsize cols = ((gsize) n + NR - 1) / NR * NR;
+
+  return (cols + MR - 1) / MR * MR;
+}
+
+gsize
+bs_gram_kernel_pack_floats (guint n)
+{
+  return bs_gram_kernel_ld (n) * KC;
+}
+
+static inline float *
+panel (const Job *job,
+       gsize      row)
+{
+  return job->pack + (row / MR) * KC * MR + row % MR;
+}
+
+/* Weight of output o for segment s. */
+static inline float
+segment_weight (const Job     *job,
+                const Segment *seg,
+                guint          o)
+{
+  return job->weights[o] != NULL ? job->weights[o][seg->c] : 1.0f;
+}
+
+static gboolean
+unweighted (const Job *job)
+{
+  return job->n_outputs == 1 && job->weights[0] == NULL;
+}
+
+/* ---- Portable kernels. */
+
+/* Rows [r0, r0 + 8) of a segment (r0 < ld), scalar. */
+static void
+pack_rows_generic (const Job     *job,
+                   const Segment *seg,
+                   gsize          r0,
+                   guint          k_begin)
+{
+  gsize S = job->spatial;
+  const float *first = job->act + seg->c * job->n * S + seg->s0;
+
+  for (gsize r = r0; r < r0 + 8; r++)
+    {
+      float *dest = panel (job, r) + (gsize) seg->k0 * MR;
+
+      if (r < job->n)
+        {
+          const float *row = first + r * S;
+
+          for (guint k = k_begin; k < seg->len; k++)
+            dest[(gsize) k * MR] = row[k] - first[k];
+        }
+      else
+        for (guint k = k_begin; k < seg->len; k++)
+          dest[(gsize) k * MR] = 0.0f;
+    }
+}
+
+static void
+pack_generic (const Job     *job,
+              const Segment *segs,
+              guint          n_segs)
+{
+  for (guint s = 0; s < n_segs; s++)
+    for (gsize r0 = 0; r0 < job->ld; r0 += 8)
+      pack_rows_generic (job, &segs[s], r0, 0);
+}
+
+static void
+tile_generic (const Job     *job,
+              const Segment *seg,
+              guint          k0,
+              guint          len,
+              guint          g,
+              guint          j0)
+{
+  const float *pa = job->pack + (gsize) g * KC * MR;
+  float acc[NR][MR] = { { 0 } };
+
+  for (guint k = k0; k < k0 + len; k++)
+    for (guint q = 0; q < NR; q++)
+      {
+        float b = panel (job, j0 + q)[(gsize) k * MR];
+
+        for (guint l = 0; l < MR; l++)
+          acc[q][l] += pa[(gsize) k * MR + l] * b;
+      }
+  for (guint o = 0; o < job->n_outputs; o++)
+    {
+      float w = seg ? segment_weight (job, seg, o) : 1.0f;
+
+      for (guint q = 0; q < NR; q++)
+        {
+          float *dest = job->out[o] + (gsize) (j0 + q) * job->ld + (gsize) g * MR;
+
+          for (guint l = 0; l < MR; l++)
+            dest[l] += w * acc[q][l];
+        }
+    }
+}
+
+static void
+tiles_generic (const Job     *job,
+               const Segment *segs,
+               guint          n_segs,
+               guint          kc)
+{
+  for (guint j0 = 0; j0 < job->n; j0 += NR)
+    for (guint g = 0; (gsize) g * MR <= MIN (j0 + NR - 1, job->n - 1); g++)
+      {
+        if (unweighted (job))
+          tile_generic (job, NULL, 0, kc, g, j0);
+        else
+          for (guint s = 0; s < n_segs; s++)
+            tile_generic (job, &segs[s], segs[s].k0, segs[s].len, g, j0);
+      }
+}
+
+/* ---- AVX2 + FMA kernels. */
+
+#ifdef HAVE_AVX2_KERNELS
+
+AVX2 static inline void
+transpose8 (__m256 r[8])
+{
+  __m256 t0 = _mm256_unpacklo_ps (r[0], r[1]), t1 = _mm256_unpackhi_ps (r[0], r[1]);
+  __m256 t2 = _mm256_unpacklo_ps (r[2], r[3]), t3 = _mm256_unpackhi_ps (r[2], r[3]);
+  __m256 t4 = _mm256_unpacklo_ps (r[4], r[5]), t5 = _mm256_unpackhi_ps (r[4], r[5]);
+  __m256 t6 = _mm256_unpacklo_ps (r[6], r[7]), t7 = _mm256_unpackhi_ps (r[6], r[7]);
+  __m256 s0 = _mm256_shuffle_ps (t0, t2, 0x44), s1 = _mm256_shuffle_ps (t0, t2, 0xee);
+  __m256 s2 = _mm256_shuffle_ps (t1, t3, 0x44), s3 = _mm256_shuffle_ps (t1, t3, 0xee);
+  __m256 s4 = _mm256_shuffle_ps (t4, t6, 0x44), s5 = _mm256_shuffle_ps (t4, t6, 0xee);
+  __m256 s6 = _mm256_shuffle_ps (t5, t7, 0x44), s7 = _mm256_shuffle_ps (t5, t7, 0xee);
+
+  r[0] = _mm256_permute2f128_ps (s0, s4, 0x20);
+  r[1] = _mm256_permute2f128_ps (s1, s5, 0x20);
+  r[2] = _mm256_permute2f128_ps (s2, s6, 0x20);
+  r[3] = _mm256_permute2f128_ps (s3, s7, 0x20);
+  r[4] = _mm256_permute2f128_ps (s0, s4, 0x31);
+  r[5] = _mm256_permute2f128_ps (s1, s5, 0x31);
+  r[6] = _mm256_permute2f128_ps (s2, s6, 0x31);
+  r[7] = _mm256_permute2f128_ps (s3, s7, 0x31);
+}
+
+AVX2 static void
+pack_avx2 (const Job     *job,
+           const Segment *segs,
+           guint          n_segs)
+{
+  gsize S = job->spatial;
+
+  for (guint s = 0; s < n_segs; s++)
+    {
+      const Segment *seg = &segs[s];
+      const float *first = job->act + seg->c * job->n * S + seg->s0;
+      guint full = seg->len / 8 * 8;
+
+      for (gsize r0 = 0; r0 < job->ld; r0 += 8)
+        {
+          float *dest = panel (job, r0) + (gsize) seg->k0 * MR;
+
+          if (r0 + 8 > job->n || full == 0)
+            {
+              pack_rows_generic (job, seg, r0, 0);
+              continue;
+            }
+          for (guint k = 0; k < full; k += 8)
+            {
+              __m256 shift = _mm256_loadu_ps (first + k);
+              __m256 r[8];
+
+              for (guint l = 0; l < 8; l++)
+                r[l] = _mm256_sub_ps (_mm256_loadu_ps (first + (r0 + l) * S + k), shift);
+              transpose8 (r);
+              for (guint l = 0; l < 8; l++)
+                _mm256_store_ps (dest + (gsize) (k + l) * MR, r[l]);
+            }
+          if (full < seg->len)
+            pack_rows_generic (job, seg, r0, full);
+        }
+    }
+}
+
+AVX2 static inline void
+tile_avx2 (const Job     *job,
+           const Segment *seg,
+           guint          k0,
+           guint          len,
+           guint          g,
+           guint          j0)
+{
+  const float *pa = job->pack + ((gsize) g * KC + k0) * MR;
+  const float *b0 = panel (job, j0) + (gsize) k0 * MR, *b1 = panel (job, j0 + 1) + (gsize) k0 * MR;
+  const float *b2 = panel (job, j0 + 2) + (gsize) k0 * MR, *b3 = panel (job, j0 + 3) + (gsize) k0 * MR;
+  const float *b4 = panel (job, j0 + 4) + (gsize) k0 * MR, *b5 = panel (job, j0 + 5) + (gsize) k0 * MR;
+  __m256 c00 = _mm256_setzero_ps (), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  __m256 acc[NR][2];
+
+#pragma GCC unroll 4
+  for (guint k = 0; k < len; k++)
+    {
+      gsize at = (gsize) k * MR;
+      __m256 a0 = _mm256_load_ps (pa + at), a1 = _mm256_load_ps (pa + at + 8), b;
+
+      b = _mm256_broadcast_ss (b0 + at);
+      c00 = _mm256_fmadd_ps (a0, b, c00);
+      c01 = _mm256_fmadd_ps (a1, b, c01);
+      b = _mm256_broadcast_ss (b1 + at);
+      c10 = _mm256_fmadd_ps (a0, b, c10);
+      c11 = _mm256_fmadd_ps (a1, b, c11);
+      b = _mm256_broadcast_ss (b2 + at);
+      c20 = _mm256_fmadd_ps (a0, b, c20);
+      c21 = _mm256_fmadd_ps (a1, b, c21);
+      b = _mm256_broadcast_ss (b3 + at);
+      c30 = _mm256_fmadd_ps (a0, b, c30);
+      c31 = _mm256_fmadd_ps (a1, b, c31);
+      b = _mm256_broadcast_ss (b4 + at);
+      c40 = _mm256_fmadd_ps (a0, b, c40);
+      c41 = _mm256_fmadd_ps (a1, b, c41);
+      b = _mm256_broadcast_ss (b5 + at);
+      c50 = _mm256_fmadd_ps (a0, b, c50);
+      c51 = _mm256_fmadd_ps (a1, b, c51);
+    }
+
+  acc[0][0] = c00; acc[0][1] = c01; acc[1][0] = c10; acc[1][1] = c11;
+  acc[2][0] = c20; acc[2][1] = c21; acc[3][0] = c30; acc[3][1] = c31;
+  acc[4][0] = c40; acc[4][1] = c41; acc[5][0] = c50; acc[5][1] = c51;
+  for (guint o = 0; o < job->n_outputs; o++)
+    {
+      __m256 w = _mm256_set1_ps (seg ? segment_weight (job, seg, o) : 1.0f);
+
+      for (guint q = 0; q < NR; q++)
+        {
+          float *dest = job->out[o] + (gsize) (j0 + q) * job->ld + (gsize) g * MR;
+
+          _mm256_storeu_ps (dest, _mm256_fmadd_ps (w, acc[q][0], _mm256_loadu_ps (dest)));
+          _mm256_storeu_ps (dest + 8, _mm256_fmadd_ps (w, acc[q][1], _mm256_loadu_ps (dest + 8)));
+        }
+    }
+}
+
+AVX2 static void
+tiles_avx2 (const Job     *job,
+            const Segment *segs,
+            guint          n_segs,
+            guint          kc)
+{
+  for (guint j0 = 0; j0 < job->n; j0 += NR)
+    for (guint g = 0; (gsize) g * MR <= MIN (j0 + NR - 1, job->n - 1); g++)
+      {
+        if (unweighted (job))
+          tile_avx2 (job, NULL, 0, kc, g, j0);
+        else
+          for (guint s = 0; s < n_segs; s++)
+            tile_avx2 (job, &segs[s], segs[s].k0, segs[s].len, g, j0);
+      }
+}
+
+#endif /* HAVE_AVX2_KERNELS */
+
+static void
+choose_kernels (void)
+{
+  static gsize chosen = 0;
+
+  if (g_once_init_enter (&chosen))
+    {
+      pack_block = pack_generic;
+      run_tiles = tiles_generic;
+#ifdef HAVE_AVX2_KERNELS
+      __builtin_cpu_init ();
+      if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") &&
+          g_getenv ("BS_GRAM_GENERIC") == NULL && !force_generic)
+        {
+          pack_block = pack_avx2;
+          run_tiles = tiles_avx2;
+        }
+#endif
+      g_once_init_leave (&chosen, 1);
+    }
+}
+
+gboolean
+bs_gram_kernel_use_generic (gboolean generic)
+{
+  choose_kernels ();
+  force_generic = generic;
+#ifdef HAVE_AVX2_KERNELS
+  if (!generic && __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+    {
+      pack_block = pack_avx2;
+      run_tiles = tiles_avx2;
+      return FALSE;
+    }
+#endif
+  pack_block = pack_generic;
+  run_tiles = tiles_generic;
+  return TRUE;
+}
+
+/* Fills segs with the next block of at most KC features from (*c, *s0) on;
+ * returns the number of segments (0 at the end). */
+static guint
+next_block (gsize   *c,
+            gsize   *s0,
+            gsize    c_end,
+            gsize    spatial,
+            Segment *segs,
+            guint   *kc_out)
+{
+  guint n_segs = 0, kc = 0;
+
+  while (*c < c_end && kc < KC)
+    {
+      guint len = (guint) MIN (spatial - *s0, (gsize) (KC - kc));
+
+      segs[n_segs++] = (Segment) { *c, *s0, len, kc };
+      kc += len;
+      *s0 += len;
+      if (*s0 == spatial)
+        {
+          (*c)++;
+          *s0 = 0;
+        }
+    }
+  *kc_out = kc;
+  return n_segs;
+}
+
+void
+bs_gram_kernel_cnhw (const float        *act,
+                     guint               n,
+                     gsize               spatial,
+                     gsize               c_begin,
+                     gsize               c_end,
+                     guint               n_outputs,
+                     const float *const *weights,
+                     float *const       *out,
+                     float              *pack)
+{
+  Job job = { act, n, spatial, bs_gram_kernel_ld (n), n_outputs, weights, out, pack };
+  Segment segs[KC];
+  guint n_segs, kc;
+  gsize c = c_begin, s0 = 0;
+
+  g_return_if_fail (n_outputs >= 1 && n_outputs <= BS_GRAM_KERNEL_MAX_OUTPUTS);
+  if (n == 0 || spatial == 0)
+    return;
+  choose_kernels ();
+
+  while ((n_segs = next_block (&c, &s0, c_end, spatial, segs, &kc)) > 0)
+    {
+      pack_block (&job, segs, n_segs);
+      run_tiles (&job, segs, n_segs, kc);
+    }
+}
