@@ -7,6 +7,7 @@
 #include "bs-batchnorm.h"
 #include "bs-conv.h"
 #include "bs-conv-direct.h"
+#include "bs-conv-winograd.h"
 #include "bs-linear.h"
 #include "bs-parallel.h"
 #include "bs-pool.h"
@@ -363,6 +364,98 @@ test_conv_reference_generic (void)
   g_assert_true (bs_conv3_use_generic (TRUE));
   conv_reference_cases ();
   bs_conv3_use_generic (FALSE);
+}
+
+/* forward_done: every output column exactly once, after it is written. */
+typedef struct {
+  const double *want;
+  gsize         ld;
+  guint        *seen;    /* per column */
+  GMutex        lock;
+  gboolean      wrong;
+} ForwardCheck;
+
+static void
+check_forward_chunk (gpointer data,
+                     guint    thread,
+                     float   *p,
+                     gsize    ld,
+                     guint    n_rows,
+                     gsize    col0,
+                     gsize    ncols)
+{
+  ForwardCheck *fc = data;
+
+  g_mutex_lock (&fc->lock);
+  for (gsize j = 0; j < ncols; j++)
+    {
+      fc->seen[col0 + j]++;
+      for (guint r = 0; r < n_rows; r++)
+        if (!(fabs (p[r * ld + j] - fc->want[r * ld + col0 + j]) <= 1e-4 * (1.0 + fabs (fc->want[r * ld + col0 + j]))))
+          fc->wrong = TRUE;
+    }
+  g_mutex_unlock (&fc->lock);
+}
+
+/* Winograd's F(2x2, 3x3) against the double reference, over the shapes it
+ * takes (8 tiles in a row, or two rows of 4), in tiny and normal chunks on
+ * 1 and 3 threads; the shapes it does not take fall back to the direct path. */
+static void
+test_conv_winograd (void)
+{
+  static const guint cases[][5] = {  /* in_c, out_c, h, w, batch */
+    { 3, 4, 32, 32, 3 }, { 5, 8, 16, 16, 2 }, { 7, 12, 8, 8, 5 }, { 16, 16, 32, 32, 2 },
+    { 4, 4, 8, 16, 3 }, { 4, 8, 16, 8, 3 }, { 2, 4, 28, 28, 2 }, { 3, 6, 16, 16, 2 },
+    { 64, 64, 8, 8, 9 },
+  };
+  BsRng rng;
+
+  bs_rng_init (&rng, 2021);
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    for (guint threads = 1; threads <= 3; threads += 2)
+      for (guint tiny = 0; tiny < 2; tiny++)
+        {
+          BsConvGeometry g = { .in_c = cases[k][0], .out_c = cases[k][1], .kernel = 3, .stride = 1,
+                               .pad = 1, .in_h = cases[k][2], .in_w = cases[k][3] };
+          guint batch = cases[k][4];
+          BsPool *pool = bs_pool_new (threads);
+          gsize nx, ny;
+          g_autofree float *x = NULL, *w = NULL, *y = NULL;
+          g_autofree double *ry = NULL;
+          g_autofree guint *seen = NULL;
+          ForwardCheck fc = { 0 };
+          BsConvHooks hooks = { .forward_done = check_forward_chunk, .data = &fc };
+          gboolean takes = cases[k][3] != 28 && cases[k][1] % 4 == 0;
+
+          g_assert_true (bs_conv_geometry_init (&g));
+          /* This machine has AVX2 (the project's CI does); elsewhere only the fallback is checked. */
+          if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") &&
+              g_getenv ("BS_CONV_GENERIC") == NULL)
+            g_assert_true (bs_conv_winograd_applies (&g) == takes);
+          bs_conv_set_chunk_bytes (tiny ? 1 : 0);
+          nx = (gsize) g.in_c * batch * g.in_h * g.in_w;
+          ny = (gsize) g.out_c * batch * g.out_h * g.out_w;
+          x = random_floats (&rng, nx, 1.0);
+          w = random_floats (&rng, (gsize) g.out_c * g.in_c * 9, 0.3);
+          y = g_new (float, ny);
+          ry = g_new (double, ny);
+          seen = g_new0 (guint, (gsize) batch * g.out_h * g.out_w);
+          ref_conv_forward (&g, batch, x, w, ry);
+
+          fc.want = ry;
+          fc.seen = seen;
+          fc.ld = (gsize) batch * g.out_h * g.out_w;
+          g_mutex_init (&fc.lock);
+          memset (y, 0x7f, ny * sizeof (float));   /* garbage that must be overwritten */
+          bs_conv_forward_inference (&g, pool, batch, x, w, y, &hooks);
+          assert_close ("winograd forward", y, ry, ny, 1e-5);
+          g_assert_false (fc.wrong);
+          for (gsize j = 0; j < fc.ld; j++)
+            g_assert_cmpuint (seen[j], ==, 1);
+          g_mutex_clear (&fc.lock);
+          bs_pool_free (pool);
+        }
+  bs_conv_set_chunk_bytes (0);
 }
 
 typedef struct {
@@ -993,6 +1086,7 @@ main (int    argc,
   g_test_add_func ("/layers/conv/reference", test_conv_reference);
   g_test_add_func ("/layers/conv/reference-generic", test_conv_reference_generic);
   g_test_add_func ("/layers/conv/gradcheck", test_conv_gradcheck);
+  g_test_add_func ("/layers/conv/winograd", test_conv_winograd);
   g_test_add_func ("/layers/batchnorm/reference", test_bn_reference);
   g_test_add_func ("/layers/batchnorm/gradcheck", test_bn_gradcheck);
   g_test_add_func ("/layers/relu-add", test_relu_add);

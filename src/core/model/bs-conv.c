@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bs-conv-direct.h"
+#include "bs-conv-winograd.h"
 
 /* Bytes of working set (column buffer or padded input, plus output) one
  * thread works on at a time: about the L2 size of current x86 cores. Smaller
@@ -303,6 +304,7 @@ typedef struct {
   gboolean              accumulate;
   const float          *w_t;     /* flipped, transposed weights for dgrad_as_conv */
   const float          *packed;  /* direct kernels: weights packed for the pass */
+  const float          *winograd; /* transformed weights: run on bs-conv-winograd */
   const BsConvHooks    *hooks;
   BsPool               *pool;
 } ConvJob;
@@ -323,6 +325,22 @@ forward_share (gpointer data,
 
   bs_split_range (job->batch, n_threads, thread, &b0, &b1);
   nc = bs_conv_chunk_images (g, b1 - b0);
+  if (b1 > b0 && job->winograd)
+    {
+      float *scratch = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_COL,
+                                        bs_conv_winograd_scratch_size (g, nc));
+
+      for (gsize n0 = b0; n0 < b1; n0 += nc)
+        {
+          guint n = MIN (nc, b1 - n0);
+
+          bs_conv_winograd_chunk (g, job->winograd, job->x, job->batch, n0, n, job->y, scratch);
+          if (job->hooks && job->hooks->forward_done)
+            job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld,
+                                      g->out_c, n0 * P, n * P);
+        }
+      return;
+    }
   if (b1 > b0 && is_direct3 (g))
     {
       BsPadShape ps = { g->in_c, g->in_h, g->in_w, nc, g->stride };
@@ -391,6 +409,29 @@ bs_conv_forward (const BsConvGeometry *g,
       bs_conv3_pack_weights (w, g->out_c, g->in_c, FALSE, packed);
       job.packed = packed;
     }
+  bs_pool_run (pool, forward_share, &job);
+}
+
+void
+bs_conv_forward_inference (const BsConvGeometry *g,
+                           BsPool               *pool,
+                           guint                 batch,
+                           const float          *x,
+                           const float          *w,
+                           float                *y,
+                           const BsConvHooks    *hooks)
+{
+  ConvJob job = { .g = g, .batch = batch, .x = x, .w = w, .y = y, .hooks = hooks, .pool = pool };
+  float *u;
+
+  if (!bs_conv_winograd_applies (g))
+    {
+      bs_conv_forward (g, pool, batch, x, w, y, hooks);
+      return;
+    }
+  u = bs_pool_scratch (pool, 0, BS_POOL_SCRATCH_WEIGHTS, bs_conv_winograd_weights_size (g));
+  bs_conv_winograd_weights (g, w, u);
+  job.winograd = u;
   bs_pool_run (pool, forward_share, &job);
 }
 

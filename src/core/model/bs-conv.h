@@ -70,6 +70,16 @@ void     bs_conv_forward       (const BsConvGeometry *g,
                                 float                *y,
                                 const BsConvHooks    *hooks);
 
+/* As bs_conv_forward, for inference: 3x3 stride-1 convolutions may run on
+ * Winograd's F(2x2, 3x3) (bs-conv-winograd.h), which rounds differently. */
+void     bs_conv_forward_inference (const BsConvGeometry *g,
+                                    BsPool               *pool,
+                                    guint                 batch,
+                                    const float          *x,
+                                    const float          *w,
+                                    float                *y,
+                                    const BsConvHooks    *hooks);
+
 /* dw = d(loss)/dw (overwritten). When dx is not NULL, the input gradient is
  * written (accumulate FALSE) or added (accumulate TRUE) to dx. dy may be
  * NULL when hooks->make_dy provides it. */

@@ -1021,9 +1021,9 @@ forward_op (BsModel   *model,
               model->state[get_op (model, i + j)->out].act = buf_ref (out->act);
           }
 
-        bs_conv_forward (&op->conv, model->pool, batch, act (model, op->in0),
-                         param_data (model, op->param), out->act->data,
-                         hooks.forward_done ? &hooks : NULL);
+        (model->training ? bs_conv_forward : bs_conv_forward_inference)
+          (&op->conv, model->pool, batch, act (model, op->in0), param_data (model, op->param),
+           out->act->data, hooks.forward_done ? &hooks : NULL);
 
         if (bn && model->training)
           {
