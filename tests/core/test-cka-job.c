@@ -416,7 +416,7 @@ test_job_errors (void)
   bs_model_free (mnist_shaped);
 }
 
-/* Batch-norm Grams derived from the convolution before them (bs-gram-channels.h)
+/* Batch-norm Grams derived from the convolution before them (bs_gram_from_cnhw_affine)
  * agree with Grams formed directly. */
 static void
 test_job_derived_grams (void)

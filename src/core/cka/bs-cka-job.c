@@ -9,7 +9,6 @@
 #include "bs-dtype.h"
 #include "bs-error.h"
 #include "bs-gram.h"
-#include "bs-gram-channels.h"
 #include "bs-npy.h"
 
 void
@@ -190,8 +189,8 @@ set_cancelled (GCancellable  *cancellable,
 /* How a tapped layer's Gram is formed. */
 enum {
   PLAN_DIRECT,        /* bs_gram_from_cnhw */
-  PLAN_CHANNELS,      /* with the Gram of the batch norm that follows (bs-gram-channels.h) */
-  PLAN_AFFINE,        /* that Gram, if the norm's output checks out */
+  PLAN_WITH_NORM,     /* and the Gram of the batch norm that follows (bs_gram_from_cnhw_affine) */
+  PLAN_FROM_CONV,     /* that batch norm: not tapped, so the engine fuses it with what follows */
 };
 
 typedef struct {
@@ -199,10 +198,10 @@ typedef struct {
   BsCkaSide         side;
   BsGramWorkspace  *ws;
   double           *gram;       /* n x n */
+  double           *gram_norm;  /* n x n */
   gint             *row_of_tap; /* tap index -> selected layer or -1 */
   guint8           *plan;       /* tap index -> PLAN_* */
   float           **scale_of_tap;
-  BsGramChannels   *gc;
   guint             n_taps;
   guint             n;
   GCancellable     *cancellable;
@@ -237,24 +236,15 @@ tap_gram (const BsLayerInfo *info,
     }
 
   spatial = (gsize) info->height * info->width;
-  switch (ctx->plan[tap_index])
+  if (ctx->plan[tap_index] == PLAN_WITH_NORM)
     {
-    case PLAN_CHANNELS:
-      finite = bs_gram_channels_compute (ctx->gc, activation, info->channels, batch, spatial,
-                                         ctx->scale_of_tap[tap_index], ctx->gram);
-      break;
-    case PLAN_AFFINE:
-      finite = TRUE;
-      if (bs_gram_channels_affine (ctx->gc, activation, info->channels, batch, spatial, ctx->gram))
-        break;
-      G_GNUC_FALLTHROUGH;
-    case PLAN_DIRECT:
-    default:
-      finite = bs_gram_from_cnhw (ctx->ws, activation, info->channels, batch, spatial, ctx->gram);
-      break;
+      finite = bs_gram_from_cnhw_affine (ctx->ws, activation, info->channels, batch, spatial,
+                                         ctx->scale_of_tap[tap_index], ctx->gram, ctx->gram_norm);
+      bs_cka_accumulator_set_gram (ctx->acc, ctx->side, (guint) ctx->row_of_tap[tap_index + 1],
+                                   ctx->gram_norm, finite);
     }
-  if (ctx->plan[tap_index] != PLAN_CHANNELS)
-    bs_gram_channels_reset (ctx->gc);
+  else
+    finite = bs_gram_from_cnhw (ctx->ws, activation, info->channels, batch, spatial, ctx->gram);
   bs_cka_accumulator_set_gram (ctx->acc, ctx->side, (guint) row, ctx->gram, finite);
 }
 
@@ -266,7 +256,7 @@ typedef struct {
   GArray   *infos;         /* their BsLayerInfo */
   gint     *row_of_tap;
   guint8   *plan;
-  float   **scale_of_tap;   /* PLAN_CHANNELS taps: the batch norm's scales */
+  float   **scale_of_tap;   /* PLAN_WITH_NORM taps: the batch norm's scales */
   gboolean  masked;         /* a tap mask was set (and is removed at the end) */
   guint     saved_threads;  /* the model's thread count before the job, or 0 */
 } JobModel;
@@ -278,7 +268,7 @@ set_tap_mask (JobModel *jm)
   g_autofree gboolean *mask = g_new (gboolean, MAX (n, 1));
 
   for (guint i = 0; i < n; i++)
-    mask[i] = jm->row_of_tap[i] >= 0;
+    mask[i] = jm->row_of_tap[i] >= 0 && jm->plan[i] != PLAN_FROM_CONV;
   bs_model_set_tap_mask (jm->model, mask);
   jm->masked = TRUE;
 }
@@ -398,8 +388,11 @@ job_model_setup (JobModel              *jm,
     }
 
   /* A convolution followed by a selected batch norm: one pass of the Gram
-   * kernel gives both Grams (bs-gram-channels.h). Below 8 features per
-   * channel the kernel's per-channel sums cost more than they save. */
+   * kernel gives both Grams (bs_gram_from_cnhw_affine), with the norm's
+   * evaluation-mode scales, which are exactly what the engine applies. The
+   * norm is then not tapped at all, so the engine fuses it with the ReLU or
+   * the sum after it. Below 8 features per channel the kernel's
+   * per-channel sums cost more than they save. */
   jm->plan = g_new0 (guint8, MAX (n, 1));
   jm->scale_of_tap = g_new0 (float *, MAX (n, 1));
   for (guint t = 0; t + 1 < n && g_getenv ("BLOCKSCOPE_CKA_DIRECT_GRAMS") == NULL; t++)
@@ -412,8 +405,8 @@ job_model_setup (JobModel              *jm,
           (gsize) x->height * x->width >= 8 &&
           bs_model_get_eval_scale (jm->model, t + 1, t, scale))
         {
-          jm->plan[t] = PLAN_CHANNELS;
-          jm->plan[t + 1] = PLAN_AFFINE;
+          jm->plan[t] = PLAN_WITH_NORM;
+          jm->plan[t + 1] = PLAN_FROM_CONV;
           jm->scale_of_tap[t] = g_steal_pointer (&scale);
           t++;
         }
@@ -458,7 +451,6 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   TapContext ctx_a = { 0 }, ctx_b = { 0 };
   Publisher pub = { 0 };
   BsGramWorkspace *ws = NULL;
-  BsGramChannels *gc = NULL;
   g_autofree double *gram = NULL;
   g_autofree float *images = NULL;
   g_autofree guint8 *labels = NULL;
@@ -566,20 +558,20 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   pub.total = per_pass * options->passes;
 
   ws = bs_gram_workspace_new (threads);
-  gram = g_try_malloc_n ((gsize) n * n, sizeof (double));
+  /* Two Grams: a convolution's and its batch norm's. */
+  gram = g_try_malloc_n (2 * (gsize) n * n, sizeof (double));
   if (gram == NULL)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_FAILED, "Not enough memory for Grams of %u examples", n);
       goto out;
     }
-  gc = bs_gram_channels_new (ws);
-  ctx_a = (TapContext) { pub.acc, BS_CKA_SIDE_A, ws, gram, ma.row_of_tap, ma.plan,
-                         ma.scale_of_tap, gc,
-                         bs_model_get_n_layers (ma.model), n, cancellable, FALSE, FALSE };
+  ctx_a = (TapContext) { pub.acc, BS_CKA_SIDE_A, ws, gram, gram + (gsize) n * n, ma.row_of_tap,
+                         ma.plan, ma.scale_of_tap, bs_model_get_n_layers (ma.model), n,
+                         cancellable, FALSE, FALSE };
   if (!same)
-    ctx_b = (TapContext) { pub.acc, BS_CKA_SIDE_B, ws, gram, mb.row_of_tap, mb.plan,
-                           mb.scale_of_tap, gc,
-                           bs_model_get_n_layers (mb.model), n, cancellable, FALSE, FALSE };
+    ctx_b = (TapContext) { pub.acc, BS_CKA_SIDE_B, ws, gram, gram + (gsize) n * n, mb.row_of_tap,
+                           mb.plan, mb.scale_of_tap, bs_model_get_n_layers (mb.model), n,
+                           cancellable, FALSE, FALSE };
 
   batcher = bs_batcher_new (&dataset->test, n);
   bs_batcher_set_shuffle (batcher, TRUE, options->seed);
@@ -632,7 +624,6 @@ out:
     openblas_set_num_threads (blas_threads);
   g_clear_pointer (&pub.last, bs_cka_snapshot_unref);
   bs_cka_accumulator_free (pub.acc);
-  bs_gram_channels_free (gc);
   bs_gram_workspace_free (ws);
   job_model_clear (&ma);
   job_model_clear (&mb);

@@ -377,6 +377,30 @@ bs_gram_from_cnhw (BsGramWorkspace *ws,
   return bs_gram_workspace_cnhw (ws, activation, channels, n, spatial, 1, weights, &gram);
 }
 
+gboolean
+bs_gram_from_cnhw_affine (BsGramWorkspace *ws,
+                          const float     *x,
+                          guint            channels,
+                          guint            n,
+                          gsize            spatial,
+                          const float     *scale,
+                          double          *gram_x,
+                          double          *gram_y)
+{
+  g_autofree float *weight = NULL;
+  const float *weights[2];
+  double *grams[2] = { gram_x, gram_y };
+
+  g_return_val_if_fail (ws != NULL && scale != NULL && gram_x != NULL && gram_y != NULL, FALSE);
+
+  weight = g_new (float, MAX (channels, 1));
+  for (guint c = 0; c < channels; c++)
+    weight[c] = scale[c] * scale[c];
+  weights[0] = NULL;
+  weights[1] = weight;
+  return bs_gram_workspace_cnhw (ws, x, channels, n, spatial, 2, weights, grams);
+}
+
 /* ---- Row-major examples (activation files). */
 
 /* dest (n x w) = columns [0, w) of x (n rows, stride p) minus their means over the rows. */

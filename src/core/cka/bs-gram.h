@@ -1,10 +1,12 @@
 /* bs-gram.h: Gram matrices of layer activations and their centrings, for CKA.
  *
  * The Gram K = X X^T of n examples (rows of X, p features each) costs n^2 p
- * and dominates CKA. It is formed in float32 with BLAS ssyrk, in chunks of
- * columns copied into a small scratch matrix. Each copied column is first
- * shifted: by the first example's value for tapped activations (no extra
- * pass over the data), by the mean over the n examples for row-major input.
+ * and dominates CKA. It is formed in float32, with sums of at most 256
+ * products before they are added up: tapped activations by the packed
+ * kernel of bs-gram-kernel.h, row-major input by BLAS ssyrk on chunks of
+ * columns. Each feature is first shifted: by the first example's value for
+ * tapped activations (done while packing), by the mean over the n examples
+ * for row-major input.
  * The U-centring and the H-centring used by CKA are blind to any shift
  * common to all examples (they remove every term of the form a_i + a_j
  * from K), but it keeps float32 from losing the small differences between
@@ -41,6 +43,20 @@ gboolean         bs_gram_from_cnhw       (BsGramWorkspace *ws,
                                           gsize            spatial,
                                           double          *gram);
 
+/* The Grams of x (layout as bs_gram_from_cnhw) and of the batch norm after
+ * it, y_c = scale_c x_c + b_c (scale: one float per channel), in one pass:
+ * with G_c the Gram of channel c, K(x) = sum_c G_c and K(y) = sum_c scale_c^2 G_c
+ * (the shift by the first example removes b_c exactly). In the paper's
+ * ResNets a quarter to a third of all layer outputs are such batch norms.
+ * Returns FALSE as above. */
+gboolean         bs_gram_from_cnhw_affine (BsGramWorkspace *ws,
+                                           const float     *x,
+                                           guint            channels,
+                                           guint            n,
+                                           gsize            spatial,
+                                           const float     *scale,
+                                           double          *gram_x,
+                                           double          *gram_y);
 /* X row-major, n x p (one example per row), float32 or float64. The float64
  * form computes in double throughout (dsyrk). Returns FALSE as above. */
 gboolean         bs_gram_from_rows_f32   (BsGramWorkspace *ws,
