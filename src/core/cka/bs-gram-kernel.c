@@ -38,6 +38,7 @@ typedef struct {
   const float *const *weights;
   float *const       *out;
   float              *pack;
+  gboolean            overwrite;   /* the outputs hold nothing yet: store, do not add */
 } Job;
 
 typedef void (*PackFunc)  (const Job *job, const Segment *segs, guint n_segs);
@@ -144,13 +145,14 @@ tile_generic (const Job     *job,
   for (guint o = 0; o < job->n_outputs; o++)
     {
       float w = seg ? segment_weight (job, seg, o) : 1.0f;
+      gboolean store = job->overwrite && (seg == NULL || seg->k0 == 0);
 
       for (guint q = 0; q < NR; q++)
         {
           float *dest = job->out[o] + (gsize) (j0 + q) * job->ld + (gsize) g * MR;
 
           for (guint l = 0; l < MR; l++)
-            dest[l] += w * acc[q][l];
+            dest[l] = w * acc[q][l] + (store ? 0.0f : dest[l]);
         }
     }
 }
@@ -285,13 +287,16 @@ tile_avx2 (const Job     *job,
   for (guint o = 0; o < job->n_outputs; o++)
     {
       __m256 w = _mm256_set1_ps (seg ? segment_weight (job, seg, o) : 1.0f);
+      gboolean store = job->overwrite && (seg == NULL || seg->k0 == 0);
 
       for (guint q = 0; q < NR; q++)
         {
           float *dest = job->out[o] + (gsize) (j0 + q) * job->ld + (gsize) g * MR;
+          __m256 old0 = store ? _mm256_setzero_ps () : _mm256_loadu_ps (dest);
+          __m256 old1 = store ? _mm256_setzero_ps () : _mm256_loadu_ps (dest + 8);
 
-          _mm256_storeu_ps (dest, _mm256_fmadd_ps (w, acc[q][0], _mm256_loadu_ps (dest)));
-          _mm256_storeu_ps (dest + 8, _mm256_fmadd_ps (w, acc[q][1], _mm256_loadu_ps (dest + 8)));
+          _mm256_storeu_ps (dest, _mm256_fmadd_ps (w, acc[q][0], old0));
+          _mm256_storeu_ps (dest + 8, _mm256_fmadd_ps (w, acc[q][1], old1));
         }
     }
 }
@@ -393,9 +398,10 @@ bs_gram_kernel_cnhw (const float        *act,
                      guint               n_outputs,
                      const float *const *weights,
                      float *const       *out,
-                     float              *pack)
+                     float              *pack,
+                     gboolean            overwrite)
 {
-  Job job = { act, n, spatial, bs_gram_kernel_ld (n), n_outputs, weights, out, pack };
+  Job job = { act, n, spatial, bs_gram_kernel_ld (n), n_outputs, weights, out, pack, overwrite };
   Segment segs[KC];
   guint n_segs, kc;
   gsize c = c_begin, s0 = 0;
@@ -409,5 +415,6 @@ bs_gram_kernel_cnhw (const float        *act,
     {
       pack_block (&job, segs, n_segs);
       run_tiles (&job, segs, n_segs, kc);
+      job.overwrite = FALSE;
     }
 }

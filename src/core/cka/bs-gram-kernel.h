@@ -32,7 +32,8 @@ gsize    bs_gram_kernel_pack_floats (guint n);
 
 /* Adds to out[o] (o < n_outputs) the weighted Grams of channels
  * [c_begin, c_end) of act (element (c, i, s) at (c * n + i) * spatial + s),
- * each feature shifted by example 0's value. weights[o] is NULL (weight 1)
+ * each feature shifted by example 0's value; with overwrite, stores them
+ * instead (out need not be initialised). weights[o] is NULL (weight 1)
  * or one float per channel of act. pack: bs_gram_kernel_pack_floats(n)
  * floats, 32-byte aligned. */
 void     bs_gram_kernel_cnhw        (const float        *act,
@@ -43,7 +44,8 @@ void     bs_gram_kernel_cnhw        (const float        *act,
                                      guint               n_outputs,
                                      const float *const *weights,
                                      float *const       *out,
-                                     float              *pack);
+                                     float              *pack,
+                                     gboolean            overwrite);
 
 /* Use the portable kernel even where AVX2 is available (for tests); returns
  * whether the portable kernel is now in use. BS_GRAM_GENERIC in the

@@ -253,11 +253,12 @@ cnhw_task (gpointer data,
   float *out[BS_GRAM_KERNEL_MAX_OUTPUTS];
   gsize begin, end;
 
-  memset (buffer, 0, w->n_outputs * ld * ld * sizeof (float));
   for (guint o = 0; o < w->n_outputs; o++)
     out[o] = buffer + o * ld * ld;
   bs_gram_split (w->channels, w->n_tasks, task, &begin, &end);
-  bs_gram_kernel_cnhw (w->act, w->n, w->spatial, begin, end, w->n_outputs, w->weights, out, pack);
+  /* Every task has at least one channel: the kernel's first block initialises the buffer. */
+  bs_gram_kernel_cnhw (w->act, w->n, w->spatial, begin, end, w->n_outputs, w->weights, out, pack,
+                       TRUE);
 }
 
 /* Columns [j0, j1) of gram (n x n, full) from the lower triangle of the sum
