@@ -2,6 +2,7 @@
 #include "bs-config.h"
 
 #include "bs-model-catalog.h"
+#include "bs-runs.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -20,17 +21,6 @@ bs_checkpoint_entry_free (BsCheckpointEntry *entry)
   g_free (entry->path);
   g_free (entry->label);
   g_free (entry);
-}
-
-char *
-bs_model_catalog_get_runs_dir (void)
-{
-  const char *env = g_getenv ("BLOCKSCOPE_RUNS_DIR");
-
-  if (env != NULL && env[0] != '\0')
-    return g_strdup (env);
-
-  return g_build_filename (g_get_user_data_dir (), "blockscope", "runs", NULL);
 }
 
 gboolean
@@ -91,7 +81,7 @@ GPtrArray *
 bs_model_catalog_find_checkpoints (guint max_entries)
 {
   GPtrArray *found = g_ptr_array_new_with_free_func ((GDestroyNotify) bs_checkpoint_entry_free);
-  g_autofree char *runs = bs_model_catalog_get_runs_dir ();
+  g_autofree char *runs = bs_runs_get_dir ();
 
   scan_folder (found, runs, NULL, 2);
   g_ptr_array_sort (found, compare_newest_first);
@@ -114,7 +104,7 @@ bs_model_spec_display_name (const char *spec)
   if (bs_model_spec_is_path (spec))
     {
       g_autofree char *base = g_path_get_basename (spec);
-      g_autofree char *runs = bs_model_catalog_get_runs_dir ();
+      g_autofree char *runs = bs_runs_get_dir ();
       g_autofree char *runs_slash = g_strconcat (runs, G_DIR_SEPARATOR_S, NULL);
 
       if (g_str_has_suffix (base, ".safetensors"))

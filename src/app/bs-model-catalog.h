@@ -24,8 +24,6 @@ typedef struct {
 
 void       bs_checkpoint_entry_free        (BsCheckpointEntry *entry);
 
-/* The folder where trained runs are kept (not necessarily existing). */
-char      *bs_model_catalog_get_runs_dir   (void);
 
 /* Checkpoints (*.safetensors) in the runs folder, up to two levels deep,
  * newest first, at most max_entries. Never fails: a missing folder is an

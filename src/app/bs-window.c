@@ -21,6 +21,7 @@
 #include "bs-job-runner.h"
 #include "bs-model-catalog.h"
 #include "bs-window-private.h"
+#include "bs-runs.h"
 
 struct _BsWindow
 {
@@ -398,7 +399,7 @@ open_checkpoint_action (GSimpleAction *action,
   const char *target = g_variant_get_string (parameter, NULL);
   g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
   g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
-  g_autofree char *runs = bs_model_catalog_get_runs_dir ();
+  g_autofree char *runs = bs_runs_get_dir ();
   g_autofree char *title = g_strdup_printf ("Open Checkpoint for Model %s",
                                             g_strcmp0 (target, "b") == 0 ? "B" : "A");
 

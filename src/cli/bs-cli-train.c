@@ -17,6 +17,7 @@
 #include "bs-dataset-locate.h"
 #include "bs-dataset.h"
 #include "bs-error.h"
+#include "bs-runs.h"
 #include "bs-trainer.h"
 
 typedef struct {
@@ -160,7 +161,7 @@ bs_cli_train (int    argc,
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_STRING, &model_spec, "Model name (resnet20, resnet56x4, imagenet-resnet50, ...) or a checkpoint to start from (default resnet20)", "MODEL" },
     { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset_name, "Data set (default fashion-mnist; see 'blockscope-cli datasets')", "NAME" },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Checkpoint to write after every epoch (.safetensors; required)", "FILE" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Checkpoint to write after every epoch (default: a new file in the runs folder)", "FILE" },
     { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Epochs (default 10)", "N" },
     { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Batch size (default 128)", "N" },
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Peak learning rate (default 0.1)", "LR" },
@@ -195,8 +196,6 @@ bs_cli_train (int    argc,
     return status;
   if (argc > 1)
     return bs_cli_usage_error ("train", "unexpected argument '%s'", argv[1]);
-  if (out == NULL)
-    return bs_cli_usage_error ("train", "--out FILE is required (where to save the checkpoint)");
 
   bs_train_recipe_init (&recipe);
   if (epochs != -1)
@@ -267,6 +266,17 @@ bs_cli_train (int    argc,
       if (probe == NULL)
         return bs_cli_usage_error ("train", "%s", error->message);
       bs_model_free (probe);
+    }
+
+  /* Without --out, a new file in the runs folder, which the app lists. */
+  if (out == NULL)
+    {
+      g_autofree char *dir = bs_runs_get_dir ();
+
+      out = bs_runs_new_checkpoint_path (dir, model_spec, dataset_name, &error);
+      if (out == NULL)
+        return bs_cli_fail (error);
+      fprintf (stderr, "Checkpoint: %s\n", out);
     }
 
   /* Find out now, not after the first epoch, that the checkpoint cannot be written. */

@@ -109,12 +109,62 @@ test_train_then_eval (void)
   g_assert_nonnull (strstr (out, "of 32 images"));
 }
 
+/* Without --out, each run gets its own checkpoint in the runs folder (made
+ * if missing), which is where the app looks; a runs folder that cannot be
+ * made is an error before any training. */
+static void
+test_default_out (void)
+{
+  g_autofree char *runs = g_build_filename (tmp_dir, "runs", "nested", NULL);
+  g_autofree char *blocker = tmp_path ("not-a-folder");
+  g_autofree char *err = NULL;
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  guint found = 0;
+
+  g_setenv ("BLOCKSCOPE_RUNS_DIR", runs, TRUE);
+  for (guint k = 0; k < 2; k++)
+    {
+      g_clear_pointer (&err, g_free);
+      g_assert_cmpint (run_cli (NULL, &err, "train", "--model", "resnet8", "--dataset", "synthetic",
+                                "--epochs", "1", "--limit", "64", "--test-limit", "32", "--batch", "32",
+                                "--threads", "1", NULL), ==, 0);
+      g_assert_nonnull (strstr (err, runs));
+    }
+  dir = g_dir_open (runs, 0, NULL);
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (runs, name, NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(BsSafetensors) st = NULL;
+
+      g_assert_true (g_str_has_prefix (name, "resnet8-synthetic-"));
+      g_assert_true (g_str_has_suffix (name, ".safetensors"));
+      st = bs_safetensors_load (path, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (bs_safetensors_get_metadata (st, "epoch"), ==, "1");
+      found++;
+    }
+  g_assert_cmpuint (found, ==, 2);   /* two runs, two files, even within one second */
+
+  g_assert_true (g_file_set_contents (blocker, "", 0, NULL));
+  g_clear_pointer (&runs, g_free);
+  runs = g_build_filename (blocker, "runs", NULL);
+  g_setenv ("BLOCKSCOPE_RUNS_DIR", runs, TRUE);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_cli (NULL, &err, "train", "--model", "resnet8", "--dataset", "synthetic",
+                            "--epochs", "1", "--limit", "64", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "Cannot make the runs folder"));
+  g_assert_nonnull (strstr (err, blocker));
+  g_unsetenv ("BLOCKSCOPE_RUNS_DIR");
+}
+
 static void
 test_usage_errors (void)
 {
   g_autofree char *path = tmp_path ("never.safetensors");
   const char *cases[][12] = {
-    { "train", "--dataset", "synthetic", NULL },
     { "train", "--model", "resnet7", "--dataset", "synthetic", "--out", path, NULL },
     { "train", "--model", "vgg16", "--dataset", "synthetic", "--out", path, NULL },
     { "train", "--dataset", "no-such-set", "--out", path, NULL },
@@ -229,6 +279,7 @@ main (int    argc,
   tmp_dir = g_dir_make_tmp ("bs-test-train-cli-XXXXXX", NULL);
 
   g_test_add_func ("/train-cli/train-then-eval", test_train_then_eval);
+  g_test_add_func ("/train-cli/default-out", test_default_out);
   g_test_add_func ("/train-cli/usage-errors", test_usage_errors);
   g_test_add_func ("/train-cli/failures", test_failures);
   g_test_add_func ("/train-cli/interrupt", test_interrupt);

@@ -9,6 +9,7 @@
 #include <utime.h>
 
 #include "bs-model-catalog.h"
+#include "bs-runs.h"
 #include "bs-window-private.h"
 
 static void
@@ -246,7 +247,7 @@ test_dataset_chooser (void)
 static void
 test_model_catalog (void)
 {
-  g_autofree char *runs = bs_model_catalog_get_runs_dir ();
+  g_autofree char *runs = bs_runs_get_dir ();
   g_autofree char *run = g_build_filename (runs, "wide-run", NULL);
   g_autofree char *old_path = g_build_filename (run, "epoch-1.safetensors", NULL);
   g_autofree char *new_path = g_build_filename (run, "epoch-2.safetensors", NULL);

@@ -1,0 +1,22 @@
+/* bs-runs.h: where trained models are kept, so that the command line and the app find the same ones.
+ *
+ * `blockscope-cli train` without --out writes there, and the app lists
+ * what it finds there in its model menus. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* $BLOCKSCOPE_RUNS_DIR, or $XDG_DATA_HOME/blockscope/runs. */
+char *bs_runs_get_dir             (void);
+
+/* A checkpoint path in dir (made if missing) for a new run:
+ * MODEL-DATASET-YYYYMMDD-HHMMSS.safetensors, with -2, -3 ... added when
+ * that name is taken. NULL with an error when dir cannot be made. */
+char *bs_runs_new_checkpoint_path (const char  *dir,
+                                   const char  *model,
+                                   const char  *dataset,
+                                   GError     **error);
+
+G_END_DECLS
