@@ -404,9 +404,10 @@ static void
 test_conv_winograd (void)
 {
   static const guint cases[][5] = {  /* in_c, out_c, h, w, batch */
-    { 3, 4, 32, 32, 3 }, { 5, 8, 16, 16, 2 }, { 7, 12, 8, 8, 5 }, { 16, 16, 32, 32, 2 },
-    { 4, 4, 8, 16, 3 }, { 4, 8, 16, 8, 3 }, { 2, 4, 28, 28, 2 }, { 3, 6, 16, 16, 2 },
-    { 64, 64, 8, 8, 9 },
+    { 8, 4, 32, 32, 3 }, { 9, 8, 16, 16, 2 }, { 13, 12, 8, 8, 5 }, { 16, 16, 32, 32, 2 },
+    { 8, 4, 8, 16, 3 }, { 10, 8, 16, 8, 3 }, { 64, 64, 8, 8, 9 },
+    /* not taken: 28 / 2 tiles per row, 6 output channels, 3 input channels */
+    { 8, 4, 28, 28, 2 }, { 8, 6, 16, 16, 2 }, { 3, 16, 32, 32, 2 },
   };
   BsRng rng;
 
@@ -425,7 +426,7 @@ test_conv_winograd (void)
           g_autofree guint *seen = NULL;
           ForwardCheck fc = { 0 };
           BsConvHooks hooks = { .forward_done = check_forward_chunk, .data = &fc };
-          gboolean takes = cases[k][3] != 28 && cases[k][1] % 4 == 0;
+          gboolean takes = k < 7;
 
           g_assert_true (bs_conv_geometry_init (&g));
           /* This machine has AVX2 (the project's CI does); elsewhere only the fallback is checked. */

@@ -9,9 +9,10 @@
  * training keeps the direct kernels, whose forward pass its backward pass
  * and the PyTorch golden tests are written against.
  *
- * Needs AVX2 and FMA, an even input whose tiles fill whole vectors of 8
- * (width / 2 a multiple of 8, or 4 with height / 2 even): CIFAR's 32, 16 and
- * 8. Other shapes keep the direct kernels. */
+ * Needs AVX2 and FMA, at least 8 input channels, output channels in fours,
+ * and an even input whose tiles fill whole vectors of 8 (width / 2 a
+ * multiple of 8, or 4 with height / 2 even): CIFAR's 32, 16 and 8. Other
+ * shapes keep the direct kernels. */
 #pragma once
 
 #include <glib.h>
