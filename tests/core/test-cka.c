@@ -262,6 +262,7 @@ run_acc (const Data *a,
                                                   n, biased, b == NULL, &error);
 
   g_assert_no_error (error);
+  bs_cka_accumulator_set_workspace (acc, ws);   /* the product shared by the threads */
   for (guint mb = mb_begin; mb < mb_end; mb++)
     {
       for (guint r = 0; r < a->n_layers; r++)
@@ -272,6 +273,7 @@ run_acc (const Data *a,
       g_assert_true (bs_cka_accumulator_end_minibatch (acc, &error));
       g_assert_no_error (error);
     }
+  bs_cka_accumulator_set_workspace (acc, NULL);
   bs_gram_workspace_free (ws);
   return acc;
 }
@@ -943,6 +945,33 @@ test_gram_affine (void)
   bs_gram_workspace_free (ws);
 }
 
+/* The per-minibatch product does not depend on the number of threads, to the bit. */
+static void
+check_product_threads (gboolean symmetric)
+{
+  const guint n = 12, k = 2;
+  Data a, b;
+  double one[4 * 4], three[4 * 4];   /* 4 x 3, or 4 x 4 when symmetric */
+  BsCkaAccumulator *acc;
+  guint saved = n_threads;
+
+  make_data (&a, p_a, 4, n, k, 8);
+  make_data (&b, p_b, 3, n, k, 9);
+  n_threads = 1;
+  acc = run_acc (&a, symmetric ? NULL : &b, n, 0, k, FALSE, PATH_F64);
+  bs_cka_accumulator_get_result (acc, one, NULL, NULL, NULL);
+  bs_cka_accumulator_free (acc);
+  n_threads = 3;
+  acc = run_acc (&a, symmetric ? NULL : &b, n, 0, k, FALSE, PATH_F64);
+  bs_cka_accumulator_get_result (acc, three, NULL, NULL, NULL);
+  bs_cka_accumulator_free (acc);
+  n_threads = saved;
+  g_assert_cmpmem (one, (symmetric ? 16 : 12) * sizeof (double), three,
+                   (symmetric ? 16 : 12) * sizeof (double));
+  data_free (&a, k);
+  data_free (&b, k);
+}
+
 /* The same checks with three threads sharing every Gram (uneven splits);
  * and the Grams do not depend on the number of threads, to the bit. */
 static void
@@ -977,6 +1006,8 @@ test_threads (void)
   bs_gram_workspace_free (w1);
   bs_gram_workspace_free (w3);
 
+  check_product_threads (FALSE);
+  check_product_threads (TRUE);
   n_threads = 3;
   check_against_reference (12, 3, PATH_F64, 1e-9);
   check_against_reference (20, 3, PATH_F32, 2e-5);
@@ -991,10 +1022,14 @@ test_threads (void)
   n_threads = 1;
 }
 
+extern void openblas_set_num_threads (int n);
+
 int
 main (int    argc,
       char **argv)
 {
+  /* As the CKA job does: the Gram threads call BLAS themselves (bs-gram.h). */
+  openblas_set_num_threads (1);
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/cka/u-centre", test_u_centre);

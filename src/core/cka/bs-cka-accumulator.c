@@ -7,6 +7,7 @@
 
 #include "bs-error.h"
 #include "bs-gram.h"
+#include "bs-gram-private.h"
 
 /* A layer is constant when its centred Gram is this small relative to its
  * trace (the total variance): exactly zero for a truly constant layer,
@@ -37,6 +38,7 @@ struct _BsCkaAccumulator {
   Side      a;
   Side      b;          /* unused arrays when symmetric */
   double   *prod;       /* n_rows x n_cols, this minibatch */
+  BsGramWorkspace *ws;  /* borrowed, may be NULL */
   guint64   k;          /* minibatches in the sums */
   double   *s_xy;       /* n_rows x n_cols sums, see the header */
   double   *s_xy2;
@@ -274,14 +276,98 @@ side_add_self (Side         *side,
     }
 }
 
+void
+bs_cka_accumulator_set_workspace (BsCkaAccumulator *acc,
+                                  BsGramWorkspace  *ws)
+{
+  acc->ws = ws;
+}
+
+/* The product of this minibatch's Grams in PRODUCT_BANDS bands of rows, one
+ * BLAS call each: the same bands (and so the same result) for any number
+ * of threads. */
+#define PRODUCT_BANDS 4
+
+typedef struct {
+  BsCkaAccumulator *acc;
+  double            scale;
+  double           *self_a;
+  double           *self_b;
+} ProductWork;
+
+/* Band t of [0, R): equal row counts, or, for the upper triangle, equal areas. */
+static void
+band (guint     R,
+      gboolean  triangle,
+      guint     t,
+      guint    *r0,
+      guint    *r1)
+{
+  if (!triangle)
+    {
+      *r0 = R * t / PRODUCT_BANDS;
+      *r1 = R * (t + 1) / PRODUCT_BANDS;
+      return;
+    }
+  *r0 = t == 0 ? 0 : (guint) (R * (1.0 - sqrt (1.0 - (double) t / PRODUCT_BANDS)));
+  *r1 = t + 1 == PRODUCT_BANDS ? R : (guint) (R * (1.0 - sqrt (1.0 - (double) (t + 1) / PRODUCT_BANDS)));
+}
+
+static void
+product_task (gpointer data,
+              guint    task,
+              guint    thread)
+{
+  ProductWork *w = data;
+  BsCkaAccumulator *acc = w->acc;
+  guint R = acc->n_rows, C = acc->n_cols, r0, r1;
+  int m = (int) acc->m;
+
+  band (R, acc->symmetric, task, &r0, &r1);
+  if (acc->symmetric)
+    {
+      /* Rows [r0, r1), columns [r0, R): the band's part of the upper triangle. */
+      if (r1 > r0)
+        cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) (r1 - r0), (int) (R - r0), m,
+                     w->scale, acc->a.g + (gsize) r0 * acc->m, m, acc->a.g + (gsize) r0 * acc->m, m,
+                     0.0, acc->prod + (gsize) r0 * C + r0, (int) C);
+      return;
+    }
+  if (r1 > r0)
+    cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) (r1 - r0), (int) C, m,
+                 w->scale, acc->a.g + (gsize) r0 * acc->m, m, acc->b.g, m, 0.0,
+                 acc->prod + (gsize) r0 * C, (int) C);
+  for (guint r = r0; r < r1; r++)
+    {
+      const double *g = acc->a.g + (gsize) r * acc->m;
+
+      w->self_a[r] = w->scale * cblas_ddot (m, g, 1, g, 1);
+    }
+  band (C, FALSE, task, &r0, &r1);
+  for (guint c = r0; c < r1; c++)
+    {
+      const double *g = acc->b.g + (gsize) c * acc->m;
+
+      w->self_b[c] = w->scale * cblas_ddot (m, g, 1, g, 1);
+    }
+}
+
+static void
+product_thread (gpointer data,
+                guint    task,
+                guint    thread)
+{
+  product_task (data, task, thread);
+}
+
 gboolean
 bs_cka_accumulator_end_minibatch (BsCkaAccumulator  *acc,
                                   GError           **error)
 {
   guint R = acc->n_rows, C = acc->n_cols;
-  double scale = 2.0 / acc->norm;
   g_autofree double *self_a = NULL;
   g_autofree double *self_b = NULL;
+  ProductWork work;
   const double *sb;
 
   if (!check_complete (&acc->a, "A", error) ||
@@ -289,10 +375,16 @@ bs_cka_accumulator_end_minibatch (BsCkaAccumulator  *acc,
     return FALSE;
 
   self_a = g_new (double, R);
+  self_b = g_new (double, C);
+  work = (ProductWork) { acc, 2.0 / acc->norm, self_a, self_b };
+  if (acc->ws != NULL)
+    bs_gram_workspace_run_tasks (acc->ws, PRODUCT_BANDS, product_thread, &work);
+  else
+    for (guint t = 0; t < PRODUCT_BANDS; t++)
+      product_task (&work, t, 0);
+
   if (acc->symmetric)
     {
-      cblas_dsyrk (CblasRowMajor, CblasUpper, CblasNoTrans, (int) R, (int) acc->m,
-                   scale, acc->a.g, (int) acc->m, 0.0, acc->prod, (int) R);
       for (guint r = 0; r < R; r++)
         for (guint c = r + 1; c < C; c++)
           acc->prod[(gsize) c * C + r] = acc->prod[(gsize) r * C + c];
@@ -303,22 +395,6 @@ bs_cka_accumulator_end_minibatch (BsCkaAccumulator  *acc,
     }
   else
     {
-      self_b = g_new (double, C);
-      cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) R, (int) C, (int) acc->m,
-                   scale, acc->a.g, (int) acc->m, acc->b.g, (int) acc->m, 0.0,
-                   acc->prod, (int) C);
-      for (guint r = 0; r < R; r++)
-        {
-          const double *g = acc->a.g + (gsize) r * acc->m;
-
-          self_a[r] = scale * cblas_ddot ((int) acc->m, g, 1, g, 1);
-        }
-      for (guint c = 0; c < C; c++)
-        {
-          const double *g = acc->b.g + (gsize) c * acc->m;
-
-          self_b[c] = scale * cblas_ddot ((int) acc->m, g, 1, g, 1);
-        }
       side_add_self (&acc->a, self_a);
       side_add_self (&acc->b, self_b);
       sb = self_b;

@@ -33,6 +33,8 @@
 
 #include <glib.h>
 
+#include "bs-gram.h"
+
 #include "bs-cka-snapshot.h"
 
 G_BEGIN_DECLS
@@ -54,6 +56,11 @@ BsCkaAccumulator *bs_cka_accumulator_new        (guint                    n_rows
                                                  gboolean                 symmetric,
                                                  GError                 **error);
 void              bs_cka_accumulator_free       (BsCkaAccumulator        *acc);
+
+/* Threads for the per-minibatch product of all Gram pairs (borrowed; NULL:
+ * the caller's thread and BLAS's own). The result does not depend on it. */
+void              bs_cka_accumulator_set_workspace (BsCkaAccumulator     *acc,
+                                                    BsGramWorkspace      *ws);
 
 /* The Gram (full symmetric n x n, row-major; overwritten: it is centred in
  * place) of one layer for the current minibatch. finite = FALSE marks

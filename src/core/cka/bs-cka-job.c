@@ -558,6 +558,7 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   pub.total = per_pass * options->passes;
 
   ws = bs_gram_workspace_new (threads);
+  bs_cka_accumulator_set_workspace (pub.acc, ws);
   /* Two Grams: a convolution's and its batch norm's. */
   gram = g_try_malloc_n (2 * (gsize) n * n, sizeof (double));
   if (gram == NULL)
@@ -624,7 +625,7 @@ out:
     openblas_set_num_threads (blas_threads);
   g_clear_pointer (&pub.last, bs_cka_snapshot_unref);
   bs_cka_accumulator_free (pub.acc);
-  bs_gram_workspace_free (ws);
+  bs_gram_workspace_free (ws);   /* after the accumulator, which borrows it */
   job_model_clear (&ma);
   job_model_clear (&mb);
   return result;
@@ -903,6 +904,7 @@ run_acts (const BsCkaJobOptions  *options,
 
   blas_threads = blas_single_threaded ();
   ws = bs_gram_workspace_new (options->threads > 0 ? options->threads : (guint) blas_threads);
+  bs_cka_accumulator_set_workspace (pub.acc, ws);
   gram = g_try_malloc_n ((gsize) n * n, sizeof (double));
   if (gram == NULL)
     {
@@ -935,7 +937,7 @@ out:
     openblas_set_num_threads (blas_threads);
   g_clear_pointer (&pub.last, bs_cka_snapshot_unref);
   bs_cka_accumulator_free (pub.acc);
-  bs_gram_workspace_free (ws);
+  bs_gram_workspace_free (ws);   /* after the accumulator, which borrows it */
   acts_dir_clear (&da);
   acts_dir_clear (&db);
   return result;
