@@ -190,6 +190,88 @@ bs_cka_accumulator_get_batch_size (const BsCkaAccumulator *acc)
   return acc->n;
 }
 
+/* U-centring (as bs_gram_u_centre) straight into the packed strict upper
+ * triangle, on the workspace's threads: CENTRE_BANDS fixed bands of rows,
+ * so the result does not depend on the number of threads. */
+#define CENTRE_BANDS 4
+
+typedef struct {
+  double *gram;
+  guint   n;
+  double *partial;   /* CENTRE_BANDS x n column sums */
+  double *means;     /* n */
+  double *dest;      /* packed row */
+} CentreWork;
+
+static void
+column_sums_task (gpointer data,
+                  guint    task,
+                  guint    thread)
+{
+  CentreWork *w = data;
+  guint n = w->n, r0 = n * task / CENTRE_BANDS, r1 = n * (task + 1) / CENTRE_BANDS;
+  double *sum = w->partial + (gsize) task * n;
+
+  memset (sum, 0, n * sizeof (double));
+  for (guint i = r0; i < r1; i++)
+    {
+      const double *row = w->gram + (gsize) i * n;
+
+      /* The diagonal counts as zero. */
+      for (guint j = 0; j < i; j++)
+        sum[j] += row[j];
+      for (guint j = i + 1; j < n; j++)
+        sum[j] += row[j];
+    }
+}
+
+static void
+subtract_task (gpointer data,
+               guint    task,
+               guint    thread)
+{
+  CentreWork *w = data;
+  guint n = w->n, r0 = n * task / CENTRE_BANDS, r1 = n * (task + 1) / CENTRE_BANDS;
+  const double *means = w->means;
+
+  for (guint i = r0; i < MIN (r1, n - 1); i++)
+    {
+      const double *row = w->gram + (gsize) i * n;
+      /* Rows before i hold n - 1 - r entries each. */
+      double *out = w->dest + (gsize) i * (n - 1) - (gsize) i * (i - 1) / 2;
+      double mi = means[i];
+
+      for (guint j = i + 1; j < n; j++)
+        out[j - i - 1] = row[j] - (mi + means[j]);
+    }
+}
+
+static void
+u_centre_packed (BsCkaAccumulator *acc,
+                 double           *gram,
+                 double           *dest)
+{
+  guint n = acc->n;
+  g_autofree double *partial = g_new (double, (gsize) CENTRE_BANDS * n);
+  g_autofree double *means = g_new0 (double, n);
+  CentreWork w = { gram, n, partial, means, dest };
+  double total = 0.0;
+
+  bs_gram_workspace_run_tasks (acc->ws, CENTRE_BANDS, column_sums_task, &w);
+  for (guint t = 0; t < CENTRE_BANDS; t++)
+    for (guint j = 0; j < n; j++)
+      means[j] += partial[(gsize) t * n + j];
+  for (guint j = 0; j < n; j++)
+    {
+      means[j] /= (double) (n - 2);
+      total += means[j];
+    }
+  total /= 2.0 * (double) (n - 1);
+  for (guint j = 0; j < n; j++)
+    means[j] -= total;
+  bs_gram_workspace_run_tasks (acc->ws, CENTRE_BANDS, subtract_task, &w);
+}
+
 void
 bs_cka_accumulator_set_gram (BsCkaAccumulator *acc,
                              BsCkaSide         side_id,
@@ -221,6 +303,11 @@ bs_cka_accumulator_set_gram (BsCkaAccumulator *acc,
     trace += gram[(gsize) i * n + i];
   side->trace[layer] = trace;
 
+  if (!acc->biased && acc->ws != NULL)
+    {
+      u_centre_packed (acc, gram, row);
+      return;
+    }
   if (acc->biased)
     bs_gram_h_centre (gram, n);
   else
