@@ -54,9 +54,13 @@ def cka(model_a, model_b, rounds):
         j = json.loads(run([cli, "bench", "cka", "--a", model_a, "--b", model_b, "--batch", "256", "--json"]))
         ours.append(j["seconds_per_minibatch"]); rss.append(j["peak_rss_bytes"] / 2**20)
     o, t = statistics.median(ours), statistics.median(theirs)
+    # Each round's two runs are seconds apart, so their ratio sees the same load.
+    per_round = sorted(x / y for x, y in zip(theirs, ours))
     print(f"CKA {model_a} vs {model_b}, minibatch 256, {rounds} alternating rounds (medians):")
     print(f"  blockscope {o:.3f} s, pytorch {t:.3f} s per minibatch: {t / o:.1f}x faster; "
           f"blockscope peak RSS {statistics.median(rss):.0f} MiB")
+    print(f"  per-round ratios: median {statistics.median(per_round):.1f}x, "
+          f"range {per_round[0]:.1f}x-{per_round[-1]:.1f}x")
 
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "train":
