@@ -41,11 +41,13 @@ typedef struct {
   gboolean            overwrite;   /* the outputs hold nothing yet: store, do not add */
 } Job;
 
-typedef void (*PackFunc)  (const Job *job, const Segment *segs, guint n_segs);
-typedef void (*TilesFunc) (const Job *job, const Segment *segs, guint n_segs, guint kc);
+typedef void (*PackFunc) (const Job *job, const Segment *segs, guint n_segs);
+/* One 16 x 6 tile (rows of panel g, columns j0..j0+5) over features
+ * [k0, k0 + len) of the block; seg gives the weights (NULL: unweighted). */
+typedef void (*TileFunc) (const Job *job, const Segment *seg, guint k0, guint len, guint g, guint j0);
 
-static PackFunc  pack_block;
-static TilesFunc run_tiles;
+static PackFunc pack_block;
+static TileFunc run_tile;
 static gboolean  force_generic;
 
 gsize
@@ -157,23 +159,6 @@ tile_generic (const Job     *job,
     }
 }
 
-static void
-tiles_generic (const Job     *job,
-               const Segment *segs,
-               guint          n_segs,
-               guint          kc)
-{
-  for (guint j0 = 0; j0 < job->n; j0 += NR)
-    for (guint g = 0; (gsize) g * MR <= MIN (j0 + NR - 1, job->n - 1); g++)
-      {
-        if (unweighted (job))
-          tile_generic (job, NULL, 0, kc, g, j0);
-        else
-          for (guint s = 0; s < n_segs; s++)
-            tile_generic (job, &segs[s], segs[s].k0, segs[s].len, g, j0);
-      }
-}
-
 /* ---- AVX2 + FMA kernels. */
 
 #ifdef HAVE_AVX2_KERNELS
@@ -239,7 +224,7 @@ pack_avx2 (const Job     *job,
     }
 }
 
-AVX2 static inline void
+AVX2 static void
 tile_avx2 (const Job     *job,
            const Segment *seg,
            guint          k0,
@@ -301,23 +286,6 @@ tile_avx2 (const Job     *job,
     }
 }
 
-AVX2 static void
-tiles_avx2 (const Job     *job,
-            const Segment *segs,
-            guint          n_segs,
-            guint          kc)
-{
-  for (guint j0 = 0; j0 < job->n; j0 += NR)
-    for (guint g = 0; (gsize) g * MR <= MIN (j0 + NR - 1, job->n - 1); g++)
-      {
-        if (unweighted (job))
-          tile_avx2 (job, NULL, 0, kc, g, j0);
-        else
-          for (guint s = 0; s < n_segs; s++)
-            tile_avx2 (job, &segs[s], segs[s].k0, segs[s].len, g, j0);
-      }
-}
-
 #endif /* HAVE_AVX2_KERNELS */
 
 static void
@@ -328,14 +296,14 @@ choose_kernels (void)
   if (g_once_init_enter (&chosen))
     {
       pack_block = pack_generic;
-      run_tiles = tiles_generic;
+      run_tile = tile_generic;
 #ifdef HAVE_AVX2_KERNELS
       __builtin_cpu_init ();
       if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") &&
           g_getenv ("BS_GRAM_GENERIC") == NULL && !force_generic)
         {
           pack_block = pack_avx2;
-          run_tiles = tiles_avx2;
+          run_tile = tile_avx2;
         }
 #endif
       g_once_init_leave (&chosen, 1);
@@ -351,13 +319,33 @@ bs_gram_kernel_use_generic (gboolean generic)
   if (!generic && __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
     {
       pack_block = pack_avx2;
-      run_tiles = tiles_avx2;
+      run_tile = tile_avx2;
       return FALSE;
     }
 #endif
   pack_block = pack_generic;
-  run_tiles = tiles_generic;
+  run_tile = tile_generic;
   return TRUE;
+}
+
+/* The tiles of a packed block: column tiles over the upper triangle, each
+ * with the row panels it reaches (the column panel stays in L1 while the
+ * row panels stream from L2); per segment when the outputs are weighted. */
+static void
+run_tiles (const Job     *job,
+           const Segment *segs,
+           guint          n_segs,
+           guint          kc)
+{
+  for (guint j0 = 0; j0 < job->n; j0 += NR)
+    for (guint g = 0; (gsize) g * MR <= MIN (j0 + NR - 1, job->n - 1); g++)
+      {
+        if (unweighted (job))
+          run_tile (job, NULL, 0, kc, g, j0);
+        else
+          for (guint s = 0; s < n_segs; s++)
+            run_tile (job, &segs[s], segs[s].k0, segs[s].len, g, j0);
+      }
 }
 
 /* Fills segs with the next block of at most KC features from (*c, *s0) on;

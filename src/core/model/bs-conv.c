@@ -390,18 +390,26 @@ forward_share (gpointer data,
     }
 }
 
-void
-bs_conv_forward (const BsConvGeometry *g,
-                 BsPool               *pool,
-                 guint                 batch,
-                 const float          *x,
-                 const float          *w,
-                 float                *y,
-                 const BsConvHooks    *hooks)
+static void
+run_forward (const BsConvGeometry *g,
+             BsPool               *pool,
+             guint                 batch,
+             const float          *x,
+             const float          *w,
+             float                *y,
+             const BsConvHooks    *hooks,
+             gboolean              inference)
 {
   ConvJob job = { .g = g, .batch = batch, .x = x, .w = w, .y = y, .hooks = hooks, .pool = pool };
 
-  if (is_direct3 (g))
+  if (inference && bs_conv_winograd_applies (g))
+    {
+      float *u = bs_pool_scratch (pool, 0, BS_POOL_SCRATCH_WEIGHTS, bs_conv_winograd_weights_size (g));
+
+      bs_conv_winograd_weights (g, w, u);
+      job.winograd = u;
+    }
+  else if (is_direct3 (g))
     {
       float *packed = bs_pool_scratch (pool, 0, BS_POOL_SCRATCH_WEIGHTS,
                                        bs_conv3_packed_size (g->out_c, g->in_c));
@@ -413,6 +421,18 @@ bs_conv_forward (const BsConvGeometry *g,
 }
 
 void
+bs_conv_forward (const BsConvGeometry *g,
+                 BsPool               *pool,
+                 guint                 batch,
+                 const float          *x,
+                 const float          *w,
+                 float                *y,
+                 const BsConvHooks    *hooks)
+{
+  run_forward (g, pool, batch, x, w, y, hooks, FALSE);
+}
+
+void
 bs_conv_forward_inference (const BsConvGeometry *g,
                            BsPool               *pool,
                            guint                 batch,
@@ -421,18 +441,7 @@ bs_conv_forward_inference (const BsConvGeometry *g,
                            float                *y,
                            const BsConvHooks    *hooks)
 {
-  ConvJob job = { .g = g, .batch = batch, .x = x, .w = w, .y = y, .hooks = hooks, .pool = pool };
-  float *u;
-
-  if (!bs_conv_winograd_applies (g))
-    {
-      bs_conv_forward (g, pool, batch, x, w, y, hooks);
-      return;
-    }
-  u = bs_pool_scratch (pool, 0, BS_POOL_SCRATCH_WEIGHTS, bs_conv_winograd_weights_size (g));
-  bs_conv_winograd_weights (g, w, u);
-  job.winograd = u;
-  bs_pool_run (pool, forward_share, &job);
+  run_forward (g, pool, batch, x, w, y, hooks, TRUE);
 }
 
 /* Stride-1 convolutions get their input gradient as a forward convolution
