@@ -8,6 +8,7 @@
  * twelve FMAs per feature. Column tiles run over the upper triangle; the
  * panel of a column tile stays in L1 while the row panels stream from L2. */
 #include "bs-gram-kernel.h"
+#include "bs-simd.h"
 
 #include <string.h>
 
@@ -298,8 +299,7 @@ choose_kernels (void)
       pack_block = pack_generic;
       run_tile = tile_generic;
 #ifdef HAVE_AVX2_KERNELS
-      __builtin_cpu_init ();
-      if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") &&
+      if (bs_cpu_has_avx2_fma () &&
           g_getenv ("BS_GRAM_GENERIC") == NULL && !force_generic)
         {
           pack_block = pack_avx2;
@@ -316,7 +316,7 @@ bs_gram_kernel_use_generic (gboolean generic)
   choose_kernels ();
   force_generic = generic;
 #ifdef HAVE_AVX2_KERNELS
-  if (!generic && __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+  if (!generic && bs_cpu_has_avx2_fma ())
     {
       pack_block = pack_avx2;
       run_tile = tile_avx2;

@@ -443,8 +443,7 @@ choose_kernels (void)
       forward_tile = forward_tile_generic;
       wgrad_tile = wgrad_tile_generic;
 #ifdef HAVE_AVX2_KERNELS
-      __builtin_cpu_init ();
-      if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") &&
+      if (bs_cpu_has_avx2_fma () &&
           g_getenv ("BS_CONV_GENERIC") == NULL && !force_generic)
         {
           forward_tile = forward_tile_avx2;
@@ -461,7 +460,7 @@ bs_conv3_use_generic (gboolean generic)
   choose_kernels ();
   force_generic = generic;
 #ifdef HAVE_AVX2_KERNELS
-  if (!generic && __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+  if (!generic && bs_cpu_has_avx2_fma ())
     {
       forward_tile = forward_tile_avx2;
       wgrad_tile = wgrad_tile_avx2;

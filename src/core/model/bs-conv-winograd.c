@@ -7,6 +7,7 @@
  *   M[xi][co][t]  = sum_ci U[xi][ci][co] V[xi][ci][t]   (4 x 24 register tiles),
  *   y             = A^T M A     written back as 2x2 output tiles. */
 #include "bs-conv-winograd.h"
+#include "bs-simd.h"
 
 #include <string.h>
 
@@ -34,8 +35,7 @@ cpu_has_avx2 (void)
 
   if (g_once_init_enter (&checked))
     {
-      __builtin_cpu_init ();
-      has = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") &&
+      has = bs_cpu_has_avx2_fma () &&
             g_getenv ("BS_CONV_GENERIC") == NULL && g_getenv ("BS_CONV_NO_WINOGRAD") == NULL;
       g_once_init_leave (&checked, 1);
     }

@@ -14,3 +14,18 @@
 #else
 #define BS_SIMD_CLONES
 #endif
+
+#include <glib.h>
+
+/* Whether this CPU can run the hand-written AVX2 + FMA kernels (the
+ * convolutions, the Gram kernel). */
+static inline gboolean
+bs_cpu_has_avx2_fma (void)
+{
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+  __builtin_cpu_init ();
+  return __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+#else
+  return FALSE;
+#endif
+}
