@@ -8,9 +8,10 @@
  * twelve FMAs per feature. Column tiles run over the upper triangle; the
  * panel of a column tile stays in L1 while the row panels stream from L2. */
 #include "bs-gram-kernel.h"
-#include "bs-simd.h"
 
 #include <string.h>
+
+#include "bs-simd.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #include <immintrin.h>

@@ -7,11 +7,11 @@
  *   M[xi][co][t]  = sum_ci U[xi][ci][co] V[xi][ci][t]   (4 x 24 register tiles),
  *   y             = A^T M A     written back as 2x2 output tiles. */
 #include "bs-conv-winograd.h"
-#include "bs-simd.h"
 
 #include <string.h>
 
 #include "bs-conv-direct.h"
+#include "bs-simd.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #include <immintrin.h>
