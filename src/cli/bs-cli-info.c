@@ -6,6 +6,9 @@
 
 #include "bs-blas.h"
 #include "bs-cli.h"
+#include "bs-conv-direct.h"
+#include "bs-conv-winograd.h"
+#include "bs-gram-kernel.h"
 
 static const char *
 action_id (BsBlasAction action)
@@ -68,6 +71,12 @@ bs_cli_info (int    argc,
       json_builder_add_int_value (builder, blas->threads);
       json_builder_set_member_name (builder, "cpus");
       json_builder_add_int_value (builder, g_get_num_processors ());
+      json_builder_set_member_name (builder, "conv_kernels");
+      json_builder_add_string_value (builder, bs_conv3_kernels_are_avx2 () ? "avx2" : "portable");
+      json_builder_set_member_name (builder, "winograd");
+      json_builder_add_boolean_value (builder, bs_conv_winograd_available ());
+      json_builder_set_member_name (builder, "gram_kernel");
+      json_builder_add_string_value (builder, bs_gram_kernel_is_avx2 () ? "avx2" : "portable");
       json_builder_end_object (builder);
 
       root = json_builder_get_root (builder);
@@ -86,5 +95,9 @@ bs_cli_info (int    argc,
     printf (" (OpenBLAS had chosen %s)", blas->fallback_core);
   printf ("\n");
   printf ("Threads:     %d BLAS, %u CPUs\n", blas->threads, g_get_num_processors ());
+  printf ("Engine:      %s convolutions%s, %s Gram kernel\n",
+          bs_conv3_kernels_are_avx2 () ? "AVX2/FMA" : "portable",
+          bs_conv_winograd_available () ? " (Winograd F(2x2, 3x3) in evaluation)" : "",
+          bs_gram_kernel_is_avx2 () ? "AVX2/FMA" : "portable");
   return BS_CLI_EXIT_OK;
 }

@@ -63,6 +63,35 @@ test_blas_restart_on_fallback (void)
                    __builtin_cpu_supports ("avx512f") ? "SkylakeX" : "Haswell");
 }
 
+/* info names the engine's kernels; the environment switches turn them off. */
+static void
+test_info_kernels (void)
+{
+  const char *none[] = { NULL };
+  const char *generic[] = { "BS_CONV_GENERIC", "1", "BS_GRAM_GENERIC", "1", NULL };
+  const char *no_winograd[] = { "BS_CONV_NO_WINOGRAD", "1", NULL };
+  g_autoptr(JsonObject) info = NULL;
+  gboolean avx2;
+
+  __builtin_cpu_init ();
+  avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+  info = run_info (none);
+  g_assert_cmpstr (json_object_get_string_member (info, "conv_kernels"), ==, avx2 ? "avx2" : "portable");
+  g_assert_cmpstr (json_object_get_string_member (info, "gram_kernel"), ==, avx2 ? "avx2" : "portable");
+  g_assert_true (json_object_get_boolean_member (info, "winograd") == avx2);
+  json_object_unref (g_steal_pointer (&info));
+
+  info = run_info (generic);
+  g_assert_cmpstr (json_object_get_string_member (info, "conv_kernels"), ==, "portable");
+  g_assert_cmpstr (json_object_get_string_member (info, "gram_kernel"), ==, "portable");
+  g_assert_false (json_object_get_boolean_member (info, "winograd"));
+  json_object_unref (g_steal_pointer (&info));
+
+  info = run_info (no_winograd);
+  g_assert_cmpstr (json_object_get_string_member (info, "conv_kernels"), ==, avx2 ? "avx2" : "portable");
+  g_assert_false (json_object_get_boolean_member (info, "winograd"));
+}
+
 static void
 test_blas_user_value_is_kept (void)
 {
@@ -97,5 +126,6 @@ main (int    argc,
   g_test_add_func ("/blas/restart-on-fallback", test_blas_restart_on_fallback);
   g_test_add_func ("/blas/user-value-is-kept", test_blas_user_value_is_kept);
   g_test_add_func ("/blas/detected-core-is-kept", test_blas_detected_core_is_kept);
+  g_test_add_func ("/blas/info-kernels", test_info_kernels);
   return g_test_run ();
 }

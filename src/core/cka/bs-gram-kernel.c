@@ -312,6 +312,17 @@ choose_kernels (void)
 }
 
 gboolean
+bs_gram_kernel_is_avx2 (void)
+{
+  choose_kernels ();
+#ifdef HAVE_AVX2_KERNELS
+  return run_tile == tile_avx2;
+#else
+  return FALSE;
+#endif
+}
+
+gboolean
 bs_gram_kernel_use_generic (gboolean generic)
 {
   choose_kernels ();

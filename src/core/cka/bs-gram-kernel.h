@@ -52,4 +52,7 @@ void     bs_gram_kernel_cnhw        (const float        *act,
  * environment does the same. */
 gboolean bs_gram_kernel_use_generic (gboolean            generic);
 
+/* Whether the AVX2 kernel is in use (for `blockscope-cli info`). */
+gboolean bs_gram_kernel_is_avx2     (void);
+
 G_END_DECLS

@@ -455,6 +455,17 @@ choose_kernels (void)
 }
 
 gboolean
+bs_conv3_kernels_are_avx2 (void)
+{
+  choose_kernels ();
+#ifdef HAVE_AVX2_KERNELS
+  return forward_tile == forward_tile_avx2;
+#else
+  return FALSE;
+#endif
+}
+
+gboolean
 bs_conv3_use_generic (gboolean generic)
 {
   choose_kernels ();

@@ -81,4 +81,7 @@ void  bs_conv3_wgrad_chunk   (const BsPadShape *in,
  * call while no convolution runs. */
 gboolean bs_conv3_use_generic (gboolean generic);
 
+/* Whether the AVX2 + FMA kernels are in use (for `blockscope-cli info`). */
+gboolean bs_conv3_kernels_are_avx2 (void);
+
 G_END_DECLS

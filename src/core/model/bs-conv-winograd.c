@@ -46,6 +46,12 @@ cpu_has_avx2 (void)
 }
 
 gboolean
+bs_conv_winograd_available (void)
+{
+  return cpu_has_avx2 ();
+}
+
+gboolean
 bs_conv_winograd_applies (const BsConvGeometry *g)
 {
   guint tw = g->in_w / 2, th = g->in_h / 2;

@@ -21,6 +21,10 @@
 
 G_BEGIN_DECLS
 
+/* Whether this machine runs Winograd convolutions at all: AVX2 and FMA,
+ * and neither BS_CONV_GENERIC nor BS_CONV_NO_WINOGRAD set. */
+gboolean bs_conv_winograd_available     (void);
+
 /* Whether this geometry runs on this machine (and BS_CONV_GENERIC is unset). */
 gboolean bs_conv_winograd_applies       (const BsConvGeometry *g);
 
