@@ -3,6 +3,7 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "bs-checkpoint.h"
@@ -270,6 +271,17 @@ write_npy (const char *dir,
   g_assert_no_error (error);
 }
 
+#ifndef __SANITIZE_ADDRESS__
+/* In the child: at most 1.5 GB of address space. */
+static void
+limit_memory (gpointer data)
+{
+  struct rlimit limit = { 1536u << 20, 1536u << 20 };
+
+  setrlimit (RLIMIT_AS, &limit);
+}
+#endif
+
 static void
 test_cli_acts (void)
 {
@@ -318,6 +330,34 @@ test_cli_acts (void)
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "1.npy"));
   run_clear (&r);
+
+  /* A minibatch whose Grams do not fit in memory: a clear error, no crash.
+   * 12,000 examples need ~2.9 GB; the process gets 1.5 GB of address space
+   * (not under AddressSanitizer, which reserves terabytes of it). */
+#ifndef __SANITIZE_ADDRESS__
+  {
+    g_autofree char *dc = g_build_filename (tmp_dir, "acts-c", NULL);
+    g_autofree char *big = g_build_filename (dc, "0.npy", NULL);
+    const char *argv[] = { BS_CLI_PATH, "cka", "--acts-a", dc, "--batch", "12000", "--out", out, NULL };
+    g_autofree char *err = NULL;
+    int wait_status;
+
+    g_mkdir (dc, 0700);
+    write_npy (dc, "0.npy", 12000, 1, 5);
+    g_remove (out);
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, limit_memory,
+                                 NULL, NULL, &err, &wait_status, &error));
+    g_assert_no_error (error);
+    g_test_message ("stderr: %s", err);
+    g_assert_true (WIFEXITED (wait_status));
+    g_assert_cmpint (WEXITSTATUS (wait_status), ==, 1);
+    g_assert_nonnull (strstr (err, "Not enough memory for Grams of 12000 examples"));
+    g_assert_nonnull (strstr (err, "smaller minibatch"));
+    g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+    g_remove (big);
+    g_rmdir (dc);
+  }
+#endif
 
   /* --acts-a with --a is a usage error. */
   r = run_cli ("cka", "--acts-a", da, "--a", "resnet8", "--out", out, NULL);

@@ -184,6 +184,26 @@ set_cancelled (GCancellable  *cancellable,
   return g_cancellable_set_error_if_cancelled (cancellable, error);
 }
 
+/* Grams of n examples need O(n^2) memory: say how much, and what to do. */
+static void
+set_memory_error (GError **error,
+                  guint    n)
+{
+  guint64 bytes = (guint64) n * n * 2 * sizeof (double) + bs_gram_workspace_bytes (n);
+  g_autofree char *size = g_format_size (bytes);
+
+  /* g_format_size() puts a no-break space before the unit: a plain one reads everywhere. */
+  for (char *p = strstr (size, "\xc2\xa0"); p != NULL; p = strstr (p, "\xc2\xa0"))
+    {
+      *p = ' ';
+      memmove (p + 1, p + 2, strlen (p + 2) + 1);
+    }
+
+  g_set_error (error, BS_ERROR, BS_ERROR_FAILED,
+               "Not enough memory for Grams of %u examples (about %s): use a smaller minibatch",
+               n, size);
+}
+
 /* ---- Models and a data set. */
 
 /* How a tapped layer's Gram is formed. */
@@ -561,9 +581,9 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   bs_cka_accumulator_set_workspace (pub.acc, ws);
   /* Two Grams: a convolution's and its batch norm's. */
   gram = g_try_malloc_n (2 * (gsize) n * n, sizeof (double));
-  if (gram == NULL)
+  if (gram == NULL || !bs_gram_workspace_reserve (ws, n))
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_FAILED, "Not enough memory for Grams of %u examples", n);
+      set_memory_error (error, n);
       goto out;
     }
   ctx_a = (TapContext) { pub.acc, BS_CKA_SIDE_A, ws, gram, gram + (gsize) n * n, ma.row_of_tap,
@@ -906,9 +926,9 @@ run_acts (const BsCkaJobOptions  *options,
   ws = bs_gram_workspace_new (options->threads > 0 ? options->threads : (guint) blas_threads);
   bs_cka_accumulator_set_workspace (pub.acc, ws);
   gram = g_try_malloc_n ((gsize) n * n, sizeof (double));
-  if (gram == NULL)
+  if (gram == NULL || !bs_gram_workspace_reserve (ws, n))
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_FAILED, "Not enough memory for Grams of %u examples", n);
+      set_memory_error (error, n);
       goto out;
     }
   for (guint mb = 0; mb < total; mb++)

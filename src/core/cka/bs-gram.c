@@ -122,6 +122,45 @@ bs_gram_workspace_prepare_tasks (BsGramWorkspace *ws,
       }
 }
 
+/* Bytes of one task buffer: two kernel outputs (a convolution and its batch
+ * norm), or one double Gram (activation files). */
+static guint64
+task_bytes (guint n)
+{
+  guint64 ld = bs_gram_kernel_ld (n);
+
+  return MAX (BS_GRAM_KERNEL_MAX_OUTPUTS * ld * ld * sizeof (float), (guint64) n * n * sizeof (double));
+}
+
+guint64
+bs_gram_workspace_bytes (guint n)
+{
+  return BS_GRAM_MAX_TASKS * task_bytes (n);
+}
+
+gboolean
+bs_gram_workspace_reserve (BsGramWorkspace *ws,
+                           guint            n)
+{
+  guint64 bytes64 = task_bytes (n);
+  gsize bytes = (gsize) bytes64;
+
+  if (bytes64 != bytes)
+    return FALSE;
+
+  for (guint k = 0; k < BS_GRAM_MAX_TASKS; k++)
+    if (ws->task_bytes[k] < bytes)
+      {
+        g_free (ws->tasks[k]);
+        ws->task_bytes[k] = 0;
+        ws->tasks[k] = g_try_malloc (bytes);
+        if (ws->tasks[k] == NULL)
+          return FALSE;
+        ws->task_bytes[k] = bytes;
+      }
+  return TRUE;
+}
+
 gpointer
 bs_gram_workspace_task_buffer (BsGramWorkspace *ws,
                                guint            task)

@@ -30,6 +30,12 @@ typedef struct _BsGramWorkspace BsGramWorkspace;
  * timing. A workspace is used by one caller at a time. */
 BsGramWorkspace *bs_gram_workspace_new   (guint            n_threads);
 void             bs_gram_workspace_free  (BsGramWorkspace *ws);
+/* Allocates the buffers Grams of n examples need, so that running out of
+ * memory is a clear error up front: FALSE when they cannot be had. */
+gboolean         bs_gram_workspace_reserve (BsGramWorkspace *ws,
+                                            guint            n);
+/* The bytes bs_gram_workspace_reserve() allocates. */
+guint64          bs_gram_workspace_bytes   (guint            n);
 
 /* Activations as the engine's taps see them: channel-major with the batch
  * inside, element (c, i, s) at (c * n + i) * spatial + s, where spatial is
