@@ -925,6 +925,9 @@ typedef struct {
   BsOp        *bn;
   const float *add;       /* evaluation fusion: shortcut to add (same layout) */
   gboolean     relu;
+  const float *y;         /* the conv output ... */
+  float       *dest;      /* ... and where the fused result goes, if not over it */
+  gboolean     dest_needed;
 } ChunkHookData;
 
 /* Training: per-thread partial BN sums of each finished conv chunk. */
@@ -944,7 +947,8 @@ stats_chunk (gpointer data,
     bs_bn_row_sums (p + r * ld, ncols, &stats[r], &stats[n_rows + r]);
 }
 
-/* Evaluation: BN (+ add) (+ ReLU) in place on each finished conv chunk. */
+/* Evaluation: BN (+ add) (+ ReLU) on each finished conv chunk, in place or
+ * into another buffer when the conv output is tapped. */
 static void
 eval_chunk (gpointer data,
             guint    thread,
@@ -955,10 +959,11 @@ eval_chunk (gpointer data,
             gsize    ncols)
 {
   ChunkHookData *d = data;
+  float *out = d->dest ? d->dest + (p - d->y) : p;
 
   for (guint r = 0; r < n_rows; r++)
     bs_bn_row_apply (p + r * ld, ncols, d->bn->bn_scale[r], d->bn->bn_shift[r],
-                     d->add ? d->add + r * ld + col0 : NULL, d->relu, p + r * ld);
+                     d->add ? d->add + r * ld + col0 : NULL, d->relu, out + r * ld);
 }
 
 /* Runs op i, possibly fused with its successors; returns how many ops ran.
@@ -992,6 +997,15 @@ forward_op (BsModel   *model,
           bn = get_op (model, i + 1);
         else if (!model->training && next_fuses (model, i, BS_OP_BN, tap))
           bn = get_op (model, i + 1);
+        else if (!model->training && next_fuses (model, i, BS_OP_BN, NULL) &&
+                 !tap_wanted (model, tap, get_op (model, i + 1)->out))
+          {
+            /* The conv output is tapped but its batch norm is not (CKA derives
+             * the norm's Gram from the conv's): the fused result goes to its
+             * own buffer while the chunk is in cache, and the conv output stays. */
+            bn = get_op (model, i + 1);
+            hd.dest_needed = TRUE;
+          }
 
         if (bn && model->training)
           {
@@ -1003,6 +1017,8 @@ forward_op (BsModel   *model,
         else if (bn && !model->training)
           {
             /* Fold BN (and what follows) into the chunk loop. */
+            Buf *fused = hd.dest_needed ? buf_acquire (model, value_size (model, bn->out)) : NULL;
+
             hd.bn = bn;
             bs_bn_eval_coeffs (op->conv.out_c, param_data (model, bn->param), param_data (model, bn->param + 1),
                                param_data (model, bn->param + 2), param_data (model, bn->param + 3),
@@ -1017,8 +1033,17 @@ forward_op (BsModel   *model,
                 ran++;
               }
             hooks.forward_done = eval_chunk;
-            for (guint j = 1; j < ran; j++)
-              model->state[get_op (model, i + j)->out].act = buf_ref (out->act);
+            if (fused != NULL)
+              {
+                hd.y = out->act->data;
+                hd.dest = fused->data;
+                model->state[bn->out].act = fused;
+                for (guint j = 2; j < ran; j++)
+                  model->state[get_op (model, i + j)->out].act = buf_ref (fused);
+              }
+            else
+              for (guint j = 1; j < ran; j++)
+                model->state[get_op (model, i + j)->out].act = buf_ref (out->act);
           }
 
         (model->training ? bs_conv_forward : bs_conv_forward_inference)
