@@ -1,12 +1,12 @@
 /* bs-gram.h: Gram matrices of layer activations and their centrings, for CKA.
  *
  * The Gram K = X X^T of n examples (rows of X, p features each) costs n^2 p
- * and dominates CKA. It is formed in float32, with sums of at most 256
- * products before they are added up: tapped activations by the packed
- * kernel of bs-gram-kernel.h, row-major input by BLAS ssyrk on chunks of
- * columns. Each feature is first shifted: by the first example's value for
- * tapped activations (done while packing), by the mean over the n examples
- * for row-major input.
+ * and dominates CKA. It is formed in float32: tapped activations by the
+ * packed kernel of bs-gram-kernel.h (float sums of at most 256 products,
+ * then added up), row-major input by BLAS ssyrk on chunks of columns. Each
+ * feature is first shifted: by the first example's value for tapped
+ * activations (done while packing), by the mean over the n examples for
+ * row-major input.
  * The U-centring and the H-centring used by CKA are blind to any shift
  * common to all examples (they remove every term of the form a_i + a_j
  * from K), but it keeps float32 from losing the small differences between
@@ -26,8 +26,8 @@ typedef struct _BsGramWorkspace BsGramWorkspace;
 /* Scratch buffers (grown as needed) and n_threads threads (>= 1, the caller
  * being one of them) that share the work of every Gram. Each thread calls
  * BLAS itself: keep OpenBLAS single-threaded while they run (the CKA job
- * does), or the threads multiply. Results depend on n_threads only, not on
- * timing. A workspace is used by one caller at a time. */
+ * does), or the threads multiply. Results are the same for any number of
+ * threads and any timing. A workspace is used by one caller at a time. */
 BsGramWorkspace *bs_gram_workspace_new   (guint            n_threads);
 void             bs_gram_workspace_free  (BsGramWorkspace *ws);
 /* Allocates the buffers Grams of n examples need, so that running out of
