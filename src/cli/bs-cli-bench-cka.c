@@ -206,6 +206,7 @@ bs_cli_bench_cka (int    argc,
       json_builder_add_string_value (b, blas->corename ? blas->corename : "unknown");
       json_builder_set_member_name (b, "blas_threads");
       json_builder_add_int_value (b, blas->threads);
+      bs_cli_add_engine_json (b);
       json_builder_end_object (b);
       root = json_builder_get_root (b);
       json_generator_set_root (gen, root);

@@ -206,6 +206,7 @@ bs_cli_bench_train (int    argc,
       json_builder_add_double_value (b, loss);
       json_builder_set_member_name (b, "blas_core");
       json_builder_add_string_value (b, bs_blas_get_info ()->corename);
+      bs_cli_add_engine_json (b);
       json_builder_end_object (b);
 
       root = json_builder_get_root (b);

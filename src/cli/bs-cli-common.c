@@ -3,6 +3,10 @@
 
 #include <stdio.h>
 
+#include "bs-conv-direct.h"
+#include "bs-conv-winograd.h"
+#include "bs-gram-kernel.h"
+
 int
 bs_cli_usage_error (const char *subcommand,
                     const char *format,
@@ -52,4 +56,15 @@ bs_cli_parse (const char         *subcommand,
 
   *exit_status = BS_CLI_EXIT_OK;
   return TRUE;
+}
+
+void
+bs_cli_add_engine_json (JsonBuilder *builder)
+{
+  json_builder_set_member_name (builder, "conv_kernels");
+  json_builder_add_string_value (builder, bs_conv3_kernels_are_avx2 () ? "avx2" : "portable");
+  json_builder_set_member_name (builder, "winograd");
+  json_builder_add_boolean_value (builder, bs_conv_winograd_available ());
+  json_builder_set_member_name (builder, "gram_kernel");
+  json_builder_add_string_value (builder, bs_gram_kernel_is_avx2 () ? "avx2" : "portable");
 }

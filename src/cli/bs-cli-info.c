@@ -71,12 +71,7 @@ bs_cli_info (int    argc,
       json_builder_add_int_value (builder, blas->threads);
       json_builder_set_member_name (builder, "cpus");
       json_builder_add_int_value (builder, g_get_num_processors ());
-      json_builder_set_member_name (builder, "conv_kernels");
-      json_builder_add_string_value (builder, bs_conv3_kernels_are_avx2 () ? "avx2" : "portable");
-      json_builder_set_member_name (builder, "winograd");
-      json_builder_add_boolean_value (builder, bs_conv_winograd_available ());
-      json_builder_set_member_name (builder, "gram_kernel");
-      json_builder_add_string_value (builder, bs_gram_kernel_is_avx2 () ? "avx2" : "portable");
+      bs_cli_add_engine_json (builder);
       json_builder_end_object (builder);
 
       root = json_builder_get_root (builder);

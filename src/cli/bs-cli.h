@@ -6,6 +6,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -30,6 +31,10 @@ int  bs_cli_usage_error (const char *subcommand,
                          ...) G_GNUC_PRINTF (2, 3);
 /* Prints "blockscope-cli: error message"; returns BS_CLI_EXIT_FAILURE. */
 int  bs_cli_fail        (const GError *error);
+
+/* Adds "conv_kernels", "winograd" and "gram_kernel" (which of the engine's
+ * kernels run here) to an open JSON object: benchmarks record them. */
+void bs_cli_add_engine_json (JsonBuilder *builder);
 
 /* Parses argv with entries; on failure prints a usage error. Returns TRUE to go on. */
 gboolean bs_cli_parse   (const char         *subcommand,

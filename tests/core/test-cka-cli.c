@@ -401,6 +401,10 @@ test_cli_bench (void)
   g_assert_cmpint (json_object_get_int_member (o, "layers_b"), >,
                    json_object_get_int_member (o, "layers_a"));
   g_assert_cmpint (json_object_get_int_member (o, "peak_rss_bytes"), >, 0);
+  /* Which kernels ran, so that figures can be compared. */
+  g_assert_nonnull (json_object_get_string_member (o, "gram_kernel"));
+  g_assert_nonnull (json_object_get_string_member (o, "conv_kernels"));
+  g_assert_true (json_object_has_member (o, "winograd"));
   run_clear (&r);
 }
 
