@@ -391,6 +391,7 @@ bs_conv_winograd_chunk (const BsConvGeometry *g,
                         float                *y,
                         float                *scratch)
 {
+  (void) g; (void) u; (void) x; (void) batch; (void) n0; (void) images; (void) y; (void) scratch;
   g_assert_not_reached ();   /* bs_conv_winograd_applies() is FALSE here */
 }
 
