@@ -209,11 +209,13 @@ column_sums_task (gpointer data,
                   guint    thread)
 {
   CentreWork *w = data;
-  guint n = w->n, r0 = n * task / CENTRE_BANDS, r1 = n * (task + 1) / CENTRE_BANDS;
+  guint n = w->n;
   double *sum = w->partial + (gsize) task * n;
+  gsize r0, r1;
 
+  bs_gram_split (n, CENTRE_BANDS, task, &r0, &r1);
   memset (sum, 0, n * sizeof (double));
-  for (guint i = r0; i < r1; i++)
+  for (guint i = (guint) r0; i < r1; i++)
     {
       const double *row = w->gram + (gsize) i * n;
 
@@ -231,10 +233,12 @@ subtract_task (gpointer data,
                guint    thread)
 {
   CentreWork *w = data;
-  guint n = w->n, r0 = n * task / CENTRE_BANDS, r1 = n * (task + 1) / CENTRE_BANDS;
+  guint n = w->n;
   const double *means = w->means;
+  gsize r0, r1;
 
-  for (guint i = r0; i < MIN (r1, n - 1); i++)
+  bs_gram_split (n, CENTRE_BANDS, task, &r0, &r1);
+  for (guint i = (guint) r0; i < MIN (r1, (gsize) n - 1); i++)
     {
       const double *row = w->gram + (gsize) i * n;
       /* Rows before i hold n - 1 - r entries each. */
@@ -255,20 +259,12 @@ u_centre_packed (BsCkaAccumulator *acc,
   g_autofree double *partial = g_new (double, (gsize) CENTRE_BANDS * n);
   g_autofree double *means = g_new0 (double, n);
   CentreWork w = { gram, n, partial, means, dest };
-  double total = 0.0;
 
   bs_gram_workspace_run_tasks (acc->ws, CENTRE_BANDS, column_sums_task, &w);
   for (guint t = 0; t < CENTRE_BANDS; t++)
     for (guint j = 0; j < n; j++)
       means[j] += partial[(gsize) t * n + j];
-  for (guint j = 0; j < n; j++)
-    {
-      means[j] /= (double) (n - 2);
-      total += means[j];
-    }
-  total /= 2.0 * (double) (n - 1);
-  for (guint j = 0; j < n; j++)
-    means[j] -= total;
+  bs_gram_u_means (means, n);
   bs_gram_workspace_run_tasks (acc->ws, CENTRE_BANDS, subtract_task, &w);
 }
 
@@ -382,22 +378,26 @@ typedef struct {
   double           *self_b;
 } ProductWork;
 
-/* Band t of [0, R): equal row counts, or, for the upper triangle, equal areas. */
+/* Band t of the rows [0, R): equal row counts, or, for the upper triangle
+ * (row r costs R - r), equal areas. */
 static void
 band (guint     R,
       gboolean  triangle,
       guint     t,
-      guint    *r0,
-      guint    *r1)
+      gsize    *r0,
+      gsize    *r1)
 {
+  gsize b, e;
+
   if (!triangle)
     {
-      *r0 = R * t / PRODUCT_BANDS;
-      *r1 = R * (t + 1) / PRODUCT_BANDS;
+      bs_gram_split (R, PRODUCT_BANDS, t, r0, r1);
       return;
     }
-  *r0 = t == 0 ? 0 : (guint) (R * (1.0 - sqrt (1.0 - (double) t / PRODUCT_BANDS)));
-  *r1 = t + 1 == PRODUCT_BANDS ? R : (guint) (R * (1.0 - sqrt (1.0 - (double) (t + 1) / PRODUCT_BANDS)));
+  /* The triangle's columns, counted from the right. */
+  bs_gram_split_triangle (R, PRODUCT_BANDS, PRODUCT_BANDS - 1 - t, &b, &e);
+  *r0 = R - e;
+  *r1 = R - b;
 }
 
 static void
@@ -407,8 +407,9 @@ product_task (gpointer data,
 {
   ProductWork *w = data;
   BsCkaAccumulator *acc = w->acc;
-  guint R = acc->n_rows, C = acc->n_cols, r0, r1;
+  guint R = acc->n_rows, C = acc->n_cols;
   int m = (int) acc->m;
+  gsize r0, r1;
 
   band (R, acc->symmetric, task, &r0, &r1);
   if (acc->symmetric)
@@ -424,27 +425,19 @@ product_task (gpointer data,
     cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) (r1 - r0), (int) C, m,
                  w->scale, acc->a.g + (gsize) r0 * acc->m, m, acc->b.g, m, 0.0,
                  acc->prod + (gsize) r0 * C, (int) C);
-  for (guint r = r0; r < r1; r++)
+  for (gsize r = r0; r < r1; r++)
     {
-      const double *g = acc->a.g + (gsize) r * acc->m;
+      const double *g = acc->a.g + r * acc->m;
 
       w->self_a[r] = w->scale * cblas_ddot (m, g, 1, g, 1);
     }
   band (C, FALSE, task, &r0, &r1);
-  for (guint c = r0; c < r1; c++)
+  for (gsize c = r0; c < r1; c++)
     {
-      const double *g = acc->b.g + (gsize) c * acc->m;
+      const double *g = acc->b.g + c * acc->m;
 
       w->self_b[c] = w->scale * cblas_ddot (m, g, 1, g, 1);
     }
-}
-
-static void
-product_thread (gpointer data,
-                guint    task,
-                guint    thread)
-{
-  product_task (data, task, thread);
 }
 
 gboolean
@@ -465,7 +458,7 @@ bs_cka_accumulator_end_minibatch (BsCkaAccumulator  *acc,
   self_b = g_new (double, C);
   work = (ProductWork) { acc, 2.0 / acc->norm, self_a, self_b };
   if (acc->ws != NULL)
-    bs_gram_workspace_run_tasks (acc->ws, PRODUCT_BANDS, product_thread, &work);
+    bs_gram_workspace_run_tasks (acc->ws, PRODUCT_BANDS, product_task, &work);
   else
     for (guint t = 0; t < PRODUCT_BANDS; t++)
       product_task (&work, t, 0);

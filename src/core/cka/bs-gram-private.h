@@ -9,6 +9,8 @@
  * and any timing. */
 #pragma once
 
+#include <math.h>
+
 #include "bs-gram.h"
 #include "bs-gram-kernel.h"
 
@@ -78,5 +80,23 @@ bs_gram_split (gsize  n,
   *begin = n * i / parts;
   *end = n * (i + 1) / parts;
 }
+
+/* Splits [0, n) into parts ranges of about equal area when item k costs
+ * about k (the columns of an upper triangle); part i is [*begin, *end). */
+static inline void
+bs_gram_split_triangle (gsize  n,
+                        guint  parts,
+                        guint  i,
+                        gsize *begin,
+                        gsize *end)
+{
+  *begin = i == 0 ? 0 : (gsize) (n * sqrt ((double) i / parts));
+  *end = i + 1 == parts ? n : (gsize) (n * sqrt ((double) (i + 1) / parts));
+}
+
+/* Turns the column sums of a Gram without its diagonal (n >= 4) into the
+ * means U-centring subtracts: gram[i][j] - means[i] - means[j]. */
+void     bs_gram_u_means                 (double          *sums,
+                                          guint            n);
 
 G_END_DECLS

@@ -106,6 +106,25 @@ bs_gram_workspace_dscratch (BsGramWorkspace *ws,
   return tb->dscratch;
 }
 
+/* Task k's buffer holds at least bytes; FALSE (and no buffer) when that
+ * much memory cannot be had and may_fail, an abort otherwise. */
+static gboolean
+grow_task_buffer (BsGramWorkspace *ws,
+                  guint            k,
+                  gsize            bytes,
+                  gboolean         may_fail)
+{
+  if (ws->task_bytes[k] >= bytes)
+    return TRUE;
+  g_free (ws->tasks[k]);
+  ws->task_bytes[k] = 0;
+  ws->tasks[k] = may_fail ? g_try_malloc (MAX (bytes, 1)) : g_malloc (MAX (bytes, 1));
+  if (ws->tasks[k] == NULL)
+    return FALSE;
+  ws->task_bytes[k] = bytes;
+  return TRUE;
+}
+
 void
 bs_gram_workspace_prepare_tasks (BsGramWorkspace *ws,
                                  guint            n_tasks,
@@ -114,12 +133,7 @@ bs_gram_workspace_prepare_tasks (BsGramWorkspace *ws,
   g_return_if_fail (n_tasks <= BS_GRAM_MAX_TASKS);
 
   for (guint k = 0; k < n_tasks; k++)
-    if (ws->task_bytes[k] < bytes_each)
-      {
-        g_free (ws->tasks[k]);
-        ws->tasks[k] = g_malloc (MAX (bytes_each, 1));
-        ws->task_bytes[k] = bytes_each;
-      }
+    grow_task_buffer (ws, k, bytes_each, FALSE);
 }
 
 /* Bytes of one task buffer: two kernel outputs (a convolution and its batch
@@ -149,15 +163,8 @@ bs_gram_workspace_reserve (BsGramWorkspace *ws,
     return FALSE;
 
   for (guint k = 0; k < BS_GRAM_MAX_TASKS; k++)
-    if (ws->task_bytes[k] < bytes)
-      {
-        g_free (ws->tasks[k]);
-        ws->task_bytes[k] = 0;
-        ws->tasks[k] = g_try_malloc (bytes);
-        if (ws->tasks[k] == NULL)
-          return FALSE;
-        ws->task_bytes[k] = bytes;
-      }
+    if (!grow_task_buffer (ws, k, bytes, TRUE))
+      return FALSE;
   return TRUE;
 }
 
@@ -349,9 +356,9 @@ reduce_task (gpointer data,
 {
   ReduceWork *w = data;
   gsize ld = bs_gram_kernel_ld (w->n);
-  /* Column j costs ~j: split the triangle's area evenly. */
-  guint j0 = (guint) (w->n * sqrt ((double) task / REDUCE_TASKS));
-  guint j1 = task + 1 == REDUCE_TASKS ? w->n : (guint) (w->n * sqrt ((double) (task + 1) / REDUCE_TASKS));
+  gsize j0, j1;
+
+  bs_gram_split_triangle (w->n, REDUCE_TASKS, task, &j0, &j1);
 
   for (guint o = 0; o < w->n_outputs; o++)
     {
@@ -360,8 +367,8 @@ reduce_task (gpointer data,
 
       for (guint k = 0; k < w->n_tasks; k++)
         buffers[k] = (const float *) bs_gram_workspace_task_buffer (w->ws, k) + o * ld * ld;
-      reduce_columns (w->grams[o], buffers, w->n_tasks, w->n, ld, j0, j1);
-      for (guint j = j0; j < j1; j++)
+      reduce_columns (w->grams[o], buffers, w->n_tasks, w->n, ld, (guint) j0, (guint) j1);
+      for (gsize j = j0; j < j1; j++)
         for (guint i = 0; i <= j; i++)
           bad |= !isfinite (w->grams[o][(gsize) j * w->n + i]);
       if (bad)
@@ -621,7 +628,6 @@ bs_gram_u_centre (double *gram,
                   guint   n)
 {
   g_autofree double *means = NULL;
-  double total = 0.0;
 
   g_return_if_fail (n >= 4);
 
@@ -637,14 +643,7 @@ bs_gram_u_centre (double *gram,
       for (guint j = 0; j < n; j++)
         means[j] += row[j];
     }
-  for (guint j = 0; j < n; j++)
-    {
-      means[j] /= (double) (n - 2);
-      total += means[j];
-    }
-  total /= 2.0 * (double) (n - 1);
-  for (guint j = 0; j < n; j++)
-    means[j] -= total;
+  bs_gram_u_means (means, n);
 
   for (guint i = 0; i < n; i++)
     {
@@ -654,6 +653,22 @@ bs_gram_u_centre (double *gram,
         row[j] -= means[i] + means[j];
       row[i] = 0.0;
     }
+}
+
+void
+bs_gram_u_means (double *sums,
+                 guint   n)
+{
+  double total = 0.0;
+
+  for (guint j = 0; j < n; j++)
+    {
+      sums[j] /= (double) (n - 2);
+      total += sums[j];
+    }
+  total /= 2.0 * (double) (n - 1);
+  for (guint j = 0; j < n; j++)
+    sums[j] -= total;
 }
 
 void

@@ -927,7 +927,6 @@ typedef struct {
   gboolean     relu;
   const float *y;         /* the conv output ... */
   float       *dest;      /* ... and where the fused result goes, if not over it */
-  gboolean     dest_needed;
 } ChunkHookData;
 
 /* Training: per-thread partial BN sums of each finished conv chunk. */
@@ -986,6 +985,7 @@ forward_op (BsModel   *model,
         ChunkHookData hd = { .model = model };
         BsConvHooks hooks = { .data = &hd };
         guint ran = 1;
+        gboolean own_buffer = FALSE;   /* BN writes to its own buffer, not over the conv output */
         BsOp *bn = NULL;
         guint n_threads = bs_pool_get_n_threads (model->pool);
 
@@ -1004,7 +1004,7 @@ forward_op (BsModel   *model,
              * the norm's Gram from the conv's): the fused result goes to its
              * own buffer while the chunk is in cache, and the conv output stays. */
             bn = get_op (model, i + 1);
-            hd.dest_needed = TRUE;
+            own_buffer = TRUE;
           }
 
         if (bn && model->training)
@@ -1017,7 +1017,8 @@ forward_op (BsModel   *model,
         else if (bn && !model->training)
           {
             /* Fold BN (and what follows) into the chunk loop. */
-            Buf *fused = hd.dest_needed ? buf_acquire (model, value_size (model, bn->out)) : NULL;
+            Buf *result = own_buffer ? buf_acquire (model, value_size (model, bn->out))
+                                     : buf_ref (out->act);
 
             hd.bn = bn;
             bs_bn_eval_coeffs (op->conv.out_c, param_data (model, bn->param), param_data (model, bn->param + 1),
@@ -1033,17 +1034,14 @@ forward_op (BsModel   *model,
                 ran++;
               }
             hooks.forward_done = eval_chunk;
-            if (fused != NULL)
+            if (own_buffer)
               {
                 hd.y = out->act->data;
-                hd.dest = fused->data;
-                model->state[bn->out].act = fused;
-                for (guint j = 2; j < ran; j++)
-                  model->state[get_op (model, i + j)->out].act = buf_ref (fused);
+                hd.dest = result->data;
               }
-            else
-              for (guint j = 1; j < ran; j++)
-                model->state[get_op (model, i + j)->out].act = buf_ref (out->act);
+            model->state[bn->out].act = result;
+            for (guint j = 2; j < ran; j++)
+              model->state[get_op (model, i + j)->out].act = buf_ref (result);
           }
 
         (model->training ? bs_conv_forward : bs_conv_forward_inference)
