@@ -397,24 +397,45 @@ check_forward_chunk (gpointer data,
   g_mutex_unlock (&fc->lock);
 }
 
-/* Winograd's F(2x2, 3x3) against the double reference, over the shapes it
- * takes (8 tiles in a row, or two rows of 4), in tiny and normal chunks on
- * 1 and 3 threads; the shapes it does not take fall back to the direct path. */
+/* Largest |a - b| over the largest |b| (at least 1), as assert_close measures. */
+static double
+relative_error (const float  *a,
+                const double *b,
+                gsize         n)
+{
+  double scale = 1.0, worst = 0.0;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      scale = MAX (scale, fabs (b[i]));
+      worst = MAX (worst, fabs (a[i] - b[i]));
+    }
+  return worst / scale;
+}
+
+/* Winograd's F(4x4, 3x3) and F(2x2, 3x3) against the double reference, over
+ * the shapes they take (8 tiles in a row, or two rows of 4: F(4x4) for
+ * widths 32, 16 and 64, F(2x2) for 8 and, when F(4x4) is switched off, for
+ * all), in tiny and normal chunks on 1 and 3 threads; the shapes they do
+ * not take fall back to the direct path. */
 static void
 test_conv_winograd (void)
 {
   static const guint cases[][5] = {  /* in_c, out_c, h, w, batch */
     { 8, 4, 32, 32, 3 }, { 9, 8, 16, 16, 2 }, { 13, 12, 8, 8, 5 }, { 16, 16, 32, 32, 2 },
-    { 8, 4, 8, 16, 3 }, { 10, 8, 16, 8, 3 }, { 64, 64, 8, 8, 9 },
+    { 8, 4, 8, 16, 3 }, { 10, 8, 16, 8, 3 }, { 64, 64, 8, 8, 9 }, { 8, 8, 64, 64, 1 },
+    { 32, 32, 16, 16, 3 }, { 8, 4, 12, 16, 2 },
     /* not taken: 28 / 2 tiles per row, 6 output channels, 3 input channels */
     { 8, 4, 28, 28, 2 }, { 8, 6, 16, 16, 2 }, { 3, 16, 32, 32, 2 },
   };
+  double worst[2] = { 0, 0 };   /* F(4x4) allowed, F(2x2) only */
   BsRng rng;
 
   bs_rng_init (&rng, 2021);
   for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
     for (guint threads = 1; threads <= 3; threads += 2)
       for (guint tiny = 0; tiny < 2; tiny++)
+        for (guint only2 = 0; only2 < 2; only2++)
         {
           BsConvGeometry g = { .in_c = cases[k][0], .out_c = cases[k][1], .kernel = 3, .stride = 1,
                                .pad = 1, .in_h = cases[k][2], .in_w = cases[k][3] };
@@ -426,7 +447,7 @@ test_conv_winograd (void)
           g_autofree guint *seen = NULL;
           ForwardCheck fc = { 0 };
           BsConvHooks hooks = { .forward_done = check_forward_chunk, .data = &fc };
-          gboolean takes = k < 7;
+          gboolean takes = k < 10;
 
           g_assert_true (bs_conv_geometry_init (&g));
           /* This machine has AVX2 (the project's CI does); elsewhere only the fallback is checked. */
@@ -434,6 +455,7 @@ test_conv_winograd (void)
               g_getenv ("BS_CONV_GENERIC") == NULL)
             g_assert_true (bs_conv_winograd_applies (&g) == takes);
           bs_conv_set_chunk_bytes (tiny ? 1 : 0);
+          bs_conv_winograd_set_max_tile (only2 ? 2 : 4);
           nx = (gsize) g.in_c * batch * g.in_h * g.in_w;
           ny = (gsize) g.out_c * batch * g.out_h * g.out_w;
           x = random_floats (&rng, nx, 1.0);
@@ -450,6 +472,7 @@ test_conv_winograd (void)
           memset (y, 0x7f, ny * sizeof (float));   /* garbage that must be overwritten */
           bs_conv_forward_inference (&g, pool, batch, x, w, y, &hooks);
           assert_close ("winograd forward", y, ry, ny, 1e-5);
+          worst[only2] = MAX (worst[only2], relative_error (y, ry, ny));
           g_assert_false (fc.wrong);
           for (gsize j = 0; j < fc.ld; j++)
             g_assert_cmpuint (seen[j], ==, 1);
@@ -457,6 +480,9 @@ test_conv_winograd (void)
           bs_pool_free (pool);
         }
   bs_conv_set_chunk_bytes (0);
+  bs_conv_winograd_set_max_tile (4);
+  g_test_message ("largest error relative to the largest output: %.2g with F(4x4), %.2g with F(2x2) only",
+                  worst[0], worst[1]);
 }
 
 typedef struct {

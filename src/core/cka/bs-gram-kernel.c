@@ -41,6 +41,7 @@ typedef struct {
   float *const       *out;
   float              *pack;
   gboolean            overwrite;   /* the outputs hold nothing yet: store, do not add */
+  gboolean            zeros_packed; /* rows n..ld-1 of the panels are zero from the first block */
 } Job;
 
 typedef void (*PackFunc) (const Job *job, const Segment *segs, guint n_segs);
@@ -111,7 +112,7 @@ pack_rows_generic (const Job     *job,
           for (guint k = k_begin; k < seg->len; k++)
             dest[(gsize) k * MR] = row[k] - first[k];
         }
-      else
+      else if (!job->zeros_packed)
         for (guint k = k_begin; k < seg->len; k++)
           dest[(gsize) k * MR] = 0.0f;
     }
@@ -123,7 +124,7 @@ pack_generic (const Job     *job,
               guint          n_segs)
 {
   for (guint s = 0; s < n_segs; s++)
-    for (gsize r0 = 0; r0 < job->ld; r0 += 8)
+    for (gsize r0 = 0; r0 < (job->zeros_packed ? job->n : job->ld); r0 += 8)
       pack_rows_generic (job, &segs[s], r0, 0);
 }
 
@@ -200,7 +201,7 @@ pack_avx2 (const Job     *job,
       const float *first = job->act + seg->c * job->n * S + seg->s0;
       guint full = seg->len / 8 * 8;
 
-      for (gsize r0 = 0; r0 < job->ld; r0 += 8)
+      for (gsize r0 = 0; r0 < (job->zeros_packed ? job->n : job->ld); r0 += 8)
         {
           float *dest = panel (job, r0) + (gsize) seg->k0 * MR;
 
@@ -401,7 +402,7 @@ bs_gram_kernel_cnhw (const float        *act,
                      float              *pack,
                      gboolean            overwrite)
 {
-  Job job = { act, n, spatial, bs_gram_kernel_ld (n), n_outputs, weights, out, pack, overwrite };
+  Job job = { act, n, spatial, bs_gram_kernel_ld (n), n_outputs, weights, out, pack, overwrite, FALSE };
   Segment segs[KC];
   guint n_segs, kc;
   gsize c = c_begin, s0 = 0;
@@ -416,5 +417,6 @@ bs_gram_kernel_cnhw (const float        *act,
       pack_block (&job, segs, n_segs);
       run_tiles (&job, segs, n_segs, kc);
       job.overwrite = FALSE;
+      job.zeros_packed = TRUE;   /* later blocks are no longer than the first */
     }
 }

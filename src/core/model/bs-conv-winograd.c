@@ -1,11 +1,13 @@
-/* bs-conv-winograd.c: F(2x2, 3x3) Winograd convolution with AVX2 (see bs-conv-winograd.h).
+/* bs-conv-winograd.c: Winograd convolutions with AVX2 (see bs-conv-winograd.h).
  *
- * A chunk of images is padded with bs_conv3_pad's even/odd column layout,
- * so that the 4x4 input tiles of 8 neighbouring output tiles are plain
- * vector loads. Tiles go in blocks of TB = 48 (six groups of 8):
- *   V[xi][ci][t]  = B^T d B     for the block's tiles (16 x in_c x TB),
+ * F(4x4, 3x3) where the 4x4 output tiles of a row fill vectors of 8 (CIFAR's
+ * 32 and 16 wide maps), F(2x2, 3x3) elsewhere (8 wide maps). A chunk of
+ * images is padded with its columns split by phase (2 for F(2x2), 4 for
+ * F(4x4)), so that the input tiles of 8 neighbouring output tiles are plain
+ * vector loads. Tiles go in blocks (TB2 = 48 or TB4 = 24 tiles):
+ *   V[xi][ci][t]  = B^T d B     for the block's tiles (T x T points xi),
  *   M[xi][co][t]  = sum_ci U[xi][ci][co] V[xi][ci][t]   (4 x 24 register tiles),
- *   y             = A^T M A     written back as 2x2 output tiles. */
+ *   y             = A^T M A     written back as output tiles. */
 #include "bs-conv-winograd.h"
 
 #include <string.h>
@@ -20,11 +22,13 @@
 #endif
 
 #define GROUP   8              /* tiles per vector */
-#define GROUPS  6              /* groups per block */
-#define TB      (GROUP * GROUPS)
+#define TB2     48             /* F(2x2): tiles per block, six groups */
+#define TB4     24             /* F(4x4): three groups, as its V and M are 36 / 16 times larger */
 #define CO_TILE 4              /* output channels per register tile */
 #define T_TILE  24             /* tiles per register tile (3 vectors) */
 #define MIN_IN_CHANNELS 8
+
+static guint max_tile = 4;     /* bs_conv_winograd_set_max_tile () */
 
 static gboolean
 cpu_has_avx2 (void)
@@ -51,47 +55,89 @@ bs_conv_winograd_available (void)
   return cpu_has_avx2 ();
 }
 
+/* Whether output tiles of size t x t fill vectors: 8 or more (a multiple of
+ * 8) in a row, or rows of 4 taken in pairs. */
+static gboolean
+tiles_fill_vectors (const BsConvGeometry *g,
+                    guint                 t)
+{
+  guint tw = g->in_w / t, th = g->in_h / t;
+
+  if (g->in_w % t || g->in_h % t)
+    return FALSE;
+  return tw % GROUP == 0 || (tw == GROUP / 2 && th % 2 == 0);
+}
+
+/* The output tile size for g: 4, 2, or 0 where Winograd does not apply. */
+static guint
+tile_size (const BsConvGeometry *g)
+{
+  /* With few input channels the transforms cost more than the products save
+   * (measured: 3 -> 16 channels at 32x32 twice as slow as the direct kernels). */
+  if (g->kernel != 3 || g->stride != 1 || g->pad != 1 ||
+      g->out_c % CO_TILE || g->in_c < MIN_IN_CHANNELS || !cpu_has_avx2 ())
+    return 0;
+  if (max_tile >= 4 && tiles_fill_vectors (g, 4))
+    return 4;
+  return tiles_fill_vectors (g, 2) ? 2 : 0;
+}
+
 gboolean
 bs_conv_winograd_applies (const BsConvGeometry *g)
 {
-  guint tw = g->in_w / 2, th = g->in_h / 2;
+  return tile_size (g) != 0;
+}
 
-  /* With few input channels the transforms cost more than the products save
-   * (measured: 3 -> 16 channels at 32x32 twice as slow as the direct kernels). */
-  if (g->kernel != 3 || g->stride != 1 || g->pad != 1 || g->in_w % 2 || g->in_h % 2 ||
-      g->out_c % CO_TILE || g->in_c < MIN_IN_CHANNELS)
-    return FALSE;
-  if (!(tw % GROUP == 0 || (tw == GROUP / 2 && th % 2 == 0)))
-    return FALSE;
-  return cpu_has_avx2 ();
+guint
+bs_conv_winograd_set_max_tile (guint tile)
+{
+  guint old = max_tile;
+
+  max_tile = tile;
+  return old;
+}
+
+/* Points of the transformed tile: (tile + 2)^2. */
+static guint
+points (guint tile)
+{
+  return (tile + 2) * (tile + 2);
 }
 
 gsize
 bs_conv_winograd_weights_size (const BsConvGeometry *g)
 {
-  return (gsize) 16 * g->in_c * g->out_c;
+  return (gsize) points (MAX (tile_size (g), 2)) * g->in_c * g->out_c;
 }
 
-/* U = G g G^T, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], stored [xi][ci][co]. */
+/* U = G k G^T, stored [xi][ci][co]; G has tile + 2 rows:
+ *   F(2x2): [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
+ *   F(4x4): [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]. */
 void
 bs_conv_winograd_weights (const BsConvGeometry *g,
                           const float          *w,
                           float                *u)
 {
-  static const double G[4][3] = { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } };
+  static const double G2[4][3] = { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } };
+  static const double G4[6][3] = {
+    { 1.0 / 4, 0, 0 }, { -1.0 / 6, -1.0 / 6, -1.0 / 6 }, { -1.0 / 6, 1.0 / 6, -1.0 / 6 },
+    { 1.0 / 24, 1.0 / 12, 1.0 / 6 }, { 1.0 / 24, -1.0 / 12, 1.0 / 6 }, { 0, 0, 1 },
+  };
+  guint T = tile_size (g) == 4 ? 6 : 4;
+  const double (*G)[3] = T == 6 ? G4 : G2;
 
   for (guint co = 0; co < g->out_c; co++)
     for (guint ci = 0; ci < g->in_c; ci++)
       {
         const float *k = w + ((gsize) co * g->in_c + ci) * 9;
-        double gk[4][3];
+        double gk[6][3];
 
-        for (guint a = 0; a < 4; a++)
+        for (guint a = 0; a < T; a++)
           for (guint l = 0; l < 3; l++)
             gk[a][l] = G[a][0] * k[l] + G[a][1] * k[3 + l] + G[a][2] * k[6 + l];
-        for (guint a = 0; a < 4; a++)
-          for (guint b = 0; b < 4; b++)
-            u[((gsize) (4 * a + b) * g->in_c + ci) * g->out_c + co] =
+        for (guint a = 0; a < T; a++)
+          for (guint b = 0; b < T; b++)
+            u[((gsize) (T * a + b) * g->in_c + ci) * g->out_c + co] =
               (float) (gk[a][0] * G[b][0] + gk[a][1] * G[b][1] + gk[a][2] * G[b][2]);
       }
 }
@@ -104,13 +150,31 @@ pad_shape (const BsConvGeometry *g,
   return (BsPadShape) { g->in_c, g->in_h, g->in_w, images, 2 };
 }
 
+/* F(4x4): each padded row of w + 2 columns as four phases of `phase` floats,
+ * column 4 i + f at f * phase + i. */
+static gsize
+phase_len (const BsConvGeometry *g)
+{
+  return (g->in_w + 2 + 3) / 4;
+}
+
+static gsize
+padded4_size (const BsConvGeometry *g,
+              guint                 images)
+{
+  /* Slack: vector loads of the last tile reach one phase entry past a row. */
+  return (gsize) g->in_c * images * (g->in_h + 2) * 4 * phase_len (g) + GROUP;
+}
+
 gsize
 bs_conv_winograd_scratch_size (const BsConvGeometry *g,
                                guint                 images)
 {
   BsPadShape ps = pad_shape (g, images);
 
-  return bs_conv3_padded_size (&ps) + (gsize) 16 * TB * (g->in_c + g->out_c);
+  if (tile_size (g) == 4)
+    return padded4_size (g, images) + (gsize) 36 * TB4 * (g->in_c + g->out_c);
+  return bs_conv3_padded_size (&ps) + (gsize) 16 * TB2 * (g->in_c + g->out_c);
 }
 
 #ifdef HAVE_AVX2_KERNELS
@@ -121,8 +185,10 @@ typedef struct {
   guint                 tw;              /* tiles per row */
   gsize                 groups_per_image;
   gsize                 wp;              /* padded row */
-  gsize                 even;            /* even columns first in a padded row */
+  gsize                 even;            /* F(2x2): even columns first in a padded row */
+  gsize                 phase;           /* F(4x4): floats per column phase */
   gsize                 plane;
+  guint                 tb;              /* tiles per block */
   const float          *padded;
 } Shape;
 
@@ -188,7 +254,7 @@ load_row (const Shape *s,
     o3 = _mm256_sub_ps (x1, x3); \
   } while (0)
 
-/* V for groups [q0, q0 + nq) of the chunk; groups nq..GROUPS-1 of the block are zero. */
+/* V for groups [q0, q0 + nq) of the chunk; the block's other groups are zero. */
 AVX2 static void
 input_transform (const Shape *s,
                  gsize        q0,
@@ -217,26 +283,28 @@ input_transform (const Shape *s,
 
               BT (r[a][0], r[a][1], r[a][2], r[a][3], o[0], o[1], o[2], o[3]);
               for (guint b = 0; b < 4; b++)
-                _mm256_storeu_ps (V + ((gsize) (4 * a + b) * C + ci) * TB + gi * GROUP, o[b]);
+                _mm256_storeu_ps (V + ((gsize) (4 * a + b) * C + ci) * TB2 + gi * GROUP, o[b]);
             }
         }
-      for (guint gi = nq; gi < GROUPS; gi++)
+      for (guint gi = nq; gi < TB2 / GROUP; gi++)
         for (guint xi = 0; xi < 16; xi++)
-          _mm256_storeu_ps (V + ((gsize) xi * C + ci) * TB + gi * GROUP, _mm256_setzero_ps ());
+          _mm256_storeu_ps (V + ((gsize) xi * C + ci) * TB2 + gi * GROUP, _mm256_setzero_ps ());
     }
 }
 
 /* M[xi][co][t] = sum_ci U[xi][ci][co] V[xi][ci][t] for the block's first n_tiles tiles. */
 AVX2 static void
 multiply (const Shape *s,
+          guint        n_points,
           const float *U,
           const float *V,
           guint        n_tiles,
           float       *M)
 {
   guint C = s->g->in_c, K = s->g->out_c;
+  const gsize TB = s->tb;
 
-  for (guint xi = 0; xi < 16; xi++)
+  for (guint xi = 0; xi < n_points; xi++)
     {
       const float *Vx = V + (gsize) xi * C * TB;
       const float *Ux = U + (gsize) xi * C * K;
@@ -327,7 +395,7 @@ output_transform (const Shape *s,
         float *base;
 
         for (guint xi = 0; xi < 16; xi++)
-          m[xi] = _mm256_loadu_ps (M + ((gsize) xi * K + co) * TB + gi * GROUP);
+          m[xi] = _mm256_loadu_ps (M + ((gsize) xi * K + co) * TB2 + gi * GROUP);
         for (guint b = 0; b < 4; b++)
           {
             t[0][b] = _mm256_add_ps (_mm256_add_ps (m[b], m[4 + b]), m[8 + b]);
@@ -346,6 +414,286 @@ output_transform (const Shape *s,
       }
 }
 
+/* ---- F(4x4, 3x3) */
+
+/* The chunk padded with the columns of each row split by phase (phase_len). */
+AVX2 static void
+pad4 (const BsConvGeometry *g,
+      const float          *x,
+      guint                 batch,
+      guint                 n0,
+      guint                 images,
+      float                *dst)
+{
+  const gsize P = phase_len (g), row_len = 4 * P, W = g->in_w, H = g->in_h;
+  const gsize plane = (H + 2) * row_len;
+
+  for (guint c = 0; c < g->in_c; c++)
+    for (guint j = 0; j < images; j++)
+      {
+        const float *in = x + ((gsize) c * batch + n0 + j) * H * W;
+        float *out = dst + ((gsize) c * images + j) * plane;
+
+        memset (out, 0, row_len * sizeof (float));
+        memset (out + (H + 1) * row_len, 0, row_len * sizeof (float));
+        for (gsize y = 0; y < H; y++)
+          {
+            float *restrict row = out + (y + 1) * row_len;
+            const float *restrict r = in + y * W;
+
+            /* Padded column 4 i + f is input column 4 i + f - 1: a 4 x 4
+             * transpose of each 16 input columns gives four phases' runs. */
+            row[0] = 0.0f;
+            for (gsize i = 0; i < W / 4; i += 4)
+              {
+                __m128 c0 = _mm_loadu_ps (r + 4 * i), c1 = _mm_loadu_ps (r + 4 * i + 4);
+                __m128 c2 = _mm_loadu_ps (r + 4 * i + 8), c3 = _mm_loadu_ps (r + 4 * i + 12);
+
+                _MM_TRANSPOSE4_PS (c0, c1, c2, c3);
+                _mm_storeu_ps (row + P + i, c0);
+                _mm_storeu_ps (row + 2 * P + i, c1);
+                _mm_storeu_ps (row + 3 * P + i, c2);
+                _mm_storeu_ps (row + i + 1, c3);
+              }
+            /* Columns w + 1 (the right border) up to 4 P - 1 are zero. */
+            for (gsize col = W + 1; col < 4 * P; col++)
+              row[(col % 4) * P + col / 4] = 0.0f;
+          }
+      }
+  memset (dst + (gsize) g->in_c * images * plane, 0, GROUP * sizeof (float));
+}
+
+/* Columns u = 0..5 of padded row v of the tiles of a group, as 6 vectors. */
+AVX2 static inline void
+load_row4 (const Shape *s,
+           const float *plane,
+           guint        ty,
+           guint        tx0,
+           guint        v,
+           __m256       d[6])
+{
+  const gsize P = s->phase, row_len = 4 * P;
+  const float *row = plane + (gsize) (4 * ty + v) * row_len;
+
+  if (s->tw >= GROUP)
+    for (guint u = 0; u < 6; u++)
+      d[u] = _mm256_loadu_ps (row + (u % 4) * P + u / 4 + tx0);
+  else
+    {
+      const float *next = row + 4 * row_len;   /* the next tile row */
+
+      for (guint u = 0; u < 6; u++)
+        d[u] = _mm256_set_m128 (_mm_loadu_ps (next + (u % 4) * P + u / 4),
+                                _mm_loadu_ps (row + (u % 4) * P + u / 4));
+    }
+}
+
+/* The rows of F(4x4)'s B^T:
+ *   [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]. */
+AVX2 static inline void
+bt4 (const __m256 d[6],
+     __m256       o[6])
+{
+  const __m256 four = _mm256_set1_ps (4.0f), five = _mm256_set1_ps (5.0f), two = _mm256_set1_ps (2.0f);
+  __m256 a = _mm256_fnmadd_ps (four, d[2], d[4]);                   /* d4 - 4 d2 */
+  __m256 b = _mm256_fnmadd_ps (four, d[1], d[3]);                   /* d3 - 4 d1 */
+  __m256 c = _mm256_sub_ps (d[4], d[2]);
+  __m256 e = _mm256_mul_ps (two, _mm256_sub_ps (d[3], d[1]));
+
+  o[0] = _mm256_fmadd_ps (four, d[0], _mm256_fnmadd_ps (five, d[2], d[4]));
+  o[1] = _mm256_add_ps (a, b);
+  o[2] = _mm256_sub_ps (a, b);
+  o[3] = _mm256_add_ps (c, e);
+  o[4] = _mm256_sub_ps (c, e);
+  o[5] = _mm256_fmadd_ps (four, d[1], _mm256_fnmadd_ps (five, d[3], d[5]));
+}
+
+/* V for groups [q0, q0 + nq) of the chunk; the block's other groups are zero. */
+AVX2 static void
+input_transform4 (const Shape *s,
+                  gsize        q0,
+                  guint        nq,
+                  float       *V)
+{
+  guint C = s->g->in_c;
+
+  for (guint ci = 0; ci < C; ci++)
+    {
+      for (guint gi = 0; gi < nq; gi++)
+        {
+          guint image, ty, tx0;
+          const float *plane;
+          __m256 d[6][6], r[6][6];
+
+          group_position (s, q0 + gi, &image, &ty, &tx0);
+          plane = s->padded + ((gsize) ci * s->images + image) * s->plane;
+          for (guint v = 0; v < 6; v++)
+            load_row4 (s, plane, ty, tx0, v, d[v]);
+          for (guint u = 0; u < 6; u++)
+            {
+              __m256 col[6] = { d[0][u], d[1][u], d[2][u], d[3][u], d[4][u], d[5][u] }, o[6];
+
+              bt4 (col, o);
+              for (guint a = 0; a < 6; a++)
+                r[a][u] = o[a];
+            }
+          for (guint a = 0; a < 6; a++)
+            {
+              __m256 o[6];
+
+              bt4 (r[a], o);
+              for (guint b = 0; b < 6; b++)
+                _mm256_storeu_ps (V + ((gsize) (6 * a + b) * C + ci) * TB4 + gi * GROUP, o[b]);
+            }
+        }
+      for (guint gi = nq; gi < TB4 / GROUP; gi++)
+        for (guint xi = 0; xi < 36; xi++)
+          _mm256_storeu_ps (V + ((gsize) xi * C + ci) * TB4 + gi * GROUP, _mm256_setzero_ps ());
+    }
+}
+
+/* The rows of F(4x4)'s A^T: [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]. */
+AVX2 static inline void
+at4 (const __m256 m[6],
+     __m256       o[4])
+{
+  __m256 p12 = _mm256_add_ps (m[1], m[2]), d12 = _mm256_sub_ps (m[1], m[2]);
+  __m256 p34 = _mm256_add_ps (m[3], m[4]), d34 = _mm256_sub_ps (m[3], m[4]);
+
+  o[0] = _mm256_add_ps (_mm256_add_ps (m[0], p12), p34);
+  o[1] = _mm256_fmadd_ps (_mm256_set1_ps (2.0f), d34, d12);
+  o[2] = _mm256_fmadd_ps (_mm256_set1_ps (4.0f), p34, p12);
+  o[3] = _mm256_add_ps (_mm256_fmadd_ps (_mm256_set1_ps (8.0f), d34, d12), m[5]);
+}
+
+/* One output row of a group's tiles (columns 0..3 of 8 tiles) to memory. */
+AVX2 static inline void
+store_row4 (const Shape *s,
+            float       *row,
+            const __m256 c[4])
+{
+  __m256 t0 = _mm256_unpacklo_ps (c[0], c[1]), t1 = _mm256_unpackhi_ps (c[0], c[1]);
+  __m256 t2 = _mm256_unpacklo_ps (c[2], c[3]), t3 = _mm256_unpackhi_ps (c[2], c[3]);
+  __m256 s0 = _mm256_shuffle_ps (t0, t2, 0x44), s1 = _mm256_shuffle_ps (t0, t2, 0xee);
+  __m256 s2 = _mm256_shuffle_ps (t1, t3, 0x44), s3 = _mm256_shuffle_ps (t1, t3, 0xee);
+  /* Tiles 4-7 sit 16 columns on, or with 4 tiles per row four rows down. */
+  float *far = s->tw >= GROUP ? row + 16 : row + 4 * s->g->in_w;
+
+  _mm256_storeu_ps (row, _mm256_permute2f128_ps (s0, s1, 0x20));       /* tiles 0, 1 */
+  _mm256_storeu_ps (row + 8, _mm256_permute2f128_ps (s2, s3, 0x20));   /* tiles 2, 3 */
+  _mm256_storeu_ps (far, _mm256_permute2f128_ps (s0, s1, 0x31));       /* tiles 4, 5 */
+  _mm256_storeu_ps (far + 8, _mm256_permute2f128_ps (s2, s3, 0x31));   /* tiles 6, 7 */
+}
+
+/* y from M for groups [q0, q0 + nq). */
+AVX2 static void
+output_transform4 (const Shape *s,
+                   const float *M,
+                   gsize        q0,
+                   guint        nq,
+                   float       *y,
+                   guint        batch,
+                   guint        n0)
+{
+  guint K = s->g->out_c, W = s->g->in_w;
+  gsize HW = (gsize) s->g->in_h * W;
+
+  for (guint co = 0; co < K; co++)
+    for (guint gi = 0; gi < nq; gi++)
+      {
+        guint image, ty, tx0;
+        __m256 t[4][6];
+        float *base;
+
+        for (guint b = 0; b < 6; b++)
+          {
+            __m256 m[6], o[4];
+
+            for (guint a = 0; a < 6; a++)
+              m[a] = _mm256_loadu_ps (M + ((gsize) (6 * a + b) * K + co) * TB4 + gi * GROUP);
+            at4 (m, o);
+            for (guint i = 0; i < 4; i++)
+              t[i][b] = o[i];
+          }
+
+        group_position (s, q0 + gi, &image, &ty, &tx0);
+        base = y + ((gsize) co * batch + n0 + image) * HW + (gsize) 4 * ty * W + 4 * tx0;
+        for (guint i = 0; i < 4; i++)
+          {
+            __m256 o[4];
+
+            at4 (t[i], o);
+            store_row4 (s, base + (gsize) i * W, o);
+          }
+      }
+}
+
+static void
+chunk4 (const BsConvGeometry *g,
+        const float          *u,
+        const float          *x,
+        guint                 batch,
+        guint                 n0,
+        guint                 images,
+        float                *y,
+        float                *scratch)
+{
+  float *V = scratch + padded4_size (g, images);
+  float *M = V + (gsize) 36 * TB4 * g->in_c;
+  Shape s = {
+    .g = g, .images = images, .tw = g->in_w / 4,
+    .groups_per_image = (gsize) (g->in_h / 4) * (g->in_w / 4) / GROUP,
+    .phase = phase_len (g), .plane = (gsize) (g->in_h + 2) * 4 * phase_len (g),
+    .tb = TB4, .padded = scratch,
+  };
+  gsize groups = s.groups_per_image * images;
+
+  pad4 (g, x, batch, n0, images, scratch);
+  for (gsize q0 = 0; q0 < groups; q0 += TB4 / GROUP)
+    {
+      guint nq = (guint) MIN ((gsize) TB4 / GROUP, groups - q0);
+
+      input_transform4 (&s, q0, nq, V);
+      multiply (&s, 36, u, V, TB4, M);
+      output_transform4 (&s, M, q0, nq, y, batch, n0);
+    }
+}
+
+/* ---- F(2x2, 3x3) */
+
+static void
+chunk2 (const BsConvGeometry *g,
+        const float          *u,
+        const float          *x,
+        guint                 batch,
+        guint                 n0,
+        guint                 images,
+        float                *y,
+        float                *scratch)
+{
+  BsPadShape ps = pad_shape (g, images);
+  float *V = scratch + bs_conv3_padded_size (&ps);
+  float *M = V + (gsize) 16 * TB2 * g->in_c;
+  Shape s = {
+    .g = g, .images = images, .tw = g->in_w / 2,
+    .groups_per_image = (gsize) (g->in_h / 2) * (g->in_w / 2) / GROUP,
+    .wp = g->in_w + 2, .even = (g->in_w + 3) / 2, .plane = (gsize) (g->in_h + 2) * (g->in_w + 2),
+    .tb = TB2, .padded = scratch,
+  };
+  gsize groups = s.groups_per_image * images;
+
+  bs_conv3_pad (&ps, x, batch, n0, scratch);
+  for (gsize q0 = 0; q0 < groups; q0 += TB2 / GROUP)
+    {
+      guint nq = (guint) MIN ((gsize) TB2 / GROUP, groups - q0);
+      guint n_tiles = (nq * GROUP + T_TILE - 1) / T_TILE * T_TILE;
+
+      input_transform (&s, q0, nq, V);
+      multiply (&s, 16, u, V, n_tiles, M);
+      output_transform (&s, M, q0, nq, y, batch, n0);
+    }
+}
+
 void
 bs_conv_winograd_chunk (const BsConvGeometry *g,
                         const float          *u,
@@ -356,27 +704,10 @@ bs_conv_winograd_chunk (const BsConvGeometry *g,
                         float                *y,
                         float                *scratch)
 {
-  BsPadShape ps = pad_shape (g, images);
-  float *V = scratch + bs_conv3_padded_size (&ps);
-  float *M = V + (gsize) 16 * TB * g->in_c;
-  Shape s = {
-    .g = g, .images = images, .tw = g->in_w / 2,
-    .groups_per_image = (gsize) (g->in_h / 2) * (g->in_w / 2) / GROUP,
-    .wp = g->in_w + 2, .even = (g->in_w + 3) / 2, .plane = (gsize) (g->in_h + 2) * (g->in_w + 2),
-    .padded = scratch,
-  };
-  gsize groups = s.groups_per_image * images;
-
-  bs_conv3_pad (&ps, x, batch, n0, scratch);
-  for (gsize q0 = 0; q0 < groups; q0 += GROUPS)
-    {
-      guint nq = (guint) MIN ((gsize) GROUPS, groups - q0);
-      guint n_tiles = (nq * GROUP + T_TILE - 1) / T_TILE * T_TILE;
-
-      input_transform (&s, q0, nq, V);
-      multiply (&s, u, V, n_tiles, M);
-      output_transform (&s, M, q0, nq, y, batch, n0);
-    }
+  if (tile_size (g) == 4)
+    chunk4 (g, u, x, batch, n0, images, y, scratch);
+  else
+    chunk2 (g, u, x, batch, n0, images, y, scratch);
 }
 
 #else /* !HAVE_AVX2_KERNELS */

@@ -1,18 +1,22 @@
-/* bs-conv-winograd.h: 3x3 stride-1 convolutions by Winograd's F(2x2, 3x3), for inference.
+/* bs-conv-winograd.h: 3x3 stride-1 convolutions by Winograd's minimal filtering, for inference.
  *
- * Each 2x2 output tile comes from a 4x4 input tile through 16 products
- * instead of 36: the input tiles are transformed (V = B^T d B), multiplied by
- * the transformed weights (U = G g G^T) as 16 small matrix products over the
- * channels, and transformed back (Y = A^T M A). That is 2.25 times fewer
- * multiplications than the direct kernels, for outputs that differ from
- * theirs by float rounding (about 1e-6 relative). Evaluation and CKA use it;
- * training keeps the direct kernels, whose forward pass its backward pass
- * and the PyTorch golden tests are written against.
+ * Each t x t output tile comes from a (t + 2) x (t + 2) input tile through
+ * (t + 2)^2 products instead of 9 t^2: the input tiles are transformed
+ * (V = B^T d B), multiplied by the transformed weights (U = G g G^T) as
+ * (t + 2)^2 small matrix products over the channels, and transformed back
+ * (Y = A^T M A). F(4x4, 3x3) does 4 times fewer multiplications than the
+ * direct kernels, F(2x2, 3x3) 2.25 times; the larger tiles also mean fewer
+ * transformed values per output. Outputs differ from the direct kernels' by
+ * float rounding (F(2x2) about 1e-6 relative, F(4x4), whose transforms have
+ * entries up to 8, a few times more). Evaluation and CKA use them; training
+ * keeps the direct kernels, whose forward pass its backward pass and the
+ * PyTorch golden tests are written against.
  *
  * Needs AVX2 and FMA, at least 8 input channels, output channels in fours,
- * and an even input whose tiles fill whole vectors of 8 (width / 2 a
- * multiple of 8, or 4 with height / 2 even): CIFAR's 32, 16 and 8. Other
- * shapes keep the direct kernels. */
+ * and tiles that fill whole vectors of 8: F(4x4) when width / 4 is a
+ * multiple of 8 or is 4 with height / 4 even (CIFAR's 32 and 16 wide maps),
+ * else F(2x2) when width / 2 is (CIFAR's 8). Other shapes keep the direct
+ * kernels. */
 #pragma once
 
 #include <glib.h>
@@ -27,6 +31,9 @@ gboolean bs_conv_winograd_available     (void);
 
 /* Whether this geometry runs on this machine (and BS_CONV_GENERIC is unset). */
 gboolean bs_conv_winograd_applies       (const BsConvGeometry *g);
+
+/* For tests: the largest output tile to use (4 or 2); returns the previous value. */
+guint    bs_conv_winograd_set_max_tile  (guint tile);
 
 /* Floats of transformed weights, and the transform of w[out][in][3][3]. */
 gsize    bs_conv_winograd_weights_size  (const BsConvGeometry *g);
