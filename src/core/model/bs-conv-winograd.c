@@ -65,6 +65,9 @@ tiles_fill_vectors (const BsConvGeometry *g,
 
   if (g->in_w % t || g->in_h % t)
     return FALSE;
+  /* F(4x4) on 8 x 8 maps: the 2 x 2 tiles of two images. */
+  if (t == 4 && tw == 2 && th == 2)
+    return TRUE;
   return tw % GROUP == 0 || (tw == GROUP / 2 && th % 2 == 0);
 }
 
@@ -112,7 +115,8 @@ bs_conv_winograd_weights_size (const BsConvGeometry *g)
 
 /* U = G k G^T, stored [xi][ci][co]; G has tile + 2 rows:
  *   F(2x2): [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
- *   F(4x4): [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]. */
+ *   F(4x4): [1/2 0 0; 1/6 -1/6 1/6; 1/6 1/6 1/6; 16/15 8/15 4/15; 1/30 -1/15 2/15; 0 0 1/2]
+ *           (points 0, -1, 1, 1/2, -2, infinity; see bt4 ()). */
 void
 bs_conv_winograd_weights (const BsConvGeometry *g,
                           const float          *w,
@@ -120,8 +124,8 @@ bs_conv_winograd_weights (const BsConvGeometry *g,
 {
   static const double G2[4][3] = { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } };
   static const double G4[6][3] = {
-    { 1.0 / 4, 0, 0 }, { -1.0 / 6, -1.0 / 6, -1.0 / 6 }, { -1.0 / 6, 1.0 / 6, -1.0 / 6 },
-    { 1.0 / 24, 1.0 / 12, 1.0 / 6 }, { 1.0 / 24, -1.0 / 12, 1.0 / 6 }, { 0, 0, 1 },
+    { 1.0 / 2, 0, 0 }, { 1.0 / 6, -1.0 / 6, 1.0 / 6 }, { 1.0 / 6, 1.0 / 6, 1.0 / 6 },
+    { 16.0 / 15, 8.0 / 15, 4.0 / 15 }, { 1.0 / 30, -1.0 / 15, 2.0 / 15 }, { 0, 0, 1.0 / 2 },
   };
   guint T = tile_size (g) == 4 ? 6 : 4;
   const double (*G)[3] = T == 6 ? G4 : G2;
@@ -201,8 +205,16 @@ group_position (const Shape *s,
                 guint       *ty,
                 guint       *tx0)
 {
-  gsize r = q % s->groups_per_image;
+  gsize r;
 
+  if (s->tw == 2)
+    {
+      /* F(4x4) on 8 x 8 maps: a group is two images. */
+      *image = (guint) q * 2;
+      *ty = *tx0 = 0;
+      return;
+    }
+  r = q % s->groups_per_image;
   *image = (guint) (q / s->groups_per_image);
   if (s->tw >= GROUP)
     {
@@ -444,17 +456,26 @@ pad4 (const BsConvGeometry *g,
             /* Padded column 4 i + f is input column 4 i + f - 1: a 4 x 4
              * transpose of each 16 input columns gives four phases' runs. */
             row[0] = 0.0f;
-            for (gsize i = 0; i < W / 4; i += 4)
-              {
-                __m128 c0 = _mm_loadu_ps (r + 4 * i), c1 = _mm_loadu_ps (r + 4 * i + 4);
-                __m128 c2 = _mm_loadu_ps (r + 4 * i + 8), c3 = _mm_loadu_ps (r + 4 * i + 12);
+            if (W % 16 == 0)
+              for (gsize i = 0; i < W / 4; i += 4)
+                {
+                  __m128 c0 = _mm_loadu_ps (r + 4 * i), c1 = _mm_loadu_ps (r + 4 * i + 4);
+                  __m128 c2 = _mm_loadu_ps (r + 4 * i + 8), c3 = _mm_loadu_ps (r + 4 * i + 12);
 
-                _MM_TRANSPOSE4_PS (c0, c1, c2, c3);
-                _mm_storeu_ps (row + P + i, c0);
-                _mm_storeu_ps (row + 2 * P + i, c1);
-                _mm_storeu_ps (row + 3 * P + i, c2);
-                _mm_storeu_ps (row + i + 1, c3);
-              }
+                  _MM_TRANSPOSE4_PS (c0, c1, c2, c3);
+                  _mm_storeu_ps (row + P + i, c0);
+                  _mm_storeu_ps (row + 2 * P + i, c1);
+                  _mm_storeu_ps (row + 3 * P + i, c2);
+                  _mm_storeu_ps (row + i + 1, c3);
+                }
+            else   /* 8 wide maps: two entries per phase */
+              for (gsize i = 0; i < W / 4; i++)
+                {
+                  row[P + i] = r[4 * i];
+                  row[2 * P + i] = r[4 * i + 1];
+                  row[3 * P + i] = r[4 * i + 2];
+                  row[i + 1] = r[4 * i + 3];
+                }
             /* Columns w + 1 (the right border) up to 4 P - 1 are zero. */
             for (gsize col = W + 1; col < 4 * P; col++)
               row[(col % 4) * P + col / 4] = 0.0f;
@@ -463,10 +484,20 @@ pad4 (const BsConvGeometry *g,
   memset (dst + (gsize) g->in_c * images * plane, 0, GROUP * sizeof (float));
 }
 
-/* Columns u = 0..5 of padded row v of the tiles of a group, as 6 vectors. */
+/* Two floats at p and two at q as one 128-bit vector. */
+AVX2 static inline __m128
+load_pairs (const float *p,
+            const float *q)
+{
+  return _mm_castpd_ps (_mm_loadh_pd (_mm_load_sd ((const double *) p), (const double *) q));
+}
+
+/* Columns u = 0..5 of padded row v of the tiles of a group, as 6 vectors;
+ * with two tiles per row, plane2 is the group's second image. */
 AVX2 static inline void
 load_row4 (const Shape *s,
            const float *plane,
+           const float *plane2,
            guint        ty,
            guint        tx0,
            guint        v,
@@ -478,6 +509,19 @@ load_row4 (const Shape *s,
   if (s->tw >= GROUP)
     for (guint u = 0; u < 6; u++)
       d[u] = _mm256_loadu_ps (row + (u % 4) * P + u / 4 + tx0);
+  else if (s->tw == 2)
+    {
+      const float *row2 = plane2 + (gsize) v * row_len;
+
+      /* Lanes: image 1 tile rows 0 and 1, then image 2's, two tiles each. */
+      for (guint u = 0; u < 6; u++)
+        {
+          gsize at = (u % 4) * P + u / 4;
+
+          d[u] = _mm256_set_m128 (load_pairs (row2 + at, row2 + 4 * row_len + at),
+                                  load_pairs (row + at, row + 4 * row_len + at));
+        }
+    }
   else
     {
       const float *next = row + 4 * row_len;   /* the next tile row */
@@ -488,24 +532,24 @@ load_row4 (const Shape *s,
     }
 }
 
-/* The rows of F(4x4)'s B^T:
- *   [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]. */
+/* F(4x4)'s B^T, for the points 0, -1, 1, 1/2, -2 and infinity (the most
+ * accurate in float of the usual sets: half the largest error of 0, +-1,
+ * +-2 over 64 channels, Barabasz et al. 2020), rows scaled to integers:
+ *   [2 -3 -4 3 2 0; 0 -2 5 -1 -2 0; 0 -2 1 5 2 0; 0 2 1 -2 -1 0; 0 1 -2 -1 2 0; 0 2 -3 -4 3 2]. */
 AVX2 static inline void
 bt4 (const __m256 d[6],
      __m256       o[6])
 {
-  const __m256 four = _mm256_set1_ps (4.0f), five = _mm256_set1_ps (5.0f), two = _mm256_set1_ps (2.0f);
-  __m256 a = _mm256_fnmadd_ps (four, d[2], d[4]);                   /* d4 - 4 d2 */
-  __m256 b = _mm256_fnmadd_ps (four, d[1], d[3]);                   /* d3 - 4 d1 */
-  __m256 c = _mm256_sub_ps (d[4], d[2]);
-  __m256 e = _mm256_mul_ps (two, _mm256_sub_ps (d[3], d[1]));
+  const __m256 two = _mm256_set1_ps (2.0f), three = _mm256_set1_ps (3.0f);
+  const __m256 four = _mm256_set1_ps (4.0f), five = _mm256_set1_ps (5.0f);
+  __m256 p = _mm256_sub_ps (d[1], d[3]), q = _mm256_sub_ps (d[2], d[4]);
 
-  o[0] = _mm256_fmadd_ps (four, d[0], _mm256_fnmadd_ps (five, d[2], d[4]));
-  o[1] = _mm256_add_ps (a, b);
-  o[2] = _mm256_sub_ps (a, b);
-  o[3] = _mm256_add_ps (c, e);
-  o[4] = _mm256_sub_ps (c, e);
-  o[5] = _mm256_fmadd_ps (four, d[1], _mm256_fnmadd_ps (five, d[3], d[5]));
+  o[0] = _mm256_fnmadd_ps (three, p, _mm256_fnmadd_ps (four, d[2], _mm256_mul_ps (two, _mm256_add_ps (d[0], d[4]))));
+  o[1] = _mm256_fnmadd_ps (two, _mm256_add_ps (d[1], d[4]), _mm256_fmsub_ps (five, d[2], d[3]));
+  o[2] = _mm256_fmadd_ps (two, _mm256_sub_ps (d[4], d[1]), _mm256_fmadd_ps (five, d[3], d[2]));
+  o[3] = _mm256_fmadd_ps (two, p, q);
+  o[4] = _mm256_fnmadd_ps (two, q, p);
+  o[5] = _mm256_fnmadd_ps (three, q, _mm256_fnmadd_ps (four, d[3], _mm256_mul_ps (two, _mm256_add_ps (d[1], d[5]))));
 }
 
 /* V for groups [q0, q0 + nq) of the chunk; the block's other groups are zero. */
@@ -522,13 +566,15 @@ input_transform4 (const Shape *s,
       for (guint gi = 0; gi < nq; gi++)
         {
           guint image, ty, tx0;
-          const float *plane;
+          const float *plane, *plane2;
           __m256 d[6][6], r[6][6];
 
           group_position (s, q0 + gi, &image, &ty, &tx0);
           plane = s->padded + ((gsize) ci * s->images + image) * s->plane;
+          /* With two images per group, an odd chunk's last group repeats its image. */
+          plane2 = image + 1 < s->images ? plane + s->plane : plane;
           for (guint v = 0; v < 6; v++)
-            load_row4 (s, plane, ty, tx0, v, d[v]);
+            load_row4 (s, plane, plane2, ty, tx0, v, d[v]);
           for (guint u = 0; u < 6; u++)
             {
               __m256 col[6] = { d[0][u], d[1][u], d[2][u], d[3][u], d[4][u], d[5][u] }, o[6];
@@ -552,37 +598,49 @@ input_transform4 (const Shape *s,
     }
 }
 
-/* The rows of F(4x4)'s A^T: [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]. */
+/* F(4x4)'s A^T for the same points: [1 1 1 1 1 0; 0 -1 1 1/2 -2 0; 0 1 1 1/4 4 0; 0 -1 1 1/8 -8 1]. */
 AVX2 static inline void
 at4 (const __m256 m[6],
      __m256       o[4])
 {
-  __m256 p12 = _mm256_add_ps (m[1], m[2]), d12 = _mm256_sub_ps (m[1], m[2]);
-  __m256 p34 = _mm256_add_ps (m[3], m[4]), d34 = _mm256_sub_ps (m[3], m[4]);
+  __m256 p = _mm256_add_ps (m[1], m[2]), d = _mm256_sub_ps (m[2], m[1]);
 
-  o[0] = _mm256_add_ps (_mm256_add_ps (m[0], p12), p34);
-  o[1] = _mm256_fmadd_ps (_mm256_set1_ps (2.0f), d34, d12);
-  o[2] = _mm256_fmadd_ps (_mm256_set1_ps (4.0f), p34, p12);
-  o[3] = _mm256_add_ps (_mm256_fmadd_ps (_mm256_set1_ps (8.0f), d34, d12), m[5]);
+  o[0] = _mm256_add_ps (_mm256_add_ps (m[0], p), _mm256_add_ps (m[3], m[4]));
+  o[1] = _mm256_fnmadd_ps (_mm256_set1_ps (2.0f), m[4], _mm256_fmadd_ps (_mm256_set1_ps (0.5f), m[3], d));
+  o[2] = _mm256_fmadd_ps (_mm256_set1_ps (4.0f), m[4], _mm256_fmadd_ps (_mm256_set1_ps (0.25f), m[3], p));
+  o[3] = _mm256_add_ps (_mm256_fnmadd_ps (_mm256_set1_ps (8.0f), m[4], _mm256_fmadd_ps (_mm256_set1_ps (0.125f), m[3], d)), m[5]);
 }
 
-/* One output row of a group's tiles (columns 0..3 of 8 tiles) to memory. */
+/* One output row of a group's tiles (columns 0..3 of 8 tiles) to memory;
+ * with two images per group, second says whether the second one exists. */
 AVX2 static inline void
 store_row4 (const Shape *s,
             float       *row,
-            const __m256 c[4])
+            const __m256 c[4],
+            gboolean     second)
 {
   __m256 t0 = _mm256_unpacklo_ps (c[0], c[1]), t1 = _mm256_unpackhi_ps (c[0], c[1]);
   __m256 t2 = _mm256_unpacklo_ps (c[2], c[3]), t3 = _mm256_unpackhi_ps (c[2], c[3]);
   __m256 s0 = _mm256_shuffle_ps (t0, t2, 0x44), s1 = _mm256_shuffle_ps (t0, t2, 0xee);
   __m256 s2 = _mm256_shuffle_ps (t1, t3, 0x44), s3 = _mm256_shuffle_ps (t1, t3, 0xee);
-  /* Tiles 4-7 sit 16 columns on, or with 4 tiles per row four rows down. */
-  float *far = s->tw >= GROUP ? row + 16 : row + 4 * s->g->in_w;
+  gsize W = s->g->in_w;
+  float *near = row + 8, *far = row + 16;
 
+  /* Tiles 2-3 and 4-7 sit 8 and 16 columns on; with 4 tiles per row, 4-7 are
+   * four rows down; with 2, 2-3 are four rows down and 4-7 the next image. */
+  if (s->tw == GROUP / 2)
+    far = row + 4 * W;
+  else if (s->tw == 2)
+    {
+      near = row + 4 * W;
+      far = row + W * s->g->in_h;
+    }
   _mm256_storeu_ps (row, _mm256_permute2f128_ps (s0, s1, 0x20));       /* tiles 0, 1 */
-  _mm256_storeu_ps (row + 8, _mm256_permute2f128_ps (s2, s3, 0x20));   /* tiles 2, 3 */
+  _mm256_storeu_ps (near, _mm256_permute2f128_ps (s2, s3, 0x20));      /* tiles 2, 3 */
+  if (!second)
+    return;
   _mm256_storeu_ps (far, _mm256_permute2f128_ps (s0, s1, 0x31));       /* tiles 4, 5 */
-  _mm256_storeu_ps (far + 8, _mm256_permute2f128_ps (s2, s3, 0x31));   /* tiles 6, 7 */
+  _mm256_storeu_ps (far + (near - row), _mm256_permute2f128_ps (s2, s3, 0x31));   /* tiles 6, 7 */
 }
 
 /* y from M for groups [q0, q0 + nq). */
@@ -623,7 +681,7 @@ output_transform4 (const Shape *s,
             __m256 o[4];
 
             at4 (t[i], o);
-            store_row4 (s, base + (gsize) i * W, o);
+            store_row4 (s, base + (gsize) i * W, o, s->tw != 2 || image + 1 < s->images);
           }
       }
 }
@@ -646,7 +704,7 @@ chunk4 (const BsConvGeometry *g,
     .phase = phase_len (g), .plane = (gsize) (g->in_h + 2) * 4 * phase_len (g),
     .tb = TB4, .padded = scratch,
   };
-  gsize groups = s.groups_per_image * images;
+  gsize groups = s.tw == 2 ? (images + 1) / 2 : s.groups_per_image * images;
 
   pad4 (g, x, batch, n0, images, scratch);
   for (gsize q0 = 0; q0 < groups; q0 += TB4 / GROUP)
