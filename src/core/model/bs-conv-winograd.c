@@ -120,6 +120,8 @@ bs_conv_winograd_weights_size (const BsConvGeometry *g)
 void
 bs_conv_winograd_weights (const BsConvGeometry *g,
                           const float          *w,
+                          guint                 co_begin,
+                          guint                 co_end,
                           float                *u)
 {
   static const double G2[4][3] = { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } };
@@ -130,7 +132,7 @@ bs_conv_winograd_weights (const BsConvGeometry *g,
   guint T = tile_size (g) == 4 ? 6 : 4;
   const double (*G)[3] = T == 6 ? G4 : G2;
 
-  for (guint co = 0; co < g->out_c; co++)
+  for (guint co = co_begin; co < MIN (co_end, g->out_c); co++)
     for (guint ci = 0; ci < g->in_c; ci++)
       {
         const float *k = w + ((gsize) co * g->in_c + ci) * 9;

@@ -36,10 +36,13 @@ gboolean bs_conv_winograd_applies       (const BsConvGeometry *g);
 /* For tests: the largest output tile to use (4 or 2); returns the previous value. */
 guint    bs_conv_winograd_set_max_tile  (guint tile);
 
-/* Floats of transformed weights, and the transform of w[out][in][3][3]. */
+/* Floats of transformed weights, and the transform of w[out][in][3][3] for
+ * output channels [co_begin, co_end) (u holds all of them). */
 gsize    bs_conv_winograd_weights_size  (const BsConvGeometry *g);
 void     bs_conv_winograd_weights       (const BsConvGeometry *g,
                                          const float          *w,
+                                         guint                 co_begin,
+                                         guint                 co_end,
                                          float                *u);
 
 /* Floats of per-thread scratch for chunks of up to `images` images. */

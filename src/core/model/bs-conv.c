@@ -391,6 +391,18 @@ forward_share (gpointer data,
 }
 
 static void
+winograd_weights_share (gpointer data,
+                        guint    thread,
+                        guint    n_threads)
+{
+  ConvJob *job = data;
+  gsize co0, co1;
+
+  bs_split_range (job->g->out_c, n_threads, thread, &co0, &co1);
+  bs_conv_winograd_weights (job->g, job->w, (guint) co0, (guint) co1, (float *) job->winograd);
+}
+
+static void
 run_forward (const BsConvGeometry *g,
              BsPool               *pool,
              guint                 batch,
@@ -406,8 +418,9 @@ run_forward (const BsConvGeometry *g,
     {
       float *u = bs_pool_scratch (pool, 0, BS_POOL_SCRATCH_WEIGHTS, bs_conv_winograd_weights_size (g));
 
-      bs_conv_winograd_weights (g, w, u);
       job.winograd = u;
+      /* Thousands of small double products per layer: on all threads. */
+      bs_pool_run (pool, winograd_weights_share, &job);
     }
   else if (is_direct3 (g))
     {
