@@ -448,6 +448,38 @@ test_taps (void)
   g_assert_cmpuint (g_array_index (log.seen, guint, 1), ==, 7);
   g_assert_cmpuint (g_array_index (log.seen, guint, 2), ==, n_layers - 2);
 
+  /* CKA's mask: every layer but the batch norms right after a convolution
+   * (their Grams come from the convolution's). Each norm then runs inside
+   * the convolution's chunks into its own buffer, with the add and a ReLU
+   * after it; a tapped add gets its ReLU in the same pass. Same values. */
+  {
+    g_autofree float **fused = g_new0 (float *, n_layers);
+    guint n_masked = 0;
+
+    for (guint i = 0; i < n_layers; i++)
+      {
+        const BsLayerInfo *info = bs_model_get_layer (model, i);
+
+        mask[i] = !(info->kind == BS_LAYER_BN && i > 0 &&
+                    bs_model_get_layer (model, i - 1)->kind == BS_LAYER_CONV);
+        n_masked += !mask[i];
+      }
+    g_assert_cmpuint (n_masked, >, 0);
+    bs_model_set_tap_mask (model, mask);
+    g_array_set_size (log.seen, 0);
+    log.copies = fused;
+    g_assert_cmpmem (bs_model_forward (model, images, batch, FALSE, log_tap, &log),
+                     batch * classes * sizeof (float), logits, batch * classes * sizeof (float));
+    g_assert_cmpuint (log.seen->len, ==, n_layers - n_masked);
+    for (guint i = 0; i < n_layers; i++)
+      if (mask[i])
+        g_assert_cmpmem (fused[i], bs_layer_info_n_features (bs_model_get_layer (model, i)) * batch * sizeof (float),
+                         copies[i], bs_layer_info_n_features (bs_model_get_layer (model, i)) * batch * sizeof (float));
+    for (guint i = 0; i < n_layers; i++)
+      g_free (fused[i]);
+    log.copies = NULL;
+  }
+
   /* Taps in training mode see the same layers, and training is unchanged by them. */
   bs_model_set_tap_mask (model, NULL);
   g_array_set_size (log.seen, 0);

@@ -908,6 +908,21 @@ next_fuses (BsModel   *model,
          !tap_wanted (model, tap, op->out);
 }
 
+/* Is op i + 1 a ReLU that alone reads op i's output, while a tap wants that
+ * output (so the ReLU cannot overwrite it)? */
+static gboolean
+relu_of_tapped (BsModel *model,
+                guint    i)
+{
+  BsOp *op = get_op (model, i);
+  BsOp *next;
+
+  if (i + 1 >= model->ops->len)
+    return FALSE;
+  next = get_op (model, i + 1);
+  return next->kind == BS_OP_RELU && next->in0 == op->out && model->n_consumers[op->out] == 1;
+}
+
 /* The other summand of the add at op i, when it is already computed. */
 static const float *
 add_other (BsModel *model,
@@ -927,6 +942,7 @@ typedef struct {
   gboolean     relu;
   const float *y;         /* the conv output ... */
   float       *dest;      /* ... and where the fused result goes, if not over it */
+  float       *relu_dest; /* the ReLU of a tapped result, which must stay as it is */
 } ChunkHookData;
 
 /* Training: per-thread partial BN sums of each finished conv chunk. */
@@ -961,8 +977,12 @@ eval_chunk (gpointer data,
   float *out = d->dest ? d->dest + (p - d->y) : p;
 
   for (guint r = 0; r < n_rows; r++)
-    bs_bn_row_apply (p + r * ld, ncols, d->bn->bn_scale[r], d->bn->bn_shift[r],
-                     d->add ? d->add + r * ld + col0 : NULL, d->relu, out + r * ld);
+    {
+      bs_bn_row_apply (p + r * ld, ncols, d->bn->bn_scale[r], d->bn->bn_shift[r],
+                       d->add ? d->add + r * ld + col0 : NULL, d->relu, out + r * ld);
+      if (d->relu_dest)
+        bs_relu_row (out + r * ld, ncols, d->relu_dest + (p - d->y) + r * ld);
+    }
 }
 
 /* Runs op i, possibly fused with its successors; returns how many ops ran.
@@ -986,6 +1006,7 @@ forward_op (BsModel   *model,
         BsConvHooks hooks = { .data = &hd };
         guint ran = 1;
         gboolean own_buffer = FALSE;   /* BN writes to its own buffer, not over the conv output */
+        gboolean relu_ran = FALSE;     /* a ReLU after the fused ops, into its own buffer */
         BsOp *bn = NULL;
         guint n_threads = bs_pool_get_n_threads (model->pool);
 
@@ -1033,15 +1054,25 @@ forward_op (BsModel   *model,
                 hd.relu = TRUE;
                 ran++;
               }
-            hooks.forward_done = eval_chunk;
-            if (own_buffer)
+            else if (relu_of_tapped (model, i + ran - 1))
               {
-                hd.y = out->act->data;
-                hd.dest = result->data;
+                /* The result is tapped (a block's sum, in CKA) and feeds a ReLU:
+                 * both come out of the chunk while it is in cache. */
+                BsOp *relu = get_op (model, i + ran);
+
+                model->state[relu->out].act = buf_acquire (model, value_size (model, relu->out));
+                hd.relu_dest = model->state[relu->out].act->data;
+                relu_ran = TRUE;
               }
+            hooks.forward_done = eval_chunk;
+            hd.y = out->act->data;
+            if (own_buffer)
+              hd.dest = result->data;
             model->state[bn->out].act = result;
             for (guint j = 2; j < ran; j++)
               model->state[get_op (model, i + j)->out].act = buf_ref (result);
+            if (relu_ran)
+              ran++;
           }
 
         (model->training ? bs_conv_forward : bs_conv_forward_inference)
