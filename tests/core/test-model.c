@@ -369,13 +369,17 @@ log_tap (const BsLayerInfo *info,
     log->copies[index] = g_memdup2 (activation, n * sizeof (float));
 }
 
+/* Taps on resnet8 with images of size x size: at 10 x 10 the convolutions
+ * run on the direct kernels, at 32 x 32 (in evaluation) on Winograd's, at
+ * every map size (32, 16, 8), with the batch norms fused into their chunks. */
 static void
-test_taps (void)
+check_taps (guint size)
 {
   const guint batch = 3, classes = 10;
-  g_autoptr(BsModel) model = new_model ("resnet8", 3, 10, 10, classes);
+  g_autoptr(BsModel) model = new_model ("resnet8", 3, size, size, classes);
   guint n_layers = bs_model_get_n_layers (model);
-  g_autofree float *images = random_images (1, batch * 300);
+  const guint hw = size * size;
+  g_autofree float *images = random_images (1, batch * 3 * hw);
   g_autofree float **copies = g_new0 (float *, n_layers);
   g_autofree float *logits = NULL;
   g_autofree gboolean *mask = g_new0 (gboolean, n_layers);
@@ -396,8 +400,8 @@ test_taps (void)
   /* input: the images, channel-major with the batch inside. */
   for (guint c = 0; c < 3; c++)
     for (guint n = 0; n < batch; n++)
-      for (guint p = 0; p < 100; p++)
-        g_assert_cmpfloat (copies[0][(c * batch + n) * 100 + p], ==, images[(n * 3 + c) * 100 + p]);
+      for (guint p = 0; p < hw; p++)
+        g_assert_cmpfloat (copies[0][(c * batch + n) * hw + p], ==, images[(n * 3 + c) * hw + p]);
 
   for (guint i = 0; i < n_layers; i++)
     {
@@ -416,16 +420,16 @@ test_taps (void)
   /* avgpool is the mean of the last ReLU; fc is the logits, transposed. */
   {
     const BsLayerInfo *r = bs_model_get_layer (model, last_relu);
-    gsize hw = (gsize) r->height * r->width;
+    gsize r_hw = (gsize) r->height * r->width;
 
     for (guint c = 0; c < r->channels; c++)
       for (guint n = 0; n < batch; n++)
         {
           double s = 0.0;
 
-          for (gsize p = 0; p < hw; p++)
-            s += copies[last_relu][(c * batch + n) * hw + p];
-          g_assert_cmpfloat_with_epsilon (copies[pool_index][c * batch + n], s / hw, 1e-5);
+          for (gsize p = 0; p < r_hw; p++)
+            s += copies[last_relu][(c * batch + n) * r_hw + p];
+          g_assert_cmpfloat_with_epsilon (copies[pool_index][c * batch + n], s / r_hw, 1e-5);
         }
     for (guint k = 0; k < classes; k++)
       for (guint n = 0; n < batch; n++)
@@ -495,6 +499,18 @@ test_taps (void)
   for (guint i = 0; i < n_layers; i++)
     g_free (copies[i]);
   g_array_unref (log.seen);
+}
+
+static void
+test_taps (void)
+{
+  check_taps (10);
+}
+
+static void
+test_taps_winograd (void)
+{
+  check_taps (32);
 }
 
 /* Evaluation is per image: any batch split gives the same logits. Without
@@ -753,6 +769,7 @@ main (int    argc,
   g_test_add_func ("/model/other-layer-lists", test_other_layer_lists);
   g_test_add_func ("/model/init", test_init);
   g_test_add_func ("/model/taps", test_taps);
+  g_test_add_func ("/model/taps-winograd", test_taps_winograd);
   g_test_add_func ("/model/batch-independence", test_batch_independence);
   g_test_add_func ("/model/determinism", test_determinism);
   g_test_add_func ("/model/eval-memory", test_eval_memory);
