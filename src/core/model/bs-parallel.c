@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -47,16 +48,26 @@ struct _BsPool {
   gpointer    data;
 };
 
+/* Buffers from this size on are activations, Gram scratch and the like,
+ * walked in strides across many pages: they get 2 MiB pages where the
+ * kernel gives them on request (Debian's default), which cuts TLB misses. */
+#define HUGE_PAGE (2 * 1024 * 1024)
+
 float *
 bs_alloc_floats (gsize n_floats)
 {
   void *p = NULL;
   gsize bytes = MAX (n_floats, 1) * sizeof (float);
+  gsize align = bytes >= HUGE_PAGE ? HUGE_PAGE : 64;
 
   /* Round up so that the size is a multiple of the alignment, as C11 wants. */
-  bytes = (bytes + 63) & ~(gsize) 63;
-  if (posix_memalign (&p, 64, bytes) != 0)
+  bytes = (bytes + align - 1) & ~(align - 1);
+  if (posix_memalign (&p, align, bytes) != 0)
     g_error ("out of memory allocating %" G_GSIZE_FORMAT " bytes", bytes);
+#ifdef MADV_HUGEPAGE
+  if (align == HUGE_PAGE)
+    madvise (p, bytes, MADV_HUGEPAGE);   /* advice only: nothing to do if refused */
+#endif
   return p;
 }
 
