@@ -491,7 +491,8 @@ AVX2 static inline __m128
 load_pairs (const float *p,
             const float *q)
 {
-  return _mm_castpd_ps (_mm_loadh_pd (_mm_load_sd ((const double *) p), (const double *) q));
+  /* 64-bit loads of floats, which need not be 8-byte aligned. */
+  return _mm_castsi128_ps (_mm_unpacklo_epi64 (_mm_loadu_si64 (p), _mm_loadu_si64 (q)));
 }
 
 /* Columns u = 0..5 of padded row v of the tiles of a group, as 6 vectors;
