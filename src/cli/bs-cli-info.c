@@ -92,7 +92,7 @@ bs_cli_info (int    argc,
   printf ("Threads:     %d BLAS, %u CPUs\n", blas->threads, g_get_num_processors ());
   printf ("Engine:      %s convolutions%s, %s Gram kernel\n",
           bs_conv3_kernels_are_avx2 () ? "AVX2/FMA" : "portable",
-          bs_conv_winograd_available () ? " (Winograd F(2x2, 3x3) in evaluation)" : "",
+          bs_conv_winograd_available () ? " (Winograd F(4x4, 3x3) in evaluation)" : "",
           bs_gram_kernel_is_avx2 () ? "AVX2/FMA" : "portable");
   return BS_CLI_EXIT_OK;
 }
