@@ -71,6 +71,20 @@ tiles_fill_vectors (const BsConvGeometry *g,
   return tw % GROUP == 0 || (tw == GROUP / 2 && th % 2 == 0);
 }
 
+/* Every block of F(4x4) tiles streams all 36 x in x out transformed
+ * weights, which stop fitting in the caches for wide layers (ResNet-20x4's
+ * last stage: 9.4 MB). Measured per layer against F(2x2) (batch 32-256):
+ * F(4x4) wins up to 1.3 MB of weights at any map size and up to 3.7 MB
+ * from 16 x 16 maps on (more tiles per image to share them); it loses at
+ * 2.4 MB on 8 x 8 maps and 5.3 MB on 16 x 16 (by 35-55 %). */
+static gboolean
+f4_weights_fit (const BsConvGeometry *g)
+{
+  gsize bytes = (gsize) 36 * g->in_c * g->out_c * sizeof (float);
+
+  return bytes <= 1536 * 1024 || (bytes <= 4 * 1024 * 1024 && g->in_w >= 16);
+}
+
 /* The output tile size for g: 4, 2, or 0 where Winograd does not apply. */
 static guint
 tile_size (const BsConvGeometry *g)
@@ -80,7 +94,7 @@ tile_size (const BsConvGeometry *g)
   if (g->kernel != 3 || g->stride != 1 || g->pad != 1 ||
       g->out_c % CO_TILE || g->in_c < MIN_IN_CHANNELS || !cpu_has_avx2 ())
     return 0;
-  if (max_tile >= 4 && tiles_fill_vectors (g, 4))
+  if (max_tile >= 4 && tiles_fill_vectors (g, 4) && f4_weights_fit (g))
     return 4;
   return tiles_fill_vectors (g, 2) ? 2 : 0;
 }

@@ -16,8 +16,11 @@
  * Needs AVX2 and FMA, at least 8 input channels, output channels in fours,
  * and tiles that fill whole vectors of 8: F(4x4) when width / 4 is a
  * multiple of 8 or is 4 with height / 4 even, or for 8 x 8 maps (two images
- * per vector): all of CIFAR's maps; else F(2x2) when width / 2 is a multiple
- * of 8 or is 4 with height / 2 even. Other shapes keep the direct kernels. */
+ * per vector): all of CIFAR's maps, as long as its 36 x in x out
+ * transformed weights stay small enough to be shared by the tiles (up to
+ * 1.5 MB, or 4 MB from 16 x 16 maps on; wide networks' later stages are
+ * not); else F(2x2) when width / 2 is a multiple of 8 or is 4 with
+ * height / 2 even. Other shapes keep the direct kernels. */
 #pragma once
 
 #include <glib.h>
