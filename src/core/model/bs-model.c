@@ -908,21 +908,6 @@ next_fuses (BsModel   *model,
          !tap_wanted (model, tap, op->out);
 }
 
-/* Is op i + 1 a ReLU that alone reads op i's output, while a tap wants that
- * output (so the ReLU cannot overwrite it)? */
-static gboolean
-relu_of_tapped (BsModel *model,
-                guint    i)
-{
-  BsOp *op = get_op (model, i);
-  BsOp *next;
-
-  if (i + 1 >= model->ops->len)
-    return FALSE;
-  next = get_op (model, i + 1);
-  return next->kind == BS_OP_RELU && next->in0 == op->out && model->n_consumers[op->out] == 1;
-}
-
 /* The other summand of the add at op i, when it is already computed. */
 static const float *
 add_other (BsModel *model,
@@ -1054,7 +1039,7 @@ forward_op (BsModel   *model,
                 hd.relu = TRUE;
                 ran++;
               }
-            else if (relu_of_tapped (model, i + ran - 1))
+            else if (next_fuses (model, i + ran - 1, BS_OP_RELU, NULL))
               {
                 /* The result is tapped (a block's sum, in CKA) and feeds a ReLU:
                  * both come out of the chunk while it is in cache. */
