@@ -104,8 +104,6 @@ void               bs_model_backward       (BsModel      *model);
 gsize              bs_model_count_trainable (BsModel     *model);
 guint              bs_model_get_threads    (BsModel      *model);
 
-/* Only layers whose mask entry is TRUE are passed to taps (n_layers entries,
- * copied); NULL taps every layer. Untapped layers let the engine fuse more. */
 /* The per-channel scales a_c of layer `layer` when it is an evaluation-mode
  * batch norm of layer `input` (y_c = a_c x_c + b_c): FALSE otherwise.
  * scale: one float per channel. */
@@ -113,6 +111,8 @@ gboolean           bs_model_get_eval_scale (BsModel      *model,
                                             guint         layer,
                                             guint         input,
                                             float        *scale);
+/* Only layers whose mask entry is TRUE are passed to taps (n_layers entries,
+ * copied); NULL taps every layer. Untapped layers let the engine fuse more. */
 void               bs_model_set_tap_mask   (BsModel        *model,
                                             const gboolean *mask);
 
