@@ -4,8 +4,8 @@
  * 256 x 16384 products of CKA and needs a shifted copy of the data first.
  * This kernel packs 16 examples at a time straight from the engine's
  * channel-major activations (shifting by the first example on the way, see
- * bs-gram.h) and runs a 16 x 6 register tile over blocks of 256 features,
- * at about 85 % of peak.
+ * bs-gram.h) and runs 16 x 6 and 16 x 4 register tiles over blocks of 256
+ * features, at about 85-90 % of peak.
  *
  * It can also form several weighted sums of the per-channel Grams in the
  * same pass: out_o += sum_c w_o[c] G_c. With w = 1 and w = a_c^2 that is
@@ -24,7 +24,7 @@ G_BEGIN_DECLS
 
 #define BS_GRAM_KERNEL_MAX_OUTPUTS 2
 
-/* Leading dimension of the outputs for n examples (n rounded up). */
+/* Leading dimension of the outputs for n examples (n rounded up to 16). */
 gsize    bs_gram_kernel_ld          (guint n);
 
 /* Floats of packing scratch one call needs (one per thread). */
