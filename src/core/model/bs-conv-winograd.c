@@ -584,29 +584,26 @@ input_transform4 (const Shape *s,
         {
           guint image, ty, tx0;
           const float *plane, *plane2;
-          __m256 d[6][6], r[6][6];
+          __m256 t[6][6];   /* d B, row by row: the only 36 values kept */
 
           group_position (s, q0 + gi, &image, &ty, &tx0);
           plane = s->padded + ((gsize) ci * s->images + image) * s->plane;
           /* With two images per group, an odd chunk's last group repeats its image. */
           plane2 = image + 1 < s->images ? plane + s->plane : plane;
           for (guint v = 0; v < 6; v++)
-            load_row4 (s, plane, plane2, ty, tx0, v, d[v]);
-          for (guint u = 0; u < 6; u++)
             {
-              __m256 col[6] = { d[0][u], d[1][u], d[2][u], d[3][u], d[4][u], d[5][u] }, o[6];
+              __m256 d[6];
+
+              load_row4 (s, plane, plane2, ty, tx0, v, d);
+              bt4 (d, t[v]);
+            }
+          for (guint b = 0; b < 6; b++)
+            {
+              __m256 col[6] = { t[0][b], t[1][b], t[2][b], t[3][b], t[4][b], t[5][b] }, o[6];
 
               bt4 (col, o);
               for (guint a = 0; a < 6; a++)
-                r[a][u] = o[a];
-            }
-          for (guint a = 0; a < 6; a++)
-            {
-              __m256 o[6];
-
-              bt4 (r[a], o);
-              for (guint b = 0; b < 6; b++)
-                _mm256_storeu_ps (V + ((gsize) (6 * a + b) * C + ci) * TB4 + gi * GROUP, o[b]);
+                _mm256_storeu_ps (V + ((gsize) (6 * a + b) * C + ci) * TB4 + gi * GROUP, o[a]);
             }
         }
       for (guint gi = nq; gi < TB4 / GROUP; gi++)
