@@ -41,6 +41,37 @@ dot (const float *a,
   return s;
 }
 
+/* max (1, max |b|): what the tolerances below are relative to. */
+static double
+reference_scale (const double *b,
+                 gsize         n)
+{
+  double scale = 1.0;
+
+  for (gsize i = 0; i < n; i++)
+    scale = MAX (scale, fabs (b[i]));
+  return scale;
+}
+
+/* max |a - b| and where it is; NaN (at the first NaN) if any difference is NaN. */
+static double
+max_abs_error (const float  *a,
+               const double *b,
+               gsize         n,
+               gsize        *where)
+{
+  double worst = 0.0;
+
+  *where = 0;
+  for (gsize i = 0; i < n && !isnan (worst); i++)
+    if (!(fabs (a[i] - b[i]) <= worst))
+      {
+        worst = fabs (a[i] - b[i]);
+        *where = i;
+      }
+  return worst;
+}
+
 /* max |a - b| <= tol * max (1, max |b|) */
 static void
 assert_close (const char   *what,
@@ -49,18 +80,10 @@ assert_close (const char   *what,
               gsize         n,
               double        tol)
 {
-  double scale = 1.0, worst = 0.0;
-  gsize where = 0;
+  double scale = reference_scale (b, n);
+  gsize where;
 
-  for (gsize i = 0; i < n; i++)
-    scale = MAX (scale, fabs (b[i]));
-  for (gsize i = 0; i < n; i++)
-    if (!(fabs (a[i] - b[i]) <= worst))
-      {
-        worst = fabs (a[i] - b[i]);
-        where = i;
-      }
-  if (!(worst <= tol * scale))
+  if (!(max_abs_error (a, b, n, &where) <= tol * scale))
     g_error ("%s: element %" G_GSIZE_FORMAT " is %.9g, expected %.9g (scale %g)",
              what, where, a[where], b[where], scale);
 }
@@ -398,22 +421,6 @@ check_forward_chunk (gpointer data,
   g_mutex_unlock (&fc->lock);
 }
 
-/* Largest |a - b| over the largest |b| (at least 1), as assert_close measures. */
-static double
-relative_error (const float  *a,
-                const double *b,
-                gsize         n)
-{
-  double scale = 1.0, worst = 0.0;
-
-  for (gsize i = 0; i < n; i++)
-    {
-      scale = MAX (scale, fabs (b[i]));
-      worst = MAX (worst, fabs (a[i] - b[i]));
-    }
-  return worst / scale;
-}
-
 /* Winograd's F(4x4, 3x3) and F(2x2, 3x3) against the double reference, over
  * the shapes they take (8 tiles in a row, two rows of 4, or F(4x4)'s 2 x 2
  * tiles of 8 x 8 maps in pairs of images, odd batches included; F(2x2) for
@@ -451,6 +458,7 @@ test_conv_winograd (void)
           ForwardCheck fc = { 0 };
           BsConvHooks hooks = { .forward_done = check_forward_chunk, .data = &fc };
           gboolean takes = k < 13;
+          gsize where;
 
           g_assert_true (bs_conv_geometry_init (&g));
           /* This machine has AVX2 (the project's CI does); elsewhere only the fallback is checked. */
@@ -469,17 +477,14 @@ test_conv_winograd (void)
           ref_conv_forward (&g, batch, x, w, ry);
 
           fc.want = ry;
-          fc.tol = 1.0;
-          for (gsize i = 0; i < ny; i++)
-            fc.tol = MAX (fc.tol, fabs (ry[i]));
-          fc.tol *= 1e-5;   /* as assert_close below */
+          fc.tol = 1e-5 * reference_scale (ry, ny);   /* as assert_close below */
           fc.seen = seen;
           fc.ld = (gsize) batch * g.out_h * g.out_w;
           g_mutex_init (&fc.lock);
           memset (y, 0x7f, ny * sizeof (float));   /* garbage that must be overwritten */
           bs_conv_forward_inference (&g, pool, batch, x, w, y, &hooks);
           assert_close ("winograd forward", y, ry, ny, 1e-5);
-          worst[only2] = MAX (worst[only2], relative_error (y, ry, ny));
+          worst[only2] = MAX (worst[only2], max_abs_error (y, ry, ny, &where) / reference_scale (ry, ny));
           g_assert_false (fc.wrong);
           for (gsize j = 0; j < fc.ld; j++)
             g_assert_cmpuint (seen[j], ==, 1);
