@@ -314,6 +314,7 @@ test_job_layer_selection (void)
   g_autoptr(GArray) none = NULL;
   g_autoptr(BsCkaSnapshot) snap = NULL;
   BsCkaJobOptions o;
+  BsPool *pool;
 
   g_assert_no_error (error);
   g_assert_cmpuint (all->len, ==, bs_model_get_n_layers (m));
@@ -352,8 +353,14 @@ test_job_layer_selection (void)
   o.passes = 1;
   o.layers = BS_CKA_LAYERS_RESIDUAL;
   o.biased = TRUE;
+  o.threads = 2;
+  /* The job runs a borrowed model on its own threads and gives its pool back. */
+  bs_model_set_threads (m, 3);
+  pool = bs_model_get_pool (m);
   snap = bs_cka_job_run (&o, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
+  g_assert_true (bs_model_get_pool (m) == pool);
+  g_assert_cmpuint (bs_model_get_threads (m), ==, 3);
   g_assert_cmpuint (snap->n_rows, ==, 6);
   g_assert_true (snap->biased);
   for (guint i = 0; i < 6; i++)

@@ -166,7 +166,7 @@ test_pool (void)
       s[99] = 1.0f;
       g_assert_true (bs_pool_scratch (pool, n - 1, BS_POOL_SCRATCH_COL, 50) == s);
       g_assert_cmpuint (bs_pool_scratch_bytes (pool), >=, 400);
-      bs_pool_free (pool);
+      bs_pool_unref (pool);
     }
 }
 
@@ -369,7 +369,7 @@ conv_reference_cases (void)
           g_assert_cmpuint (hc.cols_seen, ==, hc.ld);
           g_assert_cmpuint (hc.dx_cols_seen, ==, (gsize) batch * g.in_h * g.in_w);
 
-          bs_pool_free (pool);
+          bs_pool_unref (pool);
         }
   bs_conv_set_chunk_bytes (0);
 }
@@ -489,7 +489,7 @@ test_conv_winograd (void)
           for (gsize j = 0; j < fc.ld; j++)
             g_assert_cmpuint (seen[j], ==, 1);
           g_mutex_clear (&fc.lock);
-          bs_pool_free (pool);
+          bs_pool_unref (pool);
         }
   bs_conv_set_chunk_bytes (0);
   bs_conv_winograd_set_max_tile (4);
@@ -552,7 +552,7 @@ test_conv_gradcheck (void)
       g_free (d.x);
       g_free (d.w);
       g_free (d.y);
-      bs_pool_free (d.pool);
+      bs_pool_unref (d.pool);
     }
 }
 
@@ -703,7 +703,7 @@ test_bn_reference (void)
       g_free (d.gamma);
       g_free (d.beta);
       g_free (d.y);
-      bs_pool_free (d.pool);
+      bs_pool_unref (d.pool);
     }
 }
 
@@ -748,7 +748,7 @@ test_bn_gradcheck (void)
       g_free (d.gamma);
       g_free (d.beta);
       g_free (d.y);
-      bs_pool_free (d.pool);
+      bs_pool_unref (d.pool);
     }
 }
 
@@ -833,7 +833,7 @@ test_relu_add (void)
   for (gsize i = 0; i < n; i++)
     g_assert_cmpfloat (y[i], ==, a[i] + b[i]);
 
-  bs_pool_free (pool);
+  bs_pool_unref (pool);
 }
 
 /* ---- pooling ---------------------------------------------------------------- */
@@ -893,7 +893,7 @@ test_avgpool (void)
 
   g_free (d.x);
   g_free (d.y);
-  bs_pool_free (d.pool);
+  bs_pool_unref (d.pool);
 }
 
 static void
@@ -962,7 +962,7 @@ test_maxpool (void)
 
       g_free (d.x);
       g_free (d.y);
-      bs_pool_free (d.pool);
+      bs_pool_unref (d.pool);
     }
 }
 
@@ -997,7 +997,7 @@ test_maxpool_ties (void)
   g_assert_cmpfloat (dx[4], ==, 3.0f);
   g_assert_cmpfloat (dx[5], ==, 4.0f);
   g_assert_cmpfloat (dx[15], ==, 0.0f);
-  bs_pool_free (pool);
+  bs_pool_unref (pool);
 }
 
 /* ---- linear and loss ---------------------------------------------------------- */

@@ -612,6 +612,56 @@ test_determinism (void)
     bs_model_free (models[m]);
 }
 
+/* Evaluation hands chunks of images to threads as they come free: the
+ * logits must not depend on which thread ran which chunk, nor, beyond
+ * rounding, on the thread count; a pool shared by two models (as in a CKA
+ * job) changes nothing either. */
+static void
+test_eval_determinism (void)
+{
+  const guint batch = 48, classes = 10;
+  g_autofree float *images = random_images (7, batch * 3 * 32 * 32);
+  g_autofree float *first = NULL;
+  BsModel *two = new_model ("resnet8", 3, 32, 32, classes);
+  BsModel *one = new_model ("resnet8", 3, 32, 32, classes);
+  BsPool *shared = bs_pool_new (2);
+  BsPool *own;
+  const float *logits;
+
+  bs_model_init_params (two, 3);
+  bs_model_init_params (one, 3);
+  bs_model_set_threads (two, 2);
+  first = g_memdup2 (bs_model_forward (two, images, batch, FALSE, NULL, NULL),
+                     batch * classes * sizeof (float));
+  for (guint run = 0; run < 4; run++)
+    g_assert_cmpmem (bs_model_forward (two, images, batch, FALSE, NULL, NULL),
+                     batch * classes * sizeof (float), first, batch * classes * sizeof (float));
+
+  logits = bs_model_forward (one, images, batch, FALSE, NULL, NULL);
+  for (guint i = 0; i < batch * classes; i++)
+    g_assert_cmpfloat (fabsf (logits[i] - first[i]), <=, 1e-4f * (1.0f + fabsf (first[i])));
+
+  /* Both models on one pool; each gets its own back. */
+  own = bs_pool_ref (bs_model_get_pool (one));
+  bs_model_set_pool (two, shared);
+  bs_model_set_pool (one, shared);
+  bs_pool_unref (shared);
+  g_assert_true (bs_model_get_pool (two) == bs_model_get_pool (one));
+  g_assert_cmpuint (bs_model_get_threads (one), ==, 2);
+  g_assert_cmpmem (bs_model_forward (two, images, batch, FALSE, NULL, NULL),
+                   batch * classes * sizeof (float), first, batch * classes * sizeof (float));
+  bs_model_forward (one, images, batch, FALSE, NULL, NULL);
+  bs_model_set_pool (one, own);
+  bs_pool_unref (own);
+  g_assert_cmpuint (bs_model_get_threads (one), ==, 1);
+  /* The shared pool lives on in the other model. */
+  g_assert_cmpmem (bs_model_forward (two, images, batch, FALSE, NULL, NULL),
+                   batch * classes * sizeof (float), first, batch * classes * sizeof (float));
+
+  bs_model_free (two);
+  bs_model_free (one);
+}
+
 /* ---- memory -------------------------------------------------------------------------- */
 
 static gsize
@@ -772,6 +822,7 @@ main (int    argc,
   g_test_add_func ("/model/taps-winograd", test_taps_winograd);
   g_test_add_func ("/model/batch-independence", test_batch_independence);
   g_test_add_func ("/model/determinism", test_determinism);
+  g_test_add_func ("/model/eval-determinism", test_eval_determinism);
   g_test_add_func ("/model/eval-memory", test_eval_memory);
   g_test_add_func ("/model/gradcheck/cifar", test_model_gradcheck_cifar);
   g_test_add_func ("/model/gradcheck/bottleneck", test_model_gradcheck_bottleneck);

@@ -8,6 +8,7 @@
 #include "bs-error.h"
 #include "bs-gram.h"
 #include "bs-gram-private.h"
+#include "bs-simd.h"
 
 /* A layer is constant when its centred Gram is this small relative to its
  * trace (the total variance): exactly zero for a truly constant layer,
@@ -38,6 +39,8 @@ struct _BsCkaAccumulator {
   Side      a;
   Side      b;          /* unused arrays when symmetric */
   double   *prod;       /* n_rows x n_cols, this minibatch */
+  double   *triangle;   /* a Gram handed over as a full matrix, as a triangle */
+  double   *means;      /* n: what centring subtracts */
   BsGramWorkspace *ws;  /* borrowed, may be NULL */
   guint64   k;          /* minibatches in the sums */
   double   *s_xy;       /* n_rows x n_cols sums, see the header */
@@ -141,6 +144,8 @@ bs_cka_accumulator_new (guint      n_rows,
       return NULL;
     }
   acc->prod = g_new0 (double, cells);
+  acc->triangle = g_new (double, bs_gram_triangle_size (n) + n);
+  acc->means = g_new (double, n);
   acc->s_xy = g_new0 (double, cells);
   acc->s_xy2 = g_new0 (double, cells);
   acc->s_xy_a = g_new0 (double, cells);
@@ -158,6 +163,8 @@ bs_cka_accumulator_free (BsCkaAccumulator *acc)
   side_clear (&acc->a);
   side_clear (&acc->b);
   g_free (acc->prod);
+  g_free (acc->triangle);
+  g_free (acc->means);
   g_free (acc->s_xy);
   g_free (acc->s_xy2);
   g_free (acc->s_xy_a);
@@ -190,96 +197,74 @@ bs_cka_accumulator_get_batch_size (const BsCkaAccumulator *acc)
   return acc->n;
 }
 
-/* U-centring (as bs_gram_u_centre) straight into the packed strict upper
- * triangle, on the workspace's threads: CENTRE_BANDS fixed bands of rows,
- * so the result does not depend on the number of threads. */
-#define CENTRE_BANDS 4
-
-typedef struct {
-  double *gram;
-  guint   n;
-  double *partial;   /* CENTRE_BANDS x n column sums */
-  double *means;     /* n */
-  double *dest;      /* packed row */
-} CentreWork;
-
+/* The centring of either estimator as one subtraction, K(i, j) - m_i - m_j:
+ * for U-centring the means of bs_gram_u_centre(); for H-centring
+ * r_i - g / 2, with r_i the row means (diagonal included) and g their mean,
+ * since HKH(i, j) = K(i, j) - r_i - r_j + g. */
 static void
-column_sums_task (gpointer data,
-                  guint    task,
-                  guint    thread)
-{
-  CentreWork *w = data;
-  guint n = w->n;
-  double *sum = w->partial + (gsize) task * n;
-  gsize r0, r1;
-
-  bs_gram_split (n, CENTRE_BANDS, task, &r0, &r1);
-  memset (sum, 0, n * sizeof (double));
-  for (guint i = (guint) r0; i < r1; i++)
-    {
-      const double *row = w->gram + (gsize) i * n;
-
-      /* The diagonal counts as zero. */
-      for (guint j = 0; j < i; j++)
-        sum[j] += row[j];
-      for (guint j = i + 1; j < n; j++)
-        sum[j] += row[j];
-    }
-}
-
-static void
-subtract_task (gpointer data,
-               guint    task,
-               guint    thread)
-{
-  CentreWork *w = data;
-  guint n = w->n;
-  const double *means = w->means;
-  gsize r0, r1;
-
-  bs_gram_split (n, CENTRE_BANDS, task, &r0, &r1);
-  for (guint i = (guint) r0; i < MIN (r1, (gsize) n - 1); i++)
-    {
-      const double *row = w->gram + (gsize) i * n;
-      /* Rows before i hold n - 1 - r entries each. */
-      double *out = w->dest + (gsize) i * (n - 1) - (gsize) i * (i - 1) / 2;
-      double mi = means[i];
-
-      for (guint j = i + 1; j < n; j++)
-        out[j - i - 1] = row[j] - (mi + means[j]);
-    }
-}
-
-static void
-u_centre_packed (BsCkaAccumulator *acc,
-                 double           *gram,
-                 double           *dest)
+centring_means (const BsCkaAccumulator *acc,
+                const BsGramTriangle   *tri,
+                double                 *means)
 {
   guint n = acc->n;
-  g_autofree double *partial = g_new (double, (gsize) CENTRE_BANDS * n);
-  g_autofree double *means = g_new0 (double, n);
-  CentreWork w = { gram, n, partial, means, dest };
+  double grand = 0.0;
 
-  bs_gram_workspace_run_tasks (acc->ws, CENTRE_BANDS, column_sums_task, &w);
-  for (guint t = 0; t < CENTRE_BANDS; t++)
-    for (guint j = 0; j < n; j++)
-      means[j] += partial[(gsize) t * n + j];
-  bs_gram_u_means (means, n);
-  bs_gram_workspace_run_tasks (acc->ws, CENTRE_BANDS, subtract_task, &w);
+  memcpy (means, tri->row_sums, n * sizeof (double));
+  if (!acc->biased)
+    {
+      bs_gram_u_means (means, n);
+      return;
+    }
+  for (guint j = 0; j < n; j++)
+    {
+      means[j] = (means[j] + tri->upper[(gsize) j * (j + 1) / 2 + j]) / n;
+      grand += means[j];
+    }
+  grand /= n;
+  for (guint j = 0; j < n; j++)
+    means[j] -= 0.5 * grand;
+}
+
+/* The packed row of a centred Gram: the strict upper triangle column by
+ * column (entry (i, j), i < j, at j (j - 1) / 2 + i), then for the biased
+ * estimator the diagonal over sqrt 2, so that <packed K, packed L> is half
+ * the Frobenius product. */
+static BS_SIMD_CLONES void
+centre_into_row (const double *upper,
+                 const double *means,
+                 guint         n,
+                 gboolean      biased,
+                 double       *row)
+{
+  for (guint j = 1; j < n; j++)
+    {
+      const double *col = upper + (gsize) j * (j + 1) / 2;
+      double *out = row + (gsize) j * (j - 1) / 2;
+      double mj = means[j];
+
+      for (guint i = 0; i < j; i++)
+        out[i] = col[i] - (means[i] + mj);
+    }
+  if (biased)
+    {
+      double *diag = row + (gsize) n * (n - 1) / 2;
+
+      for (guint j = 0; j < n; j++)
+        diag[j] = (upper[(gsize) j * (j + 1) / 2 + j] - 2.0 * means[j]) * G_SQRT2 * 0.5;
+    }
 }
 
 void
-bs_cka_accumulator_set_gram (BsCkaAccumulator *acc,
-                             BsCkaSide         side_id,
-                             guint             layer,
-                             double           *gram,
-                             gboolean          finite)
+bs_cka_accumulator_set_gram_triangle (BsCkaAccumulator     *acc,
+                                      BsCkaSide             side_id,
+                                      guint                 layer,
+                                      const BsGramTriangle *tri,
+                                      gboolean              finite)
 {
   Side *side = side_id == BS_CKA_SIDE_A ? &acc->a : &acc->b;
   guint n = acc->n;
   double *row;
   double trace = 0.0;
-  gsize pos = 0;
 
   g_return_if_fail (layer < side->n_layers);
   g_return_if_fail (!(acc->symmetric && side_id == BS_CKA_SIDE_B));
@@ -295,28 +280,26 @@ bs_cka_accumulator_set_gram (BsCkaAccumulator *acc,
       return;
     }
 
-  for (guint i = 0; i < n; i++)
-    trace += gram[(gsize) i * n + i];
+  for (guint j = 0; j < n; j++)
+    trace += tri->upper[(gsize) j * (j + 1) / 2 + j];
   side->trace[layer] = trace;
 
-  if (!acc->biased && acc->ws != NULL)
-    {
-      u_centre_packed (acc, gram, row);
-      return;
-    }
-  if (acc->biased)
-    bs_gram_h_centre (gram, n);
-  else
-    bs_gram_u_centre (gram, n);
+  centring_means (acc, tri, acc->means);
+  centre_into_row (tri->upper, acc->means, n, acc->biased, row);
+}
 
-  for (guint i = 0; i + 1 < n; i++)
-    {
-      memcpy (row + pos, gram + (gsize) i * n + i + 1, (n - 1 - i) * sizeof (double));
-      pos += n - 1 - i;
-    }
-  if (acc->biased)
-    for (guint i = 0; i < n; i++)
-      row[pos++] = gram[(gsize) i * n + i] * G_SQRT2 * 0.5;  /* d / sqrt 2 */
+void
+bs_cka_accumulator_set_gram (BsCkaAccumulator *acc,
+                             BsCkaSide         side_id,
+                             guint             layer,
+                             double           *gram,
+                             gboolean          finite)
+{
+  BsGramTriangle tri = { acc->triangle, acc->triangle + bs_gram_triangle_size (acc->n) };
+
+  if (finite)
+    bs_gram_triangle_from_full (gram, acc->n, &tri);
+  bs_cka_accumulator_set_gram_triangle (acc, side_id, layer, &tri, finite);
 }
 
 void

@@ -62,14 +62,20 @@ void              bs_cka_accumulator_free       (BsCkaAccumulator        *acc);
 void              bs_cka_accumulator_set_workspace (BsCkaAccumulator     *acc,
                                                     BsGramWorkspace      *ws);
 
-/* The Gram (full symmetric n x n, row-major; overwritten: it is centred in
- * place) of one layer for the current minibatch. finite = FALSE marks
- * activations that were not finite (the value of gram is then ignored). */
+/* The Gram (full symmetric n x n, row-major) of one layer for the current
+ * minibatch. finite = FALSE marks activations that were not finite (the
+ * value of gram is then ignored). */
 void              bs_cka_accumulator_set_gram   (BsCkaAccumulator        *acc,
                                                  BsCkaSide                side,
                                                  guint                    layer,
                                                  double                  *gram,
                                                  gboolean                 finite);
+/* The same from a triangle (bs-gram.h), as the Gram kernel hands it over. */
+void              bs_cka_accumulator_set_gram_triangle (BsCkaAccumulator     *acc,
+                                                        BsCkaSide             side,
+                                                        guint                 layer,
+                                                        const BsGramTriangle *tri,
+                                                        gboolean              finite);
 
 /* Adds the current minibatch to the sums. Fails (and adds nothing) when a
  * layer's Gram is missing. */

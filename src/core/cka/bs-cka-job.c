@@ -189,7 +189,7 @@ static void
 set_memory_error (GError **error,
                   guint    n)
 {
-  guint64 bytes = (guint64) n * n * 2 * sizeof (double) + bs_gram_workspace_bytes (n);
+  guint64 bytes = 2 * ((guint64) n * (n + 1) / 2 + n) * sizeof (double) + bs_gram_workspace_bytes (n);
   g_autofree char *size = g_format_size (bytes);
 
   /* g_format_size() puts a no-break space before the unit: a plain one reads everywhere. */
@@ -217,8 +217,8 @@ typedef struct {
   BsCkaAccumulator *acc;
   BsCkaSide         side;
   BsGramWorkspace  *ws;
-  double           *gram;       /* n x n */
-  double           *gram_norm;  /* n x n */
+  BsGramTriangle    tri;        /* a tapped layer's Gram */
+  BsGramTriangle    tri_norm;   /* and its batch norm's (PLAN_WITH_NORM) */
   gint             *row_of_tap; /* tap index -> selected layer or -1 */
   guint8           *plan;       /* tap index -> PLAN_* */
   float           **scale_of_tap;
@@ -258,14 +258,17 @@ tap_gram (const BsLayerInfo *info,
   spatial = (gsize) info->height * info->width;
   if (ctx->plan[tap_index] == PLAN_WITH_NORM)
     {
-      finite = bs_gram_from_cnhw_affine (ctx->ws, activation, info->channels, batch, spatial,
-                                         ctx->scale_of_tap[tap_index], ctx->gram, ctx->gram_norm);
-      bs_cka_accumulator_set_gram (ctx->acc, ctx->side, (guint) ctx->row_of_tap[tap_index + 1],
-                                   ctx->gram_norm, finite);
+      finite = bs_gram_triangles_from_cnhw (ctx->ws, activation, info->channels, batch, spatial,
+                                            ctx->scale_of_tap[tap_index], &ctx->tri,
+                                            &ctx->tri_norm);
+      bs_cka_accumulator_set_gram_triangle (ctx->acc, ctx->side,
+                                            (guint) ctx->row_of_tap[tap_index + 1],
+                                            &ctx->tri_norm, finite);
     }
   else
-    finite = bs_gram_from_cnhw (ctx->ws, activation, info->channels, batch, spatial, ctx->gram);
-  bs_cka_accumulator_set_gram (ctx->acc, ctx->side, (guint) row, ctx->gram, finite);
+    finite = bs_gram_triangles_from_cnhw (ctx->ws, activation, info->channels, batch, spatial,
+                                          NULL, &ctx->tri, NULL);
+  bs_cka_accumulator_set_gram_triangle (ctx->acc, ctx->side, (guint) row, &ctx->tri, finite);
 }
 
 typedef struct {
@@ -278,7 +281,7 @@ typedef struct {
   guint8   *plan;
   float   **scale_of_tap;   /* PLAN_WITH_NORM taps: the batch norm's scales */
   gboolean  masked;         /* a tap mask was set (and is removed at the end) */
-  guint     saved_threads;  /* the model's thread count before the job, or 0 */
+  BsPool   *saved_pool;     /* a borrowed model's own threads, given back at the end */
 } JobModel;
 
 static void
@@ -293,12 +296,14 @@ set_tap_mask (JobModel *jm)
   jm->masked = TRUE;
 }
 
+/* The job's models and Gram workspace run on one pool (see bs_model_set_pool()). */
 static void
-job_model_set_threads (JobModel *jm,
-                       guint     threads)
+job_model_set_pool (JobModel *jm,
+                    BsPool   *pool)
 {
-  jm->saved_threads = bs_model_get_threads (jm->model);
-  bs_model_set_threads (jm->model, threads);
+  if (!jm->owned)
+    jm->saved_pool = bs_pool_ref (bs_model_get_pool (jm->model));
+  bs_model_set_pool (jm->model, pool);
 }
 
 static void
@@ -310,8 +315,11 @@ job_model_clear (JobModel *jm)
   g_clear_pointer (&jm->scale_of_tap, g_free);
   if (jm->masked)
     bs_model_set_tap_mask (jm->model, NULL);
-  if (jm->saved_threads > 0 && !jm->owned)
-    bs_model_set_threads (jm->model, jm->saved_threads);
+  if (jm->saved_pool != NULL)
+    {
+      bs_model_set_pool (jm->model, jm->saved_pool);
+      g_clear_pointer (&jm->saved_pool, bs_pool_unref);
+    }
   if (jm->owned)
     g_clear_pointer (&jm->model, bs_model_free);
   g_clear_pointer (&jm->spec, g_free);
@@ -469,6 +477,7 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   g_autoptr(BsBatcher) batcher = NULL;
   JobModel ma = { 0 }, mb = { 0 };
   TapContext ctx_a = { 0 }, ctx_b = { 0 };
+  BsGramTriangle tri, tri_norm;
   Publisher pub = { 0 };
   BsGramWorkspace *ws = NULL;
   g_autofree double *gram = NULL;
@@ -477,6 +486,7 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   BsCkaSnapshot *result = NULL;
   gboolean same;
   guint n, per_pass, n_images, threads;
+  BsPool *pool = NULL;
   int blas_threads = 0;
 
   g_return_val_if_fail (options != NULL, NULL);
@@ -563,9 +573,10 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
    * chose otherwise); borrowed models get theirs back at the end. */
   blas_threads = blas_single_threaded ();
   threads = options->threads > 0 ? options->threads : (guint) blas_threads;
-  job_model_set_threads (&ma, threads);
+  pool = bs_pool_new (threads);
+  job_model_set_pool (&ma, pool);
   if (!same)
-    job_model_set_threads (&mb, threads);
+    job_model_set_pool (&mb, pool);
 
   pub.acc = bs_cka_accumulator_new (ma.indices->len, same ? ma.indices->len : mb.indices->len,
                                     n, options->biased, same, error);
@@ -577,20 +588,22 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   pub.model_b = same ? ma.spec : mb.spec;
   pub.total = per_pass * options->passes;
 
-  ws = bs_gram_workspace_new (threads);
+  ws = bs_gram_workspace_new_for_pool (pool);
   bs_cka_accumulator_set_workspace (pub.acc, ws);
   /* Two Grams: a convolution's and its batch norm's. */
-  gram = g_try_malloc_n (2 * (gsize) n * n, sizeof (double));
+  gram = g_try_malloc_n (2 * (bs_gram_triangle_size (n) + n), sizeof (double));
   if (gram == NULL || !bs_gram_workspace_reserve (ws, n))
     {
       set_memory_error (error, n);
       goto out;
     }
-  ctx_a = (TapContext) { pub.acc, BS_CKA_SIDE_A, ws, gram, gram + (gsize) n * n, ma.row_of_tap,
+  tri = (BsGramTriangle) { gram, gram + bs_gram_triangle_size (n) };
+  tri_norm = (BsGramTriangle) { tri.row_sums + n, tri.row_sums + n + bs_gram_triangle_size (n) };
+  ctx_a = (TapContext) { pub.acc, BS_CKA_SIDE_A, ws, tri, tri_norm, ma.row_of_tap,
                          ma.plan, ma.scale_of_tap, bs_model_get_n_layers (ma.model), n,
                          cancellable, FALSE, FALSE };
   if (!same)
-    ctx_b = (TapContext) { pub.acc, BS_CKA_SIDE_B, ws, gram, gram + (gsize) n * n, mb.row_of_tap,
+    ctx_b = (TapContext) { pub.acc, BS_CKA_SIDE_B, ws, tri, tri_norm, mb.row_of_tap,
                            mb.plan, mb.scale_of_tap, bs_model_get_n_layers (mb.model), n,
                            cancellable, FALSE, FALSE };
 
@@ -648,6 +661,7 @@ out:
   bs_gram_workspace_free (ws);   /* after the accumulator, which borrows it */
   job_model_clear (&ma);
   job_model_clear (&mb);
+  bs_pool_unref (pool);
   return result;
 }
 

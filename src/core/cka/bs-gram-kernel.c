@@ -445,30 +445,26 @@ run_tiles (const Job     *job,
       }
 }
 
-/* Fills segs with the next block of at most KC features from (*c, *s0) on;
- * returns the number of segments (0 at the end). */
+/* Fills segs with the next block of at most KC features from feature *f
+ * (channel *f / spatial) up to f_end; returns the number of segments (0 at
+ * the end). */
 static guint
-next_block (gsize   *c,
-            gsize   *s0,
-            gsize    c_end,
+next_block (gsize   *f,
+            gsize    f_end,
             gsize    spatial,
             Segment *segs,
             guint   *kc_out)
 {
   guint n_segs = 0, kc = 0;
 
-  while (*c < c_end && kc < KC)
+  while (*f < f_end && kc < KC)
     {
-      guint len = (guint) MIN (spatial - *s0, (gsize) (KC - kc));
+      gsize c = *f / spatial, s0 = *f % spatial;
+      guint len = (guint) MIN (MIN (spatial - s0, f_end - *f), (gsize) (KC - kc));
 
-      segs[n_segs++] = (Segment) { *c, *s0, len, kc };
+      segs[n_segs++] = (Segment) { c, s0, len, kc };
       kc += len;
-      *s0 += len;
-      if (*s0 == spatial)
-        {
-          (*c)++;
-          *s0 = 0;
-        }
+      *f += len;
     }
   *kc_out = kc;
   return n_segs;
@@ -478,8 +474,8 @@ void
 bs_gram_kernel_cnhw (const float        *act,
                      guint               n,
                      gsize               spatial,
-                     gsize               c_begin,
-                     gsize               c_end,
+                     gsize               f_begin,
+                     gsize               f_end,
                      guint               n_outputs,
                      const float *const *weights,
                      float *const       *out,
@@ -489,14 +485,14 @@ bs_gram_kernel_cnhw (const float        *act,
   Job job = { act, n, spatial, bs_gram_kernel_ld (n), n_outputs, weights, out, pack, overwrite, FALSE };
   Segment segs[KC];
   guint n_segs, kc;
-  gsize c = c_begin, s0 = 0;
+  gsize f = f_begin;
 
   g_return_if_fail (n_outputs >= 1 && n_outputs <= BS_GRAM_KERNEL_MAX_OUTPUTS);
   if (n == 0 || spatial == 0)
     return;
   choose_kernels ();
 
-  while ((n_segs = next_block (&c, &s0, c_end, spatial, segs, &kc)) > 0)
+  while ((n_segs = next_block (&f, f_end, spatial, segs, &kc)) > 0)
     {
       pack_block (&job, segs, n_segs);
       run_tiles (&job, segs, n_segs, kc);

@@ -1,4 +1,4 @@
-/* bs-gram-kernel.h: the Gram product itself, K = X X^T for a range of channels.
+/* bs-gram-kernel.h: the Gram product itself, K = X X^T for a range of features.
  *
  * OpenBLAS's ssyrk reaches about 55 % of this CPU's FMA peak on the
  * 256 x 16384 products of CKA and needs a shifted copy of the data first.
@@ -10,7 +10,7 @@
  * It can also form several weighted sums of the per-channel Grams in the
  * same pass: out_o += sum_c w_o[c] G_c. With w = 1 and w = a_c^2 that is
  * the Gram of a convolution and of the batch norm after it for the price of
- * one (bs-gram-channels.h).
+ * one (bs_gram_from_cnhw_affine() in bs-gram.h).
  *
  * Outputs are padded float matrices of ld x ld (bs_gram_kernel_ld()), stored
  * "by column": out[j * ld + i] holds K(i, j) for i <= j < n; other entries
@@ -30,8 +30,9 @@ gsize    bs_gram_kernel_ld          (guint n);
 /* Floats of packing scratch one call needs (one per thread). */
 gsize    bs_gram_kernel_pack_floats (guint n);
 
-/* Adds to out[o] (o < n_outputs) the weighted Grams of channels
- * [c_begin, c_end) of act (element (c, i, s) at (c * n + i) * spatial + s),
+/* Adds to out[o] (o < n_outputs) the weighted Grams of features
+ * [f_begin, f_end) of act, feature f being channel f / spatial at position
+ * f % spatial (element (c, i, s) at (c * n + i) * spatial + s),
  * each feature shifted by example 0's value; with overwrite, stores them
  * instead (out need not be initialised). weights[o] is NULL (weight 1)
  * or one float per channel of act. pack: bs_gram_kernel_pack_floats(n)
@@ -39,8 +40,8 @@ gsize    bs_gram_kernel_pack_floats (guint n);
 void     bs_gram_kernel_cnhw        (const float        *act,
                                      guint               n,
                                      gsize               spatial,
-                                     gsize               c_begin,
-                                     gsize               c_end,
+                                     gsize               f_begin,
+                                     gsize               f_end,
                                      guint               n_outputs,
                                      const float *const *weights,
                                      float *const       *out,

@@ -1,6 +1,6 @@
 /* bs-gram-private.h: the parallel machinery of a BsGramWorkspace, for bs-gram*.c only.
  *
- * A Gram is cut into a few tasks (ranges of columns or channels; how many
+ * A Gram is cut into a few tasks (ranges of columns or features; how many
  * depends on the layer alone, never on the thread count). The workspace's
  * threads take tasks as they come free, which keeps them busy when the
  * machine is shared and one of them is descheduled. Each task multiplies
@@ -20,7 +20,7 @@ guint    bs_gram_workspace_get_n_threads (BsGramWorkspace *ws);
 
 /* Tasks per Gram at most: enough for dynamic balancing on a few cores,
  * few enough that adding their buffers stays cheap. */
-#define BS_GRAM_MAX_TASKS 4
+#define BS_GRAM_MAX_TASKS 8
 
 typedef void (*BsGramTaskFunc) (gpointer data,
                                 guint    task,
@@ -59,16 +59,16 @@ gboolean bs_gram_workspace_reduce_tasks  (BsGramWorkspace *ws,
 
 /* Grams of the tapped activation (layout as bs_gram_from_cnhw) for channels
  * weighted by weights[o] (NULL: 1), n_outputs of them in one pass
- * (bs-gram-kernel.h), into grams[o] (n x n, full, double). FALSE if any is
- * not finite. */
-gboolean bs_gram_workspace_cnhw          (BsGramWorkspace    *ws,
-                                          const float        *activation,
-                                          guint               channels,
-                                          guint               n,
-                                          gsize               spatial,
-                                          guint               n_outputs,
-                                          const float *const *weights,
-                                          double *const      *grams);
+ * (bs-gram-kernel.h), into tris[o]. FALSE if any is not finite. */
+gboolean bs_gram_workspace_cnhw          (BsGramWorkspace      *ws,
+                                          const float          *activation,
+                                          guint                 channels,
+                                          guint                 n,
+                                          gsize                 spatial,
+                                          guint                 n_outputs,
+                                          const float *const   *weights,
+                                          const BsGramTriangle *tris);
+
 /* Splits [0, n) into parts nearly equal contiguous ranges; part i is [*begin, *end). */
 static inline void
 bs_gram_split (gsize  n,

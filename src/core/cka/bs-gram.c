@@ -31,6 +31,8 @@ struct _BsGramWorkspace {
   ThreadBuffers *threads;
   gpointer       tasks[BS_GRAM_MAX_TASKS];
   gsize          task_bytes[BS_GRAM_MAX_TASKS];
+  double        *sums;        /* row sums of the reduction's bands */
+  gsize          sums_len;
 };
 
 void
@@ -51,12 +53,26 @@ bs_gram_workspace_new (guint n_threads)
   return ws;
 }
 
+BsGramWorkspace *
+bs_gram_workspace_new_for_pool (BsPool *pool)
+{
+  BsGramWorkspace *ws;
+
+  g_return_val_if_fail (pool != NULL, NULL);
+
+  ws = g_new0 (BsGramWorkspace, 1);
+  ws->n_threads = bs_pool_get_n_threads (pool);
+  ws->threads = g_new0 (ThreadBuffers, ws->n_threads);
+  ws->pool = bs_pool_ref (pool);
+  return ws;
+}
+
 void
 bs_gram_workspace_free (BsGramWorkspace *ws)
 {
   if (ws == NULL)
     return;
-  bs_pool_free (ws->pool);
+  bs_pool_unref (ws->pool);
   for (guint t = 0; t < ws->n_threads; t++)
     {
       g_free (ws->threads[t].scratch);
@@ -64,6 +80,7 @@ bs_gram_workspace_free (BsGramWorkspace *ws)
     }
   for (guint k = 0; k < BS_GRAM_MAX_TASKS; k++)
     g_free (ws->tasks[k]);
+  g_free (ws->sums);
   g_free (ws->threads);
   g_free (ws);
 }
@@ -104,6 +121,20 @@ bs_gram_workspace_dscratch (BsGramWorkspace *ws,
       tb->dscratch_len = n_doubles;
     }
   return tb->dscratch;
+}
+
+/* The reduction's row sums, grown as needed. */
+static double *
+workspace_sums (BsGramWorkspace *ws,
+                        gsize            n_doubles)
+{
+  if (ws->sums_len < n_doubles)
+    {
+      g_free (ws->sums);
+      ws->sums = g_new (double, n_doubles);
+      ws->sums_len = n_doubles;
+    }
+  return ws->sums;
 }
 
 /* Task k's buffer holds at least bytes; FALSE (and no buffer) when that
@@ -273,12 +304,52 @@ count_tasks (gsize units,
 
 /* ---- Tapped activations (CNHW), through bs-gram-kernel.h. */
 
+/* Tasks for a Gram of `features` features: one per 1024, at most
+ * BS_GRAM_MAX_TASKS. Each task adds an n x n buffer to fill and to sum
+ * (about what 40 features cost at n = 256), against a shorter wait for
+ * the last task (feature_task_range()). */
+static guint
+count_feature_tasks (gsize features)
+{
+  return (guint) CLAMP (features / 1024, 1, BS_GRAM_MAX_TASKS);
+}
+
+/* Features [*begin, *end) of task t. From three tasks on their sizes fall
+ * linearly (n_tasks, ..., 2, 1 parts): threads that take tasks as they come
+ * free then finish within one small task of each other on any thread count
+ * (with equal tasks one thread could wait for a whole one, a few per cent of
+ * every Gram). Boundaries fall on multiples of 16 features. */
+static void
+feature_task_range (gsize  features,
+                    guint  n_tasks,
+                    guint  t,
+                    gsize *begin,
+                    gsize *end)
+{
+  guint64 total, before, upto;
+
+  if (n_tasks < 3)
+    {
+      total = n_tasks;
+      before = t;
+      upto = t + 1;
+    }
+  else
+    {
+      total = (guint64) n_tasks * (n_tasks + 1) / 2;
+      before = (guint64) t * n_tasks - (guint64) t * (t - 1) / 2;
+      upto = before + (n_tasks - t);
+    }
+  *begin = t == 0 ? 0 : (gsize) (features * before / total) & ~(gsize) 15;
+  *end = t + 1 == n_tasks ? features : (gsize) (features * upto / total) & ~(gsize) 15;
+}
+
 typedef struct {
   BsGramWorkspace    *ws;
   const float        *act;
-  guint               channels;
   guint               n;
   gsize               spatial;
+  gsize               features;
   guint               n_tasks;
   guint               n_outputs;
   const float *const *weights;
@@ -301,53 +372,61 @@ cnhw_task (gpointer data,
 
   for (guint o = 0; o < w->n_outputs; o++)
     out[o] = buffer + o * ld * ld;
-  bs_gram_split (w->channels, w->n_tasks, task, &begin, &end);
-  /* Every task has at least one channel: the kernel's first block initialises the buffer. */
+  feature_task_range (w->features, w->n_tasks, task, &begin, &end);
+  /* Every task has features: the kernel's first block initialises the buffer. */
   bs_gram_kernel_cnhw (w->act, w->n, w->spatial, begin, end, w->n_outputs, w->weights, out, pack,
                        TRUE);
 }
 
-/* Columns [j0, j1) of gram (n x n, full) from the lower triangle of the sum
- * over tasks of the kernel's buffers (column j of a buffer is the upper
- * triangle's column j). */
+/* Column j of the triangle (K(i, j), i <= j) as the sum over tasks of the
+ * kernel's buffers (whose column j is the same), in task order; adds the
+ * column's off-diagonal entries to the row sums of both their rows. */
 static BS_SIMD_CLONES void
-reduce_columns (double       *gram,
-                const float **buffers,
-                guint         n_tasks,
-                guint         n,
-                gsize         ld,
-                guint         j0,
-                guint         j1)
+reduce_column (double       *col,
+               double       *row_sums,
+               const float **buffers,
+               guint         n_tasks,
+               gsize         ld,
+               guint         j)
 {
-  for (guint j = j0; j < j1; j++)
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  guint i;
+
+  for (i = 0; i <= j; i++)
+    col[i] = buffers[0][(gsize) j * ld + i];
+  for (guint k = 1; k < n_tasks; k++)
     {
-      double *row = gram + (gsize) j * n;
+      const float *src = buffers[k] + (gsize) j * ld;
 
-      for (guint i = 0; i <= j; i++)
-        row[i] = 0.0;
-      for (guint k = 0; k < n_tasks; k++)
-        {
-          const float *col = buffers[k] + (gsize) j * ld;
-
-          for (guint i = 0; i <= j; i++)
-            row[i] += col[i];
-        }
-      for (guint i = 0; i < j; i++)
-        gram[(gsize) i * n + j] = row[i];
+      for (i = 0; i <= j; i++)
+        col[i] += src[i];
     }
+  for (i = 0; i < j; i++)
+    row_sums[i] += col[i];
+  /* Four running sums in a fixed order: no dependency chain of j adds. */
+  for (i = 0; i + 4 <= j; i += 4)
+    {
+      s0 += col[i];
+      s1 += col[i + 1];
+      s2 += col[i + 2];
+      s3 += col[i + 3];
+    }
+  for (; i < j; i++)
+    s0 += col[i];
+  row_sums[j] += (s0 + s1) + (s2 + s3);
 }
 
-typedef struct {
-  BsGramWorkspace    *ws;
-  guint               n;
-  guint               n_tasks;   /* of the product */
-  guint               n_outputs;
-  double *const      *grams;
-  gint                bad;
-} ReduceWork;
-
-/* Reduce task t of REDUCE_TASKS: a band of columns with about equal work. */
+/* Column bands of about equal area, each with row sums of its own. */
 #define REDUCE_TASKS 4
+
+typedef struct {
+  BsGramWorkspace      *ws;
+  guint                 n;
+  guint                 n_tasks;   /* of the product */
+  guint                 n_outputs;
+  const BsGramTriangle *tris;
+  double               *partial;   /* n_outputs x REDUCE_TASKS x n row sums */
+} ReduceWork;
 
 static void
 reduce_task (gpointer data,
@@ -363,30 +442,51 @@ reduce_task (gpointer data,
   for (guint o = 0; o < w->n_outputs; o++)
     {
       const float *buffers[BS_GRAM_MAX_TASKS];
-      gboolean bad = FALSE;
+      double *row_sums = w->partial + ((gsize) o * REDUCE_TASKS + task) * w->n;
 
       for (guint k = 0; k < w->n_tasks; k++)
         buffers[k] = (const float *) bs_gram_workspace_task_buffer (w->ws, k) + o * ld * ld;
-      reduce_columns (w->grams[o], buffers, w->n_tasks, w->n, ld, (guint) j0, (guint) j1);
+      memset (row_sums, 0, w->n * sizeof (double));
       for (gsize j = j0; j < j1; j++)
-        for (guint i = 0; i <= j; i++)
-          bad |= !isfinite (w->grams[o][(gsize) j * w->n + i]);
-      if (bad)
-        g_atomic_int_set (&w->bad, 1);
+        reduce_column (w->tris[o].upper + j * (j + 1) / 2, row_sums, buffers, w->n_tasks, ld,
+                       (guint) j);
     }
 }
 
+/* Adds the bands' row sums in band order; FALSE if a row sum or a diagonal
+ * entry is not finite (any entry that is not spoils its row sums). */
+static gboolean
+finish_row_sums (const BsGramTriangle *tri,
+                 const double         *partial,
+                 guint                 n)
+{
+  gboolean bad = FALSE;
+
+  for (guint i = 0; i < n; i++)
+    {
+      double sum = partial[i];
+
+      for (guint b = 1; b < REDUCE_TASKS; b++)
+        sum += partial[(gsize) b * n + i];
+      tri->row_sums[i] = sum;
+      bad |= !isfinite (sum) || !isfinite (tri->upper[(gsize) i * (i + 1) / 2 + i]);
+    }
+  return !bad;
+}
+
 gboolean
-bs_gram_workspace_cnhw (BsGramWorkspace    *ws,
-                        const float        *activation,
-                        guint               channels,
-                        guint               n,
-                        gsize               spatial,
-                        guint               n_outputs,
-                        const float *const *weights,
-                        double *const      *grams)
+bs_gram_workspace_cnhw (BsGramWorkspace      *ws,
+                        const float          *activation,
+                        guint                 channels,
+                        guint                 n,
+                        gsize                 spatial,
+                        guint                 n_outputs,
+                        const float *const   *weights,
+                        const BsGramTriangle *tris)
 {
   gsize ld = bs_gram_kernel_ld (n);
+  double *partial;
+  gboolean finite = TRUE;
   ReduceWork reduce;
   CnhwWork w;
 
@@ -396,18 +496,103 @@ bs_gram_workspace_cnhw (BsGramWorkspace    *ws,
   if (channels == 0 || spatial == 0)
     {
       for (guint o = 0; o < n_outputs; o++)
-        memset (grams[o], 0, (gsize) n * n * sizeof (double));
+        {
+          memset (tris[o].upper, 0, bs_gram_triangle_size (n) * sizeof (double));
+          memset (tris[o].row_sums, 0, n * sizeof (double));
+        }
       return TRUE;
     }
 
-  w = (CnhwWork) { ws, activation, channels, n, spatial, count_tasks (channels, spatial),
-                   n_outputs, weights };
+  w = (CnhwWork) { ws, activation, n, spatial, (gsize) channels * spatial, 0, n_outputs, weights };
+  w.n_tasks = count_feature_tasks (w.features);
   bs_gram_workspace_prepare_tasks (ws, w.n_tasks, n_outputs * ld * ld * sizeof (float));
   bs_gram_workspace_run_tasks (ws, w.n_tasks, cnhw_task, &w);
 
-  reduce = (ReduceWork) { ws, n, w.n_tasks, n_outputs, grams, 0 };
+  partial = workspace_sums (ws, (gsize) n_outputs * REDUCE_TASKS * n);
+  reduce = (ReduceWork) { ws, n, w.n_tasks, n_outputs, tris, partial };
   bs_gram_workspace_run_tasks (ws, REDUCE_TASKS, reduce_task, &reduce);
-  return !reduce.bad;
+  for (guint o = 0; o < n_outputs; o++)
+    finite &= finish_row_sums (&tris[o], partial + (gsize) o * REDUCE_TASKS * n, n);
+  return finite;
+}
+
+void
+bs_gram_triangle_from_full (const double         *gram,
+                            guint                 n,
+                            const BsGramTriangle *tri)
+{
+  memset (tri->row_sums, 0, n * sizeof (double));
+  for (guint j = 0; j < n; j++)
+    {
+      const double *row = gram + (gsize) j * n;   /* row j = column j */
+      double *col = tri->upper + (gsize) j * (j + 1) / 2;
+
+      memcpy (col, row, (j + 1) * sizeof (double));
+      for (guint i = 0; i < j; i++)
+        {
+          tri->row_sums[i] += row[i];
+          tri->row_sums[j] += row[i];
+        }
+    }
+}
+
+void
+bs_gram_triangle_to_full (const BsGramTriangle *tri,
+                          guint                 n,
+                          double               *gram)
+{
+  for (guint j = 0; j < n; j++)
+    {
+      const double *col = tri->upper + (gsize) j * (j + 1) / 2;
+
+      for (guint i = 0; i <= j; i++)
+        gram[(gsize) i * n + j] = gram[(gsize) j * n + i] = col[i];
+    }
+}
+
+/* Triangles in one block of 2 n (n + 1) / 2 + 2 n doubles. */
+static void
+triangles_init (BsGramTriangle *tris,
+                double         *storage,
+                guint           count,
+                guint           n)
+{
+  for (guint o = 0; o < count; o++)
+    {
+      tris[o].upper = storage;
+      tris[o].row_sums = storage + bs_gram_triangle_size (n);
+      storage += bs_gram_triangle_size (n) + n;
+    }
+}
+
+gboolean
+bs_gram_triangles_from_cnhw (BsGramWorkspace *ws,
+                             const float     *x,
+                             guint            channels,
+                             guint            n,
+                             gsize            spatial,
+                             const float     *scale,
+                             BsGramTriangle  *tri_x,
+                             BsGramTriangle  *tri_y)
+{
+  BsGramTriangle tris[2];
+  const float *weights[2] = { NULL, NULL };
+  g_autofree float *weight = NULL;
+  gboolean finite;
+
+  g_return_val_if_fail (ws != NULL && tri_x != NULL && (scale == NULL || tri_y != NULL), FALSE);
+
+  tris[0] = *tri_x;
+  if (scale == NULL)
+    return bs_gram_workspace_cnhw (ws, x, channels, n, spatial, 1, weights, tris);
+
+  tris[1] = *tri_y;
+  weight = g_new (float, MAX (channels, 1));
+  for (guint c = 0; c < channels; c++)
+    weight[c] = scale[c] * scale[c];
+  weights[1] = weight;
+  finite = bs_gram_workspace_cnhw (ws, x, channels, n, spatial, 2, weights, tris);
+  return finite;
 }
 
 gboolean
@@ -418,10 +603,17 @@ bs_gram_from_cnhw (BsGramWorkspace *ws,
                    gsize            spatial,
                    double          *gram)
 {
-  const float *weights[1] = { NULL };
+  g_autofree double *storage = NULL;
+  BsGramTriangle tri;
+  gboolean finite;
 
   g_return_val_if_fail (ws != NULL && gram != NULL, FALSE);
-  return bs_gram_workspace_cnhw (ws, activation, channels, n, spatial, 1, weights, &gram);
+
+  storage = g_new (double, bs_gram_triangle_size (n) + n);
+  triangles_init (&tri, storage, 1, n);
+  finite = bs_gram_triangles_from_cnhw (ws, activation, channels, n, spatial, NULL, &tri, NULL);
+  bs_gram_triangle_to_full (&tri, n, gram);
+  return finite;
 }
 
 gboolean
@@ -434,18 +626,18 @@ bs_gram_from_cnhw_affine (BsGramWorkspace *ws,
                           double          *gram_x,
                           double          *gram_y)
 {
-  g_autofree float *weight = NULL;
-  const float *weights[2];
-  double *grams[2] = { gram_x, gram_y };
+  g_autofree double *storage = NULL;
+  BsGramTriangle tris[2];
+  gboolean finite;
 
   g_return_val_if_fail (ws != NULL && scale != NULL && gram_x != NULL && gram_y != NULL, FALSE);
 
-  weight = g_new (float, MAX (channels, 1));
-  for (guint c = 0; c < channels; c++)
-    weight[c] = scale[c] * scale[c];
-  weights[0] = NULL;
-  weights[1] = weight;
-  return bs_gram_workspace_cnhw (ws, x, channels, n, spatial, 2, weights, grams);
+  storage = g_new (double, 2 * (bs_gram_triangle_size (n) + n));
+  triangles_init (tris, storage, 2, n);
+  finite = bs_gram_triangles_from_cnhw (ws, x, channels, n, spatial, scale, &tris[0], &tris[1]);
+  bs_gram_triangle_to_full (&tris[0], n, gram_x);
+  bs_gram_triangle_to_full (&tris[1], n, gram_y);
+  return finite;
 }
 
 /* ---- Row-major examples (activation files). */

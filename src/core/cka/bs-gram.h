@@ -14,10 +14,14 @@
  * layer exactly zero.
  *
  * The Gram comes back as a full, symmetric n x n matrix in double, which
- * bs_gram_u_centre() or bs_gram_h_centre() then centre in place. */
+ * bs_gram_u_centre() or bs_gram_h_centre() then centre in place, or, for the
+ * CKA accumulator, as a triangle with the row sums both centrings need
+ * (BsGramTriangle: half the memory traffic, no pass to mirror or sum). */
 #pragma once
 
 #include <glib.h>
+
+#include "bs-parallel.h"
 
 G_BEGIN_DECLS
 
@@ -29,6 +33,10 @@ typedef struct _BsGramWorkspace BsGramWorkspace;
  * does), or the threads multiply. Results are the same for any number of
  * threads and any timing. A workspace is used by one caller at a time. */
 BsGramWorkspace *bs_gram_workspace_new   (guint            n_threads);
+/* The same on the threads of pool (a model's, see bs_model_set_pool()),
+ * of which it takes a reference: pool must not run anything else while a
+ * Gram runs. */
+BsGramWorkspace *bs_gram_workspace_new_for_pool (BsPool   *pool);
 void             bs_gram_workspace_free  (BsGramWorkspace *ws);
 /* Allocates the buffers Grams of n examples need, so that running out of
  * memory is a clear error up front: FALSE when they cannot be had. */
@@ -63,6 +71,39 @@ gboolean         bs_gram_from_cnhw_affine (BsGramWorkspace *ws,
                                            const float     *scale,
                                            double          *gram_x,
                                            double          *gram_y);
+/* A symmetric Gram as its upper triangle with the diagonal, column by
+ * column (K(i, j), i <= j, at upper[j (j + 1) / 2 + i]), and the sum of
+ * each row without its diagonal entry. */
+typedef struct {
+  double *upper;      /* bs_gram_triangle_size (n) */
+  double *row_sums;   /* n */
+} BsGramTriangle;
+
+static inline gsize
+bs_gram_triangle_size (guint n)
+{
+  return (gsize) n * (n + 1) / 2;
+}
+
+/* The Grams of bs_gram_from_cnhw_affine() as triangles: tri_x always,
+ * tri_y when scale is not NULL. Returns FALSE as above. */
+gboolean         bs_gram_triangles_from_cnhw (BsGramWorkspace *ws,
+                                              const float     *x,
+                                              guint            channels,
+                                              guint            n,
+                                              gsize            spatial,
+                                              const float     *scale,
+                                              BsGramTriangle  *tri_x,
+                                              BsGramTriangle  *tri_y);
+
+/* Conversions between a full symmetric n x n Gram and a triangle. */
+void             bs_gram_triangle_from_full (const double         *gram,
+                                             guint                 n,
+                                             const BsGramTriangle *tri);
+void             bs_gram_triangle_to_full   (const BsGramTriangle *tri,
+                                             guint                 n,
+                                             double               *gram);
+
 /* X row-major, n x p (one example per row), float32 or float64. The float64
  * form computes in double throughout (dsyrk). Returns FALSE as above. */
 gboolean         bs_gram_from_rows_f32   (BsGramWorkspace *ws,

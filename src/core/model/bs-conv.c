@@ -307,7 +307,59 @@ typedef struct {
   const float          *winograd; /* transformed weights: run on bs-conv-winograd */
   const BsConvHooks    *hooks;
   BsPool               *pool;
+  gboolean              inference;
+  gint                  next_chunk;  /* inference: the next chunk to take */
 } ConvJob;
+
+/* The images of a thread's forward chunks, nc at a time. Training splits the
+ * batch into one contiguous range per thread (the batch-norm statistics of
+ * the hooks are summed per thread, so the split must not depend on timing).
+ * Inference has no such sums, and threads take chunks as they come free:
+ * on a shared machine a descheduled thread then leaves less for the others
+ * to wait for. */
+typedef struct {
+  gsize next;
+  gsize end;
+  guint nc;
+} ChunkCursor;
+
+static ChunkCursor
+chunk_cursor (ConvJob *job,
+              guint    thread,
+              guint    n_threads)
+{
+  ChunkCursor cur;
+
+  if (job->inference)
+    {
+      cur.next = 0;
+      cur.end = job->batch;
+      cur.nc = bs_conv_chunk_images (job->g, (job->batch + n_threads - 1) / n_threads);
+    }
+  else
+    {
+      bs_split_range (job->batch, n_threads, thread, &cur.next, &cur.end);
+      cur.nc = bs_conv_chunk_images (job->g, (guint) (cur.end - cur.next));
+    }
+  return cur;
+}
+
+static gboolean
+next_chunk (ConvJob     *job,
+            ChunkCursor *cur,
+            gsize       *n0,
+            guint       *n)
+{
+  if (job->inference)
+    cur->next = (gsize) g_atomic_int_add (&job->next_chunk, 1) * cur->nc;
+  if (cur->next >= cur->end)
+    return FALSE;
+  *n0 = cur->next;
+  *n = (guint) MIN ((gsize) cur->nc, cur->end - cur->next);
+  if (!job->inference)
+    cur->next += *n;
+  return TRUE;
+}
 
 static void
 forward_share (gpointer data,
@@ -319,21 +371,20 @@ forward_share (gpointer data,
   const gsize P = (gsize) g->out_h * g->out_w;
   const gsize K = col_rows (g);
   const gsize ld = (gsize) job->batch * P;
-  gsize b0, b1;
-  guint nc;
+  ChunkCursor cur = chunk_cursor (job, thread, n_threads);
+  gsize n0;
+  guint n;
   float *col = NULL;
 
-  bs_split_range (job->batch, n_threads, thread, &b0, &b1);
-  nc = bs_conv_chunk_images (g, b1 - b0);
-  if (b1 > b0 && job->winograd)
+  if (cur.next >= cur.end)
+    return;
+  if (job->winograd)
     {
       float *scratch = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_COL,
-                                        bs_conv_winograd_scratch_size (g, nc));
+                                        bs_conv_winograd_scratch_size (g, cur.nc));
 
-      for (gsize n0 = b0; n0 < b1; n0 += nc)
+      while (next_chunk (job, &cur, &n0, &n))
         {
-          guint n = MIN (nc, b1 - n0);
-
           bs_conv_winograd_chunk (g, job->winograd, job->x, job->batch, n0, n, job->y, scratch);
           if (job->hooks && job->hooks->forward_done)
             job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld,
@@ -341,14 +392,14 @@ forward_share (gpointer data,
         }
       return;
     }
-  if (b1 > b0 && is_direct3 (g))
+  if (is_direct3 (g))
     {
-      BsPadShape ps = { g->in_c, g->in_h, g->in_w, nc, g->stride };
+      BsPadShape ps = { g->in_c, g->in_h, g->in_w, cur.nc, g->stride };
       float *padded = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_COL, bs_conv3_padded_size (&ps));
 
-      for (gsize n0 = b0; n0 < b1; n0 += nc)
+      while (next_chunk (job, &cur, &n0, &n))
         {
-          ps.images = MIN (nc, b1 - n0);
+          ps.images = n;
           bs_conv3_pad (&ps, job->x, job->batch, n0, padded);
           bs_conv3_forward_chunk (&ps, padded, job->packed, g->out_c, job->y, job->batch, n0, FALSE);
           if (job->hooks && job->hooks->forward_done)
@@ -357,12 +408,11 @@ forward_share (gpointer data,
         }
       return;
     }
-  if (!is_direct (g) && b1 > b0)
-    col = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_COL, K * nc * P);
+  if (!is_direct (g))
+    col = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_COL, K * cur.nc * P);
 
-  for (gsize n0 = b0; n0 < b1; n0 += nc)
+  while (next_chunk (job, &cur, &n0, &n))
     {
-      guint n = MIN (nc, b1 - n0);
       gsize ncols = n * P;
       const float *b;
       gsize ldb;
@@ -412,7 +462,8 @@ run_forward (const BsConvGeometry *g,
              const BsConvHooks    *hooks,
              gboolean              inference)
 {
-  ConvJob job = { .g = g, .batch = batch, .x = x, .w = w, .y = y, .hooks = hooks, .pool = pool };
+  ConvJob job = { .g = g, .batch = batch, .x = x, .w = w, .y = y, .hooks = hooks, .pool = pool,
+                  .inference = inference };
 
   if (inference && bs_conv_winograd_applies (g))
     {

@@ -610,7 +610,7 @@ bs_model_free (BsModel *model)
   g_array_unref (model->slots);
   g_ptr_array_unref (model->free_bufs);
   g_ptr_array_unref (model->bufs);
-  bs_pool_free (model->pool);
+  bs_pool_unref (model->pool);
   free (model->param_block);
   free (model->grad_block);
   bs_free_floats (model->logits);
@@ -714,7 +714,7 @@ bs_model_set_threads (BsModel *model,
   n_threads = CLAMP (n_threads, 1, 256);
   if (n_threads == bs_pool_get_n_threads (model->pool))
     return;
-  bs_pool_free (model->pool);
+  bs_pool_unref (model->pool);
   model->pool = bs_pool_new (n_threads);
 }
 
@@ -722,6 +722,23 @@ guint
 bs_model_get_threads (BsModel *model)
 {
   return bs_pool_get_n_threads (model->pool);
+}
+
+void
+bs_model_set_pool (BsModel *model,
+                   BsPool  *pool)
+{
+  g_return_if_fail (model != NULL && pool != NULL);
+
+  bs_pool_ref (pool);
+  bs_pool_unref (model->pool);
+  model->pool = pool;
+}
+
+BsPool *
+bs_model_get_pool (BsModel *model)
+{
+  return model->pool;
 }
 
 void
@@ -745,16 +762,11 @@ bs_model_get_memory_bytes (BsModel *model,
 void
 bs_model_release_memory (BsModel *model)
 {
-  guint n_threads;
-
   release_all (model);
   g_ptr_array_set_size (model->free_bufs, 0);
   g_ptr_array_set_size (model->bufs, 0);
   model->peak_bytes = 0;
-  /* Scratch memory goes with the pool. */
-  n_threads = bs_pool_get_n_threads (model->pool);
-  bs_pool_free (model->pool);
-  model->pool = bs_pool_new (n_threads);
+  bs_pool_release_scratch (model->pool);
 }
 
 /* ---- initialisation ------------------------------------------------------- */

@@ -19,6 +19,7 @@
 #include <glib.h>
 
 #include "bs-layer-info.h"
+#include "bs-parallel.h"
 
 G_BEGIN_DECLS
 
@@ -103,6 +104,14 @@ void               bs_model_backward       (BsModel      *model);
 /* Number of trainable scalars (PyTorch's sum of p.numel() over parameters()). */
 gsize              bs_model_count_trainable (BsModel     *model);
 guint              bs_model_get_threads    (BsModel      *model);
+
+/* The model's threads: a pool that others (the other model of a CKA job,
+ * its Gram workspace) may share, so that one set of threads stays busy
+ * from layer to Gram to layer. set_pool takes a reference; get_pool's
+ * result is owned by the model. */
+void               bs_model_set_pool       (BsModel      *model,
+                                            BsPool       *pool);
+BsPool            *bs_model_get_pool       (BsModel      *model);
 
 /* The per-channel scales a_c of layer `layer` when it is an evaluation-mode
  * batch norm of layer `input` (y_c = a_c x_c + b_c): FALSE otherwise.

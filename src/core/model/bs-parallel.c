@@ -35,6 +35,7 @@ typedef struct {
 } Worker;
 
 struct _BsPool {
+  gint        ref_count;
   guint       n_threads;
   Worker     *workers;        /* n_threads; workers[0] is the caller */
 
@@ -128,6 +129,7 @@ bs_pool_new (guint n_threads)
 {
   BsPool *pool = g_new0 (BsPool, 1);
 
+  pool->ref_count = 1;
   pool->n_threads = CLAMP (n_threads, 1, 256);
   pool->workers = g_new0 (Worker, pool->n_threads);
   g_mutex_init (&pool->mutex);
@@ -145,10 +147,18 @@ bs_pool_new (guint n_threads)
   return pool;
 }
 
-void
-bs_pool_free (BsPool *pool)
+BsPool *
+bs_pool_ref (BsPool *pool)
 {
-  if (pool == NULL)
+  g_return_val_if_fail (pool != NULL, NULL);
+  g_atomic_int_inc (&pool->ref_count);
+  return pool;
+}
+
+void
+bs_pool_unref (BsPool *pool)
+{
+  if (pool == NULL || !g_atomic_int_dec_and_test (&pool->ref_count))
     return;
 
   g_mutex_lock (&pool->mutex);
@@ -227,6 +237,19 @@ bs_pool_scratch (BsPool *pool,
       s->n_floats = n_floats;
     }
   return s->data;
+}
+
+void
+bs_pool_release_scratch (BsPool *pool)
+{
+  for (guint i = 0; i < pool->n_threads; i++)
+    for (guint s = 0; s < BS_POOL_N_SCRATCH; s++)
+      {
+        Scratch *scratch = &pool->workers[i].scratch[s];
+
+        g_clear_pointer (&scratch->data, bs_free_floats);
+        scratch->n_floats = 0;
+      }
 }
 
 gsize

@@ -28,8 +28,14 @@ enum {
   BS_POOL_N_SCRATCH
 };
 
+/* Pools are reference-counted so that the models and the Gram workspace of
+ * one job can share their threads: a worker that has just finished a
+ * convolution is still spinning when the Gram after it starts, where a
+ * second pool's worker would have gone to sleep (waking one costs tens of
+ * microseconds, more in a virtual machine). */
 BsPool  *bs_pool_new           (guint       n_threads);
-void     bs_pool_free          (BsPool     *pool);
+BsPool  *bs_pool_ref           (BsPool     *pool);
+void     bs_pool_unref         (BsPool     *pool);
 guint    bs_pool_get_n_threads (BsPool     *pool);
 
 /* Runs func (data, t, n) for t = 0..n-1 and returns when all are done.
@@ -44,6 +50,9 @@ float   *bs_pool_scratch       (BsPool     *pool,
                                 guint       thread,
                                 guint       slot,
                                 gsize       n_floats);
+
+/* Frees every thread's scratch buffers (they grow again on demand). */
+void     bs_pool_release_scratch (BsPool   *pool);
 
 /* Bytes held by all scratch buffers. */
 gsize    bs_pool_scratch_bytes (BsPool     *pool);
