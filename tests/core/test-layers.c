@@ -482,7 +482,7 @@ test_conv_winograd (void)
           fc.ld = (gsize) batch * g.out_h * g.out_w;
           g_mutex_init (&fc.lock);
           memset (y, 0x7f, ny * sizeof (float));   /* garbage that must be overwritten */
-          bs_conv_forward_inference (&g, pool, batch, x, w, y, &hooks);
+          bs_conv_forward_inference (&g, NULL, pool, batch, x, w, y, &hooks);
           assert_close ("winograd forward", y, ry, ny, 1e-5);
           worst[only2] = MAX (worst[only2], max_abs_error (y, ry, ny, &where) / reference_scale (ry, ny));
           g_assert_false (fc.wrong);

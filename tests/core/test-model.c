@@ -615,7 +615,7 @@ test_determinism (void)
 /* Evaluation hands chunks of images to threads as they come free: the
  * logits must not depend on which thread ran which chunk, nor, beyond
  * rounding, on the thread count; a pool shared by two models (as in a CKA
- * job) changes nothing either. */
+ * job) changes nothing either, and neither do cached Winograd weights. */
 static void
 test_eval_determinism (void)
 {
@@ -657,6 +657,26 @@ test_eval_determinism (void)
   /* The shared pool lives on in the other model. */
   g_assert_cmpmem (bs_model_forward (two, images, batch, FALSE, NULL, NULL),
                    batch * classes * sizeof (float), first, batch * classes * sizeof (float));
+
+  /* A changed weight reaches evaluation although its Winograd transform is
+   * cached: the same logits as a model that never ran before. */
+  {
+    BsModel *fresh = new_model ("resnet8", 3, 32, 32, classes);
+    BsParam *w = bs_model_find_param (two, "layer1.0.conv2.weight");
+    g_autofree float *changed = NULL;
+
+    bs_model_init_params (fresh, 3);
+    bs_model_set_threads (fresh, 2);
+    g_assert_nonnull (w);
+    w->data[5] += 0.25f;
+    bs_model_find_param (fresh, "layer1.0.conv2.weight")->data[5] += 0.25f;
+    changed = g_memdup2 (bs_model_forward (two, images, batch, FALSE, NULL, NULL),
+                         batch * classes * sizeof (float));
+    g_assert_true (memcmp (changed, first, batch * classes * sizeof (float)) != 0);
+    g_assert_cmpmem (bs_model_forward (fresh, images, batch, FALSE, NULL, NULL),
+                     batch * classes * sizeof (float), changed, batch * classes * sizeof (float));
+    bs_model_free (fresh);
+  }
 
   bs_model_free (two);
   bs_model_free (one);

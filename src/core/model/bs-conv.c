@@ -452,8 +452,73 @@ winograd_weights_share (gpointer data,
   bs_conv_winograd_weights (job->g, job->w, (guint) co0, (guint) co1, (float *) job->winograd);
 }
 
+struct _BsConvWeightCache {
+  float *w;       /* the weights u was made from */
+  gsize  w_len;
+  float *u;       /* their Winograd transform */
+  gsize  u_len;   /* also tells F(2x2) from F(4x4) */
+};
+
+BsConvWeightCache *
+bs_conv_weight_cache_new (void)
+{
+  return g_new0 (BsConvWeightCache, 1);
+}
+
+void
+bs_conv_weight_cache_free (BsConvWeightCache *cache)
+{
+  if (cache == NULL)
+    return;
+  bs_free_floats (cache->w);
+  bs_free_floats (cache->u);
+  g_free (cache);
+}
+
+/* Transformed weights for job (job->winograd), from the cache when it holds
+ * those of the same weights, else made (and kept when there is a cache). */
+static void
+winograd_weights (ConvJob           *job,
+                  BsConvWeightCache *cache)
+{
+  const BsConvGeometry *g = job->g;
+  gsize w_len = (gsize) g->out_c * g->in_c * g->kernel * g->kernel;
+  gsize u_len = bs_conv_winograd_weights_size (g);
+
+  if (cache == NULL)
+    {
+      job->winograd = bs_pool_scratch (job->pool, 0, BS_POOL_SCRATCH_WEIGHTS, u_len);
+      /* Thousands of small double products per layer: on all threads. */
+      bs_pool_run (job->pool, winograd_weights_share, job);
+      return;
+    }
+
+  if (cache->w_len == w_len && cache->u_len == u_len &&
+      memcmp (cache->w, job->w, w_len * sizeof (float)) == 0)
+    {
+      job->winograd = cache->u;
+      return;
+    }
+  if (cache->w_len != w_len)
+    {
+      bs_free_floats (cache->w);
+      cache->w = bs_alloc_floats (w_len);
+      cache->w_len = w_len;
+    }
+  if (cache->u_len != u_len)
+    {
+      bs_free_floats (cache->u);
+      cache->u = bs_alloc_floats (u_len);
+      cache->u_len = u_len;
+    }
+  memcpy (cache->w, job->w, w_len * sizeof (float));
+  job->winograd = cache->u;
+  bs_pool_run (job->pool, winograd_weights_share, job);
+}
+
 static void
 run_forward (const BsConvGeometry *g,
+             BsConvWeightCache    *cache,
              BsPool               *pool,
              guint                 batch,
              const float          *x,
@@ -466,13 +531,7 @@ run_forward (const BsConvGeometry *g,
                   .inference = inference };
 
   if (inference && bs_conv_winograd_applies (g))
-    {
-      float *u = bs_pool_scratch (pool, 0, BS_POOL_SCRATCH_WEIGHTS, bs_conv_winograd_weights_size (g));
-
-      job.winograd = u;
-      /* Thousands of small double products per layer: on all threads. */
-      bs_pool_run (pool, winograd_weights_share, &job);
-    }
+    winograd_weights (&job, cache);
   else if (is_direct3 (g))
     {
       float *packed = bs_pool_scratch (pool, 0, BS_POOL_SCRATCH_WEIGHTS,
@@ -493,11 +552,12 @@ bs_conv_forward (const BsConvGeometry *g,
                  float                *y,
                  const BsConvHooks    *hooks)
 {
-  run_forward (g, pool, batch, x, w, y, hooks, FALSE);
+  run_forward (g, NULL, pool, batch, x, w, y, hooks, FALSE);
 }
 
 void
 bs_conv_forward_inference (const BsConvGeometry *g,
+                           BsConvWeightCache    *cache,
                            BsPool               *pool,
                            guint                 batch,
                            const float          *x,
@@ -505,7 +565,7 @@ bs_conv_forward_inference (const BsConvGeometry *g,
                            float                *y,
                            const BsConvHooks    *hooks)
 {
-  run_forward (g, pool, batch, x, w, y, hooks, TRUE);
+  run_forward (g, cache, pool, batch, x, w, y, hooks, TRUE);
 }
 
 /* Stride-1 convolutions get their input gradient as a forward convolution

@@ -70,9 +70,20 @@ void     bs_conv_forward       (const BsConvGeometry *g,
                                 float                *y,
                                 const BsConvHooks    *hooks);
 
+/* Transformed weights kept from one inference pass to the next: a CKA job
+ * runs thousands of passes with the same weights. The cache keeps a copy of
+ * the weights and compares it bit for bit on every pass, so a changed
+ * weight (a training step, a loaded checkpoint) is never missed. */
+typedef struct _BsConvWeightCache BsConvWeightCache;
+
+BsConvWeightCache *bs_conv_weight_cache_new  (void);
+void               bs_conv_weight_cache_free (BsConvWeightCache *cache);
+
 /* As bs_conv_forward, for inference: 3x3 stride-1 convolutions may run on
- * Winograd's F(2x2, 3x3) (bs-conv-winograd.h), which rounds differently. */
+ * Winograd's F(2x2, 3x3) (bs-conv-winograd.h), which rounds differently.
+ * cache may be NULL (the weights are then transformed every time). */
 void     bs_conv_forward_inference (const BsConvGeometry *g,
+                                    BsConvWeightCache    *cache,
                                     BsPool               *pool,
                                     guint                 batch,
                                     const float          *x,

@@ -30,6 +30,7 @@ typedef struct {
   guint              param;      /* first parameter: conv weight; bn weight, bias, running
                                   * mean, running var; fc weight, bias */
   BsConvGeometry     conv;
+  BsConvWeightCache *conv_cache;  /* evaluation's transformed weights, made on first use */
   BsMaxPoolGeometry  pool;
 
   /* Batch-norm state of the last pass, channels floats each. */

@@ -603,6 +603,7 @@ bs_model_free (BsModel *model)
       g_free (op->bn_mean);
       g_free (op->bn_sum);
       g_free (op->argmax);
+      bs_conv_weight_cache_free (op->conv_cache);
     }
   g_array_unref (model->layers);
   g_array_unref (model->ops);
@@ -767,6 +768,8 @@ bs_model_release_memory (BsModel *model)
   g_ptr_array_set_size (model->bufs, 0);
   model->peak_bytes = 0;
   bs_pool_release_scratch (model->pool);
+  for (guint i = 0; i < model->ops->len; i++)
+    g_clear_pointer (&g_array_index (model->ops, BsOp, i).conv_cache, bs_conv_weight_cache_free);
 }
 
 /* ---- initialisation ------------------------------------------------------- */
@@ -1072,9 +1075,18 @@ forward_op (BsModel   *model,
               ran++;
           }
 
-        (model->training ? bs_conv_forward : bs_conv_forward_inference)
-          (&op->conv, model->pool, batch, act (model, op->in0), param_data (model, op->param),
-           out->act->data, hooks.forward_done ? &hooks : NULL);
+        if (model->training)
+          bs_conv_forward (&op->conv, model->pool, batch, act (model, op->in0),
+                           param_data (model, op->param), out->act->data,
+                           hooks.forward_done ? &hooks : NULL);
+        else
+          {
+            if (op->conv_cache == NULL)
+              op->conv_cache = bs_conv_weight_cache_new ();
+            bs_conv_forward_inference (&op->conv, op->conv_cache, model->pool, batch,
+                                       act (model, op->in0), param_data (model, op->param),
+                                       out->act->data, hooks.forward_done ? &hooks : NULL);
+          }
 
         if (bn && model->training)
           {
