@@ -427,6 +427,44 @@ check_forward_chunk (gpointer data,
  * the rest and for all when F(4x4) is switched off), in tiny and normal
  * chunks on 1 and 3 threads; the shapes they do not take fall back to the
  * direct path. */
+/* Chunks of images fill whole blocks of tiles (24 tiles in F(4x4), 48 in
+ * F(2x2), 8 per group), and stay within the images a thread has. */
+static void
+test_conv_winograd_chunks (void)
+{
+  static const guint cases[][4] = {  /* channels, size, images per full block, F(4x4) */
+    { 16, 32, 3, 1 }, { 32, 16, 3, 1 }, { 64, 8, 6, 1 }, { 64, 32, 3, 1 }, { 256, 8, 3, 0 },
+  };
+
+  if (!bs_conv_winograd_available ())
+    {
+      g_test_skip ("no AVX2 and FMA here");
+      return;
+    }
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      BsConvGeometry g = { .in_c = cases[k][0], .out_c = cases[k][0], .kernel = 3, .stride = 1,
+                           .pad = 1, .in_h = cases[k][1], .in_w = cases[k][1] };
+      guint unit = cases[k][2];
+
+      g_assert_true (bs_conv_geometry_init (&g));
+      g_assert_true (bs_conv_winograd_applies (&g));
+      /* F(2x2) needs 16 floats per channel pair, F(4x4) 36. */
+      g_assert_cmpuint (bs_conv_winograd_weights_size (&g), ==,
+                        (gsize) (cases[k][3] ? 36 : 16) * g.in_c * g.out_c);
+      for (guint max = 1; max <= 130; max++)
+        for (gsize budget = 1024; budget <= 4 << 20; budget *= 8)
+          {
+            guint n = bs_conv_winograd_chunk_images (&g, max, budget);
+
+            g_assert_cmpuint (n, >=, 1);
+            g_assert_cmpuint (n, <=, max);
+            if (max >= unit)
+              g_assert_cmpuint (n % unit, ==, 0);
+          }
+    }
+}
+
 static void
 test_conv_winograd (void)
 {
@@ -1126,6 +1164,7 @@ main (int    argc,
   g_test_add_func ("/layers/conv/reference-generic", test_conv_reference_generic);
   g_test_add_func ("/layers/conv/gradcheck", test_conv_gradcheck);
   g_test_add_func ("/layers/conv/winograd", test_conv_winograd);
+  g_test_add_func ("/layers/conv/winograd-chunks", test_conv_winograd_chunks);
   g_test_add_func ("/layers/batchnorm/reference", test_bn_reference);
   g_test_add_func ("/layers/batchnorm/gradcheck", test_bn_gradcheck);
   g_test_add_func ("/layers/relu-add", test_relu_add);

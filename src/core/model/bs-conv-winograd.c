@@ -197,6 +197,47 @@ bs_conv_winograd_scratch_size (const BsConvGeometry *g,
   return bs_conv3_padded_size (&ps) + (gsize) 16 * TB2 * (g->in_c + g->out_c);
 }
 
+guint
+bs_conv_winograd_chunk_images (const BsConvGeometry *g,
+                               guint                 max_images,
+                               gsize                 budget)
+{
+  guint t = tile_size (g);
+  guint groups_per_block = (t == 4 ? TB4 : TB2) / GROUP;
+  guint tw = g->in_w / t;
+  guint unit;
+  /* The padded input is what the blocks read again; the output streams out. */
+  gsize per_image = (gsize) g->in_c * (g->in_h + 2) * (g->in_w + 4) * sizeof (float);
+  gsize units, n_chunks;
+
+  /* Images whose groups fill whole blocks: a block's products run over all
+   * its tiles, so a chunk of one 32 x 32 image (8 groups, blocks of 3) wasted
+   * a ninth of them, of one 16 x 16 image a third. */
+  if (t == 4 && tw == 2)
+    unit = 2 * groups_per_block;   /* two images per group */
+  else
+    {
+      guint groups_per_image = (g->in_h / t) * tw / GROUP;
+      guint a = groups_per_block, b = MAX (groups_per_image, 1);
+
+      while (b != 0)
+        {
+          guint r = a % b;
+
+          a = b;
+          b = r;
+        }
+      unit = groups_per_block / a;
+    }
+  if (max_images <= unit)
+    return MAX (max_images, 1);
+  units = MIN (MAX (budget / per_image / unit, 1), (gsize) max_images / unit);
+  /* Even out the chunks, in whole units, so that the last one is not a sliver. */
+  n_chunks = (max_images + units * unit - 1) / (units * unit);
+  units = MIN (((max_images + n_chunks - 1) / n_chunks + unit - 1) / unit, (gsize) max_images / unit);
+  return (guint) (units * unit);
+}
+
 #ifdef HAVE_AVX2_KERNELS
 
 typedef struct {

@@ -48,6 +48,12 @@ void     bs_conv_winograd_weights       (const BsConvGeometry *g,
                                          guint                 co_end,
                                          float                *u);
 
+/* Images per chunk, at most max_images (>= 1): as many as fill whole
+ * blocks of tiles and keep a chunk's input and output near budget bytes. */
+guint    bs_conv_winograd_chunk_images  (const BsConvGeometry *g,
+                                         guint                 max_images,
+                                         gsize                 budget);
+
 /* Floats of per-thread scratch for chunks of up to `images` images. */
 gsize    bs_conv_winograd_scratch_size  (const BsConvGeometry *g,
                                          guint                 images);

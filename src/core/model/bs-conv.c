@@ -332,9 +332,12 @@ chunk_cursor (ConvJob *job,
 
   if (job->inference)
     {
+      guint per_thread = (job->batch + n_threads - 1) / n_threads;
+
       cur.next = 0;
       cur.end = job->batch;
-      cur.nc = bs_conv_chunk_images (job->g, (job->batch + n_threads - 1) / n_threads);
+      cur.nc = job->winograd ? bs_conv_winograd_chunk_images (job->g, per_thread, chunk_bytes ())
+                             : bs_conv_chunk_images (job->g, per_thread);
     }
   else
     {
