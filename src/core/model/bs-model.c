@@ -148,7 +148,9 @@ held_bytes (BsModel *model)
   return total;
 }
 
-/* The smallest free buffer that fits, or a new one. */
+/* The smallest free buffer that fits, the most recently freed of equals (its
+ * lines are the likeliest to be in cache still, which saves the reads a store
+ * miss makes), or a new one. */
 static Buf *
 buf_acquire (BsModel *model,
              gsize    n)
@@ -156,7 +158,7 @@ buf_acquire (BsModel *model,
   Buf *best = NULL;
   guint best_index = 0;
 
-  for (guint i = 0; i < model->free_bufs->len; i++)
+  for (guint i = model->free_bufs->len; i-- > 0;)
     {
       Buf *b = g_ptr_array_index (model->free_bufs, i);
 
@@ -168,7 +170,7 @@ buf_acquire (BsModel *model,
     }
 
   if (best)
-    g_ptr_array_remove_index_fast (model->free_bufs, best_index);
+    g_ptr_array_remove_index (model->free_bufs, best_index);
   else
     {
       best = g_new0 (Buf, 1);
