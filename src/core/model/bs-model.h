@@ -125,7 +125,8 @@ gboolean           bs_model_get_eval_scale (BsModel      *model,
 void               bs_model_set_tap_mask   (BsModel        *model,
                                             const gboolean *mask);
 
-/* Bytes the engine holds for activations, gradients and scratch now; peak
+/* Bytes the engine holds for activations, gradients and scratch now (not
+ * the parameters, nor evaluation's transformed copies of them); peak
  * (may be NULL) receives the most it held since creation or the last release. */
 gsize              bs_model_get_memory_bytes (BsModel    *model,
                                               gsize      *peak);
