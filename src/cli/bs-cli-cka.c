@@ -135,7 +135,7 @@ bs_cli_cka (int    argc,
         return bs_cli_usage_error ("cka", "--a (a checkpoint or a model name) is required");
       if (dataset_name == NULL)
         return bs_cli_usage_error ("cka", "--dataset is required");
-      dataset = bs_dataset_load (dataset_name, data_dir, &error);
+      dataset = bs_dataset_load_test (dataset_name, data_dir, &error);
       if (dataset == NULL)
         return bs_cli_fail (error);
       options.spec_a = spec_a;

@@ -110,7 +110,7 @@ test_cifar10_roundtrip (Fixture       *f,
 
   write_cifar10 (f->dir, &n_train);
   test_write_file (meta, "a0\na1\na2\na3\na4\na5\na6\na7\na8\na9\n\n", 32);
-  g_assert_true (bs_cifar_load (f->dir, BS_CIFAR_10, dataset, &error));
+  g_assert_true (bs_cifar_load (f->dir, BS_CIFAR_10, TRUE, dataset, &error));
   g_assert_no_error (error);
   check_set (&dataset->train, n_train, 10);
   check_set (&dataset->test, 4, 10);
@@ -134,7 +134,7 @@ test_cifar100_roundtrip (Fixture       *f,
     g_string_append_printf (names, "fine%u\n", i);
   test_write_file (names_path, names->str, names->len);
 
-  g_assert_true (bs_cifar_load (f->dir, BS_CIFAR_100, dataset, &error));
+  g_assert_true (bs_cifar_load (f->dir, BS_CIFAR_100, TRUE, dataset, &error));
   g_assert_no_error (error);
   /* The fine labels, not the coarse ones, become the labels. */
   check_set (&dataset->train, 23, 100);
@@ -164,6 +164,21 @@ test_load_by_name (Fixture       *f,
   g_assert_cmpstr (dataset->class_names[0], ==, "airplane");
   g_assert_cmpstr (dataset->class_names[9], ==, "truck");
   check_set (&dataset->train, n_train, 10);
+
+  /* The test split alone (what CKA reads): the same images, no training split. */
+  {
+    g_autoptr(BsDataset) test_only = bs_dataset_load_test ("cifar10", f->dir, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (test_only->train.n_images, ==, 0);
+    g_assert_null (test_only->train.pixels);
+    g_assert_cmpuint (test_only->test.n_images, ==, dataset->test.n_images);
+    g_assert_cmpuint (test_only->test.channels, ==, 3);
+    g_assert_cmpmem (test_only->test.pixels, bs_image_set_image_size (&dataset->test) * dataset->test.n_images,
+                     dataset->test.pixels, bs_image_set_image_size (&dataset->test) * dataset->test.n_images);
+    g_assert_cmpmem (test_only->test.labels, dataset->test.n_images,
+                     dataset->test.labels, dataset->test.n_images);
+  }
 }
 
 static void
@@ -177,7 +192,7 @@ test_missing_file (Fixture       *f,
 
   write_cifar10 (f->dir, &n_train);
   g_unlink (gone);
-  g_assert_false (bs_cifar_load (f->dir, BS_CIFAR_10, dataset, &error));
+  g_assert_false (bs_cifar_load (f->dir, BS_CIFAR_10, TRUE, dataset, &error));
   test_assert_error (error, BS_ERROR_NOT_FOUND, gone, "no such file");
   g_assert_null (dataset->train.pixels);
 }

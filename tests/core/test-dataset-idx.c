@@ -388,6 +388,17 @@ test_fashion_mnist (void)
   g_assert_cmpmem (dataset->train.labels, 10, train_first, 10);
   g_assert_cmpmem (dataset->test.labels, 10, test_first, 10);
 
+  /* The test split alone, as CKA loads it. */
+  {
+    g_autoptr(BsDataset) test_only = bs_dataset_load_test ("fashion-mnist", "/usr/share/datasets", &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (test_only->train.n_images, ==, 0);
+    g_assert_cmpuint (test_only->test.n_images, ==, 10000);
+    g_assert_cmpmem (test_only->test.pixels, 10000 * 784, dataset->test.pixels, 10000 * 784);
+    g_assert_cmpmem (test_only->test.labels, 10000, dataset->test.labels, 10000);
+  }
+
   for (guint i = 0; i < 60000; i++)
     counts[0][dataset->train.labels[i]]++;
   for (guint i = 0; i < 10000; i++)

@@ -520,7 +520,7 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
     dataset = bs_dataset_ref (options->dataset);
   else if (options->dataset_name)
     {
-      dataset = bs_dataset_load (options->dataset_name, options->data_dir, error);
+      dataset = bs_dataset_load_test (options->dataset_name, options->data_dir, error);
       if (dataset == NULL)
         return NULL;
     }

@@ -290,6 +290,7 @@ read_split (const char         *folder,
 gboolean
 bs_cifar_load (const char   *folder,
                BsCifarKind   kind,
+               gboolean      train,
                BsDataset    *dataset,
                GError      **error)
 {
@@ -298,8 +299,9 @@ bs_cifar_load (const char   *folder,
 
   g_return_val_if_fail (dataset->n_classes == bs_cifar_n_classes (kind), FALSE);
 
-  if (!read_split (folder, kind == BS_CIFAR_10 ? cifar10_files_train : cifar100_files_train,
-                   kind, &dataset->train, error) ||
+  if ((train &&
+       !read_split (folder, kind == BS_CIFAR_10 ? cifar10_files_train : cifar100_files_train,
+                    kind, &dataset->train, error)) ||
       !read_split (folder, kind == BS_CIFAR_10 ? cifar10_files_test : cifar100_files_test,
                    kind, &dataset->test, error))
     return FALSE;

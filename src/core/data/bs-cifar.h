@@ -38,10 +38,12 @@ gboolean bs_cifar_read_files   (const char *const  *paths,
 char   **bs_cifar_read_class_names (const char     *path,
                                     guint           n_classes);
 
-/* Loads both splits of the data set in folder (cifar-10-batches-bin or
- * cifar-100-binary) into dataset, and the class names if the folder has them. */
+/* Loads the test split, and the training split with train, of the data set
+ * in folder (cifar-10-batches-bin or cifar-100-binary) into dataset, and the
+ * class names if the folder has them. */
 gboolean bs_cifar_load         (const char         *folder,
                                 BsCifarKind         kind,
+                                gboolean            train,
                                 BsDataset          *dataset,
                                 GError            **error);
 

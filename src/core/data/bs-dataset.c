@@ -147,10 +147,11 @@ check_splits_agree (BsDataset  *dataset,
   return FALSE;
 }
 
-BsDataset *
-bs_dataset_load (const char  *name,
-                 const char  *data_dir,
-                 GError     **error)
+static BsDataset *
+load (const char  *name,
+      const char  *data_dir,
+      gboolean     train,
+      GError     **error)
 {
   const BsDatasetInfo *info;
   g_autoptr(BsDataset) dataset = NULL;
@@ -180,21 +181,38 @@ bs_dataset_load (const char  *name,
   switch (info->format)
     {
     case BS_DATASET_FORMAT_IDX:
-      ok = bs_idx_load_split (dataset->location, "train", info->n_classes, &dataset->train, error) &&
+      ok = (!train ||
+            bs_idx_load_split (dataset->location, "train", info->n_classes, &dataset->train, error)) &&
            bs_idx_load_split (dataset->location, "t10k", info->n_classes, &dataset->test, error);
       break;
     case BS_DATASET_FORMAT_CIFAR10:
-      ok = bs_cifar_load (dataset->location, BS_CIFAR_10, dataset, error);
+      ok = bs_cifar_load (dataset->location, BS_CIFAR_10, train, dataset, error);
       break;
     case BS_DATASET_FORMAT_CIFAR100:
-      ok = bs_cifar_load (dataset->location, BS_CIFAR_100, dataset, error);
+      ok = bs_cifar_load (dataset->location, BS_CIFAR_100, train, dataset, error);
       break;
     case BS_DATASET_FORMAT_SYNTHETIC:
     default:
       g_assert_not_reached ();
     }
 
-  if (!ok || !check_splits_agree (dataset, error))
+  if (!ok || (train && !check_splits_agree (dataset, error)))
     return NULL;
   return g_steal_pointer (&dataset);
+}
+
+BsDataset *
+bs_dataset_load (const char  *name,
+                 const char  *data_dir,
+                 GError     **error)
+{
+  return load (name, data_dir, TRUE, error);
+}
+
+BsDataset *
+bs_dataset_load_test (const char  *name,
+                      const char  *data_dir,
+                      GError     **error)
+{
+  return load (name, data_dir, FALSE, error);
 }

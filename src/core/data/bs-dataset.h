@@ -47,6 +47,11 @@ void       bs_dataset_unref        (BsDataset   *dataset);
 BsDataset *bs_dataset_load         (const char  *name,
                                     const char  *data_dir,
                                     GError     **error);
+/* The same with the test split only (the training split stays empty): what
+ * CKA reads, in a sixth of CIFAR-10's memory. */
+BsDataset *bs_dataset_load_test    (const char  *name,
+                                    const char  *data_dir,
+                                    GError     **error);
 
 /* Frees the arrays of an image set (not the struct) and zeroes it. */
 void       bs_image_set_clear      (BsImageSet  *set);
