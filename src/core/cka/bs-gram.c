@@ -126,7 +126,7 @@ bs_gram_workspace_dscratch (BsGramWorkspace *ws,
 /* The reduction's row sums, grown as needed. */
 static double *
 workspace_sums (BsGramWorkspace *ws,
-                        gsize            n_doubles)
+                gsize            n_doubles)
 {
   if (ws->sums_len < n_doubles)
     {
