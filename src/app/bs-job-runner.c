@@ -322,7 +322,7 @@ worker_main (gpointer data)
 
       channel_publish_status (job->channel, status);
       g_clear_pointer (&job->runner->cached_dataset, bs_dataset_unref);
-      dataset = bs_dataset_load (job->dataset, job->data_dir, &error);
+      dataset = bs_dataset_load_test (job->dataset, job->data_dir, &error);
       if (dataset == NULL)
         goto out;
       job->runner->cached_dataset = bs_dataset_ref (dataset);
