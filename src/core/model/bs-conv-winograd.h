@@ -7,8 +7,8 @@
  * (Y = A^T M A). F(4x4, 3x3) does 4 times fewer multiplications than the
  * direct kernels, F(2x2, 3x3) 2.25 times; the larger tiles also mean fewer
  * transformed values per output. Outputs differ from exact ones by float
- * rounding: in the tests (up to 64 channels) at most 4e-7 of the largest
- * output for F(2x2) and 3.5e-6 for F(4x4), whose transforms have entries up
+ * rounding: in the tests (up to 256 channels) at most 9e-7 of the largest
+ * output for F(2x2) and 4.5e-6 for F(4x4), whose transforms have entries up
  * to 8 (direct kernels: about 1e-7). Evaluation and CKA use them; training
  * keeps the direct kernels, whose forward pass its backward pass and the
  * PyTorch golden tests are written against.
@@ -16,11 +16,9 @@
  * Needs AVX2 and FMA, at least 8 input channels, output channels in fours,
  * and tiles that fill whole vectors of 8: F(4x4) when width / 4 is a
  * multiple of 8 or is 4 with height / 4 even, or for 8 x 8 maps (two images
- * per vector): all of CIFAR's maps, as long as its 36 x in x out
- * transformed weights stay small enough to be shared by the tiles (up to
- * 1.5 MB, or 4 MB from 16 x 16 maps on; wide networks' later stages are
- * not); else F(2x2) when width / 2 is a multiple of 8 or is 4 with
- * height / 2 even. Other shapes keep the direct kernels. */
+ * per vector): all of CIFAR's maps, at any width; else F(2x2) when
+ * width / 2 is a multiple of 8 or is 4 with height / 2 even. Other shapes
+ * keep the direct kernels. */
 #pragma once
 
 #include <glib.h>
