@@ -46,6 +46,33 @@ bs_bn_row_sums (const float *x,
 }
 
 BS_SIMD_CLONES void
+bs_bn_row_apply_and_relu (const float *x,
+                          gsize        n,
+                          float        scale,
+                          float        shift,
+                          const float *add,
+                          float       *y,
+                          float       *y_relu)
+{
+  if (add)
+    for (gsize i = 0; i < n; i++)
+      {
+        float v = x[i] * scale + shift + add[i];
+
+        y[i] = v;
+        y_relu[i] = v > 0.0f ? v : 0.0f;
+      }
+  else
+    for (gsize i = 0; i < n; i++)
+      {
+        float v = x[i] * scale + shift;
+
+        y[i] = v;
+        y_relu[i] = v > 0.0f ? v : 0.0f;
+      }
+}
+
+BS_SIMD_CLONES void
 bs_bn_row_apply (const float *x,
                  gsize        n,
                  float        scale,

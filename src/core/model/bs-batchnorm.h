@@ -33,6 +33,15 @@ void bs_bn_row_apply         (const float *x,
                               const float *add,
                               gboolean     relu,
                               float       *y);
+/* Both y = x * scale + shift (+ add[i] with add) and y_relu = max (y, 0), in
+ * one pass: for a tapped result that also feeds a ReLU. */
+void bs_bn_row_apply_and_relu (const float *x,
+                               gsize        n,
+                               float        scale,
+                               float        shift,
+                               const float *add,
+                               float       *y,
+                               float       *y_relu);
 /* Backward sums: sum_dy += dy, sum_dy_xmu += dy * (x - mean). When relu_out
  * is not NULL, dy is first masked in place by relu_out > 0 (the ReLU that
  * followed this BN, or the add's ReLU). */

@@ -980,10 +980,14 @@ eval_chunk (gpointer data,
 
   for (guint r = 0; r < n_rows; r++)
     {
-      bs_bn_row_apply (p + r * ld, ncols, d->bn->bn_scale[r], d->bn->bn_shift[r],
-                       d->add ? d->add + r * ld + col0 : NULL, d->relu, out + r * ld);
+      const float *add = d->add ? d->add + r * ld + col0 : NULL;
+
       if (d->relu_dest)
-        bs_relu_row (out + r * ld, ncols, d->relu_dest + (p - d->y) + r * ld);
+        bs_bn_row_apply_and_relu (p + r * ld, ncols, d->bn->bn_scale[r], d->bn->bn_shift[r], add,
+                                  out + r * ld, d->relu_dest + (p - d->y) + r * ld);
+      else
+        bs_bn_row_apply (p + r * ld, ncols, d->bn->bn_scale[r], d->bn->bn_shift[r], add, d->relu,
+                         out + r * ld);
     }
 }
 

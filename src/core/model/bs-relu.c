@@ -22,15 +22,6 @@ typedef struct {
   float       *y;
 } EwJob;
 
-BS_SIMD_CLONES void
-bs_relu_row (const float *x,
-             gsize        n,
-             float       *y)
-{
-  for (gsize i = 0; i < n; i++)
-    y[i] = x[i] > 0.0f ? x[i] : 0.0f;
-}
-
 BS_SIMD_CLONES static void
 ew_range (const EwJob *job,
           gsize        i0,

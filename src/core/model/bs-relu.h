@@ -11,10 +11,6 @@
 
 G_BEGIN_DECLS
 
-/* y = max (x, 0) over one row, on the calling thread (for chunk hooks). */
-void bs_relu_row      (const float *x,
-                       gsize        n,
-                       float       *y);
 /* y = max (x, 0) */
 void bs_relu_forward  (BsPool      *pool,
                        gsize        n,
