@@ -5,7 +5,11 @@ numbers taken at different times).
 
 Usage:
   compare-with-pytorch.py train MODEL [ROUNDS]     e.g. train resnet20 5
-  compare-with-pytorch.py cka MODEL_A MODEL_B [ROUNDS]
+  compare-with-pytorch.py cka MODEL_A MODEL_B [ROUNDS] [PEER_THREADS]
+
+The CKA peer runs with 2 threads, as its README shows; PEER_THREADS = 1
+measures against its single thread, which on a 2-core virtual machine can be
+the faster of the two (Blockscope always uses all cores).
 
 Needs Debian's python3-torch (run with /usr/bin/python3), the peer scripts in
 ../shared/bench (or BLOCKSCOPE_PEER_DIR) and a built blockscope-cli
@@ -45,18 +49,20 @@ def train(model, rounds):
           f"ratio {med['ours_infer'] / med['torch_infer']:.2f}")
     print(f"  blockscope peak RSS {med['ours_rss']:.0f} MiB")
 
-def cka(model_a, model_b, rounds):
+def cka(model_a, model_b, rounds, peer_threads=2):
     da, wa = parse_model(model_a); db, wb = parse_model(model_b)
     ours, theirs, rss = [], [], []
     for _ in range(rounds):
-        out = run([python, os.path.join(peer_dir, "torch_cka_peer.py"), str(da), str(wa), str(db), str(wb), "2", "2"])
+        out = run([python, os.path.join(peer_dir, "torch_cka_peer.py"), str(da), str(wa), str(db), str(wb),
+                   "2", str(peer_threads)])
         theirs.append(float(re.search(r"([\d.]+) s per minibatch", out).group(1)))
         j = json.loads(run([cli, "bench", "cka", "--a", model_a, "--b", model_b, "--batch", "256", "--json"]))
         ours.append(j["seconds_per_minibatch"]); rss.append(j["peak_rss_bytes"] / 2**20)
     o, t = statistics.median(ours), statistics.median(theirs)
     # Each round's two runs are seconds apart, so their ratio sees the same load.
     per_round = sorted(x / y for x, y in zip(theirs, ours))
-    print(f"CKA {model_a} vs {model_b}, minibatch 256, {rounds} alternating rounds (medians):")
+    print(f"CKA {model_a} vs {model_b}, minibatch 256, {rounds} alternating rounds (medians), "
+          f"peer on {peer_threads} thread{'s' if peer_threads != 1 else ''}:")
     print(f"  blockscope {o:.3f} s, pytorch {t:.3f} s per minibatch: {t / o:.1f}x faster; "
           f"blockscope peak RSS {statistics.median(rss):.0f} MiB")
     print(f"  per-round ratios: median {statistics.median(per_round):.1f}x, "
@@ -66,6 +72,7 @@ if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "train":
         train(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 5)
     elif len(sys.argv) >= 4 and sys.argv[1] == "cka":
-        cka(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 5)
+        cka(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 5,
+            int(sys.argv[5]) if len(sys.argv) > 5 else 2)
     else:
         sys.exit(__doc__)
