@@ -144,7 +144,7 @@ bs_cka_accumulator_new (guint      n_rows,
       return NULL;
     }
   acc->prod = g_new0 (double, cells);
-  acc->triangle = g_new (double, bs_gram_triangle_size (n) + n);
+  acc->triangle = g_new (double, bs_gram_triangles_doubles (1, n));
   acc->means = g_new (double, n);
   acc->s_xy = g_new0 (double, cells);
   acc->s_xy2 = g_new0 (double, cells);
@@ -217,7 +217,7 @@ centring_means (const BsCkaAccumulator *acc,
     }
   for (guint j = 0; j < n; j++)
     {
-      means[j] = (means[j] + tri->upper[(gsize) j * (j + 1) / 2 + j]) / n;
+      means[j] = (means[j] + tri->upper[bs_gram_triangle_at (j, j)]) / n;
       grand += means[j];
     }
   grand /= n;
@@ -238,7 +238,7 @@ centre_into_row (const double *upper,
 {
   for (guint j = 1; j < n; j++)
     {
-      const double *col = upper + (gsize) j * (j + 1) / 2;
+      const double *col = upper + bs_gram_triangle_at (0, j);
       double *out = row + (gsize) j * (j - 1) / 2;
       double mj = means[j];
 
@@ -250,7 +250,7 @@ centre_into_row (const double *upper,
       double *diag = row + (gsize) n * (n - 1) / 2;
 
       for (guint j = 0; j < n; j++)
-        diag[j] = (upper[(gsize) j * (j + 1) / 2 + j] - 2.0 * means[j]) * G_SQRT2 * 0.5;
+        diag[j] = (upper[bs_gram_triangle_at (j, j)] - 2.0 * means[j]) * G_SQRT2 * 0.5;
     }
 }
 
@@ -281,7 +281,7 @@ bs_cka_accumulator_set_gram_triangle (BsCkaAccumulator     *acc,
     }
 
   for (guint j = 0; j < n; j++)
-    trace += tri->upper[(gsize) j * (j + 1) / 2 + j];
+    trace += tri->upper[bs_gram_triangle_at (j, j)];
   side->trace[layer] = trace;
 
   centring_means (acc, tri, acc->means);
@@ -295,8 +295,9 @@ bs_cka_accumulator_set_gram (BsCkaAccumulator *acc,
                              double           *gram,
                              gboolean          finite)
 {
-  BsGramTriangle tri = { acc->triangle, acc->triangle + bs_gram_triangle_size (acc->n) };
+  BsGramTriangle tri;
 
+  bs_gram_triangles_init (&tri, 1, acc->n, acc->triangle);
   if (finite)
     bs_gram_triangle_from_full (gram, acc->n, &tri);
   bs_cka_accumulator_set_gram_triangle (acc, side_id, layer, &tri, finite);

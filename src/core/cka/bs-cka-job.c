@@ -189,7 +189,7 @@ static void
 set_memory_error (GError **error,
                   guint    n)
 {
-  guint64 bytes = 2 * ((guint64) n * (n + 1) / 2 + n) * sizeof (double) + bs_gram_workspace_bytes (n);
+  guint64 bytes = (guint64) bs_gram_triangles_doubles (2, n) * sizeof (double) + bs_gram_workspace_bytes (n);
   g_autofree char *size = g_format_size (bytes);
 
   /* g_format_size() puts a no-break space before the unit: a plain one reads everywhere. */
@@ -477,7 +477,7 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   g_autoptr(BsBatcher) batcher = NULL;
   JobModel ma = { 0 }, mb = { 0 };
   TapContext ctx_a = { 0 }, ctx_b = { 0 };
-  BsGramTriangle tri, tri_norm;
+  BsGramTriangle tris[2];   /* a tapped layer's Gram and its batch norm's */
   Publisher pub = { 0 };
   BsGramWorkspace *ws = NULL;
   g_autofree double *gram = NULL;
@@ -591,19 +591,18 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   ws = bs_gram_workspace_new_for_pool (pool);
   bs_cka_accumulator_set_workspace (pub.acc, ws);
   /* Two Grams: a convolution's and its batch norm's. */
-  gram = g_try_malloc_n (2 * (bs_gram_triangle_size (n) + n), sizeof (double));
+  gram = g_try_malloc_n (bs_gram_triangles_doubles (2, n), sizeof (double));
   if (gram == NULL || !bs_gram_workspace_reserve (ws, n))
     {
       set_memory_error (error, n);
       goto out;
     }
-  tri = (BsGramTriangle) { gram, gram + bs_gram_triangle_size (n) };
-  tri_norm = (BsGramTriangle) { tri.row_sums + n, tri.row_sums + n + bs_gram_triangle_size (n) };
-  ctx_a = (TapContext) { pub.acc, BS_CKA_SIDE_A, ws, tri, tri_norm, ma.row_of_tap,
+  bs_gram_triangles_init (tris, 2, n, gram);
+  ctx_a = (TapContext) { pub.acc, BS_CKA_SIDE_A, ws, tris[0], tris[1], ma.row_of_tap,
                          ma.plan, ma.scale_of_tap, bs_model_get_n_layers (ma.model), n,
                          cancellable, FALSE, FALSE };
   if (!same)
-    ctx_b = (TapContext) { pub.acc, BS_CKA_SIDE_B, ws, tri, tri_norm, mb.row_of_tap,
+    ctx_b = (TapContext) { pub.acc, BS_CKA_SIDE_B, ws, tris[0], tris[1], mb.row_of_tap,
                            mb.plan, mb.scale_of_tap, bs_model_get_n_layers (mb.model), n,
                            cancellable, FALSE, FALSE };
 

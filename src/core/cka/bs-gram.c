@@ -27,7 +27,7 @@ typedef struct {
 
 struct _BsGramWorkspace {
   guint          n_threads;
-  BsPool        *pool;        /* NULL with one thread */
+  BsPool        *pool;        /* of one thread (the caller) at least */
   ThreadBuffers *threads;
   gpointer       tasks[BS_GRAM_MAX_TASKS];
   gsize          task_bytes[BS_GRAM_MAX_TASKS];
@@ -44,12 +44,10 @@ bs_gram_set_chunk_columns (gsize columns)
 BsGramWorkspace *
 bs_gram_workspace_new (guint n_threads)
 {
-  BsGramWorkspace *ws = g_new0 (BsGramWorkspace, 1);
+  BsPool *pool = bs_pool_new (CLAMP (n_threads, 1, 64));
+  BsGramWorkspace *ws = bs_gram_workspace_new_for_pool (pool);
 
-  ws->n_threads = CLAMP (n_threads, 1, 64);
-  ws->threads = g_new0 (ThreadBuffers, ws->n_threads);
-  if (ws->n_threads > 1)
-    ws->pool = bs_pool_new (ws->n_threads);
+  bs_pool_unref (pool);
   return ws;
 }
 
@@ -238,7 +236,7 @@ bs_gram_workspace_run_tasks (BsGramWorkspace *ws,
 {
   TaskRun run = { func, data, n_tasks, 0 };
 
-  if (ws->pool && n_tasks > 1)
+  if (n_tasks > 1)
     bs_pool_run (ws->pool, task_thread, &run);
   else
     task_thread (&run, 0, 1);
@@ -448,7 +446,7 @@ reduce_task (gpointer data,
         buffers[k] = (const float *) bs_gram_workspace_task_buffer (w->ws, k) + o * ld * ld;
       memset (row_sums, 0, w->n * sizeof (double));
       for (gsize j = j0; j < j1; j++)
-        reduce_column (w->tris[o].upper + j * (j + 1) / 2, row_sums, buffers, w->n_tasks, ld,
+        reduce_column (w->tris[o].upper + bs_gram_triangle_at (0, (guint) j), row_sums, buffers, w->n_tasks, ld,
                        (guint) j);
     }
 }
@@ -469,7 +467,7 @@ finish_row_sums (const BsGramTriangle *tri,
       for (guint b = 1; b < REDUCE_TASKS; b++)
         sum += partial[(gsize) b * n + i];
       tri->row_sums[i] = sum;
-      bad |= !isfinite (sum) || !isfinite (tri->upper[(gsize) i * (i + 1) / 2 + i]);
+      bad |= !isfinite (sum) || !isfinite (tri->upper[bs_gram_triangle_at (i, i)]);
     }
   return !bad;
 }
@@ -525,7 +523,7 @@ bs_gram_triangle_from_full (const double         *gram,
   for (guint j = 0; j < n; j++)
     {
       const double *row = gram + (gsize) j * n;   /* row j = column j */
-      double *col = tri->upper + (gsize) j * (j + 1) / 2;
+      double *col = tri->upper + bs_gram_triangle_at (0, j);
 
       memcpy (col, row, (j + 1) * sizeof (double));
       for (guint i = 0; i < j; i++)
@@ -543,19 +541,18 @@ bs_gram_triangle_to_full (const BsGramTriangle *tri,
 {
   for (guint j = 0; j < n; j++)
     {
-      const double *col = tri->upper + (gsize) j * (j + 1) / 2;
+      const double *col = tri->upper + bs_gram_triangle_at (0, j);
 
       for (guint i = 0; i <= j; i++)
         gram[(gsize) i * n + j] = gram[(gsize) j * n + i] = col[i];
     }
 }
 
-/* Triangles in one block of 2 n (n + 1) / 2 + 2 n doubles. */
-static void
-triangles_init (BsGramTriangle *tris,
-                double         *storage,
-                guint           count,
-                guint           n)
+void
+bs_gram_triangles_init (BsGramTriangle *tris,
+                        guint           count,
+                        guint           n,
+                        double         *storage)
 {
   for (guint o = 0; o < count; o++)
     {
@@ -578,7 +575,6 @@ bs_gram_triangles_from_cnhw (BsGramWorkspace *ws,
   BsGramTriangle tris[2];
   const float *weights[2] = { NULL, NULL };
   g_autofree float *weight = NULL;
-  gboolean finite;
 
   g_return_val_if_fail (ws != NULL && tri_x != NULL && (scale == NULL || tri_y != NULL), FALSE);
 
@@ -586,12 +582,35 @@ bs_gram_triangles_from_cnhw (BsGramWorkspace *ws,
   if (scale == NULL)
     return bs_gram_workspace_cnhw (ws, x, channels, n, spatial, 1, weights, tris);
 
-  tris[1] = *tri_y;
   weight = g_new (float, MAX (channels, 1));
   for (guint c = 0; c < channels; c++)
     weight[c] = scale[c] * scale[c];
   weights[1] = weight;
-  finite = bs_gram_workspace_cnhw (ws, x, channels, n, spatial, 2, weights, tris);
+  tris[1] = *tri_y;
+  return bs_gram_workspace_cnhw (ws, x, channels, n, spatial, 2, weights, tris);
+}
+
+/* The full-matrix forms: through triangles, expanded at the end. */
+static gboolean
+full_from_cnhw (BsGramWorkspace *ws,
+                const float     *x,
+                guint            channels,
+                guint            n,
+                gsize            spatial,
+                const float     *scale,
+                double          *gram_x,
+                double          *gram_y)
+{
+  guint count = scale ? 2 : 1;
+  g_autofree double *storage = g_new (double, bs_gram_triangles_doubles (count, n));
+  BsGramTriangle tris[2];
+  gboolean finite;
+
+  bs_gram_triangles_init (tris, count, n, storage);
+  finite = bs_gram_triangles_from_cnhw (ws, x, channels, n, spatial, scale, &tris[0], &tris[1]);
+  bs_gram_triangle_to_full (&tris[0], n, gram_x);
+  if (scale)
+    bs_gram_triangle_to_full (&tris[1], n, gram_y);
   return finite;
 }
 
@@ -603,17 +622,8 @@ bs_gram_from_cnhw (BsGramWorkspace *ws,
                    gsize            spatial,
                    double          *gram)
 {
-  g_autofree double *storage = NULL;
-  BsGramTriangle tri;
-  gboolean finite;
-
   g_return_val_if_fail (ws != NULL && gram != NULL, FALSE);
-
-  storage = g_new (double, bs_gram_triangle_size (n) + n);
-  triangles_init (&tri, storage, 1, n);
-  finite = bs_gram_triangles_from_cnhw (ws, activation, channels, n, spatial, NULL, &tri, NULL);
-  bs_gram_triangle_to_full (&tri, n, gram);
-  return finite;
+  return full_from_cnhw (ws, activation, channels, n, spatial, NULL, gram, NULL);
 }
 
 gboolean
@@ -626,18 +636,8 @@ bs_gram_from_cnhw_affine (BsGramWorkspace *ws,
                           double          *gram_x,
                           double          *gram_y)
 {
-  g_autofree double *storage = NULL;
-  BsGramTriangle tris[2];
-  gboolean finite;
-
   g_return_val_if_fail (ws != NULL && scale != NULL && gram_x != NULL && gram_y != NULL, FALSE);
-
-  storage = g_new (double, 2 * (bs_gram_triangle_size (n) + n));
-  triangles_init (tris, storage, 2, n);
-  finite = bs_gram_triangles_from_cnhw (ws, x, channels, n, spatial, scale, &tris[0], &tris[1]);
-  bs_gram_triangle_to_full (&tris[0], n, gram_x);
-  bs_gram_triangle_to_full (&tris[1], n, gram_y);
-  return finite;
+  return full_from_cnhw (ws, x, channels, n, spatial, scale, gram_x, gram_y);
 }
 
 /* ---- Row-major examples (activation files). */

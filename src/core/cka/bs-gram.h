@@ -72,8 +72,8 @@ gboolean         bs_gram_from_cnhw_affine (BsGramWorkspace *ws,
                                            double          *gram_x,
                                            double          *gram_y);
 /* A symmetric Gram as its upper triangle with the diagonal, column by
- * column (K(i, j), i <= j, at upper[j (j + 1) / 2 + i]), and the sum of
- * each row without its diagonal entry. */
+ * column (K(i, j), i <= j, at upper[bs_gram_triangle_at (i, j)]), and the
+ * sum of each row without its diagonal entry. */
 typedef struct {
   double *upper;      /* bs_gram_triangle_size (n) */
   double *row_sums;   /* n */
@@ -82,8 +82,31 @@ typedef struct {
 static inline gsize
 bs_gram_triangle_size (guint n)
 {
-  return (gsize) n * (n + 1) / 2;
+  return (gsize) n * ((gsize) n + 1) / 2;
 }
+
+/* Where K(i, j), i <= j, sits in a triangle's upper. */
+static inline gsize
+bs_gram_triangle_at (guint i,
+                     guint j)
+{
+  return (gsize) j * ((gsize) j + 1) / 2 + i;
+}
+
+/* Doubles of storage that bs_gram_triangles_init() lays count triangles of
+ * n examples over. */
+static inline gsize
+bs_gram_triangles_doubles (guint count,
+                           guint n)
+{
+  return count * (bs_gram_triangle_size (n) + n);
+}
+
+/* Points tris[0 .. count - 1] into storage, one after the other. */
+void             bs_gram_triangles_init      (BsGramTriangle  *tris,
+                                              guint            count,
+                                              guint            n,
+                                              double          *storage);
 
 /* The Grams of bs_gram_from_cnhw_affine() as triangles: tri_x always,
  * tri_y when scale is not NULL. Returns FALSE as above. */
