@@ -198,7 +198,6 @@ bs_conv_winograd_chunk_images (const BsConvGeometry *g,
   guint unit;
   /* The padded input is what the blocks read again; the output streams out. */
   gsize per_image = (gsize) g->in_c * (g->in_h + 2) * (g->in_w + 4) * sizeof (float);
-  gsize units, n_chunks;
 
   /* Images whose groups fill whole blocks: a block's products run over all
    * its tiles, so a chunk of one 32 x 32 image (8 groups, blocks of 3) wasted
@@ -219,13 +218,7 @@ bs_conv_winograd_chunk_images (const BsConvGeometry *g,
         }
       unit = groups_per_block / a;
     }
-  if (max_images <= unit)
-    return MAX (max_images, 1);
-  units = MIN (MAX (budget / per_image / unit, 1), (gsize) max_images / unit);
-  /* Even out the chunks, in whole units, so that the last one is not a sliver. */
-  n_chunks = (max_images + units * unit - 1) / (units * unit);
-  units = MIN (((max_images + n_chunks - 1) / n_chunks + unit - 1) / unit, (gsize) max_images / unit);
-  return (guint) (units * unit);
+  return bs_conv_chunk_fit (max_images, per_image, budget, unit);
 }
 
 #ifdef HAVE_AVX2_KERNELS

@@ -88,28 +88,37 @@ is_direct3 (const BsConvGeometry *g)
  * much of it on horizontal sums, so the backward pass takes larger chunks. */
 #define BACKWARD_CHUNK_FACTOR 4
 
+guint
+bs_conv_chunk_fit (guint max_images,
+                   gsize per_image,
+                   gsize budget,
+                   guint unit)
+{
+  gsize units, n_chunks;
+
+  if (max_images <= unit)
+    return MAX (max_images, 1);
+  units = MIN (MAX (budget / per_image / unit, 1), (gsize) max_images / unit);
+  /* Even out the chunks, in whole units, so that the last one is not a sliver. */
+  n_chunks = (max_images + units * unit - 1) / (units * unit);
+  units = MIN (((max_images + n_chunks - 1) / n_chunks + unit - 1) / unit, (gsize) max_images / unit);
+  return (guint) (units * unit);
+}
+
 static guint
 chunk_images (const BsConvGeometry *g,
               guint                 images_per_thread,
               gboolean              backward)
 {
   gsize per_image = (col_rows (g) + g->out_c) * g->out_h * g->out_w * sizeof (float);
-  gsize n;
-  guint n_chunks;
 
   if (is_direct3 (g))
     /* Padded input and output (forward), or padded input and padded dy (backward). */
     per_image = ((gsize) g->in_c * (g->in_h + 2) * (g->in_w + 2) +
                  (gsize) g->out_c * (g->out_h + 2) * (g->out_w + 2) +
                  (g->stride == 2 ? col_rows (g) * g->out_h * g->out_w : 0)) * sizeof (float);
-  n = MAX (chunk_bytes () * (backward && is_direct3 (g) ? BACKWARD_CHUNK_FACTOR : 1) / per_image, 1);
-
-  if (images_per_thread == 0)
-    return 1;
-  n = MIN (n, images_per_thread);
-  /* Even out the chunks so the last one is not a sliver. */
-  n_chunks = (images_per_thread + n - 1) / n;
-  return (images_per_thread + n_chunks - 1) / n_chunks;
+  return bs_conv_chunk_fit (images_per_thread, per_image,
+                            chunk_bytes () * (backward && is_direct3 (g) ? BACKWARD_CHUNK_FACTOR : 1), 1);
 }
 
 guint

@@ -108,6 +108,14 @@ void     bs_conv_backward      (const BsConvGeometry *g,
 /* Bytes of column buffer + output per chunk; 0 restores the default. For tests. */
 void     bs_conv_set_chunk_bytes (gsize bytes);
 
+/* Images per chunk, at most max_images (1 when it is 0): whole units of
+ * unit images, about budget bytes at per_image bytes each (one unit at
+ * least), and chunks of about equal size. */
+guint    bs_conv_chunk_fit     (guint                 max_images,
+                                gsize                 per_image,
+                                gsize                 budget,
+                                guint                 unit);
+
 /* The chunk size in images used for a geometry (exposed for tests and tuning). */
 guint    bs_conv_chunk_images  (const BsConvGeometry *g,
                                 guint                 images_per_thread);
