@@ -28,6 +28,22 @@ typedef struct {
   guint8  *not_finite; /* ever not finite */
 } Side;
 
+/* The product of this minibatch's Grams, G_A G_B^T, in PRODUCT_SLICES
+ * slices of the packed Gram length: one BLAS call each, into a partial
+ * product of its own, and the partials summed in slice order. Each row of G
+ * is then read from memory once (bands of rows read every row below theirs
+ * again: 40 against 19 ms for ResNet-56's 198 layers) and the result is the
+ * same for any number of threads. */
+#define PRODUCT_SLICES 8
+
+/* One slice's partial: the product, then side A's and side B's self terms. */
+static gsize
+partial_doubles (guint R,
+                 guint C)
+{
+  return (gsize) R * C + R + C;
+}
+
 struct _BsCkaAccumulator {
   guint     n_rows;
   guint     n_cols;
@@ -39,6 +55,7 @@ struct _BsCkaAccumulator {
   Side      a;
   Side      b;          /* unused arrays when symmetric */
   double   *prod;       /* n_rows x n_cols, this minibatch */
+  double   *partials;   /* PRODUCT_SLICES partial products (see product_task ()) */
   double   *triangle;   /* a Gram handed over as a full matrix, as a triangle */
   double   *means;      /* n: what centring subtracts */
   BsGramWorkspace *ws;  /* borrowed, may be NULL */
@@ -134,7 +151,8 @@ bs_cka_accumulator_new (guint      n_rows,
   acc->a.g = g_try_malloc0_n ((gsize) n_rows * acc->m, sizeof (double));
   if (!symmetric)
     acc->b.g = g_try_malloc0_n ((gsize) n_cols * acc->m, sizeof (double));
-  if (acc->a.g == NULL || (!symmetric && acc->b.g == NULL))
+  acc->partials = g_try_malloc_n (PRODUCT_SLICES * partial_doubles (n_rows, n_cols), sizeof (double));
+  if (acc->a.g == NULL || (!symmetric && acc->b.g == NULL) || acc->partials == NULL)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_FAILED,
                    "Not enough memory for the Grams of %u + %u layers with minibatches of %u "
@@ -163,6 +181,7 @@ bs_cka_accumulator_free (BsCkaAccumulator *acc)
   side_clear (&acc->a);
   side_clear (&acc->b);
   g_free (acc->prod);
+  g_free (acc->partials);
   g_free (acc->triangle);
   g_free (acc->means);
   g_free (acc->s_xy);
@@ -350,78 +369,61 @@ bs_cka_accumulator_set_workspace (BsCkaAccumulator *acc,
   acc->ws = ws;
 }
 
-/* The product of this minibatch's Grams in PRODUCT_BANDS bands of rows, one
- * BLAS call each: the same bands (and so the same result) for any number
- * of threads. */
-#define PRODUCT_BANDS 4
-
-typedef struct {
-  BsCkaAccumulator *acc;
-  double            scale;
-  double           *self_a;
-  double           *self_b;
-} ProductWork;
-
-/* Band t of the rows [0, R): equal row counts, or, for the upper triangle
- * (row r costs R - r), equal areas. */
-static void
-band (guint     R,
-      gboolean  triangle,
-      guint     t,
-      gsize    *r0,
-      gsize    *r1)
-{
-  gsize b, e;
-
-  if (!triangle)
-    {
-      bs_gram_split (R, PRODUCT_BANDS, t, r0, r1);
-      return;
-    }
-  /* The triangle's columns, counted from the right. */
-  bs_gram_split_triangle (R, PRODUCT_BANDS, PRODUCT_BANDS - 1 - t, &b, &e);
-  *r0 = R - e;
-  *r1 = R - b;
-}
-
 static void
 product_task (gpointer data,
               guint    task,
               guint    thread)
 {
-  ProductWork *w = data;
-  BsCkaAccumulator *acc = w->acc;
+  BsCkaAccumulator *acc = data;
   guint R = acc->n_rows, C = acc->n_cols;
+  double *prod = acc->partials + task * partial_doubles (R, C);
+  double *self_a = prod + (gsize) R * C, *self_b = self_a + R;
   int m = (int) acc->m;
-  gsize r0, r1;
+  gsize k0, k1;
+  int k;
 
-  band (R, acc->symmetric, task, &r0, &r1);
-  if (acc->symmetric)
+  bs_gram_split (acc->m, PRODUCT_SLICES, task, &k0, &k1);
+  k = (int) (k1 - k0);
+  if (k == 0)
     {
-      /* Rows [r0, r1), columns [r0, R): the band's part of the upper triangle. */
-      if (r1 > r0)
-        cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) (r1 - r0), (int) (R - r0), m,
-                     w->scale, acc->a.g + (gsize) r0 * acc->m, m, acc->a.g + (gsize) r0 * acc->m, m,
-                     0.0, acc->prod + (gsize) r0 * C + r0, (int) C);
+      memset (prod, 0, partial_doubles (R, C) * sizeof (double));
       return;
     }
-  if (r1 > r0)
-    cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) (r1 - r0), (int) C, m,
-                 w->scale, acc->a.g + (gsize) r0 * acc->m, m, acc->b.g, m, 0.0,
-                 acc->prod + (gsize) r0 * C, (int) C);
-  for (gsize r = r0; r < r1; r++)
+  if (acc->symmetric)
     {
-      const double *g = acc->a.g + r * acc->m;
-
-      w->self_a[r] = w->scale * cblas_ddot (m, g, 1, g, 1);
+      /* The upper triangle; the diagonal holds the self terms. */
+      cblas_dsyrk (CblasRowMajor, CblasUpper, CblasNoTrans, (int) R, k, 1.0, acc->a.g + k0, m, 0.0,
+                   prod, (int) C);
+      return;
     }
-  band (C, FALSE, task, &r0, &r1);
-  for (gsize c = r0; c < r1; c++)
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) R, (int) C, k, 1.0, acc->a.g + k0, m,
+               acc->b.g + k0, m, 0.0, prod, (int) C);
+  for (guint r = 0; r < R; r++)
     {
-      const double *g = acc->b.g + c * acc->m;
+      const double *g = acc->a.g + r * acc->m + k0;
 
-      w->self_b[c] = w->scale * cblas_ddot (m, g, 1, g, 1);
+      self_a[r] = cblas_ddot (k, g, 1, g, 1);
     }
+  for (guint c = 0; c < C; c++)
+    {
+      const double *g = acc->b.g + c * acc->m + k0;
+
+      self_b[c] = cblas_ddot (k, g, 1, g, 1);
+    }
+}
+
+/* dest[i] = scale * (sum over slices of their entry i), in slice order. */
+static double
+sum_partials (const BsCkaAccumulator *acc,
+              gsize                   i,
+              double                  scale)
+{
+  gsize stride = partial_doubles (acc->n_rows, acc->n_cols);
+  double sum = 0.0;
+
+  for (guint t = 0; t < PRODUCT_SLICES; t++)
+    sum += acc->partials[t * stride + i];
+  return scale * sum;
 }
 
 gboolean
@@ -431,7 +433,7 @@ bs_cka_accumulator_end_minibatch (BsCkaAccumulator  *acc,
   guint R = acc->n_rows, C = acc->n_cols;
   g_autofree double *self_a = NULL;
   g_autofree double *self_b = NULL;
-  ProductWork work;
+  double scale = 2.0 / acc->norm;
   const double *sb;
 
   if (!check_complete (&acc->a, "A", error) ||
@@ -440,18 +442,18 @@ bs_cka_accumulator_end_minibatch (BsCkaAccumulator  *acc,
 
   self_a = g_new (double, R);
   self_b = g_new (double, C);
-  work = (ProductWork) { acc, 2.0 / acc->norm, self_a, self_b };
   if (acc->ws != NULL)
-    bs_gram_workspace_run_tasks (acc->ws, PRODUCT_BANDS, product_task, &work);
+    bs_gram_workspace_run_tasks (acc->ws, PRODUCT_SLICES, product_task, acc);
   else
-    for (guint t = 0; t < PRODUCT_BANDS; t++)
-      product_task (&work, t, 0);
+    for (guint t = 0; t < PRODUCT_SLICES; t++)
+      product_task (acc, t, 0);
 
   if (acc->symmetric)
     {
       for (guint r = 0; r < R; r++)
-        for (guint c = r + 1; c < C; c++)
-          acc->prod[(gsize) c * C + r] = acc->prod[(gsize) r * C + c];
+        for (guint c = r; c < C; c++)
+          acc->prod[(gsize) r * C + c] = acc->prod[(gsize) c * C + r] =
+            sum_partials (acc, (gsize) r * C + c, scale);
       for (guint r = 0; r < R; r++)
         self_a[r] = acc->prod[(gsize) r * C + r];
       side_add_self (&acc->a, self_a);
@@ -459,6 +461,14 @@ bs_cka_accumulator_end_minibatch (BsCkaAccumulator  *acc,
     }
   else
     {
+      gsize cells = (gsize) R * C;
+
+      for (gsize i = 0; i < cells; i++)
+        acc->prod[i] = sum_partials (acc, i, scale);
+      for (guint r = 0; r < R; r++)
+        self_a[r] = sum_partials (acc, cells + r, scale);
+      for (guint c = 0; c < C; c++)
+        self_b[c] = sum_partials (acc, cells + R + c, scale);
       side_add_self (&acc->a, self_a);
       side_add_self (&acc->b, self_b);
       sb = self_b;
