@@ -53,8 +53,12 @@ typedef void (*PackFunc) (const Job *job, const Segment *segs, guint n_segs);
 typedef void (*TileFunc) (const Job *job, const Segment *seg, guint k0, guint len, guint g, guint j0,
                           guint nr);
 
+/* The upper triangle of the diagonal block of panel p. */
+typedef void (*DiagFunc) (const Job *job, const Segment *seg, guint k0, guint len, guint p);
+
 static PackFunc pack_block;
 static TileFunc run_tile;
+static DiagFunc run_diag;
 static gboolean  force_generic;
 
 gsize
@@ -163,6 +167,22 @@ tile_generic (const Job     *job,
             dest[l] = w * acc[q][l] + (store ? 0.0f : dest[l]);
         }
     }
+}
+
+/* Column tiles of 6, 6 and 4 within each panel's 16 columns: only the
+ * diagonal blocks compute entries below the diagonal (7 % fewer tile
+ * products than tiles of 6 throughout at n = 256). */
+static const guint tile_offsets[3] = { 0, NR, 2 * NR }, tile_widths[3] = { NR, NR, NR_LAST };
+
+static void
+diag_generic (const Job     *job,
+              const Segment *seg,
+              guint          k0,
+              guint          len,
+              guint          p)
+{
+  for (guint t = 0; t < 3 && p * MR + tile_offsets[t] < job->n; t++)
+    run_tile (job, seg, k0, len, p, p * MR + tile_offsets[t], tile_widths[t]);
 }
 
 /* ---- AVX2 + FMA kernels. */
@@ -361,6 +381,73 @@ tile_avx2 (const Job     *job,
     tile4_avx2 (job, seg, k0, len, g, j0);
 }
 
+/* Rows 8 h .. 8 h + 7 of panel g against columns j0 .. j0 + 7 of one panel:
+ * one vector of rows, eight accumulators. Three of them cover the upper
+ * triangle of a diagonal block (192 of its 256 entries instead of all). */
+AVX2 static void
+tile8_avx2 (const Job     *job,
+            const Segment *seg,
+            guint          k0,
+            guint          len,
+            guint          g,
+            guint          h,
+            guint          j0)
+{
+  const float *pa = job->pack + ((gsize) g * KC + k0) * MR + 8 * h;
+  const float *pb = panel (job, j0) + (gsize) k0 * MR;
+  __m256 c0 = _mm256_setzero_ps (), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+  __m256 acc[8];
+
+#pragma GCC unroll 4
+  for (guint k = 0; k < len; k++)
+    {
+      gsize at = (gsize) k * MR;
+      __m256 a = _mm256_load_ps (pa + at);
+
+      c0 = _mm256_fmadd_ps (a, _mm256_broadcast_ss (pb + at), c0);
+      c1 = _mm256_fmadd_ps (a, _mm256_broadcast_ss (pb + at + 1), c1);
+      c2 = _mm256_fmadd_ps (a, _mm256_broadcast_ss (pb + at + 2), c2);
+      c3 = _mm256_fmadd_ps (a, _mm256_broadcast_ss (pb + at + 3), c3);
+      c4 = _mm256_fmadd_ps (a, _mm256_broadcast_ss (pb + at + 4), c4);
+      c5 = _mm256_fmadd_ps (a, _mm256_broadcast_ss (pb + at + 5), c5);
+      c6 = _mm256_fmadd_ps (a, _mm256_broadcast_ss (pb + at + 6), c6);
+      c7 = _mm256_fmadd_ps (a, _mm256_broadcast_ss (pb + at + 7), c7);
+    }
+
+  acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3;
+  acc[4] = c4; acc[5] = c5; acc[6] = c6; acc[7] = c7;
+  for (guint o = 0; o < job->n_outputs; o++)
+    {
+      __m256 w = _mm256_set1_ps (seg ? segment_weight (job, seg, o) : 1.0f);
+      gboolean store = job->overwrite && (seg == NULL || seg->k0 == 0);
+
+      for (guint q = 0; q < 8; q++)
+        {
+          float *dest = job->out[o] + (gsize) (j0 + q) * job->ld + (gsize) g * MR + 8 * h;
+          __m256 old = store ? _mm256_setzero_ps () : _mm256_loadu_ps (dest);
+
+          _mm256_storeu_ps (dest, _mm256_fmadd_ps (w, acc[q], old));
+        }
+    }
+}
+
+AVX2 static void
+diag_avx2 (const Job     *job,
+           const Segment *seg,
+           guint          k0,
+           guint          len,
+           guint          p)
+{
+  guint j0 = p * MR;
+
+  tile8_avx2 (job, seg, k0, len, p, 0, j0);
+  if (j0 + 8 < job->n)
+    {
+      tile8_avx2 (job, seg, k0, len, p, 0, j0 + 8);
+      tile8_avx2 (job, seg, k0, len, p, 1, j0 + 8);
+    }
+}
+
 #endif /* HAVE_AVX2_KERNELS */
 
 static void
@@ -372,12 +459,14 @@ choose_kernels (void)
     {
       pack_block = pack_generic;
       run_tile = tile_generic;
+      run_diag = diag_generic;
 #ifdef HAVE_AVX2_KERNELS
       if (bs_cpu_has_avx2_fma () &&
           g_getenv ("BS_GRAM_GENERIC") == NULL && !force_generic)
         {
           pack_block = pack_avx2;
           run_tile = tile_avx2;
+          run_diag = diag_avx2;
         }
 #endif
       g_once_init_leave (&chosen, 1);
@@ -405,44 +494,49 @@ bs_gram_kernel_use_generic (gboolean generic)
     {
       pack_block = pack_avx2;
       run_tile = tile_avx2;
+      run_diag = diag_avx2;
       return FALSE;
     }
 #endif
   pack_block = pack_generic;
   run_tile = tile_generic;
+  run_diag = diag_generic;
   return TRUE;
 }
 
 /* The tiles of a packed block: column tiles over the upper triangle, each
- * with the row panels it reaches (the column panel stays in L1 while the
- * row panels stream from L2); per segment when the outputs are weighted. */
+ * with the row panels above the diagonal block it reaches (the column panel
+ * stays in L1 while the row panels stream from L2), then the diagonal block;
+ * per segment when the outputs are weighted. */
 static void
 run_tiles (const Job     *job,
            const Segment *segs,
            guint          n_segs,
            guint          kc)
 {
-  /* Column tiles of 6, 6 and 4 within each panel's 16 columns: only the
-   * diagonal blocks compute entries below the diagonal (7 % fewer tile
-   * products than tiles of 6 throughout at n = 256). */
-  static const guint offsets[3] = { 0, NR, 2 * NR }, widths[3] = { NR, NR, NR_LAST };
-
   for (guint p = 0; (gsize) p * MR < job->n; p++)
-    for (guint t = 0; t < 3; t++)
-      {
-        guint j0 = p * MR + offsets[t];
+    {
+      for (guint t = 0; t < 3; t++)
+        {
+          guint j0 = p * MR + tile_offsets[t];
 
-        if (j0 >= job->n)
-          break;
-        for (guint g = 0; g <= p; g++)
-          {
-            if (unweighted (job))
-              run_tile (job, NULL, 0, kc, g, j0, widths[t]);
-            else
-              for (guint s = 0; s < n_segs; s++)
-                run_tile (job, &segs[s], segs[s].k0, segs[s].len, g, j0, widths[t]);
-          }
-      }
+          if (j0 >= job->n)
+            break;
+          for (guint g = 0; g < p; g++)
+            {
+              if (unweighted (job))
+                run_tile (job, NULL, 0, kc, g, j0, tile_widths[t]);
+              else
+                for (guint s = 0; s < n_segs; s++)
+                  run_tile (job, &segs[s], segs[s].k0, segs[s].len, g, j0, tile_widths[t]);
+            }
+        }
+      if (unweighted (job))
+        run_diag (job, NULL, 0, kc, p);
+      else
+        for (guint s = 0; s < n_segs; s++)
+          run_diag (job, &segs[s], segs[s].k0, segs[s].len, p);
+    }
 }
 
 /* Fills segs with the next block of at most KC features from feature *f
