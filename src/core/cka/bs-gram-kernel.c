@@ -1,4 +1,4 @@
-/* bs-gram-kernel.c: packed 16 x 6 and 16 x 4 register tiles for Gram matrices (see bs-gram-kernel.h).
+/* bs-gram-kernel.c: packed 16 x 6, 16 x 4 and 8 x 8 register tiles for Gram matrices (see bs-gram-kernel.h).
  *
  * A block of up to KC features (pieces of one or more channels) is packed
  * into panels of 16 examples, P[g][k][16] = x[16 g + l][k] - x[0][k], with
@@ -6,9 +6,10 @@
  * panel (two vector loads per feature) and columns j0 .. j0 + 5 as
  * broadcasts from one panel: twelve accumulators, twelve FMAs per feature.
  * Each panel's 16 columns take tiles of 6, 6 and 4 (eight accumulators), so
- * that a tile never spans two panels and only the diagonal blocks compute
- * entries below the diagonal. Column tiles run over the upper triangle; the
- * panel of a column tile stays in L1 while the row panels stream from L2. */
+ * that a tile never spans two panels. Column tiles run over the blocks above
+ * the diagonal; the panel of a column tile stays in L1 while the row panels
+ * stream from L2. A diagonal block takes three 8 x 8 tiles (one vector of
+ * rows), which cover its upper triangle with 192 of its 256 entries. */
 #include "bs-gram-kernel.h"
 
 #include <string.h>

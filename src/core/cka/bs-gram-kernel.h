@@ -4,8 +4,8 @@
  * 256 x 16384 products of CKA and needs a shifted copy of the data first.
  * This kernel packs 16 examples at a time straight from the engine's
  * channel-major activations (shifting by the first example on the way, see
- * bs-gram.h) and runs 16 x 6 and 16 x 4 register tiles over blocks of 256
- * features, at about 85-90 % of peak.
+ * bs-gram.h) and runs 16 x 6 and 16 x 4 register tiles (8 x 8 on the
+ * diagonal) over blocks of 256 features, at about 85-90 % of peak.
  *
  * It can also form several weighted sums of the per-channel Grams in the
  * same pass: out_o += sum_c w_o[c] G_c. With w = 1 and w = a_c^2 that is
