@@ -7,9 +7,11 @@ Usage:
   compare-with-pytorch.py train MODEL [ROUNDS]     e.g. train resnet20 5
   compare-with-pytorch.py cka MODEL_A MODEL_B [ROUNDS] [PEER_THREADS]
 
-The CKA peer runs with 2 threads, as its README shows; PEER_THREADS = 1
-measures against its single thread, which on a 2-core virtual machine can be
-the faster of the two (Blockscope always uses all cores).
+Both sides of a CKA round time the same thing: one warm-up minibatch, then
+the mean of two. The CKA peer runs with 2 threads, as its README shows;
+PEER_THREADS = 1 measures against its single thread, which on a 2-core
+virtual machine can be the faster of the two (Blockscope always uses all
+cores).
 
 Needs Debian's python3-torch (run with /usr/bin/python3), the peer scripts in
 ../shared/bench (or BLOCKSCOPE_PEER_DIR) and a built blockscope-cli
@@ -56,7 +58,10 @@ def cka(model_a, model_b, rounds, peer_threads=2):
         out = run([python, os.path.join(peer_dir, "torch_cka_peer.py"), str(da), str(wa), str(db), str(wb),
                    "2", str(peer_threads)])
         theirs.append(float(re.search(r"([\d.]+) s per minibatch", out).group(1)))
-        j = json.loads(run([cli, "bench", "cka", "--a", model_a, "--b", model_b, "--batch", "256", "--json"]))
+        # The peer's protocol: one warm-up minibatch, then the mean of two
+        # (the median of two is their mean).
+        j = json.loads(run([cli, "bench", "cka", "--a", model_a, "--b", model_b, "--batch", "256",
+                            "--warmup", "1", "--minibatches", "2", "--json"]))
         ours.append(j["seconds_per_minibatch"]); rss.append(j["peak_rss_bytes"] / 2**20)
     o, t = statistics.median(ours), statistics.median(theirs)
     # Each round's two runs are seconds apart, so their ratio sees the same load.
