@@ -842,7 +842,7 @@ acts_feed (BsCkaAccumulator *acc,
            BsGramWorkspace  *ws,
            void            **buffer,
            gsize            *buffer_size,
-           double           *gram,
+           BsGramTriangle   *tri,
            GError          **error)
 {
   gsize p = bs_npy_file_get_row_length (file);
@@ -858,9 +858,9 @@ acts_feed (BsCkaAccumulator *acc,
     }
   if (!bs_npy_file_read_rows (file, first, n, f64 ? BS_DTYPE_F64 : BS_DTYPE_F32, *buffer, error))
     return FALSE;
-  finite = f64 ? bs_gram_from_rows_f64 (ws, *buffer, n, p, gram)
-               : bs_gram_from_rows_f32 (ws, *buffer, n, p, gram);
-  bs_cka_accumulator_set_gram (acc, side, layer, gram, finite);
+  finite = f64 ? bs_gram_triangle_from_rows_f64 (ws, *buffer, n, p, tri)
+               : bs_gram_triangle_from_rows_f32 (ws, *buffer, n, p, tri);
+  bs_cka_accumulator_set_gram_triangle (acc, side, layer, tri, finite);
   return TRUE;
 }
 
@@ -874,7 +874,8 @@ run_acts (const BsCkaJobOptions  *options,
   ActsDir da = { 0 }, db = { 0 };
   Publisher pub = { 0 };
   BsGramWorkspace *ws = NULL;
-  g_autofree double *gram = NULL;
+  g_autofree double *storage = NULL;
+  BsGramTriangle tri;
   g_autofree void *buffer = NULL;
   gsize buffer_size = 0;
   BsCkaSnapshot *result = NULL;
@@ -938,12 +939,13 @@ run_acts (const BsCkaJobOptions  *options,
   blas_threads = blas_single_threaded ();
   ws = bs_gram_workspace_new (options->threads > 0 ? options->threads : (guint) blas_threads);
   bs_cka_accumulator_set_workspace (pub.acc, ws);
-  gram = g_try_malloc_n ((gsize) n * n, sizeof (double));
-  if (gram == NULL || !bs_gram_workspace_reserve (ws, n))
+  storage = g_try_malloc_n (bs_gram_triangles_doubles (1, n), sizeof (double));
+  if (storage == NULL || !bs_gram_workspace_reserve (ws, n))
     {
       set_memory_error (error, n);
       goto out;
     }
+  bs_gram_triangles_init (&tri, 1, n, storage);
   for (guint mb = 0; mb < total; mb++)
     {
       for (guint s = 0; s < (same ? 1u : 2u); s++)
@@ -955,7 +957,7 @@ run_acts (const BsCkaJobOptions  *options,
               if (set_cancelled (cancellable, error) ||
                   !acts_feed (pub.acc, s == 0 ? BS_CKA_SIDE_A : BS_CKA_SIDE_B, i,
                               g_ptr_array_index (d->files, i), (guint64) mb * n, n, ws,
-                              &buffer, &buffer_size, gram, error))
+                              &buffer, &buffer_size, &tri, error))
                 goto out;
             }
         }

@@ -49,14 +49,6 @@ double  *bs_gram_workspace_dscratch      (BsGramWorkspace *ws,
                                           guint            thread,
                                           gsize            n_doubles);
 
-/* gram (n x n, full, double) = the sum, in task order, of the upper
- * triangles of the first n_tasks task buffers (n x n floats each); FALSE if
- * not finite. */
-gboolean bs_gram_workspace_reduce_tasks  (BsGramWorkspace *ws,
-                                          guint            n_tasks,
-                                          guint            n,
-                                          double          *gram);
-
 /* Grams of the tapped activation (layout as bs_gram_from_cnhw) for channels
  * weighted by weights[o] (NULL: 1), n_outputs of them in one pass
  * (bs-gram-kernel.h), into tris[o]. FALSE if any is not finite. */

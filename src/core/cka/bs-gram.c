@@ -242,52 +242,6 @@ bs_gram_workspace_run_tasks (BsGramWorkspace *ws,
     task_thread (&run, 0, 1);
 }
 
-/* The loops below take plain pointers, never struct members: the project
- * builds with -fno-strict-aliasing, under which a store through a float
- * pointer could change a pointer in a struct and stop vectorisation. */
-
-static BS_SIMD_CLONES void
-add_upper_to_double (double      *gram,
-                     const float *acc,
-                     guint        n)
-{
-  for (guint i = 0; i < n; i++)
-    {
-      const float *row = acc + (gsize) i * n;
-      double *out = gram + (gsize) i * n;
-
-      for (guint j = i; j < n; j++)
-        out[j] += row[j];
-    }
-}
-
-/* Mirrors the upper triangle; FALSE if anything is not finite. */
-static gboolean
-mirror_and_check (double *gram,
-                  guint   n)
-{
-  gboolean bad = FALSE;
-
-  for (guint i = 0; i < n; i++)
-    for (guint j = i + 1; j < n; j++)
-      gram[(gsize) j * n + i] = gram[(gsize) i * n + j];
-  for (gsize k = 0; k < (gsize) n * n; k++)
-    bad |= !isfinite (gram[k]);
-  return !bad;
-}
-
-gboolean
-bs_gram_workspace_reduce_tasks (BsGramWorkspace *ws,
-                                guint            n_tasks,
-                                guint            n,
-                                double          *gram)
-{
-  memset (gram, 0, (gsize) n * n * sizeof (double));
-  for (guint k = 0; k < n_tasks; k++)
-    add_upper_to_double (gram, ws->tasks[k], n);
-  return mirror_and_check (gram, n);
-}
-
 /* Tasks for units (channels or columns) of `unit` columns each: at most
  * BS_GRAM_MAX_TASKS, at least about 1024 columns each (each task adds an
  * n x n buffer to zero and to sum, which costs what ~4 columns cost). */
@@ -376,29 +330,20 @@ cnhw_task (gpointer data,
                        TRUE);
 }
 
-/* Column j of the triangle (K(i, j), i <= j) as the sum over tasks of the
- * kernel's buffers (whose column j is the same), in task order; adds the
- * column's off-diagonal entries to the row sums of both their rows. */
+/* The loops below take plain pointers, never struct members: the project
+ * builds with -fno-strict-aliasing, under which a store through a float
+ * pointer could change a pointer in a struct and stop vectorisation. */
+
+/* Adds column j of a triangle (K(i, j), i <= j) to the row sums: each
+ * off-diagonal entry to the sums of both its rows. */
 static BS_SIMD_CLONES void
-reduce_column (double       *col,
-               double       *row_sums,
-               const float **buffers,
-               guint         n_tasks,
-               gsize         ld,
-               guint         j)
+add_column_to_row_sums (const double *col,
+                        double       *row_sums,
+                        guint         j)
 {
   double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
   guint i;
 
-  for (i = 0; i <= j; i++)
-    col[i] = buffers[0][(gsize) j * ld + i];
-  for (guint k = 1; k < n_tasks; k++)
-    {
-      const float *src = buffers[k] + (gsize) j * ld;
-
-      for (i = 0; i <= j; i++)
-        col[i] += src[i];
-    }
   for (i = 0; i < j; i++)
     row_sums[i] += col[i];
   /* Four running sums in a fixed order: no dependency chain of j adds. */
@@ -414,6 +359,48 @@ reduce_column (double       *col,
   row_sums[j] += (s0 + s1) + (s2 + s3);
 }
 
+/* Column j of the triangle as the sum over tasks of their buffers (whose
+ * column j, K(i, j) at j * ld + i for i <= j, is the same), in task order. */
+static BS_SIMD_CLONES void
+reduce_column (double       *col,
+               double       *row_sums,
+               const float **buffers,
+               guint         n_tasks,
+               gsize         ld,
+               guint         j)
+{
+  for (guint i = 0; i <= j; i++)
+    col[i] = buffers[0][(gsize) j * ld + i];
+  for (guint k = 1; k < n_tasks; k++)
+    {
+      const float *src = buffers[k] + (gsize) j * ld;
+
+      for (guint i = 0; i <= j; i++)
+        col[i] += src[i];
+    }
+  add_column_to_row_sums (col, row_sums, j);
+}
+
+/* The same for buffers of doubles (Grams of float64 activation files). */
+static void
+reduce_column_f64 (double        *col,
+                   double        *row_sums,
+                   const double **buffers,
+                   guint          n_tasks,
+                   gsize          ld,
+                   guint          j)
+{
+  for (guint i = 0; i <= j; i++)
+    {
+      double sum = buffers[0][(gsize) j * ld + i];
+
+      for (guint k = 1; k < n_tasks; k++)
+        sum += buffers[k][(gsize) j * ld + i];
+      col[i] = sum;
+    }
+  add_column_to_row_sums (col, row_sums, j);
+}
+
 /* Column bands of about equal area, each with row sums of its own. */
 #define REDUCE_TASKS 4
 
@@ -422,6 +409,7 @@ typedef struct {
   guint                 n;
   guint                 n_tasks;   /* of the product */
   guint                 n_outputs;
+  gboolean              f64;       /* the task buffers hold doubles */
   const BsGramTriangle *tris;
   double               *partial;   /* n_outputs x REDUCE_TASKS x n row sums */
 } ReduceWork;
@@ -439,15 +427,22 @@ reduce_task (gpointer data,
 
   for (guint o = 0; o < w->n_outputs; o++)
     {
-      const float *buffers[BS_GRAM_MAX_TASKS];
+      const void *buffers[BS_GRAM_MAX_TASKS];
       double *row_sums = w->partial + ((gsize) o * REDUCE_TASKS + task) * w->n;
 
       for (guint k = 0; k < w->n_tasks; k++)
-        buffers[k] = (const float *) bs_gram_workspace_task_buffer (w->ws, k) + o * ld * ld;
+        buffers[k] = (const char *) bs_gram_workspace_task_buffer (w->ws, k) +
+                     o * ld * ld * (w->f64 ? sizeof (double) : sizeof (float));
       memset (row_sums, 0, w->n * sizeof (double));
       for (gsize j = j0; j < j1; j++)
-        reduce_column (w->tris[o].upper + bs_gram_triangle_at (0, (guint) j), row_sums, buffers, w->n_tasks, ld,
-                       (guint) j);
+        {
+          double *col = w->tris[o].upper + bs_gram_triangle_at (0, (guint) j);
+
+          if (w->f64)
+            reduce_column_f64 (col, row_sums, (const double **) buffers, w->n_tasks, ld, (guint) j);
+          else
+            reduce_column (col, row_sums, (const float **) buffers, w->n_tasks, ld, (guint) j);
+        }
     }
 }
 
@@ -472,6 +467,27 @@ finish_row_sums (const BsGramTriangle *tri,
   return !bad;
 }
 
+/* tris[o] (o < n_outputs) = the sums of output o of the first n_tasks task
+ * buffers (floats, or doubles with f64; K(i, j), i <= j, at j * ld + i), with
+ * their row sums; FALSE if anything is not finite. */
+static gboolean
+reduce_into_triangles (BsGramWorkspace      *ws,
+                       guint                 n,
+                       guint                 n_tasks,
+                       guint                 n_outputs,
+                       gboolean              f64,
+                       const BsGramTriangle *tris)
+{
+  double *partial = workspace_sums (ws, (gsize) n_outputs * REDUCE_TASKS * n);
+  ReduceWork reduce = { ws, n, n_tasks, n_outputs, f64, tris, partial };
+  gboolean finite = TRUE;
+
+  bs_gram_workspace_run_tasks (ws, REDUCE_TASKS, reduce_task, &reduce);
+  for (guint o = 0; o < n_outputs; o++)
+    finite &= finish_row_sums (&tris[o], partial + (gsize) o * REDUCE_TASKS * n, n);
+  return finite;
+}
+
 gboolean
 bs_gram_workspace_cnhw (BsGramWorkspace      *ws,
                         const float          *activation,
@@ -483,9 +499,6 @@ bs_gram_workspace_cnhw (BsGramWorkspace      *ws,
                         const BsGramTriangle *tris)
 {
   gsize ld = bs_gram_kernel_ld (n);
-  double *partial;
-  gboolean finite = TRUE;
-  ReduceWork reduce;
   CnhwWork w;
 
   g_return_val_if_fail (ws != NULL && n_outputs >= 1 && n_outputs <= BS_GRAM_KERNEL_MAX_OUTPUTS,
@@ -506,12 +519,7 @@ bs_gram_workspace_cnhw (BsGramWorkspace      *ws,
   bs_gram_workspace_prepare_tasks (ws, w.n_tasks, n_outputs * ld * ld * sizeof (float));
   bs_gram_workspace_run_tasks (ws, w.n_tasks, cnhw_task, &w);
 
-  partial = workspace_sums (ws, (gsize) n_outputs * REDUCE_TASKS * n);
-  reduce = (ReduceWork) { ws, n, w.n_tasks, n_outputs, tris, partial };
-  bs_gram_workspace_run_tasks (ws, REDUCE_TASKS, reduce_task, &reduce);
-  for (guint o = 0; o < n_outputs; o++)
-    finite &= finish_row_sums (&tris[o], partial + (gsize) o * REDUCE_TASKS * n, n);
-  return finite;
+  return reduce_into_triangles (ws, n, w.n_tasks, n_outputs, FALSE, tris);
 }
 
 void
@@ -717,6 +725,9 @@ rows_task (gpointer data,
            guint    thread)
 {
   RowsWork *w = data;
+  /* Row-major lower triangles with the kernel's leading dimension hold
+   * K(i, j), i <= j, at j * ld + i, as the kernel's buffers do. */
+  gsize ld = bs_gram_kernel_ld (w->n);
   gsize begin, end;
 
   bs_gram_split (w->p, w->n_tasks, task, &begin, &end);
@@ -726,14 +737,14 @@ rows_task (gpointer data,
       double *buf = bs_gram_workspace_dscratch (w->ws, thread, (gsize) w->n * w->chunk + w->chunk);
       double *mean = buf + (gsize) w->n * w->chunk;
 
-      memset (acc, 0, (gsize) w->n * w->n * sizeof (double));
+      memset (acc, 0, ld * ld * sizeof (double));
       for (gsize j0 = begin; j0 < end; j0 += w->chunk)
         {
           gsize width = MIN (w->chunk, end - j0);
 
           centre_columns_d ((const double *) w->x + j0, w->n, w->p, width, mean, buf);
-          cblas_dsyrk (CblasRowMajor, CblasUpper, CblasNoTrans, (int) w->n, (int) width,
-                       1.0, buf, (int) width, 1.0, acc, (int) w->n);
+          cblas_dsyrk (CblasRowMajor, CblasLower, CblasNoTrans, (int) w->n, (int) width,
+                       1.0, buf, (int) width, 1.0, acc, (int) ld);
         }
     }
   else
@@ -743,54 +754,82 @@ rows_task (gpointer data,
       float *mean_f = buf + (gsize) w->n * w->chunk;
       double *mean = bs_gram_workspace_dscratch (w->ws, thread, w->chunk);
 
-      memset (acc, 0, (gsize) w->n * w->n * sizeof (float));
+      memset (acc, 0, ld * ld * sizeof (float));
       for (gsize j0 = begin; j0 < end; j0 += w->chunk)
         {
           gsize width = MIN (w->chunk, end - j0);
 
           centre_columns_f ((const float *) w->x + j0, w->n, w->p, width, mean, mean_f, buf);
-          cblas_ssyrk (CblasRowMajor, CblasUpper, CblasNoTrans, (int) w->n, (int) width,
-                       1.0f, buf, (int) width, 1.0f, acc, (int) w->n);
+          cblas_ssyrk (CblasRowMajor, CblasLower, CblasNoTrans, (int) w->n, (int) width,
+                       1.0f, buf, (int) width, 1.0f, acc, (int) ld);
         }
     }
 }
 
 static gboolean
-gram_from_rows (BsGramWorkspace *ws,
+triangle_from_rows (BsGramWorkspace      *ws,
+                    const void           *x,
+                    gboolean              f64,
+                    guint                 n,
+                    gsize                 p,
+                    const BsGramTriangle *tri)
+{
+  gsize ld = bs_gram_kernel_ld (n);
+  RowsWork w;
+
+  g_return_val_if_fail (ws != NULL && tri != NULL, FALSE);
+
+  if (p == 0)
+    {
+      memset (tri->upper, 0, bs_gram_triangle_size (n) * sizeof (double));
+      memset (tri->row_sums, 0, n * sizeof (double));
+      return TRUE;
+    }
+
+  w = (RowsWork) { ws, x, f64, n, p, count_tasks (p, 1), MIN (chunk_columns, p) };
+  bs_gram_workspace_prepare_tasks (ws, w.n_tasks, ld * ld * (f64 ? sizeof (double) : sizeof (float)));
+  bs_gram_workspace_run_tasks (ws, w.n_tasks, rows_task, &w);
+  return reduce_into_triangles (ws, n, w.n_tasks, 1, f64, tri);
+}
+
+gboolean
+bs_gram_triangle_from_rows_f32 (BsGramWorkspace      *ws,
+                                const float          *x,
+                                guint                 n,
+                                gsize                 p,
+                                const BsGramTriangle *tri)
+{
+  return triangle_from_rows (ws, x, FALSE, n, p, tri);
+}
+
+gboolean
+bs_gram_triangle_from_rows_f64 (BsGramWorkspace      *ws,
+                                const double         *x,
+                                guint                 n,
+                                gsize                 p,
+                                const BsGramTriangle *tri)
+{
+  return triangle_from_rows (ws, x, TRUE, n, p, tri);
+}
+
+static gboolean
+full_from_rows (BsGramWorkspace *ws,
                 const void      *x,
                 gboolean         f64,
                 guint            n,
                 gsize            p,
                 double          *gram)
 {
-  RowsWork w;
+  g_autofree double *storage = NULL;
+  BsGramTriangle tri;
+  gboolean finite;
 
   g_return_val_if_fail (ws != NULL && gram != NULL, FALSE);
-
-  if (p == 0)
-    {
-      memset (gram, 0, (gsize) n * n * sizeof (double));
-      return TRUE;
-    }
-
-  w = (RowsWork) { ws, x, f64, n, p, count_tasks (p, 1), MIN (chunk_columns, p) };
-  bs_gram_workspace_prepare_tasks (ws, w.n_tasks,
-                                   (gsize) n * n * (f64 ? sizeof (double) : sizeof (float)));
-  bs_gram_workspace_run_tasks (ws, w.n_tasks, rows_task, &w);
-
-  if (!f64)
-    return bs_gram_workspace_reduce_tasks (ws, w.n_tasks, n, gram);
-
-  memset (gram, 0, (gsize) n * n * sizeof (double));
-  for (guint k = 0; k < w.n_tasks; k++)
-    {
-      const double *acc = bs_gram_workspace_task_buffer (ws, k);
-
-      for (guint i = 0; i < n; i++)
-        for (guint j = i; j < n; j++)
-          gram[(gsize) i * n + j] += acc[(gsize) i * n + j];
-    }
-  return mirror_and_check (gram, n);
+  storage = g_new (double, bs_gram_triangles_doubles (1, n));
+  bs_gram_triangles_init (&tri, 1, n, storage);
+  finite = triangle_from_rows (ws, x, f64, n, p, &tri);
+  bs_gram_triangle_to_full (&tri, n, gram);
+  return finite;
 }
 
 gboolean
@@ -800,7 +839,7 @@ bs_gram_from_rows_f32 (BsGramWorkspace *ws,
                        gsize            p,
                        double          *gram)
 {
-  return gram_from_rows (ws, x, FALSE, n, p, gram);
+  return full_from_rows (ws, x, FALSE, n, p, gram);
 }
 
 gboolean
@@ -810,7 +849,7 @@ bs_gram_from_rows_f64 (BsGramWorkspace *ws,
                        gsize            p,
                        double          *gram)
 {
-  return gram_from_rows (ws, x, TRUE, n, p, gram);
+  return full_from_rows (ws, x, TRUE, n, p, gram);
 }
 
 /* ---- Centrings. */

@@ -139,6 +139,17 @@ gboolean         bs_gram_from_rows_f64   (BsGramWorkspace *ws,
                                           guint            n,
                                           gsize            p,
                                           double          *gram);
+/* The same as triangles (bs_gram_triangles_init()), as the accumulator takes them. */
+gboolean         bs_gram_triangle_from_rows_f32 (BsGramWorkspace      *ws,
+                                                 const float          *x,
+                                                 guint                 n,
+                                                 gsize                 p,
+                                                 const BsGramTriangle *tri);
+gboolean         bs_gram_triangle_from_rows_f64 (BsGramWorkspace      *ws,
+                                                 const double         *x,
+                                                 guint                 n,
+                                                 gsize                 p,
+                                                 const BsGramTriangle *tri);
 
 /* Szekely-Rizzo U-centring in place (n >= 4): zero the diagonal, subtract
  * row and column means taken over the off-diagonal entries as in the
