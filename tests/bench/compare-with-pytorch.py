@@ -54,15 +54,20 @@ def train(model, rounds):
 def cka(model_a, model_b, rounds, peer_threads=2):
     da, wa = parse_model(model_a); db, wb = parse_model(model_b)
     ours, theirs, rss = [], [], []
-    for _ in range(rounds):
+    def peer():
         out = run([python, os.path.join(peer_dir, "torch_cka_peer.py"), str(da), str(wa), str(db), str(wb),
                    "2", str(peer_threads)])
         theirs.append(float(re.search(r"([\d.]+) s per minibatch", out).group(1)))
+    def blockscope():
         # The peer's protocol: one warm-up minibatch, then the mean of two
         # (the median of two is their mean).
         j = json.loads(run([cli, "bench", "cka", "--a", model_a, "--b", model_b, "--batch", "256",
                             "--warmup", "1", "--minibatches", "2", "--json"]))
         ours.append(j["seconds_per_minibatch"]); rss.append(j["peak_rss_bytes"] / 2**20)
+    for r in range(rounds):
+        # Who goes first alternates, so that neither always runs after the other.
+        for step in ((peer, blockscope) if r % 2 == 0 else (blockscope, peer)):
+            step()
     o, t = statistics.median(ours), statistics.median(theirs)
     # Each round's two runs are seconds apart, so their ratio sees the same load.
     per_round = sorted(x / y for x, y in zip(theirs, ours))
