@@ -412,7 +412,7 @@ product_task (gpointer data,
     }
 }
 
-/* dest[i] = scale * (sum over slices of their entry i), in slice order. */
+/* Entry i of the product: scale times the sum of the slices' entries i, in slice order. */
 static double
 sum_partials (const BsCkaAccumulator *acc,
               gsize                   i,
