@@ -251,13 +251,16 @@ pack_avx2 (const Job     *job,
     }
 }
 
-/* Adds (or stores) w_o times the tile's nr columns of accumulators. */
+/* Adds (or stores) w_o times the tile's accumulators: nr columns of
+ * `vectors` vectors of 8 rows each, the first at row 16 g + row0. */
 AVX2 static inline void
 flush_tile (const Job     *job,
             const Segment *seg,
             guint          g,
+            guint          row0,
             guint          j0,
             guint          nr,
+            guint          vectors,
             __m256         acc[][2])
 {
   for (guint o = 0; o < job->n_outputs; o++)
@@ -267,12 +270,14 @@ flush_tile (const Job     *job,
 
       for (guint q = 0; q < nr; q++)
         {
-          float *dest = job->out[o] + (gsize) (j0 + q) * job->ld + (gsize) g * MR;
-          __m256 old0 = store ? _mm256_setzero_ps () : _mm256_loadu_ps (dest);
-          __m256 old1 = store ? _mm256_setzero_ps () : _mm256_loadu_ps (dest + 8);
+          float *dest = job->out[o] + (gsize) (j0 + q) * job->ld + (gsize) g * MR + row0;
 
-          _mm256_storeu_ps (dest, _mm256_fmadd_ps (w, acc[q][0], old0));
-          _mm256_storeu_ps (dest + 8, _mm256_fmadd_ps (w, acc[q][1], old1));
+          for (guint v = 0; v < vectors; v++)
+            {
+              __m256 old = store ? _mm256_setzero_ps () : _mm256_loadu_ps (dest + 8 * v);
+
+              _mm256_storeu_ps (dest + 8 * v, _mm256_fmadd_ps (w, acc[q][v], old));
+            }
         }
     }
 }
@@ -322,7 +327,7 @@ tile6_avx2 (const Job     *job,
   acc[0][0] = c00; acc[0][1] = c01; acc[1][0] = c10; acc[1][1] = c11;
   acc[2][0] = c20; acc[2][1] = c21; acc[3][0] = c30; acc[3][1] = c31;
   acc[4][0] = c40; acc[4][1] = c41; acc[5][0] = c50; acc[5][1] = c51;
-  flush_tile (job, seg, g, j0, NR, acc);
+  flush_tile (job, seg, g, 0, j0, NR, 2, acc);
 }
 
 /* The last 4 columns of a panel: eight accumulators, just enough to cover
@@ -364,7 +369,7 @@ tile4_avx2 (const Job     *job,
 
   acc[0][0] = c00; acc[0][1] = c01; acc[1][0] = c10; acc[1][1] = c11;
   acc[2][0] = c20; acc[2][1] = c21; acc[3][0] = c30; acc[3][1] = c31;
-  flush_tile (job, seg, g, j0, NR_LAST, acc);
+  flush_tile (job, seg, g, 0, j0, NR_LAST, 2, acc);
 }
 
 AVX2 static void
@@ -397,7 +402,7 @@ tile8_avx2 (const Job     *job,
   const float *pa = job->pack + ((gsize) g * KC + k0) * MR + 8 * h;
   const float *pb = panel (job, j0) + (gsize) k0 * MR;
   __m256 c0 = _mm256_setzero_ps (), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
-  __m256 acc[8];
+  __m256 acc[8][2];
 
 #pragma GCC unroll 4
   for (guint k = 0; k < len; k++)
@@ -415,21 +420,9 @@ tile8_avx2 (const Job     *job,
       c7 = _mm256_fmadd_ps (a, _mm256_broadcast_ss (pb + at + 7), c7);
     }
 
-  acc[0] = c0; acc[1] = c1; acc[2] = c2; acc[3] = c3;
-  acc[4] = c4; acc[5] = c5; acc[6] = c6; acc[7] = c7;
-  for (guint o = 0; o < job->n_outputs; o++)
-    {
-      __m256 w = _mm256_set1_ps (seg ? segment_weight (job, seg, o) : 1.0f);
-      gboolean store = job->overwrite && (seg == NULL || seg->k0 == 0);
-
-      for (guint q = 0; q < 8; q++)
-        {
-          float *dest = job->out[o] + (gsize) (j0 + q) * job->ld + (gsize) g * MR + 8 * h;
-          __m256 old = store ? _mm256_setzero_ps () : _mm256_loadu_ps (dest);
-
-          _mm256_storeu_ps (dest, _mm256_fmadd_ps (w, acc[q], old));
-        }
-    }
+  acc[0][0] = c0; acc[1][0] = c1; acc[2][0] = c2; acc[3][0] = c3;
+  acc[4][0] = c4; acc[5][0] = c5; acc[6][0] = c6; acc[7][0] = c7;
+  flush_tile (job, seg, g, 8 * h, j0, 8, 1, acc);
 }
 
 AVX2 static void
