@@ -467,6 +467,15 @@ finish_row_sums (const BsGramTriangle *tri,
   return !bad;
 }
 
+/* The Gram of no features: all zero. */
+static void
+triangle_clear (const BsGramTriangle *tri,
+                guint                 n)
+{
+  memset (tri->upper, 0, bs_gram_triangle_size (n) * sizeof (double));
+  memset (tri->row_sums, 0, n * sizeof (double));
+}
+
 /* tris[o] (o < n_outputs) = the sums of output o of the first n_tasks task
  * buffers (floats, or doubles with f64; K(i, j), i <= j, at j * ld + i), with
  * their row sums; FALSE if anything is not finite. */
@@ -507,10 +516,7 @@ bs_gram_workspace_cnhw (BsGramWorkspace      *ws,
   if (channels == 0 || spatial == 0)
     {
       for (guint o = 0; o < n_outputs; o++)
-        {
-          memset (tris[o].upper, 0, bs_gram_triangle_size (n) * sizeof (double));
-          memset (tris[o].row_sums, 0, n * sizeof (double));
-        }
+        triangle_clear (&tris[o], n);
       return TRUE;
     }
 
@@ -781,8 +787,7 @@ triangle_from_rows (BsGramWorkspace      *ws,
 
   if (p == 0)
     {
-      memset (tri->upper, 0, bs_gram_triangle_size (n) * sizeof (double));
-      memset (tri->row_sums, 0, n * sizeof (double));
+      triangle_clear (tri, n);
       return TRUE;
     }
 
