@@ -3,7 +3,7 @@
 #include "bs-config.h"
 
 #include "bs-inspector.h"
-#include "bs-format.h"
+#include "bs-number-format.h"
 #include "bs-profile-chart.h"
 
 #include <math.h>

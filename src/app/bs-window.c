@@ -15,7 +15,7 @@
 
 #include "bs-colormap.h"
 #include "bs-dataset-locate.h"
-#include "bs-format.h"
+#include "bs-number-format.h"
 #include "bs-heatmap.h"
 #include "bs-inspector.h"
 #include "bs-job-runner.h"

@@ -314,7 +314,7 @@ test_job_layer_selection (void)
   g_autoptr(GArray) none = NULL;
   g_autoptr(BsCkaSnapshot) snap = NULL;
   BsCkaJobOptions o;
-  BsPool *pool;
+  BsThreadPool *pool;
 
   g_assert_no_error (error);
   g_assert_cmpuint (all->len, ==, bs_model_get_n_layers (m));

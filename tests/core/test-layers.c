@@ -9,8 +9,8 @@
 #include "bs-conv-direct.h"
 #include "bs-conv-winograd.h"
 #include "bs-linear.h"
-#include "bs-parallel.h"
-#include "bs-pool.h"
+#include "bs-thread-pool.h"
+#include "bs-pooling.h"
 #include "bs-relu.h"
 #include "bs-rng.h"
 #include "bs-softmax-xent.h"
@@ -151,22 +151,22 @@ test_pool (void)
 {
   for (guint n = 1; n <= 4; n++)
     {
-      BsPool *pool = bs_pool_new (n);
+      BsThreadPool *pool = bs_thread_pool_new (n);
       guint marks[8] = { 0 };
       float *s;
 
       for (int round = 0; round < 100; round++)
-        bs_pool_run (pool, mark_share, marks);
+        bs_thread_pool_run (pool, mark_share, marks);
       for (guint t = 0; t < n; t++)
         g_assert_cmpuint (marks[t], ==, 100 * (t + 1));
       g_assert_cmpuint (marks[n], ==, n);
 
-      s = bs_pool_scratch (pool, n - 1, BS_POOL_SCRATCH_COL, 100);
+      s = bs_thread_pool_scratch (pool, n - 1, BS_SCRATCH_COL, 100);
       g_assert_true (((guintptr) s & 63) == 0);
       s[99] = 1.0f;
-      g_assert_true (bs_pool_scratch (pool, n - 1, BS_POOL_SCRATCH_COL, 50) == s);
-      g_assert_cmpuint (bs_pool_scratch_bytes (pool), >=, 400);
-      bs_pool_unref (pool);
+      g_assert_true (bs_thread_pool_scratch (pool, n - 1, BS_SCRATCH_COL, 50) == s);
+      g_assert_cmpuint (bs_thread_pool_scratch_bytes (pool), >=, 400);
+      bs_thread_pool_unref (pool);
     }
 }
 
@@ -320,7 +320,7 @@ conv_reference_cases (void)
           const ConvCase *cc = &conv_cases[ci];
           BsConvGeometry g = { .in_c = cc->in_c, .out_c = cc->out_c, .kernel = cc->k,
                                .stride = cc->s, .pad = cc->p, .in_h = cc->h, .in_w = cc->w };
-          BsPool *pool = bs_pool_new (threads);
+          BsThreadPool *pool = bs_thread_pool_new (threads);
           gsize nx, ny, nw;
           g_autofree float *x = NULL, *w = NULL, *y = NULL, *dy = NULL, *dw = NULL, *dx = NULL, *dx0 = NULL;
           g_autofree double *ry = NULL, *rdw = NULL, *rdx = NULL;
@@ -369,7 +369,7 @@ conv_reference_cases (void)
           g_assert_cmpuint (hc.cols_seen, ==, hc.ld);
           g_assert_cmpuint (hc.dx_cols_seen, ==, (gsize) batch * g.in_h * g.in_w);
 
-          bs_pool_unref (pool);
+          bs_thread_pool_unref (pool);
         }
   bs_conv_set_chunk_bytes (0);
 }
@@ -488,7 +488,7 @@ test_conv_winograd (void)
           BsConvGeometry g = { .in_c = cases[k][0], .out_c = cases[k][1], .kernel = 3, .stride = 1,
                                .pad = 1, .in_h = cases[k][2], .in_w = cases[k][3] };
           guint batch = cases[k][4];
-          BsPool *pool = bs_pool_new (threads);
+          BsThreadPool *pool = bs_thread_pool_new (threads);
           gsize nx, ny;
           g_autofree float *x = NULL, *w = NULL, *y = NULL;
           g_autofree double *ry = NULL;
@@ -527,7 +527,7 @@ test_conv_winograd (void)
           for (gsize j = 0; j < fc.ld; j++)
             g_assert_cmpuint (seen[j], ==, 1);
           g_mutex_clear (&fc.lock);
-          bs_pool_unref (pool);
+          bs_thread_pool_unref (pool);
         }
   bs_conv_set_chunk_bytes (0);
   bs_conv_winograd_set_max_tile (4);
@@ -537,7 +537,7 @@ test_conv_winograd (void)
 
 typedef struct {
   BsConvGeometry g;
-  BsPool        *pool;
+  BsThreadPool        *pool;
   guint          batch;
   float         *x;
   float         *w;
@@ -571,7 +571,7 @@ test_conv_gradcheck (void)
       g_autofree float *r = NULL, *dw = NULL, *dx = NULL;
 
       g_assert_true (bs_conv_geometry_init (&d.g));
-      d.pool = bs_pool_new (2);
+      d.pool = bs_thread_pool_new (2);
       nx = (gsize) d.g.in_c * d.batch * d.g.in_h * d.g.in_w;
       nw = (gsize) d.g.out_c * d.g.in_c * d.g.kernel * d.g.kernel;
       d.ny = (gsize) d.g.out_c * d.batch * d.g.out_h * d.g.out_w;
@@ -590,7 +590,7 @@ test_conv_gradcheck (void)
       g_free (d.x);
       g_free (d.w);
       g_free (d.y);
-      bs_pool_unref (d.pool);
+      bs_thread_pool_unref (d.pool);
     }
 }
 
@@ -612,7 +612,7 @@ test_conv_geometry (void)
 /* ---- batch norm ----------------------------------------------------------- */
 
 typedef struct {
-  BsPool      *pool;
+  BsThreadPool      *pool;
   guint        channels;
   gsize        n;
   float       *x;
@@ -689,7 +689,7 @@ test_bn_reference (void)
   bs_rng_init (&rng, 3);
   for (guint threads = 1; threads <= 2; threads++)
     {
-      BnFd d = { .pool = bs_pool_new (threads), .channels = C, .n = n };
+      BnFd d = { .pool = bs_thread_pool_new (threads), .channels = C, .n = n };
       g_autofree float *rm = random_floats (&rng, C, 1.0);
       g_autofree float *rv = g_new (float, C);
       g_autofree float *rm0 = g_memdup2 (rm, C * sizeof (float));
@@ -741,7 +741,7 @@ test_bn_reference (void)
       g_free (d.gamma);
       g_free (d.beta);
       g_free (d.y);
-      bs_pool_unref (d.pool);
+      bs_thread_pool_unref (d.pool);
     }
 }
 
@@ -755,7 +755,7 @@ test_bn_gradcheck (void)
   bs_rng_init (&rng, 4);
   for (int relu = 0; relu <= 1; relu++)
     {
-      BnFd d = { .pool = bs_pool_new (2), .channels = C, .n = n, .relu = relu };
+      BnFd d = { .pool = bs_thread_pool_new (2), .channels = C, .n = n, .relu = relu };
       g_autofree float *r = random_floats (&rng, C * n, 1.0);
       g_autofree float *rm = g_new0 (float, C), *rv = g_new0 (float, C);
       g_autofree float *mean = g_new (float, C), *invstd = g_new (float, C);
@@ -786,14 +786,14 @@ test_bn_gradcheck (void)
       g_free (d.gamma);
       g_free (d.beta);
       g_free (d.y);
-      bs_pool_unref (d.pool);
+      bs_thread_pool_unref (d.pool);
     }
 }
 
 /* ---- ReLU and add ------------------------------------------------------------ */
 
 typedef struct {
-  BsPool      *pool;
+  BsThreadPool      *pool;
   gsize        n;
   float       *a;
   float       *b;
@@ -828,7 +828,7 @@ static void
 test_relu_add (void)
 {
   BsRng rng;
-  BsPool *pool = bs_pool_new (2);
+  BsThreadPool *pool = bs_thread_pool_new (2);
   /* Large enough to be split over threads. */
   const gsize n = 40000;
   g_autofree float *a = NULL, *b = NULL, *y = g_new (float, n), *r = NULL, *dx = g_new (float, n);
@@ -871,13 +871,13 @@ test_relu_add (void)
   for (gsize i = 0; i < n; i++)
     g_assert_cmpfloat (y[i], ==, a[i] + b[i]);
 
-  bs_pool_unref (pool);
+  bs_thread_pool_unref (pool);
 }
 
 /* ---- pooling ---------------------------------------------------------------- */
 
 typedef struct {
-  BsPool            *pool;
+  BsThreadPool            *pool;
   BsMaxPoolGeometry  g;
   guint              channels;
   guint              batch;
@@ -905,7 +905,7 @@ static void
 test_avgpool (void)
 {
   BsRng rng;
-  PoolFd d = { .pool = bs_pool_new (2), .channels = 3, .batch = 4, .hw = 25 };
+  PoolFd d = { .pool = bs_thread_pool_new (2), .channels = 3, .batch = 4, .hw = 25 };
   gsize nx = d.channels * d.batch * d.hw;
   g_autofree float *r = NULL, *dx = g_new (float, nx);
   g_autofree double *ref = NULL;
@@ -931,7 +931,7 @@ test_avgpool (void)
 
   g_free (d.x);
   g_free (d.y);
-  bs_pool_unref (d.pool);
+  bs_thread_pool_unref (d.pool);
 }
 
 static void
@@ -949,7 +949,7 @@ test_maxpool (void)
   bs_rng_init (&rng, 7);
   for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
     {
-      PoolFd d = { .pool = bs_pool_new (2), .channels = 3, .batch = 2, .max = TRUE,
+      PoolFd d = { .pool = bs_thread_pool_new (2), .channels = 3, .batch = 2, .max = TRUE,
                    .g = { .kernel = shapes[s][0], .stride = shapes[s][1], .pad = shapes[s][2],
                           .in_h = shapes[s][3], .in_w = shapes[s][4] } };
       gsize nx, planes = d.channels * d.batch;
@@ -1000,7 +1000,7 @@ test_maxpool (void)
 
       g_free (d.x);
       g_free (d.y);
-      bs_pool_unref (d.pool);
+      bs_thread_pool_unref (d.pool);
     }
 }
 
@@ -1011,7 +1011,7 @@ test_maxpool_ties (void)
   BsMaxPoolGeometry g = { .kernel = 3, .stride = 2, .pad = 1, .in_h = 4, .in_w = 4 };
   float x[16], y[4], dy[4] = { 1, 2, 3, 4 }, dx[16];
   guint32 argmax[4];
-  BsPool *pool = bs_pool_new (1);
+  BsThreadPool *pool = bs_thread_pool_new (1);
 
   g_assert_true (bs_maxpool_geometry_init (&g));
   for (int i = 0; i < 16; i++)
@@ -1035,7 +1035,7 @@ test_maxpool_ties (void)
   g_assert_cmpfloat (dx[4], ==, 3.0f);
   g_assert_cmpfloat (dx[5], ==, 4.0f);
   g_assert_cmpfloat (dx[15], ==, 0.0f);
-  bs_pool_unref (pool);
+  bs_thread_pool_unref (pool);
 }
 
 /* ---- linear and loss ---------------------------------------------------------- */

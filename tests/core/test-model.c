@@ -624,8 +624,8 @@ test_eval_determinism (void)
   g_autofree float *first = NULL;
   BsModel *two = new_model ("resnet8", 3, 32, 32, classes);
   BsModel *one = new_model ("resnet8", 3, 32, 32, classes);
-  BsPool *shared = bs_pool_new (2);
-  BsPool *own;
+  BsThreadPool *shared = bs_thread_pool_new (2);
+  BsThreadPool *own;
   const float *logits;
 
   bs_model_init_params (two, 3);
@@ -642,17 +642,17 @@ test_eval_determinism (void)
     g_assert_cmpfloat (fabsf (logits[i] - first[i]), <=, 1e-4f * (1.0f + fabsf (first[i])));
 
   /* Both models on one pool; each gets its own back. */
-  own = bs_pool_ref (bs_model_get_pool (one));
+  own = bs_thread_pool_ref (bs_model_get_pool (one));
   bs_model_set_pool (two, shared);
   bs_model_set_pool (one, shared);
-  bs_pool_unref (shared);
+  bs_thread_pool_unref (shared);
   g_assert_true (bs_model_get_pool (two) == bs_model_get_pool (one));
   g_assert_cmpuint (bs_model_get_threads (one), ==, 2);
   g_assert_cmpmem (bs_model_forward (two, images, batch, FALSE, NULL, NULL),
                    batch * classes * sizeof (float), first, batch * classes * sizeof (float));
   bs_model_forward (one, images, batch, FALSE, NULL, NULL);
   bs_model_set_pool (one, own);
-  bs_pool_unref (own);
+  bs_thread_pool_unref (own);
   g_assert_cmpuint (bs_model_get_threads (one), ==, 1);
   /* The shared pool lives on in the other model. */
   g_assert_cmpmem (bs_model_forward (two, images, batch, FALSE, NULL, NULL),

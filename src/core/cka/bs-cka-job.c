@@ -281,7 +281,7 @@ typedef struct {
   guint8   *plan;
   float   **scale_of_tap;   /* PLAN_WITH_NORM taps: the batch norm's scales */
   gboolean  masked;         /* a tap mask was set (and is removed at the end) */
-  BsPool   *saved_pool;     /* a borrowed model's own threads, given back at the end */
+  BsThreadPool   *saved_pool;     /* a borrowed model's own threads, given back at the end */
 } JobModel;
 
 static void
@@ -298,11 +298,11 @@ set_tap_mask (JobModel *jm)
 
 /* The job's models and Gram workspace run on one pool (see bs_model_set_pool()). */
 static void
-job_model_set_pool (JobModel *jm,
-                    BsPool   *pool)
+job_model_set_pool (JobModel     *jm,
+                    BsThreadPool *pool)
 {
   if (!jm->owned)
-    jm->saved_pool = bs_pool_ref (bs_model_get_pool (jm->model));
+    jm->saved_pool = bs_thread_pool_ref (bs_model_get_pool (jm->model));
   bs_model_set_pool (jm->model, pool);
 }
 
@@ -318,7 +318,7 @@ job_model_clear (JobModel *jm)
   if (jm->saved_pool != NULL)
     {
       bs_model_set_pool (jm->model, jm->saved_pool);
-      g_clear_pointer (&jm->saved_pool, bs_pool_unref);
+      g_clear_pointer (&jm->saved_pool, bs_thread_pool_unref);
     }
   if (jm->owned)
     g_clear_pointer (&jm->model, bs_model_free);
@@ -486,7 +486,7 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   BsCkaSnapshot *result = NULL;
   gboolean same;
   guint n, per_pass, n_images, threads;
-  BsPool *pool = NULL;
+  BsThreadPool *pool = NULL;
   int blas_threads = 0;
 
   g_return_val_if_fail (options != NULL, NULL);
@@ -573,7 +573,7 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
    * chose otherwise); borrowed models get theirs back at the end. */
   blas_threads = blas_single_threaded ();
   threads = options->threads > 0 ? options->threads : (guint) blas_threads;
-  pool = bs_pool_new (threads);
+  pool = bs_thread_pool_new (threads);
   job_model_set_pool (&ma, pool);
   if (!same)
     job_model_set_pool (&mb, pool);
@@ -660,7 +660,7 @@ out:
   bs_gram_workspace_free (ws);   /* after the accumulator, which borrows it */
   job_model_clear (&ma);
   job_model_clear (&mb);
-  bs_pool_unref (pool);
+  bs_thread_pool_unref (pool);
   return result;
 }
 

@@ -9,7 +9,7 @@
 
 #include "bs-gram-kernel.h"
 #include "bs-simd.h"
-#include "bs-parallel.h"
+#include "bs-thread-pool.h"
 
 /* 1 MB of scratch for n = 256: large enough for ssyrk to run at full speed,
  * small enough to stay in cache between the copy and the product (measured:
@@ -27,7 +27,7 @@ typedef struct {
 
 struct _BsGramWorkspace {
   guint          n_threads;
-  BsPool        *pool;        /* of one thread (the caller) at least */
+  BsThreadPool        *pool;        /* of one thread (the caller) at least */
   ThreadBuffers *threads;
   gpointer       tasks[BS_GRAM_MAX_TASKS];
   gsize          task_bytes[BS_GRAM_MAX_TASKS];
@@ -44,24 +44,24 @@ bs_gram_set_chunk_columns (gsize columns)
 BsGramWorkspace *
 bs_gram_workspace_new (guint n_threads)
 {
-  BsPool *pool = bs_pool_new (CLAMP (n_threads, 1, 64));
+  BsThreadPool *pool = bs_thread_pool_new (CLAMP (n_threads, 1, 64));
   BsGramWorkspace *ws = bs_gram_workspace_new_for_pool (pool);
 
-  bs_pool_unref (pool);
+  bs_thread_pool_unref (pool);
   return ws;
 }
 
 BsGramWorkspace *
-bs_gram_workspace_new_for_pool (BsPool *pool)
+bs_gram_workspace_new_for_pool (BsThreadPool *pool)
 {
   BsGramWorkspace *ws;
 
   g_return_val_if_fail (pool != NULL, NULL);
 
   ws = g_new0 (BsGramWorkspace, 1);
-  ws->n_threads = bs_pool_get_n_threads (pool);
+  ws->n_threads = bs_thread_pool_get_n_threads (pool);
   ws->threads = g_new0 (ThreadBuffers, ws->n_threads);
-  ws->pool = bs_pool_ref (pool);
+  ws->pool = bs_thread_pool_ref (pool);
   return ws;
 }
 
@@ -70,7 +70,7 @@ bs_gram_workspace_free (BsGramWorkspace *ws)
 {
   if (ws == NULL)
     return;
-  bs_pool_unref (ws->pool);
+  bs_thread_pool_unref (ws->pool);
   for (guint t = 0; t < ws->n_threads; t++)
     {
       g_free (ws->threads[t].scratch);
@@ -237,7 +237,7 @@ bs_gram_workspace_run_tasks (BsGramWorkspace *ws,
   TaskRun run = { func, data, n_tasks, 0 };
 
   if (n_tasks > 1)
-    bs_pool_run (ws->pool, task_thread, &run);
+    bs_thread_pool_run (ws->pool, task_thread, &run);
   else
     task_thread (&run, 0, 1);
 }

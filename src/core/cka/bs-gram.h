@@ -21,7 +21,7 @@
 
 #include <glib.h>
 
-#include "bs-parallel.h"
+#include "bs-thread-pool.h"
 
 G_BEGIN_DECLS
 
@@ -36,7 +36,7 @@ BsGramWorkspace *bs_gram_workspace_new   (guint            n_threads);
 /* The same on the threads of pool (a model's, see bs_model_set_pool()),
  * of which it takes a reference: pool must not run anything else while a
  * Gram runs. */
-BsGramWorkspace *bs_gram_workspace_new_for_pool (BsPool   *pool);
+BsGramWorkspace *bs_gram_workspace_new_for_pool (BsThreadPool   *pool);
 void             bs_gram_workspace_free  (BsGramWorkspace *ws);
 /* Allocates the buffers Grams of n examples need, so that running out of
  * memory is a clear error up front: FALSE when they cannot be had. */

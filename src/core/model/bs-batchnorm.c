@@ -270,16 +270,16 @@ sums_share (gpointer data,
 }
 
 void
-bs_bn_sums (BsPool      *pool,
-            guint        channels,
-            gsize        n,
-            const float *x,
-            double      *sum,
-            double      *sumsq)
+bs_bn_sums (BsThreadPool *pool,
+            guint         channels,
+            gsize         n,
+            const float  *x,
+            double       *sum,
+            double       *sumsq)
 {
   BnJob job = { .channels = channels, .n = n, .x = x, .sum = sum, .sumsq = sumsq };
 
-  bs_pool_run (pool, sums_share, &job);
+  bs_thread_pool_run (pool, sums_share, &job);
 }
 
 static void
@@ -297,20 +297,20 @@ apply_share (gpointer data,
 }
 
 void
-bs_bn_apply (BsPool      *pool,
-             guint        channels,
-             gsize        n,
-             const float *x,
-             const float *scale,
-             const float *shift,
-             const float *add,
-             gboolean     relu,
-             float       *y)
+bs_bn_apply (BsThreadPool *pool,
+             guint         channels,
+             gsize         n,
+             const float  *x,
+             const float  *scale,
+             const float  *shift,
+             const float  *add,
+             gboolean      relu,
+             float        *y)
 {
   BnJob job = { .channels = channels, .n = n, .x = x, .scale = scale, .shift = shift,
                 .add = add, .relu = relu, .y = y };
 
-  bs_pool_run (pool, apply_share, &job);
+  bs_thread_pool_run (pool, apply_share, &job);
 }
 
 static void
@@ -333,20 +333,20 @@ backward_sums_share (gpointer data,
 }
 
 void
-bs_bn_backward_sums (BsPool      *pool,
-                     guint        channels,
-                     gsize        n,
-                     float       *dy,
-                     const float *relu_out,
-                     const float *x,
-                     const float *mean,
-                     double      *sum_dy,
-                     double      *sum_dy_xmu)
+bs_bn_backward_sums (BsThreadPool *pool,
+                     guint         channels,
+                     gsize         n,
+                     float        *dy,
+                     const float  *relu_out,
+                     const float  *x,
+                     const float  *mean,
+                     double       *sum_dy,
+                     double       *sum_dy_xmu)
 {
   BnJob job = { .channels = channels, .n = n, .dy = dy, .relu_out = relu_out, .x = x,
                 .mean = mean, .sum = sum_dy, .sumsq = sum_dy_xmu };
 
-  bs_pool_run (pool, backward_sums_share, &job);
+  bs_thread_pool_run (pool, backward_sums_share, &job);
 }
 
 typedef struct {
@@ -375,18 +375,18 @@ backward_apply_share (gpointer data,
 }
 
 void
-bs_bn_backward_apply (BsPool      *pool,
-                      guint        channels,
-                      gsize        n,
-                      const float *dy,
-                      const float *x,
-                      const float *k1,
-                      const float *k2,
-                      const float *k3,
-                      float       *dx)
+bs_bn_backward_apply (BsThreadPool *pool,
+                      guint         channels,
+                      gsize         n,
+                      const float  *dy,
+                      const float  *x,
+                      const float  *k1,
+                      const float  *k2,
+                      const float  *k3,
+                      float        *dx)
 {
   BnApplyJob job = { .channels = channels, .n = n, .dy = dy, .x = x,
                      .k1 = k1, .k2 = k2, .k3 = k3, .dx = dx };
 
-  bs_pool_run (pool, backward_apply_share, &job);
+  bs_thread_pool_run (pool, backward_apply_share, &job);
 }

@@ -13,7 +13,7 @@
 
 #include <glib.h>
 
-#include "bs-parallel.h"
+#include "bs-thread-pool.h"
 
 G_BEGIN_DECLS
 
@@ -99,38 +99,38 @@ void bs_bn_finish_backward   (guint         channels,
                               float        *k3);
 
 /* Whole-tensor versions, threaded over channels. n = elements per channel. */
-void bs_bn_sums              (BsPool      *pool,
-                              guint        channels,
-                              gsize        n,
-                              const float *x,
-                              double      *sum,
-                              double      *sumsq);
-void bs_bn_apply             (BsPool      *pool,
-                              guint        channels,
-                              gsize        n,
-                              const float *x,
-                              const float *scale,
-                              const float *shift,
-                              const float *add,
-                              gboolean     relu,
-                              float       *y);
-void bs_bn_backward_sums     (BsPool      *pool,
-                              guint        channels,
-                              gsize        n,
-                              float       *dy,
-                              const float *relu_out,
-                              const float *x,
-                              const float *mean,
-                              double      *sum_dy,
-                              double      *sum_dy_xmu);
-void bs_bn_backward_apply    (BsPool      *pool,
-                              guint        channels,
-                              gsize        n,
-                              const float *dy,
-                              const float *x,
-                              const float *k1,
-                              const float *k2,
-                              const float *k3,
-                              float       *dx);
+void bs_bn_sums              (BsThreadPool *pool,
+                              guint         channels,
+                              gsize         n,
+                              const float  *x,
+                              double       *sum,
+                              double       *sumsq);
+void bs_bn_apply             (BsThreadPool *pool,
+                              guint         channels,
+                              gsize         n,
+                              const float  *x,
+                              const float  *scale,
+                              const float  *shift,
+                              const float  *add,
+                              gboolean      relu,
+                              float        *y);
+void bs_bn_backward_sums     (BsThreadPool *pool,
+                              guint         channels,
+                              gsize         n,
+                              float        *dy,
+                              const float  *relu_out,
+                              const float  *x,
+                              const float  *mean,
+                              double       *sum_dy,
+                              double       *sum_dy_xmu);
+void bs_bn_backward_apply    (BsThreadPool *pool,
+                              guint         channels,
+                              gsize         n,
+                              const float  *dy,
+                              const float  *x,
+                              const float  *k1,
+                              const float  *k2,
+                              const float  *k3,
+                              float        *dx);
 
 G_END_DECLS

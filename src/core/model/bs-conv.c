@@ -315,7 +315,7 @@ typedef struct {
   const float          *packed;  /* direct kernels: weights packed for the pass */
   const float          *winograd; /* transformed weights: run on bs-conv-winograd */
   const BsConvHooks    *hooks;
-  BsPool               *pool;
+  BsThreadPool               *pool;
   gboolean              inference;
   gint                  next_chunk;  /* inference: the next chunk to take */
 } ConvJob;
@@ -392,8 +392,8 @@ forward_share (gpointer data,
     return;
   if (job->winograd)
     {
-      float *scratch = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_COL,
-                                        bs_conv_winograd_scratch_size (g, cur.nc));
+      float *scratch = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL,
+                                               bs_conv_winograd_scratch_size (g, cur.nc));
 
       while (next_chunk (job, &cur, &n0, &n))
         {
@@ -407,7 +407,7 @@ forward_share (gpointer data,
   if (is_direct3 (g))
     {
       BsPadShape ps = { g->in_c, g->in_h, g->in_w, cur.nc, g->stride };
-      float *padded = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_COL, bs_conv3_padded_size (&ps));
+      float *padded = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL, bs_conv3_padded_size (&ps));
 
       while (next_chunk (job, &cur, &n0, &n))
         {
@@ -421,7 +421,7 @@ forward_share (gpointer data,
       return;
     }
   if (!is_direct (g))
-    col = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_COL, K * cur.nc * P);
+    col = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL, K * cur.nc * P);
 
   while (next_chunk (job, &cur, &n0, &n))
     {
@@ -499,9 +499,9 @@ winograd_weights (ConvJob           *job,
 
   if (cache == NULL)
     {
-      job->winograd = bs_pool_scratch (job->pool, 0, BS_POOL_SCRATCH_WEIGHTS, u_len);
+      job->winograd = bs_thread_pool_scratch (job->pool, 0, BS_SCRATCH_WEIGHTS, u_len);
       /* Thousands of small double products per layer: on all threads. */
-      bs_pool_run (job->pool, winograd_weights_share, job);
+      bs_thread_pool_run (job->pool, winograd_weights_share, job);
       return;
     }
 
@@ -525,13 +525,13 @@ winograd_weights (ConvJob           *job,
     }
   memcpy (cache->w, job->w, w_len * sizeof (float));
   job->winograd = cache->u;
-  bs_pool_run (job->pool, winograd_weights_share, job);
+  bs_thread_pool_run (job->pool, winograd_weights_share, job);
 }
 
 static void
 run_forward (const BsConvGeometry *g,
              BsConvWeightCache    *cache,
-             BsPool               *pool,
+             BsThreadPool         *pool,
              guint                 batch,
              const float          *x,
              const float          *w,
@@ -546,18 +546,18 @@ run_forward (const BsConvGeometry *g,
     winograd_weights (&job, cache);
   else if (is_direct3 (g))
     {
-      float *packed = bs_pool_scratch (pool, 0, BS_POOL_SCRATCH_WEIGHTS,
-                                       bs_conv3_packed_size (g->out_c, g->in_c));
+      float *packed = bs_thread_pool_scratch (pool, 0, BS_SCRATCH_WEIGHTS,
+                                              bs_conv3_packed_size (g->out_c, g->in_c));
 
       bs_conv3_pack_weights (w, g->out_c, g->in_c, FALSE, packed);
       job.packed = packed;
     }
-  bs_pool_run (pool, forward_share, &job);
+  bs_thread_pool_run (pool, forward_share, &job);
 }
 
 void
 bs_conv_forward (const BsConvGeometry *g,
-                 BsPool               *pool,
+                 BsThreadPool         *pool,
                  guint                 batch,
                  const float          *x,
                  const float          *w,
@@ -570,7 +570,7 @@ bs_conv_forward (const BsConvGeometry *g,
 void
 bs_conv_forward_inference (const BsConvGeometry *g,
                            BsConvWeightCache    *cache,
-                           BsPool               *pool,
+                           BsThreadPool         *pool,
                            guint                 batch,
                            const float          *x,
                            const float          *w,
@@ -617,7 +617,7 @@ backward_share (gpointer data,
   gboolean make_dy = job->hooks && job->hooks->make_dy;
   gboolean as_conv = job->dx && dgrad_as_conv (g);
   float *dw = n_threads == 1 ? job->dw
-                             : bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_DW, g->out_c * K);
+                             : bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_DW, g->out_c * K);
   float *col = NULL, *dcol = NULL, *dybuf = NULL;
   BsConvGeometry t;
   gsize b0, b1;
@@ -632,20 +632,20 @@ backward_share (gpointer data,
 
   nc = chunk_images (g, b1 - b0, TRUE);
   if (make_dy)
-    dybuf = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_CHUNK, g->out_c * nc * P);
+    dybuf = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_CHUNK, g->out_c * nc * P);
 
   if (is_direct3 (g))
     {
       BsPadShape px = { g->in_c, g->in_h, g->in_w, nc, g->stride };
       BsPadShape pd = { g->out_c, g->out_h, g->out_w, nc, 1 };
-      float *xpad = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_COL, bs_conv3_padded_size (&px));
+      float *xpad = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL, bs_conv3_padded_size (&px));
       float *dypad = NULL;
 
       /* Stride 1: dx is a direct convolution of padded dy. Stride 2: sgemm + col2im. */
       if (job->dx && g->stride == 1)
-        dypad = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_DCOL, bs_conv3_padded_size (&pd));
+        dypad = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_DCOL, bs_conv3_padded_size (&pd));
       else if (job->dx)
-        dcol = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_DCOL, K * nc * P);
+        dcol = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_DCOL, K * nc * P);
 
       memset (dw, 0, g->out_c * K * sizeof (float));
       for (gsize n0 = b0; n0 < b1; n0 += nc)
@@ -688,14 +688,14 @@ backward_share (gpointer data,
     }
 
   if (!is_direct (g))
-    col = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_COL, K * nc * P);
+    col = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL, K * nc * P);
   if (as_conv)
     {
       transposed_geometry (g, &t);
-      dcol = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_DCOL, col_rows (&t) * nc * in_hw);
+      dcol = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_DCOL, col_rows (&t) * nc * in_hw);
     }
   else if (job->dx && col)
-    dcol = bs_pool_scratch (job->pool, thread, BS_POOL_SCRATCH_DCOL, K * nc * P);
+    dcol = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_DCOL, K * nc * P);
 
   for (gsize n0 = b0; n0 < b1; n0 += nc)
     {
@@ -789,11 +789,11 @@ sum_dw_share (gpointer data,
   if (e1 == e0)
     return;
 
-  memcpy (job->dw + e0, bs_pool_scratch (job->pool, 0, BS_POOL_SCRATCH_DW, total) + e0,
+  memcpy (job->dw + e0, bs_thread_pool_scratch (job->pool, 0, BS_SCRATCH_DW, total) + e0,
           (e1 - e0) * sizeof (float));
   for (guint t = 1; t < n_threads; t++)
     {
-      const float *part = bs_pool_scratch (job->pool, t, BS_POOL_SCRATCH_DW, total);
+      const float *part = bs_thread_pool_scratch (job->pool, t, BS_SCRATCH_DW, total);
 
       for (gsize i = e0; i < e1; i++)
         job->dw[i] += part[i];
@@ -802,7 +802,7 @@ sum_dw_share (gpointer data,
 
 void
 bs_conv_backward (const BsConvGeometry *g,
-                  BsPool               *pool,
+                  BsThreadPool         *pool,
                   guint                 batch,
                   const float          *x,
                   const float          *w,
@@ -819,8 +819,8 @@ bs_conv_backward (const BsConvGeometry *g,
 
   if (dx && is_direct3 (g) && g->stride == 1)
     {
-      float *packed = bs_pool_scratch (pool, 0, BS_POOL_SCRATCH_WEIGHTS,
-                                       bs_conv3_packed_size (g->out_c, g->in_c));
+      float *packed = bs_thread_pool_scratch (pool, 0, BS_SCRATCH_WEIGHTS,
+                                              bs_conv3_packed_size (g->out_c, g->in_c));
 
       bs_conv3_pack_weights (w, g->out_c, g->in_c, TRUE, packed);
       job.packed = packed;
@@ -828,7 +828,7 @@ bs_conv_backward (const BsConvGeometry *g,
   else if (dx && !is_direct3 (g) && dgrad_as_conv (g))
     {
       const guint k = g->kernel, kk = k * k;
-      float *w_t = bs_pool_scratch (pool, 0, BS_POOL_SCRATCH_WEIGHTS, (gsize) g->in_c * g->out_c * kk);
+      float *w_t = bs_thread_pool_scratch (pool, 0, BS_SCRATCH_WEIGHTS, (gsize) g->in_c * g->out_c * kk);
 
       /* w_t[ci][co][k-1-ky][k-1-kx] = w[co][ci][ky][kx] */
       for (guint co = 0; co < g->out_c; co++)
@@ -838,7 +838,7 @@ bs_conv_backward (const BsConvGeometry *g,
       job.w_t = w_t;
     }
 
-  bs_pool_run (pool, backward_share, &job);
-  if (bs_pool_get_n_threads (pool) > 1)
-    bs_pool_run (pool, sum_dw_share, &job);
+  bs_thread_pool_run (pool, backward_share, &job);
+  if (bs_thread_pool_get_n_threads (pool) > 1)
+    bs_thread_pool_run (pool, sum_dw_share, &job);
 }

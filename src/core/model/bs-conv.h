@@ -18,7 +18,7 @@
 
 #include <glib.h>
 
-#include "bs-parallel.h"
+#include "bs-thread-pool.h"
 
 G_BEGIN_DECLS
 
@@ -63,7 +63,7 @@ gboolean bs_conv_geometry_init (BsConvGeometry *g);
 
 /* y[out_c][B][out_h][out_w] = conv (x[in_c][B][in_h][in_w], w[out_c][in_c][k][k]). */
 void     bs_conv_forward       (const BsConvGeometry *g,
-                                BsPool               *pool,
+                                BsThreadPool         *pool,
                                 guint                 batch,
                                 const float          *x,
                                 const float          *w,
@@ -84,7 +84,7 @@ void               bs_conv_weight_cache_free (BsConvWeightCache *cache);
  * cache may be NULL (the weights are then transformed every time). */
 void     bs_conv_forward_inference (const BsConvGeometry *g,
                                     BsConvWeightCache    *cache,
-                                    BsPool               *pool,
+                                    BsThreadPool         *pool,
                                     guint                 batch,
                                     const float          *x,
                                     const float          *w,
@@ -95,7 +95,7 @@ void     bs_conv_forward_inference (const BsConvGeometry *g,
  * written (accumulate FALSE) or added (accumulate TRUE) to dx. dy may be
  * NULL when hooks->make_dy provides it. */
 void     bs_conv_backward      (const BsConvGeometry *g,
-                                BsPool               *pool,
+                                BsThreadPool         *pool,
                                 guint                 batch,
                                 const float          *x,
                                 const float          *w,

@@ -8,7 +8,7 @@
 
 #include "bs-model.h"
 #include "bs-conv.h"
-#include "bs-pool.h"
+#include "bs-pooling.h"
 
 G_BEGIN_DECLS
 

@@ -25,7 +25,7 @@
 #include "bs-batchnorm.h"
 #include "bs-error.h"
 #include "bs-linear.h"
-#include "bs-parallel.h"
+#include "bs-thread-pool.h"
 #include "bs-relu.h"
 #include "bs-resnet-spec.h"
 #include "bs-rng.h"
@@ -76,7 +76,7 @@ struct _BsModel {
   gsize        n_grad;
   gint64       batches_tracked;
 
-  BsPool      *pool;
+  BsThreadPool      *pool;
   GPtrArray   *bufs;          /* every Buf, owned */
   GPtrArray   *free_bufs;
   ValueState  *state;
@@ -266,7 +266,7 @@ bs_model_builder_new (const char *name,
   model->slots = g_array_new (FALSE, TRUE, sizeof (ParamSlot));
   model->bufs = g_ptr_array_new_with_free_func (buf_destroy);
   model->free_bufs = g_ptr_array_new ();
-  model->pool = bs_pool_new (1);
+  model->pool = bs_thread_pool_new (1);
   g_array_append_val (model->layers, input);
   return model;
 }
@@ -613,7 +613,7 @@ bs_model_free (BsModel *model)
   g_array_unref (model->slots);
   g_ptr_array_unref (model->free_bufs);
   g_ptr_array_unref (model->bufs);
-  bs_pool_unref (model->pool);
+  bs_thread_pool_unref (model->pool);
   free (model->param_block);
   free (model->grad_block);
   bs_free_floats (model->logits);
@@ -715,30 +715,30 @@ bs_model_set_threads (BsModel *model,
                       guint    n_threads)
 {
   n_threads = CLAMP (n_threads, 1, 256);
-  if (n_threads == bs_pool_get_n_threads (model->pool))
+  if (n_threads == bs_thread_pool_get_n_threads (model->pool))
     return;
-  bs_pool_unref (model->pool);
-  model->pool = bs_pool_new (n_threads);
+  bs_thread_pool_unref (model->pool);
+  model->pool = bs_thread_pool_new (n_threads);
 }
 
 guint
 bs_model_get_threads (BsModel *model)
 {
-  return bs_pool_get_n_threads (model->pool);
+  return bs_thread_pool_get_n_threads (model->pool);
 }
 
 void
-bs_model_set_pool (BsModel *model,
-                   BsPool  *pool)
+bs_model_set_pool (BsModel      *model,
+                   BsThreadPool *pool)
 {
   g_return_if_fail (model != NULL && pool != NULL);
 
-  bs_pool_ref (pool);
-  bs_pool_unref (model->pool);
+  bs_thread_pool_ref (pool);
+  bs_thread_pool_unref (model->pool);
   model->pool = pool;
 }
 
-BsPool *
+BsThreadPool *
 bs_model_get_pool (BsModel *model)
 {
   return model->pool;
@@ -758,8 +758,8 @@ bs_model_get_memory_bytes (BsModel *model,
                            gsize   *peak)
 {
   if (peak)
-    *peak = model->peak_bytes + bs_pool_scratch_bytes (model->pool);
-  return held_bytes (model) + bs_pool_scratch_bytes (model->pool);
+    *peak = model->peak_bytes + bs_thread_pool_scratch_bytes (model->pool);
+  return held_bytes (model) + bs_thread_pool_scratch_bytes (model->pool);
 }
 
 void
@@ -769,7 +769,7 @@ bs_model_release_memory (BsModel *model)
   g_ptr_array_set_size (model->free_bufs, 0);
   g_ptr_array_set_size (model->bufs, 0);
   model->peak_bytes = 0;
-  bs_pool_release_scratch (model->pool);
+  bs_thread_pool_release_scratch (model->pool);
   for (guint i = 0; i < model->ops->len; i++)
     g_clear_pointer (&g_array_index (model->ops, BsOp, i).conv_cache, bs_conv_weight_cache_free);
 }
@@ -958,7 +958,7 @@ stats_chunk (gpointer data,
              gsize    ncols)
 {
   ChunkHookData *d = data;
-  double *stats = (double *) bs_pool_scratch (d->model->pool, thread, BS_POOL_SCRATCH_STATS, 4 * n_rows);
+  double *stats = (double *) bs_thread_pool_scratch (d->model->pool, thread, BS_SCRATCH_STATS, 4 * n_rows);
 
   for (guint r = 0; r < n_rows; r++)
     bs_bn_row_sums (p + r * ld, ncols, &stats[r], &stats[n_rows + r]);
@@ -1014,7 +1014,7 @@ forward_op (BsModel   *model,
         gboolean own_buffer = FALSE;   /* BN writes to its own buffer, not over the conv output */
         gboolean relu_ran = FALSE;     /* a ReLU after the fused ops, into its own buffer */
         BsOp *bn = NULL;
-        guint n_threads = bs_pool_get_n_threads (model->pool);
+        guint n_threads = bs_thread_pool_get_n_threads (model->pool);
 
         out->act = buf_acquire (model, value_size (model, op->out));
 
@@ -1037,7 +1037,7 @@ forward_op (BsModel   *model,
         if (bn && model->training)
           {
             for (guint t = 0; t < n_threads; t++)
-              memset (bs_pool_scratch (model->pool, t, BS_POOL_SCRATCH_STATS, 4 * op->conv.out_c),
+              memset (bs_thread_pool_scratch (model->pool, t, BS_SCRATCH_STATS, 4 * op->conv.out_c),
                       0, 2 * op->conv.out_c * sizeof (double));
             hooks.forward_done = stats_chunk;
           }
@@ -1101,8 +1101,8 @@ forward_op (BsModel   *model,
               bn->bn_sum[c] = bn->bn_sumsq[c] = 0.0;
             for (guint t = 0; t < n_threads; t++)
               {
-                double *stats = (double *) bs_pool_scratch (model->pool, t, BS_POOL_SCRATCH_STATS,
-                                                            4 * op->conv.out_c);
+                double *stats = (double *) bs_thread_pool_scratch (model->pool, t, BS_SCRATCH_STATS,
+                                                                   4 * op->conv.out_c);
 
                 for (guint c = 0; c < op->conv.out_c; c++)
                   {
@@ -1272,7 +1272,7 @@ forward_pass (BsModel     *model,
 
   model->state[0].act = buf_acquire (model, value_size (model, 0));
   input.x = act (model, 0);
-  bs_pool_run (model->pool, input_share, &input);
+  bs_thread_pool_run (model->pool, input_share, &input);
   emit_tap (model, tap, user_data, 0);
 
   for (guint i = 0; i < model->ops->len;)
@@ -1320,7 +1320,7 @@ bs_model_forward (BsModel      *model,
                   BsTapFunc     tap,
                   gpointer      user_data)
 {
-  guint sub = SUB_BATCH_PER_THREAD * bs_pool_get_n_threads (model->pool);
+  guint sub = SUB_BATCH_PER_THREAD * bs_thread_pool_get_n_threads (model->pool);
 
   g_return_val_if_fail (batch > 0 && images != NULL, NULL);
 
@@ -1500,7 +1500,7 @@ ctx_backward_done (gpointer data,
                    gsize    ncols)
 {
   ConvBackwardCtx *ctx = data;
-  double *stats = (double *) bs_pool_scratch (ctx->model->pool, thread, BS_POOL_SCRATCH_STATS, 4 * n_rows);
+  double *stats = (double *) bs_thread_pool_scratch (ctx->model->pool, thread, BS_SCRATCH_STATS, 4 * n_rows);
 
   for (guint r = 0; r < n_rows; r++)
     bs_bn_row_backward_sums (p + r * ld, ctx->relu_out + r * ld + col0, ctx->bn_in + r * ld + col0,
@@ -1517,7 +1517,7 @@ conv_backward (BsModel          *model,
   BsConvHooks hooks = { .data = &ctx };
   float *dx = NULL;
   gboolean accumulate = FALSE;
-  guint n_threads = bs_pool_get_n_threads (model->pool);
+  guint n_threads = bs_thread_pool_get_n_threads (model->pool);
 
   if (md)
     {
@@ -1546,7 +1546,7 @@ conv_backward (BsModel          *model,
   if (ctx.below)
     {
       for (guint t = 0; t < n_threads; t++)
-        memset (bs_pool_scratch (model->pool, t, BS_POOL_SCRATCH_STATS, 4 * op->conv.in_c),
+        memset (bs_thread_pool_scratch (model->pool, t, BS_SCRATCH_STATS, 4 * op->conv.in_c),
                 0, 2 * op->conv.in_c * sizeof (double));
       ctx.relu_out = act (model, op->in0);
       ctx.bn_in = act (model, ctx.below->in0);
@@ -1566,7 +1566,7 @@ conv_backward (BsModel          *model,
         bn->bn_sum[k] = bn->bn_sumsq[k] = 0.0;
       for (guint t = 0; t < n_threads; t++)
         {
-          double *stats = (double *) bs_pool_scratch (model->pool, t, BS_POOL_SCRATCH_STATS, 4 * c);
+          double *stats = (double *) bs_thread_pool_scratch (model->pool, t, BS_SCRATCH_STATS, 4 * c);
 
           for (guint k = 0; k < c; k++)
             {

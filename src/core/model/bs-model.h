@@ -19,7 +19,7 @@
 #include <glib.h>
 
 #include "bs-layer-info.h"
-#include "bs-parallel.h"
+#include "bs-thread-pool.h"
 
 G_BEGIN_DECLS
 
@@ -110,8 +110,8 @@ guint              bs_model_get_threads    (BsModel      *model);
  * from layer to Gram to layer. set_pool takes a reference; get_pool's
  * result is owned by the model. */
 void               bs_model_set_pool       (BsModel      *model,
-                                            BsPool       *pool);
-BsPool            *bs_model_get_pool       (BsModel      *model);
+                                            BsThreadPool *pool);
+BsThreadPool            *bs_model_get_pool       (BsModel      *model);
 
 /* The per-channel scales a_c of layer `layer` when it is an evaluation-mode
  * batch norm of layer `input` (y_c = a_c x_c + b_c): FALSE otherwise.

@@ -79,12 +79,12 @@ ew_share (gpointer data,
 }
 
 static void
-ew_run (BsPool      *pool,
-        EwKind       kind,
-        gsize        n,
-        const float *a,
-        const float *b,
-        float       *y)
+ew_run (BsThreadPool *pool,
+        EwKind        kind,
+        gsize         n,
+        const float  *a,
+        const float  *b,
+        float        *y)
 {
   EwJob job = { kind, n, a, b, y };
 
@@ -92,53 +92,53 @@ ew_run (BsPool      *pool,
   if (n < 16384)
     ew_range (&job, 0, n);
   else
-    bs_pool_run (pool, ew_share, &job);
+    bs_thread_pool_run (pool, ew_share, &job);
 }
 
 void
-bs_relu_forward (BsPool      *pool,
-                 gsize        n,
-                 const float *x,
-                 float       *y)
+bs_relu_forward (BsThreadPool *pool,
+                 gsize         n,
+                 const float  *x,
+                 float        *y)
 {
   ew_run (pool, EW_RELU, n, x, NULL, y);
 }
 
 void
-bs_relu_backward (BsPool      *pool,
-                  gsize        n,
-                  const float *y,
-                  const float *dy,
-                  float       *dx)
+bs_relu_backward (BsThreadPool *pool,
+                  gsize         n,
+                  const float  *y,
+                  const float  *dy,
+                  float        *dx)
 {
   ew_run (pool, EW_RELU_BACKWARD, n, y, dy, dx);
 }
 
 void
-bs_add_forward (BsPool      *pool,
-                gsize        n,
-                const float *a,
-                const float *b,
-                gboolean     relu,
-                float       *y)
+bs_add_forward (BsThreadPool *pool,
+                gsize         n,
+                const float  *a,
+                const float  *b,
+                gboolean      relu,
+                float        *y)
 {
   ew_run (pool, relu ? EW_ADD_RELU : EW_ADD, n, a, b, y);
 }
 
 void
-bs_add_inplace (BsPool      *pool,
-                gsize        n,
-                float       *y,
-                const float *x)
+bs_add_inplace (BsThreadPool *pool,
+                gsize         n,
+                float        *y,
+                const float  *x)
 {
   ew_run (pool, EW_ADD_INPLACE, n, x, NULL, y);
 }
 
 void
-bs_copy (BsPool      *pool,
-         gsize        n,
-         const float *x,
-         float       *y)
+bs_copy (BsThreadPool *pool,
+         gsize         n,
+         const float  *x,
+         float        *y)
 {
   if (x != y)
     ew_run (pool, EW_COPY, n, x, NULL, y);

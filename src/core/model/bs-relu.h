@@ -7,37 +7,37 @@
 
 #include <glib.h>
 
-#include "bs-parallel.h"
+#include "bs-thread-pool.h"
 
 G_BEGIN_DECLS
 
 /* y = max (x, 0) */
-void bs_relu_forward  (BsPool      *pool,
-                       gsize        n,
-                       const float *x,
-                       float       *y);
+void bs_relu_forward  (BsThreadPool *pool,
+                       gsize         n,
+                       const float  *x,
+                       float        *y);
 /* dx = dy where y > 0, else 0 (y is the ReLU's output) */
-void bs_relu_backward (BsPool      *pool,
-                       gsize        n,
-                       const float *y,
-                       const float *dy,
-                       float       *dx);
+void bs_relu_backward (BsThreadPool *pool,
+                       gsize         n,
+                       const float  *y,
+                       const float  *dy,
+                       float        *dx);
 /* y = a + b, optionally followed by a ReLU */
-void bs_add_forward   (BsPool      *pool,
-                       gsize        n,
-                       const float *a,
-                       const float *b,
-                       gboolean     relu,
-                       float       *y);
+void bs_add_forward   (BsThreadPool *pool,
+                       gsize         n,
+                       const float  *a,
+                       const float  *b,
+                       gboolean      relu,
+                       float        *y);
 /* y += x */
-void bs_add_inplace   (BsPool      *pool,
-                       gsize        n,
-                       float       *y,
-                       const float *x);
+void bs_add_inplace   (BsThreadPool *pool,
+                       gsize         n,
+                       float        *y,
+                       const float  *x);
 /* y = x */
-void bs_copy          (BsPool      *pool,
-                       gsize        n,
-                       const float *x,
-                       float       *y);
+void bs_copy          (BsThreadPool *pool,
+                       gsize         n,
+                       const float  *x,
+                       float        *y);
 
 G_END_DECLS

@@ -1,10 +1,10 @@
-/* bs-parallel.c: the engine's thread pool.
+/* bs-thread-pool.c: the engine's thread pool.
  *
  * Workers sleep on a condition variable between regions. A region is short
  * (a few milliseconds at most), so after finishing one a worker spins briefly
  * for the next before going back to sleep: waking a sleeping thread costs
  * tens of microseconds, and a training step has hundreds of regions. */
-#include "bs-parallel.h"
+#include "bs-thread-pool.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +28,13 @@ typedef struct {
 } Scratch;
 
 typedef struct {
-  BsPool  *pool;
+  BsThreadPool  *pool;
   guint    index;
   GThread *thread;
-  Scratch  scratch[BS_POOL_N_SCRATCH];
+  Scratch  scratch[BS_N_SCRATCH];
 } Worker;
 
-struct _BsPool {
+struct _BsThreadPool {
   gint        ref_count;
   guint       n_threads;
   Worker     *workers;        /* n_threads; workers[0] is the caller */
@@ -45,7 +45,7 @@ struct _BsPool {
   gint        generation;     /* bumped for every region; atomic reads while spinning */
   gint        pending;        /* workers still running the current region */
   gboolean    quit;
-  BsPoolFunc  func;
+  BsThreadPoolFunc  func;
   gpointer    data;
 };
 
@@ -79,8 +79,8 @@ bs_free_floats (float *p)
 }
 
 static void
-run_share (BsPool *pool,
-           guint   index)
+run_share (BsThreadPool *pool,
+           guint         index)
 {
   pool->func (pool->data, index, pool->n_threads);
   if (g_atomic_int_dec_and_test (&pool->pending))
@@ -95,7 +95,7 @@ static gpointer
 worker_main (gpointer user_data)
 {
   Worker *worker = user_data;
-  BsPool *pool = worker->pool;
+  BsThreadPool *pool = worker->pool;
   gint seen = 0;
 
   for (;;)
@@ -124,10 +124,10 @@ worker_main (gpointer user_data)
     }
 }
 
-BsPool *
-bs_pool_new (guint n_threads)
+BsThreadPool *
+bs_thread_pool_new (guint n_threads)
 {
-  BsPool *pool = g_new0 (BsPool, 1);
+  BsThreadPool *pool = g_new0 (BsThreadPool, 1);
 
   pool->ref_count = 1;
   pool->n_threads = CLAMP (n_threads, 1, 256);
@@ -147,8 +147,8 @@ bs_pool_new (guint n_threads)
   return pool;
 }
 
-BsPool *
-bs_pool_ref (BsPool *pool)
+BsThreadPool *
+bs_thread_pool_ref (BsThreadPool *pool)
 {
   g_return_val_if_fail (pool != NULL, NULL);
   g_atomic_int_inc (&pool->ref_count);
@@ -156,7 +156,7 @@ bs_pool_ref (BsPool *pool)
 }
 
 void
-bs_pool_unref (BsPool *pool)
+bs_thread_pool_unref (BsThreadPool *pool)
 {
   if (pool == NULL || !g_atomic_int_dec_and_test (&pool->ref_count))
     return;
@@ -170,7 +170,7 @@ bs_pool_unref (BsPool *pool)
     {
       if (pool->workers[i].thread)
         g_thread_join (pool->workers[i].thread);
-      for (guint s = 0; s < BS_POOL_N_SCRATCH; s++)
+      for (guint s = 0; s < BS_N_SCRATCH; s++)
         bs_free_floats (pool->workers[i].scratch[s].data);
     }
 
@@ -182,15 +182,15 @@ bs_pool_unref (BsPool *pool)
 }
 
 guint
-bs_pool_get_n_threads (BsPool *pool)
+bs_thread_pool_get_n_threads (BsThreadPool *pool)
 {
   return pool ? pool->n_threads : 1;
 }
 
 void
-bs_pool_run (BsPool     *pool,
-             BsPoolFunc  func,
-             gpointer    data)
+bs_thread_pool_run (BsThreadPool    *pool,
+                    BsThreadPoolFunc func,
+                    gpointer         data)
 {
   if (pool == NULL || pool->n_threads == 1)
     {
@@ -220,14 +220,14 @@ bs_pool_run (BsPool     *pool,
 }
 
 float *
-bs_pool_scratch (BsPool *pool,
-                 guint   thread,
-                 guint   slot,
-                 gsize   n_floats)
+bs_thread_pool_scratch (BsThreadPool *pool,
+                        guint         thread,
+                        guint         slot,
+                        gsize         n_floats)
 {
   Scratch *s;
 
-  g_return_val_if_fail (pool != NULL && thread < pool->n_threads && slot < BS_POOL_N_SCRATCH, NULL);
+  g_return_val_if_fail (pool != NULL && thread < pool->n_threads && slot < BS_N_SCRATCH, NULL);
 
   s = &pool->workers[thread].scratch[slot];
   if (s->n_floats < n_floats)
@@ -240,10 +240,10 @@ bs_pool_scratch (BsPool *pool,
 }
 
 void
-bs_pool_release_scratch (BsPool *pool)
+bs_thread_pool_release_scratch (BsThreadPool *pool)
 {
   for (guint i = 0; i < pool->n_threads; i++)
-    for (guint s = 0; s < BS_POOL_N_SCRATCH; s++)
+    for (guint s = 0; s < BS_N_SCRATCH; s++)
       {
         Scratch *scratch = &pool->workers[i].scratch[s];
 
@@ -253,12 +253,12 @@ bs_pool_release_scratch (BsPool *pool)
 }
 
 gsize
-bs_pool_scratch_bytes (BsPool *pool)
+bs_thread_pool_scratch_bytes (BsThreadPool *pool)
 {
   gsize total = 0;
 
   for (guint i = 0; i < pool->n_threads; i++)
-    for (guint s = 0; s < BS_POOL_N_SCRATCH; s++)
+    for (guint s = 0; s < BS_N_SCRATCH; s++)
       total += pool->workers[i].scratch[s].n_floats * sizeof (float);
   return total;
 }

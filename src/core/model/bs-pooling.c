@@ -1,5 +1,5 @@
-/* bs-pool.c: global average pool and max pool. */
-#include "bs-pool.h"
+/* bs-pooling.c: global average pool and max pool. */
+#include "bs-pooling.h"
 
 #include <math.h>
 #include <string.h>
@@ -37,17 +37,17 @@ avg_forward_share (gpointer data,
 }
 
 void
-bs_avgpool_forward (BsPool      *pool,
-                    guint        channels,
-                    guint        batch,
-                    gsize        hw,
-                    const float *x,
-                    float       *y)
+bs_avgpool_forward (BsThreadPool *pool,
+                    guint         channels,
+                    guint         batch,
+                    gsize         hw,
+                    const float  *x,
+                    float        *y)
 {
   /* Planes (c, n) are consecutive, and y[c][n] is plane c * batch + n. */
   PoolJob job = { .planes = channels * batch, .hw = hw, .x = x, .y = y };
 
-  bs_pool_run (pool, avg_forward_share, &job);
+  bs_thread_pool_run (pool, avg_forward_share, &job);
 }
 
 static void
@@ -71,16 +71,16 @@ avg_backward_share (gpointer data,
 }
 
 void
-bs_avgpool_backward (BsPool      *pool,
-                     guint        channels,
-                     guint        batch,
-                     gsize        hw,
-                     const float *dy,
-                     float       *dx)
+bs_avgpool_backward (BsThreadPool *pool,
+                     guint         channels,
+                     guint         batch,
+                     gsize         hw,
+                     const float  *dy,
+                     float        *dx)
 {
   PoolJob job = { .planes = channels * batch, .hw = hw, .dy = dy, .dx = dx };
 
-  bs_pool_run (pool, avg_backward_share, &job);
+  bs_thread_pool_run (pool, avg_backward_share, &job);
 }
 
 gboolean
@@ -146,7 +146,7 @@ max_forward_share (gpointer data,
 
 void
 bs_maxpool_forward (const BsMaxPoolGeometry *g,
-                    BsPool                  *pool,
+                    BsThreadPool            *pool,
                     guint                    planes,
                     const float             *x,
                     float                   *y,
@@ -154,7 +154,7 @@ bs_maxpool_forward (const BsMaxPoolGeometry *g,
 {
   PoolJob job = { .g = g, .planes = planes, .x = x, .y = y, .argmax = argmax };
 
-  bs_pool_run (pool, max_forward_share, &job);
+  bs_thread_pool_run (pool, max_forward_share, &job);
 }
 
 static void
@@ -183,7 +183,7 @@ max_backward_share (gpointer data,
 
 void
 bs_maxpool_backward (const BsMaxPoolGeometry *g,
-                     BsPool                  *pool,
+                     BsThreadPool            *pool,
                      guint                    planes,
                      const float             *dy,
                      const guint32           *argmax,
@@ -191,5 +191,5 @@ bs_maxpool_backward (const BsMaxPoolGeometry *g,
 {
   PoolJob job = { .g = g, .planes = planes, .dy = dy, .argmax_in = argmax, .dx = dx };
 
-  bs_pool_run (pool, max_backward_share, &job);
+  bs_thread_pool_run (pool, max_backward_share, &job);
 }

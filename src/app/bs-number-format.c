@@ -1,5 +1,5 @@
-/* bs-format.c: numbers and durations as the window shows them. */
-#include "bs-format.h"
+/* bs-number-format.c: numbers and durations as the window shows them. */
+#include "bs-number-format.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* bs-parallel.h: a tiny fixed-size thread pool for the engine's loops.
+/* bs-thread-pool.h: a tiny fixed-size thread pool for the engine's loops.
  *
  * Every parallel region runs the same function on all n threads (the caller
  * is thread 0) and each thread picks its share from its index alone. The
@@ -12,20 +12,20 @@
 
 G_BEGIN_DECLS
 
-typedef struct _BsPool BsPool;
+typedef struct _BsThreadPool BsThreadPool;
 
-typedef void (*BsPoolFunc) (gpointer data,
-                            guint    thread,
-                            guint    n_threads);
+typedef void (*BsThreadPoolFunc) (gpointer data,
+                                  guint    thread,
+                                  guint    n_threads);
 
 enum {
-  BS_POOL_SCRATCH_COL,    /* im2col columns */
-  BS_POOL_SCRATCH_DCOL,   /* column gradients before col2im */
-  BS_POOL_SCRATCH_DW,     /* a thread's private weight gradient */
-  BS_POOL_SCRATCH_CHUNK,  /* a chunk of an activation gradient */
-  BS_POOL_SCRATCH_STATS,  /* per-channel partial sums */
-  BS_POOL_SCRATCH_WEIGHTS,/* rearranged weights shared by all threads (thread 0's) */
-  BS_POOL_N_SCRATCH
+  BS_SCRATCH_COL,    /* im2col columns */
+  BS_SCRATCH_DCOL,   /* column gradients before col2im */
+  BS_SCRATCH_DW,     /* a thread's private weight gradient */
+  BS_SCRATCH_CHUNK,  /* a chunk of an activation gradient */
+  BS_SCRATCH_STATS,  /* per-channel partial sums */
+  BS_SCRATCH_WEIGHTS,/* rearranged weights shared by all threads (thread 0's) */
+  BS_N_SCRATCH
 };
 
 /* Pools are reference-counted so that the models and the Gram workspace of
@@ -33,29 +33,29 @@ enum {
  * convolution is still spinning when the Gram after it starts, where a
  * second pool's worker would have gone to sleep (waking one costs tens of
  * microseconds, more in a virtual machine). */
-BsPool  *bs_pool_new           (guint       n_threads);
-BsPool  *bs_pool_ref           (BsPool     *pool);
-void     bs_pool_unref         (BsPool     *pool);
-guint    bs_pool_get_n_threads (BsPool     *pool);
+BsThreadPool  *bs_thread_pool_new           (guint       n_threads);
+BsThreadPool  *bs_thread_pool_ref           (BsThreadPool     *pool);
+void     bs_thread_pool_unref         (BsThreadPool     *pool);
+guint    bs_thread_pool_get_n_threads (BsThreadPool     *pool);
 
 /* Runs func (data, t, n) for t = 0..n-1 and returns when all are done.
- * Not re-entrant: func must not call bs_pool_run on the same pool. */
-void     bs_pool_run           (BsPool     *pool,
-                                BsPoolFunc  func,
-                                gpointer    data);
+ * Not re-entrant: func must not call bs_thread_pool_run on the same pool. */
+void     bs_thread_pool_run           (BsThreadPool    *pool,
+                                       BsThreadPoolFunc func,
+                                       gpointer         data);
 
 /* Scratch memory of one thread, at least n_floats long, 64-byte aligned.
  * Contents are kept until the next call with a larger size. */
-float   *bs_pool_scratch       (BsPool     *pool,
-                                guint       thread,
-                                guint       slot,
-                                gsize       n_floats);
+float   *bs_thread_pool_scratch       (BsThreadPool *pool,
+                                       guint         thread,
+                                       guint         slot,
+                                       gsize         n_floats);
 
 /* Frees every thread's scratch buffers (they grow again on demand). */
-void     bs_pool_release_scratch (BsPool   *pool);
+void     bs_thread_pool_release_scratch (BsThreadPool   *pool);
 
 /* Bytes held by all scratch buffers. */
-gsize    bs_pool_scratch_bytes (BsPool     *pool);
+gsize    bs_thread_pool_scratch_bytes (BsThreadPool     *pool);
 
 /* Splits [0, n) into n_parts nearly equal contiguous ranges; part i is [*begin, *end). */
 static inline void

@@ -1,4 +1,4 @@
-/* bs-format.h: numbers and durations as the window shows them. */
+/* bs-number-format.h: numbers and durations as the window shows them. */
 #pragma once
 
 #include <glib.h>
