@@ -159,19 +159,6 @@ get_fg_color (GtkWidget *widget,
   G_GNUC_END_IGNORE_DEPRECATIONS
 }
 
-static const char *
-stage_name (gint stage,
-            gboolean short_form)
-{
-  static const char *long_names[] = { "stem", "stage 1", "stage 2", "stage 3", "stage 4", "head" };
-  static const char *short_names[] = { "stem", "1", "2", "3", "4", "head" };
-
-  if (stage < 0 || stage > 5)
-    return "";
-
-  return short_form ? short_names[stage] : long_names[stage];
-}
-
 /* ---------------------------------------------------------------- OpenGL */
 
 static GdkGLContext *
@@ -673,7 +660,7 @@ draw_axis (BsHeatmap     *self,
            gboolean       rows,
            const GdkRGBA *fg)
 {
-  const BsLayerInfo *layers = rows ? self->snapshot->rows : self->snapshot->cols;
+  const BsLayerInfo *layers = rows ? bs_cka_snapshot_get_rows (self->snapshot) : bs_cka_snapshot_get_cols (self->snapshot);
   guint n = rows ? self->n_rows : self->n_cols;
   const graphene_rect_t *p = &self->plot;
   double lo_edge = rows ? p->origin.y : p->origin.x;
@@ -747,12 +734,12 @@ draw_axis (BsHeatmap     *self,
           double mid = (MAX (MIN (s0, s1), lo_edge) + MIN (MAX (s0, s1), hi_edge)) / 2;
           int tw, th;
 
-          layout = make_layout (self, stage_name (layers[a].stage, FALSE), 0.75, FALSE);
+          layout = make_layout (self, bs_layer_stage_name (layers[a].stage, FALSE), 0.75, FALSE);
           pango_layout_get_pixel_size (layout, &tw, &th);
           if (tw + 6 > len)
             {
               g_object_unref (layout);
-              layout = make_layout (self, stage_name (layers[a].stage, TRUE), 0.75, FALSE);
+              layout = make_layout (self, bs_layer_stage_name (layers[a].stage, TRUE), 0.75, FALSE);
               pango_layout_get_pixel_size (layout, &tw, &th);
             }
           if (tw + 6 <= MIN (MAX (s0, s1), hi_edge) - MAX (MIN (s0, s1), lo_edge))
@@ -805,7 +792,7 @@ draw_axis (BsHeatmap     *self,
   gtk_snapshot_restore (snapshot);
 
   /* The title names the model: which axis is which is the first question. */
-  model_name = bs_model_spec_display_name (rows ? self->snapshot->model_a : self->snapshot->model_b);
+  model_name = bs_model_spec_display_name (rows ? bs_cka_snapshot_get_model_a (self->snapshot) : bs_cka_snapshot_get_model_b (self->snapshot));
   title = g_strdup_printf ("%s  ·  %s", rows ? "Model A" : "Model B", model_name);
   layout = make_layout (self, title, 0.9, TRUE);
   pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_MIDDLE);
@@ -827,11 +814,11 @@ draw_stage_lines (BsHeatmap   *self,
   GdkRGBA line = { 1, 1, 1, 0.55f };
 
   for (guint i = 1; i < self->n_cols; i++)
-    if (self->snapshot->cols[i].stage != self->snapshot->cols[i - 1].stage)
+    if (bs_cka_snapshot_get_col (self->snapshot, i)->stage != bs_cka_snapshot_get_col (self->snapshot, i - 1)->stage)
       fill_rect (snapshot, &line, round (axis_position (self, FALSE, i)) - 0.5, p->origin.y, 1, p->size.height);
 
   for (guint i = 1; i < self->n_rows; i++)
-    if (self->snapshot->rows[i].stage != self->snapshot->rows[i - 1].stage)
+    if (bs_cka_snapshot_get_row (self->snapshot, i)->stage != bs_cka_snapshot_get_row (self->snapshot, i - 1)->stage)
       fill_rect (snapshot, &line, p->origin.x, round (axis_position (self, TRUE, i)) - 0.5, p->size.width, 1);
 }
 
@@ -1078,10 +1065,10 @@ update_hover_label (BsHeatmap *self)
       return;
     }
 
-  a = describe_layer_markup ("A", &self->snapshot->rows[self->hover_row], self->hover_row);
-  b = describe_layer_markup ("B", &self->snapshot->cols[self->hover_col], self->hover_col);
-  cka = bs_cka_snapshot_get (self->snapshot, self->hover_row, self->hover_col);
-  se = self->snapshot->std_error[(gsize) self->hover_row * self->n_cols + self->hover_col];
+  a = describe_layer_markup ("A", bs_cka_snapshot_get_row (self->snapshot, self->hover_row), self->hover_row);
+  b = describe_layer_markup ("B", bs_cka_snapshot_get_col (self->snapshot, self->hover_col), self->hover_col);
+  cka = bs_cka_snapshot_get_value (self->snapshot, self->hover_row, self->hover_col);
+  se = bs_cka_snapshot_get_std_error (self->snapshot, self->hover_row, self->hover_col);
 
   if (isnan (cka))
     {
@@ -1474,18 +1461,18 @@ bs_heatmap_set_snapshot (BsHeatmap     *self,
     return;
 
   same_shape = snapshot != NULL && self->snapshot != NULL &&
-               snapshot->n_rows == self->n_rows && snapshot->n_cols == self->n_cols &&
-               g_strcmp0 (snapshot->model_a, self->snapshot->model_a) == 0 &&
-               g_strcmp0 (snapshot->model_b, self->snapshot->model_b) == 0 &&
-               same_layers (snapshot->rows, self->snapshot->rows, snapshot->n_rows) &&
-               same_layers (snapshot->cols, self->snapshot->cols, snapshot->n_cols);
+               bs_cka_snapshot_get_n_rows (snapshot) == self->n_rows && bs_cka_snapshot_get_n_cols (snapshot) == self->n_cols &&
+               g_strcmp0 (bs_cka_snapshot_get_model_a (snapshot), bs_cka_snapshot_get_model_a (self->snapshot)) == 0 &&
+               g_strcmp0 (bs_cka_snapshot_get_model_b (snapshot), bs_cka_snapshot_get_model_b (self->snapshot)) == 0 &&
+               same_layers (bs_cka_snapshot_get_rows (snapshot), bs_cka_snapshot_get_rows (self->snapshot), bs_cka_snapshot_get_n_rows (snapshot)) &&
+               same_layers (bs_cka_snapshot_get_cols (snapshot), bs_cka_snapshot_get_cols (self->snapshot), bs_cka_snapshot_get_n_cols (snapshot));
 
   if (snapshot != NULL)
     bs_cka_snapshot_ref (snapshot);
   g_clear_pointer (&self->snapshot, bs_cka_snapshot_unref);
   self->snapshot = snapshot;
 
-  if (snapshot == NULL || snapshot->n_rows == 0 || snapshot->n_cols == 0)
+  if (snapshot == NULL || bs_cka_snapshot_get_n_rows (snapshot) == 0 || bs_cka_snapshot_get_n_cols (snapshot) == 0)
     {
       g_clear_pointer (&self->values, g_free);
       g_clear_pointer (&self->snapshot, bs_cka_snapshot_unref);
@@ -1497,7 +1484,7 @@ bs_heatmap_set_snapshot (BsHeatmap     *self,
       return;
     }
 
-  n_values = (gsize) snapshot->n_rows * snapshot->n_cols;
+  n_values = (gsize) bs_cka_snapshot_get_n_rows (snapshot) * bs_cka_snapshot_get_n_cols (snapshot);
 
   if (!same_shape)
     {
@@ -1505,15 +1492,15 @@ bs_heatmap_set_snapshot (BsHeatmap     *self,
 
       g_free (self->values);
       self->values = g_new (float, n_values);
-      self->n_rows = snapshot->n_rows;
-      self->n_cols = snapshot->n_cols;
+      self->n_rows = bs_cka_snapshot_get_n_rows (snapshot);
+      self->n_cols = bs_cka_snapshot_get_n_cols (snapshot);
       bs_heatmap_view_set_shape (&self->view, self->n_rows, self->n_cols);
       self->texture_stale = TRUE;
       self->has_selection = FALSE;
       self->has_hover = FALSE;
       for (gsize i = 0; i < n_values; i++)
         {
-          double v = snapshot->cka[i];
+          double v = bs_cka_snapshot_get_values (snapshot)[i];
 
           self->values[i] = isfinite (v) ? (float) v : MISSING_SENTINEL;
         }
@@ -1526,7 +1513,7 @@ bs_heatmap_set_snapshot (BsHeatmap     *self,
       for (guint r = 0; r < self->n_rows; r++)
         {
           float *row = self->values + (gsize) r * self->n_cols;
-          const double *src = snapshot->cka + (gsize) r * self->n_cols;
+          const double *src = bs_cka_snapshot_get_values (snapshot) + (gsize) r * self->n_cols;
           gboolean changed = FALSE;
 
           for (guint c = 0; c < self->n_cols; c++)

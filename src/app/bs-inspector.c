@@ -37,25 +37,6 @@ struct _BsInspector
 
 G_DEFINE_FINAL_TYPE (BsInspector, bs_inspector, GTK_TYPE_WIDGET)
 
-const char *
-bs_layer_kind_describe (BsLayerKind kind)
-{
-  switch (kind)
-    {
-    case BS_LAYER_INPUT: return "Input images";
-    case BS_LAYER_CONV: return "Convolution (before batch norm)";
-    case BS_LAYER_BN: return "Batch norm (before ReLU)";
-    case BS_LAYER_RELU: return "ReLU";
-    case BS_LAYER_SHORTCUT: return "Shortcut projection";
-    case BS_LAYER_ADD: return "Residual sum (before ReLU)";
-    case BS_LAYER_MAXPOOL: return "Max pooling";
-    case BS_LAYER_AVGPOOL: return "Global average pooling";
-    case BS_LAYER_FC: return "Fully connected (logits)";
-    case BS_LAYER_OTHER:
-    default: return "Activations";
-    }
-}
-
 static void
 show_layer (const BsLayerInfo *info,
             guint              index,
@@ -78,9 +59,9 @@ show_layer (const BsLayerInfo *info,
   else
     shape_text = g_strdup_printf ("%u × %u × %u", info->channels, info->height, info->width);
 
-  if (info->stage == 0)
+  if (info->stage == BS_LAYER_STAGE_STEM)
     position_text = g_strdup ("Stem");
-  else if (info->stage == 5)
+  else if (info->stage == BS_LAYER_STAGE_HEAD)
     position_text = g_strdup ("Head");
   else if (info->stage > 0 && info->block >= 0)
     position_text = g_strdup_printf ("Stage %d, block %d%s", info->stage, info->block,
@@ -124,7 +105,7 @@ bs_inspector_show_cell (BsInspector   *self,
 
   g_return_if_fail (BS_IS_INSPECTOR (self));
 
-  if (snapshot == NULL || row >= snapshot->n_rows || col >= snapshot->n_cols)
+  if (snapshot == NULL || row >= bs_cka_snapshot_get_n_rows (snapshot) || col >= bs_cka_snapshot_get_n_cols (snapshot))
     {
       self->showing = FALSE;
       gtk_stack_set_visible_child_name (self->stack, "empty");
@@ -133,8 +114,8 @@ bs_inspector_show_cell (BsInspector   *self,
     }
 
   self->showing = TRUE;
-  cka = bs_cka_snapshot_get (snapshot, row, col);
-  se = snapshot->std_error[(gsize) row * snapshot->n_cols + col];
+  cka = bs_cka_snapshot_get_value (snapshot, row, col);
+  se = bs_cka_snapshot_get_std_errors (snapshot)[(gsize) row * bs_cka_snapshot_get_n_cols (snapshot) + col];
 
   if (isnan (cka))
     {
@@ -149,10 +130,10 @@ bs_inspector_show_cell (BsInspector   *self,
       value_text = g_strdup_printf ("%.3f", cka);
       error_text = isnan (se) ? g_strdup ("") : g_strdup_printf ("± %.3f standard error", se);
       batches_text = g_strdup_printf ("Mean over %u minibatch%s of %u images%s",
-                                      snapshot->minibatches_done,
-                                      snapshot->minibatches_done == 1 ? "" : "es",
-                                      snapshot->batch_size,
-                                      snapshot->minibatches_done < snapshot->minibatches_total
+                                      bs_cka_snapshot_get_minibatches_done (snapshot),
+                                      bs_cka_snapshot_get_minibatches_done (snapshot) == 1 ? "" : "es",
+                                      bs_cka_snapshot_get_batch_size (snapshot),
+                                      bs_cka_snapshot_get_minibatches_done (snapshot) < bs_cka_snapshot_get_minibatches_total (snapshot)
                                         ? " so far" : "");
     }
 
@@ -160,9 +141,9 @@ bs_inspector_show_cell (BsInspector   *self,
   gtk_label_set_label (self->error_label, error_text);
   gtk_label_set_label (self->batches_label, batches_text);
 
-  show_layer (&snapshot->rows[row], row, "row", "Model A", self->a_title, self->a_name, self->a_kind,
+  show_layer (bs_cka_snapshot_get_row (snapshot, row), row, "row", "Model A", self->a_title, self->a_name, self->a_kind,
               self->a_shape, self->a_features, self->a_position);
-  show_layer (&snapshot->cols[col], col, "column", "Model B", self->b_title, self->b_name, self->b_kind,
+  show_layer (bs_cka_snapshot_get_col (snapshot, col), col, "column", "Model B", self->b_title, self->b_name, self->b_kind,
               self->b_shape, self->b_features, self->b_position);
 
   bs_profile_chart_set (self->profile_chart, snapshot, row, col);

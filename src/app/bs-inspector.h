@@ -25,7 +25,4 @@ const char *bs_inspector_get_layer_a_name (BsInspector   *self);
 const char *bs_inspector_get_layer_b_name (BsInspector   *self);
 const char *bs_inspector_get_value_text   (BsInspector   *self);
 
-/* Words for a layer kind: "Batch norm (before ReLU)". */
-const char *bs_layer_kind_describe        (BsLayerKind    kind);
-
 G_END_DECLS

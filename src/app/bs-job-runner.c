@@ -277,6 +277,7 @@ initial_snapshot (Job       *job,
 {
   g_autoptr(GArray) rows = NULL;
   g_autoptr(GArray) cols = NULL;
+  BsCkaSnapshotHeader header;
   BsCkaSnapshot *snapshot;
   guint used;
 
@@ -287,14 +288,16 @@ initial_snapshot (Job       *job,
   if (cols == NULL)
     return NULL;
 
-  snapshot = bs_cka_snapshot_new ((const BsLayerInfo *) rows->data, rows->len,
-                                  (const BsLayerInfo *) cols->data, cols->len);
-  snapshot->model_a = g_strdup (job->spec_a);
-  snapshot->model_b = g_strdup (job->spec_b);
-  snapshot->batch_size = job->batch_size;
   /* The job drops a short last minibatch of each pass. */
   used = job->limit > 0 ? MIN (job->limit, n_test) : n_test;
-  snapshot->minibatches_total = job->passes * (job->batch_size > 0 ? used / job->batch_size : 0);
+  header = (BsCkaSnapshotHeader) {
+    .rows = (const BsLayerInfo *) rows->data, .n_rows = rows->len,
+    .cols = (const BsLayerInfo *) cols->data, .n_cols = cols->len,
+    .model_a = job->spec_a, .model_b = job->spec_b,
+    .batch_size = job->batch_size,
+    .minibatches_total = job->passes * (job->batch_size > 0 ? used / job->batch_size : 0),
+  };
+  snapshot = bs_cka_snapshot_new_empty (&header);
 
   return snapshot;
 }

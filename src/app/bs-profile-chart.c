@@ -30,13 +30,13 @@ typedef double (*ValueAt) (BsCkaSnapshot *snapshot, guint fixed, guint i);
 static double
 row_value (BsCkaSnapshot *s, guint row, guint i)
 {
-  return bs_cka_snapshot_get (s, row, i);
+  return bs_cka_snapshot_get_value (s, row, i);
 }
 
 static double
 col_value (BsCkaSnapshot *s, guint col, guint i)
 {
-  return bs_cka_snapshot_get (s, i, col);
+  return bs_cka_snapshot_get_value (s, i, col);
 }
 
 static void
@@ -165,9 +165,9 @@ bs_profile_chart_snapshot (GtkWidget   *widget,
 
   if (self->snapshot != NULL)
     {
-      draw_profile (cr, self->snapshot, col_value, self->col, self->snapshot->n_rows, self->row,
+      draw_profile (cr, self->snapshot, col_value, self->col, bs_cka_snapshot_get_n_rows (self->snapshot), self->row,
                     &bs_profile_chart_col_color, x0, y0, w, h);
-      draw_profile (cr, self->snapshot, row_value, self->row, self->snapshot->n_cols, self->col,
+      draw_profile (cr, self->snapshot, row_value, self->row, bs_cka_snapshot_get_n_cols (self->snapshot), self->col,
                     &bs_profile_chart_row_color, x0, y0, w, h);
     }
 

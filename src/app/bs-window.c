@@ -252,15 +252,15 @@ on_runner_snapshot (BsJobRunner   *runner,
                     BsCkaSnapshot *snapshot,
                     BsWindow      *self)
 {
-  if (snapshot->minibatches_done > 0 && self->progress_start_us == 0)
+  if (bs_cka_snapshot_get_minibatches_done (snapshot) > 0 && self->progress_start_us == 0)
     {
       /* Time left counts from the first minibatch: loading and building
        * the models before it would skew the rate. */
       self->progress_start_us = g_get_monotonic_time ();
-      self->progress_start_done = snapshot->minibatches_done;
+      self->progress_start_done = bs_cka_snapshot_get_minibatches_done (snapshot);
     }
-  self->done = snapshot->minibatches_done;
-  self->total = snapshot->minibatches_total;
+  self->done = bs_cka_snapshot_get_minibatches_done (snapshot);
+  self->total = bs_cka_snapshot_get_minibatches_total (snapshot);
 
   bs_heatmap_set_snapshot (self->heatmap, snapshot);
   gtk_stack_set_visible_child_name (self->content_stack, "heatmap");

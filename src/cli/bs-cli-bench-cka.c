@@ -173,17 +173,17 @@ bs_cli_bench_cka (int    argc,
       json_builder_set_member_name (b, "benchmark");
       json_builder_add_string_value (b, "cka");
       json_builder_set_member_name (b, "model_a");
-      json_builder_add_string_value (b, snap->model_a);
+      json_builder_add_string_value (b, bs_cka_snapshot_get_model_a (snap));
       json_builder_set_member_name (b, "model_b");
-      json_builder_add_string_value (b, snap->model_b);
+      json_builder_add_string_value (b, bs_cka_snapshot_get_model_b (snap));
       json_builder_set_member_name (b, "same_model");
       json_builder_add_boolean_value (b, model_b == NULL || g_strcmp0 (model_a, model_b) == 0);
       json_builder_set_member_name (b, "batch");
       json_builder_add_int_value (b, batch);
       json_builder_set_member_name (b, "layers_a");
-      json_builder_add_int_value (b, snap->n_rows);
+      json_builder_add_int_value (b, bs_cka_snapshot_get_n_rows (snap));
       json_builder_set_member_name (b, "layers_b");
-      json_builder_add_int_value (b, snap->n_cols);
+      json_builder_add_int_value (b, bs_cka_snapshot_get_n_cols (snap));
       json_builder_set_member_name (b, "seconds_per_minibatch");
       json_builder_add_double_value (b, median);
       json_builder_set_member_name (b, "seconds_min");
@@ -218,11 +218,11 @@ bs_cli_bench_cka (int    argc,
     {
       printf ("cka %s vs %s (%u x %u layers), minibatch of %d: %.3f s per minibatch "
               "(median of %d; %.3f-%.3f), peak RSS %.0f MiB, OpenBLAS %s, %d threads\n",
-              snap->model_a, snap->model_b, snap->n_rows, snap->n_cols, batch, median,
+              bs_cka_snapshot_get_model_a (snap), bs_cka_snapshot_get_model_b (snap), bs_cka_snapshot_get_n_rows (snap), bs_cka_snapshot_get_n_cols (snap), batch, median,
               minibatches, lo, hi, usage.ru_maxrss / 1024.0,
               blas->corename ? blas->corename : "unknown", blas->threads);
       printf ("%u minibatches (%d passes over %d images) in %.1f s, models built included\n",
-              snap->minibatches_done, passes, images, total);
+              bs_cka_snapshot_get_minibatches_done (snap), passes, images, total);
     }
   return BS_CLI_EXIT_OK;
 }

@@ -212,12 +212,12 @@ test_job_resnet_vs_resnet (void)
   rows = bs_cka_job_select_layers (a, BS_CKA_LAYERS_ALL, NULL, &error);
   cols = bs_cka_job_select_layers (b, BS_CKA_LAYERS_ALL, NULL, &error);
   g_assert_cmpuint (rows->len, ==, bs_model_get_n_layers (a));
-  g_assert_cmpuint (result->n_rows, ==, rows->len);
-  g_assert_cmpuint (result->n_cols, ==, cols->len);
-  g_assert_cmpstr (result->model_a, ==, "resnet8");
-  g_assert_cmpstr (result->model_b, ==, "resnet14");
+  g_assert_cmpuint (bs_cka_snapshot_get_n_rows (result), ==, rows->len);
+  g_assert_cmpuint (bs_cka_snapshot_get_n_cols (result), ==, cols->len);
+  g_assert_cmpstr (bs_cka_snapshot_get_model_a (result), ==, "resnet8");
+  g_assert_cmpstr (bs_cka_snapshot_get_model_b (result), ==, "resnet14");
   for (guint i = 0; i < rows->len; i++)
-    g_assert_cmpstr (result->rows[i].name, ==, bs_model_get_layer (a, i)->name);
+    g_assert_cmpstr (bs_cka_snapshot_get_row (result, i)->name, ==, bs_model_get_layer (a, i)->name);
 
   /* Streaming. */
   g_assert_cmpuint (snaps->len, ==, passes * (limit / n));
@@ -225,37 +225,37 @@ test_job_resnet_vs_resnet (void)
     {
       BsCkaSnapshot *s = g_ptr_array_index (snaps, i);
 
-      g_assert_cmpuint (s->minibatches_done, ==, i + 1);
-      g_assert_cmpuint (s->minibatches_total, ==, snaps->len);
-      g_assert_cmpuint (s->batch_size, ==, n);
+      g_assert_cmpuint (bs_cka_snapshot_get_minibatches_done (s), ==, i + 1);
+      g_assert_cmpuint (bs_cka_snapshot_get_minibatches_total (s), ==, snaps->len);
+      g_assert_cmpuint (bs_cka_snapshot_get_batch_size (s), ==, n);
       if (i > 0)
         g_assert_true (s != g_ptr_array_index (snaps, i - 1));
     }
   {
     BsCkaSnapshot *last = g_ptr_array_index (snaps, snaps->len - 1);
-    gsize cells = (gsize) result->n_rows * result->n_cols;
+    gsize cells = (gsize) bs_cka_snapshot_get_n_rows (result) * bs_cka_snapshot_get_n_cols (result);
 
     /* Exactly the final result (NaN-aware comparison of the bits). */
-    g_assert_cmpmem (last->cka, cells * sizeof (double), result->cka, cells * sizeof (double));
-    g_assert_cmpmem (last->std_error, cells * sizeof (double), result->std_error, cells * sizeof (double));
+    g_assert_cmpmem (bs_cka_snapshot_get_values (last), cells * sizeof (double), bs_cka_snapshot_get_values (result), cells * sizeof (double));
+    g_assert_cmpmem (bs_cka_snapshot_get_std_errors (last), cells * sizeof (double), bs_cka_snapshot_get_std_errors (result), cells * sizeof (double));
   }
   /* An earlier snapshot is not the final one (the estimate moves). */
-  g_assert_true (memcmp (((BsCkaSnapshot *) g_ptr_array_index (snaps, 2))->cka, result->cka,
-                         result->n_rows * result->n_cols * sizeof (double)) != 0);
+  g_assert_true (memcmp (bs_cka_snapshot_get_values (g_ptr_array_index (snaps, 2)), bs_cka_snapshot_get_values (result),
+                         bs_cka_snapshot_get_n_rows (result) * bs_cka_snapshot_get_n_cols (result) * sizeof (double)) != 0);
 
   /* Against the slow reference, over the same minibatches. */
   want = reference_cka (a, b, rows, cols, n, limit, passes, 7);
-  for (guint i = 0; i < result->n_rows * result->n_cols; i++)
+  for (guint i = 0; i < bs_cka_snapshot_get_n_rows (result) * bs_cka_snapshot_get_n_cols (result); i++)
     {
       if (isnan (want[i]))
         {
-          g_assert_true (isnan (result->cka[i]));
+          g_assert_true (isnan (bs_cka_snapshot_get_values (result)[i]));
           continue;
         }
-      g_assert_false (isnan (result->cka[i]));
-      worst = MAX (worst, fabs (result->cka[i] - want[i]));
-      g_assert_false (isnan (result->std_error[i]));
-      g_assert_cmpfloat (result->std_error[i], >=, 0);
+      g_assert_false (isnan (bs_cka_snapshot_get_values (result)[i]));
+      worst = MAX (worst, fabs (bs_cka_snapshot_get_values (result)[i] - want[i]));
+      g_assert_false (isnan (bs_cka_snapshot_get_std_errors (result)[i]));
+      g_assert_cmpfloat (bs_cka_snapshot_get_std_errors (result)[i], >=, 0);
     }
   g_test_message ("largest difference from the reference: %g", worst);
   g_assert_cmpfloat (worst, <, 1e-4);
@@ -284,23 +284,23 @@ test_job_self (void)
   o.passes = 1;
   by_spec = bs_cka_job_run (&o, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  L = by_spec->n_rows;
-  g_assert_cmpuint (by_spec->n_cols, ==, L);
+  L = bs_cka_snapshot_get_n_rows (by_spec);
+  g_assert_cmpuint (bs_cka_snapshot_get_n_cols (by_spec), ==, L);
   for (guint r = 0; r < L; r++)
     {
-      if (by_spec->row_status[r] != BS_CKA_LAYER_OK)
+      if (bs_cka_snapshot_get_row_status (by_spec, r) != BS_CKA_LAYER_OK)
         continue;
-      g_assert_cmpfloat (bs_cka_snapshot_get (by_spec, r, r), ==, 1.0);
+      g_assert_cmpfloat (bs_cka_snapshot_get_value (by_spec, r, r), ==, 1.0);
       for (guint c = 0; c < L; c++)
-        if (!isnan (bs_cka_snapshot_get (by_spec, r, c)))
-          g_assert_cmpfloat (bs_cka_snapshot_get (by_spec, r, c), ==, bs_cka_snapshot_get (by_spec, c, r));
+        if (!isnan (bs_cka_snapshot_get_value (by_spec, r, c)))
+          g_assert_cmpfloat (bs_cka_snapshot_get_value (by_spec, r, c), ==, bs_cka_snapshot_get_value (by_spec, c, r));
     }
 
   /* The same name with another initialisation is another network. */
   o.init_seed_b = 4;
   other_seed = bs_cka_job_run (&o, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpfloat (fabs (bs_cka_snapshot_get (other_seed, L - 1, L - 1) - 1.0), >, 1e-6);
+  g_assert_cmpfloat (fabs (bs_cka_snapshot_get_value (other_seed, L - 1, L - 1) - 1.0), >, 1e-6);
 }
 
 static void
@@ -361,12 +361,12 @@ test_job_layer_selection (void)
   g_assert_no_error (error);
   g_assert_true (bs_model_get_pool (m) == pool);
   g_assert_cmpuint (bs_model_get_threads (m), ==, 3);
-  g_assert_cmpuint (snap->n_rows, ==, 6);
-  g_assert_true (snap->biased);
+  g_assert_cmpuint (bs_cka_snapshot_get_n_rows (snap), ==, 6);
+  g_assert_true (bs_cka_snapshot_get_biased (snap));
   for (guint i = 0; i < 6; i++)
     {
-      g_assert_cmpstr (snap->rows[i].name, ==, g_array_index (res, BsLayerInfo, i).name);
-      g_assert_cmpfloat (fabs (bs_cka_snapshot_get (snap, i, i) - 1.0), <, 1e-12);
+      g_assert_cmpstr (bs_cka_snapshot_get_row (snap, i)->name, ==, g_array_index (res, BsLayerInfo, i).name);
+      g_assert_cmpfloat (fabs (bs_cka_snapshot_get_value (snap, i, i) - 1.0), <, 1e-12);
     }
 
   bs_model_free (m);
@@ -449,14 +449,14 @@ test_job_derived_grams (void)
   g_unsetenv ("BLOCKSCOPE_CKA_DIRECT_GRAMS");
   g_assert_no_error (error);
 
-  cells = (gsize) derived->n_rows * derived->n_cols;
+  cells = (gsize) bs_cka_snapshot_get_n_rows (derived) * bs_cka_snapshot_get_n_cols (derived);
   for (gsize i = 0; i < cells; i++)
-    if (!isnan (direct->cka[i]))
-      worst = MAX (worst, fabs (derived->cka[i] - direct->cka[i]));
+    if (!isnan (bs_cka_snapshot_get_values (direct)[i]))
+      worst = MAX (worst, fabs (bs_cka_snapshot_get_values (derived)[i] - bs_cka_snapshot_get_values (direct)[i]));
   g_test_message ("largest difference derived - direct: %g", worst);
   g_assert_cmpfloat (worst, <, 1e-5);
   /* Not the same bits: the derived path was taken. */
-  g_assert_true (memcmp (derived->cka, direct->cka, cells * sizeof (double)) != 0);
+  g_assert_true (memcmp (bs_cka_snapshot_get_values (derived), bs_cka_snapshot_get_values (direct), cells * sizeof (double)) != 0);
 }
 
 /* A layer that is constant over the examples gives NaN cells with a reason,
@@ -483,21 +483,21 @@ test_job_constant_layer (void)
   snap = bs_cka_job_run (&o, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
 
-  for (guint r = 0; r < snap->n_rows; r++)
+  for (guint r = 0; r < bs_cka_snapshot_get_n_rows (snap); r++)
     {
-      const char *name = snap->rows[r].name;
+      const char *name = bs_cka_snapshot_get_row (snap, r)->name;
       gboolean dead = g_str_equal (name, "layer1.0.conv1") || g_str_equal (name, "layer1.0.bn1") ||
                       g_str_equal (name, "layer1.0.relu1") || g_str_equal (name, "layer1.0.conv2") ||
                       g_str_equal (name, "layer1.0.bn2");
 
-      g_assert_cmpint (snap->row_status[r], ==, dead ? BS_CKA_LAYER_CONSTANT : BS_CKA_LAYER_OK);
-      g_assert_cmpint (snap->col_status[r], ==, snap->row_status[r]);
-      for (guint c = 0; c < snap->n_cols; c++)
+      g_assert_cmpint (bs_cka_snapshot_get_row_status (snap, r), ==, dead ? BS_CKA_LAYER_CONSTANT : BS_CKA_LAYER_OK);
+      g_assert_cmpint (bs_cka_snapshot_get_col_status (snap, r), ==, bs_cka_snapshot_get_row_status (snap, r));
+      for (guint c = 0; c < bs_cka_snapshot_get_n_cols (snap); c++)
         {
-          gboolean nan = isnan (bs_cka_snapshot_get (snap, r, c));
+          gboolean nan = isnan (bs_cka_snapshot_get_value (snap, r, c));
           const char *reason = bs_cka_snapshot_cell_reason (snap, r, c);
 
-          g_assert_cmpint (nan, ==, dead || snap->row_status[c] != BS_CKA_LAYER_OK);
+          g_assert_cmpint (nan, ==, dead || bs_cka_snapshot_get_row_status (snap, c) != BS_CKA_LAYER_OK);
           g_assert_cmpint (reason != NULL, ==, nan);
           if (nan)
             g_assert_nonnull (strstr (reason, "constant"));
@@ -641,12 +641,12 @@ test_job_acts (void)
   o.batch_size = n;
   snap = bs_cka_job_run (&o, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (snap->n_rows, ==, 2);
-  g_assert_cmpuint (snap->n_cols, ==, 3);
-  g_assert_cmpstr (snap->rows[0].name, ==, "a_first");
-  g_assert_cmpstr (snap->rows[1].name, ==, "b_second");
-  g_assert_cmpuint (snap->rows[0].channels, ==, 10);   /* flattened features */
-  g_assert_cmpuint (snap->minibatches_done, ==, m / n);
+  g_assert_cmpuint (bs_cka_snapshot_get_n_rows (snap), ==, 2);
+  g_assert_cmpuint (bs_cka_snapshot_get_n_cols (snap), ==, 3);
+  g_assert_cmpstr (bs_cka_snapshot_get_row (snap, 0)->name, ==, "a_first");
+  g_assert_cmpstr (bs_cka_snapshot_get_row (snap, 1)->name, ==, "b_second");
+  g_assert_cmpuint (bs_cka_snapshot_get_row (snap, 0)->channels, ==, 10);   /* flattened features */
+  g_assert_cmpuint (bs_cka_snapshot_get_minibatches_done (snap), ==, m / n);
 
   /* Reference: consecutive minibatches in file order, the short last dropped. */
   for (guint r = 0; r < 2; r++)
@@ -673,16 +673,16 @@ test_job_acts (void)
             sxx += ref_hsic1 (K, K, n);
             syy += ref_hsic1 (L, L, n);
           }
-        g_assert_cmpfloat (fabs (bs_cka_snapshot_get (snap, r, c) - sxy / sqrt (sxx * syy)), <, 1e-5);
+        g_assert_cmpfloat (fabs (bs_cka_snapshot_get_value (snap, r, c) - sxy / sqrt (sxx * syy)), <, 1e-5);
       }
 
   /* A folder against itself (B defaults to A): symmetric mode, exact unit diagonal. */
   o.acts_dir_b = NULL;
   self = bs_cka_job_run (&o, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpfloat (bs_cka_snapshot_get (self, 0, 0), ==, 1.0);
-  g_assert_cmpfloat (bs_cka_snapshot_get (self, 1, 1), ==, 1.0);
-  g_assert_cmpfloat (bs_cka_snapshot_get (self, 0, 1), ==, bs_cka_snapshot_get (self, 1, 0));
+  g_assert_cmpfloat (bs_cka_snapshot_get_value (self, 0, 0), ==, 1.0);
+  g_assert_cmpfloat (bs_cka_snapshot_get_value (self, 1, 1), ==, 1.0);
+  g_assert_cmpfloat (bs_cka_snapshot_get_value (self, 0, 1), ==, bs_cka_snapshot_get_value (self, 1, 0));
 
   for (guint i = 0; i < 2; i++)
     g_free (xa[i]);

@@ -750,6 +750,8 @@ check_degenerate (GramPath path,
   guint8 rs[4], cs[3];
   BsCkaAccumulator *acc;
   g_autoptr(BsCkaSnapshot) snap = NULL;
+  g_autoptr(BsCkaSnapshot) empty = NULL;
+  BsCkaSnapshotHeader header;
   BsLayerInfo rows[4] = { { 0 } }, cols[3] = { { 0 } };
 
   make_data (&a, p_a, 4, n, k, 41);
@@ -791,10 +793,18 @@ check_degenerate (GramPath path,
     rows[i].name = (char *) "row";
   for (guint i = 0; i < 3; i++)
     cols[i].name = (char *) "col";
-  snap = bs_cka_snapshot_new (rows, 4, cols, 3);
-  g_assert_nonnull (strstr (bs_cka_snapshot_cell_reason (snap, 0, 0), "not computed"));
-  bs_cka_accumulator_fill_snapshot (acc, snap);
-  g_assert_cmpuint (snap->minibatches_done, ==, k);
+  header = (BsCkaSnapshotHeader) { .rows = rows, .n_rows = 4, .cols = cols, .n_cols = 3 };
+  empty = bs_cka_snapshot_new_empty (&header);
+  g_assert_nonnull (strstr (bs_cka_snapshot_cell_reason (empty, 0, 0), "not computed"));
+  snap = bs_cka_accumulator_make_snapshot (acc, &header);
+  g_assert_cmpuint (bs_cka_snapshot_get_minibatches_done (snap), ==, k);
+  g_assert_cmpuint (bs_cka_snapshot_get_batch_size (snap), ==, n);
+  g_assert_cmpint (bs_cka_snapshot_get_biased (snap), ==, biased);
+  for (guint i = 0; i < 12; i++)
+    {
+      g_assert_cmpmem (&bs_cka_snapshot_get_values (snap)[i], sizeof (double), &cka[i], sizeof (double));
+      g_assert_cmpmem (&bs_cka_snapshot_get_std_errors (snap)[i], sizeof (double), &se[i], sizeof (double));
+    }
   g_assert_null (bs_cka_snapshot_cell_reason (snap, 0, 0));
   g_assert_nonnull (strstr (bs_cka_snapshot_cell_reason (snap, 1, 0), "model A is constant"));
   g_assert_nonnull (strstr (bs_cka_snapshot_cell_reason (snap, 0, 2), "model B is constant"));

@@ -183,12 +183,12 @@ make_layers (BsLayerInfo *layers,
 
       if (i == 0)
         {
-          info->stage = 0;
+          info->stage = BS_LAYER_STAGE_STEM;
           info->block = -1;
         }
       else if (i == n - 1)
         {
-          info->stage = 5;
+          info->stage = BS_LAYER_STAGE_HEAD;
           info->block = -1;
         }
       else
@@ -199,8 +199,8 @@ make_layers (BsLayerInfo *layers,
           info->stage = 1 + (gint) (3 * k / MAX (inner, 1));
           info->block = (gint) ((k % MAX (inner / 3, 1)) / 4);
         }
-      info->name = info->stage == 0 ? g_strdup ("conv1")
-                 : info->stage == 5 ? g_strdup ("fc")
+      info->name = info->stage == BS_LAYER_STAGE_STEM ? g_strdup ("conv1")
+                 : info->stage == BS_LAYER_STAGE_HEAD ? g_strdup ("fc")
                  : g_strdup_printf ("layer%d.%d.tap%u", info->stage, info->block, i);
       info->kind = BS_LAYER_CONV;
       info->channels = 16u << MAX (info->stage - 1, 0);
@@ -218,29 +218,31 @@ bs_test_make_snapshot (guint        n_rows,
 {
   BsLayerInfo *rows = g_new0 (BsLayerInfo, n_rows);
   BsLayerInfo *cols = g_new0 (BsLayerInfo, n_cols);
+  BsCkaSnapshotHeader header = {
+    .rows = rows, .n_rows = n_rows, .cols = cols, .n_cols = n_cols,
+    .model_a = model_a, .model_b = model_b,
+    .batch_size = 32, .minibatches_total = 10,
+  };
+  double *cka = g_new (double, (gsize) n_rows * n_cols);
+  double *std_error = g_new (double, (gsize) n_rows * n_cols);
   BsCkaSnapshot *snapshot;
 
   make_layers (rows, n_rows);
   make_layers (cols, n_cols);
-  snapshot = bs_cka_snapshot_new (rows, n_rows, cols, n_cols);
+  for (guint r = 0; r < n_rows; r++)
+    for (guint c = 0; c < n_cols; c++)
+      {
+        cka[(gsize) r * n_cols + c] = value (r, c);
+        std_error[(gsize) r * n_cols + c] = 0.01;
+      }
+  snapshot = bs_cka_snapshot_new (&header, 3, cka, std_error,
+                                  g_new0 (guint8, n_rows), g_new0 (guint8, n_cols));
   for (guint i = 0; i < n_rows; i++)
     bs_layer_info_clear (&rows[i]);
   for (guint i = 0; i < n_cols; i++)
     bs_layer_info_clear (&cols[i]);
   g_free (rows);
   g_free (cols);
-
-  snapshot->model_a = g_strdup (model_a);
-  snapshot->model_b = g_strdup (model_b);
-  snapshot->minibatches_done = 3;
-  snapshot->minibatches_total = 10;
-  snapshot->batch_size = 32;
-  for (guint r = 0; r < n_rows; r++)
-    for (guint c = 0; c < n_cols; c++)
-      {
-        snapshot->cka[(gsize) r * n_cols + c] = value (r, c);
-        snapshot->std_error[(gsize) r * n_cols + c] = 0.01;
-      }
 
   return snapshot;
 }

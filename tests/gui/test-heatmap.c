@@ -97,7 +97,7 @@ check_cell_colours (Fixture    *f,
         g_assert_cmpuint (hit_col, ==, c);
 
         bs_test_pixel_rgb (pixels, stride, (int) floor (ox + cx), (int) floor (oy + cy), got);
-        value = bs_cka_snapshot_get (snapshot, r, c);
+        value = bs_cka_snapshot_get_value (snapshot, r, c);
         /* The GPU sees the value as a float: accept the neighbouring entry
          * only when the value sits on the edge between two entries. */
         bs_colormap_lookup (map, value, lo, hi, want);

@@ -100,7 +100,7 @@ job_has_progress (gpointer data)
   Fixture *f = data;
   BsCkaSnapshot *snapshot = bs_heatmap_get_snapshot (bs_window_get_heatmap (f->window));
 
-  return f->finished > 0 || (snapshot != NULL && snapshot->minibatches_done >= 1);
+  return f->finished > 0 || (snapshot != NULL && bs_cka_snapshot_get_minibatches_done (snapshot) >= 1);
 }
 
 static gboolean
@@ -155,11 +155,11 @@ test_job_runs (Fixture       *f,
   g_assert_cmpuint (published, ==, 1 + 6 + 1);
   snapshot = bs_heatmap_get_snapshot (heatmap);
   g_assert_nonnull (snapshot);
-  g_assert_cmpuint (snapshot->minibatches_done, ==, 6);
-  g_assert_cmpuint (snapshot->minibatches_total, ==, 6);
-  g_assert_cmpstr (snapshot->model_a, ==, "resnet8");
-  g_assert_cmpstr (snapshot->model_b, ==, "resnet14");
-  g_assert_cmpuint (snapshot->n_rows, <, snapshot->n_cols);
+  g_assert_cmpuint (bs_cka_snapshot_get_minibatches_done (snapshot), ==, 6);
+  g_assert_cmpuint (bs_cka_snapshot_get_minibatches_total (snapshot), ==, 6);
+  g_assert_cmpstr (bs_cka_snapshot_get_model_a (snapshot), ==, "resnet8");
+  g_assert_cmpstr (bs_cka_snapshot_get_model_b (snapshot), ==, "resnet14");
+  g_assert_cmpuint (bs_cka_snapshot_get_n_rows (snapshot), <, bs_cka_snapshot_get_n_cols (snapshot));
   g_assert_nonnull (strstr (bs_window_get_subtitle (f->window), "6 minibatches"));
 
   /* The picture: every cell's centre has its value's colour, once the
@@ -172,10 +172,10 @@ test_job_runs (Fixture       *f,
   g_assert_true (gtk_widget_translate_coordinates (GTK_WIDGET (heatmap), GTK_WIDGET (f->window),
                                                    ox, oy, &ox, &oy));
   bs_heatmap_get_value_range (heatmap, &lo, &hi);
-  for (guint r = 0; r < snapshot->n_rows; r++)
-    for (guint c = 0; c < snapshot->n_cols; c++)
+  for (guint r = 0; r < bs_cka_snapshot_get_n_rows (snapshot); r++)
+    for (guint c = 0; c < bs_cka_snapshot_get_n_cols (snapshot); c++)
       {
-        double x, y, w, h, value = bs_cka_snapshot_get (snapshot, r, c);
+        double x, y, w, h, value = bs_cka_snapshot_get_value (snapshot, r, c);
         guint8 got[3], want[3];
 
         bs_heatmap_view_cell_to_rect (view, r, c, &x, &y, &w, &h);
@@ -204,11 +204,11 @@ test_job_runs (Fixture       *f,
         checked++;
         finite += isfinite (value);
       }
-  g_assert_cmpuint (checked, >, snapshot->n_rows * snapshot->n_cols * 9 / 10);
+  g_assert_cmpuint (checked, >, bs_cka_snapshot_get_n_rows (snapshot) * bs_cka_snapshot_get_n_cols (snapshot) * 9 / 10);
   g_assert_cmpuint (finite, >, checked / 2);
 
   /* A click on a cell selects it and the inspector names both layers. */
-  bs_heatmap_view_cell_to_rect (view, 3, snapshot->n_cols - 2, &ox, &oy, &lo, &hi);
+  bs_heatmap_view_cell_to_rect (view, 3, bs_cka_snapshot_get_n_cols (snapshot) - 2, &ox, &oy, &lo, &hi);
   hx = (int) (ox + lo / 2);
   hy = (int) (oy + hi / 2);
   {
@@ -217,12 +217,12 @@ test_job_runs (Fixture       *f,
     g_assert_true (bs_heatmap_view_point_to_cell (view, hx, hy, &row, &col));
     bs_heatmap_select (heatmap, row, col);
     g_assert_cmpuint (row, ==, 3);
-    g_assert_cmpuint (col, ==, snapshot->n_cols - 2);
+    g_assert_cmpuint (col, ==, bs_cka_snapshot_get_n_cols (snapshot) - 2);
   }
-  g_assert_cmpstr (bs_inspector_get_layer_a_name (inspector), ==, snapshot->rows[3].name);
-  g_assert_cmpstr (bs_inspector_get_layer_b_name (inspector), ==, snapshot->cols[snapshot->n_cols - 2].name);
+  g_assert_cmpstr (bs_inspector_get_layer_a_name (inspector), ==, bs_cka_snapshot_get_row (snapshot, 3)->name);
+  g_assert_cmpstr (bs_inspector_get_layer_b_name (inspector), ==, bs_cka_snapshot_get_col (snapshot, bs_cka_snapshot_get_n_cols (snapshot) - 2)->name);
   {
-    g_autofree char *want = g_strdup_printf ("%.3f", bs_cka_snapshot_get (snapshot, 3, snapshot->n_cols - 2));
+    g_autofree char *want = g_strdup_printf ("%.3f", bs_cka_snapshot_get_value (snapshot, 3, bs_cka_snapshot_get_n_cols (snapshot) - 2));
 
     g_assert_cmpstr (bs_inspector_get_value_text (inspector), ==, want);
   }
@@ -230,8 +230,8 @@ test_job_runs (Fixture       *f,
   /* Arrow keys (their action) move on; the inspector follows. */
   gtk_widget_activate_action (GTK_WIDGET (heatmap), "heatmap.move-selection", "(ii)", 1, -1);
   bs_test_spin (400); /* the inspector cross-fades to the cell page */
-  g_assert_cmpstr (bs_inspector_get_layer_a_name (inspector), ==, snapshot->rows[4].name);
-  g_assert_cmpstr (bs_inspector_get_layer_b_name (inspector), ==, snapshot->cols[snapshot->n_cols - 3].name);
+  g_assert_cmpstr (bs_inspector_get_layer_a_name (inspector), ==, bs_cka_snapshot_get_row (snapshot, 4)->name);
+  g_assert_cmpstr (bs_inspector_get_layer_b_name (inspector), ==, bs_cka_snapshot_get_col (snapshot, bs_cka_snapshot_get_n_cols (snapshot) - 3)->name);
   g_object_unref (bs_test_screenshot (GTK_WIDGET (f->window), "job-window-selected"));
 }
 

@@ -20,6 +20,37 @@ bs_layer_kind_to_string (BsLayerKind kind)
     }
 }
 
+const char *
+bs_layer_kind_describe (BsLayerKind kind)
+{
+  switch (kind)
+    {
+    case BS_LAYER_INPUT: return "Input images";
+    case BS_LAYER_CONV: return "Convolution (before batch norm)";
+    case BS_LAYER_BN: return "Batch norm (before ReLU)";
+    case BS_LAYER_RELU: return "ReLU";
+    case BS_LAYER_SHORTCUT: return "Shortcut projection";
+    case BS_LAYER_ADD: return "Residual sum (before ReLU)";
+    case BS_LAYER_MAXPOOL: return "Max pooling";
+    case BS_LAYER_AVGPOOL: return "Global average pooling";
+    case BS_LAYER_FC: return "Fully connected (logits)";
+    case BS_LAYER_OTHER:
+    default: return "Activations";
+    }
+}
+
+const char *
+bs_layer_stage_name (gint     stage,
+                     gboolean short_form)
+{
+  static const char *long_names[] = { "stem", "stage 1", "stage 2", "stage 3", "stage 4", "head" };
+  static const char *short_names[] = { "stem", "1", "2", "3", "4", "head" };
+
+  if (stage < BS_LAYER_STAGE_STEM || stage > BS_LAYER_STAGE_HEAD)
+    return "";
+  return short_form ? short_names[stage] : long_names[stage];
+}
+
 void
 bs_layer_info_copy (BsLayerInfo       *dest,
                     const BsLayerInfo *src)

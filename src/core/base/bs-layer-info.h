@@ -22,13 +22,19 @@ typedef enum {
   BS_LAYER_OTHER,      /* activations brought from elsewhere (.npy folders) */
 } BsLayerKind;
 
+/* BsLayerInfo.stage: the stem, the residual stages 1 .. 4, the head (pool
+ * and classifier); -1 where unknown. */
+#define BS_LAYER_STAGE_UNKNOWN (-1)
+#define BS_LAYER_STAGE_STEM    0
+#define BS_LAYER_STAGE_HEAD    5
+
 typedef struct {
   char        *name;            /* stable, readable, agrees with checkpoint names: "layer2.0.bn1" */
   BsLayerKind  kind;
   guint        channels;        /* per example: channels x height x width features */
   guint        height;          /* 1 for flat outputs (pool, fc) */
   guint        width;
-  gint         stage;           /* 0 stem, 1..4 the residual stages, 5 the head; -1 unknown */
+  gint         stage;           /* BS_LAYER_STAGE_STEM, 1..4 the residual stages, BS_LAYER_STAGE_HEAD, or -1 */
   gint         block;           /* block within the stage, -1 outside blocks */
   gboolean     block_output;    /* the output of a residual block (its last ReLU) */
 } BsLayerInfo;
@@ -40,6 +46,11 @@ bs_layer_info_n_features (const BsLayerInfo *info)
 }
 
 const char *bs_layer_kind_to_string (BsLayerKind kind);
+/* In words, for people: "Convolution (before batch norm)". */
+const char *bs_layer_kind_describe  (BsLayerKind kind);
+/* "stage 2" ("2" in short form), "stem", "head"; "" for an unknown stage. */
+const char *bs_layer_stage_name     (gint        stage,
+                                     gboolean    short_form);
 
 /* Deep copy / clear of the name. */
 void bs_layer_info_copy  (BsLayerInfo       *dest,

@@ -619,15 +619,28 @@ bs_cka_accumulator_get_result (const BsCkaAccumulator *acc,
     memcpy (col_status, cs, C);
 }
 
-void
-bs_cka_accumulator_fill_snapshot (const BsCkaAccumulator *acc,
-                                  BsCkaSnapshot          *snapshot)
+BsCkaSnapshot *
+bs_cka_accumulator_make_snapshot (const BsCkaAccumulator    *acc,
+                                  const BsCkaSnapshotHeader *header)
 {
-  g_return_if_fail (snapshot->n_rows == acc->n_rows && snapshot->n_cols == acc->n_cols);
+  BsCkaSnapshotHeader h;
+  gsize n;
+  double *cka, *std_error;
+  guint8 *row_status, *col_status;
 
-  bs_cka_accumulator_get_result (acc, snapshot->cka, snapshot->std_error,
-                                 snapshot->row_status, snapshot->col_status);
-  snapshot->minibatches_done = (guint) acc->k;
-  snapshot->batch_size = acc->n;
-  snapshot->biased = acc->biased;
+  g_return_val_if_fail (acc != NULL && header != NULL, NULL);
+  g_return_val_if_fail (header->n_rows == acc->n_rows && header->n_cols == acc->n_cols, NULL);
+
+  /* The accumulator knows best what it computed. */
+  h = *header;
+  h.batch_size = acc->n;
+  h.biased = acc->biased;
+  n = (gsize) acc->n_rows * acc->n_cols;
+  cka = g_new (double, MAX (n, 1));
+  std_error = g_new (double, MAX (n, 1));
+  row_status = g_new0 (guint8, MAX (acc->n_rows, 1));
+  col_status = g_new0 (guint8, MAX (acc->n_cols, 1));
+  bs_cka_accumulator_get_result (acc, cka, std_error, row_status, col_status);
+
+  return bs_cka_snapshot_new (&h, (guint) acc->k, cka, std_error, row_status, col_status);
 }

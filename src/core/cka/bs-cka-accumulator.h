@@ -101,9 +101,9 @@ void              bs_cka_accumulator_get_result (const BsCkaAccumulator  *acc,
                                                  double                  *std_error,
                                                  guint8                  *row_status,
                                                  guint8                  *col_status);
-/* Fills cka, std_error, row/col status, minibatches_done, batch_size and
- * biased of a snapshot with matching dimensions (one not yet published). */
-void              bs_cka_accumulator_fill_snapshot (const BsCkaAccumulator *acc,
-                                                    BsCkaSnapshot        *snapshot);
+/* A new snapshot of the current estimate, with the layers, models and
+ * totals of header (its batch size and estimator are the accumulator's). */
+BsCkaSnapshot    *bs_cka_accumulator_make_snapshot (const BsCkaAccumulator    *acc,
+                                                    const BsCkaSnapshotHeader *header);
 
 G_END_DECLS

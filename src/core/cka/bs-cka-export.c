@@ -52,12 +52,14 @@ add_matrix (JsonBuilder  *b,
 }
 
 static void
-add_layers (JsonBuilder       *b,
-            const char        *spec,
-            const BsLayerInfo *layers,
-            const guint8      *status,
-            guint              n)
+add_layers (JsonBuilder         *b,
+            const BsCkaSnapshot *s,
+            gboolean             rows)
 {
+  const char *spec = rows ? bs_cka_snapshot_get_model_a (s) : bs_cka_snapshot_get_model_b (s);
+  const BsLayerInfo *layers = rows ? bs_cka_snapshot_get_rows (s) : bs_cka_snapshot_get_cols (s);
+  guint n = rows ? bs_cka_snapshot_get_n_rows (s) : bs_cka_snapshot_get_n_cols (s);
+
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "spec");
   json_builder_add_string_value (b, spec ? spec : "");
@@ -89,7 +91,8 @@ add_layers (JsonBuilder       *b,
       json_builder_set_member_name (b, "block_output");
       json_builder_add_boolean_value (b, l->block_output);
       json_builder_set_member_name (b, "status");
-      json_builder_add_string_value (b, bs_cka_layer_status_to_string (status[i]));
+      json_builder_add_string_value (b, bs_cka_layer_status_to_string (
+        rows ? bs_cka_snapshot_get_row_status (s, i) : bs_cka_snapshot_get_col_status (s, i)));
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -121,9 +124,9 @@ bs_cka_export_json (const BsCkaSnapshot   *s,
   guint per_pass = 0;
 
   if (acts)
-    per_pass = s->minibatches_total;
+    per_pass = bs_cka_snapshot_get_minibatches_total (s);
   else if (o && o->passes > 0)
-    per_pass = s->minibatches_total / o->passes;
+    per_pass = bs_cka_snapshot_get_minibatches_total (s) / o->passes;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "format");
@@ -141,9 +144,9 @@ bs_cka_export_json (const BsCkaSnapshot   *s,
   json_builder_add_string_value (b, "rows are the layers of model A, columns those of model B");
 
   json_builder_set_member_name (b, "model_a");
-  add_layers (b, s->model_a, s->rows, s->row_status, s->n_rows);
+  add_layers (b, s, TRUE);
   json_builder_set_member_name (b, "model_b");
-  add_layers (b, s->model_b, s->cols, s->col_status, s->n_cols);
+  add_layers (b, s, FALSE);
 
   json_builder_set_member_name (b, "data");
   json_builder_begin_object (b);
@@ -176,13 +179,13 @@ bs_cka_export_json (const BsCkaSnapshot   *s,
   json_builder_set_member_name (b, "protocol");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "estimator");
-  json_builder_add_string_value (b, s->biased
+  json_builder_add_string_value (b, bs_cka_snapshot_get_biased (s)
       ? "biased HSIC (Kornblith et al. 2019): <HKH, HLH> / (n-1)^2"
       : "unbiased HSIC (Song et al. 2012) via U-centred Grams, Eq. 2 and 3 of Nguyen et al. 2021");
   json_builder_set_member_name (b, "cka");
   json_builder_add_string_value (b, "sum_i HSIC(K_i, L_i) / sqrt(sum_i HSIC(K_i, K_i) * sum_i HSIC(L_i, L_i)) over minibatches i");
   json_builder_set_member_name (b, "batch_size");
-  json_builder_add_int_value (b, s->batch_size);
+  json_builder_add_int_value (b, bs_cka_snapshot_get_batch_size (s));
   if (o && !acts)
     {
       json_builder_set_member_name (b, "passes");
@@ -221,17 +224,17 @@ bs_cka_export_json (const BsCkaSnapshot   *s,
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "minibatches_used");
-  json_builder_add_int_value (b, s->minibatches_done);
+  json_builder_add_int_value (b, bs_cka_snapshot_get_minibatches_done (s));
   json_builder_set_member_name (b, "minibatches_total");
-  json_builder_add_int_value (b, s->minibatches_total);
+  json_builder_add_int_value (b, bs_cka_snapshot_get_minibatches_total (s));
   json_builder_set_member_name (b, "elapsed_seconds");
   if (info && info->elapsed_seconds >= 0)
     json_builder_add_double_value (b, info->elapsed_seconds);
   else
     json_builder_add_null_value (b);
 
-  add_matrix (b, "cka", s->cka, s->n_rows, s->n_cols);
-  add_matrix (b, "std_error", s->std_error, s->n_rows, s->n_cols);
+  add_matrix (b, "cka", bs_cka_snapshot_get_values (s), bs_cka_snapshot_get_n_rows (s), bs_cka_snapshot_get_n_cols (s));
+  add_matrix (b, "std_error", bs_cka_snapshot_get_std_errors (s), bs_cka_snapshot_get_n_rows (s), bs_cka_snapshot_get_n_cols (s));
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);
@@ -268,18 +271,18 @@ write_csv (const BsCkaSnapshot  *s,
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
   g_string_append (out, "layer");
-  for (guint c = 0; c < s->n_cols; c++)
+  for (guint c = 0; c < bs_cka_snapshot_get_n_cols (s); c++)
     {
       g_string_append_c (out, ',');
-      csv_field (out, s->cols[c].name ? s->cols[c].name : "");
+      csv_field (out, bs_cka_snapshot_get_col (s, c)->name ? bs_cka_snapshot_get_col (s, c)->name : "");
     }
   g_string_append_c (out, '\n');
-  for (guint r = 0; r < s->n_rows; r++)
+  for (guint r = 0; r < bs_cka_snapshot_get_n_rows (s); r++)
     {
-      csv_field (out, s->rows[r].name ? s->rows[r].name : "");
-      for (guint c = 0; c < s->n_cols; c++)
+      csv_field (out, bs_cka_snapshot_get_row (s, r)->name ? bs_cka_snapshot_get_row (s, r)->name : "");
+      for (guint c = 0; c < bs_cka_snapshot_get_n_cols (s); c++)
         {
-          double v = s->cka[(gsize) r * s->n_cols + c];
+          double v = bs_cka_snapshot_get_values (s)[(gsize) r * bs_cka_snapshot_get_n_cols (s) + c];
 
           g_string_append_c (out, ',');
           /* Locale-independent, round-trips exactly. */
@@ -315,9 +318,9 @@ bs_cka_export (const BsCkaSnapshot   *snapshot,
     }
   else
     {
-      gint64 shape[2] = { snapshot->n_rows, snapshot->n_cols };
+      gint64 shape[2] = { bs_cka_snapshot_get_n_rows (snapshot), bs_cka_snapshot_get_n_cols (snapshot) };
 
-      if (!bs_npy_save (path, BS_DTYPE_F64, 2, shape, snapshot->cka, error))
+      if (!bs_npy_save (path, BS_DTYPE_F64, 2, shape, bs_cka_snapshot_get_values (snapshot), error))
         return FALSE;
     }
 

@@ -163,18 +163,17 @@ publish (Publisher         *pub,
          BsCkaSnapshotFunc  callback,
          gpointer           user_data)
 {
-  BsCkaSnapshot *snap = bs_cka_snapshot_new ((BsLayerInfo *) pub->rows->data, pub->rows->len,
-                                             (BsLayerInfo *) pub->cols->data, pub->cols->len);
-
-  snap->model_a = g_strdup (pub->model_a);
-  snap->model_b = g_strdup (pub->model_b);
-  snap->minibatches_total = pub->total;
-  bs_cka_accumulator_fill_snapshot (pub->acc, snap);
+  BsCkaSnapshotHeader header = {
+    .rows = (const BsLayerInfo *) pub->rows->data, .n_rows = pub->rows->len,
+    .cols = (const BsLayerInfo *) pub->cols->data, .n_cols = pub->cols->len,
+    .model_a = pub->model_a, .model_b = pub->model_b,
+    .minibatches_total = pub->total,
+  };
 
   g_clear_pointer (&pub->last, bs_cka_snapshot_unref);
-  pub->last = snap;
+  pub->last = bs_cka_accumulator_make_snapshot (pub->acc, &header);
   if (callback)
-    callback (snap, user_data);
+    callback (pub->last, user_data);
 }
 
 static gboolean

@@ -3,6 +3,26 @@
 
 #include <math.h>
 
+struct _BsCkaSnapshot {
+  gatomicrefcount  ref_count;
+  guint            n_rows;
+  guint            n_cols;
+  BsLayerInfo     *rows;
+  BsLayerInfo     *cols;
+  char            *model_a;
+  char            *model_b;
+  double          *cka;
+  double          *std_error;
+  guint8          *row_status;
+  guint8          *col_status;
+  guint            minibatches_done;
+  guint            minibatches_total;
+  guint            batch_size;
+  gboolean         biased;
+};
+
+G_DEFINE_BOXED_TYPE (BsCkaSnapshot, bs_cka_snapshot, bs_cka_snapshot_ref, bs_cka_snapshot_unref)
+
 static BsLayerInfo *
 copy_layers (const BsLayerInfo *layers,
              guint              n)
@@ -15,27 +35,56 @@ copy_layers (const BsLayerInfo *layers,
 }
 
 BsCkaSnapshot *
-bs_cka_snapshot_new (const BsLayerInfo *rows,
-                     guint              n_rows,
-                     const BsLayerInfo *cols,
-                     guint              n_cols)
+bs_cka_snapshot_new (const BsCkaSnapshotHeader *header,
+                     guint                      minibatches_done,
+                     double                    *cka,
+                     double                    *std_error,
+                     guint8                    *row_status,
+                     guint8                    *col_status)
 {
-  BsCkaSnapshot *self = g_new0 (BsCkaSnapshot, 1);
-  gsize n = (gsize) n_rows * n_cols;
+  BsCkaSnapshot *self;
 
-  self->ref_count = 1;
-  self->n_rows = n_rows;
-  self->n_cols = n_cols;
-  self->rows = copy_layers (rows, n_rows);
-  self->cols = copy_layers (cols, n_cols);
-  self->cka = g_new (double, MAX (n, 1));
-  self->std_error = g_new (double, MAX (n, 1));
-  self->row_status = g_new0 (guint8, MAX (n_rows, 1));
-  self->col_status = g_new0 (guint8, MAX (n_cols, 1));
-  for (gsize i = 0; i < n; i++)
-    self->cka[i] = self->std_error[i] = NAN;
+  g_return_val_if_fail (header != NULL, NULL);
+  g_return_val_if_fail (cka != NULL && std_error != NULL, NULL);
+  g_return_val_if_fail (row_status != NULL && col_status != NULL, NULL);
+
+  self = g_new0 (BsCkaSnapshot, 1);
+  g_atomic_ref_count_init (&self->ref_count);
+  self->n_rows = header->n_rows;
+  self->n_cols = header->n_cols;
+  self->rows = copy_layers (header->rows, header->n_rows);
+  self->cols = copy_layers (header->cols, header->n_cols);
+  self->model_a = g_strdup (header->model_a);
+  self->model_b = g_strdup (header->model_b);
+  self->batch_size = header->batch_size;
+  self->minibatches_total = header->minibatches_total;
+  self->biased = header->biased;
+  self->minibatches_done = minibatches_done;
+  self->cka = cka;
+  self->std_error = std_error;
+  self->row_status = row_status;
+  self->col_status = col_status;
 
   return self;
+}
+
+BsCkaSnapshot *
+bs_cka_snapshot_new_empty (const BsCkaSnapshotHeader *header)
+{
+  gsize n;
+  double *cka, *std_error;
+
+  g_return_val_if_fail (header != NULL, NULL);
+
+  n = (gsize) header->n_rows * header->n_cols;
+  cka = g_new (double, MAX (n, 1));
+  std_error = g_new (double, MAX (n, 1));
+  for (gsize i = 0; i < n; i++)
+    cka[i] = std_error[i] = NAN;
+
+  return bs_cka_snapshot_new (header, 0, cka, std_error,
+                              g_new0 (guint8, MAX (header->n_rows, 1)),
+                              g_new0 (guint8, MAX (header->n_cols, 1)));
 }
 
 BsCkaSnapshot *
@@ -43,14 +92,14 @@ bs_cka_snapshot_ref (BsCkaSnapshot *snapshot)
 {
   g_return_val_if_fail (snapshot != NULL, NULL);
 
-  g_atomic_int_inc (&snapshot->ref_count);
+  g_atomic_ref_count_inc (&snapshot->ref_count);
   return snapshot;
 }
 
 void
 bs_cka_snapshot_unref (BsCkaSnapshot *snapshot)
 {
-  if (snapshot == NULL || !g_atomic_int_dec_and_test (&snapshot->ref_count))
+  if (snapshot == NULL || !g_atomic_ref_count_dec (&snapshot->ref_count))
     return;
 
   for (guint i = 0; i < snapshot->n_rows; i++)
@@ -66,6 +115,156 @@ bs_cka_snapshot_unref (BsCkaSnapshot *snapshot)
   g_free (snapshot->row_status);
   g_free (snapshot->col_status);
   g_free (snapshot);
+}
+
+guint
+bs_cka_snapshot_get_n_rows (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, 0);
+  return snapshot->n_rows;
+}
+
+guint
+bs_cka_snapshot_get_n_cols (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, 0);
+  return snapshot->n_cols;
+}
+
+const BsLayerInfo *
+bs_cka_snapshot_get_rows (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, NULL);
+  return snapshot->rows;
+}
+
+const BsLayerInfo *
+bs_cka_snapshot_get_cols (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, NULL);
+  return snapshot->cols;
+}
+
+const BsLayerInfo *
+bs_cka_snapshot_get_row (const BsCkaSnapshot *snapshot,
+                         guint                row)
+{
+  g_return_val_if_fail (snapshot != NULL && row < snapshot->n_rows, NULL);
+  return &snapshot->rows[row];
+}
+
+const BsLayerInfo *
+bs_cka_snapshot_get_col (const BsCkaSnapshot *snapshot,
+                         guint                col)
+{
+  g_return_val_if_fail (snapshot != NULL && col < snapshot->n_cols, NULL);
+  return &snapshot->cols[col];
+}
+
+const char *
+bs_cka_snapshot_get_model_a (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, NULL);
+  return snapshot->model_a;
+}
+
+const char *
+bs_cka_snapshot_get_model_b (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, NULL);
+  return snapshot->model_b;
+}
+
+double
+bs_cka_snapshot_get_value (const BsCkaSnapshot *snapshot,
+                           guint                row,
+                           guint                col)
+{
+  g_return_val_if_fail (snapshot != NULL && row < snapshot->n_rows && col < snapshot->n_cols, NAN);
+  return snapshot->cka[(gsize) row * snapshot->n_cols + col];
+}
+
+double
+bs_cka_snapshot_get_std_error (const BsCkaSnapshot *snapshot,
+                               guint                row,
+                               guint                col)
+{
+  g_return_val_if_fail (snapshot != NULL && row < snapshot->n_rows && col < snapshot->n_cols, NAN);
+  return snapshot->std_error[(gsize) row * snapshot->n_cols + col];
+}
+
+const double *
+bs_cka_snapshot_get_values (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, NULL);
+  return snapshot->cka;
+}
+
+const double *
+bs_cka_snapshot_get_std_errors (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, NULL);
+  return snapshot->std_error;
+}
+
+BsCkaLayerStatus
+bs_cka_snapshot_get_row_status (const BsCkaSnapshot *snapshot,
+                                guint                row)
+{
+  g_return_val_if_fail (snapshot != NULL && row < snapshot->n_rows, BS_CKA_LAYER_OK);
+  return snapshot->row_status[row];
+}
+
+BsCkaLayerStatus
+bs_cka_snapshot_get_col_status (const BsCkaSnapshot *snapshot,
+                                guint                col)
+{
+  g_return_val_if_fail (snapshot != NULL && col < snapshot->n_cols, BS_CKA_LAYER_OK);
+  return snapshot->col_status[col];
+}
+
+guint
+bs_cka_snapshot_get_minibatches_done (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, 0);
+  return snapshot->minibatches_done;
+}
+
+guint
+bs_cka_snapshot_get_minibatches_total (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, 0);
+  return snapshot->minibatches_total;
+}
+
+guint
+bs_cka_snapshot_get_batch_size (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, 0);
+  return snapshot->batch_size;
+}
+
+gboolean
+bs_cka_snapshot_get_biased (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, FALSE);
+  return snapshot->biased;
+}
+
+void
+bs_cka_snapshot_get_header (const BsCkaSnapshot *snapshot,
+                            BsCkaSnapshotHeader *header)
+{
+  g_return_if_fail (snapshot != NULL && header != NULL);
+
+  *header = (BsCkaSnapshotHeader) {
+    .rows = snapshot->rows, .n_rows = snapshot->n_rows,
+    .cols = snapshot->cols, .n_cols = snapshot->n_cols,
+    .model_a = snapshot->model_a, .model_b = snapshot->model_b,
+    .batch_size = snapshot->batch_size,
+    .minibatches_total = snapshot->minibatches_total,
+    .biased = snapshot->biased,
+  };
 }
 
 const char *
@@ -104,7 +303,7 @@ bs_cka_snapshot_cell_reason (const BsCkaSnapshot *snapshot,
     return "the layer of model B is constant over the examples (zero variance): CKA is 0/0";
   if (snapshot->minibatches_done == 0)
     return "not computed yet";
-  if (isnan (bs_cka_snapshot_get (snapshot, row, col)))
+  if (isnan (bs_cka_snapshot_get_value (snapshot, row, col)))
     return "undefined";
   return NULL;
 }

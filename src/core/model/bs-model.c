@@ -252,7 +252,7 @@ bs_model_builder_new (const char *name,
   BsLayerInfo input = {
     .name = g_strdup ("input"), .kind = BS_LAYER_INPUT,
     .channels = in_channels, .height = in_height, .width = in_width,
-    .stage = 0, .block = -1,
+    .stage = BS_LAYER_STAGE_STEM, .block = -1,
   };
 
   model->name = g_strdup (name);
@@ -501,7 +501,7 @@ bs_model_add_avgpool (BsModel    *model,
   guint c = bs_model_value_info (model, in)->channels;
   BsOp *op = add_op (model, BS_OP_AVGPOOL, in, 0, 0);
 
-  op->out = add_value (model, name, BS_LAYER_AVGPOOL, c, 1, 1, 5, -1, FALSE);
+  op->out = add_value (model, name, BS_LAYER_AVGPOOL, c, 1, 1, BS_LAYER_STAGE_HEAD, -1, FALSE);
   return op->out;
 }
 
@@ -516,7 +516,7 @@ bs_model_add_fc (BsModel    *model,
 
   add_param (model, name, "bias", 1, model->n_classes, 0, 0, 0, TRUE);
   op = add_op (model, BS_OP_FC, in, 0, param);
-  op->out = add_value (model, name, BS_LAYER_FC, model->n_classes, 1, 1, 5, -1, FALSE);
+  op->out = add_value (model, name, BS_LAYER_FC, model->n_classes, 1, 1, BS_LAYER_STAGE_HEAD, -1, FALSE);
   return op->out;
 }
 

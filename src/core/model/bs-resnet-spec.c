@@ -239,19 +239,19 @@ bs_resnet_build (const char          *name,
 
   if (spec->imagenet_stem)
     {
-      if (!(v = bs_model_add_conv (model, v, "conv1", BS_LAYER_CONV, 0, -1, spec->stem_channels, 7, 2, 3, error)))
+      if (!(v = bs_model_add_conv (model, v, "conv1", BS_LAYER_CONV, BS_LAYER_STAGE_STEM, -1, spec->stem_channels, 7, 2, 3, error)))
         goto fail;
-      v = bs_model_add_bn (model, v, "bn1", BS_LAYER_BN, 0, -1);
-      v = bs_model_add_relu (model, v, "relu", 0, -1, FALSE);
+      v = bs_model_add_bn (model, v, "bn1", BS_LAYER_BN, BS_LAYER_STAGE_STEM, -1);
+      v = bs_model_add_relu (model, v, "relu", BS_LAYER_STAGE_STEM, -1, FALSE);
       if (!(v = bs_model_add_maxpool (model, v, "maxpool", 3, 2, 1, error)))
         goto fail;
     }
   else
     {
-      if (!(v = bs_model_add_conv (model, v, "conv1", BS_LAYER_CONV, 0, -1, spec->stem_channels, 3, 1, 1, error)))
+      if (!(v = bs_model_add_conv (model, v, "conv1", BS_LAYER_CONV, BS_LAYER_STAGE_STEM, -1, spec->stem_channels, 3, 1, 1, error)))
         goto fail;
-      v = bs_model_add_bn (model, v, "bn1", BS_LAYER_BN, 0, -1);
-      v = bs_model_add_relu (model, v, "relu", 0, -1, FALSE);
+      v = bs_model_add_bn (model, v, "bn1", BS_LAYER_BN, BS_LAYER_STAGE_STEM, -1);
+      v = bs_model_add_relu (model, v, "relu", BS_LAYER_STAGE_STEM, -1, FALSE);
     }
 
   for (guint s = 0; s < spec->n_stages; s++)
