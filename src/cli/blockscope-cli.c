@@ -40,6 +40,7 @@ main (int    argc,
 {
   setlocale (LC_ALL, "");
   bs_blas_init (argv);
+  bs_cli_init_engine ();
 
   if (argc < 2)
     {

@@ -100,6 +100,7 @@ bs_cli_bench_cka (int    argc,
   Clock clock = { times };
   struct rusage usage;
   double median, lo, hi, total;
+  guint job_threads;
   gint64 start;
   int status;
 
@@ -133,6 +134,7 @@ bs_cli_bench_cka (int    argc,
   o.batch_size = (guint) batch;
   o.passes = (guint) passes;
   o.biased = biased;
+  o.engine = bs_cli_get_engine ();
   o.threads = (guint) threads;
 
   start = g_get_monotonic_time ();
@@ -161,13 +163,11 @@ bs_cli_bench_cka (int    argc,
 
   getrusage (RUSAGE_SELF, &usage);
   blas = bs_blas_get_info ();
+  job_threads = threads > 0 ? (guint) threads : bs_cli_get_engine ()->threads;
 
   if (json)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
-      g_autoptr(JsonGenerator) gen = json_generator_new ();
-      g_autoptr(JsonNode) root = NULL;
-      g_autofree char *text = NULL;
 
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "benchmark");
@@ -206,13 +206,11 @@ bs_cli_bench_cka (int    argc,
       json_builder_add_string_value (b, blas->corename ? blas->corename : "unknown");
       json_builder_set_member_name (b, "blas_threads");
       json_builder_add_int_value (b, blas->threads);
+      json_builder_set_member_name (b, "threads");
+      json_builder_add_int_value (b, job_threads);
       bs_cli_add_engine_json (b);
       json_builder_end_object (b);
-      root = json_builder_get_root (b);
-      json_generator_set_root (gen, root);
-      json_generator_set_pretty (gen, TRUE);
-      text = json_generator_to_data (gen, NULL);
-      printf ("%s\n", text);
+      bs_cli_print_json (b);
     }
   else
     {
@@ -220,7 +218,7 @@ bs_cli_bench_cka (int    argc,
               "(median of %d; %.3f-%.3f), peak RSS %.0f MiB, OpenBLAS %s, %d threads\n",
               bs_cka_snapshot_get_model_a (snap), bs_cka_snapshot_get_model_b (snap), bs_cka_snapshot_get_n_rows (snap), bs_cka_snapshot_get_n_cols (snap), batch, median,
               minibatches, lo, hi, usage.ru_maxrss / 1024.0,
-              blas->corename ? blas->corename : "unknown", blas->threads);
+              blas->corename ? blas->corename : "unknown", job_threads);
       printf ("%u minibatches (%d passes over %d images) in %.1f s, models built included\n",
               bs_cka_snapshot_get_minibatches_done (snap), passes, images, total);
     }

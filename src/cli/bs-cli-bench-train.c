@@ -97,6 +97,7 @@ bs_cli_bench_train (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(BsModel) model = NULL;
   g_autoptr(BsSgd) sgd = NULL;
+  g_autoptr(BsThreadPool) pool = NULL;
   g_autofree float *images = NULL;
   g_autofree guint8 *labels = NULL;
   guint c = 3, h = 32, w = 32;
@@ -128,7 +129,8 @@ bs_cli_bench_train (int    argc,
   if (model == NULL)
     return bs_cli_fail (error);
   bs_model_init_params (model, seed);
-  bs_model_set_threads (model, threads);
+  pool = bs_cli_new_pool ((guint) threads);
+  bs_model_set_pool (model, pool);
   sgd = bs_sgd_new (model, 0.9, 5e-4);
 
   /* Random data like the peer's torch.randn images and random labels. */
@@ -171,9 +173,6 @@ bs_cli_bench_train (int    argc,
   if (json)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
-      g_autoptr(JsonGenerator) gen = json_generator_new ();
-      g_autoptr(JsonNode) root = NULL;
-      g_autofree char *text = NULL;
 
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "model");
@@ -209,11 +208,7 @@ bs_cli_bench_train (int    argc,
       bs_cli_add_engine_json (b);
       json_builder_end_object (b);
 
-      root = json_builder_get_root (b);
-      json_generator_set_root (gen, root);
-      json_generator_set_pretty (gen, TRUE);
-      text = json_generator_to_data (gen, NULL);
-      printf ("%s\n", text);
+      bs_cli_print_json (b);
     }
   else
     {

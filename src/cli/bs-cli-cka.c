@@ -12,6 +12,7 @@
 
 #include "bs-cka-export.h"
 #include "bs-cka-job.h"
+#include "bs-cka-protocol.h"
 #include "bs-cli.h"
 #include "bs-dataset.h"
 #include "bs-error.h"
@@ -116,6 +117,7 @@ bs_cli_cka (int    argc,
   options.passes = (guint) passes;
   options.seed = (guint64) seed;
   options.biased = biased;
+  options.engine = bs_cli_get_engine ();
   options.threads = (guint) threads;
   options.layers = bs_cka_layer_selection_parse (layers);
   options.layer_pattern = layers;
@@ -145,7 +147,7 @@ bs_cli_cka (int    argc,
       options.dataset = dataset;
       options.limit = (guint) limit;
       info.dataset = dataset->name;
-      info.n_examples = limit > 0 ? MIN ((guint) limit, dataset->test.n_images) : dataset->test.n_images;
+      info.n_examples = bs_cka_protocol_images_per_pass (dataset->test.n_images, (guint) limit);
     }
 
   progress.start = progress.last_print = g_get_monotonic_time ();

@@ -1,11 +1,12 @@
-/* bs-cli-common.c: what every subcommand shares: option parsing and error messages. */
+/* bs-cli-common.c: what every subcommand shares: option parsing, error
+ * messages, JSON output and the engine configuration. */
 #include "bs-cli.h"
 
 #include <stdio.h>
 
-#include "bs-conv-direct.h"
-#include "bs-conv-winograd.h"
-#include "bs-gram-kernel.h"
+/* Read once in main(), before any thread starts; read-only afterwards. */
+static BsEngineConfig engine;
+static gboolean engine_ready;
 
 int
 bs_cli_usage_error (const char *subcommand,
@@ -59,12 +60,51 @@ bs_cli_parse (const char         *subcommand,
 }
 
 void
+bs_cli_init_engine (void)
+{
+  bs_engine_config_init_from_environment (&engine);
+  engine_ready = TRUE;
+}
+
+const BsEngineConfig *
+bs_cli_get_engine (void)
+{
+  g_return_val_if_fail (engine_ready, bs_engine_config_get_default ());
+  return &engine;
+}
+
+BsThreadPool *
+bs_cli_new_pool (guint threads)
+{
+  BsEngineConfig config = *bs_cli_get_engine ();
+
+  if (threads > 0)
+    config.threads = threads;
+  return bs_thread_pool_new_for_config (&config);
+}
+
+void
 bs_cli_add_engine_json (JsonBuilder *builder)
 {
+  const BsEngineConfig *config = bs_cli_get_engine ();
+
   json_builder_set_member_name (builder, "conv_kernels");
-  json_builder_add_string_value (builder, bs_conv3_kernels_are_avx2 () ? "avx2" : "portable");
+  json_builder_add_string_value (builder, bs_engine_config_conv_avx2 (config) ? "avx2" : "portable");
   json_builder_set_member_name (builder, "winograd");
-  json_builder_add_boolean_value (builder, bs_conv_winograd_available ());
+  json_builder_add_boolean_value (builder, bs_engine_config_winograd (config));
   json_builder_set_member_name (builder, "gram_kernel");
-  json_builder_add_string_value (builder, bs_gram_kernel_is_avx2 () ? "avx2" : "portable");
+  json_builder_add_string_value (builder, bs_engine_config_gram_avx2 (config) ? "avx2" : "portable");
+}
+
+void
+bs_cli_print_json (JsonBuilder *builder)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+  printf ("%s\n", text);
 }

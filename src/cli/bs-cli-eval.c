@@ -18,9 +18,6 @@ print_json (const char         *checkpoint,
             double              seconds)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "checkpoint");
@@ -44,11 +41,7 @@ print_json (const char         *checkpoint,
   json_builder_add_double_value (builder, seconds);
   json_builder_end_object (builder);
 
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  json_generator_set_pretty (generator, TRUE);
-  text = json_generator_to_data (generator, NULL);
-  printf ("%s\n", text);
+  bs_cli_print_json (builder);
 }
 
 int
@@ -71,6 +64,7 @@ bs_cli_eval (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(BsDataset) dataset = NULL;
   g_autoptr(GTimer) timer = NULL;
+  g_autoptr(BsThreadPool) pool = NULL;
   BsCheckpointInfo info;
   BsEvalResult result;
   BsModel *model;
@@ -120,7 +114,8 @@ bs_cli_eval (int    argc,
       return bs_cli_fail (error);
     }
 
-  bs_model_set_threads (model, threads > 0 ? (guint) threads : g_get_num_processors ());
+  pool = bs_cli_new_pool ((guint) threads);
+  bs_model_set_pool (model, pool);
   timer = g_timer_new ();
   ok = bs_evaluate (model, &dataset->test, batch, limit > 0 ? limit : 0, NULL, &result, &error);
   if (ok && result.images == 0)

@@ -6,9 +6,6 @@
 
 #include "bs-blas.h"
 #include "bs-cli.h"
-#include "bs-conv-direct.h"
-#include "bs-conv-winograd.h"
-#include "bs-gram-kernel.h"
 
 static const char *
 action_id (BsBlasAction action)
@@ -20,6 +17,7 @@ action_id (BsBlasAction action)
     case BS_BLAS_OVERRIDDEN: return "overridden";
     case BS_BLAS_OVERRIDE_FAILED: return "override-failed";
     case BS_BLAS_NO_BETTER_CORE: return "no-better-core";
+    case BS_BLAS_RESTART_FAILED: return "restart-failed";
     default: return "unknown";
     }
 }
@@ -33,6 +31,7 @@ bs_cli_info (int    argc,
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { NULL }
   };
+  const BsEngineConfig *engine = bs_cli_get_engine ();
   const BsBlasInfo *blas;
   int status;
 
@@ -47,9 +46,6 @@ bs_cli_info (int    argc,
   if (json)
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonGenerator) generator = json_generator_new ();
-      g_autoptr(JsonNode) root = NULL;
-      g_autofree char *text = NULL;
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "version");
@@ -74,11 +70,7 @@ bs_cli_info (int    argc,
       bs_cli_add_engine_json (builder);
       json_builder_end_object (builder);
 
-      root = json_builder_get_root (builder);
-      json_generator_set_root (generator, root);
-      json_generator_set_pretty (generator, TRUE);
-      text = json_generator_to_data (generator, NULL);
-      printf ("%s\n", text);
+      bs_cli_print_json (builder);
       return BS_CLI_EXIT_OK;
     }
 
@@ -90,9 +82,10 @@ bs_cli_info (int    argc,
     printf (" (OpenBLAS had chosen %s)", blas->fallback_core);
   printf ("\n");
   printf ("Threads:     %d BLAS, %u CPUs\n", blas->threads, g_get_num_processors ());
-  printf ("Engine:      %s convolutions%s, %s Gram kernel\n",
-          bs_conv3_kernels_are_avx2 () ? "AVX2/FMA" : "portable",
-          bs_conv_winograd_available () ? " (Winograd F(4x4, 3x3) in evaluation)" : "",
-          bs_gram_kernel_is_avx2 () ? "AVX2/FMA" : "portable");
+  printf ("Engine:      %s convolutions%s, %s Gram kernel; jobs run on %u thread%s\n",
+          bs_engine_config_conv_avx2 (engine) ? "AVX2/FMA" : "portable",
+          bs_engine_config_winograd (engine) ? " (Winograd F(4x4, 3x3) in evaluation)" : "",
+          bs_engine_config_gram_avx2 (engine) ? "AVX2/FMA" : "portable", engine->threads,
+          engine->threads == 1 ? "" : "s");
   return BS_CLI_EXIT_OK;
 }

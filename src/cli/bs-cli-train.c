@@ -296,7 +296,7 @@ bs_cli_train (int    argc,
   if (model == NULL)
     return bs_cli_fail (error);
 
-  trainer = bs_trainer_new (model, dataset, &recipe, &error);
+  trainer = bs_trainer_new (model, dataset, &recipe, bs_cli_get_engine (), &error);
   if (trainer == NULL)
     {
       bs_model_free (model);
@@ -306,7 +306,7 @@ bs_cli_train (int    argc,
   bs_trainer_set_progress_func (trainer, on_progress, &run);
   bs_trainer_set_epoch_func (trainer, on_epoch, &run);
 
-  n_threads = recipe.threads > 0 ? recipe.threads : g_get_num_processors ();
+  n_threads = recipe.threads > 0 ? recipe.threads : bs_cli_get_engine ()->threads;
   fprintf (stderr, "Training %s on %s: %u images, %u steps of %u per epoch, %u epoch%s\n",
            model_spec, dataset->display_name != NULL ? dataset->display_name : dataset->name,
            recipe.limit > 0 ? MIN (recipe.limit, dataset->train.n_images) : dataset->train.n_images,

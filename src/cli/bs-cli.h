@@ -8,6 +8,9 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "bs-engine-config.h"
+#include "bs-thread-pool.h"
+
 G_BEGIN_DECLS
 
 enum {
@@ -32,9 +35,19 @@ int  bs_cli_usage_error (const char *subcommand,
 /* Prints "blockscope-cli: error message"; returns BS_CLI_EXIT_FAILURE. */
 int  bs_cli_fail        (const GError *error);
 
+/* The engine configuration, read from the environment once by main()
+ * (bs_cli_init_engine(), before any thread starts); subcommands pass it to
+ * the jobs they run. */
+void                  bs_cli_init_engine     (void);
+const BsEngineConfig *bs_cli_get_engine      (void);
+/* A thread pool with that configuration and threads threads (0: its own count). */
+BsThreadPool         *bs_cli_new_pool        (guint        threads);
+
 /* Adds "conv_kernels", "winograd" and "gram_kernel" (which of the engine's
  * kernels run here) to an open JSON object: benchmarks record them. */
-void bs_cli_add_engine_json (JsonBuilder *builder);
+void                  bs_cli_add_engine_json (JsonBuilder *builder);
+/* Prints the (finished) JSON value of builder on stdout, indented. */
+void                  bs_cli_print_json      (JsonBuilder *builder);
 
 /* Parses argv with entries; on failure prints a usage error. Returns TRUE to go on. */
 gboolean bs_cli_parse   (const char         *subcommand,

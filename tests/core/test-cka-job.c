@@ -431,6 +431,7 @@ test_job_derived_grams (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(BsCkaSnapshot) derived = NULL;
   g_autoptr(BsCkaSnapshot) direct = NULL;
+  BsEngineConfig direct_grams;
   BsCkaJobOptions o;
   gsize cells;
   double worst = 0;
@@ -444,9 +445,10 @@ test_job_derived_grams (void)
   o.passes = 2;
   derived = bs_cka_job_run (&o, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_setenv ("BLOCKSCOPE_CKA_DIRECT_GRAMS", "1", TRUE);
+  direct_grams = *bs_engine_config_get_default ();
+  direct_grams.cka_direct_grams = TRUE;
+  o.engine = &direct_grams;
   direct = bs_cka_job_run (&o, NULL, NULL, NULL, &error);
-  g_unsetenv ("BLOCKSCOPE_CKA_DIRECT_GRAMS");
   g_assert_no_error (error);
 
   cells = (gsize) bs_cka_snapshot_get_n_rows (derived) * bs_cka_snapshot_get_n_cols (derived);
@@ -509,12 +511,39 @@ test_job_constant_layer (void)
 }
 
 /* Cancelling: from the callback after two minibatches, before the start, and
- * from another thread in the middle of a forward pass (between layers). */
-static gpointer
-cancel_soon (gpointer data)
+ * from another thread while the job runs (checked between layers). */
+typedef struct {
+  Collect       collect;
+  GMutex        lock;
+  GCond         cond;
+  gboolean      first_done;
+} Started;
+
+static void
+collect_and_signal (BsCkaSnapshot *snap,
+                    gpointer       user_data)
 {
-  g_usleep (30000);
-  g_cancellable_cancel (data);
+  Started *started = user_data;
+
+  collect (snap, &started->collect);
+  g_mutex_lock (&started->lock);
+  started->first_done = TRUE;
+  g_cond_signal (&started->cond);
+  g_mutex_unlock (&started->lock);
+}
+
+/* Cancels as soon as the job has published its first snapshot: the job is
+ * then in the middle of the next minibatch's forward passes. */
+static gpointer
+cancel_once_started (gpointer data)
+{
+  Started *started = data;
+
+  g_mutex_lock (&started->lock);
+  while (!started->first_done)
+    g_cond_wait (&started->cond, &started->lock);
+  g_mutex_unlock (&started->lock);
+  g_cancellable_cancel (started->collect.cancel_after_snapshot);
   return NULL;
 }
 
@@ -525,6 +554,7 @@ test_job_cancel (void)
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GPtrArray) snaps = g_ptr_array_new_with_free_func ((GDestroyNotify) bs_cka_snapshot_unref);
   Collect c = { snaps, cancellable, 2 };
+  Started started = { { 0 } };
   BsCkaSnapshot *snap;
   BsCkaJobOptions o;
   GThread *thread;
@@ -552,14 +582,21 @@ test_job_cancel (void)
   g_assert_cmpuint (snaps->len, ==, 0);
   g_clear_error (&error);
 
-  /* From another thread, at any point. */
+  /* From another thread, while it runs. */
   g_cancellable_reset (cancellable);
+  g_ptr_array_set_size (snaps, 0);
   o.passes = 50;
-  thread = g_thread_new ("cancel", cancel_soon, cancellable);
-  snap = bs_cka_job_run (&o, collect, &c, cancellable, &error);
+  started.collect = (Collect) { snaps, cancellable, 0 };
+  g_mutex_init (&started.lock);
+  g_cond_init (&started.cond);
+  thread = g_thread_new ("cancel", cancel_once_started, &started);
+  snap = bs_cka_job_run (&o, collect_and_signal, &started, cancellable, &error);
   g_thread_join (thread);
+  g_mutex_clear (&started.lock);
+  g_cond_clear (&started.cond);
   g_assert_null (snap);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (snaps->len, >=, 1);
   g_assert_cmpuint (snaps->len, <, 50 * 4);
 }
 

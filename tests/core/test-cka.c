@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "bs-blas.h"
 #include "bs-cka-accumulator.h"
 #include "bs-error.h"
 #include "bs-gram.h"
@@ -201,6 +202,20 @@ ref_cka (const Data *a,
 
 /* Threads of the Gram workspaces; the "threads" tests repeat checks with 3. */
 static guint n_threads = 1;
+static gsize chunk_columns = 0;   /* of row-major Grams; 0: the default */
+
+/* A workspace with the threads and the chunk width the test asks for. */
+static BsGramWorkspace *
+new_workspace (void)
+{
+  BsEngineConfig config = *bs_engine_config_get_default ();
+  g_autoptr(BsThreadPool) pool = NULL;
+
+  config.threads = n_threads;
+  config.gram_chunk_columns = chunk_columns;
+  pool = bs_thread_pool_new_for_config (&config);
+  return bs_gram_workspace_new_for_pool (pool);
+}
 
 typedef enum {
   PATH_F64,    /* bs_gram_from_rows_f64 */
@@ -257,7 +272,7 @@ run_acc (const Data *a,
          GramPath    path)
 {
   g_autoptr(GError) error = NULL;
-  BsGramWorkspace *ws = bs_gram_workspace_new (n_threads);
+  BsGramWorkspace *ws = new_workspace ();
   BsCkaAccumulator *acc = bs_cka_accumulator_new (a->n_layers, b ? b->n_layers : a->n_layers,
                                                   n, biased, b == NULL, &error);
 
@@ -337,9 +352,9 @@ test_reference_f64 (void)
   check_against_reference (12, 3, PATH_F64, 1e-9);
   check_against_reference (4, 5, PATH_F64, 1e-9);  /* the smallest n allowed */
   /* Several column chunks of uneven width. */
-  bs_gram_set_chunk_columns (5);
+  chunk_columns = 5;
   check_against_reference (9, 2, PATH_F64, 1e-9);
-  bs_gram_set_chunk_columns (0);
+  chunk_columns = 0;
 }
 
 static void
@@ -348,10 +363,10 @@ test_reference_f32 (void)
   /* float32 Grams: limited by float rounding of the data and the products. */
   check_against_reference (20, 3, PATH_F32, 2e-5);
   check_against_reference (20, 3, PATH_CNHW, 2e-5);
-  bs_gram_set_chunk_columns (3);
+  chunk_columns = 3;
   check_against_reference (16, 2, PATH_F32, 2e-5);
   check_against_reference (16, 2, PATH_CNHW, 2e-5);
-  bs_gram_set_chunk_columns (0);
+  chunk_columns = 0;
 }
 
 /* The standard error is the delta method for the ratio of means (see
@@ -912,7 +927,7 @@ test_gram_affine (void)
   g_autofree double *direct = g_new (double, n * n);
   g_autofree double *ref = NULL;
   const float a[5] = { 1.7f, -0.6f, 0.0f, 2.5f, 0.01f };
-  BsGramWorkspace *ws = bs_gram_workspace_new (n_threads);
+  BsGramWorkspace *ws = new_workspace ();
   BsRng rng;
 
   bs_rng_init (&rng, 77);
@@ -1022,24 +1037,22 @@ test_threads (void)
   check_against_reference (12, 3, PATH_F64, 1e-9);
   check_against_reference (20, 3, PATH_F32, 2e-5);
   check_against_reference (20, 3, PATH_CNHW, 2e-5);
-  bs_gram_set_chunk_columns (3);
+  chunk_columns = 3;
   check_against_reference (16, 2, PATH_F64, 1e-9);
   check_against_reference (16, 2, PATH_CNHW, 2e-5);
-  bs_gram_set_chunk_columns (0);
+  chunk_columns = 0;
   check_degenerate (PATH_CNHW, FALSE);
   check_degenerate (PATH_F32, TRUE);
   test_gram_affine ();
   n_threads = 1;
 }
 
-extern void openblas_set_num_threads (int n);
-
 int
 main (int    argc,
       char **argv)
 {
   /* As the CKA job does: the Gram threads call BLAS themselves (bs-gram.h). */
-  openblas_set_num_threads (1);
+  bs_blas_guard_enter ();
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/cka/u-centre", test_u_centre);

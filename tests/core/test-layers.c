@@ -307,7 +307,7 @@ count_dx (gpointer data,
 }
 
 static void
-conv_reference_cases (void)
+conv_reference_cases (gboolean portable)
 {
   BsRng rng;
   const guint batch = 5;
@@ -320,7 +320,8 @@ conv_reference_cases (void)
           const ConvCase *cc = &conv_cases[ci];
           BsConvGeometry g = { .in_c = cc->in_c, .out_c = cc->out_c, .kernel = cc->k,
                                .stride = cc->s, .pad = cc->p, .in_h = cc->h, .in_w = cc->w };
-          BsThreadPool *pool = bs_thread_pool_new (threads);
+          BsEngineConfig config = *bs_engine_config_get_default ();
+          BsThreadPool *pool;
           gsize nx, ny, nw;
           g_autofree float *x = NULL, *w = NULL, *y = NULL, *dy = NULL, *dw = NULL, *dx = NULL, *dx0 = NULL;
           g_autofree double *ry = NULL, *rdw = NULL, *rdx = NULL;
@@ -328,7 +329,10 @@ conv_reference_cases (void)
           BsConvHooks hooks = { .make_dy = copy_dy, .backward_done = count_dx, .data = &hc };
 
           g_assert_true (bs_conv_geometry_init (&g));
-          bs_conv_set_chunk_bytes (tiny_chunks ? 1 : 0);
+          config.threads = threads;
+          config.portable_conv = portable;
+          config.conv_chunk_bytes = tiny_chunks ? 1 : 0;
+          pool = bs_thread_pool_new_for_config (&config);
           nx = (gsize) g.in_c * batch * g.in_h * g.in_w;
           ny = (gsize) g.out_c * batch * g.out_h * g.out_w;
           nw = (gsize) g.out_c * g.in_c * g.kernel * g.kernel;
@@ -371,22 +375,27 @@ conv_reference_cases (void)
 
           bs_thread_pool_unref (pool);
         }
-  bs_conv_set_chunk_bytes (0);
 }
 
+/* The fastest kernels this CPU runs: the AVX2 + FMA ones where it has them. */
 static void
 test_conv_reference (void)
 {
-  conv_reference_cases ();
+  if (!bs_engine_config_conv_avx2 (bs_engine_config_get_default ()))
+    g_test_skip ("this CPU has no AVX2 and FMA: the portable kernels run here, checked by the next test");
+  conv_reference_cases (FALSE);
 }
 
 /* The same with the portable version of the direct 3x3 kernels. */
 static void
 test_conv_reference_generic (void)
 {
-  g_assert_true (bs_conv3_use_generic (TRUE));
-  conv_reference_cases ();
-  bs_conv3_use_generic (FALSE);
+  BsEngineConfig config = *bs_engine_config_get_default ();
+
+  config.portable_conv = TRUE;
+  g_assert_false (bs_engine_config_conv_avx2 (&config));
+  g_assert_false (bs_engine_config_winograd (&config));
+  conv_reference_cases (TRUE);
 }
 
 /* forward_done: every output column exactly once, after it is written. */
@@ -436,9 +445,11 @@ test_conv_winograd_chunks (void)
     { 16, 32, 3, 1 }, { 32, 16, 3, 1 }, { 64, 8, 6, 1 }, { 64, 32, 3, 1 }, { 256, 8, 6, 1 },
   };
 
-  if (!bs_conv_winograd_available ())
+  const BsEngineConfig *config = bs_engine_config_get_default ();
+
+  if (!bs_engine_config_winograd (config))
     {
-      g_test_skip ("no AVX2 and FMA here");
+      g_test_skip ("this CPU has no AVX2 and FMA, which Winograd convolutions need");
       return;
     }
   for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
@@ -446,16 +457,18 @@ test_conv_winograd_chunks (void)
       BsConvGeometry g = { .in_c = cases[k][0], .out_c = cases[k][0], .kernel = 3, .stride = 1,
                            .pad = 1, .in_h = cases[k][1], .in_w = cases[k][1] };
       guint unit = cases[k][2];
+      guint tile;
 
       g_assert_true (bs_conv_geometry_init (&g));
-      g_assert_true (bs_conv_winograd_applies (&g));
+      tile = bs_conv_winograd_tile (&g, config);
+      g_assert_cmpuint (tile, ==, cases[k][3] ? 4 : 2);
       /* F(2x2) needs 16 floats per channel pair, F(4x4) 36. */
-      g_assert_cmpuint (bs_conv_winograd_weights_size (&g), ==,
+      g_assert_cmpuint (bs_conv_winograd_weights_size (&g, tile), ==,
                         (gsize) (cases[k][3] ? 36 : 16) * g.in_c * g.out_c);
       for (guint max = 1; max <= 130; max++)
         for (gsize budget = 1024; budget <= 4 << 20; budget *= 8)
           {
-            guint n = bs_conv_winograd_chunk_images (&g, max, budget);
+            guint n = bs_conv_winograd_chunk_images (&g, tile, max, budget);
 
             g_assert_cmpuint (n, >=, 1);
             g_assert_cmpuint (n, <=, max);
@@ -479,6 +492,10 @@ test_conv_winograd (void)
   double worst[2] = { 0, 0 };   /* F(4x4) allowed, F(2x2) only */
   BsRng rng;
 
+  /* Without AVX2 and FMA every case runs the direct kernels: still checked
+   * against the reference, but Winograd itself is not. */
+  if (!bs_engine_config_winograd (bs_engine_config_get_default ()))
+    g_test_skip ("this CPU has no AVX2 and FMA: only the direct fallback is checked");
   bs_rng_init (&rng, 2021);
   for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
     for (guint threads = 1; threads <= 3; threads += 2)
@@ -488,7 +505,8 @@ test_conv_winograd (void)
           BsConvGeometry g = { .in_c = cases[k][0], .out_c = cases[k][1], .kernel = 3, .stride = 1,
                                .pad = 1, .in_h = cases[k][2], .in_w = cases[k][3] };
           guint batch = cases[k][4];
-          BsThreadPool *pool = bs_thread_pool_new (threads);
+          BsEngineConfig config = *bs_engine_config_get_default ();
+          BsThreadPool *pool;
           gsize nx, ny;
           g_autofree float *x = NULL, *w = NULL, *y = NULL;
           g_autofree double *ry = NULL;
@@ -499,12 +517,17 @@ test_conv_winograd (void)
           gsize where;
 
           g_assert_true (bs_conv_geometry_init (&g));
-          /* This machine has AVX2 (the project's CI does); elsewhere only the fallback is checked. */
-          if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") &&
-              g_getenv ("BS_CONV_GENERIC") == NULL)
-            g_assert_true (bs_conv_winograd_applies (&g) == takes);
-          bs_conv_set_chunk_bytes (tiny ? 1 : 0);
-          bs_conv_winograd_set_max_tile (only2 ? 2 : 4);
+          config.threads = threads;
+          config.conv_chunk_bytes = tiny ? 1 : 0;
+          config.winograd_max_tile = only2 ? 2 : 4;
+          pool = bs_thread_pool_new_for_config (&config);
+          if (bs_engine_config_winograd (&config))
+            {
+              guint tile = bs_conv_winograd_tile (&g, &config);
+
+              g_assert_cmpint (tile != 0, ==, takes);
+              g_assert_true (tile == 0 || tile == 2 || (tile == 4 && !only2));
+            }
           nx = (gsize) g.in_c * batch * g.in_h * g.in_w;
           ny = (gsize) g.out_c * batch * g.out_h * g.out_w;
           x = random_floats (&rng, nx, 1.0);
@@ -529,8 +552,6 @@ test_conv_winograd (void)
           g_mutex_clear (&fc.lock);
           bs_thread_pool_unref (pool);
         }
-  bs_conv_set_chunk_bytes (0);
-  bs_conv_winograd_set_max_tile (4);
   g_test_message ("largest error relative to the largest output: %.2g with F(4x4), %.2g with F(2x2) only",
                   worst[0], worst[1]);
 }

@@ -160,9 +160,9 @@ count_tap (const BsLayerInfo *info,
 }
 
 static void
-check_fixture (gconstpointer data)
+check_fixture_with (const char *name,
+                    gboolean    portable)
 {
-  const char *name = data;
   g_autoptr(BsSafetensors) st = load_fixture (name);
   guint batch = meta_uint (st, "batch");
   guint classes = meta_uint (st, "classes");
@@ -180,10 +180,16 @@ check_fixture (gconstpointer data)
         float loss;
         guint taps = 0;
 
+        BsEngineConfig config = *bs_engine_config_get_default ();
+        g_autoptr(BsThreadPool) pool = NULL;
+
         g_test_message ("%s, %u thread(s), taps %s", name, threads, with_taps ? "on" : "off");
         for (guint n = 0; n < batch; n++)
           labels[n] = (guint8) label_f[n];
-        bs_model_set_threads (model, threads);
+        config.threads = threads;
+        config.portable_conv = portable;
+        pool = bs_thread_pool_new_for_config (&config);
+        bs_model_set_pool (model, pool);
         load_weights (model, st);
 
         logits = bs_model_forward (model, images, batch, TRUE, with_taps ? count_tap : NULL, &taps);
@@ -216,13 +222,17 @@ check_fixture (gconstpointer data)
       }
 }
 
+static void
+check_fixture (gconstpointer data)
+{
+  check_fixture_with (data, FALSE);
+}
+
 /* The narrow ResNet once more, on the portable direct-convolution kernels. */
 static void
 check_fixture_generic (gconstpointer data)
 {
-  g_assert_true (bs_conv3_use_generic (TRUE));
-  check_fixture (data);
-  bs_conv3_use_generic (FALSE);
+  check_fixture_with (data, TRUE);
 }
 
 static void

@@ -342,7 +342,7 @@ train (BsDataset           *dataset,
        GError             **error)
 {
   BsModel *model = small_model (init_seed);
-  g_autoptr(BsTrainer) trainer = bs_trainer_new (model, dataset, recipe, error);
+  g_autoptr(BsTrainer) trainer = bs_trainer_new (model, dataset, recipe, NULL, error);
   g_autofree char *contents = NULL;
   gsize length;
   gboolean ok;
@@ -538,12 +538,12 @@ test_mismatch (void)
   BsEvalResult result;
 
   small_recipe (&recipe);
-  trainer = bs_trainer_new (model, other, &recipe, &error);
+  trainer = bs_trainer_new (model, other, &recipe, NULL, &error);
   g_assert_null (trainer);
   g_assert_error (error, BS_ERROR, BS_ERROR_MISMATCH);
   g_assert_nonnull (strstr (error->message, "1x16x16"));
   g_clear_error (&error);
-  trainer = bs_trainer_new (model, more_classes, &recipe, &error);
+  trainer = bs_trainer_new (model, more_classes, &recipe, NULL, &error);
   g_assert_null (trainer);
   g_assert_error (error, BS_ERROR, BS_ERROR_MISMATCH);
   g_clear_error (&error);
@@ -551,7 +551,7 @@ test_mismatch (void)
   g_assert_error (error, BS_ERROR, BS_ERROR_MISMATCH);
   g_clear_error (&error);
   recipe.lr = 0;
-  trainer = bs_trainer_new (model, dataset, &recipe, &error);
+  trainer = bs_trainer_new (model, dataset, &recipe, NULL, &error);
   g_assert_null (trainer);
   g_assert_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT);
   bs_model_free (model);

@@ -21,6 +21,10 @@ extern void  openblas_set_num_threads (int n);
 
 static BsBlasInfo info;
 
+static GMutex guard_lock;
+static guint guard_depth;
+static int guard_saved;
+
 const char *
 bs_blas_choose_coretype (const char *reported_core,
                          gboolean    has_avx512,
@@ -74,11 +78,15 @@ sgemm_is_correct (void)
   return ok;
 }
 
-static G_NORETURN void
+/* Restarts with OPENBLAS_CORETYPE set to coretype (or unset for NULL);
+ * returns only when the restart failed, with the environment as before. */
+static void
 restart (char       **argv,
          const char  *coretype,
          const char  *fallback)
 {
+  int saved_errno;
+
   if (coretype)
     g_setenv ("OPENBLAS_CORETYPE", coretype, TRUE);
   else
@@ -86,9 +94,19 @@ restart (char       **argv,
   g_setenv (ENV_FALLBACK, fallback, TRUE);
 
   execv ("/proc/self/exe", argv);
-  /* /proc may be missing (some containers): carry on, slow but correct. */
-  g_warning ("Could not restart to select faster BLAS kernels: %s", g_strerror (errno));
-  exit (1);
+
+  saved_errno = errno;
+  g_unsetenv (ENV_FALLBACK);
+  g_unsetenv ("OPENBLAS_CORETYPE");
+  errno = saved_errno;
+}
+
+static void
+read_info (void)
+{
+  info.corename = openblas_get_corename ();
+  info.config = openblas_get_config ();
+  info.threads = openblas_get_num_threads ();
 }
 
 void
@@ -100,9 +118,7 @@ bs_blas_init (char **argv)
   const char *reported = pretend ? pretend : openblas_get_corename ();
   const char *better;
 
-  info.corename = openblas_get_corename ();
-  info.config = openblas_get_config ();
-  info.threads = openblas_get_num_threads ();
+  read_info ();
 
   if (fallback != NULL)
     {
@@ -116,12 +132,16 @@ bs_blas_init (char **argv)
         }
       if (!sgemm_is_correct ())
         {
-          g_setenv (ENV_FALLBACK, fallback, TRUE);
+          g_autofree char *wrong_core = g_strdup (user_core);
+
           /* Wrong results with the better kernel: back to what OpenBLAS chose. */
-          g_unsetenv ("OPENBLAS_CORETYPE");
-          execv ("/proc/self/exe", argv);
-          info.action = BS_BLAS_OVERRIDE_FAILED;
-          return;
+          restart (argv, NULL, info.fallback_core);
+          /* The wrong kernel is loaded and cannot be unloaded: stop rather
+           * than compute wrong numbers. */
+          g_printerr ("Blockscope: OpenBLAS's %s kernels give wrong results on this machine, and "
+                      "the program could not restart without them (%s). Start it with "
+                      "OPENBLAS_CORETYPE=%s.\n", wrong_core, g_strerror (errno), info.fallback_core);
+          exit (1);
         }
       g_unsetenv ("OPENBLAS_CORETYPE"); /* do not leak into child processes */
       info.action = BS_BLAS_OVERRIDDEN;
@@ -148,17 +168,17 @@ bs_blas_init (char **argv)
 
   g_unsetenv (ENV_PRETEND);
   restart (argv, better, reported);
+  /* /proc may be missing (some containers): carry on with OpenBLAS's own
+   * choice, slow but correct. */
+  g_warning ("Could not restart to select faster BLAS kernels: %s", g_strerror (errno));
+  info.action = BS_BLAS_RESTART_FAILED;
 }
 
 const BsBlasInfo *
 bs_blas_get_info (void)
 {
   if (info.corename == NULL)
-    {
-      info.corename = openblas_get_corename ();
-      info.config = openblas_get_config ();
-      info.threads = openblas_get_num_threads ();
-    }
+    read_info ();
   return &info;
 }
 
@@ -177,14 +197,43 @@ bs_blas_action_describe (BsBlasAction action)
       return "faster kernels gave wrong results; using OpenBLAS's generic fallback";
     case BS_BLAS_NO_BETTER_CORE:
       return "OpenBLAS uses generic kernels and the CPU has no AVX2 or AVX-512";
+    case BS_BLAS_RESTART_FAILED:
+      return "OpenBLAS uses generic kernels: the program could not restart with faster ones";
     default:
       return "unknown";
     }
 }
 
 void
-bs_blas_set_threads (int n_threads)
+bs_blas_guard_enter (void)
 {
-  openblas_set_num_threads (MAX (n_threads, 1));
-  info.threads = openblas_get_num_threads ();
+  g_mutex_lock (&guard_lock);
+  if (guard_depth++ == 0)
+    {
+      guard_saved = openblas_get_num_threads ();
+      if (guard_saved != 1)
+        openblas_set_num_threads (1);
+    }
+  g_mutex_unlock (&guard_lock);
+}
+
+void
+bs_blas_guard_leave (void)
+{
+  g_mutex_lock (&guard_lock);
+  g_assert (guard_depth > 0);
+  if (--guard_depth == 0 && guard_saved != 1)
+    openblas_set_num_threads (guard_saved);
+  g_mutex_unlock (&guard_lock);
+}
+
+guint
+bs_blas_guard_depth (void)
+{
+  guint depth;
+
+  g_mutex_lock (&guard_lock);
+  depth = guard_depth;
+  g_mutex_unlock (&guard_lock);
+  return depth;
 }

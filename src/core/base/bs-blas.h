@@ -8,7 +8,15 @@
  * the reported core is a generic fallback and the CPU supports AVX-512 or
  * AVX2; after the restart it checks a small sgemm against a plain reference
  * and, should that fail, restarts once more without the override. A value
- * the user set is never touched. */
+ * the user set is never touched.
+ *
+ * The engine runs its own threads, each calling single-threaded BLAS, so
+ * OpenBLAS must not start threads of its own while engine work runs (its
+ * idle threads also spin for a while after every call, taking CPU from the
+ * engine). bs_blas_guard_enter() and bs_blas_guard_leave() bracket engine
+ * work: the guard is counted across the whole process, so any number of
+ * jobs on any threads may hold it at once; the first to enter sets OpenBLAS
+ * to one thread and the last to leave restores the count it found. */
 #pragma once
 
 #include <glib.h>
@@ -21,21 +29,28 @@ typedef enum {
   BS_BLAS_OVERRIDDEN,     /* Blockscope restarted with a better core, and it verified */
   BS_BLAS_OVERRIDE_FAILED,/* the better core gave wrong results; running on the fallback */
   BS_BLAS_NO_BETTER_CORE, /* a fallback core, but the CPU has neither AVX-512 nor AVX2 */
+  BS_BLAS_RESTART_FAILED, /* a better core exists, but the program could not restart with it */
 } BsBlasAction;
 
 typedef struct {
   const char   *corename;       /* what OpenBLAS reports now, e.g. "Haswell" */
   const char   *fallback_core;  /* the core OpenBLAS chose itself, when Blockscope overrode it */
   BsBlasAction  action;
-  int           threads;        /* OpenBLAS's own thread count */
+  int           threads;        /* OpenBLAS's own thread count when the program started */
   const char   *config;         /* openblas_get_config() */
 } BsBlasInfo;
 
-/* Call first in main(), before threads exist. May not return (re-executes). */
+/* Call first in main(), before threads exist. May not return (re-executes;
+ * exits with a message when faster kernels gave wrong results and the
+ * program cannot restart without them). */
 void              bs_blas_init             (char **argv);
 const BsBlasInfo *bs_blas_get_info         (void);
 const char       *bs_blas_action_describe  (BsBlasAction action);
-void              bs_blas_set_threads      (int    n_threads);
+
+void              bs_blas_guard_enter      (void);
+void              bs_blas_guard_leave      (void);
+/* How many holders the guard has now (for tests). */
+guint             bs_blas_guard_depth      (void);
 
 /* The decision alone, for tests: the core type to restart with, or NULL. */
 const char       *bs_blas_choose_coretype  (const char *reported_core,

@@ -6,9 +6,7 @@
  * tens of microseconds, and a training step has hundreds of regions. */
 #include "bs-thread-pool.h"
 
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -28,55 +26,27 @@ typedef struct {
 } Scratch;
 
 typedef struct {
-  BsThreadPool  *pool;
-  guint    index;
-  GThread *thread;
-  Scratch  scratch[BS_N_SCRATCH];
+  BsThreadPool *pool;
+  guint         index;
+  GThread      *thread;
+  Scratch       scratch[BS_N_SCRATCH];
 } Worker;
 
 struct _BsThreadPool {
-  gint        ref_count;
-  guint       n_threads;
-  Worker     *workers;        /* n_threads; workers[0] is the caller */
+  gint              ref_count;
+  guint             n_threads;
+  Worker           *workers;        /* n_threads; workers[0] is the caller */
+  BsEngineConfig    config;
 
-  GMutex      mutex;
-  GCond       start_cond;
-  GCond       done_cond;
-  gint        generation;     /* bumped for every region; atomic reads while spinning */
-  gint        pending;        /* workers still running the current region */
-  gboolean    quit;
+  GMutex            mutex;
+  GCond             start_cond;
+  GCond             done_cond;
+  gint              generation;     /* bumped for every region; atomic reads while spinning */
+  gint              pending;        /* workers still running the current region */
+  gboolean          quit;
   BsThreadPoolFunc  func;
-  gpointer    data;
+  gpointer          data;
 };
-
-/* Buffers from this size on are activations, Gram scratch and the like,
- * walked in strides across many pages: they get 2 MiB pages where the
- * kernel gives them on request (Debian's default), which cuts TLB misses. */
-#define HUGE_PAGE (2 * 1024 * 1024)
-
-float *
-bs_alloc_floats (gsize n_floats)
-{
-  void *p = NULL;
-  gsize bytes = MAX (n_floats, 1) * sizeof (float);
-  gsize align = bytes >= HUGE_PAGE ? HUGE_PAGE : 64;
-
-  /* Round up so that the size is a multiple of the alignment, as C11 wants. */
-  bytes = (bytes + align - 1) & ~(align - 1);
-  if (posix_memalign (&p, align, bytes) != 0)
-    g_error ("out of memory allocating %" G_GSIZE_FORMAT " bytes", bytes);
-#ifdef MADV_HUGEPAGE
-  if (align == HUGE_PAGE)
-    madvise (p, bytes, MADV_HUGEPAGE);   /* advice only: nothing to do if refused */
-#endif
-  return p;
-}
-
-void
-bs_free_floats (float *p)
-{
-  free (p);
-}
 
 static void
 run_share (BsThreadPool *pool,
@@ -125,12 +95,17 @@ worker_main (gpointer user_data)
 }
 
 BsThreadPool *
-bs_thread_pool_new (guint n_threads)
+bs_thread_pool_new_for_config (const BsEngineConfig *config)
 {
-  BsThreadPool *pool = g_new0 (BsThreadPool, 1);
+  BsThreadPool *pool;
 
+  g_return_val_if_fail (config != NULL, NULL);
+
+  pool = g_new0 (BsThreadPool, 1);
   pool->ref_count = 1;
-  pool->n_threads = CLAMP (n_threads, 1, 256);
+  pool->n_threads = CLAMP (config->threads, 1, 256);
+  pool->config = *config;
+  pool->config.threads = pool->n_threads;
   pool->workers = g_new0 (Worker, pool->n_threads);
   g_mutex_init (&pool->mutex);
   g_cond_init (&pool->start_cond);
@@ -145,6 +120,15 @@ bs_thread_pool_new (guint n_threads)
     }
 
   return pool;
+}
+
+BsThreadPool *
+bs_thread_pool_new (guint n_threads)
+{
+  BsEngineConfig config = *bs_engine_config_get_default ();
+
+  config.threads = n_threads;
+  return bs_thread_pool_new_for_config (&config);
 }
 
 BsThreadPool *
@@ -187,10 +171,16 @@ bs_thread_pool_get_n_threads (BsThreadPool *pool)
   return pool ? pool->n_threads : 1;
 }
 
+const BsEngineConfig *
+bs_thread_pool_get_config (BsThreadPool *pool)
+{
+  return pool ? &pool->config : bs_engine_config_get_default ();
+}
+
 void
-bs_thread_pool_run (BsThreadPool    *pool,
-                    BsThreadPoolFunc func,
-                    gpointer         data)
+bs_thread_pool_run (BsThreadPool     *pool,
+                    BsThreadPoolFunc  func,
+                    gpointer          data)
 {
   if (pool == NULL || pool->n_threads == 1)
     {

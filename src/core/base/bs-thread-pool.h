@@ -5,10 +5,17 @@
  * split never depends on timing, so results are the same in every run with
  * the same thread count. Each thread also owns a few scratch buffers that
  * grow on demand (column buffers, weight-gradient copies) and live as long as
- * the pool. */
+ * the pool.
+ *
+ * A pool is also the engine configuration its work runs with
+ * (bs-engine-config.h): every kernel takes the pool it runs on and reads its
+ * choices there. A job owns its pool. */
 #pragma once
 
 #include <glib.h>
+
+#include "bs-engine-config.h"
+#include "bs-memory.h"
 
 G_BEGIN_DECLS
 
@@ -33,29 +40,35 @@ enum {
  * convolution is still spinning when the Gram after it starts, where a
  * second pool's worker would have gone to sleep (waking one costs tens of
  * microseconds, more in a virtual machine). */
-BsThreadPool  *bs_thread_pool_new           (guint       n_threads);
-BsThreadPool  *bs_thread_pool_ref           (BsThreadPool     *pool);
-void     bs_thread_pool_unref         (BsThreadPool     *pool);
-guint    bs_thread_pool_get_n_threads (BsThreadPool     *pool);
+
+/* n_threads threads (at least 1) with the default configuration. */
+BsThreadPool         *bs_thread_pool_new             (guint                 n_threads);
+/* config->threads threads, running with config (copied). */
+BsThreadPool         *bs_thread_pool_new_for_config  (const BsEngineConfig *config);
+BsThreadPool         *bs_thread_pool_ref             (BsThreadPool         *pool);
+void                  bs_thread_pool_unref           (BsThreadPool         *pool);
+/* 1 for NULL, which stands for "the caller's thread alone" everywhere. */
+guint                 bs_thread_pool_get_n_threads   (BsThreadPool         *pool);
+/* The configuration the pool's work runs with; the defaults for NULL.
+ * Its threads field is the pool's thread count. */
+const BsEngineConfig *bs_thread_pool_get_config      (BsThreadPool         *pool);
 
 /* Runs func (data, t, n) for t = 0..n-1 and returns when all are done.
  * Not re-entrant: func must not call bs_thread_pool_run on the same pool. */
-void     bs_thread_pool_run           (BsThreadPool    *pool,
-                                       BsThreadPoolFunc func,
-                                       gpointer         data);
+void                  bs_thread_pool_run             (BsThreadPool         *pool,
+                                                      BsThreadPoolFunc      func,
+                                                      gpointer              data);
 
 /* Scratch memory of one thread, at least n_floats long, 64-byte aligned.
  * Contents are kept until the next call with a larger size. */
-float   *bs_thread_pool_scratch       (BsThreadPool *pool,
-                                       guint         thread,
-                                       guint         slot,
-                                       gsize         n_floats);
-
+float                *bs_thread_pool_scratch         (BsThreadPool         *pool,
+                                                      guint                 thread,
+                                                      guint                 slot,
+                                                      gsize                 n_floats);
 /* Frees every thread's scratch buffers (they grow again on demand). */
-void     bs_thread_pool_release_scratch (BsThreadPool   *pool);
-
+void                  bs_thread_pool_release_scratch (BsThreadPool         *pool);
 /* Bytes held by all scratch buffers. */
-gsize    bs_thread_pool_scratch_bytes (BsThreadPool     *pool);
+gsize                 bs_thread_pool_scratch_bytes   (BsThreadPool         *pool);
 
 /* Splits [0, n) into n_parts nearly equal contiguous ranges; part i is [*begin, *end). */
 static inline void
@@ -69,8 +82,6 @@ bs_split_range (gsize  n,
   *end = n * (part + 1) / n_parts;
 }
 
-/* 64-byte aligned allocations for activations and parameters. */
-float   *bs_alloc_floats       (gsize       n_floats);
-void     bs_free_floats        (float      *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsThreadPool, bs_thread_pool_unref)
 
 G_END_DECLS

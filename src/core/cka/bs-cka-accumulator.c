@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "bs-cka-protocol.h"
 #include "bs-error.h"
 #include "bs-gram.h"
 #include "bs-gram-private.h"
@@ -105,16 +106,9 @@ bs_cka_accumulator_new (guint      n_rows,
 {
   BsCkaAccumulator *acc;
   gsize cells = (gsize) n_rows * n_cols;
-  guint min_n = biased ? 2 : 4;
 
-  if (n < min_n)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "Minibatch size %u is too small: the %s HSIC estimator needs at least %u "
-                   "examples per minibatch (its denominators vanish below that)",
-                   n, biased ? "biased" : "unbiased", min_n);
-      return NULL;
-    }
+  if (!bs_cka_protocol_check_batch_size (n, biased, error))
+    return NULL;
   if (n_rows == 0 || n_cols == 0)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,

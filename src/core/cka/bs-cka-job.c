@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "bs-batcher.h"
+#include "bs-blas.h"
 #include "bs-checkpoint.h"
 #include "bs-cka-accumulator.h"
+#include "bs-cka-protocol.h"
 #include "bs-dtype.h"
 #include "bs-error.h"
 #include "bs-gram.h"
@@ -130,23 +132,7 @@ bs_cka_job_describe_layers (BsModel              *model,
   return infos;
 }
 
-/* ---- Shared by both sources: threads and publishing snapshots. */
-
-extern int  openblas_get_num_threads (void);
-extern void openblas_set_num_threads (int n);
-
-/* The Gram threads call BLAS themselves (bs-gram.h), so OpenBLAS must not
- * start threads of its own meanwhile (its idle threads also spin for a
- * while after every call, taking CPU from the engine). Returns the count to
- * restore, which is also the default number of Gram threads. */
-static int
-blas_single_threaded (void)
-{
-  int saved = MAX (openblas_get_num_threads (), 1);
-
-  openblas_set_num_threads (1);
-  return saved;
-}
+/* ---- Shared by both sources: publishing snapshots. */
 
 typedef struct {
   BsCkaAccumulator *acc;
@@ -364,6 +350,7 @@ job_model_setup (JobModel              *jm,
                  guint64                init_seed,
                  BsDataset             *dataset,
                  const BsCkaJobOptions *options,
+                 const BsEngineConfig  *config,
                  GError               **error)
 {
   const BsImageSet *set = &dataset->test;
@@ -419,10 +406,11 @@ job_model_setup (JobModel              *jm,
    * evaluation-mode scales, which are exactly what the engine applies. The
    * norm is then not tapped at all, so the engine fuses it with the ReLU or
    * the sum after it. Below 8 features per channel the kernel's
-   * per-channel sums cost more than they save. */
+   * per-channel sums cost more than they save. The configuration may ask
+   * for every Gram to be formed directly, for comparisons. */
   jm->plan = g_new0 (guint8, MAX (n, 1));
   jm->scale_of_tap = g_new0 (float *, MAX (n, 1));
-  for (guint t = 0; t + 1 < n && g_getenv ("BLOCKSCOPE_CKA_DIRECT_GRAMS") == NULL; t++)
+  for (guint t = 0; t + 1 < n && !config->cka_direct_grams; t++)
     {
       const BsLayerInfo *x = bs_model_get_layer (jm->model, t);
       g_autofree float *scale = g_new (float, MAX (x->channels, 1));
@@ -441,36 +429,13 @@ job_model_setup (JobModel              *jm,
   return TRUE;
 }
 
-static BsCkaSnapshot *run_acts (const BsCkaJobOptions *options,
-                                BsCkaSnapshotFunc      callback,
-                                gpointer               user_data,
-                                GCancellable          *cancellable,
-                                GError               **error);
-
-static gboolean
-check_batch_size (guint      n,
-                  gboolean   biased,
-                  GError   **error)
-{
-  guint min_n = biased ? 2 : 4;
-
-  if (n < min_n)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "Batch size %u is too small: the %s HSIC estimator needs at least %u "
-                   "examples per minibatch",
-                   n, biased ? "biased" : "unbiased", min_n);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-BsCkaSnapshot *
-bs_cka_job_run (const BsCkaJobOptions  *options,
-                BsCkaSnapshotFunc       callback,
-                gpointer                user_data,
-                GCancellable           *cancellable,
-                GError                **error)
+static BsCkaSnapshot *
+run_models (const BsCkaJobOptions  *options,
+            const BsEngineConfig   *config,
+            BsCkaSnapshotFunc       callback,
+            gpointer                user_data,
+            GCancellable           *cancellable,
+            GError                **error)
 {
   g_autoptr(BsDataset) dataset = NULL;
   g_autoptr(BsBatcher) batcher = NULL;
@@ -483,32 +448,11 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   g_autofree float *images = NULL;
   g_autofree guint8 *labels = NULL;
   BsCkaSnapshot *result = NULL;
-  gboolean same;
-  guint n, per_pass, n_images, threads;
+  BsCkaProtocolCounts counts;
   BsThreadPool *pool = NULL;
-  int blas_threads = 0;
+  gboolean same;
+  guint n = options->batch_size;
 
-  g_return_val_if_fail (options != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  n = options->batch_size;
-  if (!check_batch_size (n, options->biased, error))
-    return NULL;
-
-  if (options->acts_dir_a == NULL && options->acts_dir_b != NULL)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "An activation folder for model B needs one for model A too");
-      return NULL;
-    }
-  if (options->acts_dir_a != NULL)
-    return run_acts (options, callback, user_data, cancellable, error);
-
-  if (options->passes == 0)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "The number of passes must be at least 1");
-      return NULL;
-    }
   if (options->model_a == NULL && options->spec_a == NULL)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "No model A given");
@@ -529,28 +473,15 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
       return NULL;
     }
 
-  n_images = dataset->test.n_images;
-  if (options->limit > 0)
-    n_images = MIN (n_images, options->limit);
-  per_pass = n_images / n;
-  if (per_pass == 0)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "The test split of '%s' has %u images%s, fewer than one minibatch of %u",
-                   dataset->name, n_images, options->limit > 0 ? " (after --limit)" : "", n);
-      return NULL;
-    }
-  if ((guint64) per_pass * options->passes > G_MAXUINT)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "Too many passes (%u)", options->passes);
-      return NULL;
-    }
+  if (!bs_cka_protocol_count (dataset->test.n_images, options->limit, n, options->passes,
+                              dataset->name, &counts, error))
+    return NULL;
 
   if (set_cancelled (cancellable, error))
     return NULL;
 
   if (!job_model_setup (&ma, "A", options->model_a, options->spec_a, options->init_seed_a,
-                        dataset, options, error))
+                        dataset, options, config, error))
     goto out;
 
   /* B is A: no B given, the same object, or the same spec built the same way. */
@@ -560,7 +491,7 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
           g_strcmp0 (options->spec_a, options->spec_b) == 0 &&
           options->init_seed_a == options->init_seed_b);
   if (!same && !job_model_setup (&mb, "B", options->model_b, options->spec_b,
-                                 options->init_seed_b, dataset, options, error))
+                                 options->init_seed_b, dataset, options, config, error))
     goto out;
 
   /* Only the selected layers reach the taps; the engine may fuse the rest. */
@@ -568,11 +499,8 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   if (!same)
     set_tap_mask (&mb);
 
-  /* Every thread count defaults to OpenBLAS's (the CPUs, unless the user
-   * chose otherwise); borrowed models get theirs back at the end. */
-  blas_threads = blas_single_threaded ();
-  threads = options->threads > 0 ? options->threads : (guint) blas_threads;
-  pool = bs_thread_pool_new (threads);
+  /* The job's own threads; borrowed models get theirs back at the end. */
+  pool = bs_thread_pool_new_for_config (config);
   job_model_set_pool (&ma, pool);
   if (!same)
     job_model_set_pool (&mb, pool);
@@ -585,7 +513,7 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   pub.cols = same ? ma.infos : mb.infos;
   pub.model_a = ma.spec;
   pub.model_b = same ? ma.spec : mb.spec;
-  pub.total = per_pass * options->passes;
+  pub.total = counts.minibatches_total;
 
   ws = bs_gram_workspace_new_for_pool (pool);
   bs_cka_accumulator_set_workspace (pub.acc, ws);
@@ -607,13 +535,13 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
 
   batcher = bs_batcher_new (&dataset->test, n);
   bs_batcher_set_shuffle (batcher, TRUE, options->seed);
-  bs_batcher_set_limit (batcher, n_images);
+  bs_batcher_set_limit (batcher, counts.images_per_pass);
   bs_batcher_set_drop_last (batcher, TRUE);
   images = g_new (float, bs_batcher_get_batch_floats (batcher));
   labels = g_new (guint8, n);
 
   for (guint pass = 0; pass < options->passes; pass++)
-    for (guint i = 0; i < per_pass; i++)
+    for (guint i = 0; i < counts.minibatches_per_pass; i++)
       {
         guint got;
 
@@ -652,8 +580,6 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   result = g_steal_pointer (&pub.last);
 
 out:
-  if (blas_threads > 0)
-    openblas_set_num_threads (blas_threads);
   g_clear_pointer (&pub.last, bs_cka_snapshot_unref);
   bs_cka_accumulator_free (pub.acc);
   bs_gram_workspace_free (ws);   /* after the accumulator, which borrows it */
@@ -865,6 +791,7 @@ acts_feed (BsCkaAccumulator *acc,
 
 static BsCkaSnapshot *
 run_acts (const BsCkaJobOptions  *options,
+          const BsEngineConfig   *config,
           BsCkaSnapshotFunc       callback,
           gpointer                user_data,
           GCancellable           *cancellable,
@@ -882,7 +809,7 @@ run_acts (const BsCkaJobOptions  *options,
   guint n = options->batch_size;
   guint64 n_examples;
   guint total;
-  int blas_threads = 0;
+  BsThreadPool *pool = NULL;
 
   if (!acts_dir_open (&da, options->acts_dir_a, error) || !acts_dir_select (&da, options, error))
     goto out;
@@ -935,8 +862,8 @@ run_acts (const BsCkaJobOptions  *options,
   pub.model_b = same ? options->acts_dir_a : options->acts_dir_b;
   pub.total = total;
 
-  blas_threads = blas_single_threaded ();
-  ws = bs_gram_workspace_new (options->threads > 0 ? options->threads : (guint) blas_threads);
+  pool = bs_thread_pool_new_for_config (config);
+  ws = bs_gram_workspace_new_for_pool (pool);
   bs_cka_accumulator_set_workspace (pub.acc, ws);
   storage = g_try_malloc_n (bs_gram_triangles_doubles (1, n), sizeof (double));
   if (storage == NULL || !bs_gram_workspace_reserve (ws, n))
@@ -967,12 +894,50 @@ run_acts (const BsCkaJobOptions  *options,
   result = g_steal_pointer (&pub.last);
 
 out:
-  if (blas_threads > 0)
-    openblas_set_num_threads (blas_threads);
   g_clear_pointer (&pub.last, bs_cka_snapshot_unref);
   bs_cka_accumulator_free (pub.acc);
   bs_gram_workspace_free (ws);   /* after the accumulator, which borrows it */
+  bs_thread_pool_unref (pool);
   acts_dir_clear (&da);
   acts_dir_clear (&db);
+  return result;
+}
+
+/* ---- The job. */
+
+BsCkaSnapshot *
+bs_cka_job_run (const BsCkaJobOptions  *options,
+                BsCkaSnapshotFunc       callback,
+                gpointer                user_data,
+                GCancellable           *cancellable,
+                GError                **error)
+{
+  BsEngineConfig config;
+  BsCkaSnapshot *result;
+
+  g_return_val_if_fail (options != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!bs_cka_protocol_check_batch_size (options->batch_size, options->biased, error))
+    return NULL;
+  if (options->acts_dir_a == NULL && options->acts_dir_b != NULL)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                   "An activation folder for model B needs one for model A too");
+      return NULL;
+    }
+
+  config = options->engine ? *options->engine : *bs_engine_config_get_default ();
+  if (options->threads > 0)
+    config.threads = options->threads;
+
+  /* The job's threads call BLAS themselves (bs-gram.h, bs-conv.h). */
+  bs_blas_guard_enter ();
+  if (options->acts_dir_a != NULL)
+    result = run_acts (options, &config, callback, user_data, cancellable, error);
+  else
+    result = run_models (options, &config, callback, user_data, cancellable, error);
+  bs_blas_guard_leave ();
+
   return result;
 }

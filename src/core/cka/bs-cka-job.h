@@ -6,9 +6,8 @@
  *
  *  - each pass over the test images (or the first `limit` of them) is a new
  *    permutation drawn from `seed` (BsRng stream = pass number), cut into
- *    consecutive minibatches of `batch_size`; a short last minibatch of a
- *    pass is DROPPED (the paper's code keeps it; dropping keeps every
- *    minibatch an equal-weight sample of the same estimator);
+ *    minibatches of `batch_size` as bs-cka-protocol.h counts them (a short
+ *    last minibatch of a pass is dropped);
  *  - models A and B run forward (evaluation mode) on the same minibatch; each
  *    selected layer's n x n Gram matrix is formed inside the tap as soon as
  *    the layer's output exists (activations are never kept), U-centred in
@@ -26,21 +25,25 @@
  * pass), in consecutive minibatches of batch_size, a short last one dropped.
  *
  * The Gram of a batch norm that follows a convolution is derived from the
- * convolution's per-channel Grams (bs-gram-channels.h); setting the
- * environment variable BLOCKSCOPE_CKA_DIRECT_GRAMS forms every Gram
- * directly instead (for comparisons).
+ * convolution's per-channel Grams (bs_gram_triangles_from_cnhw() in
+ * bs-gram.h); BsEngineConfig.cka_direct_grams forms every Gram directly
+ * instead (for comparisons).
  *
- * Threads: bs_cka_job_run() blocks; call it from a worker thread. The models
- * it is given must not be used by anyone else while it runs; it sets their
- * tap mask to the selected layers and clears it (NULL) when done. The Gram
- * work runs on the job's own threads, each calling BLAS single-threaded:
- * OpenBLAS is set to one thread while the job runs and restored after. */
+ * Threads: bs_cka_job_run() blocks; call it from a worker thread. The job
+ * runs on a thread pool of its own, made from the options' engine
+ * configuration, each thread calling BLAS single-threaded (the job holds
+ * bs_blas_guard_enter() while it runs). Several jobs may run at once in one
+ * process, each on its own thread. The models a job is given must not be
+ * used by anyone else while it runs (a training model: give the job a
+ * bs_model_copy()); it sets their tap mask to the selected layers and
+ * clears it (NULL) when done, and gives them back their pool. */
 #pragma once
 
 #include <gio/gio.h>
 
 #include "bs-cka-snapshot.h"
 #include "bs-dataset.h"
+#include "bs-engine-config.h"
 #include "bs-layer-info.h"
 #include "bs-model.h"
 
@@ -60,38 +63,39 @@ typedef struct {
    * bs_model_new_from_spec and, for a name, initialised from init_seed_a).
    * spec_a is also what the snapshot records as model_a; when model_a is
    * given and spec_a is NULL, the model's name is recorded. */
-  BsModel             *model_a;
-  const char          *spec_a;
-  guint64              init_seed_a;
+  BsModel              *model_a;
+  const char           *spec_a;
+  guint64               init_seed_a;
   /* Model B, the same way. model_b == NULL and spec_b == NULL: B is A. */
-  BsModel             *model_b;
-  const char          *spec_b;
-  guint64              init_seed_b;
+  BsModel              *model_b;
+  const char           *spec_b;
+  guint64               init_seed_b;
 
   /* The data: dataset (borrowed, a reference is taken) or dataset_name
    * loaded with bs_dataset_load (dataset_name, data_dir). The test split is
    * used; limit > 0 uses only its first `limit` images (all of them when
    * the split is smaller). */
-  BsDataset           *dataset;
-  const char          *dataset_name;
-  const char          *data_dir;
-  guint                limit;
+  BsDataset            *dataset;
+  const char           *dataset_name;
+  const char           *data_dir;
+  guint                 limit;
 
   /* Instead of models and data: folders of per-layer .npy activations
    * (both set, or neither). acts_dir_b == acts_dir_a compares a folder with itself. */
-  const char          *acts_dir_a;
-  const char          *acts_dir_b;
+  const char           *acts_dir_a;
+  const char           *acts_dir_b;
 
-  guint                batch_size;      /* n, default 256; must be >= 4 (unbiased) or >= 2 (biased) */
-  guint                passes;          /* default 10; ignored for .npy folders (one pass) */
-  guint64              seed;            /* shuffling; default 0 */
-  BsCkaLayerSelection  layers;          /* default BS_CKA_LAYERS_ALL */
-  const char          *layer_pattern;   /* for BS_CKA_LAYERS_PATTERN; applies to both models */
-  gboolean             biased;          /* Kornblith et al. 2019 biased HSIC instead of unbiased */
-  guint                threads;         /* threads of the models and of the Gram work;
-                                         * 0: as many as OpenBLAS was set to use (the
-                                         * CPUs, by default); borrowed models get their
-                                         * own count back at the end */
+  guint                 batch_size;     /* n, default 256; must be >= 4 (unbiased) or >= 2 (biased) */
+  guint                 passes;         /* default 10; ignored for .npy folders (one pass) */
+  guint64               seed;           /* shuffling; default 0 */
+  BsCkaLayerSelection   layers;         /* default BS_CKA_LAYERS_ALL */
+  const char           *layer_pattern;  /* for BS_CKA_LAYERS_PATTERN; applies to both models */
+  gboolean              biased;         /* Kornblith et al. 2019 biased HSIC instead of unbiased */
+
+  /* How the engine runs (NULL: the defaults, bs_engine_config_get_default()). */
+  const BsEngineConfig *engine;
+  guint                 threads;        /* threads of the models and of the Gram work;
+                                         * 0: the engine configuration's */
 } BsCkaJobOptions;
 
 /* Called on the thread running the job (NOT the main thread) after every

@@ -35,7 +35,17 @@ typedef struct {
   guint k0;
 } Segment;
 
-typedef struct {
+typedef struct _Job Job;
+
+typedef void (*PackFunc) (const Job *job, const Segment *segs, guint n_segs);
+/* One 16 x nr tile (rows of panel g, columns j0..j0+nr-1, nr = 6 or 4) over
+ * features [k0, k0 + len) of the block; seg gives the weights (NULL: unweighted). */
+typedef void (*TileFunc) (const Job *job, const Segment *seg, guint k0, guint len, guint g, guint j0,
+                          guint nr);
+/* The upper triangle of the diagonal block of panel p. */
+typedef void (*DiagFunc) (const Job *job, const Segment *seg, guint k0, guint len, guint p);
+
+struct _Job {
   const float        *act;
   guint               n;
   gsize               spatial;
@@ -44,23 +54,13 @@ typedef struct {
   const float *const *weights;
   float *const       *out;
   float              *pack;
-  gboolean            overwrite;   /* the outputs hold nothing yet: store, do not add */
+  gboolean            overwrite;    /* the outputs hold nothing yet: store, do not add */
   gboolean            zeros_packed; /* rows n..ld-1 of the panels are zero from the first block */
-} Job;
-
-typedef void (*PackFunc) (const Job *job, const Segment *segs, guint n_segs);
-/* One 16 x nr tile (rows of panel g, columns j0..j0+nr-1, nr = 6 or 4) over
- * features [k0, k0 + len) of the block; seg gives the weights (NULL: unweighted). */
-typedef void (*TileFunc) (const Job *job, const Segment *seg, guint k0, guint len, guint g, guint j0,
-                          guint nr);
-
-/* The upper triangle of the diagonal block of panel p. */
-typedef void (*DiagFunc) (const Job *job, const Segment *seg, guint k0, guint len, guint p);
-
-static PackFunc pack_block;
-static TileFunc run_tile;
-static DiagFunc run_diag;
-static gboolean  force_generic;
+  /* The kernels the engine configuration chose. */
+  PackFunc            pack_block;
+  TileFunc            run_tile;
+  DiagFunc            run_diag;
+};
 
 gsize
 bs_gram_kernel_ld (guint n)
@@ -183,7 +183,7 @@ diag_generic (const Job     *job,
               guint          p)
 {
   for (guint t = 0; t < 3 && p * MR + tile_offsets[t] < job->n; t++)
-    run_tile (job, seg, k0, len, p, p * MR + tile_offsets[t], tile_widths[t]);
+    job->run_tile (job, seg, k0, len, p, p * MR + tile_offsets[t], tile_widths[t]);
 }
 
 /* ---- AVX2 + FMA kernels. */
@@ -444,63 +444,25 @@ diag_avx2 (const Job     *job,
 
 #endif /* HAVE_AVX2_KERNELS */
 
+/* The kernels config runs with on this CPU. */
 static void
-choose_kernels (void)
+choose_kernels (Job                  *job,
+                const BsEngineConfig *config)
 {
-  static gsize chosen = 0;
-
-  if (g_once_init_enter (&chosen))
+#ifdef HAVE_AVX2_KERNELS
+  if (bs_engine_config_gram_avx2 (config))
     {
-      pack_block = pack_generic;
-      run_tile = tile_generic;
-      run_diag = diag_generic;
-#ifdef HAVE_AVX2_KERNELS
-      if (bs_cpu_has_avx2_fma () &&
-          g_getenv ("BS_GRAM_GENERIC") == NULL && !force_generic)
-        {
-          pack_block = pack_avx2;
-          run_tile = tile_avx2;
-          run_diag = diag_avx2;
-        }
-#endif
-      g_once_init_leave (&chosen, 1);
-    }
-}
-
-gboolean
-bs_gram_kernel_is_avx2 (void)
-{
-  choose_kernels ();
-#ifdef HAVE_AVX2_KERNELS
-  return run_tile == tile_avx2;
-#else
-  return FALSE;
-#endif
-}
-
-gboolean
-bs_gram_kernel_use_generic (gboolean generic)
-{
-  choose_kernels ();
-  force_generic = generic;
-#ifdef HAVE_AVX2_KERNELS
-  if (!generic && bs_cpu_has_avx2_fma ())
-    {
-      pack_block = pack_avx2;
-      run_tile = tile_avx2;
-      run_diag = diag_avx2;
-      return FALSE;
+      job->pack_block = pack_avx2;
+      job->run_tile = tile_avx2;
+      job->run_diag = diag_avx2;
+      return;
     }
 #endif
-  pack_block = pack_generic;
-  run_tile = tile_generic;
-  run_diag = diag_generic;
-  return TRUE;
+  job->pack_block = pack_generic;
+  job->run_tile = tile_generic;
+  job->run_diag = diag_generic;
 }
 
-/* The source rows of the next block, fetched into cache a few at a time
- * while this block's tiles run: packing then finds them there instead of
- * waiting on L3 or memory, which it otherwise does for most of its time. */
 typedef struct {
   const float   *act;
   guint          n;
@@ -569,17 +531,17 @@ run_tiles (const Job     *job,
             {
               fetch_ahead (next);
               if (unweighted (job))
-                run_tile (job, NULL, 0, kc, g, j0, tile_widths[t]);
+                job->run_tile (job, NULL, 0, kc, g, j0, tile_widths[t]);
               else
                 for (guint s = 0; s < n_segs; s++)
-                  run_tile (job, &segs[s], segs[s].k0, segs[s].len, g, j0, tile_widths[t]);
+                  job->run_tile (job, &segs[s], segs[s].k0, segs[s].len, g, j0, tile_widths[t]);
             }
         }
       if (unweighted (job))
-        run_diag (job, NULL, 0, kc, p);
+        job->run_diag (job, NULL, 0, kc, p);
       else
         for (guint s = 0; s < n_segs; s++)
-          run_diag (job, &segs[s], segs[s].k0, segs[s].len, p);
+          job->run_diag (job, &segs[s], segs[s].k0, segs[s].len, p);
     }
 }
 
@@ -609,16 +571,17 @@ next_block (gsize   *f,
 }
 
 void
-bs_gram_kernel_cnhw (const float        *act,
-                     guint               n,
-                     gsize               spatial,
-                     gsize               f_begin,
-                     gsize               f_end,
-                     guint               n_outputs,
-                     const float *const *weights,
-                     float *const       *out,
-                     float              *pack,
-                     gboolean            overwrite)
+bs_gram_kernel_cnhw (const BsEngineConfig *config,
+                     const float          *act,
+                     guint                 n,
+                     gsize                 spatial,
+                     gsize                 f_begin,
+                     gsize                 f_end,
+                     guint                 n_outputs,
+                     const float *const   *weights,
+                     float *const         *out,
+                     float                *pack,
+                     gboolean              overwrite)
 {
   Job job = { act, n, spatial, bs_gram_kernel_ld (n), n_outputs, weights, out, pack, overwrite, FALSE };
   Segment blocks[2][KC];   /* this block's segments and the next one's */
@@ -628,7 +591,7 @@ bs_gram_kernel_cnhw (const float        *act,
   g_return_if_fail (n_outputs >= 1 && n_outputs <= BS_GRAM_KERNEL_MAX_OUTPUTS);
   if (n == 0 || spatial == 0)
     return;
-  choose_kernels ();
+  choose_kernels (&job, config);
 
   n_segs[cur] = next_block (&f, f_end, spatial, blocks[cur], &kc[cur]);
   while (n_segs[cur] > 0)
@@ -637,7 +600,7 @@ bs_gram_kernel_cnhw (const float        *act,
 
       n_segs[!cur] = next_block (&f, f_end, spatial, blocks[!cur], &kc[!cur]);
       lookahead_init (&next, &job, blocks[!cur], n_segs[!cur]);
-      pack_block (&job, blocks[cur], n_segs[cur]);
+      job.pack_block (&job, blocks[cur], n_segs[cur]);
       run_tiles (&job, blocks[cur], n_segs[cur], kc[cur], &next);
       job.overwrite = FALSE;
       job.zeros_packed = TRUE;   /* later blocks are no longer than the first */

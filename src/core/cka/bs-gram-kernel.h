@@ -20,6 +20,8 @@
 
 #include <glib.h>
 
+#include "bs-engine-config.h"
+
 G_BEGIN_DECLS
 
 #define BS_GRAM_KERNEL_MAX_OUTPUTS 2
@@ -34,26 +36,19 @@ gsize    bs_gram_kernel_pack_floats (guint n);
  * [f_begin, f_end) of act, feature f being channel f / spatial at position
  * f % spatial (element (c, i, s) at (c * n + i) * spatial + s),
  * each feature shifted by example 0's value; with overwrite, stores them
- * instead (out need not be initialised). weights[o] is NULL (weight 1)
+ * instead (out need not be initialised). config chooses the kernels. weights[o] is NULL (weight 1)
  * or one float per channel of act. pack: bs_gram_kernel_pack_floats(n)
  * floats, 32-byte aligned. */
-void     bs_gram_kernel_cnhw        (const float        *act,
-                                     guint               n,
-                                     gsize               spatial,
-                                     gsize               f_begin,
-                                     gsize               f_end,
-                                     guint               n_outputs,
-                                     const float *const *weights,
-                                     float *const       *out,
-                                     float              *pack,
-                                     gboolean            overwrite);
-
-/* Use the portable kernel even where AVX2 is available (for tests); returns
- * whether the portable kernel is now in use. BS_GRAM_GENERIC in the
- * environment does the same. */
-gboolean bs_gram_kernel_use_generic (gboolean            generic);
-
-/* Whether the AVX2 kernel is in use (for `blockscope-cli info`). */
-gboolean bs_gram_kernel_is_avx2     (void);
+void     bs_gram_kernel_cnhw        (const BsEngineConfig *config,
+                                     const float          *act,
+                                     guint                 n,
+                                     gsize                 spatial,
+                                     gsize                 f_begin,
+                                     gsize                 f_end,
+                                     guint                 n_outputs,
+                                     const float *const   *weights,
+                                     float *const         *out,
+                                     float                *pack,
+                                     gboolean              overwrite);
 
 G_END_DECLS

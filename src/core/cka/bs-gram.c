@@ -16,7 +16,6 @@
  * 512-2048 columns are equally fast, 8192 and more 10-20 % slower). */
 #define DEFAULT_CHUNK_COLUMNS 1024
 
-static gsize chunk_columns = DEFAULT_CHUNK_COLUMNS;
 
 typedef struct {
   float  *scratch;
@@ -27,19 +26,13 @@ typedef struct {
 
 struct _BsGramWorkspace {
   guint          n_threads;
-  BsThreadPool        *pool;        /* of one thread (the caller) at least */
+  BsThreadPool  *pool;        /* of one thread (the caller) at least */
   ThreadBuffers *threads;
   gpointer       tasks[BS_GRAM_MAX_TASKS];
   gsize          task_bytes[BS_GRAM_MAX_TASKS];
   double        *sums;        /* row sums of the reduction's bands */
   gsize          sums_len;
 };
-
-void
-bs_gram_set_chunk_columns (gsize columns)
-{
-  chunk_columns = columns > 0 ? columns : DEFAULT_CHUNK_COLUMNS;
-}
 
 BsGramWorkspace *
 bs_gram_workspace_new (guint n_threads)
@@ -49,6 +42,14 @@ bs_gram_workspace_new (guint n_threads)
 
   bs_thread_pool_unref (pool);
   return ws;
+}
+
+static gsize
+chunk_columns (BsGramWorkspace *ws)
+{
+  const BsEngineConfig *config = bs_thread_pool_get_config (ws->pool);
+
+  return config->gram_chunk_columns > 0 ? config->gram_chunk_columns : DEFAULT_CHUNK_COLUMNS;
 }
 
 BsGramWorkspace *
@@ -326,8 +327,8 @@ cnhw_task (gpointer data,
     out[o] = buffer + o * ld * ld;
   feature_task_range (w->features, w->n_tasks, task, &begin, &end);
   /* Every task has features: the kernel's first block initialises the buffer. */
-  bs_gram_kernel_cnhw (w->act, w->n, w->spatial, begin, end, w->n_outputs, w->weights, out, pack,
-                       TRUE);
+  bs_gram_kernel_cnhw (bs_thread_pool_get_config (w->ws->pool), w->act, w->n, w->spatial, begin, end,
+                       w->n_outputs, w->weights, out, pack, TRUE);
 }
 
 /* The loops below take plain pointers, never struct members: the project
@@ -791,7 +792,7 @@ triangle_from_rows (BsGramWorkspace      *ws,
       return TRUE;
     }
 
-  w = (RowsWork) { ws, x, f64, n, p, count_tasks (p, 1), MIN (chunk_columns, p) };
+  w = (RowsWork) { ws, x, f64, n, p, count_tasks (p, 1), MIN (chunk_columns (ws), p) };
   bs_gram_workspace_prepare_tasks (ws, w.n_tasks, ld * ld * (f64 ? sizeof (double) : sizeof (float)));
   bs_gram_workspace_run_tasks (ws, w.n_tasks, rows_task, &w);
   return reduce_into_triangles (ws, n, w.n_tasks, 1, f64, tri);

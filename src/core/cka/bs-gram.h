@@ -35,7 +35,7 @@ typedef struct _BsGramWorkspace BsGramWorkspace;
 BsGramWorkspace *bs_gram_workspace_new   (guint            n_threads);
 /* The same on the threads of pool (a model's, see bs_model_set_pool()),
  * of which it takes a reference: pool must not run anything else while a
- * Gram runs. */
+ * Gram runs. The pool's engine configuration chooses the kernels. */
 BsGramWorkspace *bs_gram_workspace_new_for_pool (BsThreadPool   *pool);
 void             bs_gram_workspace_free  (BsGramWorkspace *ws);
 /* Allocates the buffers Grams of n examples need, so that running out of
@@ -162,8 +162,5 @@ void             bs_gram_u_centre        (double          *gram,
  * <HKH, HLH>_F / (n - 1)^2 is the biased HSIC of Kornblith et al. 2019. */
 void             bs_gram_h_centre        (double          *gram,
                                           guint            n);
-
-/* Columns of scratch used per chunk (for benchmarks): 0 restores the default. */
-void             bs_gram_set_chunk_columns (gsize          columns);
 
 G_END_DECLS

@@ -429,58 +429,25 @@ wgrad_tile_avx2 (const float *x,
 
 #endif /* HAVE_AVX2_KERNELS */
 
-static ForwardTile forward_tile;
-static WgradTile wgrad_tile;
-static gboolean force_generic;
-
-static void
-choose_kernels (void)
+/* The tiles config runs with on this CPU. */
+static ForwardTile
+choose_forward_tile (const BsEngineConfig *config)
 {
-  static gsize chosen = 0;
-
-  if (g_once_init_enter (&chosen))
-    {
-      forward_tile = forward_tile_generic;
-      wgrad_tile = wgrad_tile_generic;
 #ifdef HAVE_AVX2_KERNELS
-      if (bs_cpu_has_avx2_fma () &&
-          g_getenv ("BS_CONV_GENERIC") == NULL && !force_generic)
-        {
-          forward_tile = forward_tile_avx2;
-          wgrad_tile = wgrad_tile_avx2;
-        }
+  if (bs_engine_config_conv_avx2 (config))
+    return forward_tile_avx2;
 #endif
-      g_once_init_leave (&chosen, 1);
-    }
+  return forward_tile_generic;
 }
 
-gboolean
-bs_conv3_kernels_are_avx2 (void)
+static WgradTile
+choose_wgrad_tile (const BsEngineConfig *config)
 {
-  choose_kernels ();
 #ifdef HAVE_AVX2_KERNELS
-  return forward_tile == forward_tile_avx2;
-#else
-  return FALSE;
+  if (bs_engine_config_conv_avx2 (config))
+    return wgrad_tile_avx2;
 #endif
-}
-
-gboolean
-bs_conv3_use_generic (gboolean generic)
-{
-  choose_kernels ();
-  force_generic = generic;
-#ifdef HAVE_AVX2_KERNELS
-  if (!generic && bs_cpu_has_avx2_fma ())
-    {
-      forward_tile = forward_tile_avx2;
-      wgrad_tile = wgrad_tile_avx2;
-      return TRUE;
-    }
-#endif
-  forward_tile = forward_tile_generic;
-  wgrad_tile = wgrad_tile_generic;
-  return generic;
+  return wgrad_tile_generic;
 }
 
 /* ---- chunk loops -------------------------------------------------------------- */
@@ -618,14 +585,15 @@ bs_conv3_pack_weights (const float *w,
 }
 
 void
-bs_conv3_forward_chunk (const BsPadShape *in,
-                        const float      *padded,
-                        const float      *packed,
-                        guint             out_c,
-                        float            *y,
-                        guint             y_images,
-                        guint             n0,
-                        gboolean          accumulate)
+bs_conv3_forward_chunk (const BsEngineConfig *config,
+                        const BsPadShape     *in,
+                        const float          *padded,
+                        const float          *packed,
+                        guint                 out_c,
+                        float                *y,
+                        guint                 y_images,
+                        guint                 n0,
+                        gboolean              accumulate)
 {
   const guint s = in->stride;
   const guint oh = out_size (in->h, s), ow = out_size (in->w, s);
@@ -636,9 +604,9 @@ bs_conv3_forward_chunk (const BsPadShape *in,
   const guint n_vec = in->images * per_image;   /* output vectors in the chunk */
   const gsize packed_block = (gsize) in->channels * TAPS * MR;
   const gsize y_cstride = (gsize) y_images * oh * ow;
+  const ForwardTile forward_tile = choose_forward_tile (config);
   gsize k[3], off[TAPS];
 
-  choose_kernels ();
   column_offsets (in, k);
   for (guint t = 0; t < TAPS; t++)
     off[t] = (t / 3) * wp + k[t % 3];
@@ -683,22 +651,23 @@ bs_conv3_forward_chunk (const BsPadShape *in,
 }
 
 void
-bs_conv3_wgrad_chunk (const BsPadShape *in,
-                      const float      *padded,
-                      const float      *dy,
-                      guint             dy_images,
-                      guint             dy_n0,
-                      guint             out_c,
-                      float            *dw)
+bs_conv3_wgrad_chunk (const BsEngineConfig *config,
+                      const BsPadShape     *in,
+                      const float          *padded,
+                      const float          *dy,
+                      guint                 dy_images,
+                      guint                 dy_n0,
+                      guint                 out_c,
+                      float                *dw)
 {
   const guint s = in->stride, in_c = in->channels;
   const guint oh = out_size (in->h, s), ow = out_size (in->w, s);
   const gsize wp = in->w + 2, plane = (gsize) (in->h + 2) * wp;
   const gsize cstride = (gsize) in->images * plane;
   const gsize dy_cstride = (gsize) dy_images * oh * ow;
+  const WgradTile wgrad_tile = choose_wgrad_tile (config);
   gsize k[3];
 
-  choose_kernels ();
   column_offsets (in, k);
 
   for (guint o0 = 0; o0 < out_c; o0 += MR)

@@ -12,11 +12,14 @@
  * pixels with 4 x 3 vector accumulators.
  *
  * Written with GCC vector extensions and compiled twice (AVX2+FMA and the
- * baseline), see bs-simd.h. Every sum runs in a fixed order: results do not
- * depend on timing. */
+ * baseline), see bs-simd.h; BsEngineConfig.portable_conv chooses the
+ * baseline kernels even where AVX2 runs. Every sum runs in a fixed order:
+ * results do not depend on timing. */
 #pragma once
 
 #include <glib.h>
+
+#include "bs-engine-config.h"
 
 G_BEGIN_DECLS
 
@@ -56,32 +59,26 @@ void  bs_conv3_pack_weights  (const float      *w,
 /* y[co][n0 + j][y][x] (+)= sum over ci, taps of packed weights x padded input,
  * for co < out_c, where y is laid out as [out_c][y_images][oh][ow] with
  * oh, ow = (h - 1) / stride + 1 etc. */
-void  bs_conv3_forward_chunk (const BsPadShape *in,
-                              const float      *padded,
-                              const float      *packed,
-                              guint             out_c,
-                              float            *y,
-                              guint             y_images,
-                              guint             n0,
-                              gboolean          accumulate);
+void  bs_conv3_forward_chunk (const BsEngineConfig *config,
+                              const BsPadShape     *in,
+                              const float          *padded,
+                              const float          *packed,
+                              guint                 out_c,
+                              float                *y,
+                              guint                 y_images,
+                              guint                 n0,
+                              gboolean              accumulate);
 
 /* dw[co][ci][ky][kx] += sum over the chunk's output pixels of dy[co][j][y][x] *
  * padded[ci][j][stride * y + ky][stride * x + kx], for dy laid out as
  * [out_c][dy_images][oh][ow] starting at image dy_n0. */
-void  bs_conv3_wgrad_chunk   (const BsPadShape *in,
-                              const float      *padded,
-                              const float      *dy,
-                              guint             dy_images,
-                              guint             dy_n0,
-                              guint             out_c,
-                              float            *dw);
-
-/* For tests: TRUE selects the portable kernels, FALSE the fastest the CPU
- * runs. Returns whether the requested kind is now in use. Not thread-safe:
- * call while no convolution runs. */
-gboolean bs_conv3_use_generic (gboolean generic);
-
-/* Whether the AVX2 + FMA kernels are in use (for `blockscope-cli info`). */
-gboolean bs_conv3_kernels_are_avx2 (void);
+void  bs_conv3_wgrad_chunk   (const BsEngineConfig *config,
+                              const BsPadShape     *in,
+                              const float          *padded,
+                              const float          *dy,
+                              guint                 dy_images,
+                              guint                 dy_n0,
+                              guint                 out_c,
+                              float                *dw);
 
 G_END_DECLS

@@ -28,33 +28,6 @@
 #define T_TILE  24             /* tiles per register tile (3 vectors) */
 #define MIN_IN_CHANNELS 8
 
-static guint max_tile = 4;     /* bs_conv_winograd_set_max_tile () */
-
-static gboolean
-cpu_has_avx2 (void)
-{
-#ifdef HAVE_AVX2_KERNELS
-  static gsize checked = 0;
-  static gboolean has = FALSE;
-
-  if (g_once_init_enter (&checked))
-    {
-      has = bs_cpu_has_avx2_fma () &&
-            g_getenv ("BS_CONV_GENERIC") == NULL && g_getenv ("BS_CONV_NO_WINOGRAD") == NULL;
-      g_once_init_leave (&checked, 1);
-    }
-  return has;
-#else
-  return FALSE;
-#endif
-}
-
-gboolean
-bs_conv_winograd_available (void)
-{
-  return cpu_has_avx2 ();
-}
-
 /* Whether output tiles of size t x t fill vectors: 8 or more (a multiple of
  * 8) in a row, or rows of 4 taken in pairs. */
 static gboolean
@@ -71,37 +44,22 @@ tiles_fill_vectors (const BsConvGeometry *g,
   return tw % GROUP == 0 || (tw == GROUP / 2 && th % 2 == 0);
 }
 
-/* The output tile size for g: 4, 2, or 0 where Winograd does not apply. */
-static guint
-tile_size (const BsConvGeometry *g)
+guint
+bs_conv_winograd_tile (const BsConvGeometry *g,
+                       const BsEngineConfig *config)
 {
   /* With few input channels the transforms cost more than the products save
    * (measured: 3 -> 16 channels at 32x32 twice as slow as the direct kernels). */
   if (g->kernel != 3 || g->stride != 1 || g->pad != 1 ||
-      g->out_c % CO_TILE || g->in_c < MIN_IN_CHANNELS || !cpu_has_avx2 ())
+      g->out_c % CO_TILE || g->in_c < MIN_IN_CHANNELS || !bs_engine_config_winograd (config))
     return 0;
   /* Every block of F(4x4) tiles streams all 36 x in x out transformed
    * weights, yet with chunks of whole blocks F(4x4) beats F(2x2) on wide
    * layers too (per layer, batch 48: 128 ch 8x8 5.5 against 7.3 ms, 256 ch
    * 16x16 65 against 118 ms, 512 ch 8x8 90 against 137 ms). */
-  if (max_tile >= 4 && tiles_fill_vectors (g, 4))
+  if (config->winograd_max_tile >= 4 && tiles_fill_vectors (g, 4))
     return 4;
   return tiles_fill_vectors (g, 2) ? 2 : 0;
-}
-
-gboolean
-bs_conv_winograd_applies (const BsConvGeometry *g)
-{
-  return tile_size (g) != 0;
-}
-
-guint
-bs_conv_winograd_set_max_tile (guint tile)
-{
-  guint old = max_tile;
-
-  max_tile = tile;
-  return old;
 }
 
 /* Points of the transformed tile: (tile + 2)^2. */
@@ -112,9 +70,10 @@ points (guint tile)
 }
 
 gsize
-bs_conv_winograd_weights_size (const BsConvGeometry *g)
+bs_conv_winograd_weights_size (const BsConvGeometry *g,
+                               guint                 tile)
 {
-  return (gsize) points (MAX (tile_size (g), 2)) * g->in_c * g->out_c;
+  return (gsize) points (tile) * g->in_c * g->out_c;
 }
 
 /* U = G k G^T, stored [xi][ci][co]; G has tile + 2 rows:
@@ -123,6 +82,7 @@ bs_conv_winograd_weights_size (const BsConvGeometry *g)
  *           (points 0, -1, 1, 1/2, -2, infinity; see bt4 ()). */
 void
 bs_conv_winograd_weights (const BsConvGeometry *g,
+                          guint                 tile,
                           const float          *w,
                           guint                 co_begin,
                           guint                 co_end,
@@ -133,7 +93,7 @@ bs_conv_winograd_weights (const BsConvGeometry *g,
     { 1.0 / 2, 0, 0 }, { 1.0 / 6, -1.0 / 6, 1.0 / 6 }, { 1.0 / 6, 1.0 / 6, 1.0 / 6 },
     { 16.0 / 15, 8.0 / 15, 4.0 / 15 }, { 1.0 / 30, -1.0 / 15, 2.0 / 15 }, { 0, 0, 1.0 / 2 },
   };
-  guint T = tile_size (g) == 4 ? 6 : 4;
+  guint T = tile == 4 ? 6 : 4;
   const double (*G)[3] = T == 6 ? G4 : G2;
 
   for (guint co = co_begin; co < MIN (co_end, g->out_c); co++)
@@ -178,21 +138,23 @@ padded4_size (const BsConvGeometry *g,
 
 gsize
 bs_conv_winograd_scratch_size (const BsConvGeometry *g,
+                               guint                 tile,
                                guint                 images)
 {
   BsPadShape ps = pad_shape (g, images);
 
-  if (tile_size (g) == 4)
+  if (tile == 4)
     return padded4_size (g, images) + (gsize) 36 * TB4 * (g->in_c + g->out_c);
   return bs_conv3_padded_size (&ps) + (gsize) 16 * TB2 * (g->in_c + g->out_c);
 }
 
 guint
 bs_conv_winograd_chunk_images (const BsConvGeometry *g,
+                               guint                 tile,
                                guint                 max_images,
                                gsize                 budget)
 {
-  guint t = tile_size (g);
+  guint t = tile;
   guint groups_per_block = (t == 4 ? TB4 : TB2) / GROUP;
   guint tw = g->in_w / t;
   guint unit;
@@ -792,6 +754,7 @@ chunk2 (const BsConvGeometry *g,
 
 void
 bs_conv_winograd_chunk (const BsConvGeometry *g,
+                        guint                 tile,
                         const float          *u,
                         const float          *x,
                         guint                 batch,
@@ -800,7 +763,7 @@ bs_conv_winograd_chunk (const BsConvGeometry *g,
                         float                *y,
                         float                *scratch)
 {
-  if (tile_size (g) == 4)
+  if (tile == 4)
     chunk4 (g, u, x, batch, n0, images, y, scratch);
   else
     chunk2 (g, u, x, batch, n0, images, y, scratch);
@@ -810,6 +773,7 @@ bs_conv_winograd_chunk (const BsConvGeometry *g,
 
 void
 bs_conv_winograd_chunk (const BsConvGeometry *g,
+                        guint                 tile,
                         const float          *u,
                         const float          *x,
                         guint                 batch,
@@ -818,8 +782,8 @@ bs_conv_winograd_chunk (const BsConvGeometry *g,
                         float                *y,
                         float                *scratch)
 {
-  (void) g; (void) u; (void) x; (void) batch; (void) n0; (void) images; (void) y; (void) scratch;
-  g_assert_not_reached ();   /* bs_conv_winograd_applies() is FALSE here */
+  (void) g; (void) tile; (void) u; (void) x; (void) batch; (void) n0; (void) images; (void) y; (void) scratch;
+  g_assert_not_reached ();   /* bs_conv_winograd_tile() is 0 here */
 }
 
 #endif

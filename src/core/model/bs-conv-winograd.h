@@ -27,20 +27,18 @@
 
 G_BEGIN_DECLS
 
-/* Whether this machine runs Winograd convolutions at all: AVX2 and FMA,
- * and neither BS_CONV_GENERIC nor BS_CONV_NO_WINOGRAD set. */
-gboolean bs_conv_winograd_available     (void);
-
-/* Whether this geometry runs on this machine (and BS_CONV_GENERIC is unset). */
-gboolean bs_conv_winograd_applies       (const BsConvGeometry *g);
-
-/* For tests: the largest output tile to use (4 or 2); returns the previous value. */
-guint    bs_conv_winograd_set_max_tile  (guint tile);
+/* The output tile a geometry runs with under config on this machine: 4 for
+ * F(4x4, 3x3), 2 for F(2x2, 3x3), 0 where Winograd does not apply (the
+ * direct kernels run). The functions below take that tile (2 or 4). */
+guint    bs_conv_winograd_tile          (const BsConvGeometry *g,
+                                         const BsEngineConfig *config);
 
 /* Floats of transformed weights, and the transform of w[out][in][3][3] for
  * output channels [co_begin, co_end) (u holds all of them). */
-gsize    bs_conv_winograd_weights_size  (const BsConvGeometry *g);
+gsize    bs_conv_winograd_weights_size  (const BsConvGeometry *g,
+                                         guint                 tile);
 void     bs_conv_winograd_weights       (const BsConvGeometry *g,
+                                         guint                 tile,
                                          const float          *w,
                                          guint                 co_begin,
                                          guint                 co_end,
@@ -49,16 +47,19 @@ void     bs_conv_winograd_weights       (const BsConvGeometry *g,
 /* Images per chunk, at most max_images (>= 1): as many as fill whole
  * blocks of tiles and keep a chunk's input and output near budget bytes. */
 guint    bs_conv_winograd_chunk_images  (const BsConvGeometry *g,
+                                         guint                 tile,
                                          guint                 max_images,
                                          gsize                 budget);
 
 /* Floats of per-thread scratch for chunks of up to `images` images. */
 gsize    bs_conv_winograd_scratch_size  (const BsConvGeometry *g,
+                                         guint                 tile,
                                          guint                 images);
 
 /* y[co][n0 + j] for j < images, from x[ci][batch][h][w]; y is laid out as
  * [out_c][batch][h][w]. scratch: bs_conv_winograd_scratch_size() floats. */
 void     bs_conv_winograd_chunk         (const BsConvGeometry *g,
+                                         guint                 tile,
                                          const float          *u,
                                          const float          *x,
                                          guint                 batch,

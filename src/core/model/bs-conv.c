@@ -19,35 +19,14 @@
 /* Bytes of working set (column buffer or padded input, plus output) one
  * thread works on at a time: about the L2 size of current x86 cores. Smaller
  * chunks shorten the weight-gradient reductions of the direct kernels;
- * 384-768 KiB measured alike here. BS_CONV_CHUNK_KB overrides it for tuning. */
+ * 384-768 KiB measured alike here. BsEngineConfig.conv_chunk_bytes overrides
+ * it for tuning (BS_CONV_CHUNK_KB). */
 #define DEFAULT_CHUNK_BYTES (512 * 1024)
 
-/* Set by tests before any convolution runs; read by the workers afterwards. */
-static gsize chunk_override;
-
 static gsize
-chunk_bytes (void)
+chunk_bytes (const BsEngineConfig *config)
 {
-  static gsize from_env = 0;
-
-  if (chunk_override)
-    return chunk_override;
-  if (g_once_init_enter (&from_env))
-    {
-      const char *env = g_getenv ("BS_CONV_CHUNK_KB");
-      gsize value = DEFAULT_CHUNK_BYTES;
-
-      if (env && atoi (env) > 0)
-        value = (gsize) atoi (env) * 1024;
-      g_once_init_leave (&from_env, value);
-    }
-  return from_env;
-}
-
-void
-bs_conv_set_chunk_bytes (gsize bytes)
-{
-  chunk_override = bytes;
+  return config->conv_chunk_bytes > 0 ? config->conv_chunk_bytes : DEFAULT_CHUNK_BYTES;
 }
 
 gboolean
@@ -107,6 +86,7 @@ bs_conv_chunk_fit (guint max_images,
 
 static guint
 chunk_images (const BsConvGeometry *g,
+              const BsEngineConfig *config,
               guint                 images_per_thread,
               gboolean              backward)
 {
@@ -118,14 +98,15 @@ chunk_images (const BsConvGeometry *g,
                  (gsize) g->out_c * (g->out_h + 2) * (g->out_w + 2) +
                  (g->stride == 2 ? col_rows (g) * g->out_h * g->out_w : 0)) * sizeof (float);
   return bs_conv_chunk_fit (images_per_thread, per_image,
-                            chunk_bytes () * (backward && is_direct3 (g) ? BACKWARD_CHUNK_FACTOR : 1), 1);
+                            chunk_bytes (config) * (backward && is_direct3 (g) ? BACKWARD_CHUNK_FACTOR : 1), 1);
 }
 
 guint
 bs_conv_chunk_images (const BsConvGeometry *g,
+                      const BsEngineConfig *config,
                       guint                 images_per_thread)
 {
-  return chunk_images (g, images_per_thread, FALSE);
+  return chunk_images (g, config, images_per_thread, FALSE);
 }
 
 /* Valid output columns [lo, hi) for kernel column kx: 0 <= ox*s - pad + kx < in_w. */
@@ -314,8 +295,10 @@ typedef struct {
   const float          *w_t;     /* flipped, transposed weights for dgrad_as_conv */
   const float          *packed;  /* direct kernels: weights packed for the pass */
   const float          *winograd; /* transformed weights: run on bs-conv-winograd */
+  guint                 tile;     /* their output tile: 4 or 2 */
   const BsConvHooks    *hooks;
-  BsThreadPool               *pool;
+  BsThreadPool         *pool;
+  const BsEngineConfig *config;   /* the pool's */
   gboolean              inference;
   gint                  next_chunk;  /* inference: the next chunk to take */
 } ConvJob;
@@ -345,13 +328,14 @@ chunk_cursor (ConvJob *job,
 
       cur.next = 0;
       cur.end = job->batch;
-      cur.nc = job->winograd ? bs_conv_winograd_chunk_images (job->g, per_thread, chunk_bytes ())
-                             : bs_conv_chunk_images (job->g, per_thread);
+      cur.nc = job->winograd ? bs_conv_winograd_chunk_images (job->g, job->tile, per_thread,
+                                                              chunk_bytes (job->config))
+                             : chunk_images (job->g, job->config, per_thread, FALSE);
     }
   else
     {
       bs_split_range (job->batch, n_threads, thread, &cur.next, &cur.end);
-      cur.nc = bs_conv_chunk_images (job->g, (guint) (cur.end - cur.next));
+      cur.nc = chunk_images (job->g, job->config, (guint) (cur.end - cur.next), FALSE);
     }
   return cur;
 }
@@ -393,11 +377,12 @@ forward_share (gpointer data,
   if (job->winograd)
     {
       float *scratch = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL,
-                                               bs_conv_winograd_scratch_size (g, cur.nc));
+                                               bs_conv_winograd_scratch_size (g, job->tile, cur.nc));
 
       while (next_chunk (job, &cur, &n0, &n))
         {
-          bs_conv_winograd_chunk (g, job->winograd, job->x, job->batch, n0, n, job->y, scratch);
+          bs_conv_winograd_chunk (g, job->tile, job->winograd, job->x, job->batch, n0, n, job->y,
+                                  scratch);
           if (job->hooks && job->hooks->forward_done)
             job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld,
                                       g->out_c, n0 * P, n * P);
@@ -413,7 +398,8 @@ forward_share (gpointer data,
         {
           ps.images = n;
           bs_conv3_pad (&ps, job->x, job->batch, n0, padded);
-          bs_conv3_forward_chunk (&ps, padded, job->packed, g->out_c, job->y, job->batch, n0, FALSE);
+          bs_conv3_forward_chunk (job->config, &ps, padded, job->packed, g->out_c, job->y, job->batch,
+                                  n0, FALSE);
           if (job->hooks && job->hooks->forward_done)
             job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld,
                                       g->out_c, n0 * P, ps.images * P);
@@ -461,14 +447,16 @@ winograd_weights_share (gpointer data,
   gsize co0, co1;
 
   bs_split_range (job->g->out_c, n_threads, thread, &co0, &co1);
-  bs_conv_winograd_weights (job->g, job->w, (guint) co0, (guint) co1, (float *) job->winograd);
+  bs_conv_winograd_weights (job->g, job->tile, job->w, (guint) co0, (guint) co1,
+                            (float *) job->winograd);
 }
 
 struct _BsConvWeightCache {
   float *w;       /* the weights u was made from */
   gsize  w_len;
   float *u;       /* their Winograd transform */
-  gsize  u_len;   /* also tells F(2x2) from F(4x4) */
+  gsize  u_len;
+  guint  tile;    /* for F(tile x tile, 3x3) */
 };
 
 BsConvWeightCache *
@@ -495,7 +483,7 @@ winograd_weights (ConvJob           *job,
 {
   const BsConvGeometry *g = job->g;
   gsize w_len = (gsize) g->out_c * g->in_c * g->kernel * g->kernel;
-  gsize u_len = bs_conv_winograd_weights_size (g);
+  gsize u_len = bs_conv_winograd_weights_size (g, job->tile);
 
   if (cache == NULL)
     {
@@ -505,7 +493,7 @@ winograd_weights (ConvJob           *job,
       return;
     }
 
-  if (cache->w_len == w_len && cache->u_len == u_len &&
+  if (cache->w_len == w_len && cache->u_len == u_len && cache->tile == job->tile &&
       memcmp (cache->w, job->w, w_len * sizeof (float)) == 0)
     {
       job->winograd = cache->u;
@@ -524,6 +512,7 @@ winograd_weights (ConvJob           *job,
       cache->u_len = u_len;
     }
   memcpy (cache->w, job->w, w_len * sizeof (float));
+  cache->tile = job->tile;
   job->winograd = cache->u;
   bs_thread_pool_run (job->pool, winograd_weights_share, job);
 }
@@ -540,9 +529,11 @@ run_forward (const BsConvGeometry *g,
              gboolean              inference)
 {
   ConvJob job = { .g = g, .batch = batch, .x = x, .w = w, .y = y, .hooks = hooks, .pool = pool,
-                  .inference = inference };
+                  .config = bs_thread_pool_get_config (pool), .inference = inference };
 
-  if (inference && bs_conv_winograd_applies (g))
+  if (inference)
+    job.tile = bs_conv_winograd_tile (g, job.config);
+  if (job.tile != 0)
     winograd_weights (&job, cache);
   else if (is_direct3 (g))
     {
@@ -630,7 +621,7 @@ backward_share (gpointer data,
       return;
     }
 
-  nc = chunk_images (g, b1 - b0, TRUE);
+  nc = chunk_images (g, job->config, b1 - b0, TRUE);
   if (make_dy)
     dybuf = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_CHUNK, g->out_c * nc * P);
 
@@ -659,15 +650,15 @@ backward_share (gpointer data,
 
           px.images = pd.images = n;
           bs_conv3_pad (&px, job->x, job->batch, n0, xpad);
-          bs_conv3_wgrad_chunk (&px, xpad, dyp, dy_images, 0, g->out_c, dw);
+          bs_conv3_wgrad_chunk (job->config, &px, xpad, dyp, dy_images, 0, g->out_c, dw);
 
           if (job->dx == NULL)
             continue;
           if (dypad)
             {
               bs_conv3_pad (&pd, dyp, dy_images, 0, dypad);
-              bs_conv3_forward_chunk (&pd, dypad, job->packed, g->in_c, job->dx, job->batch, n0,
-                                      job->accumulate);
+              bs_conv3_forward_chunk (job->config, &pd, dypad, job->packed, g->in_c, job->dx,
+                                      job->batch, n0, job->accumulate);
             }
           else
             {
@@ -813,7 +804,8 @@ bs_conv_backward (const BsConvGeometry *g,
                   const BsConvHooks    *hooks)
 {
   ConvJob job = { .g = g, .batch = batch, .x = x, .w = w, .dy = dy, .dw = dw, .dx = dx,
-                  .accumulate = accumulate, .hooks = hooks, .pool = pool };
+                  .accumulate = accumulate, .hooks = hooks, .pool = pool,
+                  .config = bs_thread_pool_get_config (pool) };
 
   g_return_if_fail (dy != NULL || (hooks && hooks->make_dy));
 

@@ -105,9 +105,6 @@ void     bs_conv_backward      (const BsConvGeometry *g,
                                 gboolean              accumulate,
                                 const BsConvHooks    *hooks);
 
-/* Bytes of column buffer + output per chunk; 0 restores the default. For tests. */
-void     bs_conv_set_chunk_bytes (gsize bytes);
-
 /* Images per chunk, at most max_images (1 when it is 0): whole units of
  * unit images, about budget bytes at per_image bytes each (one unit at
  * least), and chunks of about equal size. */
@@ -118,6 +115,7 @@ guint    bs_conv_chunk_fit     (guint                 max_images,
 
 /* The chunk size in images used for a geometry (exposed for tests and tuning). */
 guint    bs_conv_chunk_images  (const BsConvGeometry *g,
+                                const BsEngineConfig *config,
                                 guint                 images_per_thread);
 
 G_END_DECLS

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "bs-batchnorm.h"
+#include "bs-blas.h"
 #include "bs-error.h"
 #include "bs-linear.h"
 #include "bs-thread-pool.h"
@@ -91,41 +92,6 @@ struct _BsModel {
   gboolean    *tap_mask;
   gsize        peak_bytes;
 };
-
-/* ---- OpenBLAS threading --------------------------------------------------
- * The engine runs its own threads, each calling single-threaded sgemm on its
- * chunk, so OpenBLAS must not start threads of its own meanwhile. The count is
- * restored whenever control leaves the engine, taps included (a tap may want
- * threaded BLAS for its own work). */
-
-extern int  openblas_get_num_threads (void);
-extern void openblas_set_num_threads (int n);
-
-static GMutex blas_lock;
-static int blas_depth;
-static int blas_saved;
-
-static void
-engine_blas_enter (void)
-{
-  g_mutex_lock (&blas_lock);
-  if (blas_depth++ == 0)
-    {
-      blas_saved = openblas_get_num_threads ();
-      if (blas_saved != 1)
-        openblas_set_num_threads (1);
-    }
-  g_mutex_unlock (&blas_lock);
-}
-
-static void
-engine_blas_leave (void)
-{
-  g_mutex_lock (&blas_lock);
-  if (--blas_depth == 0 && blas_saved != 1)
-    openblas_set_num_threads (blas_saved);
-  g_mutex_unlock (&blas_lock);
-}
 
 /* ---- buffers ------------------------------------------------------------- */
 
@@ -626,6 +592,96 @@ bs_model_free (BsModel *model)
   g_free (model);
 }
 
+BsModel *
+bs_model_copy (BsModel *model)
+{
+  const BsLayerInfo *in = bs_model_value_info (model, 0);
+  BsEngineConfig config = *bs_thread_pool_get_config (model->pool);
+  BsModel *copy;
+
+  g_return_val_if_fail (model != NULL, NULL);
+
+  /* The same builder calls in the same order give the same graph, values and
+   * parameter layout; they cannot fail, as they did not for the original. */
+  copy = bs_model_builder_new (model->name, in->channels, in->height, in->width, model->n_classes);
+  for (guint i = 0; i < model->ops->len; i++)
+    {
+      const BsOp *op = &g_array_index (model->ops, BsOp, i);
+      const BsLayerInfo *out = bs_model_value_info (model, op->out);
+      guint v = 0;
+
+      switch (op->kind)
+        {
+        case BS_OP_CONV:
+          v = bs_model_add_conv (copy, op->in0, out->name, out->kind, out->stage, out->block,
+                                 op->conv.out_c, op->conv.kernel, op->conv.stride, op->conv.pad, NULL);
+          break;
+        case BS_OP_BN:
+          v = bs_model_add_bn (copy, op->in0, out->name, out->kind, out->stage, out->block);
+          break;
+        case BS_OP_RELU:
+          v = bs_model_add_relu (copy, op->in0, out->name, out->stage, out->block, out->block_output);
+          break;
+        case BS_OP_ADD:
+          v = bs_model_add_add (copy, op->in0, op->in1, out->name, out->stage, out->block, NULL);
+          break;
+        case BS_OP_MAXPOOL:
+          v = bs_model_add_maxpool (copy, op->in0, out->name, op->pool.kernel, op->pool.stride,
+                                    op->pool.pad, NULL);
+          break;
+        case BS_OP_AVGPOOL:
+          v = bs_model_add_avgpool (copy, op->in0, out->name);
+          break;
+        case BS_OP_FC:
+          v = bs_model_add_fc (copy, op->in0, out->name);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+      g_assert (v == op->out);
+    }
+  bs_model_builder_finish (copy);
+  g_assert (copy->n_data == model->n_data && copy->params->len == model->params->len);
+
+  memcpy (copy->param_data, model->param_data, model->n_data * sizeof (float));
+  copy->batches_tracked = model->batches_tracked;
+  /* Its own pool, of one thread: a pool runs one job's work at a time. */
+  config.threads = 1;
+  bs_thread_pool_unref (copy->pool);
+  copy->pool = bs_thread_pool_new_for_config (&config);
+  return copy;
+}
+
+gboolean
+bs_model_copy_params (BsModel  *dest,
+                      BsModel  *src,
+                      GError  **error)
+{
+  g_return_val_if_fail (dest != NULL && src != NULL, FALSE);
+
+  if (dest->params->len != src->params->len || dest->n_data != src->n_data)
+    goto mismatch;
+  for (guint i = 0; i < src->params->len; i++)
+    {
+      const BsParam *a = &g_array_index (dest->params, BsParam, i);
+      const BsParam *b = &g_array_index (src->params, BsParam, i);
+
+      if (strcmp (a->name, b->name) != 0 || a->n_elements != b->n_elements || a->ndim != b->ndim ||
+          memcmp (a->shape, b->shape, sizeof a->shape) != 0)
+        goto mismatch;
+    }
+
+  memcpy (dest->param_data, src->param_data, src->n_data * sizeof (float));
+  dest->batches_tracked = src->batches_tracked;
+  return TRUE;
+
+mismatch:
+  g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
+               "Cannot copy the parameters of %s into %s: the architectures differ",
+               src->name, dest->name);
+  return FALSE;
+}
+
 /* ---- simple accessors ----------------------------------------------------- */
 
 const char *
@@ -714,11 +770,14 @@ void
 bs_model_set_threads (BsModel *model,
                       guint    n_threads)
 {
+  BsEngineConfig config = *bs_thread_pool_get_config (model->pool);
+
   n_threads = CLAMP (n_threads, 1, 256);
   if (n_threads == bs_thread_pool_get_n_threads (model->pool))
     return;
+  config.threads = n_threads;
   bs_thread_pool_unref (model->pool);
-  model->pool = bs_thread_pool_new (n_threads);
+  model->pool = bs_thread_pool_new_for_config (&config);
 }
 
 guint
@@ -891,9 +950,7 @@ emit_tap (BsModel   *model,
 {
   if (!tap_wanted (model, tap, v))
     return;
-  engine_blas_leave ();
   tap (&g_array_index (model->layers, BsLayerInfo, v), v, act (model, v), model->batch, user_data);
-  engine_blas_enter ();
 }
 
 /* Can an operation reading v (as its last reader) overwrite v's buffer? */
@@ -1334,7 +1391,7 @@ bs_model_forward (BsModel      *model,
     }
   model->have_dlogits = FALSE;
 
-  engine_blas_enter ();
+  bs_blas_guard_enter ();
 
   if (!training && batch > sub && !any_tap_wanted (model, tap))
     {
@@ -1359,7 +1416,7 @@ bs_model_forward (BsModel      *model,
   else
     release_all (model);
 
-  engine_blas_leave ();
+  bs_blas_guard_leave ();
   return model->logits;
 }
 
@@ -1743,7 +1800,7 @@ bs_model_backward (BsModel *model)
 
   g_return_if_fail (model->can_backward && model->have_dlogits);
 
-  engine_blas_enter ();
+  bs_blas_guard_enter ();
 
   model->state[last].grad = buf_acquire (model, value_size (model, last));
   dl = model->state[last].grad->data;
@@ -1782,5 +1839,5 @@ bs_model_backward (BsModel *model)
     }
 
   release_all (model);
-  engine_blas_leave ();
+  bs_blas_guard_leave ();
 }

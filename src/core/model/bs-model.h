@@ -26,7 +26,9 @@ G_BEGIN_DECLS
 typedef struct _BsModel BsModel;
 
 /* Called for each layer output during a forward pass, in network order.
- * activation is read-only and valid only during the call. */
+ * activation is read-only and valid only during the call. Taps run on the
+ * thread that called bs_model_forward(), with OpenBLAS single-threaded (see
+ * bs_blas_guard_enter()): parallel work belongs on the model's pool. */
 typedef void (*BsTapFunc) (const BsLayerInfo *info,
                            guint              tap_index,
                            const float       *activation,
@@ -52,6 +54,18 @@ BsModel           *bs_model_new            (const char   *name,
                                             GError      **error);
 void               bs_model_free           (BsModel      *model);
 
+/* A model of the same architecture with a copy of every parameter and buffer
+ * (and the batch count): a frozen copy that a CKA job can run while the
+ * original trains on. It has no tap mask and runs on a one-thread pool of
+ * the original's engine configuration until it is given one. */
+BsModel           *bs_model_copy           (BsModel      *model);
+/* Copies every parameter and buffer of src into dest, a model of the same
+ * architecture (BS_ERROR_MISMATCH otherwise): a snapshot of a training
+ * model's weights without building a new model. */
+gboolean           bs_model_copy_params    (BsModel      *dest,
+                                            BsModel      *src,
+                                            GError      **error);
+
 const char        *bs_model_get_name       (BsModel      *model);
 guint              bs_model_get_n_classes  (BsModel      *model);
 
@@ -75,7 +89,8 @@ gint64             bs_model_get_batches_tracked (BsModel *model);
 void               bs_model_set_batches_tracked (BsModel *model,
                                                  gint64   value);
 
-/* Worker threads for convolutions (>= 1). */
+/* Runs on a new pool of n_threads threads (>= 1) with the engine
+ * configuration of its pool so far. */
 void               bs_model_set_threads    (BsModel      *model,
                                             guint         n_threads);
 

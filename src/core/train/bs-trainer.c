@@ -17,6 +17,7 @@ struct _BsTrainer {
   BsModel             *model;
   BsDataset           *dataset;
   BsTrainRecipe        recipe;
+  BsThreadPool        *pool;       /* the run's threads, with the engine configuration */
   char                *checkpoint_path;
   BsTrainProgressFunc  progress_func;
   gpointer             progress_data;
@@ -115,11 +116,13 @@ bs_train_recipe_to_json (const BsTrainRecipe *recipe)
 }
 
 BsTrainer *
-bs_trainer_new (BsModel             *model,
-                BsDataset           *dataset,
-                const BsTrainRecipe *recipe,
-                GError             **error)
+bs_trainer_new (BsModel              *model,
+                BsDataset            *dataset,
+                const BsTrainRecipe  *recipe,
+                const BsEngineConfig *engine,
+                GError              **error)
 {
+  BsEngineConfig config = engine ? *engine : *bs_engine_config_get_default ();
   BsTrainer *trainer;
 
   g_return_val_if_fail (model != NULL && dataset != NULL && recipe != NULL, NULL);
@@ -142,7 +145,9 @@ bs_trainer_new (BsModel             *model,
   trainer->recipe = *recipe;
   /* Results depend on the thread count: record the one actually used. */
   if (trainer->recipe.threads == 0)
-    trainer->recipe.threads = g_get_num_processors ();
+    trainer->recipe.threads = config.threads;
+  config.threads = trainer->recipe.threads;
+  trainer->pool = bs_thread_pool_new_for_config (&config);
   trainer->batcher = bs_batcher_new (&dataset->train, recipe->batch_size);
   bs_batcher_set_shuffle (trainer->batcher, TRUE, recipe->seed);
   bs_batcher_set_augment (trainer->batcher, recipe->augment);
@@ -164,6 +169,7 @@ bs_trainer_free (BsTrainer *trainer)
     return;
   g_clear_pointer (&trainer->batcher, bs_batcher_free);
   g_clear_pointer (&trainer->dataset, bs_dataset_unref);
+  g_clear_pointer (&trainer->pool, bs_thread_pool_unref);
   g_free (trainer->checkpoint_path);
   g_free (trainer);
 }
@@ -295,7 +301,7 @@ bs_trainer_run (BsTrainer     *trainer,
   test_images = recipe->test_limit > 0 ? MIN (recipe->test_limit, trainer->dataset->test.n_images)
                                        : trainer->dataset->test.n_images;
 
-  bs_model_set_threads (trainer->model, recipe->threads);
+  bs_model_set_pool (trainer->model, trainer->pool);
   sgd = bs_sgd_new (trainer->model, recipe->momentum, recipe->weight_decay);
   images = g_new (float, bs_batcher_get_batch_floats (trainer->batcher));
   labels = g_new (guint8, recipe->batch_size);

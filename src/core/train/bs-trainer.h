@@ -31,6 +31,7 @@
 #include <gio/gio.h>
 
 #include "bs-dataset.h"
+#include "bs-engine-config.h"
 #include "bs-model.h"
 #include "bs-schedule.h"
 
@@ -45,7 +46,7 @@ typedef struct {
   BsScheduleKind schedule;
   double         warmup_epochs;   /* may be fractional */
   guint64        seed;            /* shuffling and augmentation (initialisation is the caller's) */
-  guint          threads;         /* worker threads of the model; 0: every CPU */
+  guint          threads;         /* worker threads of the model; 0: the engine configuration's */
   gboolean       augment;         /* random crop and flip; see bs_train_default_augment */
   guint          limit;           /* use only the first N training images; 0: all */
   guint          test_limit;      /* evaluate on the first N test images; 0: all */
@@ -94,11 +95,13 @@ typedef struct _BsTrainer BsTrainer;
 
 /* Checks the recipe, the model against the data set (input shape, classes).
  * The trainer keeps references to neither beyond bs_trainer_free; both must
- * outlive it. */
-BsTrainer *bs_trainer_new                 (BsModel             *model,
-                                           BsDataset           *dataset,
-                                           const BsTrainRecipe *recipe,
-                                           GError             **error);
+ * outlive it. The run owns a thread pool with engine (NULL: the defaults),
+ * which the model keeps using after the run. */
+BsTrainer *bs_trainer_new                 (BsModel              *model,
+                                           BsDataset            *dataset,
+                                           const BsTrainRecipe  *recipe,
+                                           const BsEngineConfig *engine,
+                                           GError              **error);
 void       bs_trainer_free                (BsTrainer           *trainer);
 
 /* Where to save a checkpoint after every epoch (NULL: nowhere). */
