@@ -9,7 +9,7 @@
 #include "bs-config.h"
 
 #include "bs-heatmap.h"
-#include "bs-model-catalog.h"
+#include "bs-model-spec.h"
 
 #include <epoxy/gl.h>
 #include <math.h>

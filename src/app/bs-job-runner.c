@@ -19,7 +19,7 @@
 #include "bs-dataset-locate.h"
 #include "bs-error.h"
 #include "bs-model.h"
-#include "bs-model-catalog.h"
+#include "bs-model-spec.h"
 
 typedef struct {
   gatomicrefcount  ref_count;
@@ -255,9 +255,8 @@ build_model (Job         *job,
   BsModel *model;
 
   channel_publish_status (job->channel, status);
-  model = bs_model_new_from_spec (spec, dataset->test.channels, dataset->test.height,
-                                  dataset->test.width, dataset->n_classes, job->init_seed,
-                                  &local_error);
+  model = bs_model_spec_build (spec, dataset->test.channels, dataset->test.height,
+                               dataset->test.width, dataset->n_classes, job->init_seed, &local_error);
   if (model == NULL)
     {
       g_set_error (error, local_error->domain, local_error->code,

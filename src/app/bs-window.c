@@ -20,6 +20,7 @@
 #include "bs-inspector.h"
 #include "bs-job-runner.h"
 #include "bs-model-catalog.h"
+#include "bs-model-spec.h"
 #include "bs-window-private.h"
 #include "bs-runs.h"
 
@@ -473,7 +474,8 @@ model_menu_popover (GtkMenuButton *button,
                     const char    *action,
                     const char    *target)
 {
-  g_autoptr(GPtrArray) checkpoints = bs_model_catalog_find_checkpoints (15);
+  g_autofree char *runs = bs_runs_get_dir ();
+  g_autoptr(GPtrArray) checkpoints = bs_runs_find_checkpoints (runs, 15);
   g_autoptr(GMenu) menu = bs_model_catalog_build_menu (action, "win.open-checkpoint", target, checkpoints);
 
   gtk_menu_button_set_menu_model (button, G_MENU_MODEL (menu));

@@ -17,6 +17,7 @@
 #include "bs-dataset-locate.h"
 #include "bs-dataset.h"
 #include "bs-error.h"
+#include "bs-model-spec.h"
 #include "bs-runs.h"
 #include "bs-trainer.h"
 
@@ -259,9 +260,10 @@ bs_cli_train (int    argc,
   recipe.augment = augment || (!no_augment && bs_train_default_augment (info->name));
 
   /* A model name is checked before any data is read. */
-  if (!g_str_has_suffix (model_spec, ".safetensors") && !g_file_test (model_spec, G_FILE_TEST_IS_REGULAR))
+  if (!bs_model_spec_is_path (model_spec))
     {
-      BsModel *probe = bs_model_new (model_spec, info->channels, info->height, info->width, info->n_classes, &error);
+      BsModel *probe = bs_model_new (model_spec, info->channels, info->height, info->width,
+                                     info->n_classes, &error);
 
       if (probe == NULL)
         return bs_cli_usage_error ("train", "%s", error->message);
@@ -291,8 +293,8 @@ bs_cli_train (int    argc,
   if (dataset == NULL)
     return bs_cli_fail (error);
 
-  model = bs_model_new_from_spec (model_spec, dataset->train.channels, dataset->train.height,
-                                  dataset->train.width, dataset->n_classes, recipe.seed, &error);
+  model = bs_model_spec_build (model_spec, dataset->train.channels, dataset->train.height,
+                               dataset->train.width, dataset->n_classes, recipe.seed, &error);
   if (model == NULL)
     return bs_cli_fail (error);
 

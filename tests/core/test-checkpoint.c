@@ -370,63 +370,6 @@ test_damage (void)
 }
 
 static void
-test_from_spec (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = tmp_path ("spec.safetensors");
-  g_autofree char *missing = tmp_path ("never-written.safetensors");
-  BsModel *model = make_model (11);
-  BsModel *a, *b, *c;
-  gboolean differ = FALSE;
-
-  /* A model name: initialised from the seed, the same for the same seed. */
-  a = bs_model_new_from_spec (ARCH, C, H, W, K, 42, &error);
-  g_assert_no_error (error);
-  b = bs_model_new_from_spec (ARCH, C, H, W, K, 42, &error);
-  c = bs_model_new_from_spec (ARCH, C, H, W, K, 43, &error);
-  assert_same_models (a, b);
-  for (guint i = 0; i < bs_model_get_n_params (a); i++)
-    {
-      BsParam *pa = bs_model_get_param (a, i), *pc = bs_model_get_param (c, i);
-
-      differ |= memcmp (pa->data, pc->data, pa->n_elements * sizeof (float)) != 0;
-    }
-  g_assert_true (differ);
-  bs_model_free (a);
-  bs_model_free (b);
-  bs_model_free (c);
-
-  /* A checkpoint path, with or without the shape to check. */
-  g_assert_true (bs_checkpoint_save (model, NULL, path, &error));
-  a = bs_model_new_from_spec (path, C, H, W, K, 0, &error);
-  g_assert_no_error (error);
-  assert_same_models (model, a);
-  bs_model_free (a);
-  a = bs_model_new_from_spec (path, 0, 0, 0, 0, 0, &error);
-  g_assert_no_error (error);
-  bs_model_free (a);
-
-  a = bs_model_new_from_spec (path, 1, H, W, K, 0, &error);
-  g_assert_null (a);
-  g_assert_error (error, BS_ERROR, BS_ERROR_MISMATCH);
-  g_assert_nonnull (strstr (error->message, "3x12x12"));
-  g_clear_error (&error);
-  a = bs_model_new_from_spec (path, C, H, W, 10, 0, &error);
-  g_assert_null (a);
-  g_assert_error (error, BS_ERROR, BS_ERROR_MISMATCH);
-  g_clear_error (&error);
-  a = bs_model_new_from_spec (missing, C, H, W, K, 0, &error);
-  g_assert_null (a);
-  g_assert_error (error, BS_ERROR, BS_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-  a = bs_model_new_from_spec ("resnet7", C, H, W, K, 0, &error);
-  g_assert_null (a);
-  g_assert_nonnull (error);
-  g_assert_nonnull (strstr (error->message, "resnet7"));
-  bs_model_free (model);
-}
-
-static void
 test_save_fails_cleanly (void)
 {
   g_autoptr(GError) error = NULL;
@@ -451,7 +394,6 @@ main (int    argc,
   g_test_add_func ("/checkpoint/round-trip", test_round_trip);
   g_test_add_func ("/checkpoint/torch-layout", test_torch_layout);
   g_test_add_func ("/checkpoint/damage", test_damage);
-  g_test_add_func ("/checkpoint/from-spec", test_from_spec);
   g_test_add_func ("/checkpoint/save-fails-cleanly", test_save_fails_cleanly);
 
   status = g_test_run ();

@@ -7,6 +7,7 @@
 #include "bs-checkpoint.h"
 #include "bs-error.h"
 #include "bs-evaluate.h"
+#include "bs-model-spec.h"
 #include "bs-schedule.h"
 #include "bs-sgd.h"
 #include "bs-synthetic.h"
@@ -249,7 +250,7 @@ static BsModel *
 small_model (guint64 seed)
 {
   g_autoptr(GError) error = NULL;
-  BsModel *model = bs_model_new_from_spec ("resnet8", 3, 16, 16, 4, seed, &error);
+  BsModel *model = bs_model_spec_build ("resnet8", 3, 16, 16, 4, seed, &error);
 
   g_assert_no_error (error);
   return model;

@@ -9,6 +9,7 @@
 #include <utime.h>
 
 #include "bs-model-catalog.h"
+#include "bs-model-spec.h"
 #include "bs-runs.h"
 #include "bs-window-private.h"
 
@@ -264,10 +265,10 @@ test_model_catalog (void)
   times.actime = times.modtime = 1000000;
   g_assert_cmpint (g_utime (old_path, &times), ==, 0);
 
-  found = bs_model_catalog_find_checkpoints (10);
+  found = bs_runs_find_checkpoints (runs, 10);
   g_assert_cmpuint (found->len, ==, 2);
-  g_assert_cmpstr (((BsCheckpointEntry *) found->pdata[0])->path, ==, new_path);
-  g_assert_cmpstr (((BsCheckpointEntry *) found->pdata[0])->label, ==, "wide-run › epoch-2");
+  g_assert_cmpstr (((BsRunCheckpoint *) found->pdata[0])->path, ==, new_path);
+  g_assert_cmpstr (((BsRunCheckpoint *) found->pdata[0])->label, ==, "wide-run › epoch-2");
 
   display = bs_model_spec_display_name (new_path);
   g_assert_cmpstr (display, ==, "wide-run › epoch-2");

@@ -5,12 +5,12 @@
 
 #include "bs-batcher.h"
 #include "bs-blas.h"
-#include "bs-checkpoint.h"
 #include "bs-cka-accumulator.h"
 #include "bs-cka-protocol.h"
 #include "bs-dtype.h"
 #include "bs-error.h"
 #include "bs-gram.h"
+#include "bs-model-spec.h"
 #include "bs-npy.h"
 
 void
@@ -365,8 +365,8 @@ job_model_setup (JobModel              *jm,
     {
       g_autoptr(GError) local = NULL;
 
-      jm->model = bs_model_new_from_spec (spec, set->channels, set->height, set->width,
-                                          dataset->n_classes, init_seed, &local);
+      jm->model = bs_model_spec_build (spec, set->channels, set->height, set->width,
+                                       dataset->n_classes, init_seed, &local);
       if (jm->model == NULL)
         {
           g_set_error (error, local->domain, local->code, "Model %s: %s", label, local->message);

@@ -60,7 +60,7 @@ typedef enum {
 typedef struct {
   /* Model A: either model_a (borrowed, not freed), or spec_a, a checkpoint
    * path or a model name such as "resnet20" (built with
-   * bs_model_new_from_spec and, for a name, initialised from init_seed_a).
+   * bs_model_spec_build and, for a name, initialised from init_seed_a).
    * spec_a is also what the snapshot records as model_a; when model_a is
    * given and spec_a is NULL, the model's name is recorded. */
   BsModel              *model_a;

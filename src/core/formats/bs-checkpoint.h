@@ -59,17 +59,4 @@ BsModel *bs_checkpoint_load       (const char             *path,
                                    BsCheckpointInfo       *info,
                                    GError                **error);
 
-/* A model from a checkpoint path or a model name. A spec that names an
- * existing file or ends in ".safetensors" is loaded as a checkpoint, and
- * must agree with the given input shape and class count (0 skips a check);
- * anything else is a model name, built for that shape and classes and
- * initialised from seed. */
-BsModel *bs_model_new_from_spec   (const char             *spec,
-                                   guint                   channels,
-                                   guint                   height,
-                                   guint                   width,
-                                   guint                   n_classes,
-                                   guint64                 seed,
-                                   GError                **error);
-
 G_END_DECLS
