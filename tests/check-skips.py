@@ -7,6 +7,8 @@ plan "1..0 # SKIP") or a TAP subtest "ok N /path # SKIP reason". A skip
 without a reason is an error even when it is allowed.
 
     tests/check-skips.py [--allow FILE] [BUILD_DIR | TESTLOG_JSON] ...
+    tests/check-skips.py --self-test
+
 
 Without arguments it reads build*/meson-logs/testlog.json in the source
 tree. Exit status: 0 when every skip is allowed, 1 when one is not (or a log
@@ -19,7 +21,9 @@ import glob
 import json
 import os
 import re
+import subprocess
 import sys
+import tempfile
 
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_ALLOW = os.path.join(SOURCE_ROOT, "tests", "allowed-skips.txt")
@@ -114,11 +118,64 @@ def skips_in(log):
                 yield name, WHOLE_TEST, reasons[0] if reasons else None
 
 
+def self_test():
+    """Runs this checker on made-up logs and checks its verdicts, and checks
+    that the project's allow-list reads. Prints TAP."""
+    ok_record = {"name": "p:core / a", "result": "OK", "returncode": 0,
+                 "stdout": "1..2\nok 1 /a/one\nok 2 /a/two # SKIP no AVX2 here\n"}
+    unlisted = {"name": "p:core / b", "result": "OK", "returncode": 0,
+                "stdout": "1..1\nok 1 /b/x # SKIP something missing\n"}
+    no_reason = {"name": "p:core / a", "result": "OK", "returncode": 0, "stdout": "1..1\nok 1 /a/two # SKIP\n"}
+    plan_skip = {"name": "p:core / c", "result": "SKIP", "returncode": 0, "stdout": "1..0 # SKIP no display\n"}
+    exit_77 = {"name": "p:core / c", "result": "SKIP", "returncode": 77, "stdout": ""}
+    all_skipped = {"name": "p:core / d", "result": "SKIP", "returncode": 0,
+                   "stdout": "1..1\nok 1 /d/only # skip not here\n"}
+    allow = "# AVX2\na /a/two\nc -  # plan skip\nd /d/only build-other  # elsewhere only\n"
+    cases = [
+        ("an allowed subtest skip passes", [ok_record], allow, 0, "allowed (line 2: AVX2)"),
+        ("an unlisted subtest skip fails", [ok_record, unlisted], allow, 1, "SKIP b /b/x: something missing -- NOT ALLOWED"),
+        ("a skip without a reason fails", [no_reason], allow, 1, "NO REASON GIVEN"),
+        ("an allowed whole-test skip passes", [plan_skip], allow, 0, "SKIP c -: no display -- allowed"),
+        ("exit status 77 says no reason", [exit_77], allow, 1, "SKIP c -: (no reason) -- NO REASON GIVEN"),
+        ("an entry for another build does not allow", [all_skipped], allow, 1, "SKIP d /d/only: not here -- NOT ALLOWED"),
+        ("an entry without a reason is refused", [ok_record], "a /a/two\n", 2, "no comment says why a /a/two"),
+    ]
+    print(f"1..{len(cases) + 1}")
+    failed = 0
+    for number, (title, records, allow_text, want_status, want_text) in enumerate(cases, 1):
+        with tempfile.TemporaryDirectory() as tmp:
+            os.makedirs(os.path.join(tmp, "build-x", "meson-logs"))
+            with open(os.path.join(tmp, "build-x", "meson-logs", "testlog.json"), "w") as f:
+                f.writelines(json.dumps(r) + "\n" for r in records)
+            with open(os.path.join(tmp, "allow.txt"), "w") as f:
+                f.write(allow_text)
+            run = subprocess.run([sys.executable, os.path.abspath(__file__), "--allow",
+                                  os.path.join(tmp, "allow.txt"), os.path.join(tmp, "build-x")],
+                                 capture_output=True, text=True)
+        output = run.stdout + run.stderr
+        good = run.returncode == want_status and want_text in output
+        failed += not good
+        print(f"{'ok' if good else 'not ok'} {number} {title}")
+        if not good:
+            print(f"# exit status {run.returncode}, expected {want_status} and {want_text!r} in:")
+            print("".join(f"#   {line}\n" for line in output.splitlines()), end="")
+    try:
+        read_allow_list(DEFAULT_ALLOW)
+        print(f"ok {len(cases) + 1} {os.path.relpath(DEFAULT_ALLOW, SOURCE_ROOT)} reads")
+    except (OSError, AllowListError) as e:
+        failed += 1
+        print(f"not ok {len(cases) + 1} {os.path.relpath(DEFAULT_ALLOW, SOURCE_ROOT)} reads\n# {e}")
+    return 1 if failed else 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--allow", default=DEFAULT_ALLOW, help="the allow-list (default: %(default)s)")
+    parser.add_argument("--self-test", action="store_true", help="check the checker (prints TAP)")
     parser.add_argument("logs", nargs="*", help="build folders or testlog.json files")
     options = parser.parse_args()
+    if options.self_test:
+        return self_test()
 
     try:
         allowed = read_allow_list(options.allow)
