@@ -1,8 +1,10 @@
 /* test-atomic-file.c: atomic writes succeed completely or leave the old file alone. */
 #include <errno.h>
+#include <grp.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -167,25 +169,63 @@ test_missing_folder (Fixture       *fx,
   g_assert_nonnull (strstr (error->message, "folder"));
 }
 
+/* In a test subprocess running as root: gives the fixture's folder to the
+ * unprivileged uid and gid 65534 ("nobody") and becomes that user for good,
+ * so that folder permissions apply. */
+static void
+become_nobody (Fixture *fx)
+{
+  const uid_t nobody = 65534;
+
+  g_assert_cmpint (chown (fx->dir, nobody, nobody), ==, 0);
+  g_assert_cmpint (setgroups (0, NULL), ==, 0);
+  g_assert_cmpint (setgid (nobody), ==, 0);
+  g_assert_cmpint (setuid (nobody), ==, 0);
+  g_assert_cmpuint (getuid (), ==, nobody);
+  g_assert_cmpuint (geteuid (), ==, nobody);
+  g_assert_cmpuint (getegid (), ==, nobody);
+  /* Really dropped: root cannot be taken back. */
+  g_assert_cmpint (setuid (0), ==, -1);
+  /* Changing ids made the process non-dumpable, which LeakSanitizer cannot work with. */
+  prctl (PR_SET_DUMPABLE, 1, 0, 0, 0);
+}
+
+/* A folder the writer may not write to: the old file stays, the error names
+ * the target. Runs in a subprocess that is not root (root ignores folder
+ * permissions), so that it also runs in CI, which is root. */
 static void
 test_read_only_folder (Fixture       *fx,
                        gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  if (geteuid () == 0)
+  if (g_test_subprocess ())
     {
-      g_test_skip ("root ignores folder permissions");
+      g_autoptr(GError) error = NULL;
+
+      if (geteuid () == 0)
+        become_nobody (fx);
+      g_test_message ("writing as uid %u into %s", (guint) geteuid (), fx->dir);
+
+      /* While the folder is writable the write works: the folder is reachable. */
+      g_assert_true (bs_atomic_file_write_contents (fx->target, "old", 3, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (g_chmod (fx->dir, 0500), ==, 0);
+      /* Permissions apply to this process. */
+      g_assert_cmpint (access (fx->dir, W_OK), ==, -1);
+      g_assert_cmpint (errno, ==, EACCES);
+
+      g_assert_false (bs_atomic_file_write_contents (fx->target, "new", 3, &error));
+      g_assert_error (error, BS_ERROR, BS_ERROR_IO);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, fx->target));
+      g_assert_nonnull (strstr (error->message, g_strerror (EACCES)));
+      g_assert_cmpint (g_chmod (fx->dir, 0700), ==, 0);
+      assert_contents (fx->target, "old");
+      assert_folder_holds (fx->dir, "out.bin", NULL);
       return;
     }
-  g_assert_true (bs_atomic_file_write_contents (fx->target, "old", 3, &error));
-  g_assert_cmpint (g_chmod (fx->dir, 0500), ==, 0);
-  g_assert_false (bs_atomic_file_write_contents (fx->target, "new", 3, &error));
-  g_assert_error (error, BS_ERROR, BS_ERROR_IO);
-  g_assert_nonnull (strstr (error->message, fx->target));
-  g_chmod (fx->dir, 0700);
-  assert_contents (fx->target, "old");
-  assert_folder_holds (fx->dir, "out.bin", NULL);
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
 }
 
 /* A write that fails half-way (here: the file size limit, as a full disk

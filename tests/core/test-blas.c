@@ -1,16 +1,30 @@
 /* test-blas.c: choosing OpenBLAS kernels on CPUs that OpenBLAS 0.3.21 does not know. */
+#include <errno.h>
 #include <json-glib/json-glib.h>
+#include <unistd.h>
 
 #include "bs-blas.h"
 
 static void
 test_blas_choice (void)
 {
+  /* The cores Debian's OpenBLAS 0.3.21 falls back to on CPUs it does not know. */
+  const char *generic[] = { "Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom",
+                            "Katmai", "Coppermine", "Northwood", "Banias", "Sandybridge",
+                            "Barcelona", "Opteron", "Opteron(SSE3)", "Bulldozer", "Unknown",
+                            "prescott" };
+
   /* Generic fallbacks are replaced by the best kernel the CPU can run. */
-  g_assert_cmpstr (bs_blas_choose_coretype ("Prescott", TRUE, TRUE), ==, "SkylakeX");
-  g_assert_cmpstr (bs_blas_choose_coretype ("Prescott", FALSE, TRUE), ==, "Haswell");
-  g_assert_cmpstr (bs_blas_choose_coretype ("Nehalem", FALSE, TRUE), ==, "Haswell");
-  g_assert_null (bs_blas_choose_coretype ("Prescott", FALSE, FALSE));
+  for (guint i = 0; i < G_N_ELEMENTS (generic); i++)
+    {
+      g_assert_cmpstr (bs_blas_choose_coretype (generic[i], TRUE, TRUE), ==, "SkylakeX");
+      g_assert_cmpstr (bs_blas_choose_coretype (generic[i], TRUE, FALSE), ==, "SkylakeX");
+      g_assert_cmpstr (bs_blas_choose_coretype (generic[i], FALSE, TRUE), ==, "Haswell");
+      /* Neither AVX-512 nor AVX2: no better core. */
+      g_assert_null (bs_blas_choose_coretype (generic[i], FALSE, FALSE));
+    }
+  /* No name at all counts as a fallback too. */
+  g_assert_cmpstr (bs_blas_choose_coretype (NULL, FALSE, TRUE), ==, "Haswell");
   /* A specific core that OpenBLAS chose itself is kept. */
   g_assert_null (bs_blas_choose_coretype ("Haswell", TRUE, TRUE));
   g_assert_null (bs_blas_choose_coretype ("SkylakeX", TRUE, TRUE));
@@ -41,26 +55,6 @@ run_info (const char *const *extra_env)
   json_parser_load_from_data (parser, out, -1, &error);
   g_assert_no_error (error);
   return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
-}
-
-static void
-test_blas_restart_on_fallback (void)
-{
-  const char *env[] = { "BLOCKSCOPE_BLAS_PRETEND_CORE", "Prescott", NULL };
-  g_autoptr(JsonObject) info = NULL;
-
-  __builtin_cpu_init ();
-  if (!__builtin_cpu_supports ("avx2") || !__builtin_cpu_supports ("fma"))
-    {
-      g_test_skip ("this CPU has no AVX2: there is no better core to choose");
-      return;
-    }
-
-  info = run_info (env);
-  g_assert_cmpstr (json_object_get_string_member (info, "blas_action"), ==, "overridden");
-  g_assert_cmpstr (json_object_get_string_member (info, "blas_fallback_core"), ==, "Prescott");
-  g_assert_cmpstr (json_object_get_string_member (info, "blas_core"), ==,
-                   __builtin_cpu_supports ("avx512f") ? "SkylakeX" : "Haswell");
 }
 
 /* info names the engine's kernels; the environment switches turn them off. */
@@ -104,28 +98,132 @@ test_blas_user_value_is_kept (void)
   g_assert_true (json_object_get_null_member (info, "blas_fallback_core"));
 }
 
+/* The CPU's features as bs_blas_init () reads them. */
+static void
+cpu_features (gboolean *avx512,
+              gboolean *avx2)
+{
+  __builtin_cpu_init ();
+  *avx512 = __builtin_cpu_supports ("avx512f") != 0;
+  *avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+}
+
+/* What OpenBLAS chose for this CPU by itself: main () makes sure that
+ * OPENBLAS_CORETYPE was unset when this process started. */
+static const char *
+native_core (void)
+{
+  const char *core = bs_blas_get_info ()->corename;
+
+  g_assert_nonnull (core);
+  return core;
+}
+
+/* OpenBLAS reports a generic fallback: a CPU with AVX-512 or AVX2 restarts
+ * with the best core it can run; one without keeps the fallback and says why. */
+static void
+test_blas_restart_on_fallback (void)
+{
+  const char *env[] = { "BLOCKSCOPE_BLAS_PRETEND_CORE", "Prescott", NULL };
+  g_autoptr(JsonObject) info = run_info (env);
+  const char *better;
+  gboolean avx512, avx2;
+
+  cpu_features (&avx512, &avx2);
+  better = bs_blas_choose_coretype ("Prescott", avx512, avx2);
+  if (better == NULL)
+    {
+      g_assert_cmpstr (json_object_get_string_member (info, "blas_action"), ==, "no-better-core");
+      g_assert_true (json_object_get_null_member (info, "blas_fallback_core"));
+      g_assert_cmpstr (json_object_get_string_member (info, "blas_core"), ==, native_core ());
+      return;
+    }
+  g_assert_cmpstr (json_object_get_string_member (info, "blas_action"), ==, "overridden");
+  g_assert_cmpstr (json_object_get_string_member (info, "blas_fallback_core"), ==, "Prescott");
+  g_assert_cmpstr (better, ==, avx512 ? "SkylakeX" : "Haswell");
+  g_assert_cmpstr (json_object_get_string_member (info, "blas_core"), ==, better);
+}
+
+/* OpenBLAS reports a specific core: nothing is overridden, whatever the CPU
+ * can do. (BLOCKSCOPE_BLAS_PRETEND_CORE replaces only the name the decision
+ * sees; the kernels OpenBLAS loaded, blas_core, are this machine's.) */
 static void
 test_blas_detected_core_is_kept (void)
 {
-  const char *env[] = { NULL };
-  g_autoptr(JsonObject) info = run_info (env);
-  const char *action = json_object_get_string_member (info, "blas_action");
+  const char *specific[] = { "Haswell", "SkylakeX", "Zen", "Cooperlake" };
 
-  /* On this machine OpenBLAS either knows the CPU or Blockscope fixed it. */
-  g_assert_true (g_str_equal (action, "detected") || g_str_equal (action, "overridden") ||
-                 g_str_equal (action, "no-better-core"));
-  g_assert_cmpstr (json_object_get_string_member (info, "version"), ==, BS_VERSION_STRING);
+  for (guint i = 0; i < G_N_ELEMENTS (specific); i++)
+    {
+      const char *env[] = { "BLOCKSCOPE_BLAS_PRETEND_CORE", specific[i], NULL };
+      g_autoptr(JsonObject) info = NULL;
+
+      for (guint flags = 0; flags < 4; flags++)
+        g_assert_null (bs_blas_choose_coretype (specific[i], flags & 1, flags & 2));
+
+      info = run_info (env);
+      g_test_message ("pretending %s: %s", specific[i], json_object_get_string_member (info, "blas_action"));
+      g_assert_cmpstr (json_object_get_string_member (info, "blas_action"), ==, "detected");
+      g_assert_true (json_object_get_null_member (info, "blas_fallback_core"));
+      g_assert_cmpstr (json_object_get_string_member (info, "blas_core"), ==, native_core ());
+      g_assert_cmpstr (json_object_get_string_member (info, "version"), ==, BS_VERSION_STRING);
+    }
+}
+
+/* With nothing pretended and nothing set, the decision for this machine's
+ * own core and CPU, and the action that follows from it. */
+static void
+test_blas_this_machine (void)
+{
+  const char *none[] = { NULL };
+  g_autoptr(JsonObject) info = run_info (none);
+  const char *native = native_core ();
+  const char *better;
+  gboolean avx512, avx2;
+
+  cpu_features (&avx512, &avx2);
+  better = bs_blas_choose_coretype (native, avx512, avx2);
+  g_test_message ("OpenBLAS chose %s; AVX-512 %d, AVX2+FMA %d; better core: %s",
+                  native, avx512, avx2, better ? better : "none");
+
+  if (better != NULL)
+    {
+      /* A generic fallback on a CPU that can do better: restarted and verified. */
+      g_assert_cmpstr (better, ==, avx512 ? "SkylakeX" : "Haswell");
+      g_assert_cmpstr (json_object_get_string_member (info, "blas_action"), ==, "overridden");
+      g_assert_cmpstr (json_object_get_string_member (info, "blas_core"), ==, better);
+      g_assert_cmpstr (json_object_get_string_member (info, "blas_fallback_core"), ==, native);
+    }
+  else
+    {
+      /* A specific core is kept; a generic one stays when nothing is better. */
+      gboolean generic = bs_blas_choose_coretype (native, TRUE, TRUE) != NULL;
+
+      g_assert_cmpstr (json_object_get_string_member (info, "blas_action"), ==,
+                       generic ? "no-better-core" : "detected");
+      g_assert_cmpstr (json_object_get_string_member (info, "blas_core"), ==, native);
+      g_assert_true (json_object_get_null_member (info, "blas_fallback_core"));
+    }
 }
 
 int
 main (int    argc,
       char **argv)
 {
+  /* OpenBLAS reads OPENBLAS_CORETYPE before main (): to see the core it
+   * chooses by itself, start again without it. */
+  if (g_getenv ("OPENBLAS_CORETYPE") != NULL)
+    {
+      g_unsetenv ("OPENBLAS_CORETYPE");
+      execv ("/proc/self/exe", argv);
+      g_error ("could not restart without OPENBLAS_CORETYPE: %s", g_strerror (errno));
+    }
+
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/blas/choice", test_blas_choice);
   g_test_add_func ("/blas/restart-on-fallback", test_blas_restart_on_fallback);
   g_test_add_func ("/blas/user-value-is-kept", test_blas_user_value_is_kept);
   g_test_add_func ("/blas/detected-core-is-kept", test_blas_detected_core_is_kept);
+  g_test_add_func ("/blas/this-machine", test_blas_this_machine);
   g_test_add_func ("/blas/info-kernels", test_info_kernels);
   return g_test_run ();
 }

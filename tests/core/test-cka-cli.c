@@ -67,8 +67,9 @@ test_cli_models (void)
 {
   g_autofree char *out = g_build_filename (tmp_dir, "m.npy", NULL);
   g_autofree char *json = g_build_filename (tmp_dir, "m.json", NULL);
-  g_autofree char *csv = g_build_filename (tmp_dir, "m.csv", NULL);
-  g_autofree char *csv_json = g_build_filename (tmp_dir, "m.json", NULL);
+  /* Another base name than m.npy's: m.csv would also describe itself in m.json. */
+  g_autofree char *csv = g_build_filename (tmp_dir, "r.csv", NULL);
+  g_autofree char *csv_json = g_build_filename (tmp_dir, "r.json", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(BsNpyArray) m = NULL;
   g_autoptr(JsonNode) root = NULL;
@@ -148,6 +149,7 @@ test_cli_models (void)
   }
 
   /* CSV: layer names as header row and first column. */
+  g_assert_false (g_file_test (csv_json, G_FILE_TEST_EXISTS));
   r = run_cli ("cka", "--a", "resnet8", "--b", "resnet14", "--dataset", "synthetic", "--limit", "32",
                "--batch", "16", "--passes", "1", "--layers", "residual", "--quiet", "--out", csv, NULL);
   g_assert_cmpint (r.status, ==, 0);
@@ -156,18 +158,64 @@ test_cli_models (void)
   g_assert_true (g_file_get_contents (csv, &csv_text, NULL, NULL));
   lines = g_strsplit (csv_text, "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 1 + 3 + 1);   /* header, 3 block outputs, "" */
+  g_assert_cmpstr (lines[4], ==, "");
   g_assert_true (g_str_has_prefix (lines[0], "layer,"));
+  g_assert_true (g_str_has_prefix (lines[1], "layer1.0."));
+
+  /* The JSON the CSV run wrote beside it (r.json) describes that run and holds its values. */
   {
+    g_autoptr(JsonNode) csv_root = load_json (csv_json);
+    JsonObject *co = json_node_get_object (csv_root);
+    JsonObject *ca = json_object_get_object_member (co, "model_a");
+    JsonObject *cb = json_object_get_object_member (co, "model_b");
+    JsonArray *rows = json_object_get_array_member (ca, "layers");
+    JsonArray *cols = json_object_get_array_member (cb, "layers");
+    JsonArray *cka = json_object_get_array_member (co, "cka");
     g_auto(GStrv) header = g_strsplit (lines[0], ",", -1);
 
-    g_assert_cmpuint (g_strv_length (header), ==, 1 + 6);   /* resnet14 has 6 blocks */
+    g_assert_cmpstr (json_object_get_string_member (co, "format"), ==, "blockscope-cka");
+    g_assert_cmpstr (json_object_get_string_member (co, "matrix_file"), ==, "r.csv");
+    g_assert_cmpstr (json_object_get_string_member (ca, "spec"), ==, "resnet8");
+    g_assert_cmpstr (json_object_get_string_member (cb, "spec"), ==, "resnet14");
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (co, "data"),
+                                                 "examples_per_pass"), ==, 32);
+    protocol = json_object_get_object_member (co, "protocol");
+    g_assert_cmpint (json_object_get_int_member (protocol, "passes"), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (protocol, "minibatches_per_pass"), ==, 2);
+    g_assert_cmpint (json_object_get_int_member (co, "minibatches_used"), ==, 2);
+
+    /* Block outputs only: resnet8 has 3 blocks, resnet14 has 6. */
+    g_assert_cmpuint (json_array_get_length (rows), ==, 3);
+    g_assert_cmpuint (json_array_get_length (cols), ==, 6);
+    g_assert_cmpuint (g_strv_length (header), ==, 1 + 6);
+    for (guint c = 0; c < 6; c++)
+      g_assert_cmpstr (header[1 + c], ==,
+                       json_object_get_string_member (json_array_get_object_element (cols, c), "name"));
+    g_assert_cmpuint (json_array_get_length (cka), ==, 3);
+    for (guint r0 = 0; r0 < 3; r0++)
+      {
+        g_auto(GStrv) cells = g_strsplit (lines[1 + r0], ",", -1);
+        JsonArray *row = json_array_get_array_element (cka, r0);
+
+        g_assert_cmpuint (g_strv_length (cells), ==, 1 + 6);
+        g_assert_cmpstr (cells[0], ==,
+                         json_object_get_string_member (json_array_get_object_element (rows, r0), "name"));
+        g_assert_cmpuint (json_array_get_length (row), ==, 6);
+        for (guint c = 0; c < 6; c++)
+          {
+            JsonNode *cell = json_array_get_element (row, c);
+
+            /* Random networks on the synthetic set: every pair has variance. */
+            g_assert_false (JSON_NODE_HOLDS_NULL (cell));
+            g_assert_cmpfloat (g_ascii_strtod (cells[1 + c], NULL), ==, json_node_get_double (cell));
+          }
+      }
   }
-  g_assert_true (g_str_has_prefix (lines[1], "layer1.0."));
-  g_assert_true (g_file_test (csv_json, G_FILE_TEST_EXISTS));
 
   g_remove (out);
   g_remove (json);
   g_remove (csv);
+  g_remove (csv_json);
 }
 
 /* A checkpoint as a spec: the same weights as the model name with the same

@@ -400,32 +400,6 @@ test_random_access (void)
     }
 }
 
-/* Times a 128 x 3 x 32 x 32 batch; the numbers go to the test log. */
-static void
-test_speed (void)
-{
-  g_autoptr(BsDataset) d = bs_dataset_new_synthetic (1024, 0, 3, 32, 32, 10, 0);
-  g_autoptr(BsBatcher) b = bs_batcher_new (&d->train, 128);
-  g_autofree float *images = g_new (float, bs_batcher_get_batch_floats (b));
-  guint8 labels[128];
-  double best[2] = { G_MAXDOUBLE, G_MAXDOUBLE };
-
-  bs_batcher_set_shuffle (b, TRUE, 1);
-  for (guint augment = 0; augment < 2; augment++)
-    {
-      bs_batcher_set_augment (b, augment);
-      for (guint rep = 0; rep < 40; rep++)
-        {
-          gint64 start = g_get_monotonic_time ();
-
-          bs_batcher_get_batch (b, rep, rep % 8, images, labels);
-          best[augment] = MIN (best[augment], (g_get_monotonic_time () - start) / 1000.0);
-        }
-    }
-  g_test_message ("one 128x3x32x32 batch: %.3f ms plain, %.3f ms augmented (best of 40)",
-                  best[0], best[1]);
-}
-
 int
 main (int    argc,
       char **argv)
@@ -439,6 +413,5 @@ main (int    argc,
   g_test_add_func ("/batcher/fill-uses-rng", test_fill_uses_rng);
   g_test_add_func ("/batcher/augment-distribution", test_augment_distribution);
   g_test_add_func ("/batcher/random-access", test_random_access);
-  g_test_add_func ("/batcher/speed", test_speed);
   return g_test_run ();
 }

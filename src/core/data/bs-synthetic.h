@@ -13,7 +13,7 @@
 
 #include <glib.h>
 
-#include "bs-dataset.h"
+#include "bs-dataset-types.h"
 
 G_BEGIN_DECLS
 
