@@ -13,6 +13,7 @@ struct _BsApplication
   GtkApplication  parent_instance;
 
   GSettings      *settings;
+  BsEngineConfig  engine;
 };
 
 G_DEFINE_FINAL_TYPE (BsApplication, bs_application, GTK_TYPE_APPLICATION)
@@ -195,6 +196,7 @@ bs_application_new (void)
                        "flags", G_APPLICATION_DEFAULT_FLAGS,
                        NULL);
   self->settings = settings;
+  bs_engine_config_init_from_environment (&self->engine);
 
   return self;
 }
@@ -205,4 +207,12 @@ bs_application_get_settings (BsApplication *self)
   g_return_val_if_fail (BS_IS_APPLICATION (self), NULL);
 
   return self->settings;
+}
+
+const BsEngineConfig *
+bs_application_get_engine_config (BsApplication *self)
+{
+  g_return_val_if_fail (BS_IS_APPLICATION (self), NULL);
+
+  return &self->engine;
 }

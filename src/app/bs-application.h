@@ -3,6 +3,8 @@
 
 #include <gtk/gtk.h>
 
+#include "bs-engine-config.h"
+
 G_BEGIN_DECLS
 
 #define BS_TYPE_APPLICATION (bs_application_get_type ())
@@ -12,6 +14,9 @@ G_DECLARE_FINAL_TYPE (BsApplication, bs_application, BS, APPLICATION, GtkApplica
 /* NULL (after a message on stderr) when the settings schema cannot be found. */
 BsApplication *bs_application_new          (void);
 GSettings     *bs_application_get_settings (BsApplication *self);
+/* How the engine runs the window's jobs: read from the environment once,
+ * when the application is made (bs_engine_config_init_from_environment()). */
+const BsEngineConfig *bs_application_get_engine_config (BsApplication *self);
 
 /* The settings of org.blockscope.Blockscope, from the installed schemas or,
  * when running from the build tree, from the schemas compiled there. NULL

@@ -3,14 +3,16 @@
 
 #include "bs-heatmap.h"
 #include "bs-inspector.h"
-#include "bs-job-runner.h"
+#include "bs-job-queue.h"
 #include "bs-window.h"
 
 G_BEGIN_DECLS
 
 BsHeatmap   *bs_window_get_heatmap     (BsWindow   *self);
 BsInspector *bs_window_get_inspector   (BsWindow   *self);
-BsJobRunner *bs_window_get_runner      (BsWindow   *self);
+BsJobQueue  *bs_window_get_jobs        (BsWindow   *self);
+/* The CKA computation running or run last (NULL before the first). */
+BsJob       *bs_window_get_cka_job     (BsWindow   *self);
 /* The header bar's subtitle: idle choices, progress or the last outcome. */
 const char  *bs_window_get_subtitle    (BsWindow   *self);
 /* The text of the error banner, NULL while it is hidden. */

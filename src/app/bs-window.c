@@ -3,8 +3,9 @@
  * Built from the composite template bs-window.ui. Every control is a GAction
  * (win.*): the choices that persist are GSettings actions (model-a, model-b,
  * dataset, colormap, color-range, show-boundaries), the rest are plain
- * actions (compute, cancel, open-checkpoint, zoom, swap-models). The CKA job
- * runs on the BsJobRunner's worker thread; its snapshots arrive here on the
+ * actions (compute, cancel, cancel-job, open-checkpoint, zoom, swap-models).
+ * Background work runs as BsJobs on the window's BsJobQueue, which the
+ * header's job list shows; a CKA computation's snapshots arrive here on the
  * main thread, coalesced, and go to the heatmap and the inspector.
  *
  * The window size is restored when the window is created and saved when it
@@ -18,7 +19,9 @@
 #include "bs-number-format.h"
 #include "bs-heatmap.h"
 #include "bs-inspector.h"
-#include "bs-job-runner.h"
+#include "bs-cka-computation.h"
+#include "bs-job-queue.h"
+#include "bs-job-row.h"
 #include "bs-model-catalog.h"
 #include "bs-model-spec.h"
 #include "bs-window-private.h"
@@ -29,13 +32,15 @@ struct _BsWindow
   GtkApplicationWindow  parent_instance;
 
   GSettings            *settings;
-  BsJobRunner          *runner;
+  BsJobQueue           *jobs;
+  BsDatasetCache       *datasets;          /* the test split last loaded, for the next job */
   GtkFileChooserNative *chooser;
   char                 *chooser_target;   /* "a" or "b" */
 
-  /* The job being run or last run */
-  char                 *job_title;
-  char                 *status_text;
+  /* The CKA computation being run or last run */
+  BsJob                *cka_job;
+  gboolean              stopping;          /* Cancel was pressed; the job has not ended yet */
+  char                 *status_text;       /* the last outcome, once it ended */
   gint64                progress_start_us; /* when the first minibatch was done */
   guint                 progress_start_done;
   guint                 done;
@@ -56,6 +61,8 @@ struct _BsWindow
   GtkLabel             *subtitle_label;
   GtkMenuButton        *main_menu_button;
   GtkMenuButton        *options_button;
+  GtkMenuButton        *jobs_button;
+  GtkListBox           *jobs_list;
   GtkSpinButton        *passes_spin;
   GtkSpinButton        *batch_spin;
   GtkSpinButton        *limit_spin;
@@ -91,6 +98,12 @@ set_action_enabled (BsWindow   *self,
   GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), name);
 
   g_simple_action_set_enabled (G_SIMPLE_ACTION (action), enabled);
+}
+
+static gboolean
+is_computing (BsWindow *self)
+{
+  return self->cka_job != NULL && !bs_job_is_finished (self->cka_job);
 }
 
 /* The data set to use: the saved choice, or the best one installed. */
@@ -159,10 +172,12 @@ update_subtitle (BsWindow *self)
 {
   g_autofree char *text = NULL;
 
-  if (bs_job_runner_is_running (self->runner))
+  if (is_computing (self))
     {
-      if (g_strcmp0 (self->status_text, "Stopping…") == 0)
-        text = g_strdup (self->status_text);
+      const char *status = bs_job_get_status (self->cka_job);
+
+      if (self->stopping)
+        text = g_strdup ("Stopping…");
       else if (self->total > 0 && self->done > 0)
         {
           double fraction = (double) self->done / self->total;
@@ -180,7 +195,7 @@ update_subtitle (BsWindow *self)
           gtk_progress_bar_set_fraction (self->progress_bar, fraction);
         }
       else
-        text = g_strdup (self->status_text ? self->status_text : "Starting…");
+        text = g_strdup (status ? status : "Starting…");
     }
   else if (self->status_text != NULL)
     text = g_strdup (self->status_text);
@@ -236,23 +251,18 @@ set_running (BsWindow *self,
   update_subtitle (self);
 }
 
-/* ---------------------------------------------------------------- job */
+/* ---------------------------------------------------------------- jobs */
 
 static void
-on_runner_status (BsJobRunner *runner,
-                  const char  *status,
-                  BsWindow    *self)
+on_cka_partial (BsJob        *job,
+                const GValue *value,
+                BsWindow     *self)
 {
-  g_free (self->status_text);
-  self->status_text = g_strdup (status);
-  update_subtitle (self);
-}
+  BsCkaSnapshot *snapshot;
 
-static void
-on_runner_snapshot (BsJobRunner   *runner,
-                    BsCkaSnapshot *snapshot,
-                    BsWindow      *self)
-{
+  g_return_if_fail (G_VALUE_HOLDS (value, BS_TYPE_CKA_SNAPSHOT));
+  snapshot = g_value_get_boxed (value);
+
   if (bs_cka_snapshot_get_minibatches_done (snapshot) > 0 && self->progress_start_us == 0)
     {
       /* Time left counts from the first minibatch: loading and building
@@ -269,25 +279,50 @@ on_runner_snapshot (BsJobRunner   *runner,
 }
 
 static void
-on_runner_finished (BsJobRunner *runner,
-                    const GError *error,
-                    BsWindow     *self)
+on_cka_status (BsJob      *job,
+               GParamSpec *pspec,
+               BsWindow   *self)
 {
+  update_subtitle (self);
+}
+
+static void
+on_cka_finished (BsJob    *job,
+                 BsWindow *self)
+{
+  const GError *error = bs_job_get_error (job);
   g_autofree char *elapsed = bs_format_duration ((g_get_monotonic_time () - self->job_start_us) / 1e6);
 
   g_free (self->status_text);
-  if (error == NULL)
-    self->status_text = g_strdup_printf ("Done · %u minibatch%s in %s", self->done,
-                                         self->done == 1 ? "" : "es", elapsed);
-  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    self->status_text = g_strdup_printf ("Stopped after %u of %u minibatches", self->done, self->total);
-  else
+  switch (bs_job_get_state (job))
     {
+    case BS_JOB_SUCCEEDED:
+      self->status_text = g_strdup_printf ("Done · %u minibatch%s in %s", self->done,
+                                           self->done == 1 ? "" : "es", elapsed);
+      break;
+
+    case BS_JOB_CANCELLED:
+      self->status_text = g_strdup_printf ("Stopped after %u of %u minibatches", self->done, self->total);
+      break;
+
+    default:
       self->status_text = g_strdup ("The computation failed");
-      bs_window_show_error (self, "The computation failed", error->message);
+      bs_window_show_error (self, "The computation failed", error ? error->message : NULL);
+      break;
     }
 
+  self->stopping = FALSE;
   set_running (self, FALSE);
+}
+
+/* Forgets the computation: its late reports no longer reach this window. */
+static void
+drop_cka_job (BsWindow *self)
+{
+  if (self->cka_job == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->cka_job, self);
+  g_clear_object (&self->cka_job);
 }
 
 static void
@@ -299,12 +334,11 @@ compute_action (GSimpleAction *action,
   g_autofree char *a_spec = g_settings_get_string (self->settings, "model-a");
   g_autofree char *b_spec = g_settings_get_string (self->settings, "model-b");
   g_autofree char *dataset = bs_window_resolve_dataset (self);
-  g_autofree char *a = bs_model_spec_display_name (a_spec);
-  g_autofree char *b = bs_model_spec_display_name (b_spec);
   g_autofree char *d = dataset_display_name (dataset);
-  BsJobParams params = { 0 };
+  BsApplication *app = BS_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  BsCkaRequest request = { 0 };
 
-  if (bs_job_runner_is_running (self->runner))
+  if (is_computing (self))
     return;
 
   /* A missing data set is the likeliest first problem: say how to get it. */
@@ -322,33 +356,46 @@ compute_action (GSimpleAction *action,
         }
     }
 
-  params.spec_a = a_spec;
-  params.spec_b = b_spec;
-  params.dataset = dataset;
-  params.passes = g_settings_get_uint (self->settings, "passes");
-  params.batch_size = g_settings_get_uint (self->settings, "batch-size");
-  params.limit = g_settings_get_uint (self->settings, "image-limit");
-  params.seed = 0;
-  params.init_seed = 0;
-  params.threads = 0;
+  request.spec_a = a_spec;
+  request.spec_b = b_spec;
+  request.dataset = dataset;
+  request.passes = g_settings_get_uint (self->settings, "passes");
+  request.batch_size = g_settings_get_uint (self->settings, "batch-size");
+  request.limit = g_settings_get_uint (self->settings, "image-limit");
+  request.engine = app != NULL ? bs_application_get_engine_config (app) : NULL;
 
-  if (!bs_job_runner_start (self->runner, &params))
-    return;
+  drop_cka_job (self);
+  self->cka_job = bs_cka_computation_new (&request, self->datasets);
+  g_signal_connect (self->cka_job, "partial", G_CALLBACK (on_cka_partial), self);
+  g_signal_connect (self->cka_job, "notify::status", G_CALLBACK (on_cka_status), self);
+  g_signal_connect (self->cka_job, "finished", G_CALLBACK (on_cka_finished), self);
+  bs_job_queue_push (self->jobs, self->cka_job);
 
   hide_error (self);
-  g_free (self->job_title);
-  if (g_strcmp0 (a_spec, b_spec) == 0)
-    self->job_title = g_strdup_printf ("%s vs itself · %s", a, d);
-  else
-    self->job_title = g_strdup_printf ("%s vs %s · %s", a, b, d);
   /* The title says what the heatmap shows, even after new choices. */
-  gtk_label_set_label (self->title_label, self->job_title);
+  gtk_label_set_label (self->title_label, bs_job_get_title (self->cka_job));
   g_clear_pointer (&self->status_text, g_free);
+  self->stopping = FALSE;
   self->progress_start_us = 0;
   self->progress_start_done = 0;
   self->done = self->total = 0;
   self->job_start_us = g_get_monotonic_time ();
   set_running (self, TRUE);
+}
+
+static void
+cancel_job (BsWindow *self,
+            BsJob    *job)
+{
+  if (job == NULL || bs_job_is_finished (job))
+    return;
+
+  bs_job_cancel (job);
+  if (job == self->cka_job)
+    {
+      self->stopping = TRUE;
+      update_subtitle (self);
+    }
 }
 
 static void
@@ -358,13 +405,40 @@ cancel_action (GSimpleAction *action,
 {
   BsWindow *self = user_data;
 
-  if (!bs_job_runner_is_running (self->runner))
-    return;
+  cancel_job (self, self->cka_job);
+}
 
-  bs_job_runner_cancel (self->runner);
-  g_free (self->status_text);
-  self->status_text = g_strdup ("Stopping…");
-  update_subtitle (self);
+/* The stop button of a row of the job list. */
+static void
+cancel_job_action (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
+{
+  BsWindow *self = user_data;
+
+  cancel_job (self, bs_job_queue_lookup (self->jobs, g_variant_get_uint32 (parameter)));
+}
+
+static GtkWidget *
+create_job_row (gpointer item,
+                gpointer user_data)
+{
+  return bs_job_row_new (BS_JOB (item));
+}
+
+/* The job list's button shows only while there are jobs. */
+static void
+on_jobs_changed (GListModel *jobs,
+                 guint       position,
+                 guint       removed,
+                 guint       added,
+                 BsWindow   *self)
+{
+  guint n = g_list_model_get_n_items (jobs);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->jobs_button), n > 0);
+  if (n == 0)
+    gtk_menu_button_popdown (self->jobs_button);
 }
 
 /* ---------------------------------------------------------------- models and data */
@@ -615,7 +689,7 @@ on_settings_changed (GSettings  *settings,
   if (g_str_equal (key, "model-a") || g_str_equal (key, "model-b") || g_str_equal (key, "dataset"))
     {
       /* A new choice: the last job's outcome no longer describes it. */
-      if (!bs_job_runner_is_running (self->runner))
+      if (!is_computing (self))
         g_clear_pointer (&self->status_text, g_free);
       update_choice_labels (self);
 
@@ -668,10 +742,16 @@ bs_window_get_inspector (BsWindow *self)
   return self->inspector;
 }
 
-BsJobRunner *
-bs_window_get_runner (BsWindow *self)
+BsJobQueue *
+bs_window_get_jobs (BsWindow *self)
 {
-  return self->runner;
+  return self->jobs;
+}
+
+BsJob *
+bs_window_get_cka_job (BsWindow *self)
+{
+  return self->cka_job;
 }
 
 const char *
@@ -705,10 +785,10 @@ bs_window_close_request (GtkWindow *window)
   BsWindow *self = BS_WINDOW (window);
 
   save_window_state (self);
-  /* End the job before the window goes: the worker stops at its next
+  /* End the jobs before the window goes: the running one stops at its next
    * layer, well within a second. */
-  g_signal_handlers_disconnect_by_data (self->runner, self);
-  bs_job_runner_stop (self->runner);
+  drop_cka_job (self);
+  bs_job_queue_shutdown (self->jobs);
 
   return GTK_WINDOW_CLASS (bs_window_parent_class)->close_request (window);
 }
@@ -716,6 +796,7 @@ bs_window_close_request (GtkWindow *window)
 static const GActionEntry win_actions[] = {
   { "compute", compute_action },
   { "cancel", cancel_action },
+  { "cancel-job", cancel_job_action, "u" },
   { "open-checkpoint", open_checkpoint_action, "s" },
   { "swap-models", swap_models_action },
   { "reset-zoom", reset_zoom_action },
@@ -762,10 +843,10 @@ bs_window_constructed (GObject *object)
   g_settings_bind (self->settings, "image-limit", self->limit_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_signal_connect_object (self->settings, "changed", G_CALLBACK (on_settings_changed), self, 0);
 
-  self->runner = bs_job_runner_new ();
-  g_signal_connect (self->runner, "status", G_CALLBACK (on_runner_status), self);
-  g_signal_connect (self->runner, "snapshot", G_CALLBACK (on_runner_snapshot), self);
-  g_signal_connect (self->runner, "finished", G_CALLBACK (on_runner_finished), self);
+  self->jobs = bs_job_queue_new ();
+  self->datasets = bs_dataset_cache_new ();
+  gtk_list_box_bind_model (self->jobs_list, G_LIST_MODEL (self->jobs), create_job_row, NULL, NULL);
+  g_signal_connect_object (self->jobs, "items-changed", G_CALLBACK (on_jobs_changed), self, 0);
 
   gtk_menu_button_set_create_popup_func (self->model_a_button, create_model_a_popup, self, NULL);
   gtk_menu_button_set_create_popup_func (self->model_b_button, create_model_b_popup, self, NULL);
@@ -787,12 +868,13 @@ bs_window_dispose (GObject *object)
 {
   BsWindow *self = BS_WINDOW (object);
 
-  if (self->runner != NULL)
+  drop_cka_job (self);
+  if (self->jobs != NULL)
     {
-      g_signal_handlers_disconnect_by_data (self->runner, self);
-      bs_job_runner_stop (self->runner);
-      g_clear_object (&self->runner);
+      bs_job_queue_shutdown (self->jobs);
+      g_clear_object (&self->jobs);
     }
+  g_clear_pointer (&self->datasets, bs_dataset_cache_unref);
   /* The settings outlive the window: settings actions left in the map
    * would keep announcing changes to an action group that is gone. */
   for (guint i = 0; i < G_N_ELEMENTS (setting_actions); i++)
@@ -814,7 +896,6 @@ bs_window_finalize (GObject *object)
 
   g_clear_object (&self->settings);
   g_free (self->chooser_target);
-  g_free (self->job_title);
   g_free (self->status_text);
 
   G_OBJECT_CLASS (bs_window_parent_class)->finalize (object);
@@ -875,6 +956,8 @@ bs_window_class_init (BsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BsWindow, subtitle_label);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, main_menu_button);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, options_button);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, jobs_button);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, jobs_list);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, passes_spin);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, batch_spin);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, limit_spin);

@@ -1,0 +1,209 @@
+/* bs-cka-computation.c */
+#include "bs-config.h"
+
+#include "bs-cka-computation.h"
+
+#include "bs-cka-job.h"
+#include "bs-cka-protocol.h"
+#include "bs-dataset-locate.h"
+#include "bs-model-spec.h"
+
+typedef struct {
+  char            *spec_a;
+  char            *spec_b;
+  char            *dataset;
+  char            *data_dir;
+  guint            passes;
+  guint            batch_size;
+  guint            limit;
+  guint64          seed;
+  guint64          init_seed;
+  BsEngineConfig   engine;
+  BsDatasetCache  *cache;
+} Computation;
+
+static void
+computation_free (gpointer data)
+{
+  Computation *c = data;
+
+  g_free (c->spec_a);
+  g_free (c->spec_b);
+  g_free (c->dataset);
+  g_free (c->data_dir);
+  bs_dataset_cache_unref (c->cache);
+  g_free (c);
+}
+
+static const char *
+dataset_display_name (const char *name)
+{
+  const BsDatasetInfo *info = bs_dataset_info_lookup (name, NULL);
+
+  return info != NULL ? info->display_name : name;
+}
+
+static void
+report_snapshot (BsJob         *job,
+                 BsCkaSnapshot *snapshot)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, BS_TYPE_CKA_SNAPSHOT);
+  g_value_set_boxed (&value, snapshot);
+  bs_job_report_partial (job, &value);
+  g_value_unset (&value);
+  bs_job_report_progress (job, bs_cka_snapshot_get_minibatches_done (snapshot),
+                          bs_cka_snapshot_get_minibatches_total (snapshot));
+}
+
+static void
+on_snapshot (BsCkaSnapshot *snapshot,
+             gpointer       user_data)
+{
+  report_snapshot (user_data, snapshot);
+}
+
+static BsModel *
+build_model (BsJob       *job,
+             const char  *spec,
+             guint64      seed,
+             BsDataset   *dataset,
+             const char  *which,
+             GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *name = bs_model_spec_display_name (spec);
+  g_autofree char *status = g_strdup_printf ("Building %s…", name);
+  BsModel *model;
+
+  bs_job_report_status (job, status);
+  model = bs_model_spec_build (spec, dataset->test.channels, dataset->test.height,
+                               dataset->test.width, dataset->n_classes, seed, &local_error);
+  if (model == NULL)
+    g_set_error (error, local_error->domain, local_error->code,
+                 "Model %s could not be made: %s", which, local_error->message);
+  return model;
+}
+
+/* The layers and totals, before the first minibatch. */
+static BsCkaSnapshot *
+empty_snapshot (Computation  *c,
+                BsModel      *model_a,
+                BsModel      *model_b,
+                BsDataset    *dataset,
+                GError      **error)
+{
+  g_autoptr(GArray) rows = NULL;
+  g_autoptr(GArray) cols = NULL;
+  BsCkaProtocolCounts counts;
+  BsCkaSnapshotHeader header;
+
+  if (!bs_cka_protocol_count (dataset->test.n_images, c->limit, c->batch_size, c->passes,
+                              dataset->name, &counts, error))
+    return NULL;
+  rows = bs_cka_job_describe_layers (model_a, BS_CKA_LAYERS_ALL, NULL, error);
+  if (rows == NULL)
+    return NULL;
+  cols = bs_cka_job_describe_layers (model_b, BS_CKA_LAYERS_ALL, NULL, error);
+  if (cols == NULL)
+    return NULL;
+
+  header = (BsCkaSnapshotHeader) {
+    .rows = (const BsLayerInfo *) rows->data, .n_rows = rows->len,
+    .cols = (const BsLayerInfo *) cols->data, .n_cols = cols->len,
+    .model_a = c->spec_a, .model_b = c->spec_b,
+    .batch_size = c->batch_size,
+    .minibatches_total = counts.minibatches_total,
+  };
+  return bs_cka_snapshot_new_empty (&header);
+}
+
+static gboolean
+run (BsJob         *job,
+     gpointer       data,
+     GCancellable  *cancellable,
+     GError       **error)
+{
+  Computation *c = data;
+  g_autoptr(BsDataset) dataset = NULL;
+  g_autoptr(BsCkaSnapshot) first = NULL;
+  g_autoptr(BsCkaSnapshot) result = NULL;
+  g_autoptr(BsModel) model_a = NULL;
+  g_autoptr(BsModel) model_b = NULL;
+  gboolean same = g_strcmp0 (c->spec_a, c->spec_b) == 0;
+  BsCkaJobOptions options;
+
+  if (!bs_dataset_cache_has (c->cache, c->dataset, c->data_dir))
+    {
+      g_autofree char *status = g_strdup_printf ("Loading %s…", dataset_display_name (c->dataset));
+
+      bs_job_report_status (job, status);
+    }
+  dataset = bs_dataset_cache_load_test (c->cache, c->dataset, c->data_dir, NULL, error);
+  if (dataset == NULL || g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  model_a = build_model (job, c->spec_a, c->init_seed, dataset, "A", error);
+  if (model_a == NULL)
+    return FALSE;
+  /* The same network on both axes runs once per minibatch. */
+  if (!same && (model_b = build_model (job, c->spec_b, c->init_seed, dataset, "B", error)) == NULL)
+    return FALSE;
+
+  first = empty_snapshot (c, model_a, same ? model_a : model_b, dataset, error);
+  if (first == NULL)
+    return FALSE;
+  report_snapshot (job, first);
+  bs_job_report_status (job, "Computing…");
+
+  bs_cka_job_options_init (&options);
+  options.model_a = model_a;
+  options.spec_a = c->spec_a;
+  options.model_b = same ? model_a : model_b;
+  options.spec_b = c->spec_b;
+  options.dataset = dataset;
+  options.limit = c->limit;
+  options.batch_size = c->batch_size;
+  options.passes = c->passes;
+  options.seed = c->seed;
+  options.engine = &c->engine;
+
+  result = bs_cka_job_run (&options, on_snapshot, job, cancellable, error);
+  return result != NULL;
+}
+
+BsJob *
+bs_cka_computation_new (const BsCkaRequest *request,
+                        BsDatasetCache     *cache)
+{
+  Computation *c;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  g_autofree char *title = NULL;
+
+  g_return_val_if_fail (request != NULL && request->spec_a != NULL && request->dataset != NULL, NULL);
+  g_return_val_if_fail (cache != NULL, NULL);
+
+  c = g_new0 (Computation, 1);
+  c->spec_a = g_strdup (request->spec_a);
+  c->spec_b = g_strdup (request->spec_b ? request->spec_b : request->spec_a);
+  c->dataset = g_strdup (request->dataset);
+  c->data_dir = g_strdup (request->data_dir);
+  c->passes = request->passes;
+  c->batch_size = request->batch_size;
+  c->limit = request->limit;
+  c->seed = request->seed;
+  c->init_seed = request->init_seed;
+  c->engine = request->engine ? *request->engine : *bs_engine_config_get_default ();
+  c->cache = bs_dataset_cache_ref (cache);
+
+  a = bs_model_spec_display_name (c->spec_a);
+  b = bs_model_spec_display_name (c->spec_b);
+  if (g_strcmp0 (c->spec_a, c->spec_b) == 0)
+    title = g_strdup_printf ("%s vs itself · %s", a, dataset_display_name (c->dataset));
+  else
+    title = g_strdup_printf ("%s vs %s · %s", a, b, dataset_display_name (c->dataset));
+
+  return bs_job_new (title, run, c, computation_free);
+}

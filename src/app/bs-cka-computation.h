@@ -1,0 +1,34 @@
+/* bs-cka-computation.h: a CKA computation of the window, as a BsJob.
+ *
+ * The job loads the test split (through the window's dataset cache), builds
+ * both models, reports an all-grey BsCkaSnapshot with the layer lists at
+ * once (so the heatmap has its axes before the first minibatch), then one
+ * snapshot per minibatch, as "partial" results holding a BsCkaSnapshot
+ * (BS_TYPE_CKA_SNAPSHOT), with the minibatches as its progress. The
+ * protocol is bs_cka_job_run()'s (bs-cka-job.h). */
+#pragma once
+
+#include "bs-dataset-cache.h"
+#include "bs-engine-config.h"
+#include "bs-job.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const char           *spec_a;       /* model spec (bs-model-spec.h) */
+  const char           *spec_b;       /* NULL: model A */
+  const char           *dataset;      /* data set name, as bs_dataset_load_test() takes it */
+  const char           *data_dir;     /* NULL: the usual search folders */
+  guint                 passes;
+  guint                 batch_size;
+  guint                 limit;        /* test images used per pass, 0 = all */
+  guint64               seed;         /* shuffling */
+  guint64               init_seed;    /* initialisation of models given by name */
+  const BsEngineConfig *engine;       /* NULL: the defaults */
+} BsCkaRequest;
+
+/* A job for the request (copied); its title says what it compares. */
+BsJob *bs_cka_computation_new (const BsCkaRequest *request,
+                               BsDatasetCache     *cache);
+
+G_END_DECLS
