@@ -18,6 +18,30 @@ struct _BsApplication
 
 G_DEFINE_FINAL_TYPE (BsApplication, bs_application, GTK_TYPE_APPLICATION)
 
+/* The compiled schemas of the build tree the program runs from, or NULL
+ * when it was installed: src/app/blockscope sits two folders below the
+ * build root, which meson marks with its meson-private folder. Found at run
+ * time, so that no build path is compiled into the installed program. */
+static char *
+build_tree_schema_dir (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *app_dir = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *marker = NULL;
+  g_autofree char *compiled = NULL;
+
+  if (exe == NULL)
+    return NULL;
+  app_dir = g_path_get_dirname (exe);
+  root = g_build_filename (app_dir, "..", "..", NULL);
+  marker = g_build_filename (root, "meson-private", NULL);
+  compiled = g_build_filename (root, "data", "gschemas.compiled", NULL);
+  if (!g_file_test (marker, G_FILE_TEST_IS_DIR) || !g_file_test (compiled, G_FILE_TEST_IS_REGULAR))
+    return NULL;
+  return g_build_filename (root, "data", NULL);
+}
+
 GSettings *
 bs_application_create_settings (GError **error)
 {
@@ -31,10 +55,11 @@ bs_application_create_settings (GError **error)
    * that the build compiled next to the data files. */
   if (schema == NULL)
     {
+      g_autofree char *dir = build_tree_schema_dir ();
       g_autoptr(GSettingsSchemaSource) build_source = NULL;
 
-      build_source = g_settings_schema_source_new_from_directory (BS_BUILD_SCHEMA_DIR, source,
-                                                                  FALSE, NULL);
+      if (dir != NULL)
+        build_source = g_settings_schema_source_new_from_directory (dir, source, FALSE, NULL);
       if (build_source != NULL)
         schema = g_settings_schema_source_lookup (build_source, BS_APP_ID, FALSE);
     }
