@@ -132,35 +132,7 @@ bs_cka_job_describe_layers (BsModel              *model,
   return infos;
 }
 
-/* ---- Shared by both sources: publishing snapshots. */
-
-typedef struct {
-  BsCkaAccumulator *acc;
-  GArray           *rows;       /* BsLayerInfo */
-  GArray           *cols;
-  const char       *model_a;
-  const char       *model_b;
-  guint             total;
-  BsCkaSnapshot    *last;
-} Publisher;
-
-static void
-publish (Publisher         *pub,
-         BsCkaSnapshotFunc  callback,
-         gpointer           user_data)
-{
-  BsCkaSnapshotHeader header = {
-    .rows = (const BsLayerInfo *) pub->rows->data, .n_rows = pub->rows->len,
-    .cols = (const BsLayerInfo *) pub->cols->data, .n_cols = pub->cols->len,
-    .model_a = pub->model_a, .model_b = pub->model_b,
-    .minibatches_total = pub->total,
-  };
-
-  g_clear_pointer (&pub->last, bs_cka_snapshot_unref);
-  pub->last = bs_cka_accumulator_make_snapshot (pub->acc, &header);
-  if (callback)
-    callback (pub->last, user_data);
-}
+/* ---- Shared by both sources: the threads, the Grams, the accumulator and the snapshots. */
 
 static gboolean
 set_cancelled (GCancellable  *cancellable,
@@ -187,6 +159,78 @@ set_memory_error (GError **error,
   g_set_error (error, BS_ERROR, BS_ERROR_FAILED,
                "Not enough memory for Grams of %u examples (about %s): use a smaller minibatch",
                n, size);
+}
+
+/* Where the Grams of a job go. */
+typedef struct {
+  BsThreadPool        *pool;      /* the job's threads, which its models share */
+  BsGramWorkspace     *ws;
+  BsCkaAccumulator    *acc;
+  double              *storage;
+  BsGramTriangle       tris[2];   /* a layer's Gram (and, for models, its batch norm's) */
+  BsCkaSnapshotHeader  header;    /* its layers and names are borrowed */
+  BsCkaSnapshot       *last;
+} Sink;
+
+static gboolean
+sink_init (Sink                 *sink,
+           const BsEngineConfig *config,
+           GArray               *rows,
+           GArray               *cols,
+           const char           *model_a,
+           const char           *model_b,
+           guint                 total,
+           guint                 n,
+           gboolean              biased,
+           guint                 n_triangles,
+           GError              **error)
+{
+  sink->pool = bs_thread_pool_new_for_config (config);
+  sink->acc = bs_cka_accumulator_new (rows->len, cols->len, n, biased, rows == cols, error);
+  if (sink->acc == NULL)
+    return FALSE;
+  sink->ws = bs_gram_workspace_new_for_pool (sink->pool);
+  bs_cka_accumulator_set_workspace (sink->acc, sink->ws);
+  sink->storage = g_try_malloc_n (bs_gram_triangles_doubles (n_triangles, n), sizeof (double));
+  if (sink->storage == NULL || !bs_gram_workspace_reserve (sink->ws, n))
+    {
+      set_memory_error (error, n);
+      return FALSE;
+    }
+  bs_gram_triangles_init (sink->tris, n_triangles, n, sink->storage);
+  sink->header = (BsCkaSnapshotHeader) {
+    .rows = (const BsLayerInfo *) rows->data, .n_rows = rows->len,
+    .cols = (const BsLayerInfo *) cols->data, .n_cols = cols->len,
+    .model_a = model_a, .model_b = model_b,
+    .minibatches_total = total,
+  };
+  return TRUE;
+}
+
+/* Adds the minibatch whose Grams were handed over and publishes the new estimate. */
+static gboolean
+sink_end_minibatch (Sink               *sink,
+                    BsCkaSnapshotFunc   callback,
+                    gpointer            user_data,
+                    GError            **error)
+{
+  if (!bs_cka_accumulator_end_minibatch (sink->acc, error))
+    return FALSE;
+  g_clear_pointer (&sink->last, bs_cka_snapshot_unref);
+  sink->last = bs_cka_accumulator_make_snapshot (sink->acc, &sink->header);
+  if (callback)
+    callback (sink->last, user_data);
+  return TRUE;
+}
+
+static void
+sink_clear (Sink *sink)
+{
+  g_clear_pointer (&sink->last, bs_cka_snapshot_unref);
+  g_clear_pointer (&sink->acc, bs_cka_accumulator_free);
+  g_clear_pointer (&sink->ws, bs_gram_workspace_free);   /* after the accumulator, which borrows it */
+  g_clear_pointer (&sink->pool, bs_thread_pool_unref);
+  g_clear_pointer (&sink->storage, g_free);
 }
 
 /* ---- Models and a data set. */
@@ -441,15 +485,11 @@ run_models (const BsCkaJobOptions  *options,
   g_autoptr(BsBatcher) batcher = NULL;
   JobModel ma = { 0 }, mb = { 0 };
   TapContext ctx_a = { 0 }, ctx_b = { 0 };
-  BsGramTriangle tris[2];   /* a tapped layer's Gram and its batch norm's */
-  Publisher pub = { 0 };
-  BsGramWorkspace *ws = NULL;
-  g_autofree double *gram = NULL;
+  Sink sink = { 0 };
   g_autofree float *images = NULL;
   g_autofree guint8 *labels = NULL;
   BsCkaSnapshot *result = NULL;
   BsCkaProtocolCounts counts;
-  BsThreadPool *pool = NULL;
   gboolean same;
   guint n = options->batch_size;
 
@@ -499,37 +539,19 @@ run_models (const BsCkaJobOptions  *options,
   if (!same)
     set_tap_mask (&mb);
 
-  /* The job's own threads; borrowed models get theirs back at the end. */
-  pool = bs_thread_pool_new_for_config (config);
-  job_model_set_pool (&ma, pool);
-  if (!same)
-    job_model_set_pool (&mb, pool);
-
-  pub.acc = bs_cka_accumulator_new (ma.indices->len, same ? ma.indices->len : mb.indices->len,
-                                    n, options->biased, same, error);
-  if (pub.acc == NULL)
+  /* Two Grams at a time: a convolution's and its batch norm's. */
+  if (!sink_init (&sink, config, ma.infos, same ? ma.infos : mb.infos, ma.spec,
+                  same ? ma.spec : mb.spec, counts.minibatches_total, n, options->biased, 2, error))
     goto out;
-  pub.rows = ma.infos;
-  pub.cols = same ? ma.infos : mb.infos;
-  pub.model_a = ma.spec;
-  pub.model_b = same ? ma.spec : mb.spec;
-  pub.total = counts.minibatches_total;
-
-  ws = bs_gram_workspace_new_for_pool (pool);
-  bs_cka_accumulator_set_workspace (pub.acc, ws);
-  /* Two Grams: a convolution's and its batch norm's. */
-  gram = g_try_malloc_n (bs_gram_triangles_doubles (2, n), sizeof (double));
-  if (gram == NULL || !bs_gram_workspace_reserve (ws, n))
-    {
-      set_memory_error (error, n);
-      goto out;
-    }
-  bs_gram_triangles_init (tris, 2, n, gram);
-  ctx_a = (TapContext) { pub.acc, BS_CKA_SIDE_A, ws, tris[0], tris[1], ma.row_of_tap,
+  /* The job's own threads; borrowed models get theirs back at the end. */
+  job_model_set_pool (&ma, sink.pool);
+  if (!same)
+    job_model_set_pool (&mb, sink.pool);
+  ctx_a = (TapContext) { sink.acc, BS_CKA_SIDE_A, sink.ws, sink.tris[0], sink.tris[1], ma.row_of_tap,
                          ma.plan, ma.scale_of_tap, bs_model_get_n_layers (ma.model), n,
                          cancellable, FALSE, FALSE };
   if (!same)
-    ctx_b = (TapContext) { pub.acc, BS_CKA_SIDE_B, ws, tris[0], tris[1], mb.row_of_tap,
+    ctx_b = (TapContext) { sink.acc, BS_CKA_SIDE_B, sink.ws, sink.tris[0], sink.tris[1], mb.row_of_tap,
                            mb.plan, mb.scale_of_tap, bs_model_get_n_layers (mb.model), n,
                            cancellable, FALSE, FALSE };
 
@@ -562,7 +584,7 @@ run_models (const BsCkaJobOptions  *options,
           bs_model_forward (mb.model, images, n, FALSE, tap_gram, &ctx_b);
         if (ctx_a.cancelled || ctx_b.cancelled)
           {
-            bs_cka_accumulator_discard_minibatch (pub.acc);
+            bs_cka_accumulator_discard_minibatch (sink.acc);
             set_cancelled (cancellable, error);
             goto out;
           }
@@ -572,20 +594,17 @@ run_models (const BsCkaJobOptions  *options,
                          "Internal error: a model tapped a batch of another size than %u", n);
             goto out;
           }
-        if (!bs_cka_accumulator_end_minibatch (pub.acc, error))
+        if (!sink_end_minibatch (&sink, callback, user_data, error))
           goto out;
-        publish (&pub, callback, user_data);
       }
 
-  result = g_steal_pointer (&pub.last);
+  result = g_steal_pointer (&sink.last);
 
 out:
-  g_clear_pointer (&pub.last, bs_cka_snapshot_unref);
-  bs_cka_accumulator_free (pub.acc);
-  bs_gram_workspace_free (ws);   /* after the accumulator, which borrows it */
+  /* The models first: they give the borrowed ones their own pool back. */
   job_model_clear (&ma);
   job_model_clear (&mb);
-  bs_thread_pool_unref (pool);
+  sink_clear (&sink);
   return result;
 }
 
@@ -798,10 +817,7 @@ run_acts (const BsCkaJobOptions  *options,
           GError                **error)
 {
   ActsDir da = { 0 }, db = { 0 };
-  Publisher pub = { 0 };
-  BsGramWorkspace *ws = NULL;
-  g_autofree double *storage = NULL;
-  BsGramTriangle tri;
+  Sink sink = { 0 };
   g_autofree void *buffer = NULL;
   gsize buffer_size = 0;
   BsCkaSnapshot *result = NULL;
@@ -809,7 +825,6 @@ run_acts (const BsCkaJobOptions  *options,
   guint n = options->batch_size;
   guint64 n_examples;
   guint total;
-  BsThreadPool *pool = NULL;
 
   if (!acts_dir_open (&da, options->acts_dir_a, error) || !acts_dir_select (&da, options, error))
     goto out;
@@ -852,26 +867,9 @@ run_acts (const BsCkaJobOptions  *options,
     }
   total = (guint) (n_examples / n);
 
-  pub.acc = bs_cka_accumulator_new (da.infos->len, same ? da.infos->len : db.infos->len, n,
-                                    options->biased, same, error);
-  if (pub.acc == NULL)
+  if (!sink_init (&sink, config, da.infos, same ? da.infos : db.infos, options->acts_dir_a,
+                  same ? options->acts_dir_a : options->acts_dir_b, total, n, options->biased, 1, error))
     goto out;
-  pub.rows = da.infos;
-  pub.cols = same ? da.infos : db.infos;
-  pub.model_a = options->acts_dir_a;
-  pub.model_b = same ? options->acts_dir_a : options->acts_dir_b;
-  pub.total = total;
-
-  pool = bs_thread_pool_new_for_config (config);
-  ws = bs_gram_workspace_new_for_pool (pool);
-  bs_cka_accumulator_set_workspace (pub.acc, ws);
-  storage = g_try_malloc_n (bs_gram_triangles_doubles (1, n), sizeof (double));
-  if (storage == NULL || !bs_gram_workspace_reserve (ws, n))
-    {
-      set_memory_error (error, n);
-      goto out;
-    }
-  bs_gram_triangles_init (&tri, 1, n, storage);
   for (guint mb = 0; mb < total; mb++)
     {
       for (guint s = 0; s < (same ? 1u : 2u); s++)
@@ -881,23 +879,19 @@ run_acts (const BsCkaJobOptions  *options,
           for (guint i = 0; i < d->files->len; i++)
             {
               if (set_cancelled (cancellable, error) ||
-                  !acts_feed (pub.acc, s == 0 ? BS_CKA_SIDE_A : BS_CKA_SIDE_B, i,
-                              g_ptr_array_index (d->files, i), (guint64) mb * n, n, ws,
-                              &buffer, &buffer_size, &tri, error))
+                  !acts_feed (sink.acc, s == 0 ? BS_CKA_SIDE_A : BS_CKA_SIDE_B, i,
+                              g_ptr_array_index (d->files, i), (guint64) mb * n, n, sink.ws,
+                              &buffer, &buffer_size, &sink.tris[0], error))
                 goto out;
             }
         }
-      if (!bs_cka_accumulator_end_minibatch (pub.acc, error))
+      if (!sink_end_minibatch (&sink, callback, user_data, error))
         goto out;
-      publish (&pub, callback, user_data);
     }
-  result = g_steal_pointer (&pub.last);
+  result = g_steal_pointer (&sink.last);
 
 out:
-  g_clear_pointer (&pub.last, bs_cka_snapshot_unref);
-  bs_cka_accumulator_free (pub.acc);
-  bs_gram_workspace_free (ws);   /* after the accumulator, which borrows it */
-  bs_thread_pool_unref (pool);
+  sink_clear (&sink);
   acts_dir_clear (&da);
   acts_dir_clear (&db);
   return result;
