@@ -5,13 +5,11 @@
 
 #include "bs-batcher.h"
 #include "bs-blas.h"
-#include "bs-cka-accumulator.h"
+#include "bs-cka-acts.h"
 #include "bs-cka-protocol.h"
-#include "bs-dtype.h"
+#include "bs-cka-sink.h"
 #include "bs-error.h"
-#include "bs-gram.h"
 #include "bs-model-spec.h"
-#include "bs-npy.h"
 
 void
 bs_cka_job_options_init (BsCkaJobOptions *options)
@@ -97,21 +95,6 @@ bs_cka_job_select_layers (BsModel              *model,
   return g_steal_pointer (&indices);
 }
 
-static void
-clear_layer_info (gpointer data)
-{
-  bs_layer_info_clear (data);
-}
-
-static GArray *
-new_layer_array (void)
-{
-  GArray *array = g_array_new (FALSE, TRUE, sizeof (BsLayerInfo));
-
-  g_array_set_clear_func (array, clear_layer_info);
-  return array;
-}
-
 GArray *
 bs_cka_job_describe_layers (BsModel              *model,
                             BsCkaLayerSelection   layers,
@@ -124,113 +107,12 @@ bs_cka_job_describe_layers (BsModel              *model,
   if (indices == NULL)
     return NULL;
 
-  infos = new_layer_array ();
+  infos = bs_cka_layer_array_new ();
   g_array_set_size (infos, indices->len);
   for (guint i = 0; i < indices->len; i++)
     bs_layer_info_copy (&g_array_index (infos, BsLayerInfo, i),
                         bs_model_get_layer (model, g_array_index (indices, guint, i)));
   return infos;
-}
-
-/* ---- Shared by both sources: the threads, the Grams, the accumulator and the snapshots. */
-
-static gboolean
-set_cancelled (GCancellable  *cancellable,
-               GError       **error)
-{
-  return g_cancellable_set_error_if_cancelled (cancellable, error);
-}
-
-/* Grams of n examples need O(n^2) memory: say how much, and what to do. */
-static void
-set_memory_error (GError **error,
-                  guint    n)
-{
-  guint64 bytes = (guint64) bs_gram_triangles_doubles (2, n) * sizeof (double) + bs_gram_workspace_bytes (n);
-  g_autofree char *size = g_format_size (bytes);
-
-  /* g_format_size() puts a no-break space before the unit: a plain one reads everywhere. */
-  for (char *p = strstr (size, "\xc2\xa0"); p != NULL; p = strstr (p, "\xc2\xa0"))
-    {
-      *p = ' ';
-      memmove (p + 1, p + 2, strlen (p + 2) + 1);
-    }
-
-  g_set_error (error, BS_ERROR, BS_ERROR_FAILED,
-               "Not enough memory for Grams of %u examples (about %s): use a smaller minibatch",
-               n, size);
-}
-
-/* Where the Grams of a job go. */
-typedef struct {
-  BsThreadPool        *pool;      /* the job's threads, which its models share */
-  BsGramWorkspace     *ws;
-  BsCkaAccumulator    *acc;
-  double              *storage;
-  BsGramTriangle       tris[2];   /* a layer's Gram (and, for models, its batch norm's) */
-  BsCkaSnapshotHeader  header;    /* its layers and names are borrowed */
-  BsCkaSnapshot       *last;
-} Sink;
-
-static gboolean
-sink_init (Sink                 *sink,
-           const BsEngineConfig *config,
-           GArray               *rows,
-           GArray               *cols,
-           const char           *model_a,
-           const char           *model_b,
-           guint                 total,
-           guint                 n,
-           gboolean              biased,
-           guint                 n_triangles,
-           GError              **error)
-{
-  sink->pool = bs_thread_pool_new_for_config (config);
-  sink->acc = bs_cka_accumulator_new (rows->len, cols->len, n, biased, rows == cols, error);
-  if (sink->acc == NULL)
-    return FALSE;
-  sink->ws = bs_gram_workspace_new_for_pool (sink->pool);
-  bs_cka_accumulator_set_workspace (sink->acc, sink->ws);
-  sink->storage = g_try_malloc_n (bs_gram_triangles_doubles (n_triangles, n), sizeof (double));
-  if (sink->storage == NULL || !bs_gram_workspace_reserve (sink->ws, n))
-    {
-      set_memory_error (error, n);
-      return FALSE;
-    }
-  bs_gram_triangles_init (sink->tris, n_triangles, n, sink->storage);
-  sink->header = (BsCkaSnapshotHeader) {
-    .rows = (const BsLayerInfo *) rows->data, .n_rows = rows->len,
-    .cols = (const BsLayerInfo *) cols->data, .n_cols = cols->len,
-    .model_a = model_a, .model_b = model_b,
-    .minibatches_total = total,
-  };
-  return TRUE;
-}
-
-/* Adds the minibatch whose Grams were handed over and publishes the new estimate. */
-static gboolean
-sink_end_minibatch (Sink               *sink,
-                    BsCkaSnapshotFunc   callback,
-                    gpointer            user_data,
-                    GError            **error)
-{
-  if (!bs_cka_accumulator_end_minibatch (sink->acc, error))
-    return FALSE;
-  g_clear_pointer (&sink->last, bs_cka_snapshot_unref);
-  sink->last = bs_cka_accumulator_make_snapshot (sink->acc, &sink->header);
-  if (callback)
-    callback (sink->last, user_data);
-  return TRUE;
-}
-
-static void
-sink_clear (Sink *sink)
-{
-  g_clear_pointer (&sink->last, bs_cka_snapshot_unref);
-  g_clear_pointer (&sink->acc, bs_cka_accumulator_free);
-  g_clear_pointer (&sink->ws, bs_gram_workspace_free);   /* after the accumulator, which borrows it */
-  g_clear_pointer (&sink->pool, bs_thread_pool_unref);
-  g_clear_pointer (&sink->storage, g_free);
 }
 
 /* ---- Models and a data set. */
@@ -430,7 +312,7 @@ job_model_setup (JobModel              *jm,
       g_prefix_error (error, "Model %s: ", label);
       return FALSE;
     }
-  jm->infos = new_layer_array ();
+  jm->infos = bs_cka_layer_array_new ();
   g_array_set_size (jm->infos, jm->indices->len);
   n = bs_model_get_n_layers (jm->model);
   jm->row_of_tap = g_new (gint, MAX (n, 1));
@@ -485,7 +367,7 @@ run_models (const BsCkaJobOptions  *options,
   g_autoptr(BsBatcher) batcher = NULL;
   JobModel ma = { 0 }, mb = { 0 };
   TapContext ctx_a = { 0 }, ctx_b = { 0 };
-  Sink sink = { 0 };
+  BsCkaSink sink = { 0 };
   g_autofree float *images = NULL;
   g_autofree guint8 *labels = NULL;
   BsCkaSnapshot *result = NULL;
@@ -517,7 +399,7 @@ run_models (const BsCkaJobOptions  *options,
                               dataset->name, &counts, error))
     return NULL;
 
-  if (set_cancelled (cancellable, error))
+  if (bs_cka_set_cancelled (cancellable, error))
     return NULL;
 
   if (!job_model_setup (&ma, "A", options->model_a, options->spec_a, options->init_seed_a,
@@ -540,7 +422,7 @@ run_models (const BsCkaJobOptions  *options,
     set_tap_mask (&mb);
 
   /* Two Grams at a time: a convolution's and its batch norm's. */
-  if (!sink_init (&sink, config, ma.infos, same ? ma.infos : mb.infos, ma.spec,
+  if (!bs_cka_sink_init (&sink, config, ma.infos, same ? ma.infos : mb.infos, ma.spec,
                   same ? ma.spec : mb.spec, counts.minibatches_total, n, options->biased, 2, error))
     goto out;
   /* The job's own threads; borrowed models get theirs back at the end. */
@@ -567,7 +449,7 @@ run_models (const BsCkaJobOptions  *options,
       {
         guint got;
 
-        if (set_cancelled (cancellable, error))
+        if (bs_cka_set_cancelled (cancellable, error))
           goto out;
 
         got = bs_batcher_get_batch (batcher, pass, i, images, labels);
@@ -585,7 +467,7 @@ run_models (const BsCkaJobOptions  *options,
         if (ctx_a.cancelled || ctx_b.cancelled)
           {
             bs_cka_accumulator_discard_minibatch (sink.acc);
-            set_cancelled (cancellable, error);
+            bs_cka_set_cancelled (cancellable, error);
             goto out;
           }
         if (ctx_a.bad_batch || ctx_b.bad_batch)
@@ -594,7 +476,7 @@ run_models (const BsCkaJobOptions  *options,
                          "Internal error: a model tapped a batch of another size than %u", n);
             goto out;
           }
-        if (!sink_end_minibatch (&sink, callback, user_data, error))
+        if (!bs_cka_sink_end_minibatch (&sink, callback, user_data, error))
           goto out;
       }
 
@@ -604,296 +486,7 @@ out:
   /* The models first: they give the borrowed ones their own pool back. */
   job_model_clear (&ma);
   job_model_clear (&mb);
-  sink_clear (&sink);
-  return result;
-}
-
-/* ---- Folders of .npy activations. */
-
-typedef struct {
-  char      *dir;
-  GPtrArray *files;   /* BsNpyFile */
-  GArray    *infos;   /* BsLayerInfo */
-} ActsDir;
-
-static void
-acts_dir_clear (ActsDir *d)
-{
-  g_clear_pointer (&d->dir, g_free);
-  g_clear_pointer (&d->files, g_ptr_array_unref);
-  g_clear_pointer (&d->infos, g_array_unref);
-}
-
-static int
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return strcmp (*(char * const *) a, *(char * const *) b);
-}
-
-static gboolean
-acts_dir_open (ActsDir     *d,
-               const char  *dir,
-               GError     **error)
-{
-  g_autoptr(GError) local = NULL;
-  g_autoptr(GDir) gdir = g_dir_open (dir, 0, &local);
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-
-  if (gdir == NULL)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_NOT_FOUND,
-                   "Cannot read the activation folder '%s': %s", dir, local->message);
-      return FALSE;
-    }
-  while ((name = g_dir_read_name (gdir)) != NULL)
-    if (g_str_has_suffix (name, ".npy"))
-      g_ptr_array_add (names, g_strdup (name));
-  if (names->len == 0)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_NOT_FOUND,
-                   "The activation folder '%s' has no .npy files", dir);
-      return FALSE;
-    }
-  g_ptr_array_sort (names, compare_names);
-
-  d->dir = g_strdup (dir);
-  d->files = g_ptr_array_new_with_free_func ((GDestroyNotify) bs_npy_file_free);
-  d->infos = new_layer_array ();
-  for (guint i = 0; i < names->len; i++)
-    {
-      const char *base = g_ptr_array_index (names, i);
-      g_autofree char *path = g_build_filename (dir, base, NULL);
-      BsNpyFile *file = bs_npy_file_open (path, error);
-      BsLayerInfo info = { 0 };
-      const gint64 *shape;
-      guint ndim;
-
-      if (file == NULL)
-        return FALSE;
-      g_ptr_array_add (d->files, file);
-      ndim = bs_npy_file_get_ndim (file);
-      shape = bs_npy_file_get_shape (file);
-      if (ndim == 0)
-        {
-          g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                       "'%s' is a scalar; activations need a first axis of examples", path);
-          return FALSE;
-        }
-      if (bs_npy_file_get_row_length (file) > G_MAXUINT)
-        {
-          g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                       "'%s' has too many features per example (%" G_GSIZE_FORMAT ")",
-                       path, bs_npy_file_get_row_length (file));
-          return FALSE;
-        }
-
-      info.name = g_strndup (base, strlen (base) - strlen (".npy"));
-      info.kind = BS_LAYER_OTHER;
-      info.stage = -1;
-      info.block = -1;
-      if (ndim == 4 && shape[1] <= G_MAXUINT && shape[2] <= G_MAXUINT && shape[3] <= G_MAXUINT)
-        {
-          /* (examples, channels, height, width), as PyTorch saves conv outputs. */
-          info.channels = (guint) shape[1];
-          info.height = (guint) shape[2];
-          info.width = (guint) shape[3];
-        }
-      else
-        {
-          info.channels = (guint) bs_npy_file_get_row_length (file);
-          info.height = 1;
-          info.width = 1;
-        }
-      g_array_append_val (d->infos, info);
-    }
-  return TRUE;
-}
-
-static gboolean
-same_folder (const char *a,
-             const char *b)
-{
-  g_autoptr(GFile) fa = g_file_new_for_path (a);
-  g_autoptr(GFile) fb = g_file_new_for_path (b);
-  g_autoptr(GFileInfo) ia = NULL;
-  g_autoptr(GFileInfo) ib = NULL;
-
-  if (g_file_equal (fa, fb))
-    return TRUE;
-  ia = g_file_query_info (fa, G_FILE_ATTRIBUTE_ID_FILE, G_FILE_QUERY_INFO_NONE, NULL, NULL);
-  ib = g_file_query_info (fb, G_FILE_ATTRIBUTE_ID_FILE, G_FILE_QUERY_INFO_NONE, NULL, NULL);
-  return ia && ib && g_strcmp0 (g_file_info_get_attribute_string (ia, G_FILE_ATTRIBUTE_ID_FILE),
-                                g_file_info_get_attribute_string (ib, G_FILE_ATTRIBUTE_ID_FILE)) == 0;
-}
-
-/* The layers the options select among a folder's files (by name, as for models). */
-static gboolean
-acts_dir_select (ActsDir                *d,
-                 const BsCkaJobOptions  *options,
-                 GError                **error)
-{
-  g_autoptr(GRegex) regex = NULL;
-  g_autoptr(GError) local = NULL;
-
-  if (options->layers == BS_CKA_LAYERS_ALL)
-    return TRUE;
-  if (options->layers == BS_CKA_LAYERS_RESIDUAL)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "Activation folders do not say which layers are block outputs: "
-                   "select them with a name pattern instead of 'residual'");
-      return FALSE;
-    }
-  if (options->layer_pattern == NULL || *options->layer_pattern == '\0')
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "Empty layer pattern (use 'all' or a regular expression)");
-      return FALSE;
-    }
-  regex = g_regex_new (options->layer_pattern, 0, 0, &local);
-  if (regex == NULL)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "Layer pattern '%s' is not a valid regular expression: %s",
-                   options->layer_pattern, local->message);
-      return FALSE;
-    }
-  for (guint i = d->infos->len; i-- > 0;)
-    if (!g_regex_match (regex, g_array_index (d->infos, BsLayerInfo, i).name, 0, NULL))
-      {
-        g_array_remove_index (d->infos, i);
-        g_ptr_array_remove_index (d->files, i);
-      }
-  if (d->infos->len == 0)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "No file in '%s' matches the layer pattern '%s'", d->dir, options->layer_pattern);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Reads one minibatch of one layer and hands its Gram to the accumulator. */
-static gboolean
-acts_feed (BsCkaAccumulator *acc,
-           BsCkaSide         side,
-           guint             layer,
-           BsNpyFile        *file,
-           guint64           first,
-           guint             n,
-           BsGramWorkspace  *ws,
-           void            **buffer,
-           gsize            *buffer_size,
-           BsGramTriangle   *tri,
-           GError          **error)
-{
-  gsize p = bs_npy_file_get_row_length (file);
-  gboolean f64 = bs_npy_file_get_dtype (file) == BS_DTYPE_F64;
-  gsize need = (gsize) n * p * (f64 ? sizeof (double) : sizeof (float));
-  gboolean finite;
-
-  if (*buffer_size < need)
-    {
-      g_free (*buffer);
-      *buffer = g_malloc (MAX (need, 1));
-      *buffer_size = need;
-    }
-  if (!bs_npy_file_read_rows (file, first, n, f64 ? BS_DTYPE_F64 : BS_DTYPE_F32, *buffer, error))
-    return FALSE;
-  finite = f64 ? bs_gram_triangle_from_rows_f64 (ws, *buffer, n, p, tri)
-               : bs_gram_triangle_from_rows_f32 (ws, *buffer, n, p, tri);
-  bs_cka_accumulator_set_gram_triangle (acc, side, layer, tri, finite);
-  return TRUE;
-}
-
-static BsCkaSnapshot *
-run_acts (const BsCkaJobOptions  *options,
-          const BsEngineConfig   *config,
-          BsCkaSnapshotFunc       callback,
-          gpointer                user_data,
-          GCancellable           *cancellable,
-          GError                **error)
-{
-  ActsDir da = { 0 }, db = { 0 };
-  Sink sink = { 0 };
-  g_autofree void *buffer = NULL;
-  gsize buffer_size = 0;
-  BsCkaSnapshot *result = NULL;
-  gboolean same = options->acts_dir_b == NULL || same_folder (options->acts_dir_a, options->acts_dir_b);
-  guint n = options->batch_size;
-  guint64 n_examples;
-  guint total;
-
-  if (!acts_dir_open (&da, options->acts_dir_a, error) || !acts_dir_select (&da, options, error))
-    goto out;
-  if (!same && (!acts_dir_open (&db, options->acts_dir_b, error) ||
-                !acts_dir_select (&db, options, error)))
-    goto out;
-
-  /* Every file of both folders must hold the same examples. */
-  n_examples = bs_npy_file_get_n_rows (g_ptr_array_index (da.files, 0));
-  for (guint s = 0; s < (same ? 1u : 2u); s++)
-    {
-      ActsDir *d = s == 0 ? &da : &db;
-
-      for (guint i = 0; i < d->files->len; i++)
-        {
-          BsNpyFile *file = g_ptr_array_index (d->files, i);
-
-          if (bs_npy_file_get_n_rows (file) != n_examples)
-            {
-              g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
-                           "'%s' has %" G_GUINT64_FORMAT " examples, but '%s' has %" G_GUINT64_FORMAT
-                           ": every activation file must hold the same examples in the same order",
-                           bs_npy_file_get_path (file), bs_npy_file_get_n_rows (file),
-                           bs_npy_file_get_path (g_ptr_array_index (da.files, 0)), n_examples);
-              goto out;
-            }
-        }
-    }
-  if (n_examples / n == 0)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "The activations in '%s' have %" G_GUINT64_FORMAT " examples, fewer than one "
-                   "minibatch of %u", options->acts_dir_a, n_examples, n);
-      goto out;
-    }
-  if (n_examples / n > G_MAXUINT)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "Too many minibatches");
-      goto out;
-    }
-  total = (guint) (n_examples / n);
-
-  if (!sink_init (&sink, config, da.infos, same ? da.infos : db.infos, options->acts_dir_a,
-                  same ? options->acts_dir_a : options->acts_dir_b, total, n, options->biased, 1, error))
-    goto out;
-  for (guint mb = 0; mb < total; mb++)
-    {
-      for (guint s = 0; s < (same ? 1u : 2u); s++)
-        {
-          ActsDir *d = s == 0 ? &da : &db;
-
-          for (guint i = 0; i < d->files->len; i++)
-            {
-              if (set_cancelled (cancellable, error) ||
-                  !acts_feed (sink.acc, s == 0 ? BS_CKA_SIDE_A : BS_CKA_SIDE_B, i,
-                              g_ptr_array_index (d->files, i), (guint64) mb * n, n, sink.ws,
-                              &buffer, &buffer_size, &sink.tris[0], error))
-                goto out;
-            }
-        }
-      if (!sink_end_minibatch (&sink, callback, user_data, error))
-        goto out;
-    }
-  result = g_steal_pointer (&sink.last);
-
-out:
-  sink_clear (&sink);
-  acts_dir_clear (&da);
-  acts_dir_clear (&db);
+  bs_cka_sink_clear (&sink);
   return result;
 }
 
@@ -928,7 +521,7 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   /* The job's threads call BLAS themselves (bs-gram.h, bs-conv.h). */
   bs_blas_guard_enter ();
   if (options->acts_dir_a != NULL)
-    result = run_acts (options, &config, callback, user_data, cancellable, error);
+    result = bs_cka_run_activations (options, &config, callback, user_data, cancellable, error);
   else
     result = run_models (options, &config, callback, user_data, cancellable, error);
   bs_blas_guard_leave ();
