@@ -17,6 +17,10 @@
 G_BEGIN_DECLS
 
 guint    bs_gram_workspace_get_n_threads (BsGramWorkspace *ws);
+/* The engine configuration of the workspace's pool: which kernels run. */
+const BsEngineConfig *bs_gram_workspace_get_config (BsGramWorkspace *ws);
+/* Columns per chunk of a Gram of row-major input. */
+gsize    bs_gram_workspace_chunk_columns (BsGramWorkspace *ws);
 
 /* Tasks per Gram at most: enough for dynamic balancing on a few cores,
  * few enough that adding their buffers stays cheap. */
@@ -85,6 +89,20 @@ bs_gram_split_triangle (gsize  n,
   *begin = i == 0 ? 0 : (gsize) (n * sqrt ((double) i / parts));
   *end = i + 1 == parts ? n : (gsize) (n * sqrt ((double) (i + 1) / parts));
 }
+
+/* tris[o] (o < n_outputs) = the sums of output o of the first n_tasks task
+ * buffers (floats, or doubles with f64; K(i, j), i <= j, at j * ld + i,
+ * ld = bs_gram_kernel_ld (n)), with their row sums; FALSE if anything is
+ * not finite. */
+gboolean bs_gram_workspace_reduce        (BsGramWorkspace      *ws,
+                                          guint                 n,
+                                          guint                 n_tasks,
+                                          guint                 n_outputs,
+                                          gboolean              f64,
+                                          const BsGramTriangle *tris);
+/* The Gram of no features: all zero. */
+void     bs_gram_triangle_clear          (const BsGramTriangle *tri,
+                                          guint                 n);
 
 /* Turns the column sums of a Gram without its diagonal (n >= 4) into the
  * means U-centring subtracts: gram[i][j] - means[i] - means[j]. */
