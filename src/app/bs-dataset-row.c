@@ -1,0 +1,83 @@
+/* bs-dataset-row.c */
+#include "bs-config.h"
+
+#include "bs-dataset-row.h"
+
+#include "bs-number-format.h"
+
+GtkWidget *
+bs_dataset_row_new (const BsDatasetInfo *info,
+                    gboolean             current)
+{
+  g_autofree char *folder = NULL;
+  g_autofree char *subtitle = NULL;
+  GtkWidget *row, *box, *text, *title, *sub, *check;
+  gboolean available;
+
+  if (info->format == BS_DATASET_FORMAT_SYNTHETIC)
+    {
+      available = TRUE;
+      subtitle = g_strdup ("Generated in memory: striped test patterns, always available");
+    }
+  else
+    {
+      folder = bs_dataset_find (info->name, NULL, NULL);
+      available = folder != NULL;
+      if (available)
+        {
+          g_autofree char *count = bs_format_count (info->n_test);
+
+          subtitle = g_strdup_printf ("%s test images of %u × %u × %u, in %s", count,
+                                      info->channels, info->height, info->width, folder);
+        }
+      else
+        subtitle = bs_dataset_how_to_get (info, NULL);
+    }
+
+  row = gtk_list_box_row_new ();
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), available);
+  /* Rows are GtkActionable: activating one sets the win.dataset action. */
+  if (available)
+    {
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "win.dataset");
+      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (row), g_variant_new_string (info->name));
+    }
+
+  box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  gtk_widget_set_margin_start (box, 6);
+  gtk_widget_set_margin_end (box, 6);
+  gtk_widget_set_margin_top (box, 6);
+  gtk_widget_set_margin_bottom (box, 6);
+
+  text = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  gtk_widget_set_hexpand (text, TRUE);
+  title = gtk_label_new (available ? info->display_name : NULL);
+  if (!available)
+    {
+      g_autofree char *markup = g_markup_printf_escaped ("%s <span alpha=\"60%%\">(not installed)</span>",
+                                                         info->display_name);
+      gtk_label_set_markup (GTK_LABEL (title), markup);
+    }
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  sub = gtk_label_new (subtitle);
+  gtk_label_set_xalign (GTK_LABEL (sub), 0);
+  gtk_label_set_wrap (GTK_LABEL (sub), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (sub), 44);
+  gtk_label_set_selectable (GTK_LABEL (sub), !available);
+  gtk_widget_add_css_class (sub, "caption");
+  gtk_widget_add_css_class (sub, "dim-label");
+  gtk_box_append (GTK_BOX (text), title);
+  gtk_box_append (GTK_BOX (text), sub);
+  gtk_box_append (GTK_BOX (box), text);
+
+  check = gtk_image_new_from_icon_name ("object-select-symbolic");
+  gtk_widget_set_valign (check, GTK_ALIGN_CENTER);
+  gtk_widget_set_opacity (check, current ? 1.0 : 0.0);
+  gtk_box_append (GTK_BOX (box), check);
+
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+  if (!available)
+    gtk_widget_add_css_class (row, "dataset-missing");
+
+  return row;
+}
