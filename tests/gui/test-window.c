@@ -194,6 +194,14 @@ test_actions (void)
   }
 }
 
+static gboolean
+dataset_is_synthetic (gpointer data)
+{
+  g_autofree char *chosen = g_settings_get_string (data, "dataset");
+
+  return g_strcmp0 (chosen, "synthetic") == 0;
+}
+
 /* The data set chooser lists every known set; missing ones say how to get
  * them and cannot be picked; picking one saves it. */
 static void
@@ -208,7 +216,7 @@ test_dataset_chooser (void)
   guint rows = 0;
 
   gtk_popover_popup (GTK_POPOVER (popover));
-  bs_test_spin (100);
+  g_assert_true (bs_test_wait_until ((gboolean (*) (gpointer)) gtk_widget_get_mapped, popover, 5000));
 
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (list)); child != NULL;
        child = gtk_widget_get_next_sibling (child))
@@ -232,12 +240,7 @@ test_dataset_chooser (void)
   g_assert_false (gtk_list_box_row_get_activatable (cifar100));
 
   g_signal_emit_by_name (synthetic, "activate");
-  bs_test_spin (50);
-  {
-    g_autofree char *chosen = g_settings_get_string (settings, "dataset");
-
-    g_assert_cmpstr (chosen, ==, "synthetic");
-  }
+  g_assert_true (bs_test_wait_until (dataset_is_synthetic, settings, 5000));
 
   bs_test_app_quit (app);
   g_settings_reset (settings, "dataset");
