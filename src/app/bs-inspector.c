@@ -86,7 +86,8 @@ legend_markup (const GdkRGBA *color,
   g_autofree char *escaped = g_markup_escape_text (text, -1);
 
   return g_strdup_printf ("<span foreground=\"#%02x%02x%02x\" weight=\"bold\">━━</span>  %s",
-                          (int) (color->red * 255), (int) (color->green * 255), (int) (color->blue * 255),
+                          (int) (color->red * 255), (int) (color->green * 255),
+                          (int) (color->blue * 255),
                           escaped);
 }
 
@@ -105,7 +106,8 @@ bs_inspector_show_cell (BsInspector   *self,
 
   g_return_if_fail (BS_IS_INSPECTOR (self));
 
-  if (snapshot == NULL || row >= bs_cka_snapshot_get_n_rows (snapshot) || col >= bs_cka_snapshot_get_n_cols (snapshot))
+  if (snapshot == NULL || row >= bs_cka_snapshot_get_n_rows (snapshot) ||
+      col >= bs_cka_snapshot_get_n_cols (snapshot))
     {
       self->showing = FALSE;
       gtk_stack_set_visible_child_name (self->stack, "empty");
@@ -115,7 +117,7 @@ bs_inspector_show_cell (BsInspector   *self,
 
   self->showing = TRUE;
   cka = bs_cka_snapshot_get_value (snapshot, row, col);
-  se = bs_cka_snapshot_get_std_errors (snapshot)[(gsize) row * bs_cka_snapshot_get_n_cols (snapshot) + col];
+  se = bs_cka_snapshot_get_std_error (snapshot, row, col);
 
   if (isnan (cka))
     {
@@ -127,24 +129,23 @@ bs_inspector_show_cell (BsInspector   *self,
     }
   else
     {
+      guint done = bs_cka_snapshot_get_minibatches_done (snapshot);
+
       value_text = g_strdup_printf ("%.3f", cka);
       error_text = isnan (se) ? g_strdup ("") : g_strdup_printf ("± %.3f standard error", se);
-      batches_text = g_strdup_printf ("Mean over %u minibatch%s of %u images%s",
-                                      bs_cka_snapshot_get_minibatches_done (snapshot),
-                                      bs_cka_snapshot_get_minibatches_done (snapshot) == 1 ? "" : "es",
-                                      bs_cka_snapshot_get_batch_size (snapshot),
-                                      bs_cka_snapshot_get_minibatches_done (snapshot) < bs_cka_snapshot_get_minibatches_total (snapshot)
-                                        ? " so far" : "");
+      batches_text = g_strdup_printf ("Mean over %u minibatch%s of %u images%s", done,
+                                      done == 1 ? "" : "es", bs_cka_snapshot_get_batch_size (snapshot),
+                                      done < bs_cka_snapshot_get_minibatches_total (snapshot) ? " so far" : "");
     }
 
   gtk_label_set_label (self->value_label, value_text);
   gtk_label_set_label (self->error_label, error_text);
   gtk_label_set_label (self->batches_label, batches_text);
 
-  show_layer (bs_cka_snapshot_get_row (snapshot, row), row, "row", "Model A", self->a_title, self->a_name, self->a_kind,
-              self->a_shape, self->a_features, self->a_position);
-  show_layer (bs_cka_snapshot_get_col (snapshot, col), col, "column", "Model B", self->b_title, self->b_name, self->b_kind,
-              self->b_shape, self->b_features, self->b_position);
+  show_layer (bs_cka_snapshot_get_row (snapshot, row), row, "row", "Model A", self->a_title, self->a_name,
+              self->a_kind, self->a_shape, self->a_features, self->a_position);
+  show_layer (bs_cka_snapshot_get_col (snapshot, col), col, "column", "Model B", self->b_title, self->b_name,
+              self->b_kind, self->b_shape, self->b_features, self->b_position);
 
   bs_profile_chart_set (self->profile_chart, snapshot, row, col);
   row_text = legend_markup (&bs_profile_chart_row_color, "Layer A against every layer of B");

@@ -165,9 +165,12 @@ bs_profile_chart_snapshot (GtkWidget   *widget,
 
   if (self->snapshot != NULL)
     {
-      draw_profile (cr, self->snapshot, col_value, self->col, bs_cka_snapshot_get_n_rows (self->snapshot), self->row,
+      guint n_rows = bs_cka_snapshot_get_n_rows (self->snapshot);
+      guint n_cols = bs_cka_snapshot_get_n_cols (self->snapshot);
+
+      draw_profile (cr, self->snapshot, col_value, self->col, n_rows, self->row,
                     &bs_profile_chart_col_color, x0, y0, w, h);
-      draw_profile (cr, self->snapshot, row_value, self->row, bs_cka_snapshot_get_n_cols (self->snapshot), self->col,
+      draw_profile (cr, self->snapshot, row_value, self->row, n_cols, self->col,
                     &bs_profile_chart_row_color, x0, y0, w, h);
     }
 

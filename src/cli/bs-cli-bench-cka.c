@@ -215,8 +215,9 @@ bs_cli_bench_cka (int    argc,
   else
     {
       printf ("cka %s vs %s (%u x %u layers), minibatch of %d: %.3f s per minibatch "
-              "(median of %d; %.3f-%.3f), peak RSS %.0f MiB, OpenBLAS %s, %d threads\n",
-              bs_cka_snapshot_get_model_a (snap), bs_cka_snapshot_get_model_b (snap), bs_cka_snapshot_get_n_rows (snap), bs_cka_snapshot_get_n_cols (snap), batch, median,
+              "(median of %d; %.3f-%.3f), peak RSS %.0f MiB, OpenBLAS %s, %u threads\n",
+              bs_cka_snapshot_get_model_a (snap), bs_cka_snapshot_get_model_b (snap),
+              bs_cka_snapshot_get_n_rows (snap), bs_cka_snapshot_get_n_cols (snap), batch, median,
               minibatches, lo, hi, usage.ru_maxrss / 1024.0,
               blas->corename ? blas->corename : "unknown", job_threads);
       printf ("%u minibatches (%d passes over %d images) in %.1f s, models built included\n",

@@ -31,11 +31,11 @@ on_snapshot (BsCkaSnapshot *snap,
 {
   Progress *p = user_data;
   gint64 now = g_get_monotonic_time ();
+  guint done = bs_cka_snapshot_get_minibatches_done (snap);
+  guint total = bs_cka_snapshot_get_minibatches_total (snap);
   double elapsed = (now - p->start) / 1e6;
-  double left = bs_cka_snapshot_get_minibatches_done (snap) > 0
-                ? elapsed / bs_cka_snapshot_get_minibatches_done (snap) * (bs_cka_snapshot_get_minibatches_total (snap) - bs_cka_snapshot_get_minibatches_done (snap))
-                : 0;
-  gboolean last = bs_cka_snapshot_get_minibatches_done (snap) == bs_cka_snapshot_get_minibatches_total (snap);
+  double left = done > 0 ? elapsed / done * (total - done) : 0;
+  gboolean last = done == total;
 
   if (p->quiet)
     return;
@@ -44,8 +44,7 @@ on_snapshot (BsCkaSnapshot *snap,
     return;
   p->last_print = now;
   fprintf (stderr, "%scka: minibatch %u/%u, %.1f s elapsed, %.1f s left%s",
-           p->tty ? "\r" : "", bs_cka_snapshot_get_minibatches_done (snap), bs_cka_snapshot_get_minibatches_total (snap),
-           elapsed, left, p->tty && !last ? "   " : "\n");
+           p->tty ? "\r" : "", done, total, elapsed, left, p->tty && !last ? "   " : "\n");
   fflush (stderr);
   p->printed = TRUE;
 }
@@ -171,7 +170,9 @@ bs_cli_cka (int    argc,
       g_autofree char *json = bs_cka_export_json_path (out);
 
       fprintf (stderr, "cka: %u x %u layers, %u minibatches of %u in %.1f s; wrote %s and %s\n",
-               bs_cka_snapshot_get_n_rows (result), bs_cka_snapshot_get_n_cols (result), bs_cka_snapshot_get_minibatches_done (result), bs_cka_snapshot_get_batch_size (result),
+               bs_cka_snapshot_get_n_rows (result), bs_cka_snapshot_get_n_cols (result),
+               bs_cka_snapshot_get_minibatches_done (result),
+               bs_cka_snapshot_get_batch_size (result),
                info.elapsed_seconds, out, json);
     }
   return BS_CLI_EXIT_OK;

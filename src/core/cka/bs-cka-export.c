@@ -121,6 +121,8 @@ bs_cka_export_json (const BsCkaSnapshot   *s,
   g_autoptr(JsonNode) root = NULL;
   const BsCkaJobOptions *o = info ? info->options : NULL;
   gboolean acts = o && o->acts_dir_a;
+  guint n_rows = bs_cka_snapshot_get_n_rows (s);
+  guint n_cols = bs_cka_snapshot_get_n_cols (s);
   guint per_pass = 0;
 
   if (acts)
@@ -233,8 +235,8 @@ bs_cka_export_json (const BsCkaSnapshot   *s,
   else
     json_builder_add_null_value (b);
 
-  add_matrix (b, "cka", bs_cka_snapshot_get_values (s), bs_cka_snapshot_get_n_rows (s), bs_cka_snapshot_get_n_cols (s));
-  add_matrix (b, "std_error", bs_cka_snapshot_get_std_errors (s), bs_cka_snapshot_get_n_rows (s), bs_cka_snapshot_get_n_cols (s));
+  add_matrix (b, "cka", bs_cka_snapshot_get_values (s), n_rows, n_cols);
+  add_matrix (b, "std_error", bs_cka_snapshot_get_std_errors (s), n_rows, n_cols);
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);
@@ -268,21 +270,27 @@ write_csv (const BsCkaSnapshot  *s,
            GError              **error)
 {
   g_autoptr(GString) out = g_string_new ("");
+  guint n_rows = bs_cka_snapshot_get_n_rows (s);
+  guint n_cols = bs_cka_snapshot_get_n_cols (s);
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
   g_string_append (out, "layer");
-  for (guint c = 0; c < bs_cka_snapshot_get_n_cols (s); c++)
+  for (guint c = 0; c < n_cols; c++)
     {
+      const char *name = bs_cka_snapshot_get_col (s, c)->name;
+
       g_string_append_c (out, ',');
-      csv_field (out, bs_cka_snapshot_get_col (s, c)->name ? bs_cka_snapshot_get_col (s, c)->name : "");
+      csv_field (out, name ? name : "");
     }
   g_string_append_c (out, '\n');
-  for (guint r = 0; r < bs_cka_snapshot_get_n_rows (s); r++)
+  for (guint r = 0; r < n_rows; r++)
     {
-      csv_field (out, bs_cka_snapshot_get_row (s, r)->name ? bs_cka_snapshot_get_row (s, r)->name : "");
-      for (guint c = 0; c < bs_cka_snapshot_get_n_cols (s); c++)
+      const char *name = bs_cka_snapshot_get_row (s, r)->name;
+
+      csv_field (out, name ? name : "");
+      for (guint c = 0; c < n_cols; c++)
         {
-          double v = bs_cka_snapshot_get_values (s)[(gsize) r * bs_cka_snapshot_get_n_cols (s) + c];
+          double v = bs_cka_snapshot_get_value (s, r, c);
 
           g_string_append_c (out, ',');
           /* Locale-independent, round-trips exactly. */
