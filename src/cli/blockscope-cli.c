@@ -26,12 +26,17 @@ static const Subcommand subcommands[] = {
 static void
 print_usage (FILE *out)
 {
-  fprintf (out, "Usage: blockscope-cli COMMAND [OPTION...]\n\n"
+  fprintf (out, "Usage:\n"
+                "  blockscope-cli COMMAND [OPTION...]\n\n"
                 "Blockscope %s: train ResNets and compare their layers with CKA.\n\n"
                 "Commands:\n", BS_VERSION);
   for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
     fprintf (out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
-  fprintf (out, "\nRun 'blockscope-cli COMMAND --help' for the options of a command.\n");
+  fprintf (out, "\nOptions:\n"
+                "  -h, --help   Show this help (also 'blockscope-cli help')\n"
+                "  --version    Show the version, like 'blockscope-cli info'\n"
+                "\nRun 'blockscope-cli COMMAND --help' for the options of a command,\n"
+                "and 'man blockscope-cli' for the manual.\n");
 }
 
 int

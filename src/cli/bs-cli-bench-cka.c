@@ -75,14 +75,14 @@ bs_cli_bench_cka (int    argc,
   gint channels = 3, size = 32, classes = 10;
   gboolean json = FALSE, biased = FALSE;
   const GOptionEntry entries[] = {
-    { "a", 0, 0, G_OPTION_ARG_STRING, &model_a, "Model A: a model name (resnet20) or checkpoint", "M" },
-    { "b", 0, 0, G_OPTION_ARG_STRING, &model_b, "Model B (default: A, which then runs once per minibatch)", "M" },
+    { "a", 0, 0, G_OPTION_ARG_STRING, &model_a, "Model A (required): a model name (resnet20) or checkpoint", "SPEC" },
+    { "b", 0, 0, G_OPTION_ARG_STRING, &model_b, "Model B (default: A, which then runs once per minibatch)", "SPEC" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Minibatch size (default 256)", "N" },
     { "minibatches", 0, 0, G_OPTION_ARG_INT, &minibatches, "Timed minibatches (default 3)", "K" },
     { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "Untimed minibatches first (default 1, at least 1)", "W" },
     { "images", 0, 0, G_OPTION_ARG_INT, &images, "A whole protocol instead: this many random test images ...", "N" },
     { "passes", 0, 0, G_OPTION_ARG_INT, &passes, "... and this many passes over them (e.g. --images 10000 --passes 10)", "P" },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: as configured)", "T" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: $BLOCKSCOPE_THREADS, else as many as OpenBLAS uses)", "T" },
     { "channels", 0, 0, G_OPTION_ARG_INT, &channels, "Input channels (default 3)", "C" },
     { "size", 0, 0, G_OPTION_ARG_INT, &size, "Input height and width (default 32)", "S" },
     { "classes", 0, 0, G_OPTION_ARG_INT, &classes, "Classes (default 10)", "K" },

@@ -15,9 +15,13 @@ bs_cli_bench (int    argc,
 
   if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
     {
-      printf ("Usage: blockscope-cli bench train|cka [OPTION...]\n\n"
-              "  train   training and inference images per second\n"
-              "  cka     seconds per CKA minibatch\n");
+      printf ("Usage:\n"
+              "  blockscope-cli bench train|cka [OPTION...]\n\n"
+              "Measure training, inference or CKA speed on random data.\n\n"
+              "Benchmarks:\n"
+              "  train   Training and inference images per second\n"
+              "  cka     Seconds per CKA minibatch\n\n"
+              "Run 'blockscope-cli bench train --help' or 'blockscope-cli bench cka --help' for their options.\n");
       return BS_CLI_EXIT_OK;
     }
 

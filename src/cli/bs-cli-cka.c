@@ -65,21 +65,21 @@ bs_cli_cka (int    argc,
   gint64 seed = 0, seed_b = -1;
   gboolean biased = FALSE, quiet = FALSE;
   const GOptionEntry entries[] = {
-    { "a", 0, 0, G_OPTION_ARG_STRING, &spec_a, "Model A (rows): checkpoint or model name", "SPEC" },
+    { "a", 0, 0, G_OPTION_ARG_STRING, &spec_a, "Model A (rows): checkpoint or model name (required without --acts-a)", "SPEC" },
     { "b", 0, 0, G_OPTION_ARG_STRING, &spec_b, "Model B (columns); default: model A", "SPEC" },
-    { "dataset", 0, 0, G_OPTION_ARG_STRING, &dataset_name, "Data set whose test split is used", "NAME" },
-    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder to look for data sets in", "DIR" },
+    { "dataset", 0, 0, G_OPTION_ARG_STRING, &dataset_name, "Data set whose test split is used (required without --acts-a)", "NAME" },
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder to look for data sets in first", "DIR" },
     { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N test images", "N" },
-    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Minibatch size n (default 256; >= 4)", "N" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Minibatch size n (default 256; at least 4, or 2 with --biased)", "N" },
     { "passes", 0, 0, G_OPTION_ARG_INT, &passes, "Passes over the test images (default 10)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the shuffles and of models given by name (default 0)", "S" },
     { "seed-b", 0, 0, G_OPTION_ARG_INT64, &seed_b, "Initialisation seed of model B when given by name (default: --seed)", "S" },
     { "layers", 0, 0, G_OPTION_ARG_STRING, &layers, "all (default), residual (block outputs) or a regular expression on layer names", "WHICH" },
     { "biased", 0, 0, G_OPTION_ARG_NONE, &biased, "Biased HSIC estimator (Kornblith et al. 2019)", NULL },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: as configured)", "T" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: $BLOCKSCOPE_THREADS, else as many as OpenBLAS uses)", "T" },
     { "acts-a", 0, 0, G_OPTION_ARG_FILENAME, &acts_a, "Folder of .npy activations of model A, one file per layer", "DIR" },
     { "acts-b", 0, 0, G_OPTION_ARG_FILENAME, &acts_b, "Folder of .npy activations of model B (default: --acts-a)", "DIR" },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output matrix: M.npy (float64) or M.csv; M.json is written beside it", "FILE" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output matrix (required): M.npy (float64) or M.csv; M.json is written beside it", "FILE" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress on stderr", NULL },
     { NULL }
   };

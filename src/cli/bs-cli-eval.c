@@ -57,7 +57,7 @@ bs_cli_eval (int    argc,
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N test images", "N" },
     { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per batch (default 256)", "N" },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: every CPU)", "N" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: $BLOCKSCOPE_THREADS, else as many as OpenBLAS uses)", "N" },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder to look for data sets in first", "DIR" },
     { NULL }
   };
