@@ -5,7 +5,10 @@
  *   cka --acts-a DIR [--acts-b DIR] [--batch n] --out M.npy|M.csv
  *
  * The work is bs_cka_job_run(); this file parses options, reports progress on
- * stderr and writes the result with bs_cka_export(). */
+ * stderr and writes the result with bs_cka_export(). With --json, a summary
+ * object (the files written, layer counts, minibatches, time) goes to stdout
+ * after the files are written; see blockscope-cli-cka(1). */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +27,70 @@ typedef struct {
   gboolean quiet;
   gboolean printed;
 } Progress;
+
+static void
+add_string_or_null (JsonBuilder *builder,
+                    const char  *name,
+                    const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+print_summary_json (BsCkaSnapshot         *result,
+                    const BsCkaExportInfo *info,
+                    const char            *matrix_path,
+                    const char            *layers)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autofree char *json_path = bs_cka_export_json_path (matrix_path);
+  const BsCkaJobOptions *options = info->options;
+  const double *values = bs_cka_snapshot_get_values (result);
+  guint n_rows = bs_cka_snapshot_get_n_rows (result);
+  guint n_cols = bs_cka_snapshot_get_n_cols (result);
+  guint64 undefined = 0;
+
+  for (gsize i = 0; i < (gsize) n_rows * n_cols; i++)
+    undefined += isnan (values[i]) ? 1 : 0;
+
+  json_builder_begin_object (builder);
+  add_string_or_null (builder, "matrix_file", matrix_path);
+  add_string_or_null (builder, "json_file", json_path);
+  add_string_or_null (builder, "model_a", bs_cka_snapshot_get_model_a (result));
+  add_string_or_null (builder, "model_b", bs_cka_snapshot_get_model_b (result));
+  add_string_or_null (builder, "dataset", info->dataset);
+  add_string_or_null (builder, "acts_a", options->acts_dir_a);
+  add_string_or_null (builder, "acts_b", options->acts_dir_b);
+  add_string_or_null (builder, "layers", layers != NULL ? layers : "all");
+  json_builder_set_member_name (builder, "n_layers_a");
+  json_builder_add_int_value (builder, n_rows);
+  json_builder_set_member_name (builder, "n_layers_b");
+  json_builder_add_int_value (builder, n_cols);
+  json_builder_set_member_name (builder, "estimator");
+  json_builder_add_string_value (builder, bs_cka_snapshot_get_biased (result) ? "biased" : "unbiased");
+  json_builder_set_member_name (builder, "batch_size");
+  json_builder_add_int_value (builder, bs_cka_snapshot_get_batch_size (result));
+  json_builder_set_member_name (builder, "passes");
+  json_builder_add_int_value (builder, options->acts_dir_a != NULL ? 1 : options->passes);
+  json_builder_set_member_name (builder, "examples_per_pass");
+  if (info->n_examples > 0)
+    json_builder_add_int_value (builder, info->n_examples);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "minibatches");
+  json_builder_add_int_value (builder, bs_cka_snapshot_get_minibatches_done (result));
+  json_builder_set_member_name (builder, "minibatches_total");
+  json_builder_add_int_value (builder, bs_cka_snapshot_get_minibatches_total (result));
+  json_builder_set_member_name (builder, "undefined_cells");
+  json_builder_add_int_value (builder, (gint64) undefined);
+  bs_cli_json_add_double (builder, "seconds", info->elapsed_seconds);
+  json_builder_end_object (builder);
+  bs_cli_print_json (builder);
+}
 
 static void
 on_snapshot (BsCkaSnapshot *snap,
@@ -63,7 +130,7 @@ bs_cli_cka (int    argc,
   g_autofree char *acts_b = NULL;
   gint batch = 256, passes = 10, threads = 0, limit = 0;
   gint64 seed = 0, seed_b = -1;
-  gboolean biased = FALSE, quiet = FALSE;
+  gboolean biased = FALSE, quiet = FALSE, json = FALSE;
   const GOptionEntry entries[] = {
     { "a", 0, 0, G_OPTION_ARG_STRING, &spec_a, "Model A (rows): checkpoint or model name (required without --acts-a)", "SPEC" },
     { "b", 0, 0, G_OPTION_ARG_STRING, &spec_b, "Model B (columns); default: model A", "SPEC" },
@@ -81,6 +148,7 @@ bs_cli_cka (int    argc,
     { "acts-b", 0, 0, G_OPTION_ARG_FILENAME, &acts_b, "Folder of .npy activations of model B (default: --acts-a)", "DIR" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output matrix (required): M.npy (float64) or M.csv; M.json is written beside it", "FILE" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress on stderr", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON summary on stdout when done", NULL },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -167,13 +235,15 @@ bs_cli_cka (int    argc,
 
   if (!quiet)
     {
-      g_autofree char *json = bs_cka_export_json_path (out);
+      g_autofree char *json_path = bs_cka_export_json_path (out);
 
       fprintf (stderr, "cka: %u x %u layers, %u minibatches of %u in %.1f s; wrote %s and %s\n",
                bs_cka_snapshot_get_n_rows (result), bs_cka_snapshot_get_n_cols (result),
                bs_cka_snapshot_get_minibatches_done (result),
                bs_cka_snapshot_get_batch_size (result),
-               info.elapsed_seconds, out, json);
+               info.elapsed_seconds, out, json_path);
     }
+  if (json)
+    print_summary_json (result, &info, out, layers);
   return BS_CLI_EXIT_OK;
 }

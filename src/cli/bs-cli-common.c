@@ -2,6 +2,7 @@
  * messages, JSON output and the engine configuration. */
 #include "bs-cli.h"
 
+#include <math.h>
 #include <stdio.h>
 
 /* Read once in main(), before any thread starts; read-only afterwards. */
@@ -96,15 +97,41 @@ bs_cli_add_engine_json (JsonBuilder *builder)
   json_builder_add_string_value (builder, bs_engine_config_gram_avx2 (config) ? "avx2" : "portable");
 }
 
-void
-bs_cli_print_json (JsonBuilder *builder)
+static void
+print_json (JsonBuilder *builder,
+            gboolean     pretty)
 {
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = json_builder_get_root (builder);
   g_autofree char *text = NULL;
 
   json_generator_set_root (generator, root);
-  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_pretty (generator, pretty);
   text = json_generator_to_data (generator, NULL);
   printf ("%s\n", text);
+  fflush (stdout);
+}
+
+void
+bs_cli_print_json (JsonBuilder *builder)
+{
+  print_json (builder, TRUE);
+}
+
+void
+bs_cli_print_json_line (JsonBuilder *builder)
+{
+  print_json (builder, FALSE);
+}
+
+void
+bs_cli_json_add_double (JsonBuilder *builder,
+                        const char  *name,
+                        double       value)
+{
+  json_builder_set_member_name (builder, name);
+  if (isfinite (value))
+    json_builder_add_double_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
 }

@@ -2,7 +2,8 @@
  *
  * Each data set that is found is loaded completely, so a damaged file shows
  * up here with its error (and the exit status is 1) rather than in the
- * middle of a training run. */
+ * middle of a training run. --names only prints the name of every known
+ * data set, one a line, reading nothing (for shell completion and scripts). */
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
@@ -180,11 +181,12 @@ bs_cli_datasets (int    argc,
                  char **argv)
 {
   g_autofree char *data_dir = NULL;
-  gboolean json = FALSE;
+  gboolean json = FALSE, names = FALSE;
   const GOptionEntry entries[] = {
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir,
       "Look here first (before $BLOCKSCOPE_DATA_DIR and the standard folders)", "DIR" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { "names", 0, 0, G_OPTION_ARG_NONE, &names, "Print only the name of every known data set, one a line, without looking for them", NULL },
     { NULL }
   };
   g_autoptr(GPtrArray) dirs = NULL;
@@ -203,9 +205,18 @@ bs_cli_datasets (int    argc,
     return bs_cli_usage_error ("datasets", "unexpected argument '%s'", argv[1]);
   if (data_dir != NULL && *data_dir == '\0')
     return bs_cli_usage_error ("datasets", "--data-dir needs a folder, not an empty string");
+  if (names && json)
+    return bs_cli_usage_error ("datasets", "--names and --json cannot be combined");
+
+  infos = bs_dataset_info_list (&n_infos);
+  if (names)
+    {
+      for (guint i = 0; i < n_infos; i++)
+        printf ("%s\n", infos[i].name);
+      return BS_CLI_EXIT_OK;
+    }
 
   dirs = bs_dataset_search_dirs (data_dir);
-  infos = bs_dataset_info_list (&n_infos);
   survey_entries = g_new0 (Entry, n_infos);
   for (guint i = 0; i < n_infos; i++)
     {

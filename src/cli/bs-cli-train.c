@@ -3,7 +3,13 @@
  * The training runs on a worker thread while the main thread waits in a main
  * loop for SIGINT/SIGTERM: the first one cancels the run, which stops after
  * the current step and keeps the checkpoint of the last finished epoch; a
- * second one quits at once. */
+ * second one quits at once.
+ *
+ * Progress goes to stderr. With --json, stdout gets JSON Lines: one object
+ * per finished epoch ("type": "epoch", printed by the training thread, the
+ * only writer of stdout while it runs), then one summary ("type": "summary")
+ * once the training has started, whether it completed, was stopped or
+ * failed. Documented in blockscope-cli-train(1). */
 #include <glib-unix.h>
 #include <math.h>
 #include <signal.h>
@@ -28,6 +34,10 @@ typedef struct {
   gboolean      ok;
   GError       *error;
   guint         n_signals;
+  /* --json, and the last finished epoch for the summary */
+  gboolean      json;
+  gboolean      have_epoch;
+  BsTrainEpochResult last;
   /* Progress display */
   gboolean      tty;
   gint64        last_print;   /* monotonic microseconds */
@@ -86,11 +96,101 @@ on_progress (const BsTrainProgress *progress,
 }
 
 static void
+add_epoch_members (JsonBuilder              *builder,
+                   const BsTrainEpochResult *result)
+{
+  bs_cli_json_add_double (builder, "train_loss", result->train_loss);
+  bs_cli_json_add_double (builder, "train_accuracy", result->train_accuracy);
+  bs_cli_json_add_double (builder, "test_loss", result->test_loss);
+  bs_cli_json_add_double (builder, "test_accuracy", result->test_accuracy);
+  json_builder_set_member_name (builder, "test_images");
+  json_builder_add_int_value (builder, result->test_images);
+}
+
+static void
+print_epoch_json (const BsTrainEpochResult *result)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "epoch");
+  json_builder_set_member_name (builder, "epoch");
+  json_builder_add_int_value (builder, result->epoch);
+  json_builder_set_member_name (builder, "epochs");
+  json_builder_add_int_value (builder, result->n_epochs);
+  add_epoch_members (builder, result);
+  bs_cli_json_add_double (builder, "seconds", result->seconds);
+  json_builder_set_member_name (builder, "checkpoint");
+  if (result->checkpoint != NULL)
+    json_builder_add_string_value (builder, result->checkpoint);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+  bs_cli_print_json_line (builder);
+}
+
+/* "completed", "stopped" (a signal), "diverged" (NaN or infinite loss) or "failed". */
+static void
+print_summary_json (const Run           *run,
+                    const char          *status,
+                    const GError        *error,
+                    const char          *checkpoint,
+                    const char          *model_spec,
+                    const char          *dataset_name,
+                    const BsTrainRecipe *recipe,
+                    guint                epochs_done,
+                    double               seconds)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  BsTrainEpochResult none = {
+    .train_loss = NAN, .train_accuracy = NAN, .test_loss = NAN, .test_accuracy = NAN,
+  };
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "summary");
+  json_builder_set_member_name (builder, "status");
+  json_builder_add_string_value (builder, status);
+  json_builder_set_member_name (builder, "error");
+  if (error != NULL)
+    json_builder_add_string_value (builder, error->message);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "checkpoint");
+  if (epochs_done > 0)
+    json_builder_add_string_value (builder, checkpoint);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "model");
+  json_builder_add_string_value (builder, model_spec);
+  json_builder_set_member_name (builder, "dataset");
+  json_builder_add_string_value (builder, dataset_name);
+  json_builder_set_member_name (builder, "epochs");
+  json_builder_add_int_value (builder, recipe->epochs);
+  json_builder_set_member_name (builder, "epochs_done");
+  json_builder_add_int_value (builder, epochs_done);
+  json_builder_set_member_name (builder, "seed");
+  json_builder_add_int_value (builder, (gint64) recipe->seed);
+  /* The last finished epoch; null before the first. */
+  add_epoch_members (builder, run->have_epoch ? &run->last : &none);
+  bs_cli_json_add_double (builder, "seconds", seconds);
+  json_builder_end_object (builder);
+  bs_cli_print_json_line (builder);
+}
+
+static void
 on_epoch (const BsTrainEpochResult *result,
           gpointer                  user_data)
 {
   Run *run = user_data;
   g_autofree char *took = format_duration (result->seconds);
+
+  run->last = *result;
+  run->last.checkpoint = NULL;  /* borrowed for the callback only */
+  run->have_epoch = TRUE;
+  if (run->json)
+    print_epoch_json (result);
 
   end_line (run);
   fprintf (stderr, "epoch %u/%u: train loss %.4f, train accuracy %.2f %%, test loss %.4f, "
@@ -158,7 +258,7 @@ bs_cli_train (int    argc,
   gint epochs = -1, batch = -1, threads = -1, limit = -1, test_limit = -1;
   gint64 seed = -1;
   double lr = NAN, momentum = NAN, weight_decay = NAN, warmup = NAN;
-  gboolean augment = FALSE, no_augment = FALSE;
+  gboolean augment = FALSE, no_augment = FALSE, json = FALSE;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_STRING, &model_spec, "Model name (resnet20, resnet56x4, imagenet-resnet50, ...) or a checkpoint to start from (default resnet20)", "MODEL" },
     { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset_name, "Data set (default fashion-mnist; see 'blockscope-cli datasets')", "NAME" },
@@ -177,6 +277,7 @@ bs_cli_train (int    argc,
     { "augment", 0, 0, G_OPTION_ARG_NONE, &augment, "Random crops and flips (default for CIFAR only)", NULL },
     { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "No random crops and flips", NULL },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder to look for data sets in first", "DIR" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON object per epoch and a summary on stdout (JSON Lines)", NULL },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -189,7 +290,9 @@ bs_cli_train (int    argc,
   BsTrainRecipe recipe;
   Run run = { 0 };
   GThread *thread;
-  guint sigint_id, sigterm_id, n_threads;
+  guint sigint_id, sigterm_id, n_threads, saved;
+  gint64 start;
+  const char *outcome;
   int status;
 
   if (!bs_cli_parse ("train", "", "Train a ResNet on a data set, saving a checkpoint after every epoch.",
@@ -327,9 +430,11 @@ bs_cli_train (int    argc,
   run.loop = loop;
   run.tty = isatty (fileno (stderr));
   run.last_print = 0;
+  run.json = json;
 
   sigint_id = g_unix_signal_add (SIGINT, on_signal, &run);
   sigterm_id = g_unix_signal_add (SIGTERM, on_signal, &run);
+  start = g_get_monotonic_time ();
   thread = g_thread_new ("train", train_thread, &run);
   g_main_loop_run (loop);
   g_thread_join (thread);
@@ -338,24 +443,34 @@ bs_cli_train (int    argc,
   end_line (&run);
 
   status = BS_CLI_EXIT_OK;
+  outcome = "completed";
+  saved = bs_trainer_get_saved_epoch (trainer);
   if (!run.ok)
     {
-      guint saved = bs_trainer_get_saved_epoch (trainer);
-
       if (g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
+          outcome = "stopped";
           if (saved > 0)
             fprintf (stderr, "Stopped. The checkpoint of epoch %u is in %s.\n", saved, out);
           else
             fprintf (stderr, "Stopped before the first epoch ended; no checkpoint was written.\n");
         }
       else
-        bs_cli_fail (run.error);
-      g_clear_error (&run.error);
+        {
+          outcome = g_error_matches (run.error, BS_ERROR, BS_ERROR_DIVERGED) ? "diverged" : "failed";
+          bs_cli_fail (run.error);
+        }
       status = BS_CLI_EXIT_FAILURE;
     }
   else
     fprintf (stderr, "Done: checkpoint in %s\n", out);
+
+  if (json)
+    print_summary_json (&run, outcome,
+                        g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ? NULL : run.error,
+                        out, model_spec, dataset->name, &recipe, saved,
+                        (g_get_monotonic_time () - start) / 1e6);
+  g_clear_error (&run.error);
 
   g_clear_pointer (&trainer, bs_trainer_free);
   bs_model_free (model);

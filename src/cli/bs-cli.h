@@ -48,6 +48,13 @@ BsThreadPool         *bs_cli_new_pool        (guint        threads);
 void                  bs_cli_add_engine_json (JsonBuilder *builder);
 /* Prints the (finished) JSON value of builder on stdout, indented. */
 void                  bs_cli_print_json      (JsonBuilder *builder);
+/* Prints it on one line and flushes stdout: a line of JSON Lines output. */
+void                  bs_cli_print_json_line (JsonBuilder *builder);
+/* Adds a member to an open object: value, or null when it is NaN or infinite
+ * (JSON has no such numbers). */
+void                  bs_cli_json_add_double (JsonBuilder *builder,
+                                              const char  *name,
+                                              double       value);
 
 /* Parses argv with entries; on failure prints a usage error. Returns TRUE to go on. */
 gboolean bs_cli_parse   (const char         *subcommand,
