@@ -5,7 +5,8 @@
  * without a value arrive as a large negative sentinel rather than NaN,
  * because some GLES compilers drop isnan() under relaxed float rules.
  * The colour index is the rule of bs_colormap_index(): floor (256 t),
- * clamped to [0, 255], so screen and exported figures agree. */
+ * clamped to [0, 255], so the OpenGL cells and the cairo figure renderer
+ * (src/core/figure) agree. */
 uniform sampler2D matrix;
 uniform sampler2D colormap;   /* 256 x 1 RGBA */
 uniform vec2 center;          /* matrix point at the middle of the plot */

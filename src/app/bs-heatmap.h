@@ -2,11 +2,12 @@
  *
  * Shows a BsCkaSnapshot: rows are the layers of model A (vertical axis,
  * layer 0 at the bottom), columns those of model B (horizontal axis). The
- * cells are drawn by OpenGL (a GtkGLArea child: matrix as an R32F texture,
+ * cells are drawn by OpenGL (BsHeatmapGl: matrix as an R32F texture,
  * colour map as a 256 x 1 texture, coloured in the fragment shader); when
  * OpenGL is unavailable, the same picture is drawn with cairo. Axes, stage
- * and block marks, the colour bar, hover and selection outlines are drawn
- * on top with GtkSnapshot.
+ * and block marks and the colour bar are drawn on top by the cairo figure
+ * renderer of src/core/figure; hover and selection outlines with
+ * GtkSnapshot.
  *
  * Input: scroll, pinch and +/- zoom at the pointer; drag pans; 0 or Home
  * resets; a click selects a cell; arrow keys move the selection. */
@@ -69,7 +70,8 @@ void                 bs_heatmap_get_plot_origin  (BsHeatmap     *self,
 /* Whether the cells are drawn with OpenGL (FALSE: cairo fallback). */
 gboolean             bs_heatmap_get_uses_gl      (BsHeatmap     *self);
 /* Texture uploads so far: calls and matrix rows sent (tests check that an
- * update sends only what changed). */
+ * update sends only what changed). Without OpenGL: updates of the cells
+ * image and the rows recoloured, by the same rule. */
 void                 bs_heatmap_get_upload_stats (BsHeatmap     *self,
                                                   guint         *uploads,
                                                   guint64       *rows);

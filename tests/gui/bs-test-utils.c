@@ -1,19 +1,26 @@
-/* bs-test-utils.c: application set-up, waiting and in-process screenshots
- * for the gui tests. Screenshots go through the window's own renderer
- * (gtk_widget_paintable_new -> snapshot -> gsk_renderer_render_texture), so
- * they contain the OpenGL heatmap exactly as drawn. */
+/* bs-test-utils.c: application set-up, waiting, in-process screenshots and
+ * real pointer input for the gui tests. Screenshots go through the window's
+ * own renderer (gtk_widget_paintable_new -> snapshot ->
+ * gsk_renderer_render_texture), so they contain the OpenGL heatmap exactly
+ * as drawn. Pointer input goes through the X server (XTEST), so it meets
+ * the same event controllers a user's does. */
 #include "bs-config.h"
 
 #include "bs-test-utils.h"
 
+#include <gdk/x11/gdkx.h>
+#include <X11/extensions/XTest.h>
+#include <math.h>
 #include <string.h>
+
+#define EVENT_TIMEOUT_MS 10000
 
 void
 bs_test_init (int    *argc,
               char ***argv)
 {
+  /* Assertions stay fatal: a failed check must not run on into a NULL. */
   gtk_test_init (argc, argv, NULL);
-  g_test_set_nonfatal_assertions ();
 }
 
 BsApplication *
@@ -46,34 +53,86 @@ bs_test_app_get_window (BsApplication *app)
   return NULL;
 }
 
+static gboolean
+set_flag (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+keep_source (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 gboolean
 bs_test_wait_until (gboolean (*func) (gpointer data),
                     gpointer   data,
                     guint      timeout_ms)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gboolean timed_out = FALSE;
+  guint timeout_id, recheck_id;
 
-  while (!func (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        return func (data);
-      /* Non-blocking, with a short sleep: a blocking iteration could wait
-       * forever when nothing else is scheduled. */
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (2000);
-    }
+  if (func (data))
+    return TRUE;
 
-  return TRUE;
+  timeout_id = g_timeout_add (timeout_ms, set_flag, &timed_out);
+  /* Every condition here changes in a main-loop callback, which wakes the
+   * blocking iteration; this slow timer only makes sure a condition that
+   * changed elsewhere is seen before the timeout. */
+  recheck_id = g_timeout_add (100, keep_source, NULL);
+
+  while (!func (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  g_source_remove (recheck_id);
+
+  return func (data);
 }
 
 void
 bs_test_spin (guint ms)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
+  gboolean done = FALSE;
 
-  while (g_get_monotonic_time () < deadline)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (2000);
+  g_timeout_add (ms, set_flag, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+void
+bs_test_drain (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static gboolean
+pointer_is_null (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+void
+bs_test_wait_for_finalize (gpointer object,
+                           gboolean unref,
+                           guint    timeout_ms)
+{
+  gpointer weak = object;
+
+  g_object_add_weak_pointer (object, &weak);
+  if (unref)
+    g_object_unref (object);
+  if (!bs_test_wait_until (pointer_is_null, &weak, timeout_ms))
+    {
+      g_test_message ("%s %p was not finalized within %u ms", G_OBJECT_TYPE_NAME (weak), weak, timeout_ms);
+      g_object_remove_weak_pointer (weak, &weak);
+      g_test_fail ();
+    }
 }
 
 GdkTexture *
@@ -170,8 +229,301 @@ bs_test_app_quit (BsApplication *app)
   g_list_free (windows);
 
   g_assert_true (bs_test_wait_until (no_windows, app, 10000));
-  bs_test_spin (50);
+  /* What closing queued (unrealize, idle clean-ups) runs before the
+   * application goes. */
+  bs_test_drain ();
 }
+
+/* ---------------------------------------------------------------- pointer */
+
+/* What the toplevel received, counted in the capture phase: the widget's
+ * own controllers have run when the main loop returns after an event. */
+typedef struct {
+  guint  motions;
+  guint  presses;
+  guint  releases;
+  guint  scrolls;
+  double x;          /* the last motion, surface coordinates */
+  double y;
+} PointerLog;
+
+typedef struct {
+  PointerLog *log;
+  guint       count;
+  guint      *counter;
+  gboolean    check_position;
+  double      x;
+  double      y;
+} PointerWait;
+
+static gboolean
+on_window_event (GtkEventControllerLegacy *controller,
+                 GdkEvent                 *event,
+                 PointerLog               *log)
+{
+  switch ((int) gdk_event_get_event_type (event))
+    {
+    case GDK_MOTION_NOTIFY:
+      log->motions++;
+      gdk_event_get_position (event, &log->x, &log->y);
+      break;
+
+    case GDK_BUTTON_PRESS:
+      log->presses++;
+      break;
+
+    case GDK_BUTTON_RELEASE:
+      log->releases++;
+      break;
+
+    case GDK_SCROLL:
+      log->scrolls++;
+      break;
+
+    default:
+      break;
+    }
+
+  return GDK_EVENT_PROPAGATE;
+}
+
+static PointerLog *
+get_pointer_log (GtkWidget *widget)
+{
+  GtkWidget *native = GTK_WIDGET (gtk_widget_get_native (widget));
+  PointerLog *log = g_object_get_data (G_OBJECT (native), "bs-test-pointer-log");
+  GtkEventController *controller;
+
+  if (log != NULL)
+    return log;
+
+  log = g_new0 (PointerLog, 1);
+  g_object_set_data_full (G_OBJECT (native), "bs-test-pointer-log", log, g_free);
+  controller = gtk_event_controller_legacy_new ();
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  g_signal_connect (controller, "event", G_CALLBACK (on_window_event), log);
+  gtk_widget_add_controller (native, controller);
+
+  return log;
+}
+
+static gboolean
+pointer_event_arrived (gpointer data)
+{
+  PointerWait *wait = data;
+
+  if (*wait->counter <= wait->count)
+    return FALSE;
+
+  return !wait->check_position ||
+         (fabs (wait->log->x - wait->x) < 0.01 && fabs (wait->log->y - wait->y) < 0.01);
+}
+
+static void
+wait_for_pointer_event (PointerLog *log,
+                        guint      *counter,
+                        guint       count,
+                        const char *what)
+{
+  PointerWait wait = { log, count, counter, FALSE, 0, 0 };
+
+  if (!bs_test_wait_until (pointer_event_arrived, &wait, EVENT_TIMEOUT_MS))
+    {
+      g_test_message ("no %s arrived from the X server within %d ms", what, EVENT_TIMEOUT_MS);
+      g_assert_not_reached ();
+    }
+}
+
+static Display *
+get_xdisplay (GtkWidget *widget)
+{
+  GdkDisplay *display = gtk_widget_get_display (widget);
+  int event_base, error_base, major, minor;
+  Display *xdisplay;
+
+  if (!GDK_IS_X11_DISPLAY (display))
+    {
+      g_test_message ("pointer input needs the X11 backend (GDK_BACKEND=x11 under Xvfb), not %s",
+                      G_OBJECT_TYPE_NAME (display));
+      g_assert_not_reached ();
+    }
+
+  xdisplay = gdk_x11_display_get_xdisplay (display);
+  if (!XTestQueryExtension (xdisplay, &event_base, &error_base, &major, &minor))
+    {
+      g_test_message ("the X server has no XTEST extension");
+      g_assert_not_reached ();
+    }
+
+  return xdisplay;
+}
+
+/* Widget point -> the screen pixel under it, and where the toplevel's
+ * events will report it (surface coordinates). */
+static void
+widget_to_screen (GtkWidget *widget,
+                  double     x,
+                  double     y,
+                  int       *root_x,
+                  int       *root_y,
+                  double    *surface_x,
+                  double    *surface_y)
+{
+  GtkNative *native = gtk_widget_get_native (widget);
+  GdkSurface *surface = gtk_native_get_surface (native);
+  Display *xdisplay = get_xdisplay (widget);
+  int scale = gdk_surface_get_scale_factor (surface);
+  graphene_point_t point;
+  double nx, ny, sx, sy;
+  Window child;
+
+  g_assert_true (gtk_widget_get_mapped (widget));
+  g_assert_true (gtk_widget_compute_point (widget, GTK_WIDGET (native), &GRAPHENE_POINT_INIT ((float) x, (float) y),
+                                           &point));
+  gtk_native_get_surface_transform (native, &nx, &ny);
+  sx = round ((point.x + nx) * scale);
+  sy = round ((point.y + ny) * scale);
+  XTranslateCoordinates (xdisplay, gdk_x11_surface_get_xid (surface), DefaultRootWindow (xdisplay),
+                         (int) sx, (int) sy, root_x, root_y, &child);
+  *surface_x = sx / scale;
+  *surface_y = sy / scale;
+}
+
+static void
+fake_motion (GtkWidget *widget,
+             int        root_x,
+             int        root_y,
+             double     surface_x,
+             double     surface_y)
+{
+  Display *xdisplay = get_xdisplay (widget);
+  PointerLog *log = get_pointer_log (widget);
+  PointerWait wait = { log, log->motions, &log->motions, TRUE, surface_x, surface_y };
+
+  XTestFakeMotionEvent (xdisplay, -1, root_x, root_y, CurrentTime);
+  XFlush (xdisplay);
+  if (!bs_test_wait_until (pointer_event_arrived, &wait, EVENT_TIMEOUT_MS))
+    {
+      g_test_message ("no motion to (%g, %g) arrived from the X server within %d ms (last: %g, %g)",
+                      surface_x, surface_y, EVENT_TIMEOUT_MS, log->x, log->y);
+      g_assert_not_reached ();
+    }
+}
+
+void
+bs_test_pointer_park (void)
+{
+  GdkDisplay *display = gdk_display_get_default ();
+  Display *xdisplay;
+  Screen *screen;
+
+  g_assert_true (GDK_IS_X11_DISPLAY (display));
+  xdisplay = gdk_x11_display_get_xdisplay (display);
+  screen = DefaultScreenOfDisplay (xdisplay);
+  XTestFakeMotionEvent (xdisplay, -1, WidthOfScreen (screen) - 1, HeightOfScreen (screen) - 1, CurrentTime);
+  XFlush (xdisplay);
+}
+
+void
+bs_test_pointer_move (GtkWidget *widget,
+                      double     x,
+                      double     y)
+{
+  Display *xdisplay = get_xdisplay (widget);
+  int root_x, root_y, px, py, wx, wy;
+  double sx, sy;
+  Window root, child;
+  unsigned int mask;
+
+  widget_to_screen (widget, x, y, &root_x, &root_y, &sx, &sy);
+
+  /* The server sends no motion to where the pointer already is: step
+   * aside first, so the widget hears of the position in any case. */
+  XQueryPointer (xdisplay, DefaultRootWindow (xdisplay), &root, &child, &px, &py, &wx, &wy, &mask);
+  if (px == root_x && py == root_y)
+    {
+      int step = sx >= 1 ? -1 : 1;
+
+      fake_motion (widget, root_x + step, root_y, sx + step / (double) gdk_surface_get_scale_factor (
+                     gtk_native_get_surface (gtk_widget_get_native (widget))), sy);
+    }
+
+  fake_motion (widget, root_x, root_y, sx, sy);
+}
+
+static void
+fake_button (GtkWidget *widget,
+             guint      button,
+             gboolean   press)
+{
+  Display *xdisplay = get_xdisplay (widget);
+  PointerLog *log = get_pointer_log (widget);
+  guint *counter;
+  guint before;
+
+  /* Wheel buttons arrive as one scroll event per press, releases as none. */
+  if (button >= 4 && button <= 7)
+    counter = press ? &log->scrolls : NULL;
+  else
+    counter = press ? &log->presses : &log->releases;
+  before = counter != NULL ? *counter : 0;
+
+  XTestFakeButtonEvent (xdisplay, button, press, CurrentTime);
+  XFlush (xdisplay);
+  if (counter != NULL)
+    wait_for_pointer_event (log, counter, before,
+                            button >= 4 ? "scroll" : press ? "button press" : "button release");
+}
+
+void
+bs_test_pointer_click (GtkWidget *widget,
+                       double     x,
+                       double     y)
+{
+  bs_test_pointer_move (widget, x, y);
+  fake_button (widget, 1, TRUE);
+  fake_button (widget, 1, FALSE);
+}
+
+void
+bs_test_pointer_drag (GtkWidget *widget,
+                      double     x0,
+                      double     y0,
+                      double     x1,
+                      double     y1,
+                      guint      steps)
+{
+  bs_test_pointer_move (widget, x0, y0);
+  fake_button (widget, 1, TRUE);
+  for (guint i = 1; i <= MAX (steps, 1); i++)
+    {
+      double t = (double) i / MAX (steps, 1);
+      int root_x, root_y;
+      double sx, sy;
+
+      widget_to_screen (widget, x0 + t * (x1 - x0), y0 + t * (y1 - y0), &root_x, &root_y, &sx, &sy);
+      fake_motion (widget, root_x, root_y, sx, sy);
+    }
+  fake_button (widget, 1, FALSE);
+}
+
+void
+bs_test_pointer_scroll (GtkWidget *widget,
+                        double     x,
+                        double     y,
+                        int        steps)
+{
+  guint button = steps < 0 ? 4 : 5;
+
+  bs_test_pointer_move (widget, x, y);
+  for (int i = 0; i < ABS (steps); i++)
+    {
+      fake_button (widget, button, TRUE);
+      fake_button (widget, button, FALSE);
+    }
+}
+
+/* ---------------------------------------------------------------- snapshots */
 
 static void
 make_layers (BsLayerInfo *layers,

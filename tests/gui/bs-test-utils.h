@@ -17,13 +17,21 @@ void          bs_test_init              (int          *argc,
 BsApplication *bs_test_app_new          (void);
 BsWindow      *bs_test_app_get_window   (BsApplication *app);
 
-/* Runs the default main context until func returns TRUE or timeout_ms pass;
- * returns what func returned last. */
+/* Runs the default main context, sleeping until something happens, until
+ * func returns TRUE or timeout_ms pass; returns what func returned last. */
 gboolean      bs_test_wait_until        (gboolean    (*func) (gpointer data),
                                          gpointer      data,
                                          guint         timeout_ms);
-/* Runs the main context for about ms milliseconds. */
+/* Runs the main context for ms milliseconds. A fixed wait: prefer
+ * bs_test_wait_until with the condition the test needs. */
 void          bs_test_spin              (guint         ms);
+/* Runs what is pending in the main context now, without waiting. */
+void          bs_test_drain             (void);
+/* Waits (at most timeout_ms, failing the test after) until object is
+ * finalized; drops the caller's reference first when unref is TRUE. */
+void          bs_test_wait_for_finalize (gpointer      object,
+                                         gboolean      unref,
+                                         guint         timeout_ms);
 
 /* Renders widget (GL areas included) into a texture, as the window shows it.
  * Saved as PNG under the build tree when BS_TEST_SCREENSHOT_DIR is set. */
@@ -45,6 +53,37 @@ void          bs_test_pixel_rgb         (const guint8 *pixels,
 /* Closes every window of app, runs the loop until they are gone, then
  * shuts the application down. */
 void          bs_test_app_quit          (BsApplication *app);
+
+/* Real pointer input: the X server's XTEST extension moves the pointer
+ * and presses buttons, so events reach GTK as a user's would (through
+ * Xvfb, the event controllers, gesture thresholds). Points are in widget
+ * coordinates, rounded to whole pixels of the screen. Each call returns
+ * once GTK has received and dispatched its events, and fails the test if
+ * they do not arrive within a few seconds. Needs the X11 backend. */
+void          bs_test_pointer_move      (GtkWidget    *widget,
+                                         double        x,
+                                         double        y);
+/* Puts the pointer in the screen's bottom-right corner, away from new
+ * windows (Xvfb starts it in the middle, where it would hover them). */
+void          bs_test_pointer_park      (void);
+/* Moves to (x, y), then presses and releases the primary button. */
+void          bs_test_pointer_click     (GtkWidget    *widget,
+                                         double        x,
+                                         double        y);
+/* Presses the primary button at (x0, y0), moves to (x1, y1) in steps
+ * motions, and releases it there. */
+void          bs_test_pointer_drag      (GtkWidget    *widget,
+                                         double        x0,
+                                         double        y0,
+                                         double        x1,
+                                         double        y1,
+                                         guint         steps);
+/* Moves to (x, y) and turns the wheel: steps < 0 up (away from the user),
+ * steps > 0 down, one click each. */
+void          bs_test_pointer_scroll    (GtkWidget    *widget,
+                                         double        x,
+                                         double        y,
+                                         int           steps);
 
 G_END_DECLS
 

@@ -1,7 +1,7 @@
-/* bs-colormap.h: the colour maps of heatmaps, shared by the window and figure export.
+/* bs-colormap.h: the colour maps of heatmaps, shared by the GL view and the figure renderer.
  *
  * One table per map, 256 sRGB entries, so that the OpenGL texture on screen
- * and the pixels of an exported figure are the same colours. Magma, viridis,
+ * and the pixels the cairo renderer draws (core/figure/) are the same colours. Magma, viridis,
  * inferno and plasma are the perceptually uniform maps of Stéfan van der Walt
  * and Nathaniel Smith (BIDS/colormap, CC0). */
 #pragma once

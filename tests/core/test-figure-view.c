@@ -1,7 +1,8 @@
-/* test-heatmap-view.c: the pure geometry of the heatmap under zoom and pan:
- * widget points map to the cell drawn there and back, zooming keeps the
- * point under the pointer in place, and the view never leaves the matrix.
- * (test-heatmap checks the same functions against the rendered picture.) */
+/* test-figure-view.c: the pure geometry of the heatmap under zoom and pan
+ * (src/core/figure/bs-heatmap-view.h): widget points map to the cell drawn
+ * there and back, zooming keeps the point under the pointer in place, and
+ * the view never leaves the matrix. (test-figure and the gui test-heatmap
+ * check the same functions against rendered pictures.) */
 #include "bs-config.h"
 
 #include <math.h>
@@ -112,26 +113,28 @@ test_zoomed_by_hand (void)
   g_assert_cmpuint (row, ==, 0);
 }
 
-/* Random views: every visible cell's centre hits that cell, and points map
- * to matrix coordinates and back. */
+/* Random views: a random cell's centre hits that cell when it lies in the
+ * plot and none when it does not, points map to matrix coordinates and
+ * back, and every point of the plot hits the cell drawn around it (the
+ * view never shows anything outside the matrix). */
 static void
 test_round_trip (void)
 {
   BsRng rng;
+  guint centre_hits = 0, centre_misses = 0, point_hits = 0;
 
   bs_rng_init (&rng, 42);
   for (guint trial = 0; trial < 200; trial++)
     {
       BsHeatmapView view;
-      guint hits = 0;
 
       random_view (&rng, &view);
       assert_inside_matrix (&view);
 
-      for (guint k = 0; k < 200; k++)
+      for (guint k = 0; k < 100; k++)
         {
           guint r = bs_rng_below (&rng, view.n_rows), c = bs_rng_below (&rng, view.n_cols);
-          double x, y, w, h, cx, cy, u, v, bx, by;
+          double x, y, w, h, cx, cy, u, v, bx, by, px, py;
           guint row, col;
 
           bs_heatmap_view_cell_to_rect (&view, r, c, &x, &y, &w, &h);
@@ -148,15 +151,34 @@ test_round_trip (void)
           if (cx < 0 || cy < 0 || cx >= view.width || cy >= view.height)
             {
               g_assert_false (bs_heatmap_view_point_to_cell (&view, cx, cy, &row, &col));
-              continue;
+              centre_misses++;
             }
-          g_assert_true (bs_heatmap_view_point_to_cell (&view, cx, cy, &row, &col));
-          g_assert_cmpuint (row, ==, r);
-          g_assert_cmpuint (col, ==, c);
-          hits++;
+          else
+            {
+              g_assert_true (bs_heatmap_view_point_to_cell (&view, cx, cy, &row, &col));
+              g_assert_cmpuint (row, ==, r);
+              g_assert_cmpuint (col, ==, c);
+              centre_hits++;
+            }
+
+          /* Any point of the plot lies in the cell it hits. */
+          px = bs_rng_uniform (&rng) * view.width;
+          py = bs_rng_uniform (&rng) * view.height;
+          g_assert_true (bs_heatmap_view_point_to_cell (&view, px, py, &row, &col));
+          bs_heatmap_view_cell_to_rect (&view, row, col, &x, &y, &w, &h);
+          g_assert_cmpfloat (px, >=, x - 1e-6);
+          g_assert_cmpfloat (px, <=, x + w + 1e-6);
+          g_assert_cmpfloat (py, >=, y - 1e-6);
+          g_assert_cmpfloat (py, <=, y + h + 1e-6);
+          point_hits++;
         }
-      (void) hits;
     }
+
+  /* Both cases of the centre check ran, many times. */
+  g_test_message ("%u cell centres in the plot, %u outside; %u plot points hit their cell",
+                  centre_hits, centre_misses, point_hits);
+  g_assert_cmpuint (centre_hits, >, 1000);
+  g_assert_cmpuint (centre_misses, >, 1000);
 }
 
 /* Zooming at a point keeps the matrix point under it where it was, unless

@@ -7,7 +7,8 @@
  * 1 / zoom around (center_u, center_v); it never shows anything outside
  * the matrix. Widget y grows downwards, v upwards.
  *
- * No GTK here: the widget, the shader uniforms and the tests all use these. */
+ * No GTK here: the widget, the shader uniforms, the figure renderer
+ * (bs-heatmap-figure.h) and the tests all use these. */
 #pragma once
 
 #include <glib.h>

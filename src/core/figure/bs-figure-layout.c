@@ -1,0 +1,94 @@
+/* bs-figure-layout.c: the geometry of a heatmap figure (see the header). */
+#include "bs-figure-layout.h"
+
+#include <math.h>
+
+/* At scale 1, in logical pixels: what the window has always used. */
+#define MARGIN_TOP      28
+#define MARGIN_RIGHT    88   /* gap, colour bar, its labels */
+#define MARGIN_LEFT     86   /* title, tick labels, stage band, block strip */
+#define MARGIN_BOTTOM   74
+#define TITLE_HEIGHT    30   /* added above the plot when there is a title */
+#define MIN_PLOT        16
+#define STRIP_WIDTH     5    /* the block strip next to the plot */
+#define STRIP_GAP       3
+#define BAND_WIDTH      16   /* the stage band outside it */
+#define BAND_GAP        (STRIP_GAP + STRIP_WIDTH + 2)
+#define TICK_LENGTH     4
+#define COLORBAR_GAP    22
+#define COLORBAR_WIDTH  14
+
+void
+bs_figure_layout_get_margins (double    scale,
+                              gboolean  has_title,
+                              double   *top,
+                              double   *right,
+                              double   *bottom,
+                              double   *left)
+{
+  *top = (MARGIN_TOP + (has_title ? TITLE_HEIGHT : 0)) * scale;
+  *right = MARGIN_RIGHT * scale;
+  *bottom = MARGIN_BOTTOM * scale;
+  *left = MARGIN_LEFT * scale;
+}
+
+void
+bs_figure_layout_init (BsFigureLayout *layout,
+                       double          width,
+                       double          height,
+                       double          scale,
+                       gboolean        has_title)
+{
+  double avail_w, avail_h, side;
+  BsFigureRect *p = &layout->plot;
+
+  if (!(scale > 0))
+    scale = 1;
+
+  layout->width = width;
+  layout->height = height;
+  layout->scale = scale;
+  layout->has_title = has_title;
+  bs_figure_layout_get_margins (scale, has_title, &layout->margin_top, &layout->margin_right,
+                                &layout->margin_bottom, &layout->margin_left);
+
+  /* Whole units, so that cell edges and lines fall on pixel edges on
+   * screen. */
+  avail_w = width - layout->margin_left - layout->margin_right;
+  avail_h = height - layout->margin_top - layout->margin_bottom;
+  side = floor (MAX (MIN (avail_w, avail_h), MIN_PLOT));
+  p->x = floor (layout->margin_left + MAX (avail_w - side, 0) / 2);
+  p->y = floor (layout->margin_top + MAX (avail_h - side, 0) / 2);
+  p->width = p->height = side;
+
+  layout->row_strip = (BsFigureRect) { p->x - (STRIP_GAP + STRIP_WIDTH) * scale, p->y,
+                                       STRIP_WIDTH * scale, side };
+  layout->row_band = (BsFigureRect) { p->x - (BAND_GAP + BAND_WIDTH) * scale, p->y,
+                                      BAND_WIDTH * scale, side };
+  layout->col_strip = (BsFigureRect) { p->x, p->y + side + STRIP_GAP * scale,
+                                       side, STRIP_WIDTH * scale };
+  layout->col_band = (BsFigureRect) { p->x, p->y + side + BAND_GAP * scale,
+                                      side, BAND_WIDTH * scale };
+  layout->colorbar = (BsFigureRect) { p->x + side + COLORBAR_GAP * scale, p->y,
+                                      COLORBAR_WIDTH * scale, side };
+  layout->tick_length = TICK_LENGTH * scale;
+  layout->line_width = scale;
+}
+
+double
+bs_figure_layout_boundary (const BsFigureLayout *layout,
+                           const BsHeatmapView  *view,
+                           BsFigureAxis          axis,
+                           guint                 i)
+{
+  double x, y;
+
+  if (axis == BS_FIGURE_AXIS_ROWS)
+    {
+      bs_heatmap_view_matrix_to_point (view, 0, (double) i / MAX (view->n_rows, 1), &x, &y);
+      return layout->plot.y + y;
+    }
+
+  bs_heatmap_view_matrix_to_point (view, (double) i / MAX (view->n_cols, 1), 0, &x, &y);
+  return layout->plot.x + x;
+}

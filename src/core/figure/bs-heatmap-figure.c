@@ -1,0 +1,814 @@
+/* bs-heatmap-figure.c: the heatmap figure drawn with cairo and pango (see
+ * the header). Lengths in this file are at scale 1 and multiplied by the
+ * layout's scale where they are used. */
+#include "bs-heatmap-figure.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <pango/pangocairo.h>
+
+#include "bs-heatmap-cells.h"
+
+#define LABEL_PAD        6    /* room a stage name wants beside it */
+#define ROW_TICK_GAP     22   /* least distance between two layer numbers */
+#define COL_TICK_GAP     34
+#define TITLE_INSET      12   /* axis titles: centre this far from the edge */
+#define STAGE_LINE_ALPHA 0.55
+#define TITLE_CENTRE     18   /* the figure's title: centre this far from the top */
+
+typedef struct {
+  const BsHeatmapFigure *figure;
+  const BsFigureLayout  *layout;
+  cairo_t               *cr;
+  PangoContext          *pango;
+  PangoFontDescription  *font;
+  BsHeatmapView          view;    /* the figure's view, sized to the plot */
+  guint                  n_rows;
+  guint                  n_cols;
+} Draw;
+
+void
+bs_heatmap_figure_init (BsHeatmapFigure       *figure,
+                        const BsHeatmapMatrix *matrix,
+                        double                 width,
+                        double                 height)
+{
+  memset (figure, 0, sizeof *figure);
+  bs_figure_layout_init (&figure->layout, width, height, 1.0, FALSE);
+  figure->matrix = matrix;
+  figure->measure = "CKA";
+  figure->colormap = BS_COLORMAP_MAGMA;
+  figure->lo = 0.0;
+  figure->hi = 1.0;
+  figure->foreground = (BsFigureColor) { 0, 0, 0, 1 };
+  figure->parts = BS_HEATMAP_FIGURE_ALL;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static double
+scaled (const Draw *d,
+        double      length)
+{
+  return length * d->layout->scale;
+}
+
+static void
+set_fg (Draw   *d,
+        double  alpha)
+{
+  const BsFigureColor *fg = &d->figure->foreground;
+
+  cairo_set_source_rgba (d->cr, fg->red, fg->green, fg->blue, fg->alpha * alpha);
+}
+
+static PangoLayout *
+make_layout (Draw       *d,
+             const char *text,
+             double      scale,
+             gboolean    bold)
+{
+  PangoLayout *layout = pango_layout_new (d->pango);
+  PangoAttrList *attrs = pango_attr_list_new ();
+
+  pango_layout_set_font_description (layout, d->font);
+  pango_layout_set_text (layout, text, -1);
+  pango_attr_list_insert (attrs, pango_attr_scale_new (scale * d->layout->scale));
+  if (bold)
+    pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
+  /* Tabular figures keep tick labels from jittering while zooming. */
+  pango_attr_list_insert (attrs, pango_attr_font_features_new ("tnum"));
+  pango_layout_set_attributes (layout, attrs);
+  pango_attr_list_unref (attrs);
+
+  return layout;
+}
+
+/* Moves to (x, y), or the nearest device pixel corner: glyphs drawn from
+ * there stay crisp at any transform the caller set. */
+static void
+move_to_pixel (cairo_t *cr,
+               double   x,
+               double   y)
+{
+  cairo_user_to_device (cr, &x, &y);
+  x = round (x);
+  y = round (y);
+  cairo_device_to_user (cr, &x, &y);
+  cairo_move_to (cr, x, y);
+}
+
+/* Draws layout with its text centred at (x, y), rotated by angle degrees
+ * (negative: anticlockwise, read from the bottom up). The logical extents
+ * include the offset of a line centred in a layout of fixed width. */
+static void
+draw_text_centered (Draw        *d,
+                    PangoLayout *layout,
+                    double       x,
+                    double       y,
+                    double       angle)
+{
+  PangoRectangle logical;
+
+  pango_layout_get_pixel_extents (layout, NULL, &logical);
+  cairo_save (d->cr);
+  cairo_translate (d->cr, x, y);
+  if (angle != 0)
+    cairo_rotate (d->cr, angle * G_PI / 180);
+  move_to_pixel (d->cr, -(logical.x + logical.width / 2.0), -(logical.y + logical.height / 2.0));
+  pango_cairo_show_layout (d->cr, layout);
+  cairo_restore (d->cr);
+}
+
+/* Draws layout at (x, y) aligned by align_x, align_y: 0 left (top),
+ * 0.5 centre, 1 right (bottom). */
+static void
+draw_text_at (Draw        *d,
+              PangoLayout *layout,
+              double       x,
+              double       y,
+              double       align_x,
+              double       align_y)
+{
+  int w, h;
+
+  pango_layout_get_pixel_size (layout, &w, &h);
+  move_to_pixel (d->cr, x - align_x * w, y - align_y * h);
+  pango_cairo_show_layout (d->cr, layout);
+}
+
+static void
+fill_rect (Draw   *d,
+           double  x,
+           double  y,
+           double  w,
+           double  h)
+{
+  cairo_rectangle (d->cr, x, y, w, h);
+  cairo_fill (d->cr);
+}
+
+/* A rectangle's edges rounded to whole units: crisp, and the pixels a
+ * GPU would fill for (x, y, w, h), which samples pixel centres. A
+ * one-unit line at p covers the unit that holds p. FALSE when nothing is
+ * left (strips of tiny cells: nothing, as on a GPU). */
+static gboolean
+snap_rect (double        x,
+           double        y,
+           double        w,
+           double        h,
+           BsFigureRect *out)
+{
+  double x0 = round (x), y0 = round (y), x1 = round (x + w), y1 = round (y + h);
+
+  *out = (BsFigureRect) { x0, y0, x1 - x0, y1 - y0 };
+
+  return x1 > x0 && y1 > y0;
+}
+
+static void
+fill_snapped (Draw   *d,
+              double  x,
+              double  y,
+              double  w,
+              double  h)
+{
+  BsFigureRect r;
+
+  if (snap_rect (x, y, w, h, &r))
+    fill_rect (d, r.x, r.y, r.width, r.height);
+}
+
+/* A border of width line inside the rectangle (x, y, w, h). */
+static void
+stroke_rect (Draw   *d,
+             double  x,
+             double  y,
+             double  w,
+             double  h,
+             double  line)
+{
+  cairo_rectangle (d->cr, x + line / 2, y + line / 2, w - line, h - line);
+  cairo_set_line_width (d->cr, line);
+  cairo_stroke (d->cr);
+}
+
+static double
+boundary (const Draw   *d,
+          BsFigureAxis  axis,
+          guint         i)
+{
+  return bs_figure_layout_boundary (d->layout, &d->view, axis, i);
+}
+
+static void
+clip_to (Draw               *d,
+         const BsFigureRect *r)
+{
+  cairo_rectangle (d->cr, r->x, r->y, r->width, r->height);
+  cairo_clip (d->cr);
+}
+
+/* cairo 1.16's SVG surface smooths scaled images: there, what would be
+ * an image scaled without smoothing is drawn as rectangles. */
+static gboolean
+wants_rectangles (cairo_t *cr)
+{
+  return cairo_surface_get_type (cairo_get_target (cr)) == CAIRO_SURFACE_TYPE_SVG;
+}
+
+/* ---------------------------------------------------------------- cells */
+
+/* Runs of one colour along a row become one rectangle. */
+static void
+draw_cells_as_rectangles (Draw *d)
+{
+  const BsHeatmapFigure *f = d->figure;
+  double u0, u1, v0, v1;
+  guint c0, c1, r0, r1;
+
+  bs_heatmap_view_get_visible (&d->view, &u0, &u1, &v0, &v1);
+  c0 = (guint) CLAMP (floor (u0 * d->n_cols), 0, d->n_cols - 1);
+  c1 = (guint) CLAMP (ceil (u1 * d->n_cols), 1, d->n_cols);
+  r0 = (guint) CLAMP (floor (v0 * d->n_rows), 0, d->n_rows - 1);
+  r1 = (guint) CLAMP (ceil (v1 * d->n_rows), 1, d->n_rows);
+
+  for (guint r = r0; r < r1; r++)
+    for (guint c = c0; c < c1;)
+      {
+        guint8 rgb[3], next[3];
+        double x, y, w, h, x_end, y_end, w_end, h_end;
+        guint e = c + 1;
+
+        bs_colormap_lookup (f->colormap, bs_heatmap_matrix_get_value (f->matrix, r, c), f->lo, f->hi, rgb);
+        while (e < c1)
+          {
+            bs_colormap_lookup (f->colormap, bs_heatmap_matrix_get_value (f->matrix, r, e), f->lo, f->hi, next);
+            if (memcmp (next, rgb, 3) != 0)
+              break;
+            e++;
+          }
+
+        bs_heatmap_view_cell_to_rect (&d->view, r, c, &x, &y, &w, &h);
+        bs_heatmap_view_cell_to_rect (&d->view, r, e - 1, &x_end, &y_end, &w_end, &h_end);
+        cairo_set_source_rgb (d->cr, rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0);
+        fill_rect (d, d->layout->plot.x + x, d->layout->plot.y + y, x_end + w_end - x, h);
+        c = e;
+      }
+}
+
+static void
+draw_cells (Draw *d)
+{
+  const BsHeatmapFigure *f = d->figure;
+  const BsFigureRect *p = &d->layout->plot;
+  const BsHeatmapView *v = &d->view;
+  cairo_surface_t *image = f->cells_image;
+  cairo_surface_t *owned = NULL;
+  cairo_pattern_t *pattern;
+
+  cairo_save (d->cr);
+  clip_to (d, p);
+  cairo_set_source_rgb (d->cr, BS_COLORMAP_NAN_R / 255.0, BS_COLORMAP_NAN_G / 255.0, BS_COLORMAP_NAN_B / 255.0);
+  cairo_paint (d->cr);
+
+  if (d->n_rows == 0 || d->n_cols == 0)
+    {
+      cairo_restore (d->cr);
+      return;
+    }
+
+  if (wants_rectangles (d->cr))
+    {
+      draw_cells_as_rectangles (d);
+      cairo_restore (d->cr);
+      return;
+    }
+
+  if (image == NULL)
+    image = owned = bs_heatmap_cells_create_image (f->matrix, f->colormap, f->lo, f->hi);
+  if (image != NULL)
+    {
+      /* Image pixel (i, j) covers matrix u = i / n_cols, v = 1 - j / n_rows. */
+      cairo_translate (d->cr, p->x + (0.5 - v->center_u * v->zoom) * v->width,
+                       p->y + (0.5 - (1.0 - v->center_v) * v->zoom) * v->height);
+      cairo_scale (d->cr, v->zoom * v->width / v->n_cols, v->zoom * v->height / v->n_rows);
+      cairo_set_source_surface (d->cr, image, 0, 0);
+      pattern = cairo_get_source (d->cr);
+      cairo_pattern_set_filter (pattern, CAIRO_FILTER_NEAREST);
+      cairo_pattern_set_extend (pattern, CAIRO_EXTEND_PAD);
+      cairo_paint (d->cr);
+    }
+  g_clear_pointer (&owned, cairo_surface_destroy);
+  cairo_restore (d->cr);
+}
+
+/* ---------------------------------------------------------------- marks */
+
+static gboolean
+intersect (const BsFigureRect *a,
+           const BsFigureRect *b,
+           BsFigureRect       *out)
+{
+  double x0 = MAX (a->x, b->x), y0 = MAX (a->y, b->y);
+  double x1 = MIN (a->x + a->width, b->x + b->width), y1 = MIN (a->y + a->height, b->y + b->height);
+
+  *out = (BsFigureRect) { x0, y0, x1 - x0, y1 - y0 };
+
+  return x1 > x0 && y1 > y0;
+}
+
+static void
+add_mark (GArray              *marks,
+          const BsFigureRect  *rect,
+          const BsFigureColor *color)
+{
+  BsFigureMark mark = { *rect, *color };
+
+  g_array_append_val (marks, mark);
+}
+
+/* White, translucent, one unit wide, covering the unit that holds the
+ * boundary (see snap_rect ()), so the line is crisp and the cells'
+ * centres stay clear; only what lies over the plot. */
+static void
+add_stage_lines (const BsHeatmapFigure *f,
+                 const BsHeatmapView   *view,
+                 GArray                *marks)
+{
+  const BsFigureLayout *l = &f->layout;
+  const BsFigureRect *p = &l->plot;
+  const BsFigureColor white = { 1, 1, 1, STAGE_LINE_ALPHA };
+  double line = l->line_width;
+  BsFigureRect r;
+
+  if (f->rows == NULL || f->cols == NULL)
+    return;
+
+  for (guint i = 1; i < view->n_cols; i++)
+    if (f->cols[i].stage != f->cols[i - 1].stage &&
+        snap_rect (bs_figure_layout_boundary (l, view, BS_FIGURE_AXIS_COLS, i) - line / 2, p->y, line, p->height, &r) &&
+        intersect (&r, p, &r))
+      add_mark (marks, &r, &white);
+
+  for (guint i = 1; i < view->n_rows; i++)
+    if (f->rows[i].stage != f->rows[i - 1].stage &&
+        snap_rect (p->x, bs_figure_layout_boundary (l, view, BS_FIGURE_AXIS_ROWS, i) - line / 2, p->width, line, &r) &&
+        intersect (&r, p, &r))
+      add_mark (marks, &r, &white);
+}
+
+/* One unit around the plot, as four strips that meet without overlap. */
+static void
+add_frame (const BsHeatmapFigure *f,
+           GArray                *marks)
+{
+  const BsFigureRect *p = &f->layout.plot;
+  double line = f->layout.line_width;
+  BsFigureColor color = f->foreground;
+  const BsFigureRect sides[] = {
+    { p->x - line, p->y - line, p->width + 2 * line, line },
+    { p->x - line, p->y + p->height, p->width + 2 * line, line },
+    { p->x - line, p->y, line, p->height },
+    { p->x + p->width, p->y, line, p->height },
+  };
+
+  color.alpha *= 0.25;
+  for (guint i = 0; i < G_N_ELEMENTS (sides); i++)
+    add_mark (marks, &sides[i], &color);
+}
+
+static void
+draw_marks (Draw         *d,
+            const GArray *marks)
+{
+  for (guint i = 0; i < marks->len; i++)
+    {
+      const BsFigureMark *m = &g_array_index (marks, BsFigureMark, i);
+
+      cairo_set_source_rgba (d->cr, m->color.red, m->color.green, m->color.blue, m->color.alpha);
+      fill_rect (d, m->rect.x, m->rect.y, m->rect.width, m->rect.height);
+    }
+}
+
+/* ---------------------------------------------------------------- axes */
+
+/* One shaded segment per stage, labelled where the name fits, and the
+ * blocks inside it in alternating shades on the strip. */
+static void
+draw_stage_band (Draw              *d,
+                 BsFigureAxis       axis,
+                 const BsLayerInfo *layers,
+                 guint              n)
+{
+  gboolean rows = axis == BS_FIGURE_AXIS_ROWS;
+  const BsFigureRect *p = &d->layout->plot;
+  const BsFigureRect *band = rows ? &d->layout->row_band : &d->layout->col_band;
+  const BsFigureRect *strip = rows ? &d->layout->row_strip : &d->layout->col_strip;
+  double lo_edge = rows ? p->y : p->x;
+  double hi_edge = rows ? p->y + p->height : p->x + p->width;
+
+  for (guint a = 0; a < n;)
+    {
+      guint b = a;
+      double s0, s1, len;
+      gboolean odd;
+
+      while (b + 1 < n && layers[b + 1].stage == layers[a].stage)
+        b++;
+
+      s0 = boundary (d, axis, a);
+      s1 = boundary (d, axis, b + 1);
+      len = fabs (s1 - s0);
+      odd = layers[a].stage >= 0 && (layers[a].stage % 2) == 1;
+
+      set_fg (d, odd ? 0.16 : 0.07);
+      if (rows)
+        fill_snapped (d, band->x, MIN (s0, s1), band->width, len);
+      else
+        fill_snapped (d, MIN (s0, s1), band->y, len, band->height);
+
+      for (guint i = a; i <= b;)
+        {
+          guint j = i;
+
+          while (j + 1 <= b && layers[j + 1].block == layers[i].block)
+            j++;
+          if (layers[i].block >= 0)
+            {
+              double t0 = boundary (d, axis, i), t1 = boundary (d, axis, j + 1);
+
+              set_fg (d, (layers[i].block % 2) == 0 ? 0.45 : 0.16);
+              if (rows)
+                fill_snapped (d, strip->x, MIN (t0, t1) + 0.5, strip->width, fabs (t1 - t0) - 1);
+              else
+                fill_snapped (d, MIN (t0, t1) + 0.5, strip->y, fabs (t1 - t0) - 1, strip->height);
+            }
+          i = j + 1;
+        }
+
+      if (layers[a].stage >= 0)
+        {
+          double shown = MIN (MAX (s0, s1), hi_edge) - MAX (MIN (s0, s1), lo_edge);
+          double mid = (MAX (MIN (s0, s1), lo_edge) + MIN (MAX (s0, s1), hi_edge)) / 2;
+          PangoLayout *layout = make_layout (d, bs_layer_stage_name (layers[a].stage, FALSE), 0.75, FALSE);
+          int tw, th;
+
+          pango_layout_get_pixel_size (layout, &tw, &th);
+          if (tw + scaled (d, LABEL_PAD) > len)
+            {
+              g_object_unref (layout);
+              layout = make_layout (d, bs_layer_stage_name (layers[a].stage, TRUE), 0.75, FALSE);
+              pango_layout_get_pixel_size (layout, &tw, &th);
+            }
+          if (tw + scaled (d, LABEL_PAD) <= shown)
+            {
+              set_fg (d, 0.7);
+              if (rows)
+                draw_text_centered (d, layout, band->x + band->width / 2, mid, -90);
+              else
+                draw_text_centered (d, layout, mid, band->y + band->height / 2, 0);
+            }
+          g_object_unref (layout);
+        }
+
+      a = b + 1;
+    }
+}
+
+/* Layer numbers at the first step of 1, 2, 5, 10, ... that leaves room
+ * between labels at this zoom. */
+static void
+draw_ticks (Draw         *d,
+            BsFigureAxis  axis,
+            guint         n)
+{
+  static const guint steps[] = { 1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000 };
+  gboolean rows = axis == BS_FIGURE_AXIS_ROWS;
+  const BsFigureRect *p = &d->layout->plot;
+  const BsFigureRect *band = rows ? &d->layout->row_band : &d->layout->col_band;
+  double lo_edge = rows ? p->y : p->x;
+  double hi_edge = rows ? p->y + p->height : p->x + p->width;
+  double tick = d->layout->tick_length;
+  double line = d->layout->line_width;
+  double cell = (rows ? p->height : p->width) * d->view.zoom / MAX (n, 1);
+  double min_gap = scaled (d, rows ? ROW_TICK_GAP : COL_TICK_GAP);
+  guint step = steps[G_N_ELEMENTS (steps) - 1];
+
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    if (steps[i] * cell >= min_gap)
+      {
+        step = steps[i];
+        break;
+      }
+
+  for (guint i = 0; i < n; i += step)
+    {
+      double pos = (boundary (d, axis, i) + boundary (d, axis, i + 1)) / 2;
+      PangoLayout *layout;
+      char text[16];
+
+      if (pos < lo_edge - 1 || pos > hi_edge + 1)
+        continue;
+
+      g_snprintf (text, sizeof text, "%u", i);
+      layout = make_layout (d, text, 0.8, FALSE);
+      if (rows)
+        {
+          set_fg (d, 0.45);
+          fill_snapped (d, band->x - tick, pos - line / 2, tick, line);
+          set_fg (d, 0.7);
+          draw_text_at (d, layout, band->x - tick - scaled (d, 3), pos, 1.0, 0.5);
+        }
+      else
+        {
+          set_fg (d, 0.45);
+          fill_snapped (d, pos - line / 2, band->y + band->height, line, tick);
+          set_fg (d, 0.7);
+          draw_text_at (d, layout, pos, band->y + band->height + tick + scaled (d, 1), 0.5, 0.0);
+        }
+      g_object_unref (layout);
+    }
+}
+
+static void
+draw_axis (Draw         *d,
+           BsFigureAxis  axis)
+{
+  const BsHeatmapFigure *f = d->figure;
+  gboolean rows = axis == BS_FIGURE_AXIS_ROWS;
+  const BsFigureLayout *l = d->layout;
+  const BsFigureRect *p = &l->plot;
+  const BsLayerInfo *layers = rows ? f->rows : f->cols;
+  const char *model = rows ? f->model_a : f->model_b;
+  guint n = rows ? d->n_rows : d->n_cols;
+  double length = rows ? p->height : p->width;
+  g_autofree char *title = NULL;
+  PangoLayout *layout;
+
+  /* Marks follow the zoom: what lies beyond the plot's extent is cut. */
+  cairo_save (d->cr);
+  if (rows)
+    clip_to (d, &(BsFigureRect) { 0, p->y, p->x, p->height });
+  else
+    clip_to (d, &(BsFigureRect) { p->x, p->y + p->height, p->width, l->height - (p->y + p->height) });
+  if (layers != NULL)
+    draw_stage_band (d, axis, layers, n);
+  draw_ticks (d, axis, n);
+  cairo_restore (d->cr);
+
+  /* The title names the model: which axis is which is the first question. */
+  title = model != NULL ? g_strdup_printf ("%s  ·  %s", rows ? "Model A" : "Model B", model)
+                        : g_strdup (rows ? "Model A" : "Model B");
+  layout = make_layout (d, title, 0.9, TRUE);
+  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_MIDDLE);
+  pango_layout_set_width (layout, (int) (length * PANGO_SCALE));
+  pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
+  set_fg (d, 1.0);
+  if (rows)
+    draw_text_centered (d, layout, scaled (d, TITLE_INSET), p->y + length / 2, -90);
+  else
+    draw_text_centered (d, layout, p->x + length / 2, l->height - scaled (d, TITLE_INSET), 0);
+  g_object_unref (layout);
+}
+
+/* ---------------------------------------------------------------- colour bar */
+
+static void
+draw_colorbar (Draw *d)
+{
+  const BsHeatmapFigure *f = d->figure;
+  const BsFigureRect *bar = &d->layout->colorbar;
+  const guint8 *table = bs_colormap_get_table (f->colormap);
+  double line = d->layout->line_width;
+  double tick = d->layout->tick_length;
+  cairo_surface_t *image;
+  cairo_pattern_t *pattern;
+  guint8 *pixels;
+  int stride;
+
+  /* The table's entries as they are, high values at the top: an image
+   * one pixel wide scaled without smoothing, or one rectangle each. */
+  cairo_save (d->cr);
+  clip_to (d, bar);
+  if (wants_rectangles (d->cr))
+    {
+      double step = bar->height / BS_COLORMAP_SIZE;
+
+      for (guint i = 0; i < BS_COLORMAP_SIZE; i++)
+        {
+          const guint8 *rgb = table + 3 * i;
+
+          cairo_set_source_rgb (d->cr, rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0);
+          fill_rect (d, bar->x, bar->y + bar->height - (i + 1) * step, bar->width, step);
+        }
+    }
+  else
+    {
+      image = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 1, BS_COLORMAP_SIZE);
+      cairo_surface_flush (image);
+      pixels = cairo_image_surface_get_data (image);
+      stride = cairo_image_surface_get_stride (image);
+      for (guint i = 0; i < BS_COLORMAP_SIZE; i++)
+        {
+          const guint8 *rgb = table + 3 * (BS_COLORMAP_SIZE - 1 - i);
+
+          *(guint32 *) (pixels + (gsize) i * stride) = ((guint32) rgb[0] << 16) | ((guint32) rgb[1] << 8) | rgb[2];
+        }
+      cairo_surface_mark_dirty (image);
+
+      cairo_translate (d->cr, bar->x, bar->y);
+      cairo_scale (d->cr, bar->width, bar->height / BS_COLORMAP_SIZE);
+      cairo_set_source_surface (d->cr, image, 0, 0);
+      pattern = cairo_get_source (d->cr);
+      cairo_pattern_set_filter (pattern, CAIRO_FILTER_NEAREST);
+      cairo_pattern_set_extend (pattern, CAIRO_EXTEND_PAD);
+      cairo_paint (d->cr);
+      cairo_surface_destroy (image);
+    }
+  cairo_restore (d->cr);
+
+  set_fg (d, 0.3);
+  stroke_rect (d, bar->x, bar->y, bar->width, bar->height, line);
+
+  for (guint i = 0; i <= 4; i++)
+    {
+      double t = i / 4.0;
+      double y = bar->y + bar->height - t * bar->height;
+      /* The unit row that holds y, inside the bar. */
+      double row = CLAMP (floor (y), bar->y, bar->y + bar->height - line);
+      PangoLayout *layout;
+      char text[32];
+
+      g_snprintf (text, sizeof text, "%.2f", f->lo + t * (f->hi - f->lo));
+      layout = make_layout (d, text, 0.8, FALSE);
+      set_fg (d, 0.3);
+      fill_rect (d, bar->x + bar->width, row, tick, line);
+      set_fg (d, 0.7);
+      draw_text_at (d, layout, bar->x + bar->width + tick + scaled (d, 3), y, 0, 0.5);
+      g_object_unref (layout);
+    }
+
+  if (f->measure != NULL)
+    {
+      PangoLayout *layout = make_layout (d, f->measure, 0.8, TRUE);
+
+      set_fg (d, 1.0);
+      draw_text_at (d, layout, bar->x + bar->width / 2, bar->y - scaled (d, 6), 0.5, 1.0);
+      g_object_unref (layout);
+    }
+}
+
+static void
+draw_title (Draw *d)
+{
+  const BsFigureLayout *l = d->layout;
+  PangoLayout *layout;
+  double centre;
+
+  if (d->figure->title == NULL)
+    return;
+
+  /* Over the plot's middle, as wide as the figure allows on both sides. */
+  centre = l->plot.x + l->plot.width / 2;
+  layout = make_layout (d, d->figure->title, 1.1, TRUE);
+  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+  pango_layout_set_width (layout, (int) (2 * MIN (centre, l->width - centre) * PANGO_SCALE));
+  pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
+  set_fg (d, 1.0);
+  draw_text_centered (d, layout, centre, scaled (d, TITLE_CENTRE), 0);
+  g_object_unref (layout);
+}
+
+/* ---------------------------------------------------------------- public */
+
+/* The figure's view: the caller's zoom and pan (or none), whatever size
+ * it had, fitted to this plot. */
+static void
+get_view (const BsHeatmapFigure *figure,
+          BsHeatmapView         *view)
+{
+  const BsFigureRect *p = &figure->layout.plot;
+  guint n_rows = figure->matrix != NULL ? bs_heatmap_matrix_get_n_rows (figure->matrix) : 0;
+  guint n_cols = figure->matrix != NULL ? bs_heatmap_matrix_get_n_cols (figure->matrix) : 0;
+
+  if (figure->view != NULL)
+    *view = *figure->view;
+  else
+    bs_heatmap_view_init (view, n_rows, n_cols, p->width, p->height);
+  view->n_rows = n_rows;
+  view->n_cols = n_cols;
+  bs_heatmap_view_set_size (view, p->width, p->height);
+}
+
+GArray *
+bs_heatmap_figure_get_marks (const BsHeatmapFigure *figure,
+                             BsHeatmapFigureParts   parts)
+{
+  GArray *marks = g_array_new (FALSE, FALSE, sizeof (BsFigureMark));
+  BsHeatmapView view;
+
+  g_return_val_if_fail (figure != NULL, marks);
+
+  get_view (figure, &view);
+  if ((parts & BS_HEATMAP_FIGURE_STAGE_LINES) != 0)
+    add_stage_lines (figure, &view, marks);
+  if ((parts & BS_HEATMAP_FIGURE_FRAME) != 0)
+    add_frame (figure, marks);
+
+  return marks;
+}
+
+void
+bs_heatmap_figure_draw (const BsHeatmapFigure *figure,
+                        cairo_t               *cr)
+{
+  Draw d = { .figure = figure, .layout = &figure->layout, .cr = cr };
+
+  g_return_if_fail (figure != NULL && cr != NULL);
+
+  get_view (figure, &d.view);
+  d.n_rows = d.view.n_rows;
+  d.n_cols = d.view.n_cols;
+
+  d.pango = pango_cairo_create_context (cr);
+  if (figure->font_options != NULL)
+    pango_cairo_context_set_font_options (d.pango, figure->font_options);
+  d.font = figure->font != NULL ? pango_font_description_copy (figure->font)
+                                : pango_font_description_from_string ("Sans 10");
+
+  cairo_save (cr);
+  if ((figure->parts & BS_HEATMAP_FIGURE_CELLS) != 0)
+    draw_cells (&d);
+  if ((figure->parts & (BS_HEATMAP_FIGURE_STAGE_LINES | BS_HEATMAP_FIGURE_FRAME)) != 0)
+    {
+      g_autoptr(GArray) marks = bs_heatmap_figure_get_marks (figure, figure->parts);
+
+      draw_marks (&d, marks);
+    }
+  if ((figure->parts & BS_HEATMAP_FIGURE_ROW_AXIS) != 0)
+    draw_axis (&d, BS_FIGURE_AXIS_ROWS);
+  if ((figure->parts & BS_HEATMAP_FIGURE_COL_AXIS) != 0)
+    draw_axis (&d, BS_FIGURE_AXIS_COLS);
+  if ((figure->parts & BS_HEATMAP_FIGURE_COLORBAR) != 0)
+    draw_colorbar (&d);
+  if ((figure->parts & BS_HEATMAP_FIGURE_TITLE) != 0)
+    draw_title (&d);
+  cairo_restore (cr);
+
+  pango_font_description_free (d.font);
+  g_object_unref (d.pango);
+}
+
+static void
+rect_union (BsFigureRect       *acc,
+            gboolean           *any,
+            const BsFigureRect *r)
+{
+  double x0, y0, x1, y1;
+
+  if (!*any)
+    {
+      *acc = *r;
+      *any = TRUE;
+      return;
+    }
+
+  x0 = MIN (acc->x, r->x);
+  y0 = MIN (acc->y, r->y);
+  x1 = MAX (acc->x + acc->width, r->x + r->width);
+  y1 = MAX (acc->y + acc->height, r->y + r->height);
+  *acc = (BsFigureRect) { x0, y0, x1 - x0, y1 - y0 };
+}
+
+void
+bs_heatmap_figure_get_part_bounds (const BsHeatmapFigure *figure,
+                                   BsHeatmapFigureParts   parts,
+                                   BsFigureRect          *bounds)
+{
+  const BsFigureLayout *l = &figure->layout;
+  const BsFigureRect *p = &l->plot;
+  double line = l->line_width;
+  double right = p->x + p->width + line;
+  double below = p->y + p->height;
+  gboolean any = FALSE;
+
+  *bounds = (BsFigureRect) { 0, 0, 0, 0 };
+
+  if ((parts & (BS_HEATMAP_FIGURE_CELLS | BS_HEATMAP_FIGURE_STAGE_LINES)) != 0)
+    rect_union (bounds, &any, p);
+  if ((parts & BS_HEATMAP_FIGURE_FRAME) != 0)
+    rect_union (bounds, &any, &(BsFigureRect) { p->x - line, p->y - line, p->width + 2 * line, p->height + 2 * line });
+  /* The axes are clipped to the plot's extent along them; their titles
+   * are no longer than the plot. */
+  if ((parts & BS_HEATMAP_FIGURE_ROW_AXIS) != 0)
+    rect_union (bounds, &any, &(BsFigureRect) { 0, p->y, p->x - line, p->height });
+  if ((parts & BS_HEATMAP_FIGURE_COL_AXIS) != 0)
+    rect_union (bounds, &any, &(BsFigureRect) { p->x, below + line, p->width, MAX (l->height - below - line, 0) });
+  /* Tick labels reach above and below the bar, the measure's name above. */
+  if ((parts & BS_HEATMAP_FIGURE_COLORBAR) != 0)
+    rect_union (bounds, &any, &(BsFigureRect) { right, 0, MAX (l->width - right, 0), l->height });
+  if ((parts & BS_HEATMAP_FIGURE_TITLE) != 0 && figure->title != NULL)
+    rect_union (bounds, &any, &(BsFigureRect) { 0, 0, l->width, p->y - line });
+}

@@ -1,0 +1,105 @@
+/* bs-heatmap-figure.h: draws a CKA heatmap figure with cairo and pango.
+ *
+ * Everything of the figure: the cells (the matrix as an image scaled with
+ * CAIRO_FILTER_NEAREST through the zoom and pan of a BsHeatmapView, or as
+ * rectangles on SVG surfaces, where cairo 1.16 would blur an image), the
+ * frame, the stage boundary lines, both axes (layer numbers at a step that
+ * leaves room, the stage band with stage names, the block strip, the
+ * model's title), the colour bar with its ticks and the measure's name, and
+ * an optional title. Colours come from bs-colormap.h, the table the OpenGL
+ * texture uses, so screen and paper match.
+ *
+ * The window draws its decorations with it over the OpenGL cells, and the
+ * whole figure when it draws without OpenGL; a figure export can reuse it
+ * for PNG, PDF and SVG surfaces alike. No GTK. */
+#pragma once
+
+#include <cairo.h>
+#include <pango/pango.h>
+
+#include "bs-colormap.h"
+#include "bs-figure-layout.h"
+#include "bs-heatmap-matrix.h"
+#include "bs-heatmap-view.h"
+#include "bs-layer-info.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  BS_HEATMAP_FIGURE_CELLS       = 1 << 0,
+  BS_HEATMAP_FIGURE_STAGE_LINES = 1 << 1,   /* over the cells, where the stage changes */
+  BS_HEATMAP_FIGURE_FRAME       = 1 << 2,   /* around the plot */
+  BS_HEATMAP_FIGURE_ROW_AXIS    = 1 << 3,   /* model A, left */
+  BS_HEATMAP_FIGURE_COL_AXIS    = 1 << 4,   /* model B, below */
+  BS_HEATMAP_FIGURE_COLORBAR    = 1 << 5,
+  BS_HEATMAP_FIGURE_TITLE       = 1 << 6,
+} BsHeatmapFigureParts;
+
+/* What goes around the cells. */
+#define BS_HEATMAP_FIGURE_DECORATIONS (BS_HEATMAP_FIGURE_STAGE_LINES | BS_HEATMAP_FIGURE_FRAME | \
+                                       BS_HEATMAP_FIGURE_ROW_AXIS | BS_HEATMAP_FIGURE_COL_AXIS | \
+                                       BS_HEATMAP_FIGURE_COLORBAR | BS_HEATMAP_FIGURE_TITLE)
+#define BS_HEATMAP_FIGURE_ALL         (BS_HEATMAP_FIGURE_CELLS | BS_HEATMAP_FIGURE_DECORATIONS)
+
+typedef struct {
+  double red;
+  double green;
+  double blue;
+  double alpha;
+} BsFigureColor;
+
+/* Everything one drawing needs; pointers are borrowed for the call. */
+typedef struct {
+  BsFigureLayout              layout;        /* bs_figure_layout_init () */
+  const BsHeatmapView        *view;          /* zoom and pan; NULL: the whole matrix */
+  const BsHeatmapMatrix      *matrix;
+  /* The matrix in colormap over [lo, hi] (bs-heatmap-cells.h), when the
+   * caller keeps one; NULL: made for the call. */
+  cairo_surface_t            *cells_image;
+  const BsLayerInfo          *rows;          /* n_rows layers of model A; NULL: no stages */
+  const BsLayerInfo          *cols;          /* n_cols layers of model B */
+  const char                 *model_a;       /* display names, "ResNet-20"; NULL: none */
+  const char                 *model_b;
+  const char                 *measure;       /* above the colour bar: "CKA" */
+  const char                 *title;         /* NULL: none */
+  BsColormap                  colormap;
+  double                      lo;            /* the values the colour map spans */
+  double                      hi;
+  BsFigureColor               foreground;    /* text, ticks, frame, shades */
+  const PangoFontDescription *font;          /* NULL: "Sans 10" */
+  const cairo_font_options_t *font_options;  /* NULL: the surface's */
+  BsHeatmapFigureParts        parts;
+} BsHeatmapFigure;
+
+/* Defaults: the whole figure of a width x height layout at scale 1 with
+ * no title, magma over [0, 1], black text, "CKA". */
+void bs_heatmap_figure_init             (BsHeatmapFigure       *figure,
+                                         const BsHeatmapMatrix *matrix,
+                                         double                 width,
+                                         double                 height);
+
+/* Draws figure->parts at figure coordinates (user space of cr). */
+void bs_heatmap_figure_draw             (const BsHeatmapFigure *figure,
+                                         cairo_t               *cr);
+
+/* Where parts can draw (the union of their areas), in figure coordinates:
+ * a caller may clip or cache each part separately. */
+void bs_heatmap_figure_get_part_bounds  (const BsHeatmapFigure *figure,
+                                         BsHeatmapFigureParts   parts,
+                                         BsFigureRect          *bounds);
+
+/* A rectangle the renderer fills with one colour. */
+typedef struct {
+  BsFigureRect  rect;
+  BsFigureColor color;
+} BsFigureMark;
+
+/* The stage lines and the frame (those of them in parts) as
+ * bs_heatmap_figure_draw () fills them: whole units, stage lines cut to the
+ * plot, in drawing order. For drawing them without cairo: the window puts
+ * them over its OpenGL cells as colour nodes. An array of BsFigureMark;
+ * free with g_array_unref (). */
+GArray *bs_heatmap_figure_get_marks     (const BsHeatmapFigure *figure,
+                                         BsHeatmapFigureParts   parts);
+
+G_END_DECLS
