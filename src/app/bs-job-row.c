@@ -21,15 +21,21 @@ static void
 update (BsJobRow *self)
 {
   const char *status = bs_job_get_status (self->job);
+  gboolean finished = bs_job_is_finished (self->job);
   guint64 done, total;
 
   bs_job_get_progress (self->job, &done, &total);
   if (bs_job_get_state (self->job) == BS_JOB_WAITING)
     status = "Waiting for the jobs before it";
-  gtk_label_set_label (self->status_label, status ? status : "Starting…");
+  if (status == NULL)
+    status = "Starting…";
+
+  /* Only what changed: a label set to its own text is laid out again. */
+  if (g_strcmp0 (gtk_label_get_label (self->status_label), status) != 0)
+    gtk_label_set_label (self->status_label, status);
   gtk_progress_bar_set_fraction (self->progress_bar, bs_job_get_fraction (self->job));
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), total > 0);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->cancel_button), !bs_job_is_finished (self->job));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->cancel_button), !finished);
 }
 
 static void

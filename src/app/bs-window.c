@@ -424,7 +424,12 @@ static GtkWidget *
 create_job_row (gpointer item,
                 gpointer user_data)
 {
-  return bs_job_row_new (BS_JOB (item));
+  GtkWidget *row = gtk_list_box_row_new ();
+
+  /* Nothing happens on activating a job's row: only its stop button acts. */
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), bs_job_row_new (BS_JOB (item)));
+  return row;
 }
 
 /* The job list's button shows only while there are jobs. */

@@ -598,3 +598,48 @@ bs_test_make_snapshot (guint        n_rows,
 
   return snapshot;
 }
+
+static gboolean
+key_arrived (GtkEventControllerKey *controller,
+             guint                  keyval,
+             guint                  keycode,
+             GdkModifierType        state,
+             gpointer               data)
+{
+  (*(guint *) data)++;
+  return GDK_EVENT_PROPAGATE;
+}
+
+static gboolean
+count_reached (gpointer data)
+{
+  guint *counts = data;
+
+  return counts[0] > counts[1];
+}
+
+void
+bs_test_key_activate (GtkWidget *widget)
+{
+  Display *xdisplay = get_xdisplay (widget);
+  GtkEventController *listener = gtk_event_controller_key_new ();
+  guint counts[2] = { 0, 0 };   /* key presses seen, and before this one */
+  KeyCode code = XKeysymToKeycode (xdisplay, XK_Return);
+
+  g_assert_true (gtk_widget_get_mapped (widget));
+  g_assert_true (gtk_widget_grab_focus (widget));
+  /* Seen first, by the window that has the keyboard, before any widget acts. */
+  gtk_event_controller_set_propagation_phase (listener, GTK_PHASE_CAPTURE);
+  g_signal_connect (listener, "key-pressed", G_CALLBACK (key_arrived), &counts[0]);
+  gtk_widget_add_controller (GTK_WIDGET (gtk_widget_get_native (widget)), listener);
+
+  XTestFakeKeyEvent (xdisplay, code, True, CurrentTime);
+  XTestFakeKeyEvent (xdisplay, code, False, CurrentTime);
+  XFlush (xdisplay);
+  if (!bs_test_wait_until (count_reached, counts, EVENT_TIMEOUT_MS))
+    {
+      g_test_message ("no key press arrived from the X server within %d ms", EVENT_TIMEOUT_MS);
+      g_assert_not_reached ();
+    }
+  gtk_widget_remove_controller (GTK_WIDGET (gtk_widget_get_native (widget)), listener);
+}

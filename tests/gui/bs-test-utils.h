@@ -85,6 +85,10 @@ void          bs_test_pointer_scroll    (GtkWidget    *widget,
                                          double        y,
                                          int           steps);
 
+/* Focuses widget and presses and releases Return on the keyboard, through
+ * the X server; returns once GTK has received the press. */
+void          bs_test_key_activate      (GtkWidget    *widget);
+
 G_END_DECLS
 
 G_BEGIN_DECLS

@@ -157,7 +157,6 @@ test_job_runs (Fixture       *f,
   gsize stride;
   double ox, oy, lo, hi;
   guint delivered, published, checked = 0, finite = 0;
-  int hx, hy;
 
   g_settings_set_string (f->settings, "model-a", "resnet8");
   g_settings_set_string (f->settings, "model-b", "resnet14");
@@ -246,22 +245,21 @@ test_job_runs (Fixture       *f,
   g_assert_cmpuint (finite, >, checked / 2);
 
   /* A click on a cell selects it and the inspector names both layers. */
-  bs_heatmap_view_cell_to_rect (view, 3, bs_cka_snapshot_get_n_cols (snapshot) - 2, &ox, &oy, &lo, &hi);
-  hx = (int) (ox + lo / 2);
-  hy = (int) (oy + hi / 2);
   {
+    guint n_cols = bs_cka_snapshot_get_n_cols (snapshot);
+    g_autofree char *want = g_strdup_printf ("%.3f", bs_cka_snapshot_get_value (snapshot, 3, n_cols - 2));
+    double px, py, x, y, w, h;
     guint row, col;
 
-    g_assert_true (bs_heatmap_view_point_to_cell (view, hx, hy, &row, &col));
-    bs_heatmap_select (heatmap, row, col);
+    bs_heatmap_get_plot_origin (heatmap, &px, &py);
+    bs_heatmap_view_cell_to_rect (view, 3, n_cols - 2, &x, &y, &w, &h);
+    bs_test_pointer_click (GTK_WIDGET (heatmap), px + x + w / 2, py + y + h / 2);
+    g_assert_true (bs_heatmap_get_selection (heatmap, &row, &col));
     g_assert_cmpuint (row, ==, 3);
-    g_assert_cmpuint (col, ==, bs_cka_snapshot_get_n_cols (snapshot) - 2);
-  }
-  g_assert_cmpstr (bs_inspector_get_layer_a_name (inspector), ==, bs_cka_snapshot_get_row (snapshot, 3)->name);
-  g_assert_cmpstr (bs_inspector_get_layer_b_name (inspector), ==, bs_cka_snapshot_get_col (snapshot, bs_cka_snapshot_get_n_cols (snapshot) - 2)->name);
-  {
-    g_autofree char *want = g_strdup_printf ("%.3f", bs_cka_snapshot_get_value (snapshot, 3, bs_cka_snapshot_get_n_cols (snapshot) - 2));
-
+    g_assert_cmpuint (col, ==, n_cols - 2);
+    g_assert_cmpstr (bs_inspector_get_layer_a_name (inspector), ==, bs_cka_snapshot_get_row (snapshot, 3)->name);
+    g_assert_cmpstr (bs_inspector_get_layer_b_name (inspector), ==,
+                     bs_cka_snapshot_get_col (snapshot, n_cols - 2)->name);
     g_assert_cmpstr (bs_inspector_get_value_text (inspector), ==, want);
   }
 
@@ -317,7 +315,13 @@ no_windows (gpointer data)
   return gtk_application_get_windows (GTK_APPLICATION (data)) == NULL;
 }
 
-/* The stop button of the job's row in the job list. */
+static gboolean
+is_mapped (gpointer widget)
+{
+  return gtk_widget_get_mapped (widget);
+}
+
+/* The stop button of the job's row in the job list, pressed. */
 static void
 test_cancel_from_job_list (Fixture       *f,
                            gconstpointer  data)
@@ -348,9 +352,12 @@ test_cancel_from_job_list (Fixture       *f,
   job_row = BS_JOB_ROW (gtk_list_box_row_get_child (row));
   g_assert_true (bs_job_row_get_job (job_row) == f->job);
   stop = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (job_row), BS_TYPE_JOB_ROW, "cancel_button"));
-  g_assert_true (bs_test_wait_until ((GSourceFunc) gtk_widget_get_mapped, stop, 5000));
+  g_assert_true (bs_test_wait_until (is_mapped, stop, 5000));
   g_object_unref (bs_test_screenshot (GTK_WIDGET (f->window), "job-list"));
-  g_assert_true (gtk_widget_activate (stop));
+  /* Through the keyboard: under Xvfb, GTK 4.8 now and then drops a
+   * pointer click on this button while the window redraws; the key press
+   * is as real an event and is never lost. */
+  bs_test_key_activate (stop);
 
   g_assert_true (bs_test_wait_until (job_finished, f, 60000));
   g_assert_cmpint (bs_job_get_state (f->job), ==, BS_JOB_CANCELLED);
