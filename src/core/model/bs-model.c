@@ -28,7 +28,6 @@
 #include "bs-linear.h"
 #include "bs-thread-pool.h"
 #include "bs-relu.h"
-#include "bs-resnet-spec.h"
 #include "bs-rng.h"
 #include "bs-softmax-xent.h"
 
@@ -535,21 +534,6 @@ bs_model_builder_finish (BsModel *model)
       if (op->kind == BS_OP_RELU)
         model->n_bwd_readers[op->out]++;
     }
-}
-
-BsModel *
-bs_model_new (const char  *name,
-              guint        in_channels,
-              guint        in_height,
-              guint        in_width,
-              guint        n_classes,
-              GError     **error)
-{
-  BsResnetSpec spec;
-
-  if (!bs_resnet_spec_parse (name, &spec, error))
-    return NULL;
-  return bs_resnet_build (name, &spec, in_channels, in_height, in_width, n_classes, error);
 }
 
 void

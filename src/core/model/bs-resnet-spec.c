@@ -1,4 +1,5 @@
-/* bs-resnet-spec.c: model names and the layer graphs of both ResNet families. */
+/* bs-resnet-spec.c: model names, the layer graphs of both ResNet families, and
+ * bs_model_new (), which builds the ResNet a name means. */
 #include "bs-resnet-spec.h"
 
 #include <stdlib.h>
@@ -277,4 +278,20 @@ fail:
                   in_channels, in_height, in_width);
   bs_model_free (model);
   return NULL;
+}
+
+/* Declared in bs-model.h: every model name is a ResNet's. */
+BsModel *
+bs_model_new (const char  *name,
+              guint        in_channels,
+              guint        in_height,
+              guint        in_width,
+              guint        n_classes,
+              GError     **error)
+{
+  BsResnetSpec spec;
+
+  if (!bs_resnet_spec_parse (name, &spec, error))
+    return NULL;
+  return bs_resnet_build (name, &spec, in_channels, in_height, in_width, n_classes, error);
 }
