@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "bs-error.h"
-#include "bs-model-private.h"
+#include "bs-model-builder.h"
 
 #define MAX_CIFAR_DEPTH 2000
 #define MAX_CIFAR_WIDTH 64
