@@ -377,6 +377,7 @@ bs_model_free (BsModel *model)
   g_free (model->n_bwd_readers);
   g_free (model->state);
   g_free (model->tap_mask);
+  bs_model_clear_plans (model);
   g_free (model->name);
   g_free (model);
 }

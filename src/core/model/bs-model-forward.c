@@ -6,7 +6,9 @@
  *   conv -> BN statistics (training), gathered per chunk while the output is in cache
  *   BN -> ReLU, BN -> add -> ReLU, add -> ReLU: one pass
  *   evaluation: conv -> BN (-> add) (-> ReLU) applied per chunk in cache
- * A fusion is skipped when a tap asks for the intermediate value. */
+ * A fusion is skipped when a tap asks for the intermediate value. Which
+ * operations fuse is decided once per mode and tap mask, in the model's
+ * fusion plan (bs-model-plan.c); a pass runs the plan's steps. */
 #include "bs-model-private.h"
 
 #include <string.h>
@@ -22,21 +24,14 @@
  * neither gain nor lose). */
 #define SUB_BATCH_PER_THREAD 8
 
-static gboolean
-tap_wanted (BsModel   *model,
-            BsTapFunc  tap,
-            guint      v)
-{
-  return tap != NULL && (model->tap_mask == NULL || model->tap_mask[v]);
-}
-
 static void
-emit_tap (BsModel   *model,
-          BsTapFunc  tap,
-          gpointer   user_data,
-          guint      v)
+emit_tap (BsModel             *model,
+          const BsForwardPlan *plan,
+          BsTapFunc            tap,
+          gpointer             user_data,
+          guint                v)
 {
-  if (!tap_wanted (model, tap, v))
+  if (!plan->tapped[v])
     return;
   tap (&g_array_index (model->layers, BsLayerInfo, v), v, bs_model_act (model, v), model->batch,
        user_data);
@@ -52,35 +47,17 @@ can_overwrite (BsModel *model,
   return s->fwd_uses == 1 && s->bwd_uses == 0 && s->act->refs == 1;
 }
 
-/* Is op i + 1 of the given kind and fed only by op i's output, which no tap wants? */
-static gboolean
-next_fuses (BsModel   *model,
-            guint      i,
-            BsOpKind   kind,
-            BsTapFunc  tap)
-{
-  BsOp *op = bs_model_op (model, i);
-  BsOp *next;
-
-  if (i + 1 >= model->ops->len)
-    return FALSE;
-  next = bs_model_op (model, i + 1);
-  return next->kind == kind &&
-         (next->in0 == op->out || (kind == BS_OP_ADD && next->in1 == op->out)) &&
-         model->n_consumers[op->out] == 1 &&
-         !tap_wanted (model, tap, op->out);
-}
-
-/* The other summand of the add at op i, when it is already computed. */
+/* The other summand of the add at op i, which the plan fuses only when it
+ * is computed before the step (bs-model-plan.c). */
 static const float *
 add_other (BsModel *model,
            guint    i,
            guint    mine)
 {
-  BsOp *add = bs_model_op (model, i);
-  guint other = add->in0 == mine ? add->in1 : add->in0;
+  guint other = bs_model_add_other (bs_model_op (model, i), mine);
 
-  return model->state[other].act ? bs_model_act (model, other) : NULL;
+  g_assert (model->state[other].act != NULL);
+  return bs_model_act (model, other);
 }
 
 typedef struct {
@@ -138,12 +115,12 @@ eval_chunk (gpointer data,
     }
 }
 
-/* Runs op i, possibly fused with its successors; returns how many ops ran.
- * Every op that ran has its output value set. */
-static guint
-forward_op (BsModel   *model,
-            guint      i,
-            BsTapFunc  tap)
+/* Runs the step that starts at op i: the op and step->n_ops - 1 successors
+ * fused with it (bs-model-plan.c). Every op that ran has its output value set. */
+static void
+forward_step (BsModel      *model,
+              guint         i,
+              const BsStep *step)
 {
   BsOp *op = bs_model_op (model, i);
   BsValueState *out = &model->state[op->out];
@@ -157,73 +134,53 @@ forward_op (BsModel   *model,
       {
         ChunkHookData hd = { .model = model };
         BsConvHooks hooks = { .data = &hd };
-        guint ran = 1;
-        gboolean own_buffer = FALSE;   /* BN writes to its own buffer, not over the conv output */
-        gboolean relu_ran = FALSE;     /* a ReLU after the fused ops, into its own buffer */
-        BsOp *bn = NULL;
+        BsOp *bn = step->fuse & (BS_FUSE_BN_STATS | BS_FUSE_BN) ? bs_model_op (model, i + 1) : NULL;
         guint n_threads = bs_thread_pool_get_n_threads (model->pool);
 
         out->act = bs_model_buf_acquire (model, op->out);
 
-        /* Training keeps the conv output, so its tap does not stop the fusion. */
-        if (model->training && i + 1 < model->ops->len &&
-            bs_model_op (model, i + 1)->kind == BS_OP_BN && bs_model_op (model, i + 1)->in0 == op->out)
-          bn = bs_model_op (model, i + 1);
-        else if (!model->training && next_fuses (model, i, BS_OP_BN, tap))
-          bn = bs_model_op (model, i + 1);
-        else if (!model->training && next_fuses (model, i, BS_OP_BN, NULL) &&
-                 !tap_wanted (model, tap, bs_model_op (model, i + 1)->out))
-          {
-            /* The conv output is tapped but its batch norm is not (CKA derives
-             * the norm's Gram from the conv's): the fused result goes to its
-             * own buffer while the chunk is in cache, and the conv output stays. */
-            bn = bs_model_op (model, i + 1);
-            own_buffer = TRUE;
-          }
-
-        if (bn && model->training)
+        if (step->fuse & BS_FUSE_BN_STATS)
           {
             for (guint t = 0; t < n_threads; t++)
               memset (bs_thread_pool_scratch (model->pool, t, BS_SCRATCH_STATS, 4 * op->conv.out_c),
                       0, 2 * op->conv.out_c * sizeof (double));
             hooks.forward_done = stats_chunk;
           }
-        else if (bn && !model->training)
+        else if (step->fuse & BS_FUSE_BN)
           {
-            /* Fold BN (and what follows) into the chunk loop. */
+            /* Fold BN (and what follows) into the chunk loop. With
+             * BS_FUSE_BN_OWN_BUFFER the conv output is tapped but its batch
+             * norm is not (CKA derives the norm's Gram from the conv's): the
+             * fused result goes to its own buffer while the chunk is in
+             * cache, and the conv output stays. */
+            gboolean own_buffer = (step->fuse & BS_FUSE_BN_OWN_BUFFER) != 0;
             BsBuf *result = own_buffer ? bs_model_buf_acquire (model, bn->out)
                                        : bs_model_buf_ref (out->act);
+            /* Ops i + 2 .. i + n_in_place - 1 (add, ReLU) write over the BN's result. */
+            guint n_in_place = step->n_ops - (step->fuse & BS_FUSE_RELU_OWN_BUFFER ? 1 : 0);
 
             hd.bn = bn;
             bs_model_bn_eval_coeffs (model, bn, bn->bn_scale, bn->bn_shift);
-            ran = 2;
-            if (next_fuses (model, i + 1, BS_OP_ADD, tap) &&
-                (hd.add = add_other (model, i + 2, bn->out)) != NULL)
-              ran = 3;
-            if (next_fuses (model, i + ran - 1, BS_OP_RELU, tap))
-              {
-                hd.relu = TRUE;
-                ran++;
-              }
-            else if (next_fuses (model, i + ran - 1, BS_OP_RELU, NULL))
+            if (step->fuse & BS_FUSE_ADD)
+              hd.add = add_other (model, i + 2, bn->out);
+            if (step->fuse & BS_FUSE_RELU)
+              hd.relu = TRUE;
+            else if (step->fuse & BS_FUSE_RELU_OWN_BUFFER)
               {
                 /* The result is tapped (a block's sum, in CKA) and feeds a ReLU:
                  * both come out of the chunk while it is in cache. */
-                BsOp *relu = bs_model_op (model, i + ran);
+                BsOp *relu = bs_model_op (model, i + step->n_ops - 1);
 
                 model->state[relu->out].act = bs_model_buf_acquire (model, relu->out);
                 hd.relu_dest = model->state[relu->out].act->data;
-                relu_ran = TRUE;
               }
             hooks.forward_done = eval_chunk;
             hd.y = out->act->data;
             if (own_buffer)
               hd.dest = result->data;
             model->state[bn->out].act = result;
-            for (guint j = 2; j < ran; j++)
+            for (guint j = 2; j < n_in_place; j++)
               model->state[bs_model_op (model, i + j)->out].act = bs_model_buf_ref (result);
-            if (relu_ran)
-              ran++;
           }
 
         if (model->training)
@@ -240,7 +197,7 @@ forward_op (BsModel   *model,
                                        hooks.forward_done ? &hooks : NULL);
           }
 
-        if (bn && model->training)
+        if (step->fuse & BS_FUSE_BN_STATS)
           {
             /* Partial sums of all threads, in thread order. */
             for (guint c = 0; c < op->conv.out_c; c++)
@@ -258,15 +215,14 @@ forward_op (BsModel   *model,
               }
             bn->bn_sums_ready = TRUE;
           }
-        return ran;
+        break;
       }
 
     case BS_OP_BN:
       {
         guint c = info->channels;
-        const float *add = NULL;
-        gboolean relu = FALSE;
-        guint ran = 1;
+        const float *add = step->fuse & BS_FUSE_ADD ? add_other (model, i + 1, op->out) : NULL;
+        gboolean relu = (step->fuse & BS_FUSE_RELU) != 0;
 
         if (model->training)
           {
@@ -284,22 +240,14 @@ forward_op (BsModel   *model,
         else
           bs_model_bn_eval_coeffs (model, op, op->bn_scale, op->bn_shift);
 
-        if (next_fuses (model, i, BS_OP_ADD, tap) && (add = add_other (model, i + 1, op->out)) != NULL)
-          ran = 2;
-        if (next_fuses (model, i + ran - 1, BS_OP_RELU, tap))
-          {
-            relu = TRUE;
-            ran++;
-          }
-
         out->act = can_overwrite (model, op->in0) ? bs_model_buf_ref (model->state[op->in0].act)
                                                   : bs_model_buf_acquire (model, op->out);
-        for (guint j = 1; j < ran; j++)
+        for (guint j = 1; j < step->n_ops; j++)
           model->state[bs_model_op (model, i + j)->out].act = bs_model_buf_ref (out->act);
 
         bs_bn_apply (model->pool, c, n_per_channel, bs_model_act (model, op->in0), op->bn_scale,
                      op->bn_shift, add, relu, out->act->data);
-        return ran;
+        break;
       }
 
     case BS_OP_RELU:
@@ -307,11 +255,11 @@ forward_op (BsModel   *model,
                                                 : bs_model_buf_acquire (model, op->out);
       bs_relu_forward (model->pool, bs_model_value_size (model, op->out), bs_model_act (model, op->in0),
                        out->act->data);
-      return 1;
+      break;
 
     case BS_OP_ADD:
       {
-        gboolean relu = next_fuses (model, i, BS_OP_RELU, tap);
+        gboolean relu = (step->fuse & BS_FUSE_RELU) != 0;
 
         if (can_overwrite (model, op->in0))
           out->act = bs_model_buf_ref (model->state[op->in0].act);
@@ -325,7 +273,7 @@ forward_op (BsModel   *model,
         bs_add_forward (model->pool, bs_model_value_size (model, op->out),
                         bs_model_act (model, op->in0), bs_model_act (model, op->in1), relu,
                         out->act->data);
-        return relu ? 2 : 1;
+        break;
       }
 
     case BS_OP_MAXPOOL:
@@ -348,7 +296,7 @@ forward_op (BsModel   *model,
           }
         bs_maxpool_forward (&op->pool, model->pool, planes, bs_model_act (model, op->in0),
                             out->act->data, argmax);
-        return 1;
+        break;
       }
 
     case BS_OP_AVGPOOL:
@@ -358,7 +306,7 @@ forward_op (BsModel   *model,
         out->act = bs_model_buf_acquire (model, op->out);
         bs_avgpool_forward (model->pool, x->channels, batch, (gsize) x->height * x->width,
                             bs_model_act (model, op->in0), out->act->data);
-        return 1;
+        break;
       }
 
     case BS_OP_FC:
@@ -366,7 +314,7 @@ forward_op (BsModel   *model,
       bs_linear_forward (bs_model_value_info (model, op->in0)->channels, model->n_classes, batch,
                          bs_model_act (model, op->in0), bs_model_param_data (model, op->param),
                          bs_model_param_data (model, op->param + 1), out->act->data);
-      return 1;
+      break;
 
     default:
       g_assert_not_reached ();
@@ -396,15 +344,17 @@ input_share (gpointer data,
               job->images + ((gsize) n * job->channels + c) * job->hw, job->hw * sizeof (float));
 }
 
-/* One pass over a batch; logits go to logits_out (batch x classes). */
+/* One pass over a batch following plan, which is for this mode and a tap
+ * given or not; logits go to logits_out (batch x classes). */
 static void
-forward_pass (BsModel     *model,
-              const float *images,
-              guint        batch,
-              gboolean     training,
-              BsTapFunc    tap,
-              gpointer     user_data,
-              float       *logits_out)
+forward_pass (BsModel             *model,
+              const BsForwardPlan *plan,
+              const float         *images,
+              guint                batch,
+              gboolean             training,
+              BsTapFunc            tap,
+              gpointer             user_data,
+              float               *logits_out)
 {
   guint n_values = model->layers->len;
   guint last = n_values - 1;
@@ -423,17 +373,18 @@ forward_pass (BsModel     *model,
   model->state[0].act = bs_model_buf_acquire (model, 0);
   input.x = bs_model_act (model, 0);
   bs_thread_pool_run (model->pool, input_share, &input);
-  emit_tap (model, tap, user_data, 0);
+  emit_tap (model, plan, tap, user_data, 0);
 
-  for (guint i = 0; i < model->ops->len;)
+  for (guint i = 0; i < model->ops->len; i += plan->steps[i].n_ops)
     {
-      guint ran = forward_op (model, i, tap);
+      const BsStep *step = &plan->steps[i];
 
-      for (guint j = i; j < i + ran; j++)
+      forward_step (model, i, step);
+      for (guint j = i; j < i + step->n_ops; j++)
         {
           BsOp *op = bs_model_op (model, j);
 
-          emit_tap (model, tap, user_data, op->out);
+          emit_tap (model, plan, tap, user_data, op->out);
           model->state[op->in0].fwd_uses--;
           bs_model_release_act (model, op->in0);
           if (op->kind == BS_OP_ADD)
@@ -442,7 +393,6 @@ forward_pass (BsModel     *model,
               bs_model_release_act (model, op->in1);
             }
         }
-      i += ran;
     }
 
   /* Logits leave in the caller's layout: batch x classes. */
@@ -451,16 +401,6 @@ forward_pass (BsModel     *model,
       logits_out[(gsize) n * model->n_classes + k] =
         bs_model_act (model, last)[(gsize) k * batch + n];
   bs_model_release_act (model, last);
-}
-
-static gboolean
-any_tap_wanted (BsModel   *model,
-                BsTapFunc  tap)
-{
-  for (guint v = 0; tap && v < model->layers->len; v++)
-    if (tap_wanted (model, tap, v))
-      return TRUE;
-  return FALSE;
 }
 
 const float *
@@ -472,6 +412,7 @@ bs_model_forward (BsModel      *model,
                   gpointer      user_data)
 {
   guint sub = SUB_BATCH_PER_THREAD * bs_thread_pool_get_n_threads (model->pool);
+  const BsForwardPlan *plan;
 
   g_return_val_if_fail (batch > 0 && images != NULL, NULL);
 
@@ -487,19 +428,21 @@ bs_model_forward (BsModel      *model,
 
   bs_blas_guard_enter ();
 
-  if (!training && batch > sub && !any_tap_wanted (model, tap))
+  plan = bs_model_get_plan (model, training, tap != NULL);
+  if (!training && batch > sub && !plan->any_tapped)
     {
       /* Evaluation treats every image on its own (BN uses running
        * statistics), so a batch can run in pieces whose activations stay in
        * cache between layers. Taps always see whole batches. */
       gsize image_size = (gsize) model->in_c * model->in_h * model->in_w;
 
+      plan = bs_model_get_plan (model, FALSE, FALSE);
       for (guint start = 0; start < batch; start += sub)
-        forward_pass (model, images + start * image_size, MIN (sub, batch - start), FALSE,
+        forward_pass (model, plan, images + start * image_size, MIN (sub, batch - start), FALSE,
                       NULL, NULL, model->logits + (gsize) start * model->n_classes);
     }
   else
-    forward_pass (model, images, batch, training, tap, user_data, model->logits);
+    forward_pass (model, plan, images, batch, training, tap, user_data, model->logits);
   model->batch = batch;
 
   if (training)

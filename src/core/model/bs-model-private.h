@@ -2,7 +2,8 @@
  *
  *   bs-model-builder.c   building the graph (bs-model-builder.h), copying, freeing
  *   bs-model-buffers.c   activation and gradient buffers, value states, memory use
- *   bs-model-forward.c   the forward pass and its fusions
+ *   bs-model-plan.c      which operations of a forward pass run fused
+ *   bs-model-forward.c   the forward pass
  *   bs-model-backward.c  the loss and the backward pass
  *   bs-model.c           accessors, settings, initialisation
  *
@@ -71,6 +72,28 @@ typedef struct {
   gint   bwd_uses;   /* backward steps that still read the activation */
 } BsValueState;
 
+/* What runs fused with an operation in a forward pass (bs-model-plan.c). */
+typedef enum {
+  BS_FUSE_BN_STATS        = 1 << 0,  /* training conv: gathers the next BN's batch sums */
+  BS_FUSE_BN              = 1 << 1,  /* evaluation conv: applies the next BN per chunk */
+  BS_FUSE_BN_OWN_BUFFER   = 1 << 2,  /* ... into a buffer of its own (the conv output is tapped) */
+  BS_FUSE_ADD             = 1 << 3,  /* the add after the BN, in the same pass */
+  BS_FUSE_RELU            = 1 << 4,  /* the ReLU after that, in the same pass and buffer */
+  BS_FUSE_RELU_OWN_BUFFER = 1 << 5,  /* the ReLU after that, into a buffer of its own */
+} BsFuseFlags;
+
+/* A step of a forward pass: the operation it starts at and n_ops - 1 after it. */
+typedef struct {
+  guint8 n_ops;   /* 0 for an operation that an earlier step runs */
+  guint8 fuse;    /* BsFuseFlags */
+} BsStep;
+
+typedef struct {
+  BsStep   *steps;       /* per operation */
+  gboolean *tapped;      /* per value: handed to the tap */
+  gboolean  any_tapped;
+} BsForwardPlan;
+
 /* Where a parameter lives in the model's parameter and gradient blocks. */
 typedef struct {
   gsize data_offset;
@@ -111,6 +134,7 @@ struct _BsModel {
   float         *dlogits;
   gsize          logits_capacity;
   gboolean      *tap_mask;
+  BsForwardPlan *plans[2][2];   /* [training][a tap is given], made on first use */
   gsize          peak_bytes;
 };
 
@@ -143,6 +167,14 @@ bs_model_act (BsModel *model,
   return model->state[v].act->data;
 }
 
+/* The summand of add `add` that is not value `mine`. */
+static inline guint
+bs_model_add_other (const BsOp *add,
+                    guint       mine)
+{
+  return add->in0 == mine ? add->in1 : add->in0;
+}
+
 static inline BsBuf *
 bs_model_buf_ref (BsBuf *b)
 {
@@ -161,6 +193,12 @@ void   bs_model_buf_free        (gpointer  b);
 void   bs_model_release_act     (BsModel  *model,
                                  guint     v);
 void   bs_model_release_values  (BsModel  *model);
+
+/* The fusion plan (bs-model-plan.c). */
+const BsForwardPlan *bs_model_get_plan    (BsModel  *model,
+                                           gboolean  training,
+                                           gboolean  tapping);
+void                 bs_model_clear_plans (BsModel  *model);
 
 /* bs-model.c */
 void   bs_model_bn_eval_coeffs  (BsModel    *model,

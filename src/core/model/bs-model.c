@@ -212,6 +212,8 @@ bs_model_set_tap_mask (BsModel        *model,
   g_clear_pointer (&model->tap_mask, g_free);
   if (mask)
     model->tap_mask = g_memdup2 (mask, model->layers->len * sizeof (gboolean));
+  /* The fusions depend on what is tapped. */
+  bs_model_clear_plans (model);
 }
 
 /* Batch norm `bn` in evaluation mode is y_c = scale_c x_c + shift_c: its
