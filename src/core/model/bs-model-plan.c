@@ -192,8 +192,8 @@ plan_free (BsForwardPlan *plan)
  * not, under the current tap mask: made on first use. */
 const BsForwardPlan *
 bs_model_get_plan (BsModel  *model,
-                   gboolean training,
-                   gboolean tapping)
+                   gboolean  training,
+                   gboolean  tapping)
 {
   BsForwardPlan **plan = &model->plans[training ? 1 : 0][tapping ? 1 : 0];
 

@@ -183,27 +183,27 @@ bs_model_buf_ref (BsBuf *b)
 }
 
 /* Buffers (bs-model-buffers.c). */
-gsize  bs_model_value_size      (BsModel  *model,
-                                 guint     v);
-BsBuf *bs_model_buf_acquire     (BsModel  *model,
-                                 guint     v);
-void   bs_model_buf_unref       (BsModel  *model,
-                                 BsBuf    *b);
-void   bs_model_buf_free        (gpointer  b);
-void   bs_model_release_act     (BsModel  *model,
-                                 guint     v);
-void   bs_model_release_values  (BsModel  *model);
+gsize                bs_model_value_size     (BsModel    *model,
+                                              guint       v);
+BsBuf               *bs_model_buf_acquire    (BsModel    *model,
+                                              guint       v);
+void                 bs_model_buf_unref      (BsModel    *model,
+                                              BsBuf      *b);
+void                 bs_model_buf_free       (gpointer    b);
+void                 bs_model_release_act    (BsModel    *model,
+                                              guint       v);
+void                 bs_model_release_values (BsModel    *model);
 
 /* The fusion plan (bs-model-plan.c). */
-const BsForwardPlan *bs_model_get_plan    (BsModel  *model,
-                                           gboolean  training,
-                                           gboolean  tapping);
-void                 bs_model_clear_plans (BsModel  *model);
+const BsForwardPlan *bs_model_get_plan       (BsModel    *model,
+                                              gboolean    training,
+                                              gboolean    tapping);
+void                 bs_model_clear_plans    (BsModel    *model);
 
-/* bs-model.c */
-void   bs_model_bn_eval_coeffs  (BsModel    *model,
-                                 const BsOp *bn,
-                                 float      *scale,
-                                 float      *shift);
+/* Batch norm (bs-model.c). */
+void                 bs_model_bn_eval_coeffs (BsModel    *model,
+                                              const BsOp *bn,
+                                              float      *scale,
+                                              float      *shift);
 
 G_END_DECLS
