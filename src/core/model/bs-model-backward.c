@@ -155,8 +155,7 @@ ctx_backward_done (gpointer data,
                    gsize    ncols)
 {
   ConvBackwardCtx *ctx = data;
-  double *stats = (double *) bs_thread_pool_scratch (ctx->model->pool, thread, BS_SCRATCH_STATS,
-                                                     4 * n_rows);
+  double *stats = bs_bn_partial_sums (ctx->model->pool, thread, n_rows);
 
   for (guint r = 0; r < n_rows; r++)
     bs_bn_row_backward_sums (p + r * ld, ctx->relu_out + r * ld + col0, ctx->bn_in + r * ld + col0,
@@ -173,7 +172,6 @@ conv_backward (BsModel          *model,
   BsConvHooks hooks = { .data = &ctx };
   float *dx = NULL;
   gboolean accumulate = FALSE;
-  guint n_threads = bs_thread_pool_get_n_threads (model->pool);
 
   if (md)
     {
@@ -201,9 +199,7 @@ conv_backward (BsModel          *model,
 
   if (ctx.below)
     {
-      for (guint t = 0; t < n_threads; t++)
-        memset (bs_thread_pool_scratch (model->pool, t, BS_SCRATCH_STATS, 4 * op->conv.in_c),
-                0, 2 * op->conv.in_c * sizeof (double));
+      bs_bn_partial_sums_clear (model->pool, op->conv.in_c);
       ctx.relu_out = bs_model_act (model, op->in0);
       ctx.bn_in = bs_model_act (model, ctx.below->in0);
       hooks.backward_done = ctx_backward_done;
@@ -215,22 +211,8 @@ conv_backward (BsModel          *model,
 
   if (ctx.below)
     {
-      BsOp *bn = ctx.below;
-      guint c = op->conv.in_c;
-
-      for (guint k = 0; k < c; k++)
-        bn->bn_sum[k] = bn->bn_sumsq[k] = 0.0;
-      for (guint t = 0; t < n_threads; t++)
-        {
-          double *stats = (double *) bs_thread_pool_scratch (model->pool, t, BS_SCRATCH_STATS, 4 * c);
-
-          for (guint k = 0; k < c; k++)
-            {
-              bn->bn_sum[k] += stats[k];
-              bn->bn_sumsq[k] += stats[c + k];
-            }
-        }
-      bn->bn_bwd_ready = TRUE;
+      bs_bn_partial_sums_merge (model->pool, op->conv.in_c, ctx.below->bn_sum, ctx.below->bn_sumsq);
+      ctx.below->bn_bwd_ready = TRUE;
     }
 }
 

@@ -81,8 +81,7 @@ stats_chunk (gpointer data,
              gsize    ncols)
 {
   ChunkHookData *d = data;
-  double *stats = (double *) bs_thread_pool_scratch (d->model->pool, thread, BS_SCRATCH_STATS,
-                                                     4 * n_rows);
+  double *stats = bs_bn_partial_sums (d->model->pool, thread, n_rows);
 
   for (guint r = 0; r < n_rows; r++)
     bs_bn_row_sums (p + r * ld, ncols, &stats[r], &stats[n_rows + r]);
@@ -135,15 +134,12 @@ forward_step (BsModel      *model,
         ChunkHookData hd = { .model = model };
         BsConvHooks hooks = { .data = &hd };
         BsOp *bn = step->fuse & (BS_FUSE_BN_STATS | BS_FUSE_BN) ? bs_model_op (model, i + 1) : NULL;
-        guint n_threads = bs_thread_pool_get_n_threads (model->pool);
 
         out->act = bs_model_buf_acquire (model, op->out);
 
         if (step->fuse & BS_FUSE_BN_STATS)
           {
-            for (guint t = 0; t < n_threads; t++)
-              memset (bs_thread_pool_scratch (model->pool, t, BS_SCRATCH_STATS, 4 * op->conv.out_c),
-                      0, 2 * op->conv.out_c * sizeof (double));
+            bs_bn_partial_sums_clear (model->pool, op->conv.out_c);
             hooks.forward_done = stats_chunk;
           }
         else if (step->fuse & BS_FUSE_BN)
@@ -199,20 +195,7 @@ forward_step (BsModel      *model,
 
         if (step->fuse & BS_FUSE_BN_STATS)
           {
-            /* Partial sums of all threads, in thread order. */
-            for (guint c = 0; c < op->conv.out_c; c++)
-              bn->bn_sum[c] = bn->bn_sumsq[c] = 0.0;
-            for (guint t = 0; t < n_threads; t++)
-              {
-                double *stats = (double *) bs_thread_pool_scratch (model->pool, t, BS_SCRATCH_STATS,
-                                                                   4 * op->conv.out_c);
-
-                for (guint c = 0; c < op->conv.out_c; c++)
-                  {
-                    bn->bn_sum[c] += stats[c];
-                    bn->bn_sumsq[c] += stats[op->conv.out_c + c];
-                  }
-              }
+            bs_bn_partial_sums_merge (model->pool, op->conv.out_c, bn->bn_sum, bn->bn_sumsq);
             bn->bn_sums_ready = TRUE;
           }
         break;
