@@ -22,7 +22,7 @@ bs_model_builder_new (const char *name,
   BsLayerInfo input = {
     .name = g_strdup ("input"), .kind = BS_LAYER_INPUT,
     .channels = in_channels, .height = in_height, .width = in_width,
-    .stage = BS_LAYER_STAGE_STEM, .block = -1,
+    .stage = BS_LAYER_STAGE_STEM, .block = BS_MODEL_NO_BLOCK,
   };
 
   model->name = g_strdup (name);
@@ -259,7 +259,8 @@ bs_model_add_maxpool (BsModel     *model,
 
   op = add_op (model, BS_OP_MAXPOOL, in, 0, 0);
   op->pool = g;
-  op->out = add_value (model, name, BS_LAYER_MAXPOOL, c, g.out_h, g.out_w, stage, -1, FALSE);
+  op->out = add_value (model, name, BS_LAYER_MAXPOOL, c, g.out_h, g.out_w, stage, BS_MODEL_NO_BLOCK,
+                       FALSE);
   return op->out;
 }
 
@@ -271,7 +272,8 @@ bs_model_add_avgpool (BsModel    *model,
   guint c = bs_model_value_info (model, in)->channels;
   BsOp *op = add_op (model, BS_OP_AVGPOOL, in, 0, 0);
 
-  op->out = add_value (model, name, BS_LAYER_AVGPOOL, c, 1, 1, BS_LAYER_STAGE_HEAD, -1, FALSE);
+  op->out = add_value (model, name, BS_LAYER_AVGPOOL, c, 1, 1, BS_LAYER_STAGE_HEAD, BS_MODEL_NO_BLOCK,
+                       FALSE);
   return op->out;
 }
 
@@ -286,7 +288,8 @@ bs_model_add_fc (BsModel    *model,
 
   add_param (model, name, "bias", 1, model->n_classes, 0, 0, 0, TRUE);
   op = add_op (model, BS_OP_FC, in, 0, param);
-  op->out = add_value (model, name, BS_LAYER_FC, model->n_classes, 1, 1, BS_LAYER_STAGE_HEAD, -1, FALSE);
+  op->out = add_value (model, name, BS_LAYER_FC, model->n_classes, 1, 1, BS_LAYER_STAGE_HEAD,
+                       BS_MODEL_NO_BLOCK, FALSE);
   return op->out;
 }
 
@@ -385,12 +388,14 @@ bs_model_free (BsModel *model)
 BsModel *
 bs_model_copy (BsModel *model)
 {
-  const BsLayerInfo *in = bs_model_value_info (model, 0);
-  BsEngineConfig config = *bs_thread_pool_get_config (model->pool);
+  const BsLayerInfo *in;
+  BsEngineConfig config;
   BsModel *copy;
 
   g_return_val_if_fail (model != NULL, NULL);
 
+  in = bs_model_value_info (model, 0);
+  config = *bs_thread_pool_get_config (model->pool);
   /* The same builder calls in the same order give the same graph, values and
    * parameter layout; they cannot fail, as they did not for the original. */
   copy = bs_model_builder_new (model->name, in->channels, in->height, in->width, model->n_classes);

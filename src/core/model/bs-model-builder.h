@@ -18,6 +18,9 @@
 
 G_BEGIN_DECLS
 
+/* The block of a layer outside the residual blocks (BsLayerInfo.block). */
+#define BS_MODEL_NO_BLOCK (-1)
+
 BsModel           *bs_model_builder_new    (const char   *name,
                                             guint         in_channels,
                                             guint         in_height,

@@ -13,6 +13,9 @@
 #include "bs-error.h"
 #include "bs-rng.h"
 
+/* The most threads a pool runs (bs-thread-pool.c). */
+#define MAX_THREADS 256
+
 const char *
 bs_model_get_name (BsModel *model)
 {
@@ -35,8 +38,7 @@ const BsLayerInfo *
 bs_model_get_layer (BsModel *model,
                     guint    index)
 {
-  g_return_val_if_fail (index < model->layers->len, NULL);
-  return &g_array_index (model->layers, BsLayerInfo, index);
+  return bs_model_value_info (model, index);
 }
 
 guint
@@ -174,7 +176,7 @@ bs_model_set_threads (BsModel *model,
 {
   BsEngineConfig config = *bs_thread_pool_get_config (model->pool);
 
-  n_threads = CLAMP (n_threads, 1, 256);
+  n_threads = CLAMP (n_threads, 1, MAX_THREADS);
   if (n_threads == bs_thread_pool_get_n_threads (model->pool))
     return;
   config.threads = n_threads;
