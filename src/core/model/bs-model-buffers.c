@@ -6,20 +6,13 @@
  * operations run in place when their input dies with them. So an evaluation
  * pass holds only a few activations at a time however deep the network, and
  * training keeps just what the backward pass reads: conv and BN inputs, ReLU
- * outputs. */
+ * outputs.
+ *
+ * The small functions that every operation calls are inline, in
+ * bs-model-private.h. */
 #include "bs-model-private.h"
 
 #include <string.h>
-
-/* Floats of value v at the current batch size. */
-gsize
-bs_model_value_size (BsModel *model,
-                     guint    v)
-{
-  const BsLayerInfo *info = &g_array_index (model->layers, BsLayerInfo, v);
-
-  return bs_layer_info_n_features (info) * model->batch;
-}
 
 static gsize
 held_bytes (BsModel *model)
@@ -68,16 +61,6 @@ bs_model_buf_acquire (BsModel *model,
   return best;
 }
 
-/* Drops a reference; the last one puts the buffer on the free list. */
-void
-bs_model_buf_unref (BsModel *model,
-                    BsBuf   *b)
-{
-  g_assert (b->refs > 0);
-  if (--b->refs == 0)
-    g_ptr_array_add (model->free_bufs, b);
-}
-
 /* Frees a buffer's memory (the free function of model->bufs). */
 void
 bs_model_buf_free (gpointer data)
@@ -86,20 +69,6 @@ bs_model_buf_free (gpointer data)
 
   bs_free_floats (b->data);
   g_free (b);
-}
-
-/* Gives v's activation back when nothing of this pass reads it any more. */
-void
-bs_model_release_act (BsModel *model,
-                      guint    v)
-{
-  BsValueState *s = &model->state[v];
-
-  if (s->act && s->fwd_uses <= 0 && s->bwd_uses <= 0)
-    {
-      bs_model_buf_unref (model, s->act);
-      s->act = NULL;
-    }
 }
 
 /* Gives back every activation and gradient of the last pass. */

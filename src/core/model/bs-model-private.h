@@ -175,6 +175,22 @@ bs_model_add_other (const BsOp *add,
   return add->in0 == mine ? add->in1 : add->in0;
 }
 
+/* Buffers (bs-model-buffers.c, and inline here what every operation calls). */
+BsBuf               *bs_model_buf_acquire    (BsModel    *model,
+                                              guint       v);
+void                 bs_model_buf_free       (gpointer    b);
+void                 bs_model_release_values (BsModel    *model);
+
+/* Floats of value v at the current batch size. */
+static inline gsize
+bs_model_value_size (BsModel *model,
+                     guint    v)
+{
+  const BsLayerInfo *info = &g_array_index (model->layers, BsLayerInfo, v);
+
+  return bs_layer_info_n_features (info) * model->batch;
+}
+
 static inline BsBuf *
 bs_model_buf_ref (BsBuf *b)
 {
@@ -182,17 +198,29 @@ bs_model_buf_ref (BsBuf *b)
   return b;
 }
 
-/* Buffers (bs-model-buffers.c). */
-gsize                bs_model_value_size     (BsModel    *model,
-                                              guint       v);
-BsBuf               *bs_model_buf_acquire    (BsModel    *model,
-                                              guint       v);
-void                 bs_model_buf_unref      (BsModel    *model,
-                                              BsBuf      *b);
-void                 bs_model_buf_free       (gpointer    b);
-void                 bs_model_release_act    (BsModel    *model,
-                                              guint       v);
-void                 bs_model_release_values (BsModel    *model);
+/* Drops a reference; the last one puts the buffer on the free list. */
+static inline void
+bs_model_buf_unref (BsModel *model,
+                    BsBuf   *b)
+{
+  g_assert (b->refs > 0);
+  if (--b->refs == 0)
+    g_ptr_array_add (model->free_bufs, b);
+}
+
+/* Gives v's activation back when nothing of this pass reads it any more. */
+static inline void
+bs_model_release_act (BsModel *model,
+                      guint    v)
+{
+  BsValueState *s = &model->state[v];
+
+  if (s->act && s->fwd_uses <= 0 && s->bwd_uses <= 0)
+    {
+      bs_model_buf_unref (model, s->act);
+      s->act = NULL;
+    }
+}
 
 /* The fusion plan (bs-model-plan.c). */
 const BsForwardPlan *bs_model_get_plan       (BsModel    *model,
