@@ -6,6 +6,7 @@
 #include "bs-batchnorm.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "bs-simd.h"
 
@@ -389,4 +390,45 @@ bs_bn_backward_apply (BsThreadPool *pool,
                      .k1 = k1, .k2 = k2, .k3 = k3, .dx = dx };
 
   bs_thread_pool_run (pool, backward_apply_share, &job);
+}
+
+double *
+bs_bn_partial_sums (BsThreadPool *pool,
+                    guint         thread,
+                    guint         channels)
+{
+  /* Two doubles per channel: four floats. */
+  return (double *) bs_thread_pool_scratch (pool, thread, BS_SCRATCH_STATS, 4 * (gsize) channels);
+}
+
+void
+bs_bn_partial_sums_clear (BsThreadPool *pool,
+                          guint         channels)
+{
+  guint n_threads = bs_thread_pool_get_n_threads (pool);
+
+  for (guint t = 0; t < n_threads; t++)
+    memset (bs_bn_partial_sums (pool, t, channels), 0, 2 * (gsize) channels * sizeof (double));
+}
+
+void
+bs_bn_partial_sums_merge (BsThreadPool *pool,
+                          guint         channels,
+                          double       *sum,
+                          double       *sumsq)
+{
+  guint n_threads = bs_thread_pool_get_n_threads (pool);
+
+  for (guint c = 0; c < channels; c++)
+    sum[c] = sumsq[c] = 0.0;
+  for (guint t = 0; t < n_threads; t++)
+    {
+      const double *part = bs_bn_partial_sums (pool, t, channels);
+
+      for (guint c = 0; c < channels; c++)
+        {
+          sum[c] += part[c];
+          sumsq[c] += part[channels + c];
+        }
+    }
 }

@@ -133,4 +133,19 @@ void bs_bn_backward_apply    (BsThreadPool *pool,
                               const float  *k3,
                               float        *dx);
 
+/* Per-thread partial sums, for row kernels run inside another operation's
+ * chunk loop (a convolution's): each thread adds into its own sum and sum of
+ * squares per channel (sums[c] and sums[channels + c], in the pool's
+ * BS_SCRATCH_STATS), and merge adds them up in thread order, so the result
+ * does not depend on timing. */
+void    bs_bn_partial_sums_clear (BsThreadPool *pool,
+                                  guint         channels);
+double *bs_bn_partial_sums       (BsThreadPool *pool,
+                                  guint         thread,
+                                  guint         channels);
+void    bs_bn_partial_sums_merge (BsThreadPool *pool,
+                                  guint         channels,
+                                  double       *sum,
+                                  double       *sumsq);
+
 G_END_DECLS

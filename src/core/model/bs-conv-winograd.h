@@ -23,7 +23,8 @@
 
 #include <glib.h>
 
-#include "bs-conv.h"
+#include "bs-conv-geometry.h"
+#include "bs-engine-config.h"
 
 G_BEGIN_DECLS
 

@@ -18,21 +18,10 @@
 
 #include <glib.h>
 
+#include "bs-conv-geometry.h"
 #include "bs-thread-pool.h"
 
 G_BEGIN_DECLS
-
-typedef struct {
-  guint in_c;
-  guint out_c;
-  guint kernel;   /* square kernels */
-  guint stride;
-  guint pad;
-  guint in_h;
-  guint in_w;
-  guint out_h;    /* filled by bs_conv_geometry_init */
-  guint out_w;
-} BsConvGeometry;
 
 /* Called for every finished chunk: rows of ld floats, columns [col0, col0 + ncols)
  * of each of the n_rows rows (pointer p points at row 0, column col0). */
@@ -57,9 +46,6 @@ typedef struct {
   BsConvChunkFunc backward_done;  /* on each input-gradient chunk after col2im */
   gpointer        data;
 } BsConvHooks;
-
-/* Checks sizes and fills out_h, out_w. FALSE when the kernel does not fit. */
-gboolean bs_conv_geometry_init (BsConvGeometry *g);
 
 /* y[out_c][B][out_h][out_w] = conv (x[in_c][B][in_h][in_w], w[out_c][in_c][k][k]). */
 void     bs_conv_forward       (const BsConvGeometry *g,
@@ -104,14 +90,6 @@ void     bs_conv_backward      (const BsConvGeometry *g,
                                 float                *dx,
                                 gboolean              accumulate,
                                 const BsConvHooks    *hooks);
-
-/* Images per chunk, at most max_images (1 when it is 0): whole units of
- * unit images, about budget bytes at per_image bytes each (one unit at
- * least), and chunks of about equal size. */
-guint    bs_conv_chunk_fit     (guint                 max_images,
-                                gsize                 per_image,
-                                gsize                 budget,
-                                guint                 unit);
 
 /* The chunk size in images used for a geometry (exposed for tests and tuning). */
 guint    bs_conv_chunk_images  (const BsConvGeometry *g,

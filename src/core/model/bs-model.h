@@ -46,107 +46,111 @@ typedef struct {
 } BsParam;
 
 /* Checks the name and builds the architecture with uninitialised parameters. */
-BsModel           *bs_model_new            (const char   *name,
-                                            guint         in_channels,
-                                            guint         in_height,
-                                            guint         in_width,
-                                            guint         n_classes,
-                                            GError      **error);
-void               bs_model_free           (BsModel      *model);
+BsModel           *bs_model_new                 (const char      *name,
+                                                 guint            in_channels,
+                                                 guint            in_height,
+                                                 guint            in_width,
+                                                 guint            n_classes,
+                                                 GError         **error);
+void               bs_model_free                (BsModel         *model);
 
 /* A model of the same architecture with a copy of every parameter and buffer
  * (and the batch count): a frozen copy that a CKA job can run while the
  * original trains on. It has no tap mask and runs on a one-thread pool of
  * the original's engine configuration until it is given one. */
-BsModel           *bs_model_copy           (BsModel      *model);
+BsModel           *bs_model_copy                (BsModel         *model);
+
+/* What the model is. */
+const char        *bs_model_get_name            (BsModel         *model);
+guint              bs_model_get_n_classes       (BsModel         *model);
+
+/* Every tappable layer output, in forward order (index = tap_index). */
+guint              bs_model_get_n_layers        (BsModel         *model);
+const BsLayerInfo *bs_model_get_layer           (BsModel         *model,
+                                                 guint            index);
+
+/* Parameters and buffers, in checkpoint order. */
+guint              bs_model_get_n_params        (BsModel         *model);
+BsParam           *bs_model_get_param           (BsModel         *model,
+                                                 guint            index);
+BsParam           *bs_model_find_param          (BsModel         *model,
+                                                 const char      *name);
+
+/* Number of trainable scalars (PyTorch's sum of p.numel() over parameters()). */
+gsize              bs_model_count_trainable     (BsModel         *model);
+
+/* BN's num_batches_tracked, saved as an I64 scalar per BN layer. */
+gint64             bs_model_get_batches_tracked (BsModel         *model);
+void               bs_model_set_batches_tracked (BsModel         *model,
+                                                 gint64           value);
+
+/* He (Kaiming) normal initialisation for convolutions, PyTorch defaults elsewhere. */
+void               bs_model_init_params         (BsModel         *model,
+                                                 guint64          seed);
+
 /* Copies every parameter and buffer of src into dest, a model of the same
  * architecture (BS_ERROR_MISMATCH otherwise): a snapshot of a training
  * model's weights without building a new model. */
-gboolean           bs_model_copy_params    (BsModel      *dest,
-                                            BsModel      *src,
-                                            GError      **error);
-
-const char        *bs_model_get_name       (BsModel      *model);
-guint              bs_model_get_n_classes  (BsModel      *model);
-
-/* He (Kaiming) normal initialisation for convolutions, PyTorch defaults elsewhere. */
-void               bs_model_init_params    (BsModel      *model,
-                                            guint64       seed);
-
-/* Every tappable layer output, in forward order (index = tap_index). */
-guint              bs_model_get_n_layers   (BsModel      *model);
-const BsLayerInfo *bs_model_get_layer      (BsModel      *model,
-                                            guint         index);
-
-/* Parameters and buffers, in checkpoint order. */
-guint              bs_model_get_n_params   (BsModel      *model);
-BsParam           *bs_model_get_param      (BsModel      *model,
-                                            guint         index);
-BsParam           *bs_model_find_param     (BsModel      *model,
-                                            const char   *name);
-/* BN's num_batches_tracked, saved as an I64 scalar per BN layer. */
-gint64             bs_model_get_batches_tracked (BsModel *model);
-void               bs_model_set_batches_tracked (BsModel *model,
-                                                 gint64   value);
+gboolean           bs_model_copy_params         (BsModel         *dest,
+                                                 BsModel         *src,
+                                                 GError         **error);
 
 /* Runs on a new pool of n_threads threads (>= 1) with the engine
  * configuration of its pool so far. */
-void               bs_model_set_threads    (BsModel      *model,
-                                            guint         n_threads);
+void               bs_model_set_threads         (BsModel         *model,
+                                                 guint            n_threads);
+guint              bs_model_get_threads         (BsModel         *model);
+
+/* The model's threads: a pool that others (the other model of a CKA job,
+ * its Gram workspace) may share, so that one set of threads stays busy
+ * from layer to Gram to layer. set_pool takes a reference; get_pool's
+ * result is owned by the model. */
+void               bs_model_set_pool            (BsModel         *model,
+                                                 BsThreadPool    *pool);
+BsThreadPool      *bs_model_get_pool            (BsModel         *model);
+
+/* Only layers whose mask entry is TRUE are passed to taps (n_layers entries,
+ * copied); NULL taps every layer. Untapped layers let the engine fuse more. */
+void               bs_model_set_tap_mask        (BsModel         *model,
+                                                 const gboolean  *mask);
 
 /* Forward pass of a batch of images (NCHW floats). training selects batch
  * statistics (and updates running statistics) versus running statistics.
  * Returns logits, batch x n_classes row-major, owned by the model and valid
  * until the next call. tap may be NULL. In evaluation mode without backward,
  * activations are not all kept alive. */
-const float       *bs_model_forward        (BsModel      *model,
-                                            const float  *images,
-                                            guint         batch,
-                                            gboolean      training,
-                                            BsTapFunc     tap,
-                                            gpointer      user_data);
-
-/* Mean softmax cross-entropy of the last forward pass against labels; also
- * stores d(loss)/d(logits) for bs_model_backward. */
-float              bs_model_loss           (BsModel      *model,
-                                            const guint8 *labels);
-
-/* Backward pass of the last training forward: writes every param->grad. */
-void               bs_model_backward       (BsModel      *model);
-
-/* ---- Additions beyond the first contract ---- */
-
-/* Number of trainable scalars (PyTorch's sum of p.numel() over parameters()). */
-gsize              bs_model_count_trainable (BsModel     *model);
-guint              bs_model_get_threads    (BsModel      *model);
-
-/* The model's threads: a pool that others (the other model of a CKA job,
- * its Gram workspace) may share, so that one set of threads stays busy
- * from layer to Gram to layer. set_pool takes a reference; get_pool's
- * result is owned by the model. */
-void               bs_model_set_pool       (BsModel      *model,
-                                            BsThreadPool *pool);
-BsThreadPool            *bs_model_get_pool       (BsModel      *model);
+const float       *bs_model_forward             (BsModel         *model,
+                                                 const float     *images,
+                                                 guint            batch,
+                                                 gboolean         training,
+                                                 BsTapFunc        tap,
+                                                 gpointer         user_data);
 
 /* The per-channel scales a_c of layer `layer` when it is an evaluation-mode
  * batch norm of layer `input` (y_c = a_c x_c + b_c): FALSE otherwise.
  * scale: one float per channel. */
-gboolean           bs_model_get_eval_scale (BsModel      *model,
-                                            guint         layer,
-                                            guint         input,
-                                            float        *scale);
-/* Only layers whose mask entry is TRUE are passed to taps (n_layers entries,
- * copied); NULL taps every layer. Untapped layers let the engine fuse more. */
-void               bs_model_set_tap_mask   (BsModel        *model,
-                                            const gboolean *mask);
+gboolean           bs_model_get_eval_scale      (BsModel         *model,
+                                                 guint            layer,
+                                                 guint            input,
+                                                 float           *scale);
+
+/* Mean softmax cross-entropy of the last forward pass against labels; also
+ * stores d(loss)/d(logits) for bs_model_backward. */
+float              bs_model_loss                (BsModel         *model,
+                                                 const guint8    *labels);
+
+/* Backward pass of the last training forward: writes every param->grad. */
+void               bs_model_backward            (BsModel         *model);
 
 /* Bytes the engine holds for activations, gradients and scratch now (not
  * the parameters, nor evaluation's transformed copies of them); peak
  * (may be NULL) receives the most it held since creation or the last release. */
-gsize              bs_model_get_memory_bytes (BsModel    *model,
-                                              gsize      *peak);
+gsize              bs_model_get_memory_bytes    (BsModel         *model,
+                                                 gsize           *peak);
+
 /* Frees cached activation buffers and scratch (they are reallocated on demand). */
-void               bs_model_release_memory (BsModel      *model);
+void               bs_model_release_memory      (BsModel         *model);
+
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsModel, bs_model_free)
 

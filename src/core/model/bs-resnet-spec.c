@@ -1,14 +1,21 @@
-/* bs-resnet-spec.c: model names and the layer graphs of both ResNet families. */
+/* bs-resnet-spec.c: model names, the layer graphs of both ResNet families, and
+ * bs_model_new (), which builds the ResNet a name means. */
 #include "bs-resnet-spec.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "bs-error.h"
-#include "bs-model-private.h"
+#include "bs-model-builder.h"
 
 #define MAX_CIFAR_DEPTH 2000
 #define MAX_CIFAR_WIDTH 64
+#define CIFAR_BASE_WIDTH 16      /* channels of the first stage at width 1 */
+#define IMAGENET_BASE_WIDTH 64   /* stem channels, and planes of the first stage */
+#define BOTTLENECK_EXPANSION 4   /* a bottleneck block's output channels per plane */
+#define MAX_INPUT_SIZE 4096      /* channels, height and width */
+#define MIN_CLASSES 2
+#define MAX_CLASSES 256          /* labels are bytes */
 
 static gboolean
 parse_uint (const char  *s,
@@ -72,9 +79,9 @@ bs_resnet_spec_parse (const char    *name,
             for (guint s = 0; s < 4; s++)
               {
                 spec->blocks[s] = table[i].blocks[s];
-                spec->widths[s] = 64u << s;
+                spec->widths[s] = IMAGENET_BASE_WIDTH << s;
               }
-            spec->stem_channels = 64;
+            spec->stem_channels = IMAGENET_BASE_WIDTH;
             spec->imagenet_stem = TRUE;
             return TRUE;
           }
@@ -111,9 +118,9 @@ bs_resnet_spec_parse (const char    *name,
   for (guint s = 0; s < 3; s++)
     {
       spec->blocks[s] = (depth - 2) / 6;
-      spec->widths[s] = (16 * width) << s;
+      spec->widths[s] = (CIFAR_BASE_WIDTH * width) << s;
     }
-  spec->stem_channels = 16 * width;
+  spec->stem_channels = CIFAR_BASE_WIDTH * width;
   spec->imagenet_stem = FALSE;
   return TRUE;
 }
@@ -179,7 +186,7 @@ bottleneck_block (BsModel  *model,
   g_autofree char *n_add = g_strconcat (p, ".add", NULL);
   g_autofree char *n_relu3 = g_strconcat (p, ".relu3", NULL);
   guint in_channels = bs_model_value_info (model, x)->channels;
-  guint out_channels = planes * 4;
+  guint out_channels = planes * BOTTLENECK_EXPANSION;
   guint v, shortcut = x;
 
   if (!(v = bs_model_add_conv (model, x, n_conv1, BS_LAYER_CONV, stage, block, planes, 1, 1, 0, error)))
@@ -219,40 +226,38 @@ bs_resnet_build (const char          *name,
   guint v = 0;
 
   if (in_channels == 0 || in_height == 0 || in_width == 0 ||
-      in_channels > 4096 || in_height > 4096 || in_width > 4096)
+      in_channels > MAX_INPUT_SIZE || in_height > MAX_INPUT_SIZE || in_width > MAX_INPUT_SIZE)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
                    "Model '%s': unsupported input shape %ux%ux%u", name,
                    in_channels, in_height, in_width);
       return NULL;
     }
-  if (n_classes < 2 || n_classes > 256)
+  if (n_classes < MIN_CLASSES || n_classes > MAX_CLASSES)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "Model '%s': the number of classes must be between 2 and 256, not %u",
-                   name, n_classes);
+                   "Model '%s': the number of classes must be between %d and %d, not %u",
+                   name, MIN_CLASSES, MAX_CLASSES, n_classes);
       return NULL;
     }
   g_return_val_if_fail (spec->n_stages >= 1 && spec->n_stages <= BS_RESNET_MAX_STAGES, NULL);
 
   model = bs_model_builder_new (name, in_channels, in_height, in_width, n_classes);
 
+  /* The stem: a 7x7 stride-2 convolution and a 3x3 stride-2 max-pool
+   * (ImageNet), or a 3x3 convolution (CIFAR). */
   if (spec->imagenet_stem)
-    {
-      if (!(v = bs_model_add_conv (model, v, "conv1", BS_LAYER_CONV, BS_LAYER_STAGE_STEM, -1, spec->stem_channels, 7, 2, 3, error)))
-        goto fail;
-      v = bs_model_add_bn (model, v, "bn1", BS_LAYER_BN, BS_LAYER_STAGE_STEM, -1);
-      v = bs_model_add_relu (model, v, "relu", BS_LAYER_STAGE_STEM, -1, FALSE);
-      if (!(v = bs_model_add_maxpool (model, v, "maxpool", 3, 2, 1, error)))
-        goto fail;
-    }
+    v = bs_model_add_conv (model, v, "conv1", BS_LAYER_CONV, BS_LAYER_STAGE_STEM, BS_MODEL_NO_BLOCK,
+                           spec->stem_channels, 7, 2, 3, error);
   else
-    {
-      if (!(v = bs_model_add_conv (model, v, "conv1", BS_LAYER_CONV, BS_LAYER_STAGE_STEM, -1, spec->stem_channels, 3, 1, 1, error)))
-        goto fail;
-      v = bs_model_add_bn (model, v, "bn1", BS_LAYER_BN, BS_LAYER_STAGE_STEM, -1);
-      v = bs_model_add_relu (model, v, "relu", BS_LAYER_STAGE_STEM, -1, FALSE);
-    }
+    v = bs_model_add_conv (model, v, "conv1", BS_LAYER_CONV, BS_LAYER_STAGE_STEM, BS_MODEL_NO_BLOCK,
+                           spec->stem_channels, 3, 1, 1, error);
+  if (v == 0)
+    goto fail;
+  v = bs_model_add_bn (model, v, "bn1", BS_LAYER_BN, BS_LAYER_STAGE_STEM, BS_MODEL_NO_BLOCK);
+  v = bs_model_add_relu (model, v, "relu", BS_LAYER_STAGE_STEM, BS_MODEL_NO_BLOCK, FALSE);
+  if (spec->imagenet_stem && !(v = bs_model_add_maxpool (model, v, "maxpool", 3, 2, 1, error)))
+    goto fail;
 
   for (guint s = 0; s < spec->n_stages; s++)
     for (guint b = 0; b < spec->blocks[s]; b++)
@@ -277,4 +282,20 @@ fail:
                   in_channels, in_height, in_width);
   bs_model_free (model);
   return NULL;
+}
+
+/* Declared in bs-model.h: every model name is a ResNet's. */
+BsModel *
+bs_model_new (const char  *name,
+              guint        in_channels,
+              guint        in_height,
+              guint        in_width,
+              guint        n_classes,
+              GError     **error)
+{
+  BsResnetSpec spec;
+
+  if (!bs_resnet_spec_parse (name, &spec, error))
+    return NULL;
+  return bs_resnet_build (name, &spec, in_channels, in_height, in_width, n_classes, error);
 }
