@@ -29,18 +29,6 @@ typedef struct {
 } Progress;
 
 static void
-add_string_or_null (JsonBuilder *builder,
-                    const char  *name,
-                    const char  *value)
-{
-  json_builder_set_member_name (builder, name);
-  if (value != NULL)
-    json_builder_add_string_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
-}
-
-static void
 print_summary_json (BsCkaSnapshot         *result,
                     const BsCkaExportInfo *info,
                     const char            *matrix_path,
@@ -58,14 +46,14 @@ print_summary_json (BsCkaSnapshot         *result,
     undefined += isnan (values[i]) ? 1 : 0;
 
   json_builder_begin_object (builder);
-  add_string_or_null (builder, "matrix_file", matrix_path);
-  add_string_or_null (builder, "json_file", json_path);
-  add_string_or_null (builder, "model_a", bs_cka_snapshot_get_model_a (result));
-  add_string_or_null (builder, "model_b", bs_cka_snapshot_get_model_b (result));
-  add_string_or_null (builder, "dataset", info->dataset);
-  add_string_or_null (builder, "acts_a", options->acts_dir_a);
-  add_string_or_null (builder, "acts_b", options->acts_dir_b);
-  add_string_or_null (builder, "layers", layers != NULL ? layers : "all");
+  bs_cli_json_add_string (builder, "matrix_file", matrix_path);
+  bs_cli_json_add_string (builder, "json_file", json_path);
+  bs_cli_json_add_string (builder, "model_a", bs_cka_snapshot_get_model_a (result));
+  bs_cli_json_add_string (builder, "model_b", bs_cka_snapshot_get_model_b (result));
+  bs_cli_json_add_string (builder, "dataset", info->dataset);
+  bs_cli_json_add_string (builder, "acts_a", options->acts_dir_a);
+  bs_cli_json_add_string (builder, "acts_b", options->acts_dir_b);
+  bs_cli_json_add_string (builder, "layers", layers != NULL ? layers : "all");
   json_builder_set_member_name (builder, "n_layers_a");
   json_builder_add_int_value (builder, n_rows);
   json_builder_set_member_name (builder, "n_layers_b");

@@ -135,3 +135,15 @@ bs_cli_json_add_double (JsonBuilder *builder,
   else
     json_builder_add_null_value (builder);
 }
+
+void
+bs_cli_json_add_string (JsonBuilder *builder,
+                        const char  *name,
+                        const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}

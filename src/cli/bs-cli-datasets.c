@@ -70,18 +70,6 @@ add_uint_or_null (JsonBuilder *builder,
 }
 
 static void
-add_string_or_null (JsonBuilder *builder,
-                    const char  *name,
-                    const char  *value)
-{
-  json_builder_set_member_name (builder, name);
-  if (value != NULL)
-    json_builder_add_string_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
-}
-
-static void
 print_json (GPtrArray *dirs,
             Entry     *entries,
             guint      n_entries)
@@ -96,8 +84,8 @@ print_json (GPtrArray *dirs,
       const BsDatasetDir *dir = g_ptr_array_index (dirs, i);
 
       json_builder_begin_object (builder);
-      add_string_or_null (builder, "path", dir->path);
-      add_string_or_null (builder, "origin", dir->origin);
+      bs_cli_json_add_string (builder, "path", dir->path);
+      bs_cli_json_add_string (builder, "origin", dir->origin);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -110,15 +98,15 @@ print_json (GPtrArray *dirs,
       const BsDataset *d = e->dataset;
 
       json_builder_begin_object (builder);
-      add_string_or_null (builder, "name", e->info->name);
-      add_string_or_null (builder, "display_name", e->info->display_name);
+      bs_cli_json_add_string (builder, "name", e->info->name);
+      bs_cli_json_add_string (builder, "display_name", e->info->display_name);
       json_builder_set_member_name (builder, "found");
       json_builder_add_boolean_value (builder, e->location != NULL || e->generated);
       json_builder_set_member_name (builder, "generated");
       json_builder_add_boolean_value (builder, e->generated);
       json_builder_set_member_name (builder, "loaded");
       json_builder_add_boolean_value (builder, d != NULL);
-      add_string_or_null (builder, "location", e->location);
+      bs_cli_json_add_string (builder, "location", e->location);
       /* Counts and shape as read; the class count is known either way. */
       add_uint_or_null (builder, "n_train", d != NULL, d ? d->train.n_images : 0);
       add_uint_or_null (builder, "n_test", d != NULL, d ? d->test.n_images : 0);
@@ -126,8 +114,8 @@ print_json (GPtrArray *dirs,
       add_uint_or_null (builder, "height", d != NULL, d ? d->train.height : 0);
       add_uint_or_null (builder, "width", d != NULL, d ? d->train.width : 0);
       add_uint_or_null (builder, "n_classes", TRUE, d ? d->n_classes : e->info->n_classes);
-      add_string_or_null (builder, "error", e->error);
-      add_string_or_null (builder, "how_to_get", e->how_to_get);
+      bs_cli_json_add_string (builder, "error", e->error);
+      bs_cli_json_add_string (builder, "how_to_get", e->how_to_get);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);

@@ -55,6 +55,10 @@ void                  bs_cli_print_json_line (JsonBuilder *builder);
 void                  bs_cli_json_add_double (JsonBuilder *builder,
                                               const char  *name,
                                               double       value);
+/* Adds a member to an open object: value, or null when it is NULL. */
+void                  bs_cli_json_add_string (JsonBuilder *builder,
+                                              const char  *name,
+                                              const char  *value);
 
 /* Parses argv with entries; on failure prints a usage error. Returns TRUE to go on. */
 gboolean bs_cli_parse   (const char         *subcommand,
