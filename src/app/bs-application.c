@@ -6,6 +6,7 @@
 #include "bs-config.h"
 
 #include "bs-application.h"
+#include "bs-build-tree.h"
 #include "bs-window.h"
 
 struct _BsApplication
@@ -19,25 +20,17 @@ struct _BsApplication
 G_DEFINE_FINAL_TYPE (BsApplication, bs_application, GTK_TYPE_APPLICATION)
 
 /* The compiled schemas of the build tree the program runs from, or NULL
- * when it was installed: src/app/blockscope sits two folders below the
- * build root, which meson marks with its meson-private folder. Found at run
- * time, so that no build path is compiled into the installed program. */
+ * when it was installed. */
 static char *
 build_tree_schema_dir (void)
 {
-  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
-  g_autofree char *app_dir = NULL;
-  g_autofree char *root = NULL;
-  g_autofree char *marker = NULL;
+  g_autofree char *root = bs_build_tree_root ();
   g_autofree char *compiled = NULL;
 
-  if (exe == NULL)
+  if (root == NULL)
     return NULL;
-  app_dir = g_path_get_dirname (exe);
-  root = g_build_filename (app_dir, "..", "..", NULL);
-  marker = g_build_filename (root, "meson-private", NULL);
   compiled = g_build_filename (root, "data", "gschemas.compiled", NULL);
-  if (!g_file_test (marker, G_FILE_TEST_IS_DIR) || !g_file_test (compiled, G_FILE_TEST_IS_REGULAR))
+  if (!g_file_test (compiled, G_FILE_TEST_IS_REGULAR))
     return NULL;
   return g_build_filename (root, "data", NULL);
 }

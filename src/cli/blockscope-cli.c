@@ -7,6 +7,7 @@
 
 #include "bs-blas.h"
 #include "bs-cli.h"
+#include "bs-i18n.h"
 
 typedef struct {
   const char *name;
@@ -44,6 +45,7 @@ main (int    argc,
       char **argv)
 {
   setlocale (LC_ALL, "");
+  bs_i18n_init (GETTEXT_PACKAGE);
   bs_blas_init (argv);
   bs_cli_init_engine ();
 
