@@ -6,6 +6,9 @@
 #include "bs-config.h"
 
 #include "bs-application.h"
+
+#include <glib/gi18n.h>
+
 #include "bs-build-tree.h"
 #include "bs-window.h"
 
@@ -60,8 +63,9 @@ bs_application_create_settings (GError **error)
   if (schema == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   "The settings schema %s is not installed. Install Blockscope with "
-                   "'meson install', or start it from its build folder.", BS_APP_ID);
+                   /* Translators: %s is the schema's id, org.blockscope.Blockscope. */
+                   _("The settings schema %s is not installed. Install Blockscope with "
+                     "“meson install”, or start it from its build folder."), BS_APP_ID);
       return NULL;
     }
 
@@ -87,7 +91,7 @@ about_action (GSimpleAction *action,
               gpointer       user_data)
 {
   BsApplication *self = user_data;
-  static const char *developers[] = { "Blockscope developers", NULL };
+  const char *developers[] = { _("Blockscope developers"), NULL };
   static const char *colormaps[] = {
     "Stéfan van der Walt and Nathaniel Smith (magma, viridis, inferno, plasma; CC0)", NULL
   };
@@ -100,14 +104,15 @@ about_action (GSimpleAction *action,
                         "program-name", "Blockscope",
                         "logo-icon-name", BS_APP_ID,
                         "version", BS_VERSION,
-                        "comments", "Do wide and deep networks learn the same things?\n"
-                                    "Train ResNets and compare every pair of their layers "
-                                    "with minibatch CKA.",
+                        "comments", _("Do wide and deep networks learn the same things?\n"
+                                      "Train ResNets and compare every pair of their layers "
+                                      "with minibatch CKA."),
                         "authors", developers,
-                        "copyright", "© Blockscope developers",
+                        "copyright", _("© Blockscope developers"),
+                        "translator-credits", _("translator-credits"),
                         "license-type", GTK_LICENSE_GPL_3_0,
                         NULL);
-  gtk_about_dialog_add_credit_section (GTK_ABOUT_DIALOG (about), "Colour maps", colormaps);
+  gtk_about_dialog_add_credit_section (GTK_ABOUT_DIALOG (about), _("Colour maps"), colormaps);
   gtk_window_present (GTK_WINDOW (about));
 }
 
