@@ -140,12 +140,13 @@ bs_inspector_show_cell (BsInspector   *self,
       guint batch = bs_cka_snapshot_get_batch_size (snapshot);
 
       error_text = isnan (se) ? g_strdup ("") : g_strdup_printf (_("± %.3f standard error"), se);
-      /* Translators: minibatches and the images in each. */
       if (done < bs_cka_snapshot_get_minibatches_total (snapshot))
+        /* Translators: minibatches and the images in each. */
         batches_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Mean over %u minibatch of %u images so far",
                                                      "Mean over %u minibatches of %u images so far", done),
                                         done, batch);
       else
+        /* Translators: minibatches and the images in each. */
         batches_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Mean over %u minibatch of %u images",
                                                      "Mean over %u minibatches of %u images", done),
                                         done, batch);

@@ -191,7 +191,7 @@ update_subtitle (BsWindow *self)
                            / (self->done - self->progress_start_done);
               g_autofree char *time = bs_format_duration (per * (self->total - self->done));
 
-              /* Translators: minibatches done, all minibatches, the time left (e.g. 2 min 5 s). */
+              /* Translators: minibatches done, all minibatches, the time left (e.g. 2:05). */
               text = g_strdup_printf (_("Minibatch %u of %u · %s left"), self->done, self->total, time);
             }
           else
@@ -302,7 +302,7 @@ on_cka_finished (BsJob    *job,
   switch (bs_job_get_state (job))
     {
     case BS_JOB_SUCCEEDED:
-      /* Translators: minibatches done and how long it took (e.g. 2 min 5 s). */
+      /* Translators: minibatches done and how long it took (e.g. 2:05). */
       self->status_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Done · %u minibatch in %s",
                                                         "Done · %u minibatches in %s", self->done),
                                            self->done, elapsed);

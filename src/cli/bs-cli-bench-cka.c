@@ -215,16 +215,24 @@ bs_cli_bench_cka (int    argc,
     }
   else
     {
-      /* Translators: model A, model B, their layer counts, the minibatch size, the median
-       * seconds, the number of minibatches timed, the fastest and slowest, the peak memory,
-       * OpenBLAS's kernels and the thread count. */
-      printf (_("cka %s vs %s (%u × %u layers), minibatch of %d: %.3f s per minibatch "
-                "(median of %d; %.3f–%.3f), peak RSS %.0f MiB, OpenBLAS %s, %u threads\n"),
+      printf (g_dngettext (GETTEXT_PACKAGE,
+                           /* Translators: model A, model B, their layer counts, the minibatch size,
+                            * the median seconds, the number of minibatches timed, the fastest and
+                            * slowest, the peak memory, OpenBLAS's kernels and the thread count. */
+                           "cka %s vs %s (%u × %u layers), minibatch of %d: %.3f s per minibatch "
+                           "(median of %d; %.3f–%.3f), peak RSS %.0f MiB, OpenBLAS %s, %u thread\n",
+                           "cka %s vs %s (%u × %u layers), minibatch of %d: %.3f s per minibatch "
+                           "(median of %d; %.3f–%.3f), peak RSS %.0f MiB, OpenBLAS %s, %u threads\n",
+                           job_threads),
               bs_cka_snapshot_get_model_a (snap), bs_cka_snapshot_get_model_b (snap),
               bs_cka_snapshot_get_n_rows (snap), bs_cka_snapshot_get_n_cols (snap), batch, median,
               minibatches, lo, hi, usage.ru_maxrss / 1024.0,
               blas->corename ? blas->corename : "unknown", job_threads);
-      printf (_("%u minibatches (%d passes over %d images) in %.1f s, models built included\n"),
+      printf (g_dngettext (GETTEXT_PACKAGE,
+                           /* Translators: minibatches, passes, images, seconds. */
+                           "%u minibatch (%d passes over %d images) in %.1f s, models built included\n",
+                           "%u minibatches (%d passes over %d images) in %.1f s, models built included\n",
+                           bs_cka_snapshot_get_minibatches_done (snap)),
               bs_cka_snapshot_get_minibatches_done (snap), passes, images, total);
     }
   return BS_CLI_EXIT_OK;

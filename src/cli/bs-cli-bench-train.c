@@ -91,7 +91,7 @@ bs_cli_bench_train (int    argc,
     { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, N_("Untimed training steps first (default 2)"), "N" },
     { "input", 0, 0, G_OPTION_ARG_STRING, &input, N_("Image shape CxHxW (default 3x32x32)"), "SHAPE" },
     { "classes", 0, 0, G_OPTION_ARG_INT, &classes, N_("Number of classes (default 10)"), "N" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed for weights and data (default 0)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_("Seed for weights and data (default 0)"), "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object"), NULL },
     { NULL }
   };

@@ -183,7 +183,7 @@ bs_cli_datasets (int    argc,
   gboolean json = FALSE, names = FALSE;
   const GOptionEntry entries[] = {
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir,
-      "Look here first (before $BLOCKSCOPE_DATA_DIR and the standard folders)", "DIR" },
+      N_("Look here first (before $BLOCKSCOPE_DATA_DIR and the standard folders)"), "DIR" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object"), NULL },
     { "names", 0, 0, G_OPTION_ARG_NONE, &names, N_("Print only the name of every known data set, one a line, without looking for them"), NULL },
     { NULL }
@@ -196,8 +196,8 @@ bs_cli_datasets (int    argc,
   int status;
 
   if (!bs_cli_parse ("datasets", "",
-                     "List the known data sets: where each was found, its size and shape,\n"
-                     "or how to get it. Every data set found is read completely to check it.",
+                     N_("List the known data sets: where each was found, its size and shape,\n"
+                        "or how to get it. Every data set found is read completely to check it."),
                      entries, &argc, &argv, &status))
     return status;
   if (argc > 1)

@@ -91,14 +91,15 @@ bs_cli_info (int    argc,
                        g_get_num_processors ()),
           blas->threads, g_get_num_processors ());
   if (bs_engine_config_winograd (engine))
-    /* Translators: the convolutions' kernels, the Gram kernel and a thread count. */
     printf (g_dngettext (GETTEXT_PACKAGE,
+                         /* Translators: the convolutions' kernels, the Gram kernel and a thread count. */
                          "Engine:      %s convolutions (Winograd F(4x4, 3x3) in evaluation), %s Gram kernel; jobs run on %u thread\n",
                          "Engine:      %s convolutions (Winograd F(4x4, 3x3) in evaluation), %s Gram kernel; jobs run on %u threads\n",
                          engine->threads),
             conv, gram, engine->threads);
   else
     printf (g_dngettext (GETTEXT_PACKAGE,
+                         /* Translators: the convolutions' kernels, the Gram kernel and a thread count. */
                          "Engine:      %s convolutions, %s Gram kernel; jobs run on %u thread\n",
                          "Engine:      %s convolutions, %s Gram kernel; jobs run on %u threads\n",
                          engine->threads),

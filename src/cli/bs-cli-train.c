@@ -53,14 +53,30 @@ format_duration (double seconds)
   if (!isfinite (seconds) || seconds < 0)
     return g_strdup ("?");
   s = (gint64) (seconds + 0.5);
-  /* Translators: a duration in hours and minutes, e.g. 2h05m. */
   if (s >= 3600)
+    /* Translators: a duration in hours and minutes, e.g. 2h05m. */
     return g_strdup_printf (_("%dh%02dm"), (int) (s / 3600), (int) ((s / 60) % 60));
-  /* Translators: a duration in minutes and seconds, e.g. 4m07s. */
   if (s >= 60)
+    /* Translators: a duration in minutes and seconds, e.g. 4m07s. */
     return g_strdup_printf (_("%dm%02ds"), (int) (s / 60), (int) (s % 60));
   /* Translators: a duration in seconds, e.g. 42s. */
   return g_strdup_printf (_("%ds"), (int) s);
+}
+
+/* How the learning rate changes after the warm-up, for the line that sums up the recipe. */
+static const char *
+schedule_describe (BsScheduleKind kind)
+{
+  switch (kind)
+    {
+    case BS_SCHEDULE_LINEAR:
+      return _("linear decay to zero");
+    case BS_SCHEDULE_COSINE:
+      return _("cosine decay to zero");
+    case BS_SCHEDULE_CONSTANT:
+    default:
+      return _("constant");
+    }
 }
 
 static void
@@ -281,7 +297,7 @@ bs_cli_train (int    argc,
     { "warmup-epochs", 0, 0, G_OPTION_ARG_DOUBLE, &warmup, N_("Linear warm-up, in epochs (default 0.2)"), "X" },
     { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &momentum, N_("SGD momentum (default 0.9)"), "M" },
     { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &weight_decay, N_("Weight decay (default 5e-4)"), "WD" },
-    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Seed of initialisation, shuffling and augmentation (default 0)", "S" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, N_("Seed of initialisation, shuffling and augmentation (default 0)"), "S" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Worker threads (default: $BLOCKSCOPE_THREADS, else as many as OpenBLAS uses)"), "N" },
     { "limit", 0, 0, G_OPTION_ARG_INT, &limit, N_("Use only the first N training images"), "N" },
     { "test-limit", 0, 0, G_OPTION_ARG_INT, &test_limit, N_("Evaluate on the first N test images only"), "N" },
@@ -431,13 +447,14 @@ bs_cli_train (int    argc,
            recipe.limit > 0 ? MIN (recipe.limit, dataset->train.n_images) : dataset->train.n_images,
            bs_trainer_get_steps_per_epoch (trainer), recipe.batch_size, recipe.epochs);
   seed_text = g_strdup_printf ("%" G_GUINT64_FORMAT, recipe.seed);
-  /* Translators: the learning rate, its schedule (cosine, step or constant), the warm-up in
-   * epochs, momentum, weight decay, the seed, threads, and "augmentation on" or "off". */
   fprintf (stderr, g_dngettext (GETTEXT_PACKAGE,
-                                "SGD: lr %g (%s to zero, warm-up %g epochs), momentum %g, weight decay %g, seed %s, %u thread, %s\n",
-                                "SGD: lr %g (%s to zero, warm-up %g epochs), momentum %g, weight decay %g, seed %s, %u threads, %s\n",
+                                /* Translators: the learning rate, how it changes (e.g. "linear decay to
+                                 * zero"), the warm-up in epochs, momentum, weight decay, the seed,
+                                 * threads, and "augmentation on" or "augmentation off". */
+                                "SGD: lr %g (%s, warm-up %g epochs), momentum %g, weight decay %g, seed %s, %u thread, %s\n",
+                                "SGD: lr %g (%s, warm-up %g epochs), momentum %g, weight decay %g, seed %s, %u threads, %s\n",
                                 n_threads),
-           recipe.lr, bs_schedule_kind_to_string (recipe.schedule), recipe.warmup_epochs, recipe.momentum,
+           recipe.lr, schedule_describe (recipe.schedule), recipe.warmup_epochs, recipe.momentum,
            recipe.weight_decay, seed_text, n_threads,
            recipe.augment ? _("augmentation on") : _("augmentation off"));
 

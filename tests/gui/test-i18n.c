@@ -154,6 +154,10 @@ main (int    argc,
       char **argv)
 {
   bs_test_init (&argc, &argv);
+  /* gtk_test_init() puts the tests in en_US.UTF-8 (or leaves C when that is
+   * not generated), where LANGUAGE is not honoured: take the environment's
+   * locale, C.UTF-8, as the program does. */
+  g_assert_nonnull (setlocale (LC_ALL, ""));
 
   g_test_add_func ("/i18n/window-in-chinese", test_window_in_chinese);
   g_test_add_func ("/i18n/number-format", test_number_format);
