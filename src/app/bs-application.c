@@ -2,7 +2,10 @@
  *
  * One BsApplication per process; it owns the GSettings and the app.* actions
  * (about, quit) and presents a single BsWindow. Window-level work (models,
- * jobs, the heatmap) lives in BsWindow. */
+ * jobs, the heatmap) lives in BsWindow. Styling is AdwApplication's: it
+ * follows the system's colour scheme and high-contrast setting, and loads
+ * style.css, and style-hc.css while high contrast is on, from the resource
+ * base path. */
 #include "bs-config.h"
 
 #include "bs-application.h"
@@ -14,13 +17,13 @@
 
 struct _BsApplication
 {
-  GtkApplication  parent_instance;
+  AdwApplication  parent_instance;
 
   GSettings      *settings;
   BsEngineConfig  engine;
 };
 
-G_DEFINE_FINAL_TYPE (BsApplication, bs_application, GTK_TYPE_APPLICATION)
+G_DEFINE_FINAL_TYPE (BsApplication, bs_application, ADW_TYPE_APPLICATION)
 
 /* The compiled schemas of the build tree the program runs from, or NULL
  * when it was installed. */
@@ -141,7 +144,6 @@ static void
 bs_application_startup (GApplication *application)
 {
   BsApplication *self = BS_APPLICATION (application);
-  g_autoptr(GtkCssProvider) css = NULL;
   static const struct {
     const char *action;
     const char *accels[3];
@@ -163,12 +165,6 @@ bs_application_startup (GApplication *application)
                                    G_N_ELEMENTS (app_actions), self);
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (self), accels[i].action, accels[i].accels);
-
-  css = gtk_css_provider_new ();
-  gtk_css_provider_load_from_resource (css, "/org/blockscope/Blockscope/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (),
-                                              GTK_STYLE_PROVIDER (css),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 
   gtk_window_set_default_icon_name (BS_APP_ID);
 }

@@ -1,7 +1,9 @@
-/* bs-application.h: the GtkApplication of Blockscope. */
+/* bs-application.h: the AdwApplication of Blockscope: libadwaita's style
+ * manager follows the desktop's dark and high-contrast preferences, and
+ * the application loads style.css and style-hc.css from its resources. */
 #pragma once
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
 
 #include "bs-engine-config.h"
 
@@ -9,7 +11,7 @@ G_BEGIN_DECLS
 
 #define BS_TYPE_APPLICATION (bs_application_get_type ())
 
-G_DECLARE_FINAL_TYPE (BsApplication, bs_application, BS, APPLICATION, GtkApplication)
+G_DECLARE_FINAL_TYPE (BsApplication, bs_application, BS, APPLICATION, AdwApplication)
 
 /* NULL (after a message on stderr) when the settings schema cannot be found. */
 BsApplication *bs_application_new          (void);

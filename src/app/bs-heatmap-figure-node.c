@@ -7,7 +7,8 @@
  * OpenGL cells the stage lines and the frame become colour nodes from the
  * renderer's own rectangles, sparing a plot-sized texture that would be
  * almost empty. The node is rebuilt only when something it shows changed
- * (view, size, colours, values, font), not for a hover or a selection.
+ * (view, size, colours, the theme's palette, values, font), not for a
+ * hover or a selection.
  *
  * Textures rather than cairo nodes: GTK 4.8's GL renderer caches a cairo
  * node's pixels by the node's address, and a node kept across frames came
@@ -22,9 +23,9 @@
 #include <pango/pangocairo.h>
 
 static void
-fill_figure (BsHeatmap       *self,
-             BsHeatmapFigure *figure,
-             const GdkRGBA   *fg)
+fill_figure (BsHeatmap             *self,
+             BsHeatmapFigure       *figure,
+             const BsFigurePalette *palette)
 {
   PangoContext *pango = gtk_widget_get_pango_context (GTK_WIDGET (self));
   BsCkaSnapshot *snapshot = bs_heatmap_get_snapshot (self);
@@ -39,7 +40,7 @@ fill_figure (BsHeatmap       *self,
   figure->model_b = self->model_b_name;
   figure->colormap = self->colormap;
   _bs_heatmap_get_range (self, &figure->lo, &figure->hi);
-  figure->foreground = (BsFigureColor) { fg->red, fg->green, fg->blue, fg->alpha };
+  figure->palette = *palette;
   figure->font = pango_context_get_font_description (pango);
   figure->font_options = pango_cairo_context_get_font_options (pango);
 
@@ -97,8 +98,8 @@ draw_part (BsHeatmapFigure      *figure,
 }
 
 static GskRenderNode *
-build_figure_node (BsHeatmap     *self,
-                   const GdkRGBA *fg)
+build_figure_node (BsHeatmap             *self,
+                   const BsFigurePalette *palette)
 {
   static const BsHeatmapFigureParts areas[] = {
     BS_HEATMAP_FIGURE_CELLS | BS_HEATMAP_FIGURE_STAGE_LINES | BS_HEATMAP_FIGURE_FRAME,
@@ -112,7 +113,7 @@ build_figure_node (BsHeatmap     *self,
   BsHeatmapFigure figure;
   BsHeatmapFigureParts wanted;
 
-  fill_figure (self, &figure, fg);
+  fill_figure (self, &figure, palette);
   wanted = figure.parts;
 
   if ((wanted & BS_HEATMAP_FIGURE_CELLS) == 0)
@@ -156,8 +157,8 @@ same_view (const BsHeatmapView *a,
 }
 
 GskRenderNode *
-_bs_heatmap_get_figure_node (BsHeatmap     *self,
-                             const GdkRGBA *fg)
+_bs_heatmap_get_figure_node (BsHeatmap             *self,
+                             const BsFigurePalette *palette)
 {
   PangoContext *pango = gtk_widget_get_pango_context (GTK_WIDGET (self));
   const PangoFontDescription *font = pango_context_get_font_description (pango);
@@ -168,7 +169,7 @@ _bs_heatmap_get_figure_node (BsHeatmap     *self,
   if (self->figure_node != NULL && !self->figure_stale &&
       same_view (&self->figure_view, &self->view) &&
       self->figure_layout.width == self->layout.width && self->figure_layout.height == self->layout.height &&
-      gdk_rgba_equal (&self->figure_fg, fg) && self->figure_lo == lo && self->figure_hi == hi &&
+      bs_figure_palette_equal (&self->figure_palette, palette) && self->figure_lo == lo && self->figure_hi == hi &&
       self->figure_scale == gtk_widget_get_scale_factor (GTK_WIDGET (self)) &&
       self->figure_font != NULL && pango_font_description_equal (self->figure_font, font) &&
       (options == NULL) == (self->figure_font_options == NULL) &&
@@ -176,11 +177,11 @@ _bs_heatmap_get_figure_node (BsHeatmap     *self,
     return self->figure_node;
 
   g_clear_pointer (&self->figure_node, gsk_render_node_unref);
-  self->figure_node = build_figure_node (self, fg);
+  self->figure_node = build_figure_node (self, palette);
   self->figure_stale = FALSE;
   self->figure_view = self->view;
   self->figure_layout = self->layout;
-  self->figure_fg = *fg;
+  self->figure_palette = *palette;
   self->figure_lo = lo;
   self->figure_hi = hi;
   self->figure_scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "bs-figure-layout.h"
+#include "bs-figure-palette.h"
 #include "bs-heatmap.h"
 #include "bs-heatmap-cells.h"
 #include "bs-heatmap-gl.h"
@@ -36,6 +37,7 @@ struct _BsHeatmap
 
   BsHeatmapView         view;
   BsFigureLayout        layout;               /* widget coordinates */
+  BsFigurePalette       palette;              /* the theme's, read again in every snapshot */
 
   /* Without OpenGL: the cells as an image, recoloured by rows. */
   gboolean              gl_ok;                /* FALSE: the cells are drawn with cairo */
@@ -51,7 +53,7 @@ struct _BsHeatmap
   gboolean              figure_stale;
   BsHeatmapView         figure_view;
   BsFigureLayout        figure_layout;
-  GdkRGBA               figure_fg;
+  BsFigurePalette       figure_palette;
   double                figure_lo;
   double                figure_hi;
   int                   figure_scale;
@@ -106,8 +108,8 @@ GtkWidget      *_bs_heatmap_get_hover_label     (BsHeatmap      *self);
 
 /* bs-heatmap-figure-node.c: the figure above the cells, rebuilt only when
  * what it shows changed. */
-GskRenderNode  *_bs_heatmap_get_figure_node     (BsHeatmap      *self,
-                                                 const GdkRGBA  *fg);
+GskRenderNode  *_bs_heatmap_get_figure_node     (BsHeatmap             *self,
+                                                 const BsFigurePalette *palette);
 
 /* bs-heatmap-input.c */
 void            _bs_heatmap_input_init          (BsHeatmap      *self);

@@ -8,11 +8,14 @@
  * cells too, from an image recoloured by rows. What the renderer drew is
  * kept until something it shows changes, so a hover or a selection
  * redraws only the outlines, which stay here with the zoom buttons. Input
- * and the hover label live in bs-heatmap-input.c. */
+ * and the hover label live in bs-heatmap-input.c. Every colour but the
+ * colour map's comes from the theme (bs-theme-palette.h), read in each
+ * snapshot. */
 #include "bs-config.h"
 
 #include "bs-heatmap-private.h"
 #include "bs-model-spec.h"
+#include "bs-theme-palette.h"
 
 #include <math.h>
 
@@ -82,15 +85,6 @@ _bs_heatmap_get_range (BsHeatmap *self,
       *lo = 0.0;
       *hi = 1.0;
     }
-}
-
-static void
-get_fg_color (GtkWidget *widget,
-              GdkRGBA   *color)
-{
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), color);
-  G_GNUC_END_IGNORE_DEPRECATIONS
 }
 
 /* The colours changed: the GL view's uniforms, the figure and the cells. */
@@ -163,49 +157,61 @@ stroke_rect (GtkSnapshot   *snapshot,
   gtk_snapshot_append_border (snapshot, &outline, widths, colors);
 }
 
+/* A ring of color and width around the cell, between a dark ring outside
+ * and, when light_inside, a light one inside: over colour-map cells, which
+ * run from dark to light, one of the two always stands out. */
 static void
-draw_cell_outline (BsHeatmap     *self,
-                   GtkSnapshot   *snapshot,
-                   guint          row,
-                   guint          col,
-                   const GdkRGBA *color,
-                   float          width)
+draw_cell_outline (BsHeatmap           *self,
+                   GtkSnapshot         *snapshot,
+                   guint                row,
+                   guint                col,
+                   const BsFigureColor *color,
+                   float                width,
+                   gboolean             light_inside)
 {
-  GdkRGBA shadow = { 0, 0, 0, 0.6f };
+  GdkRGBA ring = bs_theme_palette_rgba (color);
+  GdkRGBA dark = bs_theme_palette_rgba (&self->palette.outline_dark);
+  GdkRGBA light = bs_theme_palette_rgba (&self->palette.outline_light);
+  double rings = width + (light_inside ? 1 : 0);
   double x, y, w, h;
 
+  /* On whole pixels, so that one-pixel rings are crisp with every
+   * renderer. */
   bs_heatmap_view_cell_to_rect (&self->view, row, col, &x, &y, &w, &h);
-  x += self->layout.plot.x;
-  y += self->layout.plot.y;
+  w = round (self->layout.plot.x + x + w) - round (self->layout.plot.x + x);
+  h = round (self->layout.plot.y + y + h) - round (self->layout.plot.y + y);
+  x = round (self->layout.plot.x + x);
+  y = round (self->layout.plot.y + y);
 
   /* Small cells get an outline that grows outwards, so they stay visible. */
-  if (w < 2 * width + 3)
+  if (w < 2 * rings + 3)
     {
-      double grow = (2 * width + 3 - w) / 2;
+      double grow = ceil ((2 * rings + 3 - w) / 2);
 
       x -= grow;
       w += 2 * grow;
     }
-  if (h < 2 * width + 3)
+  if (h < 2 * rings + 3)
     {
-      double grow = (2 * width + 3 - h) / 2;
+      double grow = ceil ((2 * rings + 3 - h) / 2);
 
       y -= grow;
       h += 2 * grow;
     }
 
-  stroke_rect (snapshot, &shadow, x - 1, y - 1, w + 2, h + 2, 1);
-  stroke_rect (snapshot, color, x, y, w, h, width);
+  stroke_rect (snapshot, &dark, x - 1, y - 1, w + 2, h + 2, 1);
+  stroke_rect (snapshot, &ring, x, y, w, h, width);
+  if (light_inside)
+    stroke_rect (snapshot, &light, x + width, y + width, w - 2 * width, h - 2 * width, 1);
 }
 
 static void
-draw_gl_problem (BsHeatmap     *self,
-                 GtkSnapshot   *snapshot,
-                 const GdkRGBA *fg)
+draw_gl_problem (BsHeatmap   *self,
+                 GtkSnapshot *snapshot)
 {
   PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), self->gl_problem);
   PangoAttrList *attrs = pango_attr_list_new ();
-  GdkRGBA dim = *fg;
+  GdkRGBA dim = bs_theme_palette_rgba (&self->palette.text_secondary);
   int w, h;
 
   pango_attr_list_insert (attrs, pango_attr_scale_new (0.75));
@@ -213,7 +219,6 @@ draw_gl_problem (BsHeatmap     *self,
   pango_attr_list_unref (attrs);
   pango_layout_get_pixel_size (layout, &w, &h);
 
-  dim.alpha = 0.6f;
   gtk_snapshot_save (snapshot);
   gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT ((float) self->layout.plot.x,
                                                           (float) round (self->layout.plot.y - 6 - h)));
@@ -228,30 +233,31 @@ bs_heatmap_snapshot (GtkWidget   *widget,
 {
   BsHeatmap *self = BS_HEATMAP (widget);
   const BsFigureRect *p = &self->layout.plot;
-  GdkRGBA fg, accent = { 0.21f, 0.52f, 0.89f, 1.0f }, white = { 1, 1, 1, 1 };
 
   if (_bs_heatmap_get_n_rows (self) == 0 || p->width < 1)
     return;
 
-  get_fg_color (widget, &fg);
+  bs_theme_palette_read (widget, "window_bg_color", &self->palette);
 
   if (self->gl_ok)
     gtk_widget_snapshot_child (widget, self->gl_view, snapshot);
   else
     update_cells (self);
 
-  gtk_snapshot_append_node (snapshot, _bs_heatmap_get_figure_node (self, &fg));
+  gtk_snapshot_append_node (snapshot, _bs_heatmap_get_figure_node (self, &self->palette));
 
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT ((float) p->x, (float) p->y,
                                                          (float) p->width, (float) p->height));
   if (self->has_hover)
-    draw_cell_outline (self, snapshot, self->hover_row, self->hover_col, &white, 1.5f);
+    draw_cell_outline (self, snapshot, self->hover_row, self->hover_col,
+                       &self->palette.outline_light, 1.5f, FALSE);
   if (self->has_selection)
-    draw_cell_outline (self, snapshot, self->sel_row, self->sel_col, &accent, 2.0f);
+    draw_cell_outline (self, snapshot, self->sel_row, self->sel_col,
+                       &self->palette.accent, 2.0f, TRUE);
   gtk_snapshot_pop (snapshot);
 
   if (!self->gl_ok && self->gl_problem != NULL)
-    draw_gl_problem (self, snapshot, &fg);
+    draw_gl_problem (self, snapshot);
 
   gtk_widget_snapshot_child (widget, self->zoom_box, snapshot);
   if (gtk_widget_get_visible (self->hover_label))
@@ -776,6 +782,11 @@ bs_heatmap_init (BsHeatmap *self)
 
   _bs_heatmap_input_init (self);
   _bs_heatmap_a11y_init (self);
+
+  /* Read in every snapshot; switching high contrast need not change this
+   * widget's own style, so GTK would not redraw it. */
+  bs_figure_palette_init_paper (&self->palette);
+  bs_theme_palette_watch (GTK_WIDGET (self), gtk_widget_queue_draw);
 }
 
 GtkWidget *

@@ -93,6 +93,34 @@ legend_markup (const GdkRGBA *color,
                           escaped);
 }
 
+/* The chart's colours follow the theme, and so does the legend. */
+static void
+update_legend (BsInspector *self)
+{
+  g_autofree char *row_text = NULL;
+  g_autofree char *col_text = NULL;
+  GdkRGBA row_color, col_color;
+
+  bs_profile_chart_get_colors (self->profile_chart, &row_color, &col_color);
+  row_text = legend_markup (&row_color, _("Layer A against every layer of B"));
+  col_text = legend_markup (&col_color, _("Every layer of A against layer B"));
+  gtk_label_set_markup (self->row_legend, row_text);
+  gtk_label_set_markup (self->col_legend, col_text);
+}
+
+static void
+bs_inspector_css_changed (GtkWidget         *widget,
+                          GtkCssStyleChange *change)
+{
+  BsInspector *self = BS_INSPECTOR (widget);
+
+  GTK_WIDGET_CLASS (bs_inspector_parent_class)->css_changed (widget, change);
+
+  /* A new colour scheme changes every widget's style, this one's too. */
+  if (self->showing)
+    update_legend (self);
+}
+
 void
 bs_inspector_show_cell (BsInspector   *self,
                         BsCkaSnapshot *snapshot,
@@ -102,8 +130,6 @@ bs_inspector_show_cell (BsInspector   *self,
   g_autofree char *value_text = NULL;
   g_autofree char *error_text = NULL;
   g_autofree char *batches_text = NULL;
-  g_autofree char *row_text = NULL;
-  g_autofree char *col_text = NULL;
   g_autofree char *a_title = NULL;
   g_autofree char *b_title = NULL;
   double cka, se;
@@ -166,10 +192,7 @@ bs_inspector_show_cell (BsInspector   *self,
               self->b_kind, self->b_shape, self->b_features, self->b_position);
 
   bs_profile_chart_set (self->profile_chart, snapshot, row, col);
-  row_text = legend_markup (&bs_profile_chart_row_color, _("Layer A against every layer of B"));
-  col_text = legend_markup (&bs_profile_chart_col_color, _("Every layer of A against layer B"));
-  gtk_label_set_markup (self->row_legend, row_text);
-  gtk_label_set_markup (self->col_legend, col_text);
+  update_legend (self);
 
   gtk_stack_set_visible_child_name (self->stack, "cell");
 }
@@ -213,6 +236,7 @@ bs_inspector_class_init (BsInspectorClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bs_inspector_dispose;
+  widget_class->css_changed = bs_inspector_css_changed;
 
   g_type_ensure (BS_TYPE_PROFILE_CHART);
 

@@ -1,9 +1,12 @@
 /* bs-profile-chart.c: row and column profiles of the selected cell, drawn
- * with cairo, and described in words for screen readers (each line's
- * range and the layers where it is lowest and highest). */
+ * with cairo in the colours of the theme (bs-theme-palette.h): the row in
+ * the accent colour, the column in orange; described in words for screen
+ * readers (each line's range and the layers where it is lowest and
+ * highest). */
 #include "bs-config.h"
 
 #include "bs-profile-chart.h"
+#include "bs-theme-palette.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -28,9 +31,8 @@ struct _BsProfileChart
 
 G_DEFINE_FINAL_TYPE (BsProfileChart, bs_profile_chart, GTK_TYPE_WIDGET)
 
-/* GNOME palette: blue 3 and orange 4. */
-const GdkRGBA bs_profile_chart_row_color = { 0.208f, 0.518f, 0.894f, 1.0f };
-const GdkRGBA bs_profile_chart_col_color = { 0.902f, 0.380f, 0.000f, 1.0f };
+/* The inspector is a view: the chart is drawn on the view's background. */
+#define BACKGROUND_NAME "view_bg_color"
 
 #define PAD_LEFT   30.0
 #define PAD_RIGHT  8.0
@@ -52,21 +54,21 @@ col_value (BsCkaSnapshot *s, guint col, guint i)
 }
 
 static void
-draw_profile (cairo_t       *cr,
-              BsCkaSnapshot *snapshot,
-              ValueAt        value_at,
-              guint          fixed,
-              guint          n,
-              guint          mark,
-              const GdkRGBA *color,
-              double         x0,
-              double         y0,
-              double         w,
-              double         h)
+draw_profile (cairo_t             *cr,
+              BsCkaSnapshot       *snapshot,
+              ValueAt              value_at,
+              guint                fixed,
+              guint                n,
+              guint                mark,
+              const BsFigureColor *color,
+              double               x0,
+              double               y0,
+              double               w,
+              double               h)
 {
   gboolean pen_down = FALSE;
 
-  gdk_cairo_set_source_rgba (cr, color);
+  cairo_set_source_rgba (cr, color->red, color->green, color->blue, color->alpha);
   cairo_set_line_width (cr, 1.5);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
 
@@ -126,26 +128,26 @@ bs_profile_chart_snapshot (GtkWidget   *widget,
   double x0 = PAD_LEFT, y0 = PAD_TOP;
   double w = width - PAD_LEFT - PAD_RIGHT, h = height - PAD_TOP - PAD_BOTTOM;
   PangoLayout *layout;
-  GdkRGBA fg;
+  BsFigurePalette palette;
+  const BsFigureColor *label = &palette.text_secondary;
   cairo_t *cr;
 
   if (w < 10 || h < 10)
     return;
 
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
-  G_GNUC_END_IGNORE_DEPRECATIONS
+  bs_theme_palette_read (widget, BACKGROUND_NAME, &palette);
 
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
 
-  /* Grid at 0, 0.5 and 1, labelled. */
+  /* Grid at 0, 0.5 and 1, labelled; the zero line as strong as an axis. */
   for (guint i = 0; i <= 2; i++)
     {
+      const BsFigureColor *line = i == 0 ? &palette.line : &palette.grid;
       double y = round (y0 + h - i * 0.5 * h) + 0.5;
       char text[8];
       int tw, th;
 
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, i == 0 ? 0.35 : 0.12);
+      cairo_set_source_rgba (cr, line->red, line->green, line->blue, line->alpha);
       cairo_set_line_width (cr, 1);
       cairo_move_to (cr, x0, y);
       cairo_line_to (cr, x0 + w, y);
@@ -154,14 +156,14 @@ bs_profile_chart_snapshot (GtkWidget   *widget,
       g_snprintf (text, sizeof text, "%.1f", i * 0.5);
       layout = small_layout (widget, text);
       pango_layout_get_pixel_size (layout, &tw, &th);
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.6);
+      cairo_set_source_rgba (cr, label->red, label->green, label->blue, label->alpha);
       cairo_move_to (cr, x0 - tw - 4, y - th / 2.0);
       pango_cairo_show_layout (cr, layout);
       g_object_unref (layout);
     }
 
   layout = small_layout (widget, "input");
-  cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.6);
+  cairo_set_source_rgba (cr, label->red, label->green, label->blue, label->alpha);
   cairo_move_to (cr, x0, y0 + h + 3);
   pango_cairo_show_layout (cr, layout);
   g_object_unref (layout);
@@ -181,9 +183,9 @@ bs_profile_chart_snapshot (GtkWidget   *widget,
       guint n_cols = bs_cka_snapshot_get_n_cols (self->snapshot);
 
       draw_profile (cr, self->snapshot, col_value, self->col, n_rows, self->row,
-                    &bs_profile_chart_col_color, x0, y0, w, h);
+                    &palette.series[1], x0, y0, w, h);
       draw_profile (cr, self->snapshot, row_value, self->row, n_cols, self->col,
-                    &bs_profile_chart_row_color, x0, y0, w, h);
+                    &palette.series[0], x0, y0, w, h);
     }
 
   cairo_destroy (cr);
@@ -333,6 +335,8 @@ bs_profile_chart_init (BsProfileChart *self)
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   bs_a11y_set_label (GTK_WIDGET (self), _("Row and column profiles"));
   update_description (self);
+  /* High contrast strengthens the grid without changing this widget's style. */
+  bs_theme_palette_watch (GTK_WIDGET (self), gtk_widget_queue_draw);
 }
 
 GtkWidget *
@@ -357,4 +361,18 @@ bs_profile_chart_set (BsProfileChart *self,
   self->col = col;
   update_description (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+bs_profile_chart_get_colors (BsProfileChart *self,
+                             GdkRGBA        *row_color,
+                             GdkRGBA        *col_color)
+{
+  BsFigurePalette palette;
+
+  g_return_if_fail (BS_IS_PROFILE_CHART (self));
+
+  bs_theme_palette_read (GTK_WIDGET (self), BACKGROUND_NAME, &palette);
+  *row_color = bs_theme_palette_rgba (&palette.series[0]);
+  *col_color = bs_theme_palette_rgba (&palette.series[1]);
 }

@@ -24,8 +24,9 @@ void       bs_profile_chart_set (BsProfileChart *self,
                                  guint           row,
                                  guint           col);
 
-/* The colours of the two lines, for a legend. */
-extern const GdkRGBA bs_profile_chart_row_color;
-extern const GdkRGBA bs_profile_chart_col_color;
+/* The colours of the two lines in the current theme, for a legend. */
+void       bs_profile_chart_get_colors (BsProfileChart *self,
+                                        GdkRGBA        *row_color,
+                                        GdkRGBA        *col_color);
 
 G_END_DECLS

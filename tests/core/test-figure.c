@@ -122,7 +122,8 @@ figure_setup (Figure  *f,
   f->figure.cols = bs_cka_snapshot_get_cols (f->snapshot);
   f->figure.model_a = "ResNet-20";
   f->figure.model_b = "ResNet-56";
-  f->figure.foreground = (BsFigureColor) { 0.18, 0.20, 0.21, 1.0 };
+  bs_figure_palette_init_from_theme (&f->figure.palette, &(BsFigureColor) { 0.18, 0.20, 0.21, 1.0 },
+                                     &(BsFigureColor) { 1, 1, 1, 1 }, &(BsFigureColor) { 0.1, 0.4, 0.8, 1 }, FALSE);
 }
 
 static void
@@ -201,6 +202,16 @@ assert_pixel (cairo_surface_t *surface,
   g_assert_cmphex (got, ==, want);
 }
 
+/* Whether the figure draws a stage line (and its halo) at boundary i of
+ * layers (n layers: i from 0 to n). */
+static gboolean
+stage_line_before (const BsLayerInfo *layers,
+                   guint              n,
+                   guint              i)
+{
+  return layers != NULL && i > 0 && i < n && layers[i].stage != layers[i - 1].stage;
+}
+
 /* Checks the centre of every cell well inside the plot; returns how many. */
 static guint
 check_cell_centres (const BsHeatmapFigure *figure,
@@ -230,10 +241,16 @@ check_cell_centres (const BsHeatmapFigure *figure,
         assert_pixel (surface, px, py, cell_colour (figure, r, c), "cell centre");
 
         /* Near the top-left corner too, when the cell is large enough:
-         * the edges are where the view says, not only the centres. */
-        if (w >= 4 && h >= 4 && x >= 0 && y >= 0)
-          assert_pixel (surface, (int) floor (p->x + x + 1.5), (int) floor (p->y + y + 1.5),
-                        cell_colour (figure, r, c), "cell corner");
+         * the edges are where the view says, not only the centres. A stage
+         * line's halo covers the unit after the line. */
+        if (w >= 6 && h >= 6 && x >= 0 && y >= 0)
+          {
+            gboolean after_line_x = stage_line_before (figure->cols, view->n_cols, c);
+            gboolean after_line_y = stage_line_before (figure->rows, view->n_rows, r + 1);
+
+            assert_pixel (surface, (int) floor (p->x + x + (after_line_x ? 2.5 : 1.5)),
+                          (int) floor (p->y + y + (after_line_y ? 2.5 : 1.5)), cell_colour (figure, r, c), "cell corner");
+          }
         checked++;
       }
 
@@ -403,15 +420,18 @@ test_zoom_pan (void)
   figure_clear (&f);
 }
 
-/* White at 0.55 over an opaque colour, as cairo rounds it. */
+/* color (translucent) over an opaque cell colour, as cairo rounds it. */
 static gboolean
-is_stage_line_over (guint32 got,
-                    guint32 cell)
+is_over (guint32              got,
+         guint32              cell,
+         const BsFigureColor *color)
 {
+  const double channels[3] = { color->blue, color->green, color->red };
+
   for (guint shift = 0; shift <= 16; shift += 8)
     {
       double c = (cell >> shift) & 0xff;
-      double want = 255 * 0.55 + c * 0.45;
+      double want = 255 * channels[shift / 8] * color->alpha + c * (1 - color->alpha);
 
       if (fabs (((got >> shift) & 0xff) - want) > 2.0)
         return FALSE;
@@ -441,7 +461,8 @@ test_stage_lines (void)
   surface = render (&f.figure);
 
   /* Vertical lines, read along row 3: the unit that holds the boundary is
-   * white-washed where the stage of the columns changes, and nowhere else. */
+   * white-washed where the stage of the columns changes, the units either
+   * side of it darkened by the halo, and nowhere else. */
   for (guint i = 1; i < N_COLS; i++)
     {
       double b = p->x + i * cw;
@@ -454,7 +475,11 @@ test_stage_lines (void)
       changes += change;
       if (change)
         {
-          g_assert_true (is_stage_line_over (pixel (surface, x, y), under));
+          g_assert_true (is_over (pixel (surface, x, y), under, &f.figure.palette.stage_line));
+          g_assert_true (is_over (pixel (surface, x - 1, y), cell_colour (&f.figure, 3, (guint) floor ((x - 0.5 - p->x) / cw)),
+                                  &f.figure.palette.stage_line_halo));
+          g_assert_true (is_over (pixel (surface, x + 1, y), cell_colour (&f.figure, 3, (guint) floor ((x + 1.5 - p->x) / cw)),
+                                  &f.figure.palette.stage_line_halo));
           lines++;
         }
       else
@@ -477,7 +502,13 @@ test_stage_lines (void)
       changes += change;
       if (change)
         {
-          g_assert_true (is_stage_line_over (pixel (surface, x, y), under));
+          g_assert_true (is_over (pixel (surface, x, y), under, &f.figure.palette.stage_line));
+          g_assert_true (is_over (pixel (surface, x, y - 1),
+                                  cell_colour (&f.figure, (guint) floor ((p->y + p->height - (y - 0.5)) / ch), 4),
+                                  &f.figure.palette.stage_line_halo));
+          g_assert_true (is_over (pixel (surface, x, y + 1),
+                                  cell_colour (&f.figure, (guint) floor ((p->y + p->height - (y + 1.5)) / ch), 4),
+                                  &f.figure.palette.stage_line_halo));
           lines++;
         }
       else
@@ -489,17 +520,21 @@ test_stage_lines (void)
   g_assert_cmpuint (lines, ==, 8);
 
   /* The same lines as rectangles, for drawing them without cairo: one
-   * unit wide, across the plot, at the units checked above. */
+   * unit wide, across the plot, at the units checked above; first the
+   * halos, two per line, so that no halo covers a line that crosses it. */
   {
     g_autoptr(GArray) marks = bs_heatmap_figure_get_marks (&f.figure, BS_HEATMAP_FIGURE_STAGE_LINES);
     guint vertical = 0;
 
-    g_assert_cmpuint (marks->len, ==, 8);
+    g_assert_cmpuint (marks->len, ==, 8 * 3);
     for (guint i = 0; i < marks->len; i++)
       {
         const BsFigureMark *m = &g_array_index (marks, BsFigureMark, i);
+        const BsFigureColor *want = i < 16 ? &f.figure.palette.stage_line_halo : &f.figure.palette.stage_line;
 
-        g_assert_cmpfloat (m->color.alpha, ==, 0.55);
+        g_assert_cmpmem (&m->color, sizeof m->color, want, sizeof *want);
+        if (i < 16)
+          continue;
         if (m->rect.width == 1)
           {
             g_assert_cmpfloat (m->rect.height, ==, p->height);
@@ -726,6 +761,70 @@ test_pdf_and_svg (void)
   figure_clear (&f);
 }
 
+/* Every colour but the cells' comes from the palette: the background
+ * part paints the palette's background, the frame is its line colour, the
+ * title its text colour; without the background part the figure leaves
+ * its margins transparent for the window behind it. */
+static void
+test_palette (void)
+{
+  const BsFigureColor white = { 1, 1, 1, 1 }, dark = { 0x24 / 255.0, 0x24 / 255.0, 0x24 / 255.0, 1 };
+  const BsFigureColor accent = { 0x78 / 255.0, 0xae / 255.0, 0xed / 255.0, 1 };
+  const BsFigurePalette *palette;
+  const BsFigureRect *p;
+  BsFigureColor frame, strongest = { 0, 0, 0, 1 };
+  double best = 1;
+  cairo_surface_t *surface;
+  Figure f;
+  guint32 got;
+
+  figure_setup (&f, N_ROWS, N_COLS, test_value);
+  bs_figure_palette_init_from_theme (&f.figure.palette, &white, &dark, &accent, FALSE);
+  palette = &f.figure.palette;
+  p = &f.figure.layout.plot;
+  f.figure.title = "Palette";
+  bs_figure_layout_init (&f.figure.layout, WIDTH, HEIGHT, 1.0, TRUE);
+  f.figure.parts = BS_HEATMAP_FIGURE_ALL | BS_HEATMAP_FIGURE_BACKGROUND;
+  surface = render (&f.figure);
+
+  /* The corner: the background, opaque. */
+  assert_pixel (surface, 2, 2, 0xff242424, "background");
+
+  /* Left of the plot, halfway down: the frame, the line colour over the
+   * background. */
+  frame = bs_figure_color_over (&palette->line, &palette->background);
+  got = pixel (surface, (int) p->x - 1, (int) (p->y + p->height / 2));
+  g_assert_cmpint (ABS ((int) ((got >> 16) & 0xff) - (int) lround (frame.red * 255)), <=, 1);
+  g_assert_cmpint (ABS ((int) ((got >> 8) & 0xff) - (int) lround (frame.green * 255)), <=, 1);
+  g_assert_cmpint (ABS ((int) (got & 0xff) - (int) lround (frame.blue * 255)), <=, 1);
+
+  /* The title's glyphs: their cores have the text colour, white here. */
+  for (int y = 4; y < (int) p->y - 4; y++)
+    for (int x = (int) p->x; x < (int) (p->x + p->width); x++)
+      {
+        guint32 c = pixel (surface, x, y);
+        BsFigureColor seen = { ((c >> 16) & 0xff) / 255.0, ((c >> 8) & 0xff) / 255.0, (c & 0xff) / 255.0, 1 };
+        double ratio = bs_figure_contrast_ratio (&seen, &palette->background);
+
+        if (ratio > best)
+          {
+            best = ratio;
+            strongest = seen;
+          }
+      }
+  g_test_message ("title: strongest pixel %.3f %.3f %.3f, %.2f:1", strongest.red, strongest.green, strongest.blue, best);
+  g_assert_cmpfloat (best, >=, 0.95 * bs_figure_contrast_ratio (&palette->text, &palette->background));
+
+  /* Without the part, the margins stay transparent. */
+  cairo_surface_destroy (surface);
+  f.figure.parts = BS_HEATMAP_FIGURE_ALL;
+  surface = render (&f.figure);
+  g_assert_cmphex (pixel (surface, 2, 2), ==, 0);
+
+  cairo_surface_destroy (surface);
+  figure_clear (&f);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -740,6 +839,7 @@ main (int    argc,
   g_test_add_func ("/figure/colorbar", test_colorbar);
   g_test_add_func ("/figure/part-bounds", test_part_bounds);
   g_test_add_func ("/figure/pdf-and-svg", test_pdf_and_svg);
+  g_test_add_func ("/figure/palette", test_palette);
 
   return g_test_run ();
 }

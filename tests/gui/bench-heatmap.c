@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <adwaita.h>
+
 #include "bs-heatmap.h"
 #include "bs-test-utils.h"
 
@@ -68,6 +70,7 @@ main (int    argc,
   gint64 start;
 
   gtk_init ();
+  adw_init ();
   window = gtk_window_new ();
   heatmap = BS_HEATMAP (bs_heatmap_new ());
   gtk_window_set_default_size (GTK_WINDOW (window), 900, 800);

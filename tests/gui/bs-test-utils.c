@@ -8,6 +8,7 @@
 
 #include "bs-test-utils.h"
 
+#include <adwaita.h>
 #include <gdk/x11/gdkx.h>
 #include <X11/extensions/XTest.h>
 #include <math.h>
@@ -21,6 +22,9 @@ bs_test_init (int    *argc,
 {
   /* Assertions stay fatal: a failed check must not run on into a NULL. */
   gtk_test_init (argc, argv, NULL);
+  /* libadwaita's stylesheet and style manager, as the application has
+   * them, for widgets the tests show in windows of their own. */
+  adw_init ();
 }
 
 BsApplication *

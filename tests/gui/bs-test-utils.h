@@ -8,7 +8,7 @@
 
 G_BEGIN_DECLS
 
-/* gtk_test_init plus the checks every gui test wants. */
+/* gtk_test_init and adw_init, plus the checks every gui test wants. */
 void          bs_test_init              (int          *argc,
                                          char       ***argv);
 

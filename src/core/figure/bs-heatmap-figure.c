@@ -15,7 +15,6 @@
 #define ROW_TICK_GAP     22   /* least distance between two layer numbers */
 #define COL_TICK_GAP     34
 #define TITLE_INSET      12   /* axis titles: centre this far from the edge */
-#define STAGE_LINE_ALPHA 0.55
 #define TITLE_CENTRE     18   /* the figure's title: centre this far from the top */
 
 typedef struct {
@@ -42,7 +41,7 @@ bs_heatmap_figure_init (BsHeatmapFigure       *figure,
   figure->colormap = BS_COLORMAP_MAGMA;
   figure->lo = 0.0;
   figure->hi = 1.0;
-  figure->foreground = (BsFigureColor) { 0, 0, 0, 1 };
+  bs_figure_palette_init_paper (&figure->palette);
   figure->parts = BS_HEATMAP_FIGURE_ALL;
 }
 
@@ -56,12 +55,10 @@ scaled (const Draw *d,
 }
 
 static void
-set_fg (Draw   *d,
-        double  alpha)
+set_color (Draw                *d,
+           const BsFigureColor *color)
 {
-  const BsFigureColor *fg = &d->figure->foreground;
-
-  cairo_set_source_rgba (d->cr, fg->red, fg->green, fg->blue, fg->alpha * alpha);
+  cairo_set_source_rgba (d->cr, color->red, color->green, color->blue, color->alpha);
 }
 
 static PangoLayout *
@@ -330,9 +327,34 @@ add_mark (GArray              *marks,
   g_array_append_val (marks, mark);
 }
 
-/* White, translucent, one unit wide, covering the unit that holds the
- * boundary (see snap_rect ()), so the line is crisp and the cells'
- * centres stay clear; only what lies over the plot. */
+/* The palette's halo, one line width either side of each line (all halos
+ * first, so none covers a line that crosses it): no colour contrasts with
+ * every colour of a colour map, a light line with a dark halo does. */
+static void
+add_halos (const BsHeatmapFigure *f,
+           const GArray          *lines,
+           guint                  n_vertical,
+           GArray                *marks)
+{
+  const BsFigureRect *p = &f->layout.plot;
+
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const BsFigureRect *r = &g_array_index (lines, BsFigureRect, i);
+      gboolean vertical = i < n_vertical;
+      double dx = vertical ? r->width : 0, dy = vertical ? 0 : r->height;
+      BsFigureRect side;
+
+      if (intersect (&(BsFigureRect) { r->x - dx, r->y - dy, r->width, r->height }, p, &side))
+        add_mark (marks, &side, &f->palette.stage_line_halo);
+      if (intersect (&(BsFigureRect) { r->x + dx, r->y + dy, r->width, r->height }, p, &side))
+        add_mark (marks, &side, &f->palette.stage_line_halo);
+    }
+}
+
+/* One unit wide, covering the unit that holds the boundary (see
+ * snap_rect ()), so the line is crisp and the cells' centres stay clear;
+ * only what lies over the plot. */
 static void
 add_stage_lines (const BsHeatmapFigure *f,
                  const BsHeatmapView   *view,
@@ -340,8 +362,9 @@ add_stage_lines (const BsHeatmapFigure *f,
 {
   const BsFigureLayout *l = &f->layout;
   const BsFigureRect *p = &l->plot;
-  const BsFigureColor white = { 1, 1, 1, STAGE_LINE_ALPHA };
+  g_autoptr(GArray) lines = g_array_new (FALSE, FALSE, sizeof (BsFigureRect));
   double line = l->line_width;
+  guint n_vertical;
   BsFigureRect r;
 
   if (f->rows == NULL || f->cols == NULL)
@@ -351,13 +374,18 @@ add_stage_lines (const BsHeatmapFigure *f,
     if (f->cols[i].stage != f->cols[i - 1].stage &&
         snap_rect (bs_figure_layout_boundary (l, view, BS_FIGURE_AXIS_COLS, i) - line / 2, p->y, line, p->height, &r) &&
         intersect (&r, p, &r))
-      add_mark (marks, &r, &white);
+      g_array_append_val (lines, r);
+  n_vertical = lines->len;
 
   for (guint i = 1; i < view->n_rows; i++)
     if (f->rows[i].stage != f->rows[i - 1].stage &&
         snap_rect (p->x, bs_figure_layout_boundary (l, view, BS_FIGURE_AXIS_ROWS, i) - line / 2, p->width, line, &r) &&
         intersect (&r, p, &r))
-      add_mark (marks, &r, &white);
+      g_array_append_val (lines, r);
+
+  add_halos (f, lines, n_vertical, marks);
+  for (guint i = 0; i < lines->len; i++)
+    add_mark (marks, &g_array_index (lines, BsFigureRect, i), &f->palette.stage_line);
 }
 
 /* One unit around the plot, as four strips that meet without overlap. */
@@ -367,7 +395,6 @@ add_frame (const BsHeatmapFigure *f,
 {
   const BsFigureRect *p = &f->layout.plot;
   double line = f->layout.line_width;
-  BsFigureColor color = f->foreground;
   const BsFigureRect sides[] = {
     { p->x - line, p->y - line, p->width + 2 * line, line },
     { p->x - line, p->y + p->height, p->width + 2 * line, line },
@@ -375,9 +402,8 @@ add_frame (const BsHeatmapFigure *f,
     { p->x + p->width, p->y, line, p->height },
   };
 
-  color.alpha *= 0.25;
   for (guint i = 0; i < G_N_ELEMENTS (sides); i++)
-    add_mark (marks, &sides[i], &color);
+    add_mark (marks, &sides[i], &f->palette.line);
 }
 
 static void
@@ -424,7 +450,7 @@ draw_stage_band (Draw              *d,
       len = fabs (s1 - s0);
       odd = layers[a].stage >= 0 && (layers[a].stage % 2) == 1;
 
-      set_fg (d, odd ? 0.16 : 0.07);
+      set_color (d, &d->figure->palette.band[odd ? 1 : 0]);
       if (rows)
         fill_snapped (d, band->x, MIN (s0, s1), band->width, len);
       else
@@ -440,7 +466,7 @@ draw_stage_band (Draw              *d,
             {
               double t0 = boundary (d, axis, i), t1 = boundary (d, axis, j + 1);
 
-              set_fg (d, (layers[i].block % 2) == 0 ? 0.45 : 0.16);
+              set_color (d, &d->figure->palette.strip[layers[i].block % 2]);
               if (rows)
                 fill_snapped (d, strip->x, MIN (t0, t1) + 0.5, strip->width, fabs (t1 - t0) - 1);
               else
@@ -465,7 +491,7 @@ draw_stage_band (Draw              *d,
             }
           if (tw + scaled (d, LABEL_PAD) <= shown)
             {
-              set_fg (d, 0.7);
+              set_color (d, &d->figure->palette.text_secondary);
               if (rows)
                 draw_text_centered (d, layout, band->x + band->width / 2, mid, -90);
               else
@@ -517,16 +543,16 @@ draw_ticks (Draw         *d,
       layout = make_layout (d, text, 0.8, FALSE);
       if (rows)
         {
-          set_fg (d, 0.45);
+          set_color (d, &d->figure->palette.line);
           fill_snapped (d, band->x - tick, pos - line / 2, tick, line);
-          set_fg (d, 0.7);
+          set_color (d, &d->figure->palette.text_secondary);
           draw_text_at (d, layout, band->x - tick - scaled (d, 3), pos, 1.0, 0.5);
         }
       else
         {
-          set_fg (d, 0.45);
+          set_color (d, &d->figure->palette.line);
           fill_snapped (d, pos - line / 2, band->y + band->height, line, tick);
-          set_fg (d, 0.7);
+          set_color (d, &d->figure->palette.text_secondary);
           draw_text_at (d, layout, pos, band->y + band->height + tick + scaled (d, 1), 0.5, 0.0);
         }
       g_object_unref (layout);
@@ -571,7 +597,7 @@ draw_axis (Draw         *d,
   pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_MIDDLE);
   pango_layout_set_width (layout, (int) (length * PANGO_SCALE));
   pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
-  set_fg (d, 1.0);
+  set_color (d, &f->palette.text);
   if (rows)
     draw_text_centered (d, layout, scaled (d, TITLE_INSET), p->y + length / 2, -90);
   else
@@ -635,7 +661,7 @@ draw_colorbar (Draw *d)
     }
   cairo_restore (d->cr);
 
-  set_fg (d, 0.3);
+  set_color (d, &f->palette.line);
   stroke_rect (d, bar->x, bar->y, bar->width, bar->height, line);
 
   for (guint i = 0; i <= 4; i++)
@@ -649,9 +675,9 @@ draw_colorbar (Draw *d)
 
       g_snprintf (text, sizeof text, "%.2f", f->lo + t * (f->hi - f->lo));
       layout = make_layout (d, text, 0.8, FALSE);
-      set_fg (d, 0.3);
+      set_color (d, &f->palette.line);
       fill_rect (d, bar->x + bar->width, row, tick, line);
-      set_fg (d, 0.7);
+      set_color (d, &f->palette.text_secondary);
       draw_text_at (d, layout, bar->x + bar->width + tick + scaled (d, 3), y, 0, 0.5);
       g_object_unref (layout);
     }
@@ -660,7 +686,7 @@ draw_colorbar (Draw *d)
     {
       PangoLayout *layout = make_layout (d, f->measure, 0.8, TRUE);
 
-      set_fg (d, 1.0);
+      set_color (d, &f->palette.text);
       draw_text_at (d, layout, bar->x + bar->width / 2, bar->y - scaled (d, 6), 0.5, 1.0);
       g_object_unref (layout);
     }
@@ -682,7 +708,7 @@ draw_title (Draw *d)
   pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
   pango_layout_set_width (layout, (int) (2 * MIN (centre, l->width - centre) * PANGO_SCALE));
   pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
-  set_fg (d, 1.0);
+  set_color (d, &d->figure->palette.text);
   draw_text_centered (d, layout, centre, scaled (d, TITLE_CENTRE), 0);
   g_object_unref (layout);
 }
@@ -745,6 +771,11 @@ bs_heatmap_figure_draw (const BsHeatmapFigure *figure,
                                 : pango_font_description_from_string ("Sans 10");
 
   cairo_save (cr);
+  if ((figure->parts & BS_HEATMAP_FIGURE_BACKGROUND) != 0)
+    {
+      set_color (&d, &figure->palette.background);
+      cairo_paint (cr);
+    }
   if ((figure->parts & BS_HEATMAP_FIGURE_CELLS) != 0)
     draw_cells (&d);
   if ((figure->parts & (BS_HEATMAP_FIGURE_STAGE_LINES | BS_HEATMAP_FIGURE_FRAME)) != 0)
@@ -802,6 +833,8 @@ bs_heatmap_figure_get_part_bounds (const BsHeatmapFigure *figure,
 
   *bounds = (BsFigureRect) { 0, 0, 0, 0 };
 
+  if ((parts & BS_HEATMAP_FIGURE_BACKGROUND) != 0)
+    rect_union (bounds, &any, &(BsFigureRect) { 0, 0, l->width, l->height });
   if ((parts & (BS_HEATMAP_FIGURE_CELLS | BS_HEATMAP_FIGURE_STAGE_LINES)) != 0)
     rect_union (bounds, &any, p);
   if ((parts & BS_HEATMAP_FIGURE_FRAME) != 0)

@@ -6,8 +6,10 @@
  * frame, the stage boundary lines, both axes (layer numbers at a step that
  * leaves room, the stage band with stage names, the block strip, the
  * model's title), the colour bar with its ticks and the measure's name, and
- * an optional title. Colours come from bs-colormap.h, the table the OpenGL
- * texture uses, so screen and paper match.
+ * an optional title. The cells' colours come from bs-colormap.h, the table
+ * the OpenGL texture uses, so screen and paper match; every other colour
+ * from the figure's palette (bs-figure-palette.h): the window's theme on
+ * screen, the paper palette for export.
  *
  * The window draws its decorations with it over the OpenGL cells, and the
  * whole figure when it draws without OpenGL; a figure export can reuse it
@@ -19,6 +21,7 @@
 
 #include "bs-colormap.h"
 #include "bs-figure-layout.h"
+#include "bs-figure-palette.h"
 #include "bs-heatmap-matrix.h"
 #include "bs-heatmap-view.h"
 #include "bs-layer-info.h"
@@ -33,6 +36,9 @@ typedef enum {
   BS_HEATMAP_FIGURE_COL_AXIS    = 1 << 4,   /* model B, below */
   BS_HEATMAP_FIGURE_COLORBAR    = 1 << 5,
   BS_HEATMAP_FIGURE_TITLE       = 1 << 6,
+  /* The palette's background under everything: for a figure that leaves
+   * the screen; not in ALL, as the window has a background of its own. */
+  BS_HEATMAP_FIGURE_BACKGROUND  = 1 << 7,
 } BsHeatmapFigureParts;
 
 /* What goes around the cells. */
@@ -40,13 +46,6 @@ typedef enum {
                                        BS_HEATMAP_FIGURE_ROW_AXIS | BS_HEATMAP_FIGURE_COL_AXIS | \
                                        BS_HEATMAP_FIGURE_COLORBAR | BS_HEATMAP_FIGURE_TITLE)
 #define BS_HEATMAP_FIGURE_ALL         (BS_HEATMAP_FIGURE_CELLS | BS_HEATMAP_FIGURE_DECORATIONS)
-
-typedef struct {
-  double red;
-  double green;
-  double blue;
-  double alpha;
-} BsFigureColor;
 
 /* Everything one drawing needs; pointers are borrowed for the call. */
 typedef struct {
@@ -65,14 +64,14 @@ typedef struct {
   BsColormap                  colormap;
   double                      lo;            /* the values the colour map spans */
   double                      hi;
-  BsFigureColor               foreground;    /* text, ticks, frame, shades */
+  BsFigurePalette             palette;       /* every colour but the colour map's */
   const PangoFontDescription *font;          /* NULL: "Sans 10" */
   const cairo_font_options_t *font_options;  /* NULL: the surface's */
   BsHeatmapFigureParts        parts;
 } BsHeatmapFigure;
 
 /* Defaults: the whole figure of a width x height layout at scale 1 with
- * no title, magma over [0, 1], black text, "CKA". */
+ * no title, magma over [0, 1], the paper palette, "CKA". */
 void bs_heatmap_figure_init             (BsHeatmapFigure       *figure,
                                          const BsHeatmapMatrix *matrix,
                                          double                 width,
@@ -96,7 +95,8 @@ typedef struct {
 
 /* The stage lines and the frame (those of them in parts) as
  * bs_heatmap_figure_draw () fills them: whole units, stage lines cut to the
- * plot, in drawing order. For drawing them without cairo: the window puts
+ * plot, each with the palette's halo either side (every halo before every
+ * line), in drawing order. For drawing them without cairo: the window puts
  * them over its OpenGL cells as colour nodes. An array of BsFigureMark;
  * free with g_array_unref (). */
 GArray *bs_heatmap_figure_get_marks     (const BsHeatmapFigure *figure,
