@@ -24,10 +24,10 @@ shoot () {
   out=$source/data/screenshots/$1
   shift
   env "$@" \
-    LC_ALL=C.UTF-8 \
+    LC_ALL=C.UTF-8 LANGUAGE= \
     GSETTINGS_BACKEND=memory GSETTINGS_SCHEMA_DIR="$build/data" \
     GTK_A11Y=none NO_AT_BRIDGE=1 GDK_BACKEND=x11 \
-    DBUS_SESSION_BUS_ADDRESS="unix:path=$build/no-session-bus" \
+    DBUS_SESSION_BUS_ADDRESS=disabled: \
     BLOCKSCOPE_RUNS_DIR="$runs" XDG_DATA_HOME="$build/screenshot-data" \
     xvfb-run -a -s '-screen 0 1400x900x24 -nolisten tcp' \
     "$build/tests/gui/make-screenshot" "$checkpoint" "$out"
