@@ -19,12 +19,18 @@ if [ ! -f "$checkpoint" ]; then
     --out "$checkpoint"
 fi
 
+# English; with grouped digits where en_US.UTF-8 exists.
+lang=C.UTF-8
+if locale -a 2> /dev/null | grep -qix 'en_US.utf8'; then
+  lang=en_US.UTF-8
+fi
+
 # name, then the environment that sets the look.
 shoot () {
   out=$source/data/screenshots/$1
   shift
   env "$@" \
-    LC_ALL=C.UTF-8 LANGUAGE= \
+    LC_ALL="$lang" LANGUAGE= \
     GSETTINGS_BACKEND=memory GSETTINGS_SCHEMA_DIR="$build/data" \
     GTK_A11Y=none NO_AT_BRIDGE=1 GDK_BACKEND=x11 \
     DBUS_SESSION_BUS_ADDRESS=disabled: \
