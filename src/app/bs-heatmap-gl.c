@@ -7,6 +7,8 @@
 
 #include "bs-heatmap-gl.h"
 
+#include <glib/gi18n.h>
+
 #include <epoxy/gl.h>
 #include <string.h>
 
@@ -113,7 +115,8 @@ compile_shader (GLenum       type,
 
       glGetShaderInfoLog (shader, sizeof log, NULL, log);
       g_set_error (error, GDK_GL_ERROR, GDK_GL_ERROR_COMPILATION_FAILED,
-                   "The heatmap shader %s did not compile: %s", resource, log);
+                   /* Translators: a shader's resource path and the OpenGL driver's log. */
+                   _("The heatmap shader %s did not compile: %s"), resource, log);
       glDeleteShader (shader);
       return 0;
     }
@@ -157,7 +160,8 @@ create_program (BsHeatmapGl  *self,
 
       glGetProgramInfoLog (self->program, sizeof log, NULL, log);
       g_set_error (error, GDK_GL_ERROR, GDK_GL_ERROR_LINK_FAILED,
-                   "The heatmap shaders did not link: %s", log);
+                   /* Translators: %s is the OpenGL driver's log. */
+                   _("The heatmap shaders did not link: %s"), log);
       glDeleteProgram (self->program);
       self->program = 0;
       return FALSE;
@@ -207,7 +211,8 @@ bs_heatmap_gl_realize (GtkWidget *widget)
   if (self->uses_es ? major < 3 : (major * 10 + minor) < 32)
     {
       g_autofree char *why =
-        g_strdup_printf ("OpenGL 3.2 or OpenGL ES 3.0 is needed, but only %s %d.%d is available",
+        /* Translators: OpenGL or OpenGL ES, and its version. */
+        g_strdup_printf (_("OpenGL 3.2 or OpenGL ES 3.0 is needed, but only %s %d.%d is available"),
                          self->uses_es ? "OpenGL ES" : "OpenGL", major, minor);
 
       fail (self, why);

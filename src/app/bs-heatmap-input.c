@@ -10,6 +10,8 @@
  * the first and the last cell. */
 #include "bs-config.h"
 
+#include <glib/gi18n.h>
+
 #include "bs-heatmap-private.h"
 
 #include <math.h>
@@ -56,7 +58,7 @@ _bs_heatmap_update_hover_label (BsHeatmap *self)
     {
       const char *reason = bs_cka_snapshot_cell_reason (snapshot, self->hover_row, self->hover_col);
 
-      value = g_markup_printf_escaped ("<b>CKA</b>  <i>%s</i>", reason ? reason : "no value");
+      value = g_markup_printf_escaped ("<b>CKA</b>  <i>%s</i>", reason ? reason : _("no value"));
     }
   else if (!isnan (se))
     value = g_strdup_printf ("<b>CKA</b>  %.3f ± %.3f", cka, se);

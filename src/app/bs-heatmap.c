@@ -13,6 +13,8 @@
  * snapshot. */
 #include "bs-config.h"
 
+#include <glib/gi18n.h>
+
 #include "bs-heatmap-private.h"
 #include "bs-model-spec.h"
 #include "bs-theme-palette.h"
@@ -115,7 +117,7 @@ on_gl_failed (BsHeatmapGl *gl_view,
 {
   self->gl_ok = FALSE;
   g_free (self->gl_problem);
-  self->gl_problem = g_strdup_printf ("OpenGL is unavailable (%s): drawn without it.", why);
+  self->gl_problem = g_strdup_printf (_("OpenGL is unavailable (%s): drawn without it."), why);
   gtk_widget_set_visible (self->gl_view, FALSE);
   invalidate_figure (self);
 }
@@ -756,7 +758,7 @@ bs_heatmap_init (BsHeatmap *self)
   if (g_strcmp0 (g_getenv ("BLOCKSCOPE_NO_GL"), "1") == 0)
     {
       self->gl_ok = FALSE;
-      self->gl_problem = g_strdup ("OpenGL switched off (BLOCKSCOPE_NO_GL=1): drawn without it.");
+      self->gl_problem = g_strdup (_("OpenGL switched off (BLOCKSCOPE_NO_GL=1): drawn without it."));
     }
   else
     {
@@ -768,9 +770,9 @@ bs_heatmap_init (BsHeatmap *self)
   self->zoom_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
   gtk_widget_add_css_class (self->zoom_box, "linked");
   gtk_widget_add_css_class (self->zoom_box, "heatmap-zoom");
-  gtk_box_append (GTK_BOX (self->zoom_box), make_zoom_button ("zoom-out-symbolic", "heatmap.zoom-out", "Zoom Out (−)"));
-  gtk_box_append (GTK_BOX (self->zoom_box), make_zoom_button ("zoom-fit-best-symbolic", "heatmap.reset-view", "Show Everything (0)"));
-  gtk_box_append (GTK_BOX (self->zoom_box), make_zoom_button ("zoom-in-symbolic", "heatmap.zoom-in", "Zoom In (+)"));
+  gtk_box_append (GTK_BOX (self->zoom_box), make_zoom_button ("zoom-out-symbolic", "heatmap.zoom-out", _("Zoom Out (−)")));
+  gtk_box_append (GTK_BOX (self->zoom_box), make_zoom_button ("zoom-fit-best-symbolic", "heatmap.reset-view", _("Show Everything (0)")));
+  gtk_box_append (GTK_BOX (self->zoom_box), make_zoom_button ("zoom-in-symbolic", "heatmap.zoom-in", _("Zoom In (+)")));
   gtk_widget_set_parent (self->zoom_box, GTK_WIDGET (self));
 
   self->hover_label = gtk_label_new (NULL);

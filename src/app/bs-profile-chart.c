@@ -162,7 +162,8 @@ bs_profile_chart_snapshot (GtkWidget   *widget,
       g_object_unref (layout);
     }
 
-  layout = small_layout (widget, "input");
+  /* Translators: the first layer, at the left end of the profile chart's axis. */
+  layout = small_layout (widget, C_("profile axis", "input"));
   cairo_set_source_rgba (cr, label->red, label->green, label->blue, label->alpha);
   cairo_move_to (cr, x0, y0 + h + 3);
   pango_cairo_show_layout (cr, layout);
@@ -170,7 +171,8 @@ bs_profile_chart_snapshot (GtkWidget   *widget,
   {
     int tw, th;
 
-    layout = small_layout (widget, "output");
+    /* Translators: the last layer, at the right end of the profile chart's axis. */
+    layout = small_layout (widget, C_("profile axis", "output"));
     pango_layout_get_pixel_size (layout, &tw, &th);
     cairo_move_to (cr, x0 + w - tw, y0 + h + 3);
     pango_cairo_show_layout (cr, layout);
