@@ -172,11 +172,13 @@ draw_cell_outline (BsHeatmap     *self,
                    float          width)
 {
   GdkRGBA shadow = { 0, 0, 0, 0.6f };
-  double x, y, w, h;
+  double scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  double x, y, w, h, x1, y1;
 
   bs_heatmap_view_cell_to_rect (&self->view, row, col, &x, &y, &w, &h);
   x += self->layout.plot.x;
   y += self->layout.plot.y;
+  width = (float) (MAX (round (width * scale), 1.0) / scale);
 
   /* Small cells get an outline that grows outwards, so they stay visible. */
   if (w < 2 * width + 3)
@@ -193,6 +195,16 @@ draw_cell_outline (BsHeatmap     *self,
       y -= grow;
       h += 2 * grow;
     }
+
+  /* Edges on device pixels, lines in whole device pixels: crisp at any
+   * scale (the widget's origin is on a device pixel at the integer scales
+   * of GTK 4.8). */
+  x1 = round ((x + w) * scale) / scale;
+  y1 = round ((y + h) * scale) / scale;
+  x = round (x * scale) / scale;
+  y = round (y * scale) / scale;
+  w = x1 - x;
+  h = y1 - y;
 
   stroke_rect (snapshot, &shadow, x - 1, y - 1, w + 2, h + 2, 1);
   stroke_rect (snapshot, color, x, y, w, h, width);

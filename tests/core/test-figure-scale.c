@@ -85,10 +85,12 @@ make_snapshot (guint    n_rows,
   return snapshot;
 }
 
-/* The figure on a transparent image at scale pixels per unit. */
+/* The figure on a transparent image at scale pixels per unit, moved
+ * left and up by shift units (as the widget draws a part of it). */
 static cairo_surface_t *
-render_at (const BsHeatmapFigure *figure,
-           double                 scale)
+render_shifted (const BsHeatmapFigure *figure,
+                double                 scale,
+                double                 shift)
 {
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32,
                                                          (int) ceil (figure->layout.width * scale),
@@ -97,12 +99,20 @@ render_at (const BsHeatmapFigure *figure,
 
   cairo_surface_set_device_scale (surface, scale, scale);
   cr = cairo_create (surface);
+  cairo_translate (cr, -shift, -shift);
   bs_heatmap_figure_draw (figure, cr);
   g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
   cairo_destroy (cr);
   cairo_surface_flush (surface);
 
   return surface;
+}
+
+static cairo_surface_t *
+render_at (const BsHeatmapFigure *figure,
+           double                 scale)
+{
+  return render_shifted (figure, scale, 0);
 }
 
 static guint32
@@ -161,12 +171,13 @@ covers (guint i,
 
 static void
 check_planted (const BsHeatmapFigure *figure,
-               double                 scale)
+               double                 scale,
+               double                 shift)
 {
   const BsFigureRect *p = &figure->layout.plot;
-  cairo_surface_t *surface = render_at (figure, scale);
+  cairo_surface_t *surface = render_shifted (figure, scale, shift);
   guint32 high = colour_of (figure, 1.0), low = colour_of (figure, 0.2), grey = colour_of (figure, NAN);
-  int x0 = (int) round (p->x * scale), y0 = (int) round (p->y * scale);
+  int x0 = (int) round ((p->x - shift) * scale), y0 = (int) round ((p->y - shift) * scale);
   guint n = (guint) round (p->width * scale);
   guint n_high = 0, n_grey = 0, want_high = 0;
 
@@ -231,12 +242,14 @@ test_many_layers (void)
   figure.parts = BS_HEATMAP_FIGURE_CELLS;
   g_assert_cmpfloat (figure.layout.plot.width, ==, 400);
 
-  /* The pixel scale comes from the surface, or from the figure. */
-  check_planted (&figure, 1.0);
-  check_planted (&figure, 2.0);
-  check_planted (&figure, 1.5);
+  /* The pixel scale comes from the surface, or from the figure; the
+   * figure may be drawn moved, as the widget draws its parts. */
+  check_planted (&figure, 1.0, 0);
+  check_planted (&figure, 2.0, 0);
+  check_planted (&figure, 1.5, 0);
+  check_planted (&figure, 2.0, 20);
   figure.device_scale = 2.0;
-  check_planted (&figure, 2.0);
+  check_planted (&figure, 2.0, 0);
 }
 
 /* Zoomed in far enough, one cell is several pixels again: the image is

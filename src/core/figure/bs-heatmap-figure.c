@@ -413,13 +413,14 @@ draw_cells_at_pixels (Draw *d)
   if (image == NULL)
     return FALSE;
 
-  cairo_save (d->cr);
-  cairo_identity_matrix (d->cr);
-  cairo_surface_get_device_scale (cairo_get_group_target (d->cr), &sx, &sy);
-  cairo_surface_get_device_offset (cairo_get_group_target (d->cr), &ox, &oy);
+  /* From the plot's first pixel, in the target's device space. */
   x0 = p->x;
   y0 = p->y;
   user_to_pixel (d->cr, &x0, &y0);
+  cairo_surface_get_device_scale (cairo_get_group_target (d->cr), &sx, &sy);
+  cairo_surface_get_device_offset (cairo_get_group_target (d->cr), &ox, &oy);
+  cairo_save (d->cr);
+  cairo_identity_matrix (d->cr);
   cairo_translate (d->cr, (round (x0) - ox) / sx, (round (y0) - oy) / sy);
   cairo_scale (d->cr, 1 / sx, 1 / sy);
   cairo_set_source_surface (d->cr, image, 0, 0);
