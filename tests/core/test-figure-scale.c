@@ -7,7 +7,8 @@
  * values only are grey. At scales 1, 1.5, 2 and 3 the stage lines, the
  * frame and the plot's edges lie on whole pixels: a stage line's pixels
  * all have the full line colour over the cell, its neighbours the cell's
- * own colour, never a half-intensity blend. No display needed. */
+ * own colour, never a half-intensity blend, and the parts stay inside
+ * the bounds they report. No display needed. */
 #include "bs-config.h"
 
 #include <math.h>
@@ -464,6 +465,56 @@ test_crisp_lines (void)
   check_lines_at (&figure, 3.0);
 }
 
+/* At any scale, the cells, the stage lines and the frame stay inside the
+ * bounds their parts report. */
+static void
+test_part_bounds (void)
+{
+  static const double scales[] = { 1.25, 1.5, 2.0, 3.0 };
+  static const BsHeatmapFigureParts parts[] = {
+    BS_HEATMAP_FIGURE_CELLS | BS_HEATMAP_FIGURE_STAGE_LINES, BS_HEATMAP_FIGURE_FRAME,
+  };
+  g_autoptr(BsCkaSnapshot) snapshot = make_snapshot (23, 31, gradient);
+  g_autoptr(BsHeatmapMatrix) matrix = bs_heatmap_matrix_new ();
+  BsHeatmapFigure figure;
+
+  bs_heatmap_matrix_update (matrix, snapshot);
+  /* An odd size, so the plot's edges fall between pixels at 1.25 and 1.5. */
+  bs_heatmap_figure_init (&figure, matrix, 761, 703);
+  figure.rows = bs_cka_snapshot_get_rows (snapshot);
+  figure.cols = bs_cka_snapshot_get_cols (snapshot);
+
+  for (guint k = 0; k < G_N_ELEMENTS (scales); k++)
+    for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+      {
+        double scale = scales[k];
+        cairo_surface_t *surface;
+        BsFigureRect b;
+        guint inside = 0;
+
+        figure.parts = parts[i];
+        figure.device_scale = scale;
+        bs_heatmap_figure_get_part_bounds (&figure, parts[i], &b);
+        surface = render_at (&figure, scale);
+        for (int y = 0; y < cairo_image_surface_get_height (surface); y++)
+          for (int x = 0; x < cairo_image_surface_get_width (surface); x++)
+            {
+              if ((pixel (surface, x, y) >> 24) == 0)
+                continue;
+              if (x < floor (b.x * scale) || y < floor (b.y * scale) ||
+                  x >= ceil ((b.x + b.width) * scale) || y >= ceil ((b.y + b.height) * scale))
+                {
+                  g_test_message ("scale %g, part %#x drew at pixel (%d, %d), outside %g, %g, %g x %g",
+                                  scale, parts[i], x, y, b.x, b.y, b.width, b.height);
+                  g_assert_not_reached ();
+                }
+              inside++;
+            }
+        g_assert_cmpuint (inside, >, 1000);
+        cairo_surface_destroy (surface);
+      }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -473,6 +524,7 @@ main (int    argc,
   g_test_add_func ("/figure-scale/many-layers", test_many_layers);
   g_test_add_func ("/figure-scale/many-layers-zoomed", test_many_layers_zoomed);
   g_test_add_func ("/figure-scale/crisp-lines", test_crisp_lines);
+  g_test_add_func ("/figure-scale/part-bounds", test_part_bounds);
 
   return g_test_run ();
 }

@@ -1003,14 +1003,19 @@ bs_heatmap_figure_get_part_bounds (const BsHeatmapFigure *figure,
   double line = l->line_width;
   double right = p->x + p->width + line;
   double below = p->y + p->height;
+  double scale = figure->device_scale > 0 ? figure->device_scale : 1.0;
+  /* At a fractional scale the plot's edges move to the nearest pixel, and
+   * the frame is whole pixels wide. */
+  double slack = scale == floor (scale) ? 0 : 0.5 / scale;
+  double frame = MAX (round (line * scale), 1.0) / scale + slack;
   gboolean any = FALSE;
 
   *bounds = (BsFigureRect) { 0, 0, 0, 0 };
 
   if ((parts & (BS_HEATMAP_FIGURE_CELLS | BS_HEATMAP_FIGURE_STAGE_LINES)) != 0)
-    rect_union (bounds, &any, p);
+    rect_union (bounds, &any, &(BsFigureRect) { p->x - slack, p->y - slack, p->width + 2 * slack, p->height + 2 * slack });
   if ((parts & BS_HEATMAP_FIGURE_FRAME) != 0)
-    rect_union (bounds, &any, &(BsFigureRect) { p->x - line, p->y - line, p->width + 2 * line, p->height + 2 * line });
+    rect_union (bounds, &any, &(BsFigureRect) { p->x - frame, p->y - frame, p->width + 2 * frame, p->height + 2 * frame });
   /* The axes are clipped to the plot's extent along them; their titles
    * are no longer than the plot. */
   if ((parts & BS_HEATMAP_FIGURE_ROW_AXIS) != 0)

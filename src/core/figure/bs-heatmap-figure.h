@@ -90,8 +90,9 @@ void bs_heatmap_figure_init             (BsHeatmapFigure       *figure,
 void bs_heatmap_figure_draw             (const BsHeatmapFigure *figure,
                                          cairo_t               *cr);
 
-/* Where parts can draw (the union of their areas), in figure coordinates:
- * a caller may clip or cache each part separately. */
+/* Where parts can draw (the union of their areas), in figure coordinates,
+ * with lines snapped at device_scale (1 when 0): a caller may clip or
+ * cache each part separately. */
 void bs_heatmap_figure_get_part_bounds  (const BsHeatmapFigure *figure,
                                          BsHeatmapFigureParts   parts,
                                          BsFigureRect          *bounds);
