@@ -23,6 +23,7 @@
 #include "bs-colormap.h"
 #include "bs-heatmap.h"
 #include "bs-heatmap-private.h"
+#include "bs-heatmap-summary.h"
 #include "bs-test-utils.h"
 
 #define N_LARGE             1000
@@ -75,6 +76,9 @@ fixture_open (Fixture       *f,
   g_test_message ("drawn with %s at scale %d", bs_heatmap_get_uses_gl (f->heatmap) ? "OpenGL" : "cairo", f->scale);
   g_assert_cmpint (f->scale, ==, expected_scale ());
   g_assert_cmpint (bs_heatmap_get_uses_gl (f->heatmap), ==, strcmp (expected_drawing (), "cairo") != 0);
+  if (bs_heatmap_get_uses_gl (f->heatmap))
+    g_assert_cmpint (bs_heatmap_gl_get_uses_es (_bs_heatmap_get_gl (f->heatmap)), ==,
+                     strcmp (expected_drawing (), "gles") == 0);
 }
 
 static void
@@ -158,18 +162,30 @@ planted_value (guint row,
   return 0.2;
 }
 
-/* Whether pixel i of n across the whole matrix covers cell c: the
+/* Whether pixel i of n, over cells lo to hi, covers cell c: the
  * summary's pixel spans, written out. */
+static gboolean
+covers_in (double lo,
+           double hi,
+           guint  i,
+           guint  n,
+           guint  c)
+{
+  return c + 1.0 > lo + (hi - lo) * i / n && c < lo + (hi - lo) * (i + 1) / n;
+}
+
+/* Over the whole matrix. */
 static gboolean
 covers (guint i,
         guint n,
         guint c)
 {
-  return c + 1.0 > (double) N_LARGE * i / n && c < (double) N_LARGE * (i + 1) / n;
+  return covers_in (0, N_LARGE, i, n, c);
 }
 
 /* Every device pixel of the plot, against what the planted cells and the
- * missing rows make it; returns the number of high pixels. */
+ * missing rows make it (the view must show more cells than pixels on
+ * both axes); returns the number of high pixels. */
 static guint
 check_planted_pixels (Fixture    *f,
                       const char *name)
@@ -180,9 +196,14 @@ check_planted_pixels (Fixture    *f,
   guint n = (guint) p->width * (guint) f->scale;
   guint8 high[3], low[3], grey[3];
   graphene_rect_t buttons;
+  BsHeatmapSummaryGrid g;
   guint n_high = 0, checked = 0;
   gsize stride;
 
+  /* What the view shows, in cells. */
+  bs_heatmap_summary_grid_from_view (&g, bs_heatmap_get_view (f->heatmap), f->scale);
+  g_assert_cmpuint (g.width, ==, n);
+  g_assert_true (g.col1 - g.col0 > n && g.row1 - g.row0 > n);
   pixels = bs_test_texture_pixels (shot, &stride);
   colour_of (f->heatmap, 1.0, high);
   colour_of (f->heatmap, 0.2, low);
@@ -201,10 +222,11 @@ check_planted_pixels (Fixture    *f,
         if (graphene_rect_contains_point (&buttons, &GRAPHENE_POINT_INIT (x + 0.5f, y + 0.5f)))
           continue;
         for (guint k = 0; k < G_N_ELEMENTS (planted); k++)
-          is_high |= covers (jb, n, planted[k][0]) && covers (i, n, planted[k][1]);
+          is_high |= covers_in (g.row0, g.row1, jb, n, planted[k][0]) &&
+                     covers_in (g.col0, g.col1, i, n, planted[k][1]);
         for (guint r = 700; r < 710; r++)
-          is_grey |= covers (jb, n, r);
-        is_grey = is_grey && !covers (jb, n, 699) && !covers (jb, n, 710);
+          is_grey |= covers_in (g.row0, g.row1, jb, n, r);
+        is_grey = is_grey && !covers_in (g.row0, g.row1, jb, n, 699) && !covers_in (g.row0, g.row1, jb, n, 710);
         want = is_high ? high : is_grey ? grey : low;
 
         bs_test_pixel_rgb (pixels, stride, x, y, got);
@@ -254,6 +276,16 @@ test_many_layers (void)
     }
   g_test_message ("%u high device pixels for %u planted cells", n_high, (guint) G_N_ELEMENTS (planted));
   g_assert_cmpuint (n_high, ==, want_high);
+
+  /* Zoomed in a little and panned, still more cells than pixels (833 in
+   * 400 or 800): the planted cells in view, in the pixels over them. */
+  bs_heatmap_zoom (f.heatmap, 1.2);
+  bs_heatmap_view_pan ((BsHeatmapView *) view, 37, -23);
+  bs_heatmap_zoom (f.heatmap, 1.0); /* redraw */
+  n_high = check_planted_pixels (&f, "heatmap-many-layers-panned");
+  g_test_message ("zoom %.2f: %u high device pixels", view->zoom, n_high);
+  g_assert_cmpuint (n_high, >=, 2);
+  bs_heatmap_reset_view (f.heatmap);
 
   /* With OpenGL the summary texture has one texel per device pixel. */
   if (bs_heatmap_get_uses_gl (f.heatmap))
