@@ -6,6 +6,10 @@
 #include "bs-config.h"
 
 #include "bs-application.h"
+
+#include <glib/gi18n.h>
+
+#include "bs-build-tree.h"
 #include "bs-window.h"
 
 struct _BsApplication
@@ -19,25 +23,17 @@ struct _BsApplication
 G_DEFINE_FINAL_TYPE (BsApplication, bs_application, GTK_TYPE_APPLICATION)
 
 /* The compiled schemas of the build tree the program runs from, or NULL
- * when it was installed: src/app/blockscope sits two folders below the
- * build root, which meson marks with its meson-private folder. Found at run
- * time, so that no build path is compiled into the installed program. */
+ * when it was installed. */
 static char *
 build_tree_schema_dir (void)
 {
-  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
-  g_autofree char *app_dir = NULL;
-  g_autofree char *root = NULL;
-  g_autofree char *marker = NULL;
+  g_autofree char *root = bs_build_tree_root ();
   g_autofree char *compiled = NULL;
 
-  if (exe == NULL)
+  if (root == NULL)
     return NULL;
-  app_dir = g_path_get_dirname (exe);
-  root = g_build_filename (app_dir, "..", "..", NULL);
-  marker = g_build_filename (root, "meson-private", NULL);
   compiled = g_build_filename (root, "data", "gschemas.compiled", NULL);
-  if (!g_file_test (marker, G_FILE_TEST_IS_DIR) || !g_file_test (compiled, G_FILE_TEST_IS_REGULAR))
+  if (!g_file_test (compiled, G_FILE_TEST_IS_REGULAR))
     return NULL;
   return g_build_filename (root, "data", NULL);
 }
@@ -67,8 +63,9 @@ bs_application_create_settings (GError **error)
   if (schema == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   "The settings schema %s is not installed. Install Blockscope with "
-                   "'meson install', or start it from its build folder.", BS_APP_ID);
+                   /* Translators: %s is the schema's id, org.blockscope.Blockscope. */
+                   _("The settings schema %s is not installed. Install Blockscope with "
+                     "“meson install”, or start it from its build folder."), BS_APP_ID);
       return NULL;
     }
 
@@ -94,7 +91,7 @@ about_action (GSimpleAction *action,
               gpointer       user_data)
 {
   BsApplication *self = user_data;
-  static const char *developers[] = { "Blockscope developers", NULL };
+  const char *developers[] = { _("Blockscope developers"), NULL };
   static const char *colormaps[] = {
     "Stéfan van der Walt and Nathaniel Smith (magma, viridis, inferno, plasma; CC0)", NULL
   };
@@ -107,14 +104,15 @@ about_action (GSimpleAction *action,
                         "program-name", "Blockscope",
                         "logo-icon-name", BS_APP_ID,
                         "version", BS_VERSION,
-                        "comments", "Do wide and deep networks learn the same things?\n"
-                                    "Train ResNets and compare every pair of their layers "
-                                    "with minibatch CKA.",
+                        "comments", _("Do wide and deep networks learn the same things?\n"
+                                      "Train ResNets and compare every pair of their layers "
+                                      "with minibatch CKA."),
                         "authors", developers,
-                        "copyright", "© Blockscope developers",
+                        "copyright", _("© Blockscope developers"),
+                        "translator-credits", _("translator-credits"),
                         "license-type", GTK_LICENSE_GPL_3_0,
                         NULL);
-  gtk_about_dialog_add_credit_section (GTK_ABOUT_DIALOG (about), "Colour maps", colormaps);
+  gtk_about_dialog_add_credit_section (GTK_ABOUT_DIALOG (about), _("Colour maps"), colormaps);
   gtk_window_present (GTK_WINDOW (about));
 }
 

@@ -3,6 +3,8 @@
 
 #include "bs-cka-computation.h"
 
+#include <glib/gi18n.h>
+
 #include "bs-cka-job.h"
 #include "bs-cka-protocol.h"
 #include "bs-dataset-locate.h"
@@ -74,7 +76,8 @@ build_model (BsJob       *job,
 {
   g_autoptr(GError) local_error = NULL;
   g_autofree char *name = bs_model_spec_display_name (spec);
-  g_autofree char *status = g_strdup_printf ("Building %s…", name);
+  /* Translators: %s is a model, e.g. ResNet-56. */
+  g_autofree char *status = g_strdup_printf (_("Building %s…"), name);
   BsModel *model;
 
   bs_job_report_status (job, status);
@@ -136,7 +139,8 @@ run (BsJob         *job,
 
   if (!bs_dataset_cache_has (c->cache, c->dataset, c->data_dir))
     {
-      g_autofree char *status = g_strdup_printf ("Loading %s…", dataset_display_name (c->dataset));
+      /* Translators: %s is a data set, e.g. Fashion-MNIST. */
+      g_autofree char *status = g_strdup_printf (_("Loading %s…"), dataset_display_name (c->dataset));
 
       bs_job_report_status (job, status);
     }
@@ -155,7 +159,7 @@ run (BsJob         *job,
   if (first == NULL)
     return FALSE;
   report_snapshot (job, first);
-  bs_job_report_status (job, "Computing…");
+  bs_job_report_status (job, _("Computing…"));
 
   bs_cka_job_options_init (&options);
   options.model_a = model_a;
@@ -201,9 +205,11 @@ bs_cka_computation_new (const BsCkaRequest *request,
   a = bs_model_spec_display_name (c->spec_a);
   b = bs_model_spec_display_name (c->spec_b);
   if (g_strcmp0 (c->spec_a, c->spec_b) == 0)
-    title = g_strdup_printf ("%s vs itself · %s", a, dataset_display_name (c->dataset));
+    /* Translators: a job's title: a model compared with itself, on a data set. */
+    title = g_strdup_printf (_("%s vs itself · %s"), a, dataset_display_name (c->dataset));
   else
-    title = g_strdup_printf ("%s vs %s · %s", a, b, dataset_display_name (c->dataset));
+    /* Translators: a job's title: model A, model B, the data set. */
+    title = g_strdup_printf (_("%s vs %s · %s"), a, b, dataset_display_name (c->dataset));
 
   return bs_job_new (title, run, c, computation_free);
 }

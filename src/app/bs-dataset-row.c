@@ -3,6 +3,8 @@
 
 #include "bs-dataset-row.h"
 
+#include <glib/gi18n.h>
+
 #include "bs-number-format.h"
 
 GtkWidget *
@@ -17,7 +19,7 @@ bs_dataset_row_new (const BsDatasetInfo *info,
   if (info->format == BS_DATASET_FORMAT_SYNTHETIC)
     {
       available = TRUE;
-      subtitle = g_strdup ("Generated in memory: striped test patterns, always available");
+      subtitle = g_strdup (_("Generated in memory: striped test patterns, always available"));
     }
   else
     {
@@ -27,7 +29,8 @@ bs_dataset_row_new (const BsDatasetInfo *info,
         {
           g_autofree char *count = bs_format_count (info->n_test);
 
-          subtitle = g_strdup_printf ("%s test images of %u × %u × %u, in %s", count,
+          /* Translators: the number of test images, their channels × height × width, a folder. */
+          subtitle = g_strdup_printf (_("%s test images of %u × %u × %u, in %s"), count,
                                       info->channels, info->height, info->width, folder);
         }
       else
@@ -54,7 +57,8 @@ bs_dataset_row_new (const BsDatasetInfo *info,
   title = gtk_label_new (available ? info->display_name : NULL);
   if (!available)
     {
-      g_autofree char *markup = g_markup_printf_escaped ("%s <span alpha=\"60%%\">(not installed)</span>",
+      /* Translators: %s is a data set's name; keep the markup. */
+      g_autofree char *markup = g_markup_printf_escaped (_("%s <span alpha=\"60%%\">(not installed)</span>"),
                                                          info->display_name);
       gtk_label_set_markup (GTK_LABEL (title), markup);
     }

@@ -3,6 +3,9 @@
 #include "bs-config.h"
 
 #include "bs-inspector.h"
+
+#include <glib/gi18n.h>
+
 #include "bs-number-format.h"
 #include "bs-profile-chart.h"
 
@@ -39,9 +42,7 @@ G_DEFINE_FINAL_TYPE (BsInspector, bs_inspector, GTK_TYPE_WIDGET)
 
 static void
 show_layer (const BsLayerInfo *info,
-            guint              index,
-            const char        *axis,
-            const char        *model,
+            const char        *title_text,
             GtkLabel          *title,
             GtkLabel          *name,
             GtkLabel          *kind,
@@ -49,7 +50,6 @@ show_layer (const BsLayerInfo *info,
             GtkLabel          *features,
             GtkLabel          *position)
 {
-  g_autofree char *title_text = g_strdup_printf ("%s · layer %u (%s)", model, index, axis);
   g_autofree char *shape_text = NULL;
   g_autofree char *features_text = bs_format_count (bs_layer_info_n_features (info));
   g_autofree char *position_text = NULL;
@@ -60,14 +60,16 @@ show_layer (const BsLayerInfo *info,
     shape_text = g_strdup_printf ("%u × %u × %u", info->channels, info->height, info->width);
 
   if (info->stage == BS_LAYER_STAGE_STEM)
-    position_text = g_strdup ("Stem");
+    position_text = g_strdup (_("Stem"));
   else if (info->stage == BS_LAYER_STAGE_HEAD)
-    position_text = g_strdup ("Head");
+    position_text = g_strdup (_("Head"));
+  else if (info->stage > 0 && info->block >= 0 && info->block_output)
+    /* Translators: where a layer sits in a ResNet: stage and residual block, counted from 1 and 0. */
+    position_text = g_strdup_printf (_("Stage %d, block %d (block output)"), info->stage, info->block);
   else if (info->stage > 0 && info->block >= 0)
-    position_text = g_strdup_printf ("Stage %d, block %d%s", info->stage, info->block,
-                                     info->block_output ? " (block output)" : "");
+    position_text = g_strdup_printf (_("Stage %d, block %d"), info->stage, info->block);
   else if (info->stage > 0)
-    position_text = g_strdup_printf ("Stage %d", info->stage);
+    position_text = g_strdup_printf (_("Stage %d"), info->stage);
   else
     position_text = g_strdup ("—");
 
@@ -102,6 +104,8 @@ bs_inspector_show_cell (BsInspector   *self,
   g_autofree char *batches_text = NULL;
   g_autofree char *row_text = NULL;
   g_autofree char *col_text = NULL;
+  g_autofree char *a_title = NULL;
+  g_autofree char *b_title = NULL;
   double cka, se;
 
   g_return_if_fail (BS_IS_INSPECTOR (self));
@@ -125,31 +129,45 @@ bs_inspector_show_cell (BsInspector   *self,
 
       value_text = g_strdup ("—");
       error_text = g_strdup ("");
-      batches_text = g_strdup_printf ("No value: %s.", reason ? reason : "undefined");
+      /* Translators: %s says why a cell has no CKA value. */
+      batches_text = g_strdup_printf (_("No value: %s."), reason ? reason : _("undefined"));
     }
   else
     {
       guint done = bs_cka_snapshot_get_minibatches_done (snapshot);
 
       value_text = g_strdup_printf ("%.3f", cka);
-      error_text = isnan (se) ? g_strdup ("") : g_strdup_printf ("± %.3f standard error", se);
-      batches_text = g_strdup_printf ("Mean over %u minibatch%s of %u images%s", done,
-                                      done == 1 ? "" : "es", bs_cka_snapshot_get_batch_size (snapshot),
-                                      done < bs_cka_snapshot_get_minibatches_total (snapshot) ? " so far" : "");
+      guint batch = bs_cka_snapshot_get_batch_size (snapshot);
+
+      error_text = isnan (se) ? g_strdup ("") : g_strdup_printf (_("± %.3f standard error"), se);
+      if (done < bs_cka_snapshot_get_minibatches_total (snapshot))
+        /* Translators: minibatches and the images in each. */
+        batches_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Mean over %u minibatch of %u images so far",
+                                                     "Mean over %u minibatches of %u images so far", done),
+                                        done, batch);
+      else
+        /* Translators: minibatches and the images in each. */
+        batches_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Mean over %u minibatch of %u images",
+                                                     "Mean over %u minibatches of %u images", done),
+                                        done, batch);
     }
 
   gtk_label_set_label (self->value_label, value_text);
   gtk_label_set_label (self->error_label, error_text);
   gtk_label_set_label (self->batches_label, batches_text);
 
-  show_layer (bs_cka_snapshot_get_row (snapshot, row), row, "row", "Model A", self->a_title, self->a_name,
+  /* Translators: the heading of the row layer's details; %u is its index. */
+  a_title = g_strdup_printf (_("Model A · layer %u (row)"), row);
+  /* Translators: the heading of the column layer's details; %u is its index. */
+  b_title = g_strdup_printf (_("Model B · layer %u (column)"), col);
+  show_layer (bs_cka_snapshot_get_row (snapshot, row), a_title, self->a_title, self->a_name,
               self->a_kind, self->a_shape, self->a_features, self->a_position);
-  show_layer (bs_cka_snapshot_get_col (snapshot, col), col, "column", "Model B", self->b_title, self->b_name,
+  show_layer (bs_cka_snapshot_get_col (snapshot, col), b_title, self->b_title, self->b_name,
               self->b_kind, self->b_shape, self->b_features, self->b_position);
 
   bs_profile_chart_set (self->profile_chart, snapshot, row, col);
-  row_text = legend_markup (&bs_profile_chart_row_color, "Layer A against every layer of B");
-  col_text = legend_markup (&bs_profile_chart_col_color, "Every layer of A against layer B");
+  row_text = legend_markup (&bs_profile_chart_row_color, _("Layer A against every layer of B"));
+  col_text = legend_markup (&bs_profile_chart_col_color, _("Every layer of A against layer B"));
   gtk_label_set_markup (self->row_legend, row_text);
   gtk_label_set_markup (self->col_legend, col_text);
 

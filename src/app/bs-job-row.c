@@ -3,6 +3,8 @@
 
 #include "bs-job-row.h"
 
+#include <glib/gi18n.h>
+
 struct _BsJobRow
 {
   GtkWidget       parent_instance;
@@ -26,9 +28,9 @@ update (BsJobRow *self)
 
   bs_job_get_progress (self->job, &done, &total);
   if (bs_job_get_state (self->job) == BS_JOB_WAITING)
-    status = "Waiting for the jobs before it";
+    status = _("Waiting for the jobs before it");
   if (status == NULL)
-    status = "Starting…";
+    status = _("Starting…");
 
   /* Only what changed: a label set to its own text is laid out again. */
   if (g_strcmp0 (gtk_label_get_label (self->status_label), status) != 0)
@@ -59,7 +61,8 @@ bs_job_row_new (BsJob *job)
   gtk_label_set_label (self->title_label, bs_job_get_title (job));
   gtk_actionable_set_action_target (GTK_ACTIONABLE (self->cancel_button), "u", bs_job_get_id (job));
   /* The stop button says what it stops, for screen readers. */
-  description = g_strdup_printf ("Stop %s", bs_job_get_title (job));
+  /* Translators: the accessible description of a job's stop button; %s is the job's title. */
+  description = g_strdup_printf (_("Stop %s"), bs_job_get_title (job));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->cancel_button),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, description, -1);
   g_signal_connect_object (job, "notify", G_CALLBACK (on_job_notify), self, 0);

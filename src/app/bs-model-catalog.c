@@ -3,6 +3,8 @@
 
 #include "bs-model-catalog.h"
 
+#include <glib/gi18n.h>
+
 #include "bs-model-spec.h"
 #include "bs-runs.h"
 
@@ -50,7 +52,7 @@ bs_model_catalog_build_menu (const char *action,
     for (guint w = 1; bs_model_catalog_widths[w] != 0; w++)
       {
         g_autoptr(GMenu) sub = g_menu_new ();
-        g_autofree char *label = g_strdup_printf ("Width ×%u", bs_model_catalog_widths[w]);
+        g_autofree char *label = g_strdup_printf (_("Width ×%u"), bs_model_catalog_widths[w]);
 
         for (guint i = 0; bs_model_catalog_depths[i] != 0; i++)
           {
@@ -61,9 +63,9 @@ bs_model_catalog_build_menu (const char *action,
           }
         g_menu_append_submenu (wider, label, G_MENU_MODEL (sub));
       }
-    g_menu_append_submenu (cifar, "Wider ResNets", G_MENU_MODEL (wider));
+    g_menu_append_submenu (cifar, _("Wider ResNets"), G_MENU_MODEL (wider));
   }
-  g_menu_append_section (menu, "CIFAR ResNets", G_MENU_MODEL (cifar));
+  g_menu_append_section (menu, _("CIFAR ResNets"), G_MENU_MODEL (cifar));
 
   for (guint i = 0; bs_model_catalog_imagenet_depths[i] != 0; i++)
     {
@@ -71,7 +73,7 @@ bs_model_catalog_build_menu (const char *action,
 
       append_model (imagenet, action, spec);
     }
-  g_menu_append_section (menu, "ImageNet-Style ResNets", G_MENU_MODEL (imagenet));
+  g_menu_append_section (menu, _("ImageNet-Style ResNets"), G_MENU_MODEL (imagenet));
 
   if (checkpoints != NULL && checkpoints->len > 0)
     {
@@ -85,10 +87,10 @@ bs_model_catalog_build_menu (const char *action,
           g_menu_item_set_action_and_target_value (item, action, g_variant_new_string (checkpoint->path));
           g_menu_append_item (trained, item);
         }
-      g_menu_append_section (menu, "Trained Checkpoints", G_MENU_MODEL (trained));
+      g_menu_append_section (menu, _("Trained Checkpoints"), G_MENU_MODEL (trained));
     }
 
-  open_item = g_menu_item_new ("_Open Checkpoint…", NULL);
+  open_item = g_menu_item_new (_("_Open Checkpoint…"), NULL);
   g_menu_item_set_action_and_target_value (open_item, open_action, g_variant_new_string (open_target));
   g_menu_append_item (open, open_item);
   g_menu_append_section (menu, NULL, G_MENU_MODEL (open));

@@ -12,6 +12,8 @@
  * closes (not on every resize step, which would flood dconf with writes). */
 #include "bs-config.h"
 
+#include <glib/gi18n.h>
+
 #include "bs-window.h"
 
 #include "bs-colormap.h"
@@ -178,11 +180,10 @@ update_subtitle (BsWindow *self)
       const char *status = bs_job_get_status (self->cka_job);
 
       if (self->stopping)
-        text = g_strdup ("Stopping…");
+        text = g_strdup (_("Stopping…"));
       else if (self->total > 0 && self->done > 0)
         {
           double fraction = (double) self->done / self->total;
-          g_autofree char *left = NULL;
 
           if (self->done > self->progress_start_done && self->progress_start_us > 0)
             {
@@ -190,13 +191,15 @@ update_subtitle (BsWindow *self)
                            / (self->done - self->progress_start_done);
               g_autofree char *time = bs_format_duration (per * (self->total - self->done));
 
-              left = g_strdup_printf (" · %s left", time);
+              /* Translators: minibatches done, all minibatches, the time left (e.g. 2:05). */
+              text = g_strdup_printf (_("Minibatch %u of %u · %s left"), self->done, self->total, time);
             }
-          text = g_strdup_printf ("Minibatch %u of %u%s", self->done, self->total, left ? left : "");
+          else
+            text = g_strdup_printf (_("Minibatch %u of %u"), self->done, self->total);
           gtk_progress_bar_set_fraction (self->progress_bar, fraction);
         }
       else
-        text = g_strdup (status ? status : "Starting…");
+        text = g_strdup (status ? status : _("Starting…"));
     }
   else if (self->status_text != NULL)
     text = g_strdup (self->status_text);
@@ -223,16 +226,17 @@ update_choice_labels (BsWindow *self)
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->model_a_button), a_spec);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->model_b_button), b_spec);
 
-  description = g_markup_printf_escaped ("How similar is every layer of <b>%s</b> to every layer of "
-                                         "<b>%s</b> on the test images of <b>%s</b>? Press Compute "
-                                         "(Ctrl+Enter) and watch the matrix fill in.", a, b, d);
+  /* Translators: model A, model B and the data set, in bold. */
+  description = g_markup_printf_escaped (_("How similar is every layer of <b>%s</b> to every layer of "
+                                           "<b>%s</b> on the test images of <b>%s</b>? Press Compute "
+                                           "(Ctrl+Enter) and watch the matrix fill in."), a, b, d);
   gtk_label_set_markup (self->empty_description, description);
 
   /* Random weights are a fine start, but users should know that is what they see. */
   gtk_label_set_label (self->empty_note,
                        bs_model_spec_is_path (a_spec) && bs_model_spec_is_path (b_spec) ? "" :
-                       "Networks picked by name start from random weights. Open a checkpoint "
-                       "(trained with blockscope-cli train) to compare what networks learned.");
+                       _("Networks picked by name start from random weights. Open a checkpoint "
+                         "(trained with blockscope-cli train) to compare what networks learned."));
   gtk_widget_set_visible (GTK_WIDGET (self->empty_note),
                           !(bs_model_spec_is_path (a_spec) && bs_model_spec_is_path (b_spec)));
 
@@ -298,17 +302,21 @@ on_cka_finished (BsJob    *job,
   switch (bs_job_get_state (job))
     {
     case BS_JOB_SUCCEEDED:
-      self->status_text = g_strdup_printf ("Done · %u minibatch%s in %s", self->done,
-                                           self->done == 1 ? "" : "es", elapsed);
+      /* Translators: minibatches done and how long it took (e.g. 2:05). */
+      self->status_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Done · %u minibatch in %s",
+                                                        "Done · %u minibatches in %s", self->done),
+                                           self->done, elapsed);
       break;
 
     case BS_JOB_CANCELLED:
-      self->status_text = g_strdup_printf ("Stopped after %u of %u minibatches", self->done, self->total);
+      self->status_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Stopped after %u of %u minibatch",
+                                                        "Stopped after %u of %u minibatches", self->total),
+                                           self->done, self->total);
       break;
 
     default:
-      self->status_text = g_strdup ("The computation failed");
-      bs_window_show_error (self, "The computation failed", error ? error->message : NULL);
+      self->status_text = g_strdup (_("The computation failed"));
+      bs_window_show_error (self, _("The computation failed"), error ? error->message : NULL);
       break;
     }
 
@@ -350,7 +358,8 @@ compute_action (GSimpleAction *action,
 
       if (folder == NULL)
         {
-          g_autofree char *primary = g_strdup_printf ("%s is not installed", d);
+          /* Translators: %s is a data set, e.g. Fashion-MNIST. */
+          g_autofree char *primary = g_strdup_printf (_("%s is not installed"), d);
 
           bs_window_show_error (self, primary, error->message);
           return;
@@ -460,8 +469,8 @@ on_chooser_response (GtkNativeDialog *dialog,
       g_autofree char *path = file ? g_file_get_path (file) : NULL;
 
       if (path == NULL)
-        bs_window_show_error (self, "This checkpoint cannot be opened",
-                              "Only files on this computer can be used.");
+        bs_window_show_error (self, _("This checkpoint cannot be opened"),
+                              _("Only files on this computer can be used."));
       else
         g_settings_set_string (self->settings,
                                g_strcmp0 (self->chooser_target, "b") == 0 ? "model-b" : "model-a",
@@ -481,8 +490,8 @@ open_checkpoint_action (GSimpleAction *action,
   g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
   g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
   g_autofree char *runs = bs_runs_get_dir ();
-  g_autofree char *title = g_strdup_printf ("Open Checkpoint for Model %s",
-                                            g_strcmp0 (target, "b") == 0 ? "B" : "A");
+  const char *title = g_strcmp0 (target, "b") == 0 ? _("Open Checkpoint for Model B")
+                                                   : _("Open Checkpoint for Model A");
 
   if (self->chooser != NULL)
     return;
@@ -490,11 +499,11 @@ open_checkpoint_action (GSimpleAction *action,
   g_free (self->chooser_target);
   self->chooser_target = g_strdup (target);
   self->chooser = gtk_file_chooser_native_new (title, GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
-                                               "_Open", "_Cancel");
-  gtk_file_filter_set_name (filter, "Checkpoints (safetensors)");
+                                               _("_Open"), _("_Cancel"));
+  gtk_file_filter_set_name (filter, _("Checkpoints (safetensors)"));
   gtk_file_filter_add_pattern (filter, "*.safetensors");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
-  gtk_file_filter_set_name (all, "All Files");
+  gtk_file_filter_set_name (all, _("All Files"));
   gtk_file_filter_add_pattern (all, "*");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), all);
 
@@ -629,9 +638,10 @@ on_settings_changed (GSettings  *settings,
           /* Say at once when a chosen checkpoint does not exist. */
           if (bs_model_spec_is_path (spec) && !g_file_test (spec, G_FILE_TEST_IS_REGULAR))
             {
-              g_autofree char *detail = g_strdup_printf ("There is no file %s.", spec);
+              /* Translators: %s is a file name. */
+              g_autofree char *detail = g_strdup_printf (_("There is no file %s."), spec);
 
-              bs_window_show_error (self, "This checkpoint cannot be found", detail);
+              bs_window_show_error (self, _("This checkpoint cannot be found"), detail);
             }
         }
     }

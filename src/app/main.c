@@ -5,6 +5,7 @@
 
 #include "bs-application.h"
 #include "bs-blas.h"
+#include "bs-i18n.h"
 
 int
 main (int    argc,
@@ -13,6 +14,7 @@ main (int    argc,
   g_autoptr(BsApplication) app = NULL;
 
   setlocale (LC_ALL, "");
+  bs_i18n_init (GETTEXT_PACKAGE);
   /* Before any thread exists: may re-execute with better OpenBLAS kernels. */
   bs_blas_init (argv);
 

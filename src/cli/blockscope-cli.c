@@ -1,12 +1,14 @@
 /* blockscope-cli.c: the headless front end, a small dispatcher over subcommands. */
 #include "bs-config.h"
 
+#include <glib/gi18n.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "bs-blas.h"
 #include "bs-cli.h"
+#include "bs-i18n.h"
 
 typedef struct {
   const char *name;
@@ -15,28 +17,28 @@ typedef struct {
 } Subcommand;
 
 static const Subcommand subcommands[] = {
-  { "train",    bs_cli_train,    "Train a ResNet on a data set and save a checkpoint" },
-  { "eval",     bs_cli_eval,     "Test accuracy of a checkpoint" },
-  { "cka",      bs_cli_cka,      "Minibatch CKA between every layer of two networks" },
-  { "bench",    bs_cli_bench,    "Measure training, inference or CKA speed" },
-  { "datasets", bs_cli_datasets, "List the known data sets and where they were found" },
-  { "info",     bs_cli_info,     "Show the version, the BLAS library and its kernels" },
+  { "train",    bs_cli_train,    N_("Train a ResNet on a data set and save a checkpoint") },
+  { "eval",     bs_cli_eval,     N_("Test accuracy of a checkpoint") },
+  { "cka",      bs_cli_cka,      N_("Minibatch CKA between every layer of two networks") },
+  { "bench",    bs_cli_bench,    N_("Measure training, inference or CKA speed") },
+  { "datasets", bs_cli_datasets, N_("List the known data sets and where they were found") },
+  { "info",     bs_cli_info,     N_("Show the version, the BLAS library and its kernels") },
 };
 
 static void
 print_usage (FILE *out)
 {
-  fprintf (out, "Usage:\n"
-                "  blockscope-cli COMMAND [OPTION...]\n\n"
-                "Blockscope %s: train ResNets and compare their layers with CKA.\n\n"
-                "Commands:\n", BS_VERSION);
+  fprintf (out, "%s\n  %s\n\n", _("Usage:"), _("blockscope-cli COMMAND [OPTION…]"));
+  /* Translators: %s is the version, e.g. 0.1.0. */
+  fprintf (out, _("Blockscope %s: train ResNets and compare their layers with CKA."), BS_VERSION);
+  fprintf (out, "\n\n%s\n", _("Commands:"));
   for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
-    fprintf (out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
-  fprintf (out, "\nOptions:\n"
-                "  -h, --help   Show this help (also 'blockscope-cli help')\n"
-                "  --version    Show the version, like 'blockscope-cli info'\n"
-                "\nRun 'blockscope-cli COMMAND --help' for the options of a command,\n"
-                "and 'man blockscope-cli' for the manual.\n");
+    fprintf (out, "  %-10s %s\n", subcommands[i].name, _(subcommands[i].summary));
+  fprintf (out, "\n%s\n", _("Options:"));
+  fprintf (out, "  -h, --help   %s\n", _("Show this help (also “blockscope-cli help”)"));
+  fprintf (out, "  --version    %s\n", _("Show the version, like “blockscope-cli info”"));
+  fprintf (out, "\n%s\n", _("Run “blockscope-cli COMMAND --help” for the options of a command, "
+                            "and “man blockscope-cli” for the manual."));
 }
 
 int
@@ -44,6 +46,7 @@ main (int    argc,
       char **argv)
 {
   setlocale (LC_ALL, "");
+  bs_i18n_init (GETTEXT_PACKAGE);
   bs_blas_init (argv);
   bs_cli_init_engine ();
 
@@ -66,7 +69,8 @@ main (int    argc,
     if (strcmp (argv[1], subcommands[i].name) == 0)
       return subcommands[i].run (argc - 1, argv + 1);
 
-  fprintf (stderr, "blockscope-cli: unknown command '%s'\n", argv[1]);
-  fprintf (stderr, "Run 'blockscope-cli --help' for the list of commands.\n");
+  fprintf (stderr, "blockscope-cli: ");
+  fprintf (stderr, _("unknown command “%s”"), argv[1]);
+  fprintf (stderr, "\n%s\n", _("Run “blockscope-cli --help” for the list of commands."));
   return BS_CLI_EXIT_USAGE;
 }

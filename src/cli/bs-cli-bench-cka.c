@@ -4,6 +4,7 @@
  * pass, and times each minibatch from one snapshot to the next after a
  * warm-up. Like the PyTorch peer (../shared/bench/torch_cka_peer.py), a model
  * compared with itself runs once per minibatch. */
+#include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,19 +76,19 @@ bs_cli_bench_cka (int    argc,
   gint channels = 3, size = 32, classes = 10;
   gboolean json = FALSE, biased = FALSE;
   const GOptionEntry entries[] = {
-    { "a", 0, 0, G_OPTION_ARG_STRING, &model_a, "Model A (required): a model name (resnet20) or checkpoint", "SPEC" },
-    { "b", 0, 0, G_OPTION_ARG_STRING, &model_b, "Model B (default: A, which then runs once per minibatch)", "SPEC" },
-    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Minibatch size (default 256)", "N" },
-    { "minibatches", 0, 0, G_OPTION_ARG_INT, &minibatches, "Timed minibatches (default 3)", "K" },
-    { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "Untimed minibatches first (default 1, at least 1)", "W" },
-    { "images", 0, 0, G_OPTION_ARG_INT, &images, "A whole protocol instead: this many random test images ...", "N" },
-    { "passes", 0, 0, G_OPTION_ARG_INT, &passes, "... and this many passes over them (e.g. --images 10000 --passes 10)", "P" },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: $BLOCKSCOPE_THREADS, else as many as OpenBLAS uses)", "T" },
-    { "channels", 0, 0, G_OPTION_ARG_INT, &channels, "Input channels (default 3)", "C" },
-    { "size", 0, 0, G_OPTION_ARG_INT, &size, "Input height and width (default 32)", "S" },
-    { "classes", 0, 0, G_OPTION_ARG_INT, &classes, "Classes (default 10)", "K" },
-    { "biased", 0, 0, G_OPTION_ARG_NONE, &biased, "Biased estimator", NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as JSON", NULL },
+    { "a", 0, 0, G_OPTION_ARG_STRING, &model_a, N_("Model A (required): a model name (resnet20) or checkpoint"), "SPEC" },
+    { "b", 0, 0, G_OPTION_ARG_STRING, &model_b, N_("Model B (default: A, which then runs once per minibatch)"), "SPEC" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, N_("Minibatch size (default 256)"), "N" },
+    { "minibatches", 0, 0, G_OPTION_ARG_INT, &minibatches, N_("Timed minibatches (default 3)"), "K" },
+    { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, N_("Untimed minibatches first (default 1, at least 1)"), "W" },
+    { "images", 0, 0, G_OPTION_ARG_INT, &images, N_("A whole protocol instead: this many random test images ..."), "N" },
+    { "passes", 0, 0, G_OPTION_ARG_INT, &passes, N_("... and this many passes over them (e.g. --images 10000 --passes 10)"), "P" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, N_("Worker threads (default: $BLOCKSCOPE_THREADS, else as many as OpenBLAS uses)"), "T" },
+    { "channels", 0, 0, G_OPTION_ARG_INT, &channels, N_("Input channels (default 3)"), "C" },
+    { "size", 0, 0, G_OPTION_ARG_INT, &size, N_("Input height and width (default 32)"), "S" },
+    { "classes", 0, 0, G_OPTION_ARG_INT, &classes, N_("Classes (default 10)"), "K" },
+    { "biased", 0, 0, G_OPTION_ARG_NONE, &biased, N_("Biased estimator"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as JSON"), NULL },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -104,20 +105,20 @@ bs_cli_bench_cka (int    argc,
   gint64 start;
   int status;
 
-  if (!bs_cli_parse ("bench cka", "", "Seconds per minibatch of CKA between every layer pair, "
-                     "after a warm-up, on random input.", entries, &argc, &argv, &status))
+  if (!bs_cli_parse ("bench cka", "", N_("Seconds per minibatch of CKA between every layer pair, "
+                     "after a warm-up, on random input."), entries, &argc, &argv, &status))
     return status;
   if (argc > 1)
-    return bs_cli_usage_error ("bench cka", "unexpected argument '%s'", argv[1]);
+    return bs_cli_usage_error ("bench cka", _("unexpected argument '%s'"), argv[1]);
   if (model_a == NULL)
-    return bs_cli_usage_error ("bench cka", "--a is required (a model name such as resnet20)");
+    return bs_cli_usage_error ("bench cka", _("--a is required (a model name such as resnet20)"));
   if (batch < 1 || minibatches < 1 || warmup < 1 || threads < 0)
-    return bs_cli_usage_error ("bench cka", "--batch, --minibatches and --warmup must be positive, "
-                               "--threads not negative");
+    return bs_cli_usage_error ("bench cka", _("--batch, --minibatches and --warmup must be positive, "
+                               "--threads not negative"));
   if (images < 0 || passes < 0 || (images > 0) != (passes > 0) || (images > 0 && images < batch))
-    return bs_cli_usage_error ("bench cka", "--images and --passes go together, and --images must be at least --batch");
+    return bs_cli_usage_error ("bench cka", _("--images and --passes go together, and --images must be at least --batch"));
   if (channels < 1 || channels > 64 || size < 1 || size > 4096 || classes < 1 || classes > 256)
-    return bs_cli_usage_error ("bench cka", "--channels (1-64), --size (1-4096) or --classes (1-256) out of range");
+    return bs_cli_usage_error ("bench cka", _("--channels (1-64), --size (1-4096) or --classes (1-256) out of range"));
 
   /* Per-minibatch mode: one minibatch per pass, warm-up + timed passes. */
   if (images == 0)
@@ -143,7 +144,7 @@ bs_cli_bench_cka (int    argc,
     return bs_cli_fail (error);
   total = (g_array_index (times, gint64, times->len - 1) - start) / 1e6;
   if ((gint) times->len <= warmup)
-    return bs_cli_usage_error ("bench cka", "--warmup leaves no minibatch to time");
+    return bs_cli_usage_error ("bench cka", _("--warmup leaves no minibatch to time"));
   minibatches = (gint) times->len - warmup;
 
   /* Minibatch k is timed from snapshot k - 1 to snapshot k; the warm-up
@@ -214,13 +215,24 @@ bs_cli_bench_cka (int    argc,
     }
   else
     {
-      printf ("cka %s vs %s (%u x %u layers), minibatch of %d: %.3f s per minibatch "
-              "(median of %d; %.3f-%.3f), peak RSS %.0f MiB, OpenBLAS %s, %u threads\n",
+      printf (g_dngettext (GETTEXT_PACKAGE,
+                           /* Translators: model A, model B, their layer counts, the minibatch size,
+                            * the median seconds, the number of minibatches timed, the fastest and
+                            * slowest, the peak memory, OpenBLAS's kernels and the thread count. */
+                           "cka %s vs %s (%u × %u layers), minibatch of %d: %.3f s per minibatch "
+                           "(median of %d; %.3f–%.3f), peak RSS %.0f MiB, OpenBLAS %s, %u thread\n",
+                           "cka %s vs %s (%u × %u layers), minibatch of %d: %.3f s per minibatch "
+                           "(median of %d; %.3f–%.3f), peak RSS %.0f MiB, OpenBLAS %s, %u threads\n",
+                           job_threads),
               bs_cka_snapshot_get_model_a (snap), bs_cka_snapshot_get_model_b (snap),
               bs_cka_snapshot_get_n_rows (snap), bs_cka_snapshot_get_n_cols (snap), batch, median,
               minibatches, lo, hi, usage.ru_maxrss / 1024.0,
               blas->corename ? blas->corename : "unknown", job_threads);
-      printf ("%u minibatches (%d passes over %d images) in %.1f s, models built included\n",
+      printf (g_dngettext (GETTEXT_PACKAGE,
+                           /* Translators: minibatches, passes, images, seconds. */
+                           "%u minibatch (%d passes over %d images) in %.1f s, models built included\n",
+                           "%u minibatches (%d passes over %d images) in %.1f s, models built included\n",
+                           bs_cka_snapshot_get_minibatches_done (snap)),
               bs_cka_snapshot_get_minibatches_done (snap), passes, images, total);
     }
   return BS_CLI_EXIT_OK;

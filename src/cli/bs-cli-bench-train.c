@@ -5,6 +5,7 @@
  * mode, loss, backward and an SGD update (momentum 0.9, weight decay 5e-4,
  * as the PyTorch peer script). Inference is a forward pass in evaluation mode
  * without taps. Peak RSS comes from getrusage. */
+#include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,15 +84,15 @@ bs_cli_bench_train (int    argc,
   gint64 seed = 0;
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_STRING, &model_name, "Model (default resnet20)", "NAME" },
-    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per batch (default 128)", "N" },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default 2)", "N" },
-    { "steps", 0, 0, G_OPTION_ARG_INT, &steps, "Timed steps of each kind (default 10)", "N" },
-    { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "Untimed training steps first (default 2)", "N" },
-    { "input", 0, 0, G_OPTION_ARG_STRING, &input, "Image shape CxHxW (default 3x32x32)", "SHAPE" },
-    { "classes", 0, 0, G_OPTION_ARG_INT, &classes, "Number of classes (default 10)", "N" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed for weights and data (default 0)", "N" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { "model", 'm', 0, G_OPTION_ARG_STRING, &model_name, N_("Model (default resnet20)"), "NAME" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, N_("Images per batch (default 128)"), "N" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Worker threads (default 2)"), "N" },
+    { "steps", 0, 0, G_OPTION_ARG_INT, &steps, N_("Timed steps of each kind (default 10)"), "N" },
+    { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, N_("Untimed training steps first (default 2)"), "N" },
+    { "input", 0, 0, G_OPTION_ARG_STRING, &input, N_("Image shape CxHxW (default 3x32x32)"), "SHAPE" },
+    { "classes", 0, 0, G_OPTION_ARG_INT, &classes, N_("Number of classes (default 10)"), "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_("Seed for weights and data (default 0)"), "N" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object"), NULL },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -109,21 +110,21 @@ bs_cli_bench_train (int    argc,
   gint64 t0 = 0;
   int status;
 
-  if (!bs_cli_parse ("bench train", "", "Training and inference images per second on random data.",
+  if (!bs_cli_parse ("bench train", "", N_("Training and inference images per second on random data."),
                      entries, &argc, &argv, &status))
     return status;
   if (argc > 1)
-    return bs_cli_usage_error ("bench train", "unexpected argument '%s'", argv[1]);
+    return bs_cli_usage_error ("bench train", _("unexpected argument '%s'"), argv[1]);
   if (batch < 1 || batch > 65536)
-    return bs_cli_usage_error ("bench train", "--batch must be between 1 and 65536, not %d", batch);
+    return bs_cli_usage_error ("bench train", _("--batch must be between 1 and 65536, not %d"), batch);
   if (threads < 1 || threads > 256)
-    return bs_cli_usage_error ("bench train", "--threads must be between 1 and 256, not %d", threads);
+    return bs_cli_usage_error ("bench train", _("--threads must be between 1 and 256, not %d"), threads);
   if (steps < 1 || warmup < 0)
-    return bs_cli_usage_error ("bench train", "--steps must be at least 1 and --warmup at least 0");
+    return bs_cli_usage_error ("bench train", _("--steps must be at least 1 and --warmup at least 0"));
   if (classes < 2 || classes > 256)
-    return bs_cli_usage_error ("bench train", "--classes must be between 2 and 256, not %d", classes);
+    return bs_cli_usage_error ("bench train", _("--classes must be between 2 and 256, not %d"), classes);
   if (input && !parse_shape (input, &c, &h, &w))
-    return bs_cli_usage_error ("bench train", "--input must look like 3x32x32, not '%s'", input);
+    return bs_cli_usage_error ("bench train", _("--input must look like 3x32x32, not '%s'"), input);
 
   model = bs_model_new (model_name ? model_name : "resnet20", c, h, w, classes, &error);
   if (model == NULL)
@@ -212,12 +213,15 @@ bs_cli_bench_train (int    argc,
     }
   else
     {
-      printf ("%s, batch %d, %d thread%s, %d steps after %d warm-up (BLAS kernels: %s)\n",
-              bs_model_get_name (model), batch, threads, threads == 1 ? "" : "s", steps, warmup,
+      /* Translators: the model, the batch size, the thread count, the timed steps, the
+       * warm-up steps and OpenBLAS's kernels. */
+      printf (g_dngettext (GETTEXT_PACKAGE, "%s, batch %d, %d thread, %d steps after %d warm-up (BLAS kernels: %s)\n",
+                           "%s, batch %d, %d threads, %d steps after %d warm-up (BLAS kernels: %s)\n", threads),
+              bs_model_get_name (model), batch, threads, steps, warmup,
               bs_blas_get_info ()->corename);
-      printf ("  training:  %8.1f images/s  (%.1f ms per step)\n", train_ips, 1e3 * train_s / steps);
-      printf ("  inference: %8.1f images/s  (%.1f ms per batch)\n", infer_ips, 1e3 * infer_s / steps);
-      printf ("  peak RSS:  %8.1f MiB (engine buffers %.1f MiB)\n", peak_rss_mib (),
+      printf (_("  training:  %8.1f images/s  (%.1f ms per step)\n"), train_ips, 1e3 * train_s / steps);
+      printf (_("  inference: %8.1f images/s  (%.1f ms per batch)\n"), infer_ips, 1e3 * infer_s / steps);
+      printf (_("  peak RSS:  %8.1f MiB (engine buffers %.1f MiB)\n"), peak_rss_mib (),
               engine_peak / 1048576.0);
     }
 

@@ -1,4 +1,5 @@
 /* bs-cli-bench.c: `blockscope-cli bench train|cka`, a dispatcher. */
+#include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,17 +16,17 @@ bs_cli_bench (int    argc,
 
   if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
     {
-      printf ("Usage:\n"
-              "  blockscope-cli bench train|cka [OPTION...]\n\n"
-              "Measure training, inference or CKA speed on random data.\n\n"
-              "Benchmarks:\n"
-              "  train   Training and inference images per second\n"
-              "  cka     Seconds per CKA minibatch\n\n"
-              "Run 'blockscope-cli bench train --help' or 'blockscope-cli bench cka --help' for their options.\n");
+      printf ("%s\n  %s\n\n%s\n\n%s\n", _("Usage:"), _("blockscope-cli bench train|cka [OPTION…]"),
+              _("Measure training, inference or CKA speed on random data."), _("Benchmarks:"));
+      printf ("  train   %s\n", _("Training and inference images per second"));
+      printf ("  cka     %s\n\n", _("Seconds per CKA minibatch"));
+      printf ("%s\n", _("Run “blockscope-cli bench train --help” or “blockscope-cli bench cka --help” "
+                       "for their options."));
       return BS_CLI_EXIT_OK;
     }
 
-  return bs_cli_usage_error ("bench", argc >= 2 ? "unknown benchmark '%s' (train or cka)"
-                                                : "which benchmark? (train or cka)%s",
-                             argc >= 2 ? argv[1] : "");
+  if (argc < 2)
+    return bs_cli_usage_error ("bench", "%s", _("which benchmark? (train or cka)"));
+  /* Translators: %s is what the user typed after bench. */
+  return bs_cli_usage_error ("bench", _("unknown benchmark “%s” (train or cka)"), argv[1]);
 }

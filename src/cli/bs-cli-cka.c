@@ -9,6 +9,7 @@
  * object (the files written, layer counts, minibatches, time) goes to stdout
  * after the files are written; see blockscope-cli-cka(1). */
 #include <math.h>
+#include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -98,8 +99,10 @@ on_snapshot (BsCkaSnapshot *snap,
   if (!p->tty && !last && now - p->last_print < 5 * G_USEC_PER_SEC)
     return;
   p->last_print = now;
-  fprintf (stderr, "%scka: minibatch %u/%u, %.1f s elapsed, %.1f s left%s",
-           p->tty ? "\r" : "", done, total, elapsed, left, p->tty && !last ? "   " : "\n");
+  fputs (p->tty ? "\r" : "", stderr);
+  /* Translators: progress of blockscope-cli cka: minibatches done, of all, seconds. */
+  fprintf (stderr, _("cka: minibatch %u/%u, %.1f s elapsed, %.1f s left"), done, total, elapsed, left);
+  fputs (p->tty && !last ? "   " : "\n", stderr);
   fflush (stderr);
   p->printed = TRUE;
 }
@@ -120,23 +123,23 @@ bs_cli_cka (int    argc,
   gint64 seed = 0, seed_b = -1;
   gboolean biased = FALSE, quiet = FALSE, json = FALSE;
   const GOptionEntry entries[] = {
-    { "a", 0, 0, G_OPTION_ARG_STRING, &spec_a, "Model A (rows): checkpoint or model name (required without --acts-a)", "SPEC" },
-    { "b", 0, 0, G_OPTION_ARG_STRING, &spec_b, "Model B (columns); default: model A", "SPEC" },
-    { "dataset", 0, 0, G_OPTION_ARG_STRING, &dataset_name, "Data set whose test split is used (required without --acts-a)", "NAME" },
-    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder to look for data sets in first", "DIR" },
-    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N test images", "N" },
-    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Minibatch size n (default 256; at least 4, or 2 with --biased)", "N" },
-    { "passes", 0, 0, G_OPTION_ARG_INT, &passes, "Passes over the test images (default 10)", "N" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the shuffles and of models given by name (default 0)", "S" },
-    { "seed-b", 0, 0, G_OPTION_ARG_INT64, &seed_b, "Initialisation seed of model B when given by name (default: --seed)", "S" },
-    { "layers", 0, 0, G_OPTION_ARG_STRING, &layers, "all (default), residual (block outputs) or a regular expression on layer names", "WHICH" },
-    { "biased", 0, 0, G_OPTION_ARG_NONE, &biased, "Biased HSIC estimator (Kornblith et al. 2019)", NULL },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: $BLOCKSCOPE_THREADS, else as many as OpenBLAS uses)", "T" },
-    { "acts-a", 0, 0, G_OPTION_ARG_FILENAME, &acts_a, "Folder of .npy activations of model A, one file per layer", "DIR" },
-    { "acts-b", 0, 0, G_OPTION_ARG_FILENAME, &acts_b, "Folder of .npy activations of model B (default: --acts-a)", "DIR" },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output matrix (required): M.npy (float64) or M.csv; M.json is written beside it", "FILE" },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress on stderr", NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON summary on stdout when done", NULL },
+    { "a", 0, 0, G_OPTION_ARG_STRING, &spec_a, N_("Model A (rows): checkpoint or model name (required without --acts-a)"), "SPEC" },
+    { "b", 0, 0, G_OPTION_ARG_STRING, &spec_b, N_("Model B (columns); default: model A"), "SPEC" },
+    { "dataset", 0, 0, G_OPTION_ARG_STRING, &dataset_name, N_("Data set whose test split is used (required without --acts-a)"), "NAME" },
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Folder to look for data sets in first"), "DIR" },
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, N_("Use only the first N test images"), "N" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, N_("Minibatch size n (default 256; at least 4, or 2 with --biased)"), "N" },
+    { "passes", 0, 0, G_OPTION_ARG_INT, &passes, N_("Passes over the test images (default 10)"), "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_("Seed of the shuffles and of models given by name (default 0)"), "S" },
+    { "seed-b", 0, 0, G_OPTION_ARG_INT64, &seed_b, N_("Initialisation seed of model B when given by name (default: --seed)"), "S" },
+    { "layers", 0, 0, G_OPTION_ARG_STRING, &layers, N_("all (default), residual (block outputs) or a regular expression on layer names"), "WHICH" },
+    { "biased", 0, 0, G_OPTION_ARG_NONE, &biased, N_("Biased HSIC estimator (Kornblith et al. 2019)"), NULL },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, N_("Worker threads (default: $BLOCKSCOPE_THREADS, else as many as OpenBLAS uses)"), "T" },
+    { "acts-a", 0, 0, G_OPTION_ARG_FILENAME, &acts_a, N_("Folder of .npy activations of model A, one file per layer"), "DIR" },
+    { "acts-b", 0, 0, G_OPTION_ARG_FILENAME, &acts_b, N_("Folder of .npy activations of model B (default: --acts-a)"), "DIR" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Output matrix (required): M.npy (float64) or M.csv; M.json is written beside it"), "FILE" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress on stderr"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print a JSON summary on stdout when done"), NULL },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -147,25 +150,25 @@ bs_cli_cka (int    argc,
   Progress progress = { 0 };
   int status;
 
-  if (!bs_cli_parse ("cka", "", "Minibatch CKA between every layer of model A (rows) and "
-                     "every layer of model B (columns), as in Nguyen, Raghu and Kornblith (2021).",
+  if (!bs_cli_parse ("cka", "", N_("Minibatch CKA between every layer of model A (rows) and "
+                     "every layer of model B (columns), as in Nguyen, Raghu and Kornblith (2021)."),
                      entries, &argc, &argv, &status))
     return status;
   if (argc > 1)
-    return bs_cli_usage_error ("cka", "unexpected argument '%s'", argv[1]);
+    return bs_cli_usage_error ("cka", _("unexpected argument '%s'"), argv[1]);
 
   if (out == NULL)
-    return bs_cli_usage_error ("cka", "--out is required");
+    return bs_cli_usage_error ("cka", _("--out is required"));
   if (!g_str_has_suffix (out, ".npy") && !g_str_has_suffix (out, ".csv"))
-    return bs_cli_usage_error ("cka", "--out must end in .npy or .csv, not '%s'", out);
+    return bs_cli_usage_error ("cka", _("--out must end in .npy or .csv, not '%s'"), out);
   if (batch < 1)
-    return bs_cli_usage_error ("cka", "--batch must be positive");
+    return bs_cli_usage_error ("cka", _("--batch must be positive"));
   if (passes < 1)
-    return bs_cli_usage_error ("cka", "--passes must be at least 1");
+    return bs_cli_usage_error ("cka", _("--passes must be at least 1"));
   if (threads < 0 || limit < 0)
-    return bs_cli_usage_error ("cka", "--threads and --limit cannot be negative");
+    return bs_cli_usage_error ("cka", _("--threads and --limit cannot be negative"));
   if (seed < 0)
-    return bs_cli_usage_error ("cka", "--seed cannot be negative");
+    return bs_cli_usage_error ("cka", _("--seed cannot be negative"));
 
   bs_cka_job_options_init (&options);
   options.batch_size = (guint) batch;
@@ -180,18 +183,18 @@ bs_cli_cka (int    argc,
   if (acts_a != NULL || acts_b != NULL)
     {
       if (acts_a == NULL)
-        return bs_cli_usage_error ("cka", "--acts-b needs --acts-a");
+        return bs_cli_usage_error ("cka", _("--acts-b needs --acts-a"));
       if (spec_a || spec_b || dataset_name)
-        return bs_cli_usage_error ("cka", "--acts-a/--acts-b replace --a, --b and --dataset");
+        return bs_cli_usage_error ("cka", _("--acts-a/--acts-b replace --a, --b and --dataset"));
       options.acts_dir_a = acts_a;
       options.acts_dir_b = acts_b ? acts_b : acts_a;
     }
   else
     {
       if (spec_a == NULL)
-        return bs_cli_usage_error ("cka", "--a (a checkpoint or a model name) is required");
+        return bs_cli_usage_error ("cka", _("--a (a checkpoint or a model name) is required"));
       if (dataset_name == NULL)
-        return bs_cli_usage_error ("cka", "--dataset is required");
+        return bs_cli_usage_error ("cka", _("--dataset is required"));
       dataset = bs_dataset_load_test (dataset_name, data_dir, &error);
       if (dataset == NULL)
         return bs_cli_fail (error);
@@ -225,7 +228,8 @@ bs_cli_cka (int    argc,
     {
       g_autofree char *json_path = bs_cka_export_json_path (out);
 
-      fprintf (stderr, "cka: %u x %u layers, %u minibatches of %u in %.1f s; wrote %s and %s\n",
+      /* Translators: rows, columns, minibatches, the minibatch size, seconds, two file names. */
+      fprintf (stderr, _("cka: %u × %u layers, %u minibatches of %u in %.1f s; wrote %s and %s\n"),
                bs_cka_snapshot_get_n_rows (result), bs_cka_snapshot_get_n_cols (result),
                bs_cka_snapshot_get_minibatches_done (result),
                bs_cka_snapshot_get_batch_size (result),

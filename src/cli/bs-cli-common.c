@@ -2,6 +2,7 @@
  * messages, JSON output and the engine configuration. */
 #include "bs-cli.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -22,14 +23,18 @@ bs_cli_usage_error (const char *subcommand,
   va_end (args);
 
   fprintf (stderr, "blockscope-cli %s: %s\n", subcommand, message);
-  fprintf (stderr, "Run 'blockscope-cli %s --help' for its options.\n", subcommand);
+  /* Translators: %s is a command of blockscope-cli, such as train. */
+  fprintf (stderr, _("Run “blockscope-cli %s --help” for its options."), subcommand);
+  fputc ('\n', stderr);
   return BS_CLI_EXIT_USAGE;
 }
 
 int
 bs_cli_fail (const GError *error)
 {
-  fprintf (stderr, "blockscope-cli: error: %s\n", error->message);
+  /* Translators: %s is the message of what went wrong. */
+  fprintf (stderr, _("blockscope-cli: error: %s"), error->message);
+  fputc ('\n', stderr);
   return BS_CLI_EXIT_FAILURE;
 }
 
@@ -47,8 +52,10 @@ bs_cli_parse (const char         *subcommand,
   g_autofree char *prgname = g_strdup_printf ("blockscope-cli %s", subcommand);
 
   g_set_prgname (prgname);
+  /* The summary and the entries' descriptions are N_() strings of our domain. */
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_set_summary (context, summary);
-  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
 
   if (!g_option_context_parse (context, argc, argv, &error))
     {

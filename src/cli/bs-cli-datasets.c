@@ -4,6 +4,7 @@
  * up here with its error (and the exit status is 1) rather than in the
  * middle of a training run. --names only prints the name of every known
  * data set, one a line, reading nothing (for shell completion and scripts). */
+#include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
@@ -129,7 +130,7 @@ print_text (GPtrArray *dirs,
             Entry     *entries,
             guint      n_entries)
 {
-  printf ("Data sets are looked for in these folders, in this order:\n");
+  printf ("%s\n", _("Data sets are looked for in these folders, in this order:"));
   for (guint i = 0; i < dirs->len; i++)
     {
       const BsDatasetDir *dir = g_ptr_array_index (dirs, i);
@@ -145,22 +146,32 @@ print_text (GPtrArray *dirs,
 
       printf ("%-14s %s: ", e->info->name, e->info->display_name);
       if (e->generated)
-        printf ("generated in memory\n");
+        printf ("%s\n", _("generated in memory"));
       else if (e->location == NULL)
-        printf ("not found\n");
+        printf ("%s\n", _("not found"));
       else if (d == NULL)
-        printf ("found in %s but cannot be read\n", e->location);
+        /* Translators: %s is a folder or file. */
+        printf (_("found in %s but cannot be read\n"), e->location);
       else
-        printf ("found in %s\n", e->location);
+        /* Translators: %s is a folder or file. */
+        printf (_("found in %s\n"), e->location);
 
       if (d != NULL)
-        printf ("%-14s %u training and %u test images, %ux%ux%u, %u classes\n", "",
-                d->train.n_images, d->test.n_images, d->train.channels, d->train.height,
-                d->train.width, d->n_classes);
+        {
+          printf ("%-14s ", "");
+          /* Translators: training images, test images, channels x height x width, classes. */
+          printf (_("%u training and %u test images, %ux%ux%u, %u classes\n"),
+                  d->train.n_images, d->test.n_images, d->train.channels, d->train.height,
+                  d->train.width, d->n_classes);
+        }
       if (e->error != NULL)
         printf ("%-14s %s\n", "", e->error);
       if (e->how_to_get != NULL)
-        printf ("%-14s To get it: %s\n", "", e->how_to_get);
+        {
+          printf ("%-14s ", "");
+          /* Translators: %s says how to get a data set, e.g. which package to install. */
+          printf (_("To get it: %s\n"), e->how_to_get);
+        }
     }
 }
 
@@ -172,9 +183,9 @@ bs_cli_datasets (int    argc,
   gboolean json = FALSE, names = FALSE;
   const GOptionEntry entries[] = {
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir,
-      "Look here first (before $BLOCKSCOPE_DATA_DIR and the standard folders)", "DIR" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { "names", 0, 0, G_OPTION_ARG_NONE, &names, "Print only the name of every known data set, one a line, without looking for them", NULL },
+      N_("Look here first (before $BLOCKSCOPE_DATA_DIR and the standard folders)"), "DIR" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object"), NULL },
+    { "names", 0, 0, G_OPTION_ARG_NONE, &names, N_("Print only the name of every known data set, one a line, without looking for them"), NULL },
     { NULL }
   };
   g_autoptr(GPtrArray) dirs = NULL;
@@ -185,16 +196,16 @@ bs_cli_datasets (int    argc,
   int status;
 
   if (!bs_cli_parse ("datasets", "",
-                     "List the known data sets: where each was found, its size and shape,\n"
-                     "or how to get it. Every data set found is read completely to check it.",
+                     N_("List the known data sets: where each was found, its size and shape,\n"
+                        "or how to get it. Every data set found is read completely to check it."),
                      entries, &argc, &argv, &status))
     return status;
   if (argc > 1)
-    return bs_cli_usage_error ("datasets", "unexpected argument '%s'", argv[1]);
+    return bs_cli_usage_error ("datasets", _("unexpected argument '%s'"), argv[1]);
   if (data_dir != NULL && *data_dir == '\0')
-    return bs_cli_usage_error ("datasets", "--data-dir needs a folder, not an empty string");
+    return bs_cli_usage_error ("datasets", _("--data-dir needs a folder, not an empty string"));
   if (names && json)
-    return bs_cli_usage_error ("datasets", "--names and --json cannot be combined");
+    return bs_cli_usage_error ("datasets", _("--names and --json cannot be combined"));
 
   infos = bs_dataset_info_list (&n_infos);
   if (names)

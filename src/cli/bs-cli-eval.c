@@ -1,4 +1,5 @@
 /* bs-cli-eval.c: `blockscope-cli eval`: test accuracy of a checkpoint. */
+#include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
@@ -53,12 +54,12 @@ bs_cli_eval (int    argc,
   gboolean json = FALSE;
   gint limit = -1, batch = 256, threads = -1;
   const GOptionEntry entries[] = {
-    { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset_name, "Data set (default: the one the checkpoint was trained on)", "NAME" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N test images", "N" },
-    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per batch (default 256)", "N" },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: $BLOCKSCOPE_THREADS, else as many as OpenBLAS uses)", "N" },
-    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder to look for data sets in first", "DIR" },
+    { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset_name, N_("Data set (default: the one the checkpoint was trained on)"), "NAME" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object"), NULL },
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, N_("Use only the first N test images"), "N" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, N_("Images per batch (default 256)"), "N" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Worker threads (default: $BLOCKSCOPE_THREADS, else as many as OpenBLAS uses)"), "N" },
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Folder to look for data sets in first"), "DIR" },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -72,18 +73,18 @@ bs_cli_eval (int    argc,
   int status;
   gboolean ok;
 
-  if (!bs_cli_parse ("eval", "CHECKPOINT", "Test accuracy of a checkpoint.", entries, &argc, &argv, &status))
+  if (!bs_cli_parse ("eval", N_("CHECKPOINT"), N_("Test accuracy of a checkpoint."), entries, &argc, &argv, &status))
     return status;
   if (argc < 2)
-    return bs_cli_usage_error ("eval", "give the checkpoint to evaluate");
+    return bs_cli_usage_error ("eval", _("give the checkpoint to evaluate"));
   if (argc > 2)
-    return bs_cli_usage_error ("eval", "unexpected argument '%s'", argv[2]);
+    return bs_cli_usage_error ("eval", _("unexpected argument '%s'"), argv[2]);
   if (limit != -1 && limit < 1)
-    return bs_cli_usage_error ("eval", "--limit must be at least 1");
+    return bs_cli_usage_error ("eval", _("--limit must be at least 1"));
   if (batch < 1 || batch > 65536)
-    return bs_cli_usage_error ("eval", "--batch must be between 1 and 65536");
+    return bs_cli_usage_error ("eval", _("--batch must be between 1 and 65536"));
   if (threads != -1 && threads < 1)
-    return bs_cli_usage_error ("eval", "--threads must be at least 1");
+    return bs_cli_usage_error ("eval", _("--threads must be at least 1"));
   if (dataset_name != NULL && bs_dataset_info_lookup (dataset_name, &error) == NULL)
     return bs_cli_usage_error ("eval", "%s", error->message);
   path = argv[1];
@@ -98,14 +99,16 @@ bs_cli_eval (int    argc,
         {
           bs_model_free (model);
           bs_checkpoint_info_clear (&info);
-          return bs_cli_usage_error ("eval", "'%s' does not say which data set it was trained on: give --dataset", path);
+          return bs_cli_usage_error ("eval", _("'%s' does not say which data set it was trained on: give --dataset"), path);
         }
       dataset_name = g_strdup (info.dataset);
     }
 
   dataset = bs_dataset_load (dataset_name, data_dir, &error);
   if (dataset != NULL && dataset->n_classes != bs_model_get_n_classes (model))
-    g_set_error (&error, BS_ERROR, BS_ERROR_MISMATCH, "'%s' has %u classes, but %s has %u",
+    g_set_error (&error, BS_ERROR, BS_ERROR_MISMATCH,
+                 /* Translators: a checkpoint file, its classes, a data set, its classes. */
+                 _("“%s” has %u classes, but %s has %u"),
                  path, bs_model_get_n_classes (model), dataset->name, dataset->n_classes);
   if (error != NULL)
     {
@@ -120,7 +123,7 @@ bs_cli_eval (int    argc,
   ok = bs_evaluate (model, &dataset->test, batch, limit > 0 ? limit : 0, NULL, &result, &error);
   if (ok && result.images == 0)
     {
-      g_set_error (&error, BS_ERROR, BS_ERROR_FAILED, "%s has no test images", dataset->name);
+      g_set_error (&error, BS_ERROR, BS_ERROR_FAILED, _("%s has no test images"), dataset->name);
       ok = FALSE;
     }
   if (ok)
@@ -128,7 +131,8 @@ bs_cli_eval (int    argc,
       if (json)
         print_json (path, info.architecture, dataset, &result, g_timer_elapsed (timer, NULL));
       else
-        printf ("%s on %s: test accuracy %.2f %% (%u of %u images), loss %.4f\n",
+        /* Translators: checkpoint, data set, accuracy in percent, correct images, all images, loss. */
+        printf (_("%s on %s: test accuracy %.2f %% (%u of %u images), loss %.4f\n"),
                 path, dataset->display_name != NULL ? dataset->display_name : dataset->name,
                 100 * result.accuracy, result.correct, result.images, result.loss);
     }

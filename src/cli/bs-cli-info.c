@@ -1,6 +1,7 @@
 /* bs-cli-info.c: `blockscope-cli info`: version, BLAS library, kernels and threads. */
 #include "bs-config.h"
 
+#include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
@@ -28,18 +29,19 @@ bs_cli_info (int    argc,
 {
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object"), NULL },
     { NULL }
   };
   const BsEngineConfig *engine = bs_cli_get_engine ();
   const BsBlasInfo *blas;
+  const char *conv, *gram;
   int status;
 
-  if (!bs_cli_parse ("info", "", "Show the version, the BLAS library and its kernels.",
+  if (!bs_cli_parse ("info", "", N_("Show the version, the BLAS library and its kernels."),
                      entries, &argc, &argv, &status))
     return status;
   if (argc > 1)
-    return bs_cli_usage_error ("info", "unexpected argument '%s'", argv[1]);
+    return bs_cli_usage_error ("info", _("unexpected argument '%s'"), argv[1]);
 
   blas = bs_blas_get_info ();
 
@@ -74,18 +76,33 @@ bs_cli_info (int    argc,
       return BS_CLI_EXIT_OK;
     }
 
+  /* Kernel names (AVX2/FMA, Winograd F(4x4, 3x3)) stay as they are in every language. */
+  conv = bs_engine_config_conv_avx2 (engine) ? "AVX2/FMA" : _("portable");
+  gram = bs_engine_config_gram_avx2 (engine) ? "AVX2/FMA" : _("portable");
   printf ("Blockscope %s\n", BS_VERSION);
-  printf ("BLAS:        OpenBLAS (%s)\n", blas->config);
-  printf ("Kernels:     %s\n", blas->corename);
+  printf (_("BLAS:        OpenBLAS (%s)\n"), blas->config);
+  printf (_("Kernels:     %s\n"), blas->corename);
   printf ("             %s", bs_blas_action_describe (blas->action));
   if (blas->fallback_core)
-    printf (" (OpenBLAS had chosen %s)", blas->fallback_core);
+    /* Translators: %s is the name of OpenBLAS's kernels for a CPU, e.g. SkylakeX. */
+    printf (_(" (OpenBLAS had chosen %s)"), blas->fallback_core);
   printf ("\n");
-  printf ("Threads:     %d BLAS, %u CPUs\n", blas->threads, g_get_num_processors ());
-  printf ("Engine:      %s convolutions%s, %s Gram kernel; jobs run on %u thread%s\n",
-          bs_engine_config_conv_avx2 (engine) ? "AVX2/FMA" : "portable",
-          bs_engine_config_winograd (engine) ? " (Winograd F(4x4, 3x3) in evaluation)" : "",
-          bs_engine_config_gram_avx2 (engine) ? "AVX2/FMA" : "portable", engine->threads,
-          engine->threads == 1 ? "" : "s");
+  printf (g_dngettext (GETTEXT_PACKAGE, "Threads:     %d BLAS, %u CPU\n", "Threads:     %d BLAS, %u CPUs\n",
+                       g_get_num_processors ()),
+          blas->threads, g_get_num_processors ());
+  if (bs_engine_config_winograd (engine))
+    printf (g_dngettext (GETTEXT_PACKAGE,
+                         /* Translators: the convolutions' kernels, the Gram kernel and a thread count. */
+                         "Engine:      %s convolutions (Winograd F(4x4, 3x3) in evaluation), %s Gram kernel; jobs run on %u thread\n",
+                         "Engine:      %s convolutions (Winograd F(4x4, 3x3) in evaluation), %s Gram kernel; jobs run on %u threads\n",
+                         engine->threads),
+            conv, gram, engine->threads);
+  else
+    printf (g_dngettext (GETTEXT_PACKAGE,
+                         /* Translators: the convolutions' kernels, the Gram kernel and a thread count. */
+                         "Engine:      %s convolutions, %s Gram kernel; jobs run on %u thread\n",
+                         "Engine:      %s convolutions, %s Gram kernel; jobs run on %u threads\n",
+                         engine->threads),
+            conv, gram, engine->threads);
   return BS_CLI_EXIT_OK;
 }

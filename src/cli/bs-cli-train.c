@@ -13,6 +13,7 @@
 #include <glib-unix.h>
 #include <math.h>
 #include <signal.h>
+#include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,10 +54,29 @@ format_duration (double seconds)
     return g_strdup ("?");
   s = (gint64) (seconds + 0.5);
   if (s >= 3600)
-    return g_strdup_printf ("%" G_GINT64_FORMAT "h%02" G_GINT64_FORMAT "m", s / 3600, (s / 60) % 60);
+    /* Translators: a duration in hours and minutes, e.g. 2h05m. */
+    return g_strdup_printf (_("%dh%02dm"), (int) (s / 3600), (int) ((s / 60) % 60));
   if (s >= 60)
-    return g_strdup_printf ("%" G_GINT64_FORMAT "m%02" G_GINT64_FORMAT "s", s / 60, s % 60);
-  return g_strdup_printf ("%" G_GINT64_FORMAT "s", s);
+    /* Translators: a duration in minutes and seconds, e.g. 4m07s. */
+    return g_strdup_printf (_("%dm%02ds"), (int) (s / 60), (int) (s % 60));
+  /* Translators: a duration in seconds, e.g. 42s. */
+  return g_strdup_printf (_("%ds"), (int) s);
+}
+
+/* How the learning rate changes after the warm-up, for the line that sums up the recipe. */
+static const char *
+schedule_describe (BsScheduleKind kind)
+{
+  switch (kind)
+    {
+    case BS_SCHEDULE_LINEAR:
+      return _("linear decay to zero");
+    case BS_SCHEDULE_COSINE:
+      return _("cosine decay to zero");
+    case BS_SCHEDULE_CONSTANT:
+    default:
+      return _("constant");
+    }
 }
 
 static void
@@ -86,11 +106,13 @@ on_progress (const BsTrainProgress *progress,
   run->last_print = now;
 
   left = format_duration (progress->seconds_left);
-  fprintf (stderr, "%sepoch %u/%u  step %u/%u  loss %.4f  lr %.4f  %.0f images/s  %s left%s",
-           run->tty ? "\r" : "",
+  fputs (run->tty ? "\r" : "", stderr);
+  /* Translators: progress of training: epoch, epochs, step, steps, loss, learning rate,
+   * speed and the time left (e.g. 4m07s). */
+  fprintf (stderr, _("epoch %u/%u  step %u/%u  loss %.4f  lr %.4f  %.0f images/s  %s left"),
            progress->epoch, progress->n_epochs, progress->step, progress->n_steps,
-           progress->loss, progress->lr, progress->images_per_s, left,
-           run->tty ? "\033[K" : "\n");
+           progress->loss, progress->lr, progress->images_per_s, left);
+  fputs (run->tty ? "\033[K" : "\n", stderr);
   run->line_open = run->tty;
   fflush (stderr);
 }
@@ -193,12 +215,16 @@ on_epoch (const BsTrainEpochResult *result,
     print_epoch_json (result);
 
   end_line (run);
-  fprintf (stderr, "epoch %u/%u: train loss %.4f, train accuracy %.2f %%, test loss %.4f, "
-                   "test accuracy %.2f %% (%u images), %s%s%s\n",
+  /* Translators: epoch, epochs, training loss and accuracy, test loss and accuracy, test
+   * images and how long the epoch took (e.g. 4m07s). */
+  fprintf (stderr, _("epoch %u/%u: train loss %.4f, train accuracy %.2f %%, test loss %.4f, "
+                     "test accuracy %.2f %% (%u images), %s"),
            result->epoch, result->n_epochs, result->train_loss, 100 * result->train_accuracy,
-           result->test_loss, 100 * result->test_accuracy, result->test_images, took,
-           result->checkpoint != NULL ? "; saved " : "",
-           result->checkpoint != NULL ? result->checkpoint : "");
+           result->test_loss, 100 * result->test_accuracy, result->test_images, took);
+  if (result->checkpoint != NULL)
+    /* Translators: follows the line of an epoch; %s is the checkpoint file. */
+    fprintf (stderr, _("; saved %s"), result->checkpoint);
+  fputc ('\n', stderr);
   fflush (stderr);
 }
 
@@ -229,7 +255,7 @@ on_signal (gpointer user_data)
   if (run->n_signals++ == 0)
     {
       end_line (run);
-      fprintf (stderr, "Stopping after the current step (press Ctrl-C again to quit at once)...\n");
+      fprintf (stderr, "%s\n", _("Stopping after the current step (press Ctrl-C again to quit at once)…"));
       g_cancellable_cancel (run->cancellable);
       return G_SOURCE_CONTINUE;
     }
@@ -255,29 +281,30 @@ bs_cli_train (int    argc,
   g_autofree char *out = NULL;
   g_autofree char *schedule = NULL;
   g_autofree char *data_dir = NULL;
+  g_autofree char *seed_text = NULL;
   gint epochs = -1, batch = -1, threads = -1, limit = -1, test_limit = -1;
   gint64 seed = -1;
   double lr = NAN, momentum = NAN, weight_decay = NAN, warmup = NAN;
   gboolean augment = FALSE, no_augment = FALSE, json = FALSE;
   const GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_STRING, &model_spec, "Model name (resnet20, resnet56x4, imagenet-resnet50, ...) or a checkpoint to start from (default resnet20)", "MODEL" },
-    { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset_name, "Data set (default fashion-mnist; see 'blockscope-cli datasets')", "NAME" },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Checkpoint to write after every epoch (default: a new file in the runs folder)", "FILE" },
-    { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Epochs (default 10)", "N" },
-    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Batch size (default 128)", "N" },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Peak learning rate (default 0.1)", "LR" },
-    { "schedule", 0, 0, G_OPTION_ARG_STRING, &schedule, "Learning rate decay to zero: linear (default), cosine or constant", "KIND" },
-    { "warmup-epochs", 0, 0, G_OPTION_ARG_DOUBLE, &warmup, "Linear warm-up, in epochs (default 0.2)", "X" },
-    { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &momentum, "SGD momentum (default 0.9)", "M" },
-    { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &weight_decay, "Weight decay (default 5e-4)", "WD" },
-    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Seed of initialisation, shuffling and augmentation (default 0)", "S" },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: $BLOCKSCOPE_THREADS, else as many as OpenBLAS uses)", "N" },
-    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N training images", "N" },
-    { "test-limit", 0, 0, G_OPTION_ARG_INT, &test_limit, "Evaluate on the first N test images only", "N" },
-    { "augment", 0, 0, G_OPTION_ARG_NONE, &augment, "Random crops and flips (default for CIFAR only)", NULL },
-    { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "No random crops and flips", NULL },
-    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder to look for data sets in first", "DIR" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON object per epoch and a summary on stdout (JSON Lines)", NULL },
+    { "model", 'm', 0, G_OPTION_ARG_STRING, &model_spec, N_("Model name (resnet20, resnet56x4, imagenet-resnet50, ...) or a checkpoint to start from (default resnet20)"), "MODEL" },
+    { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset_name, N_("Data set (default fashion-mnist; see 'blockscope-cli datasets')"), "NAME" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Checkpoint to write after every epoch (default: a new file in the runs folder)"), "FILE" },
+    { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, N_("Epochs (default 10)"), "N" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, N_("Batch size (default 128)"), "N" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, N_("Peak learning rate (default 0.1)"), "LR" },
+    { "schedule", 0, 0, G_OPTION_ARG_STRING, &schedule, N_("Learning rate decay to zero: linear (default), cosine or constant"), "KIND" },
+    { "warmup-epochs", 0, 0, G_OPTION_ARG_DOUBLE, &warmup, N_("Linear warm-up, in epochs (default 0.2)"), "X" },
+    { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &momentum, N_("SGD momentum (default 0.9)"), "M" },
+    { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &weight_decay, N_("Weight decay (default 5e-4)"), "WD" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, N_("Seed of initialisation, shuffling and augmentation (default 0)"), "S" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Worker threads (default: $BLOCKSCOPE_THREADS, else as many as OpenBLAS uses)"), "N" },
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, N_("Use only the first N training images"), "N" },
+    { "test-limit", 0, 0, G_OPTION_ARG_INT, &test_limit, N_("Evaluate on the first N test images only"), "N" },
+    { "augment", 0, 0, G_OPTION_ARG_NONE, &augment, N_("Random crops and flips (default for CIFAR only)"), NULL },
+    { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, N_("No random crops and flips"), NULL },
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Folder to look for data sets in first"), "DIR" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print a JSON object per epoch and a summary on stdout (JSON Lines)"), NULL },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -295,47 +322,47 @@ bs_cli_train (int    argc,
   const char *outcome;
   int status;
 
-  if (!bs_cli_parse ("train", "", "Train a ResNet on a data set, saving a checkpoint after every epoch.",
+  if (!bs_cli_parse ("train", "", N_("Train a ResNet on a data set, saving a checkpoint after every epoch."),
                      entries, &argc, &argv, &status))
     return status;
   if (argc > 1)
-    return bs_cli_usage_error ("train", "unexpected argument '%s'", argv[1]);
+    return bs_cli_usage_error ("train", _("unexpected argument '%s'"), argv[1]);
 
   bs_train_recipe_init (&recipe);
   if (epochs != -1)
     {
       if (epochs < 1)
-        return bs_cli_usage_error ("train", "--epochs must be at least 1");
+        return bs_cli_usage_error ("train", _("--epochs must be at least 1"));
       recipe.epochs = epochs;
     }
   if (batch != -1)
     {
       if (batch < 1)
-        return bs_cli_usage_error ("train", "--batch must be at least 1");
+        return bs_cli_usage_error ("train", _("--batch must be at least 1"));
       recipe.batch_size = batch;
     }
   if (threads != -1)
     {
       if (threads < 1)
-        return bs_cli_usage_error ("train", "--threads must be at least 1");
+        return bs_cli_usage_error ("train", _("--threads must be at least 1"));
       recipe.threads = threads;
     }
   if (limit != -1)
     {
       if (limit < 1)
-        return bs_cli_usage_error ("train", "--limit must be at least 1");
+        return bs_cli_usage_error ("train", _("--limit must be at least 1"));
       recipe.limit = limit;
     }
   if (test_limit != -1)
     {
       if (test_limit < 1)
-        return bs_cli_usage_error ("train", "--test-limit must be at least 1");
+        return bs_cli_usage_error ("train", _("--test-limit must be at least 1"));
       recipe.test_limit = test_limit;
     }
   if (seed != -1)
     {
       if (seed < 0)
-        return bs_cli_usage_error ("train", "--seed must not be negative");
+        return bs_cli_usage_error ("train", _("--seed must not be negative"));
       recipe.seed = (guint64) seed;
     }
   if (!isnan (lr))
@@ -347,9 +374,9 @@ bs_cli_train (int    argc,
   if (!isnan (warmup))
     recipe.warmup_epochs = warmup;
   if (!parse_schedule (schedule, &recipe.schedule))
-    return bs_cli_usage_error ("train", "unknown --schedule '%s' (linear, cosine or constant)", schedule);
+    return bs_cli_usage_error ("train", _("unknown --schedule '%s' (linear, cosine or constant)"), schedule);
   if (augment && no_augment)
-    return bs_cli_usage_error ("train", "--augment and --no-augment contradict each other");
+    return bs_cli_usage_error ("train", _("--augment and --no-augment contradict each other"));
   if (!bs_train_recipe_check (&recipe, &error))
     return bs_cli_usage_error ("train", "%s", error->message);
 
@@ -381,7 +408,7 @@ bs_cli_train (int    argc,
       out = bs_runs_new_checkpoint_path (dir, model_spec, dataset_name, &error);
       if (out == NULL)
         return bs_cli_fail (error);
-      fprintf (stderr, "Checkpoint: %s\n", out);
+      fprintf (stderr, _("Checkpoint: %s\n"), out);
     }
 
   /* Find out now, not after the first epoch, that the checkpoint cannot be written. */
@@ -412,16 +439,24 @@ bs_cli_train (int    argc,
   bs_trainer_set_epoch_func (trainer, on_epoch, &run);
 
   n_threads = recipe.threads > 0 ? recipe.threads : bs_cli_get_engine ()->threads;
-  fprintf (stderr, "Training %s on %s: %u images, %u steps of %u per epoch, %u epoch%s\n",
+  /* Translators: model, data set, images, steps per epoch, batch size, epochs. */
+  fprintf (stderr, g_dngettext (GETTEXT_PACKAGE, "Training %s on %s: %u images, %u steps of %u per epoch, %u epoch\n",
+                                "Training %s on %s: %u images, %u steps of %u per epoch, %u epochs\n",
+                                recipe.epochs),
            model_spec, dataset->display_name != NULL ? dataset->display_name : dataset->name,
            recipe.limit > 0 ? MIN (recipe.limit, dataset->train.n_images) : dataset->train.n_images,
-           bs_trainer_get_steps_per_epoch (trainer), recipe.batch_size, recipe.epochs,
-           recipe.epochs == 1 ? "" : "s");
-  fprintf (stderr, "SGD: lr %g (%s to zero, warm-up %g epochs), momentum %g, weight decay %g, seed %" G_GUINT64_FORMAT
-                   ", %u thread%s, augmentation %s\n",
-           recipe.lr, bs_schedule_kind_to_string (recipe.schedule), recipe.warmup_epochs, recipe.momentum,
-           recipe.weight_decay, recipe.seed, n_threads, n_threads == 1 ? "" : "s",
-           recipe.augment ? "on" : "off");
+           bs_trainer_get_steps_per_epoch (trainer), recipe.batch_size, recipe.epochs);
+  seed_text = g_strdup_printf ("%" G_GUINT64_FORMAT, recipe.seed);
+  fprintf (stderr, g_dngettext (GETTEXT_PACKAGE,
+                                /* Translators: the learning rate, how it changes (e.g. "linear decay to
+                                 * zero"), the warm-up in epochs, momentum, weight decay, the seed,
+                                 * threads, and "augmentation on" or "augmentation off". */
+                                "SGD: lr %g (%s, warm-up %g epochs), momentum %g, weight decay %g, seed %s, %u thread, %s\n",
+                                "SGD: lr %g (%s, warm-up %g epochs), momentum %g, weight decay %g, seed %s, %u threads, %s\n",
+                                n_threads),
+           recipe.lr, schedule_describe (recipe.schedule), recipe.warmup_epochs, recipe.momentum,
+           recipe.weight_decay, seed_text, n_threads,
+           recipe.augment ? _("augmentation on") : _("augmentation off"));
 
   cancellable = g_cancellable_new ();
   loop = g_main_loop_new (NULL, FALSE);
@@ -451,9 +486,9 @@ bs_cli_train (int    argc,
         {
           outcome = "stopped";
           if (saved > 0)
-            fprintf (stderr, "Stopped. The checkpoint of epoch %u is in %s.\n", saved, out);
+            fprintf (stderr, _("Stopped. The checkpoint of epoch %u is in %s.\n"), saved, out);
           else
-            fprintf (stderr, "Stopped before the first epoch ended; no checkpoint was written.\n");
+            fprintf (stderr, "%s\n", _("Stopped before the first epoch ended; no checkpoint was written."));
         }
       else
         {
@@ -463,7 +498,7 @@ bs_cli_train (int    argc,
       status = BS_CLI_EXIT_FAILURE;
     }
   else
-    fprintf (stderr, "Done: checkpoint in %s\n", out);
+    fprintf (stderr, _("Done: checkpoint in %s\n"), out);
 
   if (json)
     print_summary_json (&run, outcome,
