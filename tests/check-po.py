@@ -10,7 +10,10 @@ core library):
     language's .po file: no string may be untranslated or fuzzy, so a new
     string without a translation fails here, not in front of a user;
   - msgfmt --check accepts each .po file: format strings (%s, %u, ...) of a
-    translation match the original, plural forms are well formed.
+    translation match the original, plural forms are well formed;
+  - no string is cut short by a GLib format macro: xgettext stops at
+    G_GSIZE_FORMAT and its kin, so such a message is never translated (write
+    %zu, or "%" PRIu64 from <inttypes.h>, which xgettext and gettext know).
 
 Usage: check-po.py SOURCE_ROOT        (prints TAP)
        check-po.py --self-test        (checks the checks on made-up files)"""
@@ -102,6 +105,10 @@ def check_domain(root, po_dir, package, roots, tmp):
            r.stderr.strip())
     if r.returncode != 0 or not os.path.exists(pot):
         return
+    cut = cut_short_msgids(pot)
+    yield (not cut, f"{po_dir}: no string is cut short by a format macro",
+           "these end where a macro such as G_GSIZE_FORMAT stopped xgettext; write %zu, "
+           "or \"%\" PRIu64 \"...\" from <inttypes.h>:\n" + "\n".join("  " + c for c in cut))
 
     for lang in read_list(os.path.join(root, po_dir, "LINGUAS")):
         po = os.path.join(root, po_dir, lang + ".po")
@@ -121,6 +128,21 @@ def check_domain(root, po_dir, package, roots, tmp):
                       f"{sum(stats)} strings; run `ninja -C build {package}-update-po` and "
                       "translate them:\n" + untranslated_msgids(merged))
         yield (ok, f"{po_dir}/{lang}.po: translates every string of the sources", detail)
+
+
+def cut_short_msgids(pot_path):
+    """The msgids and msgid_plurals of a .pot that end in a lone '%'."""
+    texts, key = [], None
+    with open(pot_path, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r'(msgid|msgid_plural|msgstr\S*) "(.*)"$', line)
+            if m:
+                key = m.group(1)
+                if key in ("msgid", "msgid_plural"):
+                    texts.append(m.group(2))
+            elif line.startswith('"') and key in ("msgid", "msgid_plural"):
+                texts[-1] += line.strip()[1:-1]
+    return [t for t in texts if re.search(r"(?<!%)(%%)*%$", t)]
 
 
 def untranslated_msgids(po_path):
@@ -222,6 +244,9 @@ def self_test():
          "is in POTFILES.in"),
         ("a missing listed file fails", SELF_TEST_PO_GOOD, {}, "src/app/a.c\nsrc/app/gone.c\n",
          "exists"),
+        ("a string cut short by a format macro fails", SELF_TEST_PO_GOOD,
+         {"src/app/b.c": 'void g (gsize n) { g_print (_("Has %" G_GSIZE_FORMAT " bytes"), n); }\n'},
+         "src/app/a.c\nsrc/app/b.c\n", "cut short"),
         ("a fuzzy translation fails", SELF_TEST_PO_GOOD.replace('msgid "Stage"', '#, fuzzy\nmsgid "Stage"'),
          {}, "src/app/a.c\n", "translates every string"),
     ]

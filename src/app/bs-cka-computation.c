@@ -42,7 +42,7 @@ dataset_display_name (const char *name)
 {
   const BsDatasetInfo *info = bs_dataset_info_lookup (name, NULL);
 
-  return info != NULL ? info->display_name : name;
+  return info != NULL ? bs_dataset_info_get_display_name (info) : name;
 }
 
 static void

@@ -54,12 +54,12 @@ bs_dataset_row_new (const BsDatasetInfo *info,
 
   text = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   gtk_widget_set_hexpand (text, TRUE);
-  title = gtk_label_new (available ? info->display_name : NULL);
+  title = gtk_label_new (available ? bs_dataset_info_get_display_name (info) : NULL);
   if (!available)
     {
       /* Translators: %s is a data set's name; keep the markup. */
       g_autofree char *markup = g_markup_printf_escaped (_("%s <span alpha=\"60%%\">(not installed)</span>"),
-                                                         info->display_name);
+                                                         bs_dataset_info_get_display_name (info));
       gtk_label_set_markup (GTK_LABEL (title), markup);
     }
   gtk_label_set_xalign (GTK_LABEL (title), 0);

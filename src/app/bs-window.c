@@ -136,7 +136,7 @@ dataset_display_name (const char *name)
 {
   const BsDatasetInfo *info = bs_dataset_info_lookup (name, NULL);
 
-  return g_strdup (info != NULL ? info->display_name : name);
+  return g_strdup (info != NULL ? bs_dataset_info_get_display_name (info) : name);
 }
 
 void

@@ -6,6 +6,8 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "bs-dataset-locate.h"
+
 /* Read once in main(), before any thread starts; read-only afterwards. */
 static BsEngineConfig engine;
 static gboolean engine_ready;
@@ -153,4 +155,14 @@ bs_cli_json_add_string (JsonBuilder *builder,
     json_builder_add_string_value (builder, value);
   else
     json_builder_add_null_value (builder);
+}
+
+const char *
+bs_cli_dataset_display_name (const BsDataset *dataset)
+{
+  const BsDatasetInfo *info = bs_dataset_info_lookup (dataset->name, NULL);
+
+  if (info != NULL)
+    return bs_dataset_info_get_display_name (info);
+  return dataset->display_name != NULL ? dataset->display_name : dataset->name;
 }

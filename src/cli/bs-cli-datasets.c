@@ -144,7 +144,7 @@ print_text (GPtrArray *dirs,
       const Entry *e = &entries[i];
       const BsDataset *d = e->dataset;
 
-      printf ("%-14s %s: ", e->info->name, e->info->display_name);
+      printf ("%-14s %s: ", e->info->name, bs_dataset_info_get_display_name (e->info));
       if (e->generated)
         printf ("%s\n", _("generated in memory"));
       else if (e->location == NULL)

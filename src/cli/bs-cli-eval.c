@@ -133,7 +133,7 @@ bs_cli_eval (int    argc,
       else
         /* Translators: checkpoint, data set, accuracy in percent, correct images, all images, loss. */
         printf (_("%s on %s: test accuracy %.2f %% (%u of %u images), loss %.4f\n"),
-                path, dataset->display_name != NULL ? dataset->display_name : dataset->name,
+                path, bs_cli_dataset_display_name (dataset),
                 100 * result.accuracy, result.correct, result.images, result.loss);
     }
   bs_model_free (model);

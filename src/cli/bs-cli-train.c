@@ -443,7 +443,7 @@ bs_cli_train (int    argc,
   fprintf (stderr, g_dngettext (GETTEXT_PACKAGE, "Training %s on %s: %u images, %u steps of %u per epoch, %u epoch\n",
                                 "Training %s on %s: %u images, %u steps of %u per epoch, %u epochs\n",
                                 recipe.epochs),
-           model_spec, dataset->display_name != NULL ? dataset->display_name : dataset->name,
+           model_spec, bs_cli_dataset_display_name (dataset),
            recipe.limit > 0 ? MIN (recipe.limit, dataset->train.n_images) : dataset->train.n_images,
            bs_trainer_get_steps_per_epoch (trainer), recipe.batch_size, recipe.epochs);
   seed_text = g_strdup_printf ("%" G_GUINT64_FORMAT, recipe.seed);

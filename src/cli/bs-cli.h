@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "bs-dataset.h"
 #include "bs-engine-config.h"
 #include "bs-thread-pool.h"
 
@@ -55,6 +56,9 @@ void                  bs_cli_print_json_line (JsonBuilder *builder);
 void                  bs_cli_json_add_double (JsonBuilder *builder,
                                               const char  *name,
                                               double       value);
+/* The name of a loaded data set as users read it, translated where it is
+ * not a proper name ("Synthetic"). */
+const char           *bs_cli_dataset_display_name (const BsDataset *dataset);
 /* Adds a member to an open object: value, or null when it is NULL. */
 void                  bs_cli_json_add_string (JsonBuilder *builder,
                                               const char  *name,

@@ -303,8 +303,11 @@ test_trailing_garbage (Fixture       *f,
 {
   gboolean gz = GPOINTER_TO_INT (data);
   g_autoptr(GByteArray) labels = test_idx_labels (0x801, 20, 10);
+  g_autoptr(GByteArray) one_label = test_idx_labels (0x801, 1, 10);
   g_autofree char *path = NULL;
+  g_autofree char *one_path = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) one_error = NULL;
   guint n;
   guint8 *values;
 
@@ -312,6 +315,13 @@ test_trailing_garbage (Fixture       *f,
   path = test_write_maybe_gz (f->dir, "train-labels-idx1-ubyte", labels, gz);
   g_assert_false (bs_idx_read_labels (path, &n, &values, &error));
   test_assert_error (error, BS_ERROR_FORMAT, path, "trailing data: 5 more bytes follow the 20 labels");
+  g_assert_null (values);
+
+  /* One of each: the singular forms of both plural messages. */
+  g_byte_array_append (one_label, (const guint8 *) "!", 1);
+  one_path = test_write_maybe_gz (f->dir, "t10k-labels-idx1-ubyte", one_label, gz);
+  g_assert_false (bs_idx_read_labels (one_path, &n, &values, &one_error));
+  test_assert_error (one_error, BS_ERROR_FORMAT, one_path, "trailing data: 1 more byte follows the 1 label");
   g_assert_null (values);
 }
 

@@ -100,7 +100,7 @@ test_bad_params (void)
     guint n_train, n_test, c, h, w, k;
     const char *says;
   } cases[] = {
-    { 10, 10, 3, 32, 32, 1, "1 classes" },
+    { 10, 10, 3, 32, 32, 1, "1 class;" },
     { 10, 10, 3, 32, 32, 257, "257 classes" },
     { 10, 10, 0, 32, 32, 10, "0 channels" },
     { 10, 10, 3, 0, 32, 10, "0x32 pixels" },

@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <errno.h>
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,9 +139,11 @@ bs_blas_init (char **argv)
           restart (argv, NULL, info.fallback_core);
           /* The wrong kernel is loaded and cannot be unloaded: stop rather
            * than compute wrong numbers. */
-          g_printerr ("Blockscope: OpenBLAS's %s kernels give wrong results on this machine, and "
-                      "the program could not restart without them (%s). Start it with "
-                      "OPENBLAS_CORETYPE=%s.\n", wrong_core, g_strerror (errno), info.fallback_core);
+          /* Translators: the first and last %s are OpenBLAS kernel names
+           * (e.g. SkylakeX, Haswell), the second is the system's reason. */
+          g_printerr (_("Blockscope: OpenBLAS's %s kernels give wrong results on this machine, and "
+                        "the program could not restart without them (%s). Start it with "
+                        "OPENBLAS_CORETYPE=%s.\n"), wrong_core, g_strerror (errno), info.fallback_core);
           exit (1);
         }
       g_unsetenv ("OPENBLAS_CORETYPE"); /* do not leak into child processes */
@@ -188,19 +191,20 @@ bs_blas_action_describe (BsBlasAction action)
   switch (action)
     {
     case BS_BLAS_KEPT_DETECTED:
-      return "OpenBLAS detected this CPU itself";
+      return _("OpenBLAS detected this CPU itself");
     case BS_BLAS_USER_SET:
-      return "OPENBLAS_CORETYPE was set in the environment and left alone";
+      return _("OPENBLAS_CORETYPE was set in the environment and left alone");
     case BS_BLAS_OVERRIDDEN:
-      return "OpenBLAS fell back to generic kernels; restarted with faster ones, verified";
+      return _("OpenBLAS fell back to generic kernels; restarted with faster ones, verified");
     case BS_BLAS_OVERRIDE_FAILED:
-      return "faster kernels gave wrong results; using OpenBLAS's generic fallback";
+      return _("faster kernels gave wrong results; using OpenBLAS's generic fallback");
     case BS_BLAS_NO_BETTER_CORE:
-      return "OpenBLAS uses generic kernels and the CPU has no AVX2 or AVX-512";
+      return _("OpenBLAS uses generic kernels and the CPU has no AVX2 or AVX-512");
     case BS_BLAS_RESTART_FAILED:
-      return "OpenBLAS uses generic kernels: the program could not restart with faster ones";
+      return _("OpenBLAS uses generic kernels: the program could not restart with faster ones");
     default:
-      return "unknown";
+      /* Translators: how the BLAS kernels were chosen, when that is not known. */
+      return _("unknown");
     }
 }
 

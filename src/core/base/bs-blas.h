@@ -40,11 +40,13 @@ typedef struct {
   const char   *config;         /* openblas_get_config() */
 } BsBlasInfo;
 
-/* Call first in main(), before threads exist. May not return (re-executes;
- * exits with a message when faster kernels gave wrong results and the
- * program cannot restart without them). */
+/* Call first in main(), before threads exist (after bs_i18n_init(), so
+ * that its message is translated). May not return (re-executes; exits with
+ * a message when faster kernels gave wrong results and the program cannot
+ * restart without them). */
 void              bs_blas_init             (char **argv);
 const BsBlasInfo *bs_blas_get_info         (void);
+/* How the kernels were chosen, in words for people (translated). */
 const char       *bs_blas_action_describe  (BsBlasAction action);
 
 void              bs_blas_guard_enter      (void);

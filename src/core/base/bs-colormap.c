@@ -8,6 +8,7 @@
  * Grey is a plain ramp from black to white. */
 #include "bs-colormap.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
@@ -353,11 +354,13 @@ typedef struct {
 } ColormapEntry;
 
 static const ColormapEntry colormaps[BS_N_COLORMAPS] = {
-  [BS_COLORMAP_MAGMA]   = { "magma",   "Magma",   magma_rgb },
-  [BS_COLORMAP_VIRIDIS] = { "viridis", "Viridis", viridis_rgb },
-  [BS_COLORMAP_INFERNO] = { "inferno", "Inferno", inferno_rgb },
-  [BS_COLORMAP_PLASMA]  = { "plasma",  "Plasma",  plasma_rgb },
-  [BS_COLORMAP_GREY]    = { "grey",    "Grey",    grey_rgb },
+  /* Translators: the names of colour maps: Magma, Viridis, Inferno and Plasma
+   * are matplotlib's names for them, usually kept as they are. */
+  [BS_COLORMAP_MAGMA]   = { "magma",   N_("Magma"),   magma_rgb },
+  [BS_COLORMAP_VIRIDIS] = { "viridis", N_("Viridis"), viridis_rgb },
+  [BS_COLORMAP_INFERNO] = { "inferno", N_("Inferno"), inferno_rgb },
+  [BS_COLORMAP_PLASMA]  = { "plasma",  N_("Plasma"),  plasma_rgb },
+  [BS_COLORMAP_GREY]    = { "grey",    N_("Grey"),    grey_rgb },
 };
 
 static BsColormap
@@ -375,7 +378,7 @@ bs_colormap_to_string (BsColormap map)
 const char *
 bs_colormap_display_name (BsColormap map)
 {
-  return colormaps[valid_map (map)].display_name;
+  return _(colormaps[valid_map (map)].display_name);
 }
 
 gboolean

@@ -28,7 +28,7 @@ typedef enum {
 
 /* "magma", "viridis", "inferno", "plasma", "grey". */
 const char   *bs_colormap_to_string    (BsColormap   map);
-/* Readable name for menus: "Magma". */
+/* Readable name for menus, translated: "Magma". */
 const char   *bs_colormap_display_name (BsColormap   map);
 /* FALSE (and *map untouched) for an unknown name. */
 gboolean      bs_colormap_from_string  (const char  *name,

@@ -22,12 +22,19 @@ typedef enum {
 
 GQuark   bs_error_quark      (void);
 
-/* Sets BS_ERROR_FORMAT with the message "'PATH' is not WHAT: DETAIL" (WHAT is
- * e.g. "a valid safetensors file") and returns FALSE, for readers of files. */
-gboolean bs_set_format_error (GError     **error,
-                              const char  *path,
-                              const char  *what,
-                              const char  *format,
+/* The file formats whose readers report damage with bs_set_format_error(). */
+typedef enum {
+  BS_FILE_FORMAT_SAFETENSORS,
+  BS_FILE_FORMAT_NPY,
+} BsFileFormat;
+
+/* Sets BS_ERROR_FORMAT with the message "'PATH' is not a valid safetensors
+ * file: DETAIL" (or its .npy sibling), translated as one sentence, and
+ * returns FALSE, for readers of files. FORMAT is a translated detail. */
+gboolean bs_set_format_error (GError       **error,
+                              BsFileFormat   file_format,
+                              const char    *path,
+                              const char    *format,
                               ...) G_GNUC_PRINTF (4, 5);
 
 G_END_DECLS

@@ -1,6 +1,8 @@
 /* bs-layer-info.c */
 #include "bs-layer-info.h"
 
+#include <glib/gi18n-lib.h>
+
 const char *
 bs_layer_kind_to_string (BsLayerKind kind)
 {
@@ -25,17 +27,18 @@ bs_layer_kind_describe (BsLayerKind kind)
 {
   switch (kind)
     {
-    case BS_LAYER_INPUT: return "Input images";
-    case BS_LAYER_CONV: return "Convolution (before batch norm)";
-    case BS_LAYER_BN: return "Batch norm (before ReLU)";
-    case BS_LAYER_RELU: return "ReLU";
-    case BS_LAYER_SHORTCUT: return "Shortcut projection";
-    case BS_LAYER_ADD: return "Residual sum (before ReLU)";
-    case BS_LAYER_MAXPOOL: return "Max pooling";
-    case BS_LAYER_AVGPOOL: return "Global average pooling";
-    case BS_LAYER_FC: return "Fully connected (logits)";
+    case BS_LAYER_INPUT: return _("Input images");
+    case BS_LAYER_CONV: return _("Convolution (before batch norm)");
+    case BS_LAYER_BN: return _("Batch norm (before ReLU)");
+    case BS_LAYER_RELU: return _("ReLU");
+    case BS_LAYER_SHORTCUT: return _("Shortcut projection");
+    case BS_LAYER_ADD: return _("Residual sum (before ReLU)");
+    case BS_LAYER_MAXPOOL: return _("Max pooling");
+    case BS_LAYER_AVGPOOL: return _("Global average pooling");
+    case BS_LAYER_FC: return _("Fully connected (logits)");
     case BS_LAYER_OTHER:
-    default: return "Activations";
+    /* Translators: a layer whose activations were read from a file, of no known kind. */
+    default: return _("Activations");
     }
 }
 
@@ -43,12 +46,16 @@ const char *
 bs_layer_stage_name (gint     stage,
                      gboolean short_form)
 {
-  static const char *long_names[] = { "stem", "stage 1", "stage 2", "stage 3", "stage 4", "head" };
-  static const char *short_names[] = { "stem", "1", "2", "3", "4", "head" };
+  /* Translators: the parts of a ResNet, drawn along the heatmap's axes:
+   * the stem (the first convolution), its residual stages and the head
+   * (pooling and classifier). */
+  static const char *long_names[] = { N_("stem"), N_("stage 1"), N_("stage 2"), N_("stage 3"),
+                                      N_("stage 4"), N_("head") };
+  static const char *short_names[] = { N_("stem"), "1", "2", "3", "4", N_("head") };
 
   if (stage < BS_LAYER_STAGE_STEM || stage > BS_LAYER_STAGE_HEAD)
     return "";
-  return short_form ? short_names[stage] : long_names[stage];
+  return _(short_form ? short_names[stage] : long_names[stage]);
 }
 
 void

@@ -46,9 +46,10 @@ bs_layer_info_n_features (const BsLayerInfo *info)
 }
 
 const char *bs_layer_kind_to_string (BsLayerKind kind);
-/* In words, for people: "Convolution (before batch norm)". */
+/* In words, for people (translated): "Convolution (before batch norm)". */
 const char *bs_layer_kind_describe  (BsLayerKind kind);
-/* "stage 2" ("2" in short form), "stem", "head"; "" for an unknown stage. */
+/* "stage 2" ("2" in short form), "stem", "head", translated; "" for an
+ * unknown stage. */
 const char *bs_layer_stage_name     (gint        stage,
                                      gboolean    short_form);
 

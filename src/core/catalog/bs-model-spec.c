@@ -1,6 +1,7 @@
 /* bs-model-spec.c */
 #include "bs-model-spec.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "bs-checkpoint.h"
@@ -25,7 +26,7 @@ bs_model_spec_parse (const char   *text,
   memset (spec, 0, sizeof *spec);
   if (text == NULL || text[0] == '\0')
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "No model given");
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("No model given"));
       return FALSE;
     }
 
@@ -37,8 +38,10 @@ bs_model_spec_parse (const char   *text,
         {
           /* A file of that name is a likely mix-up: say how to name it. */
           if (g_file_test (text, G_FILE_TEST_EXISTS))
-            g_prefix_error (error, "'%s' is read as a model name, not as the file of that name "
-                            "(write ./%s for the file): ", text, text);
+            /* Translators: both %s are what the user typed; the reason it is
+             * not a model name follows the colon. */
+            g_prefix_error (error, _("'%s' is read as a model name, not as the file of that name "
+                                     "(write ./%s for the file): "), text, text);
           return FALSE;
         }
       spec->kind = BS_MODEL_SPEC_ARCHITECTURE;
@@ -111,7 +114,8 @@ bs_model_spec_display_name (const char *text)
   char *name;
 
   if (text == NULL || text[0] == '\0')
-    return g_strdup ("None");
+    /* Translators: the name shown when no model is chosen. */
+    return g_strdup (_("None"));
   if (!bs_model_spec_parse (text, &spec, NULL))
     return g_strdup (text);
   name = bs_model_spec_get_display_name (&spec);
@@ -137,14 +141,17 @@ load_checkpoint (const char  *path,
       (width != 0 && info.width != width))
     {
       g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
-                   "'%s' was trained on %ux%ux%u images, but the data set has %ux%ux%u",
+                   /* Translators: '%s' is a checkpoint file, %ux%ux%u are channels x height x
+                    * width. */
+                   _("'%s' was trained on %ux%ux%u images, but the data set has %ux%ux%u"),
                    path, info.channels, info.height, info.width, channels, height, width);
       g_clear_pointer (&model, bs_model_free);
     }
   else if (n_classes != 0 && info.n_classes != n_classes)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
-                   "'%s' has %u classes, but the data set has %u", path, info.n_classes, n_classes);
+                   /* Translators: '%s' is a checkpoint file. */
+                   _("'%s' has %u classes, but the data set has %u"), path, info.n_classes, n_classes);
       g_clear_pointer (&model, bs_model_free);
     }
   bs_checkpoint_info_clear (&info);

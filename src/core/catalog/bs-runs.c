@@ -2,6 +2,7 @@
 #include "bs-runs.h"
 
 #include <errno.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -52,7 +53,7 @@ bs_runs_new_checkpoint_path (const char  *dir,
     {
       int saved = errno;
 
-      g_set_error (error, BS_ERROR, BS_ERROR_IO, "Cannot make the runs folder %s: %s", dir,
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot make the runs folder %s: %s"), dir,
                    g_strerror (saved));
       return NULL;
     }

@@ -2,6 +2,7 @@
 #include "bs-cka-accumulator.h"
 
 #include <cblas.h>
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
@@ -112,20 +113,25 @@ bs_cka_accumulator_new (guint      n_rows,
   if (n_rows == 0 || n_cols == 0)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "No layers to compare (%u layers of model A, %u of model B)", n_rows, n_cols);
+                   g_dngettext (GETTEXT_PACKAGE,
+                                /* Translators: the numbers of layers chosen in models A
+                                 * and B, one of them 0. */
+                                "No layers to compare (%u layer of model A, %u of model B)",
+                                "No layers to compare (%u layers of model A, %u of model B)", n_rows),
+                   n_rows, n_cols);
       return NULL;
     }
   if (symmetric && n_rows != n_cols)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "A model compared with itself needs as many rows as columns (%u, %u)",
+                   _("A model compared with itself needs as many rows as columns (%u, %u)"),
                    n_rows, n_cols);
       return NULL;
     }
   if (n > 46340)  /* n * n must fit in a BLAS int */
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "Minibatch size %u is too large (at most 46340)", n);
+                   _("Minibatch size %u is too large (at most 46340)"), n);
       return NULL;
     }
 
@@ -149,8 +155,9 @@ bs_cka_accumulator_new (guint      n_rows,
   if (acc->a.g == NULL || (!symmetric && acc->b.g == NULL) || acc->partials == NULL)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_FAILED,
-                   "Not enough memory for the Grams of %u + %u layers with minibatches of %u "
-                   "(%.1f GiB)", n_rows, symmetric ? 0 : n_cols, n,
+                   /* Translators: the layers of models A and B, then the minibatch size. */
+                   _("Not enough memory for the Grams of %u + %u layers with minibatches of %u "
+                     "(%.1f GiB)"), n_rows, symmetric ? 0 : n_cols, n,
                    (double) (n_rows + (symmetric ? 0 : n_cols)) * acc->m * sizeof (double) / (1 << 30));
       bs_cka_accumulator_free (acc);
       return NULL;
@@ -332,7 +339,8 @@ check_complete (const Side  *side,
     if (!side->have[i])
       {
         g_set_error (error, BS_ERROR, BS_ERROR_FAILED,
-                     "Internal error: no Gram for layer %u of model %s in this minibatch",
+                     /* Translators: the model is A or B. */
+                     _("Internal error: no Gram for layer %u of model %s in this minibatch"),
                      i, model);
         return FALSE;
       }
@@ -505,6 +513,27 @@ side_merge (Side       *dest,
     dest->not_finite[i] |= src->not_finite[i];
 }
 
+/* What must agree for two accumulators to merge, in words: one whole
+ * phrase per estimator and symmetry, for translations. */
+static char *
+describe_shape (const BsCkaAccumulator *acc)
+{
+  if (acc->biased && acc->symmetric)
+    /* Translators: the shape of a set of CKA sums: layers of model A x layers
+     * of model B, the minibatch size n, the HSIC estimator, and whether a
+     * model is compared with itself. */
+    return g_strdup_printf (_("%u x %u layers, n = %u, biased, symmetric"),
+                            acc->n_rows, acc->n_cols, acc->n);
+  if (acc->biased)
+    return g_strdup_printf (_("%u x %u layers, n = %u, biased"),
+                            acc->n_rows, acc->n_cols, acc->n);
+  if (acc->symmetric)
+    return g_strdup_printf (_("%u x %u layers, n = %u, unbiased, symmetric"),
+                            acc->n_rows, acc->n_cols, acc->n);
+  return g_strdup_printf (_("%u x %u layers, n = %u, unbiased"),
+                          acc->n_rows, acc->n_cols, acc->n);
+}
+
 gboolean
 bs_cka_accumulator_merge (BsCkaAccumulator        *dest,
                           const BsCkaAccumulator  *src,
@@ -515,13 +544,13 @@ bs_cka_accumulator_merge (BsCkaAccumulator        *dest,
   if (dest->n_rows != src->n_rows || dest->n_cols != src->n_cols || dest->n != src->n ||
       dest->biased != src->biased || dest->symmetric != src->symmetric)
     {
+      g_autofree char *dest_shape = describe_shape (dest);
+      g_autofree char *src_shape = describe_shape (src);
+
       g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
-                   "Cannot merge CKA sums of different shapes: %u x %u layers, n = %u, %s%s "
-                   "versus %u x %u layers, n = %u, %s%s",
-                   dest->n_rows, dest->n_cols, dest->n, dest->biased ? "biased" : "unbiased",
-                   dest->symmetric ? ", symmetric" : "",
-                   src->n_rows, src->n_cols, src->n, src->biased ? "biased" : "unbiased",
-                   src->symmetric ? ", symmetric" : "");
+                   /* Translators: both %s are shapes such as "10 x 10 layers, n = 256, unbiased". */
+                   _("Cannot merge CKA sums of different shapes: %s versus %s"),
+                   dest_shape, src_shape);
       return FALSE;
     }
 

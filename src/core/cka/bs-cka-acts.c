@@ -1,6 +1,8 @@
 /* bs-cka-acts.c: CKA from folders of .npy activations saved by any framework (see bs-cka-job.h). */
 #include "bs-cka-acts.h"
 
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "bs-cka-sink.h"
@@ -42,7 +44,7 @@ acts_dir_open (ActsDir     *d,
   if (gdir == NULL)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_NOT_FOUND,
-                   "Cannot read the activation folder '%s': %s", dir, local->message);
+                   _("Cannot read the activation folder '%s': %s"), dir, local->message);
       return FALSE;
     }
   while ((name = g_dir_read_name (gdir)) != NULL)
@@ -51,7 +53,7 @@ acts_dir_open (ActsDir     *d,
   if (names->len == 0)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_NOT_FOUND,
-                   "The activation folder '%s' has no .npy files", dir);
+                   _("The activation folder '%s' has no .npy files"), dir);
       return FALSE;
     }
   g_ptr_array_sort (names, compare_names);
@@ -76,13 +78,13 @@ acts_dir_open (ActsDir     *d,
       if (ndim == 0)
         {
           g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                       "'%s' is a scalar; activations need a first axis of examples", path);
+                       _("'%s' is a scalar; activations need a first axis of examples"), path);
           return FALSE;
         }
       if (bs_npy_file_get_row_length (file) > G_MAXUINT)
         {
           g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                       "'%s' has too many features per example (%" G_GSIZE_FORMAT ")",
+                       _("'%s' has too many features per example (%zu)"),
                        path, bs_npy_file_get_row_length (file));
           return FALSE;
         }
@@ -140,21 +142,23 @@ acts_dir_select (ActsDir               *d,
   if (options->layers == BS_CKA_LAYERS_RESIDUAL)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "Activation folders do not say which layers are block outputs: "
-                   "select them with a name pattern instead of 'residual'");
+                   /* Translators: 'residual' is a value of an option: keep it. */
+                   _("Activation folders do not say which layers are block outputs: "
+                     "select them with a name pattern instead of 'residual'"));
       return FALSE;
     }
   if (options->layer_pattern == NULL || *options->layer_pattern == '\0')
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "Empty layer pattern (use 'all' or a regular expression)");
+                   /* Translators: 'all' is a value of an option: keep it. */
+                   _("Empty layer pattern (use 'all' or a regular expression)"));
       return FALSE;
     }
   regex = g_regex_new (options->layer_pattern, 0, 0, &local);
   if (regex == NULL)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "Layer pattern '%s' is not a valid regular expression: %s",
+                   _("Layer pattern '%s' is not a valid regular expression: %s"),
                    options->layer_pattern, local->message);
       return FALSE;
     }
@@ -167,7 +171,8 @@ acts_dir_select (ActsDir               *d,
   if (d->infos->len == 0)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "No file in '%s' matches the layer pattern '%s'", d->dir, options->layer_pattern);
+                   /* Translators: the first %s is a folder, the second a regular expression. */
+                   _("No file in '%s' matches the layer pattern '%s'"), d->dir, options->layer_pattern);
       return FALSE;
     }
   return TRUE;
@@ -243,8 +248,9 @@ bs_cka_run_activations (const BsCkaJobOptions *options,
           if (bs_npy_file_get_n_rows (file) != n_examples)
             {
               g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
-                           "'%s' has %" G_GUINT64_FORMAT " examples, but '%s' has %" G_GUINT64_FORMAT
-                           ": every activation file must hold the same examples in the same order",
+                           /* Translators: two .npy files and their numbers of examples. */
+                           _("'%s' has %" PRIu64 " examples, but '%s' has %" PRIu64
+                             ": every activation file must hold the same examples in the same order"),
                            bs_npy_file_get_path (file), bs_npy_file_get_n_rows (file),
                            bs_npy_file_get_path (g_ptr_array_index (da.files, 0)), n_examples);
               goto out;
@@ -254,13 +260,18 @@ bs_cka_run_activations (const BsCkaJobOptions *options,
   if (n_examples / n == 0)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "The activations in '%s' have %" G_GUINT64_FORMAT " examples, fewer than one "
-                   "minibatch of %u", options->acts_dir_a, n_examples, n);
+                   g_dngettext (GETTEXT_PACKAGE,
+                                /* Translators: '%s' is a folder; the last %u is the minibatch size. */
+                                "The activations in '%s' have %" PRIu64 " example, fewer than one "
+                                "minibatch of %u",
+                                "The activations in '%s' have %" PRIu64 " examples, fewer than one "
+                                "minibatch of %u", n_examples),
+                   options->acts_dir_a, n_examples, n);
       goto out;
     }
   if (n_examples / n > G_MAXUINT)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "Too many minibatches");
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("Too many minibatches"));
       goto out;
     }
   total = (guint) (n_examples / n);

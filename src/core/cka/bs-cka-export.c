@@ -3,6 +3,7 @@
 
 #include "bs-cka-export.h"
 
+#include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -315,7 +316,7 @@ bs_cka_export (const BsCkaSnapshot   *snapshot,
   if (!csv && !g_str_has_suffix (path, ".npy"))
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "Output file '%s' must end in .npy (float64 matrix) or .csv", path);
+                   _("Output file '%s' must end in .npy (float64 matrix) or .csv"), path);
       return FALSE;
     }
 

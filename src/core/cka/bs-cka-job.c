@@ -1,6 +1,7 @@
 /* bs-cka-job.c: the CKA protocol, from models and data (or .npy folders) to snapshots. */
 #include "bs-cka-job.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "bs-batcher.h"
@@ -47,14 +48,15 @@ bs_cka_job_select_layers (BsModel              *model,
       if (layer_pattern == NULL || *layer_pattern == '\0')
         {
           g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                       "Empty layer pattern (use 'all', 'residual' or a regular expression)");
+                       /* Translators: 'all' and 'residual' are values of an option: keep them. */
+                       _("Empty layer pattern (use 'all', 'residual' or a regular expression)"));
           return NULL;
         }
       regex = g_regex_new (layer_pattern, G_REGEX_OPTIMIZE, 0, &local);
       if (regex == NULL)
         {
           g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                       "Layer pattern '%s' is not a valid regular expression: %s",
+                       _("Layer pattern '%s' is not a valid regular expression: %s"),
                        layer_pattern, local->message);
           return NULL;
         }
@@ -84,12 +86,16 @@ bs_cka_job_select_layers (BsModel              *model,
 
   if (indices->len == 0)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   layers == BS_CKA_LAYERS_PATTERN
-                   ? "No layer of %s matches the pattern '%s'"
-                   : "%s has no residual block outputs%s",
-                   bs_model_get_name (model),
-                   layers == BS_CKA_LAYERS_PATTERN ? layer_pattern : "");
+      if (layers == BS_CKA_LAYERS_PATTERN)
+        g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                     /* Translators: the first %s is a model name (resnet20), the second a regular
+                      * expression. */
+                     _("No layer of %s matches the pattern '%s'"), bs_model_get_name (model),
+                     layer_pattern);
+      else
+        g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                     /* Translators: %s is a model name (resnet20). */
+                     _("%s has no residual block outputs"), bs_model_get_name (model));
       return NULL;
     }
   return g_steal_pointer (&indices);
@@ -258,8 +264,10 @@ check_input_shape (BsModel          *model,
           info->width != set->width)
         {
           g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
-                       "Model %s (%s) takes %ux%ux%u inputs, but the images of '%s' are %ux%ux%u: "
-                       "both models must see the same data",
+                       /* Translators: model A or B, its name (resnet20), channels x height x
+                        * width of its inputs, the data set's name and its images' shape. */
+                       _("Model %s (%s) takes %ux%ux%u inputs, but the images of '%s' are %ux%ux%u: "
+                         "both models must see the same data"),
                        label, bs_model_get_name (model), info->channels, info->height,
                        info->width, dataset_name, set->channels, set->height, set->width);
           return FALSE;
@@ -295,7 +303,8 @@ job_model_setup (JobModel              *jm,
                                        dataset->n_classes, init_seed, &local);
       if (jm->model == NULL)
         {
-          g_set_error (error, local->domain, local->code, "Model %s: %s", label, local->message);
+          /* Translators: model A or B, then what is wrong with it. */
+          g_set_error (error, local->domain, local->code, _("Model %s: %s"), label, local->message);
           return FALSE;
         }
       jm->owned = TRUE;
@@ -309,7 +318,8 @@ job_model_setup (JobModel              *jm,
                                           error);
   if (jm->indices == NULL)
     {
-      g_prefix_error (error, "Model %s: ", label);
+      /* Translators: model A or B; what is wrong with it follows. */
+      g_prefix_error (error, _("Model %s: "), label);
       return FALSE;
     }
   jm->infos = bs_cka_layer_array_new ();
@@ -377,7 +387,7 @@ run_models (const BsCkaJobOptions  *options,
 
   if (options->model_a == NULL && options->spec_a == NULL)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "No model A given");
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("No model A given"));
       return NULL;
     }
 
@@ -391,7 +401,7 @@ run_models (const BsCkaJobOptions  *options,
     }
   else
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "No data set given");
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("No data set given"));
       return NULL;
     }
 
@@ -456,7 +466,7 @@ run_models (const BsCkaJobOptions  *options,
         if (got != n)
           {
             g_set_error (error, BS_ERROR, BS_ERROR_FAILED,
-                         "Internal error: minibatch %u of pass %u has %u images, not %u",
+                         _("Internal error: minibatch %u of pass %u has %u images, not %u"),
                          i, pass, got, n);
             goto out;
           }
@@ -473,7 +483,7 @@ run_models (const BsCkaJobOptions  *options,
         if (ctx_a.bad_batch || ctx_b.bad_batch)
           {
             g_set_error (error, BS_ERROR, BS_ERROR_FAILED,
-                         "Internal error: a model tapped a batch of another size than %u", n);
+                         _("Internal error: a model tapped a batch of another size than %u"), n);
             goto out;
           }
         if (!bs_cka_sink_end_minibatch (&sink, callback, user_data, error))
@@ -510,7 +520,7 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
   if (options->acts_dir_a == NULL && options->acts_dir_b != NULL)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "An activation folder for model B needs one for model A too");
+                   _("An activation folder for model B needs one for model A too"));
       return NULL;
     }
 

@@ -1,6 +1,8 @@
 /* bs-cka-protocol.c */
 #include "bs-cka-protocol.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "bs-error.h"
 
 guint
@@ -19,10 +21,20 @@ bs_cka_protocol_check_batch_size (guint      batch_size,
 
   if (batch_size < min_n)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "Minibatch size %u is too small: the %s HSIC estimator needs at least %u "
-                   "examples per minibatch (its denominators vanish below that)",
-                   batch_size, biased ? "biased" : "unbiased", min_n);
+      if (biased)
+        g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                     /* Translators: the minibatch size asked for, then the smallest one
+                      * the estimator accepts (2 or 4). */
+                     _("Minibatch size %u is too small: the biased HSIC estimator needs at least %u "
+                       "examples per minibatch (its denominators vanish below that)"),
+                     batch_size, min_n);
+      else
+        g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                     /* Translators: the minibatch size asked for, then the smallest one
+                      * the estimator accepts (2 or 4). */
+                     _("Minibatch size %u is too small: the unbiased HSIC estimator needs at least %u "
+                       "examples per minibatch (its denominators vanish below that)"),
+                     batch_size, min_n);
       return FALSE;
     }
   return TRUE;
@@ -39,16 +51,17 @@ bs_cka_protocol_count (guint                 n_images,
 {
   BsCkaProtocolCounts c;
 
+  g_return_val_if_fail (dataset_name != NULL, FALSE);
   g_return_val_if_fail (counts != NULL, FALSE);
 
   if (batch_size == 0)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "The minibatch size must be at least 1");
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("The minibatch size must be at least 1"));
       return FALSE;
     }
   if (passes == 0)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "The number of passes must be at least 1");
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("The number of passes must be at least 1"));
       return FALSE;
     }
 
@@ -56,15 +69,31 @@ bs_cka_protocol_count (guint                 n_images,
   c.minibatches_per_pass = c.images_per_pass / batch_size;
   if (c.minibatches_per_pass == 0)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "The test split of '%s' has %u images%s, fewer than one minibatch of %u",
-                   dataset_name ? dataset_name : "the data set", c.images_per_pass,
-                   limit > 0 && limit < n_images ? " (after --limit)" : "", batch_size);
+      if (limit > 0 && limit < n_images)
+        g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                     g_dngettext (GETTEXT_PACKAGE,
+                                  /* Translators: a data set's name (cifar10), its number of test
+                                   * images, then the minibatch size. */
+                                  "The test split of '%s' is limited to %u image, fewer than one "
+                                  "minibatch of %u",
+                                  "The test split of '%s' is limited to %u images, fewer than one "
+                                  "minibatch of %u", c.images_per_pass),
+                     dataset_name, c.images_per_pass, batch_size);
+      else
+        g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                     g_dngettext (GETTEXT_PACKAGE,
+                                  /* Translators: a data set's name (cifar10), its number of test
+                                   * images, then the minibatch size. */
+                                  "The test split of '%s' has %u image, fewer than one minibatch "
+                                  "of %u",
+                                  "The test split of '%s' has %u images, fewer than one minibatch "
+                                  "of %u", c.images_per_pass),
+                     dataset_name, c.images_per_pass, batch_size);
       return FALSE;
     }
   if ((guint64) c.minibatches_per_pass * passes > G_MAXUINT)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "Too many passes (%u)", passes);
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("Too many passes (%u)"), passes);
       return FALSE;
     }
   c.minibatches_total = c.minibatches_per_pass * passes;

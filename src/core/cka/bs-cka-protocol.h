@@ -27,8 +27,8 @@ gboolean bs_cka_protocol_check_batch_size (guint                batch_size,
                                            gboolean             biased,
                                            GError             **error);
 
-/* The counts for a test split of n_images (called dataset_name in
- * messages). BS_ERROR_INVALID_ARGUMENT when passes or batch_size is 0, when
+/* The counts for a test split of n_images (called dataset_name, not NULL,
+ * in messages). BS_ERROR_INVALID_ARGUMENT when passes or batch_size is 0, when
  * the images make less than one minibatch, or when the total overflows. */
 gboolean bs_cka_protocol_count            (guint                n_images,
                                            guint                limit,

@@ -1,6 +1,7 @@
 /* bs-cka-sink.c: where the Grams of a CKA job go (see bs-cka-sink.h). */
 #include "bs-cka-sink.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "bs-error.h"
@@ -28,7 +29,8 @@ set_memory_error (GError **error,
     }
 
   g_set_error (error, BS_ERROR, BS_ERROR_FAILED,
-               "Not enough memory for Grams of %u examples (about %s): use a smaller minibatch",
+               /* Translators: the minibatch size, then an amount of memory ("3.2 GB"). */
+               _("Not enough memory for Grams of %u examples (about %s): use a smaller minibatch"),
                n, size);
 }
 

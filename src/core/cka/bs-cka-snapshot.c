@@ -1,6 +1,7 @@
 /* bs-cka-snapshot.c */
 #include "bs-cka-snapshot.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 
 struct _BsCkaSnapshot {
@@ -293,17 +294,18 @@ bs_cka_snapshot_cell_reason (const BsCkaSnapshot *snapshot,
   b = snapshot->col_status[col];
   if (a == BS_CKA_LAYER_NOT_FINITE || b == BS_CKA_LAYER_NOT_FINITE)
     return a == BS_CKA_LAYER_NOT_FINITE
-           ? "the layer of model A produced NaN or infinite activations"
-           : "the layer of model B produced NaN or infinite activations";
+           ? _("the layer of model A produced NaN or infinite activations")
+           : _("the layer of model B produced NaN or infinite activations");
   if (a == BS_CKA_LAYER_CONSTANT && b == BS_CKA_LAYER_CONSTANT)
-    return "both layers are constant over the examples (zero variance): CKA is 0/0";
+    return _("both layers are constant over the examples (zero variance): CKA is 0/0");
   if (a == BS_CKA_LAYER_CONSTANT)
-    return "the layer of model A is constant over the examples (zero variance): CKA is 0/0";
+    return _("the layer of model A is constant over the examples (zero variance): CKA is 0/0");
   if (b == BS_CKA_LAYER_CONSTANT)
-    return "the layer of model B is constant over the examples (zero variance): CKA is 0/0";
+    return _("the layer of model B is constant over the examples (zero variance): CKA is 0/0");
   if (snapshot->minibatches_done == 0)
-    return "not computed yet";
+    return _("not computed yet");
   if (isnan (bs_cka_snapshot_get_value (snapshot, row, col)))
-    return "undefined";
+    /* Translators: why a CKA value is missing, when no reason is known. */
+    return _("undefined");
   return NULL;
 }

@@ -91,8 +91,9 @@ gboolean           bs_cka_snapshot_get_biased            (const BsCkaSnapshot *s
 void               bs_cka_snapshot_get_header            (const BsCkaSnapshot *snapshot,
                                                           BsCkaSnapshotHeader *header);
 
-/* A sentence saying why cell (row, col) is NaN, or NULL when it is a number.
- * Before the first minibatch: "not computed yet". */
+/* A sentence saying why cell (row, col) is NaN (translated, without a
+ * capital or full stop: callers put it in their own sentence), or NULL
+ * when it is a number. Before the first minibatch: "not computed yet". */
 const char    *bs_cka_snapshot_cell_reason   (const BsCkaSnapshot *snapshot,
                                               guint                row,
                                               guint                col);

@@ -2,6 +2,8 @@
 #include "bs-cifar.h"
 
 #include <gio/gio.h>
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "bs-data-stream.h"
@@ -31,19 +33,6 @@ bs_cifar_n_classes (BsCifarKind kind)
   return kind == BS_CIFAR_10 ? 10 : 100;
 }
 
-static const char *
-kind_name (BsCifarKind kind)
-{
-  return kind == BS_CIFAR_10 ? "CIFAR-10" : "CIFAR-100";
-}
-
-static const char *
-record_layout (BsCifarKind kind)
-{
-  return kind == BS_CIFAR_10 ? "1 label byte + 3072 pixel bytes"
-                             : "coarse and fine label bytes + 3072 pixel bytes";
-}
-
 /* The number of records in one file, from its size. */
 static gboolean
 count_records (const char   *path,
@@ -62,37 +51,61 @@ count_records (const char   *path,
   if (info == NULL)
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-        g_set_error (error, BS_ERROR, BS_ERROR_NOT_FOUND, "%s: no such file", path);
+        g_set_error (error, BS_ERROR, BS_ERROR_NOT_FOUND, _("%s: no such file"), path);
       else
         g_set_error (error, BS_ERROR, BS_ERROR_IO, "%s: %s", path, local_error->message);
       return FALSE;
     }
   if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, "%s: not a regular file", path);
+      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, _("%s: not a regular file"), path);
       return FALSE;
     }
 
   size = g_file_info_get_size (info);
   if (size == 0)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, "%s: empty file", path);
+      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, _("%s: empty file"), path);
       return FALSE;
     }
   if (size % (goffset) record_size != 0)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                   "%s: wrong size: %" G_GOFFSET_FORMAT " bytes is not a multiple of the "
-                   "%s record size, %" G_GSIZE_FORMAT " bytes (%s); "
-                   "%" G_GOFFSET_FORMAT " bytes are left over after %" G_GOFFSET_FORMAT " records",
-                   path, size, kind_name (kind), record_size, record_layout (kind),
-                   size % (goffset) record_size, size / (goffset) record_size);
+      gint64 left_over = size % (goffset) record_size;
+
+      if (kind == BS_CIFAR_10)
+        g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                     g_dngettext (GETTEXT_PACKAGE,
+                                  /* Translators: a file path, its size, the record size, the bytes
+                                   * left over and the whole records before them. */
+                                  "%s: wrong size: %" PRId64 " bytes is not a multiple of the "
+                                  "CIFAR-10 record size, %zu bytes (1 label byte + 3072 pixel "
+                                  "bytes); %" PRId64 " byte is left over after %" PRId64 " records",
+                                  "%s: wrong size: %" PRId64 " bytes is not a multiple of the "
+                                  "CIFAR-10 record size, %zu bytes (1 label byte + 3072 pixel "
+                                  "bytes); %" PRId64 " bytes are left over after %" PRId64 " records",
+                                  left_over),
+                     path, size, record_size, left_over, size / (goffset) record_size);
+      else
+        g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                     g_dngettext (GETTEXT_PACKAGE,
+                                  /* Translators: a file path, its size, the record size, the bytes
+                                   * left over and the whole records before them. */
+                                  "%s: wrong size: %" PRId64 " bytes is not a multiple of the "
+                                  "CIFAR-100 record size, %zu bytes (coarse and fine label bytes + "
+                                  "3072 pixel bytes); %" PRId64 " byte is left over after "
+                                  "%" PRId64 " records",
+                                  "%s: wrong size: %" PRId64 " bytes is not a multiple of the "
+                                  "CIFAR-100 record size, %zu bytes (coarse and fine label bytes + "
+                                  "3072 pixel bytes); %" PRId64 " bytes are left over after "
+                                  "%" PRId64 " records",
+                                  left_over),
+                     path, size, record_size, left_over, size / (goffset) record_size);
       return FALSE;
     }
   if (size / (goffset) record_size > MAX_RECORDS)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                   "%s: %" G_GOFFSET_FORMAT " records is more than a data set can have",
+                   _("%s: %" PRId64 " records is more than a data set can have"),
                    path, size / (goffset) record_size);
       return FALSE;
     }
@@ -125,8 +138,9 @@ scatter_records (const guint8  *chunk,
           if (label >= 10)
             {
               g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                           "%s: record %u (byte offset %" G_GSIZE_FORMAT ") has label %u; "
-                           "CIFAR-10 has 10 classes (0 to 9)",
+                           /* Translators: a file path, a record's index and its offset in the file. */
+                           _("%s: record %u (byte offset %zu) has label %u; "
+                             "CIFAR-10 has 10 classes (0 to 9)"),
                            path, index, (gsize) index * record_size, label);
               return FALSE;
             }
@@ -137,8 +151,9 @@ scatter_records (const guint8  *chunk,
           if (record[0] >= 20)
             {
               g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                           "%s: record %u (byte offset %" G_GSIZE_FORMAT ") has coarse label %u; "
-                           "CIFAR-100 has 20 coarse classes (0 to 19)",
+                           /* Translators: a file path, a record's index and its offset in the file. */
+                           _("%s: record %u (byte offset %zu) has coarse label %u; "
+                             "CIFAR-100 has 20 coarse classes (0 to 19)"),
                            path, index, (gsize) index * record_size, record[0]);
               return FALSE;
             }
@@ -146,8 +161,9 @@ scatter_records (const guint8  *chunk,
           if (label >= 100)
             {
               g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                           "%s: record %u (byte offset %" G_GSIZE_FORMAT ") has fine label %u; "
-                           "CIFAR-100 has 100 fine classes (0 to 99)",
+                           /* Translators: a file path, a record's index and its offset in the file. */
+                           _("%s: record %u (byte offset %zu) has fine label %u; "
+                             "CIFAR-100 has 100 fine classes (0 to 99)"),
                            path, index, (gsize) index * record_size + 1, label);
               return FALSE;
             }
@@ -176,7 +192,7 @@ read_file (const char   *path,
   stream = g_file_read (file, NULL, &local_error);
   if (stream == NULL)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_IO, "%s: cannot open: %s", path, local_error->message);
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("%s: cannot open: %s"), path, local_error->message);
       return FALSE;
     }
 
@@ -191,7 +207,7 @@ read_file (const char   *path,
       if (n_read != n * record_size)
         {
           g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                       "%s: truncated while reading: record %u is incomplete", path,
+                       _("%s: truncated while reading: record %u is incomplete"), path,
                        done + (guint) (n_read / record_size));
           return FALSE;
         }
@@ -199,7 +215,10 @@ read_file (const char   *path,
         return FALSE;
       done += n;
     }
-  return bs_data_stream_expect_end (G_INPUT_STREAM (stream), path, "the records (the file grew)", error);
+  /* Translators: what the data of a CIFAR file should end with; the
+   * file grew while it was read. */
+  return bs_data_stream_expect_end (G_INPUT_STREAM (stream), path, _("the records (the file grew)"),
+                                    error);
 }
 
 gboolean
@@ -228,7 +247,7 @@ bs_cifar_read_files (const char *const  *paths,
   if (total > MAX_RECORDS)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                   "%s and the other files: %" G_GUINT64_FORMAT " records together is too many",
+                   _("%s and the other files: %" PRIu64 " records together is too many"),
                    paths[0], total);
       return FALSE;
     }

@@ -1,6 +1,7 @@
 /* bs-data-stream.c: plain or gzip-compressed data files through GIO. */
 #include "bs-data-stream.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "bs-error.h"
@@ -17,13 +18,15 @@ set_read_error (GError     **error,
 {
   if (g_error_matches (io_error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT))
     g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                 "%s: truncated gzip data (the compressed stream ends early)", path);
+                 _("%s: truncated gzip data (the compressed stream ends early)"), path);
   else if (g_error_matches (io_error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA))
     g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                 "%s: damaged gzip data (%s)", path, io_error->message);
+                 /* Translators: a file path, then the decompressor's reason. */
+                 _("%s: damaged gzip data (%s)"), path, io_error->message);
   else
     g_set_error (error, BS_ERROR, BS_ERROR_IO,
-                 "%s: cannot read: %s", path, io_error->message);
+                 /* Translators: a file path, then the system's reason. */
+                 _("%s: cannot read: %s"), path, io_error->message);
 }
 
 GInputStream *
@@ -43,11 +46,12 @@ bs_data_stream_open (const char  *path,
   if (file_stream == NULL)
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-        g_set_error (error, BS_ERROR, BS_ERROR_NOT_FOUND, "%s: no such file", path);
+        g_set_error (error, BS_ERROR, BS_ERROR_NOT_FOUND, _("%s: no such file"), path);
       else if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY))
-        g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, "%s: is a folder, not a data file", path);
+        g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, _("%s: is a folder, not a data file"), path);
       else
-        g_set_error (error, BS_ERROR, BS_ERROR_IO, "%s: cannot open: %s", path,
+        /* Translators: a file path, then the system's reason. */
+        g_set_error (error, BS_ERROR, BS_ERROR_IO, _("%s: cannot open: %s"), path,
                      local_error->message);
       return NULL;
     }
@@ -125,8 +129,10 @@ bs_data_stream_read_exact (GInputStream *stream,
       if (filled < capacity)
         {
           g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                       "%s: truncated: the header promises %" G_GSIZE_FORMAT
-                       " bytes of %s but the file has only %" G_GSIZE_FORMAT,
+                       /* Translators: a file path, a number of bytes, what they hold
+                        * ("image data", "labels"), and the bytes the file holds. */
+                       _("%s: truncated: the header promises %zu bytes of %s but the file has "
+                         "only %zu"),
                        path, count, what, filled);
           return NULL;
         }
@@ -135,7 +141,9 @@ bs_data_stream_read_exact (GInputStream *stream,
 
 out_of_memory:
   g_set_error (error, BS_ERROR, BS_ERROR_IO,
-               "%s: out of memory for %" G_GSIZE_FORMAT " bytes of %s", path, count, what);
+               /* Translators: a file path, a number of bytes, and what they hold
+                * ("image data", "labels"). */
+               _("%s: out of memory for %zu bytes of %s"), path, count, what);
   return NULL;
 }
 
@@ -160,8 +168,18 @@ bs_data_stream_expect_end (GInputStream *stream,
   if (extra == 0)
     return TRUE;
 
-  g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-               "%s: trailing data: %s%" G_GSIZE_FORMAT " more bytes follow %s",
-               path, extra == 16 * sizeof probe ? "at least " : "", extra, after);
+  if (extra == 16 * sizeof probe)
+    g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                 /* Translators: a file path, a number of bytes, and what the data should
+                  * have ended with ("the 10000 labels"). */
+                 _("%s: trailing data: at least %zu more bytes follow %s"), path, extra, after);
+  else
+    g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                 g_dngettext (GETTEXT_PACKAGE,
+                              /* Translators: a file path, a number of bytes, and what the
+                               * data should have ended with ("the 10000 labels"). */
+                              "%s: trailing data: %zu more byte follows %s",
+                              "%s: trailing data: %zu more bytes follow %s", extra),
+                 path, extra, after);
   return FALSE;
 }

@@ -25,14 +25,15 @@ gboolean      bs_data_stream_read   (GInputStream  *stream,
 /* Reads exactly count bytes into a new buffer, growing it as data arrives
  * so that a header that promises more than the file holds costs no more
  * memory than the file. Truncation is an error that says what was
- * expected and what was found; what names the data ("image data"). */
+ * expected and what was found; what names the data, translated ("image data"). */
 guint8       *bs_data_stream_read_exact (GInputStream *stream,
                                          const char   *path,
                                          gsize         count,
                                          const char   *what,
                                          GError      **error);
 
-/* Fails with BS_ERROR_FORMAT if the stream has any byte left. */
+/* Fails with BS_ERROR_FORMAT if the stream has any byte left; after is
+ * what came before them, translated ("the 10000 labels"). */
 gboolean      bs_data_stream_expect_end (GInputStream *stream,
                                          const char   *path,
                                          const char   *after,

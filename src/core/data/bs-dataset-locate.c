@@ -1,6 +1,7 @@
 /* bs-dataset-locate.c: the table of known data sets and the folder search. */
 #include "bs-dataset-locate.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "bs-error.h"
@@ -18,6 +19,7 @@ static const char *const cifar10_files[] = {
 };
 static const char *const cifar100_files[] = { "train.bin", "test.bin", NULL };
 
+/* At most two names each: the search report names both ("no mnist/ or MNIST/ folder"). */
 static const char *const fashion_folders[] = { "fashion-mnist", "fashion_mnist", NULL };
 static const char *const mnist_folders[] = { "mnist", "MNIST", NULL };
 static const char *const cifar10_folders[] = { "cifar-10-batches-bin", "cifar10", NULL };
@@ -50,36 +52,43 @@ static const char *const cifar100_names[] = {
   "willow_tree", "wolf", "woman", "worm", NULL
 };
 
+/* The display names of real data sets are their proper names, not
+ * translated; the how-to-get sentences are (see bs_dataset_how_to_get()). */
 static const BsDatasetInfo infos[] = {
   {
     "fashion-mnist", "Fashion-MNIST", BS_DATASET_FORMAT_IDX, fashion_folders, idx_files,
     10, 1, 28, 28, 60000, 10000, fashion_names,
-    "Install Debian's package with `sudo apt install dataset-fashion-mnist` "
-    "(or put its four IDX files, e.g. train-images-idx3-ubyte.gz, in @DIR@/fashion-mnist).",
+    /* Translators: @DIR@ stands for a folder: keep it, the command and the file names. */
+    N_("Install Debian's package with `sudo apt install dataset-fashion-mnist` "
+       "(or put its four IDX files, e.g. train-images-idx3-ubyte.gz, in @DIR@/fashion-mnist)."),
   },
   {
     "mnist", "MNIST", BS_DATASET_FORMAT_IDX, mnist_folders, idx_files,
     10, 1, 28, 28, 60000, 10000, digit_names,
-    "Download MNIST's four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-    "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) into @DIR@/mnist.",
+    /* Translators: @DIR@ stands for a folder: keep it and the file names. */
+    N_("Download MNIST's four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+       "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) into @DIR@/mnist."),
   },
   {
     "cifar10", "CIFAR-10", BS_DATASET_FORMAT_CIFAR10, cifar10_folders, cifar10_files,
     10, 3, 32, 32, 50000, 10000, cifar10_names,
-    "Download https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz and unpack it into "
-    "@DIR@ (`tar -xzf cifar-10-binary.tar.gz -C @DIR@`).",
+    /* Translators: @DIR@ stands for a folder: keep it, the address and the command. */
+    N_("Download https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz and unpack it into "
+       "@DIR@ (`tar -xzf cifar-10-binary.tar.gz -C @DIR@`)."),
   },
   {
     "cifar100", "CIFAR-100", BS_DATASET_FORMAT_CIFAR100, cifar100_folders, cifar100_files,
     100, 3, 32, 32, 50000, 10000, cifar100_names,
-    "Download https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz and unpack it into "
-    "@DIR@ (`tar -xzf cifar-100-binary.tar.gz -C @DIR@`).",
+    /* Translators: @DIR@ stands for a folder: keep it, the address and the command. */
+    N_("Download https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz and unpack it into "
+       "@DIR@ (`tar -xzf cifar-100-binary.tar.gz -C @DIR@`)."),
   },
   {
     /* Shape and counts are the defaults of bs_dataset_load ("synthetic"). */
-    "synthetic", "Synthetic", BS_DATASET_FORMAT_SYNTHETIC, NULL, NULL,
+    /* Translators: the name of the data set of generated images. */
+    "synthetic", N_("Synthetic"), BS_DATASET_FORMAT_SYNTHETIC, NULL, NULL,
     10, 3, 32, 32, 4096, 1024, NULL,
-    "Nothing to get: generated in memory from a seed.",
+    N_("Nothing to get: generated in memory from a seed."),
   },
 };
 
@@ -88,6 +97,13 @@ bs_dataset_info_list (guint *n_infos)
 {
   *n_infos = G_N_ELEMENTS (infos);
   return infos;
+}
+
+const char *
+bs_dataset_info_get_display_name (const BsDatasetInfo *info)
+{
+  /* Proper names have no translation and come back as they are. */
+  return _(info->display_name);
 }
 
 const BsDatasetInfo *
@@ -103,7 +119,8 @@ bs_dataset_info_lookup (const char  *name,
   for (guint i = 0; i < G_N_ELEMENTS (infos); i++)
     g_string_append_printf (known, "%s%s", i ? ", " : "", infos[i].name);
   g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-               "unknown data set '%s' (known: %s)", name ? name : "(null)", known->str);
+               /* Translators: a name given, then the list of known names (cifar10, mnist, ...). */
+               _("unknown data set '%s' (known: %s)"), name ? name : "(null)", known->str);
   return NULL;
 }
 
@@ -166,7 +183,7 @@ bs_dataset_how_to_get (const BsDatasetInfo *info,
 {
   g_autoptr(GPtrArray) dirs = bs_dataset_search_dirs (data_dir);
   g_autofree char *folder = maybe_quote (((BsDatasetDir *) g_ptr_array_index (dirs, 0))->path);
-  g_auto(GStrv) parts = g_strsplit (info->how_to_get, "@DIR@", -1);
+  g_auto(GStrv) parts = g_strsplit (_(info->how_to_get), "@DIR@", -1);
 
   return g_strjoinv (folder, parts);
 }
@@ -219,7 +236,7 @@ bs_dataset_find (const char  *name,
   if (info->format == BS_DATASET_FORMAT_SYNTHETIC)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "the data set '%s' is generated in memory, not read from a folder", name);
+                   _("the data set '%s' is generated in memory, not read from a folder"), name);
       return NULL;
     }
 
@@ -240,20 +257,32 @@ bs_dataset_find (const char  *name,
           any_folder = TRUE;
           if (bs_dataset_folder_has (info, folder, &missing))
             return g_steal_pointer (&folder);
-          g_string_append_printf (report, "\n  %s (%s): lacks %s", folder, dir->origin, missing);
+          g_string_append (report, "\n  ");
+          /* Translators: a folder, where it comes from (--data-dir, system, ...)
+           * and the files it lacks. */
+          g_string_append_printf (report, _("%s (%s): lacks %s"), folder, dir->origin, missing);
         }
       if (!any_folder)
         {
-          g_autofree char *alternatives = g_strjoinv ("/ or ", (char **) info->folders);
-
-          g_string_append_printf (report, "\n  %s (%s): no %s/ folder", dir->path, dir->origin,
-                                  alternatives);
+          g_string_append (report, "\n  ");
+          if (info->folders[1] == NULL)
+            /* Translators: a search folder, where it comes from (--data-dir,
+             * system, ...) and the names of the data set's folder in it. */
+            g_string_append_printf (report, _("%s (%s): no %s/ folder"), dir->path, dir->origin,
+                                    info->folders[0]);
+          else
+            /* Translators: a search folder, where it comes from (--data-dir,
+             * system, ...) and the two names of the data set's folder in it. */
+            g_string_append_printf (report, _("%s (%s): no %s/ or %s/ folder"), dir->path,
+                                    dir->origin, info->folders[0], info->folders[1]);
         }
     }
 
   how = bs_dataset_how_to_get (info, data_dir);
   g_set_error (error, BS_ERROR, BS_ERROR_NOT_FOUND,
-               "data set %s (%s) not found; searched:%s\nTo get it: %s",
-               info->display_name, info->name, report->str, how);
+               /* Translators: the data set's display and short names, the
+                * folders searched (one per line), then how to get it. */
+               _("data set %s (%s) not found; searched:%s\nTo get it: %s"),
+               bs_dataset_info_get_display_name (info), info->name, report->str, how);
   return NULL;
 }

@@ -23,7 +23,7 @@ typedef enum {
 
 typedef struct {
   const char        *name;          /* "fashion-mnist": what --dataset takes */
-  const char        *display_name;  /* "Fashion-MNIST" */
+  const char        *display_name;  /* "Fashion-MNIST"; shown through bs_dataset_info_get_display_name() */
   BsDatasetFormat    format;
   const char *const *folders;       /* folder names tried inside each search folder */
   const char *const *files;         /* files that must all be there (IDX: with or without .gz) */
@@ -34,7 +34,7 @@ typedef struct {
   guint              n_train;       /* image counts of the official release */
   guint              n_test;
   const char *const *class_names;   /* built-in names; NULL for "class N" */
-  const char        *how_to_get;    /* one sentence; "@DIR@" stands for the folder to use */
+  const char        *how_to_get;    /* one sentence, untranslated; "@DIR@" stands for the folder to use */
 } BsDatasetInfo;
 
 /* A folder that is searched, and why. */
@@ -45,6 +45,8 @@ typedef struct {
 
 /* Every known data set, in the order to list them; *n_infos receives the count. */
 const BsDatasetInfo *bs_dataset_info_list   (guint       *n_infos);
+/* The name to show (translated where it is not a proper name: "Synthetic"). */
+const char          *bs_dataset_info_get_display_name (const BsDatasetInfo *info);
 /* Looks a name up; an unknown name gives BS_ERROR_INVALID_ARGUMENT listing the known ones. */
 const BsDatasetInfo *bs_dataset_info_lookup (const char  *name,
                                              GError     **error);
@@ -53,7 +55,8 @@ const BsDatasetInfo *bs_dataset_info_lookup (const char  *name,
  * (freed with it). data_dir may be NULL. Relative paths are made absolute. */
 GPtrArray  *bs_dataset_search_dirs  (const char          *data_dir);
 
-/* How to get the data set, with the folder to put it in (the first search folder). */
+/* How to get the data set, translated, with the folder to put it in (the
+ * first search folder). */
 char       *bs_dataset_how_to_get   (const BsDatasetInfo *info,
                                      const char          *data_dir);
 

@@ -1,6 +1,7 @@
 /* bs-dataset-types.c: the image set and the reference-counted data set. */
 #include "bs-dataset-types.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "bs-error.h"
@@ -99,7 +100,8 @@ bs_image_set_alloc (BsImageSet  *set,
       total > G_MAXSIZE / 4)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "%s: %u images of %ux%ux%u bytes do not fit in memory",
+                   /* Translators: a file or data set, a number of images and their shape. */
+                   _("%s: %u images of %ux%ux%u bytes do not fit in memory"),
                    what, n_images, channels, height, width);
       return FALSE;
     }
@@ -115,7 +117,8 @@ bs_image_set_alloc (BsImageSet  *set,
     {
       bs_image_set_clear (set);
       g_set_error (error, BS_ERROR, BS_ERROR_IO,
-                   "%s: out of memory for %u images of %ux%ux%u bytes",
+                   /* Translators: a file or data set, a number of images and their shape. */
+                   _("%s: out of memory for %u images of %ux%ux%u bytes"),
                    what, n_images, channels, height, width);
       return FALSE;
     }

@@ -6,6 +6,8 @@
  * them together. */
 #include "bs-dataset.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "bs-cifar.h"
 #include "bs-dataset-locate.h"
 #include "bs-error.h"
@@ -23,7 +25,9 @@ check_splits_agree (BsDataset  *dataset,
     return TRUE;
 
   g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
-               "%s: the training images are %ux%ux%u but the test images are %ux%ux%u",
+               /* Translators: a data set's folder, then two image shapes (channels x height x
+                * width). */
+               _("%s: the training images are %ux%ux%u but the test images are %ux%ux%u"),
                dataset->location, a->channels, a->height, a->width,
                b->channels, b->height, b->width);
   return FALSE;
@@ -55,7 +59,7 @@ load (const char  *name,
   if (folder == NULL)
     return NULL;
 
-  dataset = bs_dataset_new (info->name, info->display_name, info->n_classes);
+  dataset = bs_dataset_new (info->name, bs_dataset_info_get_display_name (info), info->n_classes);
   dataset->location = g_steal_pointer (&folder);
   if (info->class_names != NULL)
     bs_dataset_set_class_names (dataset, info->class_names);

@@ -1,6 +1,7 @@
 /* bs-idx.c: MNIST and Fashion-MNIST IDX files, plain or gzip-compressed. */
 #include "bs-idx.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "bs-data-stream.h"
@@ -31,7 +32,7 @@ read_header (GInputStream  *stream,
     return FALSE;
   if (n_read == 0)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, "%s: empty file", path);
+      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, _("%s: empty file"), path);
       return FALSE;
     }
   /* The magic comes first: a short file of the wrong kind is reported as such. */
@@ -40,23 +41,36 @@ read_header (GInputStream  *stream,
       magic = read_be32 (bytes);
       if (magic != expected_magic)
         {
-          const char *hint = "";
-
-          if (magic == BS_IDX_MAGIC_LABELS)
-            hint = "; this is an IDX label file";
+          if (expected_magic == BS_IDX_MAGIC_IMAGES && magic == BS_IDX_MAGIC_LABELS)
+            g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                         /* Translators: a file path, the magic number found and the one
+                          * expected; the file found is a label file, not an image file. */
+                         _("%s: wrong magic number 0x%08x, expected 0x%08x (IDX images); "
+                           "this is an IDX label file"), path, magic, expected_magic);
+          else if (expected_magic == BS_IDX_MAGIC_IMAGES)
+            g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                         /* Translators: a file path, the magic number found and the one expected. */
+                         _("%s: wrong magic number 0x%08x, expected 0x%08x (IDX images)"),
+                         path, magic, expected_magic);
           else if (magic == BS_IDX_MAGIC_IMAGES)
-            hint = "; this is an IDX image file";
-          g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                       "%s: wrong magic number 0x%08x, expected 0x%08x (IDX %s)%s",
-                       path, magic, expected_magic,
-                       expected_magic == BS_IDX_MAGIC_IMAGES ? "images" : "labels", hint);
+            g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                         /* Translators: a file path, the magic number found and the one
+                          * expected; the file found is an image file, not a label file. */
+                         _("%s: wrong magic number 0x%08x, expected 0x%08x (IDX labels); "
+                           "this is an IDX image file"), path, magic, expected_magic);
+          else
+            g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                         /* Translators: a file path, the magic number found and the one expected. */
+                         _("%s: wrong magic number 0x%08x, expected 0x%08x (IDX labels)"),
+                         path, magic, expected_magic);
           return FALSE;
         }
     }
   if (n_read < size)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                   "%s: truncated header: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " bytes",
+                   /* Translators: a file path, the bytes read and the header's length. */
+                   _("%s: truncated header: %zu of %zu bytes"),
                    path, n_read, size);
       return FALSE;
     }
@@ -65,26 +79,34 @@ read_header (GInputStream  *stream,
   return TRUE;
 }
 
+/* The number of images (or labels) a header gives: neither none nor absurdly many. */
 static gboolean
 check_count (const char  *path,
              guint32      count,
-             const char  *what,
+             gboolean     images,
              GError     **error)
 {
-  if (count == 0)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                   "%s: the header says the file holds 0 %s", path, what);
-      return FALSE;
-    }
-  if (count > BS_IDX_MAX_COUNT)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                   "%s: the header says the file holds %u %s (more than %u: damaged header?)",
-                   path, count, what, BS_IDX_MAX_COUNT);
-      return FALSE;
-    }
-  return TRUE;
+  if (count == 0 && images)
+    g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                 _("%s: the header says the file holds 0 images"), path);
+  else if (count == 0)
+    g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                 _("%s: the header says the file holds 0 labels"), path);
+  else if (count > BS_IDX_MAX_COUNT && images)
+    g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                 /* Translators: a file path, the count in the header, then the largest one
+                  * accepted. */
+                 _("%s: the header says the file holds %u images (more than %u: damaged header?)"),
+                 path, count, BS_IDX_MAX_COUNT);
+  else if (count > BS_IDX_MAX_COUNT)
+    g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                 /* Translators: a file path, the count in the header, then the largest one
+                  * accepted. */
+                 _("%s: the header says the file holds %u labels (more than %u: damaged header?)"),
+                 path, count, BS_IDX_MAX_COUNT);
+  else
+    return TRUE;
+  return FALSE;
 }
 
 gboolean
@@ -108,13 +130,14 @@ bs_idx_read_images (const char  *path,
   count = header[1];
   rows = header[2];
   cols = header[3];
-  if (!check_count (path, count, "images", error))
+  if (!check_count (path, count, TRUE, error))
     return FALSE;
   if (rows == 0 || cols == 0 || rows > BS_IDX_MAX_SIDE || cols > BS_IDX_MAX_SIDE)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                   "%s: the header gives an image size of %ux%u pixels "
-                   "(rows and columns must be 1 to %u)",
+                   /* Translators: a file path, rows x columns, then the largest side accepted. */
+                   _("%s: the header gives an image size of %ux%u pixels "
+                     "(rows and columns must be 1 to %u)"),
                    path, rows, cols, BS_IDX_MAX_SIDE);
       return FALSE;
     }
@@ -122,14 +145,20 @@ bs_idx_read_images (const char  *path,
   if (!g_size_checked_mul (&n_bytes, (gsize) rows * cols, count))
     {
       g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                   "%s: %u images of %ux%u pixels do not fit in memory", path, count, rows, cols);
+                   _("%s: %u images of %ux%u pixels do not fit in memory"), path, count, rows, cols);
       return FALSE;
     }
 
-  pixels = bs_data_stream_read_exact (stream, path, n_bytes, "image data", error);
+  /* Translators: what the bytes of an IDX image file hold, in "the header
+   * promises 384 bytes of image data". */
+  pixels = bs_data_stream_read_exact (stream, path, n_bytes, _("image data"), error);
   if (pixels == NULL)
     return FALSE;
-  after = g_strdup_printf ("the %u images of %ux%u pixels", count, rows, cols);
+  /* Translators: what an IDX image file holds, in "5 more bytes follow
+   * the 6 images of 8x8 pixels". */
+  after = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "the %u image of %ux%u pixels",
+                                        "the %u images of %ux%u pixels", count),
+                           count, rows, cols);
   if (!bs_data_stream_expect_end (stream, path, after, error))
     {
       g_free (pixels);
@@ -162,13 +191,18 @@ bs_idx_read_labels (const char  *path,
   stream = bs_data_stream_open (path, &compressed, error);
   if (stream == NULL || !read_header (stream, path, BS_IDX_MAGIC_LABELS, header, 2, error))
     return FALSE;
-  if (!check_count (path, header[1], "labels", error))
+  if (!check_count (path, header[1], FALSE, error))
     return FALSE;
 
-  data = bs_data_stream_read_exact (stream, path, header[1], "labels", error);
+  /* Translators: what the bytes of an IDX label file hold, in "the header
+   * promises 20 bytes of labels". */
+  data = bs_data_stream_read_exact (stream, path, header[1], _("labels"), error);
   if (data == NULL)
     return FALSE;
-  after = g_strdup_printf ("the %u labels", header[1]);
+  /* Translators: what an IDX label file holds, in "5 more bytes follow
+   * the 20 labels". */
+  after = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "the %u label", "the %u labels", header[1]),
+                           header[1]);
   if (!bs_data_stream_expect_end (stream, path, after, error))
     {
       g_free (data);
@@ -207,7 +241,8 @@ find_or_fail (const char  *folder,
       g_autofree char *plain = g_build_filename (folder, basename, NULL);
 
       g_set_error (error, BS_ERROR, BS_ERROR_NOT_FOUND,
-                   "%s.gz: no such file (nor %s without .gz)", plain, basename);
+                   /* Translators: a file path (ending in .gz) and the same file's name without it. */
+                   _("%s.gz: no such file (nor %s without .gz)"), plain, basename);
     }
   return path;
 }
@@ -240,7 +275,9 @@ bs_idx_load_split (const char  *folder,
     if (labels[i] >= n_classes)
       {
         g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                     "%s: label %u of image %u is out of range (the data set has %u classes, 0 to %u)",
+                     /* Translators: a file path, a label, an image's index, the
+                      * number of classes and the largest label. */
+                     _("%s: label %u of image %u is out of range (the data set has %u classes, 0 to %u)"),
                      labels_path, labels[i], i, n_classes, n_classes - 1);
         return FALSE;
       }
@@ -250,7 +287,9 @@ bs_idx_load_split (const char  *folder,
   if (set->n_images != n_labels)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
-                   "%s has %u images but %s has %u labels",
+                   /* Translators: an image file and its image count, a label file and its label
+                    * count. */
+                   _("%s has %u images but %s has %u labels"),
                    images_path, set->n_images, labels_path, n_labels);
       bs_image_set_clear (set);
       return FALSE;

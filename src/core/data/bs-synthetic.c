@@ -1,6 +1,7 @@
 /* bs-synthetic.c: class-dependent gratings, generated in milliseconds. */
 #include "bs-synthetic.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 
 #include "bs-error.h"
@@ -24,21 +25,27 @@ bs_synthetic_check_params (guint    n_train,
   if (n_classes < 2 || n_classes > BS_SYNTHETIC_MAX_CLASSES)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "synthetic data set: %u classes; it takes 2 to %u",
+                   g_dngettext (GETTEXT_PACKAGE,
+                                /* Translators: the number of classes asked for, then the largest
+                                 * number allowed. */
+                                "synthetic data set: %u class; it takes 2 to %u",
+                                "synthetic data set: %u classes; it takes 2 to %u", n_classes),
                    n_classes, BS_SYNTHETIC_MAX_CLASSES);
       return FALSE;
     }
   if (channels < 1 || channels > BS_SYNTHETIC_MAX_CHANNELS)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "synthetic data set: %u channels; it takes 1 to %u",
+                   /* Translators: the number of channels asked for (0 or too many), then the
+                    * largest number allowed. */
+                   _("synthetic data set: %u channels; it takes 1 to %u"),
                    channels, BS_SYNTHETIC_MAX_CHANNELS);
       return FALSE;
     }
   if (height < 1 || width < 1 || height > BS_SYNTHETIC_MAX_SIDE || width > BS_SYNTHETIC_MAX_SIDE)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "synthetic data set: images of %ux%u pixels; each side must be 1 to %u",
+                   _("synthetic data set: images of %ux%u pixels; each side must be 1 to %u"),
                    height, width, BS_SYNTHETIC_MAX_SIDE);
       return FALSE;
     }
@@ -46,7 +53,8 @@ bs_synthetic_check_params (guint    n_train,
   if (!g_size_checked_mul (&total, image_size, (gsize) n_train + n_test) || total > G_MAXSIZE / 4)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "synthetic data set: %u + %u images of %ux%ux%u bytes do not fit in memory",
+                   /* Translators: training and test images, then channels x height x width. */
+                   _("synthetic data set: %u + %u images of %ux%ux%u bytes do not fit in memory"),
                    n_train, n_test, channels, height, width);
       return FALSE;
     }
@@ -181,7 +189,8 @@ bs_dataset_new_synthetic (guint   n_train,
       return NULL;
     }
 
-  dataset = bs_dataset_new ("synthetic", "Synthetic", n_classes);
+  /* Translators: the name of the data set of generated images. */
+  dataset = bs_dataset_new ("synthetic", _("Synthetic"), n_classes);
   if (!bs_image_set_alloc (&dataset->train, n_train, channels, height, width, "synthetic", &error) ||
       !bs_image_set_alloc (&dataset->test, n_test, channels, height, width, "synthetic", &error))
     {

@@ -3,6 +3,7 @@
  * layout's scale where they are used. */
 #include "bs-heatmap-figure.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
@@ -759,8 +760,13 @@ draw_axis (Draw         *d,
   cairo_restore (d->cr);
 
   /* The title names the model: which axis is which is the first question. */
-  title = model != NULL ? g_strdup_printf ("%s  ·  %s", rows ? "Model A" : "Model B", model)
-                        : g_strdup (rows ? "Model A" : "Model B");
+  if (model != NULL)
+    /* Translators: the titles of the heatmap's axes: rows are the layers of
+     * model A, columns those of model B; %s is the model's name ("ResNet-20"). */
+    title = g_strdup_printf (rows ? _("Model A  ·  %s") : _("Model B  ·  %s"), model);
+  else
+    /* Translators: the titles of the heatmap's axes when no model is named. */
+    title = g_strdup (rows ? _("Model A") : _("Model B"));
   layout = make_layout (d, title, 0.9, TRUE);
   pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_MIDDLE);
   pango_layout_set_width (layout, (int) (length * PANGO_SCALE));

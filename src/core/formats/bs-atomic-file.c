@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,8 @@ set_errno_error (BsAtomicFile  *file,
                  GError       **error)
 {
   g_set_error (error, BS_ERROR, error_code_for_errno (errsv),
-               "Cannot write '%s': %s", file->path, g_strerror (errsv));
+               /* Translators: a file path, then the system's reason. */
+               _("Cannot write '%s': %s"), file->path, g_strerror (errsv));
 }
 
 /* Removes the temporary file; safe to call more than once. */
@@ -98,7 +100,7 @@ bs_atomic_file_new (const char  *path,
 
   if (*path == '\0')
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "Cannot write a file with an empty name");
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("Cannot write a file with an empty name"));
       return NULL;
     }
 
@@ -106,7 +108,7 @@ bs_atomic_file_new (const char  *path,
     {
       if (S_ISDIR (st.st_mode))
         {
-          g_set_error (error, BS_ERROR, BS_ERROR_IO, "Cannot write '%s': it is a folder", path);
+          g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot write '%s': it is a folder"), path);
           return NULL;
         }
       if (!S_ISREG (st.st_mode))
@@ -137,7 +139,7 @@ bs_atomic_file_new (const char  *path,
 
       if (errsv == ENOENT || errsv == ENOTDIR)
         g_set_error (error, BS_ERROR, BS_ERROR_NOT_FOUND,
-                     "Cannot write '%s': the folder '%s' does not exist", path, dir);
+                     _("Cannot write '%s': the folder '%s' does not exist"), path, dir);
       else
         set_errno_error (file, errsv, error);
       return NULL;
@@ -195,7 +197,7 @@ check_usable (BsAtomicFile  *file,
     }
   if (file->finished)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_FAILED, "Cannot write '%s': already finished", file->path);
+      g_set_error (error, BS_ERROR, BS_ERROR_FAILED, _("Cannot write '%s': already finished"), file->path);
       return FALSE;
     }
   return TRUE;

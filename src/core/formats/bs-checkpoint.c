@@ -3,6 +3,7 @@
 
 #include "bs-checkpoint.h"
 
+#include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -183,14 +184,27 @@ parse_uint (const char *text,
   return text != NULL && g_ascii_string_to_unsigned (text, 10, 0, max, value, NULL);
 }
 
+/* FORMAT (translated) says what is wrong with which metadata key. */
+static gboolean metadata_error (GError     **error,
+                                const char  *path,
+                                const char  *format,
+                                ...) G_GNUC_PRINTF (3, 4);
+
 static gboolean
-metadata_error (GError    **error,
-                const char *path,
-                const char *key,
-                const char *problem)
+metadata_error (GError     **error,
+                const char  *path,
+                const char  *format,
+                ...)
 {
-  g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-               "'%s' is not a Blockscope checkpoint: metadata '%s' %s", path, key, problem);
+  g_autofree char *detail = NULL;
+  va_list args;
+
+  va_start (args, format);
+  detail = g_strdup_vprintf (format, args);
+  va_end (args);
+  /* Translators: a file path, then what is wrong with its metadata. */
+  g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, _("'%s' is not a Blockscope checkpoint: %s"),
+               path, detail);
   return FALSE;
 }
 
@@ -204,23 +218,26 @@ parse_input_shape (const char *path,
   JsonArray *array;
 
   if (text == NULL)
-    return metadata_error (error, path, "input_shape", "is missing");
+    /* Translators: %s is a key of the file's metadata (input_shape); this
+     * and the other metadata messages follow "'FILE' is not a Blockscope
+     * checkpoint: ". */
+    return metadata_error (error, path, _("metadata '%s' is missing"), "input_shape");
   if (!json_parser_load_from_data (parser, text, -1, NULL)
       || !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
-    return metadata_error (error, path, "input_shape", "is not a list like [3, 32, 32]");
+    return metadata_error (error, path, _("metadata '%s' is not a list like [3, 32, 32]"), "input_shape");
   array = json_node_get_array (json_parser_get_root (parser));
   if (json_array_get_length (array) != 3)
-    return metadata_error (error, path, "input_shape", "is not a list like [3, 32, 32]");
+    return metadata_error (error, path, _("metadata '%s' is not a list like [3, 32, 32]"), "input_shape");
   for (guint i = 0; i < 3; i++)
     {
       JsonNode *node = json_array_get_element (array, i);
       gint64 v;
 
       if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
-        return metadata_error (error, path, "input_shape", "is not a list of integers");
+        return metadata_error (error, path, _("metadata '%s' is not a list of integers"), "input_shape");
       v = json_node_get_int (node);
       if (v < 1 || v > MAX_SIDE)
-        return metadata_error (error, path, "input_shape", "has an implausible size");
+        return metadata_error (error, path, _("metadata '%s' has an implausible size"), "input_shape");
       shape[i] = (guint) v;
     }
   return TRUE;
@@ -266,7 +283,9 @@ read_info (BsSafetensors     *st,
 
   text = bs_safetensors_get_metadata (st, "architecture");
   if (text == NULL)
-    return metadata_error (error, path, "architecture", "is missing (the file was not written by Blockscope)");
+    return metadata_error (error, path,
+                           _("metadata '%s' is missing (the file was not written by Blockscope)"),
+                           "architecture");
   info->architecture = g_strdup (text);
 
   if (!parse_input_shape (path, bs_safetensors_get_metadata (st, "input_shape"), shape, error))
@@ -276,19 +295,19 @@ read_info (BsSafetensors     *st,
   info->width = shape[2];
 
   if (!parse_uint (bs_safetensors_get_metadata (st, "classes"), MAX_CLASSES, &value) || value < 1)
-    return metadata_error (error, path, "classes", "is missing or not a positive number");
+    return metadata_error (error, path, _("metadata '%s' is missing or not a positive number"), "classes");
   info->n_classes = (guint) value;
 
   text = bs_safetensors_get_metadata (st, "epoch");
   if (text != NULL)
     {
       if (!parse_uint (text, G_MAXUINT, &value))
-        return metadata_error (error, path, "epoch", "is not a number");
+        return metadata_error (error, path, _("metadata '%s' is not a number"), "epoch");
       info->epoch = (guint) value;
     }
   text = bs_safetensors_get_metadata (st, "seed");
   if (text != NULL && !parse_uint (text, G_MAXUINT64, &info->seed))
-    return metadata_error (error, path, "seed", "is not a number");
+    return metadata_error (error, path, _("metadata '%s' is not a number"), "seed");
   text = bs_safetensors_get_metadata (st, "accuracy");
   if (text != NULL)
     {
@@ -296,7 +315,7 @@ read_info (BsSafetensors     *st,
 
       info->accuracy = g_ascii_strtod (text, &end);
       if (end == text || *end != '\0' || !(info->accuracy >= 0 && info->accuracy <= 1))
-        return metadata_error (error, path, "accuracy", "is not a number between 0 and 1");
+        return metadata_error (error, path, _("metadata '%s' is not a number between 0 and 1"), "accuracy");
     }
   info->dataset = g_strdup (bs_safetensors_get_metadata (st, "dataset"));
   info->recipe = g_strdup (bs_safetensors_get_metadata (st, "recipe"));
@@ -320,13 +339,15 @@ check_tensor (BsSafetensors       *st,
 
   if (view == NULL)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, "'%s' lacks tensor '%s' of %s", path, name,
+      /* Translators: a file path, a tensor's name and a model's name (resnet20). */
+      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, _("'%s' lacks tensor '%s' of %s"), path, name,
                    bs_model_get_name (model));
       return FALSE;
     }
   if (view->dtype != dtype)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, "'%s': tensor '%s' is %s, expected %s", path, name,
+      /* Translators: a file path, a tensor's name, then two data types (F32, F64, I64). */
+      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, _("'%s': tensor '%s' is %s, expected %s"), path, name,
                    bs_dtype_to_string (view->dtype), bs_dtype_to_string (dtype));
       return FALSE;
     }
@@ -335,7 +356,9 @@ check_tensor (BsSafetensors       *st,
       g_autofree char *have = format_shape (view->ndim, view->shape);
       g_autofree char *want = format_shape (ndim, shape);
 
-      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, "'%s': tensor '%s' has shape %s, %s needs %s",
+      /* Translators: a file path, a tensor's name, its shape ([16, 3, 3, 3]),
+       * a model's name (resnet20) and the shape it needs. */
+      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, _("'%s': tensor '%s' has shape %s, %s needs %s"),
                    path, name, have, bs_model_get_name (model), want);
       return FALSE;
     }
@@ -373,7 +396,8 @@ bs_checkpoint_load (const char        *path,
                         local_info.n_classes, &local_error);
   if (model == NULL)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, "'%s' names a model Blockscope cannot build: %s",
+      /* Translators: a file path, then why the model it names cannot be built. */
+      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, _("'%s' names a model Blockscope cannot build: %s"),
                    path, local_error->message);
       bs_checkpoint_info_clear (&local_info);
       return NULL;
@@ -409,7 +433,8 @@ bs_checkpoint_load (const char        *path,
 
       if (!g_hash_table_contains (expected, view->name))
         {
-          g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, "'%s' has tensor '%s', which %s does not have",
+          /* Translators: a file path, a tensor's name and a model's name (resnet20). */
+          g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, _("'%s' has tensor '%s', which %s does not have"),
                        path, view->name, bs_model_get_name (model));
           goto failed;
         }

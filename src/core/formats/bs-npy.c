@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,8 +34,9 @@ struct _BsNpyFile {
   goffset  data_offset;
 };
 
+/* Every message after "'PATH' is not a usable .npy file: " (bs-error.c). */
 #define npy_error(error, path, ...) \
-  bs_set_format_error (error, path, "a usable .npy file", __VA_ARGS__)
+  bs_set_format_error (error, BS_FILE_FORMAT_NPY, path, __VA_ARGS__)
 
 /* The header dictionary: a Python literal such as
  *   {'descr': '<f4', 'fortran_order': False, 'shape': (256, 16, 32, 32), }
@@ -59,7 +62,8 @@ expect_char (Parser  *ps,
 {
   skip_space (ps);
   if (ps->p >= ps->end || *ps->p != c)
-    return npy_error (error, ps->path, "malformed header: expected '%c' at byte %d of the header",
+    /* Translators: a character of the header, then its position in the header. */
+    return npy_error (error, ps->path, _("malformed header: expected '%c' at byte %d of the header"),
                       c, (int) (ps->p - ps->start));
   ps->p++;
   return TRUE;
@@ -76,7 +80,7 @@ parse_string (Parser  *ps,
   skip_space (ps);
   if (ps->p >= ps->end || (*ps->p != '\'' && *ps->p != '"'))
     {
-      npy_error (error, ps->path, "malformed header: expected a quoted string");
+      npy_error (error, ps->path, _("malformed header: expected a quoted string"));
       return NULL;
     }
   quote = *ps->p++;
@@ -85,14 +89,14 @@ parse_string (Parser  *ps,
     {
       if (*ps->p == '\\' || (guchar) *ps->p < 0x20)
         {
-          npy_error (error, ps->path, "malformed header: unexpected character in a string");
+          npy_error (error, ps->path, _("malformed header: unexpected character in a string"));
           return NULL;
         }
       ps->p++;
     }
   if (ps->p >= ps->end)
     {
-      npy_error (error, ps->path, "malformed header: unterminated string");
+      npy_error (error, ps->path, _("malformed header: unterminated string"));
       return NULL;
     }
   ps->p++;
@@ -124,7 +128,7 @@ parse_bool (Parser   *ps,
   else if (parse_word (ps, "False"))
     *value = FALSE;
   else
-    return npy_error (error, ps->path, "malformed header: fortran_order is neither True nor False");
+    return npy_error (error, ps->path, _("malformed header: fortran_order is neither True nor False"));
   return TRUE;
 }
 
@@ -153,24 +157,24 @@ parse_shape (Parser  *ps,
           guint d = *ps->p - '0';
 
           if (value > ((guint64) G_MAXINT64 - d) / 10)
-            return npy_error (error, ps->path, "the shape has a dimension that is absurdly large");
+            return npy_error (error, ps->path, _("the shape has a dimension that is absurdly large"));
           value = value * 10 + d;
           digits = TRUE;
           ps->p++;
         }
       if (!digits)
-        return npy_error (error, ps->path, "malformed header: the shape is not a tuple of non-negative integers");
+        return npy_error (error, ps->path, _("malformed header: the shape is not a tuple of non-negative integers"));
       if (ps->p < ps->end && *ps->p == 'L')   /* Python 2 long literals */
         ps->p++;
       if (*ndim == BS_NPY_MAX_DIMS)
-        return npy_error (error, ps->path, "the shape has more than %d dimensions", BS_NPY_MAX_DIMS);
+        return npy_error (error, ps->path, _("the shape has more than %d dimensions"), BS_NPY_MAX_DIMS);
       shape[(*ndim)++] = (gint64) value;
 
       skip_space (ps);
       if (ps->p < ps->end && *ps->p == ',')
         ps->p++;
       else if (!(ps->p < ps->end && *ps->p == ')'))
-        return npy_error (error, ps->path, "malformed header: the shape is not a tuple of non-negative integers");
+        return npy_error (error, ps->path, _("malformed header: the shape is not a tuple of non-negative integers"));
     }
 }
 
@@ -185,9 +189,13 @@ parse_descr (const char *path,
   else if (strcmp (descr, "<f8") == 0)
     *dtype = BS_DTYPE_F64;
   else if (strcmp (descr, ">f4") == 0 || strcmp (descr, ">f8") == 0)
-    return npy_error (error, path, "the data is big-endian ('%s'); save it little-endian ('<%s')", descr, descr + 1);
+    /* Translators: numpy type codes: '>f4' and 'f4' (to write as '<f4'). */
+    return npy_error (error, path, _("the data is big-endian ('%s'); save it little-endian ('<%s')"),
+                      descr, descr + 1);
   else
-    return npy_error (error, path, "dtype '%s' is not supported: Blockscope reads float32 ('<f4') and float64 ('<f8')",
+    return npy_error (error, path,
+                      /* Translators: %s is a numpy type code ('<i8'); keep the codes in quotes. */
+                      _("dtype '%s' is not supported: Blockscope reads float32 ('<f4') and float64 ('<f8')"),
                       descr);
   return TRUE;
 }
@@ -224,7 +232,7 @@ parse_header (BsNpyFile   *file,
 
           skip_space (&ps);
           if (ps.p < ps.end && *ps.p == '[')
-            return npy_error (error, file->path, "structured dtypes are not supported, only float32 or float64 arrays");
+            return npy_error (error, file->path, _("structured dtypes are not supported, only float32 or float64 arrays"));
           descr = parse_string (&ps, error);
           if (descr == NULL || !parse_descr (file->path, descr, &file->dtype, error))
             return FALSE;
@@ -243,22 +251,22 @@ parse_header (BsNpyFile   *file,
           have_shape = TRUE;
         }
       else
-        return npy_error (error, file->path, "malformed header: unexpected or repeated key '%s'", key);
+        return npy_error (error, file->path, _("malformed header: unexpected or repeated key '%s'"), key);
 
       skip_space (&ps);
       if (ps.p < ps.end && *ps.p == ',')
         ps.p++;
       else if (!(ps.p < ps.end && *ps.p == '}'))
-        return npy_error (error, file->path, "malformed header: expected ',' or '}' after '%s'", key);
+        return npy_error (error, file->path, _("malformed header: expected ',' or '}' after '%s'"), key);
     }
   skip_space (&ps);
   if (ps.p != ps.end)
-    return npy_error (error, file->path, "malformed header: unexpected text after the dictionary");
+    return npy_error (error, file->path, _("malformed header: unexpected text after the dictionary"));
   if (!have_descr || !have_order || !have_shape)
-    return npy_error (error, file->path, "malformed header: it lacks '%s'",
+    return npy_error (error, file->path, _("malformed header: it lacks '%s'"),
                       !have_descr ? "descr" : !have_order ? "fortran_order" : "shape");
   if (fortran_order && file->ndim > 1)
-    return npy_error (error, file->path, "the array is in Fortran order; save it in C order (numpy.ascontiguousarray)");
+    return npy_error (error, file->path, _("the array is in Fortran order; save it in C order (numpy.ascontiguousarray)"));
   return TRUE;
 }
 
@@ -317,12 +325,12 @@ bs_npy_file_open (const char  *path,
       int errsv = errno;
 
       g_set_error (error, BS_ERROR, errsv == ENOENT ? BS_ERROR_NOT_FOUND : BS_ERROR_IO,
-                   "Cannot read '%s': %s", path, g_strerror (errsv));
+                   _("Cannot read '%s': %s"), path, g_strerror (errsv));
       return NULL;
     }
   if (fstat (file->fd, &st) != 0 || !S_ISREG (st.st_mode))
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_IO, "Cannot read '%s': not a regular file", path);
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not a regular file"), path);
       return NULL;
     }
 
@@ -330,12 +338,12 @@ bs_npy_file_open (const char  *path,
     {
       int errsv = errno;
 
-      g_set_error (error, BS_ERROR, BS_ERROR_IO, "Cannot read '%s': %s", path, g_strerror (errsv));
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': %s"), path, g_strerror (errsv));
       return NULL;
     }
   if (got < 10 || memcmp (prefix, MAGIC, MAGIC_LENGTH) != 0)
     {
-      npy_error (error, path, "it does not start with the .npy magic bytes");
+      npy_error (error, path, _("it does not start with the .npy magic bytes"));
       return NULL;
     }
   if (prefix[6] == 1 && prefix[7] == 0)
@@ -350,26 +358,26 @@ bs_npy_file_open (const char  *path,
     }
   else
     {
-      npy_error (error, path, "format version %u.%u is not supported (1.0, 2.0 and 3.0 are)", prefix[6], prefix[7]);
+      npy_error (error, path, _("format version %u.%u is not supported (1.0, 2.0 and 3.0 are)"), prefix[6], prefix[7]);
       return NULL;
     }
 
   if (header_length > MAX_HEADER_LENGTH || prefix_length + header_length > (guint64) st.st_size)
     {
-      npy_error (error, path, "the header length %" G_GSIZE_FORMAT " does not fit the file (%" G_GINT64_FORMAT " bytes)",
+      npy_error (error, path, _("the header length %zu does not fit the file (%" PRId64 " bytes)"),
                  header_length, (gint64) st.st_size);
       return NULL;
     }
   header = g_malloc (header_length + 1);
   if (!read_exactly (file->fd, header, header_length, prefix_length, &got) || got != header_length)
     {
-      npy_error (error, path, "the header could not be read");
+      npy_error (error, path, _("the header could not be read"));
       return NULL;
     }
   header[header_length] = '\0';
   if (memchr (header, '\0', header_length) != NULL)
     {
-      npy_error (error, path, "malformed header: it contains a NUL byte");
+      npy_error (error, path, _("malformed header: it contains a NUL byte"));
       return NULL;
     }
   if (!parse_header (file, header, header_length, error))
@@ -378,7 +386,7 @@ bs_npy_file_open (const char  *path,
   element_size = bs_dtype_size (file->dtype);
   if (!bs_shape_count_elements (file->ndim, file->shape, element_size, &file->n_elements))
     {
-      npy_error (error, path, "the shape is absurdly large");
+      npy_error (error, path, _("the shape is absurdly large"));
       return NULL;
     }
   if (file->ndim == 0)
@@ -399,7 +407,7 @@ bs_npy_file_open (const char  *path,
 
           if (!bs_shape_count_elements (file->ndim - 1, file->shape + 1, element_size, &rest))
             {
-              npy_error (error, path, "the shape is absurdly large");
+              npy_error (error, path, _("the shape is absurdly large"));
               return NULL;
             }
           file->row_length = rest;
@@ -411,13 +419,17 @@ bs_npy_file_open (const char  *path,
   available = (guint64) st.st_size - (guint64) file->data_offset;
   if (available < data_bytes)
     {
-      npy_error (error, path, "the data is truncated: the shape needs %" G_GSIZE_FORMAT " bytes but the file holds %" G_GUINT64_FORMAT,
+      npy_error (error, path, _("the data is truncated: the shape needs %zu bytes but the file holds %" PRIu64),
                  data_bytes, available);
       return NULL;
     }
   if (available > data_bytes)
     {
-      npy_error (error, path, "%" G_GUINT64_FORMAT " bytes follow the data that the shape does not account for",
+      npy_error (error, path,
+                 g_dngettext (GETTEXT_PACKAGE,
+                              "%" PRIu64 " byte follows the data that the shape does not account for",
+                              "%" PRIu64 " bytes follow the data that the shape does not account for",
+                              available - data_bytes),
                  available - data_bytes);
       return NULL;
     }
@@ -505,7 +517,7 @@ bs_npy_file_read_rows (BsNpyFile  *file,
   if (first > file->n_rows || n_rows > file->n_rows - first)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "'%s' has %" G_GUINT64_FORMAT " rows; rows %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT " do not exist",
+                   _("'%s' has %" PRIu64 " rows; rows %" PRIu64 " to %" PRIu64 " do not exist"),
                    file->path, file->n_rows, first, first + n_rows);
       return FALSE;
     }
@@ -529,11 +541,11 @@ bs_npy_file_read_rows (BsNpyFile  *file,
         {
           int errsv = errno;
 
-          g_set_error (error, BS_ERROR, BS_ERROR_IO, "Cannot read '%s': %s", file->path, g_strerror (errsv));
+          g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': %s"), file->path, g_strerror (errsv));
           return FALSE;
         }
       if (got != count * in_size)
-        return npy_error (error, file->path, "the file became shorter while it was read");
+        return npy_error (error, file->path, _("the file became shorter while it was read"));
       from_little_endian (target, count, in_size);
 
       if (file->dtype == BS_DTYPE_F32 && out_dtype == BS_DTYPE_F64)
@@ -586,7 +598,7 @@ bs_npy_load (const char  *path,
   array->data = g_try_malloc (MAX (bytes, 1));
   if (array->data == NULL)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_IO, "Cannot read '%s': not enough memory for %" G_GSIZE_FORMAT " bytes",
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not enough memory for %zu bytes"),
                    path, bytes);
       return NULL;
     }
@@ -658,7 +670,7 @@ bs_npy_save (const char    *path,
   if ((dtype != BS_DTYPE_F32 && dtype != BS_DTYPE_F64) || ndim > BS_NPY_MAX_DIMS
       || !bs_shape_count_elements (ndim, shape, bs_dtype_size (dtype), &n_elements))
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "Cannot write '%s': invalid dtype or shape", path);
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("Cannot write '%s': invalid dtype or shape"), path);
       return FALSE;
     }
   g_return_val_if_fail (data != NULL || n_elements == 0, FALSE);

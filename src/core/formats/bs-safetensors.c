@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#include <inttypes.h>
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,12 +76,12 @@ read_whole_file (const char  *path,
       int errsv = errno;
 
       g_set_error (error, BS_ERROR, errsv == ENOENT ? BS_ERROR_NOT_FOUND : BS_ERROR_IO,
-                   "Cannot read '%s': %s", path, g_strerror (errsv));
+                   _("Cannot read '%s': %s"), path, g_strerror (errsv));
       return FALSE;
     }
   if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_IO, "Cannot read '%s': not a regular file", path);
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not a regular file"), path);
       close (fd);
       return FALSE;
     }
@@ -87,7 +89,7 @@ read_whole_file (const char  *path,
   buffer = g_try_malloc ((gsize) st.st_size + 1);
   if (buffer == NULL)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_IO, "Cannot read '%s': not enough memory for %" G_GINT64_FORMAT " bytes",
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not enough memory for %" PRId64 " bytes"),
                    path, (gint64) st.st_size);
       close (fd);
       return FALSE;
@@ -102,7 +104,7 @@ read_whole_file (const char  *path,
         {
           int errsv = errno;
 
-          g_set_error (error, BS_ERROR, BS_ERROR_IO, "Cannot read '%s': %s", path, g_strerror (errsv));
+          g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': %s"), path, g_strerror (errsv));
           close (fd);
           return FALSE;
         }
@@ -131,8 +133,9 @@ node_get_uint (JsonNode *node,
   return TRUE;
 }
 
+/* Every message after "'PATH' is not a valid safetensors file: " (bs-error.c). */
 #define format_error(error, path, ...) \
-  bs_set_format_error (error, path, "a valid safetensors file", __VA_ARGS__)
+  bs_set_format_error (error, BS_FILE_FORMAT_SAFETENSORS, path, __VA_ARGS__)
 
 static gboolean
 parse_metadata (BsSafetensors  *st,
@@ -145,13 +148,13 @@ parse_metadata (BsSafetensors  *st,
   JsonNode *value;
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
-    return format_error (error, st->path, "__metadata__ is not an object");
+    return format_error (error, st->path, _("__metadata__ is not an object"));
   object = json_node_get_object (node);
   json_object_iter_init (&iter, object);
   while (json_object_iter_next (&iter, &key, &value))
     {
       if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
-        return format_error (error, st->path, "__metadata__ value of '%s' is not a string", key);
+        return format_error (error, st->path, _("__metadata__ value of '%s' is not a string"), key);
       g_hash_table_insert (st->metadata, g_strdup (key), g_strdup (json_node_get_string (value)));
     }
   return TRUE;
@@ -172,19 +175,19 @@ parse_entry (BsSafetensors  *st,
   gsize element_size;
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
-    return format_error (error, st->path, "tensor '%s': entry is not an object", name);
+    return format_error (error, st->path, _("tensor '%s': entry is not an object"), name);
   object = json_node_get_object (node);
 
   member = json_object_get_member (object, "dtype");
   if (member == NULL || !JSON_NODE_HOLDS_VALUE (member) || json_node_get_value_type (member) != G_TYPE_STRING)
-    return format_error (error, st->path, "tensor '%s': no dtype", name);
+    return format_error (error, st->path, _("tensor '%s': no dtype"), name);
   member = json_object_get_member (object, "shape");
   if (member == NULL || !JSON_NODE_HOLDS_ARRAY (member))
-    return format_error (error, st->path, "tensor '%s': no shape", name);
+    return format_error (error, st->path, _("tensor '%s': no shape"), name);
   shape = json_node_get_array (member);
   member = json_object_get_member (object, "data_offsets");
   if (member == NULL || !JSON_NODE_HOLDS_ARRAY (member))
-    return format_error (error, st->path, "tensor '%s': no data_offsets", name);
+    return format_error (error, st->path, _("tensor '%s': no data_offsets"), name);
   offsets = json_node_get_array (member);
 
   entry = g_new0 (Entry, 1);
@@ -195,12 +198,12 @@ parse_entry (BsSafetensors  *st,
 
   dtype_name = json_object_get_string_member (object, "dtype");
   if (!bs_dtype_from_string (dtype_name, &entry->view.dtype))
-    return format_error (error, st->path, "tensor '%s': unsupported dtype '%s' (Blockscope reads F32, F64 and I64)",
+    return format_error (error, st->path, _("tensor '%s': unsupported dtype '%s' (Blockscope reads F32, F64 and I64)"),
                          name, dtype_name);
   element_size = bs_dtype_size (entry->view.dtype);
 
   if (json_array_get_length (shape) > BS_SAFETENSORS_MAX_DIMS)
-    return format_error (error, st->path, "tensor '%s': %u dimensions, at most %d are supported",
+    return format_error (error, st->path, _("tensor '%s': %u dimensions, at most %d are supported"),
                          name, json_array_get_length (shape), BS_SAFETENSORS_MAX_DIMS);
   entry->view.ndim = json_array_get_length (shape);
   for (guint i = 0; i < entry->view.ndim; i++)
@@ -208,28 +211,28 @@ parse_entry (BsSafetensors  *st,
       guint64 dim;
 
       if (!node_get_uint (json_array_get_element (shape, i), &dim) || dim > G_MAXINT64)
-        return format_error (error, st->path, "tensor '%s': shape entry %u is not a non-negative integer", name, i);
+        return format_error (error, st->path, _("tensor '%s': shape entry %u is not a non-negative integer"), name, i);
       entry->view.shape[i] = (gint64) dim;
     }
   if (!bs_shape_count_elements (entry->view.ndim, entry->view.shape, element_size, &entry->view.n_elements))
-    return format_error (error, st->path, "tensor '%s': the shape is too large", name);
+    return format_error (error, st->path, _("tensor '%s': the shape is too large"), name);
   entry->view.n_bytes = entry->view.n_elements * element_size;
 
   if (json_array_get_length (offsets) != 2
       || !node_get_uint (json_array_get_element (offsets, 0), &entry->begin)
       || !node_get_uint (json_array_get_element (offsets, 1), &entry->end))
-    return format_error (error, st->path, "tensor '%s': data_offsets is not a pair of non-negative integers", name);
+    return format_error (error, st->path, _("tensor '%s': data_offsets is not a pair of non-negative integers"), name);
   if (entry->begin > entry->end)
-    return format_error (error, st->path, "tensor '%s': data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] end before they begin",
+    return format_error (error, st->path, _("tensor '%s': data_offsets [%" PRIu64 ", %" PRIu64 "] end before they begin"),
                          name, entry->begin, entry->end);
   if (entry->end - entry->begin != entry->view.n_bytes)
     return format_error (error, st->path,
-                         "tensor '%s': shape and dtype make %" G_GSIZE_FORMAT " bytes but data_offsets span %" G_GUINT64_FORMAT,
+                         _("tensor '%s': shape and dtype make %zu bytes but data_offsets span %" PRIu64),
                          name, entry->view.n_bytes, entry->end - entry->begin);
   if (entry->end > data_size)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                   "'%s' is truncated: tensor '%s' ends at data byte %" G_GUINT64_FORMAT " but the file holds only %" G_GSIZE_FORMAT " data bytes",
+                   _("'%s' is truncated: tensor '%s' ends at data byte %" PRIu64 " but the file holds only %zu data bytes"),
                    st->path, name, entry->end, data_size);
       return FALSE;
     }
@@ -314,20 +317,23 @@ bs_safetensors_load (const char  *path,
 
   if (st->length < 8)
     {
-      format_error (error, path, "the file is only %" G_GSIZE_FORMAT " bytes long", st->length);
+      format_error (error, path,
+                    g_dngettext (GETTEXT_PACKAGE, "the file is only %zu byte long",
+                                 "the file is only %zu bytes long", st->length),
+                    st->length);
       return NULL;
     }
   memcpy (&header_length, st->contents, 8);
   header_length = GUINT64_FROM_LE (header_length);
   if (header_length > st->length - 8)
     {
-      format_error (error, path, "the header length %" G_GUINT64_FORMAT " is longer than the file (%" G_GSIZE_FORMAT " bytes)",
+      format_error (error, path, _("the header length %" PRIu64 " is longer than the file (%zu bytes)"),
                     header_length, st->length);
       return NULL;
     }
   if (header_length < 2 || header_length > MAX_HEADER_LENGTH)
     {
-      format_error (error, path, "the header length %" G_GUINT64_FORMAT " is not plausible", header_length);
+      format_error (error, path, _("the header length %" PRIu64 " is not plausible"), header_length);
       return NULL;
     }
   header = st->contents + 8;
@@ -336,19 +342,19 @@ bs_safetensors_load (const char  *path,
 
   if (header[0] != '{')
     {
-      format_error (error, path, "the header does not start with '{'");
+      format_error (error, path, _("the header does not start with '{'"));
       return NULL;
     }
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, (const char *) header, (gssize) header_length, &local_error))
     {
-      format_error (error, path, "the header is not valid JSON: %s", local_error->message);
+      format_error (error, path, _("the header is not valid JSON: %s"), local_error->message);
       return NULL;
     }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      format_error (error, path, "the header is not a JSON object");
+      format_error (error, path, _("the header is not a JSON object"));
       return NULL;
     }
 
@@ -373,7 +379,10 @@ bs_safetensors_load (const char  *path,
 
       if (entry->begin > expected)
         {
-          format_error (error, path, "a gap of %" G_GUINT64_FORMAT " bytes before tensor '%s'",
+          format_error (error, path,
+                        g_dngettext (GETTEXT_PACKAGE, "a gap of %" PRIu64 " byte before tensor '%s'",
+                                     "a gap of %" PRIu64 " bytes before tensor '%s'",
+                                     entry->begin - expected),
                         entry->begin - expected, entry->name);
           return NULL;
         }
@@ -381,14 +390,17 @@ bs_safetensors_load (const char  *path,
         {
           Entry *previous = g_ptr_array_index (st->entries, i - 1);
 
-          format_error (error, path, "tensor '%s' overlaps tensor '%s'", entry->name, previous->name);
+          format_error (error, path, _("tensor '%s' overlaps tensor '%s'"), entry->name, previous->name);
           return NULL;
         }
       expected = entry->end;
     }
   if (expected != data_size)
     {
-      format_error (error, path, "%" G_GUINT64_FORMAT " trailing bytes after the last tensor", data_size - expected);
+      format_error (error, path,
+                    g_dngettext (GETTEXT_PACKAGE, "%" PRIu64 " trailing byte after the last tensor",
+                                 "%" PRIu64 " trailing bytes after the last tensor", data_size - expected),
+                    data_size - expected);
       return NULL;
     }
 
@@ -454,19 +466,19 @@ bs_safetensors_get_f32 (BsSafetensors  *st,
   view = bs_safetensors_get (st, name);
   if (view == NULL)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, "'%s' has no tensor '%s'", st->path, name);
+      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, _("'%s' has no tensor '%s'"), st->path, name);
       return NULL;
     }
   if (view->dtype != BS_DTYPE_F32)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, "'%s': tensor '%s' is %s, expected F32",
+      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, _("'%s': tensor '%s' is %s, expected F32"),
                    st->path, name, bs_dtype_to_string (view->dtype));
       return NULL;
     }
   if (view->n_elements != n_elements)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
-                   "'%s': tensor '%s' has %" G_GSIZE_FORMAT " elements, expected %" G_GSIZE_FORMAT,
+                   _("'%s': tensor '%s' has %zu elements, expected %zu"),
                    st->path, name, view->n_elements, n_elements);
       return NULL;
     }
@@ -569,18 +581,18 @@ bs_safetensors_writer_add (BsSafetensorsWriter *writer,
 
   if (*name == '\0' || strcmp (name, "__metadata__") == 0)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "'%s' cannot be the name of a tensor", name);
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("'%s' cannot be the name of a tensor"), name);
       return FALSE;
     }
   if (g_hash_table_contains (writer->names, name))
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "Two tensors are named '%s'", name);
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("Two tensors are named '%s'"), name);
       return FALSE;
     }
   if (ndim > BS_SAFETENSORS_MAX_DIMS
       || !bs_shape_count_elements (ndim, shape, bs_dtype_size (dtype), &n_elements))
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "Tensor '%s' has an invalid shape", name);
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("Tensor '%s' has an invalid shape"), name);
       return FALSE;
     }
   g_return_val_if_fail (data != NULL || n_elements == 0, FALSE);

@@ -6,6 +6,7 @@
  * passes use to give buffers back and to fuse operations. */
 #include "bs-model-private.h"
 
+#include <glib/gi18n-lib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,7 +148,9 @@ bs_model_add_conv (BsModel      *model,
   if (!bs_conv_geometry_init (&g))
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "%s: a %ux%u convolution does not fit a %ux%u input", name,
+                   /* Translators: a layer's name (layer1.0.conv1), the kernel size and the input
+                    * size. */
+                   _("%s: a %ux%u convolution does not fit a %ux%u input"), name,
                    kernel, kernel, x->height, x->width);
       return 0;
     }
@@ -223,7 +226,9 @@ bs_model_add_add (BsModel     *model,
   if (x->channels != y->channels || x->height != y->height || x->width != y->width)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
-                   "%s: cannot add %ux%ux%u and %ux%ux%u", name,
+                   /* Translators: a layer's name (layer1.0.add), then two shapes (channels x height
+                    * x width). */
+                   _("%s: cannot add %ux%ux%u and %ux%ux%u"), name,
                    x->channels, x->height, x->width, y->channels, y->height, y->width);
       return 0;
     }
@@ -252,7 +257,8 @@ bs_model_add_maxpool (BsModel     *model,
   if (!bs_maxpool_geometry_init (&g))
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "%s: a %ux%u max-pool does not fit a %ux%u input", name,
+                   /* Translators: a layer's name (maxpool), the kernel size and the input size. */
+                   _("%s: a %ux%u max-pool does not fit a %ux%u input"), name,
                    kernel, kernel, x->height, x->width);
       return 0;
     }

@@ -6,6 +6,7 @@
  * bs-model-backward.c. */
 #include "bs-model-private.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
@@ -122,7 +123,8 @@ bs_model_copy_params (BsModel  *dest,
 
 mismatch:
   g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
-               "Cannot copy the parameters of %s into %s: the architectures differ",
+               /* Translators: two model names (resnet20). */
+               _("Cannot copy the parameters of %s into %s: the architectures differ"),
                src->name, dest->name);
   return FALSE;
 }

@@ -2,6 +2,7 @@
  * bs_model_new (), which builds the ResNet a name means. */
 #include "bs-resnet-spec.h"
 
+#include <glib/gi18n-lib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,9 +45,10 @@ unknown_name (const char  *name,
               GError     **error)
 {
   g_set_error (error, BS_ERROR, BS_ERROR_NOT_FOUND,
-               "Unknown model '%s': expected resnet<D> with D = 6n+2 (e.g. resnet20), "
-               "resnet<D>x<K> for width K (e.g. resnet56x4), or imagenet-resnet50, "
-               "imagenet-resnet101, imagenet-resnet152", name);
+               /* Translators: keep the model names (resnet20, resnet<D>x<K>, ...) as they are. */
+               _("Unknown model '%s': expected resnet<D> with D = 6n+2 (e.g. resnet20), "
+                 "resnet<D>x<K> for width K (e.g. resnet56x4), or imagenet-resnet50, "
+                 "imagenet-resnet101, imagenet-resnet152"), name);
   return FALSE;
 }
 
@@ -101,14 +103,14 @@ bs_resnet_spec_parse (const char    *name,
   if (depth < 8 || (depth - 2) % 6 != 0 || depth > MAX_CIFAR_DEPTH)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "Model '%s': the depth of a CIFAR ResNet must be 6n+2 between 8 and %d "
-                   "(8, 14, 20, 26, 32, 38, 44, 56, 110, 164, ...)", name, MAX_CIFAR_DEPTH);
+                   _("Model '%s': the depth of a CIFAR ResNet must be 6n+2 between 8 and %d "
+                     "(8, 14, 20, 26, 32, 38, 44, 56, 110, 164, ...)"), name, MAX_CIFAR_DEPTH);
       return FALSE;
     }
   if (width < 1 || width > MAX_CIFAR_WIDTH)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "Model '%s': the width multiplier must be between 1 and %d",
+                   _("Model '%s': the width multiplier must be between 1 and %d"),
                    name, MAX_CIFAR_WIDTH);
       return FALSE;
     }
@@ -229,14 +231,14 @@ bs_resnet_build (const char          *name,
       in_channels > MAX_INPUT_SIZE || in_height > MAX_INPUT_SIZE || in_width > MAX_INPUT_SIZE)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "Model '%s': unsupported input shape %ux%ux%u", name,
+                   _("Model '%s': unsupported input shape %ux%ux%u"), name,
                    in_channels, in_height, in_width);
       return NULL;
     }
   if (n_classes < MIN_CLASSES || n_classes > MAX_CLASSES)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   "Model '%s': the number of classes must be between %d and %d, not %u",
+                   _("Model '%s': the number of classes must be between %d and %d, not %u"),
                    name, MIN_CLASSES, MAX_CLASSES, n_classes);
       return NULL;
     }
@@ -278,7 +280,8 @@ bs_resnet_build (const char          *name,
   return model;
 
 fail:
-  g_prefix_error (error, "Model '%s' does not fit a %ux%ux%u input: ", name,
+  /* Translators: a model name and channels x height x width; the reason follows. */
+  g_prefix_error (error, _("Model '%s' does not fit a %ux%ux%u input: "), name,
                   in_channels, in_height, in_width);
   bs_model_free (model);
   return NULL;

@@ -1,6 +1,7 @@
 /* bs-evaluate.c: test accuracy through the batcher, without augmentation. */
 #include "bs-evaluate.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 
 #include "bs-batcher.h"
@@ -30,7 +31,7 @@ gboolean
 bs_evaluate_check_images (BsModel          *model,
                           const BsImageSet *set,
                           guint             limit,
-                          const char       *what,
+                          gboolean          training,
                           GError          **error)
 {
   guint channels, height, width;
@@ -40,17 +41,37 @@ bs_evaluate_check_images (BsModel          *model,
   if (get_input_shape (model, &channels, &height, &width)
       && (channels != set->channels || height != set->height || width != set->width))
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
-                   "%s has %ux%ux%u images, but the model %s takes %ux%ux%u",
-                   what, set->channels, set->height, set->width, bs_model_get_name (model), channels, height, width);
+      if (training)
+        g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
+                     /* Translators: the shape of the images (channels x height x width),
+                      * a model's name (resnet20) and the shape it takes. */
+                     _("The training set has %ux%ux%u images, but the model %s takes %ux%ux%u"),
+                     set->channels, set->height, set->width, bs_model_get_name (model),
+                     channels, height, width);
+      else
+        g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
+                     /* Translators: the shape of the images (channels x height x width),
+                      * a model's name (resnet20) and the shape it takes. */
+                     _("The test set has %ux%ux%u images, but the model %s takes %ux%ux%u"),
+                     set->channels, set->height, set->width, bs_model_get_name (model),
+                     channels, height, width);
       return FALSE;
     }
   for (guint i = 0; i < n; i++)
     if (set->labels[i] >= n_classes)
       {
-        g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
-                     "%s has label %u (image %u), but the model %s has only %u classes",
-                     what, set->labels[i], i, bs_model_get_name (model), n_classes);
+        if (training)
+          g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
+                       /* Translators: a label, the index of its image, a model's name
+                        * (resnet20) and its number of classes. */
+                       _("The training set has label %u (image %u), but the model %s has only %u classes"),
+                       set->labels[i], i, bs_model_get_name (model), n_classes);
+        else
+          g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
+                       /* Translators: a label, the index of its image, a model's name
+                        * (resnet20) and its number of classes. */
+                       _("The test set has label %u (image %u), but the model %s has only %u classes"),
+                       set->labels[i], i, bs_model_get_name (model), n_classes);
         return FALSE;
       }
   return TRUE;
@@ -100,7 +121,7 @@ bs_evaluate (BsModel          *model,
   result->accuracy = NAN;
   result->loss = NAN;
 
-  if (!bs_evaluate_check_images (model, set, limit, "the test set", error))
+  if (!bs_evaluate_check_images (model, set, limit, FALSE, error))
     return FALSE;
 
   n_classes = bs_model_get_n_classes (model);

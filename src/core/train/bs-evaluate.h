@@ -27,12 +27,12 @@ gboolean bs_evaluate (BsModel          *model,
                       GError          **error);
 
 /* Checks that the images of set have the model's input shape and its labels
- * fit the model's classes (first limit images; 0: all); what names the data
- * in the message. */
+ * fit the model's classes (first limit images; 0: all); training says which
+ * split set is, for the message. */
 gboolean bs_evaluate_check_images (BsModel          *model,
                                    const BsImageSet *set,
                                    guint             limit,
-                                   const char       *what,
+                                   gboolean          training,
                                    GError          **error);
 
 /* Rows of logits (n x n_classes) whose largest entry (the first of equal

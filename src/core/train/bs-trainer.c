@@ -1,6 +1,7 @@
 /* bs-trainer.c: epochs of forward, backward and SGD; evaluation and checkpoint per epoch. */
 #include "bs-trainer.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 
 #include "bs-batcher.h"
@@ -59,23 +60,23 @@ bs_train_recipe_check (const BsTrainRecipe *recipe,
   const char *bad = NULL;
 
   if (recipe->epochs < 1 || recipe->epochs > MAX_EPOCHS)
-    bad = "the number of epochs must be between 1 and 100000";
+    bad = _("the number of epochs must be between 1 and 100000");
   else if (recipe->batch_size < 1 || recipe->batch_size > MAX_BATCH)
-    bad = "the batch size must be between 1 and 65536";
+    bad = _("the batch size must be between 1 and 65536");
   else if (!(recipe->lr > 0) || !isfinite (recipe->lr))
-    bad = "the learning rate must be a positive number";
+    bad = _("the learning rate must be a positive number");
   else if (!(recipe->momentum >= 0 && recipe->momentum < 1))
-    bad = "the momentum must be in [0, 1)";
+    bad = _("the momentum must be in [0, 1)");
   else if (!(recipe->weight_decay >= 0) || !isfinite (recipe->weight_decay))
-    bad = "the weight decay must be zero or positive";
+    bad = _("the weight decay must be zero or positive");
   else if (!(recipe->warmup_epochs >= 0 && recipe->warmup_epochs <= recipe->epochs))
-    bad = "the warm-up must be between 0 and the number of epochs";
+    bad = _("the warm-up must be between 0 and the number of epochs");
   else if (recipe->threads > 1024)
-    bad = "the number of threads must be at most 1024";
+    bad = _("the number of threads must be at most 1024");
 
   if (bad != NULL)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "Invalid training settings: %s", bad);
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("Invalid training settings: %s"), bad);
       return FALSE;
     }
   return TRUE;
@@ -131,12 +132,14 @@ bs_trainer_new (BsModel              *model,
     return NULL;
   if (bs_model_get_n_classes (model) != dataset->n_classes)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, "The model %s has %u classes, but %s has %u",
+      /* Translators: a model's name (resnet20) and its classes, a data set's name (cifar10) and its
+       * classes. */
+      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, _("The model %s has %u classes, but %s has %u"),
                    bs_model_get_name (model), bs_model_get_n_classes (model), dataset->name, dataset->n_classes);
       return NULL;
     }
-  if (!bs_evaluate_check_images (model, &dataset->train, 0, "the training set", error)
-      || !bs_evaluate_check_images (model, &dataset->test, 0, "the test set", error))
+  if (!bs_evaluate_check_images (model, &dataset->train, 0, TRUE, error)
+      || !bs_evaluate_check_images (model, &dataset->test, 0, FALSE, error))
     return NULL;
 
   trainer = g_new0 (BsTrainer, 1);
@@ -155,7 +158,7 @@ bs_trainer_new (BsModel              *model,
 
   if (bs_batcher_get_n_batches (trainer->batcher) == 0)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, "%s has no training images", dataset->name);
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("%s has no training images"), dataset->name);
       bs_trainer_free (trainer);
       return NULL;
     }
@@ -235,22 +238,37 @@ diverged (BsTrainer  *trainer,
           double      lr,
           GError    **error)
 {
-  g_autofree char *kept = NULL;
-
+  /* One whole message for each fate of the checkpoint. */
   if (trainer->saved_epoch > 0)
-    kept = g_strdup_printf ("The checkpoint of epoch %u in '%s' was kept.", trainer->saved_epoch,
-                            trainer->checkpoint_path);
+    g_set_error (error, BS_ERROR, BS_ERROR_DIVERGED,
+                 /* Translators: the epoch, the step and the steps of the epoch,
+                  * what went wrong ("the loss is NaN"), the learning rate, then
+                  * the checkpoint's epoch and file. */
+                 _("Training diverged in epoch %u at step %u of %u: %s (learning rate %.4g). "
+                   "The checkpoint of epoch %u in '%s' was kept. Try a smaller learning rate."),
+                 epoch, step, n_steps, what, lr, trainer->saved_epoch, trainer->checkpoint_path);
   else if (trainer->checkpoint_path != NULL && g_file_test (trainer->checkpoint_path, G_FILE_TEST_EXISTS))
-    kept = g_strdup_printf ("'%s' was left as it was.", trainer->checkpoint_path);
+    g_set_error (error, BS_ERROR, BS_ERROR_DIVERGED,
+                 /* Translators: the epoch, the step and the steps of the epoch,
+                  * what went wrong ("the loss is NaN"), the learning rate, then
+                  * the checkpoint file. */
+                 _("Training diverged in epoch %u at step %u of %u: %s (learning rate %.4g). "
+                   "'%s' was left as it was. Try a smaller learning rate."),
+                 epoch, step, n_steps, what, lr, trainer->checkpoint_path);
   else if (trainer->checkpoint_path != NULL)
-    kept = g_strdup ("No checkpoint was written.");
+    g_set_error (error, BS_ERROR, BS_ERROR_DIVERGED,
+                 /* Translators: the epoch, the step and the steps of the epoch,
+                  * what went wrong ("the loss is NaN"), then the learning rate. */
+                 _("Training diverged in epoch %u at step %u of %u: %s (learning rate %.4g). "
+                   "No checkpoint was written. Try a smaller learning rate."),
+                 epoch, step, n_steps, what, lr);
   else
-    kept = g_strdup ("");
-
-  g_set_error (error, BS_ERROR, BS_ERROR_DIVERGED,
-               "Training diverged in epoch %u at step %u of %u: %s (learning rate %.4g). %s%s"
-               "Try a smaller learning rate.",
-               epoch, step, n_steps, what, lr, kept, *kept ? " " : "");
+    g_set_error (error, BS_ERROR, BS_ERROR_DIVERGED,
+                 /* Translators: the epoch, the step and the steps of the epoch,
+                  * what went wrong ("the loss is NaN"), then the learning rate. */
+                 _("Training diverged in epoch %u at step %u of %u: %s (learning rate %.4g). "
+                   "Try a smaller learning rate."),
+                 epoch, step, n_steps, what, lr);
   return FALSE;
 }
 
@@ -340,9 +358,10 @@ bs_trainer_run (BsTrainer     *trainer,
           loss = bs_model_loss (trainer->model, labels);
           if (!isfinite (loss))
             {
-              g_autofree char *what = g_strdup_printf ("the loss is %s", isnan (loss) ? "NaN" : "infinite");
-
-              return diverged (trainer, what, epoch, step, n_steps, lr, error);
+              /* Translators: why training stopped, after "Training diverged in epoch 3 at step 5 of
+               * 196: ". */
+              return diverged (trainer, isnan (loss) ? _("the loss is NaN") : _("the loss is infinite"),
+                               epoch, step, n_steps, lr, error);
             }
           bs_model_backward (trainer->model);
           bs_sgd_step (sgd, lr);
@@ -385,7 +404,7 @@ bs_trainer_run (BsTrainer     *trainer,
 
       /* A finite loss does not guarantee finite weights after the last step. */
       if (!params_finite (trainer->model))
-        return diverged (trainer, "a parameter is NaN or infinite", epoch, n_steps, n_steps,
+        return diverged (trainer, _("a parameter is NaN or infinite"), epoch, n_steps, n_steps,
                          bs_schedule_get_lr (&schedule, global_step - 1), error);
 
       if (trainer->checkpoint_path != NULL)
