@@ -13,6 +13,7 @@ bs_dataset_row_new (const BsDatasetInfo *info,
 {
   g_autofree char *folder = NULL;
   g_autofree char *subtitle = NULL;
+  g_autofree char *accessible_name = NULL;
   GtkWidget *row, *box, *text, *title, *sub, *check;
   gboolean available;
 
@@ -80,6 +81,18 @@ bs_dataset_row_new (const BsDatasetInfo *info,
   gtk_box_append (GTK_BOX (box), check);
 
   gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+
+  /* For screen readers: the row's name and details, and the check mark
+   * as the selected state of the chosen row. */
+  if (available)
+    accessible_name = g_strdup (info->display_name);
+  else
+    accessible_name = g_strdup_printf (_("%s, not installed"), info->display_name);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, accessible_name,
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, subtitle,
+                                  -1);
+  gtk_accessible_update_state (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_STATE_SELECTED, current, -1);
   if (!available)
     gtk_widget_add_css_class (row, "dataset-missing");
 

@@ -4,7 +4,10 @@
  * names both layers and the value; the scroll wheel and pinches
  * zoom at the pointer; a drag pans; a click that did not move selects the
  * cell under it (a click that moved was a pan); +, -, 0 and the arrow keys
- * zoom, reset and move the selection through widget actions. */
+ * zoom, reset and move the selection through widget actions, Page Up and
+ * Page Down jump it to the next stage of model A (rows), Ctrl+Page Up and
+ * Ctrl+Page Down to that of model B (columns), Ctrl+Home and Ctrl+End to
+ * the first and the last cell. */
 #include "bs-config.h"
 
 #include "bs-heatmap-private.h"
@@ -264,6 +267,17 @@ on_drag_end (GtkGestureDrag *gesture,
     bs_heatmap_select (self, row, col);
 }
 
+/* Selects a cell by keyboard and scrolls it into view. */
+static void
+select_and_show (BsHeatmap *self,
+                 guint      row,
+                 guint      col)
+{
+  bs_heatmap_view_ensure_visible (&self->view, row, col);
+  bs_heatmap_select (self, row, col);
+  _bs_heatmap_view_changed (self);
+}
+
 static void
 move_selection (BsHeatmap *self,
                 int        d_row,
@@ -278,15 +292,39 @@ move_selection (BsHeatmap *self,
 
   if (!self->has_selection)
     {
-      bs_heatmap_select (self, 0, 0);
+      select_and_show (self, 0, 0);
       return;
     }
 
   row = CLAMP ((gint64) self->sel_row + d_row, 0, (gint64) n_rows - 1);
   col = CLAMP ((gint64) self->sel_col + d_col, 0, (gint64) n_cols - 1);
-  bs_heatmap_view_ensure_visible (&self->view, (guint) row, (guint) col);
-  bs_heatmap_select (self, (guint) row, (guint) col);
-  _bs_heatmap_view_changed (self);
+  select_and_show (self, (guint) row, (guint) col);
+}
+
+/* To the first layer of the next (direction > 0) or this or the previous
+ * stage of model A (rows) or B (columns): see bs_layer_stage_jump (). */
+static void
+jump_stage (BsHeatmap *self,
+            int        row_direction,
+            int        col_direction)
+{
+  BsCkaSnapshot *snapshot = bs_heatmap_get_snapshot (self);
+  guint n_rows = _bs_heatmap_get_n_rows (self);
+  guint n_cols = _bs_heatmap_get_n_cols (self);
+
+  if (n_rows == 0 || snapshot == NULL)
+    return;
+
+  /* The first press selects, as the arrow keys do. */
+  if (!self->has_selection)
+    {
+      select_and_show (self, 0, 0);
+      return;
+    }
+
+  select_and_show (self,
+                   bs_layer_stage_jump (bs_cka_snapshot_get_rows (snapshot), n_rows, self->sel_row, row_direction),
+                   bs_layer_stage_jump (bs_cka_snapshot_get_cols (snapshot), n_cols, self->sel_col, col_direction));
 }
 
 static void
@@ -298,6 +336,36 @@ move_selection_action (GtkWidget  *widget,
 
   g_variant_get (parameter, "(ii)", &d_row, &d_col);
   move_selection (BS_HEATMAP (widget), d_row, d_col);
+}
+
+static void
+jump_stage_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  int row_direction, col_direction;
+
+  g_variant_get (parameter, "(ii)", &row_direction, &col_direction);
+  jump_stage (BS_HEATMAP (widget), row_direction, col_direction);
+}
+
+/* FALSE: the first cell (bottom left), TRUE: the last (top right). */
+static void
+select_end_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  BsHeatmap *self = BS_HEATMAP (widget);
+  guint n_rows = _bs_heatmap_get_n_rows (self);
+  guint n_cols = _bs_heatmap_get_n_cols (self);
+
+  if (n_rows == 0)
+    return;
+
+  if (g_variant_get_boolean (parameter))
+    select_and_show (self, n_rows - 1, n_cols - 1);
+  else
+    select_and_show (self, 0, 0);
 }
 
 static void
@@ -341,11 +409,19 @@ _bs_heatmap_input_class_init (GtkWidgetClass *widget_class)
     { GDK_KEY_Left, 0, -1 }, { GDK_KEY_KP_Left, 0, -1 },
     { GDK_KEY_Right, 0, 1 }, { GDK_KEY_KP_Right, 0, 1 },
   };
+  static const struct { guint key; GdkModifierType mods; int row_direction, col_direction; } stage_keys[] = {
+    { GDK_KEY_Page_Up, 0, 1, 0 }, { GDK_KEY_KP_Page_Up, 0, 1, 0 },
+    { GDK_KEY_Page_Down, 0, -1, 0 }, { GDK_KEY_KP_Page_Down, 0, -1, 0 },
+    { GDK_KEY_Page_Down, GDK_CONTROL_MASK, 0, 1 }, { GDK_KEY_KP_Page_Down, GDK_CONTROL_MASK, 0, 1 },
+    { GDK_KEY_Page_Up, GDK_CONTROL_MASK, 0, -1 }, { GDK_KEY_KP_Page_Up, GDK_CONTROL_MASK, 0, -1 },
+  };
 
   gtk_widget_class_install_action (widget_class, "heatmap.zoom-in", NULL, zoom_in_action);
   gtk_widget_class_install_action (widget_class, "heatmap.zoom-out", NULL, zoom_out_action);
   gtk_widget_class_install_action (widget_class, "heatmap.reset-view", NULL, reset_view_action);
   gtk_widget_class_install_action (widget_class, "heatmap.move-selection", "(ii)", move_selection_action);
+  gtk_widget_class_install_action (widget_class, "heatmap.jump-stage", "(ii)", jump_stage_action);
+  gtk_widget_class_install_action (widget_class, "heatmap.select-end", "b", select_end_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_plus, 0, "heatmap.zoom-in", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_equal, 0, "heatmap.zoom-in", NULL);
@@ -358,6 +434,16 @@ _bs_heatmap_input_class_init (GtkWidgetClass *widget_class)
   for (guint i = 0; i < G_N_ELEMENTS (arrows); i++)
     gtk_widget_class_add_binding_action (widget_class, arrows[i].key, 0, "heatmap.move-selection",
                                          "(ii)", arrows[i].d_row, arrows[i].d_col);
+  /* Up the screen is up the rows; Ctrl+Page Down goes right, to the next
+   * stage of B, as it goes to the next tab of a notebook. */
+  for (guint i = 0; i < G_N_ELEMENTS (stage_keys); i++)
+    gtk_widget_class_add_binding_action (widget_class, stage_keys[i].key, stage_keys[i].mods,
+                                         "heatmap.jump-stage", "(ii)",
+                                         stage_keys[i].row_direction, stage_keys[i].col_direction);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Home, GDK_CONTROL_MASK, "heatmap.select-end", "b", FALSE);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Home, GDK_CONTROL_MASK, "heatmap.select-end", "b", FALSE);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_End, GDK_CONTROL_MASK, "heatmap.select-end", "b", TRUE);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_End, GDK_CONTROL_MASK, "heatmap.select-end", "b", TRUE);
 }
 
 void

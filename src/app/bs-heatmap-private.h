@@ -3,7 +3,8 @@
  * bs-heatmap.c is the widget (properties, public API, layout, drawing,
  * selection), bs-heatmap-figure-node.c keeps what the figure renderer drew,
  * bs-heatmap-input.c turns pointer, touch and key input into hover, zoom,
- * pan and selection, bs-heatmap-gl.c draws the cells with OpenGL. Tests
+ * pan and selection, bs-heatmap-gl.c draws the cells with OpenGL,
+ * bs-heatmap-a11y.c names and describes it for screen readers. Tests
  * may read the fields; only these files write them. */
 #pragma once
 
@@ -14,6 +15,8 @@
 #include "bs-heatmap-matrix.h"
 
 G_BEGIN_DECLS
+
+typedef struct _BsHeatmapA11y BsHeatmapA11y;
 
 struct _BsHeatmap
 {
@@ -75,6 +78,8 @@ struct _BsHeatmap
   double                pinch_zoom;
   double                pinch_x;
   double                pinch_y;
+
+  BsHeatmapA11y        *a11y;                 /* bs-heatmap-a11y.c */
 };
 
 /* bs-heatmap.c */
@@ -115,5 +120,13 @@ void            _bs_heatmap_update_hover_label  (BsHeatmap      *self);
 void            _bs_heatmap_place_hover_label   (BsHeatmap      *self,
                                                  int             width,
                                                  int             height);
+
+/* bs-heatmap-a11y.c: the accessible role, label and description. */
+void            _bs_heatmap_a11y_class_init     (GtkWidgetClass *widget_class);
+void            _bs_heatmap_a11y_init           (BsHeatmap      *self);
+void            _bs_heatmap_a11y_free           (BsHeatmap      *self);
+/* After the matrix, the models or the selection changed: the label and,
+ * when it says something new, the description. */
+void            _bs_heatmap_a11y_update         (BsHeatmap      *self);
 
 G_END_DECLS

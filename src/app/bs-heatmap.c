@@ -357,6 +357,7 @@ bs_heatmap_select (BsHeatmap *self,
   self->sel_row = row;
   self->sel_col = col;
   gtk_widget_queue_draw (GTK_WIDGET (self));
+  _bs_heatmap_a11y_update (self);
   g_signal_emit (self, signals[SELECTION_CHANGED], 0);
 }
 
@@ -370,6 +371,7 @@ bs_heatmap_clear_selection (BsHeatmap *self)
 
   self->has_selection = FALSE;
   gtk_widget_queue_draw (GTK_WIDGET (self));
+  _bs_heatmap_a11y_update (self);
   g_signal_emit (self, signals[SELECTION_CHANGED], 0);
 }
 
@@ -434,6 +436,7 @@ bs_heatmap_set_snapshot (BsHeatmap     *self,
       self->has_selection = self->has_hover = FALSE;
       _bs_heatmap_update_hover_label (self);
       invalidate_figure (self);
+      _bs_heatmap_a11y_update (self);
       g_signal_emit (self, signals[SELECTION_CHANGED], 0);
       return;
     }
@@ -458,6 +461,7 @@ bs_heatmap_set_snapshot (BsHeatmap     *self,
   /* New values change the hover label and the inspector even when no
    * colour changes (the standard errors, the minibatch count). */
   _bs_heatmap_update_hover_label (self);
+  _bs_heatmap_a11y_update (self);
   if (self->has_selection)
     g_signal_emit (self, signals[SELECTION_CHANGED], 0);
   if (change != BS_HEATMAP_MATRIX_UNCHANGED)
@@ -681,6 +685,7 @@ bs_heatmap_finalize (GObject *object)
   g_free (self->model_a_name);
   g_free (self->model_b_name);
   g_free (self->gl_problem);
+  _bs_heatmap_a11y_free (self);
 
   G_OBJECT_CLASS (bs_heatmap_parent_class)->finalize (object);
 }
@@ -718,8 +723,9 @@ bs_heatmap_class_init (BsHeatmapClass *klass)
 
   _bs_heatmap_input_class_init (widget_class);
 
+  _bs_heatmap_a11y_class_init (widget_class);
+
   gtk_widget_class_set_css_name (widget_class, "heatmap");
-  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 
 static GtkWidget *
@@ -731,7 +737,8 @@ make_zoom_button (const char *icon,
 
   gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
   gtk_widget_set_tooltip_text (button, tooltip);
-  gtk_widget_set_focusable (button, FALSE);
+  /* Tab reaches them; a click leaves the focus (and the keys) on the map. */
+  gtk_widget_set_focus_on_click (button, FALSE);
 
   return button;
 }
@@ -780,6 +787,7 @@ bs_heatmap_init (BsHeatmap *self)
   gtk_widget_set_parent (self->hover_label, GTK_WIDGET (self));
 
   _bs_heatmap_input_init (self);
+  _bs_heatmap_a11y_init (self);
 }
 
 GtkWidget *

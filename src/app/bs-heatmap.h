@@ -10,7 +10,10 @@
  * GtkSnapshot.
  *
  * Input: scroll, pinch and +/- zoom at the pointer; drag pans; 0 or Home
- * resets; a click selects a cell; arrow keys move the selection. */
+ * resets; a click selects a cell; arrow keys move the selection, Page Up
+ * and Page Down (with Ctrl: for columns) jump it by stages, Ctrl+Home and
+ * Ctrl+End to the corners. Screen readers hear what the matrix is and
+ * which cell is selected (bs-heatmap-a11y.c). */
 #pragma once
 
 #include <gtk/gtk.h>

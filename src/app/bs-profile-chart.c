@@ -1,9 +1,15 @@
-/* bs-profile-chart.c: row and column profiles of the selected cell, drawn with cairo. */
+/* bs-profile-chart.c: row and column profiles of the selected cell, drawn
+ * with cairo, and described in words for screen readers (each line's
+ * range and the layers where it is lowest and highest). */
 #include "bs-config.h"
 
 #include "bs-profile-chart.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
+
+#include "bs-a11y.h"
+#include "bs-model-spec.h"
 
 struct _BsProfileChart
 {
@@ -12,6 +18,12 @@ struct _BsProfileChart
   BsCkaSnapshot *snapshot;
   guint          row;
   guint          col;
+
+  /* What the accessible description last said. */
+  gboolean       described;
+  int            described_progress;
+  guint          described_row;
+  guint          described_col;
 };
 
 G_DEFINE_FINAL_TYPE (BsProfileChart, bs_profile_chart, GTK_TYPE_WIDGET)
@@ -177,6 +189,103 @@ bs_profile_chart_snapshot (GtkWidget   *widget,
   cairo_destroy (cr);
 }
 
+/* One line of the chart in a sentence: the row profile runs over the
+ * layers of B (columns) at row fixed, the column profile over those of A. */
+static char *
+describe_profile (BsCkaSnapshot *snapshot,
+                  gboolean       row_profile,
+                  guint          fixed)
+{
+  const double *values = bs_cka_snapshot_get_values (snapshot);
+  guint n_rows = bs_cka_snapshot_get_n_rows (snapshot);
+  guint n_cols = bs_cka_snapshot_get_n_cols (snapshot);
+  g_autofree char *a = bs_model_spec_display_name (bs_cka_snapshot_get_model_a (snapshot));
+  g_autofree char *b = bs_model_spec_display_name (bs_cka_snapshot_get_model_b (snapshot));
+  g_autofree char *range = NULL;
+  g_autofree char *subject = NULL;
+  g_autofree char *no_value = NULL;
+  BsSeriesSummary summary;
+  const BsLayerInfo *low, *high;
+  guint missing;
+
+  if (row_profile)
+    {
+      bs_a11y_summarize_series (values + (gsize) fixed * n_cols, n_cols, 1, &summary);
+      /* Translators: the row profile: one layer of model A against every layer of B. */
+      subject = g_strdup_printf (_("%s of %s against every layer of %s"),
+                                 bs_cka_snapshot_get_row (snapshot, fixed)->name, a, b);
+    }
+  else
+    {
+      bs_a11y_summarize_series (values + fixed, n_rows, n_cols, &summary);
+      /* Translators: the column profile: every layer of model A against one layer of B. */
+      subject = g_strdup_printf (_("Every layer of %s against %s of %s"),
+                                 a, bs_cka_snapshot_get_col (snapshot, fixed)->name, b);
+    }
+
+  if (summary.n_finite == 0)
+    /* Translators: %s is one of the two profiles above. */
+    return g_strdup_printf (_("%s: not computed yet."), subject);
+
+  low = row_profile ? bs_cka_snapshot_get_col (snapshot, summary.min_index)
+                    : bs_cka_snapshot_get_row (snapshot, summary.min_index);
+  high = row_profile ? bs_cka_snapshot_get_col (snapshot, summary.max_index)
+                     : bs_cka_snapshot_get_row (snapshot, summary.max_index);
+  /* Translators: a profile, its lowest CKA and that layer, its highest and that layer. */
+  range = g_strdup_printf (_("%s: CKA from %.3f at %s to %.3f at %s."),
+                           subject, summary.min, low->name, summary.max, high->name);
+
+  missing = summary.n - summary.n_finite;
+  if (missing == 0)
+    return g_steal_pointer (&range);
+
+  no_value = g_strdup_printf (ngettext ("%u layer has no value.", "%u layers have no value.", missing),
+                              missing);
+  return g_strdup_printf ("%s %s", range, no_value);
+}
+
+/* How far the values shown are: the description follows a new cell and
+ * the first and the last minibatch, not every minibatch between (each new
+ * description of a focused widget is spoken; see bs-heatmap-a11y.c). */
+static int
+progress_of (BsCkaSnapshot *snapshot)
+{
+  guint done;
+
+  if (snapshot == NULL)
+    return 0;
+  done = bs_cka_snapshot_get_minibatches_done (snapshot);
+  return done == 0 ? 1 : done < bs_cka_snapshot_get_minibatches_total (snapshot) ? 2 : 3;
+}
+
+static void
+update_description (BsProfileChart *self)
+{
+  g_autofree char *row_text = NULL;
+  g_autofree char *col_text = NULL;
+  g_autofree char *description = NULL;
+  int progress = progress_of (self->snapshot);
+
+  if (self->described && progress == self->described_progress &&
+      self->row == self->described_row && self->col == self->described_col)
+    return;
+  self->described = TRUE;
+  self->described_progress = progress;
+  self->described_row = self->row;
+  self->described_col = self->col;
+
+  if (self->snapshot == NULL)
+    {
+      bs_a11y_set_description (GTK_WIDGET (self), _("No cell selected."));
+      return;
+    }
+
+  row_text = describe_profile (self->snapshot, TRUE, self->row);
+  col_text = describe_profile (self->snapshot, FALSE, self->col);
+  description = g_strdup_printf ("%s %s", row_text, col_text);
+  bs_a11y_set_description (GTK_WIDGET (self), description);
+}
+
 static void
 bs_profile_chart_measure (GtkWidget      *widget,
                           GtkOrientation  orientation,
@@ -211,11 +320,19 @@ bs_profile_chart_class_init (BsProfileChartClass *klass)
   widget_class->measure = bs_profile_chart_measure;
 
   gtk_widget_class_set_css_name (widget_class, "profilechart");
+  /* A picture with a name and a description, as the heatmap (see
+   * bs-heatmap-a11y.c): a screen reader reads both on focus. */
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 
 static void
 bs_profile_chart_init (BsProfileChart *self)
 {
+  /* Focusable only so that keyboard and screen reader users reach its
+   * description; it takes no input. */
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  bs_a11y_set_label (GTK_WIDGET (self), _("Row and column profiles"));
+  update_description (self);
 }
 
 GtkWidget *
@@ -238,5 +355,6 @@ bs_profile_chart_set (BsProfileChart *self,
   self->snapshot = snapshot;
   self->row = row;
   self->col = col;
+  update_description (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }

@@ -16,6 +16,9 @@
 
 #include "bs-window.h"
 
+#include <glib/gi18n.h>
+
+#include "bs-a11y.h"
 #include "bs-colormap.h"
 #include "bs-dataset-locate.h"
 #include "bs-dataset-row.h"
@@ -218,6 +221,9 @@ update_choice_labels (BsWindow *self)
   g_autofree char *a = bs_model_spec_display_name (a_spec);
   g_autofree char *b = bs_model_spec_display_name (b_spec);
   g_autofree char *d = dataset_display_name (dataset);
+  g_autofree char *a_name = NULL;
+  g_autofree char *b_name = NULL;
+  g_autofree char *d_name = NULL;
   g_autofree char *description = NULL;
 
   gtk_label_set_label (self->model_a_label, a);
@@ -225,6 +231,13 @@ update_choice_labels (BsWindow *self)
   gtk_label_set_label (self->dataset_label, d);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->model_a_button), a_spec);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->model_b_button), b_spec);
+  /* For screen readers, the badge and the label of each button as one name. */
+  a_name = g_strdup_printf (_("Model A: %s"), a);
+  b_name = g_strdup_printf (_("Model B: %s"), b);
+  d_name = g_strdup_printf (_("Data set: %s"), d);
+  bs_a11y_set_label (GTK_WIDGET (self->model_a_button), a_name);
+  bs_a11y_set_label (GTK_WIDGET (self->model_b_button), b_name);
+  bs_a11y_set_label (GTK_WIDGET (self->dataset_button), d_name);
 
   /* Translators: model A, model B and the data set, in bold. */
   description = g_markup_printf_escaped (_("How similar is every layer of <b>%s</b> to every layer of "
@@ -916,6 +929,7 @@ static void
 bs_window_init (BsWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  bs_a11y_fix_mnemonic_buttons (GTK_WIDGET (self));
 }
 
 BsWindow *

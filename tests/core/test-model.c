@@ -219,6 +219,90 @@ test_resnet20_layers (void)
   g_assert_cmpuint (bs_model_get_n_params (model), ==, 19 * 4 + 19 + 2 + 2);
 }
 
+/* The stage of a CIFAR ResNet layer read from its name alone: "layerK." is
+ * stage K, the pool and classifier the head, the rest the stem. */
+static int
+stage_from_name (const char *name)
+{
+  if (g_str_has_prefix (name, "layer") && g_ascii_isdigit (name[5]) && name[6] == '.')
+    return name[5] - '0';
+  if (g_str_equal (name, "avgpool") || g_str_equal (name, "fc"))
+    return BS_LAYER_STAGE_HEAD;
+  return BS_LAYER_STAGE_STEM;
+}
+
+/* Page Up and Page Down of the heatmap: every jump lands on the first
+ * layer of a stage, found here from the layer names. */
+static void
+test_stage_jumps (void)
+{
+  static const char *names[] = { "resnet20", "resnet56" };
+
+  for (guint m = 0; m < G_N_ELEMENTS (names); m++)
+    {
+      g_autoptr(BsModel) model = new_model (names[m], 3, 32, 32, 10);
+      guint n = bs_model_get_n_layers (model);
+      g_autofree BsLayerInfo *layers = g_new0 (BsLayerInfo, n);
+      g_autoptr(GArray) starts = g_array_new (FALSE, FALSE, sizeof (guint));
+
+      for (guint i = 0; i < n; i++)
+        {
+          layers[i] = *bs_model_get_layer (model, i);
+          if (i == 0 || stage_from_name (layers[i].name) != stage_from_name (layers[i - 1].name))
+            g_array_append_val (starts, i);
+        }
+      /* Stem, three stages, head. */
+      g_assert_cmpuint (starts->len, ==, 5);
+      g_assert_cmpstr (layers[g_array_index (starts, guint, 1)].name, ==, "layer1.0.conv1");
+      g_assert_cmpstr (layers[g_array_index (starts, guint, 4)].name, ==, "avgpool");
+
+      for (guint i = 0; i < n; i++)
+        {
+          guint up = n - 1, down = 0;
+
+          /* Up: the first start after i; down: the last start before i. */
+          for (guint k = 0; k < starts->len; k++)
+            if (g_array_index (starts, guint, k) > i)
+              {
+                up = g_array_index (starts, guint, k);
+                break;
+              }
+          for (guint k = 0; k < starts->len; k++)
+            if (g_array_index (starts, guint, k) < i)
+              down = g_array_index (starts, guint, k);
+
+          g_assert_cmpuint (bs_layer_stage_jump (layers, n, i, 1), ==, up);
+          g_assert_cmpuint (bs_layer_stage_jump (layers, n, i, -1), ==, down);
+          g_assert_cmpuint (bs_layer_stage_jump (layers, n, i, 0), ==, i);
+        }
+
+      /* From the stem, Page Up walks the stage starts, then to the last layer. */
+      {
+        guint at = 0;
+
+        for (guint k = 1; k < starts->len; k++)
+          {
+            at = bs_layer_stage_jump (layers, n, at, 1);
+            g_assert_cmpuint (at, ==, g_array_index (starts, guint, k));
+          }
+        g_assert_cmpuint (bs_layer_stage_jump (layers, n, at, 1), ==, n - 1);
+        g_assert_cmpuint (bs_layer_stage_jump (layers, n, n - 1, 1), ==, n - 1);
+      }
+    }
+
+  /* Layers without stages (activations from .npy files) are one stage. */
+  {
+    BsLayerInfo flat[4] = { { .stage = -1 }, { .stage = -1 }, { .stage = -1 }, { .stage = -1 } };
+
+    g_assert_cmpuint (bs_layer_stage_jump (flat, 4, 1, 1), ==, 3);
+    g_assert_cmpuint (bs_layer_stage_jump (flat, 4, 2, -1), ==, 0);
+    g_assert_cmpuint (bs_layer_stage_jump (flat, 1, 0, 1), ==, 0);
+    g_assert_cmpuint (bs_layer_stage_jump (flat, 1, 0, -1), ==, 0);
+    /* An index past the end counts as the last layer. */
+    g_assert_cmpuint (bs_layer_stage_jump (flat, 4, 9, -1), ==, 0);
+  }
+}
+
 static void
 test_other_layer_lists (void)
 {
@@ -837,6 +921,7 @@ main (int    argc,
   g_test_add_func ("/model/bad-names", test_bad_names);
   g_test_add_func ("/model/resnet20-layers", test_resnet20_layers);
   g_test_add_func ("/model/other-layer-lists", test_other_layer_lists);
+  g_test_add_func ("/model/stage-jumps", test_stage_jumps);
   g_test_add_func ("/model/init", test_init);
   g_test_add_func ("/model/taps", test_taps);
   g_test_add_func ("/model/taps-winograd", test_taps_winograd);

@@ -572,12 +572,24 @@ bs_test_make_snapshot (guint        n_rows,
                        const char  *model_a,
                        const char  *model_b)
 {
+  return bs_test_make_snapshot_at (n_rows, n_cols, value, model_a, model_b, 3, 10);
+}
+
+BsCkaSnapshot *
+bs_test_make_snapshot_at (guint        n_rows,
+                          guint        n_cols,
+                          double     (*value) (guint row, guint col),
+                          const char  *model_a,
+                          const char  *model_b,
+                          guint        done,
+                          guint        total)
+{
   BsLayerInfo *rows = g_new0 (BsLayerInfo, n_rows);
   BsLayerInfo *cols = g_new0 (BsLayerInfo, n_cols);
   BsCkaSnapshotHeader header = {
     .rows = rows, .n_rows = n_rows, .cols = cols, .n_cols = n_cols,
     .model_a = model_a, .model_b = model_b,
-    .batch_size = 32, .minibatches_total = 10,
+    .batch_size = 32, .minibatches_total = total,
   };
   double *cka = g_new (double, (gsize) n_rows * n_cols);
   double *std_error = g_new (double, (gsize) n_rows * n_cols);
@@ -591,7 +603,7 @@ bs_test_make_snapshot (guint        n_rows,
         cka[(gsize) r * n_cols + c] = value (r, c);
         std_error[(gsize) r * n_cols + c] = 0.01;
       }
-  snapshot = bs_cka_snapshot_new (&header, 3, cka, std_error,
+  snapshot = bs_cka_snapshot_new (&header, done, cka, std_error,
                                   g_new0 (guint8, n_rows), g_new0 (guint8, n_cols));
   for (guint i = 0; i < n_rows; i++)
     bs_layer_info_clear (&rows[i]);
@@ -603,47 +615,75 @@ bs_test_make_snapshot (guint        n_rows,
   return snapshot;
 }
 
+/* The presses of one key (by its keycode: Shift changes the keyval). */
+typedef struct {
+  guint keycode;
+  guint presses;
+} KeyWait;
+
 static gboolean
-key_arrived (GtkEventControllerKey *controller,
-             guint                  keyval,
-             guint                  keycode,
-             GdkModifierType        state,
-             gpointer               data)
+key_code_arrived (GtkEventControllerKey *controller,
+                  guint                  keyval,
+                  guint                  keycode,
+                  GdkModifierType        state,
+                  KeyWait               *wait)
 {
-  (*(guint *) data)++;
+  if (keycode == wait->keycode)
+    wait->presses++;
   return GDK_EVENT_PROPAGATE;
 }
 
 static gboolean
-count_reached (gpointer data)
+key_pressed_once (gpointer data)
 {
-  guint *counts = data;
+  return ((KeyWait *) data)->presses > 0;
+}
 
-  return counts[0] > counts[1];
+void
+bs_test_key_press (GtkWidget       *widget,
+                   guint            keyval,
+                   GdkModifierType  modifiers)
+{
+  static const struct { GdkModifierType mask; KeySym keysym; } modifier_keys[] = {
+    { GDK_CONTROL_MASK, XK_Control_L }, { GDK_SHIFT_MASK, XK_Shift_L }, { GDK_ALT_MASK, XK_Alt_L },
+  };
+  Display *xdisplay = get_xdisplay (widget);
+  GtkWidget *native = GTK_WIDGET (gtk_widget_get_native (widget));
+  GtkEventController *listener = gtk_event_controller_key_new ();
+  KeyCode code = XKeysymToKeycode (xdisplay, keyval);
+  KeyWait wait = { code, 0 };
+
+  g_assert_true (gtk_widget_get_mapped (widget));
+  g_assert_cmpuint (code, !=, 0);
+  g_assert_cmpuint (modifiers & ~(GDK_CONTROL_MASK | GDK_SHIFT_MASK | GDK_ALT_MASK), ==, 0);
+  /* Seen first, by the window that has the keyboard, before any widget
+   * acts; the widgets have handled the press when the main loop returns. */
+  gtk_event_controller_set_propagation_phase (listener, GTK_PHASE_CAPTURE);
+  g_signal_connect (listener, "key-pressed", G_CALLBACK (key_code_arrived), &wait);
+  gtk_widget_add_controller (native, listener);
+
+  for (guint i = 0; i < G_N_ELEMENTS (modifier_keys); i++)
+    if (modifiers & modifier_keys[i].mask)
+      XTestFakeKeyEvent (xdisplay, XKeysymToKeycode (xdisplay, modifier_keys[i].keysym), True, CurrentTime);
+  XTestFakeKeyEvent (xdisplay, code, True, CurrentTime);
+  XTestFakeKeyEvent (xdisplay, code, False, CurrentTime);
+  for (guint i = G_N_ELEMENTS (modifier_keys); i-- > 0;)
+    if (modifiers & modifier_keys[i].mask)
+      XTestFakeKeyEvent (xdisplay, XKeysymToKeycode (xdisplay, modifier_keys[i].keysym), False, CurrentTime);
+  XFlush (xdisplay);
+  if (!bs_test_wait_until (key_pressed_once, &wait, EVENT_TIMEOUT_MS))
+    {
+      g_test_message ("no press of %s arrived from the X server within %d ms",
+                      gdk_keyval_name (keyval), EVENT_TIMEOUT_MS);
+      g_assert_not_reached ();
+    }
+  gtk_widget_remove_controller (native, listener);
 }
 
 void
 bs_test_key_activate (GtkWidget *widget)
 {
-  Display *xdisplay = get_xdisplay (widget);
-  GtkEventController *listener = gtk_event_controller_key_new ();
-  guint counts[2] = { 0, 0 };   /* key presses seen, and before this one */
-  KeyCode code = XKeysymToKeycode (xdisplay, XK_Return);
-
   g_assert_true (gtk_widget_get_mapped (widget));
   g_assert_true (gtk_widget_grab_focus (widget));
-  /* Seen first, by the window that has the keyboard, before any widget acts. */
-  gtk_event_controller_set_propagation_phase (listener, GTK_PHASE_CAPTURE);
-  g_signal_connect (listener, "key-pressed", G_CALLBACK (key_arrived), &counts[0]);
-  gtk_widget_add_controller (GTK_WIDGET (gtk_widget_get_native (widget)), listener);
-
-  XTestFakeKeyEvent (xdisplay, code, True, CurrentTime);
-  XTestFakeKeyEvent (xdisplay, code, False, CurrentTime);
-  XFlush (xdisplay);
-  if (!bs_test_wait_until (count_reached, counts, EVENT_TIMEOUT_MS))
-    {
-      g_test_message ("no key press arrived from the X server within %d ms", EVENT_TIMEOUT_MS);
-      g_assert_not_reached ();
-    }
-  gtk_widget_remove_controller (GTK_WIDGET (gtk_widget_get_native (widget)), listener);
+  bs_test_key_press (widget, GDK_KEY_Return, 0);
 }

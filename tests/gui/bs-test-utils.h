@@ -91,6 +91,15 @@ void          bs_test_pointer_scroll    (GtkWidget    *widget,
  * the X server; returns once GTK has received the press. */
 void          bs_test_key_activate      (GtkWidget    *widget);
 
+/* Presses and releases keyval with the modifiers held (Control, Shift,
+ * Alt) on the keyboard, through the X server, to the window of widget
+ * (whichever widget has the focus there); returns once GTK has received
+ * and handled the press. A button acts on the release: wait for what it
+ * does. */
+void          bs_test_key_press         (GtkWidget      *widget,
+                                         guint           keyval,
+                                         GdkModifierType modifiers);
+
 G_END_DECLS
 
 G_BEGIN_DECLS
@@ -105,5 +114,13 @@ BsCkaSnapshot *bs_test_make_snapshot    (guint          n_rows,
                                          double       (*value) (guint row, guint col),
                                          const char    *model_a,
                                          const char    *model_b);
+/* The same after done of total minibatches (bs_test_make_snapshot: 3 of 10). */
+BsCkaSnapshot *bs_test_make_snapshot_at (guint          n_rows,
+                                         guint          n_cols,
+                                         double       (*value) (guint row, guint col),
+                                         const char    *model_a,
+                                         const char    *model_b,
+                                         guint          done,
+                                         guint          total);
 
 G_END_DECLS

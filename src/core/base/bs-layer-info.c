@@ -58,6 +58,40 @@ bs_layer_stage_name (gint     stage,
   return _(short_form ? short_names[stage] : long_names[stage]);
 }
 
+guint
+bs_layer_stage_jump (const BsLayerInfo *layers,
+                     guint              n_layers,
+                     guint              index,
+                     int                direction)
+{
+  guint i;
+
+  g_return_val_if_fail (layers != NULL || n_layers == 0, 0);
+
+  if (n_layers == 0)
+    return 0;
+  index = MIN (index, n_layers - 1);
+
+  if (direction > 0)
+    {
+      for (i = index + 1; i < n_layers; i++)
+        if (layers[i].stage != layers[i - 1].stage)
+          return i;
+      return n_layers - 1;
+    }
+
+  if (direction < 0)
+    {
+      /* Step off a stage's first layer, then back to the start of the stage. */
+      i = index > 0 && layers[index].stage != layers[index - 1].stage ? index - 1 : index;
+      while (i > 0 && layers[i].stage == layers[i - 1].stage)
+        i--;
+      return i;
+    }
+
+  return index;
+}
+
 void
 bs_layer_info_copy (BsLayerInfo       *dest,
                     const BsLayerInfo *src)

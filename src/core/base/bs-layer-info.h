@@ -53,6 +53,17 @@ const char *bs_layer_kind_describe  (BsLayerKind kind);
 const char *bs_layer_stage_name     (gint        stage,
                                      gboolean    short_form);
 
+/* Where a stage jump from layers[index] lands (keyboard navigation by
+ * stage): direction > 0 gives the first layer of the next stage (the last
+ * layer from the last stage); direction < 0 the first layer of index's own
+ * stage, or of the stage before when index already is that first layer (0
+ * from the first stage). A stage starts wherever .stage changes, so layers
+ * without stages (all BS_LAYER_STAGE_UNKNOWN) form one stage. */
+guint bs_layer_stage_jump (const BsLayerInfo *layers,
+                           guint              n_layers,
+                           guint              index,
+                           int                direction);
+
 /* Deep copy / clear of the name. */
 void bs_layer_info_copy  (BsLayerInfo       *dest,
                           const BsLayerInfo *src);

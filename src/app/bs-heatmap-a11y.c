@@ -1,0 +1,183 @@
+/* bs-heatmap-a11y.c: what the heatmap tells assistive technologies.
+ *
+ * The role: GTK 4.8 maps each GtkAccessibleRole to an AT-SPI role
+ * (gtk/a11y/gtkatspiutils.c), and that role decides what Orca does with the
+ * widget. The heatmap is one focusable widget that draws its cells and
+ * moves a selection with keys; no cell is a child. GRID would become an
+ * AT-SPI table, which promises a Table interface and cells as children:
+ * GTK 4.8 has no Table interface for custom widgets, so Orca would speak a
+ * table with no rows and its table commands would find nothing. WIDGET,
+ * REGION and GENERIC become fillers and GROUP a panel, which Orca treats as
+ * layout. IMG becomes an AT-SPI image: a picture with a name and a
+ * description, both of which Orca reads when it gets the focus, the same
+ * "image with a label" that charts on the web use (role="img"). So IMG,
+ * with a label that says what the matrix is and a description that says
+ * which cell is selected.
+ *
+ * The announcement: GTK 4.8 has no gtk_accessible_announce () (4.14).
+ * Setting the description emits AT-SPI's
+ * object:property-change:accessible-description with the new text, and
+ * Orca speaks the new description of the object that has the focus. The
+ * description changes when the selected cell does, when that cell gets a
+ * value (or loses it to a new computation) and when the computation's last
+ * minibatch is in: a value refined by every minibatch between would be
+ * spoken once a second over whatever the user is doing. The inspector
+ * shows the value of the moment. */
+#include "bs-config.h"
+
+#include "bs-a11y.h"
+#include "bs-heatmap-private.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+
+/* What the description last said about the selected cell. */
+typedef enum {
+  CELL_NONE,         /* nothing selected */
+  CELL_NOT_COMPUTED, /* selected, before the first minibatch */
+  CELL_NO_VALUE,     /* selected, NaN after it (a constant layer, ...) */
+  CELL_PARTIAL,      /* a value, more minibatches to come */
+  CELL_FINAL,        /* the value after the last minibatch */
+} CellState;
+
+struct _BsHeatmapA11y
+{
+  gboolean   described;
+  CellState  state;
+  guint      row;
+  guint      col;
+};
+
+void
+_bs_heatmap_a11y_class_init (GtkWidgetClass *widget_class)
+{
+  /* Why IMG: see the top of this file. */
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
+}
+
+static char *
+describe_matrix (BsHeatmap *self)
+{
+  guint n_rows = _bs_heatmap_get_n_rows (self);
+  guint n_cols = _bs_heatmap_get_n_cols (self);
+
+  if (n_rows == 0 || bs_heatmap_get_snapshot (self) == NULL)
+    return g_strdup (_("CKA heatmap, no matrix yet"));
+
+  /* The noun follows the second number ("71 by 197 layers"). */
+  return g_strdup_printf (ngettext ("CKA between %s and %s, %u by %u layer",
+                                    "CKA between %s and %s, %u by %u layers", n_cols),
+                          self->model_a_name, self->model_b_name, n_rows, n_cols);
+}
+
+static CellState
+cell_state (BsHeatmap *self)
+{
+  BsCkaSnapshot *snapshot = bs_heatmap_get_snapshot (self);
+
+  if (!self->has_selection || snapshot == NULL)
+    return CELL_NONE;
+  if (bs_cka_snapshot_get_minibatches_done (snapshot) == 0)
+    return CELL_NOT_COMPUTED;
+  if (isnan (bs_cka_snapshot_get_value (snapshot, self->sel_row, self->sel_col)))
+    return CELL_NO_VALUE;
+  if (bs_cka_snapshot_get_minibatches_done (snapshot) < bs_cka_snapshot_get_minibatches_total (snapshot))
+    return CELL_PARTIAL;
+  return CELL_FINAL;
+}
+
+static char *
+describe_cell (BsHeatmap *self)
+{
+  BsCkaSnapshot *snapshot = bs_heatmap_get_snapshot (self);
+  const char *a, *b, *reason;
+  double cka;
+
+  if (!self->has_selection || snapshot == NULL)
+    return g_strdup (_("No cell selected. The arrow keys select one; Page Up and Page Down "
+                       "jump between the stages of model A, Ctrl+Page Up and Ctrl+Page Down "
+                       "between those of model B."));
+
+  a = bs_cka_snapshot_get_row (snapshot, self->sel_row)->name;
+  b = bs_cka_snapshot_get_col (snapshot, self->sel_col)->name;
+  a = a != NULL ? a : "?";
+  b = b != NULL ? b : "?";
+  cka = bs_cka_snapshot_get_value (snapshot, self->sel_row, self->sel_col);
+  if (!isnan (cka))
+    /* Translators: the selected cell of the heatmap: the layer of model A
+     * (row), the layer of model B (column) and their similarity. */
+    return g_strdup_printf (_("Row: %s, column: %s, CKA %.3f"), a, b, cka);
+
+  if (bs_cka_snapshot_get_minibatches_done (snapshot) == 0)
+    return g_strdup_printf (_("Row: %s, column: %s, not computed yet"), a, b);
+
+  reason = bs_cka_snapshot_cell_reason (snapshot, self->sel_row, self->sel_col);
+  /* Translators: the last %s says why the cell has no value. */
+  return g_strdup_printf (_("Row: %s, column: %s, no value: %s"), a, b, reason != NULL ? reason : "?");
+}
+
+void
+_bs_heatmap_a11y_update (BsHeatmap *self)
+{
+  BsHeatmapA11y *a11y = self->a11y;
+  g_autofree char *label = describe_matrix (self);
+  CellState state = cell_state (self);
+
+  bs_a11y_set_label (GTK_WIDGET (self), label);
+
+  if (!a11y->described || state != a11y->state ||
+      (state != CELL_NONE && (self->sel_row != a11y->row || self->sel_col != a11y->col)))
+    {
+      g_autofree char *description = describe_cell (self);
+
+      a11y->described = TRUE;
+      a11y->state = state;
+      a11y->row = self->sel_row;
+      a11y->col = self->sel_col;
+      bs_a11y_set_description (GTK_WIDGET (self), description);
+    }
+}
+
+/* The zoom buttons show icons: their names, by the action they run. */
+static void
+name_zoom_buttons (BsHeatmap *self)
+{
+  static const struct {
+    const char *action;
+    const char *label;
+  } names[] = {
+    { "heatmap.zoom-out", N_("Zoom Out") },
+    { "heatmap.reset-view", N_("Show Everything") },
+    { "heatmap.zoom-in", N_("Zoom In") },
+  };
+
+  for (GtkWidget *button = gtk_widget_get_first_child (self->zoom_box);
+       button != NULL;
+       button = gtk_widget_get_next_sibling (button))
+    {
+      const char *action = gtk_actionable_get_action_name (GTK_ACTIONABLE (button));
+
+      for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+        if (g_strcmp0 (action, names[i].action) == 0)
+          bs_a11y_set_label (button, _(names[i].label));
+    }
+}
+
+void
+_bs_heatmap_a11y_init (BsHeatmap *self)
+{
+  self->a11y = g_new0 (BsHeatmapA11y, 1);
+  name_zoom_buttons (self);
+
+  /* The GL view only draws the cells the heatmap describes. */
+  if (self->gl_view != NULL)
+    gtk_accessible_update_state (GTK_ACCESSIBLE (self->gl_view), GTK_ACCESSIBLE_STATE_HIDDEN, TRUE, -1);
+
+  _bs_heatmap_a11y_update (self);
+}
+
+void
+_bs_heatmap_a11y_free (BsHeatmap *self)
+{
+  g_clear_pointer (&self->a11y, g_free);
+}
