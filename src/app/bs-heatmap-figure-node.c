@@ -43,6 +43,9 @@ fill_figure (BsHeatmap             *self,
   figure->palette = *palette;
   figure->font = pango_context_get_font_description (pango);
   figure->font_options = pango_cairo_context_get_font_options (pango);
+  /* Lines on device pixels, over the GL cells too, and cells summarised
+   * at device resolution. */
+  figure->device_scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
 
   figure->parts = BS_HEATMAP_FIGURE_DECORATIONS;
   if (!self->show_boundaries)

@@ -6,6 +6,7 @@
 #include "bs-config.h"
 
 #include "bs-heatmap-gl.h"
+#include "bs-heatmap-summary.h"
 
 #include <glib/gi18n.h>
 
@@ -32,6 +33,14 @@ struct _BsHeatmapGl
   GLuint               colormap_texture;
   guint                texture_rows;    /* the matrix texture's size; 0: none yet */
   guint                texture_cols;
+
+  /* More cells in view than device pixels: the summary of the view, one
+   * texel per device pixel, drawn instead of the matrix texture. */
+  BsHeatmapSummary    *summary;
+  GLuint               summary_texture;
+  BsHeatmapSummaryGrid summary_grid;    /* what the summary texture holds */
+  gboolean             summary_valid;   /* FALSE: nothing, or older values */
+  gboolean             drew_summary;    /* what the last frame drew */
   gboolean             colormap_dirty;
   GLint                u_matrix;
   GLint                u_colormap;
@@ -240,9 +249,11 @@ bs_heatmap_gl_realize (GtkWidget *widget)
 
   glGenTextures (1, &self->matrix_texture);
   glGenTextures (1, &self->colormap_texture);
-  for (guint i = 0; i < 2; i++)
+  glGenTextures (1, &self->summary_texture);
+  for (guint i = 0; i < 3; i++)
     {
-      glBindTexture (GL_TEXTURE_2D, i == 0 ? self->matrix_texture : self->colormap_texture);
+      glBindTexture (GL_TEXTURE_2D, i == 0 ? self->matrix_texture : i == 1 ? self->colormap_texture
+                                                                         : self->summary_texture);
       glTexParameteri (GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
       glTexParameteri (GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
       glTexParameteri (GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
@@ -252,6 +263,7 @@ bs_heatmap_gl_realize (GtkWidget *widget)
 
   /* A new context has nothing: send everything again. */
   self->texture_rows = self->texture_cols = 0;
+  self->summary_valid = FALSE;
   self->colormap_dirty = TRUE;
   self->ready = TRUE;
 }
@@ -269,11 +281,13 @@ bs_heatmap_gl_unrealize (GtkWidget *widget)
         {
           glDeleteTextures (1, &self->matrix_texture);
           glDeleteTextures (1, &self->colormap_texture);
+          glDeleteTextures (1, &self->summary_texture);
           glDeleteBuffers (1, &self->vbo);
           glDeleteVertexArrays (1, &self->vao);
           glDeleteProgram (self->program);
         }
-      self->matrix_texture = self->colormap_texture = self->vbo = self->vao = self->program = 0;
+      self->matrix_texture = self->colormap_texture = self->summary_texture = 0;
+      self->vbo = self->vao = self->program = 0;
       self->ready = FALSE;
     }
 
@@ -297,13 +311,15 @@ upload_colormap (BsHeatmapGl *self)
   self->colormap_dirty = FALSE;
 }
 
-static void
+/* Sends what changed; TRUE when anything did. */
+static gboolean
 upload_matrix (BsHeatmapGl *self)
 {
   guint n_rows = bs_heatmap_matrix_get_n_rows (self->matrix);
   guint n_cols = bs_heatmap_matrix_get_n_cols (self->matrix);
   const float *values = bs_heatmap_matrix_get_values (self->matrix);
   guint first, last;
+  gboolean sent = FALSE;
 
   glBindTexture (GL_TEXTURE_2D, self->matrix_texture);
   glPixelStorei (GL_UNPACK_ALIGNMENT, 4);
@@ -316,6 +332,7 @@ upload_matrix (BsHeatmapGl *self)
       self->texture_cols = n_cols;
       self->uploads++;
       self->rows_uploaded += n_rows;
+      sent = TRUE;
     }
   else if (bs_heatmap_matrix_get_dirty_rows (self->matrix, &first, &last))
     {
@@ -324,9 +341,48 @@ upload_matrix (BsHeatmapGl *self)
                        GL_RED, GL_FLOAT, values + (gsize) first * n_cols);
       self->uploads++;
       self->rows_uploaded += last - first + 1;
+      sent = TRUE;
     }
 
   bs_heatmap_matrix_clear_dirty_rows (self->matrix);
+
+  return sent;
+}
+
+static gboolean
+same_grid (const BsHeatmapSummaryGrid *a,
+           const BsHeatmapSummaryGrid *b)
+{
+  return a->col0 == b->col0 && a->col1 == b->col1 && a->row0 == b->row0 && a->row1 == b->row1 &&
+         a->width == b->width && a->height == b->height;
+}
+
+/* The summary of grid into the summary texture, one texel per device
+ * pixel of the area, row 0 at the bottom as GL draws it. */
+static void
+upload_summary (BsHeatmapGl                *self,
+                const BsHeatmapSummaryGrid *grid)
+{
+  const float *values;
+  gboolean same_size = self->summary_valid && self->summary_grid.width == grid->width &&
+                       self->summary_grid.height == grid->height;
+
+  values = bs_heatmap_summary_compute (self->summary, bs_heatmap_matrix_get_values (self->matrix),
+                                       bs_heatmap_matrix_get_n_rows (self->matrix),
+                                       bs_heatmap_matrix_get_n_cols (self->matrix), grid);
+  if (values == NULL)
+    return;
+
+  glBindTexture (GL_TEXTURE_2D, self->summary_texture);
+  glPixelStorei (GL_UNPACK_ALIGNMENT, 4);
+  if (same_size)
+    glTexSubImage2D (GL_TEXTURE_2D, 0, 0, 0, (GLsizei) grid->width, (GLsizei) grid->height,
+                     GL_RED, GL_FLOAT, values);
+  else
+    glTexImage2D (GL_TEXTURE_2D, 0, GL_R32F, (GLsizei) grid->width, (GLsizei) grid->height, 0,
+                  GL_RED, GL_FLOAT, values);
+  self->summary_grid = *grid;
+  self->summary_valid = TRUE;
 }
 
 static gboolean
@@ -335,6 +391,8 @@ bs_heatmap_gl_render (GtkGLArea    *area,
 {
   BsHeatmapGl *self = BS_HEATMAP_GL (area);
   const BsHeatmapView *view = self->view;
+  BsHeatmapSummaryGrid grid;
+  gboolean sent;
 
   glClearColor (BS_COLORMAP_NAN_R / 255.0f, BS_COLORMAP_NAN_G / 255.0f, BS_COLORMAP_NAN_B / 255.0f, 1.0f);
   glClear (GL_COLOR_BUFFER_BIT);
@@ -344,17 +402,35 @@ bs_heatmap_gl_render (GtkGLArea    *area,
 
   if (self->colormap_dirty)
     upload_colormap (self);
-  upload_matrix (self);
+  /* The matrix texture stays current even while a summary is drawn, so
+   * that zooming in needs only what changed. */
+  sent = upload_matrix (self);
+
+  /* The area's framebuffer has the device pixels of the plot. */
+  bs_heatmap_summary_grid_from_view (&grid, view, gtk_widget_get_scale_factor (GTK_WIDGET (area)));
+  self->drew_summary = bs_heatmap_summary_grid_reduces (&grid);
+  if (self->drew_summary && (sent || !self->summary_valid || !same_grid (&grid, &self->summary_grid)))
+    upload_summary (self, &grid);
+  self->drew_summary = self->drew_summary && self->summary_valid;
 
   glUseProgram (self->program);
   glActiveTexture (GL_TEXTURE0);
-  glBindTexture (GL_TEXTURE_2D, self->matrix_texture);
+  glBindTexture (GL_TEXTURE_2D, self->drew_summary ? self->summary_texture : self->matrix_texture);
   glActiveTexture (GL_TEXTURE1);
   glBindTexture (GL_TEXTURE_2D, self->colormap_texture);
   glUniform1i (self->u_matrix, 0);
   glUniform1i (self->u_colormap, 1);
-  glUniform2f (self->u_center, (float) view->center_u, (float) view->center_v);
-  glUniform1f (self->u_zoom, (float) view->zoom);
+  /* The summary is the view already: the whole texture, texel for pixel. */
+  if (self->drew_summary)
+    {
+      glUniform2f (self->u_center, 0.5f, 0.5f);
+      glUniform1f (self->u_zoom, 1.0f);
+    }
+  else
+    {
+      glUniform2f (self->u_center, (float) view->center_u, (float) view->center_v);
+      glUniform1f (self->u_zoom, (float) view->zoom);
+    }
   glUniform2f (self->u_range, (float) self->lo, (float) self->hi);
   glUniform3f (self->u_missing, BS_COLORMAP_NAN_R / 255.0f, BS_COLORMAP_NAN_G / 255.0f,
                BS_COLORMAP_NAN_B / 255.0f);
@@ -378,6 +454,7 @@ bs_heatmap_gl_finalize (GObject *object)
   BsHeatmapGl *self = BS_HEATMAP_GL (object);
 
   g_free (self->api_name);
+  bs_heatmap_summary_free (self->summary);
 
   G_OBJECT_CLASS (bs_heatmap_gl_parent_class)->finalize (object);
 }
@@ -406,6 +483,7 @@ bs_heatmap_gl_init (BsHeatmapGl *self)
   self->colormap = BS_COLORMAP_MAGMA;
   self->lo = 0.0;
   self->hi = 1.0;
+  self->summary = bs_heatmap_summary_new ();
   gtk_widget_set_can_target (GTK_WIDGET (self), FALSE);
   gtk_gl_area_set_has_depth_buffer (GTK_GL_AREA (self), FALSE);
 }
@@ -476,4 +554,17 @@ bs_heatmap_gl_get_upload_stats (BsHeatmapGl *self,
 
   *uploads = self->uploads;
   *rows = self->rows_uploaded;
+}
+
+gboolean
+bs_heatmap_gl_get_summary_size (BsHeatmapGl *self,
+                                guint       *width,
+                                guint       *height)
+{
+  g_return_val_if_fail (BS_IS_HEATMAP_GL (self), FALSE);
+
+  *width = self->drew_summary ? self->summary_grid.width : 0;
+  *height = self->drew_summary ? self->summary_grid.height : 0;
+
+  return self->drew_summary;
 }

@@ -4,7 +4,12 @@
  * driver gives, keeps the matrix in an R32F texture and the colour map in
  * a 256 x 1 RGBA texture, and colours the cells in the fragment shader
  * (resources/shaders/heatmap.frag) by the rule of bs_colormap_index ().
- * Only the matrix's dirty rows are sent after the first upload. The owner
+ * Only the matrix's dirty rows are sent after the first upload. It draws
+ * at device resolution (the area's framebuffer has scale x the logical
+ * size); when the view shows more cells than device pixels along an
+ * axis, it draws the summary of the view (bs-heatmap-summary.h: the
+ * maximum of the cells under each pixel) as a texture of one texel per
+ * device pixel instead, so that no row or column is dropped. The owner
  * (BsHeatmap) places it over the plot and draws everything else.
  *
  * Signal "failed" (const char *why): no usable context, or the shaders
@@ -42,9 +47,16 @@ gboolean   bs_heatmap_gl_get_uses_es       (BsHeatmapGl         *self);
 /* "OpenGL 4.5", "OpenGL ES 3.2"; NULL before realize or after a failure. */
 const char *bs_heatmap_gl_get_api_name     (BsHeatmapGl         *self);
 
-/* Matrix texture uploads so far, and the rows they sent. */
+/* Matrix texture uploads so far, and the rows they sent (summaries are
+ * not counted). */
 void       bs_heatmap_gl_get_upload_stats  (BsHeatmapGl         *self,
                                             guint               *uploads,
                                             guint64             *rows);
+
+/* Whether the last frame drew a summary, and its size in texels (device
+ * pixels); 0 x 0 when it drew the matrix texture. */
+gboolean   bs_heatmap_gl_get_summary_size  (BsHeatmapGl         *self,
+                                            guint               *width,
+                                            guint               *height);
 
 G_END_DECLS

@@ -174,16 +174,14 @@ draw_cell_outline (BsHeatmap           *self,
   GdkRGBA ring = bs_theme_palette_rgba (color);
   GdkRGBA dark = bs_theme_palette_rgba (&self->palette.outline_dark);
   GdkRGBA light = bs_theme_palette_rgba (&self->palette.outline_light);
-  double rings = width + (light_inside ? 1 : 0);
-  double x, y, w, h;
+  double scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  double rings, x, y, w, h, x1, y1;
 
-  /* On whole pixels, so that one-pixel rings are crisp with every
-   * renderer. */
   bs_heatmap_view_cell_to_rect (&self->view, row, col, &x, &y, &w, &h);
-  w = round (self->layout.plot.x + x + w) - round (self->layout.plot.x + x);
-  h = round (self->layout.plot.y + y + h) - round (self->layout.plot.y + y);
-  x = round (self->layout.plot.x + x);
-  y = round (self->layout.plot.y + y);
+  x += self->layout.plot.x;
+  y += self->layout.plot.y;
+  width = (float) (MAX (round (width * scale), 1.0) / scale);
+  rings = width + (light_inside ? 1 : 0);
 
   /* Small cells get an outline that grows outwards, so they stay visible. */
   if (w < 2 * rings + 3)
@@ -200,6 +198,16 @@ draw_cell_outline (BsHeatmap           *self,
       y -= grow;
       h += 2 * grow;
     }
+
+  /* Edges on device pixels, lines in whole device pixels: crisp at any
+   * scale (the widget's origin is on a device pixel at the integer scales
+   * of GTK 4.8). */
+  x1 = round ((x + w) * scale) / scale;
+  y1 = round ((y + h) * scale) / scale;
+  x = round (x * scale) / scale;
+  y = round (y * scale) / scale;
+  w = x1 - x;
+  h = y1 - y;
 
   stroke_rect (snapshot, &dark, x - 1, y - 1, w + 2, h + 2, 1);
   stroke_rect (snapshot, &ring, x, y, w, h, width);

@@ -150,17 +150,21 @@ bs_test_screenshot (GtkWidget  *widget,
   GdkTexture *texture;
   graphene_rect_t bounds;
   const char *dir;
-  int width, height;
+  int width, height, scale;
 
   gtk_test_widget_wait_for_draw (widget);
 
   width = gtk_widget_get_width (widget);
   height = gtk_widget_get_height (widget);
+  scale = gtk_widget_get_scale_factor (widget);
   g_assert_cmpint (width, >, 0);
   g_assert_cmpint (height, >, 0);
 
+  /* At device resolution: the renderer draws one texture pixel per unit,
+   * so the scale goes into the nodes. */
   paintable = gtk_widget_paintable_new (widget);
   snapshot = gtk_snapshot_new ();
+  gtk_snapshot_scale (snapshot, scale, scale);
   gdk_paintable_snapshot (paintable, snapshot, width, height);
   node = gtk_snapshot_free_to_node (snapshot);
   g_assert_nonnull (node);
@@ -168,7 +172,7 @@ bs_test_screenshot (GtkWidget  *widget,
   renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
   g_assert_nonnull (renderer);
 
-  graphene_rect_init (&bounds, 0, 0, width, height);
+  graphene_rect_init (&bounds, 0, 0, width * scale, height * scale);
   texture = gsk_renderer_render_texture (renderer, node, &bounds);
 
   dir = g_getenv ("BS_TEST_SCREENSHOT_DIR");

@@ -33,8 +33,10 @@ void          bs_test_wait_for_finalize (gpointer      object,
                                          gboolean      unref,
                                          guint         timeout_ms);
 
-/* Renders widget (GL areas included) into a texture, as the window shows it.
- * Saved as PNG under the build tree when BS_TEST_SCREENSHOT_DIR is set. */
+/* Renders widget (GL areas included) into a texture, as the window shows it,
+ * at device resolution: widget point (x, y) is texture pixel (x, y) times
+ * the widget's scale factor. Saved as PNG under the build tree when
+ * BS_TEST_SCREENSHOT_DIR is set. */
 GdkTexture   *bs_test_screenshot        (GtkWidget    *widget,
                                          const char   *name);
 

@@ -117,6 +117,7 @@ check_cell_colours (BsHeatmap  *heatmap,
   GtkWidget *label = _bs_heatmap_get_hover_label (heatmap);
   double ox, oy, lo, hi;
   graphene_rect_t buttons, hover = GRAPHENE_RECT_INIT (0, 0, 0, 0);
+  int scale = gtk_widget_get_scale_factor (GTK_WIDGET (heatmap));
   gsize stride;
   guint checked = 0;
 
@@ -153,7 +154,8 @@ check_cell_colours (BsHeatmap  *heatmap,
         g_assert_cmpuint (hit_row, ==, r);
         g_assert_cmpuint (hit_col, ==, c);
 
-        bs_test_pixel_rgb (pixels, stride, (int) floor (ox + cx), (int) floor (oy + cy), got);
+        /* The screenshot has device pixels. */
+        bs_test_pixel_rgb (pixels, stride, (int) floor ((ox + cx) * scale), (int) floor ((oy + cy) * scale), got);
         value = bs_cka_snapshot_get_value (snapshot, r, c);
         want_colour (map, value, lo, hi, want);
         if (memcmp (got, want, 3) != 0 && !isnan (value))

@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "bs-heatmap-summary.h"
+
 struct _BsHeatmapCells
 {
   cairo_surface_t *surface;
@@ -29,18 +31,20 @@ bs_heatmap_cells_free (BsHeatmapCells *cells)
   g_free (cells);
 }
 
+/* Colours rows first to last of an n_rows x n_cols float grid (row 0 the
+ * bottom, missing cells BS_HEATMAP_MATRIX_MISSING) into surface, whose row 0
+ * is the top. */
 static void
-colour_rows (cairo_surface_t       *surface,
-             const BsHeatmapMatrix *matrix,
-             guint                  first,
-             guint                  last,
-             BsColormap             map,
-             double                 lo,
-             double                 hi)
+colour_rows (cairo_surface_t *surface,
+             const float     *values,
+             guint            n_rows,
+             guint            n_cols,
+             guint            first,
+             guint            last,
+             BsColormap       map,
+             double           lo,
+             double           hi)
 {
-  guint n_rows = bs_heatmap_matrix_get_n_rows (matrix);
-  guint n_cols = bs_heatmap_matrix_get_n_cols (matrix);
-  const float *values = bs_heatmap_matrix_get_values (matrix);
   guint8 *data;
   int stride;
 
@@ -67,6 +71,19 @@ colour_rows (cairo_surface_t       *surface,
 
   cairo_surface_mark_dirty_rectangle (surface, 0, (int) (n_rows - 1 - last), (int) n_cols,
                                       (int) (last - first + 1));
+}
+
+static void
+colour_matrix_rows (cairo_surface_t       *surface,
+                    const BsHeatmapMatrix *matrix,
+                    guint                  first,
+                    guint                  last,
+                    BsColormap             map,
+                    double                 lo,
+                    double                 hi)
+{
+  colour_rows (surface, bs_heatmap_matrix_get_values (matrix), bs_heatmap_matrix_get_n_rows (matrix),
+               bs_heatmap_matrix_get_n_cols (matrix), first, last, map, lo, hi);
 }
 
 static cairo_surface_t *
@@ -119,7 +136,7 @@ bs_heatmap_cells_update (BsHeatmapCells  *cells,
       cells->map = map;
       cells->lo = lo;
       cells->hi = hi;
-      colour_rows (cells->surface, matrix, 0, n_rows - 1, map, lo, hi);
+      colour_matrix_rows (cells->surface, matrix, 0, n_rows - 1, map, lo, hi);
       bs_heatmap_matrix_clear_dirty_rows (matrix);
       return n_rows;
     }
@@ -127,7 +144,7 @@ bs_heatmap_cells_update (BsHeatmapCells  *cells,
   if (!bs_heatmap_matrix_get_dirty_rows (matrix, &first, &last))
     return 0;
 
-  colour_rows (cells->surface, matrix, first, last, map, lo, hi);
+  colour_matrix_rows (cells->surface, matrix, first, last, map, lo, hi);
   bs_heatmap_matrix_clear_dirty_rows (matrix);
 
   return last - first + 1;
@@ -154,7 +171,76 @@ bs_heatmap_cells_create_image (const BsHeatmapMatrix *matrix,
 
   surface = create_surface (n_rows, n_cols);
   if (surface != NULL)
-    colour_rows (surface, matrix, 0, n_rows - 1, map, lo, hi);
+    colour_matrix_rows (surface, matrix, 0, n_rows - 1, map, lo, hi);
+
+  return surface;
+}
+
+cairo_surface_t *
+bs_heatmap_cells_create_summary_image (const float *summary,
+                                       guint        width,
+                                       guint        height,
+                                       BsColormap   map,
+                                       double       lo,
+                                       double       hi)
+{
+  cairo_surface_t *surface;
+
+  if (summary == NULL || width == 0 || height == 0)
+    return NULL;
+
+  surface = create_surface (height, width);
+  if (surface != NULL)
+    colour_rows (surface, summary, height, width, 0, height - 1, map, lo, hi);
+
+  return surface;
+}
+
+cairo_surface_t *
+bs_heatmap_cells_create_sampled_image (cairo_surface_t            *cells_image,
+                                       const BsHeatmapSummaryGrid *grid)
+{
+  g_autofree guint *cols = NULL;
+  g_autofree guint *rows = NULL;
+  cairo_surface_t *surface;
+  const guint8 *src;
+  guint8 *dst;
+  int src_stride, dst_stride;
+  guint n_rows, n_cols;
+
+  g_return_val_if_fail (cells_image != NULL && grid != NULL, NULL);
+
+  n_cols = (guint) cairo_image_surface_get_width (cells_image);
+  n_rows = (guint) cairo_image_surface_get_height (cells_image);
+  if (n_rows == 0 || n_cols == 0 || grid->width == 0 || grid->height == 0)
+    return NULL;
+
+  surface = create_surface (grid->height, grid->width);
+  if (surface == NULL)
+    return NULL;
+
+  cols = g_new (guint, grid->width);
+  rows = g_new (guint, grid->height);
+  bs_heatmap_summary_sample_axis (grid->col0, grid->col1, grid->width, n_cols, cols);
+  bs_heatmap_summary_sample_axis (grid->row0, grid->row1, grid->height, n_rows, rows);
+
+  cairo_surface_flush (cells_image);
+  cairo_surface_flush (surface);
+  src = cairo_image_surface_get_data (cells_image);
+  src_stride = cairo_image_surface_get_stride (cells_image);
+  dst = cairo_image_surface_get_data (surface);
+  dst_stride = cairo_image_surface_get_stride (surface);
+
+  for (guint j = 0; j < grid->height; j++)
+    {
+      /* Both images have row 0 at the top; the grid counts from the bottom. */
+      const guint32 *from = (const guint32 *) (src + (gsize) (n_rows - 1 - rows[grid->height - 1 - j]) * src_stride);
+      guint32 *to = (guint32 *) (dst + (gsize) j * dst_stride);
+
+      for (guint i = 0; i < grid->width; i++)
+        to[i] = from[cols[i]];
+    }
+  cairo_surface_mark_dirty (surface);
 
   return surface;
 }

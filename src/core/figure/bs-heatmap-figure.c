@@ -10,6 +10,7 @@
 #include <pango/pangocairo.h>
 
 #include "bs-heatmap-cells.h"
+#include "bs-heatmap-summary.h"
 
 #define LABEL_PAD        6    /* room a stage name wants beside it */
 #define ROW_TICK_GAP     22   /* least distance between two layer numbers */
@@ -26,6 +27,7 @@ typedef struct {
   BsHeatmapView          view;    /* the figure's view, sized to the plot */
   guint                  n_rows;
   guint                  n_cols;
+  double                 scale;   /* device pixels per unit, where edges snap */
 } Draw;
 
 void
@@ -83,17 +85,63 @@ make_layout (Draw       *d,
   return layout;
 }
 
-/* Moves to (x, y), or the nearest device pixel corner: glyphs drawn from
- * there stay crisp at any transform the caller set. */
+/* User space -> the target's pixels and back. cairo's device space
+ * leaves out the surface's device scale and offset (a HiDPI surface's
+ * scale of 2), which the pixel grid includes. */
+static void
+user_to_pixel (cairo_t *cr,
+               double  *x,
+               double  *y)
+{
+  cairo_surface_t *target = cairo_get_group_target (cr);
+  double sx, sy, ox, oy;
+
+  cairo_user_to_device (cr, x, y);
+  cairo_surface_get_device_scale (target, &sx, &sy);
+  cairo_surface_get_device_offset (target, &ox, &oy);
+  *x = *x * sx + ox;
+  *y = *y * sy + oy;
+}
+
+static void
+pixel_to_user (cairo_t *cr,
+               double  *x,
+               double  *y)
+{
+  cairo_surface_t *target = cairo_get_group_target (cr);
+  double sx, sy, ox, oy;
+
+  cairo_surface_get_device_scale (target, &sx, &sy);
+  cairo_surface_get_device_offset (target, &ox, &oy);
+  *x = (*x - ox) / sx;
+  *y = (*y - oy) / sy;
+  cairo_device_to_user (cr, x, y);
+}
+
+/* Pixels per unit of cr's user space along x (rotations are not snapped
+ * to anything sensible; the figure never rotates its cells). */
+static double
+pixel_scale (cairo_t *cr)
+{
+  double dx = 1, dy = 0, sx, sy;
+
+  cairo_user_to_device_distance (cr, &dx, &dy);
+  cairo_surface_get_device_scale (cairo_get_group_target (cr), &sx, &sy);
+
+  return hypot (dx, dy) * sx;
+}
+
+/* Moves to (x, y), or the nearest pixel corner: glyphs drawn from there
+ * stay crisp at any transform the caller set. */
 static void
 move_to_pixel (cairo_t *cr,
                double   x,
                double   y)
 {
-  cairo_user_to_device (cr, &x, &y);
+  user_to_pixel (cr, &x, &y);
   x = round (x);
   y = round (y);
-  cairo_device_to_user (cr, &x, &y);
+  pixel_to_user (cr, &x, &y);
   cairo_move_to (cr, x, y);
 }
 
@@ -147,22 +195,48 @@ fill_rect (Draw   *d,
   cairo_fill (d->cr);
 }
 
-/* A rectangle's edges rounded to whole units: crisp, and the pixels a
- * GPU would fill for (x, y, w, h), which samples pixel centres. A
- * one-unit line at p covers the unit that holds p. FALSE when nothing is
- * left (strips of tiny cells: nothing, as on a GPU). */
+/* Snapping works on the pixel grid of scale pixels per unit with the
+ * figure's origin on a pixel corner, as the widget and image exports draw
+ * it. A coordinate on the nearest pixel edge: */
+static double
+snap (double x,
+      double scale)
+{
+  return round (x * scale) / scale;
+}
+
+/* A rectangle's edges rounded to pixel edges: crisp, and the pixels a
+ * GPU would fill for (x, y, w, h), which samples pixel centres. FALSE
+ * when nothing is left (strips of tiny cells: nothing, as on a GPU). */
 static gboolean
 snap_rect (double        x,
            double        y,
            double        w,
            double        h,
+           double        scale,
            BsFigureRect *out)
 {
-  double x0 = round (x), y0 = round (y), x1 = round (x + w), y1 = round (y + h);
+  double x0 = snap (x, scale), y0 = snap (y, scale), x1 = snap (x + w, scale), y1 = snap (y + h, scale);
 
   *out = (BsFigureRect) { x0, y0, x1 - x0, y1 - y0 };
 
   return x1 > x0 && y1 > y0;
+}
+
+/* A line of width units centred on p, as whole pixels: at least one, the
+ * same number wherever it lies (at scale 1, a one-unit line covers the
+ * unit that holds p). */
+static void
+snap_line (double  p,
+           double  width,
+           double  scale,
+           double *start,
+           double *length)
+{
+  double pixels = MAX (round (width * scale), 1.0);
+
+  *start = round (p * scale - pixels / 2) / scale;
+  *length = pixels / scale;
 }
 
 static void
@@ -174,7 +248,7 @@ fill_snapped (Draw   *d,
 {
   BsFigureRect r;
 
-  if (snap_rect (x, y, w, h, &r))
+  if (snap_rect (x, y, w, h, d->scale, &r))
     fill_rect (d, r.x, r.y, r.width, r.height);
 }
 
@@ -206,6 +280,25 @@ clip_to (Draw               *d,
 {
   cairo_rectangle (d->cr, r->x, r->y, r->width, r->height);
   cairo_clip (d->cr);
+}
+
+/* Whether cr draws pixels (an image, a window), where more cells than
+ * pixels are summarised; vector surfaces keep every cell, for the
+ * viewer or printer to resolve. */
+static gboolean
+draws_pixels (cairo_t *cr)
+{
+  switch (cairo_surface_get_type (cairo_get_group_target (cr)))
+    {
+    case CAIRO_SURFACE_TYPE_PDF:
+    case CAIRO_SURFACE_TYPE_PS:
+    case CAIRO_SURFACE_TYPE_SVG:
+    case CAIRO_SURFACE_TYPE_SCRIPT:
+    case CAIRO_SURFACE_TYPE_RECORDING:
+      return FALSE;
+    default:
+      return TRUE;
+    }
 }
 
 /* cairo 1.16's SVG surface smooths scaled images: there, what would be
@@ -256,6 +349,88 @@ draw_cells_as_rectangles (Draw *d)
       }
 }
 
+/* The cells one image pixel per pixel of the target, from the plot's
+ * first pixel: each pixel the cell under its centre, exactly where the
+ * hit test and the shader put it, or, with more cells in view than
+ * pixels along an axis, the summary of the cells under it
+ * (bs-heatmap-summary.h). FALSE when the transform is not a plain scale
+ * and translation. */
+static gboolean
+draw_cells_at_pixels (Draw *d)
+{
+  const BsHeatmapFigure *f = d->figure;
+  const BsFigureRect *p = &d->layout->plot;
+  BsHeatmapSummaryGrid grid;
+  cairo_surface_t *image;
+  cairo_matrix_t ctm;
+  double x0 = p->x, y0 = p->y, x1 = p->x + p->width, y1 = p->y + p->height;
+  double ul, vt, ur, vb, sx, sy, ox, oy;
+
+  cairo_get_matrix (d->cr, &ctm);
+  if (ctm.xy != 0 || ctm.yx != 0 || ctm.xx <= 0 || ctm.yy <= 0)
+    return FALSE;
+
+  /* The whole pixels the plot covers, and the matrix window they show. */
+  user_to_pixel (d->cr, &x0, &y0);
+  user_to_pixel (d->cr, &x1, &y1);
+  x0 = round (x0);
+  y0 = round (y0);
+  x1 = round (x1);
+  y1 = round (y1);
+  if (x1 <= x0 || y1 <= y0)
+    return FALSE;
+  grid.width = (guint) (x1 - x0);
+  grid.height = (guint) (y1 - y0);
+  pixel_to_user (d->cr, &x0, &y0);
+  pixel_to_user (d->cr, &x1, &y1);
+  bs_heatmap_view_point_to_matrix (&d->view, x0 - p->x, y0 - p->y, &ul, &vt);
+  bs_heatmap_view_point_to_matrix (&d->view, x1 - p->x, y1 - p->y, &ur, &vb);
+  grid.col0 = ul * d->n_cols;
+  grid.col1 = ur * d->n_cols;
+  grid.row0 = vb * d->n_rows;
+  grid.row1 = vt * d->n_rows;
+
+  if (bs_heatmap_summary_grid_reduces (&grid))
+    {
+      g_autoptr(BsHeatmapSummary) summary = bs_heatmap_summary_new ();
+      const float *values = bs_heatmap_summary_compute (summary, bs_heatmap_matrix_get_values (f->matrix),
+                                                        d->n_rows, d->n_cols, &grid);
+
+      image = bs_heatmap_cells_create_summary_image (values, grid.width, grid.height, f->colormap, f->lo, f->hi);
+    }
+  else
+    {
+      cairo_surface_t *cells = f->cells_image;
+      cairo_surface_t *owned = NULL;
+
+      if (cells == NULL)
+        cells = owned = bs_heatmap_cells_create_image (f->matrix, f->colormap, f->lo, f->hi);
+      image = cells != NULL ? bs_heatmap_cells_create_sampled_image (cells, &grid) : NULL;
+      g_clear_pointer (&owned, cairo_surface_destroy);
+    }
+  if (image == NULL)
+    return FALSE;
+
+  /* From the plot's first pixel, in the target's device space. */
+  x0 = p->x;
+  y0 = p->y;
+  user_to_pixel (d->cr, &x0, &y0);
+  cairo_surface_get_device_scale (cairo_get_group_target (d->cr), &sx, &sy);
+  cairo_surface_get_device_offset (cairo_get_group_target (d->cr), &ox, &oy);
+  cairo_save (d->cr);
+  cairo_identity_matrix (d->cr);
+  cairo_translate (d->cr, (round (x0) - ox) / sx, (round (y0) - oy) / sy);
+  cairo_scale (d->cr, 1 / sx, 1 / sy);
+  cairo_set_source_surface (d->cr, image, 0, 0);
+  cairo_pattern_set_filter (cairo_get_source (d->cr), CAIRO_FILTER_NEAREST);
+  cairo_rectangle (d->cr, 0, 0, grid.width, grid.height);
+  cairo_fill (d->cr);
+  cairo_restore (d->cr);
+  cairo_surface_destroy (image);
+
+  return TRUE;
+}
+
 static void
 draw_cells (Draw *d)
 {
@@ -265,9 +440,12 @@ draw_cells (Draw *d)
   cairo_surface_t *image = f->cells_image;
   cairo_surface_t *owned = NULL;
   cairo_pattern_t *pattern;
+  BsFigureRect plot;
 
   cairo_save (d->cr);
-  clip_to (d, p);
+  /* On pixel edges: a plot edge between pixels would blend. */
+  snap_rect (p->x, p->y, p->width, p->height, d->scale, &plot);
+  clip_to (d, &plot);
   cairo_set_source_rgb (d->cr, BS_COLORMAP_NAN_R / 255.0, BS_COLORMAP_NAN_G / 255.0, BS_COLORMAP_NAN_B / 255.0);
   cairo_paint (d->cr);
 
@@ -284,6 +462,13 @@ draw_cells (Draw *d)
       return;
     }
 
+  if (draws_pixels (d->cr) && draw_cells_at_pixels (d))
+    {
+      cairo_restore (d->cr);
+      return;
+    }
+
+  /* A vector surface: the image, scaled by whoever shows or prints it. */
   if (image == NULL)
     image = owned = bs_heatmap_cells_create_image (f->matrix, f->colormap, f->lo, f->hi);
   if (image != NULL)
@@ -332,11 +517,11 @@ add_mark (GArray              *marks,
  * every colour of a colour map, a light line with a dark halo does. */
 static void
 add_halos (const BsHeatmapFigure *f,
+           const BsFigureRect    *p,
            const GArray          *lines,
            guint                  n_vertical,
            GArray                *marks)
 {
-  const BsFigureRect *p = &f->layout.plot;
 
   for (guint i = 0; i < lines->len; i++)
     {
@@ -352,54 +537,69 @@ add_halos (const BsHeatmapFigure *f,
     }
 }
 
-/* One unit wide, covering the unit that holds the boundary (see
- * snap_rect ()), so the line is crisp and the cells' centres stay clear;
- * only what lies over the plot. */
+/* One unit wide in whole pixels, covering the pixels around the boundary
+ * (one unit, the unit that holds it, at scale 1; see snap_line ()), so the
+ * line is crisp at any scale and the cells' centres stay clear; only what
+ * lies over the plot, each with the palette's halo either side. */
 static void
 add_stage_lines (const BsHeatmapFigure *f,
                  const BsHeatmapView   *view,
+                 double                 scale,
                  GArray                *marks)
 {
   const BsFigureLayout *l = &f->layout;
-  const BsFigureRect *p = &l->plot;
   g_autoptr(GArray) lines = g_array_new (FALSE, FALSE, sizeof (BsFigureRect));
   double line = l->line_width;
   guint n_vertical;
-  BsFigureRect r;
+  BsFigureRect p, r;
 
   if (f->rows == NULL || f->cols == NULL)
     return;
 
+  snap_rect (l->plot.x, l->plot.y, l->plot.width, l->plot.height, scale, &p);
+
   for (guint i = 1; i < view->n_cols; i++)
-    if (f->cols[i].stage != f->cols[i - 1].stage &&
-        snap_rect (bs_figure_layout_boundary (l, view, BS_FIGURE_AXIS_COLS, i) - line / 2, p->y, line, p->height, &r) &&
-        intersect (&r, p, &r))
-      g_array_append_val (lines, r);
+    if (f->cols[i].stage != f->cols[i - 1].stage)
+      {
+        r = (BsFigureRect) { 0, p.y, 0, p.height };
+        snap_line (bs_figure_layout_boundary (l, view, BS_FIGURE_AXIS_COLS, i), line, scale, &r.x, &r.width);
+        if (intersect (&r, &p, &r))
+          g_array_append_val (lines, r);
+      }
   n_vertical = lines->len;
 
   for (guint i = 1; i < view->n_rows; i++)
-    if (f->rows[i].stage != f->rows[i - 1].stage &&
-        snap_rect (p->x, bs_figure_layout_boundary (l, view, BS_FIGURE_AXIS_ROWS, i) - line / 2, p->width, line, &r) &&
-        intersect (&r, p, &r))
-      g_array_append_val (lines, r);
+    if (f->rows[i].stage != f->rows[i - 1].stage)
+      {
+        r = (BsFigureRect) { p.x, 0, p.width, 0 };
+        snap_line (bs_figure_layout_boundary (l, view, BS_FIGURE_AXIS_ROWS, i), line, scale, &r.y, &r.height);
+        if (intersect (&r, &p, &r))
+          g_array_append_val (lines, r);
+      }
 
-  add_halos (f, lines, n_vertical, marks);
+  add_halos (f, &p, lines, n_vertical, marks);
   for (guint i = 0; i < lines->len; i++)
     add_mark (marks, &g_array_index (lines, BsFigureRect, i), &f->palette.stage_line);
 }
 
-/* One unit around the plot, as four strips that meet without overlap. */
+/* One unit (in whole pixels) around the plot, as four strips that meet
+ * without overlap. */
 static void
 add_frame (const BsHeatmapFigure *f,
+           double                 scale,
            GArray                *marks)
 {
-  const BsFigureRect *p = &f->layout.plot;
-  double line = f->layout.line_width;
+  const BsFigureRect *plot = &f->layout.plot;
+  double line = MAX (round (f->layout.line_width * scale), 1.0) / scale;
+  BsFigureRect p;
+
+  snap_rect (plot->x, plot->y, plot->width, plot->height, scale, &p);
+
   const BsFigureRect sides[] = {
-    { p->x - line, p->y - line, p->width + 2 * line, line },
-    { p->x - line, p->y + p->height, p->width + 2 * line, line },
-    { p->x - line, p->y, line, p->height },
-    { p->x + p->width, p->y, line, p->height },
+    { p.x - line, p.y - line, p.width + 2 * line, line },
+    { p.x - line, p.y + p.height, p.width + 2 * line, line },
+    { p.x - line, p.y, line, p.height },
+    { p.x + p.width, p.y, line, p.height },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (sides); i++)
@@ -676,7 +876,7 @@ draw_colorbar (Draw *d)
       g_snprintf (text, sizeof text, "%.2f", f->lo + t * (f->hi - f->lo));
       layout = make_layout (d, text, 0.8, FALSE);
       set_color (d, &f->palette.line);
-      fill_rect (d, bar->x + bar->width, row, tick, line);
+      fill_snapped (d, bar->x + bar->width, row, tick, line);
       set_color (d, &f->palette.text_secondary);
       draw_text_at (d, layout, bar->x + bar->width + tick + scaled (d, 3), y, 0, 0.5);
       g_object_unref (layout);
@@ -734,22 +934,30 @@ get_view (const BsHeatmapFigure *figure,
   bs_heatmap_view_set_size (view, p->width, p->height);
 }
 
-GArray *
-bs_heatmap_figure_get_marks (const BsHeatmapFigure *figure,
-                             BsHeatmapFigureParts   parts)
+static GArray *
+get_marks_at (const BsHeatmapFigure *figure,
+              BsHeatmapFigureParts   parts,
+              double                 scale)
 {
   GArray *marks = g_array_new (FALSE, FALSE, sizeof (BsFigureMark));
   BsHeatmapView view;
 
-  g_return_val_if_fail (figure != NULL, marks);
-
   get_view (figure, &view);
   if ((parts & BS_HEATMAP_FIGURE_STAGE_LINES) != 0)
-    add_stage_lines (figure, &view, marks);
+    add_stage_lines (figure, &view, scale, marks);
   if ((parts & BS_HEATMAP_FIGURE_FRAME) != 0)
-    add_frame (figure, marks);
+    add_frame (figure, scale, marks);
 
   return marks;
+}
+
+GArray *
+bs_heatmap_figure_get_marks (const BsHeatmapFigure *figure,
+                             BsHeatmapFigureParts   parts)
+{
+  g_return_val_if_fail (figure != NULL, g_array_new (FALSE, FALSE, sizeof (BsFigureMark)));
+
+  return get_marks_at (figure, parts, figure->device_scale > 0 ? figure->device_scale : 1.0);
 }
 
 void
@@ -763,6 +971,9 @@ bs_heatmap_figure_draw (const BsHeatmapFigure *figure,
   get_view (figure, &d.view);
   d.n_rows = d.view.n_rows;
   d.n_cols = d.view.n_cols;
+  d.scale = figure->device_scale > 0 ? figure->device_scale : pixel_scale (cr);
+  if (!(d.scale > 0 && isfinite (d.scale)))
+    d.scale = 1.0;
 
   d.pango = pango_cairo_create_context (cr);
   if (figure->font_options != NULL)
@@ -780,7 +991,7 @@ bs_heatmap_figure_draw (const BsHeatmapFigure *figure,
     draw_cells (&d);
   if ((figure->parts & (BS_HEATMAP_FIGURE_STAGE_LINES | BS_HEATMAP_FIGURE_FRAME)) != 0)
     {
-      g_autoptr(GArray) marks = bs_heatmap_figure_get_marks (figure, figure->parts);
+      g_autoptr(GArray) marks = get_marks_at (figure, figure->parts, d.scale);
 
       draw_marks (&d, marks);
     }
@@ -829,6 +1040,11 @@ bs_heatmap_figure_get_part_bounds (const BsHeatmapFigure *figure,
   double line = l->line_width;
   double right = p->x + p->width + line;
   double below = p->y + p->height;
+  double scale = figure->device_scale > 0 ? figure->device_scale : 1.0;
+  /* At a fractional scale the plot's edges move to the nearest pixel, and
+   * the frame is whole pixels wide. */
+  double slack = scale == floor (scale) ? 0 : 0.5 / scale;
+  double frame = MAX (round (line * scale), 1.0) / scale + slack;
   gboolean any = FALSE;
 
   *bounds = (BsFigureRect) { 0, 0, 0, 0 };
@@ -836,9 +1052,9 @@ bs_heatmap_figure_get_part_bounds (const BsHeatmapFigure *figure,
   if ((parts & BS_HEATMAP_FIGURE_BACKGROUND) != 0)
     rect_union (bounds, &any, &(BsFigureRect) { 0, 0, l->width, l->height });
   if ((parts & (BS_HEATMAP_FIGURE_CELLS | BS_HEATMAP_FIGURE_STAGE_LINES)) != 0)
-    rect_union (bounds, &any, p);
+    rect_union (bounds, &any, &(BsFigureRect) { p->x - slack, p->y - slack, p->width + 2 * slack, p->height + 2 * slack });
   if ((parts & BS_HEATMAP_FIGURE_FRAME) != 0)
-    rect_union (bounds, &any, &(BsFigureRect) { p->x - line, p->y - line, p->width + 2 * line, p->height + 2 * line });
+    rect_union (bounds, &any, &(BsFigureRect) { p->x - frame, p->y - frame, p->width + 2 * frame, p->height + 2 * frame });
   /* The axes are clipped to the plot's extent along them; their titles
    * are no longer than the plot. */
   if ((parts & BS_HEATMAP_FIGURE_ROW_AXIS) != 0)

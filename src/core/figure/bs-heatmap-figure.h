@@ -2,7 +2,9 @@
  *
  * Everything of the figure: the cells (the matrix as an image scaled with
  * CAIRO_FILTER_NEAREST through the zoom and pan of a BsHeatmapView, or as
- * rectangles on SVG surfaces, where cairo 1.16 would blur an image), the
+ * rectangles on SVG surfaces, where cairo 1.16 would blur an image; on
+ * pixel surfaces with more cells in view than pixels, the maximum of the
+ * cells under each pixel, see bs-heatmap-summary.h), the
  * frame, the stage boundary lines, both axes (layer numbers at a step that
  * leaves room, the stage band with stage names, the block strip, the
  * model's title), the colour bar with its ticks and the measure's name, and
@@ -68,6 +70,12 @@ typedef struct {
   const PangoFontDescription *font;          /* NULL: "Sans 10" */
   const cairo_font_options_t *font_options;  /* NULL: the surface's */
   BsHeatmapFigureParts        parts;
+  /* Device pixels per figure unit (2 on a HiDPI screen): lines and the
+   * plot's edges snap to that pixel grid, with the figure's origin on a
+   * pixel corner, and cells are summarised when more are in view than
+   * pixels (bs-heatmap-summary.h). 0: what cr's transform and surface say
+   * when drawing, 1 for bs_heatmap_figure_get_marks (). */
+  double                      device_scale;
 } BsHeatmapFigure;
 
 /* Defaults: the whole figure of a width x height layout at scale 1 with
@@ -81,8 +89,9 @@ void bs_heatmap_figure_init             (BsHeatmapFigure       *figure,
 void bs_heatmap_figure_draw             (const BsHeatmapFigure *figure,
                                          cairo_t               *cr);
 
-/* Where parts can draw (the union of their areas), in figure coordinates:
- * a caller may clip or cache each part separately. */
+/* Where parts can draw (the union of their areas), in figure coordinates,
+ * with lines snapped at device_scale (1 when 0): a caller may clip or
+ * cache each part separately. */
 void bs_heatmap_figure_get_part_bounds  (const BsHeatmapFigure *figure,
                                          BsHeatmapFigureParts   parts,
                                          BsFigureRect          *bounds);
@@ -94,9 +103,10 @@ typedef struct {
 } BsFigureMark;
 
 /* The stage lines and the frame (those of them in parts) as
- * bs_heatmap_figure_draw () fills them: whole units, stage lines cut to the
- * plot, each with the palette's halo either side (every halo before every
- * line), in drawing order. For drawing them without cairo: the window puts
+ * bs_heatmap_figure_draw () fills them: whole pixels at device_scale,
+ * stage lines cut to the plot, each with the palette's halo either side
+ * (every halo before every line), in drawing order. For drawing them
+ * without cairo: the window puts
  * them over its OpenGL cells as colour nodes. An array of BsFigureMark;
  * free with g_array_unref (). */
 GArray *bs_heatmap_figure_get_marks     (const BsHeatmapFigure *figure,
