@@ -28,10 +28,14 @@ static const Subcommand subcommands[] = {
 static void
 print_usage (FILE *out)
 {
-  fprintf (out, "%s\n  %s\n\n", _("Usage:"), _("blockscope-cli COMMAND [OPTION…]"));
+  /* Formatted first: a translation as fprintf's format is a format the
+   * compiler cannot see (and warns about under the sanitizers). */
   /* Translators: %s is the version, e.g. 0.1.0. */
-  fprintf (out, _("Blockscope %s: train ResNets and compare their layers with CKA."), BS_VERSION);
-  fprintf (out, "\n\n%s\n", _("Commands:"));
+  g_autofree char *about = g_strdup_printf (_("Blockscope %s: train ResNets and compare their layers with CKA."),
+                                            BS_VERSION);
+
+  fprintf (out, "%s\n  %s\n\n", _("Usage:"), _("blockscope-cli COMMAND [OPTION…]"));
+  fprintf (out, "%s\n\n%s\n", about, _("Commands:"));
   for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
     fprintf (out, "  %-10s %s\n", subcommands[i].name, _(subcommands[i].summary));
   fprintf (out, "\n%s\n", _("Options:"));

@@ -12,10 +12,12 @@
  * environment (GSETTINGS_BACKEND=memory, the build's schemas). */
 #include "bs-config.h"
 
+#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include "bs-heatmap-private.h"
+#include "bs-i18n.h"
 #include "bs-test-utils.h"
 #include "bs-window-private.h"
 
@@ -56,6 +58,10 @@ main (int    argc,
   double ox, oy, x, y, w, h;
 
   bs_test_init (&argc, &argv);
+  /* The environment's language, as the program has it: gtk_test_init()
+   * sets a locale of its own. */
+  setlocale (LC_ALL, "");
+  bs_i18n_init (BS_GETTEXT_PACKAGE);
   if (argc != 3)
     {
       g_printerr ("Usage: %s CHECKPOINT OUTPUT.png\n", argv[0]);
