@@ -17,6 +17,22 @@
 #define TICK_LENGTH     4
 #define COLORBAR_GAP    22
 #define COLORBAR_WIDTH  14
+#define MARGIN_RIGHT_BARE 12  /* a panel without a colour bar */
+
+void
+bs_figure_layout_get_panel_margins (double    scale,
+                                    gboolean  has_title,
+                                    gboolean  has_colorbar,
+                                    double   *top,
+                                    double   *right,
+                                    double   *bottom,
+                                    double   *left)
+{
+  *top = (MARGIN_TOP + (has_title ? TITLE_HEIGHT : 0)) * scale;
+  *right = (has_colorbar ? MARGIN_RIGHT : MARGIN_RIGHT_BARE) * scale;
+  *bottom = MARGIN_BOTTOM * scale;
+  *left = MARGIN_LEFT * scale;
+}
 
 void
 bs_figure_layout_get_margins (double    scale,
@@ -26,10 +42,7 @@ bs_figure_layout_get_margins (double    scale,
                               double   *bottom,
                               double   *left)
 {
-  *top = (MARGIN_TOP + (has_title ? TITLE_HEIGHT : 0)) * scale;
-  *right = MARGIN_RIGHT * scale;
-  *bottom = MARGIN_BOTTOM * scale;
-  *left = MARGIN_LEFT * scale;
+  bs_figure_layout_get_panel_margins (scale, has_title, TRUE, top, right, bottom, left);
 }
 
 void
@@ -38,6 +51,17 @@ bs_figure_layout_init (BsFigureLayout *layout,
                        double          height,
                        double          scale,
                        gboolean        has_title)
+{
+  bs_figure_layout_init_panel (layout, width, height, scale, has_title, TRUE);
+}
+
+void
+bs_figure_layout_init_panel (BsFigureLayout *layout,
+                             double          width,
+                             double          height,
+                             double          scale,
+                             gboolean        has_title,
+                             gboolean        has_colorbar)
 {
   double avail_w, avail_h, side;
   BsFigureRect *p = &layout->plot;
@@ -49,8 +73,8 @@ bs_figure_layout_init (BsFigureLayout *layout,
   layout->height = height;
   layout->scale = scale;
   layout->has_title = has_title;
-  bs_figure_layout_get_margins (scale, has_title, &layout->margin_top, &layout->margin_right,
-                                &layout->margin_bottom, &layout->margin_left);
+  bs_figure_layout_get_panel_margins (scale, has_title, has_colorbar, &layout->margin_top,
+                                      &layout->margin_right, &layout->margin_bottom, &layout->margin_left);
 
   /* Whole units, so that cell edges and lines fall on pixel edges on
    * screen. */

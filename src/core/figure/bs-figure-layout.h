@@ -55,6 +55,16 @@ void   bs_figure_layout_init          (BsFigureLayout       *layout,
                                        double                scale,
                                        gboolean              has_title);
 
+/* The same for one panel of several sharing a colour bar: without one,
+ * the right margin is a narrow gap (the colour bar's rectangle is then
+ * still set, beside the plot, for a caller that draws a shared one). */
+void   bs_figure_layout_init_panel    (BsFigureLayout       *layout,
+                                       double                width,
+                                       double                height,
+                                       double                scale,
+                                       gboolean              has_title,
+                                       gboolean              has_colorbar);
+
 /* The margins alone: the figure around a plot of side s is
  * left + s + right wide and top + s + bottom high. */
 void   bs_figure_layout_get_margins   (double                scale,
@@ -63,6 +73,13 @@ void   bs_figure_layout_get_margins   (double                scale,
                                        double               *right,
                                        double               *bottom,
                                        double               *left);
+void   bs_figure_layout_get_panel_margins (double            scale,
+                                           gboolean          has_title,
+                                           gboolean          has_colorbar,
+                                           double           *top,
+                                           double           *right,
+                                           double           *bottom,
+                                           double           *left);
 
 /* Figure coordinate of the boundary before layer index i (0 .. n) along
  * axis, under view (whose size must be the plot's): x for the columns, y

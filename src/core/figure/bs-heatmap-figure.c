@@ -785,8 +785,11 @@ draw_axis (Draw         *d,
   draw_ticks (d, axis, n);
   cairo_restore (d->cr);
 
-  /* The title names the model: which axis is which is the first question. */
-  if (model != NULL)
+  /* The title names the model: which axis is which is the first question
+   * on screen; on a page the caption says it, and the name alone fits. */
+  if (model != NULL && f->plain_axis_titles)
+    title = g_strdup (model);
+  else if (model != NULL)
     /* Translators: the titles of the heatmap's axes: rows are the layers of
      * model A, columns those of model B; %s is the model's name ("ResNet-20"). */
     title = g_strdup_printf (rows ? _("Model A  ·  %s") : _("Model B  ·  %s"), model);

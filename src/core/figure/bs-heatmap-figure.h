@@ -63,6 +63,7 @@ typedef struct {
   const char                 *model_b;
   const char                 *measure;       /* above the colour bar: "CKA" */
   const char                 *title;         /* NULL: none */
+  gboolean                    plain_axis_titles; /* the models' names alone, without "Model A  ·" */
   BsColormap                  colormap;
   double                      lo;            /* the values the colour map spans */
   double                      hi;
