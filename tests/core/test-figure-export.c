@@ -418,7 +418,8 @@ test_panels (void)
         }
     g_assert_cmpfloat (gap, >, 0);
     /* Two points below the bar's top: the map 2 / side below its end. */
-    pixel_rgb (image, (x[2] + side[2] + (22 + 7) * 0.8) * 300 / 72, (y[2] + 2) * 300 / 72, rgb);
+    /* The compact layout's bar: 10 units from the plot, 10 wide (bs-figure-layout.c). */
+    pixel_rgb (image, (x[2] + side[2] + (10 + 5) * 0.8) * 300 / 72, (y[2] + 2) * 300 / 72, rgb);
     bs_colormap_lookup (options.colormap, 1 - 2 / side[2], 0, 1, high);
     assert_rgb_near (rgb, high, 8);
   }

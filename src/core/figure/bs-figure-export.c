@@ -124,6 +124,14 @@ any_panel_title (const BsFigurePanel *panels,
   return FALSE;
 }
 
+static BsFigureLayoutFlags
+panel_flags (const Grid *g,
+             gboolean    has_colorbar)
+{
+  return BS_FIGURE_LAYOUT_COMPACT | (g->panel_titles ? BS_FIGURE_LAYOUT_TITLE : 0)
+         | (has_colorbar ? BS_FIGURE_LAYOUT_COLORBAR : 0);
+}
+
 static void
 grid_init (Grid                        *g,
            const BsFigurePanel         *panels,
@@ -136,10 +144,9 @@ grid_init (Grid                        *g,
   g->columns = options->columns == 0 ? n_panels : MIN (options->columns, n_panels);
   g->rows = (n_panels + g->columns - 1) / g->columns;
   g->panel_titles = any_panel_title (panels, n_panels);
-  bs_figure_layout_get_panel_margins (g->scale, g->panel_titles, TRUE, &g->top, &g->full_right, &g->bottom,
+  bs_figure_layout_get_panel_margins (g->scale, panel_flags (g, TRUE), &g->top, &g->full_right, &g->bottom,
                                       &g->left);
-  bs_figure_layout_get_panel_margins (g->scale, g->panel_titles, FALSE, &unused, &g->bare_right, &unused,
-                                      &unused);
+  bs_figure_layout_get_panel_margins (g->scale, panel_flags (g, FALSE), &unused, &g->bare_right, &unused, &unused);
   g->width = options->width_pt;
   g->side = floor ((g->width - g->columns * g->left - (g->columns - 1) * g->bare_right - g->full_right)
                    / g->columns);
@@ -246,7 +253,7 @@ bs_figure_export_get_plot (const BsFigurePanel         *panels,
 
   grid_init (&g, panels, n_panels, options);
   grid_panel (&g, i, &px, &py, &w, &h, &has_colorbar);
-  bs_figure_layout_init_panel (&layout, w, h, g.scale, g.panel_titles, has_colorbar);
+  bs_figure_layout_init_panel (&layout, w, h, g.scale, panel_flags (&g, has_colorbar));
   *x = px + layout.plot.x;
   *y = py + layout.plot.y;
   *side = layout.plot.width;
@@ -405,7 +412,7 @@ bs_figure_export_draw (const BsFigurePanel         *panels,
 
       grid_panel (&g, i, &x, &y, &w, &h, &has_colorbar);
       bs_heatmap_figure_init (&figure, g_ptr_array_index (matrices, i), w, h);
-      bs_figure_layout_init_panel (&figure.layout, w, h, g.scale, g.panel_titles, has_colorbar);
+      bs_figure_layout_init_panel (&figure.layout, w, h, g.scale, panel_flags (&g, has_colorbar));
       figure.rows = bs_cka_snapshot_get_rows (panel->snapshot);
       figure.cols = bs_cka_snapshot_get_cols (panel->snapshot);
       figure.model_a = panel->model_a ? panel->model_a : model_a;

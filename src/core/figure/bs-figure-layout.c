@@ -17,21 +17,33 @@
 #define TICK_LENGTH     4
 #define COLORBAR_GAP    22
 #define COLORBAR_WIDTH  14
-#define MARGIN_RIGHT_BARE 12  /* a panel without a colour bar */
+
+/* A page has no room to spare: the same parts closer together. */
+#define COMPACT_TOP            20
+#define COMPACT_RIGHT          58
+#define COMPACT_LEFT           80
+#define COMPACT_BOTTOM         68
+#define COMPACT_COLORBAR_GAP   10
+#define COMPACT_COLORBAR_WIDTH 10
+#define RIGHT_BARE             12   /* a panel without a colour bar */
 
 void
-bs_figure_layout_get_panel_margins (double    scale,
-                                    gboolean  has_title,
-                                    gboolean  has_colorbar,
-                                    double   *top,
-                                    double   *right,
-                                    double   *bottom,
-                                    double   *left)
+bs_figure_layout_get_panel_margins (double              scale,
+                                    BsFigureLayoutFlags flags,
+                                    double             *top,
+                                    double             *right,
+                                    double             *bottom,
+                                    double             *left)
 {
-  *top = (MARGIN_TOP + (has_title ? TITLE_HEIGHT : 0)) * scale;
-  *right = (has_colorbar ? MARGIN_RIGHT : MARGIN_RIGHT_BARE) * scale;
-  *bottom = MARGIN_BOTTOM * scale;
-  *left = MARGIN_LEFT * scale;
+  gboolean compact = (flags & BS_FIGURE_LAYOUT_COMPACT) != 0;
+
+  *top = ((compact ? COMPACT_TOP : MARGIN_TOP) + ((flags & BS_FIGURE_LAYOUT_TITLE) ? TITLE_HEIGHT : 0)) * scale;
+  if ((flags & BS_FIGURE_LAYOUT_COLORBAR) == 0)
+    *right = RIGHT_BARE * scale;
+  else
+    *right = (compact ? COMPACT_RIGHT : MARGIN_RIGHT) * scale;
+  *bottom = (compact ? COMPACT_BOTTOM : MARGIN_BOTTOM) * scale;
+  *left = (compact ? COMPACT_LEFT : MARGIN_LEFT) * scale;
 }
 
 void
@@ -42,7 +54,8 @@ bs_figure_layout_get_margins (double    scale,
                               double   *bottom,
                               double   *left)
 {
-  bs_figure_layout_get_panel_margins (scale, has_title, TRUE, top, right, bottom, left);
+  bs_figure_layout_get_panel_margins (scale, BS_FIGURE_LAYOUT_COLORBAR | (has_title ? BS_FIGURE_LAYOUT_TITLE : 0),
+                                      top, right, bottom, left);
 }
 
 void
@@ -52,17 +65,18 @@ bs_figure_layout_init (BsFigureLayout *layout,
                        double          scale,
                        gboolean        has_title)
 {
-  bs_figure_layout_init_panel (layout, width, height, scale, has_title, TRUE);
+  bs_figure_layout_init_panel (layout, width, height, scale,
+                               BS_FIGURE_LAYOUT_COLORBAR | (has_title ? BS_FIGURE_LAYOUT_TITLE : 0));
 }
 
 void
-bs_figure_layout_init_panel (BsFigureLayout *layout,
-                             double          width,
-                             double          height,
-                             double          scale,
-                             gboolean        has_title,
-                             gboolean        has_colorbar)
+bs_figure_layout_init_panel (BsFigureLayout      *layout,
+                             double               width,
+                             double               height,
+                             double               scale,
+                             BsFigureLayoutFlags  flags)
 {
+  gboolean compact = (flags & BS_FIGURE_LAYOUT_COMPACT) != 0;
   double avail_w, avail_h, side;
   BsFigureRect *p = &layout->plot;
 
@@ -72,9 +86,9 @@ bs_figure_layout_init_panel (BsFigureLayout *layout,
   layout->width = width;
   layout->height = height;
   layout->scale = scale;
-  layout->has_title = has_title;
-  bs_figure_layout_get_panel_margins (scale, has_title, has_colorbar, &layout->margin_top,
-                                      &layout->margin_right, &layout->margin_bottom, &layout->margin_left);
+  layout->has_title = (flags & BS_FIGURE_LAYOUT_TITLE) != 0;
+  bs_figure_layout_get_panel_margins (scale, flags, &layout->margin_top, &layout->margin_right,
+                                      &layout->margin_bottom, &layout->margin_left);
 
   /* Whole units, so that cell edges and lines fall on pixel edges on
    * screen. */
@@ -93,8 +107,8 @@ bs_figure_layout_init_panel (BsFigureLayout *layout,
                                        side, STRIP_WIDTH * scale };
   layout->col_band = (BsFigureRect) { p->x, p->y + side + BAND_GAP * scale,
                                       side, BAND_WIDTH * scale };
-  layout->colorbar = (BsFigureRect) { p->x + side + COLORBAR_GAP * scale, p->y,
-                                      COLORBAR_WIDTH * scale, side };
+  layout->colorbar = (BsFigureRect) { p->x + side + (compact ? COMPACT_COLORBAR_GAP : COLORBAR_GAP) * scale, p->y,
+                                      (compact ? COMPACT_COLORBAR_WIDTH : COLORBAR_WIDTH) * scale, side };
   layout->tick_length = TICK_LENGTH * scale;
   layout->line_width = scale;
 }

@@ -55,15 +55,20 @@ void   bs_figure_layout_init          (BsFigureLayout       *layout,
                                        double                scale,
                                        gboolean              has_title);
 
-/* The same for one panel of several sharing a colour bar: without one,
- * the right margin is a narrow gap (the colour bar's rectangle is then
- * still set, beside the plot, for a caller that draws a shared one). */
+typedef enum {
+  BS_FIGURE_LAYOUT_TITLE    = 1 << 0,   /* room for a title above the plot */
+  BS_FIGURE_LAYOUT_COLORBAR = 1 << 1,   /* room for the colour bar; without, a narrow gap
+                                         * (the colorbar rectangle is still set beside the plot) */
+  BS_FIGURE_LAYOUT_COMPACT  = 1 << 2,   /* a page's margins: the parts closer together */
+} BsFigureLayoutFlags;
+
+/* The same with flags: one panel of several sharing a colour bar, or a
+ * figure for a page. bs_figure_layout_init () is COLORBAR (and TITLE). */
 void   bs_figure_layout_init_panel    (BsFigureLayout       *layout,
                                        double                width,
                                        double                height,
                                        double                scale,
-                                       gboolean              has_title,
-                                       gboolean              has_colorbar);
+                                       BsFigureLayoutFlags   flags);
 
 /* The margins alone: the figure around a plot of side s is
  * left + s + right wide and top + s + bottom high. */
@@ -73,13 +78,12 @@ void   bs_figure_layout_get_margins   (double                scale,
                                        double               *right,
                                        double               *bottom,
                                        double               *left);
-void   bs_figure_layout_get_panel_margins (double            scale,
-                                           gboolean          has_title,
-                                           gboolean          has_colorbar,
-                                           double           *top,
-                                           double           *right,
-                                           double           *bottom,
-                                           double           *left);
+void   bs_figure_layout_get_panel_margins (double              scale,
+                                           BsFigureLayoutFlags flags,
+                                           double             *top,
+                                           double             *right,
+                                           double             *bottom,
+                                           double             *left);
 
 /* Figure coordinate of the boundary before layer index i (0 .. n) along
  * axis, under view (whose size must be the plot's): x for the columns, y
