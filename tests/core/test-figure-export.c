@@ -5,14 +5,19 @@
  * pdftoppm for the pixels) and librsvg (rsvg-convert). Colours sampled at
  * cell centres must be the colour map's, the page the size asked for, the
  * text selectable; a masked triangle is blank, an uncertain cell marked,
- * several panels stand where the figure says. Failures leave no file. */
+ * several panels stand where the figure says. Animations: giflib reads
+ * the GIF back (one frame per matrix, the delay, the colours within what
+ * 256 colours allow), PNG sequences one file per frame. Failures leave no
+ * file. */
 #include "bs-config.h"
 
+#include <gif_lib.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
 #include "bs-error.h"
+#include "bs-figure-animation.h"
 #include "bs-figure-export.h"
 #include "bs-test-util.h"
 #include "figure-fixtures.h"
@@ -561,6 +566,154 @@ test_errors (void)
   }
 }
 
+
+/* ---------------------------------------------------------------- animations */
+
+static guint frame_k;
+
+/* Frame k of a made-up emergence: values drift with k. */
+static double
+emerging (guint row,
+          guint col)
+{
+  return fmod (0.07 * (row + col) + 0.19 * frame_k, 1.0);
+}
+
+static GPtrArray *
+make_frames (guint n)
+{
+  GPtrArray *snapshots = g_ptr_array_new_with_free_func ((GDestroyNotify) bs_cka_snapshot_unref);
+
+  for (frame_k = 0; frame_k < n; frame_k++)
+    g_ptr_array_add (snapshots, figure_fixture_snapshot (14, 14, emerging, NULL));
+  return snapshots;
+}
+
+static void
+test_gif (void)
+{
+  g_autoptr(GPtrArray) snapshots = make_frames (5);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = out_path ("emergence.gif");
+  BsFigureFrame frames[5];
+  BsFigureAnimationOptions options;
+  GifFileType *gif;
+  int code = 0;
+  double x, y, side;
+
+  for (guint i = 0; i < 5; i++)
+    frames[i] = (BsFigureFrame) { .snapshot = g_ptr_array_index (snapshots, i), .label = "epoch" };
+  bs_figure_animation_options_init (&options);
+  options.frame_ms = 250;
+  g_assert_true (bs_figure_export_gif (frames, 5, &options, path, &error));
+  g_assert_no_error (error);
+
+  gif = DGifOpenFileName (path, &code);
+  g_assert_nonnull (gif);
+  g_assert_cmpint (DGifSlurp (gif), ==, GIF_OK);
+  /* 3.5 in at 100 dpi; one image per frame, each shown for 250 ms. */
+  g_assert_cmpint (gif->SWidth, ==, 350);
+  g_assert_cmpint (gif->ImageCount, ==, 5);
+  {
+    BsFigurePanel panel = { .snapshot = frames[0].snapshot };
+
+    bs_figure_export_get_plot (&panel, 1, &options.figure, 0, &x, &y, &side);
+  }
+  for (int i = 0; i < gif->ImageCount; i++)
+    {
+      const SavedImage *image = &gif->SavedImages[i];
+      const ColorMapObject *map = image->ImageDesc.ColorMap;
+      GraphicsControlBlock gcb;
+
+      g_assert_cmpint (DGifSavedExtensionToGCB (gif, i, &gcb), ==, GIF_OK);
+      g_assert_cmpint (gcb.DelayTime, ==, 25);
+      g_assert_nonnull (map);
+      g_assert_cmpint (image->ImageDesc.Width, ==, 350);
+      /* Each cell's centre: its colour of the map, as near as a table of
+       * 256 colours for the whole frame comes. */
+      for (guint r = 0; r < 14; r++)
+        for (guint c = 0; c < 14; c++)
+          {
+            int px = (int) floor ((x + (c + 0.5) * side / 14) * 100 / 72);
+            int py = (int) floor ((y + side - (r + 0.5) * side / 14) * 100 / 72);
+            const GifColorType *got = &map->Colors[image->RasterBits[(gsize) py * image->ImageDesc.Width + px]];
+            guint8 rgb[3], want[3];
+
+            rgb[0] = got->Red;
+            rgb[1] = got->Green;
+            rgb[2] = got->Blue;
+            bs_colormap_lookup (options.figure.colormap,
+                                bs_cka_snapshot_get_value (frames[i].snapshot, r, c), 0, 1, want);
+            assert_rgb_near (rgb, want, 12);
+          }
+    }
+  g_assert_cmpint (DGifCloseFile (gif, &code), ==, GIF_OK);
+}
+
+static void
+test_png_sequence (void)
+{
+  g_autoptr(GPtrArray) snapshots = make_frames (3);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = out_path ("sequence.png");
+  BsFigureFrame frames[3];
+  BsFigureAnimationOptions options;
+
+  for (guint i = 0; i < 3; i++)
+    frames[i] = (BsFigureFrame) { .snapshot = g_ptr_array_index (snapshots, i), .label = i == 1 ? "epoch 1" : NULL };
+  bs_figure_animation_options_init (&options);
+  options.figure.range = BS_FIGURE_RANGE_DATA;
+  g_assert_true (bs_figure_export_png_sequence (frames, 3, &options, path, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *frame = bs_figure_png_sequence_path (path, i, 3);
+      cairo_surface_t *image;
+      guint dark = 0;
+
+      g_assert_true (g_str_has_suffix (frame, i == 0 ? "sequence-000.png" : i == 1 ? "sequence-001.png"
+                                                                                  : "sequence-002.png"));
+      image = load_png (frame);
+      g_assert_cmpint (cairo_image_surface_get_width (image), ==, 350);
+      /* The label, dark text in the top left corner, only where there is one. */
+      for (int py = 0; py < 20; py++)
+        for (int px = 0; px < 60; px++)
+          {
+            guint8 rgb[3];
+
+            pixel_rgb (image, px, py, rgb);
+            dark += rgb[0] < 128;
+          }
+      g_test_message ("frame %u: %u dark pixels in the corner", i, dark);
+      if (i == 1)
+        g_assert_cmpuint (dark, >, 20);
+      else
+        g_assert_cmpuint (dark, ==, 0);
+      cairo_surface_destroy (image);
+    }
+  {
+    g_autofree char *ten = bs_figure_png_sequence_path ("a/b.c/x", 7, 1000);
+
+    g_assert_cmpstr (ten, ==, "a/b.c/x-007.png");
+    g_free (ten);
+    ten = bs_figure_png_sequence_path ("run.png", 1234, 1235);
+    g_assert_cmpstr (ten, ==, "run-1234.png");
+  }
+
+  /* Frames of different shapes: refused, naming the frame; no file. */
+  {
+    g_autofree char *gif = out_path ("mixed.gif");
+    g_autoptr(BsCkaSnapshot) wide = figure_fixture_snapshot (14, 20, gradient, NULL);
+
+    frames[2].snapshot = wide;
+    g_assert_false (bs_figure_export_gif (frames, 3, &options, gif, &error));
+    g_assert_error (error, BS_ERROR, BS_ERROR_MISMATCH);
+    g_assert_nonnull (strstr (error->message, "3"));
+    g_assert_false (g_file_test (gif, G_FILE_TEST_EXISTS));
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -580,6 +733,8 @@ main (int    argc,
   g_test_add_func ("/figure-export/panels", test_panels);
   g_test_add_func ("/figure-export/mask-and-uncertainty", test_mask_and_uncertainty);
   g_test_add_func ("/figure-export/errors", test_errors);
+  g_test_add_func ("/figure-export/gif", test_gif);
+  g_test_add_func ("/figure-export/png-sequence", test_png_sequence);
 
   status = g_test_run ();
   g_free (out_dir);

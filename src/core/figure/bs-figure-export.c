@@ -39,6 +39,8 @@ bs_figure_export_options_init (BsFigureExportOptions *options)
   options->measure = "CKA";
   options->colormap = BS_COLORMAP_MAGMA;
   options->range = BS_FIGURE_RANGE_FIXED;
+  options->lo = 0;
+  options->hi = 1;
   options->std_error_threshold = NAN;
 }
 
@@ -190,6 +192,9 @@ bs_figure_export_check (const BsFigurePanel         *panels,
     bad = _("the font size must be between 4 pt and 72 pt");
   else if (!(options->dpi >= MIN_DPI && options->dpi <= MAX_DPI))
     bad = _("the resolution must be between 10 and 2400 dpi");
+  else if (options->range == BS_FIGURE_RANGE_CUSTOM
+           && !(isfinite (options->lo) && isfinite (options->hi) && options->lo < options->hi))
+    bad = _("the colour range must run from a lower to a higher finite value");
   else if (!(isnan (options->std_error_threshold) || options->std_error_threshold >= 0))
     bad = _("the standard-error threshold must be zero or positive");
 
@@ -257,6 +262,46 @@ bs_figure_export_get_plot (const BsFigurePanel         *panels,
   *x = px + layout.plot.x;
   *y = py + layout.plot.y;
   *side = layout.plot.width;
+}
+
+void
+bs_figure_export_get_range (const BsFigurePanel         *panels,
+                            guint                        n_panels,
+                            const BsFigureExportOptions *options,
+                            double                      *lo,
+                            double                      *hi)
+{
+  gboolean any = FALSE;
+
+  *lo = 0;
+  *hi = 1;
+  if (options->range == BS_FIGURE_RANGE_CUSTOM)
+    {
+      *lo = options->lo;
+      *hi = options->hi;
+      return;
+    }
+  if (options->range != BS_FIGURE_RANGE_DATA)
+    return;
+
+  for (guint i = 0; i < n_panels; i++)
+    {
+      g_autoptr(BsHeatmapMatrix) matrix = bs_heatmap_matrix_new ();
+      double plo, phi;
+
+      bs_heatmap_matrix_update (matrix, panels[i].snapshot);
+      if (!bs_heatmap_matrix_get_data_range (matrix, &plo, &phi))
+        continue;
+      *lo = any ? MIN (*lo, plo) : plo;
+      *hi = any ? MAX (*hi, phi) : phi;
+      any = TRUE;
+    }
+  if (!any || !(*hi > *lo))
+    {
+      /* No values, or all equal: a range around them that still maps. */
+      *lo = any ? *lo - 0.5 : 0;
+      *hi = *lo + 1;
+    }
 }
 
 /* ---------------------------------------------------------------- drawing */
@@ -357,7 +402,7 @@ bs_figure_export_draw (const BsFigurePanel         *panels,
   g_autoptr(GPtrArray) matrices = g_ptr_array_new_with_free_func ((GDestroyNotify) bs_heatmap_matrix_free);
   PangoFontDescription *font = pango_font_description_from_string (BS_FIGURE_FONT " 10");
   BsFigurePalette palette;
-  double lo = 0, hi = 1;
+  double lo, hi;
   Grid g;
 
   grid_init (&g, panels, n_panels, options);
@@ -370,27 +415,7 @@ bs_figure_export_draw (const BsFigurePanel         *panels,
       bs_heatmap_matrix_update (matrix, panels[i].snapshot);
       g_ptr_array_add (matrices, matrix);
     }
-  if (options->range == BS_FIGURE_RANGE_DATA)
-    {
-      gboolean any = FALSE;
-
-      for (guint i = 0; i < n_panels; i++)
-        {
-          double plo, phi;
-
-          if (!bs_heatmap_matrix_get_data_range (g_ptr_array_index (matrices, i), &plo, &phi))
-            continue;
-          lo = any ? MIN (lo, plo) : plo;
-          hi = any ? MAX (hi, phi) : phi;
-          any = TRUE;
-        }
-      if (!any || !(hi > lo))
-        {
-          /* No values, or all equal: a range around them that still maps. */
-          lo = any ? lo - 0.5 : 0;
-          hi = lo + 1;
-        }
-    }
+  bs_figure_export_get_range (panels, n_panels, options, &lo, &hi);
 
   cairo_save (cr);
   set_color (cr, &palette.background);
@@ -487,6 +512,54 @@ set_cairo_error (GError         **error,
                _("Cannot draw the figure into '%s': %s"), path, cairo_status_to_string (status));
 }
 
+/* An image of width x height points at the options' dpi, white, with
+ * points as its units (device scale), or NULL when it would be too large. */
+static cairo_surface_t *
+create_image (const BsFigureExportOptions *options,
+              double                       width,
+              double                       height,
+              GError                     **error)
+{
+  double pixels_per_point = options->dpi / 72.0;
+  double w = ceil (width * pixels_per_point), h = ceil (height * pixels_per_point);
+  cairo_surface_t *surface;
+
+  if (w > MAX_PIXELS || h > MAX_PIXELS)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                   /* Translators: the PNG's width and height in pixels. */
+                   _("Cannot draw the figure: %.0f × %.0f pixels is too large for a PNG; lower the "
+                     "resolution or the size"), w, h);
+      return NULL;
+    }
+  surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, (int) w, (int) h);
+  cairo_surface_set_device_scale (surface, pixels_per_point, pixels_per_point);
+  return surface;
+}
+
+cairo_surface_t *
+bs_figure_export_image (const BsFigurePanel         *panels,
+                        guint                        n_panels,
+                        const BsFigureExportOptions *options,
+                        GError                     **error)
+{
+  cairo_surface_t *surface;
+  double width, height;
+  cairo_t *cr;
+
+  if (!bs_figure_export_check (panels, n_panels, options, error))
+    return NULL;
+  bs_figure_export_get_size (panels, n_panels, options, &width, &height);
+  surface = create_image (options, width, height, error);
+  if (surface == NULL)
+    return NULL;
+  cr = cairo_create (surface);
+  bs_figure_export_draw (panels, n_panels, options, cr);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+  return surface;
+}
+
 static gboolean
 render (const BsFigurePanel         *panels,
         guint                        n_panels,
@@ -518,21 +591,9 @@ render (const BsFigurePanel         *panels,
       cairo_svg_surface_set_document_unit (surface, CAIRO_SVG_UNIT_PT);
       break;
     case BS_FIGURE_FORMAT_PNG:
-      {
-        double pixels_per_point = options->dpi / 72.0;
-        double w = ceil (width * pixels_per_point), h = ceil (height * pixels_per_point);
-
-        if (w > MAX_PIXELS || h > MAX_PIXELS)
-          {
-            g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                         /* Translators: the PNG's width and height in pixels. */
-                         _("Cannot draw the figure: %.0f × %.0f pixels is too large for a PNG; lower the "
-                           "resolution or the size"), w, h);
-            return FALSE;
-          }
-        surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, (int) w, (int) h);
-        cairo_surface_set_device_scale (surface, pixels_per_point, pixels_per_point);
-      }
+      surface = create_image (options, width, height, error);
+      if (surface == NULL)
+        return FALSE;
       break;
     default:
       g_return_val_if_reached (FALSE);

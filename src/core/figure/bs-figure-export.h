@@ -44,6 +44,7 @@ typedef enum {
 typedef enum {
   BS_FIGURE_RANGE_FIXED,   /* 0 to 1, as the window shows CKA by default */
   BS_FIGURE_RANGE_DATA,    /* the lowest to the highest value of every panel */
+  BS_FIGURE_RANGE_CUSTOM,  /* lo to hi of the options */
 } BsFigureRange;
 
 typedef struct {
@@ -61,6 +62,8 @@ typedef struct {
   const char    *measure;              /* above the colour bar; default "CKA" */
   BsColormap     colormap;             /* default magma */
   BsFigureRange  range;                /* default fixed */
+  double         lo;                   /* for BS_FIGURE_RANGE_CUSTOM (lo < hi) */
+  double         hi;
   gboolean       mask_upper;           /* leave the cells above the diagonal blank */
   gboolean       stage_lines;          /* lines over the cells where stages change (the
                                         * axes' stage bands mark them anyway); default off */
@@ -89,6 +92,13 @@ gboolean bs_figure_export_check        (const BsFigurePanel         *panels,
                                         guint                        n_panels,
                                         const BsFigureExportOptions *options,
                                         GError                     **error);
+
+/* The values the colour map spans for these panels and options. */
+void     bs_figure_export_get_range    (const BsFigurePanel         *panels,
+                                        guint                        n_panels,
+                                        const BsFigureExportOptions *options,
+                                        double                      *lo,
+                                        double                      *hi);
 
 /* The page the figure needs, in points. */
 void     bs_figure_export_get_size     (const BsFigurePanel         *panels,
@@ -122,6 +132,13 @@ gboolean bs_figure_export              (const BsFigurePanel         *panels,
                                         BsFigureFormat               format,
                                         const char                  *path,
                                         GError                     **error);
+
+/* The figure as an RGB24 image at the options' dpi (its device scale is
+ * pixels per point); NULL when it would be too large. */
+cairo_surface_t *bs_figure_export_image (const BsFigurePanel         *panels,
+                                         guint                        n_panels,
+                                         const BsFigureExportOptions *options,
+                                         GError                     **error);
 
 /* The figure as a PNG in memory (for the clipboard). */
 GBytes  *bs_figure_export_png_bytes    (const BsFigurePanel         *panels,
