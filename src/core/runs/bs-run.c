@@ -234,6 +234,18 @@ bs_run_get_error_message (BsRun *run)
   return run->error_message;
 }
 
+const char *
+bs_run_get_created (BsRun *run)
+{
+  return run->created;
+}
+
+guint
+bs_run_get_steps_per_epoch (BsRun *run)
+{
+  return run->steps_per_epoch;
+}
+
 GArray *
 bs_run_get_steps (BsRun *run)
 {
