@@ -20,6 +20,7 @@ static const Subcommand subcommands[] = {
   { "train",    bs_cli_train,    N_("Train a ResNet on a data set and save a checkpoint") },
   { "eval",     bs_cli_eval,     N_("Test accuracy of a checkpoint") },
   { "cka",      bs_cli_cka,      N_("Minibatch CKA between every layer of two networks") },
+  { "render",   bs_cli_render,   N_("Draw CKA matrices as a figure (PDF, SVG, PNG) or an animation (GIF)") },
   { "bench",    bs_cli_bench,    N_("Measure training, inference or CKA speed") },
   { "runs",     bs_cli_runs,     N_("List the training runs (run folders) and their state") },
   { "datasets", bs_cli_datasets, N_("List the known data sets and where they were found") },

@@ -16,6 +16,7 @@
 #define ROW_TICK_GAP     22   /* least distance between two layer numbers */
 #define COL_TICK_GAP     34
 #define TITLE_INSET      12   /* axis titles: centre this far from the edge */
+#define END_LABEL_SPILL  8    /* how far the first and last layer numbers may reach past the plot */
 #define TITLE_CENTRE     18   /* the figure's title: centre this far from the top */
 
 typedef struct {
@@ -329,7 +330,7 @@ draw_cells_as_rectangles (Draw *d)
     for (guint c = c0; c < c1;)
       {
         guint8 rgb[3], next[3];
-        double x, y, w, h, x_end, y_end, w_end, h_end;
+        double x, y, w, h, x_end, y_end, w_end, h_end, overlap;
         guint e = c + 1;
 
         bs_colormap_lookup (f->colormap, bs_heatmap_matrix_get_value (f->matrix, r, c), f->lo, f->hi, rgb);
@@ -343,8 +344,13 @@ draw_cells_as_rectangles (Draw *d)
 
         bs_heatmap_view_cell_to_rect (&d->view, r, c, &x, &y, &w, &h);
         bs_heatmap_view_cell_to_rect (&d->view, r, e - 1, &x_end, &y_end, &w_end, &h_end);
+        /* Each run reaches a little into the cells drawn after it (to the
+         * right, and the row above), which cover that part again: viewers
+         * that smooth shape edges show no seams between cells. */
+        overlap = MIN (0.5 * MIN (w, h), 1.0);
         cairo_set_source_rgb (d->cr, rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0);
-        fill_rect (d, d->layout->plot.x + x, d->layout->plot.y + y, x_end + w_end - x, h);
+        fill_rect (d, d->layout->plot.x + x, d->layout->plot.y + y - overlap, x_end + w_end - x + overlap,
+                   h + overlap);
         c = e;
       }
 }
@@ -772,14 +778,18 @@ draw_axis (Draw         *d,
   guint n = rows ? d->n_rows : d->n_cols;
   double length = rows ? p->height : p->width;
   g_autofree char *title = NULL;
+  double spill;
   PangoLayout *layout;
 
-  /* Marks follow the zoom: what lies beyond the plot's extent is cut. */
+  /* Marks follow the zoom: what lies beyond the plot's extent is cut;
+   * with the whole matrix in view, the end labels may stand out a little. */
+  spill = d->view.zoom <= 1.0 ? scaled (d, END_LABEL_SPILL) : 0;
   cairo_save (d->cr);
   if (rows)
-    clip_to (d, &(BsFigureRect) { 0, p->y, p->x, p->height });
+    clip_to (d, &(BsFigureRect) { 0, p->y - spill, p->x, p->height + 2 * spill });
   else
-    clip_to (d, &(BsFigureRect) { p->x, p->y + p->height, p->width, l->height - (p->y + p->height) });
+    clip_to (d, &(BsFigureRect) { p->x - spill, p->y + p->height, p->width + 2 * spill,
+                                  l->height - (p->y + p->height) });
   if (layers != NULL)
     draw_stage_band (d, axis, layers, n);
   draw_ticks (d, axis, n);
@@ -836,7 +846,8 @@ draw_colorbar (Draw *d)
           const guint8 *rgb = table + 3 * i;
 
           cairo_set_source_rgb (d->cr, rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0);
-          fill_rect (d, bar->x, bar->y + bar->height - (i + 1) * step, bar->width, step);
+          /* Into the entry above, drawn next: no seams (see the cells). */
+          fill_rect (d, bar->x, bar->y + bar->height - (i + 1.5) * step, bar->width, 1.5 * step);
         }
     }
   else
