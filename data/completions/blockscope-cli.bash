@@ -77,7 +77,7 @@ _blockscope_cli()
         if [[ $cur == -* ]]; then
             _blockscope_cli_add < <(compgen -W '--help --version' -- "$cur")
         else
-            _blockscope_cli_add < <(compgen -W 'train eval cka bench runs datasets info' -- "$cur")
+            _blockscope_cli_add < <(compgen -W 'train eval cka render bench runs datasets info' -- "$cur")
         fi
         return
     fi
@@ -107,6 +107,13 @@ _blockscope_cli()
                     --lr --schedule --warmup-epochs --momentum --weight-decay -s --seed -t
                     --threads --limit --test-limit --snapshot-every-epochs --snapshot-steps
                     --probe-images --probe-batch --data-dir'
+            ;;
+        render)
+            options='-h --help -o --out --colormap --range --title --panel-titles --columns --width
+                     --font-size --dpi --mask-upper --std-error-above --stage-lines --frame-ms --frames'
+            values='-o --out --colormap --range --title --panel-titles --columns --width --font-size
+                    --dpi --std-error-above --frame-ms'
+            positional=matrix
             ;;
         runs)
             options='-h --help --runs-dir --json'
@@ -181,6 +188,18 @@ _blockscope_cli()
             cka:-o | cka:--out)
                 _blockscope_cli_files "$cur" '*.npy' '*.csv'
                 ;;
+            render:-o | render:--out)
+                _blockscope_cli_files "$cur" '*.pdf' '*.svg' '*.png' '*.gif'
+                ;;
+            *:--colormap)
+                _blockscope_cli_add < <(compgen -W 'magma viridis inferno plasma' -- "$cur")
+                ;;
+            render:--range)
+                _blockscope_cli_add < <(compgen -W 'fixed data' -- "$cur")
+                ;;
+            render:--width)
+                _blockscope_cli_add < <(compgen -W '3.5in 7in 89mm 183mm' -- "$cur")
+                ;;
             *:--data-dir | *:--acts-a | *:--acts-b | train:--run-dir | train:--resume | runs:--runs-dir)
                 _blockscope_cli_files "$cur"
                 ;;
@@ -206,6 +225,8 @@ _blockscope_cli()
         _blockscope_cli_add < <(compgen -W "$options" -- "$cur")
     elif [[ $positional == checkpoint ]]; then
         _blockscope_cli_files "$cur" '*.safetensors'
+    elif [[ $positional == matrix ]]; then
+        _blockscope_cli_files "$cur" '*.npy'
     fi
 } &&
     complete -F _blockscope_cli blockscope-cli

@@ -33,6 +33,7 @@ COMMANDS = {
     ('eval',): ('blockscope-cli-eval', 'OPTIONS'),
     ('cka',): ('blockscope-cli-cka', 'OPTIONS'),
     ('runs',): ('blockscope-cli-runs', 'OPTIONS'),
+    ('render',): ('blockscope-cli-render', 'OPTIONS'),
     ('datasets',): ('blockscope-cli-datasets', 'OPTIONS'),
     ('info',): ('blockscope-cli-info', 'OPTIONS'),
     ('bench', 'train'): ('blockscope-cli-bench', 'BENCH TRAIN OPTIONS'),

@@ -1,0 +1,265 @@
+/* test-render-cli.c: `blockscope-cli render`, from real CKA results and a real run folder.
+ *
+ * The matrices come from `blockscope-cli cka` and `train --run-dir` on the
+ * synthetic set with a tiny ResNet; what render writes is read back by
+ * poppler (page size, text), cairo (PNG size) and giflib (frames). Damaged
+ * inputs, wrong options and unwritable outputs give their messages and
+ * leave no file. */
+#include <gif_lib.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include <cairo.h>
+
+#include "bs-run.h"
+#include "bs-test-util.h"
+
+static char *tmp_dir;
+
+static char *
+tmp_path (const char *name)
+{
+  return g_build_filename (tmp_dir, name, NULL);
+}
+
+/* Runs the CLI with the NULL-terminated arguments; returns the exit status
+ * and, when asked, standard output and error. */
+static int
+run_cli (char       **out,
+         char       **err,
+         const char  *first,
+         ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *stdout_text = NULL, *stderr_text = NULL;
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) BS_CLI_PATH);
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_newv ((const char *const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &stdout_text, &stderr_text, &error);
+  g_assert_no_error (error);
+  g_test_message ("stderr: %s", stderr_text);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  if (out != NULL)
+    *out = g_steal_pointer (&stdout_text);
+  if (err != NULL)
+    *err = g_steal_pointer (&stderr_text);
+  return g_subprocess_get_exit_status (process);
+}
+
+static char *
+run_tool (const char * const *argv)
+{
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+  int status;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
+                NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return out;
+}
+
+/* The results every test draws: resnet8 against itself, resnet14 against
+ * itself (another shape), and a run folder with snapshots. */
+static void
+make_inputs (void)
+{
+  g_autofree char *a = tmp_path ("resnet8.npy"), *b = tmp_path ("resnet14.npy"), *run = tmp_path ("run");
+
+  g_assert_cmpint (run_cli (NULL, NULL, "cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "64",
+                            "--batch", "16", "--passes", "1", "--threads", "1", "-o", a, NULL), ==, 0);
+  g_assert_cmpint (run_cli (NULL, NULL, "cka", "--a", "resnet14", "--dataset", "synthetic", "--limit", "64",
+                            "--batch", "16", "--passes", "1", "--threads", "1", "-o", b, NULL), ==, 0);
+  g_assert_cmpint (run_cli (NULL, NULL, "train", "--model", "resnet8", "--dataset", "synthetic", "--epochs", "2",
+                            "--limit", "64", "--test-limit", "32", "--batch", "32", "--threads", "1",
+                            "--probe-images", "32", "--probe-batch", "16", "--run-dir", run, NULL), ==, 0);
+}
+
+static void
+test_figures (void)
+{
+  g_autofree char *a = tmp_path ("resnet8.npy"), *b = tmp_path ("resnet14.npy");
+  g_autofree char *pdf = tmp_path ("figure.pdf"), *svg = tmp_path ("figure.svg"), *png = tmp_path ("figure.png");
+  g_autofree char *info = NULL, *text = NULL, *xml = NULL;
+  cairo_surface_t *image;
+  double width = 0, height = 0;
+
+  /* A two-panel PDF seven inches wide with text that stays text. */
+  g_assert_cmpint (run_cli (NULL, NULL, "render", a, b, "--width", "7in", "--panel-titles", "Shallow,Deeper",
+                            "--title", "Two depths", "--out", pdf, NULL), ==, 0);
+  info = run_tool ((const char *[]) { "pdfinfo", pdf, NULL });
+  g_assert_cmpint (sscanf (strstr (info, "Page size:"), "Page size: %lf x %lf pts", &width, &height), ==, 2);
+  g_assert_cmpfloat (fabs (width - 504), <=, 0.5);
+  g_assert_cmpfloat (height, >, 100);
+  text = run_tool ((const char *[]) { "pdftotext", pdf, "-", NULL });
+  g_assert_nonnull (strstr (text, "Two depths"));
+  g_assert_nonnull (strstr (text, "Shallow"));
+  g_assert_nonnull (strstr (text, "Deeper"));
+  g_assert_nonnull (strstr (text, "ResNet-8"));
+  g_assert_nonnull (strstr (text, "ResNet-14"));
+
+  /* SVG: well-formed XML. */
+  g_assert_cmpint (run_cli (NULL, NULL, "render", a, "--mask-upper", "--out", svg, NULL), ==, 0);
+  g_assert_true (g_file_get_contents (svg, &xml, NULL, NULL));
+  {
+    GMarkupParser parser = { 0 };
+    g_autoptr(GMarkupParseContext) context = g_markup_parse_context_new (&parser, 0, NULL, NULL);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (g_markup_parse_context_parse (context, xml, -1, &error));
+    g_assert_true (g_markup_parse_context_end_parse (context, &error));
+    g_assert_no_error (error);
+  }
+
+  /* PNG: 3.5 in at 150 dpi is 525 pixels wide. */
+  g_assert_cmpint (run_cli (NULL, NULL, "render", a, "--dpi", "150", "--range", "data", "--out", png, NULL), ==, 0);
+  image = cairo_image_surface_create_from_png (png);
+  g_assert_cmpint (cairo_surface_status (image), ==, CAIRO_STATUS_SUCCESS);
+  g_assert_cmpint (cairo_image_surface_get_width (image), ==, 525);
+  cairo_surface_destroy (image);
+}
+
+static void
+test_run_animation (void)
+{
+  g_autofree char *run_dir = tmp_path ("run"), *gif_path = tmp_path ("emergence.gif");
+  g_autofree char *frames = tmp_path ("frame.png");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsRun) run = bs_run_open (run_dir, &error);
+  guint n_snapshots;
+  GifFileType *gif;
+  int code = 0;
+
+  g_assert_no_error (error);
+  n_snapshots = bs_run_get_snapshots (run)->len;
+  /* At initialisation and after each of the two epochs. */
+  g_assert_cmpuint (n_snapshots, ==, 3);
+
+  g_assert_cmpint (run_cli (NULL, NULL, "render", run_dir, "--frame-ms", "300", "--out", gif_path, NULL), ==, 0);
+  gif = DGifOpenFileName (gif_path, &code);
+  g_assert_nonnull (gif);
+  g_assert_cmpint (DGifSlurp (gif), ==, GIF_OK);
+  g_assert_cmpint (gif->ImageCount, ==, (int) n_snapshots);
+  for (int i = 0; i < gif->ImageCount; i++)
+    {
+      GraphicsControlBlock gcb;
+
+      g_assert_cmpint (DGifSavedExtensionToGCB (gif, i, &gcb), ==, GIF_OK);
+      g_assert_cmpint (gcb.DelayTime, ==, 30);
+    }
+  DGifCloseFile (gif, &code);
+
+  /* The same as numbered PNGs. */
+  g_assert_cmpint (run_cli (NULL, NULL, "render", run_dir, "--frames", "--out", frames, NULL), ==, 0);
+  for (guint i = 0; i < n_snapshots; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("frame-%03u.png", i);
+      g_autofree char *path = tmp_path (name);
+
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+    }
+}
+
+static void
+test_damaged_inputs (void)
+{
+  g_autofree char *a = tmp_path ("resnet8.npy"), *b = tmp_path ("resnet14.npy");
+  g_autofree char *lone = tmp_path ("lone.npy"), *bad = tmp_path ("bad.npy");
+  g_autofree char *out = tmp_path ("out.png"), *mixed = tmp_path ("mixed.gif");
+  g_autofree char *contents = NULL, *err = NULL;
+  gsize length;
+
+  /* A matrix without its JSON: drawn with layer numbers, and said so. */
+  g_assert_true (g_file_get_contents (a, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (lone, contents, (gssize) length, NULL));
+  g_assert_cmpint (run_cli (NULL, &err, "render", lone, "--out", out, NULL), ==, 0);
+  g_assert_nonnull (strstr (err, "lone.npy"));
+  g_assert_nonnull (strstr (err, "by number"));
+  g_assert_true (g_file_test (out, G_FILE_TEST_IS_REGULAR));
+  g_clear_pointer (&err, g_free);
+  g_remove (out);
+
+  /* A damaged matrix: an error naming it, and no figure. */
+  g_assert_true (g_file_set_contents (bad, "\x93NUMPY garbage", -1, NULL));
+  g_assert_cmpint (run_cli (NULL, &err, "render", bad, "--out", out, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "bad.npy"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&err, g_free);
+
+  /* An animation of matrices of different shapes. */
+  g_assert_cmpint (run_cli (NULL, &err, "render", a, b, "--out", mixed, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "frame 2"));
+  g_assert_false (g_file_test (mixed, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&err, g_free);
+}
+
+static void
+test_wrong_options (void)
+{
+  g_autofree char *a = tmp_path ("resnet8.npy");
+  g_autofree char *missing = tmp_path ("no-such-folder/figure.pdf");
+  static const char *bad[][4] = {
+    { "--width", "3furlongs", "--out", "x.pdf" },
+    { "--colormap", "rainbow", "--out", "x.pdf" },
+    { "--range", "1:", "--out", "x.pdf" },
+    { "--columns", "-1", "--out", "x.pdf" },
+    { "--dpi", "300", "--out", "x.jpg" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *err = NULL;
+
+      g_assert_cmpint (run_cli (NULL, &err, "render", a, bad[i][0], bad[i][1], bad[i][2], bad[i][3], NULL), ==, 2);
+      g_assert_nonnull (strstr (err, "render"));
+    }
+  {
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (run_cli (NULL, &err, "render", a, NULL), ==, 2);
+    g_assert_nonnull (strstr (err, "--out"));
+  }
+  {
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (run_cli (NULL, &err, "render", a, "--out", missing, NULL), ==, 1);
+    g_assert_nonnull (strstr (err, "figure.pdf"));
+    g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
+  }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  tmp_dir = g_dir_make_tmp ("blockscope-render-XXXXXX", NULL);
+  g_assert_nonnull (tmp_dir);
+  make_inputs ();
+
+  g_test_add_func ("/render-cli/figures", test_figures);
+  g_test_add_func ("/render-cli/run-animation", test_run_animation);
+  g_test_add_func ("/render-cli/damaged-inputs", test_damaged_inputs);
+  g_test_add_func ("/render-cli/wrong-options", test_wrong_options);
+
+  status = g_test_run ();
+  bs_test_remove_tree (tmp_dir);
+  g_free (tmp_dir);
+  return status;
+}
