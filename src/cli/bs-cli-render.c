@@ -12,12 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bs-cka-export.h"
-#include "bs-cka-import.h"
+#include "bs-cka-open.h"
 #include "bs-cli.h"
 #include "bs-error.h"
 #include "bs-figure-animation.h"
-#include "bs-npy.h"
 #include "bs-run.h"
 
 /* Matrices, each with a label for a frame. */
@@ -42,85 +40,18 @@ inputs_add (Inputs        *inputs,
   g_ptr_array_add (inputs->labels, label);
 }
 
-/* The matrix of a .npy alone: layers by number, no stages. */
-static BsCkaSnapshot *
-load_matrix_only (const char  *path,
-                  GError     **error)
-{
-  g_autoptr(BsNpyFile) file = bs_npy_file_open (path, error);
-  const gint64 *shape;
-  BsCkaSnapshotHeader header = { 0 };
-  g_autofree BsLayerInfo *rows = NULL, *cols = NULL;
-  double *values, *std_error;
-  BsCkaSnapshot *snapshot;
-  guint n_rows, n_cols;
-
-  if (file == NULL)
-    return NULL;
-  shape = bs_npy_file_get_shape (file);
-  if (bs_npy_file_get_ndim (file) != 2 || shape[0] < 1 || shape[1] < 1
-      || shape[0] > BS_CKA_IMPORT_MAX_LAYERS || shape[1] > BS_CKA_IMPORT_MAX_LAYERS)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                   /* Translators: %s is a file name. */
-                   _("'%s' is not a CKA matrix: it must be a two-dimensional array of at most 16384 × 16384 layers"),
-                   path);
-      return NULL;
-    }
-  n_rows = (guint) shape[0];
-  n_cols = (guint) shape[1];
-  values = g_try_new (double, (gsize) n_rows * n_cols);
-  std_error = g_try_new (double, (gsize) n_rows * n_cols);
-  if (values == NULL || std_error == NULL
-      || !bs_npy_file_read_rows (file, 0, n_rows, BS_DTYPE_F64, values, error))
-    {
-      if (values == NULL || std_error == NULL)
-        g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Not enough memory for the matrix of '%s'"), path);
-      g_free (values);
-      g_free (std_error);
-      return NULL;
-    }
-  for (gsize i = 0; i < (gsize) n_rows * n_cols; i++)
-    std_error[i] = NAN;
-
-  rows = g_new0 (BsLayerInfo, n_rows);
-  cols = g_new0 (BsLayerInfo, n_cols);
-  for (guint i = 0; i < n_rows; i++)
-    rows[i] = (BsLayerInfo) { .name = g_strdup_printf ("%u", i), .stage = BS_LAYER_STAGE_UNKNOWN, .block = -1 };
-  for (guint i = 0; i < n_cols; i++)
-    cols[i] = (BsLayerInfo) { .name = g_strdup_printf ("%u", i), .stage = BS_LAYER_STAGE_UNKNOWN, .block = -1 };
-  header.rows = rows;
-  header.n_rows = n_rows;
-  header.cols = cols;
-  header.n_cols = n_cols;
-  header.minibatches_total = 1;
-  snapshot = bs_cka_snapshot_new (&header, 1, values, std_error, g_new0 (guint8, n_rows), g_new0 (guint8, n_cols));
-  for (guint i = 0; i < n_rows; i++)
-    bs_layer_info_clear (&rows[i]);
-  for (guint i = 0; i < n_cols; i++)
-    bs_layer_info_clear (&cols[i]);
-  return snapshot;
-}
-
 static gboolean
 add_matrix (Inputs      *inputs,
             const char  *path,
             GError     **error)
 {
-  g_autoptr(GError) import_error = NULL;
-  BsCkaSnapshot *snapshot = bs_cka_import (path, &import_error);
+  g_autofree char *warning = NULL;
+  BsCkaSnapshot *snapshot = bs_cka_open_result (path, &warning, error);
 
   if (snapshot == NULL)
-    {
-      /* Only a missing or damaged JSON is survivable: the matrix itself
-       * must read. */
-      snapshot = load_matrix_only (path, error);
-      if (snapshot == NULL)
-        return FALSE;
-      /* Translators: a file name and why its description could not be read. */
-      g_printerr (_("blockscope-cli render: warning: %s; the layers of '%s' are shown by number\n"),
-                  import_error->message, path);
-    }
+    return FALSE;
+  if (warning != NULL)
+    g_printerr (_("blockscope-cli render: warning: %s\n"), warning);
   inputs_add (inputs, snapshot, NULL);
   return TRUE;
 }
