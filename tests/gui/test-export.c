@@ -1,0 +1,266 @@
+/* test-export.c: the Export Figure dialog: its preview, its options, the file and the clipboard.
+ *
+ * The preview is checked pixel by pixel (a cell's colour where the figure
+ * puts it, at the preview's scale); the rows set the options the figure is
+ * drawn with; a PDF written from the dialog is read back by poppler; the
+ * clipboard holds a PNG of the size the options imply; a file name without
+ * a known extension, or a folder that does not exist, gives an error. */
+#include "bs-config.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "bs-colormap.h"
+#include "bs-export-dialog.h"
+#include "bs-test-utils.h"
+
+static double
+gradient (guint row,
+          guint col)
+{
+  return fmod (0.37 * row + 0.11 * col, 1.0);
+}
+
+typedef struct {
+  GAsyncResult *result;
+  GdkTexture   *texture;
+  GError       *error;
+  gboolean      done;
+} Wait;
+
+static gboolean
+is_done (gpointer data)
+{
+  return ((Wait *) data)->done;
+}
+
+static void
+exported (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  Wait *wait = user_data;
+
+  bs_export_dialog_export_to_file_finish (BS_EXPORT_DIALOG (source), result, &wait->error);
+  wait->done = TRUE;
+}
+
+static void
+texture_read (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Wait *wait = user_data;
+
+  wait->texture = gdk_clipboard_read_texture_finish (GDK_CLIPBOARD (source), result, &wait->error);
+  wait->done = TRUE;
+}
+
+static gboolean
+export_to (BsExportDialog *dialog,
+           const char     *path,
+           GError        **error)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  Wait wait = { 0 };
+
+  bs_export_dialog_export_to_file (dialog, file, NULL, exported, &wait);
+  g_assert_true (bs_test_wait_until (is_done, &wait, 20000));
+  if (wait.error != NULL)
+    {
+      g_propagate_error (error, wait.error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The preview widget of the dialog: the one drawing area in it. */
+static GtkWidget *
+find_preview (GtkWidget *widget)
+{
+  if (GTK_IS_DRAWING_AREA (widget))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_preview (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+test_dialog (void)
+{
+  g_autoptr(BsCkaSnapshot) square = bs_test_make_snapshot (23, 23, gradient, "resnet20", "resnet20");
+  g_autoptr(BsCkaSnapshot) wide = bs_test_make_snapshot (23, 31, gradient, "resnet20", "resnet32");
+  g_autofree char *dir = g_dir_make_tmp ("blockscope-export-XXXXXX", NULL);
+  g_autofree char *pdf = g_build_filename (dir, "figure.pdf", NULL);
+  g_autofree char *jpg = g_build_filename (dir, "figure.jpg", NULL);
+  g_autofree char *missing = g_build_filename (dir, "no-such-folder", "figure.pdf", NULL);
+  BsExportDialog *dialog = bs_export_dialog_new (NULL);
+  BsFigureExportOptions options;
+  GtkWidget *preview;
+
+  bs_export_dialog_add_panel (dialog, square, "Depth 20");
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (dialog));
+
+  /* The defaults: one column at 8 points, 300 dpi, the whole range. */
+  bs_export_dialog_get_options (dialog, &options);
+  g_assert_cmpfloat (options.width_pt, ==, BS_FIGURE_WIDTH_SINGLE_PT);
+  g_assert_cmpfloat (options.font_size_pt, ==, 8);
+  g_assert_cmpfloat (options.dpi, ==, 300);
+  g_assert_cmpint (options.range, ==, BS_FIGURE_RANGE_FIXED);
+  g_assert_false (options.mask_upper);
+  g_assert_true (isnan (options.std_error_threshold));
+  g_assert_cmpuint (options.columns, ==, 1);
+
+  /* The preview: the cells where the figure puts them, at its scale. */
+  preview = find_preview (GTK_WIDGET (dialog));
+  g_assert_nonnull (preview);
+  {
+    g_autoptr(GdkTexture) shot = bs_test_screenshot (preview, "export-preview");
+    g_autofree guint8 *pixels = NULL;
+    BsFigurePanel panel = { .snapshot = square, .title = "Depth 20" };
+    int width = gtk_widget_get_width (preview), height = gtk_widget_get_height (preview);
+    double w, h, scale, ox, oy, x, y, side;
+    gsize stride;
+    guint checked = 0;
+
+    pixels = bs_test_texture_pixels (shot, &stride);
+    bs_figure_export_get_size (&panel, 1, &options, &w, &h);
+    scale = MIN ((width - 32.0) / w, (height - 32.0) / h);
+    ox = round ((width - w * scale) / 2);
+    oy = round ((height - h * scale) / 2);
+    bs_figure_export_get_plot (&panel, 1, &options, 0, &x, &y, &side);
+    for (guint r = 1; r < 23; r += 5)
+      for (guint c = 2; c < 23; c += 5)
+        {
+          double cx = ox + scale * (x + (c + 0.5) * side / 23), cy = oy + scale * (y + side - (r + 0.5) * side / 23);
+          guint8 got[3], want[3];
+
+          bs_test_pixel_rgb (pixels, stride, (int) cx, (int) cy, got);
+          bs_colormap_lookup (BS_COLORMAP_MAGMA, gradient (r, c), 0, 1, want);
+          for (guint k = 0; k < 3; k++)
+            g_assert_cmpint (abs ((int) got[k] - (int) want[k]), <=, 3);
+          checked++;
+        }
+    g_assert_cmpuint (checked, ==, 25);
+  }
+
+  /* The rows set the options. */
+  {
+    GtkWidget *root = GTK_WIDGET (dialog);
+    g_autoptr(GPtrArray) combos = g_ptr_array_new ();
+    g_autoptr(GPtrArray) switches = g_ptr_array_new ();
+    GtkWidget *stack[256];
+    guint depth = 0;
+
+    /* Every combo row and switch, in the order the dialog shows them. */
+    stack[depth++] = root;
+    while (depth > 0)
+      {
+        GtkWidget *w = stack[--depth];
+        g_autoptr(GPtrArray) children = g_ptr_array_new ();
+
+        if (ADW_IS_COMBO_ROW (w))
+          g_ptr_array_add (combos, w);
+        if (GTK_IS_SWITCH (w))
+          g_ptr_array_add (switches, w);
+        for (GtkWidget *child = gtk_widget_get_first_child (w); child != NULL; child = gtk_widget_get_next_sibling (child))
+          g_ptr_array_add (children, child);
+        for (guint i = children->len; i > 0 && depth < G_N_ELEMENTS (stack); i--)
+          stack[depth++] = g_ptr_array_index (children, i - 1);
+      }
+    /* Width, colour map, colour range; mask, uncertain, stage lines. */
+    g_assert_cmpuint (combos->len, ==, 3);
+    g_assert_cmpuint (switches->len, ==, 3);
+    adw_combo_row_set_selected (g_ptr_array_index (combos, 0), 1);
+    adw_combo_row_set_selected (g_ptr_array_index (combos, 1), BS_COLORMAP_VIRIDIS);
+    adw_combo_row_set_selected (g_ptr_array_index (combos, 2), 1);
+    gtk_switch_set_active (g_ptr_array_index (switches, 0), TRUE);
+    gtk_switch_set_active (g_ptr_array_index (switches, 1), TRUE);
+    bs_export_dialog_get_options (dialog, &options);
+    g_assert_cmpfloat (options.width_pt, ==, BS_FIGURE_WIDTH_DOUBLE_PT);
+    g_assert_cmpint (options.colormap, ==, BS_COLORMAP_VIRIDIS);
+    g_assert_cmpint (options.range, ==, BS_FIGURE_RANGE_DATA);
+    g_assert_true (options.mask_upper);
+    g_assert_cmpfloat (options.std_error_threshold, ==, 0.02);
+
+    /* A second panel that is not square: no mask, two panels in a row. */
+    bs_export_dialog_add_panel (dialog, wide, "Depth 32");
+    g_assert_cmpuint (bs_export_dialog_get_n_panels (dialog), ==, 2);
+    bs_export_dialog_get_options (dialog, &options);
+    g_assert_false (options.mask_upper);
+    g_assert_cmpuint (options.columns, ==, 2);
+  }
+
+  /* A PDF from the dialog: seven inches wide, both panels' titles as text. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *info = NULL, *text = NULL;
+    const char *pdfinfo[] = { "pdfinfo", pdf, NULL }, *pdftotext[] = { "pdftotext", pdf, "-", NULL };
+    double width = 0, height = 0;
+    int status;
+
+    g_assert_true (export_to (dialog, pdf, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_sync (NULL, (char **) pdfinfo, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &info, NULL,
+                                 &status, &error));
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+    g_assert_cmpint (sscanf (strstr (info, "Page size:"), "Page size: %lf x %lf pts", &width, &height), ==, 2);
+    g_assert_cmpfloat (fabs (width - 504), <=, 0.5);
+    g_assert_true (g_spawn_sync (NULL, (char **) pdftotext, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &text, NULL,
+                                 &status, &error));
+    g_assert_nonnull (strstr (text, "Depth 20"));
+    g_assert_nonnull (strstr (text, "Depth 32"));
+  }
+
+  /* Errors: an unknown extension, a folder that does not exist. */
+  {
+    g_autoptr(GError) error = NULL;
+
+    g_assert_false (export_to (dialog, jpg, &error));
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, "figure.jpg"));
+    g_assert_false (g_file_test (jpg, G_FILE_TEST_EXISTS));
+    g_clear_error (&error);
+    g_assert_false (export_to (dialog, missing, &error));
+    g_assert_nonnull (error);
+    g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
+  }
+
+  /* Copy: a PNG of the figure on the clipboard, 7 in at 300 dpi wide. */
+  {
+    g_autoptr(GError) error = NULL;
+    Wait wait = { 0 };
+
+    g_assert_true (bs_export_dialog_copy (dialog, &error));
+    g_assert_no_error (error);
+    gdk_clipboard_read_texture_async (gtk_widget_get_clipboard (GTK_WIDGET (dialog)), NULL, texture_read, &wait);
+    g_assert_true (bs_test_wait_until (is_done, &wait, 10000));
+    g_assert_no_error (wait.error);
+    g_assert_cmpint (gdk_texture_get_width (wait.texture), ==, 7 * 300);
+    g_object_unref (wait.texture);
+  }
+
+  g_object_unref (bs_test_screenshot (GTK_WIDGET (dialog), "export-dialog"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_remove (pdf);
+  g_rmdir (dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  bs_test_init (&argc, &argv);
+
+  g_test_add_func ("/export/dialog", test_dialog);
+
+  return g_test_run ();
+}
