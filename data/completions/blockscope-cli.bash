@@ -192,7 +192,7 @@ _blockscope_cli()
                 _blockscope_cli_files "$cur" '*.pdf' '*.svg' '*.png' '*.gif'
                 ;;
             *:--colormap)
-                _blockscope_cli_add < <(compgen -W 'magma viridis inferno plasma' -- "$cur")
+                _blockscope_cli_add < <(compgen -W 'magma viridis inferno plasma grey' -- "$cur")
                 ;;
             render:--range)
                 _blockscope_cli_add < <(compgen -W 'fixed data' -- "$cur")

@@ -140,7 +140,7 @@ bs_cli_render (int    argc,
   gboolean mask_upper = FALSE, stage_lines = FALSE, frames = FALSE;
   const GOptionEntry entries[] = {
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("The file to write: .pdf, .svg or .png (a figure), .gif (an animation)"), "FILE" },
-    { "colormap", 0, 0, G_OPTION_ARG_STRING, &colormap, N_("Colour map: magma (default), viridis, inferno or plasma"), "NAME" },
+    { "colormap", 0, 0, G_OPTION_ARG_STRING, &colormap, N_("Colour map: magma (default), viridis, inferno, plasma or grey"), "NAME" },
     { "range", 0, 0, G_OPTION_ARG_STRING, &range, N_("Colour range: fixed (0 to 1, default), data, or LO:HI"), "RANGE" },
     { "title", 0, 0, G_OPTION_ARG_STRING, &title, N_("A title above the figure"), "TEXT" },
     { "panel-titles", 0, 0, G_OPTION_ARG_STRING, &panel_titles, N_("Titles of the panels, separated by commas"), "A,B,..." },
