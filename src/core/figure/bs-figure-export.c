@@ -386,6 +386,9 @@ draw_title (const char                  *title,
   pango_font_description_set_weight (font, PANGO_WEIGHT_BOLD);
   pango_layout_set_font_description (layout, font);
   pango_layout_set_text (layout, title, -1);
+  /* One line across the page: a longer title is cut with an ellipsis. */
+  pango_layout_set_width (layout, (int) ((g->width - options->font_size_pt) * PANGO_SCALE));
+  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
   pango_layout_get_size (layout, &w, &h);
   set_color (cr, &palette->text);
   cairo_move_to (cr, (g->width - (double) w / PANGO_SCALE) / 2, (g->title_height - (double) h / PANGO_SCALE) / 2);
