@@ -31,6 +31,7 @@
 #include "bs-model-catalog.h"
 #include "bs-model-spec.h"
 #include "bs-window-private.h"
+#include "bs-window-training.h"
 #include "bs-runs.h"
 
 struct _BsWindow
@@ -42,6 +43,8 @@ struct _BsWindow
   BsDatasetCache       *datasets;          /* the test split last loaded, for the next job */
   GtkFileChooserNative *chooser;
   char                 *chooser_target;   /* "a" or "b" */
+
+  BsWindowTraining     *training;
 
   /* The CKA computation being run or last run */
   BsJob                *cka_job;
@@ -81,6 +84,7 @@ struct _BsWindow
   GtkLabel             *empty_note;
   GtkPaned             *paned;
   BsHeatmap            *heatmap;
+  BsTrainingView       *training_view;
   BsInspector          *inspector;
 };
 
@@ -158,8 +162,8 @@ bs_window_show_error (BsWindow   *self,
   gtk_info_bar_set_revealed (self->error_bar, TRUE);
 }
 
-static void
-hide_error (BsWindow *self)
+void
+bs_window_hide_error (BsWindow *self)
 {
   gtk_info_bar_set_revealed (self->error_bar, FALSE);
 }
@@ -379,6 +383,9 @@ compute_action (GSimpleAction *action,
         }
     }
 
+  /* The heatmap shows this computation now, not a training run's snapshots. */
+  bs_window_training_detach (self->training);
+
   request.spec_a = a_spec;
   request.spec_b = b_spec;
   request.dataset = dataset;
@@ -394,7 +401,7 @@ compute_action (GSimpleAction *action,
   g_signal_connect (self->cka_job, "finished", G_CALLBACK (on_cka_finished), self);
   bs_job_queue_push (self->jobs, self->cka_job);
 
-  hide_error (self);
+  bs_window_hide_error (self);
   /* The title says what the heatmap shows, even after new choices. */
   gtk_label_set_label (self->title_label, bs_job_get_title (self->cka_job));
   g_clear_pointer (&self->status_text, g_free);
@@ -667,9 +674,15 @@ on_selection_changed (BsHeatmap *heatmap,
   guint row, col;
 
   if (bs_heatmap_get_selection (heatmap, &row, &col))
-    bs_inspector_show_cell (self->inspector, bs_heatmap_get_snapshot (heatmap), row, col);
+    {
+      bs_inspector_show_cell (self->inspector, bs_heatmap_get_snapshot (heatmap), row, col);
+      bs_window_training_set_cell (self->training, TRUE, row, col);
+    }
   else
-    bs_inspector_show_cell (self->inspector, NULL, 0, 0);
+    {
+      bs_inspector_show_cell (self->inspector, NULL, 0, 0);
+      bs_window_training_set_cell (self->training, FALSE, 0, 0);
+    }
 }
 
 static void
@@ -677,7 +690,7 @@ on_error_bar_response (GtkInfoBar *bar,
                        int         response,
                        BsWindow   *self)
 {
-  hide_error (self);
+  bs_window_hide_error (self);
 }
 
 /* ---------------------------------------------------------------- private API for tests */
@@ -704,6 +717,31 @@ BsJob *
 bs_window_get_cka_job (BsWindow *self)
 {
   return self->cka_job;
+}
+
+BsWindowTraining *
+bs_window_get_training (BsWindow *self)
+{
+  return self->training;
+}
+
+BsTrainingView *
+bs_window_get_training_view (BsWindow *self)
+{
+  return self->training_view;
+}
+
+void
+bs_window_set_title (BsWindow   *self,
+                     const char *title)
+{
+  gtk_label_set_label (self->title_label, title);
+}
+
+void
+bs_window_show_heatmap (BsWindow *self)
+{
+  gtk_stack_set_visible_child_name (self->content_stack, "heatmap");
 }
 
 const char *
@@ -735,6 +773,10 @@ static gboolean
 bs_window_close_request (GtkWindow *window)
 {
   BsWindow *self = BS_WINDOW (window);
+
+  /* A run training here: ask first (it can be resumed later). */
+  if (bs_window_training_close_request (self->training))
+    return TRUE;
 
   save_window_state (self);
   /* End the jobs before the window goes: the running one stops at its next
@@ -811,6 +853,8 @@ bs_window_constructed (GObject *object)
   create_model_a_popup (self->model_a_button, self);
   create_model_b_popup (self->model_b_button, self);
 
+  self->training = bs_window_training_new (self, self->training_view);
+
   update_choice_labels (self);
   set_running (self, FALSE);
 }
@@ -821,6 +865,7 @@ bs_window_dispose (GObject *object)
   BsWindow *self = BS_WINDOW (object);
 
   drop_cka_job (self);
+  g_clear_pointer (&self->training, bs_window_training_free);
   if (self->jobs != NULL)
     {
       bs_job_queue_shutdown (self->jobs);
@@ -893,6 +938,7 @@ bs_window_class_init (BsWindowClass *klass)
 
   g_type_ensure (BS_TYPE_HEATMAP);
   g_type_ensure (BS_TYPE_INSPECTOR);
+  g_type_ensure (BS_TYPE_TRAINING_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/blockscope/Blockscope/bs-window.ui");
   gtk_widget_class_bind_template_child (widget_class, BsWindow, header_bar);
@@ -922,6 +968,7 @@ bs_window_class_init (BsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BsWindow, empty_note);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, paned);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, heatmap);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, training_view);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, inspector);
 }
 
