@@ -32,6 +32,7 @@
 #include "bs-model-spec.h"
 #include "bs-window-private.h"
 #include "bs-window-training.h"
+#include "bs-run-list.h"
 #include "bs-runs.h"
 
 struct _BsWindow
@@ -584,7 +585,7 @@ model_menu_popover (GtkMenuButton *button,
                     const char    *target)
 {
   g_autofree char *runs = bs_runs_get_dir ();
-  g_autoptr(GPtrArray) checkpoints = bs_runs_find_checkpoints (runs, 15);
+  g_autoptr(GPtrArray) checkpoints = bs_runs_find_checkpoints (runs, 200);
   g_autoptr(GMenu) menu = bs_model_catalog_build_menu (action, "win.open-checkpoint", target, checkpoints);
 
   gtk_menu_button_set_menu_model (button, G_MENU_MODEL (menu));
@@ -939,6 +940,7 @@ bs_window_class_init (BsWindowClass *klass)
   g_type_ensure (BS_TYPE_HEATMAP);
   g_type_ensure (BS_TYPE_INSPECTOR);
   g_type_ensure (BS_TYPE_TRAINING_VIEW);
+  g_type_ensure (BS_TYPE_RUN_LIST);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/blockscope/Blockscope/bs-window.ui");
   gtk_widget_class_bind_template_child (widget_class, BsWindow, header_bar);
