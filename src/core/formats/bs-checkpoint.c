@@ -22,6 +22,9 @@ bs_checkpoint_info_init (BsCheckpointInfo *info)
 {
   memset (info, 0, sizeof *info);
   info->accuracy = NAN;
+  info->train_loss = NAN;
+  info->train_accuracy = NAN;
+  info->test_loss = NAN;
 }
 
 void
@@ -32,6 +35,9 @@ bs_checkpoint_info_clear (BsCheckpointInfo *info)
   g_clear_pointer (&info->dataset, g_free);
   g_clear_pointer (&info->recipe, g_free);
   g_clear_pointer (&info->version, g_free);
+  for (guint i = 0; info->momentum != NULL && i < info->n_momentum; i++)
+    g_free (info->momentum[i]);
+  g_clear_pointer (&info->momentum, g_free);
   bs_checkpoint_info_init (info);
 }
 
@@ -84,6 +90,18 @@ strv_to_json (char **strv)
   return json_generator_to_data (generator, NULL);
 }
 
+/* Shortest text that reads back as the same double. */
+static char *
+format_double (double value)
+{
+  char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_ascii_formatd (number, sizeof number, "%.15g", value);
+  if (g_ascii_strtod (number, NULL) != value)
+    g_ascii_dtostr (number, sizeof number, value);
+  return g_strdup (number);
+}
+
 gboolean
 bs_checkpoint_save (BsModel                *model,
                     const BsCheckpointInfo *info,
@@ -129,6 +147,25 @@ bs_checkpoint_save (BsModel                *model,
           g_ptr_array_add (strings, strv_to_json (info->class_names));
           bs_safetensors_writer_set_metadata (writer, "class_names", g_ptr_array_index (strings, strings->len - 1));
         }
+      if (info->global_step > 0)
+        {
+          g_ptr_array_add (strings, g_strdup_printf ("%" G_GUINT64_FORMAT, info->global_step));
+          bs_safetensors_writer_set_metadata (writer, "global_step", g_ptr_array_index (strings, strings->len - 1));
+        }
+      {
+        const struct { const char *key; double value; } extra[] = {
+          { "train_loss", info->train_loss },
+          { "train_accuracy", info->train_accuracy },
+          { "test_loss", info->test_loss },
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS (extra); i++)
+          if (isfinite (extra[i].value))
+            {
+              g_ptr_array_add (strings, format_double (extra[i].value));
+              bs_safetensors_writer_set_metadata (writer, extra[i].key, g_ptr_array_index (strings, strings->len - 1));
+            }
+      }
     }
 
   /* In PyTorch's state_dict order: num_batches_tracked right after each
@@ -157,6 +194,24 @@ bs_checkpoint_save (BsModel                *model,
               i++;
             }
           if (!bs_safetensors_writer_add (writer, tracked, BS_DTYPE_I64, 0, NULL, &batches_tracked, error))
+            return FALSE;
+        }
+    }
+
+  /* After the model's tensors, so that a reader that stops at the model
+   * (or filters by prefix) sees the plain state dict first. */
+  if (info != NULL && info->momentum != NULL)
+    {
+      g_return_val_if_fail (info->n_momentum == bs_model_get_n_params (model), FALSE);
+      for (guint i = 0; i < info->n_momentum; i++)
+        {
+          BsParam *param = bs_model_get_param (model, i);
+
+          if (info->momentum[i] == NULL)
+            continue;
+          g_ptr_array_add (strings, g_strconcat (BS_CHECKPOINT_MOMENTUM_PREFIX, param->name, NULL));
+          if (!bs_safetensors_writer_add (writer, g_ptr_array_index (strings, strings->len - 1), BS_DTYPE_F32,
+                                          param->ndim, param->shape, info->momentum[i], error))
             return FALSE;
         }
     }
@@ -317,6 +372,27 @@ read_info (BsSafetensors     *st,
       if (end == text || *end != '\0' || !(info->accuracy >= 0 && info->accuracy <= 1))
         return metadata_error (error, path, _("metadata '%s' is not a number between 0 and 1"), "accuracy");
     }
+  text = bs_safetensors_get_metadata (st, "global_step");
+  if (text != NULL && !parse_uint (text, G_MAXUINT64, &info->global_step))
+    return metadata_error (error, path, _("metadata '%s' is not a number"), "global_step");
+  {
+    const char *keys[] = { "train_loss", "train_accuracy", "test_loss" };
+    double *values[] = { &info->train_loss, &info->train_accuracy, &info->test_loss };
+
+    /* Informative only: an unreadable value stays unknown. */
+    for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+      {
+        char *end = NULL;
+        double v;
+
+        text = bs_safetensors_get_metadata (st, keys[i]);
+        if (text == NULL)
+          continue;
+        v = g_ascii_strtod (text, &end);
+        if (end != text && *end == '\0' && isfinite (v))
+          *values[i] = v;
+      }
+  }
   info->dataset = g_strdup (bs_safetensors_get_metadata (st, "dataset"));
   info->recipe = g_strdup (bs_safetensors_get_metadata (st, "recipe"));
   info->version = g_strdup (bs_safetensors_get_metadata (st, "blockscope_version"));
@@ -425,6 +501,30 @@ bs_checkpoint_load (const char        *path,
           have_tracked = TRUE;
           g_hash_table_add (expected, g_steal_pointer (&tracked));
         }
+    }
+
+  /* A run's optimizer state: each must be the momentum of a parameter,
+   * with its shape; read only when the caller asked for the info. */
+  for (guint i = 0; i < bs_model_get_n_params (model); i++)
+    {
+      BsParam *param = bs_model_get_param (model, i);
+      g_autofree char *name = g_strconcat (BS_CHECKPOINT_MOMENTUM_PREFIX, param->name, NULL);
+      const BsTensorView *view;
+
+      if (bs_safetensors_get (st, name) == NULL)
+        continue;
+      if (!check_tensor (st, model, name, BS_DTYPE_F32, param->ndim, param->shape, &view, error))
+        goto failed;
+      if (info != NULL)
+        {
+          if (local_info.momentum == NULL)
+            {
+              local_info.n_momentum = bs_model_get_n_params (model);
+              local_info.momentum = g_new0 (float *, local_info.n_momentum);
+            }
+          local_info.momentum[i] = g_memdup2 (view->data, param->n_elements * sizeof (float));
+        }
+      g_hash_table_add (expected, g_steal_pointer (&name));
     }
 
   for (guint i = 0; i < bs_safetensors_get_n_tensors (st); i++)

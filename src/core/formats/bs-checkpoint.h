@@ -14,6 +14,16 @@
  *   seed                the training seed
  *   recipe              JSON object of the training settings (optional)
  *   blockscope_version  the version that wrote the file
+ *   global_step         SGD steps taken so far (optional; run checkpoints)
+ *   train_loss, train_accuracy, test_loss
+ *                       the epoch's other metrics (optional; run checkpoints)
+ *
+ * A run's checkpoint (bs-run.h) also holds the SGD momentum buffers as F32
+ * tensors "optimizer.momentum.<param name>" (the parameter's shape), so that
+ * a resumed run continues bit for bit. Loading a model reads them only when
+ * asked (info->momentum) and never counts them as the model's; PyTorch's
+ * load_state_dict (strict) needs them filtered out:
+ *   {k: v for k, v in state.items() if not k.startswith("optimizer.")}
  *
  * Loading builds the model the metadata names and checks that the file has
  * exactly its tensors, with the right shapes and dtypes; any difference is an
@@ -39,7 +49,21 @@ typedef struct {
   guint64  seed;
   char    *recipe;        /* JSON text, or NULL */
   char    *version;
+  guint64  global_step;    /* 0 when unknown */
+  double   train_loss;     /* NaN when unknown */
+  double   train_accuracy; /* NaN when unknown */
+  double   test_loss;      /* NaN when unknown */
+  /* Momentum buffers, one per parameter of the model in bs_model_get_param ()
+   * order (NULL for those without one), n_momentum entries. Saving borrows
+   * them (the caller keeps them; clear the field before
+   * bs_checkpoint_info_clear); loading fills them (when the file has any,
+   * else momentum stays NULL) and bs_checkpoint_info_clear frees them. */
+  float  **momentum;
+  guint    n_momentum;
 } BsCheckpointInfo;
+
+/* "optimizer.momentum." */
+#define BS_CHECKPOINT_MOMENTUM_PREFIX "optimizer.momentum."
 
 /* Sets every field to "unknown" (NULL, 0, NaN). */
 void     bs_checkpoint_info_init  (BsCheckpointInfo       *info);

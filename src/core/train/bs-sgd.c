@@ -1,6 +1,8 @@
 /* bs-sgd.c: the SGD update over every parameter of a model. */
 #include "bs-sgd.h"
 
+#include <string.h>
+
 struct _BsSgd {
   BsModel *model;
   float    momentum;
@@ -85,4 +87,33 @@ bs_sgd_step (BsSgd  *sgd,
       bs_sgd_update (param->data, param->grad, sgd->buffers[i], param->n_elements,
                      (float) lr, sgd->momentum, param->decay ? sgd->weight_decay : 0.0f);
     }
+}
+
+guint
+bs_sgd_get_n_params (BsSgd *sgd)
+{
+  return sgd->n_params;
+}
+
+float *
+bs_sgd_get_momentum (BsSgd *sgd,
+                     guint  index)
+{
+  g_return_val_if_fail (sgd != NULL && index < sgd->n_params, NULL);
+
+  return sgd->buffers[index];
+}
+
+gboolean
+bs_sgd_set_momentum (BsSgd       *sgd,
+                     guint        index,
+                     const float *values,
+                     gsize        n)
+{
+  g_return_val_if_fail (sgd != NULL && index < sgd->n_params, FALSE);
+
+  if (sgd->buffers[index] == NULL || n != bs_model_get_param (sgd->model, index)->n_elements)
+    return FALSE;
+  memcpy (sgd->buffers[index], values, n * sizeof (float));
+  return TRUE;
 }

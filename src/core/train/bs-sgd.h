@@ -23,6 +23,19 @@ void   bs_sgd_free   (BsSgd   *sgd);
 void   bs_sgd_step   (BsSgd   *sgd,
                       double   lr);
 
+/* The momentum buffer of parameter index (bs_model_get_param () order; its
+ * n_elements floats), or NULL for a buffer without gradient. Owned by sgd:
+ * a checkpoint saves them, a resume writes them back. */
+float *bs_sgd_get_momentum   (BsSgd       *sgd,
+                              guint        index);
+/* Copies n floats into that buffer; FALSE when the parameter has no buffer
+ * or n is not its size. */
+gboolean bs_sgd_set_momentum (BsSgd       *sgd,
+                              guint        index,
+                              const float *values,
+                              gsize        n);
+guint  bs_sgd_get_n_params   (BsSgd       *sgd);
+
 /* The update of one array, as bs_sgd_step applies it (exposed for tests). */
 void   bs_sgd_update (float       *weights,
                       const float *grads,

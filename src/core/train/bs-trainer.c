@@ -26,6 +26,13 @@ struct _BsTrainer {
   gpointer             epoch_data;
   BsBatcher           *batcher;
   guint                saved_epoch;
+  char                *saved_path;    /* the last checkpoint written (or resumed from) */
+  char                *checkpoint_dir;
+  BsTrainHookFunc      hook_func;
+  gpointer             hook_data;
+  guint                hook_every;
+  BsSgd               *sgd;
+  guint                start_epoch;
 };
 
 void
@@ -151,6 +158,7 @@ bs_trainer_new (BsModel              *model,
     trainer->recipe.threads = config.threads;
   config.threads = trainer->recipe.threads;
   trainer->pool = bs_thread_pool_new_for_config (&config);
+  trainer->sgd = bs_sgd_new (model, recipe->momentum, recipe->weight_decay);
   trainer->batcher = bs_batcher_new (&dataset->train, recipe->batch_size);
   bs_batcher_set_shuffle (trainer->batcher, TRUE, recipe->seed);
   bs_batcher_set_augment (trainer->batcher, recipe->augment);
@@ -173,7 +181,10 @@ bs_trainer_free (BsTrainer *trainer)
   g_clear_pointer (&trainer->batcher, bs_batcher_free);
   g_clear_pointer (&trainer->dataset, bs_dataset_unref);
   g_clear_pointer (&trainer->pool, bs_thread_pool_unref);
+  g_clear_pointer (&trainer->sgd, bs_sgd_free);
   g_free (trainer->checkpoint_path);
+  g_free (trainer->checkpoint_dir);
+  g_free (trainer->saved_path);
   g_free (trainer);
 }
 
@@ -201,6 +212,100 @@ bs_trainer_set_epoch_func (BsTrainer        *trainer,
 {
   trainer->epoch_func = func;
   trainer->epoch_data = user_data;
+}
+
+void
+bs_trainer_set_checkpoint_dir (BsTrainer  *trainer,
+                               const char *dir)
+{
+  g_free (trainer->checkpoint_dir);
+  trainer->checkpoint_dir = g_strdup (dir);
+}
+
+char *
+bs_trainer_checkpoint_name (guint epoch)
+{
+  return g_strdup_printf ("epoch-%04u.safetensors", epoch);
+}
+
+void
+bs_trainer_set_hook (BsTrainer       *trainer,
+                     guint            every_steps,
+                     BsTrainHookFunc  func,
+                     gpointer         user_data)
+{
+  trainer->hook_every = every_steps;
+  trainer->hook_func = func;
+  trainer->hook_data = user_data;
+}
+
+guint
+bs_trainer_get_start_epoch (BsTrainer *trainer)
+{
+  return trainer->start_epoch;
+}
+
+BsModel *
+bs_trainer_get_model (BsTrainer *trainer)
+{
+  return trainer->model;
+}
+
+const BsTrainRecipe *
+bs_trainer_get_recipe (BsTrainer *trainer)
+{
+  return &trainer->recipe;
+}
+
+gboolean
+bs_trainer_resume (BsTrainer   *trainer,
+                   const char  *checkpoint,
+                   GError     **error)
+{
+  g_autoptr(BsModel) saved = NULL;
+  BsCheckpointInfo info;
+  guint n_steps = bs_batcher_get_n_batches (trainer->batcher);
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (trainer != NULL && checkpoint != NULL, FALSE);
+
+  saved = bs_checkpoint_load (checkpoint, &info, error);
+  if (saved == NULL)
+    return FALSE;
+  if (!bs_model_copy_params (trainer->model, saved, error))
+    goto out;
+  if (info.momentum == NULL || info.global_step != (guint64) info.epoch * n_steps
+      || info.epoch < 1 || info.epoch > trainer->recipe.epochs)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
+                   /* Translators: a checkpoint file. */
+                   _("'%s' cannot be resumed from: it lacks the optimizer state or was made with other settings"),
+                   checkpoint);
+      goto out;
+    }
+  for (guint i = 0; i < info.n_momentum; i++)
+    {
+      BsParam *param = bs_model_get_param (trainer->model, i);
+      float *buffer = bs_sgd_get_momentum (trainer->sgd, i);
+
+      if ((buffer == NULL) != (info.momentum[i] == NULL)
+          || (buffer != NULL && !bs_sgd_set_momentum (trainer->sgd, i, info.momentum[i], param->n_elements)))
+        {
+          g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
+                       /* Translators: a checkpoint file and a parameter's name. */
+                       _("'%s' has no momentum for '%s'"), checkpoint, param->name);
+          goto out;
+        }
+    }
+  trainer->start_epoch = info.epoch;
+  trainer->saved_epoch = info.epoch;
+  g_free (trainer->saved_path);
+  trainer->saved_path = g_strdup (checkpoint);
+  ok = TRUE;
+
+out:
+  bs_checkpoint_info_clear (&info);
+  return ok;
 }
 
 guint
@@ -246,7 +351,7 @@ diverged (BsTrainer  *trainer,
                   * the checkpoint's epoch and file. */
                  _("Training diverged in epoch %u at step %u of %u: %s (learning rate %.4g). "
                    "The checkpoint of epoch %u in '%s' was kept. Try a smaller learning rate."),
-                 epoch, step, n_steps, what, lr, trainer->saved_epoch, trainer->checkpoint_path);
+                 epoch, step, n_steps, what, lr, trainer->saved_epoch, trainer->saved_path);
   else if (trainer->checkpoint_path != NULL && g_file_test (trainer->checkpoint_path, G_FILE_TEST_EXISTS))
     g_set_error (error, BS_ERROR, BS_ERROR_DIVERGED,
                  /* Translators: the epoch, the step and the steps of the epoch,
@@ -255,7 +360,7 @@ diverged (BsTrainer  *trainer,
                  _("Training diverged in epoch %u at step %u of %u: %s (learning rate %.4g). "
                    "'%s' was left as it was. Try a smaller learning rate."),
                  epoch, step, n_steps, what, lr, trainer->checkpoint_path);
-  else if (trainer->checkpoint_path != NULL)
+  else if (trainer->checkpoint_path != NULL || trainer->checkpoint_dir != NULL)
     g_set_error (error, BS_ERROR, BS_ERROR_DIVERGED,
                  /* Translators: the epoch, the step and the steps of the epoch,
                   * what went wrong ("the loss is NaN"), then the learning rate. */
@@ -273,22 +378,38 @@ diverged (BsTrainer  *trainer,
 }
 
 static gboolean
-save_checkpoint (BsTrainer  *trainer,
-                 guint       epoch,
-                 double      accuracy,
-                 GError    **error)
+save_checkpoint (BsTrainer                *trainer,
+                 const BsTrainEpochResult *result,
+                 guint64                   global_step,
+                 const char               *path,
+                 GError                  **error)
 {
   BsCheckpointInfo info;
+  g_autofree float **momentum = NULL;
   gboolean ok;
 
   bs_checkpoint_info_init (&info);
   info.dataset = trainer->dataset->name;
   info.class_names = trainer->dataset->class_names;
-  info.epoch = epoch;
-  info.accuracy = accuracy;
+  info.epoch = result->epoch;
+  info.accuracy = result->test_accuracy;
   info.seed = trainer->recipe.seed;
   info.recipe = bs_train_recipe_to_json (&trainer->recipe);
-  ok = bs_checkpoint_save (trainer->model, &info, trainer->checkpoint_path, error);
+  if (trainer->checkpoint_dir != NULL)
+    {
+      /* What a resume needs, and what the run's metrics need should the
+       * process die before they are written. */
+      info.global_step = global_step;
+      info.train_loss = result->train_loss;
+      info.train_accuracy = result->train_accuracy;
+      info.test_loss = result->test_loss;
+      info.n_momentum = bs_sgd_get_n_params (trainer->sgd);
+      momentum = g_new0 (float *, info.n_momentum);
+      for (guint i = 0; i < info.n_momentum; i++)
+        momentum[i] = bs_sgd_get_momentum (trainer->sgd, i);
+      info.momentum = momentum;
+    }
+  ok = bs_checkpoint_save (trainer->model, &info, path, error);
   g_free (info.recipe);
   return ok;
 }
@@ -299,14 +420,14 @@ bs_trainer_run (BsTrainer     *trainer,
                 GError       **error)
 {
   const BsTrainRecipe *recipe;
-  g_autoptr(BsSgd) sgd = NULL;
+  BsSgd *sgd;
   g_autofree float *images = NULL;
   g_autofree guint8 *labels = NULL;
   g_autoptr(GTimer) timer = g_timer_new ();
   BsSchedule schedule;
   guint n_steps, n_classes, n_train;
   guint test_images;
-  guint64 global_step = 0;
+  guint64 global_step;
   double train_seconds = 0, eval_seconds_per_epoch = -1;
   guint64 images_done = 0;
 
@@ -320,7 +441,8 @@ bs_trainer_run (BsTrainer     *trainer,
                                        : trainer->dataset->test.n_images;
 
   bs_model_set_pool (trainer->model, trainer->pool);
-  sgd = bs_sgd_new (trainer->model, recipe->momentum, recipe->weight_decay);
+  sgd = trainer->sgd;
+  global_step = (guint64) trainer->start_epoch * n_steps;
   images = g_new (float, bs_batcher_get_batch_floats (trainer->batcher));
   labels = g_new (guint8, recipe->batch_size);
 
@@ -329,7 +451,7 @@ bs_trainer_run (BsTrainer     *trainer,
   schedule.total_steps = (guint64) recipe->epochs * n_steps;
   schedule.warmup_steps = (guint64) llround (recipe->warmup_epochs * n_steps);
 
-  for (guint epoch = 1; epoch <= recipe->epochs; epoch++)
+  for (guint epoch = trainer->start_epoch + 1; epoch <= recipe->epochs; epoch++)
     {
       BsTrainEpochResult result = { 0 };
       BsEvalResult eval;
@@ -389,8 +511,12 @@ bs_trainer_run (BsTrainer     *trainer,
               progress.lr = lr;
               progress.images_per_s = train_seconds > 0 ? images_done / train_seconds : 0;
               progress.seconds_left = per_image * images_left + eval_each * (recipe->epochs - epoch + 1);
+              progress.global_step = global_step;
               trainer->progress_func (&progress, trainer->progress_data);
             }
+          if (trainer->hook_func != NULL && trainer->hook_every > 0 && global_step % trainer->hook_every == 0
+              && !trainer->hook_func (trainer, epoch, global_step, FALSE, trainer->hook_data, error))
+            return FALSE;
         }
 
       {
@@ -407,13 +533,6 @@ bs_trainer_run (BsTrainer     *trainer,
         return diverged (trainer, _("a parameter is NaN or infinite"), epoch, n_steps, n_steps,
                          bs_schedule_get_lr (&schedule, global_step - 1), error);
 
-      if (trainer->checkpoint_path != NULL)
-        {
-          if (!save_checkpoint (trainer, epoch, eval.accuracy, error))
-            return FALSE;
-          trainer->saved_epoch = epoch;
-        }
-
       result.epoch = epoch;
       result.n_epochs = recipe->epochs;
       result.train_loss = loss_sum / seen;
@@ -421,10 +540,30 @@ bs_trainer_run (BsTrainer     *trainer,
       result.test_loss = eval.loss;
       result.test_accuracy = eval.accuracy;
       result.test_images = eval.images;
+      result.global_step = global_step;
+
+      {
+        g_autofree char *name = trainer->checkpoint_dir ? bs_trainer_checkpoint_name (epoch) : NULL;
+        g_autofree char *path = name ? g_build_filename (trainer->checkpoint_dir, name, NULL)
+                                     : g_strdup (trainer->checkpoint_path);
+
+        if (path != NULL)
+          {
+            if (!save_checkpoint (trainer, &result, global_step, path, error))
+              return FALSE;
+            trainer->saved_epoch = epoch;
+            g_free (trainer->saved_path);
+            trainer->saved_path = g_steal_pointer (&path);
+          }
+      }
+
       result.seconds = g_timer_elapsed (timer, NULL) - epoch_start;
-      result.checkpoint = trainer->checkpoint_path;
+      result.checkpoint = trainer->saved_epoch == epoch ? trainer->saved_path : NULL;
       if (trainer->epoch_func != NULL)
         trainer->epoch_func (&result, trainer->epoch_data);
+      if (trainer->hook_func != NULL
+          && !trainer->hook_func (trainer, epoch, global_step, TRUE, trainer->hook_data, error))
+        return FALSE;
     }
   return TRUE;
 }

@@ -72,6 +72,7 @@ typedef struct {
   double  lr;             /* used for this step */
   double  images_per_s;   /* training images per second so far in this run */
   double  seconds_left;   /* estimate for the rest of the run, evaluations included */
+  guint64 global_step;    /* 1-based, across epochs (a resumed run counts on) */
 } BsTrainProgress;
 
 typedef struct {
@@ -84,6 +85,7 @@ typedef struct {
   guint       test_images;
   double      seconds;         /* this epoch, evaluation and checkpoint included */
   const char *checkpoint;      /* the file written, or NULL */
+  guint64     global_step;     /* steps taken at the end of the epoch */
 } BsTrainEpochResult;
 
 typedef void (*BsTrainProgressFunc) (const BsTrainProgress    *progress,
@@ -92,6 +94,19 @@ typedef void (*BsTrainEpochFunc)    (const BsTrainEpochResult *result,
                                      gpointer                  user_data);
 
 typedef struct _BsTrainer BsTrainer;
+
+/* Called on the trainer's thread after every every_steps-th global step
+ * (epoch_end FALSE; after the progress callback) and after every epoch
+ * (epoch_end TRUE; after its checkpoint and the epoch callback). epoch is the
+ * current (1-based) epoch. Returning FALSE with error set ends the run with
+ * that error. The model may be used (evaluation mode) during the call: the
+ * training waits. */
+typedef gboolean (*BsTrainHookFunc) (BsTrainer  *trainer,
+                                     guint       epoch,
+                                     guint64     global_step,
+                                     gboolean    epoch_end,
+                                     gpointer    user_data,
+                                     GError    **error);
 
 /* Checks the recipe, the model against the data set (input shape, classes).
  * The trainer keeps references to neither beyond bs_trainer_free; both must
@@ -114,6 +129,32 @@ void       bs_trainer_set_progress_func   (BsTrainer           *trainer,
 void       bs_trainer_set_epoch_func      (BsTrainer           *trainer,
                                            BsTrainEpochFunc     func,
                                            gpointer             user_data);
+
+/* Instead of one file: dir/epoch-NNNN.safetensors after every epoch, each
+ * with what a resume needs (the momentum buffers, the global step; see
+ * bs-checkpoint.h) and the epoch's metrics. */
+void       bs_trainer_set_checkpoint_dir  (BsTrainer           *trainer,
+                                           const char          *dir);
+/* "epoch-0003.safetensors". */
+char      *bs_trainer_checkpoint_name     (guint                epoch);
+void       bs_trainer_set_hook            (BsTrainer           *trainer,
+                                           guint                every_steps,
+                                           BsTrainHookFunc      func,
+                                           gpointer             user_data);
+
+/* Continues from a checkpoint written with bs_trainer_set_checkpoint_dir:
+ * its weights, buffers and momentum go into the trainer's model and
+ * bs_trainer_run () starts with the epoch after it. Fails when the file is
+ * not such a checkpoint of this model and recipe (no momentum, a global step
+ * that does not match the steps per epoch). */
+gboolean   bs_trainer_resume              (BsTrainer           *trainer,
+                                           const char          *checkpoint,
+                                           GError             **error);
+/* Completed epochs before bs_trainer_run () starts (0 unless resumed). */
+guint      bs_trainer_get_start_epoch     (BsTrainer           *trainer);
+BsModel   *bs_trainer_get_model           (BsTrainer           *trainer);
+/* The run's recipe, its thread count filled in. */
+const BsTrainRecipe *bs_trainer_get_recipe (BsTrainer          *trainer);
 
 guint      bs_trainer_get_steps_per_epoch (BsTrainer           *trainer);
 

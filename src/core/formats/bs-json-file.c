@@ -1,0 +1,179 @@
+/* bs-json-file.c: bounded reads of small JSON files. */
+#include "bs-json-file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <inttypes.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bs-error.h"
+
+gboolean
+bs_json_check_depth (const char *text,
+                     gsize       length,
+                     guint       max_depth)
+{
+  guint depth = 0;
+  gboolean in_string = FALSE;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = text[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+      if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > max_depth)
+            return FALSE;
+        }
+      else if ((c == ']' || c == '}') && depth > 0)
+        depth--;
+    }
+  return TRUE;
+}
+
+gboolean
+bs_json_file_read_bytes (const char  *path,
+                         gsize        max_bytes,
+                         char       **contents,
+                         gsize       *length,
+                         GError     **error)
+{
+  g_autofree char *buffer = NULL;
+  GStatBuf st;
+  gsize done = 0;
+  int fd;
+
+  /* A FIFO or a device would block the open or never end. */
+  if (g_stat (path, &st) != 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, BS_ERROR, errsv == ENOENT ? BS_ERROR_NOT_FOUND : BS_ERROR_IO,
+                   _("Cannot read '%s': %s"), path, g_strerror (errsv));
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not a regular file"), path);
+      return FALSE;
+    }
+  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
+  if (fd < 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, BS_ERROR, errsv == ENOENT ? BS_ERROR_NOT_FOUND : BS_ERROR_IO,
+                   _("Cannot read '%s': %s"), path, g_strerror (errsv));
+      return FALSE;
+    }
+  /* Checked again on what was opened: the name may have changed meanwhile. */
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not a regular file"), path);
+      close (fd);
+      return FALSE;
+    }
+  if ((guint64) st.st_size > max_bytes)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                   /* Translators: a file path, its size and the largest size accepted, in bytes. */
+                   _("'%s' is too large (%" PRId64 " bytes, at most %" G_GSIZE_FORMAT " expected)"),
+                   path, (gint64) st.st_size, max_bytes);
+      close (fd);
+      return FALSE;
+    }
+  buffer = g_try_malloc ((gsize) st.st_size + 1);
+  if (buffer == NULL)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not enough memory for %" PRId64 " bytes"),
+                   path, (gint64) st.st_size);
+      close (fd);
+      return FALSE;
+    }
+  while (done < (gsize) st.st_size)
+    {
+      gssize n = read (fd, buffer + done, (gsize) st.st_size - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int errsv = errno;
+
+          g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': %s"), path, g_strerror (errsv));
+          close (fd);
+          return FALSE;
+        }
+      if (n == 0)
+        break;  /* shrank while reading */
+      done += (gsize) n;
+    }
+  close (fd);
+  buffer[done] = '\0';
+  *contents = g_steal_pointer (&buffer);
+  *length = done;
+  return TRUE;
+}
+
+JsonNode *
+bs_json_parse_text (const char  *text,
+                    gsize        length,
+                    const char  *what,
+                    GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  if (!g_utf8_validate (text, (gssize) length, NULL))
+    {
+      /* Translators: a file path (or "file, line 3"). */
+      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, _("'%s' is not valid JSON: not UTF-8 text"), what);
+      return NULL;
+    }
+  if (!bs_json_check_depth (text, length, BS_JSON_MAX_DEPTH))
+    {
+      /* Translators: a file path (or "file, line 3"), then the deepest nesting accepted. */
+      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, _("'%s' is not valid JSON: nested deeper than %u levels"),
+                   what, BS_JSON_MAX_DEPTH);
+      return NULL;
+    }
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, text, (gssize) length, &local_error))
+    {
+      /* Translators: a file path (or "file, line 3"), then the parser's message. */
+      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, _("'%s' is not valid JSON: %s"), what, local_error->message);
+      return NULL;
+    }
+  if (json_parser_get_root (parser) == NULL)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, _("'%s' is not valid JSON: it is empty"), what);
+      return NULL;
+    }
+  return json_node_ref (json_parser_get_root (parser));
+}
+
+JsonNode *
+bs_json_file_load (const char  *path,
+                   gsize        max_bytes,
+                   GError     **error)
+{
+  g_autofree char *text = NULL;
+  gsize length;
+
+  if (!bs_json_file_read_bytes (path, max_bytes, &text, &length, error))
+    return NULL;
+  return bs_json_parse_text (text, length, path, error);
+}

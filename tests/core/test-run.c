@@ -1,0 +1,380 @@
+/* test-run.c: run folders (bs-run.h): create, train with snapshots, open, resume, damage. */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "bs-checkpoint.h"
+#include "bs-cka-export.h"
+#include "bs-error.h"
+#include "bs-model-spec.h"
+#include "bs-run.h"
+#include "bs-synthetic.h"
+#include "bs-test-util.h"
+
+static char *tmp_dir;
+
+/* A small task: 4 classes of synthetic 3x16x16 images, 8 steps of 32 an epoch. */
+static BsDataset *
+make_dataset (void)
+{
+  return bs_dataset_new_synthetic (256, 96, 3, 16, 16, 4, 5);
+}
+
+static void
+settings_for_test (BsRunSettings *settings)
+{
+  bs_run_settings_init (settings);
+  g_free (settings->model);
+  settings->model = g_strdup ("resnet8");
+  g_free (settings->dataset);
+  settings->dataset = g_strdup ("synthetic");
+  settings->init_seed = 3;
+  settings->recipe.epochs = 2;
+  settings->recipe.batch_size = 32;
+  settings->recipe.seed = 3;
+  settings->recipe.threads = 1;
+  settings->recipe.augment = FALSE;
+  settings->plan.probe_images = 64;
+  settings->plan.probe_batch = 16;
+  settings->plan.every_steps = 3;
+}
+
+static char *
+new_dir (const char *name)
+{
+  char *dir = g_build_filename (tmp_dir, name, NULL);
+
+  bs_test_remove_tree (dir);
+  return dir;
+}
+
+/* Every parameter and buffer of the checkpoint's model, flattened. */
+static GBytes *
+checkpoint_weights (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsModel) model = bs_checkpoint_load (path, NULL, &error);
+  GByteArray *bytes = g_byte_array_new ();
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < bs_model_get_n_params (model); i++)
+    {
+      BsParam *param = bs_model_get_param (model, i);
+
+      g_byte_array_append (bytes, (const guint8 *) param->data, param->n_elements * sizeof (float));
+    }
+  return g_byte_array_free_to_bytes (bytes);
+}
+
+static GBytes *
+final_weights (BsRun *run)
+{
+  g_autofree char *path = bs_run_get_checkpoint_path (run, bs_run_get_settings (run)->recipe.epochs);
+
+  return checkpoint_weights (path);
+}
+
+/* The same recipe through the plain trainer, as `blockscope-cli train` runs it. */
+static GBytes *
+plain_trainer_weights (const BsRunSettings *settings,
+                       BsDataset           *dataset)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (tmp_dir, "plain.safetensors", NULL);
+  g_autoptr(BsModel) model = bs_model_spec_build (settings->model, 3, 16, 16, 4, settings->recipe.seed, &error);
+  g_autoptr(BsTrainer) trainer = NULL;
+
+  g_assert_no_error (error);
+  trainer = bs_trainer_new (model, dataset, &settings->recipe, NULL, &error);
+  g_assert_no_error (error);
+  bs_trainer_set_checkpoint_path (trainer, path);
+  g_assert_true (bs_trainer_run (trainer, NULL, &error));
+  g_assert_no_error (error);
+  return checkpoint_weights (path);
+}
+
+static char *
+read_text (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  return text;
+}
+
+static guint
+count_lines_of_kind (const char *path,
+                     const char *kind)
+{
+  g_autofree char *text = read_text (path);
+  g_autofree char *needle = g_strdup_printf ("\"kind\":\"%s\"", kind);
+  guint n = 0;
+
+  for (const char *p = text; (p = strstr (p, needle)) != NULL; p++)
+    n++;
+  return n;
+}
+
+typedef struct {
+  guint steps;
+  guint epochs;
+  guint started;
+  guint partials;
+  guint saved;
+  guint cancel_at;        /* global step to cancel after (0: never) */
+  GCancellable *cancellable;
+} Counts;
+
+static void
+count_step (const BsTrainProgress *progress,
+            gpointer               user_data)
+{
+  Counts *c = user_data;
+
+  c->steps++;
+  if (c->cancel_at > 0 && progress->global_step == c->cancel_at)
+    g_cancellable_cancel (c->cancellable);
+}
+
+static void
+count_epoch (const BsTrainEpochResult *result,
+             gpointer                  user_data)
+{
+  ((Counts *) user_data)->epochs++;
+}
+
+static void
+count_started (const BsRunSnapshotInfo *info,
+               gpointer                 user_data)
+{
+  ((Counts *) user_data)->started++;
+}
+
+static void
+count_partial (const BsRunSnapshotInfo *info,
+               BsCkaSnapshot           *snapshot,
+               gpointer                 user_data)
+{
+  ((Counts *) user_data)->partials++;
+}
+
+static void
+count_saved (const BsRunSnapshotInfo *info,
+             BsCkaSnapshot           *snapshot,
+             gpointer                 user_data)
+{
+  g_assert_true (g_file_test (info->matrix_path, G_FILE_TEST_IS_REGULAR));
+  ((Counts *) user_data)->saved++;
+}
+
+static const BsRunCallbacks counting = {
+  count_step, count_epoch, count_started, count_partial, count_saved,
+};
+
+static void
+test_round_trip (void)
+{
+  g_autofree char *dir = new_dir ("round-trip");
+  g_autofree char *metrics = g_build_filename (dir, "metrics.jsonl", NULL);
+  g_autoptr(BsDataset) dataset = make_dataset ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsRun) run = NULL;
+  g_autoptr(BsRun) opened = NULL;
+  g_autoptr(BsCkaSnapshot) snapshot = NULL;
+  BsRunSettings settings;
+  Counts counts = { 0 };
+  GArray *snapshots, *checkpoints;
+  const char *expected[] = {
+    "000-epoch-0.npy", "001-step-3.npy", "002-step-6.npy", "003-epoch-1.npy",
+    "004-step-9.npy", "005-step-12.npy", "006-step-15.npy", "007-epoch-2.npy",
+  };
+
+  settings_for_test (&settings);
+  run = bs_run_create (dir, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (bs_run_get_state (run), ==, BS_RUN_STATE_RUNNING);
+  g_assert_true (bs_run_can_resume (run));
+  /* A folder holds one run. */
+  g_assert_null (bs_run_create (dir, &settings, &error));
+  g_assert_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_true (bs_run_train (run, dataset, NULL, &counting, &counts, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (bs_run_get_state (run), ==, BS_RUN_STATE_FINISHED);
+  g_assert_false (bs_run_can_resume (run));
+  g_assert_cmpuint (counts.steps, ==, 16);
+  g_assert_cmpuint (counts.epochs, ==, 2);
+  /* Init, both epochs, steps 3, 6, 9, 12, 15 (not 8 and 16: epoch ends). */
+  g_assert_cmpuint (counts.started, ==, G_N_ELEMENTS (expected));
+  g_assert_cmpuint (counts.saved, ==, G_N_ELEMENTS (expected));
+  /* 64 probe images in minibatches of 16, one pass: 4 partial results each. */
+  g_assert_cmpuint (counts.partials, ==, 4 * G_N_ELEMENTS (expected));
+  g_assert_cmpuint (count_lines_of_kind (metrics, "step"), ==, 16);
+  g_assert_cmpuint (count_lines_of_kind (metrics, "epoch"), ==, 2);
+
+  opened = bs_run_open (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bs_run_get_problems (opened)->len, ==, 0);
+  g_assert_cmpint (bs_run_get_state (opened), ==, BS_RUN_STATE_FINISHED);
+  g_assert_cmpstr (bs_run_get_settings (opened)->model, ==, "resnet8");
+  g_assert_cmpuint (bs_run_get_settings (opened)->recipe.threads, ==, 1);
+  g_assert_cmpuint (bs_run_get_steps (opened)->len, ==, 16);
+  g_assert_cmpuint (bs_run_get_epochs (opened)->len, ==, 2);
+  g_assert_cmpuint (g_array_index (bs_run_get_steps (opened), BsRunStep, 15).global_step, ==, 16);
+  g_assert_cmpuint (g_array_index (bs_run_get_steps (opened), BsRunStep, 15).step, ==, 8);
+  snapshots = bs_run_get_snapshots (opened);
+  g_assert_cmpuint (snapshots->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < snapshots->len; i++)
+    {
+      const BsRunSnapshotInfo *info = &g_array_index (snapshots, BsRunSnapshotInfo, i);
+      g_autofree char *base = g_path_get_basename (info->matrix_path);
+
+      g_assert_cmpstr (base, ==, expected[i]);
+      g_assert_cmpuint (info->index, ==, i);
+    }
+  g_assert_cmpuint (g_array_index (snapshots, BsRunSnapshotInfo, 3).epoch, ==, 1);
+  g_assert_cmpuint (g_array_index (snapshots, BsRunSnapshotInfo, 3).global_step, ==, 8);
+  g_assert_cmpuint (g_array_index (snapshots, BsRunSnapshotInfo, 4).epoch, ==, 1);
+  g_assert_cmpuint (g_array_index (snapshots, BsRunSnapshotInfo, 4).global_step, ==, 9);
+  /* Every epoch has a snapshot, so every checkpoint stays. */
+  checkpoints = bs_run_get_checkpoint_epochs (opened);
+  g_assert_cmpuint (checkpoints->len, ==, 2);
+
+  /* A snapshot reads back as it was: the matrix is the network against itself. */
+  snapshot = bs_run_load_snapshot (opened, 7, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bs_cka_snapshot_get_n_rows (snapshot), ==, bs_cka_snapshot_get_n_cols (snapshot));
+  g_assert_cmpuint (bs_cka_snapshot_get_minibatches_done (snapshot), ==, 4);
+  for (guint i = 0; i < bs_cka_snapshot_get_n_rows (snapshot); i++)
+    if (bs_cka_snapshot_get_row_status (snapshot, i) == BS_CKA_LAYER_OK)
+      g_assert_cmpfloat_with_epsilon (bs_cka_snapshot_get_value (snapshot, i, i), 1.0, 1e-9);
+  g_assert_null (bs_run_load_snapshot (opened, 99, &error));
+  g_assert_error (error, BS_ERROR, BS_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  bs_run_settings_clear (&settings);
+}
+
+static void
+test_snapshots_do_not_change_training (void)
+{
+  g_autofree char *with_dir = new_dir ("with-snapshots");
+  g_autofree char *without_dir = new_dir ("without-snapshots");
+  g_autoptr(BsDataset) dataset = make_dataset ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsRun) with = NULL;
+  g_autoptr(BsRun) without = NULL;
+  g_autoptr(GBytes) a = NULL, b = NULL, plain = NULL;
+  BsRunSettings settings;
+
+  settings_for_test (&settings);
+  with = bs_run_create (with_dir, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_true (bs_run_train (with, dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  settings.plan.at_init = FALSE;
+  settings.plan.every_epochs = 0;
+  settings.plan.every_steps = 0;
+  without = bs_run_create (without_dir, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_true (bs_run_train (without, dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (bs_run_get_snapshots (without)->len, ==, 0);
+  /* Without snapshots only the last checkpoint is kept. */
+  g_assert_cmpuint (bs_run_get_checkpoint_epochs (without)->len, ==, 1);
+
+  a = final_weights (with);
+  b = final_weights (without);
+  plain = plain_trainer_weights (&settings, dataset);
+  g_assert_true (g_bytes_equal (a, b));
+  g_assert_true (g_bytes_equal (a, plain));
+  bs_run_settings_clear (&settings);
+}
+
+static void
+test_resume_after_cancel (void)
+{
+  g_autofree char *whole_dir = new_dir ("whole");
+  g_autofree char *cut_dir = new_dir ("cut");
+  g_autoptr(BsDataset) dataset = make_dataset ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsRun) whole = NULL;
+  g_autoptr(BsRun) cut = NULL;
+  g_autoptr(BsRun) reopened = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GBytes) a = NULL, b = NULL;
+  BsRunSettings settings;
+  Counts counts = { 0 };
+
+  settings_for_test (&settings);
+  settings.recipe.epochs = 3;
+  whole = bs_run_create (whole_dir, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_true (bs_run_train (whole, dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  /* Cancelled in the middle of epoch 2, after a step snapshot (step 12). */
+  cut = bs_run_create (cut_dir, &settings, &error);
+  g_assert_no_error (error);
+  counts.cancel_at = 13;
+  counts.cancellable = cancellable;
+  g_assert_false (bs_run_train (cut, dataset, NULL, &counting, &counts, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_cmpint (bs_run_get_state (cut), ==, BS_RUN_STATE_STOPPED);
+
+  reopened = bs_run_open (cut_dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (bs_run_get_state (reopened), ==, BS_RUN_STATE_STOPPED);
+  g_assert_true (bs_run_can_resume (reopened));
+  g_assert_cmpuint (bs_run_get_steps (reopened)->len, ==, 13);
+  g_assert_cmpuint (bs_run_get_epochs (reopened)->len, ==, 1);
+  g_assert_true (bs_run_train (reopened, dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (bs_run_get_state (reopened), ==, BS_RUN_STATE_FINISHED);
+  /* The steps after the checkpoint were done again, not twice. */
+  g_assert_cmpuint (bs_run_get_steps (reopened)->len, ==, 24);
+  g_assert_cmpuint (bs_run_get_epochs (reopened)->len, ==, 3);
+  g_assert_cmpuint (bs_run_get_snapshots (reopened)->len, ==, bs_run_get_snapshots (whole)->len);
+
+  a = final_weights (whole);
+  b = final_weights (reopened);
+  g_assert_true (g_bytes_equal (a, b));
+
+  {
+    g_autoptr(BsRun) again = bs_run_open (cut_dir, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (bs_run_get_problems (again)->len, ==, 0);
+    g_assert_cmpuint (bs_run_get_steps (again)->len, ==, 24);
+    for (guint i = 0; i < 24; i++)
+      g_assert_cmpuint (g_array_index (bs_run_get_steps (again), BsRunStep, i).global_step, ==, i + 1);
+  }
+  bs_run_settings_clear (&settings);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  tmp_dir = g_dir_make_tmp ("blockscope-test-run-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  g_test_add_func ("/run/round-trip", test_round_trip);
+  g_test_add_func ("/run/snapshots-do-not-change-training", test_snapshots_do_not_change_training);
+  g_test_add_func ("/run/resume-after-cancel", test_resume_after_cancel);
+
+  status = g_test_run ();
+  bs_test_remove_tree (tmp_dir);
+  g_free (tmp_dir);
+  return status;
+}
