@@ -568,6 +568,13 @@ static const GActionEntry actions[] = {
 
 /* ---------------------------------------------------------------- closing */
 
+static gboolean
+close_window (gpointer data)
+{
+  gtk_window_close (data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_question_response (AdwMessageDialog *dialog,
                       const char       *response,
@@ -577,7 +584,9 @@ on_question_response (AdwMessageDialog *dialog,
   if (g_strcmp0 (response, "stop") != 0)
     return;
   self->closing = TRUE;
-  gtk_window_close (GTK_WINDOW (self->window));
+  /* After the dialog has finished its response: closing the window
+   * destroys the dialog with it. */
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, close_window, g_object_ref (self->window), g_object_unref);
 }
 
 gboolean
