@@ -40,8 +40,16 @@ G_DEFINE_FINAL_TYPE (BsTrainingChart, bs_training_chart, GTK_TYPE_WIDGET)
 #define PAD_TOP    22.0
 #define PAD_BOTTOM 20.0
 
-/* Smoothing of the loss: an exponential moving average over about 20 steps. */
-#define SMOOTHING 0.1
+/* Smoothing of the loss: an exponential moving average over a quarter of
+ * an epoch (at least 2 steps, at most 50), so that it follows a short run
+ * and calms a long one. */
+static double
+smoothing (double steps_per_epoch)
+{
+  double span = CLAMP (steps_per_epoch / 4, 2, 50);
+
+  return 2 / (span + 1);
+}
 
 /* A point of a line, in data units (x in epochs). */
 typedef struct {
@@ -82,6 +90,7 @@ collect_lines (BsTrainingChart *self,
       {
         GArray *steps = bs_training_history_get_steps (h);
         double per = steps_per_epoch (h);
+        double alpha = smoothing (per);
         double smooth = NAN;
 
         for (guint i = 0; i < steps->len; i++)
@@ -92,7 +101,7 @@ collect_lines (BsTrainingChart *self,
             g_array_append_val (lines[0], p);
             if (self->kind == BS_TRAINING_CHART_LOSS && isfinite (p.y))
               {
-                smooth = isnan (smooth) ? p.y : smooth + SMOOTHING * (p.y - smooth);
+                smooth = isnan (smooth) ? p.y : smooth + alpha * (p.y - smooth);
                 p.y = smooth;
                 g_array_append_val (lines[1], p);
               }
@@ -159,9 +168,9 @@ y_maximum (BsTrainingChart *self,
   if (max <= 0)
     return 1;
 
-  /* 1, 2 or 5 times a power of ten, at or above the maximum. */
+  /* The maximum rounded up to one significant digit (2.6 -> 3). */
   magnitude = pow (10, floor (log10 (max)));
-  step = max / magnitude <= 1 ? 1 : max / magnitude <= 2 ? 2 : max / magnitude <= 5 ? 5 : 10;
+  step = ceil (max / magnitude - 1e-9);
   return step * magnitude;
 }
 
@@ -406,9 +415,27 @@ bs_training_chart_snapshot (GtkWidget   *widget,
 
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
 
-  /* Title, top left. */
+  /* Title, top left; the hover read-out takes its place. */
+  g_clear_pointer (&self->readout, g_free);
+  if (isfinite (self->hover_x) && self->history != NULL)
+    {
+      int i = nearest (lines[0], (self->hover_x - x0) / w * x_max);
+
+      if (i >= 0)
+        {
+          const Point *p = &g_array_index (lines[0], Point, i);
+          double x = round (x0 + p->x / x_max * w) + 0.5;
+
+          set_source (cr, &palette.line, 0.6);
+          cairo_set_line_width (cr, 1);
+          cairo_move_to (cr, x, y0);
+          cairo_line_to (cr, x, y0 + h);
+          cairo_stroke (cr);
+          self->readout = readout_text (self, lines, i);
+        }
+    }
   set_source (cr, &palette.text, 1);
-  show_text (cr, widget, chart_title (self->kind), 4, 3, 0, 0);
+  show_text (cr, widget, self->readout != NULL ? self->readout : chart_title (self->kind), 4, 3, 0, 0);
 
   /* Grid and y labels at 0, half and the maximum. */
   for (guint i = 0; i <= 2; i++)
@@ -483,34 +510,12 @@ bs_training_chart_snapshot (GtkWidget   *widget,
   cairo_restore (cr);
 
   /* Legend of the accuracy chart, top right. */
-  if (self->kind == BS_TRAINING_CHART_ACCURACY)
+  if (self->kind == BS_TRAINING_CHART_ACCURACY && self->readout == NULL)
     {
       set_source (cr, &palette.series[1], 1);
       show_text (cr, widget, C_("accuracy chart", "test"), x0 + w, 3, 1, 0);
       set_source (cr, &palette.series[0], 1);
       show_text (cr, widget, C_("accuracy chart", "training"), x0 + w - 40, 3, 1, 0);
-    }
-
-  /* Hover: a guide and the nearest point's values. */
-  g_clear_pointer (&self->readout, g_free);
-  if (isfinite (self->hover_x) && self->history != NULL)
-    {
-      int i = nearest (lines[0], (self->hover_x - x0) / w * x_max);
-
-      if (i >= 0)
-        {
-          const Point *p = &g_array_index (lines[0], Point, i);
-          double x = x0 + p->x / x_max * w;
-
-          set_source (cr, &palette.line, 0.6);
-          cairo_set_line_width (cr, 1);
-          cairo_move_to (cr, round (x) + 0.5, y0);
-          cairo_line_to (cr, round (x) + 0.5, y0 + h);
-          cairo_stroke (cr);
-          self->readout = readout_text (self, lines, i);
-          set_source (cr, &palette.text, 1);
-          show_text (cr, widget, self->readout, x0 + w, y0 + 2, 1, 0);
-        }
     }
 
   cairo_destroy (cr);

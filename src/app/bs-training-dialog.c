@@ -37,7 +37,7 @@ struct _BsTrainingDialog
   GtkSpinButton *every_steps;
   GtkSpinButton *probe_images;
   GtkSpinButton *probe_batch;
-  AdwActionRow  *estimate_row;
+  AdwWindowTitle *title;          /* its subtitle is the estimate */
   GtkWidget     *start_button;
 
   /* The speed measured last: seconds per training image of that network and batch. */
@@ -341,7 +341,7 @@ set_estimate (BsTrainingDialog *self,
 {
   g_free (self->estimate);
   self->estimate = text;
-  adw_action_row_set_subtitle (self->estimate_row, text);
+  adw_window_title_set_subtitle (self->title, text);
 }
 
 static void
@@ -508,15 +508,14 @@ bs_training_dialog_init (BsTrainingDialog *self)
   GtkWidget *page = adw_preferences_page_new ();
   g_autoptr(GtkStringList) schedules = gtk_string_list_new (schedule_names);
   AdwPreferencesGroup *group;
-  GtkWidget *title;
 
   gtk_window_set_title (GTK_WINDOW (self), _("New Training Run"));
-  gtk_window_set_default_size (GTK_WINDOW (self), 520, 720);
+  gtk_window_set_default_size (GTK_WINDOW (self), 560, 720);
   gtk_window_set_modal (GTK_WINDOW (self), TRUE);
   gtk_window_set_destroy_with_parent (GTK_WINDOW (self), TRUE);
 
-  title = adw_window_title_new (_("New Training Run"), NULL);
-  adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), title);
+  self->title = ADW_WINDOW_TITLE (adw_window_title_new (_("New Training Run"), NULL));
+  adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), GTK_WIDGET (self->title));
   adw_header_bar_set_show_end_title_buttons (ADW_HEADER_BAR (header), FALSE);
   adw_header_bar_set_show_start_title_buttons (ADW_HEADER_BAR (header), FALSE);
   g_signal_connect (cancel, "clicked", G_CALLBACK (on_cancel_clicked), self);
@@ -566,16 +565,11 @@ bs_training_dialog_init (BsTrainingDialog *self)
   self->probe_images = add_spin_row (group, _("_Probe images"), NULL, 1, 100000, 256, 0);
   self->probe_batch = add_spin_row (group, _("Probe _minibatch size"), NULL, 2, 4096, 16, 0);
 
-  group = add_group (ADW_PREFERENCES_PAGE (page), NULL);
-  self->estimate_row = ADW_ACTION_ROW (adw_action_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->estimate_row), _("Time"));
-  adw_preferences_group_add (group, GTK_WIDGET (self->estimate_row));
 
   bs_run_settings_init (&self->base);
   bs_training_dialog_set_settings (self, &self->base);
 
   g_signal_connect_swapped (self->model_row, "notify::selected", G_CALLBACK (update_estimate), self);
-  g_signal_connect_swapped (self->dataset_row, "notify::selected", G_CALLBACK (update_estimate), self);
   g_signal_connect_swapped (self->dataset_row, "notify::selected", G_CALLBACK (update_estimate), self);
   {
     GtkSpinButton *spins[] = { self->limit, self->test_limit, self->epochs, self->batch,
