@@ -11,10 +11,12 @@
 
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bs-error.h"
 #include "bs-heatmap.h"
+#include "bs-theme-palette.h"
 #include "bs-run.h"
 #include "bs-run-list.h"
 #include "bs-training-chart.h"
@@ -143,6 +145,53 @@ chart_points (BsTrainingView      *view,
   return bs_training_chart_get_n_points (BS_TRAINING_CHART (bs_training_view_get_chart (view, kind)));
 }
 
+/* How many pixels of shot below row y0 are within 40 (sum of channel
+ * differences) of colour. */
+static guint
+count_pixels_near (GdkTexture          *shot,
+                   const BsFigureColor *colour,
+                   int                  y0)
+{
+  gsize stride;
+  g_autofree guint8 *pixels = bs_test_texture_pixels (shot, &stride);
+  int height = gdk_texture_get_height (shot);
+  guint n = 0;
+
+  for (int y = y0; y < height; y++)
+    for (int x = 0; x < gdk_texture_get_width (shot); x++)
+      {
+        guint8 rgb[3];
+        int d;
+
+        bs_test_pixel_rgb (pixels, stride, x, y, rgb);
+        d = abs (rgb[0] - (int) round (colour->red * 255)) + abs (rgb[1] - (int) round (colour->green * 255)) +
+            abs (rgb[2] - (int) round (colour->blue * 255));
+        n += d <= 40;
+      }
+  return n;
+}
+
+/* The accuracy chart draws its two lines in the palette's two series colours. */
+static void
+check_accuracy_pixels (BsTrainingView *view,
+                       const char     *name)
+{
+  GtkWidget *chart = bs_training_view_get_chart (view, BS_TRAINING_CHART_ACCURACY);
+  g_autoptr(GdkTexture) shot = NULL;
+  BsFigurePalette palette;
+  int width, scale = gtk_widget_get_scale_factor (chart);
+
+  gtk_test_widget_wait_for_draw (chart);
+  shot = bs_test_screenshot (chart, name);
+  width = gdk_texture_get_width (shot);
+  bs_theme_palette_read (chart, "window_bg_color", &palette);
+  /* Lines 2 pixels wide across a plot more than 100 pixels wide, below
+   * the title row (22 pixels, where the legend is in the same colours). */
+  g_assert_cmpuint (count_pixels_near (shot, &palette.series[0], 22 * scale), >, 60 * scale);
+  g_assert_cmpuint (count_pixels_near (shot, &palette.series[1], 22 * scale), >, 60 * scale);
+  g_assert_cmpint (width, >, 100);
+}
+
 /* A run trains; its view has every step, epoch and snapshot; the timeline
  * moves the heatmap; the folder reopens the same. */
 static void
@@ -196,6 +245,8 @@ test_run_and_reopen (void)
   g_assert_cmpuint (bs_training_view_get_position (view), ==, 2);
   last = bs_cka_snapshot_ref (bs_training_history_get_snapshot (history, 2)->snapshot);
   g_assert_true (bs_heatmap_get_snapshot (heatmap) == last);
+
+  check_accuracy_pixels (view, "training-accuracy");
 
   /* Back to initialisation: another matrix. */
   gtk_range_set_value (bs_training_view_get_timeline (view), 0);
