@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "bs-a11y.h"
 #include "bs-number-format.h"
 #include "bs-run.h"
 #include "bs-runs.h"
@@ -148,6 +149,7 @@ bs_run_list_init (BsRunList *self)
 
   gtk_popover_set_child (GTK_POPOVER (self), box);
   g_signal_connect (self, "show", G_CALLBACK (bs_run_list_refresh), NULL);
+  bs_a11y_fix_mnemonic_buttons (box);
 }
 
 GtkWidget *

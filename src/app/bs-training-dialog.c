@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "bs-a11y.h"
 #include "bs-dataset.h"
 #include "bs-dataset-locate.h"
 #include "bs-model-catalog.h"
@@ -579,6 +580,7 @@ bs_training_dialog_init (BsTrainingDialog *self)
       g_signal_connect_swapped (spins[i], "value-changed", G_CALLBACK (update_estimate), self);
   }
   g_signal_connect_swapped (self->at_init, "notify::active", G_CALLBACK (update_estimate), self);
+  bs_a11y_fix_mnemonic_buttons (GTK_WIDGET (self));
 }
 
 BsTrainingDialog *

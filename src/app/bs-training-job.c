@@ -51,6 +51,7 @@ struct _BsTrainingJob
   BsJob              *job;
   Worker             *worker;
   char               *run_dir;
+  char               *description;
   BsTrainingHistory  *history;
   gboolean            paused;
 };
@@ -374,6 +375,7 @@ bs_training_job_finalize (GObject *object)
 
   g_clear_pointer (&self->worker, worker_unref);
   g_free (self->run_dir);
+  g_free (self->description);
 
   G_OBJECT_CLASS (bs_training_job_parent_class)->finalize (object);
 }
@@ -442,6 +444,7 @@ bs_training_job_new (BsRun                *run,
   self->history = bs_training_history_new_from_run (run, NULL);
 
   description = bs_run_describe (run);
+  self->description = g_strdup (description);
   /* Translators: a job's title; %s describes the run, e.g. "resnet56 on Fashion-MNIST". */
   {
     g_autofree char *title = g_strdup_printf (_("Training %s"), description);
@@ -466,6 +469,13 @@ bs_training_job_get_history (BsTrainingJob *self)
 {
   g_return_val_if_fail (BS_IS_TRAINING_JOB (self), NULL);
   return self->history;
+}
+
+const char *
+bs_training_job_get_description (BsTrainingJob *self)
+{
+  g_return_val_if_fail (BS_IS_TRAINING_JOB (self), NULL);
+  return self->description;
 }
 
 const char *

@@ -39,6 +39,8 @@ BsTrainingJob     *bs_training_job_new          (BsRun                *run,
 BsJob             *bs_training_job_get_job      (BsTrainingJob *self);
 BsTrainingHistory *bs_training_job_get_history  (BsTrainingJob *self);
 const char        *bs_training_job_get_run_dir  (BsTrainingJob *self);
+/* What the run is (bs_run_describe ()). */
+const char        *bs_training_job_get_description (BsTrainingJob *self);
 
 /* Pausing: the worker waits before its next step ("notify::paused"). */
 void               bs_training_job_pause        (BsTrainingJob *self);

@@ -236,7 +236,7 @@ start_job (BsWindowTraining *self,
   g_signal_connect (self->job, "notify::paused", G_CALLBACK (on_paused), self);
   bs_job_queue_push (bs_window_get_jobs (self->window), job);
 
-  attach (self, bs_training_job_get_history (self->job), bs_job_get_title (job));
+  attach (self, bs_training_job_get_history (self->job), bs_training_job_get_description (self->job));
   on_job_status (job, NULL, self);
 }
 
@@ -310,7 +310,7 @@ bs_window_training_show_run (BsWindowTraining *self,
   if (self->job != NULL && g_strcmp0 (bs_training_job_get_run_dir (self->job), dir) == 0 &&
       (job_active (self) || self->run == NULL))
     {
-      attach (self, bs_training_job_get_history (self->job), bs_job_get_title (bs_training_job_get_job (self->job)));
+      attach (self, bs_training_job_get_history (self->job), bs_training_job_get_description (self->job));
       on_job_status (bs_training_job_get_job (self->job), NULL, self);
       return TRUE;
     }
