@@ -493,6 +493,8 @@ bs_run_train (BsRun                 *run,
       return FALSE;
     }
 
+  if (!bs_snapshot_plan_check_dataset (&settings->plan, dataset, error))
+    return FALSE;
   model = bs_model_spec_build (settings->model, dataset->train.channels, dataset->train.height,
                                dataset->train.width, dataset->n_classes, settings->init_seed, error);
   if (model == NULL)
