@@ -77,7 +77,7 @@ _blockscope_cli()
         if [[ $cur == -* ]]; then
             _blockscope_cli_add < <(compgen -W '--help --version' -- "$cur")
         else
-            _blockscope_cli_add < <(compgen -W 'train eval cka bench datasets info' -- "$cur")
+            _blockscope_cli_add < <(compgen -W 'train eval cka bench runs datasets info' -- "$cur")
         fi
         return
     fi
@@ -98,12 +98,19 @@ _blockscope_cli()
     # Options, with (values) those that take a value.
     case $command in
         train)
-            options='-h --help -m --model -d --dataset -o --out -e --epochs -b --batch --lr
-                     --schedule --warmup-epochs --momentum --weight-decay -s --seed -t --threads
-                     --limit --test-limit --augment --no-augment --data-dir --json'
-            values='-m --model -d --dataset -o --out -e --epochs -b --batch --lr --schedule
-                    --warmup-epochs --momentum --weight-decay -s --seed -t --threads --limit
-                    --test-limit --data-dir'
+            options='-h --help -m --model -d --dataset -o --out --run-dir --resume -e --epochs
+                     -b --batch --lr --schedule --warmup-epochs --momentum --weight-decay -s --seed
+                     -t --threads --limit --test-limit --augment --no-augment
+                     --snapshot-every-epochs --snapshot-steps --probe-images --probe-batch
+                     --no-snapshots --keep-all-checkpoints --data-dir --json'
+            values='-m --model -d --dataset -o --out --run-dir --resume -e --epochs -b --batch
+                    --lr --schedule --warmup-epochs --momentum --weight-decay -s --seed -t
+                    --threads --limit --test-limit --snapshot-every-epochs --snapshot-steps
+                    --probe-images --probe-batch --data-dir'
+            ;;
+        runs)
+            options='-h --help --runs-dir --json'
+            values='--runs-dir'
             ;;
         eval)
             options='-h --help -d --dataset --json --limit -b --batch -t --threads --data-dir'
@@ -174,7 +181,7 @@ _blockscope_cli()
             cka:-o | cka:--out)
                 _blockscope_cli_files "$cur" '*.npy' '*.csv'
                 ;;
-            *:--data-dir | *:--acts-a | *:--acts-b)
+            *:--data-dir | *:--acts-a | *:--acts-b | train:--run-dir | train:--resume | runs:--runs-dir)
                 _blockscope_cli_files "$cur"
                 ;;
             *:--schedule)

@@ -21,6 +21,7 @@ static const Subcommand subcommands[] = {
   { "eval",     bs_cli_eval,     N_("Test accuracy of a checkpoint") },
   { "cka",      bs_cli_cka,      N_("Minibatch CKA between every layer of two networks") },
   { "bench",    bs_cli_bench,    N_("Measure training, inference or CKA speed") },
+  { "runs",     bs_cli_runs,     N_("List the training runs (run folders) and their state") },
   { "datasets", bs_cli_datasets, N_("List the known data sets and where they were found") },
   { "info",     bs_cli_info,     N_("Show the version, the BLAS library and its kernels") },
 };

@@ -32,6 +32,7 @@ COMMANDS = {
     ('train',): ('blockscope-cli-train', 'OPTIONS'),
     ('eval',): ('blockscope-cli-eval', 'OPTIONS'),
     ('cka',): ('blockscope-cli-cka', 'OPTIONS'),
+    ('runs',): ('blockscope-cli-runs', 'OPTIONS'),
     ('datasets',): ('blockscope-cli-datasets', 'OPTIONS'),
     ('info',): ('blockscope-cli-info', 'OPTIONS'),
     ('bench', 'train'): ('blockscope-cli-bench', 'BENCH TRAIN OPTIONS'),

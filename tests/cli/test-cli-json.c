@@ -530,6 +530,115 @@ test_dataset_names (void)
   run_clear (&r);
 }
 
+
+/* A run folder: the same epoch objects and summary (with "run_dir"), and
+ * an object per step and per snapshot; then `runs --json` describes it. */
+static void
+test_train_run_folder (void)
+{
+  g_autofree char *runs_dir = g_build_filename (tmp_dir, "runs", NULL);
+  g_autofree char *run_dir = g_build_filename (runs_dir, "a-run", NULL);
+  g_autofree char *last_checkpoint = g_build_filename (run_dir, "checkpoints", "epoch-0002.safetensors", NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  guint steps = 0, snapshots = 0, epochs = 0;
+  JsonObject *summary, *o;
+  JsonArray *runs;
+  Run r;
+
+  r = run_cli ("train", "--model", "resnet8", "--dataset", "synthetic", "--epochs", "2",
+               "--limit", "128", "--test-limit", "64", "--batch", "64", "--threads", "1",
+               "--run-dir", run_dir, "--probe-images", "64", "--probe-batch", "32", "--snapshot-steps", "1",
+               "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  lines = parse_lines (r.out);
+  for (guint i = 0; i + 1 < lines->len; i++)
+    {
+      const char *type;
+
+      o = g_ptr_array_index (lines, i);
+      type = json_object_get_string_member (o, "type");
+      if (g_strcmp0 (type, "step") == 0)
+        {
+          steps++;
+          g_assert_cmpint (json_object_get_int_member (o, "global_step"), ==, steps);
+          g_assert_cmpint (json_object_get_int_member (o, "epoch"), ==, (steps + 1) / 2);
+          g_assert_cmpint (json_object_get_int_member (o, "step"), ==, (steps - 1) % 2 + 1);
+          g_assert_cmpfloat (json_object_get_double_member (o, "loss"), >, 0);
+          g_assert_cmpfloat (json_object_get_double_member (o, "lr"), >=, 0);
+        }
+      else if (g_strcmp0 (type, "snapshot") == 0)
+        {
+          const char *file = json_object_get_string_member (o, "file");
+
+          g_assert_cmpint (json_object_get_int_member (o, "index"), ==, snapshots);
+          /* Before any step, then after every step (those at an epoch's end are the epoch's). */
+          g_assert_cmpint (json_object_get_int_member (o, "global_step"), ==, steps);
+          g_assert_cmpint (json_object_get_int_member (o, "epoch"), ==, steps / 2);
+          g_assert_true (g_str_has_prefix (file, run_dir));
+          g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
+          g_assert_cmpfloat (json_object_get_double_member (o, "seconds"), >, 0);
+          snapshots++;
+        }
+      else
+        {
+          g_autofree char *name = g_strdup_printf ("epoch-%04u.safetensors", epochs + 1);
+          g_autofree char *path = g_build_filename (run_dir, "checkpoints", name, NULL);
+
+          assert_epoch_object (o, ++epochs, 2, 64, path);
+        }
+    }
+  g_assert_cmpuint (steps, ==, 4);
+  g_assert_cmpuint (epochs, ==, 2);
+  g_assert_cmpuint (snapshots, ==, 5);
+  summary = g_ptr_array_index (lines, lines->len - 1);
+  g_assert_cmpstr (json_object_get_string_member (summary, "type"), ==, "summary");
+  g_assert_cmpstr (json_object_get_string_member (summary, "status"), ==, "completed");
+  g_assert_cmpstr (json_object_get_string_member (summary, "checkpoint"), ==, last_checkpoint);
+  g_assert_cmpstr (json_object_get_string_member (summary, "run_dir"), ==, run_dir);
+  g_assert_cmpint (json_object_get_int_member (summary, "epochs_done"), ==, 2);
+  run_clear (&r);
+
+  r = run_cli ("runs", "--runs-dir", runs_dir, "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  json_parser_load_from_data (parser, r.out, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)));
+  runs = json_node_get_array (json_parser_get_root (parser));
+  g_assert_cmpuint (json_array_get_length (runs), ==, 1);
+  o = json_array_get_object_element (runs, 0);
+  g_assert_cmpstr (json_object_get_string_member (o, "dir"), ==, run_dir);
+  g_assert_cmpstr (json_object_get_string_member (o, "name"), ==, "a-run");
+  g_assert_nonnull (strstr (json_object_get_string_member (o, "title"), "resnet8"));
+  g_assert_cmpstr (json_object_get_string_member (o, "model"), ==, "resnet8");
+  g_assert_cmpstr (json_object_get_string_member (o, "dataset"), ==, "synthetic");
+  g_assert_cmpint (json_object_get_int_member (o, "seed"), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (o, "state"), ==, "finished");
+  g_assert_true (member_is_null (o, "error"));
+  g_assert_false (json_object_get_boolean_member (o, "resumable"));
+  g_assert_cmpint (json_object_get_int_member (o, "epochs"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (o, "epochs_done"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (o, "steps_done"), ==, 4);
+  /* The best epoch is at least as good as the last. */
+  g_assert_cmpfloat (json_object_get_double_member (o, "best_test_accuracy"), >=,
+                     json_object_get_double_member (summary, "test_accuracy"));
+  g_assert_cmpfloat (json_object_get_double_member (o, "best_test_accuracy"), <=, 1);
+  g_assert_cmpint (json_object_get_int_member (o, "snapshots"), ==, 5);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "checkpoints")), ==, 2);
+  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (o, "checkpoints"), 1), ==,
+                   last_checkpoint);
+  g_assert_true (g_str_has_suffix (json_object_get_string_member (o, "created"), "Z"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "problems")), ==, 0);
+  run_clear (&r);
+
+  /* An empty runs folder is an empty array. */
+  r = run_cli ("runs", "--runs-dir", run_dir, "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpstr (g_strstrip (r.out), ==, "[]");
+  run_clear (&r);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -544,6 +653,7 @@ main (int    argc,
   g_test_add_func ("/cli-json/train", test_train);
   g_test_add_func ("/cli-json/train-stopped", test_train_stopped);
   g_test_add_func ("/cli-json/train-no-start", test_train_no_start);
+  g_test_add_func ("/cli-json/train-run-folder", test_train_run_folder);
   g_test_add_func ("/cli-json/cka", test_cka);
   g_test_add_func ("/cli-json/cka-acts", test_cka_acts);
   g_test_add_func ("/cli-json/cka-failure", test_cka_failure);

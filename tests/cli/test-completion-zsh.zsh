@@ -85,12 +85,12 @@ help_options () {
 }
 
 complete 'blockscope-cli '
-check 'commands' train eval cka bench datasets info
+check 'commands' train eval cka bench runs datasets info
 
 complete 'blockscope-cli bench '
 check 'benchmarks' train cka
 
-for c in train eval cka datasets info 'bench train' 'bench cka'; do
+for c in train eval cka runs datasets info 'bench train' 'bench cka'; do
   opts=($(help_options ${=c}))
   if (( ! ${opts[(I)--help]} )); then
     (( ++n, ++failed ))

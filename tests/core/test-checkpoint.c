@@ -382,6 +382,106 @@ test_save_fails_cleanly (void)
   bs_model_free (model);
 }
 
+
+/* A run's checkpoint: momentum buffers and the global step come back
+ * through info; loading the model alone ignores them; a momentum tensor of
+ * no parameter, or of another shape, is an error naming it. */
+static void
+test_optimizer_state (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = tmp_path ("optimizer.safetensors");
+  g_autofree char *plain_path = tmp_path ("optimizer-plain.safetensors");
+  BsModel *model = make_model (5);
+  guint n = bs_model_get_n_params (model);
+  g_autofree float **momentum = g_new0 (float *, n);
+  BsCheckpointInfo info, read;
+  BsModel *loaded;
+  guint with_momentum = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      BsParam *param = bs_model_get_param (model, i);
+
+      if (param->grad == NULL)
+        continue;
+      momentum[i] = g_new (float, param->n_elements);
+      for (gsize j = 0; j < param->n_elements; j++)
+        momentum[i][j] = (float) (i + 1) * 0.25f + (float) j;
+      with_momentum++;
+    }
+  g_assert_cmpuint (with_momentum, >, 0);
+  bs_checkpoint_info_init (&info);
+  info.epoch = 3;
+  info.global_step = 1407;
+  info.train_loss = 0.125;
+  info.train_accuracy = 0.75;
+  info.test_loss = 0.5;
+  info.momentum = momentum;
+  info.n_momentum = n;
+  g_assert_true (bs_checkpoint_save (model, &info, path, &error));
+  g_assert_no_error (error);
+
+  loaded = bs_checkpoint_load (path, &read, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (read.global_step, ==, 1407);
+  g_assert_cmpfloat (read.train_loss, ==, 0.125);
+  g_assert_cmpfloat (read.train_accuracy, ==, 0.75);
+  g_assert_cmpfloat (read.test_loss, ==, 0.5);
+  g_assert_nonnull (read.momentum);
+  g_assert_cmpuint (read.n_momentum, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      BsParam *param = bs_model_get_param (model, i);
+
+      if (momentum[i] == NULL)
+        g_assert_null (read.momentum[i]);
+      else
+        g_assert_cmpmem (read.momentum[i], param->n_elements * sizeof (float),
+                         momentum[i], param->n_elements * sizeof (float));
+      g_assert_cmpmem (bs_model_get_param (loaded, i)->data, param->n_elements * sizeof (float),
+                       param->data, param->n_elements * sizeof (float));
+    }
+  bs_checkpoint_info_clear (&read);
+  bs_model_free (loaded);
+  /* Without info: the same model, the optimizer state ignored. */
+  loaded = bs_checkpoint_load (path, NULL, &error);
+  g_assert_no_error (error);
+  bs_model_free (loaded);
+
+  /* A plain checkpoint has none. */
+  g_assert_true (bs_checkpoint_save (model, NULL, plain_path, &error));
+  loaded = bs_checkpoint_load (plain_path, &read, &error);
+  g_assert_no_error (error);
+  g_assert_null (read.momentum);
+  g_assert_cmpuint (read.global_step, ==, 0);
+  g_assert_true (isnan (read.train_loss));
+  bs_checkpoint_info_clear (&read);
+  bs_model_free (loaded);
+
+  /* Momentum of no parameter, and of the wrong shape. */
+  {
+    g_autofree char *extra = rewrite (path, "extra-momentum.safetensors", EDIT_ADD, "optimizer.momentum.nothing", NULL, NULL);
+
+    g_assert_null (bs_checkpoint_load (extra, NULL, &error));
+    g_assert_error (error, BS_ERROR, BS_ERROR_MISMATCH);
+    g_assert_nonnull (strstr (error->message, "optimizer.momentum.nothing"));
+    g_clear_error (&error);
+  }
+  {
+    g_autofree char *reshaped = rewrite (path, "reshaped-momentum.safetensors", EDIT_RESHAPE, "optimizer.momentum.conv1.weight", NULL, NULL);
+
+    g_assert_null (bs_checkpoint_load (reshaped, NULL, &error));
+    g_assert_error (error, BS_ERROR, BS_ERROR_MISMATCH);
+    g_assert_nonnull (strstr (error->message, "optimizer.momentum.conv1.weight"));
+    g_clear_error (&error);
+  }
+
+  for (guint i = 0; i < n; i++)
+    g_free (momentum[i]);
+  bs_model_free (model);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -395,6 +495,7 @@ main (int    argc,
   g_test_add_func ("/checkpoint/torch-layout", test_torch_layout);
   g_test_add_func ("/checkpoint/damage", test_damage);
   g_test_add_func ("/checkpoint/save-fails-cleanly", test_save_fails_cleanly);
+  g_test_add_func ("/checkpoint/optimizer-state", test_optimizer_state);
 
   status = g_test_run ();
   bs_test_remove_tree (tmp_dir);

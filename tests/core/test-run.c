@@ -3,12 +3,15 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bs-checkpoint.h"
 #include "bs-cka-export.h"
 #include "bs-error.h"
 #include "bs-model-spec.h"
 #include "bs-run.h"
+#include "bs-runs.h"
 #include "bs-synthetic.h"
 #include "bs-test-util.h"
 
@@ -358,6 +361,384 @@ test_resume_after_cancel (void)
   bs_run_settings_clear (&settings);
 }
 
+
+/* A finished two-epoch run with snapshots in a new folder, for damaging. */
+static BsRun *
+make_finished_run (const char *dir,
+                   BsDataset  *dataset)
+{
+  g_autoptr(GError) error = NULL;
+  BsRunSettings settings;
+  BsRun *run;
+
+  settings_for_test (&settings);
+  settings.plan.every_steps = 0;
+  settings.keep_all_checkpoints = TRUE;
+  run = bs_run_create (dir, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_true (bs_run_train (run, dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  bs_run_settings_clear (&settings);
+  return run;
+}
+
+/* Whether one of the run's problems names file and says problem. */
+static gboolean
+has_problem (BsRun      *run,
+             const char *file,
+             const char *problem)
+{
+  GPtrArray *problems = bs_run_get_problems (run);
+
+  for (guint i = 0; i < problems->len; i++)
+    {
+      const char *text = g_ptr_array_index (problems, i);
+
+      g_test_message ("problem: %s", text);
+      if (strstr (text, file) != NULL && strstr (text, problem) != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+write_file (const char *path,
+            const char *text,
+            gssize      length)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, text, length, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_damaged_folder (void)
+{
+  g_autofree char *dir = new_dir ("damaged");
+  g_autoptr(BsDataset) dataset = make_dataset ();
+  g_autoptr(BsRun) run = make_finished_run (dir, dataset);
+  g_autoptr(BsRun) damaged = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *checkpoint = bs_run_get_checkpoint_path (run, 1);
+  g_autofree char *metrics = g_build_filename (dir, "metrics.jsonl", NULL);
+  g_autofree char *npy = g_build_filename (dir, "snapshots", "001-epoch-1.npy", NULL);
+  g_autofree char *json = g_build_filename (dir, "snapshots", "002-epoch-2.json", NULL);
+  g_autofree char *text = read_text (metrics);
+  g_autoptr(GString) bad = g_string_new (text);
+  gsize npy_length;
+  g_autofree char *npy_bytes = NULL;
+
+  /* A missing checkpoint, a malformed line in the middle, a truncated last
+   * line, a .npy cut short, a .json that is not JSON. */
+  g_assert_cmpint (g_remove (checkpoint), ==, 0);
+  {
+    /* After the first line. */
+    gsize first_end = strchr (bad->str, '\n') - bad->str + 1;
+
+    g_string_insert (bad, first_end, "{\"kind\":\"step\",\"global_step\":\"two\"}\n");
+  }
+  g_string_append (bad, "{\"kind\":\"step\",\"glo");
+  write_file (metrics, bad->str, bad->len);
+  g_file_get_contents (npy, &npy_bytes, &npy_length, &error);
+  g_assert_no_error (error);
+  write_file (npy, npy_bytes, npy_length - 8);
+  write_file (json, "{\"format\": \"blockscope-cka\", \"model_a\": [[[", -1);
+
+  damaged = bs_run_open (dir, &error);
+  g_assert_no_error (error);
+  g_assert_true (has_problem (damaged, checkpoint, "is missing"));
+  g_assert_true (has_problem (damaged, "metrics.jsonl, line 2", "is not a step or epoch record"));
+  g_assert_true (has_problem (damaged, "metrics.jsonl, line 23", "incomplete"));
+  g_assert_true (has_problem (damaged, "001-epoch-1.npy", "snapshot was ignored"));
+  g_assert_cmpuint (bs_run_get_problems (damaged)->len, ==, 4);
+  /* What is intact is there. */
+  g_assert_cmpuint (bs_run_get_steps (damaged)->len, ==, 16);
+  g_assert_cmpuint (bs_run_get_epochs (damaged)->len, ==, 2);
+  g_assert_cmpuint (bs_run_get_checkpoint_epochs (damaged)->len, ==, 1);
+  g_assert_cmpuint (bs_run_get_snapshots (damaged)->len, ==, 2);
+  /* The damaged .json shows when the snapshot is read, naming the file. */
+  g_assert_null (bs_run_load_snapshot (damaged, 2, &error));
+  g_assert_error (error, BS_ERROR, BS_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, "002-epoch-2.json"));
+  g_clear_error (&error);
+  {
+    g_autoptr(BsCkaSnapshot) intact = bs_run_load_snapshot (damaged, 0, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (intact);
+  }
+
+  /* Without run.json it is not a run: an error naming the file. */
+  {
+    g_autofree char *run_json = g_build_filename (dir, "run.json", NULL);
+
+    g_assert_cmpint (g_remove (run_json), ==, 0);
+    g_assert_null (bs_run_open (dir, &error));
+    g_assert_error (error, BS_ERROR, BS_ERROR_NOT_FOUND);
+    g_assert_nonnull (strstr (error->message, run_json));
+    g_clear_error (&error);
+  }
+}
+
+static void
+test_damaged_run_json (void)
+{
+  g_autofree char *dir = new_dir ("bad-run-json");
+  g_autofree char *path = g_build_filename (dir, "run.json", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) deep = g_string_new ("");
+  const char *bad[] = {
+    "",
+    "[]",
+    "{\"format\": \"blockscope-run\"}",
+    "{\"format\": \"blockscope-run\", \"format_version\": 99}",
+    "{\"format\": \"something-else\", \"format_version\": 1}",
+    "\xff\xfe not text",
+  };
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      write_file (path, bad[i], -1);
+      g_assert_null (bs_run_open (dir, &error));
+      g_assert_error (error, BS_ERROR, BS_ERROR_FORMAT);
+      g_assert_nonnull (strstr (error->message, path));
+      g_clear_error (&error);
+    }
+  /* Nesting that would exhaust json-glib's stack is refused before parsing. */
+  for (guint i = 0; i < 100000; i++)
+    g_string_append_c (deep, '[');
+  write_file (path, deep->str, deep->len);
+  g_assert_null (bs_run_open (dir, &error));
+  g_assert_error (error, BS_ERROR, BS_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, "nested deeper"));
+  g_clear_error (&error);
+  /* A FIFO is not opened (that would block). */
+  g_assert_cmpint (g_remove (path), ==, 0);
+  g_assert_cmpint (mkfifo (path, 0600), ==, 0);
+  g_assert_null (bs_run_open (dir, &error));
+  g_assert_error (error, BS_ERROR, BS_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "not a regular file"));
+  g_clear_error (&error);
+}
+
+static void
+test_unwritable_folder (void)
+{
+  g_autofree char *parent = new_dir ("read-only");
+  g_autofree char *dir = g_build_filename (parent, "run", NULL);
+  g_autoptr(GError) error = NULL;
+  BsRunSettings settings;
+
+  if (geteuid () == 0)
+    {
+      /* root writes anywhere; a file in the way stands in for the permission. */
+      g_assert_cmpint (g_mkdir_with_parents (tmp_dir, 0755), ==, 0);
+      write_file (parent, "not a folder", -1);
+    }
+  else
+    {
+      g_assert_cmpint (g_mkdir_with_parents (parent, 0755), ==, 0);
+      g_assert_cmpint (g_chmod (parent, 0555), ==, 0);
+    }
+  settings_for_test (&settings);
+  g_assert_null (bs_run_create (dir, &settings, &error));
+  g_assert_error (error, BS_ERROR, BS_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, dir));
+  g_clear_error (&error);
+  g_assert_null (bs_runs_new_run_dir (dir, "resnet8", "synthetic", &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, dir));
+  g_clear_error (&error);
+  g_chmod (parent, 0755);
+  g_remove (parent);
+  bs_run_settings_clear (&settings);
+}
+
+/* Stopped after epoch 1, then made to diverge (a learning rate of 1e9 in
+ * its run.json): the run fails with the step in the message and keeps the
+ * checkpoint of epoch 1. */
+static void
+cancel_after_epoch (const BsTrainEpochResult *result,
+                    gpointer                  user_data)
+{
+  g_cancellable_cancel (user_data);
+}
+
+static void
+test_diverged (void)
+{
+  g_autofree char *dir = new_dir ("diverged");
+  g_autofree char *run_json = g_build_filename (dir, "run.json", NULL);
+  g_autoptr(BsDataset) dataset = make_dataset ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsRun) run = NULL;
+  g_autoptr(BsRun) again = NULL;
+  g_autoptr(BsRun) reopened = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *text = NULL;
+  g_autoptr(GRegex) lr = g_regex_new ("\"lr\" : [0-9.e-]+", 0, 0, NULL);
+  g_autofree char *edited = NULL;
+  const BsRunCallbacks callbacks = { .epoch = cancel_after_epoch };
+  BsRunSettings settings;
+
+  settings_for_test (&settings);
+  settings.plan.every_steps = 0;
+  settings.recipe.schedule = BS_SCHEDULE_CONSTANT;
+  settings.recipe.warmup_epochs = 0;
+  run = bs_run_create (dir, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_false (bs_run_train (run, dataset, NULL, &callbacks, cancellable, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  text = read_text (run_json);
+  edited = g_regex_replace_literal (lr, text, -1, 0, "\"lr\" : 1e9", 0, NULL);
+  g_assert_cmpstr (edited, !=, text);
+  write_file (run_json, edited, -1);
+
+  again = bs_run_open (dir, &error);
+  g_assert_no_error (error);
+  g_assert_false (bs_run_train (again, dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, BS_ERROR, BS_ERROR_DIVERGED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "Training diverged in epoch 2 at step "));
+  g_assert_nonnull (strstr (error->message, "epoch-0001.safetensors"));
+  g_clear_error (&error);
+
+  reopened = bs_run_open (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (bs_run_get_state (reopened), ==, BS_RUN_STATE_FAILED);
+  g_assert_false (bs_run_can_resume (reopened));
+  g_assert_nonnull (strstr (bs_run_get_error_message (reopened), "Training diverged in epoch 2 at step "));
+  g_assert_cmpuint (bs_run_get_checkpoint_epochs (reopened)->len, ==, 1);
+  g_assert_cmpuint (g_array_index (bs_run_get_checkpoint_epochs (reopened), guint, 0), ==, 1);
+  {
+    /* The checkpoint kept is good: finite and loadable. */
+    g_autoptr(GBytes) weights = NULL;
+    g_autofree char *path = bs_run_get_checkpoint_path (reopened, 1);
+    const float *w;
+    gsize n;
+
+    weights = checkpoint_weights (path);
+    w = g_bytes_get_data (weights, &n);
+    for (gsize i = 0; i < n / sizeof (float); i++)
+      g_assert_true (isfinite (w[i]));
+  }
+  /* A failed run is not trained again. */
+  g_assert_false (bs_run_train (reopened, dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  bs_run_settings_clear (&settings);
+}
+
+static void
+test_list_and_names (void)
+{
+  g_autofree char *dir = new_dir ("list");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) runs = NULL;
+  g_autofree char *a = NULL, *b = NULL;
+  BsRunSettings settings;
+
+  settings_for_test (&settings);
+  a = bs_runs_new_run_dir (dir, "resnet8", "synthetic", &error);
+  g_assert_no_error (error);
+  b = bs_runs_new_run_dir (dir, "resnet8", "synthetic", &error);
+  g_assert_no_error (error);
+  /* Two in the same second still differ. */
+  g_assert_cmpstr (a, !=, b);
+  g_assert_true (g_str_has_prefix (a, dir));
+  {
+    g_autofree char *base = g_path_get_basename (a);
+
+    g_assert_true (g_str_has_prefix (base, "resnet8-synthetic-"));
+  }
+  g_clear_pointer (&runs, g_ptr_array_unref);
+  {
+    g_autoptr(BsRun) ra = bs_run_create (a, &settings, &error);
+
+    g_assert_no_error (error);
+  }
+  {
+    g_autoptr(BsRun) rb = bs_run_create (b, &settings, &error);
+
+    g_assert_no_error (error);
+  }
+  /* Not a run: left out. */
+  {
+    g_autofree char *other = g_build_filename (dir, "not-a-run", NULL);
+    g_autofree char *broken = g_build_filename (dir, "broken", NULL);
+    g_autofree char *broken_json = g_build_filename (broken, "run.json", NULL);
+
+    g_mkdir_with_parents (other, 0755);
+    g_mkdir_with_parents (broken, 0755);
+    write_file (broken_json, "{", -1);
+  }
+  runs = bs_runs_list (dir);
+  g_assert_cmpuint (runs->len, ==, 2);
+  {
+    g_autofree char *title = bs_run_describe (g_ptr_array_index (runs, 0));
+
+    g_assert_nonnull (strstr (title, "resnet8"));
+  }
+  bs_run_settings_clear (&settings);
+}
+
+
+/* The last checkpoint is damaged: the resume starts from the one before
+ * and still ends bit-identical. */
+static void
+test_resume_from_earlier_checkpoint (void)
+{
+  g_autofree char *whole_dir = new_dir ("whole-3");
+  g_autofree char *cut_dir = new_dir ("cut-damaged");
+  g_autoptr(BsDataset) dataset = make_dataset ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsRun) whole = NULL;
+  g_autoptr(BsRun) cut = NULL;
+  g_autoptr(BsRun) reopened = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GBytes) a = NULL, b = NULL;
+  g_autofree char *second = NULL;
+  BsRunSettings settings;
+  Counts counts = { 0 };
+
+  settings_for_test (&settings);
+  settings.recipe.epochs = 3;
+  settings.plan.every_epochs = 0;
+  settings.plan.every_steps = 0;
+  settings.plan.at_init = FALSE;
+  settings.keep_all_checkpoints = TRUE;
+  whole = bs_run_create (whole_dir, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_true (bs_run_train (whole, dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  cut = bs_run_create (cut_dir, &settings, &error);
+  g_assert_no_error (error);
+  counts.cancel_at = 20;
+  counts.cancellable = cancellable;
+  g_assert_false (bs_run_train (cut, dataset, NULL, &counting, &counts, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  second = bs_run_get_checkpoint_path (cut, 2);
+  write_file (second, "not a checkpoint", -1);
+  reopened = bs_run_open (cut_dir, &error);
+  g_assert_no_error (error);
+  g_assert_true (bs_run_train (reopened, dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  /* What was skipped is said, naming the file. */
+  g_assert_true (has_problem (reopened, "epoch-0002.safetensors", "an earlier checkpoint is used"));
+  g_assert_cmpuint (bs_run_get_steps (reopened)->len, ==, 24);
+  a = final_weights (whole);
+  b = final_weights (reopened);
+  g_assert_true (g_bytes_equal (a, b));
+  bs_run_settings_clear (&settings);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -372,6 +753,12 @@ main (int    argc,
   g_test_add_func ("/run/round-trip", test_round_trip);
   g_test_add_func ("/run/snapshots-do-not-change-training", test_snapshots_do_not_change_training);
   g_test_add_func ("/run/resume-after-cancel", test_resume_after_cancel);
+  g_test_add_func ("/run/damaged-folder", test_damaged_folder);
+  g_test_add_func ("/run/damaged-run-json", test_damaged_run_json);
+  g_test_add_func ("/run/unwritable-folder", test_unwritable_folder);
+  g_test_add_func ("/run/diverged", test_diverged);
+  g_test_add_func ("/run/resume-from-earlier-checkpoint", test_resume_from_earlier_checkpoint);
+  g_test_add_func ("/run/list-and-names", test_list_and_names);
 
   status = g_test_run ();
   bs_test_remove_tree (tmp_dir);

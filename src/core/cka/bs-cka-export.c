@@ -27,10 +27,24 @@ static void
 add_number_or_null (JsonBuilder *b,
                     double       v)
 {
-  if (isfinite (v))
-    json_builder_add_double_value (b, v);
-  else
-    json_builder_add_null_value (b);
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!isfinite (v))
+    {
+      json_builder_add_null_value (b);
+      return;
+    }
+  /* json-glib (1.6) appends ".0" to a number printed without a point, so
+   * 1e-300 would come out as "1e-300.0", which no JSON parser reads. One
+   * unit in the last place off is far below what the JSON is for (the
+   * .npy holds the exact matrix). */
+  g_ascii_dtostr (buf, sizeof buf, v);
+  while (strchr (buf, '.') == NULL && strpbrk (buf, "eE") != NULL)
+    {
+      v = nextafter (v, 0);
+      g_ascii_dtostr (buf, sizeof buf, v);
+    }
+  json_builder_add_double_value (b, v);
 }
 
 static void

@@ -303,7 +303,7 @@ bs_cka_import (const char  *matrix_path,
   std_error = g_try_new (double, (gsize) n_rows * n_cols);
   if (cka == NULL || std_error == NULL)
     {
-      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not enough memory for %" G_GSIZE_FORMAT " bytes"),
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not enough memory for %zu bytes"),
                    matrix_path, (gsize) n_rows * n_cols * sizeof (double));
       goto out;
     }

@@ -90,7 +90,7 @@ bs_json_file_read_bytes (const char  *path,
     {
       g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
                    /* Translators: a file path, its size and the largest size accepted, in bytes. */
-                   _("'%s' is too large (%" PRId64 " bytes, at most %" G_GSIZE_FORMAT " expected)"),
+                   _("'%s' is too large (%" PRId64 " bytes, at most %zu expected)"),
                    path, (gint64) st.st_size, max_bytes);
       close (fd);
       return FALSE;

@@ -328,6 +328,23 @@ trim_metrics (Training               *t,
   return bs_atomic_file_write_contents (path, text->str, text->len, error);
 }
 
+/* Removes what a killed writer left: BsAtomicFile's NAME.tmp-XXXXXX. */
+static void
+remove_temporaries (const char *folder)
+{
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (strstr (name, ".tmp-") != NULL)
+      {
+        g_autofree char *path = g_build_filename (folder, name, NULL);
+
+        if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+          g_unlink (path);
+      }
+}
+
 /* Removes snapshots taken after global step `last_step` (and checkpoints
  * after `epoch`), which the resumed run takes again. */
 static void
@@ -336,7 +353,14 @@ trim_files (Training *t,
             guint64   last_step)
 {
   BsRun *run = t->run;
+  const char *folders[] = { BS_RUN_CHECKPOINTS, BS_RUN_SNAPSHOTS, NULL };
 
+  for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
+    {
+      g_autofree char *folder = folders[i] ? bs_run_path (run, folders[i], NULL) : g_strdup (run->dir);
+
+      remove_temporaries (folder);
+    }
   bs_run_scan_files (run);
   for (guint i = 0; i < run->snapshots->len;)
     {
@@ -469,6 +493,8 @@ bs_run_train (BsRun                 *run,
       return FALSE;
     }
 
+  if (!bs_snapshot_plan_check_dataset (&settings->plan, dataset, error))
+    return FALSE;
   model = bs_model_spec_build (settings->model, dataset->train.channels, dataset->train.height,
                                dataset->train.width, dataset->n_classes, settings->init_seed, error);
   if (model == NULL)

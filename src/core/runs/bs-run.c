@@ -24,9 +24,9 @@
 
 /* run.json is a few hundred bytes; anything far larger is not one. */
 #define MAX_RUN_JSON_BYTES (1 << 20)
-/* A hundred thousand epochs of a thousand steps is about 10 GB; a
- * metrics file is read whole, so it is bounded well below. */
-#define MAX_METRICS_BYTES ((gsize) 1 << 31)
+/* A metrics file is read whole: 256 MiB is about 1.7 million steps (a
+ * hundred epochs of ImageNet-sized runs), far more than a run here makes. */
+#define MAX_METRICS_BYTES ((gsize) 1 << 28)
 #define MAX_LINE_BYTES 4096
 
 /* Settings */
@@ -58,6 +58,24 @@ bs_snapshot_plan_check (const BsSnapshotPlan *plan,
   if (bad != NULL)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("Invalid snapshot settings: %s"), bad);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+bs_snapshot_plan_check_dataset (const BsSnapshotPlan *plan,
+                                const BsDataset      *dataset,
+                                GError              **error)
+{
+  guint images = MIN (plan->probe_images, dataset->test.n_images);
+
+  if ((plan->at_init || plan->every_epochs > 0 || plan->every_steps > 0) && images < plan->probe_batch)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                   /* Translators: a data set, its test images, then the probe minibatch size. */
+                   _("Invalid snapshot settings: the test split of %s has %u images, fewer than a probe minibatch of %u"),
+                   dataset->name, images, plan->probe_batch);
       return FALSE;
     }
   return TRUE;
@@ -232,6 +250,18 @@ const char *
 bs_run_get_error_message (BsRun *run)
 {
   return run->error_message;
+}
+
+const char *
+bs_run_get_created (BsRun *run)
+{
+  return run->created;
+}
+
+guint
+bs_run_get_steps_per_epoch (BsRun *run)
+{
+  return run->steps_per_epoch;
 }
 
 GArray *
@@ -546,7 +576,7 @@ read_run_json (BsRun   *run,
 
   recipe = member_object (root, "recipe");
   if (recipe == NULL)
-    return run_json_error (error, path, _("'%s' is missing or not a number"), "recipe");
+    return run_json_error (error, path, _("the training recipe is incomplete"));
   {
     guint64 epochs, batch, seed, threads, limit, test_limit;
 

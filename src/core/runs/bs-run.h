@@ -72,6 +72,11 @@ typedef struct {
 void     bs_snapshot_plan_init  (BsSnapshotPlan       *plan);
 gboolean bs_snapshot_plan_check (const BsSnapshotPlan *plan,
                                  GError              **error);
+/* Whether the data set's test split holds a probe minibatch (when the plan
+ * takes any snapshot): BS_ERROR_INVALID_ARGUMENT otherwise. */
+gboolean bs_snapshot_plan_check_dataset (const BsSnapshotPlan *plan,
+                                         const BsDataset      *dataset,
+                                         GError              **error);
 
 typedef struct {
   char           *model;              /* a model name, "resnet56" (bs-model-spec.h) */
@@ -137,6 +142,10 @@ BsRunState           bs_run_get_state            (BsRun *run);
 const char          *bs_run_get_error_message    (BsRun *run);
 /* "resnet56 on Fashion-MNIST, 3,000 images" style title for lists (translated). */
 char                *bs_run_describe             (BsRun *run);
+/* When the run was created, ISO 8601 in UTC ("2026-12-02T05:04:20Z"), or NULL. */
+const char          *bs_run_get_created          (BsRun *run);
+/* Steps per epoch, known once the run has trained (0 before). */
+guint                bs_run_get_steps_per_epoch  (BsRun *run);
 /* Whether bs_run_train () would continue it (running or stopped, epochs left). */
 gboolean             bs_run_can_resume           (BsRun *run);
 
