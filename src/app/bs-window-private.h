@@ -29,6 +29,8 @@ BsTrainingView   *bs_window_get_training_view (BsWindow *self);
 /* The header bar's title: what the heatmap shows. */
 void         bs_window_set_title       (BsWindow   *self,
                                         const char *title);
+/* The header bar's title and subtitle (popovers of the window point at it). */
+GtkWidget   *bs_window_get_title_widget (BsWindow  *self);
 /* The heatmap page rather than the start page. */
 void         bs_window_show_heatmap    (BsWindow   *self);
 /* The data set Compute would use: the saved choice or the best installed. */

@@ -20,6 +20,7 @@
 #include "bs-job-queue.h"
 #include "bs-model-spec.h"
 #include "bs-number-format.h"
+#include "bs-run-list.h"
 #include "bs-runs.h"
 #include "bs-window-private.h"
 
@@ -32,6 +33,7 @@ struct _BsWindowTraining
   BsTrainingDialog     *dialog;
   GtkFileChooserNative *chooser;
   GtkWindow            *question;
+  GtkWidget            *run_list;      /* a popover under the window's title */
   gboolean              attached;      /* the view's snapshots go to the heatmap */
   gboolean              closing;       /* Stop and Close was chosen */
 };
@@ -555,7 +557,18 @@ open_run_action (GSimpleAction *action,
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
 }
 
+static void
+show_runs_action (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  BsWindowTraining *self = user_data;
+
+  gtk_popover_popup (GTK_POPOVER (self->run_list));
+}
+
 static const GActionEntry actions[] = {
+  { "show-runs", show_runs_action },
   { "new-training-run", new_training_run_action },
   { "demo-training-run", demo_training_run_action },
   { "pause-training", pause_training_action },
@@ -635,6 +648,9 @@ bs_window_training_new (BsWindow       *window,
   g_action_map_add_action_entries (G_ACTION_MAP (window), actions, G_N_ELEMENTS (actions), self);
   g_signal_connect (view, "snapshot-shown", G_CALLBACK (on_snapshot_shown), self);
   gtk_widget_set_visible (GTK_WIDGET (view), FALSE);
+  /* Under the title: the header bar has no room for another button. */
+  self->run_list = bs_run_list_new ();
+  gtk_widget_set_parent (self->run_list, bs_window_get_title_widget (window));
   update_actions (self);
   return self;
 }
@@ -645,6 +661,7 @@ bs_window_training_free (BsWindowTraining *self)
   if (self == NULL)
     return;
   g_signal_handlers_disconnect_by_data (self->view, self);
+  g_clear_pointer (&self->run_list, gtk_widget_unparent);
   drop_job (self);
   g_clear_pointer (&self->run, bs_run_unref);
   if (self->dialog != NULL)
@@ -669,6 +686,12 @@ BsTrainingJob *
 bs_window_training_get_job (BsWindowTraining *self)
 {
   return self->job;
+}
+
+BsRunList *
+bs_window_training_get_run_list (BsWindowTraining *self)
+{
+  return BS_RUN_LIST (self->run_list);
 }
 
 BsTrainingDialog *

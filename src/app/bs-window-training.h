@@ -2,10 +2,11 @@
  * training view under the heatmap, the dialogs, and the question on close.
  *
  * Actions (win.*): new-training-run (Ctrl+T), demo-training-run,
- * open-run (a folder chooser), show-run(s) (a run folder, from the Runs
- * list), pause-training, continue-training, stop-training, resume-run. */
+ * show-runs (the Runs list, a popover under the title), open-run (a
+ * folder chooser), show-run(s) (a run folder, from the Runs list), pause-training, continue-training, stop-training, resume-run. */
 #pragma once
 
+#include "bs-run-list.h"
 #include "bs-training-dialog.h"
 #include "bs-training-job.h"
 #include "bs-training-view.h"
@@ -43,6 +44,7 @@ gboolean          bs_window_training_show_run   (BsWindowTraining *self,
 /* For tests. */
 BsTrainingJob    *bs_window_training_get_job    (BsWindowTraining *self);
 BsTrainingDialog *bs_window_training_get_dialog (BsWindowTraining *self);
+BsRunList        *bs_window_training_get_run_list (BsWindowTraining *self);
 GtkWindow        *bs_window_training_get_question (BsWindowTraining *self);
 
 G_END_DECLS

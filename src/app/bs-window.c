@@ -32,7 +32,6 @@
 #include "bs-model-spec.h"
 #include "bs-window-private.h"
 #include "bs-window-training.h"
-#include "bs-run-list.h"
 #include "bs-runs.h"
 
 struct _BsWindow
@@ -67,6 +66,7 @@ struct _BsWindow
   GtkPopover           *dataset_popover;
   GtkListBox           *dataset_list;
   GtkLabel             *dataset_label;
+  GtkWidget            *title_box;
   GtkLabel             *title_label;
   GtkLabel             *subtitle_label;
   GtkMenuButton        *main_menu_button;
@@ -739,6 +739,12 @@ bs_window_set_title (BsWindow   *self,
   gtk_label_set_label (self->title_label, title);
 }
 
+GtkWidget *
+bs_window_get_title_widget (BsWindow *self)
+{
+  return self->title_box;
+}
+
 void
 bs_window_show_heatmap (BsWindow *self)
 {
@@ -940,7 +946,6 @@ bs_window_class_init (BsWindowClass *klass)
   g_type_ensure (BS_TYPE_HEATMAP);
   g_type_ensure (BS_TYPE_INSPECTOR);
   g_type_ensure (BS_TYPE_TRAINING_VIEW);
-  g_type_ensure (BS_TYPE_RUN_LIST);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/blockscope/Blockscope/bs-window.ui");
   gtk_widget_class_bind_template_child (widget_class, BsWindow, header_bar);
@@ -952,6 +957,7 @@ bs_window_class_init (BsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BsWindow, dataset_popover);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, dataset_list);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, dataset_label);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, title_box);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, title_label);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, subtitle_label);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, main_menu_button);

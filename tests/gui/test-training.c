@@ -254,12 +254,12 @@ test_run_and_reopen (void)
   g_assert_true (bs_heatmap_get_snapshot (heatmap) == first);
   g_assert_true (snapshots_differ (first, last));
 
-  /* The Runs list has it. */
-  run_list = GTK_WIDGET (bs_run_list_new ());
-  g_object_ref_sink (run_list);
-  bs_run_list_refresh (BS_RUN_LIST (run_list));
-  g_assert_cmpuint (bs_run_list_get_n_runs (BS_RUN_LIST (run_list)), >=, 1);
-  g_object_unref (run_list);
+  /* The Runs list (Ctrl+R) has it. */
+  activate (window, "show-runs", NULL);
+  run_list = GTK_WIDGET (bs_window_training_get_run_list (bs_window_get_training (window)));
+  g_assert_true (gtk_widget_get_visible (run_list));
+  g_assert_cmpuint (bs_run_list_get_n_runs (BS_RUN_LIST (run_list)), ==, 1);
+  gtk_popover_popdown (GTK_POPOVER (run_list));
 
   /* Closed and opened again (another window), from its folder. */
   bs_test_app_quit (app);
