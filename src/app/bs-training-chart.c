@@ -33,7 +33,8 @@ struct _BsTrainingChart
 
 G_DEFINE_FINAL_TYPE (BsTrainingChart, bs_training_chart, GTK_TYPE_WIDGET)
 
-#define BACKGROUND_NAME "window_bg_color"
+/* The window's background; the cell's chart is in the inspector, a view. */
+#define BACKGROUND_NAME(self) ((self)->kind == BS_TRAINING_CHART_CELL ? "view_bg_color" : "window_bg_color")
 
 #define PAD_LEFT   44.0
 #define PAD_RIGHT  10.0
@@ -207,7 +208,7 @@ chart_title (BsTrainingChartKind kind)
       return _("Learning rate");
     case BS_TRAINING_CHART_CELL:
     default:
-      return _("CKA of the cell over training");
+      return _("CKA of this cell over training");
     }
 }
 
@@ -407,7 +408,7 @@ bs_training_chart_snapshot (GtkWidget   *widget,
   if (w < 20 || h < 20)
     return;
 
-  bs_theme_palette_read (widget, BACKGROUND_NAME, &palette);
+  bs_theme_palette_read (widget, BACKGROUND_NAME (self), &palette);
   collect_lines (self, lines);
   n_epochs = self->history != NULL ? MAX (1, bs_training_history_get_n_epochs (self->history)) : 1;
   x_max = n_epochs;

@@ -229,6 +229,7 @@ bs_training_view_dispose (GObject *object)
   g_clear_handle_id (&self->play_source, g_source_remove);
   bs_training_view_set_history (self, NULL);
   g_clear_pointer (&self->box, gtk_widget_unparent);
+  g_clear_object (&self->charts[BS_TRAINING_CHART_CELL]);
 
   G_OBJECT_CLASS (bs_training_view_parent_class)->dispose (object);
 }
@@ -319,13 +320,16 @@ bs_training_view_init (BsTrainingView *self)
   gtk_box_append (GTK_BOX (state), self->resume_button);
   gtk_box_append (GTK_BOX (self->box), state);
 
-  /* The charts. */
+  /* The charts; that of the selected cell goes where the window puts it
+   * (the inspector), so the view keeps a reference of its own. */
   gtk_box_set_homogeneous (GTK_BOX (charts), TRUE);
   for (guint i = 0; i < N_CHARTS; i++)
     {
       self->charts[i] = bs_training_chart_new (i);
-      gtk_box_append (GTK_BOX (charts), self->charts[i]);
+      if (i != BS_TRAINING_CHART_CELL)
+        gtk_box_append (GTK_BOX (charts), self->charts[i]);
     }
+  g_object_ref_sink (self->charts[BS_TRAINING_CHART_CELL]);
   gtk_widget_set_visible (self->charts[BS_TRAINING_CHART_CELL], FALSE);
   gtk_box_append (GTK_BOX (self->box), charts);
 
@@ -459,7 +463,7 @@ bs_training_view_set_cell (BsTrainingView *self,
   g_return_if_fail (BS_IS_TRAINING_VIEW (self));
 
   bs_training_chart_set_cell (BS_TRAINING_CHART (self->charts[BS_TRAINING_CHART_CELL]), row, col);
-  gtk_widget_set_visible (self->charts[BS_TRAINING_CHART_CELL], selected);
+  gtk_widget_set_visible (self->charts[BS_TRAINING_CHART_CELL], selected && self->history != NULL);
 }
 
 GtkRange *

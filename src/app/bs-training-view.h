@@ -51,7 +51,10 @@ guint              bs_training_view_get_n_marks  (BsTrainingView      *self);
 /* Steps through the snapshots from the first, one per interval_ms; again stops. */
 void               bs_training_view_play         (BsTrainingView      *self,
                                                   guint                interval_ms);
-/* The selected cell, for the chart of its CKA across the snapshots. */
+/* The selected cell, for the chart of its CKA across the snapshots
+ * (bs_training_view_get_chart (BS_TRAINING_CHART_CELL), which the view
+ * does not hold: the window puts it in the inspector; it shows while a
+ * cell is selected). */
 void               bs_training_view_set_cell     (BsTrainingView      *self,
                                                   gboolean             selected,
                                                   guint                row,

@@ -22,6 +22,7 @@
 #include "bs-number-format.h"
 #include "bs-run-list.h"
 #include "bs-runs.h"
+#include "bs-training-chart.h"
 #include "bs-window-private.h"
 
 struct _BsWindowTraining
@@ -109,6 +110,12 @@ attach (BsWindowTraining  *self,
   if (shown != NULL)
     bs_heatmap_set_snapshot (bs_window_get_heatmap (self->window), shown);
   bs_window_show_heatmap (self->window);
+  {
+    guint row = 0, col = 0;
+    gboolean selected = bs_heatmap_get_selection (bs_window_get_heatmap (self->window), &row, &col);
+
+    bs_training_view_set_cell (self->view, selected, row, col);
+  }
 }
 
 static void
@@ -379,6 +386,7 @@ bs_window_training_detach (BsWindowTraining *self)
 {
   self->attached = FALSE;
   gtk_widget_set_visible (GTK_WIDGET (self->view), FALSE);
+  gtk_widget_set_visible (bs_training_view_get_chart (self->view, BS_TRAINING_CHART_CELL), FALSE);
 }
 
 void
@@ -387,7 +395,7 @@ bs_window_training_set_cell (BsWindowTraining *self,
                              guint             row,
                              guint             col)
 {
-  bs_training_view_set_cell (self->view, selected, row, col);
+  bs_training_view_set_cell (self->view, selected && self->attached, row, col);
 }
 
 /* ---------------------------------------------------------------- actions */
@@ -648,6 +656,8 @@ bs_window_training_new (BsWindow       *window,
   g_action_map_add_action_entries (G_ACTION_MAP (window), actions, G_N_ELEMENTS (actions), self);
   g_signal_connect (view, "snapshot-shown", G_CALLBACK (on_snapshot_shown), self);
   gtk_widget_set_visible (GTK_WIDGET (view), FALSE);
+  bs_inspector_add_extra (bs_window_get_inspector (window),
+                          bs_training_view_get_chart (view, BS_TRAINING_CHART_CELL));
   /* Under the title: the header bar has no room for another button. */
   self->run_list = bs_run_list_new ();
   gtk_widget_set_parent (self->run_list, bs_window_get_title_widget (window));

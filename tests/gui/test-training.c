@@ -248,6 +248,17 @@ test_run_and_reopen (void)
 
   check_accuracy_pixels (view, "training-accuracy");
 
+  /* A selected cell: its CKA in every snapshot, charted in the inspector. */
+  {
+    GtkWidget *cell = bs_training_view_get_chart (view, BS_TRAINING_CHART_CELL);
+
+    g_assert_false (gtk_widget_get_visible (cell));
+    bs_heatmap_select (heatmap, 3, 2);
+    g_assert_true (gtk_widget_get_visible (cell));
+    g_assert_true (gtk_widget_is_ancestor (cell, GTK_WIDGET (bs_window_get_inspector (window))));
+    g_assert_cmpuint (bs_training_chart_get_n_points (BS_TRAINING_CHART (cell)), ==, 3);
+  }
+
   /* Back to initialisation: another matrix. */
   gtk_range_set_value (bs_training_view_get_timeline (view), 0);
   first = bs_cka_snapshot_ref (bs_training_history_get_snapshot (history, 0)->snapshot);
