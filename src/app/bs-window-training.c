@@ -36,6 +36,7 @@ struct _BsWindowTraining
   GtkWindow            *question;
   GtkWidget            *run_list;      /* a popover under the window's title */
   gboolean              attached;      /* the view's snapshots go to the heatmap */
+  gboolean              showing_job;   /* the view shows job's run, not run */
   gboolean              closing;       /* Stop and Close was chosen */
 };
 
@@ -78,6 +79,7 @@ update_actions (BsWindowTraining *self)
   gboolean active = job_active (self);
   gboolean paused = active && bs_training_job_is_paused (self->job);
   gboolean running = active && bs_job_get_state (bs_training_job_get_job (self->job)) == BS_JOB_RUNNING;
+  /* One run trains in a window at a time. */
   gboolean resumable = !active && self->run != NULL && bs_run_can_resume (self->run);
 
   set_action_enabled (self, "pause-training", running && !paused);
@@ -87,11 +89,14 @@ update_actions (BsWindowTraining *self)
   set_action_enabled (self, "new-training-run", !active);
   set_action_enabled (self, "demo-training-run", !active);
 
-  bs_training_view_set_state (self->view,
-                              paused ? BS_TRAINING_VIEW_PAUSED :
-                              running ? BS_TRAINING_VIEW_TRAINING :
-                              active ? BS_TRAINING_VIEW_WAITING :
-                              resumable ? BS_TRAINING_VIEW_RESUMABLE : BS_TRAINING_VIEW_DONE);
+  if (self->showing_job)
+    bs_training_view_set_state (self->view,
+                                paused ? BS_TRAINING_VIEW_PAUSED :
+                                running ? BS_TRAINING_VIEW_TRAINING :
+                                active ? BS_TRAINING_VIEW_WAITING :
+                                resumable ? BS_TRAINING_VIEW_RESUMABLE : BS_TRAINING_VIEW_DONE);
+  else
+    bs_training_view_set_state (self->view, resumable ? BS_TRAINING_VIEW_RESUMABLE : BS_TRAINING_VIEW_DONE);
 }
 
 /* The view under the heatmap, its snapshots going to the heatmap. */
@@ -142,9 +147,10 @@ on_job_status (BsJob            *job,
                GParamSpec       *pspec,
                BsWindowTraining *self)
 {
-  g_autofree char *description = NULL;
-
-  if (self->job == NULL || bs_training_job_get_job (self->job) != job || !self->attached)
+  if (self->job == NULL || bs_training_job_get_job (self->job) != job)
+    return;
+  update_actions (self);
+  if (!self->attached || !self->showing_job)
     return;
   bs_training_view_set_text (self->view, bs_job_get_title (job),
                              bs_job_get_state (job) == BS_JOB_WAITING
@@ -163,9 +169,13 @@ on_job_finished (BsJob            *job,
   g_autofree char *status = NULL;
   double best = bs_training_history_get_best_test_accuracy (history);
 
-  /* The folder is the window's again: read what the worker wrote. */
-  g_clear_pointer (&self->run, bs_run_unref);
-  self->run = bs_run_open (dir, &open_error);
+  /* The folder is the window's again: read what the worker wrote (for
+   * Resume), unless the view shows another run meanwhile. */
+  if (self->showing_job)
+    {
+      g_clear_pointer (&self->run, bs_run_unref);
+      self->run = bs_run_open (dir, &open_error);
+    }
 
   switch (bs_job_get_state (job))
     {
@@ -201,7 +211,7 @@ on_job_finished (BsJob            *job,
       break;
     }
 
-  if (self->attached)
+  if (self->attached && self->showing_job)
     bs_training_view_set_text (self->view, bs_job_get_title (job), status);
   update_actions (self);
 }
@@ -245,6 +255,7 @@ start_job (BsWindowTraining *self,
   g_signal_connect (self->job, "notify::paused", G_CALLBACK (on_paused), self);
   bs_job_queue_push (bs_window_get_jobs (self->window), job);
 
+  self->showing_job = TRUE;
   attach (self, bs_training_job_get_history (self->job), bs_training_job_get_description (self->job));
   on_job_status (job, NULL, self);
 }
@@ -316,9 +327,11 @@ bs_window_training_show_run (BsWindowTraining *self,
   GPtrArray *run_problems;
   BsRun *run;
 
-  if (self->job != NULL && g_strcmp0 (bs_training_job_get_run_dir (self->job), dir) == 0 &&
-      (job_active (self) || self->run == NULL))
+  /* The run training here: its live history. */
+  if (job_active (self) && g_strcmp0 (bs_training_job_get_run_dir (self->job), dir) == 0)
     {
+      g_clear_pointer (&self->run, bs_run_unref);
+      self->showing_job = TRUE;
       attach (self, bs_training_job_get_history (self->job), bs_training_job_get_description (self->job));
       on_job_status (bs_training_job_get_job (self->job), NULL, self);
       return TRUE;
@@ -331,16 +344,11 @@ bs_window_training_show_run (BsWindowTraining *self,
       return FALSE;
     }
 
-  /* Another folder than the one training here: the live view stays with its job. */
-  if (job_active (self))
-    {
-      g_signal_handlers_disconnect_by_data (bs_training_job_get_job (self->job), self);
-      g_signal_handlers_disconnect_by_data (self->job, self);
-      g_clear_object (&self->job);
-    }
-  else
+  /* Another run (or this one read back from its folder): the job, if one
+   * trains, goes on and stays reachable through the actions. */
+  if (!job_active (self))
     drop_job (self);
-
+  self->showing_job = FALSE;
   g_clear_pointer (&self->run, bs_run_unref);
   self->run = run;
   history = bs_training_history_new_from_run (run, &problems);
