@@ -302,7 +302,8 @@ test_stop_and_resume (void)
 static void
 limit_file_size (gpointer user_data)
 {
-  struct rlimit limit = { 16384, 16384 };
+  rlim_t bytes = GPOINTER_TO_UINT (user_data);
+  struct rlimit limit = { bytes, bytes };
 
   signal (SIGXFSZ, SIG_IGN);
   setrlimit (RLIMIT_FSIZE, &limit);
@@ -326,7 +327,7 @@ test_full_disk (void)
   g_ptr_array_add (argv, "--run-dir");
   g_ptr_array_add (argv, dir);
   g_ptr_array_add (argv, NULL);
-  g_subprocess_launcher_set_child_setup (launcher, limit_file_size, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, limit_file_size, GUINT_TO_POINTER (16384), NULL);
   process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
@@ -345,6 +346,50 @@ test_full_disk (void)
   g_assert_nonnull (strstr (bs_run_get_error_message (run), "epoch-0001.safetensors"));
   g_assert_cmpuint (bs_run_get_steps (run)->len, ==, STEPS_PER_EPOCH);
   g_assert_cmpuint (bs_run_get_checkpoint_epochs (run)->len, ==, 0);
+}
+
+
+/* The disk fills while metrics lines are appended (1,200 bytes: run.json
+ * fits, about a dozen lines do): the run stops at the step whose line
+ * could not be written, naming the file; the lines before it are intact. */
+static void
+test_full_disk_metrics (void)
+{
+  g_autofree char *dir = g_build_filename (tmp_dir, "full-metrics", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                                                       | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(BsRun) run = NULL;
+  const char *argv[] = {
+    BS_CLI_PATH, "train", "--model", "resnet8", "--dataset", "synthetic", "--epochs", "1", "--limit", "256",
+    "--test-limit", "64", "--batch", "16", "--threads", "1", "--no-snapshots", "--run-dir", dir, NULL,
+  };
+  guint steps;
+
+  g_subprocess_launcher_set_child_setup (launcher, limit_file_size, GUINT_TO_POINTER (1200), NULL);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("stderr: %s", err);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
+  g_assert_nonnull (strstr (err, "metrics.jsonl"));
+  /* The line did not fit whole (ENOSPC: a short write, taken back) or at all (EFBIG). */
+  g_assert_true (strstr (err, g_strerror (ENOSPC)) != NULL || strstr (err, g_strerror (EFBIG)) != NULL);
+
+  run = bs_run_open (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (bs_run_get_state (run), ==, BS_RUN_STATE_FAILED);
+  g_assert_nonnull (strstr (bs_run_get_error_message (run), "metrics.jsonl"));
+  /* It stopped in the first epoch (16 steps), right after the line that failed. */
+  steps = bs_run_get_steps (run)->len;
+  g_assert_cmpuint (bs_run_get_problems (run)->len, ==, 0);
+  g_assert_cmpuint (steps, >, 3);
+  g_assert_cmpuint (steps, <, 16);
+  for (guint i = 0; i < steps; i++)
+    g_assert_cmpuint (g_array_index (bs_run_get_steps (run), BsRunStep, i).global_step, ==, i + 1);
 }
 
 static void
@@ -403,6 +448,7 @@ main (int    argc,
   g_test_add_func ("/run-cli/kill-and-resume", test_kill_and_resume);
   g_test_add_func ("/run-cli/stop-and-resume", test_stop_and_resume);
   g_test_add_func ("/run-cli/full-disk", test_full_disk);
+  g_test_add_func ("/run-cli/full-disk-metrics", test_full_disk_metrics);
   g_test_add_func ("/run-cli/runs", test_runs_command);
 
   status = g_test_run ();

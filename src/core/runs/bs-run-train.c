@@ -267,8 +267,11 @@ on_hook (BsTrainer  *trainer,
     }
   if (!epoch_end)
     {
-      /* At the end of an epoch with a snapshot of its own, that one does. */
-      if (global_step % n_steps == 0 && bs_run_is_snapshot_epoch (settings, epoch))
+      /* Called after every step (so that a metrics line that could not be
+       * written stops the run at once); snapshots every every_steps. At the
+       * end of an epoch with a snapshot of its own, that one does. */
+      if (settings->plan.every_steps == 0 || global_step % settings->plan.every_steps != 0
+          || (global_step % n_steps == 0 && bs_run_is_snapshot_epoch (settings, epoch)))
         return TRUE;
       return take_snapshot (t, epoch - (global_step % n_steps == 0 ? 0 : 1), global_step, FALSE, error);
     }
@@ -589,7 +592,7 @@ bs_run_train (BsRun                 *run,
   }
   bs_trainer_set_progress_func (trainer, on_step, &t);
   bs_trainer_set_epoch_func (trainer, on_epoch, &t);
-  bs_trainer_set_hook (trainer, settings->plan.every_steps, on_hook, &t);
+  bs_trainer_set_hook (trainer, 1, on_hook, &t);
 
   ok = TRUE;
   if (bs_run_is_snapshot_epoch (settings, start_epoch) && !has_epoch_snapshot (run, start_epoch))

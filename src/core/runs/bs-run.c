@@ -728,6 +728,16 @@ bs_run_append_metrics (BsRun       *run,
       int errsv = n < 0 ? errno : ENOSPC;
       g_autofree char *path = bs_run_path (run, BS_RUN_METRICS, NULL);
 
+      /* A short write (the disk filled up): take the piece back, so that
+       * the file ends with a whole line. */
+      if (n > 0)
+        {
+          off_t end = lseek (run->metrics_fd, 0, SEEK_END);
+
+          if (end >= n && ftruncate (run->metrics_fd, end - n) != 0)
+            g_debug ("cannot cut the short line off %s: %s", path, g_strerror (errno));
+        }
+
       g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot write '%s': %s"), path, g_strerror (errsv));
       return FALSE;
     }
