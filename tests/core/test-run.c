@@ -739,6 +739,52 @@ test_resume_from_earlier_checkpoint (void)
   bs_run_settings_clear (&settings);
 }
 
+
+/* Snapshots after every 2nd epoch and the last: checkpoints 2 and 3 stay,
+ * 1 goes; with keep_all_checkpoints all three stay. */
+static void
+test_checkpoint_policy (void)
+{
+  g_autoptr(BsDataset) dataset = make_dataset ();
+  BsRunSettings settings;
+
+  settings_for_test (&settings);
+  settings.recipe.epochs = 3;
+  settings.plan.at_init = FALSE;
+  settings.plan.every_epochs = 2;
+  settings.plan.every_steps = 0;
+  for (guint keep_all = 0; keep_all < 2; keep_all++)
+    {
+      g_autofree char *dir = new_dir (keep_all ? "policy-all" : "policy");
+      g_autoptr(GError) error = NULL;
+      g_autoptr(BsRun) run = NULL;
+      g_autoptr(BsRun) opened = NULL;
+      GArray *epochs, *snapshots;
+
+      settings.keep_all_checkpoints = keep_all;
+      run = bs_run_create (dir, &settings, &error);
+      g_assert_no_error (error);
+      g_assert_true (bs_run_train (run, dataset, NULL, NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+      opened = bs_run_open (dir, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (bs_run_get_problems (opened)->len, ==, 0);
+      snapshots = bs_run_get_snapshots (opened);
+      g_assert_cmpuint (snapshots->len, ==, 2);
+      g_assert_cmpuint (g_array_index (snapshots, BsRunSnapshotInfo, 0).epoch, ==, 2);
+      g_assert_cmpuint (g_array_index (snapshots, BsRunSnapshotInfo, 0).index, ==, 0);
+      g_assert_cmpuint (g_array_index (snapshots, BsRunSnapshotInfo, 1).epoch, ==, 3);
+      g_assert_cmpuint (g_array_index (snapshots, BsRunSnapshotInfo, 1).global_step, ==, 24);
+      epochs = bs_run_get_checkpoint_epochs (opened);
+      g_assert_cmpuint (epochs->len, ==, keep_all ? 3 : 2);
+      g_assert_cmpuint (g_array_index (epochs, guint, epochs->len - 2), ==, 2);
+      g_assert_cmpuint (g_array_index (epochs, guint, epochs->len - 1), ==, 3);
+      /* The checkpoints in the run's own list (as it trained) are those on disk. */
+      g_assert_cmpuint (bs_run_get_checkpoint_epochs (run)->len, ==, epochs->len);
+    }
+  bs_run_settings_clear (&settings);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -756,6 +802,7 @@ main (int    argc,
   g_test_add_func ("/run/damaged-folder", test_damaged_folder);
   g_test_add_func ("/run/damaged-run-json", test_damaged_run_json);
   g_test_add_func ("/run/unwritable-folder", test_unwritable_folder);
+  g_test_add_func ("/run/checkpoint-policy", test_checkpoint_policy);
   g_test_add_func ("/run/diverged", test_diverged);
   g_test_add_func ("/run/resume-from-earlier-checkpoint", test_resume_from_earlier_checkpoint);
   g_test_add_func ("/run/list-and-names", test_list_and_names);
