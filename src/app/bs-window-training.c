@@ -194,14 +194,9 @@ on_job_finished (BsJob            *job,
     default:
       if (error != NULL && g_error_matches (error, BS_ERROR, BS_ERROR_DIVERGED))
         {
-          guint64 step = bs_training_job_get_last_step (self->job);
-          /* Translators: a run diverged; %s is a step number. */
-          g_autofree char *primary = NULL;
-          g_autofree char *step_text = bs_format_count (step);
-
-          primary = g_strdup_printf (_("Training diverged at step %s"), step_text);
-          bs_window_show_error (self->window, primary, error->message);
-          status = g_strdup_printf (_("Diverged at step %s · the last good checkpoint is kept"), step_text);
+          /* The message names the epoch, the step and the checkpoint kept. */
+          bs_window_show_error (self->window, _("Training diverged"), error->message);
+          status = g_strdup (_("Diverged · the last good checkpoint is kept"));
         }
       else
         {
