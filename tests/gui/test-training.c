@@ -296,6 +296,25 @@ test_run_and_reopen (void)
   /* A finished run has nothing to resume. */
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "resume-run"));
 
+  /* A damaged snapshot: the banner names it, the rest of the run shows. */
+  {
+    g_autofree char *npy = g_build_filename (dir, "snapshots", "001-epoch-1.npy", NULL);
+    const char *banner;
+
+    g_assert_true (g_file_test (npy, G_FILE_TEST_IS_REGULAR));
+    g_assert_true (g_file_set_contents (npy, "\x93NUMPY", 6, NULL));
+    activate (window, "show-run", g_variant_new_string (dir));
+    banner = bs_window_get_error_text (window);
+    g_assert_nonnull (banner);
+    g_test_message ("banner: %s", banner);
+    g_assert_nonnull (strstr (banner, "001-epoch-1.npy"));
+    g_assert_true (gtk_widget_get_visible (GTK_WIDGET (view)));
+    history = bs_training_view_get_history (view);
+    g_assert_cmpuint (bs_training_history_get_steps (history)->len, ==, 4);
+    g_assert_cmpuint (chart_points (view, BS_TRAINING_CHART_ACCURACY), ==, 2);
+    assert_snapshots_close (bs_heatmap_get_snapshot (heatmap), last);
+  }
+
   bs_test_app_quit (app);
 }
 
