@@ -271,10 +271,10 @@ test_model_catalog (void)
   found = bs_runs_find_checkpoints (runs, 10);
   g_assert_cmpuint (found->len, ==, 2);
   g_assert_cmpstr (((BsRunCheckpoint *) found->pdata[0])->path, ==, new_path);
-  g_assert_cmpstr (((BsRunCheckpoint *) found->pdata[0])->label, ==, "wide-run › epoch-2");
+  g_assert_cmpstr (((BsRunCheckpoint *) found->pdata[0])->label, ==, "wide-run › epoch 2");
 
   display = bs_model_spec_display_name (new_path);
-  g_assert_cmpstr (display, ==, "wide-run › epoch-2");
+  g_assert_cmpstr (display, ==, "wide-run › epoch 2");
   g_clear_pointer (&display, g_free);
   display = bs_model_spec_display_name ("resnet110x10");
   g_assert_cmpstr (display, ==, "ResNet-110 ×10");

@@ -37,6 +37,7 @@ typedef struct {
   BsTrainer            *trainer;
   GTimer               *timer;
   double                seconds_before;   /* of earlier sessions of this run */
+  double                seconds_in_callbacks;  /* pauses: a callback may block */
   guint                 next_index;       /* the next snapshot's NNN */
   GError               *callback_error;   /* a metrics write that failed in a callback */
   BsRunSnapshotInfo    *current;          /* the snapshot being taken */
@@ -45,7 +46,21 @@ typedef struct {
 static double
 run_seconds (Training *t)
 {
-  return t->seconds_before + g_timer_elapsed (t->timer, NULL);
+  return t->seconds_before + g_timer_elapsed (t->timer, NULL) - t->seconds_in_callbacks;
+}
+
+/* Brackets a callback: the time it takes is a pause, not the run's. */
+static double
+callback_start (Training *t)
+{
+  return g_timer_elapsed (t->timer, NULL);
+}
+
+static void
+callback_end (Training *t,
+              double    start)
+{
+  t->seconds_in_callbacks += g_timer_elapsed (t->timer, NULL) - start;
 }
 
 /* Snapshots */
@@ -57,7 +72,12 @@ on_snapshot_partial (BsCkaSnapshot *snapshot,
   Training *t = user_data;
 
   if (t->callbacks != NULL && t->callbacks->snapshot_partial != NULL)
-    t->callbacks->snapshot_partial (t->current, snapshot, t->user_data);
+    {
+      double start = callback_start (t);
+
+      t->callbacks->snapshot_partial (t->current, snapshot, t->user_data);
+      callback_end (t, start);
+    }
 }
 
 static gboolean
@@ -74,6 +94,7 @@ take_snapshot (Training  *t,
   BsCkaJobOptions options;
   BsCkaExportInfo export_info = { 0 };
   double start = g_timer_elapsed (t->timer, NULL);
+  double paused_before = t->seconds_in_callbacks;
   g_autofree char *record = NULL;
 
   info.index = t->next_index;
@@ -82,7 +103,12 @@ take_snapshot (Training  *t,
   info.matrix_path = bs_run_path (t->run, BS_RUN_SNAPSHOTS, name, NULL);
   t->current = &info;
   if (t->callbacks != NULL && t->callbacks->snapshot_started != NULL)
-    t->callbacks->snapshot_started (&info, t->user_data);
+    {
+      double callback = callback_start (t);
+
+      t->callbacks->snapshot_started (&info, t->user_data);
+      callback_end (t, callback);
+    }
 
   /* The training model itself, in evaluation mode (running statistics
    * untouched) while the training waits; seed 0, so every snapshot of the
@@ -105,7 +131,7 @@ take_snapshot (Training  *t,
   export_info.options = &options;
   export_info.dataset = t->dataset->name;
   export_info.n_examples = MIN (settings->plan.probe_images, t->dataset->test.n_images);
-  export_info.elapsed_seconds = g_timer_elapsed (t->timer, NULL) - start;
+  export_info.elapsed_seconds = g_timer_elapsed (t->timer, NULL) - start - (t->seconds_in_callbacks - paused_before);
   if (!bs_cka_export (snapshot, &export_info, info.matrix_path, error))
     goto failed;
 
@@ -120,7 +146,12 @@ take_snapshot (Training  *t,
   g_array_append_val (t->run->snapshots, info);
   t->current = &g_array_index (t->run->snapshots, BsRunSnapshotInfo, t->run->snapshots->len - 1);
   if (t->callbacks != NULL && t->callbacks->snapshot_saved != NULL)
-    t->callbacks->snapshot_saved (t->current, snapshot, t->user_data);
+    {
+      double callback = callback_start (t);
+
+      t->callbacks->snapshot_saved (t->current, snapshot, t->user_data);
+      callback_end (t, callback);
+    }
   t->current = NULL;
   return TRUE;
 
@@ -151,7 +182,12 @@ on_step (const BsTrainProgress *progress,
     bs_run_append_metrics (t->run, line, &t->callback_error);
   g_array_append_val (t->run->steps, step);
   if (t->callbacks != NULL && t->callbacks->step != NULL)
-    t->callbacks->step (progress, t->user_data);
+    {
+      double start = callback_start (t);
+
+      t->callbacks->step (progress, t->user_data);
+      callback_end (t, start);
+    }
 }
 
 static void
@@ -178,7 +214,12 @@ on_epoch (const BsTrainEpochResult *result,
     g_array_append_val (t->run->checkpoint_epochs, e);
   }
   if (t->callbacks != NULL && t->callbacks->epoch != NULL)
-    t->callbacks->epoch (result, t->user_data);
+    {
+      double start = callback_start (t);
+
+      t->callbacks->epoch (result, t->user_data);
+      callback_end (t, start);
+    }
 }
 
 /* Removes the checkpoints the policy does not keep (all but the newest
@@ -226,8 +267,11 @@ on_hook (BsTrainer  *trainer,
     }
   if (!epoch_end)
     {
-      /* At the end of an epoch with a snapshot of its own, that one does. */
-      if (global_step % n_steps == 0 && bs_run_is_snapshot_epoch (settings, epoch))
+      /* Called after every step (so that a metrics line that could not be
+       * written stops the run at once); snapshots every every_steps. At the
+       * end of an epoch with a snapshot of its own, that one does. */
+      if (settings->plan.every_steps == 0 || global_step % settings->plan.every_steps != 0
+          || (global_step % n_steps == 0 && bs_run_is_snapshot_epoch (settings, epoch)))
         return TRUE;
       return take_snapshot (t, epoch - (global_step % n_steps == 0 ? 0 : 1), global_step, FALSE, error);
     }
@@ -493,6 +537,8 @@ bs_run_train (BsRun                 *run,
       return FALSE;
     }
 
+  if (!bs_snapshot_plan_check_dataset (&settings->plan, dataset, error))
+    return FALSE;
   model = bs_model_spec_build (settings->model, dataset->train.channels, dataset->train.height,
                                dataset->train.width, dataset->n_classes, settings->init_seed, error);
   if (model == NULL)
@@ -546,7 +592,7 @@ bs_run_train (BsRun                 *run,
   }
   bs_trainer_set_progress_func (trainer, on_step, &t);
   bs_trainer_set_epoch_func (trainer, on_epoch, &t);
-  bs_trainer_set_hook (trainer, settings->plan.every_steps, on_hook, &t);
+  bs_trainer_set_hook (trainer, 1, on_hook, &t);
 
   ok = TRUE;
   if (bs_run_is_snapshot_epoch (settings, start_epoch) && !has_epoch_snapshot (run, start_epoch))

@@ -72,6 +72,11 @@ typedef struct {
 void     bs_snapshot_plan_init  (BsSnapshotPlan       *plan);
 gboolean bs_snapshot_plan_check (const BsSnapshotPlan *plan,
                                  GError              **error);
+/* Whether the data set's test split holds a probe minibatch (when the plan
+ * takes any snapshot): BS_ERROR_INVALID_ARGUMENT otherwise. */
+gboolean bs_snapshot_plan_check_dataset (const BsSnapshotPlan *plan,
+                                         const BsDataset      *dataset,
+                                         GError              **error);
 
 typedef struct {
   char           *model;              /* a model name, "resnet56" (bs-model-spec.h) */
