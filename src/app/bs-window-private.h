@@ -6,6 +6,7 @@
 #include "bs-job-queue.h"
 #include "bs-training-view.h"
 #include "bs-window.h"
+#include "bs-window-export.h"
 #include "bs-window-training.h"
 
 G_BEGIN_DECLS
@@ -23,6 +24,8 @@ void         bs_window_show_error      (BsWindow   *self,
                                         const char *primary,
                                         const char *detail);
 void         bs_window_hide_error      (BsWindow   *self);
+/* Figures and files out, results in (bs-window-export.h). */
+BsWindowExport   *bs_window_get_export        (BsWindow *self);
 /* Training runs in this window (bs-window-training.h) and their view. */
 BsWindowTraining *bs_window_get_training      (BsWindow *self);
 BsTrainingView   *bs_window_get_training_view (BsWindow *self);

@@ -31,6 +31,7 @@
 #include "bs-model-catalog.h"
 #include "bs-model-spec.h"
 #include "bs-window-private.h"
+#include "bs-window-export.h"
 #include "bs-window-training.h"
 #include "bs-runs.h"
 
@@ -45,6 +46,7 @@ struct _BsWindow
   char                 *chooser_target;   /* "a" or "b" */
 
   BsWindowTraining     *training;
+  BsWindowExport       *export;
 
   /* The CKA computation being run or last run */
   BsJob                *cka_job;
@@ -720,6 +722,12 @@ bs_window_get_cka_job (BsWindow *self)
   return self->cka_job;
 }
 
+BsWindowExport *
+bs_window_get_export (BsWindow *self)
+{
+  return self->export;
+}
+
 BsWindowTraining *
 bs_window_get_training (BsWindow *self)
 {
@@ -861,6 +869,7 @@ bs_window_constructed (GObject *object)
   create_model_b_popup (self->model_b_button, self);
 
   self->training = bs_window_training_new (self, self->training_view);
+  self->export = bs_window_export_new (self);
 
   update_choice_labels (self);
   set_running (self, FALSE);
@@ -872,6 +881,7 @@ bs_window_dispose (GObject *object)
   BsWindow *self = BS_WINDOW (object);
 
   drop_cka_job (self);
+  g_clear_pointer (&self->export, bs_window_export_free);
   g_clear_pointer (&self->training, bs_window_training_free);
   if (self->jobs != NULL)
     {
