@@ -403,13 +403,17 @@ bs_figure_export_draw (const BsFigurePanel         *panels,
                        cairo_t                     *cr)
 {
   g_autoptr(GPtrArray) matrices = g_ptr_array_new_with_free_func ((GDestroyNotify) bs_heatmap_matrix_free);
-  PangoFontDescription *font = pango_font_description_from_string (BS_FIGURE_FONT " 10");
+  PangoFontDescription *font = pango_font_description_from_string (BS_FIGURE_FONT);
   BsFigurePalette palette;
   double lo, hi;
   Grid g;
 
   grid_init (&g, panels, n_panels, options);
   bs_figure_palette_init_paper (&palette);
+  /* Ten figure units (points on a page) before the layout's scale, so the
+   * text is font_size_pt whatever resolution pango assumes (96 dpi would
+   * make "10" 13.3 points). */
+  pango_font_description_set_absolute_size (font, LAYOUT_FONT_UNITS * PANGO_SCALE);
 
   for (guint i = 0; i < n_panels; i++)
     {
