@@ -222,6 +222,8 @@ check_resumes (const char *dir,
 
   g_assert_no_error (error);
   g_assert_true (bs_run_can_resume (opened));
+  /* The lock died with the process. */
+  g_assert_false (bs_run_is_training (opened));
   /* Everything up to the last complete step; at most a cut last line. */
   g_assert_cmpuint (bs_run_get_steps (opened)->len, >=, killed_after);
   problems = bs_run_get_problems (opened);
