@@ -124,14 +124,14 @@ print_run (BsRun *run)
   /* Translators: a run's state (finished), epochs done, epochs, its best test
    * accuracy ("91.75 %"), its snapshots ("3 snapshots") and what it is
    * ("resnet20 on Fashion-MNIST"). */
-  printf (_("%-8s  epoch %u/%u  best %s  %s  %s\n"), state_describe (run),
+  printf (_("%-11s  epoch %u/%u  best %s  %s  %s\n"), state_describe (run),
           epochs_done (run), settings->recipe.epochs, accuracy, snapshots, title);
-  printf ("          %s\n", bs_run_get_dir (run));
+  printf ("             %s\n", bs_run_get_dir (run));
   if (bs_run_get_error_message (run) != NULL)
-    printf ("          %s\n", bs_run_get_error_message (run));
+    printf ("             %s\n", bs_run_get_error_message (run));
   for (guint i = 0; i < problems->len; i++)
     /* Translators: what is damaged in a run folder. */
-    printf (_("          problem: %s\n"), (const char *) g_ptr_array_index (problems, i));
+    printf (_("             problem: %s\n"), (const char *) g_ptr_array_index (problems, i));
 }
 
 int
