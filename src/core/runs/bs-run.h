@@ -199,10 +199,14 @@ typedef struct {
  * checkpoint, otherwise resumed from its last checkpoint (momentum, global
  * step, epoch), so that the final weights are bit-identical to an
  * uninterrupted run with the same seed and thread count. dataset must be the
- * run's. Fails (BS_ERROR_FAILED) when another process trains it. Writes metrics, checkpoints, snapshots and the state as it goes:
+ * run's. Writes metrics, checkpoints, snapshots and the state as it goes:
  * finished at the end, stopped on cancel (G_IO_ERROR_CANCELLED), failed with
  * the message when it diverges (BS_ERROR_DIVERGED, the last good checkpoint
- * kept) or on any other error. Blocks: call it from a worker thread. */
+ * kept) or on any other error. Fails at once (BS_ERROR_FAILED) while another
+ * BsRun or process trains the folder (train.lock). A finished run returns
+ * TRUE at once; a failed one is not trained again (BS_ERROR_INVALID_ARGUMENT).
+ * Time spent in the callbacks (a paused run) is not counted in the metrics'
+ * seconds. Blocks: call it from a worker thread. */
 gboolean             bs_run_train                (BsRun                  *run,
                                                   BsDataset              *dataset,
                                                   const BsEngineConfig   *engine,
