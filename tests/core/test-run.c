@@ -736,6 +736,39 @@ test_resume_from_earlier_checkpoint (void)
   a = final_weights (whole);
   b = final_weights (reopened);
   g_assert_true (g_bytes_equal (a, b));
+
+  /* When no checkpoint can be used, nothing is replaced: an error that
+   * names the file, and the folder as it was. */
+  {
+    g_autofree char *first = bs_run_get_checkpoint_path (reopened, 1);
+    g_autofree char *third = bs_run_get_checkpoint_path (reopened, 3);
+    g_autofree char *run_json = g_build_filename (cut_dir, "run.json", NULL);
+    g_autofree char *text = NULL;
+    g_autoptr(BsRun) hopeless = NULL;
+    g_autoptr(GRegex) state = g_regex_new ("\"state\" : \"finished\"", 0, 0, NULL);
+    g_autofree char *edited = NULL;
+
+    g_assert_cmpint (g_remove (third), ==, 0);
+    write_file (second, "not a checkpoint", -1);
+    write_file (first, "not one either", -1);
+    text = read_text (run_json);
+    edited = g_regex_replace_literal (state, text, -1, 0, "\"state\" : \"stopped\"", 0, NULL);
+    g_assert_cmpstr (edited, !=, text);
+    write_file (run_json, edited, -1);
+    hopeless = bs_run_open (cut_dir, &error);
+    g_assert_no_error (error);
+    g_assert_false (bs_run_train (hopeless, dataset, NULL, NULL, NULL, NULL, &error));
+    g_assert_error (error, BS_ERROR, BS_ERROR_FORMAT);
+    g_assert_nonnull (strstr (error->message, "epoch-0001.safetensors"));
+    g_assert_nonnull (strstr (error->message, "from the start"));
+    g_clear_error (&error);
+    g_clear_pointer (&hopeless, bs_run_unref);
+    hopeless = bs_run_open (cut_dir, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (bs_run_get_state (hopeless), ==, BS_RUN_STATE_STOPPED);
+    g_assert_cmpuint (bs_run_get_steps (hopeless)->len, ==, 24);
+    g_assert_cmpuint (bs_run_get_epochs (hopeless)->len, ==, 3);
+  }
   bs_run_settings_clear (&settings);
 }
 
@@ -785,6 +818,57 @@ test_checkpoint_policy (void)
   bs_run_settings_clear (&settings);
 }
 
+
+/* While a run trains, another BsRun of its folder sees it and cannot train it. */
+typedef struct {
+  const char *dir;
+  BsDataset  *dataset;
+  gboolean    checked;
+} LockCheck;
+
+static void
+check_lock (const BsTrainProgress *progress,
+            gpointer               user_data)
+{
+  LockCheck *check = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsRun) other = NULL;
+
+  if (check->checked)
+    return;
+  other = bs_run_open (check->dir, &error);
+  g_assert_no_error (error);
+  g_assert_true (bs_run_is_training (other));
+  g_assert_false (bs_run_train (other, check->dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, BS_ERROR, BS_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "another process"));
+  check->checked = TRUE;
+}
+
+static void
+test_lock (void)
+{
+  g_autofree char *dir = new_dir ("locked");
+  g_autoptr(BsDataset) dataset = make_dataset ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsRun) run = NULL;
+  BsRunSettings settings;
+  LockCheck check = { dir, dataset, FALSE };
+  const BsRunCallbacks callbacks = { .step = check_lock };
+
+  settings_for_test (&settings);
+  settings.recipe.epochs = 1;
+  settings.plan.every_steps = 0;
+  run = bs_run_create (dir, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_false (bs_run_is_training (run));
+  g_assert_true (bs_run_train (run, dataset, NULL, &callbacks, &check, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (check.checked);
+  g_assert_false (bs_run_is_training (run));
+  bs_run_settings_clear (&settings);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -806,6 +890,7 @@ main (int    argc,
   g_test_add_func ("/run/diverged", test_diverged);
   g_test_add_func ("/run/resume-from-earlier-checkpoint", test_resume_from_earlier_checkpoint);
   g_test_add_func ("/run/list-and-names", test_list_and_names);
+  g_test_add_func ("/run/lock", test_lock);
 
   status = g_test_run ();
   bs_test_remove_tree (tmp_dir);

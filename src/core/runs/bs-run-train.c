@@ -15,6 +15,9 @@
 #include "bs-run-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -456,33 +459,86 @@ has_epoch_snapshot (BsRun *run,
   return FALSE;
 }
 
-/* The newest checkpoint that resumes, or 0 (from the start). */
-static guint
+/* The newest checkpoint that resumes (epoch 0 without any: from the
+ * start). When there are checkpoints but none resumes, FALSE: training from
+ * the start would replace what the run holds, which is for a person to
+ * decide (by removing them). */
+static gboolean
 resume_point (Training          *t,
-              BsCheckpointInfo  *info)
+              BsCheckpointInfo  *info,
+              guint             *start_epoch,
+              GError           **error)
 {
   BsRun *run = t->run;
+  g_autoptr(GError) last_error = NULL;
 
   bs_run_scan_files (run);
   for (guint i = run->checkpoint_epochs->len; i-- > 0;)
     {
       guint epoch = g_array_index (run->checkpoint_epochs, guint, i);
       g_autofree char *path = bs_run_get_checkpoint_path (run, epoch);
-      g_autoptr(GError) error = NULL;
+      g_autoptr(GError) local_error = NULL;
       BsModel *model;
 
-      model = bs_checkpoint_load (path, info, &error);
+      model = bs_checkpoint_load (path, info, &local_error);
       if (model != NULL)
         {
           bs_model_free (model);
-          if (bs_trainer_resume (t->trainer, path, &error))
-            return epoch;
+          if (bs_trainer_resume (t->trainer, path, &local_error))
+            {
+              *start_epoch = epoch;
+              return TRUE;
+            }
           bs_checkpoint_info_clear (info);
         }
       /* Translators: why a checkpoint could not be resumed from. */
-      g_ptr_array_add (run->problems, g_strdup_printf (_("%s; an earlier checkpoint is used"), error->message));
+      g_ptr_array_add (run->problems, g_strdup_printf (_("%s; an earlier checkpoint is used"), local_error->message));
+      g_clear_error (&last_error);
+      last_error = g_steal_pointer (&local_error);
     }
-  return 0;
+  if (last_error != NULL)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                   /* Translators: a run folder, then why its oldest checkpoint cannot be used. */
+                   _("No checkpoint of the run in '%s' can be resumed from (%s). Remove the checkpoints to "
+                     "train the run again from the start."),
+                   run->dir, last_error->message);
+      return FALSE;
+    }
+  *start_epoch = 0;
+  return TRUE;
+}
+
+/* Takes the run's train.lock (see bs-run.h); -1 with an error when another
+ * process holds it. */
+static int
+lock_run (BsRun   *run,
+          GError **error)
+{
+  g_autofree char *path = bs_run_path (run, BS_RUN_LOCK, NULL);
+  int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+  if (fd < 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot write '%s': %s"), path, g_strerror (errsv));
+      return -1;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int errsv = errno;
+
+      close (fd);
+      if (errsv == EWOULDBLOCK)
+        /* Translators: a run folder. */
+        g_set_error (error, BS_ERROR, BS_ERROR_FAILED, _("The run in '%s' is being trained by another process"),
+                     run->dir);
+      else
+        g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot lock '%s': %s"), path, g_strerror (errsv));
+      return -1;
+    }
+  return fd;
 }
 
 static gboolean
@@ -498,8 +554,8 @@ finish (BsRun      *run,
   return bs_run_save_json (run, error);
 }
 
-gboolean
-bs_run_train (BsRun                 *run,
+static gboolean
+train_locked (BsRun                 *run,
               BsDataset             *dataset,
               const BsEngineConfig  *engine,
               const BsRunCallbacks  *callbacks,
@@ -539,6 +595,7 @@ bs_run_train (BsRun                 *run,
 
   if (!bs_snapshot_plan_check_dataset (&settings->plan, dataset, error))
     return FALSE;
+
   model = bs_model_spec_build (settings->model, dataset->train.channels, dataset->train.height,
                                dataset->train.width, dataset->n_classes, settings->init_seed, error);
   if (model == NULL)
@@ -562,7 +619,8 @@ bs_run_train (BsRun                 *run,
 
   g_ptr_array_set_size (run->problems, 0);
   bs_checkpoint_info_init (&info);
-  start_epoch = resume_point (&t, &info);
+  if (!resume_point (&t, &info, &start_epoch, error))
+    return FALSE;
   trim_files (&t, start_epoch, (guint64) start_epoch * run->steps_per_epoch);
   ok = trim_metrics (&t, start_epoch, &info, error);
   bs_checkpoint_info_clear (&info);
@@ -618,4 +676,27 @@ bs_run_train (BsRun                 *run,
     finish (run, BS_RUN_STATE_FAILED, local_error->message, NULL);
   g_propagate_error (error, g_steal_pointer (&local_error));
   return FALSE;
+}
+
+gboolean
+bs_run_train (BsRun                 *run,
+              BsDataset             *dataset,
+              const BsEngineConfig  *engine,
+              const BsRunCallbacks  *callbacks,
+              gpointer               user_data,
+              GCancellable          *cancellable,
+              GError               **error)
+{
+  int lock_fd;
+  gboolean ok;
+
+  g_return_val_if_fail (run != NULL && dataset != NULL, FALSE);
+
+  lock_fd = lock_run (run, error);
+  if (lock_fd < 0)
+    return FALSE;
+  ok = train_locked (run, dataset, engine, callbacks, user_data, cancellable, error);
+  /* Closing the descriptor drops the lock. */
+  close (lock_fd);
+  return ok;
 }
