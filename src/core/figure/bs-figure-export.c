@@ -587,6 +587,14 @@ create_image (const BsFigureExportOptions *options,
     }
   surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, (int) w, (int) h);
   cairo_surface_set_device_scale (surface, pixels_per_point, pixels_per_point);
+  {
+    /* White to the last pixel, which the page may cover only in part. */
+    cairo_t *cr = cairo_create (surface);
+
+    cairo_set_source_rgb (cr, 1, 1, 1);
+    cairo_paint (cr);
+    cairo_destroy (cr);
+  }
   return surface;
 }
 
