@@ -374,6 +374,13 @@ test_pause_continue_stop_resume (void)
   g_assert_true (bs_test_wait_until (job_finished, job, 60000));
   g_assert_cmpint (bs_job_get_state (bs_training_job_get_job (job)), ==, BS_JOB_CANCELLED);
 
+  /* Opened from its folder (as the Runs list does), it offers Resume too. */
+  activate (window, "show-run", g_variant_new_string (dir));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "resume-run"));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "stop-training"));
+  g_assert_cmpuint (bs_training_history_get_steps (bs_training_view_get_history (bs_window_get_training_view (window)))->len,
+                    >=, seen.steps);
+
   bs_test_app_quit (app);
 }
 
