@@ -222,6 +222,8 @@ check_resumes (const char *dir,
 
   g_assert_no_error (error);
   g_assert_true (bs_run_can_resume (opened));
+  /* The lock died with the process. */
+  g_assert_false (bs_run_is_training (opened));
   /* Everything up to the last complete step; at most a cut last line. */
   g_assert_cmpuint (bs_run_get_steps (opened)->len, >=, killed_after);
   problems = bs_run_get_problems (opened);
@@ -393,6 +395,40 @@ test_full_disk_metrics (void)
     g_assert_cmpuint (g_array_index (bs_run_get_steps (run), BsRunStep, i).global_step, ==, i + 1);
 }
 
+
+/* `train --out` as before, and `train --run-dir` with the same settings:
+ * the same weights, bit for bit (with snapshots too: they do not change
+ * the training). */
+static void
+test_same_as_out (void)
+{
+  g_autofree char *out = g_build_filename (tmp_dir, "plain.safetensors", NULL);
+  g_autoptr(GPtrArray) argv = new_argv ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsModel) plain = NULL;
+  g_autoptr(GBytes) plain_weights = NULL;
+  GByteArray *bytes = g_byte_array_new ();
+
+  make_reference ();
+  g_ptr_array_add (argv, "train");
+  add_recipe_with (argv, FALSE);
+  /* --no-snapshots is a run folder's option: not for --out. */
+  g_ptr_array_remove_index (argv, argv->len - 1);
+  g_ptr_array_add (argv, "--out");
+  g_ptr_array_add (argv, out);
+  g_assert_cmpint (run_to_end (argv, NULL), ==, 0);
+  plain = bs_checkpoint_load (out, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < bs_model_get_n_params (plain); i++)
+    {
+      BsParam *param = bs_model_get_param (plain, i);
+
+      g_byte_array_append (bytes, (const guint8 *) param->data, param->n_elements * sizeof (float));
+    }
+  plain_weights = g_byte_array_free_to_bytes (bytes);
+  g_assert_true (g_bytes_equal (plain_weights, reference));
+}
+
 static void
 test_runs_command (void)
 {
@@ -450,6 +486,7 @@ main (int    argc,
   g_test_add_func ("/run-cli/stop-and-resume", test_stop_and_resume);
   g_test_add_func ("/run-cli/full-disk", test_full_disk);
   g_test_add_func ("/run-cli/full-disk-metrics", test_full_disk_metrics);
+  g_test_add_func ("/run-cli/same-as-out", test_same_as_out);
   g_test_add_func ("/run-cli/runs", test_runs_command);
 
   status = g_test_run ();

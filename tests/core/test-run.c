@@ -785,6 +785,57 @@ test_checkpoint_policy (void)
   bs_run_settings_clear (&settings);
 }
 
+
+/* While a run trains, another BsRun of its folder sees it and cannot train it. */
+typedef struct {
+  const char *dir;
+  BsDataset  *dataset;
+  gboolean    checked;
+} LockCheck;
+
+static void
+check_lock (const BsTrainProgress *progress,
+            gpointer               user_data)
+{
+  LockCheck *check = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsRun) other = NULL;
+
+  if (check->checked)
+    return;
+  other = bs_run_open (check->dir, &error);
+  g_assert_no_error (error);
+  g_assert_true (bs_run_is_training (other));
+  g_assert_false (bs_run_train (other, check->dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, BS_ERROR, BS_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "another process"));
+  check->checked = TRUE;
+}
+
+static void
+test_lock (void)
+{
+  g_autofree char *dir = new_dir ("locked");
+  g_autoptr(BsDataset) dataset = make_dataset ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsRun) run = NULL;
+  BsRunSettings settings;
+  LockCheck check = { dir, dataset, FALSE };
+  const BsRunCallbacks callbacks = { .step = check_lock };
+
+  settings_for_test (&settings);
+  settings.recipe.epochs = 1;
+  settings.plan.every_steps = 0;
+  run = bs_run_create (dir, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_false (bs_run_is_training (run));
+  g_assert_true (bs_run_train (run, dataset, NULL, &callbacks, &check, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (check.checked);
+  g_assert_false (bs_run_is_training (run));
+  bs_run_settings_clear (&settings);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -806,6 +857,7 @@ main (int    argc,
   g_test_add_func ("/run/diverged", test_diverged);
   g_test_add_func ("/run/resume-from-earlier-checkpoint", test_resume_from_earlier_checkpoint);
   g_test_add_func ("/run/list-and-names", test_list_and_names);
+  g_test_add_func ("/run/lock", test_lock);
 
   status = g_test_run ();
   bs_test_remove_tree (tmp_dir);

@@ -9,6 +9,7 @@ G_BEGIN_DECLS
 #define BS_RUN_METRICS "metrics.jsonl"
 #define BS_RUN_CHECKPOINTS "checkpoints"
 #define BS_RUN_SNAPSHOTS "snapshots"
+#define BS_RUN_LOCK "train.lock"
 
 struct _BsRun {
   gint           ref_count;

@@ -15,6 +15,9 @@
 #include "bs-run-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -485,6 +488,38 @@ resume_point (Training          *t,
   return 0;
 }
 
+/* Takes the run's train.lock (see bs-run.h); -1 with an error when another
+ * process holds it. */
+static int
+lock_run (BsRun   *run,
+          GError **error)
+{
+  g_autofree char *path = bs_run_path (run, BS_RUN_LOCK, NULL);
+  int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+  if (fd < 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot write '%s': %s"), path, g_strerror (errsv));
+      return -1;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int errsv = errno;
+
+      close (fd);
+      if (errsv == EWOULDBLOCK)
+        /* Translators: a run folder. */
+        g_set_error (error, BS_ERROR, BS_ERROR_FAILED, _("The run in '%s' is being trained by another process"),
+                     run->dir);
+      else
+        g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot lock '%s': %s"), path, g_strerror (errsv));
+      return -1;
+    }
+  return fd;
+}
+
 static gboolean
 finish (BsRun      *run,
         BsRunState  state,
@@ -498,8 +533,8 @@ finish (BsRun      *run,
   return bs_run_save_json (run, error);
 }
 
-gboolean
-bs_run_train (BsRun                 *run,
+static gboolean
+train_locked (BsRun                 *run,
               BsDataset             *dataset,
               const BsEngineConfig  *engine,
               const BsRunCallbacks  *callbacks,
@@ -539,6 +574,7 @@ bs_run_train (BsRun                 *run,
 
   if (!bs_snapshot_plan_check_dataset (&settings->plan, dataset, error))
     return FALSE;
+
   model = bs_model_spec_build (settings->model, dataset->train.channels, dataset->train.height,
                                dataset->train.width, dataset->n_classes, settings->init_seed, error);
   if (model == NULL)
@@ -618,4 +654,27 @@ bs_run_train (BsRun                 *run,
     finish (run, BS_RUN_STATE_FAILED, local_error->message, NULL);
   g_propagate_error (error, g_steal_pointer (&local_error));
   return FALSE;
+}
+
+gboolean
+bs_run_train (BsRun                 *run,
+              BsDataset             *dataset,
+              const BsEngineConfig  *engine,
+              const BsRunCallbacks  *callbacks,
+              gpointer               user_data,
+              GCancellable          *cancellable,
+              GError               **error)
+{
+  int lock_fd;
+  gboolean ok;
+
+  g_return_val_if_fail (run != NULL && dataset != NULL, FALSE);
+
+  lock_fd = lock_run (run, error);
+  if (lock_fd < 0)
+    return FALSE;
+  ok = train_locked (run, dataset, engine, callbacks, user_data, cancellable, error);
+  /* Closing the descriptor drops the lock. */
+  close (lock_fd);
+  return ok;
 }

@@ -5,7 +5,10 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bs-cka-export.h"
 #include "bs-cka-import.h"
@@ -168,6 +171,22 @@ bs_run_get_checkpoint_path (BsRun *run,
   g_autofree char *name = bs_trainer_checkpoint_name (epoch);
 
   return bs_run_path (run, BS_RUN_CHECKPOINTS, name, NULL);
+}
+
+gboolean
+bs_run_is_training (BsRun *run)
+{
+  g_autofree char *path = bs_run_path (run, BS_RUN_LOCK, NULL);
+  gboolean locked = FALSE;
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
+
+  if (fd < 0)
+    return FALSE;
+  /* A shared lock is refused only while the trainer holds its exclusive one. */
+  if (flock (fd, LOCK_SH | LOCK_NB) != 0)
+    locked = errno == EWOULDBLOCK;
+  close (fd);
+  return locked;
 }
 
 gboolean
