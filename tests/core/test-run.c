@@ -736,6 +736,39 @@ test_resume_from_earlier_checkpoint (void)
   a = final_weights (whole);
   b = final_weights (reopened);
   g_assert_true (g_bytes_equal (a, b));
+
+  /* When no checkpoint can be used, nothing is replaced: an error that
+   * names the file, and the folder as it was. */
+  {
+    g_autofree char *first = bs_run_get_checkpoint_path (reopened, 1);
+    g_autofree char *third = bs_run_get_checkpoint_path (reopened, 3);
+    g_autofree char *run_json = g_build_filename (cut_dir, "run.json", NULL);
+    g_autofree char *text = NULL;
+    g_autoptr(BsRun) hopeless = NULL;
+    g_autoptr(GRegex) state = g_regex_new ("\"state\" : \"finished\"", 0, 0, NULL);
+    g_autofree char *edited = NULL;
+
+    g_assert_cmpint (g_remove (third), ==, 0);
+    write_file (second, "not a checkpoint", -1);
+    write_file (first, "not one either", -1);
+    text = read_text (run_json);
+    edited = g_regex_replace_literal (state, text, -1, 0, "\"state\" : \"stopped\"", 0, NULL);
+    g_assert_cmpstr (edited, !=, text);
+    write_file (run_json, edited, -1);
+    hopeless = bs_run_open (cut_dir, &error);
+    g_assert_no_error (error);
+    g_assert_false (bs_run_train (hopeless, dataset, NULL, NULL, NULL, NULL, &error));
+    g_assert_error (error, BS_ERROR, BS_ERROR_FORMAT);
+    g_assert_nonnull (strstr (error->message, "epoch-0001.safetensors"));
+    g_assert_nonnull (strstr (error->message, "from the start"));
+    g_clear_error (&error);
+    g_clear_pointer (&hopeless, bs_run_unref);
+    hopeless = bs_run_open (cut_dir, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (bs_run_get_state (hopeless), ==, BS_RUN_STATE_STOPPED);
+    g_assert_cmpuint (bs_run_get_steps (hopeless)->len, ==, 24);
+    g_assert_cmpuint (bs_run_get_epochs (hopeless)->len, ==, 3);
+  }
   bs_run_settings_clear (&settings);
 }
 

@@ -459,33 +459,54 @@ has_epoch_snapshot (BsRun *run,
   return FALSE;
 }
 
-/* The newest checkpoint that resumes, or 0 (from the start). */
-static guint
+/* The newest checkpoint that resumes (epoch 0 without any: from the
+ * start). When there are checkpoints but none resumes, FALSE: training from
+ * the start would replace what the run holds, which is for a person to
+ * decide (by removing them). */
+static gboolean
 resume_point (Training          *t,
-              BsCheckpointInfo  *info)
+              BsCheckpointInfo  *info,
+              guint             *start_epoch,
+              GError           **error)
 {
   BsRun *run = t->run;
+  g_autoptr(GError) last_error = NULL;
 
   bs_run_scan_files (run);
   for (guint i = run->checkpoint_epochs->len; i-- > 0;)
     {
       guint epoch = g_array_index (run->checkpoint_epochs, guint, i);
       g_autofree char *path = bs_run_get_checkpoint_path (run, epoch);
-      g_autoptr(GError) error = NULL;
+      g_autoptr(GError) local_error = NULL;
       BsModel *model;
 
-      model = bs_checkpoint_load (path, info, &error);
+      model = bs_checkpoint_load (path, info, &local_error);
       if (model != NULL)
         {
           bs_model_free (model);
-          if (bs_trainer_resume (t->trainer, path, &error))
-            return epoch;
+          if (bs_trainer_resume (t->trainer, path, &local_error))
+            {
+              *start_epoch = epoch;
+              return TRUE;
+            }
           bs_checkpoint_info_clear (info);
         }
       /* Translators: why a checkpoint could not be resumed from. */
-      g_ptr_array_add (run->problems, g_strdup_printf (_("%s; an earlier checkpoint is used"), error->message));
+      g_ptr_array_add (run->problems, g_strdup_printf (_("%s; an earlier checkpoint is used"), local_error->message));
+      g_clear_error (&last_error);
+      last_error = g_steal_pointer (&local_error);
     }
-  return 0;
+  if (last_error != NULL)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                   /* Translators: a run folder, then why its oldest checkpoint cannot be used. */
+                   _("No checkpoint of the run in '%s' can be resumed from (%s). Remove the checkpoints to "
+                     "train the run again from the start."),
+                   run->dir, last_error->message);
+      return FALSE;
+    }
+  *start_epoch = 0;
+  return TRUE;
 }
 
 /* Takes the run's train.lock (see bs-run.h); -1 with an error when another
@@ -598,7 +619,8 @@ train_locked (BsRun                 *run,
 
   g_ptr_array_set_size (run->problems, 0);
   bs_checkpoint_info_init (&info);
-  start_epoch = resume_point (&t, &info);
+  if (!resume_point (&t, &info, &start_epoch, error))
+    return FALSE;
   trim_files (&t, start_epoch, (guint64) start_epoch * run->steps_per_epoch);
   ok = trim_metrics (&t, start_epoch, &info, error);
   bs_checkpoint_info_clear (&info);
