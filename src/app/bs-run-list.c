@@ -24,12 +24,13 @@ struct _BsRunList
 G_DEFINE_FINAL_TYPE (BsRunList, bs_run_list, GTK_TYPE_POPOVER)
 
 static const char *
-state_text (BsRunState state)
+state_text (BsRun *run)
 {
-  switch (state)
+  switch (bs_run_get_state (run))
     {
     case BS_RUN_STATE_RUNNING:
-      return C_("run state", "Running or interrupted");
+      /* Nobody trains a "running" run that was killed. */
+      return bs_run_is_training (run) ? C_("run state", "Training") : C_("run state", "Interrupted");
     case BS_RUN_STATE_FINISHED:
       return C_("run state", "Finished");
     case BS_RUN_STATE_STOPPED:
@@ -63,10 +64,10 @@ run_row (BsRun *run)
   if (isfinite (best))
     /* Translators: a run in the Runs list: state, epochs done, epochs in all, best test accuracy in %. */
     subtitle = g_strdup_printf (_("%s · epoch %s of %s · best test accuracy %.1f %%"),
-                                state_text (bs_run_get_state (run)), done, all, best * 100);
+                                state_text (run), done, all, best * 100);
   else
     /* Translators: a run in the Runs list: state, epochs done, epochs in all. */
-    subtitle = g_strdup_printf (_("%s · epoch %s of %s"), state_text (bs_run_get_state (run)), done, all);
+    subtitle = g_strdup_printf (_("%s · epoch %s of %s"), state_text (run), done, all);
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);

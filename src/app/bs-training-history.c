@@ -96,14 +96,8 @@ bs_training_history_new_from_run (BsRun      *run,
   g_array_append_vals (self->steps, steps->data, steps->len);
   g_array_append_vals (self->epochs, epochs->data, epochs->len);
 
-  /* The steps per epoch are known once the first epoch is done. */
-  for (guint i = 0; i < steps->len; i++)
-    {
-      const BsRunStep *step = &g_array_index (steps, BsRunStep, i);
-
-      if (step->epoch == 1)
-        self->total_steps = MAX (self->total_steps, (guint64) step->step * settings->recipe.epochs);
-    }
+  /* The steps per epoch are known once the run has trained. */
+  self->total_steps = (guint64) bs_run_get_steps_per_epoch (run) * settings->recipe.epochs;
 
   for (guint i = 0; i < snapshots->len; i++)
     {

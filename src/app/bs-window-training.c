@@ -41,12 +41,13 @@ struct _BsWindowTraining
 };
 
 static const char *
-state_text (BsRunState state)
+state_text (BsRun *run)
 {
-  switch (state)
+  switch (bs_run_get_state (run))
     {
     case BS_RUN_STATE_RUNNING:
-      return C_("run state", "Interrupted");
+      /* Nobody trains a "running" run that was killed. */
+      return bs_run_is_training (run) ? C_("run state", "Training") : C_("run state", "Interrupted");
     case BS_RUN_STATE_FINISHED:
       return C_("run state", "Finished");
     case BS_RUN_STATE_STOPPED:
@@ -80,7 +81,8 @@ update_actions (BsWindowTraining *self)
   gboolean paused = active && bs_training_job_is_paused (self->job);
   gboolean running = active && bs_job_get_state (bs_training_job_get_job (self->job)) == BS_JOB_RUNNING;
   /* One run trains in a window at a time. */
-  gboolean resumable = !active && self->run != NULL && bs_run_can_resume (self->run);
+  gboolean resumable = !active && self->run != NULL && bs_run_can_resume (self->run) &&
+                       !bs_run_is_training (self->run);
 
   set_action_enabled (self, "pause-training", running && !paused);
   set_action_enabled (self, "continue-training", paused);
@@ -368,14 +370,14 @@ bs_window_training_show_run (BsWindowTraining *self,
 
   if (bs_run_get_state (run) == BS_RUN_STATE_FAILED && bs_run_get_error_message (run) != NULL)
     /* Translators: a run's state (e.g. Failed) and why. */
-    status = g_strdup_printf (_("%s · %s"), state_text (bs_run_get_state (run)), bs_run_get_error_message (run));
+    status = g_strdup_printf (_("%s · %s"), state_text (run), bs_run_get_error_message (run));
   else
     {
       g_autofree char *epochs = bs_format_count (bs_training_history_get_epochs (history)->len);
       g_autofree char *all = bs_format_count (bs_run_get_settings (run)->recipe.epochs);
 
       /* Translators: a run's state (e.g. Stopped), epochs done, epochs in all. */
-      status = g_strdup_printf (_("%s · epoch %s of %s"), state_text (bs_run_get_state (run)), epochs, all);
+      status = g_strdup_printf (_("%s · epoch %s of %s"), state_text (run), epochs, all);
     }
 
   attach (self, history, title);
@@ -512,7 +514,8 @@ resume_run_action (GSimpleAction *action,
 {
   BsWindowTraining *self = user_data;
 
-  if (job_active (self) || self->run == NULL || !bs_run_can_resume (self->run))
+  if (job_active (self) || self->run == NULL || !bs_run_can_resume (self->run) ||
+      bs_run_is_training (self->run))
     return;
   start_job (self, g_steal_pointer (&self->run));
 }

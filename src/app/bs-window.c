@@ -255,8 +255,8 @@ update_choice_labels (BsWindow *self)
   /* Random weights are a fine start, but users should know that is what they see. */
   gtk_label_set_label (self->empty_note,
                        bs_model_spec_is_path (a_spec) && bs_model_spec_is_path (b_spec) ? "" :
-                       _("Networks picked by name start from random weights. Open a checkpoint "
-                         "(trained with blockscope-cli train) to compare what networks learned."));
+                       _("Networks picked by name start from random weights. Train one below, or "
+                         "open a checkpoint, to compare what networks learned."));
   gtk_widget_set_visible (GTK_WIDGET (self->empty_note),
                           !(bs_model_spec_is_path (a_spec) && bs_model_spec_is_path (b_spec)));
 

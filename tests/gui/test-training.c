@@ -192,6 +192,43 @@ check_accuracy_pixels (BsTrainingView *view,
   g_assert_cmpint (width, >, 100);
 }
 
+/* The child of widget with this CSS name, depth first. */
+static GtkWidget *
+find_css_child (GtkWidget  *widget,
+                const char *name)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (g_str_equal (gtk_widget_get_css_name (child), name))
+        return child;
+      if ((found = find_css_child (child, name)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Real pointer input: the slider's knob, at the newest snapshot on the
+ * right, dragged to the left end of the trough. */
+static void
+drag_timeline_to_start (BsTrainingView *view)
+{
+  GtkWidget *scale = GTK_WIDGET (bs_training_view_get_timeline (view));
+  GtkWidget *slider = find_css_child (scale, "slider");
+  GtkWidget *trough = find_css_child (scale, "trough");
+  graphene_rect_t knob, rail;
+
+  g_assert_nonnull (slider);
+  g_assert_nonnull (trough);
+  gtk_test_widget_wait_for_draw (scale);
+  g_assert_true (gtk_widget_compute_bounds (slider, scale, &knob));
+  g_assert_true (gtk_widget_compute_bounds (trough, scale, &rail));
+  bs_test_pointer_drag (scale, knob.origin.x + knob.size.width / 2, knob.origin.y + knob.size.height / 2,
+                        rail.origin.x, knob.origin.y + knob.size.height / 2, 8);
+}
+
 /* A run trains; its view has every step, epoch and snapshot; the timeline
  * moves the heatmap; the folder reopens the same. */
 static void
@@ -259,8 +296,9 @@ test_run_and_reopen (void)
     g_assert_cmpuint (bs_training_chart_get_n_points (BS_TRAINING_CHART (cell)), ==, 3);
   }
 
-  /* Back to initialisation: another matrix. */
-  gtk_range_set_value (bs_training_view_get_timeline (view), 0);
+  /* Back to initialisation, dragging the slider with the pointer: another matrix. */
+  drag_timeline_to_start (view);
+  g_assert_cmpuint (bs_training_view_get_position (view), ==, 0);
   first = bs_cka_snapshot_ref (bs_training_history_get_snapshot (history, 0)->snapshot);
   g_assert_true (bs_heatmap_get_snapshot (heatmap) == first);
   g_assert_true (snapshots_differ (first, last));
@@ -373,6 +411,13 @@ test_pause_continue_stop_resume (void)
   activate (window, "stop-training", NULL);
   g_assert_true (bs_test_wait_until (job_finished, job, 60000));
   g_assert_cmpint (bs_job_get_state (bs_training_job_get_job (job)), ==, BS_JOB_CANCELLED);
+
+  /* Opened from its folder (as the Runs list does), it offers Resume too. */
+  activate (window, "show-run", g_variant_new_string (dir));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "resume-run"));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "stop-training"));
+  g_assert_cmpuint (bs_training_history_get_steps (bs_training_view_get_history (bs_window_get_training_view (window)))->len,
+                    >, 0);
 
   bs_test_app_quit (app);
 }
