@@ -148,6 +148,15 @@ collect_lines (BsTrainingChart *self,
     }
 }
 
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
 /* The y range: [0, 1] for fractions, [0, a round maximum] otherwise. */
 static double
 y_maximum (BsTrainingChart *self,
@@ -159,13 +168,32 @@ y_maximum (BsTrainingChart *self,
   if (self->kind == BS_TRAINING_CHART_ACCURACY || self->kind == BS_TRAINING_CHART_CELL)
     return 1;
 
-  for (guint i = 0; i < line->len; i++)
+  if (self->kind == BS_TRAINING_CHART_LOSS && line->len >= 20)
     {
-      double y = g_array_index (line, Point, i).y;
+      /* A few huge losses early on (a run that nearly diverges and
+       * recovers) would flatten the rest of the curve: span 1.2 times the
+       * 95th percentile; what lies above runs along the top. */
+      g_autoptr(GArray) values = g_array_sized_new (FALSE, FALSE, sizeof (double), line->len);
 
-      if (isfinite (y) && y > max)
-        max = y;
+      for (guint i = 0; i < line->len; i++)
+        {
+          double y = g_array_index (line, Point, i).y;
+
+          if (isfinite (y))
+            g_array_append_val (values, y);
+        }
+      g_array_sort (values, compare_doubles);
+      if (values->len > 0)
+        max = 1.2 * g_array_index (values, double, (guint) (0.95 * (values->len - 1)));
     }
+  else
+    for (guint i = 0; i < line->len; i++)
+      {
+        double y = g_array_index (line, Point, i).y;
+
+        if (isfinite (y) && y > max)
+          max = y;
+      }
   if (max <= 0)
     return 1;
 
