@@ -24,6 +24,7 @@ static const Subcommand subcommands[] = {
   { "bench",    bs_cli_bench,    N_("Measure training, inference or CKA speed") },
   { "runs",     bs_cli_runs,     N_("List the training runs (run folders) and their state") },
   { "datasets", bs_cli_datasets, N_("List the known data sets and where they were found") },
+  { "download", bs_cli_download, N_("Download CIFAR-10, CIFAR-100 or MNIST into the data folder") },
   { "info",     bs_cli_info,     N_("Show the version, the BLAS library and its kernels") },
 };
 
