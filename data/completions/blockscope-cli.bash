@@ -77,7 +77,7 @@ _blockscope_cli()
         if [[ $cur == -* ]]; then
             _blockscope_cli_add < <(compgen -W '--help --version' -- "$cur")
         else
-            _blockscope_cli_add < <(compgen -W 'train eval cka render bench runs datasets info' -- "$cur")
+            _blockscope_cli_add < <(compgen -W 'train eval cka render bench runs datasets download info' -- "$cur")
         fi
         return
     fi
@@ -134,6 +134,11 @@ _blockscope_cli()
         datasets)
             options='-h --help --data-dir --json --names'
             values='--data-dir'
+            ;;
+        download)
+            options='-h --help --data-dir --json -q --quiet'
+            values='--data-dir'
+            positional=download
             ;;
         info)
             options='-h --help --json'
@@ -227,6 +232,8 @@ _blockscope_cli()
         _blockscope_cli_files "$cur" '*.safetensors'
     elif [[ $positional == matrix ]]; then
         _blockscope_cli_files "$cur" '*.npy'
+    elif [[ $positional == download ]]; then
+        _blockscope_cli_add < <(compgen -W 'cifar10 cifar100 mnist' -- "$cur")
     fi
 } &&
     complete -F _blockscope_cli blockscope-cli

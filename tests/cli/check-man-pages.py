@@ -35,6 +35,7 @@ COMMANDS = {
     ('runs',): ('blockscope-cli-runs', 'OPTIONS'),
     ('render',): ('blockscope-cli-render', 'OPTIONS'),
     ('datasets',): ('blockscope-cli-datasets', 'OPTIONS'),
+    ('download',): ('blockscope-cli-download', 'OPTIONS'),
     ('info',): ('blockscope-cli-info', 'OPTIONS'),
     ('bench', 'train'): ('blockscope-cli-bench', 'BENCH TRAIN OPTIONS'),
     ('bench', 'cka'): ('blockscope-cli-bench', 'BENCH CKA OPTIONS'),
