@@ -4,6 +4,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#include <inttypes.h>
 #include <libsoup/soup.h>
 
 #include "bs-error.h"
@@ -326,13 +327,13 @@ download (const char          *url,
           if (total != 0)
             g_set_error (error, BS_ERROR, BS_ERROR_NETWORK,
                          /* Translators: an address, bytes received, bytes announced. */
-                         _("the connection was cut off: %s stopped after %" G_GUINT64_FORMAT
-                           " of %" G_GUINT64_FORMAT " bytes"), url, offset, total);
+                         _("the connection was cut off: %s stopped after %" PRIu64
+                           " of %" PRIu64 " bytes"), url, (uint64_t) offset, (uint64_t) total);
           else
             g_set_error (error, BS_ERROR, BS_ERROR_NETWORK,
                          /* Translators: an address, bytes received. */
-                         _("the connection was cut off: %s stopped after %" G_GUINT64_FORMAT
-                           " bytes"), url, offset);
+                         _("the connection was cut off: %s stopped after %" PRIu64
+                           " bytes"), url, (uint64_t) offset);
           return FALSE;
         }
     }
