@@ -77,7 +77,7 @@ _blockscope_cli()
         if [[ $cur == -* ]]; then
             _blockscope_cli_add < <(compgen -W '--help --version' -- "$cur")
         else
-            _blockscope_cli_add < <(compgen -W 'train eval cka render bench runs datasets download info' -- "$cur")
+            _blockscope_cli_add < <(compgen -W 'train eval cka activations render bench runs datasets download info' -- "$cur")
         fi
         return
     fi
@@ -130,6 +130,13 @@ _blockscope_cli()
                      --json'
             values='--a --b --dataset --data-dir --limit --batch --passes --seed --seed-b
                     --layers --threads --acts-a --acts-b -o --out'
+            ;;
+        activations)
+            options='-h --help -d --dataset --data-dir --layers --limit -b --batch --seed
+                     -t --threads -o --out -q --quiet --json'
+            values='-d --dataset --data-dir --layers --limit -b --batch --seed -t --threads
+                    -o --out'
+            positional=spec
             ;;
         datasets)
             options='-h --help --data-dir --json --names'
@@ -205,6 +212,9 @@ _blockscope_cli()
             render:--width)
                 _blockscope_cli_add < <(compgen -W '3.5in 7in 89mm 183mm' -- "$cur")
                 ;;
+            activations:-o | activations:--out)
+                _blockscope_cli_files "$cur"
+                ;;
             *:--data-dir | *:--acts-a | *:--acts-b | train:--run-dir | train:--resume | runs:--runs-dir)
                 _blockscope_cli_files "$cur"
                 ;;
@@ -232,6 +242,9 @@ _blockscope_cli()
         _blockscope_cli_files "$cur" '*.safetensors'
     elif [[ $positional == matrix ]]; then
         _blockscope_cli_files "$cur" '*.npy'
+    elif [[ $positional == spec ]]; then
+        _blockscope_cli_add < <(_blockscope_cli_model_names "$cur")
+        _blockscope_cli_files "$cur" '*.safetensors'
     elif [[ $positional == download ]]; then
         _blockscope_cli_add < <(compgen -W 'cifar10 cifar100 mnist' -- "$cur")
     fi

@@ -67,7 +67,7 @@ bs_cli_activations (int    argc,
   g_autoptr(BsDataset) dataset = NULL;
   g_autoptr(BsThreadPool) pool = NULL;
   BsActsExportOptions options;
-  Progress progress = { quiet, isatty (fileno (stderr)), 0 };
+  Progress progress = { FALSE, isatty (fileno (stderr)), 0 };
   BsModel *model;
   guint n_layers = 0;
   gint64 start;
@@ -104,6 +104,7 @@ bs_cli_activations (int    argc,
   pool = bs_cli_new_pool ((guint) threads);
   bs_model_set_pool (model, pool);
 
+  progress.quiet = quiet;
   bs_acts_export_options_init (&options);
   options.model = model;
   options.spec = argv[1];

@@ -32,6 +32,7 @@ COMMANDS = {
     ('train',): ('blockscope-cli-train', 'OPTIONS'),
     ('eval',): ('blockscope-cli-eval', 'OPTIONS'),
     ('cka',): ('blockscope-cli-cka', 'OPTIONS'),
+    ('activations',): ('blockscope-cli-activations', 'OPTIONS'),
     ('runs',): ('blockscope-cli-runs', 'OPTIONS'),
     ('render',): ('blockscope-cli-render', 'OPTIONS'),
     ('datasets',): ('blockscope-cli-datasets', 'OPTIONS'),
