@@ -5,7 +5,11 @@
  * against a forward pass of the same model, and the whole folder through a
  * CKA job (acts_dir_a) against the same job run on the model itself: one
  * minibatch of every image, so the job's shuffle (a permutation of the
- * examples, which leaves HSIC unchanged) makes no difference. */
+ * examples, which leaves HSIC unchanged) makes no difference. And against
+ * PyTorch: tests/make-torch-fixtures.py ran a torchvision-style bottleneck
+ * network on a few byte images and kept a dozen layers' outputs
+ * (torch-activations.safetensors); the files written for the same weights
+ * and images must hold the same numbers. */
 #include <json-glib/json-glib.h>
 #include <math.h>
 
@@ -15,6 +19,8 @@
 #include "bs-error.h"
 #include "bs-model-spec.h"
 #include "bs-npy.h"
+#include "bs-resnet-spec.h"
+#include "bs-safetensors.h"
 #include "test-dataset-files.h"
 
 #define N_IMAGES 40
@@ -270,6 +276,108 @@ test_errors (Fixture       *f,
   g_assert_no_error (error);
 }
 
+/* The layers the fixture holds, as a pattern on Blockscope's names. */
+#define TORCH_LAYERS "^(conv1|bn1|maxpool|layer1\\.0\\.(conv2|bn3|downsample\\.1|relu3)|layer1\\.1\\.relu3|" \
+                     "layer2\\.0\\.(conv2|downsample\\.0|relu3)|fc)$"
+
+static void
+test_pytorch (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", "torch-activations.safetensors", NULL);
+  g_autofree char *tmp = test_make_tmp_dir ();
+  g_autofree char *out = g_build_filename (tmp, "acts", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsSafetensors) st = bs_safetensors_load (path, &error);
+  g_autoptr(BsDataset) dataset = NULL;
+  g_autoptr(GDir) dir = NULL;
+  BsResnetSpec spec = { 0 };
+  BsActsExportOptions options;
+  const float *pixels;
+  BsModel *model;
+  const char *name;
+  guint n_params = 0, n_checked = 0, n_layers = 0;
+  const guint batch = 6;
+
+  g_assert_no_error (error);
+  spec.block = BS_RESNET_BOTTLENECK;
+  spec.n_stages = 2;
+  spec.blocks[0] = 2;
+  spec.blocks[1] = 1;
+  spec.widths[0] = 4;
+  spec.widths[1] = 8;
+  spec.stem_channels = 8;
+  spec.imagenet_stem = TRUE;
+  model = bs_resnet_build ("fixture", &spec, 3, 32, 32, 5, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < bs_safetensors_get_n_tensors (st); i++)
+    {
+      const BsTensorView *t = bs_safetensors_get_nth (st, i);
+      BsParam *p;
+
+      if (!g_str_has_prefix (t->name, "init."))
+        continue;
+      p = bs_model_find_param (model, t->name + 5);
+      g_assert_nonnull (p);
+      g_assert_cmpuint (p->n_elements * sizeof (float), ==, t->n_bytes);
+      memcpy (p->data, t->data, t->n_bytes);
+      n_params++;
+    }
+  g_assert_cmpuint (n_params, ==, bs_model_get_n_params (model));
+
+  /* The images, as bytes: the batcher divides them by 255 as PyTorch did. */
+  dataset = bs_dataset_new ("fixture", "Fixture", 5);
+  g_assert_true (bs_image_set_alloc (&dataset->test, batch, 3, 32, 32, "fixture", &error));
+  pixels = bs_safetensors_get_f32 (st, "pixels", (gsize) batch * 3 * 32 * 32, &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i < (gsize) batch * 3 * 32 * 32; i++)
+    dataset->test.pixels[i] = (guint8) pixels[i];
+  memset (dataset->test.labels, 0, batch);
+
+  bs_acts_export_options_init (&options);
+  options.model = model;
+  options.dataset = dataset;
+  options.batch_size = 4;  /* two batches, the second short */
+  options.layers = BS_CKA_LAYERS_PATTERN;
+  options.layer_pattern = TORCH_LAYERS;
+  options.out_dir = out;
+  g_assert_true (bs_acts_export_run (&options, 0, NULL, NULL, &n_layers, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_layers, ==, 12);
+
+  dir = g_dir_open (out, 0, NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *file = g_build_filename (out, name, NULL);
+      g_autofree char *key = NULL;
+      g_autoptr(BsNpyArray) mine = NULL;
+      const BsTensorView *theirs;
+      double worst = 0.0, scale = 1e-3;
+
+      if (!g_str_has_suffix (name, ".npy"))
+        continue;
+      /* "004-layer1.0.conv2.npy" -> "act.layer1.0.conv2" */
+      key = g_strdup_printf ("act.%.*s", (int) (strlen (name) - 8), name + 4);
+      theirs = bs_safetensors_get (st, key);
+      g_assert_nonnull (theirs);
+      mine = bs_npy_load (file, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (mine->ndim, ==, theirs->ndim);
+      for (guint d = 0; d < mine->ndim; d++)
+        g_assert_cmpint (mine->shape[d], ==, theirs->shape[d]);
+      for (gsize i = 0; i < mine->n_elements; i++)
+        scale = MAX (scale, fabs (((const float *) theirs->data)[i]));
+      for (gsize i = 0; i < mine->n_elements; i++)
+        worst = MAX (worst, fabs ((double) ((float *) mine->data)[i] - ((const float *) theirs->data)[i]));
+      g_test_message ("%s: max error %.2e of scale %.3g", key, worst, scale);
+      if (!(worst <= 1e-5 * scale))
+        g_error ("%s differs from PyTorch: max error %.3g of scale %.3g", key, worst, scale);
+      n_checked++;
+    }
+  g_assert_cmpuint (n_checked, ==, 12);
+  bs_model_free (model);
+  test_rm_rf (tmp);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -278,6 +386,7 @@ main (int    argc,
   g_test_add ("/acts-export/files", Fixture, NULL, fixture_setup, test_files, fixture_teardown);
   g_test_add ("/acts-export/cka-matches", Fixture, NULL, fixture_setup, test_cka_matches, fixture_teardown);
   g_test_add ("/acts-export/residual", Fixture, NULL, fixture_setup, test_residual, fixture_teardown);
+  g_test_add_func ("/acts-export/pytorch", test_pytorch);
   g_test_add ("/acts-export/errors", Fixture, NULL, fixture_setup, test_errors, fixture_teardown);
   return g_test_run ();
 }
