@@ -27,6 +27,7 @@ GQuark   bs_error_quark      (void);
 typedef enum {
   BS_FILE_FORMAT_SAFETENSORS,
   BS_FILE_FORMAT_NPY,
+  BS_FILE_FORMAT_PTH,
 } BsFileFormat;
 
 /* Sets BS_ERROR_FORMAT with the message "'PATH' is not a valid safetensors
