@@ -19,7 +19,9 @@ For each small network, one training step and one evaluation pass:
                         evaluation mode, after the step
 __metadata__ describes the architecture so the test can build the same one.
 
-And torch-activations.safetensors, for test-acts-export: a tiny
+And torch-activations.safetensors, for test-acts-export and test-import
+(which also reads the same weights from torch-activations.pth, torch.save
+of the state dict, and torch-activations-weights.safetensors): a tiny
 torchvision-style bottleneck network in evaluation mode on a few images of
 bytes (pixels, NCHW uint8 stored as float32; the input is pixels / 255 as
 Blockscope's batcher makes it), with init.<param> and act.<layer>, the
@@ -240,6 +242,14 @@ def make_activations_fixture(name, seed):
                 "batch": str(batch), "input": "3x32x32", "torch": torch.__version__, "seed": str(seed)}
     size = save_safetensors(os.path.join(OUT, name), tensors, metadata)
     print("%s: %d bytes" % (name, size))
+
+    # The same weights as PyTorch users have them, for `blockscope-cli import`:
+    # torch.save of the state dict (a zip with a pickle), and safetensors with
+    # the state dict's own names (num_batches_tracked as F32 here).
+    base = os.path.splitext(name)[0]
+    torch.save(model.state_dict(), os.path.join(OUT, base + ".pth"))
+    save_safetensors(os.path.join(OUT, base + "-weights.safetensors"),
+                     list(model.state_dict().items()), {"format": "pt"})
 
 
 def count(model):

@@ -26,6 +26,7 @@ static const Subcommand subcommands[] = {
   { "runs",     bs_cli_runs,     N_("List the training runs (run folders) and their state") },
   { "datasets", bs_cli_datasets, N_("List the known data sets and where they were found") },
   { "download", bs_cli_download, N_("Download CIFAR-10, CIFAR-100 or MNIST into the data folder") },
+  { "import",   bs_cli_import,   N_("Import torchvision's ImageNet ResNet weights (.pth or safetensors)") },
   { "info",     bs_cli_info,     N_("Show the version, the BLAS library and its kernels") },
 };
 

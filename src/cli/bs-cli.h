@@ -23,6 +23,7 @@ enum {
 int  bs_cli_info       (int argc, char **argv);   /* bs-cli-info.c */
 int  bs_cli_datasets   (int argc, char **argv);   /* bs-cli-datasets.c */
 int  bs_cli_download   (int argc, char **argv);   /* bs-cli-download.c */
+int  bs_cli_import     (int argc, char **argv);   /* bs-cli-import.c */
 int  bs_cli_train      (int argc, char **argv);   /* bs-cli-train.c */
 int  bs_cli_eval       (int argc, char **argv);   /* bs-cli-eval.c */
 int  bs_cli_runs       (int argc, char **argv);   /* bs-cli-runs.c */
