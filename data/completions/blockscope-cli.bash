@@ -77,7 +77,7 @@ _blockscope_cli()
         if [[ $cur == -* ]]; then
             _blockscope_cli_add < <(compgen -W '--help --version' -- "$cur")
         else
-            _blockscope_cli_add < <(compgen -W 'train eval cka activations render bench runs datasets download info' -- "$cur")
+            _blockscope_cli_add < <(compgen -W 'train eval cka activations render bench runs datasets download import info' -- "$cur")
         fi
         return
     fi
@@ -147,6 +147,11 @@ _blockscope_cli()
             values='--data-dir'
             positional=download
             ;;
+        import)
+            options='-h --help -m --model -o --out --input --json'
+            values='-m --model -o --out --input'
+            positional=weights
+            ;;
         info)
             options='-h --help --json'
             values=''
@@ -184,6 +189,12 @@ _blockscope_cli()
 
     if [[ -n $opt ]]; then
         case "$command:$opt" in
+            import:-m | import:--model)
+                _blockscope_cli_add < <(compgen -W 'imagenet-resnet50 imagenet-resnet101 imagenet-resnet152' -- "$cur")
+                ;;
+            import:-o | import:--out)
+                _blockscope_cli_files "$cur" '*.safetensors'
+                ;;
             'bench train:-m' | 'bench train:--model')
                 _blockscope_cli_add < <(_blockscope_cli_model_names "$cur")
                 ;;
@@ -245,6 +256,8 @@ _blockscope_cli()
     elif [[ $positional == spec ]]; then
         _blockscope_cli_add < <(_blockscope_cli_model_names "$cur")
         _blockscope_cli_files "$cur" '*.safetensors'
+    elif [[ $positional == weights ]]; then
+        _blockscope_cli_files "$cur" '*.pth' '*.pt' '*.safetensors'
     elif [[ $positional == download ]]; then
         _blockscope_cli_add < <(compgen -W 'cifar10 cifar100 mnist' -- "$cur")
     fi

@@ -37,6 +37,7 @@ COMMANDS = {
     ('render',): ('blockscope-cli-render', 'OPTIONS'),
     ('datasets',): ('blockscope-cli-datasets', 'OPTIONS'),
     ('download',): ('blockscope-cli-download', 'OPTIONS'),
+    ('import',): ('blockscope-cli-import', 'OPTIONS'),
     ('info',): ('blockscope-cli-info', 'OPTIONS'),
     ('bench', 'train'): ('blockscope-cli-bench', 'BENCH TRAIN OPTIONS'),
     ('bench', 'cka'): ('blockscope-cli-bench', 'BENCH CKA OPTIONS'),

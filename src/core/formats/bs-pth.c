@@ -857,7 +857,7 @@ materialise (const char   *path,
   if (n > 0 && (n == G_MAXSIZE || last >= have || (guint64) storage->i > have))
     {
       bs_set_format_error (error, BS_FILE_FORMAT_PTH, path,
-                           _("the storage of tensor %s holds %" G_GSIZE_FORMAT " elements, fewer than the tensor needs"),
+                           _("the storage of tensor %s holds %zu elements, fewer than the tensor needs"),
                            name, have);
       return NULL;
     }
