@@ -441,11 +441,14 @@ test_cli (void)
   weights = write_params (model, tmp, NULL, NULL, NULL);
   {
     const char *argv[] = { BS_CLI_PATH, "import", weights, "--model", "imagenet-resnet50", "--out", out, NULL };
+    g_autofree char *stdout_text = NULL;
     g_autofree char *err = NULL;
+    g_autofree char *expected = g_strdup_printf ("%s imported as imagenet-resnet50: %s\n", weights, out);
 
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err, &status, &error);
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &stdout_text, &err, &status, &error);
     g_assert_no_error (error);
     g_assert_true (g_spawn_check_wait_status (status, NULL));
+    g_assert_cmpstr (stdout_text, ==, expected);
   }
   bs_checkpoint_info_init (&info);
   loaded = bs_checkpoint_load (out, &info, &error);
@@ -462,10 +465,12 @@ test_cli (void)
   {
     g_autofree char *other = g_build_filename (tmp, "other.safetensors", NULL);
     const char *argv[] = { BS_CLI_PATH, "import", fixture, "--model", "imagenet-resnet101", "--out", other, NULL };
+    g_autofree char *stdout_text = NULL;
     g_autofree char *err = NULL;
 
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err, &status, &error);
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &stdout_text, &err, &status, &error);
     g_assert_no_error (error);
+    g_assert_cmpstr (stdout_text, ==, "");
     g_assert_false (g_spawn_check_wait_status (status, NULL));
     g_assert_nonnull (strstr (err, "parameter conv1.weight has shape [8, 3, 7, 7] in "));
     g_assert_nonnull (strstr (err, "but imagenet-resnet101 needs [64, 3, 7, 7]"));
