@@ -157,6 +157,11 @@ bs_application_startup (GApplication *application)
     { "win.zoom-in", { "<Control>plus", "<Control>equal", NULL } },
     { "win.zoom-out", { "<Control>minus", NULL } },
     { "win.show-inspector", { "F9", NULL } },
+    { "win.new-training-run", { "<Control>t", NULL } },
+    { "win.show-runs", { "<Control>r", NULL } },
+    { "win.export-figure", { "<Control>e", NULL } },
+    { "win.copy-figure", { "<Control><Shift>c", NULL } },
+    { "win.export-data", { "<Control><Shift>e", NULL } },
   };
 
   G_APPLICATION_CLASS (bs_application_parent_class)->startup (application);

@@ -533,6 +533,17 @@ bs_export_dialog_add_panel (BsExportDialog *self,
   update (self);
 }
 
+void
+bs_export_dialog_set_look (BsExportDialog *self,
+                           BsColormap      colormap,
+                           gboolean        data_range)
+{
+  g_return_if_fail (BS_IS_EXPORT_DIALOG (self));
+
+  adw_combo_row_set_selected (self->colormap_row, (guint) colormap);
+  adw_combo_row_set_selected (self->range_row, data_range ? 1 : 0);
+}
+
 guint
 bs_export_dialog_get_n_panels (BsExportDialog *self)
 {

@@ -29,6 +29,11 @@ void            bs_export_dialog_add_panel        (BsExportDialog        *self,
                                                    const char            *title);
 guint           bs_export_dialog_get_n_panels     (BsExportDialog        *self);
 
+/* The colour map and range the figure starts with: the heatmap's. */
+void            bs_export_dialog_set_look         (BsExportDialog        *self,
+                                                   BsColormap             colormap,
+                                                   gboolean               data_range);
+
 /* The options as the rows set them; strings are the dialog's, valid
  * until the rows change. */
 void            bs_export_dialog_get_options      (BsExportDialog        *self,

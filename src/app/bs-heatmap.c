@@ -28,6 +28,7 @@ enum {
   PROP_COLORMAP_NAME,
   PROP_COLOR_RANGE,
   PROP_SHOW_BOUNDARIES,
+  PROP_HAS_SNAPSHOT,
   N_PROPS
 };
 
@@ -425,13 +426,17 @@ bs_heatmap_set_snapshot (BsHeatmap     *self,
                          BsCkaSnapshot *snapshot)
 {
   BsHeatmapMatrixChange change;
+  gboolean had_snapshot;
 
   g_return_if_fail (BS_IS_HEATMAP (self));
 
   if (snapshot == get_snapshot (self))
     return;
 
+  had_snapshot = get_snapshot (self) != NULL;
   change = bs_heatmap_matrix_update (self->matrix, snapshot);
+  if (had_snapshot != (snapshot != NULL))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_SNAPSHOT]);
 
   if (change == BS_HEATMAP_MATRIX_CLEARED)
     {
@@ -610,6 +615,10 @@ bs_heatmap_get_property (GObject    *object,
       g_value_set_boolean (value, self->show_boundaries);
       break;
 
+    case PROP_HAS_SNAPSHOT:
+      g_value_set_boolean (value, get_snapshot (self) != NULL);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -719,6 +728,10 @@ bs_heatmap_class_init (BsHeatmapClass *klass)
   properties[PROP_SHOW_BOUNDARIES] =
     g_param_spec_boolean ("show-boundaries", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Whether there is a result to show (and to export). */
+  properties[PROP_HAS_SNAPSHOT] =
+    g_param_spec_boolean ("has-snapshot", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SELECTION_CHANGED] =

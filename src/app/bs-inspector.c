@@ -36,6 +36,7 @@ struct _BsInspector
   BsProfileChart *profile_chart;
   GtkLabel       *row_legend;
   GtkLabel       *col_legend;
+  GtkBox         *extra_box;
 };
 
 G_DEFINE_FINAL_TYPE (BsInspector, bs_inspector, GTK_TYPE_WIDGET)
@@ -221,6 +222,14 @@ bs_inspector_get_value_text (BsInspector *self)
   return self->showing ? gtk_label_get_label (self->value_label) : NULL;
 }
 
+void
+bs_inspector_add_extra (BsInspector *self,
+                        GtkWidget   *widget)
+{
+  g_return_if_fail (BS_IS_INSPECTOR (self));
+  gtk_box_append (self->extra_box, widget);
+}
+
 static void
 bs_inspector_dispose (GObject *object)
 {
@@ -260,6 +269,7 @@ bs_inspector_class_init (BsInspectorClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BsInspector, profile_chart);
   gtk_widget_class_bind_template_child (widget_class, BsInspector, row_legend);
   gtk_widget_class_bind_template_child (widget_class, BsInspector, col_legend);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, extra_box);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "inspector");

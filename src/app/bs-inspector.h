@@ -25,4 +25,8 @@ const char *bs_inspector_get_layer_a_name (BsInspector   *self);
 const char *bs_inspector_get_layer_b_name (BsInspector   *self);
 const char *bs_inspector_get_value_text   (BsInspector   *self);
 
+/* Appends widget under the profiles (shown while the cell page is). */
+void        bs_inspector_add_extra        (BsInspector   *self,
+                                           GtkWidget     *widget);
+
 G_END_DECLS

@@ -78,14 +78,34 @@ bs_model_catalog_build_menu (const char *action,
   if (checkpoints != NULL && checkpoints->len > 0)
     {
       g_autoptr(GMenu) trained = g_menu_new ();
+      g_autoptr(GHashTable) run_menus = g_hash_table_new (g_str_hash, g_str_equal);
 
+      /* A run's checkpoints in a submenu of their own ("run › epoch N"),
+       * runs in the order of their newest checkpoint. */
       for (guint i = 0; i < checkpoints->len; i++)
         {
           const BsRunCheckpoint *checkpoint = g_ptr_array_index (checkpoints, i);
-          g_autoptr(GMenuItem) item = g_menu_item_new (checkpoint->label, NULL);
+          g_autoptr(GMenuItem) item = NULL;
+          GMenu *run_menu;
 
+          if (checkpoint->run == NULL)
+            {
+              item = g_menu_item_new (checkpoint->label, NULL);
+              g_menu_item_set_action_and_target_value (item, action, g_variant_new_string (checkpoint->path));
+              g_menu_append_item (trained, item);
+              continue;
+            }
+          run_menu = g_hash_table_lookup (run_menus, checkpoint->run);
+          if (run_menu == NULL)
+            {
+              run_menu = g_menu_new ();
+              g_hash_table_insert (run_menus, checkpoint->run, run_menu);
+              g_menu_append_submenu (trained, checkpoint->run, G_MENU_MODEL (run_menu));
+              g_object_unref (run_menu);   /* the submenu keeps it */
+            }
+          item = g_menu_item_new (checkpoint->item, NULL);
           g_menu_item_set_action_and_target_value (item, action, g_variant_new_string (checkpoint->path));
-          g_menu_append_item (trained, item);
+          g_menu_append_item (run_menu, item);
         }
       g_menu_append_section (menu, _("Trained Checkpoints"), G_MENU_MODEL (trained));
     }

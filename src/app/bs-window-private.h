@@ -4,7 +4,10 @@
 #include "bs-heatmap.h"
 #include "bs-inspector.h"
 #include "bs-job-queue.h"
+#include "bs-training-view.h"
 #include "bs-window.h"
+#include "bs-window-export.h"
+#include "bs-window-training.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +23,19 @@ const char  *bs_window_get_error_text  (BsWindow   *self);
 void         bs_window_show_error      (BsWindow   *self,
                                         const char *primary,
                                         const char *detail);
+void         bs_window_hide_error      (BsWindow   *self);
+/* Figures and files out, results in (bs-window-export.h). */
+BsWindowExport   *bs_window_get_export        (BsWindow *self);
+/* Training runs in this window (bs-window-training.h) and their view. */
+BsWindowTraining *bs_window_get_training      (BsWindow *self);
+BsTrainingView   *bs_window_get_training_view (BsWindow *self);
+/* The header bar's title: what the heatmap shows. */
+void         bs_window_set_title       (BsWindow   *self,
+                                        const char *title);
+/* The header bar's title and subtitle (popovers of the window point at it). */
+GtkWidget   *bs_window_get_title_widget (BsWindow  *self);
+/* The heatmap page rather than the start page. */
+void         bs_window_show_heatmap    (BsWindow   *self);
 /* The data set Compute would use: the saved choice or the best installed. */
 char        *bs_window_resolve_dataset (BsWindow   *self);
 

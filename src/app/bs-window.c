@@ -31,6 +31,8 @@
 #include "bs-model-catalog.h"
 #include "bs-model-spec.h"
 #include "bs-window-private.h"
+#include "bs-window-export.h"
+#include "bs-window-training.h"
 #include "bs-runs.h"
 
 struct _BsWindow
@@ -42,6 +44,9 @@ struct _BsWindow
   BsDatasetCache       *datasets;          /* the test split last loaded, for the next job */
   GtkFileChooserNative *chooser;
   char                 *chooser_target;   /* "a" or "b" */
+
+  BsWindowTraining     *training;
+  BsWindowExport       *export;
 
   /* The CKA computation being run or last run */
   BsJob                *cka_job;
@@ -63,6 +68,7 @@ struct _BsWindow
   GtkPopover           *dataset_popover;
   GtkListBox           *dataset_list;
   GtkLabel             *dataset_label;
+  GtkWidget            *title_box;
   GtkLabel             *title_label;
   GtkLabel             *subtitle_label;
   GtkMenuButton        *main_menu_button;
@@ -81,6 +87,7 @@ struct _BsWindow
   GtkLabel             *empty_note;
   GtkPaned             *paned;
   BsHeatmap            *heatmap;
+  BsTrainingView       *training_view;
   BsInspector          *inspector;
 };
 
@@ -158,8 +165,8 @@ bs_window_show_error (BsWindow   *self,
   gtk_info_bar_set_revealed (self->error_bar, TRUE);
 }
 
-static void
-hide_error (BsWindow *self)
+void
+bs_window_hide_error (BsWindow *self)
 {
   gtk_info_bar_set_revealed (self->error_bar, FALSE);
 }
@@ -248,8 +255,8 @@ update_choice_labels (BsWindow *self)
   /* Random weights are a fine start, but users should know that is what they see. */
   gtk_label_set_label (self->empty_note,
                        bs_model_spec_is_path (a_spec) && bs_model_spec_is_path (b_spec) ? "" :
-                       _("Networks picked by name start from random weights. Open a checkpoint "
-                         "(trained with blockscope-cli train) to compare what networks learned."));
+                       _("Networks picked by name start from random weights. Train one below, or "
+                         "open a checkpoint, to compare what networks learned."));
   gtk_widget_set_visible (GTK_WIDGET (self->empty_note),
                           !(bs_model_spec_is_path (a_spec) && bs_model_spec_is_path (b_spec)));
 
@@ -379,6 +386,9 @@ compute_action (GSimpleAction *action,
         }
     }
 
+  /* The heatmap shows this computation now, not a training run's snapshots. */
+  bs_window_training_detach (self->training);
+
   request.spec_a = a_spec;
   request.spec_b = b_spec;
   request.dataset = dataset;
@@ -394,7 +404,7 @@ compute_action (GSimpleAction *action,
   g_signal_connect (self->cka_job, "finished", G_CALLBACK (on_cka_finished), self);
   bs_job_queue_push (self->jobs, self->cka_job);
 
-  hide_error (self);
+  bs_window_hide_error (self);
   /* The title says what the heatmap shows, even after new choices. */
   gtk_label_set_label (self->title_label, bs_job_get_title (self->cka_job));
   g_clear_pointer (&self->status_text, g_free);
@@ -577,7 +587,7 @@ model_menu_popover (GtkMenuButton *button,
                     const char    *target)
 {
   g_autofree char *runs = bs_runs_get_dir ();
-  g_autoptr(GPtrArray) checkpoints = bs_runs_find_checkpoints (runs, 15);
+  g_autoptr(GPtrArray) checkpoints = bs_runs_find_checkpoints (runs, 200);
   g_autoptr(GMenu) menu = bs_model_catalog_build_menu (action, "win.open-checkpoint", target, checkpoints);
 
   gtk_menu_button_set_menu_model (button, G_MENU_MODEL (menu));
@@ -667,9 +677,15 @@ on_selection_changed (BsHeatmap *heatmap,
   guint row, col;
 
   if (bs_heatmap_get_selection (heatmap, &row, &col))
-    bs_inspector_show_cell (self->inspector, bs_heatmap_get_snapshot (heatmap), row, col);
+    {
+      bs_inspector_show_cell (self->inspector, bs_heatmap_get_snapshot (heatmap), row, col);
+      bs_window_training_set_cell (self->training, TRUE, row, col);
+    }
   else
-    bs_inspector_show_cell (self->inspector, NULL, 0, 0);
+    {
+      bs_inspector_show_cell (self->inspector, NULL, 0, 0);
+      bs_window_training_set_cell (self->training, FALSE, 0, 0);
+    }
 }
 
 static void
@@ -677,7 +693,7 @@ on_error_bar_response (GtkInfoBar *bar,
                        int         response,
                        BsWindow   *self)
 {
-  hide_error (self);
+  bs_window_hide_error (self);
 }
 
 /* ---------------------------------------------------------------- private API for tests */
@@ -704,6 +720,43 @@ BsJob *
 bs_window_get_cka_job (BsWindow *self)
 {
   return self->cka_job;
+}
+
+BsWindowExport *
+bs_window_get_export (BsWindow *self)
+{
+  return self->export;
+}
+
+BsWindowTraining *
+bs_window_get_training (BsWindow *self)
+{
+  return self->training;
+}
+
+BsTrainingView *
+bs_window_get_training_view (BsWindow *self)
+{
+  return self->training_view;
+}
+
+void
+bs_window_set_title (BsWindow   *self,
+                     const char *title)
+{
+  gtk_label_set_label (self->title_label, title);
+}
+
+GtkWidget *
+bs_window_get_title_widget (BsWindow *self)
+{
+  return self->title_box;
+}
+
+void
+bs_window_show_heatmap (BsWindow *self)
+{
+  gtk_stack_set_visible_child_name (self->content_stack, "heatmap");
 }
 
 const char *
@@ -735,6 +788,10 @@ static gboolean
 bs_window_close_request (GtkWindow *window)
 {
   BsWindow *self = BS_WINDOW (window);
+
+  /* A run training here: ask first (it can be resumed later). */
+  if (bs_window_training_close_request (self->training))
+    return TRUE;
 
   save_window_state (self);
   /* End the jobs before the window goes: the running one stops at its next
@@ -811,6 +868,9 @@ bs_window_constructed (GObject *object)
   create_model_a_popup (self->model_a_button, self);
   create_model_b_popup (self->model_b_button, self);
 
+  self->training = bs_window_training_new (self, self->training_view);
+  self->export = bs_window_export_new (self);
+
   update_choice_labels (self);
   set_running (self, FALSE);
 }
@@ -821,6 +881,8 @@ bs_window_dispose (GObject *object)
   BsWindow *self = BS_WINDOW (object);
 
   drop_cka_job (self);
+  g_clear_pointer (&self->export, bs_window_export_free);
+  g_clear_pointer (&self->training, bs_window_training_free);
   if (self->jobs != NULL)
     {
       bs_job_queue_shutdown (self->jobs);
@@ -893,6 +955,7 @@ bs_window_class_init (BsWindowClass *klass)
 
   g_type_ensure (BS_TYPE_HEATMAP);
   g_type_ensure (BS_TYPE_INSPECTOR);
+  g_type_ensure (BS_TYPE_TRAINING_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/blockscope/Blockscope/bs-window.ui");
   gtk_widget_class_bind_template_child (widget_class, BsWindow, header_bar);
@@ -904,6 +967,7 @@ bs_window_class_init (BsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BsWindow, dataset_popover);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, dataset_list);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, dataset_label);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, title_box);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, title_label);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, subtitle_label);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, main_menu_button);
@@ -922,6 +986,7 @@ bs_window_class_init (BsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BsWindow, empty_note);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, paned);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, heatmap);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, training_view);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, inspector);
 }
 

@@ -88,8 +88,13 @@ add_run (Inputs      *inputs,
       if (info->epoch == 0 && info->global_step == 0)
         label = g_strdup (_("initialisation"));
       else
-        /* Translators: the label of an animation frame: completed epochs and steps. */
-        label = g_strdup_printf (_("epoch %u · step %" G_GUINT64_FORMAT), info->epoch, info->global_step);
+        {
+          char step[32];
+
+          g_snprintf (step, sizeof step, "%" G_GUINT64_FORMAT, info->global_step);
+          /* Translators: the label of an animation frame: completed epochs, then steps. */
+          label = g_strdup_printf (_("epoch %u · step %s"), info->epoch, step);
+        }
       inputs_add (inputs, snapshot, label);
     }
   if (inputs->snapshots->len == 0)

@@ -37,12 +37,15 @@ epochs_done (BsRun *run)
 
 /* The state as people read it. */
 static const char *
-state_describe (BsRunState state)
+state_describe (BsRun *run)
 {
-  switch (state)
+  switch (bs_run_get_state (run))
     {
     case BS_RUN_STATE_RUNNING:
-      /* Translators: the state of a training run (also one killed while training). */
+      if (!bs_run_is_training (run))
+        /* Translators: the state of a training run that was killed while it trained (it can be resumed). */
+        return C_("run state", "interrupted");
+      /* Translators: the state of a training run. */
       return C_("run state", "running");
     case BS_RUN_STATE_FINISHED:
       return C_("run state", "finished");
@@ -74,8 +77,10 @@ add_run_json (JsonBuilder *b,
   json_builder_add_int_value (b, (gint64) settings->recipe.seed);
   bs_cli_json_add_string (b, "state", bs_run_state_to_string (bs_run_get_state (run)));
   bs_cli_json_add_string (b, "error", bs_run_get_error_message (run));
+  json_builder_set_member_name (b, "training");
+  json_builder_add_boolean_value (b, bs_run_is_training (run));
   json_builder_set_member_name (b, "resumable");
-  json_builder_add_boolean_value (b, bs_run_can_resume (run));
+  json_builder_add_boolean_value (b, bs_run_can_resume (run) && !bs_run_is_training (run));
   json_builder_set_member_name (b, "epochs");
   json_builder_add_int_value (b, settings->recipe.epochs);
   json_builder_set_member_name (b, "epochs_done");
@@ -119,14 +124,14 @@ print_run (BsRun *run)
   /* Translators: a run's state (finished), epochs done, epochs, its best test
    * accuracy ("91.75 %"), its snapshots ("3 snapshots") and what it is
    * ("resnet20 on Fashion-MNIST"). */
-  printf (_("%-8s  epoch %u/%u  best %s  %s  %s\n"), state_describe (bs_run_get_state (run)),
+  printf (_("%-11s  epoch %u/%u  best %s  %s  %s\n"), state_describe (run),
           epochs_done (run), settings->recipe.epochs, accuracy, snapshots, title);
-  printf ("          %s\n", bs_run_get_dir (run));
+  printf ("             %s\n", bs_run_get_dir (run));
   if (bs_run_get_error_message (run) != NULL)
-    printf ("          %s\n", bs_run_get_error_message (run));
+    printf ("             %s\n", bs_run_get_error_message (run));
   for (guint i = 0; i < problems->len; i++)
     /* Translators: what is damaged in a run folder. */
-    printf (_("          problem: %s\n"), (const char *) g_ptr_array_index (problems, i));
+    printf (_("             problem: %s\n"), (const char *) g_ptr_array_index (problems, i));
 }
 
 int

@@ -754,6 +754,8 @@ bs_cli_train (int    argc,
       dataset = bs_dataset_load (dataset_name, data_dir, &error);
       if (dataset == NULL)
         return bs_cli_fail (error);
+      if (!bs_snapshot_plan_check_dataset (&plan, dataset, &error))
+        return bs_cli_usage_error ("train", "%s", error->message);
 
       bs_run_settings_init (&settings);
       g_free (settings.model);

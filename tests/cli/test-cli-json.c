@@ -617,6 +617,7 @@ test_train_run_folder (void)
   g_assert_cmpstr (json_object_get_string_member (o, "state"), ==, "finished");
   g_assert_true (member_is_null (o, "error"));
   g_assert_false (json_object_get_boolean_member (o, "resumable"));
+  g_assert_false (json_object_get_boolean_member (o, "training"));
   g_assert_cmpint (json_object_get_int_member (o, "epochs"), ==, 2);
   g_assert_cmpint (json_object_get_int_member (o, "epochs_done"), ==, 2);
   g_assert_cmpint (json_object_get_int_member (o, "steps_done"), ==, 4);

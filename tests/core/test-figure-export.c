@@ -2,7 +2,8 @@
  *
  * Each format is read back by an independent program, as a reader would
  * open it: poppler (pdfinfo for the page size, pdftotext for the text,
- * pdftoppm for the pixels) and librsvg (rsvg-convert). Colours sampled at
+ * pdftoppm for the pixels) and librsvg (rsvg-convert); SVG text must be
+ * <text> elements. Colours sampled at
  * cell centres must be the colour map's, the page the size asked for, the
  * text selectable; a masked triangle is blank, an uncertain cell marked,
  * several panels stand where the figure says. Animations: giflib reads
@@ -362,6 +363,13 @@ test_svg (void)
     g_assert_cmpuint (want, >, 1);
     g_assert_cmpuint (count.count, ==, want + 1);
   }
+
+  /* Text is text (<text> elements in the figure's font), not glyph shapes. */
+  g_assert_nonnull (strstr (xml, ">ResNet-20</text>"));
+  g_assert_nonnull (strstr (xml, ">ResNet-56</text>"));
+  g_assert_nonnull (strstr (xml, ">CKA</text>"));
+  g_assert_nonnull (strstr (xml, "font-family=\"DejaVu Sans\""));
+  g_assert_null (strstr (xml, "id=\"glyph"));
 
   /* Rendered by librsvg (which counts 96 pixels per inch, so zoom 3 is 4
    * pixels per point): the cells' colours. */

@@ -118,6 +118,7 @@ test_display_names (void)
   g_autofree char *runs = bs_runs_get_dir ();
   g_autofree char *in_run = g_build_filename (runs, "wide-run", "epoch-2.safetensors", NULL);
   g_autofree char *at_top = g_build_filename (runs, "top.safetensors", NULL);
+  g_autofree char *in_folder = g_build_filename (runs, "run-7", "checkpoints", "epoch-0012.safetensors", NULL);
   g_autofree char *name = NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (pairs); i++)
@@ -128,10 +129,14 @@ test_display_names (void)
     }
   /* Checkpoints of a run name the run. */
   name = bs_model_spec_display_name (in_run);
-  g_assert_cmpstr (name, ==, "wide-run › epoch-2");
+  g_assert_cmpstr (name, ==, "wide-run › epoch 2");
   g_clear_pointer (&name, g_free);
   name = bs_model_spec_display_name (at_top);
   g_assert_cmpstr (name, ==, "top");
+  g_clear_pointer (&name, g_free);
+  /* A run folder (bs-run.h) keeps them in checkpoints/: the run and the epoch. */
+  name = bs_model_spec_display_name (in_folder);
+  g_assert_cmpstr (name, ==, "run-7 › epoch 12");
 }
 
 /* Building: names initialised from the seed, checkpoints loaded and checked. */
@@ -218,7 +223,7 @@ test_find_checkpoints (void)
   found = bs_runs_find_checkpoints (runs, 10);
   g_assert_cmpuint (found->len, ==, 3);
   g_assert_cmpstr (((BsRunCheckpoint *) found->pdata[0])->path, ==, new_path);
-  g_assert_cmpstr (((BsRunCheckpoint *) found->pdata[0])->label, ==, "a-run › epoch-2");
+  g_assert_cmpstr (((BsRunCheckpoint *) found->pdata[0])->label, ==, "a-run › epoch 2");
   g_assert_cmpstr (((BsRunCheckpoint *) found->pdata[1])->label, ==, "top");
   g_assert_cmpstr (((BsRunCheckpoint *) found->pdata[2])->path, ==, old_path);
   g_clear_pointer (&found, g_ptr_array_unref);

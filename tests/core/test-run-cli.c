@@ -17,13 +17,14 @@
 #include "bs-run.h"
 #include "bs-test-util.h"
 
-#define EPOCHS "3"
+#define EPOCHS "2"
+#define N_EPOCHS 2
 #define STEPS_PER_EPOCH 8
-#define TOTAL_STEPS (3 * STEPS_PER_EPOCH)
+#define TOTAL_STEPS (N_EPOCHS * STEPS_PER_EPOCH)
 
 static char *tmp_dir;
 
-/* The training options of every run here: 3 epochs of 8 steps, a snapshot
+/* The training options of every run here: 2 epochs of 8 steps, a snapshot
  * at initialisation, after every epoch and every 5 steps. */
 static void
 add_recipe_with (GPtrArray *argv,
@@ -107,7 +108,7 @@ resume (const char *dir,
 static GBytes *
 final_weights (const char *dir)
 {
-  g_autofree char *path = g_build_filename (dir, "checkpoints", "epoch-0003.safetensors", NULL);
+  g_autofree char *path = g_build_filename (dir, "checkpoints", "epoch-0002.safetensors", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(BsModel) model = bs_checkpoint_load (path, NULL, &error);
   GByteArray *bytes = g_byte_array_new ();
@@ -142,8 +143,8 @@ make_reference (void)
   g_assert_cmpint (bs_run_get_state (run), ==, BS_RUN_STATE_FINISHED);
   g_assert_cmpuint (bs_run_get_steps (run)->len, ==, TOTAL_STEPS);
   reference_snapshots = bs_run_get_snapshots (run)->len;
-  /* Init, 3 epochs, steps 5, 10, 15, 20 (none falls on an epoch's end). */
-  g_assert_cmpuint (reference_snapshots, ==, 8);
+  /* Init, 2 epochs, steps 5, 10, 15 (none falls on an epoch's end). */
+  g_assert_cmpuint (reference_snapshots, ==, 6);
 }
 
 static JsonObject *
@@ -221,6 +222,8 @@ check_resumes (const char *dir,
 
   g_assert_no_error (error);
   g_assert_true (bs_run_can_resume (opened));
+  /* The lock died with the process. */
+  g_assert_false (bs_run_is_training (opened));
   /* Everything up to the last complete step; at most a cut last line. */
   g_assert_cmpuint (bs_run_get_steps (opened)->len, >=, killed_after);
   problems = bs_run_get_problems (opened);
@@ -240,7 +243,7 @@ check_resumes (const char *dir,
   g_assert_cmpint (bs_run_get_state (finished), ==, BS_RUN_STATE_FINISHED);
   g_assert_cmpuint (bs_run_get_problems (finished)->len, ==, 0);
   g_assert_cmpuint (bs_run_get_steps (finished)->len, ==, TOTAL_STEPS);
-  g_assert_cmpuint (bs_run_get_epochs (finished)->len, ==, 3);
+  g_assert_cmpuint (bs_run_get_epochs (finished)->len, ==, N_EPOCHS);
   g_assert_cmpuint (bs_run_get_snapshots (finished)->len, ==, reference_snapshots);
   for (guint i = 0; i < TOTAL_STEPS; i++)
     g_assert_cmpuint (g_array_index (bs_run_get_steps (finished), BsRunStep, i).global_step, ==, i + 1);
@@ -251,7 +254,7 @@ test_kill_and_resume (void)
 {
   make_reference ();
   /* Steps just before a snapshot, an epoch's end, and random ones. */
-  guint targets[] = { 5, STEPS_PER_EPOCH, 0, 0, 0 };
+  guint targets[] = { 5, STEPS_PER_EPOCH, 0, 0 };
 
   for (guint k = 0; k < G_N_ELEMENTS (targets); k++)
     {
@@ -302,7 +305,8 @@ test_stop_and_resume (void)
 static void
 limit_file_size (gpointer user_data)
 {
-  struct rlimit limit = { 16384, 16384 };
+  rlim_t bytes = GPOINTER_TO_UINT (user_data);
+  struct rlimit limit = { bytes, bytes };
 
   signal (SIGXFSZ, SIG_IGN);
   setrlimit (RLIMIT_FSIZE, &limit);
@@ -326,7 +330,7 @@ test_full_disk (void)
   g_ptr_array_add (argv, "--run-dir");
   g_ptr_array_add (argv, dir);
   g_ptr_array_add (argv, NULL);
-  g_subprocess_launcher_set_child_setup (launcher, limit_file_size, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, limit_file_size, GUINT_TO_POINTER (16384), NULL);
   process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
@@ -345,6 +349,84 @@ test_full_disk (void)
   g_assert_nonnull (strstr (bs_run_get_error_message (run), "epoch-0001.safetensors"));
   g_assert_cmpuint (bs_run_get_steps (run)->len, ==, STEPS_PER_EPOCH);
   g_assert_cmpuint (bs_run_get_checkpoint_epochs (run)->len, ==, 0);
+}
+
+
+/* The disk fills while metrics lines are appended (1,200 bytes: run.json
+ * fits, about a dozen lines do): the run stops at the step whose line
+ * could not be written, naming the file; the lines before it are intact. */
+static void
+test_full_disk_metrics (void)
+{
+  g_autofree char *dir = g_build_filename (tmp_dir, "full-metrics", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                                                       | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(BsRun) run = NULL;
+  const char *argv[] = {
+    BS_CLI_PATH, "train", "--model", "resnet8", "--dataset", "synthetic", "--epochs", "1", "--limit", "256",
+    "--test-limit", "64", "--batch", "16", "--threads", "1", "--no-snapshots", "--run-dir", dir, NULL,
+  };
+  guint steps;
+
+  g_subprocess_launcher_set_child_setup (launcher, limit_file_size, GUINT_TO_POINTER (1200), NULL);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("stderr: %s", err);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
+  g_assert_nonnull (strstr (err, "metrics.jsonl"));
+  /* The line did not fit whole (ENOSPC: a short write, taken back) or at all (EFBIG). */
+  g_assert_true (strstr (err, g_strerror (ENOSPC)) != NULL || strstr (err, g_strerror (EFBIG)) != NULL);
+
+  run = bs_run_open (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (bs_run_get_state (run), ==, BS_RUN_STATE_FAILED);
+  g_assert_nonnull (strstr (bs_run_get_error_message (run), "metrics.jsonl"));
+  /* It stopped in the first epoch (16 steps), right after the line that failed. */
+  steps = bs_run_get_steps (run)->len;
+  g_assert_cmpuint (bs_run_get_problems (run)->len, ==, 0);
+  g_assert_cmpuint (steps, >, 3);
+  g_assert_cmpuint (steps, <, 16);
+  for (guint i = 0; i < steps; i++)
+    g_assert_cmpuint (g_array_index (bs_run_get_steps (run), BsRunStep, i).global_step, ==, i + 1);
+}
+
+
+/* `train --out` as before, and `train --run-dir` with the same settings:
+ * the same weights, bit for bit (with snapshots too: they do not change
+ * the training). */
+static void
+test_same_as_out (void)
+{
+  g_autofree char *out = g_build_filename (tmp_dir, "plain.safetensors", NULL);
+  g_autoptr(GPtrArray) argv = new_argv ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsModel) plain = NULL;
+  g_autoptr(GBytes) plain_weights = NULL;
+  GByteArray *bytes = g_byte_array_new ();
+
+  make_reference ();
+  g_ptr_array_add (argv, "train");
+  add_recipe_with (argv, FALSE);
+  /* --no-snapshots is a run folder's option: not for --out. */
+  g_ptr_array_remove_index (argv, argv->len - 1);
+  g_ptr_array_add (argv, "--out");
+  g_ptr_array_add (argv, out);
+  g_assert_cmpint (run_to_end (argv, NULL), ==, 0);
+  plain = bs_checkpoint_load (out, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < bs_model_get_n_params (plain); i++)
+    {
+      BsParam *param = bs_model_get_param (plain, i);
+
+      g_byte_array_append (bytes, (const guint8 *) param->data, param->n_elements * sizeof (float));
+    }
+  plain_weights = g_byte_array_free_to_bytes (bytes);
+  g_assert_true (g_bytes_equal (plain_weights, reference));
 }
 
 static void
@@ -378,11 +460,11 @@ test_runs_command (void)
       g_assert_cmpstr (json_object_get_string_member (o, "state"), ==, "finished");
       g_assert_cmpstr (json_object_get_string_member (o, "model"), ==, "resnet8");
       g_assert_cmpstr (json_object_get_string_member (o, "dataset"), ==, "synthetic");
-      g_assert_cmpint (json_object_get_int_member (o, "epochs_done"), ==, 3);
+      g_assert_cmpint (json_object_get_int_member (o, "epochs_done"), ==, N_EPOCHS);
       g_assert_cmpint (json_object_get_int_member (o, "steps_done"), ==, TOTAL_STEPS);
       g_assert_cmpint (json_object_get_int_member (o, "snapshots"), ==, reference_snapshots);
       g_assert_false (json_object_get_boolean_member (o, "resumable"));
-      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "checkpoints")), ==, 3);
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "checkpoints")), ==, N_EPOCHS);
       g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "problems")), ==, 0);
       g_assert_true (json_object_get_double_member (o, "best_test_accuracy") >= 0);
     }
@@ -403,6 +485,8 @@ main (int    argc,
   g_test_add_func ("/run-cli/kill-and-resume", test_kill_and_resume);
   g_test_add_func ("/run-cli/stop-and-resume", test_stop_and_resume);
   g_test_add_func ("/run-cli/full-disk", test_full_disk);
+  g_test_add_func ("/run-cli/full-disk-metrics", test_full_disk_metrics);
+  g_test_add_func ("/run-cli/same-as-out", test_same_as_out);
   g_test_add_func ("/run-cli/runs", test_runs_command);
 
   status = g_test_run ();

@@ -686,6 +686,189 @@ test_list_and_names (void)
   bs_run_settings_clear (&settings);
 }
 
+
+/* The last checkpoint is damaged: the resume starts from the one before
+ * and still ends bit-identical. */
+static void
+test_resume_from_earlier_checkpoint (void)
+{
+  g_autofree char *whole_dir = new_dir ("whole-3");
+  g_autofree char *cut_dir = new_dir ("cut-damaged");
+  g_autoptr(BsDataset) dataset = make_dataset ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsRun) whole = NULL;
+  g_autoptr(BsRun) cut = NULL;
+  g_autoptr(BsRun) reopened = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GBytes) a = NULL, b = NULL;
+  g_autofree char *second = NULL;
+  BsRunSettings settings;
+  Counts counts = { 0 };
+
+  settings_for_test (&settings);
+  settings.recipe.epochs = 3;
+  settings.plan.every_epochs = 0;
+  settings.plan.every_steps = 0;
+  settings.plan.at_init = FALSE;
+  settings.keep_all_checkpoints = TRUE;
+  whole = bs_run_create (whole_dir, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_true (bs_run_train (whole, dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  cut = bs_run_create (cut_dir, &settings, &error);
+  g_assert_no_error (error);
+  counts.cancel_at = 20;
+  counts.cancellable = cancellable;
+  g_assert_false (bs_run_train (cut, dataset, NULL, &counting, &counts, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  second = bs_run_get_checkpoint_path (cut, 2);
+  write_file (second, "not a checkpoint", -1);
+  reopened = bs_run_open (cut_dir, &error);
+  g_assert_no_error (error);
+  g_assert_true (bs_run_train (reopened, dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  /* What was skipped is said, naming the file. */
+  g_assert_true (has_problem (reopened, "epoch-0002.safetensors", "an earlier checkpoint is used"));
+  g_assert_cmpuint (bs_run_get_steps (reopened)->len, ==, 24);
+  a = final_weights (whole);
+  b = final_weights (reopened);
+  g_assert_true (g_bytes_equal (a, b));
+
+  /* When no checkpoint can be used, nothing is replaced: an error that
+   * names the file, and the folder as it was. */
+  {
+    g_autofree char *first = bs_run_get_checkpoint_path (reopened, 1);
+    g_autofree char *third = bs_run_get_checkpoint_path (reopened, 3);
+    g_autofree char *run_json = g_build_filename (cut_dir, "run.json", NULL);
+    g_autofree char *text = NULL;
+    g_autoptr(BsRun) hopeless = NULL;
+    g_autoptr(GRegex) state = g_regex_new ("\"state\" : \"finished\"", 0, 0, NULL);
+    g_autofree char *edited = NULL;
+
+    g_assert_cmpint (g_remove (third), ==, 0);
+    write_file (second, "not a checkpoint", -1);
+    write_file (first, "not one either", -1);
+    text = read_text (run_json);
+    edited = g_regex_replace_literal (state, text, -1, 0, "\"state\" : \"stopped\"", 0, NULL);
+    g_assert_cmpstr (edited, !=, text);
+    write_file (run_json, edited, -1);
+    hopeless = bs_run_open (cut_dir, &error);
+    g_assert_no_error (error);
+    g_assert_false (bs_run_train (hopeless, dataset, NULL, NULL, NULL, NULL, &error));
+    g_assert_error (error, BS_ERROR, BS_ERROR_FORMAT);
+    g_assert_nonnull (strstr (error->message, "epoch-0001.safetensors"));
+    g_assert_nonnull (strstr (error->message, "from the start"));
+    g_clear_error (&error);
+    g_clear_pointer (&hopeless, bs_run_unref);
+    hopeless = bs_run_open (cut_dir, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (bs_run_get_state (hopeless), ==, BS_RUN_STATE_STOPPED);
+    g_assert_cmpuint (bs_run_get_steps (hopeless)->len, ==, 24);
+    g_assert_cmpuint (bs_run_get_epochs (hopeless)->len, ==, 3);
+  }
+  bs_run_settings_clear (&settings);
+}
+
+
+/* Snapshots after every 2nd epoch and the last: checkpoints 2 and 3 stay,
+ * 1 goes; with keep_all_checkpoints all three stay. */
+static void
+test_checkpoint_policy (void)
+{
+  g_autoptr(BsDataset) dataset = make_dataset ();
+  BsRunSettings settings;
+
+  settings_for_test (&settings);
+  settings.recipe.epochs = 3;
+  settings.plan.at_init = FALSE;
+  settings.plan.every_epochs = 2;
+  settings.plan.every_steps = 0;
+  for (guint keep_all = 0; keep_all < 2; keep_all++)
+    {
+      g_autofree char *dir = new_dir (keep_all ? "policy-all" : "policy");
+      g_autoptr(GError) error = NULL;
+      g_autoptr(BsRun) run = NULL;
+      g_autoptr(BsRun) opened = NULL;
+      GArray *epochs, *snapshots;
+
+      settings.keep_all_checkpoints = keep_all;
+      run = bs_run_create (dir, &settings, &error);
+      g_assert_no_error (error);
+      g_assert_true (bs_run_train (run, dataset, NULL, NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+      opened = bs_run_open (dir, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (bs_run_get_problems (opened)->len, ==, 0);
+      snapshots = bs_run_get_snapshots (opened);
+      g_assert_cmpuint (snapshots->len, ==, 2);
+      g_assert_cmpuint (g_array_index (snapshots, BsRunSnapshotInfo, 0).epoch, ==, 2);
+      g_assert_cmpuint (g_array_index (snapshots, BsRunSnapshotInfo, 0).index, ==, 0);
+      g_assert_cmpuint (g_array_index (snapshots, BsRunSnapshotInfo, 1).epoch, ==, 3);
+      g_assert_cmpuint (g_array_index (snapshots, BsRunSnapshotInfo, 1).global_step, ==, 24);
+      epochs = bs_run_get_checkpoint_epochs (opened);
+      g_assert_cmpuint (epochs->len, ==, keep_all ? 3 : 2);
+      g_assert_cmpuint (g_array_index (epochs, guint, epochs->len - 2), ==, 2);
+      g_assert_cmpuint (g_array_index (epochs, guint, epochs->len - 1), ==, 3);
+      /* The checkpoints in the run's own list (as it trained) are those on disk. */
+      g_assert_cmpuint (bs_run_get_checkpoint_epochs (run)->len, ==, epochs->len);
+    }
+  bs_run_settings_clear (&settings);
+}
+
+
+/* While a run trains, another BsRun of its folder sees it and cannot train it. */
+typedef struct {
+  const char *dir;
+  BsDataset  *dataset;
+  gboolean    checked;
+} LockCheck;
+
+static void
+check_lock (const BsTrainProgress *progress,
+            gpointer               user_data)
+{
+  LockCheck *check = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsRun) other = NULL;
+
+  if (check->checked)
+    return;
+  other = bs_run_open (check->dir, &error);
+  g_assert_no_error (error);
+  g_assert_true (bs_run_is_training (other));
+  g_assert_false (bs_run_train (other, check->dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, BS_ERROR, BS_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "another process"));
+  check->checked = TRUE;
+}
+
+static void
+test_lock (void)
+{
+  g_autofree char *dir = new_dir ("locked");
+  g_autoptr(BsDataset) dataset = make_dataset ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsRun) run = NULL;
+  BsRunSettings settings;
+  LockCheck check = { dir, dataset, FALSE };
+  const BsRunCallbacks callbacks = { .step = check_lock };
+
+  settings_for_test (&settings);
+  settings.recipe.epochs = 1;
+  settings.plan.every_steps = 0;
+  run = bs_run_create (dir, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_false (bs_run_is_training (run));
+  g_assert_true (bs_run_train (run, dataset, NULL, &callbacks, &check, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (check.checked);
+  g_assert_false (bs_run_is_training (run));
+  bs_run_settings_clear (&settings);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -703,8 +886,11 @@ main (int    argc,
   g_test_add_func ("/run/damaged-folder", test_damaged_folder);
   g_test_add_func ("/run/damaged-run-json", test_damaged_run_json);
   g_test_add_func ("/run/unwritable-folder", test_unwritable_folder);
+  g_test_add_func ("/run/checkpoint-policy", test_checkpoint_policy);
   g_test_add_func ("/run/diverged", test_diverged);
+  g_test_add_func ("/run/resume-from-earlier-checkpoint", test_resume_from_earlier_checkpoint);
   g_test_add_func ("/run/list-and-names", test_list_and_names);
+  g_test_add_func ("/run/lock", test_lock);
 
   status = g_test_run ();
   bs_test_remove_tree (tmp_dir);

@@ -48,3 +48,24 @@ shoot window.png ADW_DEBUG_COLOR_SCHEME=prefer-light ADW_DEBUG_HIGH_CONTRAST=0
 shoot window-dark.png ADW_DEBUG_COLOR_SCHEME=prefer-dark ADW_DEBUG_HIGH_CONTRAST=0
 shoot window-high-contrast.png ADW_DEBUG_COLOR_SCHEME=prefer-light ADW_DEBUG_HIGH_CONTRAST=1
 shoot window-zh_CN.png ADW_DEBUG_COLOR_SCHEME=prefer-light ADW_DEBUG_HIGH_CONTRAST=0 LANGUAGE=zh_CN
+
+# A run training in the window, light and dark (make-training-screenshot
+# trains ResNet-20 on the synthetic set until 4 epochs are done).
+shoot_training () {
+  out=$source/data/screenshots/$1
+  shift
+  env LC_ALL="$lang" LANGUAGE= \
+    GSETTINGS_BACKEND=memory GSETTINGS_SCHEMA_DIR="$build/data" \
+    GTK_A11Y=none NO_AT_BRIDGE=1 GDK_BACKEND=x11 \
+    DBUS_SESSION_BUS_ADDRESS=disabled: \
+    BLOCKSCOPE_RUNS_DIR="$runs/training" XDG_DATA_HOME="$build/screenshot-data" \
+    "$@" \
+    xvfb-run -a -s '-screen 0 1400x1000x24 -nolisten tcp' \
+    "$build/tests/gui/make-training-screenshot" "$out"
+  if command -v optipng > /dev/null; then
+    optipng -quiet -o5 -strip all "$out"
+  fi
+}
+
+shoot_training training.png ADW_DEBUG_COLOR_SCHEME=prefer-light ADW_DEBUG_HIGH_CONTRAST=0
+shoot_training training-dark.png ADW_DEBUG_COLOR_SCHEME=prefer-dark ADW_DEBUG_HIGH_CONTRAST=0

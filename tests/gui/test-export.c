@@ -4,16 +4,22 @@
  * puts it, at the preview's scale); the rows set the options the figure is
  * drawn with; a PDF written from the dialog is read back by poppler; the
  * clipboard holds a PNG of the size the options imply; a file name without
- * a known extension, or a folder that does not exist, gives an error. */
+ * a known extension, or a folder that does not exist, gives an error.
+ * In the window: the actions wait for a result; Ctrl+E (a real key press)
+ * opens the dialog with it, Add to Figure adds panels, Export Data writes
+ * what Open Result reads back into the heatmap, and a damaged file is
+ * named in the window's banner. */
 #include "bs-config.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
+#include "bs-cka-open.h"
 #include "bs-colormap.h"
 #include "bs-export-dialog.h"
 #include "bs-test-utils.h"
+#include "bs-window-private.h"
 
 static double
 gradient (guint row,
@@ -254,6 +260,110 @@ test_dialog (void)
   g_rmdir (dir);
 }
 
+
+static gboolean
+action_enabled (BsWindow   *window,
+                const char *name)
+{
+  return g_action_get_enabled (g_action_map_lookup_action (G_ACTION_MAP (window), name));
+}
+
+static gboolean
+dialog_shown (gpointer data)
+{
+  BsWindowExport *export = data;
+
+  return bs_window_export_get_dialog (export) != NULL
+         && gtk_widget_get_mapped (GTK_WIDGET (bs_window_export_get_dialog (export)));
+}
+
+static void
+test_window (void)
+{
+  g_autoptr(BsApplication) app = bs_test_app_new ();
+  BsWindow *window = bs_test_app_get_window (app);
+  BsWindowExport *export = bs_window_get_export (window);
+  BsHeatmap *heatmap = bs_window_get_heatmap (window);
+  g_autoptr(BsCkaSnapshot) result = bs_test_make_snapshot (23, 23, gradient, "resnet20", "resnet20");
+  g_autofree char *dir = g_dir_make_tmp ("blockscope-export-XXXXXX", NULL);
+  g_autofree char *npy = g_build_filename (dir, "saved.npy", NULL);
+  g_autofree char *json = g_build_filename (dir, "saved.json", NULL);
+  g_autofree char *bad = g_build_filename (dir, "damaged.npy", NULL);
+
+  /* Nothing to export before a result. */
+  g_assert_false (action_enabled (window, "export-figure"));
+  g_assert_false (action_enabled (window, "copy-figure"));
+  g_assert_false (action_enabled (window, "export-data"));
+  g_assert_true (action_enabled (window, "open-result"));
+
+  bs_heatmap_set_snapshot (heatmap, result);
+  bs_window_show_heatmap (window);
+  g_assert_true (action_enabled (window, "export-figure"));
+  g_assert_true (action_enabled (window, "add-to-figure"));
+
+  /* Ctrl+E, as a user presses it: the dialog with the result on screen. */
+  bs_test_key_press (GTK_WIDGET (window), GDK_KEY_e, GDK_CONTROL_MASK);
+  g_assert_true (bs_test_wait_until (dialog_shown, export, 5000));
+  g_assert_cmpuint (bs_export_dialog_get_n_panels (bs_window_export_get_dialog (export)), ==, 1);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.add-to-figure", NULL);
+  g_assert_cmpuint (bs_export_dialog_get_n_panels (bs_window_export_get_dialog (export)), ==, 2);
+  gtk_window_destroy (GTK_WINDOW (bs_window_export_get_dialog (export)));
+  g_assert_null (bs_window_export_get_dialog (export));
+
+  /* Export Data, then Open Result: the same matrix, with its layers. */
+  {
+    g_autoptr(GFile) file = g_file_new_for_path (npy);
+    g_autoptr(GError) error = NULL;
+    BsCkaSnapshot *shown;
+
+    g_assert_true (bs_window_export_save_data (export, file, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_test (json, G_FILE_TEST_IS_REGULAR));
+    bs_heatmap_set_snapshot (heatmap, NULL);
+    g_assert_false (action_enabled (window, "export-figure"));
+    g_assert_true (bs_window_export_open_result (export, file));
+    shown = bs_heatmap_get_snapshot (heatmap);
+    g_assert_nonnull (shown);
+    g_assert_cmpuint (bs_cka_snapshot_get_n_rows (shown), ==, 23);
+    g_assert_cmpstr (bs_cka_snapshot_get_row (shown, 5)->name, ==, bs_cka_snapshot_get_row (result, 5)->name);
+    for (guint r = 0; r < 23; r++)
+      for (guint c = 0; c < 23; c++)
+        g_assert_cmpfloat (bs_cka_snapshot_get_value (shown, r, c), ==, bs_cka_snapshot_get_value (result, r, c));
+    g_assert_null (bs_window_get_error_text (window));
+    g_assert_true (action_enabled (window, "export-figure"));
+  }
+
+  /* A damaged file: the banner names it; the result on screen stays. */
+  {
+    g_autoptr(GFile) file = g_file_new_for_path (bad);
+    BsCkaSnapshot *before = bs_heatmap_get_snapshot (heatmap);
+
+    g_assert_true (g_file_set_contents (bad, "not numpy", -1, NULL));
+    g_assert_false (bs_window_export_open_result (export, file));
+    g_assert_nonnull (bs_window_get_error_text (window));
+    g_assert_nonnull (strstr (bs_window_get_error_text (window), "damaged.npy"));
+    g_assert_true (bs_heatmap_get_snapshot (heatmap) == before);
+  }
+
+  /* Copy Figure: one column at 300 dpi on the clipboard. */
+  {
+    Wait wait = { 0 };
+
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.copy-figure", NULL);
+    gdk_clipboard_read_texture_async (gtk_widget_get_clipboard (GTK_WIDGET (window)), NULL, texture_read, &wait);
+    g_assert_true (bs_test_wait_until (is_done, &wait, 10000));
+    g_assert_no_error (wait.error);
+    g_assert_cmpint (gdk_texture_get_width (wait.texture), ==, 1050);
+    g_object_unref (wait.texture);
+  }
+
+  bs_test_app_quit (app);
+  g_remove (npy);
+  g_remove (json);
+  g_remove (bad);
+  g_rmdir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -261,6 +371,7 @@ main (int    argc,
   bs_test_init (&argc, &argv);
 
   g_test_add_func ("/export/dialog", test_dialog);
+  g_test_add_func ("/export/window", test_window);
 
   return g_test_run ();
 }

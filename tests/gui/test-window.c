@@ -271,10 +271,10 @@ test_model_catalog (void)
   found = bs_runs_find_checkpoints (runs, 10);
   g_assert_cmpuint (found->len, ==, 2);
   g_assert_cmpstr (((BsRunCheckpoint *) found->pdata[0])->path, ==, new_path);
-  g_assert_cmpstr (((BsRunCheckpoint *) found->pdata[0])->label, ==, "wide-run › epoch-2");
+  g_assert_cmpstr (((BsRunCheckpoint *) found->pdata[0])->label, ==, "wide-run › epoch 2");
 
   display = bs_model_spec_display_name (new_path);
-  g_assert_cmpstr (display, ==, "wide-run › epoch-2");
+  g_assert_cmpstr (display, ==, "wide-run › epoch 2");
   g_clear_pointer (&display, g_free);
   display = bs_model_spec_display_name ("resnet110x10");
   g_assert_cmpstr (display, ==, "ResNet-110 ×10");
@@ -319,6 +319,62 @@ test_model_catalog (void)
   g_rmdir (run);
 }
 
+/* A run folder's checkpoints (RUN/checkpoints/epoch-NNNN.safetensors) are
+ * one submenu per run in the model menus, an item per epoch. */
+static void
+test_model_catalog_runs (void)
+{
+  g_autofree char *runs = bs_runs_get_dir ();
+  g_autofree char *folder = g_build_filename (runs, "deep-run", "checkpoints", NULL);
+  g_autofree char *first = g_build_filename (folder, "epoch-0001.safetensors", NULL);
+  g_autofree char *second = g_build_filename (folder, "epoch-0002.safetensors", NULL);
+  g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(GMenu) menu = NULL;
+  GMenuModel *submenu = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (first, "x", 1, NULL));
+  g_assert_true (g_file_set_contents (second, "x", 1, NULL));
+
+  found = bs_runs_find_checkpoints (runs, 200);
+  menu = bs_model_catalog_build_menu ("win.model-a", "win.open-checkpoint", "a", found);
+  /* The section of trained checkpoints holds a submenu named after the run. */
+  for (int i = 0; i < g_menu_model_get_n_items (G_MENU_MODEL (menu)) && submenu == NULL; i++)
+    {
+      g_autoptr(GMenuModel) section = g_menu_model_get_item_link (G_MENU_MODEL (menu), i, G_MENU_LINK_SECTION);
+
+      for (int j = 0; section != NULL && j < g_menu_model_get_n_items (section); j++)
+        {
+          g_autofree char *label = NULL;
+
+          if (g_menu_model_get_item_attribute (section, j, G_MENU_ATTRIBUTE_LABEL, "s", &label) &&
+              g_str_equal (label, "deep-run"))
+            submenu = g_menu_model_get_item_link (section, j, G_MENU_LINK_SUBMENU);
+        }
+    }
+  g_assert_nonnull (submenu);
+  g_assert_cmpint (g_menu_model_get_n_items (submenu), ==, 2);
+  for (int j = 0; j < 2; j++)
+    {
+      g_autofree char *label = NULL;
+      g_autoptr(GVariant) target = g_menu_model_get_item_attribute_value (submenu, j, G_MENU_ATTRIBUTE_TARGET, NULL);
+
+      g_assert_true (g_menu_model_get_item_attribute (submenu, j, G_MENU_ATTRIBUTE_LABEL, "s", &label));
+      g_assert_true (g_str_equal (label, "epoch 1") || g_str_equal (label, "epoch 2"));
+      g_assert_cmpstr (g_variant_get_string (target, NULL), ==, g_str_equal (label, "epoch 1") ? first : second);
+    }
+  g_object_unref (submenu);
+
+  g_unlink (first);
+  g_unlink (second);
+  g_rmdir (folder);
+  {
+    g_autofree char *run = g_path_get_dirname (folder);
+
+    g_rmdir (run);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -330,6 +386,7 @@ main (int    argc,
   g_test_add_func ("/window/actions", test_actions);
   g_test_add_func ("/window/dataset-chooser", test_dataset_chooser);
   g_test_add_func ("/window/model-catalog", test_model_catalog);
+  g_test_add_func ("/window/model-catalog-runs", test_model_catalog_runs);
 
   return g_test_run ();
 }

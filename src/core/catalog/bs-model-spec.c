@@ -90,8 +90,20 @@ checkpoint_name (const char *path)
       if (strcmp (parent, runs) != 0)
         {
           g_autofree char *run = g_path_get_basename (parent);
+          g_autofree char *item = bs_runs_checkpoint_item (base);
 
-          return g_strdup_printf ("%s › %s", run, base);
+          /* A run folder keeps them in checkpoints/: name the run. */
+          if (strcmp (run, "checkpoints") == 0)
+            {
+              g_autofree char *grandparent = g_path_get_dirname (parent);
+
+              if (strcmp (grandparent, runs) != 0)
+                {
+                  g_free (run);
+                  run = g_path_get_basename (grandparent);
+                }
+            }
+          return g_strdup_printf ("%s › %s", run, item);
         }
     }
   return g_steal_pointer (&base);

@@ -78,7 +78,24 @@ bs_run_checkpoint_free (BsRunCheckpoint *checkpoint)
 
   g_free (checkpoint->path);
   g_free (checkpoint->label);
+  g_free (checkpoint->run);
+  g_free (checkpoint->item);
   g_free (checkpoint);
+}
+
+char *
+bs_runs_checkpoint_item (const char *stem)
+{
+  guint64 epoch;
+
+  g_return_val_if_fail (stem != NULL, NULL);
+
+  /* A run folder's checkpoints/epoch-NNNN: named by its epoch. */
+  if (g_str_has_prefix (stem, "epoch-") &&
+      g_ascii_string_to_unsigned (stem + strlen ("epoch-"), 10, 0, G_MAXUINT, &epoch, NULL))
+    /* Translators: a checkpoint in the model menus, saved after this epoch. */
+    return g_strdup_printf (_("epoch %u"), (guint) epoch);
+  return g_strdup (stem);
 }
 
 static void
@@ -109,8 +126,10 @@ scan_folder (GPtrArray  *found,
           g_autofree char *stem = g_strndup (name, strlen (name) - strlen (".safetensors"));
 
           checkpoint->path = g_steal_pointer (&path);
-          checkpoint->label = run_name ? g_strdup_printf ("%s › %s", run_name, stem)
-                                       : g_steal_pointer (&stem);
+          checkpoint->item = bs_runs_checkpoint_item (stem);
+          checkpoint->run = g_strdup (run_name);
+          checkpoint->label = run_name ? g_strdup_printf ("%s › %s", run_name, checkpoint->item)
+                                       : g_strdup (checkpoint->item);
           checkpoint->mtime = st.st_mtime;
           g_ptr_array_add (found, checkpoint);
         }

@@ -23,11 +23,18 @@ char      *bs_runs_new_checkpoint_path (const char  *dir,
 
 typedef struct {
   char   *path;     /* absolute path of the .safetensors file */
-  char   *label;    /* "run-name › file" for menus */
+  char   *label;    /* "run-name › epoch 3" (a run's checkpoints/epoch-0003.safetensors)
+                     * or "run-name › file" for menus */
   gint64  mtime;    /* seconds since the epoch */
+  char   *run;      /* the folder under the runs folder it is in; NULL at the top */
+  char   *item;     /* the label without the run: "epoch 3", or the file's stem */
 } BsRunCheckpoint;
 
 void       bs_run_checkpoint_free      (BsRunCheckpoint *checkpoint);
+
+/* A checkpoint's name in menus from its file name without .safetensors:
+ * "epoch 3" for a run's epoch-0003 (translated), else the stem itself. */
+char      *bs_runs_checkpoint_item     (const char      *stem);
 
 /* Checkpoints (*.safetensors) in dir, up to two folder levels deep, newest
  * first, at most max_entries. Never fails: a missing folder is an empty

@@ -376,6 +376,8 @@ draw_title (const char                  *title,
             const BsFigureExportOptions *options,
             const Grid                  *g,
             const BsFigurePalette       *palette,
+            BsFigureTextFunc             text_func,
+            gpointer                     text_data,
             cairo_t                     *cr)
 {
   g_autoptr(PangoLayout) layout = pango_cairo_create_layout (cr);
@@ -392,24 +394,30 @@ draw_title (const char                  *title,
   pango_layout_get_size (layout, &w, &h);
   set_color (cr, &palette->text);
   cairo_move_to (cr, (g->width - (double) w / PANGO_SCALE) / 2, (g->title_height - (double) h / PANGO_SCALE) / 2);
-  pango_cairo_show_layout (cr, layout);
+  bs_figure_show_layout (cr, layout, text_func, text_data);
   pango_font_description_free (font);
 }
 
-void
-bs_figure_export_draw (const BsFigurePanel         *panels,
-                       guint                        n_panels,
-                       const BsFigureExportOptions *options,
-                       cairo_t                     *cr)
+static void
+draw_figure (const BsFigurePanel         *panels,
+             guint                        n_panels,
+             const BsFigureExportOptions *options,
+             BsFigureTextFunc             text_func,
+             gpointer                     text_data,
+             cairo_t                     *cr)
 {
   g_autoptr(GPtrArray) matrices = g_ptr_array_new_with_free_func ((GDestroyNotify) bs_heatmap_matrix_free);
-  PangoFontDescription *font = pango_font_description_from_string (BS_FIGURE_FONT " 10");
+  PangoFontDescription *font = pango_font_description_from_string (BS_FIGURE_FONT);
   BsFigurePalette palette;
   double lo, hi;
   Grid g;
 
   grid_init (&g, panels, n_panels, options);
   bs_figure_palette_init_paper (&palette);
+  /* Ten figure units (points on a page) before the layout's scale, so the
+   * text is font_size_pt whatever resolution pango assumes (96 dpi would
+   * make "10" 13.3 points). */
+  pango_font_description_set_absolute_size (font, LAYOUT_FONT_UNITS * PANGO_SCALE);
 
   for (guint i = 0; i < n_panels; i++)
     {
@@ -425,7 +433,7 @@ bs_figure_export_draw (const BsFigurePanel         *panels,
   cairo_rectangle (cr, 0, 0, g.width, ceil (g.height));
   cairo_fill (cr);
   if (g.title_height > 0)
-    draw_title (options->title, options, &g, &palette, cr);
+    draw_title (options->title, options, &g, &palette, text_func, text_data, cr);
 
   for (guint i = 0; i < n_panels; i++)
     {
@@ -452,6 +460,8 @@ bs_figure_export_draw (const BsFigurePanel         *panels,
       figure.lo = lo;
       figure.hi = hi;
       figure.font = font;
+      figure.text_func = text_func;
+      figure.text_data = text_data;
       /* Print wants finer lines than a screen: half as wide, so that stage
        * lines and their halos cover less of small cells. */
       figure.layout.line_width *= 0.5;
@@ -476,6 +486,46 @@ bs_figure_export_draw (const BsFigurePanel         *panels,
     }
   cairo_restore (cr);
   pango_font_description_free (font);
+}
+
+void
+bs_figure_export_draw (const BsFigurePanel         *panels,
+                       guint                        n_panels,
+                       const BsFigureExportOptions *options,
+                       cairo_t                     *cr)
+{
+  draw_figure (panels, n_panels, options, NULL, NULL, cr);
+}
+
+/* ---------------------------------------------------------------- SVG text */
+
+/* cairo 1.16 writes text into SVG as glyph shapes: the figure's text is
+ * kept aside instead and added as <text> elements, selectable and
+ * editable (in Inkscape, say), in the figure's font. */
+static void
+collect_svg_text (const BsFigureText *text,
+                  gpointer            user_data)
+{
+  GString *svg = user_data;
+  g_autofree char *escaped = g_markup_escape_text (text->text, -1);
+  char x[G_ASCII_DTOSTR_BUF_SIZE], y[G_ASCII_DTOSTR_BUF_SIZE], size[G_ASCII_DTOSTR_BUF_SIZE];
+  char angle[G_ASCII_DTOSTR_BUF_SIZE], opacity[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_ascii_formatd (x, sizeof x, "%.3f", text->x);
+  g_ascii_formatd (y, sizeof y, "%.3f", text->y);
+  g_ascii_formatd (size, sizeof size, "%.3f", text->size);
+  g_ascii_formatd (angle, sizeof angle, "%.3f", text->angle);
+  g_ascii_formatd (opacity, sizeof opacity, "%.3f", text->color.alpha);
+  g_string_append_printf (svg, "<text x=\"%s\" y=\"%s\" font-family=\"%s\" font-size=\"%s\"%s "
+                          "fill=\"rgb(%d,%d,%d)\"", x, y, BS_FIGURE_FONT, size,
+                          text->bold ? " font-weight=\"bold\"" : "",
+                          (int) lround (255 * text->color.red), (int) lround (255 * text->color.green),
+                          (int) lround (255 * text->color.blue));
+  if (text->color.alpha < 1)
+    g_string_append_printf (svg, " fill-opacity=\"%s\"", opacity);
+  if (fabs (text->angle) > 1e-9)
+    g_string_append_printf (svg, " transform=\"rotate(%s %s %s)\"", angle, x, y);
+  g_string_append_printf (svg, " xml:space=\"preserve\">%s</text>\n", escaped);
 }
 
 /* ---------------------------------------------------------------- files */
@@ -537,6 +587,14 @@ create_image (const BsFigureExportOptions *options,
     }
   surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, (int) w, (int) h);
   cairo_surface_set_device_scale (surface, pixels_per_point, pixels_per_point);
+  {
+    /* White to the last pixel, which the page may cover only in part. */
+    cairo_t *cr = cairo_create (surface);
+
+    cairo_set_source_rgb (cr, 1, 1, 1);
+    cairo_paint (cr);
+    cairo_destroy (cr);
+  }
   return surface;
 }
 
@@ -563,6 +621,30 @@ bs_figure_export_image (const BsFigurePanel         *panels,
   return surface;
 }
 
+/* An SVG's text, added before its end (see collect_svg_text ()). */
+static cairo_status_t
+write_svg_with_text (Sink          *sink,
+                     GByteArray    *svg,
+                     const GString *text)
+{
+  static const char end[] = "</svg>";
+  gsize at = svg->len;
+  cairo_status_t status;
+
+  for (gsize i = svg->len >= sizeof end - 1 ? svg->len - (sizeof end - 1) + 1 : 0; i-- > 0;)
+    if (memcmp (svg->data + i, end, sizeof end - 1) == 0)
+      {
+        at = i;
+        break;
+      }
+  status = sink_write (sink, svg->data, (unsigned) at);
+  if (status == CAIRO_STATUS_SUCCESS)
+    status = sink_write (sink, (const unsigned char *) text->str, (unsigned) text->len);
+  if (status == CAIRO_STATUS_SUCCESS)
+    status = sink_write (sink, svg->data + at, (unsigned) (svg->len - at));
+  return status;
+}
+
 static gboolean
 render (const BsFigurePanel         *panels,
         guint                        n_panels,
@@ -572,6 +654,9 @@ render (const BsFigurePanel         *panels,
         const char                  *path,
         GError                     **error)
 {
+  g_autoptr(GString) svg_text = NULL;
+  Sink svg_sink = { 0 };
+  Sink *target = sink;
   cairo_surface_t *surface = NULL;
   cairo_status_t status;
   double width, height;
@@ -590,7 +675,11 @@ render (const BsFigurePanel         *panels,
         cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_TITLE, options->title);
       break;
     case BS_FIGURE_FORMAT_SVG:
-      surface = cairo_svg_surface_create_for_stream (sink_write, sink, width, height);
+      /* In memory first: the text goes in before the end. */
+      svg_sink.bytes = g_byte_array_new ();
+      svg_text = g_string_new (NULL);
+      target = &svg_sink;
+      surface = cairo_svg_surface_create_for_stream (sink_write, target, width, height);
       cairo_svg_surface_set_document_unit (surface, CAIRO_SVG_UNIT_PT);
       break;
     case BS_FIGURE_FORMAT_PNG:
@@ -603,7 +692,7 @@ render (const BsFigurePanel         *panels,
     }
 
   cr = cairo_create (surface);
-  bs_figure_export_draw (panels, n_panels, options, cr);
+  draw_figure (panels, n_panels, options, svg_text != NULL ? collect_svg_text : NULL, svg_text, cr);
   status = cairo_status (cr);
   cairo_destroy (cr);
   if (status == CAIRO_STATUS_SUCCESS && format == BS_FIGURE_FORMAT_PNG)
@@ -612,6 +701,9 @@ render (const BsFigurePanel         *panels,
   if (status == CAIRO_STATUS_SUCCESS)
     status = cairo_surface_status (surface);
   cairo_surface_destroy (surface);
+  if (status == CAIRO_STATUS_SUCCESS && svg_sink.bytes != NULL)
+    status = write_svg_with_text (sink, svg_sink.bytes, svg_text);
+  g_clear_pointer (&svg_sink.bytes, g_byte_array_unref);
 
   if (sink->error != NULL)
     {

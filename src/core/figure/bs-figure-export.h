@@ -19,7 +19,9 @@
  * standard error exceeds a threshold.
  *
  * Cells are crisp: an image without interpolation in PDF and PNG, one
- * rectangle per cell in SVG. PDF text is text (pdftotext finds it). Files
+ * rectangle per cell in SVG. Text stays text: in PDF (pdftotext finds it)
+ * and in SVG, where it is written as <text> elements in DejaVu Sans
+ * (cairo 1.16 would write glyph shapes). Files
  * are written atomically: an error (a full disk, an unwritable folder)
  * leaves no partial file. No GTK. */
 #pragma once

@@ -50,6 +50,59 @@ bs_heatmap_figure_init (BsHeatmapFigure       *figure,
 
 /* ---------------------------------------------------------------- helpers */
 
+void
+bs_figure_show_layout (cairo_t          *cr,
+                       PangoLayout      *layout,
+                       BsFigureTextFunc  func,
+                       gpointer          user_data)
+{
+  PangoLayoutLine *line;
+  BsFigureText text = { 0 };
+  cairo_pattern_t *source;
+  double x, y, dx = 1, dy = 0;
+
+  if (func == NULL)
+    {
+      pango_cairo_show_layout (cr, layout);
+      return;
+    }
+
+  /* The baseline's start, the direction of writing and the font's size,
+   * all in device units, from the first run's font as pango chose it. */
+  cairo_get_current_point (cr, &x, &y);
+  {
+    /* The line's place in the layout: its alignment, its baseline. */
+    PangoLayoutIter *iter = pango_layout_get_iter (layout);
+    PangoRectangle logical;
+
+    pango_layout_iter_get_line_extents (iter, NULL, &logical);
+    x += (double) logical.x / PANGO_SCALE;
+    y += (double) pango_layout_iter_get_baseline (iter) / PANGO_SCALE;
+    pango_layout_iter_free (iter);
+  }
+  cairo_user_to_device (cr, &x, &y);
+  cairo_user_to_device_distance (cr, &dx, &dy);
+  text.text = pango_layout_get_text (layout);
+  text.x = x;
+  text.y = y;
+  text.angle = atan2 (dy, dx) * 180 / G_PI;
+  line = pango_layout_get_line_readonly (layout, 0);
+  if (line != NULL && line->runs != NULL)
+    {
+      PangoGlyphItem *run = line->runs->data;
+      PangoFontDescription *font = pango_font_describe_with_absolute_size (run->item->analysis.font);
+
+      text.size = (double) pango_font_description_get_size (font) / PANGO_SCALE * hypot (dx, dy);
+      text.bold = pango_font_description_get_weight (font) >= PANGO_WEIGHT_SEMIBOLD;
+      pango_font_description_free (font);
+    }
+  source = cairo_get_source (cr);
+  if (cairo_pattern_get_rgba (source, &text.color.red, &text.color.green, &text.color.blue,
+                              &text.color.alpha) != CAIRO_STATUS_SUCCESS)
+    text.color = (BsFigureColor) { 0, 0, 0, 1 };
+  func (&text, user_data);
+}
+
 static double
 scaled (const Draw *d,
         double      length)
@@ -164,7 +217,7 @@ draw_text_centered (Draw        *d,
   if (angle != 0)
     cairo_rotate (d->cr, angle * G_PI / 180);
   move_to_pixel (d->cr, -(logical.x + logical.width / 2.0), -(logical.y + logical.height / 2.0));
-  pango_cairo_show_layout (d->cr, layout);
+  bs_figure_show_layout (d->cr, layout, d->figure->text_func, d->figure->text_data);
   cairo_restore (d->cr);
 }
 
@@ -182,7 +235,7 @@ draw_text_at (Draw        *d,
 
   pango_layout_get_pixel_size (layout, &w, &h);
   move_to_pixel (d->cr, x - align_x * w, y - align_y * h);
-  pango_cairo_show_layout (d->cr, layout);
+  bs_figure_show_layout (d->cr, layout, d->figure->text_func, d->figure->text_data);
 }
 
 static void

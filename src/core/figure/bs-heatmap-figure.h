@@ -49,6 +49,28 @@ typedef enum {
                                        BS_HEATMAP_FIGURE_COLORBAR | BS_HEATMAP_FIGURE_TITLE)
 #define BS_HEATMAP_FIGURE_ALL         (BS_HEATMAP_FIGURE_CELLS | BS_HEATMAP_FIGURE_DECORATIONS)
 
+/* A piece of text as the figure places it, for a writer that keeps text
+ * as text (SVG: cairo 1.16 writes glyphs as shapes). */
+typedef struct {
+  const char    *text;
+  double         x;        /* the start of its baseline, in the target's device units */
+  double         y;
+  double         angle;    /* degrees, as cairo rotates (clockwise on a page) */
+  double         size;     /* font size in device units */
+  gboolean       bold;
+  BsFigureColor  color;
+} BsFigureText;
+
+typedef void (*BsFigureTextFunc) (const BsFigureText *text,
+                                  gpointer            user_data);
+
+/* Shows layout at cr's current point (its top left), or, with func, hands
+ * it to func instead. For text drawn around a figure. */
+void bs_figure_show_layout (cairo_t          *cr,
+                            PangoLayout      *layout,
+                            BsFigureTextFunc  func,
+                            gpointer          user_data);
+
 /* Everything one drawing needs; pointers are borrowed for the call. */
 typedef struct {
   BsFigureLayout              layout;        /* bs_figure_layout_init () */
@@ -71,6 +93,9 @@ typedef struct {
   const PangoFontDescription *font;          /* NULL: "Sans 10" */
   const cairo_font_options_t *font_options;  /* NULL: the surface's */
   BsHeatmapFigureParts        parts;
+  /* Text handed over instead of drawn (NULL: drawn). */
+  BsFigureTextFunc            text_func;
+  gpointer                    text_data;
   /* Device pixels per figure unit (2 on a HiDPI screen): lines and the
    * plot's edges snap to that pixel grid, with the figure's origin on a
    * pixel corner, and cells are summarised when more are in view than

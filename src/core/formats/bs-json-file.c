@@ -6,6 +6,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <inttypes.h>
+#include <math.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -176,4 +177,73 @@ bs_json_file_load (const char  *path,
   if (!bs_json_file_read_bytes (path, max_bytes, &text, &length, error))
     return NULL;
   return bs_json_parse_text (text, length, path, error);
+}
+
+/* Typed members */
+
+gboolean
+bs_json_member_uint (JsonObject *o,
+                     const char *name,
+                     guint64     max,
+                     guint64    *value)
+{
+  JsonNode *node = json_object_get_member (o, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64
+      || json_node_get_int (node) < 0 || (guint64) json_node_get_int (node) > max)
+    return FALSE;
+  *value = (guint64) json_node_get_int (node);
+  return TRUE;
+}
+
+gboolean
+bs_json_member_double (JsonObject *o,
+                       const char *name,
+                       double     *value)
+{
+  JsonNode *node = json_object_get_member (o, name);
+  GType type = node != NULL && JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
+
+  if (node != NULL && JSON_NODE_HOLDS_NULL (node))
+    {
+      *value = NAN;
+      return TRUE;
+    }
+  if (type != G_TYPE_DOUBLE && type != G_TYPE_INT64)
+    return FALSE;
+  *value = json_node_get_double (node);
+  return TRUE;
+}
+
+gboolean
+bs_json_member_bool (JsonObject *o,
+                     const char *name,
+                     gboolean   *value)
+{
+  JsonNode *node = json_object_get_member (o, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    return FALSE;
+  *value = json_node_get_boolean (node);
+  return TRUE;
+}
+
+const char *
+bs_json_member_string (JsonObject *o,
+                       const char *name)
+{
+  JsonNode *node = json_object_get_member (o, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+JsonObject *
+bs_json_member_object (JsonObject *o,
+                       const char *name)
+{
+  JsonNode *node = json_object_get_member (o, name);
+
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
 }

@@ -41,4 +41,21 @@ JsonNode *bs_json_file_load       (const char  *path,
                                    gsize        max_bytes,
                                    GError     **error);
 
+/* Members of an object of one JSON type, or FALSE / NULL: an integer in
+ * [0, max]; a number (null reads as NaN); a boolean; a string; an object. */
+gboolean     bs_json_member_uint   (JsonObject  *object,
+                                    const char  *name,
+                                    guint64      max,
+                                    guint64     *value);
+gboolean     bs_json_member_double (JsonObject  *object,
+                                    const char  *name,
+                                    double      *value);
+gboolean     bs_json_member_bool   (JsonObject  *object,
+                                    const char  *name,
+                                    gboolean    *value);
+const char  *bs_json_member_string (JsonObject  *object,
+                                    const char  *name);
+JsonObject  *bs_json_member_object (JsonObject  *object,
+                                    const char  *name);
+
 G_END_DECLS

@@ -9,6 +9,7 @@ G_BEGIN_DECLS
 #define BS_RUN_METRICS "metrics.jsonl"
 #define BS_RUN_CHECKPOINTS "checkpoints"
 #define BS_RUN_SNAPSHOTS "snapshots"
+#define BS_RUN_LOCK "train.lock"
 
 struct _BsRun {
   gint           ref_count;
@@ -27,6 +28,15 @@ struct _BsRun {
   int            metrics_fd;        /* open for appending while training, else -1 */
 };
 
+/* Reads run.json into run's fields (bs-run-json.c). */
+gboolean bs_run_read_json          (BsRun            *run,
+                                    GError          **error);
+/* Now, ISO 8601 in UTC. */
+char    *bs_run_now_iso8601        (void);
+/* Adds a (translated) problem to bs_run_get_problems (). */
+void     bs_run_add_problem        (BsRun            *run,
+                                    const char       *format,
+                                    ...) G_GNUC_PRINTF (2, 3);
 /* Writes run.json (atomically) from run's fields, "updated" set to now. */
 gboolean bs_run_save_json          (BsRun            *run,
                                     GError          **error);

@@ -15,6 +15,9 @@
 #include "bs-run-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -37,6 +40,7 @@ typedef struct {
   BsTrainer            *trainer;
   GTimer               *timer;
   double                seconds_before;   /* of earlier sessions of this run */
+  double                seconds_in_callbacks;  /* pauses: a callback may block */
   guint                 next_index;       /* the next snapshot's NNN */
   GError               *callback_error;   /* a metrics write that failed in a callback */
   BsRunSnapshotInfo    *current;          /* the snapshot being taken */
@@ -45,7 +49,21 @@ typedef struct {
 static double
 run_seconds (Training *t)
 {
-  return t->seconds_before + g_timer_elapsed (t->timer, NULL);
+  return t->seconds_before + g_timer_elapsed (t->timer, NULL) - t->seconds_in_callbacks;
+}
+
+/* Brackets a callback: the time it takes is a pause, not the run's. */
+static double
+callback_start (Training *t)
+{
+  return g_timer_elapsed (t->timer, NULL);
+}
+
+static void
+callback_end (Training *t,
+              double    start)
+{
+  t->seconds_in_callbacks += g_timer_elapsed (t->timer, NULL) - start;
 }
 
 /* Snapshots */
@@ -57,7 +75,12 @@ on_snapshot_partial (BsCkaSnapshot *snapshot,
   Training *t = user_data;
 
   if (t->callbacks != NULL && t->callbacks->snapshot_partial != NULL)
-    t->callbacks->snapshot_partial (t->current, snapshot, t->user_data);
+    {
+      double start = callback_start (t);
+
+      t->callbacks->snapshot_partial (t->current, snapshot, t->user_data);
+      callback_end (t, start);
+    }
 }
 
 static gboolean
@@ -74,6 +97,7 @@ take_snapshot (Training  *t,
   BsCkaJobOptions options;
   BsCkaExportInfo export_info = { 0 };
   double start = g_timer_elapsed (t->timer, NULL);
+  double paused_before = t->seconds_in_callbacks;
   g_autofree char *record = NULL;
 
   info.index = t->next_index;
@@ -82,7 +106,12 @@ take_snapshot (Training  *t,
   info.matrix_path = bs_run_path (t->run, BS_RUN_SNAPSHOTS, name, NULL);
   t->current = &info;
   if (t->callbacks != NULL && t->callbacks->snapshot_started != NULL)
-    t->callbacks->snapshot_started (&info, t->user_data);
+    {
+      double callback = callback_start (t);
+
+      t->callbacks->snapshot_started (&info, t->user_data);
+      callback_end (t, callback);
+    }
 
   /* The training model itself, in evaluation mode (running statistics
    * untouched) while the training waits; seed 0, so every snapshot of the
@@ -105,7 +134,7 @@ take_snapshot (Training  *t,
   export_info.options = &options;
   export_info.dataset = t->dataset->name;
   export_info.n_examples = MIN (settings->plan.probe_images, t->dataset->test.n_images);
-  export_info.elapsed_seconds = g_timer_elapsed (t->timer, NULL) - start;
+  export_info.elapsed_seconds = g_timer_elapsed (t->timer, NULL) - start - (t->seconds_in_callbacks - paused_before);
   if (!bs_cka_export (snapshot, &export_info, info.matrix_path, error))
     goto failed;
 
@@ -120,7 +149,12 @@ take_snapshot (Training  *t,
   g_array_append_val (t->run->snapshots, info);
   t->current = &g_array_index (t->run->snapshots, BsRunSnapshotInfo, t->run->snapshots->len - 1);
   if (t->callbacks != NULL && t->callbacks->snapshot_saved != NULL)
-    t->callbacks->snapshot_saved (t->current, snapshot, t->user_data);
+    {
+      double callback = callback_start (t);
+
+      t->callbacks->snapshot_saved (t->current, snapshot, t->user_data);
+      callback_end (t, callback);
+    }
   t->current = NULL;
   return TRUE;
 
@@ -151,7 +185,12 @@ on_step (const BsTrainProgress *progress,
     bs_run_append_metrics (t->run, line, &t->callback_error);
   g_array_append_val (t->run->steps, step);
   if (t->callbacks != NULL && t->callbacks->step != NULL)
-    t->callbacks->step (progress, t->user_data);
+    {
+      double start = callback_start (t);
+
+      t->callbacks->step (progress, t->user_data);
+      callback_end (t, start);
+    }
 }
 
 static void
@@ -178,7 +217,12 @@ on_epoch (const BsTrainEpochResult *result,
     g_array_append_val (t->run->checkpoint_epochs, e);
   }
   if (t->callbacks != NULL && t->callbacks->epoch != NULL)
-    t->callbacks->epoch (result, t->user_data);
+    {
+      double start = callback_start (t);
+
+      t->callbacks->epoch (result, t->user_data);
+      callback_end (t, start);
+    }
 }
 
 /* Removes the checkpoints the policy does not keep (all but the newest
@@ -226,8 +270,11 @@ on_hook (BsTrainer  *trainer,
     }
   if (!epoch_end)
     {
-      /* At the end of an epoch with a snapshot of its own, that one does. */
-      if (global_step % n_steps == 0 && bs_run_is_snapshot_epoch (settings, epoch))
+      /* Called after every step (so that a metrics line that could not be
+       * written stops the run at once); snapshots every every_steps. At the
+       * end of an epoch with a snapshot of its own, that one does. */
+      if (settings->plan.every_steps == 0 || global_step % settings->plan.every_steps != 0
+          || (global_step % n_steps == 0 && bs_run_is_snapshot_epoch (settings, epoch)))
         return TRUE;
       return take_snapshot (t, epoch - (global_step % n_steps == 0 ? 0 : 1), global_step, FALSE, error);
     }
@@ -412,33 +459,86 @@ has_epoch_snapshot (BsRun *run,
   return FALSE;
 }
 
-/* The newest checkpoint that resumes, or 0 (from the start). */
-static guint
+/* The newest checkpoint that resumes (epoch 0 without any: from the
+ * start). When there are checkpoints but none resumes, FALSE: training from
+ * the start would replace what the run holds, which is for a person to
+ * decide (by removing them). */
+static gboolean
 resume_point (Training          *t,
-              BsCheckpointInfo  *info)
+              BsCheckpointInfo  *info,
+              guint             *start_epoch,
+              GError           **error)
 {
   BsRun *run = t->run;
+  g_autoptr(GError) last_error = NULL;
 
   bs_run_scan_files (run);
   for (guint i = run->checkpoint_epochs->len; i-- > 0;)
     {
       guint epoch = g_array_index (run->checkpoint_epochs, guint, i);
       g_autofree char *path = bs_run_get_checkpoint_path (run, epoch);
-      g_autoptr(GError) error = NULL;
+      g_autoptr(GError) local_error = NULL;
       BsModel *model;
 
-      model = bs_checkpoint_load (path, info, &error);
+      model = bs_checkpoint_load (path, info, &local_error);
       if (model != NULL)
         {
           bs_model_free (model);
-          if (bs_trainer_resume (t->trainer, path, &error))
-            return epoch;
+          if (bs_trainer_resume (t->trainer, path, &local_error))
+            {
+              *start_epoch = epoch;
+              return TRUE;
+            }
           bs_checkpoint_info_clear (info);
         }
       /* Translators: why a checkpoint could not be resumed from. */
-      g_ptr_array_add (run->problems, g_strdup_printf (_("%s; an earlier checkpoint is used"), error->message));
+      g_ptr_array_add (run->problems, g_strdup_printf (_("%s; an earlier checkpoint is used"), local_error->message));
+      g_clear_error (&last_error);
+      last_error = g_steal_pointer (&local_error);
     }
-  return 0;
+  if (last_error != NULL)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                   /* Translators: a run folder, then why its oldest checkpoint cannot be used. */
+                   _("No checkpoint of the run in '%s' can be resumed from (%s). Remove the checkpoints to "
+                     "train the run again from the start."),
+                   run->dir, last_error->message);
+      return FALSE;
+    }
+  *start_epoch = 0;
+  return TRUE;
+}
+
+/* Takes the run's train.lock (see bs-run.h); -1 with an error when another
+ * process holds it. */
+static int
+lock_run (BsRun   *run,
+          GError **error)
+{
+  g_autofree char *path = bs_run_path (run, BS_RUN_LOCK, NULL);
+  int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+  if (fd < 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot write '%s': %s"), path, g_strerror (errsv));
+      return -1;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int errsv = errno;
+
+      close (fd);
+      if (errsv == EWOULDBLOCK)
+        /* Translators: a run folder. */
+        g_set_error (error, BS_ERROR, BS_ERROR_FAILED, _("The run in '%s' is being trained by another process"),
+                     run->dir);
+      else
+        g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot lock '%s': %s"), path, g_strerror (errsv));
+      return -1;
+    }
+  return fd;
 }
 
 static gboolean
@@ -454,8 +554,8 @@ finish (BsRun      *run,
   return bs_run_save_json (run, error);
 }
 
-gboolean
-bs_run_train (BsRun                 *run,
+static gboolean
+train_locked (BsRun                 *run,
               BsDataset             *dataset,
               const BsEngineConfig  *engine,
               const BsRunCallbacks  *callbacks,
@@ -493,6 +593,9 @@ bs_run_train (BsRun                 *run,
       return FALSE;
     }
 
+  if (!bs_snapshot_plan_check_dataset (&settings->plan, dataset, error))
+    return FALSE;
+
   model = bs_model_spec_build (settings->model, dataset->train.channels, dataset->train.height,
                                dataset->train.width, dataset->n_classes, settings->init_seed, error);
   if (model == NULL)
@@ -516,7 +619,8 @@ bs_run_train (BsRun                 *run,
 
   g_ptr_array_set_size (run->problems, 0);
   bs_checkpoint_info_init (&info);
-  start_epoch = resume_point (&t, &info);
+  if (!resume_point (&t, &info, &start_epoch, error))
+    return FALSE;
   trim_files (&t, start_epoch, (guint64) start_epoch * run->steps_per_epoch);
   ok = trim_metrics (&t, start_epoch, &info, error);
   bs_checkpoint_info_clear (&info);
@@ -546,7 +650,7 @@ bs_run_train (BsRun                 *run,
   }
   bs_trainer_set_progress_func (trainer, on_step, &t);
   bs_trainer_set_epoch_func (trainer, on_epoch, &t);
-  bs_trainer_set_hook (trainer, settings->plan.every_steps, on_hook, &t);
+  bs_trainer_set_hook (trainer, 1, on_hook, &t);
 
   ok = TRUE;
   if (bs_run_is_snapshot_epoch (settings, start_epoch) && !has_epoch_snapshot (run, start_epoch))
@@ -572,4 +676,27 @@ bs_run_train (BsRun                 *run,
     finish (run, BS_RUN_STATE_FAILED, local_error->message, NULL);
   g_propagate_error (error, g_steal_pointer (&local_error));
   return FALSE;
+}
+
+gboolean
+bs_run_train (BsRun                 *run,
+              BsDataset             *dataset,
+              const BsEngineConfig  *engine,
+              const BsRunCallbacks  *callbacks,
+              gpointer               user_data,
+              GCancellable          *cancellable,
+              GError               **error)
+{
+  int lock_fd;
+  gboolean ok;
+
+  g_return_val_if_fail (run != NULL && dataset != NULL, FALSE);
+
+  lock_fd = lock_run (run, error);
+  if (lock_fd < 0)
+    return FALSE;
+  ok = train_locked (run, dataset, engine, callbacks, user_data, cancellable, error);
+  /* Closing the descriptor drops the lock. */
+  close (lock_fd);
+  return ok;
 }

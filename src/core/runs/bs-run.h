@@ -28,6 +28,11 @@
  *                            result (bs-cka-export.h); NNN counts from 000,
  *                            the snapshot at initialisation is 000-epoch-0.
  *
+ *   train.lock               locked (flock) by the process that trains the
+ *                            run, so that no second one trains it at once;
+ *                            the kernel drops the lock when that process
+ *                            dies, however it dies.
+ *
  * Every file is written atomically (BsAtomicFile) or, for metrics.jsonl,
  * appended one whole line at a time: a run killed at any moment leaves a
  * folder that opens with everything up to its last complete step (a
@@ -72,6 +77,11 @@ typedef struct {
 void     bs_snapshot_plan_init  (BsSnapshotPlan       *plan);
 gboolean bs_snapshot_plan_check (const BsSnapshotPlan *plan,
                                  GError              **error);
+/* Whether the data set's test split holds a probe minibatch (when the plan
+ * takes any snapshot): BS_ERROR_INVALID_ARGUMENT otherwise. */
+gboolean bs_snapshot_plan_check_dataset (const BsSnapshotPlan *plan,
+                                         const BsDataset      *dataset,
+                                         GError              **error);
 
 typedef struct {
   char           *model;              /* a model name, "resnet56" (bs-model-spec.h) */
@@ -141,6 +151,9 @@ char                *bs_run_describe             (BsRun *run);
 const char          *bs_run_get_created          (BsRun *run);
 /* Steps per epoch, known once the run has trained (0 before). */
 guint                bs_run_get_steps_per_epoch  (BsRun *run);
+/* Whether a process trains the run right now (it holds train.lock): a
+ * "running" run that is not being trained was killed, and resumes. */
+gboolean             bs_run_is_training          (BsRun *run);
 /* Whether bs_run_train () would continue it (running or stopped, epochs left). */
 gboolean             bs_run_can_resume           (BsRun *run);
 
@@ -189,7 +202,11 @@ typedef struct {
  * run's. Writes metrics, checkpoints, snapshots and the state as it goes:
  * finished at the end, stopped on cancel (G_IO_ERROR_CANCELLED), failed with
  * the message when it diverges (BS_ERROR_DIVERGED, the last good checkpoint
- * kept) or on any other error. Blocks: call it from a worker thread. */
+ * kept) or on any other error. Fails at once (BS_ERROR_FAILED) while another
+ * BsRun or process trains the folder (train.lock). A finished run returns
+ * TRUE at once; a failed one is not trained again (BS_ERROR_INVALID_ARGUMENT).
+ * Time spent in the callbacks (a paused run) is not counted in the metrics'
+ * seconds. Blocks: call it from a worker thread. */
 gboolean             bs_run_train                (BsRun                  *run,
                                                   BsDataset              *dataset,
                                                   const BsEngineConfig   *engine,

@@ -272,10 +272,10 @@ bs_trainer_resume (BsTrainer   *trainer,
   saved = bs_checkpoint_load (checkpoint, &info, error);
   if (saved == NULL)
     return FALSE;
-  if (!bs_model_copy_params (trainer->model, saved, error))
-    goto out;
-  if (info.momentum == NULL || info.global_step != (guint64) info.epoch * n_steps
-      || info.epoch < 1 || info.epoch > trainer->recipe.epochs)
+  /* Everything is checked before the model or the buffers change, so a
+   * failed resume leaves the trainer as it was. */
+  if (info.momentum == NULL || info.n_momentum != bs_model_get_n_params (trainer->model)
+      || info.global_step != (guint64) info.epoch * n_steps || info.epoch < 1 || info.epoch > trainer->recipe.epochs)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
                    /* Translators: a checkpoint file. */
@@ -284,19 +284,19 @@ bs_trainer_resume (BsTrainer   *trainer,
       goto out;
     }
   for (guint i = 0; i < info.n_momentum; i++)
-    {
-      BsParam *param = bs_model_get_param (trainer->model, i);
-      float *buffer = bs_sgd_get_momentum (trainer->sgd, i);
-
-      if ((buffer == NULL) != (info.momentum[i] == NULL)
-          || (buffer != NULL && !bs_sgd_set_momentum (trainer->sgd, i, info.momentum[i], param->n_elements)))
-        {
-          g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
-                       /* Translators: a checkpoint file and a parameter's name. */
-                       _("'%s' has no momentum for '%s'"), checkpoint, param->name);
-          goto out;
-        }
-    }
+    if ((bs_sgd_get_momentum (trainer->sgd, i) == NULL) != (info.momentum[i] == NULL))
+      {
+        g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
+                     /* Translators: a checkpoint file and a parameter's name. */
+                     _("'%s' has no momentum for '%s'"), checkpoint, bs_model_get_param (trainer->model, i)->name);
+        goto out;
+      }
+  /* Checks the architecture before it copies. */
+  if (!bs_model_copy_params (trainer->model, saved, error))
+    goto out;
+  for (guint i = 0; i < info.n_momentum; i++)
+    if (info.momentum[i] != NULL)
+      bs_sgd_set_momentum (trainer->sgd, i, info.momentum[i], bs_model_get_param (trainer->model, i)->n_elements);
   trainer->start_epoch = info.epoch;
   trainer->saved_epoch = info.epoch;
   g_free (trainer->saved_path);
