@@ -143,8 +143,8 @@ _blockscope_cli()
             values='--data-dir'
             ;;
         download)
-            options='-h --help --data-dir --json -q --quiet'
-            values='--data-dir'
+            options='-h --help --data-dir --weights-dir --json -q --quiet'
+            values='--data-dir --weights-dir'
             positional=download
             ;;
         import)
@@ -226,7 +226,7 @@ _blockscope_cli()
             activations:-o | activations:--out)
                 _blockscope_cli_files "$cur"
                 ;;
-            *:--data-dir | *:--acts-a | *:--acts-b | train:--run-dir | train:--resume | runs:--runs-dir)
+            *:--data-dir | *:--weights-dir | *:--acts-a | *:--acts-b | train:--run-dir | train:--resume | runs:--runs-dir)
                 _blockscope_cli_files "$cur"
                 ;;
             *:--schedule)
@@ -259,7 +259,11 @@ _blockscope_cli()
     elif [[ $positional == weights ]]; then
         _blockscope_cli_files "$cur" '*.pth' '*.pt' '*.safetensors'
     elif [[ $positional == download ]]; then
-        _blockscope_cli_add < <(compgen -W 'cifar10 cifar100 mnist' -- "$cur")
+        if [[ ${COMP_WORDS[COMP_CWORD - 1]} == weights ]]; then
+            _blockscope_cli_add < <(compgen -W 'imagenet-resnet50 imagenet-resnet101 imagenet-resnet152' -- "$cur")
+        else
+            _blockscope_cli_add < <(compgen -W 'cifar10 cifar100 mnist weights' -- "$cur")
+        fi
     fi
 } &&
     complete -F _blockscope_cli blockscope-cli

@@ -14,9 +14,13 @@
 #include "bs-dataset-fetch.h"
 #include "bs-dataset-locate.h"
 #include "bs-error.h"
+#include "bs-weights-fetch.h"
 
 typedef struct {
   const char            *name;
+  const char            *architecture;  /* `download weights ARCH`, else NULL */
+  const char            *weights_dir;
+  char                  *url;           /* of the weights */
   const BsDatasetSource *source;
   const char            *data_dir;
   GCancellable          *cancellable;
@@ -96,6 +100,18 @@ on_progress (BsDatasetFetchStage  stage,
   fflush (stderr);
 }
 
+static void
+on_weights_progress (guint64  done,
+                     guint64  total,
+                     double   bytes_per_second,
+                     gpointer user_data)
+{
+  Download *d = user_data;
+  g_autofree char *file = g_path_get_basename (d->url);
+
+  on_progress (BS_DATASET_FETCH_DOWNLOAD, file, 0, 1, done, total, bytes_per_second, d);
+}
+
 static gboolean
 quit_loop (gpointer user_data)
 {
@@ -110,8 +126,12 @@ download_thread (gpointer user_data)
 {
   Download *d = user_data;
 
-  d->folder = bs_dataset_fetch (d->source, d->data_dir, on_progress, d, &d->already,
-                                d->cancellable, &d->error);
+  if (d->architecture != NULL)
+    d->folder = bs_weights_fetch (d->architecture, d->weights_dir, NULL, on_weights_progress, d,
+                                  &d->already, d->cancellable, &d->error);
+  else
+    d->folder = bs_dataset_fetch (d->source, d->data_dir, on_progress, d, &d->already,
+                                  d->cancellable, &d->error);
   /* An idle rather than g_main_context_invoke(): that would run quit_loop
    * here, at once, when the download ends before the loop started. */
   g_idle_add (quit_loop, d);
@@ -143,11 +163,12 @@ print_json (Download *d,
   for (guint i = 0; i < G_N_ELEMENTS (d->file_bytes); i++)
     bytes += d->file_bytes[i];
   json_builder_begin_object (builder);
-  bs_cli_json_add_string (builder, "dataset", d->name);
-  bs_cli_json_add_string (builder, "folder", d->folder);
+  bs_cli_json_add_string (builder, d->architecture ? "weights" : "dataset", d->name);
+  bs_cli_json_add_string (builder, d->architecture ? "checkpoint" : "folder", d->folder);
   json_builder_set_member_name (builder, "already");
   json_builder_add_boolean_value (builder, d->already);
-  bs_cli_json_add_string (builder, "url", d->already ? NULL : bs_dataset_source_get_url (d->source));
+  bs_cli_json_add_string (builder, "url", d->already ? NULL
+                          : d->architecture ? d->url : bs_dataset_source_get_url (d->source));
   json_builder_set_member_name (builder, "bytes");
   json_builder_add_int_value (builder, (gint64) bytes);
   bs_cli_json_add_double (builder, "seconds", seconds);
@@ -160,9 +181,11 @@ bs_cli_download (int    argc,
                  char **argv)
 {
   g_autofree char *data_dir = NULL;
+  g_autofree char *weights_dir = NULL;
   gboolean json = FALSE, quiet = FALSE;
   const GOptionEntry entries[] = {
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Folder to download into (default: $BLOCKSCOPE_DATA_DIR, else ~/.local/share/blockscope/datasets)"), "DIR" },
+    { "weights-dir", 0, 0, G_OPTION_ARG_FILENAME, &weights_dir, N_("Folder for downloaded weights (default ~/.local/share/blockscope/weights)"), "DIR" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object"), NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress on stderr"), NULL },
     { NULL }
@@ -177,21 +200,42 @@ bs_cli_download (int    argc,
   gint64 start;
   int status;
 
-  if (!bs_cli_parse ("download", N_("cifar10|cifar100|mnist"),
+  if (!bs_cli_parse ("download", N_("cifar10|cifar100|mnist|weights ARCHITECTURE"),
                      N_("Download a data set into the data folder, check its MD5 checksums and "
                         "unpack it.\n\n"
                         "BLOCKSCOPE_CIFAR10_URL, BLOCKSCOPE_CIFAR100_URL and BLOCKSCOPE_MNIST_URL "
                         "(a folder address for MNIST's four files) replace the official addresses, "
                         "for a mirror; BLOCKSCOPE_CIFAR10_MD5, BLOCKSCOPE_CIFAR100_MD5 and "
                         "BLOCKSCOPE_MNIST_MD5 (four checksums, comma-separated) the expected "
-                        "checksums, for a mirror that repackages."),
+                        "checksums, for a mirror that repackages.\n\n"
+                        "“download weights imagenet-resnet50” (or -101, -152) fetches torchvision's "
+                        "ImageNet weights, checks the SHA-256 prefix in the file's name and imports "
+                        "them as a checkpoint; BLOCKSCOPE_WEIGHTS_URL replaces the address (a file, "
+                        "or a folder with the official file names)."),
                      entries, &argc, &argv, &status))
     return status;
   if (argc < 2)
     return bs_cli_usage_error ("download", _("give the data set to download: cifar10, cifar100 or mnist"));
-  if (argc > 2)
+  if (g_strcmp0 (argv[1], "weights") == 0)
+    {
+      if (argc < 3)
+        return bs_cli_usage_error ("download", _("give the architecture whose weights to download: "
+                                                 "imagenet-resnet50, imagenet-resnet101 or imagenet-resnet152"));
+      if (argc > 3)
+        return bs_cli_usage_error ("download", _("unexpected argument '%s'"), argv[3]);
+      if (!bs_weights_fetch_known (argv[2]))
+        /* Translators: a model name. */
+        return bs_cli_usage_error ("download", _("there are no official weights for '%s' (these have: "
+                                                 "imagenet-resnet50, imagenet-resnet101, imagenet-resnet152)"),
+                                   argv[2]);
+      d.architecture = argv[2];
+      d.name = argv[2];
+      d.weights_dir = weights_dir;
+      d.url = bs_weights_fetch_url (argv[2], NULL);
+    }
+  else if (argc > 2)
     return bs_cli_usage_error ("download", _("unexpected argument '%s'"), argv[2]);
-  if (!bs_dataset_can_download (argv[1]))
+  else if (!bs_dataset_can_download (argv[1]))
     {
       if (bs_dataset_info_lookup (argv[1], &error) != NULL)
         /* Translators: a data set's name. */
@@ -199,12 +243,14 @@ bs_cli_download (int    argc,
                                    argv[1]);
       return bs_cli_usage_error ("download", "%s", error->message);
     }
-  source = bs_dataset_source_new (argv[1], &error);
-  if (source == NULL)
-    return bs_cli_usage_error ("download", "%s", error->message);
-
-  d.name = argv[1];
-  d.source = source;
+  if (d.architecture == NULL)
+    {
+      source = bs_dataset_source_new (argv[1], &error);
+      if (source == NULL)
+        return bs_cli_usage_error ("download", "%s", error->message);
+      d.name = argv[1];
+      d.source = source;
+    }
   d.data_dir = data_dir;
   d.cancellable = cancellable;
   d.loop = loop;
@@ -225,16 +271,18 @@ bs_cli_download (int    argc,
     {
       status = bs_cli_fail (d.error);
       g_clear_error (&d.error);
+      g_free (d.url);
       return status;
     }
   if (json)
     print_json (&d, (g_get_monotonic_time () - start) / 1e6);
   else if (d.already)
     /* Translators: a data set's name, then its folder. */
-    printf (_("%s is already there: %s\n"), argv[1], d.folder);
+    printf (_("%s is already there: %s\n"), d.name, d.folder);
   else
     /* Translators: a data set's name, then its folder. */
-    printf (_("%s downloaded into %s\n"), argv[1], d.folder);
+    printf (_("%s downloaded into %s\n"), d.name, d.folder);
   g_free (d.folder);
+  g_free (d.url);
   return BS_CLI_EXIT_OK;
 }

@@ -112,7 +112,10 @@ complete_words bench train -m imagenet-
 check 'ImageNet model names' imagenet-resnet50 imagenet-resnet101 imagenet-resnet152
 
 complete_words download ''
-check 'data sets that can be downloaded' cifar10 cifar100 mnist
+check 'data sets that can be downloaded, and weights' cifar10 cifar100 mnist weights
+
+complete_words download weights ''
+check 'architectures with official weights' imagenet-resnet50 imagenet-resnet101 imagenet-resnet152
 
 complete_words train --schedule ''
 check 'schedules' linear cosine constant

@@ -16,7 +16,11 @@
 #include "bs-dataset-fetch.h"
 #include "bs-dataset.h"
 #include "bs-download.h"
+#include "bs-checkpoint.h"
 #include "bs-error.h"
+#include "bs-model.h"
+#include "bs-safetensors.h"
+#include "bs-weights-fetch.h"
 #include "test-dataset-files.h"
 
 #define N_PER_FILE 3   /* images per CIFAR batch file */
@@ -359,6 +363,46 @@ md5_of (const char *name)
   return g_compute_checksum_for_bytes (G_CHECKSUM_MD5, g_hash_table_lookup (server.files, name));
 }
 
+/* A full ResNet-50 state dict (safetensors), named as torch.hub names files:
+ * resnet50-<the first 8 hex digits of its SHA-256>. */
+static char *weights_name;
+static float weights_fc_bias[1000];
+
+static void
+make_weights (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsSafetensorsWriter) writer = bs_safetensors_writer_new ();
+  g_autofree char *tmp = test_make_tmp_dir ();
+  g_autofree char *path = g_build_filename (tmp, "w.safetensors", NULL);
+  g_autofree char *sha = NULL;
+  BsModel *model = bs_model_new ("imagenet-resnet50", 3, 32, 32, 1000, &error);
+  GBytes *bytes;
+  char *contents;
+  gsize len;
+
+  g_assert_no_error (error);
+  bs_model_init_params (model, 50);
+  for (guint i = 0; i < bs_model_get_n_params (model); i++)
+    {
+      BsParam *p = bs_model_get_param (model, i);
+
+      bs_safetensors_writer_add (writer, p->name, BS_DTYPE_F32, p->ndim, p->shape, p->data, &error);
+      g_assert_no_error (error);
+    }
+  bs_safetensors_writer_save (writer, path, &error);
+  g_assert_no_error (error);
+  memcpy (weights_fc_bias, bs_model_find_param (model, "fc.bias")->data, sizeof weights_fc_bias);
+  bs_model_free (model);
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  bytes = g_bytes_new_take (contents, len);
+  sha = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
+  weights_name = g_strdup_printf ("resnet50-%.8s.safetensors", sha);
+  add_file (weights_name, g_bytes_ref (bytes));
+  add_file ("resnet50-deadbeef.safetensors", bytes);
+  test_rm_rf (tmp);
+}
+
 static void
 make_files (void)
 {
@@ -377,6 +421,7 @@ make_files (void)
   add_file ("train-labels-idx1-ubyte.gz", gz_of (test_idx_labels (0x801, N_MNIST, 10)));
   add_file ("t10k-images-idx3-ubyte.gz", gz_of (test_idx_images (0x803, 2, 28, 28)));
   add_file ("t10k-labels-idx1-ubyte.gz", gz_of (test_idx_labels (0x801, 2, 10)));
+  make_weights ();
 }
 
 /* ---- The data folder, before and after -------------------------------- */
@@ -905,6 +950,70 @@ test_sources (void)
                    "md5='c32a1d4ab5d03f1284b67883e8d87530' must be 4 MD5 checksums (32 hex digits each), comma-separated");
 }
 
+static int run_cli (const char *const *argv, const char *const *env, char **out, char **err);
+
+static void
+test_weights (void)
+{
+  g_autofree char *tmp = test_make_tmp_dir ();
+  g_autofree char *dir = g_build_filename (tmp, "weights", NULL);
+  g_autofree char *path = g_strdup_printf ("/files/%s", weights_name);
+  g_autofree char *url = url_for (path);
+  g_autofree char *bad_url = url_for ("/files/resnet50-deadbeef.safetensors");
+  g_autofree char *expected = g_build_filename (dir, "imagenet-resnet50.safetensors", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *checkpoint = NULL;
+  BsCheckpointInfo info;
+  BsModel *model;
+  gboolean already = TRUE;
+
+  g_assert_cmpstr (bs_weights_fetch_url ("imagenet-resnet101", "https://example.org/m"), ==,
+                   "https://example.org/m/resnet101-63fe2227.pth");
+  g_assert_false (bs_weights_fetch_known ("resnet20"));
+
+  /* A name whose hash prefix does not match: refused, nothing left behind. */
+  checkpoint = bs_weights_fetch ("imagenet-resnet50", dir, bad_url, NULL, NULL, &already, NULL, &error);
+  g_assert_null (checkpoint);
+  g_assert_error (error, BS_ERROR, BS_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "but its name says it begins with deadbeef"));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  g_clear_error (&error);
+
+  checkpoint = bs_weights_fetch ("imagenet-resnet50", dir, url, NULL, NULL, &already, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (already);
+  g_assert_cmpstr (checkpoint, ==, expected);
+  bs_checkpoint_info_init (&info);
+  model = bs_checkpoint_load (checkpoint, &info, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (info.architecture, ==, "imagenet-resnet50");
+  g_assert_cmpuint (info.n_classes, ==, 1000);
+  g_assert_cmpmem (bs_model_find_param (model, "fc.bias")->data, sizeof weights_fc_bias,
+                   weights_fc_bias, sizeof weights_fc_bias);
+  bs_model_free (model);
+  bs_checkpoint_info_clear (&info);
+  {
+    g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+
+    g_assert_cmpstr (g_dir_read_name (listing), ==, "imagenet-resnet50.safetensors");
+    g_assert_null (g_dir_read_name (listing));
+  }
+  g_clear_pointer (&checkpoint, g_free);
+
+  /* Through the CLI, with BLOCKSCOPE_WEIGHTS_URL: already there. */
+  {
+    const char *argv[] = { BS_CLI_PATH, "download", "weights", "imagenet-resnet50", "--weights-dir", dir,
+                           "--json", NULL };
+    const char *env[] = { "BLOCKSCOPE_WEIGHTS_URL", url, NULL };
+    g_autofree char *out = NULL, *err = NULL;
+
+    g_assert_cmpint (run_cli (argv, env, &out, &err), ==, 0);
+    g_assert_nonnull (strstr (out, "\"already\" : true"));
+    g_assert_nonnull (strstr (out, "\"weights\" : \"imagenet-resnet50\""));
+  }
+  test_rm_rf (tmp);
+}
+
 /* ---- Through blockscope-cli download, with the environment's overrides -- */
 
 static int
@@ -1020,9 +1129,11 @@ main (int    argc,
   ADD ("/download/new-folder-removed", test_new_folder_removed);
   ADD ("/download/in-the-way", test_in_the_way);
   ADD ("/download/cli", test_cli);
+  g_test_add_func ("/download/weights", test_weights);
 #undef ADD
 
   status = g_test_run ();
   server_stop ();
+  g_free (weights_name);
   return status;
 }
