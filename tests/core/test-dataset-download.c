@@ -967,8 +967,9 @@ test_weights (void)
   BsModel *model;
   gboolean already = TRUE;
 
-  g_assert_cmpstr (bs_weights_fetch_url ("imagenet-resnet101", "https://example.org/m"), ==,
-                   "https://example.org/m/resnet101-63fe2227.pth");
+  g_autofree char *mirror = bs_weights_fetch_url ("imagenet-resnet101", "https://example.org/m");
+
+  g_assert_cmpstr (mirror, ==, "https://example.org/m/resnet101-63fe2227.pth");
   g_assert_false (bs_weights_fetch_known ("resnet20"));
 
   /* A name whose hash prefix does not match: refused, nothing left behind. */
