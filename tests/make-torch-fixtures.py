@@ -19,6 +19,15 @@ For each small network, one training step and one evaluation pass:
                         evaluation mode, after the step
 __metadata__ describes the architecture so the test can build the same one.
 
+And torch-activations.safetensors, for test-acts-export and test-import
+(which also reads the same weights from torch-activations.pth, torch.save
+of the state dict, and torch-activations-weights.safetensors): a tiny
+torchvision-style bottleneck network in evaluation mode on a few images of
+bytes (pixels, NCHW uint8 stored as float32; the input is pixels / 255 as
+Blockscope's batcher makes it), with init.<param> and act.<layer>, the
+outputs of a few layers captured with forward hooks, named as Blockscope
+names its layers (a block's output is <block>.relu3).
+
 Also writes torch-param-counts.json: PyTorch's parameter counts for a few
 full-size models (p.numel() summed over model.parameters()).
 """
@@ -191,6 +200,58 @@ def make_fixture(name, model, metadata, batch, shape, seed):
     print("%s: %d bytes, loss %.6f" % (name, size, loss.item()))
 
 
+def make_activations_fixture(name, seed):
+    g = torch.Generator().manual_seed(seed)
+    model = ResNet(True, [2, 1], [4, 8], 8, 3, 5)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.weight.copy_(1.0 + 0.3 * torch.randn(m.weight.shape, generator=g))
+                m.bias.copy_(0.2 * torch.randn(m.bias.shape, generator=g))
+                m.running_mean.copy_(0.1 * torch.randn(m.running_mean.shape, generator=g))
+                m.running_var.copy_(1.0 + 0.5 * torch.rand(m.running_var.shape, generator=g))
+    batch, shape = 6, (3, 32, 32)
+    pixels = torch.randint(0, 256, (batch,) + shape, generator=g).to(torch.uint8)
+    x = pixels.to(torch.float32) / 255.0
+
+    # PyTorch module -> Blockscope's layer name. Hooks clone: the ReLUs
+    # after a batch norm work in place.
+    hooked = {
+        "conv1": "conv1", "bn1": "bn1", "maxpool": "maxpool",
+        "layer1.0.conv2": "layer1.0.conv2", "layer1.0.bn3": "layer1.0.bn3",
+        "layer1.0.downsample.1": "layer1.0.downsample.1", "layer1.0": "layer1.0.relu3",
+        "layer1.1": "layer1.1.relu3", "layer2.0.conv2": "layer2.0.conv2",
+        "layer2.0.downsample.0": "layer2.0.downsample.0", "layer2.0": "layer2.0.relu3",
+        "fc": "fc",
+    }
+    captured = {}
+    modules = dict(model.named_modules())
+    for module_name, layer in hooked.items():
+        def hook(module, inputs, output, layer=layer):
+            captured[layer] = output.detach().clone()
+        modules[module_name].register_forward_hook(hook)
+    model.eval()
+    with torch.no_grad():
+        model(x)
+
+    state = {k: v.clone() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    tensors = [("init." + k, v) for k, v in state.items()]
+    tensors += [("pixels", pixels.to(torch.float32))]
+    tensors += [("act." + layer, captured[layer]) for layer in hooked.values()]
+    metadata = {"block": "bottleneck", "blocks": "2,1", "widths": "4,8", "stem": "8", "classes": "5",
+                "batch": str(batch), "input": "3x32x32", "torch": torch.__version__, "seed": str(seed)}
+    size = save_safetensors(os.path.join(OUT, name), tensors, metadata)
+    print("%s: %d bytes" % (name, size))
+
+    # The same weights as PyTorch users have them, for `blockscope-cli import`:
+    # torch.save of the state dict (a zip with a pickle), and safetensors with
+    # the state dict's own names (num_batches_tracked as F32 here).
+    base = os.path.splitext(name)[0]
+    torch.save(model.state_dict(), os.path.join(OUT, base + ".pth"))
+    save_safetensors(os.path.join(OUT, base + "-weights.safetensors"),
+                     list(model.state_dict().items()), {"format": "pt"})
+
+
 def count(model):
     return sum(p.numel() for p in model.parameters())
 
@@ -218,6 +279,8 @@ def main():
                  ResNet(True, [2, 1], [4, 8], 8, 3, 5),
                  {"block": "bottleneck", "blocks": "2,1", "widths": "4,8", "stem": 8, "classes": 5},
                  4, (3, 32, 32), 3)
+
+    make_activations_fixture("torch-activations.safetensors", 4)
 
     counts = {
         "resnet20": count(cifar(20, 1)),

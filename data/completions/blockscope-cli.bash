@@ -77,7 +77,7 @@ _blockscope_cli()
         if [[ $cur == -* ]]; then
             _blockscope_cli_add < <(compgen -W '--help --version' -- "$cur")
         else
-            _blockscope_cli_add < <(compgen -W 'train eval cka render bench runs datasets info' -- "$cur")
+            _blockscope_cli_add < <(compgen -W 'train eval cka activations render bench runs datasets download import info' -- "$cur")
         fi
         return
     fi
@@ -131,9 +131,26 @@ _blockscope_cli()
             values='--a --b --dataset --data-dir --limit --batch --passes --seed --seed-b
                     --layers --threads --acts-a --acts-b -o --out'
             ;;
+        activations)
+            options='-h --help -d --dataset --data-dir --layers --limit -b --batch --seed
+                     -t --threads -o --out -q --quiet --json'
+            values='-d --dataset --data-dir --layers --limit -b --batch --seed -t --threads
+                    -o --out'
+            positional=spec
+            ;;
         datasets)
             options='-h --help --data-dir --json --names'
             values='--data-dir'
+            ;;
+        download)
+            options='-h --help --data-dir --weights-dir --json -q --quiet'
+            values='--data-dir --weights-dir'
+            positional=download
+            ;;
+        import)
+            options='-h --help -m --model -o --out --input --json'
+            values='-m --model -o --out --input'
+            positional=weights
             ;;
         info)
             options='-h --help --json'
@@ -172,6 +189,12 @@ _blockscope_cli()
 
     if [[ -n $opt ]]; then
         case "$command:$opt" in
+            import:-m | import:--model)
+                _blockscope_cli_add < <(compgen -W 'imagenet-resnet50 imagenet-resnet101 imagenet-resnet152' -- "$cur")
+                ;;
+            import:-o | import:--out)
+                _blockscope_cli_files "$cur" '*.safetensors'
+                ;;
             'bench train:-m' | 'bench train:--model')
                 _blockscope_cli_add < <(_blockscope_cli_model_names "$cur")
                 ;;
@@ -200,7 +223,10 @@ _blockscope_cli()
             render:--width)
                 _blockscope_cli_add < <(compgen -W '3.5in 7in 89mm 183mm' -- "$cur")
                 ;;
-            *:--data-dir | *:--acts-a | *:--acts-b | train:--run-dir | train:--resume | runs:--runs-dir)
+            activations:-o | activations:--out)
+                _blockscope_cli_files "$cur"
+                ;;
+            *:--data-dir | *:--weights-dir | *:--acts-a | *:--acts-b | train:--run-dir | train:--resume | runs:--runs-dir)
                 _blockscope_cli_files "$cur"
                 ;;
             *:--schedule)
@@ -227,6 +253,17 @@ _blockscope_cli()
         _blockscope_cli_files "$cur" '*.safetensors'
     elif [[ $positional == matrix ]]; then
         _blockscope_cli_files "$cur" '*.npy'
+    elif [[ $positional == spec ]]; then
+        _blockscope_cli_add < <(_blockscope_cli_model_names "$cur")
+        _blockscope_cli_files "$cur" '*.safetensors'
+    elif [[ $positional == weights ]]; then
+        _blockscope_cli_files "$cur" '*.pth' '*.pt' '*.safetensors'
+    elif [[ $positional == download ]]; then
+        if [[ ${COMP_WORDS[COMP_CWORD - 1]} == weights ]]; then
+            _blockscope_cli_add < <(compgen -W 'imagenet-resnet50 imagenet-resnet101 imagenet-resnet152' -- "$cur")
+        else
+            _blockscope_cli_add < <(compgen -W 'cifar10 cifar100 mnist weights' -- "$cur")
+        fi
     fi
 } &&
     complete -F _blockscope_cli blockscope-cli

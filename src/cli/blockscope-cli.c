@@ -20,10 +20,13 @@ static const Subcommand subcommands[] = {
   { "train",    bs_cli_train,    N_("Train a ResNet on a data set and save a checkpoint") },
   { "eval",     bs_cli_eval,     N_("Test accuracy of a checkpoint") },
   { "cka",      bs_cli_cka,      N_("Minibatch CKA between every layer of two networks") },
+  { "activations", bs_cli_activations, N_("Write every layer's output on test images as .npy files") },
   { "render",   bs_cli_render,   N_("Draw CKA matrices as a figure (PDF, SVG, PNG) or an animation (GIF)") },
   { "bench",    bs_cli_bench,    N_("Measure training, inference or CKA speed") },
   { "runs",     bs_cli_runs,     N_("List the training runs (run folders) and their state") },
   { "datasets", bs_cli_datasets, N_("List the known data sets and where they were found") },
+  { "download", bs_cli_download, N_("Download CIFAR-10, CIFAR-100 or MNIST into the data folder") },
+  { "import",   bs_cli_import,   N_("Import torchvision's ImageNet ResNet weights (.pth or safetensors)") },
   { "info",     bs_cli_info,     N_("Show the version, the BLAS library and its kernels") },
 };
 
@@ -39,7 +42,7 @@ print_usage (FILE *out)
   fprintf (out, "%s\n  %s\n\n", _("Usage:"), _("blockscope-cli COMMAND [OPTION…]"));
   fprintf (out, "%s\n\n%s\n", about, _("Commands:"));
   for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
-    fprintf (out, "  %-10s %s\n", subcommands[i].name, _(subcommands[i].summary));
+    fprintf (out, "  %-12s %s\n", subcommands[i].name, _(subcommands[i].summary));
   fprintf (out, "\n%s\n", _("Options:"));
   fprintf (out, "  -h, --help   %s\n", _("Show this help (also “blockscope-cli help”)"));
   fprintf (out, "  --version    %s\n", _("Show the version, like “blockscope-cli info”"));

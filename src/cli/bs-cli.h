@@ -22,10 +22,13 @@ enum {
 
 int  bs_cli_info       (int argc, char **argv);   /* bs-cli-info.c */
 int  bs_cli_datasets   (int argc, char **argv);   /* bs-cli-datasets.c */
+int  bs_cli_download   (int argc, char **argv);   /* bs-cli-download.c */
+int  bs_cli_import     (int argc, char **argv);   /* bs-cli-import.c */
 int  bs_cli_train      (int argc, char **argv);   /* bs-cli-train.c */
 int  bs_cli_eval       (int argc, char **argv);   /* bs-cli-eval.c */
 int  bs_cli_runs       (int argc, char **argv);   /* bs-cli-runs.c */
 int  bs_cli_cka        (int argc, char **argv);   /* bs-cli-cka.c */
+int  bs_cli_activations (int argc, char **argv);  /* bs-cli-activations.c */
 int  bs_cli_render     (int argc, char **argv);   /* bs-cli-render.c */
 int  bs_cli_bench      (int argc, char **argv);   /* bs-cli-bench.c: dispatches to the two below */
 int  bs_cli_bench_train (int argc, char **argv);  /* bs-cli-bench-train.c */

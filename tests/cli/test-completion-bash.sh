@@ -60,7 +60,7 @@ help_options()
 }
 
 complete_words ''
-check 'commands' train eval cka render bench runs datasets info
+check 'commands' train eval cka activations render bench runs datasets download import info
 
 complete_words '-'
 check 'options before a command' --help --version
@@ -68,7 +68,7 @@ check 'options before a command' --help --version
 complete_words bench ''
 check 'benchmarks' train cka
 
-for c in train eval cka render runs datasets info 'bench train' 'bench cka'; do
+for c in train eval cka activations render runs datasets download import info 'bench train' 'bench cka'; do
     # shellcheck disable=SC2086
     options=$(help_options $c)
     if [[ $'\n'$options$'\n' != *$'\n--help\n'* ]]; then
@@ -110,6 +110,12 @@ check 'width forms of a model name' resnet56 resnet56x2 resnet56x4 resnet56x8 re
 
 complete_words bench train -m imagenet-
 check 'ImageNet model names' imagenet-resnet50 imagenet-resnet101 imagenet-resnet152
+
+complete_words download ''
+check 'data sets that can be downloaded, and weights' cifar10 cifar100 mnist weights
+
+complete_words download weights ''
+check 'architectures with official weights' imagenet-resnet50 imagenet-resnet101 imagenet-resnet152
 
 complete_words train --schedule ''
 check 'schedules' linear cosine constant

@@ -93,7 +93,7 @@ test_bad_names (void)
   {
     g_autoptr(GError) error = NULL;
 
-    g_assert_null (bs_model_new ("resnet20", 3, 32, 32, 257, &error));
+    g_assert_null (bs_model_new ("resnet20", 3, 32, 32, 1001, &error));
     g_assert_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT);
   }
 }

@@ -27,6 +27,11 @@ bs_set_format_error (GError       **error,
       g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, _("'%s' is not a valid safetensors file: %s"),
                    path, detail);
       break;
+    case BS_FILE_FORMAT_PTH:
+      /* Translators: the first %s is a file path, the second what is wrong with it. */
+      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, _("'%s' is not a readable PyTorch state dict: %s"),
+                   path, detail);
+      break;
     case BS_FILE_FORMAT_NPY:
     default:
       /* Translators: the first %s is a file path, the second what is wrong with it. */

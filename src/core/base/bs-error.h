@@ -18,6 +18,7 @@ typedef enum {
   BS_ERROR_INVALID_ARGUMENT,  /* a parameter or option that makes no sense */
   BS_ERROR_MISMATCH,          /* two inputs that must agree do not (shapes, names, data) */
   BS_ERROR_DIVERGED,          /* training produced NaN or infinity */
+  BS_ERROR_NETWORK,           /* a download failed: no network, DNS, TLS, HTTP status, cut off */
 } BsError;
 
 GQuark   bs_error_quark      (void);
@@ -26,6 +27,7 @@ GQuark   bs_error_quark      (void);
 typedef enum {
   BS_FILE_FORMAT_SAFETENSORS,
   BS_FILE_FORMAT_NPY,
+  BS_FILE_FORMAT_PTH,
 } BsFileFormat;
 
 /* Sets BS_ERROR_FORMAT with the message "'PATH' is not a valid safetensors

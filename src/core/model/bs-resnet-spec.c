@@ -16,7 +16,9 @@
 #define BOTTLENECK_EXPANSION 4   /* a bottleneck block's output channels per plane */
 #define MAX_INPUT_SIZE 4096      /* channels, height and width */
 #define MIN_CLASSES 2
-#define MAX_CLASSES 256          /* labels are bytes */
+/* ImageNet's head, for imported weights; training labels are bytes, so only
+ * data sets of up to 256 classes train (the data set readers check that). */
+#define MAX_CLASSES 1000
 
 static gboolean
 parse_uint (const char  *s,
