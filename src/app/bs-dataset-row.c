@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "bs-dataset-fetch.h"
 #include "bs-number-format.h"
 
 GtkWidget *
@@ -74,6 +75,30 @@ bs_dataset_row_new (const BsDatasetInfo *info,
   gtk_box_append (GTK_BOX (text), title);
   gtk_box_append (GTK_BOX (text), sub);
   gtk_box_append (GTK_BOX (box), text);
+
+  /* A missing data set that can be fetched: one click does it. */
+  if (!available && bs_dataset_can_download (info->name))
+    {
+      g_autoptr(BsDatasetSource) source = bs_dataset_source_new (info->name, NULL);
+
+      if (source != NULL)
+        {
+          g_autofree char *size = g_format_size (bs_dataset_source_get_size (source));
+          /* Translators: the button of a missing data set; %s is its download size ("170.5 MB"). */
+          g_autofree char *label = g_strdup_printf (_("Download (about %s)"), size);
+          /* Translators: %s is a data set's name. */
+          g_autofree char *tooltip = g_strdup_printf (_("Download %s, check it and unpack it"),
+                                                      bs_dataset_info_get_display_name (info));
+          GtkWidget *download = gtk_button_new_with_label (label);
+
+          gtk_widget_set_valign (download, GTK_ALIGN_CENTER);
+          gtk_widget_set_tooltip_text (download, tooltip);
+          gtk_actionable_set_action_name (GTK_ACTIONABLE (download), "win.download-dataset");
+          gtk_actionable_set_action_target_value (GTK_ACTIONABLE (download), g_variant_new_string (info->name));
+          gtk_widget_add_css_class (download, "dataset-download");
+          gtk_box_append (GTK_BOX (box), download);
+        }
+    }
 
   check = gtk_image_new_from_icon_name ("object-select-symbolic");
   gtk_widget_set_valign (check, GTK_ALIGN_CENTER);

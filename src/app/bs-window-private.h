@@ -6,6 +6,7 @@
 #include "bs-job-queue.h"
 #include "bs-training-view.h"
 #include "bs-window.h"
+#include "bs-window-downloads.h"
 #include "bs-window-export.h"
 #include "bs-window-training.h"
 
@@ -24,6 +25,10 @@ void         bs_window_show_error      (BsWindow   *self,
                                         const char *primary,
                                         const char *detail);
 void         bs_window_hide_error      (BsWindow   *self);
+/* The header bar's data set chooser (its popover lists the data sets). */
+GtkMenuButton     *bs_window_get_dataset_button (BsWindow *self);
+/* Data sets downloaded here (bs-window-downloads.h). */
+BsWindowDownloads *bs_window_get_downloads   (BsWindow *self);
 /* Figures and files out, results in (bs-window-export.h). */
 BsWindowExport   *bs_window_get_export        (BsWindow *self);
 /* Training runs in this window (bs-window-training.h) and their view. */

@@ -31,6 +31,7 @@
 #include "bs-model-catalog.h"
 #include "bs-model-spec.h"
 #include "bs-window-private.h"
+#include "bs-window-downloads.h"
 #include "bs-window-export.h"
 #include "bs-window-training.h"
 #include "bs-runs.h"
@@ -47,6 +48,7 @@ struct _BsWindow
 
   BsWindowTraining     *training;
   BsWindowExport       *export;
+  BsWindowDownloads    *downloads;
 
   /* The CKA computation being run or last run */
   BsJob                *cka_job;
@@ -722,6 +724,18 @@ bs_window_get_cka_job (BsWindow *self)
   return self->cka_job;
 }
 
+GtkMenuButton *
+bs_window_get_dataset_button (BsWindow *self)
+{
+  return self->dataset_button;
+}
+
+BsWindowDownloads *
+bs_window_get_downloads (BsWindow *self)
+{
+  return self->downloads;
+}
+
 BsWindowExport *
 bs_window_get_export (BsWindow *self)
 {
@@ -870,6 +884,7 @@ bs_window_constructed (GObject *object)
 
   self->training = bs_window_training_new (self, self->training_view);
   self->export = bs_window_export_new (self);
+  self->downloads = bs_window_downloads_new (self);
 
   update_choice_labels (self);
   set_running (self, FALSE);
@@ -882,6 +897,7 @@ bs_window_dispose (GObject *object)
 
   drop_cka_job (self);
   g_clear_pointer (&self->export, bs_window_export_free);
+  g_clear_pointer (&self->downloads, bs_window_downloads_free);
   g_clear_pointer (&self->training, bs_window_training_free);
   if (self->jobs != NULL)
     {

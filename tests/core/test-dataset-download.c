@@ -21,6 +21,7 @@
 #include "bs-model.h"
 #include "bs-safetensors.h"
 #include "bs-weights-fetch.h"
+#include "test-archives.h"
 #include "test-dataset-files.h"
 
 #define N_PER_FILE 3   /* images per CIFAR batch file */
@@ -218,127 +219,18 @@ has_range (const char *line)
 
 /* ---- The files it serves ---------------------------------------------- */
 
-typedef struct {
-  const char *name;
-  GBytes     *data;   /* NULL for a folder */
-} Entry;
-
-/* A tar.gz written with libarchive's writer (not the reader under test). */
-static GBytes *
-make_tar_gz (const Entry *entries,
-             guint        n_entries)
-{
-  struct archive *a = archive_write_new ();
-  gsize size = 4 << 20, used = 0;
-  guint8 *buffer = g_malloc (size);
-
-  archive_write_add_filter_gzip (a);
-  archive_write_set_format_ustar (a);
-  g_assert_cmpint (archive_write_open_memory (a, buffer, size, &used), ==, ARCHIVE_OK);
-  for (guint i = 0; i < n_entries; i++)
-    {
-      struct archive_entry *entry = archive_entry_new ();
-
-      archive_entry_set_pathname (entry, entries[i].name);
-      archive_entry_set_mtime (entry, 1262304000, 0);
-      if (entries[i].data != NULL)
-        {
-          archive_entry_set_filetype (entry, AE_IFREG);
-          archive_entry_set_perm (entry, 0644);
-          archive_entry_set_size (entry, (la_int64_t) g_bytes_get_size (entries[i].data));
-        }
-      else
-        {
-          archive_entry_set_filetype (entry, AE_IFDIR);
-          archive_entry_set_perm (entry, 0755);
-        }
-      g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
-      if (entries[i].data != NULL)
-        g_assert_cmpint (archive_write_data (a, g_bytes_get_data (entries[i].data, NULL),
-                                             g_bytes_get_size (entries[i].data)),
-                         ==, (la_ssize_t) g_bytes_get_size (entries[i].data));
-      archive_entry_free (entry);
-    }
-  g_assert_cmpint (archive_write_close (a), ==, ARCHIVE_OK);
-  archive_write_free (a);
-  return g_bytes_new_take (g_realloc (buffer, used), used);
-}
-
-static guint8
-label_of (guint i,
-          guint n_classes)
-{
-  return (guint8) ((i * 7 + 3) % n_classes);
-}
-
-static GBytes *
-cifar_file (gboolean cifar100,
-            guint    first)
-{
-  guint8 coarse[N_PER_FILE], fine[N_PER_FILE];
-  GByteArray *records;
-
-  for (guint r = 0; r < N_PER_FILE; r++)
-    {
-      coarse[r] = (guint8) ((first + r) % 20);
-      fine[r] = label_of (first + r, cifar100 ? 100 : 10);
-    }
-  records = test_cifar_records (cifar100, first, N_PER_FILE, coarse, fine);
-  return g_byte_array_free_to_bytes (records);
-}
-
-/* CIFAR-10 as the real archive lays it out; skip names a file to leave out,
- * extra adds an entry (such as one outside the folder). */
-static GBytes *
-make_cifar10 (const char *skip,
-              const char *extra)
-{
-  static const char *names[] = {
-    "data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin",
-    "data_batch_5.bin", "test_batch.bin",
-  };
-  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) datas = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  Entry entries[10];
-  guint n = 0;
-  GBytes *result;
-
-  entries[n++] = (Entry) { "cifar-10-batches-bin/", NULL };
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    {
-      char *path = g_strdup_printf ("cifar-10-batches-bin/%s", names[i]);
-      GBytes *data = cifar_file (FALSE, i * N_PER_FILE);
-
-      g_ptr_array_add (paths, path);
-      g_ptr_array_add (datas, data);
-      if (g_strcmp0 (skip, names[i]) != 0)
-        entries[n++] = (Entry) { path, data };
-    }
-  {
-    static const char meta[] = "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n";
-    GBytes *data = g_bytes_new_static (meta, sizeof meta - 1);
-
-    g_ptr_array_add (datas, data);
-    entries[n++] = (Entry) { "cifar-10-batches-bin/batches.meta.txt", data };
-    if (extra != NULL)
-      entries[n++] = (Entry) { extra, data };
-  }
-  result = make_tar_gz (entries, n);
-  return result;
-}
-
 static GBytes *
 make_cifar100 (void)
 {
-  g_autoptr(GBytes) train = cifar_file (TRUE, 0);
-  g_autoptr(GBytes) test = cifar_file (TRUE, 100);
-  const Entry entries[] = {
+  g_autoptr(GBytes) train = test_cifar_file (TRUE, N_PER_FILE, 0);
+  g_autoptr(GBytes) test = test_cifar_file (TRUE, N_PER_FILE, 100);
+  const TestEntry entries[] = {
     { "cifar-100-binary/", NULL },
     { "cifar-100-binary/train.bin", train },
     { "cifar-100-binary/test.bin", test },
   };
 
-  return make_tar_gz (entries, G_N_ELEMENTS (entries));
+  return test_tar_gz (entries, G_N_ELEMENTS (entries));
 }
 
 static GBytes *
@@ -410,10 +302,10 @@ make_files (void)
   guint8 noise[4096];
 
   server.files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
-  add_file ("cifar-10-binary.tar.gz", make_cifar10 (NULL, NULL));
+  add_file ("cifar-10-binary.tar.gz", test_cifar10_archive (N_PER_FILE, NULL, NULL));
   add_file ("cifar-100-binary.tar.gz", make_cifar100 ());
-  add_file ("incomplete.tar.gz", make_cifar10 ("data_batch_3.bin", NULL));
-  add_file ("escape.tar.gz", make_cifar10 (NULL, "../escaped.txt"));
+  add_file ("incomplete.tar.gz", test_cifar10_archive (N_PER_FILE, "data_batch_3.bin", NULL));
+  add_file ("escape.tar.gz", test_cifar10_archive (N_PER_FILE, NULL, "../escaped.txt"));
   for (guint i = 0; i < sizeof noise; i++)
     noise[i] = (guint8) (i * 131 + 7);
   add_file ("damaged.tar.gz", g_bytes_new (noise, sizeof noise));
@@ -611,8 +503,8 @@ test_cifar10 (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpuint (dataset->train.n_images, ==, 5 * N_PER_FILE);
   g_assert_cmpuint (dataset->test.n_images, ==, N_PER_FILE);
-  g_assert_cmpuint (dataset->train.labels[4], ==, label_of (4, 10));
-  g_assert_cmpuint (dataset->test.labels[1], ==, label_of (5 * N_PER_FILE + 1, 10));
+  g_assert_cmpuint (dataset->train.labels[4], ==, test_label_of (4, 10));
+  g_assert_cmpuint (dataset->test.labels[1], ==, test_label_of (5 * N_PER_FILE + 1, 10));
   g_assert_cmpuint (dataset->train.pixels[3072 * 7 + 1024 * 2 + 32 * 5 + 9], ==, test_pixel (7, 2, 5, 9));
 
   /* A second download finds it and fetches nothing. */
@@ -648,7 +540,7 @@ test_cifar100 (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpuint (dataset->n_classes, ==, 100);
   g_assert_cmpuint (dataset->train.n_images, ==, N_PER_FILE);
-  g_assert_cmpuint (dataset->test.labels[2], ==, label_of (102, 100));
+  g_assert_cmpuint (dataset->test.labels[2], ==, test_label_of (102, 100));
 }
 
 static void
