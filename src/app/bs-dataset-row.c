@@ -35,6 +35,20 @@ bs_dataset_row_new (const BsDatasetInfo *info,
           subtitle = g_strdup_printf (_("%s test images of %u × %u × %u, in %s"), count,
                                       info->channels, info->height, info->width, folder);
         }
+      else if (bs_dataset_can_download (info->name))
+        {
+          g_autoptr(BsDatasetSource) source = bs_dataset_source_new (info->name, NULL);
+          g_autoptr(GUri) uri = source != NULL ? g_uri_parse (bs_dataset_source_get_url (source), G_URI_FLAGS_NONE,
+                                                              NULL)
+                                               : NULL;
+          g_autofree char *dir = bs_dataset_fetch_default_dir (NULL);
+
+          if (uri != NULL && g_uri_get_host (uri) != NULL)
+            /* Translators: a server's name and a folder. */
+            subtitle = g_strdup_printf (_("From %s, checked and unpacked into %s"), g_uri_get_host (uri), dir);
+          else
+            subtitle = bs_dataset_how_to_get (info, NULL);
+        }
       else
         subtitle = bs_dataset_how_to_get (info, NULL);
     }
