@@ -16,6 +16,7 @@
 
 #include "bs-heatmap-cells.h"
 #include "bs-heatmap-figure.h"
+#include "figure-fixtures.h"
 
 #define N_ROWS 23
 #define N_COLS 31
@@ -38,68 +39,12 @@ test_value (guint row,
   return fmod (0.37 * row + 0.11 * col, 1.0);
 }
 
-/* Layers as a small ResNet has them: the stem (layer 0), three stages of
- * blocks of three layers, the head (the last layer). */
-static void
-make_layers (BsLayerInfo *layers,
-             guint        n)
-{
-  for (guint i = 0; i < n; i++)
-    {
-      BsLayerInfo *info = &layers[i];
-      guint inner = n - 2;
-
-      if (i == 0 || i == n - 1)
-        {
-          info->stage = i == 0 ? BS_LAYER_STAGE_STEM : BS_LAYER_STAGE_HEAD;
-          info->block = -1;
-        }
-      else
-        {
-          info->stage = 1 + (gint) (3 * (i - 1) / inner);
-          info->block = (gint) (((i - 1) % MAX (inner / 3, 1)) / 3);
-        }
-      info->name = g_strdup_printf ("layer%u", i);
-      info->kind = BS_LAYER_CONV;
-      info->channels = 8;
-      info->height = info->width = 4;
-    }
-}
-
 static BsCkaSnapshot *
-make_snapshot (guint    n_rows,
-               guint    n_cols,
-               double (*value) (guint row, guint col))
+make_snapshot (guint          n_rows,
+               guint          n_cols,
+               FigureCellFunc value)
 {
-  BsLayerInfo *rows = g_new0 (BsLayerInfo, n_rows);
-  BsLayerInfo *cols = g_new0 (BsLayerInfo, n_cols);
-  BsCkaSnapshotHeader header = {
-    .rows = rows, .n_rows = n_rows, .cols = cols, .n_cols = n_cols,
-    .model_a = "resnet20", .model_b = "resnet56",
-    .batch_size = 16, .minibatches_total = 4,
-  };
-  double *cka = g_new (double, (gsize) n_rows * n_cols);
-  double *std_error = g_new (double, (gsize) n_rows * n_cols);
-  BsCkaSnapshot *snapshot;
-
-  make_layers (rows, n_rows);
-  make_layers (cols, n_cols);
-  for (guint r = 0; r < n_rows; r++)
-    for (guint c = 0; c < n_cols; c++)
-      {
-        cka[(gsize) r * n_cols + c] = value (r, c);
-        std_error[(gsize) r * n_cols + c] = NAN;
-      }
-  snapshot = bs_cka_snapshot_new (&header, 1, cka, std_error,
-                                  g_new0 (guint8, n_rows), g_new0 (guint8, n_cols));
-  for (guint i = 0; i < n_rows; i++)
-    bs_layer_info_clear (&rows[i]);
-  for (guint i = 0; i < n_cols; i++)
-    bs_layer_info_clear (&cols[i]);
-  g_free (rows);
-  g_free (cols);
-
-  return snapshot;
+  return figure_fixture_snapshot (n_rows, n_cols, value, NULL);
 }
 
 typedef struct {
