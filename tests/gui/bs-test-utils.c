@@ -45,6 +45,22 @@ bs_test_app_new (void)
   return app;
 }
 
+BsApplication *
+bs_test_screenshot_app_new (int width,
+                            int height)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSettings) settings = bs_application_create_settings (&error);
+
+  g_assert_no_error (error);
+  g_settings_set_int (settings, "window-width", width);
+  g_settings_set_int (settings, "window-height", height);
+  g_settings_set_string (settings, "colormap", "magma");
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  bs_test_pointer_park ();
+  return bs_test_app_new ();
+}
+
 BsWindow *
 bs_test_app_get_window (BsApplication *app)
 {

@@ -16,6 +16,11 @@ void          bs_test_init              (int          *argc,
  * another instance) and its window, drawn once. */
 BsApplication *bs_test_app_new          (void);
 BsWindow      *bs_test_app_get_window   (BsApplication *app);
+/* For the README's screenshot makers: the same with a width x height
+ * window in magma, animations off and the pointer out of the way (the
+ * caller sets the environment's locale and text domains first). */
+BsApplication *bs_test_screenshot_app_new (int         width,
+                                           int         height);
 
 /* Runs the default main context, sleeping until something happens, until
  * func returns TRUE or timeout_ms pass; returns what func returned last. */

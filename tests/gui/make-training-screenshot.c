@@ -49,8 +49,6 @@ int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSettings) settings = NULL;
   g_autoptr(BsApplication) app = NULL;
   g_autoptr(GdkTexture) shot = NULL;
   BsWindow *window;
@@ -68,15 +66,7 @@ main (int    argc,
       return 2;
     }
 
-  settings = bs_application_create_settings (&error);
-  g_assert_no_error (error);
-  g_settings_set_int (settings, "window-width", WIDTH);
-  g_settings_set_int (settings, "window-height", HEIGHT);
-  g_settings_set_string (settings, "colormap", "magma");
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
-
-  bs_test_pointer_park ();
-  app = bs_test_app_new ();
+  app = bs_test_screenshot_app_new (WIDTH, HEIGHT);
   window = bs_test_app_get_window (app);
   view = bs_window_get_training_view (window);
 
