@@ -1,16 +1,11 @@
 /* bs-json-file.c: bounded reads of small JSON files. */
 #include "bs-json-file.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <glib/gi18n-lib.h>
-#include <glib/gstdio.h>
-#include <inttypes.h>
 #include <math.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "bs-error.h"
+#include "bs-file-read.h"
 
 gboolean
 bs_json_check_depth (const char *text,
@@ -42,90 +37,6 @@ bs_json_check_depth (const char *text,
       else if ((c == ']' || c == '}') && depth > 0)
         depth--;
     }
-  return TRUE;
-}
-
-gboolean
-bs_json_file_read_bytes (const char  *path,
-                         gsize        max_bytes,
-                         char       **contents,
-                         gsize       *length,
-                         GError     **error)
-{
-  g_autofree char *buffer = NULL;
-  GStatBuf st;
-  gsize done = 0;
-  int fd;
-
-  /* A FIFO or a device would block the open or never end. */
-  if (g_stat (path, &st) != 0)
-    {
-      int errsv = errno;
-
-      g_set_error (error, BS_ERROR, errsv == ENOENT ? BS_ERROR_NOT_FOUND : BS_ERROR_IO,
-                   _("Cannot read '%s': %s"), path, g_strerror (errsv));
-      return FALSE;
-    }
-  if (!S_ISREG (st.st_mode))
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not a regular file"), path);
-      return FALSE;
-    }
-  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
-  if (fd < 0)
-    {
-      int errsv = errno;
-
-      g_set_error (error, BS_ERROR, errsv == ENOENT ? BS_ERROR_NOT_FOUND : BS_ERROR_IO,
-                   _("Cannot read '%s': %s"), path, g_strerror (errsv));
-      return FALSE;
-    }
-  /* Checked again on what was opened: the name may have changed meanwhile. */
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not a regular file"), path);
-      close (fd);
-      return FALSE;
-    }
-  if ((guint64) st.st_size > max_bytes)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
-                   /* Translators: a file path, its size and the largest size accepted, in bytes. */
-                   _("'%s' is too large (%" PRId64 " bytes, at most %zu expected)"),
-                   path, (gint64) st.st_size, max_bytes);
-      close (fd);
-      return FALSE;
-    }
-  buffer = g_try_malloc ((gsize) st.st_size + 1);
-  if (buffer == NULL)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not enough memory for %" PRId64 " bytes"),
-                   path, (gint64) st.st_size);
-      close (fd);
-      return FALSE;
-    }
-  while (done < (gsize) st.st_size)
-    {
-      gssize n = read (fd, buffer + done, (gsize) st.st_size - done);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int errsv = errno;
-
-          g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': %s"), path, g_strerror (errsv));
-          close (fd);
-          return FALSE;
-        }
-      if (n == 0)
-        break;  /* shrank while reading */
-      done += (gsize) n;
-    }
-  close (fd);
-  buffer[done] = '\0';
-  *contents = g_steal_pointer (&buffer);
-  *length = done;
   return TRUE;
 }
 
@@ -174,7 +85,7 @@ bs_json_file_load (const char  *path,
   g_autofree char *text = NULL;
   gsize length;
 
-  if (!bs_json_file_read_bytes (path, max_bytes, &text, &length, error))
+  if (!bs_file_read_regular (path, max_bytes, &text, &length, error))
     return NULL;
   return bs_json_parse_text (text, length, path, error);
 }

@@ -21,13 +21,6 @@ gboolean  bs_json_check_depth     (const char  *text,
                                    gsize        length,
                                    guint        max_depth);
 
-/* The whole regular file path, NUL-terminated, at most max_bytes long
- * (BS_ERROR_FORMAT beyond; BS_ERROR_NOT_FOUND when missing). */
-gboolean  bs_json_file_read_bytes (const char  *path,
-                                   gsize        max_bytes,
-                                   char       **contents,
-                                   gsize       *length,
-                                   GError     **error);
 
 /* Parses one JSON value from text after the depth check; what names the
  * source in errors (a path, or "path, line 3"). */

@@ -1,19 +1,15 @@
 /* bs-safetensors.c: a strict safetensors reader and a writer built on json-glib. */
 #include "bs-safetensors.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <glib/gi18n-lib.h>
-#include <glib/gstdio.h>
 #include <inttypes.h>
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "bs-atomic-file.h"
 #include "bs-error.h"
+#include "bs-file-read.h"
 
 /* The reference implementation refuses headers above 100 MB as well. */
 #define MAX_HEADER_LENGTH (100 * 1000 * 1000)
@@ -57,65 +53,6 @@ bs_safetensors_free (BsSafetensors *st)
   g_free (st->contents);
   g_free (st->path);
   g_free (st);
-}
-
-static gboolean
-read_whole_file (const char  *path,
-                 guint8     **contents,
-                 gsize       *length,
-                 GError     **error)
-{
-  GStatBuf st;
-  g_autofree guint8 *buffer = NULL;
-  gsize done = 0;
-  int fd;
-
-  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
-  if (fd < 0)
-    {
-      int errsv = errno;
-
-      g_set_error (error, BS_ERROR, errsv == ENOENT ? BS_ERROR_NOT_FOUND : BS_ERROR_IO,
-                   _("Cannot read '%s': %s"), path, g_strerror (errsv));
-      return FALSE;
-    }
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not a regular file"), path);
-      close (fd);
-      return FALSE;
-    }
-  /* +1 so that an empty file still gets a buffer. */
-  buffer = g_try_malloc ((gsize) st.st_size + 1);
-  if (buffer == NULL)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not enough memory for %" PRId64 " bytes"),
-                   path, (gint64) st.st_size);
-      close (fd);
-      return FALSE;
-    }
-  while (done < (gsize) st.st_size)
-    {
-      gssize n = read (fd, buffer + done, (gsize) st.st_size - done);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int errsv = errno;
-
-          g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': %s"), path, g_strerror (errsv));
-          close (fd);
-          return FALSE;
-        }
-      if (n == 0)
-        break;  /* shrank while reading: the checks below see the short length */
-      done += (gsize) n;
-    }
-  close (fd);
-  *contents = g_steal_pointer (&buffer);
-  *length = done;
-  return TRUE;
 }
 
 static gboolean
@@ -312,7 +249,7 @@ bs_safetensors_load (const char  *path,
   st->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   st->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
-  if (!read_whole_file (path, &st->contents, &st->length, error))
+  if (!bs_file_read_regular (path, G_MAXSIZE, (char **) &st->contents, &st->length, error))
     return NULL;
 
   if (st->length < 8)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bs-error.h"
+#include "bs-file-read.h"
 #include "bs-json-file.h"
 
 /* A metrics file is read whole: 256 MiB is about 1.7 million steps (a
@@ -205,7 +206,7 @@ bs_run_read_metrics (BsRun *run)
 
   g_array_set_size (run->steps, 0);
   g_array_set_size (run->epochs, 0);
-  if (!bs_json_file_read_bytes (path, MAX_METRICS_BYTES, &text, &length, &error))
+  if (!bs_file_read_regular (path, MAX_METRICS_BYTES, &text, &length, &error))
     {
       /* Nothing trained yet is not a problem. */
       if (!g_error_matches (error, BS_ERROR, BS_ERROR_NOT_FOUND))
