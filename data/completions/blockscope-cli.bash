@@ -98,12 +98,12 @@ _blockscope_cli()
     # Options, with (values) those that take a value.
     case $command in
         train)
-            options='-h --help -m --model -d --dataset -o --out --run-dir --resume -e --epochs
+            options='-h --help -m --model --init -d --dataset -o --out --run-dir --resume -e --epochs
                      -b --batch --lr --schedule --warmup-epochs --momentum --weight-decay -s --seed
                      -t --threads --limit --test-limit --augment --no-augment
                      --snapshot-every-epochs --snapshot-steps --probe-images --probe-batch
                      --no-snapshots --keep-all-checkpoints --data-dir --json'
-            values='-m --model -d --dataset -o --out --run-dir --resume -e --epochs -b --batch
+            values='-m --model --init -d --dataset -o --out --run-dir --resume -e --epochs -b --batch
                     --lr --schedule --warmup-epochs --momentum --weight-decay -s --seed -t
                     --threads --limit --test-limit --snapshot-every-epochs --snapshot-steps
                     --probe-images --probe-batch --data-dir'
@@ -205,7 +205,7 @@ _blockscope_cli()
             *:-d | *:--dataset)
                 _blockscope_cli_add < <(_blockscope_cli_datasets "$prog" "$cur")
                 ;;
-            train:-o | train:--out)
+            train:-o | train:--out | train:--init)
                 _blockscope_cli_files "$cur" '*.safetensors'
                 ;;
             cka:-o | cka:--out)

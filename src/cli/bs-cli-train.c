@@ -31,6 +31,7 @@
 #include "bs-model-spec.h"
 #include "bs-run.h"
 #include "bs-runs.h"
+#include "bs-safetensors.h"
 #include "bs-trainer.h"
 
 typedef struct {
@@ -548,6 +549,55 @@ resume_folder (const char *dir,
   return train_folder (folder, dataset, json);
 }
 
+/* --init: the weights are checked against the data set before any data is
+ * read (a probe model of the data set's shape takes them), model_spec
+ * defaults to their architecture, and people are told when the head is new. */
+static gboolean
+check_init (const char           *init,
+            char                **model_spec,
+            const BsDatasetInfo  *info,
+            guint64               seed,
+            GError              **error)
+{
+  BsModel *probe;
+  gboolean new_head = FALSE;
+
+  if (*model_spec == NULL)
+    {
+      g_autoptr(BsSafetensors) st = bs_safetensors_load (init, error);
+      const char *architecture;
+
+      if (st == NULL)
+        return FALSE;
+      architecture = bs_safetensors_get_metadata (st, "architecture");
+      if (architecture == NULL)
+        {
+          g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                       /* Translators: a file. */
+                       _("'%s' is not a Blockscope checkpoint; make one from PyTorch weights with 'blockscope-cli import'"),
+                       init);
+          return FALSE;
+        }
+      *model_spec = g_strdup (architecture);
+    }
+  probe = bs_model_new (*model_spec, info->channels, info->height, info->width, info->n_classes, error);
+  if (probe == NULL)
+    return FALSE;
+  if (!bs_checkpoint_init_model (probe, init, &new_head, error))
+    {
+      bs_model_free (probe);
+      return FALSE;
+    }
+  bs_model_free (probe);
+  /* Translators: a checkpoint file. */
+  fprintf (stderr, _("Fine-tuning from the weights in %s\n"), init);
+  if (new_head)
+    /* Translators: %u is a class count, %s a data set (CIFAR-10), then a seed. */
+    fprintf (stderr, _("Their head is for other classes: a new one for the %u classes of %s, initialised from seed %" G_GUINT64_FORMAT ".\n"),
+             info->n_classes, bs_dataset_info_get_display_name (info), seed);
+  return TRUE;
+}
+
 int
 bs_cli_train (int    argc,
               char **argv)
@@ -559,6 +609,7 @@ bs_cli_train (int    argc,
   g_autofree char *data_dir = NULL;
   g_autofree char *run_dir = NULL;
   g_autofree char *resume = NULL;
+  g_autofree char *init = NULL;
   gint epochs = -1, batch = -1, threads = -1, limit = -1, test_limit = -1;
   gint snapshot_epochs = -1, snapshot_steps = -1, probe_images = -1, probe_batch = -1;
   gint64 seed = -1;
@@ -567,6 +618,7 @@ bs_cli_train (int    argc,
   gboolean no_snapshots = FALSE, keep_all = FALSE;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_STRING, &model_spec, N_("Model name (resnet20, resnet56x4, imagenet-resnet50, ...) or a checkpoint to start from (default resnet20)"), "MODEL" },
+    { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, N_("Fine-tune: start from the weights of a checkpoint (from 'import' or 'download weights'); a head for other classes is replaced by a new one. --model defaults to its architecture"), "CKPT" },
     { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset_name, N_("Data set (default fashion-mnist; see 'blockscope-cli datasets')"), "NAME" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Checkpoint to write after every epoch (default: a new file in the runs folder)"), "FILE" },
     { "run-dir", 0, 0, G_OPTION_ARG_FILENAME, &run_dir, N_("Train into a new run folder: checkpoints, metrics and CKA snapshots, resumable"), "DIR" },
@@ -620,7 +672,7 @@ bs_cli_train (int    argc,
     {
       /* The run's settings are in its folder: another value would make it
        * another run. */
-      if (model_spec || dataset_name || out || run_dir || epochs != -1 || batch != -1 || threads != -1
+      if (model_spec || init || dataset_name || out || run_dir || epochs != -1 || batch != -1 || threads != -1
           || limit != -1 || test_limit != -1 || seed != -1 || !isnan (lr) || !isnan (momentum)
           || !isnan (weight_decay) || !isnan (warmup) || schedule || augment || no_augment || folder_options)
         return bs_cli_usage_error ("train", _("--resume takes no other options than --data-dir and --json"));
@@ -719,12 +771,17 @@ bs_cli_train (int    argc,
 
   if (dataset_name == NULL)
     dataset_name = g_strdup ("fashion-mnist");
-  if (model_spec == NULL)
-    model_spec = g_strdup ("resnet20");
+  if (init != NULL && model_spec != NULL && bs_model_spec_is_path (model_spec))
+    return bs_cli_usage_error ("train", _("--init starts an architecture (--model imagenet-resnet50), not the checkpoint '%s'"),
+                               model_spec);
   info = bs_dataset_info_lookup (dataset_name, &error);
   if (info == NULL)
     return bs_cli_usage_error ("train", "%s", error->message);
   recipe.augment = augment || (!no_augment && bs_train_default_augment (info->name));
+  if (init != NULL && !check_init (init, &model_spec, info, recipe.seed, &error))
+    return bs_cli_fail (error);
+  if (model_spec == NULL)
+    model_spec = g_strdup ("resnet20");
 
   /* A model name is checked before any data is read. */
   if (!bs_model_spec_is_path (model_spec))
@@ -763,6 +820,7 @@ bs_cli_train (int    argc,
       g_free (settings.dataset);
       settings.dataset = g_strdup (dataset->name);
       settings.init_seed = recipe.seed;
+      settings.init = g_strdup (init);
       settings.recipe = recipe;
       settings.plan = plan;
       settings.keep_all_checkpoints = keep_all;
@@ -800,6 +858,11 @@ bs_cli_train (int    argc,
                                dataset->train.width, dataset->n_classes, recipe.seed, &error);
   if (model == NULL)
     return bs_cli_fail (error);
+  if (init != NULL && !bs_checkpoint_init_model (model, init, NULL, &error))
+    {
+      bs_model_free (model);
+      return bs_cli_fail (error);
+    }
 
   trainer = bs_trainer_new (model, dataset, &recipe, bs_cli_get_engine (), &error);
   if (trainer == NULL)

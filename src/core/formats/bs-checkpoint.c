@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bs-error.h"
+#include "bs-json-file.h"
 #include "bs-safetensors.h"
 
 #define RUNNING_MEAN ".running_mean"
@@ -102,6 +103,30 @@ format_double (double value)
   return g_strdup (number);
 }
 
+/* "[0.485, 0.456, 0.406]": each value the shortest text that reads back as the same float. */
+static char *
+floats_to_json (const float *values,
+                guint        n)
+{
+  GString *s = g_string_new ("[");
+
+  for (guint i = 0; i < n; i++)
+    {
+      char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+      for (int digits = 6; digits <= 9; digits++)
+        {
+          g_ascii_formatd (number, sizeof number, digits == 6 ? "%.6g" : digits == 7 ? "%.7g"
+                           : digits == 8 ? "%.8g" : "%.9g", values[i]);
+          if ((float) g_ascii_strtod (number, NULL) == values[i])
+            break;
+        }
+      g_string_append_printf (s, "%s%s", i > 0 ? ", " : "", number);
+    }
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
 gboolean
 bs_checkpoint_save (BsModel                *model,
                     const BsCheckpointInfo *info,
@@ -124,6 +149,19 @@ bs_checkpoint_save (BsModel                *model,
   g_ptr_array_add (strings, g_strdup_printf ("%u", bs_model_get_n_classes (model)));
   bs_safetensors_writer_set_metadata (writer, "classes", g_ptr_array_index (strings, strings->len - 1));
   bs_safetensors_writer_set_metadata (writer, "blockscope_version", BS_VERSION);
+  {
+    guint n = bs_model_get_in_channels (model);
+    g_autofree float *mean = g_new (float, n);
+    g_autofree float *std = g_new (float, n);
+
+    if (bs_model_get_input_normalization (model, mean, std))
+      {
+        g_ptr_array_add (strings, floats_to_json (mean, n));
+        bs_safetensors_writer_set_metadata (writer, "input_mean", g_ptr_array_index (strings, strings->len - 1));
+        g_ptr_array_add (strings, floats_to_json (std, n));
+        bs_safetensors_writer_set_metadata (writer, "input_std", g_ptr_array_index (strings, strings->len - 1));
+      }
+  }
   if (info != NULL)
     {
       g_ptr_array_add (strings, g_strdup_printf ("%u", info->epoch));
@@ -239,6 +277,16 @@ parse_uint (const char *text,
   return text != NULL && g_ascii_string_to_unsigned (text, 10, 0, max, value, NULL);
 }
 
+/* Metadata values come from the file: the depth is bounded before json-glib
+ * (which recurses) parses them. */
+static gboolean
+metadata_json_load (JsonParser *parser,
+                    const char *text)
+{
+  return bs_json_check_depth (text, strlen (text), BS_JSON_MAX_DEPTH)
+         && json_parser_load_from_data (parser, text, -1, NULL);
+}
+
 /* FORMAT (translated) says what is wrong with which metadata key. */
 static gboolean metadata_error (GError     **error,
                                 const char  *path,
@@ -277,7 +325,7 @@ parse_input_shape (const char *path,
      * and the other metadata messages follow "'FILE' is not a Blockscope
      * checkpoint: ". */
     return metadata_error (error, path, _("metadata '%s' is missing"), "input_shape");
-  if (!json_parser_load_from_data (parser, text, -1, NULL)
+  if (!metadata_json_load (parser, text)
       || !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
     return metadata_error (error, path, _("metadata '%s' is not a list like [3, 32, 32]"), "input_shape");
   array = json_node_get_array (json_parser_get_root (parser));
@@ -298,6 +346,67 @@ parse_input_shape (const char *path,
   return TRUE;
 }
 
+/* A list of n finite numbers (all > 0 when positive) into values. */
+static gboolean
+parse_channel_values (const char *path,
+                      const char *key,
+                      const char *text,
+                      guint       n,
+                      gboolean    positive,
+                      float      *values,
+                      GError    **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonArray *array;
+
+  if (!metadata_json_load (parser, text)
+      || !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+    return metadata_error (error, path, _("metadata '%s' is not a list of numbers"), key);
+  array = json_node_get_array (json_parser_get_root (parser));
+  if (json_array_get_length (array) != n)
+    /* Translators: %s is a metadata key (input_mean), %u the image's channels. */
+    return metadata_error (error, path, _("metadata '%s' does not hold one number for each of the %u channels"),
+                           key, n);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+      double v;
+
+      if (!JSON_NODE_HOLDS_VALUE (node)
+          || (json_node_get_value_type (node) != G_TYPE_DOUBLE && json_node_get_value_type (node) != G_TYPE_INT64))
+        return metadata_error (error, path, _("metadata '%s' is not a list of numbers"), key);
+      v = json_node_get_double (node);
+      if (!isfinite (v) || fabs (v) > 1e6 || (positive && !(v > 1e-12)))
+        return metadata_error (error, path, _("metadata '%s' holds an implausible number"), key);
+      values[i] = (float) v;
+    }
+  return TRUE;
+}
+
+/* input_mean and input_std, both or neither, into model. */
+static gboolean
+read_normalization (BsSafetensors  *st,
+                    BsModel        *model,
+                    GError        **error)
+{
+  const char *path = bs_safetensors_get_path (st);
+  const char *mean_text = bs_safetensors_get_metadata (st, "input_mean");
+  const char *std_text = bs_safetensors_get_metadata (st, "input_std");
+  guint n = bs_model_get_in_channels (model);
+  g_autofree float *mean = g_new (float, n);
+  g_autofree float *std = g_new (float, n);
+
+  if (mean_text == NULL && std_text == NULL)
+    return TRUE;
+  if (mean_text == NULL || std_text == NULL)
+    return metadata_error (error, path, _("metadata '%s' is missing"), mean_text == NULL ? "input_mean" : "input_std");
+  if (!parse_channel_values (path, "input_mean", mean_text, n, FALSE, mean, error)
+      || !parse_channel_values (path, "input_std", std_text, n, TRUE, std, error))
+    return FALSE;
+  bs_model_set_input_normalization (model, mean, std);
+  return TRUE;
+}
+
 static char **
 parse_class_names (const char *text,
                    guint       n_classes)
@@ -307,7 +416,7 @@ parse_class_names (const char *text,
   JsonArray *array;
 
   /* Optional and informative only: anything odd is ignored. */
-  if (text == NULL || !json_parser_load_from_data (parser, text, -1, NULL)
+  if (text == NULL || !metadata_json_load (parser, text)
       || !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
     return NULL;
   array = json_node_get_array (json_parser_get_root (parser));
@@ -540,6 +649,8 @@ bs_checkpoint_load (const char        *path,
         }
     }
 
+  if (!read_normalization (st, model, error))
+    goto failed;
   bs_model_set_batches_tracked (model, batches_tracked);
   if (info != NULL)
     *info = local_info;
@@ -551,4 +662,87 @@ failed:
   bs_model_free (model);
   bs_checkpoint_info_clear (&local_info);
   return NULL;
+}
+
+/* torchvision's head: the last Linear layer, "fc". */
+static gboolean
+is_head_param (const char *name)
+{
+  return g_str_has_prefix (name, "fc.");
+}
+
+gboolean
+bs_checkpoint_init_model (BsModel     *model,
+                          const char  *path,
+                          gboolean    *new_head,
+                          GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  BsCheckpointInfo info;
+  BsModel *source;
+  gboolean replace_head;
+
+  g_return_val_if_fail (model != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  bs_checkpoint_info_init (&info);
+  source = bs_checkpoint_load (path, &info, &local_error);
+  if (source == NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      bs_checkpoint_info_clear (&info);
+      return FALSE;
+    }
+  if (strcmp (bs_model_get_name (source), bs_model_get_name (model)) != 0)
+    {
+      /* Translators: a file path and two model names (imagenet-resnet50, resnet20). */
+      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, _("'%s' holds weights of %s, which cannot start %s"),
+                   path, bs_model_get_name (source), bs_model_get_name (model));
+      goto failed;
+    }
+  if (info.channels != bs_model_get_in_channels (model))
+    {
+      /* Translators: a file path, then two channel counts (3, 1). */
+      g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
+                   _("'%s' holds weights for images of %u channels, but the data set's images have %u"),
+                   path, info.channels, bs_model_get_in_channels (model));
+      goto failed;
+    }
+
+  replace_head = bs_model_get_n_classes (source) != bs_model_get_n_classes (model);
+  /* Same architecture and channels: the same parameters in the same order,
+   * whatever the image size; only the head's shape may differ. */
+  g_assert (bs_model_get_n_params (source) == bs_model_get_n_params (model));
+  for (guint i = 0; i < bs_model_get_n_params (model); i++)
+    {
+      BsParam *to = bs_model_get_param (model, i);
+      BsParam *from = bs_model_get_param (source, i);
+
+      g_assert (strcmp (to->name, from->name) == 0);
+      if (replace_head && is_head_param (to->name))
+        continue;
+      g_assert (to->n_elements == from->n_elements);
+      memcpy (to->data, from->data, to->n_elements * sizeof (float));
+    }
+  {
+    guint n = bs_model_get_in_channels (source);
+    g_autofree float *mean = g_new (float, n);
+    g_autofree float *std = g_new (float, n);
+
+    if (bs_model_get_input_normalization (source, mean, std))
+      bs_model_set_input_normalization (model, mean, std);
+    else
+      bs_model_set_input_normalization (model, NULL, NULL);
+  }
+  bs_model_set_batches_tracked (model, bs_model_get_batches_tracked (source));
+  if (new_head != NULL)
+    *new_head = replace_head;
+  bs_model_free (source);
+  bs_checkpoint_info_clear (&info);
+  return TRUE;
+
+failed:
+  bs_model_free (source);
+  bs_checkpoint_info_clear (&info);
+  return FALSE;
 }

@@ -13,6 +13,10 @@
  *   accuracy            test accuracy in [0, 1] after that epoch (optional)
  *   seed                the training seed
  *   recipe              JSON object of the training settings (optional)
+ *   input_mean, input_std
+ *                       per-channel normalisation the network expects, JSON
+ *                       lists ("[0.485, 0.456, 0.406]"); absent when it
+ *                       takes images as they are (bs_model_set_input_normalization)
  *   blockscope_version  the version that wrote the file
  *   global_step         SGD steps taken so far (optional; run checkpoints)
  *   train_loss, train_accuracy, test_loss
@@ -81,6 +85,19 @@ gboolean bs_checkpoint_save       (BsModel                *model,
  * metadata and must be cleared with bs_checkpoint_info_clear. */
 BsModel *bs_checkpoint_load       (const char             *path,
                                    BsCheckpointInfo       *info,
+                                   GError                **error);
+
+/* Starts model, an architecture built for its data and initialised (from a
+ * seed), from the weights of the checkpoint at path, as fine-tuning does:
+ * every parameter and buffer by name, and the input normalisation. The
+ * checkpoint must hold the same architecture for images of as many
+ * channels; their size may differ (the networks pool globally). When its
+ * class count differs from model's, the head (fc) keeps model's own
+ * initialisation and new_head (may be NULL) is set; else it is cleared.
+ * On error model is unchanged. */
+gboolean bs_checkpoint_init_model (BsModel                *model,
+                                   const char             *path,
+                                   gboolean               *new_head,
                                    GError                **error);
 
 G_END_DECLS

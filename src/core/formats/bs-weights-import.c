@@ -171,6 +171,10 @@ bs_weights_import (BsModel     *model,
   return ok;
 }
 
+/* torchvision's transforms for its ImageNet weights (Normalize after ToTensor). */
+static const float imagenet_mean[3] = { 0.485f, 0.456f, 0.406f };
+static const float imagenet_std[3] = { 0.229f, 0.224f, 0.225f };
+
 BsModel *
 bs_weights_import_model (const char  *path,
                          const char  *architecture,
@@ -195,6 +199,8 @@ bs_weights_import_model (const char  *path,
       model = bs_model_new (architecture, channels, height, width, (guint) fc->shape[0], error);
       if (model != NULL && !import_source (model, &s, path, error))
         g_clear_pointer (&model, bs_model_free);
+      if (model != NULL && g_str_has_prefix (architecture, "imagenet-") && channels == 3)
+        bs_model_set_input_normalization (model, imagenet_mean, imagenet_std);
     }
   source_clear (&s);
   return model;

@@ -21,7 +21,10 @@ gboolean  bs_weights_import        (BsModel     *model,
 
 /* Builds the named architecture (bs_model_new) for images of the given
  * shape with as many classes as the file's fc.weight has rows, and imports
- * the file into it. */
+ * the file into it. An ImageNet architecture ("imagenet-resnet50") for RGB
+ * images gets the input normalisation its weights were trained with
+ * (ImageNet's mean 0.485, 0.456, 0.406 and std 0.229, 0.224, 0.225), which
+ * its checkpoint then carries. */
 BsModel  *bs_weights_import_model  (const char  *path,
                                     const char  *architecture,
                                     guint        channels,

@@ -386,6 +386,8 @@ bs_model_free (BsModel *model)
   g_free (model->n_bwd_readers);
   g_free (model->state);
   g_free (model->tap_mask);
+  g_free (model->input_mean);
+  g_free (model->input_std);
   bs_model_clear_plans (model);
   g_free (model->name);
   g_free (model);
@@ -446,6 +448,7 @@ bs_model_copy (BsModel *model)
 
   memcpy (copy->param_data, model->param_data, model->n_data * sizeof (float));
   copy->batches_tracked = model->batches_tracked;
+  bs_model_set_input_normalization (copy, model->input_mean, model->input_std);
   /* Its own pool, of one thread: a pool runs one job's work at a time. */
   config.threads = 1;
   bs_thread_pool_unref (copy->pool);

@@ -307,6 +307,8 @@ forward_step (BsModel      *model,
 typedef struct {
   const float *images;
   float       *x;
+  const float *mean;   /* or NULL */
+  const float *std;
   guint        channels;
   guint        batch;
   gsize        hw;
@@ -323,8 +325,19 @@ input_share (gpointer data,
   bs_split_range (job->channels, n_threads, thread, &c0, &c1);
   for (gsize c = c0; c < c1; c++)
     for (guint n = 0; n < job->batch; n++)
-      memcpy (job->x + (c * job->batch + n) * job->hw,
-              job->images + ((gsize) n * job->channels + c) * job->hw, job->hw * sizeof (float));
+      {
+        float *dst = job->x + (c * job->batch + n) * job->hw;
+        const float *src = job->images + ((gsize) n * job->channels + c) * job->hw;
+
+        if (job->mean == NULL)
+          {
+            memcpy (dst, src, job->hw * sizeof (float));
+            continue;
+          }
+        /* A division, as torchvision's Normalize, so the inputs match its bit for bit. */
+        for (gsize i = 0; i < job->hw; i++)
+          dst[i] = (src[i] - job->mean[c]) / job->std[c];
+      }
 }
 
 /* One pass over a batch following plan, which is for this mode and a tap
@@ -341,7 +354,8 @@ forward_pass (BsModel             *model,
 {
   guint n_values = model->layers->len;
   guint last = n_values - 1;
-  InputJob input = { .images = images, .channels = model->in_c, .batch = batch,
+  InputJob input = { .images = images, .mean = model->input_mean, .std = model->input_std,
+                     .channels = model->in_c, .batch = batch,
                      .hw = (gsize) model->in_h * model->in_w };
 
   bs_model_release_values (model);

@@ -120,6 +120,8 @@ struct _BsModel {
   gsize          n_data;
   gsize          n_grad;
   gint64         batches_tracked;
+  float         *input_mean;    /* in_c values, or NULL: inputs taken as they are */
+  float         *input_std;
 
   BsThreadPool  *pool;
   GPtrArray     *bufs;          /* every BsBuf, owned */

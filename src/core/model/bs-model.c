@@ -85,6 +85,47 @@ bs_model_count_trainable (BsModel *model)
   return total;
 }
 
+guint
+bs_model_get_in_channels (BsModel *model)
+{
+  g_return_val_if_fail (model != NULL, 0);
+  return model->in_c;
+}
+
+void
+bs_model_set_input_normalization (BsModel     *model,
+                                  const float *mean,
+                                  const float *std)
+{
+  g_return_if_fail (model != NULL);
+  g_return_if_fail (mean == NULL || std != NULL);
+
+  g_clear_pointer (&model->input_mean, g_free);
+  g_clear_pointer (&model->input_std, g_free);
+  if (mean == NULL)
+    return;
+  for (guint c = 0; c < model->in_c; c++)
+    g_return_if_fail (isfinite (mean[c]) && std[c] > 0 && isfinite (std[c]));
+  model->input_mean = g_memdup2 (mean, model->in_c * sizeof (float));
+  model->input_std = g_memdup2 (std, model->in_c * sizeof (float));
+}
+
+gboolean
+bs_model_get_input_normalization (BsModel *model,
+                                  float   *mean,
+                                  float   *std)
+{
+  g_return_val_if_fail (model != NULL, FALSE);
+
+  if (model->input_mean == NULL)
+    return FALSE;
+  if (mean != NULL)
+    memcpy (mean, model->input_mean, model->in_c * sizeof (float));
+  if (std != NULL)
+    memcpy (std, model->input_std, model->in_c * sizeof (float));
+  return TRUE;
+}
+
 gint64
 bs_model_get_batches_tracked (BsModel *model)
 {
@@ -119,6 +160,7 @@ bs_model_copy_params (BsModel  *dest,
 
   memcpy (dest->param_data, src->param_data, src->n_data * sizeof (float));
   dest->batches_tracked = src->batches_tracked;
+  bs_model_set_input_normalization (dest, src->input_mean, src->input_std);
   return TRUE;
 
 mismatch:

@@ -84,6 +84,23 @@ gint64             bs_model_get_batches_tracked (BsModel         *model);
 void               bs_model_set_batches_tracked (BsModel         *model,
                                                  gint64           value);
 
+/* What the network expects of its input: images are normalised per channel
+ * to (x - mean_c) / std_c at the start of every forward pass, as
+ * torchvision's Normalize does before an ImageNet network. mean and std hold
+ * one value per input channel (std > 0); NULL mean takes inputs as they
+ * are (the default, and what networks trained here from scratch use). Part
+ * of the weights: checkpoints, bs_model_copy () and bs_model_copy_params ()
+ * carry it. Taps see the normalised input as layer 0. */
+void               bs_model_set_input_normalization (BsModel     *model,
+                                                     const float *mean,
+                                                     const float *std);
+/* FALSE when inputs are taken as they are; else mean and std (each may be
+ * NULL) receive one value per input channel. */
+gboolean           bs_model_get_input_normalization (BsModel     *model,
+                                                     float       *mean,
+                                                     float       *std);
+guint              bs_model_get_in_channels     (BsModel         *model);
+
 /* He (Kaiming) normal initialisation for convolutions, PyTorch defaults elsewhere. */
 void               bs_model_init_params         (BsModel         *model,
                                                  guint64          seed);

@@ -79,6 +79,7 @@ bs_run_save_json (BsRun   *run,
   add_int (b, "format_version", BS_RUN_FORMAT_VERSION);
   add_string_or_null (b, "model", s->model);
   add_int (b, "init_seed", (gint64) s->init_seed);
+  add_string_or_null (b, "init", s->init);
   add_string_or_null (b, "dataset", s->dataset);
 
   json_builder_set_member_name (b, "recipe");
@@ -186,6 +187,9 @@ bs_run_read_json (BsRun   *run,
   s->dataset = g_strdup (bs_json_member_string (root, "dataset"));
   if (!bs_json_member_uint (root, "init_seed", G_MAXINT64, &s->init_seed))
     return run_json_error (error, path, _("'%s' is missing or not a number"), "init_seed");
+  /* Absent in runs from scratch (and in those of earlier versions). */
+  g_free (s->init);
+  s->init = g_strdup (bs_json_member_string (root, "init"));
 
   recipe = bs_json_member_object (root, "recipe");
   if (recipe == NULL)

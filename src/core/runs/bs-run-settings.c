@@ -73,6 +73,7 @@ void
 bs_run_settings_clear (BsRunSettings *settings)
 {
   g_clear_pointer (&settings->model, g_free);
+  g_clear_pointer (&settings->init, g_free);
   g_clear_pointer (&settings->dataset, g_free);
 }
 
@@ -82,6 +83,7 @@ bs_run_settings_copy (const BsRunSettings *src,
 {
   *dest = *src;
   dest->model = g_strdup (src->model);
+  dest->init = g_strdup (src->init);
   dest->dataset = g_strdup (src->dataset);
 }
 

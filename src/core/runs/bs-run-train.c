@@ -600,6 +600,12 @@ train_locked (BsRun                 *run,
                                dataset->train.width, dataset->n_classes, settings->init_seed, error);
   if (model == NULL)
     return FALSE;
+  /* A resume then overwrites these weights with its checkpoint's. */
+  if (settings->init != NULL && !bs_checkpoint_init_model (model, settings->init, NULL, error))
+    {
+      bs_model_free (model);
+      return FALSE;
+    }
   trainer = bs_trainer_new (model, dataset, &settings->recipe, engine, error);
   if (trainer == NULL)
     return FALSE;

@@ -14,6 +14,7 @@
 #include "bs-cka-import.h"
 #include "bs-dataset-locate.h"
 #include "bs-error.h"
+#include "bs-model-spec.h"
 #include "bs-npy.h"
 #include "bs-runs.h"
 
@@ -437,12 +438,26 @@ bs_run_create (const char           *dir,
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("A run needs a model and a data set"));
       return NULL;
     }
+  if (settings->init != NULL && bs_model_spec_is_path (settings->model))
+    {
+      /* Translators: a checkpoint file. */
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                   _("Weights to fine-tune start an architecture (resnet56, imagenet-resnet50), not the checkpoint %s"),
+                   settings->model);
+      return NULL;
+    }
   if (!bs_train_recipe_check (&settings->recipe, error) || !bs_snapshot_plan_check (&settings->plan, error))
     return NULL;
 
   run = run_new (dir);
   bs_run_settings_clear (&run->settings);
   bs_run_settings_copy (settings, &run->settings);
+  if (settings->init != NULL)
+    {
+      /* The run opens from anywhere: keep where the weights are, not how they were named. */
+      g_free (run->settings.init);
+      run->settings.init = g_canonicalize_filename (settings->init, NULL);
+    }
   run->state = BS_RUN_STATE_RUNNING;
   run->created = bs_run_now_iso8601 ();
 

@@ -5,8 +5,9 @@
  * too), resumed after a stop or a crash, and compared with other runs.
  * The folder (by default a new one under bs_runs_get_dir ()):
  *
- *   run.json                 what the run is: format version, model spec and
- *                            initialisation seed, data set, the recipe, the
+ *   run.json                 what the run is: format version, model spec,
+ *                            initialisation seed and weights (a checkpoint
+ *                            to fine-tune, when one is), data set, the recipe, the
  *                            snapshot plan, the checkpoint policy, the state
  *                            (running, finished, stopped, failed, with the
  *                            error message), the thread count, the versions
@@ -86,6 +87,8 @@ gboolean bs_snapshot_plan_check_dataset (const BsSnapshotPlan *plan,
 typedef struct {
   char           *model;              /* a model name, "resnet56" (bs-model-spec.h) */
   guint64         init_seed;          /* initialisation */
+  char           *init;               /* a checkpoint whose weights start the run (fine-tuning;
+                                       * bs_checkpoint_init_model ()), or NULL */
   char           *dataset;            /* data set name, "fashion-mnist" */
   BsTrainRecipe   recipe;
   BsSnapshotPlan  plan;
