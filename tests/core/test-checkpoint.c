@@ -482,6 +482,201 @@ test_optimizer_state (void)
   bs_model_free (model);
 }
 
+static const float imagenet_mean[C] = { 0.485f, 0.456f, 0.406f };
+static const float imagenet_std[C] = { 0.229f, 0.224f, 0.225f };
+
+/* (x - mean_c) / std_c in float, as torchvision's Normalize computes it. */
+static float *
+normalized_images (const float *images,
+                   guint        n)
+{
+  float *out = g_new (float, (gsize) n * C * H * W);
+
+  for (guint i = 0; i < n; i++)
+    for (guint c = 0; c < C; c++)
+      for (guint j = 0; j < H * W; j++)
+        {
+          gsize k = ((gsize) i * C + c) * H * W + j;
+
+          out[k] = (images[k] - imagenet_mean[c]) / imagenet_std[c];
+        }
+  return out;
+}
+
+static void
+assert_normalization (BsModel *model)
+{
+  float mean[C], std[C];
+
+  g_assert_true (bs_model_get_input_normalization (model, mean, std));
+  g_assert_cmpmem (mean, sizeof mean, imagenet_mean, sizeof imagenet_mean);
+  g_assert_cmpmem (std, sizeof std, imagenet_std, sizeof imagenet_std);
+}
+
+/* Normalisation is applied in the forward pass, carried by copies and
+ * checkpoints (values exactly), and a bad one in a file is refused. */
+static void
+test_normalization (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = tmp_path ("norm.safetensors");
+  g_autofree float *images = random_images (4, 5);
+  g_autofree float *normalized = normalized_images (images, 4);
+  g_autofree float *expected = NULL;
+  BsModel *model = make_model (11);
+  BsModel *plain = make_model (11);
+  BsModel *copy, *loaded;
+  const char *const bad_values[][3] = {
+    { "input_mean", "[0.5, 0.5]", "one number for each of the 3 channels" },
+    { "input_std", "[0.2, 0, 0.2]", "implausible" },
+    { "input_std", "[0.2, -1, 0.2]", "implausible" },
+    { "input_mean", "[0.5, \"a\", 0.5]", "not a list of numbers" },
+    { "input_mean", "{\"r\": 0.5}", "not a list of numbers" },
+    { "input_mean", "[0.5, 1e400, 0.5]", NULL },
+    { "input_std", NULL, "'input_std' is missing" },
+  };
+
+  g_assert_false (bs_model_get_input_normalization (model, NULL, NULL));
+  g_assert_cmpuint (bs_model_get_in_channels (model), ==, C);
+  bs_model_set_input_normalization (model, imagenet_mean, imagenet_std);
+  assert_normalization (model);
+
+  /* The model on raw images is the plain model on normalised ones, bit for bit. */
+  expected = g_memdup2 (bs_model_forward (plain, normalized, 4, FALSE, NULL, NULL), 4 * K * sizeof (float));
+  g_assert_cmpmem (bs_model_forward (model, images, 4, FALSE, NULL, NULL), 4 * K * sizeof (float),
+                   expected, 4 * K * sizeof (float));
+
+  copy = bs_model_copy (model);
+  assert_normalization (copy);
+  bs_model_free (copy);
+  g_assert_true (bs_model_copy_params (plain, model, &error));
+  assert_normalization (plain);
+
+  g_assert_true (bs_checkpoint_save (model, NULL, path, &error));
+  g_assert_no_error (error);
+  loaded = bs_checkpoint_load (path, NULL, &error);
+  g_assert_no_error (error);
+  assert_normalization (loaded);
+  g_assert_cmpmem (bs_model_forward (loaded, images, 4, FALSE, NULL, NULL), 4 * K * sizeof (float),
+                   expected, 4 * K * sizeof (float));
+  bs_model_free (loaded);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad_values); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("norm-bad-%u.safetensors", i);
+      g_autofree char *bad = rewrite (path, name, EDIT_NONE, NULL, bad_values[i][0], bad_values[i][1]);
+
+      assert_load_fails (bad, BS_ERROR_FORMAT, bad_values[i][0], bad_values[i][2]);
+    }
+  {
+    /* Nesting far deeper than json-glib's recursion should see. */
+    GString *deep = g_string_new (NULL);
+    g_autofree char *bad = NULL;
+
+    for (guint i = 0; i < 100000; i++)
+      g_string_append_c (deep, '[');
+    bad = rewrite (path, "norm-deep.safetensors", EDIT_NONE, NULL, "input_mean", deep->str);
+    assert_load_fails (bad, BS_ERROR_FORMAT, "input_mean", "not a list of numbers");
+    g_string_free (deep, TRUE);
+  }
+
+  /* Cleared, the model takes inputs as they are again. */
+  bs_model_set_input_normalization (model, NULL, NULL);
+  g_assert_false (bs_model_get_input_normalization (model, NULL, NULL));
+  bs_model_free (model);
+  bs_model_free (plain);
+}
+
+static void
+assert_params_equal (BsModel    *a,
+                     BsModel    *b,
+                     const char *prefix,
+                     gboolean    equal)
+{
+  for (guint i = 0; i < bs_model_get_n_params (a); i++)
+    {
+      BsParam *pa = bs_model_get_param (a, i);
+      BsParam *pb = bs_model_get_param (b, i);
+
+      g_assert_cmpstr (pa->name, ==, pb->name);
+      if (g_str_has_prefix (pa->name, prefix) != equal)
+        continue;
+      g_assert_cmpuint (pa->n_elements, ==, pb->n_elements);
+      g_assert_cmpmem (pa->data, pa->n_elements * sizeof (float), pb->data, pb->n_elements * sizeof (float));
+    }
+}
+
+/* Fine-tuning's start: every weight by name at another image size, a new
+ * head for other classes, refusals that leave the model as it was. */
+static void
+test_init_model (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = tmp_path ("init.safetensors");
+  g_autofree char *missing = tmp_path ("no-such.safetensors");
+  BsModel *source = make_model (21);
+  BsModel *same, *other, *before, *wrong;
+  gboolean new_head = TRUE;
+
+  bs_model_set_input_normalization (source, imagenet_mean, imagenet_std);
+  g_assert_true (bs_checkpoint_save (source, NULL, path, &error));
+  g_assert_no_error (error);
+
+  /* Same classes, larger images: everything is the checkpoint's. */
+  same = bs_model_new (ARCH, C, 20, 20, K, &error);
+  g_assert_no_error (error);
+  bs_model_init_params (same, 3);
+  g_assert_true (bs_checkpoint_init_model (same, path, &new_head, &error));
+  g_assert_no_error (error);
+  g_assert_false (new_head);
+  assert_params_equal (same, source, "", TRUE);
+  g_assert_cmpint (bs_model_get_batches_tracked (same), ==, 1234);
+  assert_normalization (same);
+
+  /* Other classes: a new head, the seeded one the model had. */
+  other = bs_model_new (ARCH, C, H, W, K + 2, &error);
+  g_assert_no_error (error);
+  bs_model_init_params (other, 3);
+  before = bs_model_copy (other);
+  g_assert_true (bs_checkpoint_init_model (other, path, &new_head, &error));
+  g_assert_no_error (error);
+  g_assert_true (new_head);
+  assert_params_equal (other, source, "fc.", FALSE);
+  assert_params_equal (other, before, "fc.", TRUE);
+  assert_normalization (other);
+  bs_model_free (before);
+
+  /* Refused: another architecture, other channels, no file; the model is untouched. */
+  wrong = bs_model_new ("resnet14", C, H, W, K, &error);
+  g_assert_no_error (error);
+  bs_model_init_params (wrong, 3);
+  before = bs_model_copy (wrong);
+  g_assert_false (bs_checkpoint_init_model (wrong, path, NULL, &error));
+  g_assert_error (error, BS_ERROR, BS_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "resnet8"));
+  g_assert_nonnull (strstr (error->message, "resnet14"));
+  g_clear_error (&error);
+  assert_params_equal (wrong, before, "", TRUE);
+  g_assert_false (bs_model_get_input_normalization (wrong, NULL, NULL));
+  bs_model_free (before);
+  bs_model_free (wrong);
+
+  wrong = bs_model_new (ARCH, 1, H, W, K, &error);
+  g_assert_no_error (error);
+  g_assert_false (bs_checkpoint_init_model (wrong, path, NULL, &error));
+  g_assert_error (error, BS_ERROR, BS_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "3 channels"));
+  g_clear_error (&error);
+  g_assert_false (bs_checkpoint_init_model (wrong, missing, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, missing));
+  bs_model_free (wrong);
+
+  bs_model_free (same);
+  bs_model_free (other);
+  bs_model_free (source);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -496,6 +691,8 @@ main (int    argc,
   g_test_add_func ("/checkpoint/damage", test_damage);
   g_test_add_func ("/checkpoint/save-fails-cleanly", test_save_fails_cleanly);
   g_test_add_func ("/checkpoint/optimizer-state", test_optimizer_state);
+  g_test_add_func ("/checkpoint/normalization", test_normalization);
+  g_test_add_func ("/checkpoint/init-model", test_init_model);
 
   status = g_test_run ();
   bs_test_remove_tree (tmp_dir);

@@ -883,6 +883,15 @@ test_weights (void)
   g_assert_cmpuint (info.n_classes, ==, 1000);
   g_assert_cmpmem (bs_model_find_param (model, "fc.bias")->data, sizeof weights_fc_bias,
                    weights_fc_bias, sizeof weights_fc_bias);
+  {
+    /* The checkpoint says what torchvision's weights expect: ImageNet's statistics. */
+    const float mean[3] = { 0.485f, 0.456f, 0.406f }, std[3] = { 0.229f, 0.224f, 0.225f };
+    float m[3], sd[3];
+
+    g_assert_true (bs_model_get_input_normalization (model, m, sd));
+    g_assert_cmpmem (m, sizeof m, mean, sizeof mean);
+    g_assert_cmpmem (sd, sizeof sd, std, sizeof std);
+  }
   bs_model_free (model);
   bs_checkpoint_info_clear (&info);
   {

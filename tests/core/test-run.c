@@ -362,6 +362,107 @@ test_resume_after_cancel (void)
 }
 
 
+/* A run that fine-tunes: run.json names the weights (as an absolute path),
+ * training starts from them with a new head for the data set's classes,
+ * exactly as the plain trainer from bs_checkpoint_init_model (), and a
+ * resume before the first checkpoint starts from them again. */
+static void
+test_fine_tune (void)
+{
+  g_autofree char *dir = new_dir ("fine-tune");
+  g_autofree char *cut_dir = new_dir ("fine-tune-cut");
+  g_autofree char *bad_dir = new_dir ("fine-tune-bad");
+  g_autofree char *weights = g_build_filename (tmp_dir, "pretrained.safetensors", NULL);
+  g_autofree char *plain_path = g_build_filename (tmp_dir, "fine-tuned-plain.safetensors", NULL);
+  g_autoptr(BsDataset) dataset = make_dataset ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsRun) run = NULL;
+  g_autoptr(BsRun) reopened = NULL;
+  g_autoptr(BsRun) cut = NULL;
+  g_autoptr(BsModel) pretrained = NULL;
+  g_autoptr(BsModel) plain = NULL;
+  g_autoptr(BsModel) final = NULL;
+  g_autoptr(BsTrainer) trainer = NULL;
+  g_autoptr(GBytes) expected = NULL, got = NULL, resumed = NULL, scratch = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  const float mean[3] = { 0.25f, 0.5f, 0.75f }, std[3] = { 0.5f, 0.25f, 2.0f };
+  gboolean new_head = FALSE;
+  BsRunSettings settings;
+  Counts counts = { 0 };
+
+  /* "Pretrained" weights for 6 classes of 3x24x24 images; the data set has 4 of 3x16x16. */
+  pretrained = bs_model_new ("resnet8", 3, 24, 24, 6, &error);
+  g_assert_no_error (error);
+  bs_model_init_params (pretrained, 77);
+  bs_model_set_input_normalization (pretrained, mean, std);
+  g_assert_true (bs_checkpoint_save (pretrained, NULL, weights, &error));
+  g_assert_no_error (error);
+
+  settings_for_test (&settings);
+  settings.recipe.epochs = 1;
+  settings.plan.every_steps = 0;
+  settings.init = g_strdup (weights);
+  run = bs_run_create (dir, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_true (bs_run_train (run, dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  reopened = bs_run_open (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (bs_run_get_settings (reopened)->init, ==, weights);
+
+  /* The plain trainer from the same start. */
+  plain = bs_model_spec_build ("resnet8", 3, 16, 16, 4, settings.init_seed, &error);
+  g_assert_no_error (error);
+  g_assert_true (bs_checkpoint_init_model (plain, weights, &new_head, &error));
+  g_assert_no_error (error);
+  g_assert_true (new_head);
+  trainer = bs_trainer_new (plain, dataset, &settings.recipe, NULL, &error);
+  g_assert_no_error (error);
+  bs_trainer_set_checkpoint_path (trainer, plain_path);
+  g_assert_true (bs_trainer_run (trainer, NULL, &error));
+  g_assert_no_error (error);
+  expected = checkpoint_weights (plain_path);
+  got = final_weights (reopened);
+  g_assert_true (g_bytes_equal (expected, got));
+
+  /* The weights made a difference, and their normalisation travels on. */
+  g_free (settings.init);
+  settings.init = NULL;
+  scratch = plain_trainer_weights (&settings, dataset);
+  g_assert_false (g_bytes_equal (scratch, got));
+  {
+    g_autofree char *path = bs_run_get_checkpoint_path (reopened, 1);
+    float m[3], sd[3];
+
+    final = bs_checkpoint_load (path, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (bs_model_get_input_normalization (final, m, sd));
+    g_assert_cmpmem (m, sizeof m, mean, sizeof mean);
+    g_assert_cmpmem (sd, sizeof sd, std, sizeof std);
+  }
+
+  /* Stopped before the first checkpoint, resumed: from the weights again. */
+  settings.init = g_strdup (weights);
+  cut = bs_run_create (cut_dir, &settings, &error);
+  g_assert_no_error (error);
+  counts.cancel_at = 3;
+  counts.cancellable = cancellable;
+  g_assert_false (bs_run_train (cut, dataset, NULL, &counting, &counts, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_true (bs_run_train (cut, dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  resumed = final_weights (cut);
+  g_assert_true (g_bytes_equal (expected, resumed));
+
+  /* Weights start an architecture, not a checkpoint. */
+  g_free (settings.model);
+  settings.model = g_strdup (weights);
+  g_assert_null (bs_run_create (bad_dir, &settings, &error));
+  g_assert_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT);
+  bs_run_settings_clear (&settings);
+}
+
 /* A finished two-epoch run with snapshots in a new folder, for damaging. */
 static BsRun *
 make_finished_run (const char *dir,
@@ -883,6 +984,7 @@ main (int    argc,
   g_test_add_func ("/run/round-trip", test_round_trip);
   g_test_add_func ("/run/snapshots-do-not-change-training", test_snapshots_do_not_change_training);
   g_test_add_func ("/run/resume-after-cancel", test_resume_after_cancel);
+  g_test_add_func ("/run/fine-tune", test_fine_tune);
   g_test_add_func ("/run/damaged-folder", test_damaged_folder);
   g_test_add_func ("/run/damaged-run-json", test_damaged_run_json);
   g_test_add_func ("/run/unwritable-folder", test_unwritable_folder);

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "bs-checkpoint.h"
+#include "bs-dataset-locate.h"
+#include "bs-error.h"
 #include "bs-safetensors.h"
 #include "bs-test-util.h"
 
@@ -226,6 +228,81 @@ test_failures (void)
   g_assert_cmpint (run_cli (NULL, &err, "train", "--dataset", "cifar10", "--out", missing, NULL), ==, 1);
 }
 
+/* --init: fine-tuning from a checkpoint's weights, with a new head for the
+ * data set's classes, the architecture taken from the weights, their input
+ * normalisation carried on; and the ways it is refused before any training. */
+static void
+test_fine_tune (void)
+{
+  g_autofree char *weights = tmp_path ("pretrained.safetensors");
+  g_autofree char *tuned = tmp_path ("tuned.safetensors");
+  g_autofree char *never = tmp_path ("never-tuned.safetensors");
+  g_autofree char *missing = tmp_path ("no-weights.safetensors");
+  g_autofree char *run_dir = tmp_path ("tuned-run");
+  g_autofree char *run_json = g_build_filename (run_dir, "run.json", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsModel) pretrained = NULL;
+  g_autoptr(BsSafetensors) st = NULL;
+  const BsDatasetInfo *info = bs_dataset_info_lookup ("synthetic", &error);
+  const float mean[3] = { 0.5f, 0.25f, 0.125f }, std[3] = { 0.25f, 0.5f, 1.0f };
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (info->channels, ==, 3);
+  pretrained = bs_model_new ("resnet8", info->channels, 24, 24, 1000, &error);
+  g_assert_no_error (error);
+  bs_model_init_params (pretrained, 9);
+  bs_model_set_input_normalization (pretrained, mean, std);
+  g_assert_true (bs_checkpoint_save (pretrained, NULL, weights, &error));
+  g_assert_no_error (error);
+
+  {
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (run_cli (NULL, &err, "train", "--init", weights, "--dataset", "synthetic", "--epochs", "1",
+                              "--limit", "128", "--test-limit", "64", "--batch", "64", "--threads", "1",
+                              "--out", tuned, NULL), ==, 0);
+    g_assert_nonnull (strstr (err, "Fine-tuning from the weights in"));
+    g_assert_nonnull (strstr (err, "a new one for the 10 classes of"));
+    g_assert_nonnull (strstr (err, "Training resnet8 on"));
+  }
+  st = bs_safetensors_load (tuned, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (bs_safetensors_get_metadata (st, "architecture"), ==, "resnet8");
+  g_assert_cmpstr (bs_safetensors_get_metadata (st, "classes"), ==, "10");
+  g_assert_cmpstr (bs_safetensors_get_metadata (st, "input_mean"), ==, "[0.5, 0.25, 0.125]");
+  g_assert_cmpstr (bs_safetensors_get_metadata (st, "input_std"), ==, "[0.25, 0.5, 1]");
+
+  /* A run folder records the weights it started from. */
+  g_assert_cmpint (run_cli (NULL, NULL, "train", "--init", weights, "--model", "resnet8", "--dataset", "synthetic",
+                            "--epochs", "1", "--limit", "64", "--test-limit", "32", "--batch", "32",
+                            "--threads", "1", "--no-snapshots", "--run-dir", run_dir, NULL), ==, 0);
+  g_assert_true (g_file_get_contents (run_json, &text, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (text, weights));
+
+  {
+    struct { int status; const char *args[6]; const char *says; } cases[] = {
+      { 2, { "--init", weights, "--model", tuned }, "--init starts an architecture" },
+      { 2, { "--init", weights, "--resume", run_dir }, "--resume" },
+      { 1, { "--init", weights, "--model", "resnet14" }, "resnet14" },
+      { 1, { "--init", missing }, missing },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autofree char *err = NULL;
+        const char *const *a = cases[i].args;
+
+        g_assert_cmpint (run_cli (NULL, &err, "train", "--dataset", "synthetic", "--epochs", "1",
+                                  "--out", never, a[0], a[1], a[2], a[3], NULL), ==, cases[i].status);
+        g_assert_nonnull (strstr (err, cases[i].says));
+        g_assert_null (strstr (err, "epoch 1/1"));
+      }
+  }
+  g_assert_false (g_file_test (never, G_FILE_TEST_EXISTS));
+}
+
 /* Ctrl-C stops after the current step and keeps the last epoch's checkpoint.
  * The test reads the program's stderr and interrupts it right after it
  * said it saved the first epoch's checkpoint. */
@@ -290,6 +367,7 @@ main (int    argc,
   g_test_add_func ("/train-cli/usage-errors", test_usage_errors);
   g_test_add_func ("/train-cli/failures", test_failures);
   g_test_add_func ("/train-cli/interrupt", test_interrupt);
+  g_test_add_func ("/train-cli/fine-tune", test_fine_tune);
 
   status = g_test_run ();
   bs_test_remove_tree (tmp_dir);
