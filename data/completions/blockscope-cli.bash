@@ -126,10 +126,10 @@ _blockscope_cli()
             ;;
         cka)
             options='-h --help --a --b --dataset --data-dir --limit --batch --passes --seed
-                     --seed-b --layers --biased --threads --acts-a --acts-b -o --out -q --quiet
-                     --json'
+                     --seed-b --layers --biased --measure --pc1 --threads --acts-a --acts-b -o
+                     --out -q --quiet --json'
             values='--a --b --dataset --data-dir --limit --batch --passes --seed --seed-b
-                    --layers --threads --acts-a --acts-b -o --out'
+                    --layers --measure --threads --acts-a --acts-b -o --out'
             ;;
         activations)
             options='-h --help -d --dataset --data-dir --layers --limit -b --batch --seed
@@ -163,7 +163,7 @@ _blockscope_cli()
             ;;
         'bench cka')
             options='-h --help --a --b --batch --minibatches --warmup --images --passes
-                     --threads --channels --size --classes --biased --json'
+                     --threads --channels --size --classes --biased --pc1 --json'
             values='--a --b --batch --minibatches --warmup --images --passes --threads
                     --channels --size --classes'
             ;;
@@ -228,6 +228,9 @@ _blockscope_cli()
                 ;;
             *:--data-dir | *:--weights-dir | *:--acts-a | *:--acts-b | train:--run-dir | train:--resume | runs:--runs-dir)
                 _blockscope_cli_files "$cur"
+                ;;
+            cka:--measure)
+                _blockscope_cli_add < <(compgen -W 'cka cka-without-pc1 pc1-alignment cka,cka-without-pc1,pc1-alignment' -- "$cur")
                 ;;
             *:--schedule)
                 _blockscope_cli_add < <(compgen -W 'linear cosine constant' -- "$cur")

@@ -107,6 +107,57 @@ on_snapshot (BsCkaSnapshot *snap,
   p->printed = TRUE;
 }
 
+/* --measure: distinct known names, in the order given; cka alone by default. */
+static gboolean
+parse_measures (const char    *text,
+                BsCkaMeasure  *measures,
+                guint         *n_measures,
+                GError       **error)
+{
+  g_auto(GStrv) names = g_strsplit (text != NULL ? text : "cka", ",", -1);
+
+  *n_measures = 0;
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      BsCkaMeasure m;
+      const char *name = g_strstrip (names[i]);
+
+      if (!bs_cka_measure_from_string (name, &m))
+        {
+          g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                       /* Translators: a name given to --measure; the list names what exists. */
+                       _("unknown --measure '%s' (cka, cka-without-pc1 or pc1-alignment)"), name);
+          return FALSE;
+        }
+      for (guint j = 0; j < *n_measures; j++)
+        if (measures[j] == m)
+          {
+            g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("--measure names '%s' twice"), name);
+            return FALSE;
+          }
+      measures[(*n_measures)++] = m;
+    }
+  if (*n_measures == 0)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("--measure needs at least one name"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Where measure i goes: --out itself for the first, OUT-NAME.ext for the others. */
+static char *
+measure_path (const char         *out,
+              const BsCkaMeasure *measures,
+              guint               i)
+{
+  const char *dot = strrchr (out, '.');
+
+  if (i == 0)
+    return g_strdup (out);
+  return g_strdup_printf ("%.*s-%s%s", (int) (dot - out), out, bs_cka_measure_to_string (measures[i]), dot);
+}
+
 int
 bs_cli_cka (int    argc,
             char **argv)
@@ -119,6 +170,10 @@ bs_cli_cka (int    argc,
   g_autofree char *out = NULL;
   g_autofree char *acts_a = NULL;
   g_autofree char *acts_b = NULL;
+  g_autofree char *measures_text = NULL;
+  gboolean pc1 = FALSE;
+  BsCkaMeasure measures[BS_CKA_N_MEASURES];
+  guint n_measures = 0;
   gint batch = 256, passes = 10, threads = 0, limit = 0;
   gint64 seed = 0, seed_b = -1;
   gboolean biased = FALSE, quiet = FALSE, json = FALSE;
@@ -137,6 +192,8 @@ bs_cli_cka (int    argc,
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, N_("Worker threads (default: $BLOCKSCOPE_THREADS, else as many as OpenBLAS uses)"), "T" },
     { "acts-a", 0, 0, G_OPTION_ARG_FILENAME, &acts_a, N_("Folder of .npy activations of model A, one file per layer"), "DIR" },
     { "acts-b", 0, 0, G_OPTION_ARG_FILENAME, &acts_b, N_("Folder of .npy activations of model B (default: --acts-a)"), "DIR" },
+    { "measure", 0, 0, G_OPTION_ARG_STRING, &measures_text, N_("What to compute, one or more separated by commas: cka (default), cka-without-pc1, pc1-alignment; the first goes to --out, each other to OUT-MEASURE.npy"), "LIST" },
+    { "pc1", 0, 0, G_OPTION_ARG_NONE, &pc1, N_("Also each layer's PC1 share (the variance on its first principal component), in the JSON"), NULL },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Output matrix (required): M.npy (float64) or M.csv; M.json is written beside it"), "FILE" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress on stderr"), NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print a JSON summary on stdout when done"), NULL },
@@ -169,6 +226,8 @@ bs_cli_cka (int    argc,
     return bs_cli_usage_error ("cka", _("--threads and --limit cannot be negative"));
   if (seed < 0)
     return bs_cli_usage_error ("cka", _("--seed cannot be negative"));
+  if (!parse_measures (measures_text, measures, &n_measures, &error))
+    return bs_cli_usage_error ("cka", "%s", error->message);
 
   bs_cka_job_options_init (&options);
   options.batch_size = (guint) batch;
@@ -179,6 +238,9 @@ bs_cli_cka (int    argc,
   options.threads = (guint) threads;
   options.layers = bs_cka_layer_selection_parse (layers);
   options.layer_pattern = layers;
+  options.pc1 = pc1;
+  for (guint i = 0; i < n_measures; i++)
+    options.pc1 |= measures[i] != BS_CKA_MEASURE_CKA;
 
   if (acts_a != NULL || acts_b != NULL)
     {
@@ -221,20 +283,27 @@ bs_cli_cka (int    argc,
 
   info.options = &options;
   info.elapsed_seconds = (g_get_monotonic_time () - progress.start) / 1e6;
-  if (!bs_cka_export (result, &info, out, &error))
-    return bs_cli_fail (error);
-
-  if (!quiet)
+  for (guint i = 0; i < n_measures; i++)
     {
-      g_autofree char *json_path = bs_cka_export_json_path (out);
+      g_autofree char *path = measure_path (out, measures, i);
+      g_autofree char *json_path = bs_cka_export_json_path (path);
 
-      /* Translators: rows, columns, minibatches, the minibatch size, seconds, two file names. */
-      fprintf (stderr, _("cka: %u × %u layers, %u minibatches of %u in %.1f s; wrote %s and %s\n"),
-               bs_cka_snapshot_get_n_rows (result), bs_cka_snapshot_get_n_cols (result),
-               bs_cka_snapshot_get_minibatches_done (result),
-               bs_cka_snapshot_get_batch_size (result),
-               info.elapsed_seconds, out, json_path);
+      info.measure = measures[i];
+      if (!bs_cka_export (result, &info, path, &error))
+        return bs_cli_fail (error);
+      if (!quiet && i == 0)
+        /* Translators: rows, columns, minibatches, the minibatch size, seconds, two file names. */
+        fprintf (stderr, _("cka: %u × %u layers, %u minibatches of %u in %.1f s; wrote %s and %s\n"),
+                 bs_cka_snapshot_get_n_rows (result), bs_cka_snapshot_get_n_cols (result),
+                 bs_cka_snapshot_get_minibatches_done (result),
+                 bs_cka_snapshot_get_batch_size (result),
+                 info.elapsed_seconds, path, json_path);
+      else if (!quiet)
+        /* Translators: a measure ("CKA without PC1"), then two file names. */
+        fprintf (stderr, _("cka: %s: wrote %s and %s\n"), bs_cka_measure_get_label (measures[i]), path,
+                 json_path);
     }
+  info.measure = BS_CKA_MEASURE_CKA;
   if (json)
     print_summary_json (result, &info, out, layers);
   return BS_CLI_EXIT_OK;

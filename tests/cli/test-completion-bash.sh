@@ -85,7 +85,7 @@ done
 
 complete_words cka --
 check 'options of cka' --a --b --dataset --data-dir --limit --batch --passes --seed --seed-b \
-    --layers --biased --threads --acts-a --acts-b --out --quiet --json --help
+    --layers --biased --measure --pc1 --threads --acts-a --acts-b --out --quiet --json --help
 
 mapfile -t names < <("$cli" datasets --names)
 complete_words train --dataset ''
@@ -93,6 +93,9 @@ check 'data sets, as datasets --names prints them' "${names[@]}"
 
 complete_words cka --dataset c
 check 'data sets after --dataset' cifar10 cifar100
+
+complete_words cka --measure cka-
+check 'measures after --measure' cka-without-pc1
 
 complete_words eval --dataset = fa
 check 'data sets after --dataset=, split at =' fashion-mnist
