@@ -77,7 +77,7 @@ _blockscope_cli()
         if [[ $cur == -* ]]; then
             _blockscope_cli_add < <(compgen -W '--help --version' -- "$cur")
         else
-            _blockscope_cli_add < <(compgen -W 'train eval cka activations render bench runs datasets download import info' -- "$cur")
+            _blockscope_cli_add < <(compgen -W 'train eval cka activations dominant render bench runs datasets download import info' -- "$cur")
         fi
         return
     fi
@@ -126,10 +126,16 @@ _blockscope_cli()
             ;;
         cka)
             options='-h --help --a --b --dataset --data-dir --limit --batch --passes --seed
-                     --seed-b --layers --biased --measure --pc1 --threads --acts-a --acts-b -o
-                     --out -q --quiet --json'
+                     --seed-b --layers --biased --measure --exclude-images --pc1 --threads --acts-a
+                     --acts-b -o --out -q --quiet --json'
             values='--a --b --dataset --data-dir --limit --batch --passes --seed --seed-b
-                    --layers --measure --threads --acts-a --acts-b -o --out'
+                    --layers --measure --exclude-images --threads --acts-a --acts-b -o --out'
+            ;;
+        dominant)
+            options='-h --help -l --layer -d --dataset --data-dir -k --top --limit --seed
+                     -t --threads --json'
+            values='-l --layer -d --dataset --data-dir -k --top --limit --seed -t --threads'
+            positional=spec
             ;;
         activations)
             options='-h --help -d --dataset --data-dir --layers --limit -b --batch --seed

@@ -33,6 +33,7 @@ COMMANDS = {
     ('eval',): ('blockscope-cli-eval', 'OPTIONS'),
     ('cka',): ('blockscope-cli-cka', 'OPTIONS'),
     ('activations',): ('blockscope-cli-activations', 'OPTIONS'),
+    ('dominant',): ('blockscope-cli-dominant', 'OPTIONS'),
     ('runs',): ('blockscope-cli-runs', 'OPTIONS'),
     ('render',): ('blockscope-cli-render', 'OPTIONS'),
     ('datasets',): ('blockscope-cli-datasets', 'OPTIONS'),

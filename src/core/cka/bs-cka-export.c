@@ -252,6 +252,14 @@ bs_cka_export_json (const BsCkaSnapshot   *snapshot,
         json_builder_add_null_value (b);
       json_builder_set_member_name (b, "split");
       json_builder_add_string_value (b, "test");
+      if (info != NULL && info->n_excluded > 0)
+        {
+          json_builder_set_member_name (b, "excluded_images");
+          json_builder_begin_array (b);
+          for (guint i = 0; i < info->n_excluded; i++)
+            json_builder_add_int_value (b, info->excluded_images[i]);
+          json_builder_end_array (b);
+        }
     }
   json_builder_set_member_name (b, "examples_per_pass");
   if (info && info->n_examples)

@@ -28,6 +28,8 @@ typedef struct {
   guint                  n_examples;       /* examples per pass, before the short last
                                             * minibatch is dropped (0: unknown) */
   double                 elapsed_seconds;  /* < 0: unknown */
+  const guint           *excluded_images;  /* test images left out (bs-dataset-subset.h), */
+  guint                  n_excluded;       /* as indices into the test split */
   BsCkaMeasure           measure;          /* the matrix written (default CKA); the
                                             * snapshot must hold it (bs_cka_snapshot_get_measure) */
 } BsCkaExportInfo;
