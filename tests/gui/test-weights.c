@@ -16,7 +16,13 @@
  *   from the names, replacing asked; of PyTorch's small .pth fixture: asked,
  *   then refused with the importer's message naming a parameter; of a
  *   .pth whose pickle calls os.system: refused, naming the global; of a
- *   damaged file: refused. */
+ *   damaged file: refused.
+ * - New Training Run with Start from = ImageNet weights (after the
+ *   download above) on the generated data set: the dialog says a new head
+ *   replaces ImageNet's classes, refuses the weights for ResNet-20 and for
+ *   Fashion-MNIST's one channel, and the run it starts has "init" in its
+ *   run.json, the weights' parameters in its first checkpoint (but a head
+ *   of 10 classes), and says it is fine-tuned. */
 #include "bs-config.h"
 
 #include <archive.h>
@@ -24,8 +30,14 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include <json-glib/json-glib.h>
+#include <math.h>
+
 #include "bs-checkpoint.h"
 #include "bs-model.h"
+#include "bs-run.h"
+#include "bs-training-dialog.h"
+#include "bs-training-job.h"
 #include "bs-model-catalog.h"
 #include "bs-safetensors.h"
 #include "bs-test-util.h"
@@ -428,6 +440,186 @@ test_import (void)
   bs_test_app_quit (app);
 }
 
+
+/* ---- fine-tuning -------------------------------------------------------- */
+
+static gboolean
+init_checked (gpointer data)
+{
+  gboolean checking = TRUE;
+
+  bs_training_dialog_get_init_note (data, NULL, &checking);
+  return !checking;
+}
+
+static gboolean
+training_finished (gpointer data)
+{
+  return bs_job_is_finished (bs_training_job_get_job (data));
+}
+
+/* Fills the dialog and waits for its verdict on the weights. */
+static const char *
+dialog_note (BsTrainingDialog    *dialog,
+             const BsRunSettings *settings,
+             gboolean            *ok)
+{
+  bs_training_dialog_set_settings (dialog, settings);
+  g_assert_true (bs_test_wait_until (init_checked, dialog, 60000));
+  return bs_training_dialog_get_init_note (dialog, ok, NULL);
+}
+
+static void
+test_fine_tune (void)
+{
+  g_autoptr(BsApplication) app = bs_test_screenshot_app_new (1100, 800);
+  BsWindow *window = bs_test_app_get_window (app);
+  BsWindowTraining *training = bs_window_get_training (window);
+  g_autofree char *weights_ckpt = bs_model_catalog_weights_path ("imagenet-resnet50");
+  g_autofree char *run_json = NULL;
+  g_autofree char *description = NULL;
+  g_autoptr(BsRun) run = NULL;
+  GArray *epochs;
+  BsTrainingDialog *dialog;
+  BsTrainingJob *job;
+  BsRunSettings settings, chosen;
+  const char *note;
+  gboolean ok = FALSE;
+
+  /* The download test left the weights. */
+  g_assert_true (g_file_test (weights_ckpt, G_FILE_TEST_IS_REGULAR));
+  bs_run_settings_init (&settings);
+  g_free (settings.model);
+  settings.model = g_strdup ("imagenet-resnet50");
+  g_free (settings.dataset);
+  settings.dataset = g_strdup ("synthetic");
+  settings.init = g_strdup (weights_ckpt);
+  settings.recipe.epochs = 1;
+  settings.recipe.batch_size = 8;
+  settings.recipe.limit = 16;
+  settings.recipe.test_limit = 16;
+  settings.recipe.augment = FALSE;
+  settings.recipe.threads = 1;
+  settings.plan.at_init = FALSE;
+  settings.plan.every_epochs = 0;
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "new-training-run", NULL);
+  dialog = bs_window_training_get_dialog (training);
+  g_assert_nonnull (dialog);
+
+  /* Weights of another network, and for images of other channels: refused. */
+  g_free (settings.model);
+  settings.model = g_strdup ("resnet20");
+  bs_training_dialog_set_settings (dialog, &settings);
+  bs_training_dialog_set_init_file (dialog, weights_ckpt);
+  g_assert_true (bs_test_wait_until (init_checked, dialog, 60000));
+  note = bs_training_dialog_get_init_note (dialog, &ok, NULL);
+  g_test_message ("%s", note);
+  g_assert_false (ok);
+  g_assert_cmpstr (note, ==, "Cannot start from these weights: imagenet-resnet50.safetensors holds weights of "
+                             "ResNet-50 (ImageNet), which cannot start ResNet-20.");
+  g_object_unref (bs_test_screenshot (GTK_WIDGET (dialog), "weights-fine-tune-refused"));
+  bs_training_dialog_start (dialog);
+  g_assert_null (bs_window_training_get_job (training));
+  g_free (settings.model);
+  settings.model = g_strdup ("imagenet-resnet50");
+  g_free (settings.dataset);
+  settings.dataset = g_strdup ("fashion-mnist");
+  note = dialog_note (dialog, &settings, &ok);
+  g_test_message ("%s", note);
+  g_assert_false (ok);
+  g_assert_cmpstr (note, ==, "Cannot start from these weights: imagenet-resnet50.safetensors holds weights for "
+                             "images of 3 channels, but the images of Fashion-MNIST have 1.");
+
+  /* The ImageNet weights on 10 classes: a new head, said before Start. */
+  g_free (settings.dataset);
+  settings.dataset = g_strdup ("synthetic");
+  note = dialog_note (dialog, &settings, &ok);
+  g_assert_true (ok);
+  g_assert_cmpstr (note, ==, "A new head for the 10 classes of Synthetic replaces the 1,000 classes of ImageNet.");
+  bs_training_dialog_get_settings (dialog, &chosen);
+  g_assert_cmpstr (chosen.init, ==, weights_ckpt);
+  g_object_unref (bs_test_screenshot (GTK_WIDGET (dialog), "weights-fine-tune-dialog"));
+
+  /* What Start would train, at a rate the dialog's spin button does not go
+   * down to: one epoch then leaves the weights as they were but for
+   * rounding, which is what the checkpoint is compared with. */
+  chosen.recipe.lr = 1e-12;
+  g_assert_true (bs_window_training_start (training, &chosen));
+  bs_run_settings_clear (&chosen);
+  gtk_window_close (GTK_WINDOW (dialog));
+  job = bs_window_training_get_job (training);
+  g_assert_nonnull (job);
+  g_assert_true (bs_test_wait_until (training_finished, job, 240000));
+  if (bs_job_get_error (bs_training_job_get_job (job)) != NULL)
+    g_test_message ("training: %s", bs_job_get_error (bs_training_job_get_job (job))->message);
+  g_assert_cmpint (bs_job_get_state (bs_training_job_get_job (job)), ==, BS_JOB_SUCCEEDED);
+
+  /* run.json names the weights it started from. */
+  run_json = g_build_filename (bs_training_job_get_run_dir (job), "run.json", NULL);
+  {
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    g_autoptr(GError) error = NULL;
+    JsonObject *root;
+
+    json_parser_load_from_file (parser, run_json, &error);
+    g_assert_no_error (error);
+    root = json_node_get_object (json_parser_get_root (parser));
+    g_assert_true (json_object_has_member (root, "init"));
+    g_assert_cmpstr (json_object_get_string_member (root, "init"), ==, weights_ckpt);
+  }
+
+  /* Its first checkpoint: the weights' parameters after two steps at a rate
+   * of 1e-12 (the running statistics of the batch norms move), a new head of
+   * 10 classes. */
+  run = bs_run_open (bs_training_job_get_run_dir (job), NULL);
+  g_assert_nonnull (run);
+  epochs = bs_run_get_checkpoint_epochs (run);
+  g_assert_cmpuint (epochs->len, >=, 1);
+  {
+    g_autofree char *first = bs_run_get_checkpoint_path (run, g_array_index (epochs, guint, 0));
+    g_autoptr(GError) error = NULL;
+    BsModel *tuned = bs_checkpoint_load (first, NULL, &error);
+    BsModel *start = bs_checkpoint_load (weights_ckpt, NULL, &error);
+    guint compared = 0;
+
+    g_assert_no_error (error);
+    g_assert_nonnull (tuned);
+    g_assert_cmpuint (bs_model_get_n_classes (tuned), ==, 10);
+    for (guint i = 0; i < bs_model_get_n_params (tuned); i++)
+      {
+        BsParam *p = bs_model_get_param (tuned, i);
+        BsParam *q = bs_model_find_param (start, p->name);
+        const float *a = p->data, *b = q->data;
+
+        if (g_str_has_prefix (p->name, "fc."))
+          {
+            g_assert_cmpuint (p->shape[0], ==, 10);
+            g_assert_cmpuint (q->shape[0], ==, 1000);
+            continue;
+          }
+        if (g_str_has_suffix (p->name, "running_mean") || g_str_has_suffix (p->name, "running_var"))
+          continue;
+        g_assert_cmpuint (p->n_elements, ==, q->n_elements);
+        for (gsize j = 0; j < p->n_elements; j++)
+          if (fabsf (a[j] - b[j]) > 1e-6f + 1e-6f * fabsf (b[j]))
+            g_error ("%s[%" G_GSIZE_FORMAT "]: %g after fine-tuning, %g in the weights", p->name, j, a[j], b[j]);
+        compared++;
+      }
+    g_assert_cmpuint (compared, >, 100);
+    bs_model_free (tuned);
+    bs_model_free (start);
+  }
+
+  /* The run says what it started from. */
+  description = bs_model_catalog_describe_run (run);
+  g_assert_nonnull (strstr (description, ", fine-tuned from ResNet-50 (ImageNet weights)"));
+  g_assert_cmpstr (bs_training_job_get_description (job), ==, description);
+
+  bs_run_settings_clear (&settings);
+  bs_test_app_quit (app);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -443,6 +635,7 @@ main (int    argc,
   tmp_dir = g_dir_make_tmp ("blockscope-weights-XXXXXX", NULL);
   data_home = g_build_filename (tmp_dir, "data-home", NULL);
   g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+  g_unsetenv ("BLOCKSCOPE_RUNS_DIR");
 
   make_weights ();
   server = soup_server_new (NULL, NULL);
@@ -458,6 +651,8 @@ main (int    argc,
 
   g_test_add_func ("/weights/download", test_download);
   g_test_add_func ("/weights/import", test_import);
+  /* After the download, whose weights it fine-tunes. */
+  g_test_add_func ("/weights/fine-tune", test_fine_tune);
 
   status = g_test_run ();
 
