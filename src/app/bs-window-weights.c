@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "bs-a11y.h"
 #include "bs-model-catalog.h"
 #include "bs-weights-fetch.h"
 #include "bs-weights-guess.h"
@@ -108,6 +109,7 @@ show_banner (BsWindowWeights *self,
   /* Translators: the button that downloads weights; %s is the size ("102.5 MB"). */
   button = g_strdup_printf (_("_Download (about %s)"), size);
   gtk_button_set_label (GTK_BUTTON (self->download), button);
+  bs_a11y_fix_mnemonic_buttons (self->download);
   gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->download), g_variant_new_string (architecture));
 
   g_free (self->offered);
@@ -418,7 +420,8 @@ bs_window_weights_new (BsWindow *window)
   gtk_label_set_xalign (self->label, 0);
   gtk_widget_set_hexpand (GTK_WIDGET (self->label), TRUE);
   gtk_info_bar_add_child (self->bar, GTK_WIDGET (self->label));
-  self->download = gtk_button_new_with_mnemonic ("");
+  self->download = gtk_button_new_with_mnemonic (_("_Download"));
+  bs_a11y_fix_mnemonic_buttons (self->download);
   gtk_widget_set_valign (self->download, GTK_ALIGN_CENTER);
   gtk_widget_add_css_class (self->download, "suggested-action");
   gtk_widget_set_tooltip_text (self->download, _("Download the weights, check them and import them"));

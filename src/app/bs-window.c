@@ -920,6 +920,15 @@ bs_window_constructed (GObject *object)
   self->export = bs_window_export_new (self);
   self->downloads = bs_window_downloads_new (self);
   self->weights = bs_window_weights_new (self);
+  /* Weights chosen in an earlier session and deleted since: offered again. */
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *key = i == 0 ? "model-a" : "model-b";
+      g_autofree char *spec = g_settings_get_string (self->settings, key);
+
+      if (bs_window_weights_notice_choice (self->weights, key, spec))
+        break;
+    }
 
   update_choice_labels (self);
   set_running (self, FALSE);
