@@ -2,7 +2,8 @@
  *
  * Safetensors files with the parameter names of Blockscope's own
  * imagenet-resnet50, -101 and -152 (the torchvision names; one float each,
- * as only names are read) are told apart; PyTorch's .pth fixture (a small
+ * as only names are read), as safetensors and as .pth written the way
+ * torch.save writes them, are told apart; PyTorch's .pth fixture (a small
  * two-stage network, no layer3) and names with a gap in layer3's numbering
  * are none of them; a damaged file is an error that names it. */
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "bs-safetensors.h"
 #include "bs-test-util.h"
 #include "bs-weights-guess.h"
+#include "test-pth-writer.h"
 
 static char *tmp_dir;
 
@@ -55,6 +57,30 @@ write_model_names (const char *architecture)
   return path;
 }
 
+/* The same as a .pth. */
+static char *
+write_model_names_pth (const char *architecture)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) tensors = g_array_new (FALSE, TRUE, sizeof (TestPthTensor));
+  g_autofree char *file = g_strdup_printf ("%s.pth", architecture);
+  char *path = g_build_filename (tmp_dir, file, NULL);
+  BsModel *model = bs_model_new (architecture, 3, 32, 32, 1000, &error);
+  static const float one = 1.0f;
+  static const gint64 shape[1] = { 1 };
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < bs_model_get_n_params (model); i++)
+    {
+      TestPthTensor t = { bs_model_get_param (model, i)->name, 1, shape, &one };
+
+      g_array_append_val (tensors, t);
+    }
+  test_pth_write (path, (const TestPthTensor *) tensors->data, tensors->len);
+  bs_model_free (model);
+  return path;
+}
+
 static void
 test_architectures (void)
 {
@@ -69,6 +95,15 @@ test_architectures (void)
       g_assert_true (bs_weights_import_guess_architecture (path, &guess, &error));
       g_assert_no_error (error);
       g_assert_cmpstr (guess, ==, architectures[i]);
+      g_clear_pointer (&guess, g_free);
+
+      {
+        g_autofree char *pth = write_model_names_pth (architectures[i]);
+
+        g_assert_true (bs_weights_import_guess_architecture (pth, &guess, &error));
+        g_assert_no_error (error);
+        g_assert_cmpstr (guess, ==, architectures[i]);
+      }
     }
   g_assert_cmpstr (bs_weights_guess_from_layer3_blocks (6), ==, "imagenet-resnet50");
   g_assert_cmpstr (bs_weights_guess_from_layer3_blocks (23), ==, "imagenet-resnet101");

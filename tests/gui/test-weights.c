@@ -13,7 +13,8 @@
  *   folder as it was; the second ends with the model chosen, its
  *   checkpoint holding the served weights, and the menu without the size.
  * - Import Weights… of the generated safetensors: the architecture is told
- *   from the names, replacing asked; of PyTorch's small .pth fixture: asked,
+ *   from the names, replacing asked; of the same weights as a .pth (written
+ *   as torch.save does) when none are there: nothing asked; of PyTorch's small .pth fixture: asked,
  *   then refused with the importer's message naming a parameter; of a
  *   .pth whose pickle calls os.system: refused, naming the global; of a
  *   damaged file: refused.
@@ -28,6 +29,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <libsoup/soup.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include <json-glib/json-glib.h>
@@ -44,11 +46,13 @@
 #include "bs-test-utils.h"
 #include "bs-weights-fetch.h"
 #include "bs-window-private.h"
+#include "test-pth-writer.h"
 
 static char              *tmp_dir;
 static GBytes            *weights;        /* the served file */
 static char              *weights_name;   /* resnet50-<sha8>.safetensors */
 static char              *weights_path;   /* the same file on disk, for Import */
+static char              *weights_pth;    /* the same weights as torch.save writes them */
 static float              fc_bias_0;
 static float              conv1_weight_0;
 static gboolean           stall;          /* the next request hangs after its first chunk */
@@ -73,6 +77,19 @@ make_weights (void)
       bs_safetensors_writer_add (writer, p->name, BS_DTYPE_F32, p->ndim, p->shape, p->data, &error);
       g_assert_no_error (error);
     }
+  {
+    g_autoptr(GArray) tensors = g_array_new (FALSE, TRUE, sizeof (TestPthTensor));
+
+    for (guint i = 0; i < bs_model_get_n_params (model); i++)
+      {
+        BsParam *p = bs_model_get_param (model, i);
+        TestPthTensor t = { p->name, p->ndim, p->shape, p->data };
+
+        g_array_append_val (tensors, t);
+      }
+    weights_pth = g_build_filename (tmp_dir, "resnet50-weights.pth", NULL);
+    test_pth_write (weights_pth, (const TestPthTensor *) tensors->data, tensors->len);
+  }
   weights_path = g_build_filename (tmp_dir, "resnet50-weights.safetensors", NULL);
   bs_safetensors_writer_save (writer, weights_path, &error);
   g_assert_no_error (error);
@@ -394,6 +411,31 @@ test_import (void)
     bs_model_free (model);
   }
 
+  /* The same weights as torch.save writes them: the same checkpoint. */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "model-a", g_variant_new_string ("resnet20"));
+  g_unlink (path);
+  bs_window_weights_import_file (weights_ui, weights_pth);
+  previous_job = job;
+  g_assert_true (bs_test_wait_until (new_job, window, 60000));
+  g_assert_null (bs_window_weights_get_question (weights_ui));
+  g_assert_true (bs_test_wait_until (job_finished, window, 120000));
+  job = bs_window_weights_get_job (weights_ui);
+  if (bs_job_get_error (job) != NULL)
+    g_test_message ("import: %s", bs_job_get_error (job)->message);
+  g_assert_cmpint (bs_job_get_state (job), ==, BS_JOB_SUCCEEDED);
+  g_free (chosen);
+  chosen = model_choice (window, "model-a");
+  g_assert_cmpstr (chosen, ==, path);
+  {
+    g_autoptr(GError) error = NULL;
+    BsModel *model = bs_checkpoint_load (path, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpfloat (((const float *) bs_model_find_param (model, "fc.bias")->data)[0], ==, fc_bias_0);
+    g_assert_cmpfloat (((const float *) bs_model_find_param (model, "conv1.weight")->data)[0], ==, conv1_weight_0);
+    bs_model_free (model);
+  }
+
   /* PyTorch's .pth of a small two-stage network: the names do not tell, so
    * the window asks; as ResNet-50 it is refused, naming a parameter. */
   bs_window_weights_import_file (weights_ui, fixture);
@@ -659,6 +701,7 @@ main (int    argc,
   g_bytes_unref (weights);
   g_free (weights_name);
   g_free (weights_path);
+  g_free (weights_pth);
   bs_test_remove_tree (tmp_dir);
   g_free (tmp_dir);
   return status;
