@@ -11,10 +11,9 @@
 #include "bs-dataset-locate.h"
 #include "bs-model-catalog.h"
 #include "bs-model-spec.h"
-#include "bs-runs.h"
 #include "bs-synthetic.h"
 #include "bs-trainer.h"
-#include "bs-training-init.h"
+#include "bs-training-start-from.h"
 
 struct _BsTrainingDialog
 {
@@ -26,17 +25,7 @@ struct _BsTrainingDialog
 
   AdwComboRow   *model_row;
   GtkSpinButton *init_seed;
-  /* Start from: random weights, or a checkpoint's (fine-tuning) */
-  GtkStringList *init_choices;    /* "random", "weights" (the ImageNet weights), "file" */
-  AdwComboRow   *init_row;
-  AdwActionRow  *init_note_row;   /* what happens to the head, or why these weights cannot start the run */
-  GtkWidget     *init_note_icon;
-  AdwActionRow  *init_file_row;   /* the checkpoint file, with Choose… */
-  char          *init_file;       /* chosen with it, or NULL */
-  GtkFileChooserNative *init_chooser;
-  GCancellable  *init_checking;
-  gboolean       init_ok;         /* Start may go: random, or the checkpoint fits */
-  char          *init_note;       /* the subtitle (for tests) */
+  BsStartFrom   *start_from;      /* random weights, or a checkpoint's (fine-tuning) */
   AdwComboRow   *dataset_row;
   GtkSpinButton *limit;
   GtkSpinButton *test_limit;
@@ -414,190 +403,23 @@ update_estimate (BsTrainingDialog *self)
     }
 }
 
-/* ---------------------------------------------------------------- start from */
-
-static char *
-init_display_name (GtkStringObject *item)
-{
-  const char *key = gtk_string_object_get_string (item);
-
-  if (g_str_equal (key, "weights"))
-    return g_strdup (_("ImageNet weights"));
-  if (g_str_equal (key, "file"))
-    return g_strdup (_("Checkpoint file"));
-  return g_strdup (_("Random initialisation"));
-}
-
-/* The checkpoint the choice names, or NULL (random, or no file yet). */
-static char *
-init_checkpoint (BsTrainingDialog *self)
-{
-  const char *key = selected_string (self->init_row);
-  const char *model = selected_string (self->model_row);
-
-  if (g_strcmp0 (key, "weights") == 0 && model != NULL)
-    return bs_model_catalog_weights_path (model);
-  if (g_strcmp0 (key, "file") == 0 && self->init_file != NULL)
-    return g_strdup (self->init_file);
-  return NULL;
-}
-
 static void
-set_init_note (BsTrainingDialog *self,
-               const char       *note,
-               gboolean          ok)
+on_start_from_changed (gpointer user_data)
 {
-  g_free (self->init_note);
-  self->init_note = g_strdup (note);
-  self->init_ok = ok;
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->init_note_row), note != NULL ? note : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->init_note_row), note != NULL);
-  /* Refused: the row in the theme's error colour, with a warning sign that
-   * does not rely on the colour. */
-  if (ok)
-    gtk_widget_remove_css_class (GTK_WIDGET (self->init_note_row), "error");
-  else
-    gtk_widget_add_css_class (GTK_WIDGET (self->init_note_row), "error");
-  gtk_widget_set_visible (self->init_note_icon, !ok);
+  BsTrainingDialog *self = user_data;
+  gboolean ok = FALSE;
+
+  bs_start_from_get_note (self->start_from, &ok, NULL);
   gtk_widget_set_sensitive (self->start_button, ok);
 }
 
 static void
-on_init_checked (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+on_target_changed (BsTrainingDialog *self)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *note = bs_training_init_check_finish (result, &error);
-  BsTrainingDialog *self;
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;   /* a newer choice, or the dialog is gone */
-  self = BS_TRAINING_DIALOG (user_data);
-  g_clear_object (&self->init_checking);
-  if (note != NULL)
-    set_init_note (self, note, TRUE);
-  else
-    {
-      /* Translators: why a checkpoint cannot start the run (a sentence). */
-      g_autofree char *why = g_strdup_printf (_("Cannot start from these weights: %s"), error->message);
-
-      set_init_note (self, why, FALSE);
-    }
-}
-
-/* Checks the choice against the network and the data set, on a thread:
- * Start waits for the answer. */
-static void
-update_init (BsTrainingDialog *self)
-{
-  const char *key = selected_string (self->init_row);
-  g_autofree char *checkpoint = init_checkpoint (self);
-
-  if (self->init_checking != NULL)
-    g_cancellable_cancel (self->init_checking);
-  g_clear_object (&self->init_checking);
-  gtk_widget_set_visible (GTK_WIDGET (self->init_file_row), g_strcmp0 (key, "file") == 0);
-  adw_action_row_set_subtitle (self->init_file_row, self->init_file != NULL ? self->init_file
-                                                                            : _("None chosen yet"));
-  if (g_strcmp0 (key, "file") == 0 && self->init_file == NULL)
-    {
-      set_init_note (self, _("Choose the checkpoint whose weights start the run."), FALSE);
-      return;
-    }
-  if (checkpoint == NULL)
-    {
-      set_init_note (self, NULL, TRUE);
-      return;
-    }
-  set_init_note (self, _("Reading the checkpoint…"), FALSE);
-  self->init_checking = g_cancellable_new ();
-  bs_training_init_check_async (checkpoint, selected_string (self->model_row), selected_string (self->dataset_row),
-                                self->init_checking, on_init_checked, self);
-}
-
-static void on_init_selected (BsTrainingDialog *self);
-
-/* The choices the network has: its ImageNet weights only when they are there. */
-static void
-fill_init_choices (BsTrainingDialog *self,
-                   const char       *wanted)
-{
-  const char *model = selected_string (self->model_row);
-  g_autofree char *weights = model != NULL && bs_model_catalog_weights_download_size (model) > 0
-                             ? bs_model_catalog_weights_path (model) : NULL;
-  g_autofree char *keep = g_strdup (wanted != NULL ? wanted : selected_string (self->init_row));
-  const char *keys[4] = { "random", NULL, NULL, NULL };
-  guint n = 1, selected;
-
-  if (weights != NULL && g_file_test (weights, G_FILE_TEST_IS_REGULAR))
-    keys[n++] = "weights";
-  keys[n++] = "file";
-  g_signal_handlers_block_by_func (self->init_row, on_init_selected, self);
-  gtk_string_list_splice (self->init_choices, 0, g_list_model_get_n_items (G_LIST_MODEL (self->init_choices)), keys);
-  selected = find_string (self->init_choices, keep);
-  adw_combo_row_set_selected (self->init_row, selected != GTK_INVALID_LIST_POSITION ? selected : 0);
-  g_signal_handlers_unblock_by_func (self->init_row, on_init_selected, self);
-  update_init (self);
-}
-
-static void
-on_model_changed (BsTrainingDialog *self)
-{
-  fill_init_choices (self, NULL);
-}
-
-static void
-on_init_chooser_response (GtkNativeDialog  *dialog,
-                          int               response,
-                          BsTrainingDialog *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      char *path = file != NULL ? g_file_get_path (file) : NULL;
-
-      if (path != NULL)
-        {
-          g_free (self->init_file);
-          self->init_file = path;
-        }
-    }
-  g_clear_object (&self->init_chooser);
-  update_init (self);
-}
-
-static void
-on_choose_init_clicked (GtkButton        *button,
-                        BsTrainingDialog *self)
-{
-  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
-  g_autofree char *runs = bs_runs_get_dir ();
-
-  if (self->init_chooser != NULL)
+  /* Not while the dialog is being torn down. */
+  if (self->start_from == NULL)
     return;
-  self->init_chooser = gtk_file_chooser_native_new (_("Start from a Checkpoint"), GTK_WINDOW (self),
-                                                    GTK_FILE_CHOOSER_ACTION_OPEN, _("_Choose"), _("_Cancel"));
-  gtk_file_filter_set_name (filter, _("Checkpoints (safetensors)"));
-  gtk_file_filter_add_pattern (filter, "*.safetensors");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->init_chooser), filter);
-  if (g_file_test (runs, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr(GFile) folder = g_file_new_for_path (runs);
-
-      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (self->init_chooser), folder, NULL);
-    }
-  g_signal_connect (self->init_chooser, "response", G_CALLBACK (on_init_chooser_response), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->init_chooser));
-}
-
-static void
-on_init_selected (BsTrainingDialog *self)
-{
-  /* A checkpoint's weights, none chosen yet: the chooser at once. */
-  if (g_strcmp0 (selected_string (self->init_row), "file") == 0 && self->init_file == NULL)
-    on_choose_init_clicked (NULL, self);
-  update_init (self);
+  bs_start_from_set_target (self->start_from, selected_string (self->model_row), selected_string (self->dataset_row));
 }
 
 /* ---------------------------------------------------------------- dialog */
@@ -625,15 +447,7 @@ bs_training_dialog_dispose (GObject *object)
     g_cancellable_cancel (self->measuring);
   g_clear_object (&self->measuring);
   g_clear_handle_id (&self->measure_source, g_source_remove);
-  if (self->init_checking != NULL)
-    g_cancellable_cancel (self->init_checking);
-  g_clear_object (&self->init_checking);
-  if (self->init_chooser != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->init_chooser, self);
-      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->init_chooser));
-      g_clear_object (&self->init_chooser);
-    }
+  g_clear_pointer (&self->start_from, bs_start_from_free);
 
   G_OBJECT_CLASS (bs_training_dialog_parent_class)->dispose (object);
 }
@@ -645,9 +459,6 @@ bs_training_dialog_finalize (GObject *object)
 
   g_clear_object (&self->models);
   g_clear_object (&self->datasets);
-  g_clear_object (&self->init_choices);
-  g_free (self->init_file);
-  g_free (self->init_note);
   bs_run_settings_clear (&self->base);
   g_free (self->measured_model);
   g_free (self->measured_dataset);
@@ -749,31 +560,7 @@ bs_training_dialog_init (BsTrainingDialog *self)
                                    gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
                                                                 G_CALLBACK (model_display_name), NULL, NULL));
   self->init_seed = add_spin_row (group, _("_Initialisation seed"), NULL, 0, G_MAXUINT32, 1, 0);
-  self->init_choices = gtk_string_list_new (NULL);
-  self->init_row = add_combo_row (group, _("Start _from"), G_LIST_MODEL (self->init_choices),
-                                  gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
-                                                               G_CALLBACK (init_display_name), NULL, NULL));
-  {
-    GtkWidget *choose = gtk_button_new_with_mnemonic (_("C_hoose…"));
-
-    self->init_file_row = ADW_ACTION_ROW (adw_action_row_new ());
-    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->init_file_row), _("Checkpoint"));
-    adw_action_row_set_subtitle_lines (self->init_file_row, 0);
-    gtk_widget_set_valign (choose, GTK_ALIGN_CENTER);
-    gtk_widget_set_tooltip_text (choose, _("Choose the checkpoint whose weights start the run"));
-    g_signal_connect (choose, "clicked", G_CALLBACK (on_choose_init_clicked), self);
-    adw_action_row_add_suffix (self->init_file_row, choose);
-    adw_action_row_set_activatable_widget (self->init_file_row, choose);
-    adw_preferences_group_add (group, GTK_WIDGET (self->init_file_row));
-  }
-  self->init_note_row = ADW_ACTION_ROW (adw_action_row_new ());
-  adw_action_row_set_title_lines (self->init_note_row, 0);
-  gtk_widget_add_css_class (GTK_WIDGET (self->init_note_row), "caption");
-  self->init_note_icon = gtk_image_new_from_icon_name ("dialog-warning-symbolic");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->init_note_icon), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Warning"), -1);
-  adw_action_row_add_prefix (self->init_note_row, self->init_note_icon);
-  adw_preferences_group_add (group, GTK_WIDGET (self->init_note_row));
+  self->start_from = bs_start_from_new (group, GTK_WINDOW (self), on_start_from_changed, self);
   self->dataset_row = add_combo_row (group, _("_Data set"), G_LIST_MODEL (self->datasets),
                                      gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
                                                                   G_CALLBACK (dataset_display_name), NULL, NULL));
@@ -808,9 +595,8 @@ bs_training_dialog_init (BsTrainingDialog *self)
 
   g_signal_connect_swapped (self->model_row, "notify::selected", G_CALLBACK (update_estimate), self);
   g_signal_connect_swapped (self->dataset_row, "notify::selected", G_CALLBACK (update_estimate), self);
-  g_signal_connect_swapped (self->model_row, "notify::selected", G_CALLBACK (on_model_changed), self);
-  g_signal_connect_swapped (self->dataset_row, "notify::selected", G_CALLBACK (update_init), self);
-  g_signal_connect_swapped (self->init_row, "notify::selected", G_CALLBACK (on_init_selected), self);
+  g_signal_connect_swapped (self->model_row, "notify::selected", G_CALLBACK (on_target_changed), self);
+  g_signal_connect_swapped (self->dataset_row, "notify::selected", G_CALLBACK (on_target_changed), self);
   {
     GtkSpinButton *spins[] = { self->limit, self->test_limit, self->epochs, self->batch,
                                self->every_epochs, self->every_steps, self->probe_images };
@@ -858,21 +644,8 @@ bs_training_dialog_set_settings (BsTrainingDialog    *self,
       dataset = g_list_model_get_n_items (G_LIST_MODEL (self->datasets)) - 1;
     }
   adw_combo_row_set_selected (self->dataset_row, dataset);
-  {
-    g_autofree char *weights = bs_model_catalog_weights_download_size (settings->model) > 0
-                               ? bs_model_catalog_weights_path (settings->model) : NULL;
-    const char *init = "random";
-
-    g_clear_pointer (&self->init_file, g_free);
-    if (settings->init != NULL && g_strcmp0 (settings->init, weights) == 0)
-      init = "weights";
-    else if (settings->init != NULL)
-      {
-        init = "file";
-        self->init_file = g_strdup (settings->init);
-      }
-    fill_init_choices (self, init);
-  }
+  bs_start_from_set_target (self->start_from, settings->model, settings->dataset);
+  bs_start_from_set_checkpoint (self->start_from, settings->model, settings->init);
   gtk_spin_button_set_value (self->init_seed, settings->init_seed);
   gtk_spin_button_set_value (self->limit, settings->recipe.limit);
   gtk_spin_button_set_value (self->test_limit, settings->recipe.test_limit);
@@ -903,7 +676,7 @@ bs_training_dialog_get_settings (BsTrainingDialog *self,
   settings->dataset = g_strdup (selected_string (self->dataset_row));
   settings->init_seed = gtk_spin_button_get_value_as_int (self->init_seed);
   g_free (settings->init);
-  settings->init = init_checkpoint (self);
+  settings->init = bs_start_from_get_checkpoint (self->start_from);
   settings->recipe.limit = gtk_spin_button_get_value_as_int (self->limit);
   settings->recipe.test_limit = gtk_spin_button_get_value_as_int (self->test_limit);
   settings->recipe.epochs = gtk_spin_button_get_value_as_int (self->epochs);
@@ -922,9 +695,12 @@ bs_training_dialog_get_settings (BsTrainingDialog *self,
 void
 bs_training_dialog_start (BsTrainingDialog *self)
 {
+  gboolean ok = FALSE;
+
   g_return_if_fail (BS_IS_TRAINING_DIALOG (self));
   /* As the insensitive button: not before the weights are known to fit. */
-  if (!self->init_ok)
+  bs_start_from_get_note (self->start_from, &ok, NULL);
+  if (!ok)
     return;
   g_signal_emit (self, signals[START], 0);
 }
@@ -935,27 +711,15 @@ bs_training_dialog_get_init_note (BsTrainingDialog *self,
                                   gboolean         *checking)
 {
   g_return_val_if_fail (BS_IS_TRAINING_DIALOG (self), NULL);
-  if (ok != NULL)
-    *ok = self->init_ok;
-  if (checking != NULL)
-    *checking = self->init_checking != NULL;
-  return self->init_note;
+  return bs_start_from_get_note (self->start_from, ok, checking);
 }
 
 void
 bs_training_dialog_set_init_file (BsTrainingDialog *self,
                                   const char       *path)
 {
-  guint file;
-
   g_return_if_fail (BS_IS_TRAINING_DIALOG (self));
-  g_free (self->init_file);
-  self->init_file = g_strdup (path);
-  file = find_string (self->init_choices, "file");
-  if (adw_combo_row_get_selected (self->init_row) != file)
-    adw_combo_row_set_selected (self->init_row, file);
-  else
-    update_init (self);
+  bs_start_from_choose_file (self->start_from, path);
 }
 
 const char *
