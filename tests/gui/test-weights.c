@@ -327,6 +327,7 @@ test_download (void)
   g_clear_pointer (&label, g_free);
   label = menu_label_for (gtk_menu_button_get_menu_model (button), path);
   g_assert_cmpstr (label, ==, "ResNet-50 (ImageNet weights)");
+  g_clear_pointer (&label, g_free);
   label = menu_label_for (gtk_menu_button_get_menu_model (bs_window_get_model_button (window, TRUE)), path);
   g_assert_cmpstr (label, ==, "ResNet-50 (ImageNet weights)");
 
