@@ -10,7 +10,9 @@
  *   size while the file is missing; choosing it shows the banner, whose
  *   Download button (pressed with the keyboard) runs the job; a first
  *   attempt is cancelled while the body arrives and leaves the weights
- *   folder as it was; the second ends with the model chosen, its
+ *   folder as it was; a second gets a file with a byte changed, which the
+ *   hash check refuses (the banner says so, the folder is as it was); the
+ *   third ends with the model chosen, its
  *   checkpoint holding the served weights, and the menu without the size.
  * - Import Weights… of the generated safetensors: the architecture is told
  *   from the names, replacing asked; of the same weights as a .pth (written
@@ -56,6 +58,7 @@ static char              *weights_pth;    /* the same weights as torch.save writ
 static float              fc_bias_0;
 static float              conv1_weight_0;
 static gboolean           stall;          /* the next request hangs after its first chunk */
+static gboolean           corrupt;        /* the next request gets the file with a byte changed */
 static SoupServerMessage *stalled;
 
 static void
@@ -124,6 +127,16 @@ handle (SoupServer        *server,
       soup_message_body_append (soup_server_message_get_response_body (message), SOUP_MEMORY_COPY,
                                 g_bytes_get_data (weights, NULL), 1 << 20);
       stalled = g_object_ref (message);
+      return;
+    }
+  if (corrupt)
+    {
+      g_autofree guint8 *copy = g_memdup2 (g_bytes_get_data (weights, NULL), g_bytes_get_size (weights));
+
+      corrupt = FALSE;
+      copy[g_bytes_get_size (weights) / 2] ^= 0x40;
+      soup_server_message_set_response (message, "application/octet-stream", SOUP_MEMORY_COPY,
+                                        (const char *) copy, g_bytes_get_size (weights));
       return;
     }
   soup_server_message_set_response (message, "application/octet-stream", SOUP_MEMORY_STATIC,
@@ -282,6 +295,24 @@ test_download (void)
   soup_message_body_complete (soup_server_message_get_response_body (stalled));
   soup_server_message_unpause (stalled);
   g_clear_object (&stalled);
+
+  /* A file that is not what its name promises: the banner says so, the
+   * weights folder is as it was. */
+  corrupt = TRUE;
+  previous_job = job;
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.fetch-weights", "s", "imagenet-resnet50");
+  g_assert_true (bs_test_wait_until (new_job, window, 10000));
+  g_assert_true (bs_test_wait_until (job_finished, window, 120000));
+  job = bs_window_weights_get_job (weights_ui);
+  g_assert_cmpint (bs_job_get_state (job), ==, BS_JOB_FAILED);
+  g_assert_nonnull (bs_window_get_error_text (window));
+  g_test_message ("%s", bs_window_get_error_text (window));
+  g_assert_true (g_str_has_prefix (bs_window_get_error_text (window), "The download failed\n"));
+  g_assert_nonnull (strstr (bs_window_get_error_text (window), "SHA-256"));
+  g_free (after);
+  after = tree_of (dir);
+  g_assert_cmpstr (after, ==, before);
+  bs_window_hide_error (window);
 
   /* Choosing it again offers it again; this time it arrives. */
   g_action_group_activate_action (G_ACTION_GROUP (window), "model-a", g_variant_new_string ("resnet20"));
