@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include "bs-checkpoint.h"
+#include "bs-cka-import.h"
 #include "bs-dtype.h"
 #include "bs-npy.h"
 #include "bs-rng.h"
@@ -355,6 +356,17 @@ test_cli_measures (void)
   plain_root = load_json (plain_json);
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (plain_root), "measure"), ==, "cka");
   g_assert_false (json_object_has_member (json_node_get_object (plain_root), "pc1_share"));
+  {
+    /* Read back, the file says what it measures (the figure's colour bar uses it). */
+    g_autoptr(BsCkaSnapshot) back = bs_cka_import (without, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (bs_cka_snapshot_get_measure_type (back), ==, BS_CKA_MEASURE_CKA_WITHOUT_PC1);
+    g_clear_pointer (&back, bs_cka_snapshot_unref);
+    back = bs_cka_import (plain, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (bs_cka_snapshot_get_measure_type (back), ==, BS_CKA_MEASURE_CKA);
+  }
 
   {
     const char *bad[] = { "svcca", "cka,cka", "" };

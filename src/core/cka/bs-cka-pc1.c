@@ -518,7 +518,9 @@ bs_cka_pc1_attach (const BsCkaPc1 *pc1,
   g_return_val_if_fail (bs_cka_snapshot_get_n_rows (cka) == R && bs_cka_snapshot_get_n_cols (cka) == C, cka);
 
   bs_cka_snapshot_get_header (cka, &header);
+  header.measure = BS_CKA_MEASURE_CKA_WITHOUT_PC1;
   without = bs_cka_accumulator_make_snapshot (pc1->without, &header);
+  header.measure = BS_CKA_MEASURE_PC1_ALIGNMENT;
 
   for (guint r = 0; r < R; r++)
     rs[r] = layer_status (&pc1->a, r, pc1->k);

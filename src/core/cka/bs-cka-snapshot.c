@@ -20,6 +20,7 @@ struct _BsCkaSnapshot {
   guint            minibatches_total;
   guint            batch_size;
   gboolean         biased;
+  BsCkaMeasure     measure;
   /* The PC1 analysis, when attached. */
   BsCkaSnapshot   *without_pc1;
   BsCkaSnapshot   *pc1_alignment;
@@ -67,6 +68,7 @@ bs_cka_snapshot_new (const BsCkaSnapshotHeader *header,
   self->batch_size = header->batch_size;
   self->minibatches_total = header->minibatches_total;
   self->biased = header->biased;
+  self->measure = header->measure;
   self->minibatches_done = minibatches_done;
   self->cka = cka;
   self->std_error = std_error;
@@ -170,6 +172,13 @@ bs_cka_snapshot_get_measure (BsCkaSnapshot *snapshot,
     default:
       g_return_val_if_reached (NULL);
     }
+}
+
+BsCkaMeasure
+bs_cka_snapshot_get_measure_type (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, BS_CKA_MEASURE_CKA);
+  return snapshot->measure;
 }
 
 gboolean
@@ -392,6 +401,7 @@ bs_cka_snapshot_get_header (const BsCkaSnapshot *snapshot,
     .batch_size = snapshot->batch_size,
     .minibatches_total = snapshot->minibatches_total,
     .biased = snapshot->biased,
+    .measure = snapshot->measure,
   };
 }
 

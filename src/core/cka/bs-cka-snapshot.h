@@ -52,6 +52,7 @@ typedef struct {
   guint              batch_size;
   guint              minibatches_total;
   gboolean           biased;             /* the biased estimator (Kornblith et al. 2019) */
+  BsCkaMeasure       measure;            /* what the matrix measures (default CKA) */
 } BsCkaSnapshotHeader;
 
 GType          bs_cka_snapshot_get_type      (void) G_GNUC_CONST;
@@ -113,6 +114,8 @@ guint              bs_cka_snapshot_get_minibatches_done  (const BsCkaSnapshot *s
 guint              bs_cka_snapshot_get_minibatches_total (const BsCkaSnapshot *snapshot);
 guint              bs_cka_snapshot_get_batch_size        (const BsCkaSnapshot *snapshot);
 gboolean           bs_cka_snapshot_get_biased            (const BsCkaSnapshot *snapshot);
+/* What the matrix measures (the header's measure). */
+BsCkaMeasure       bs_cka_snapshot_get_measure_type      (const BsCkaSnapshot *snapshot);
 /* The header every snapshot of this computation shares (pointers borrowed
  * from the snapshot). */
 void               bs_cka_snapshot_get_header            (const BsCkaSnapshot *snapshot,
