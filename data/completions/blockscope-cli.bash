@@ -77,7 +77,7 @@ _blockscope_cli()
         if [[ $cur == -* ]]; then
             _blockscope_cli_add < <(compgen -W '--help --version' -- "$cur")
         else
-            _blockscope_cli_add < <(compgen -W 'train eval cka activations dominant render bench runs datasets download import info' -- "$cur")
+            _blockscope_cli_add < <(compgen -W 'train eval cka activations dominant convergence seeds render bench runs datasets download import info' -- "$cur")
         fi
         return
     fi
@@ -130,6 +130,20 @@ _blockscope_cli()
                      --acts-b -o --out -q --quiet --json'
             values='--a --b --dataset --data-dir --limit --batch --passes --seed --seed-b
                     --layers --measure --exclude-images --threads --acts-a --acts-b -o --out'
+            ;;
+        convergence)
+            options='-h --help --dataset --data-dir --limit --batch --passes --layers --settled
+                     --threads -o --out -q --quiet'
+            values='--dataset --data-dir --limit --batch --passes --layers --settled --threads
+                    -o --out'
+            positional=folder
+            ;;
+        seeds)
+            options='-h --help --dataset --data-dir --limit --batch --passes --seed --layers
+                     --threads -o --out -q --quiet'
+            values='--dataset --data-dir --limit --batch --passes --seed --layers --threads -o
+                    --out'
+            positional=spec
             ;;
         dominant)
             options='-h --help -l --layer -d --dataset --data-dir -k --top --limit --seed
@@ -267,6 +281,8 @@ _blockscope_cli()
         _blockscope_cli_files "$cur" '*.safetensors'
     elif [[ $positional == weights ]]; then
         _blockscope_cli_files "$cur" '*.pth' '*.pt' '*.safetensors'
+    elif [[ $positional == folder ]]; then
+        _blockscope_cli_files "$cur"
     elif [[ $positional == download ]]; then
         if [[ ${COMP_WORDS[COMP_CWORD - 1]} == weights ]]; then
             _blockscope_cli_add < <(compgen -W 'imagenet-resnet50 imagenet-resnet101 imagenet-resnet152' -- "$cur")

@@ -34,6 +34,8 @@ COMMANDS = {
     ('cka',): ('blockscope-cli-cka', 'OPTIONS'),
     ('activations',): ('blockscope-cli-activations', 'OPTIONS'),
     ('dominant',): ('blockscope-cli-dominant', 'OPTIONS'),
+    ('convergence',): ('blockscope-cli-convergence', 'OPTIONS'),
+    ('seeds',): ('blockscope-cli-seeds', 'OPTIONS'),
     ('runs',): ('blockscope-cli-runs', 'OPTIONS'),
     ('render',): ('blockscope-cli-render', 'OPTIONS'),
     ('datasets',): ('blockscope-cli-datasets', 'OPTIONS'),

@@ -226,6 +226,11 @@ bs_cka_export_json (const BsCkaSnapshot   *snapshot,
   json_builder_add_string_value (b, "rows are the layers of model A, columns those of model B");
   json_builder_set_member_name (b, "measure");
   json_builder_add_string_value (b, bs_cka_measure_to_string (measure));
+  if (info != NULL && info->note != NULL)
+    {
+      json_builder_set_member_name (b, "note");
+      json_builder_add_string_value (b, info->note);
+    }
 
   json_builder_set_member_name (b, "model_a");
   add_layers (b, s, TRUE);

@@ -30,6 +30,7 @@ typedef struct {
   double                 elapsed_seconds;  /* < 0: unknown */
   const guint           *excluded_images;  /* test images left out (bs-dataset-subset.h), */
   guint                  n_excluded;       /* as indices into the test split */
+  const char            *note;             /* what else the reader should know (may be NULL) */
   BsCkaMeasure           measure;          /* the matrix written (default CKA); the
                                             * snapshot must hold it (bs_cka_snapshot_get_measure) */
 } BsCkaExportInfo;
