@@ -30,11 +30,17 @@ typedef struct {
   gboolean printed;
 } Progress;
 
+static char *measure_path (const char         *out,
+                           const BsCkaMeasure *measures,
+                           guint               i);
+
 static void
 print_summary_json (BsCkaSnapshot         *result,
                     const BsCkaExportInfo *info,
                     const char            *matrix_path,
-                    const char            *layers)
+                    const char            *layers,
+                    const BsCkaMeasure    *measures,
+                    guint                  n_measures)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autofree char *json_path = bs_cka_export_json_path (matrix_path);
@@ -50,6 +56,16 @@ print_summary_json (BsCkaSnapshot         *result,
   json_builder_begin_object (builder);
   bs_cli_json_add_string (builder, "matrix_file", matrix_path);
   bs_cli_json_add_string (builder, "json_file", json_path);
+  /* Every measure's matrix file, by name. */
+  json_builder_set_member_name (builder, "outputs");
+  json_builder_begin_object (builder);
+  for (guint i = 0; i < n_measures; i++)
+    {
+      g_autofree char *path = measure_path (matrix_path, measures, i);
+
+      bs_cli_json_add_string (builder, bs_cka_measure_to_string (measures[i]), path);
+    }
+  json_builder_end_object (builder);
   bs_cli_json_add_string (builder, "model_a", bs_cka_snapshot_get_model_a (result));
   bs_cli_json_add_string (builder, "model_b", bs_cka_snapshot_get_model_b (result));
   bs_cli_json_add_string (builder, "dataset", info->dataset);
@@ -356,6 +372,6 @@ bs_cli_cka (int    argc,
     }
   info.measure = BS_CKA_MEASURE_CKA;
   if (json)
-    print_summary_json (result, &info, out, layers);
+    print_summary_json (result, &info, out, layers, measures, n_measures);
   return BS_CLI_EXIT_OK;
 }
