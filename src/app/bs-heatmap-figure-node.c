@@ -28,7 +28,7 @@ fill_figure (BsHeatmap             *self,
              const BsFigurePalette *palette)
 {
   PangoContext *pango = gtk_widget_get_pango_context (GTK_WIDGET (self));
-  BsCkaSnapshot *snapshot = bs_heatmap_get_snapshot (self);
+  BsCkaSnapshot *snapshot = bs_heatmap_get_shown_snapshot (self);
 
   bs_heatmap_figure_init (figure, self->matrix, self->layout.width, self->layout.height);
   figure->layout = self->layout;
@@ -38,6 +38,7 @@ fill_figure (BsHeatmap             *self,
   figure->cols = bs_cka_snapshot_get_cols (snapshot);
   figure->model_a = self->model_a_name;
   figure->model_b = self->model_b_name;
+  figure->measure = bs_cka_measure_get_label (bs_cka_snapshot_get_measure_type (snapshot));
   figure->colormap = self->colormap;
   _bs_heatmap_get_range (self, &figure->lo, &figure->hi);
   figure->palette = *palette;
