@@ -22,6 +22,8 @@
 #include <math.h>
 #include <pango/pangocairo.h>
 
+#define MEASURE_REACH 80   /* logical pixels left of the colour bar's area */
+
 static void
 fill_figure (BsHeatmap             *self,
              BsHeatmapFigure       *figure,
@@ -72,6 +74,16 @@ draw_part (BsHeatmapFigure      *figure,
   cairo_t *cr;
 
   bs_heatmap_figure_get_part_bounds (figure, part, &b);
+  /* The measure's name is centred over the colour bar, and "CKA without
+   * PC1" is wider than the bar and its gap: room for it to the left (the
+   * renderer's bounds only reach the plot's edge). */
+  if (part == BS_HEATMAP_FIGURE_COLORBAR)
+    {
+      double reach = MIN (MEASURE_REACH, b.x);
+
+      b.x -= reach;
+      b.width += reach;
+    }
   x0 = floor (b.x);
   y0 = floor (b.y);
   x1 = ceil (b.x + b.width);

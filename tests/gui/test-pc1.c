@@ -210,6 +210,15 @@ count_color_changes (BsCkaSnapshot *a,
 }
 
 static gboolean
+inspector_settled (gpointer data)
+{
+  GtkStack *stack = GTK_STACK (gtk_widget_get_template_child (GTK_WIDGET (data), BS_TYPE_INSPECTOR, "stack"));
+
+  return !gtk_stack_get_transition_running (stack) &&
+         g_strcmp0 (gtk_stack_get_visible_child_name (stack), "cell") == 0;
+}
+
+static gboolean
 measure_shown (gpointer data)
 {
   gpointer *want = data;
@@ -293,6 +302,7 @@ test_measures_and_strips (Fixture       *f,
     value = g_strdup_printf ("%.3f ± %.3f", bs_cka_snapshot_get_value (without, 2, 5),
                              bs_cka_snapshot_get_std_error (without, 2, 5));
     g_assert_cmpstr (bs_inspector_get_pc1_text (inspector, 2 + BS_CKA_MEASURE_CKA_WITHOUT_PC1), ==, value);
+    g_assert_true (bs_test_wait_until (inspector_settled, inspector, 5000));
     g_object_unref (bs_test_screenshot (GTK_WIDGET (f->window), "pc1-inspector"));
   }
 
@@ -366,6 +376,7 @@ test_dominant_images (Fixture       *f,
       g_assert_cmpint (gdk_paintable_get_intrinsic_width (paintable), ==, 3 * (int) dataset->test.width);
       g_assert_cmpint (gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (picture)), ==, GTK_ACCESSIBLE_ROLE_IMG);
     }
+  g_assert_true (bs_test_wait_until (inspector_settled, bs_window_get_inspector (f->window), 5000));
   g_object_unref (bs_test_screenshot (GTK_WIDGET (f->window), "pc1-dominant-images"));
 
   /* CKA without them: the same protocol on fewer images. */
