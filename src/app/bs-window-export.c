@@ -119,6 +119,8 @@ bs_window_export_save_data (BsWindowExport  *self,
 {
   g_autofree char *path = g_file_get_path (file);
   BsCkaSnapshot *snapshot = current (self);
+  BsCkaExportInfo info = { .elapsed_seconds = -1 };
+  BsCkaSnapshot *source;
 
   if (snapshot == NULL)
     {
@@ -134,7 +136,13 @@ bs_window_export_save_data (BsWindowExport  *self,
                    _("Cannot save to %s: choose a folder on this computer"), uri);
       return FALSE;
     }
-  return bs_cka_export (snapshot, NULL, path, error);
+  /* The whole snapshot (its PC1 shares go into the JSON too) with the
+   * measure on screen as the matrix, which the JSON then names. */
+  source = bs_heatmap_get_snapshot (bs_window_get_heatmap (self->window));
+  if (snapshot == source)
+    return bs_cka_export (snapshot, NULL, path, error);
+  info.measure = bs_cka_snapshot_get_measure_type (snapshot);
+  return bs_cka_export (source, &info, path, error);
 }
 
 static void

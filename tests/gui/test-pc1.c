@@ -11,6 +11,9 @@
 #include <math.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
+#include "bs-cka-open.h"
 #include "bs-colormap.h"
 #include "bs-dataset.h"
 #include "bs-dominant-images-job.h"
@@ -272,9 +275,28 @@ test_measures_and_strips (Fixture       *f,
   g_assert_cmpstr (g_variant_get_string (g_action_group_get_action_state (G_ACTION_GROUP (f->window), "measure"), NULL),
                    ==, "cka-without-pc1");
   g_assert_cmpuint (check_cells (f, without, "pc1-measure-without"), >, n * 9 / 10);
-  /* The data export writes what is shown. */
-  g_assert_cmpint (bs_cka_snapshot_get_measure_type (bs_heatmap_get_shown_snapshot (heatmap)), ==,
-                   BS_CKA_MEASURE_CKA_WITHOUT_PC1);
+  /* Export Data writes what is shown, and its JSON says so. */
+  {
+    g_autofree char *dir = g_dir_make_tmp ("bs-test-pc1-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename (dir, "without.npy", NULL);
+    g_autofree char *json = g_build_filename (dir, "without.json", NULL);
+    g_autoptr(GFile) file = g_file_new_for_path (path);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BsCkaSnapshot) back = NULL;
+
+    g_assert_true (bs_window_export_save_data (bs_window_get_export (f->window), file, &error));
+    g_assert_no_error (error);
+    back = bs_cka_open_result (path, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (bs_cka_snapshot_get_measure_type (back), ==, BS_CKA_MEASURE_CKA_WITHOUT_PC1);
+    for (guint r = 0; r < bs_cka_snapshot_get_n_rows (back); r++)
+      for (guint c = 0; c < bs_cka_snapshot_get_n_cols (back); c++)
+        g_assert_cmpfloat_with_epsilon (bs_cka_snapshot_get_value (back, r, c),
+                                        bs_cka_snapshot_get_value (without, r, c), 1e-6);
+    g_assert_cmpint (g_remove (path), ==, 0);
+    g_assert_cmpint (g_remove (json), ==, 0);
+    g_assert_cmpint (g_rmdir (dir), ==, 0);
+  }
 
   /* Ctrl+3: the PC1 alignment. */
   g_assert_cmpuint (count_color_changes (snapshot, alignment), >, n / 4);
