@@ -225,6 +225,8 @@ draw_gl_problem (BsHeatmap   *self,
   PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), self->gl_problem);
   PangoAttrList *attrs = pango_attr_list_new ();
   GdkRGBA dim = bs_theme_palette_rgba (&self->palette.text_secondary);
+  double top = self->layout.plot.y;
+  BsFigureRect strip;
   int w, h;
 
   pango_attr_list_insert (attrs, pango_attr_scale_new (0.75));
@@ -233,8 +235,11 @@ draw_gl_problem (BsHeatmap   *self,
   pango_layout_get_pixel_size (layout, &w, &h);
 
   gtk_snapshot_save (snapshot);
+  /* Above the PC1 share strip, when there is one. */
+  if (_bs_heatmap_pc1_strips_get_rect (self, BS_FIGURE_AXIS_COLS, &strip))
+    top = strip.y;
   gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT ((float) self->layout.plot.x,
-                                                          (float) round (self->layout.plot.y - 6 - h)));
+                                                          (float) round (top - 6 - h)));
   gtk_snapshot_append_layout (snapshot, layout, &dim);
   gtk_snapshot_restore (snapshot);
   g_object_unref (layout);
@@ -257,8 +262,10 @@ bs_heatmap_snapshot (GtkWidget   *widget,
   else
     update_cells (self);
 
-  gtk_snapshot_append_node (snapshot, _bs_heatmap_get_figure_node (self, &self->palette));
+  /* Under the figure: a long measure name above the colour bar may reach
+   * over the end of the column strip, and stays legible. */
   _bs_heatmap_pc1_strips_snapshot (self, snapshot);
+  gtk_snapshot_append_node (snapshot, _bs_heatmap_get_figure_node (self, &self->palette));
 
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT ((float) p->x, (float) p->y,
                                                          (float) p->width, (float) p->height));

@@ -389,7 +389,7 @@ bs_inspector_init (BsInspector *self)
       gtk_label_set_xalign (GTK_LABEL (name), 0);
       gtk_widget_add_css_class (name, "dim-label");
       gtk_label_set_xalign (GTK_LABEL (value), 0);
-      gtk_label_set_selectable (GTK_LABEL (value), TRUE);
+      /* Not selectable: five more Tab stops before the profiles. */
       gtk_widget_add_css_class (value, "numeric");
       /* The value's accessible name says what it is. */
       gtk_accessible_update_relation (GTK_ACCESSIBLE (value), GTK_ACCESSIBLE_RELATION_LABELLED_BY, name, NULL, -1);

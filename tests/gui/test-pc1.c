@@ -221,6 +221,16 @@ inspector_settled (gpointer data)
          g_strcmp0 (gtk_stack_get_visible_child_name (stack), "cell") == 0;
 }
 
+/* The thumbnails have their size. */
+static gboolean
+laid_out (gpointer data)
+{
+  BsDominantImagesView *view = data;
+
+  return bs_dominant_images_view_get_n_images (view) > 0 &&
+         gtk_widget_get_height (bs_dominant_images_view_get_picture (view, 0)) > 0;
+}
+
 static gboolean
 measure_shown (gpointer data)
 {
@@ -399,6 +409,15 @@ test_dominant_images (Fixture       *f,
       g_assert_cmpint (gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (picture)), ==, GTK_ACCESSIBLE_ROLE_IMG);
     }
   g_assert_true (bs_test_wait_until (inspector_settled, bs_window_get_inspector (f->window), 5000));
+  {
+    /* The section is under the profiles: scrolled into view for the picture. */
+    GtkWidget *scrolled = gtk_widget_get_ancestor (GTK_WIDGET (view), GTK_TYPE_SCROLLED_WINDOW);
+    GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+
+    g_assert_true (bs_test_wait_until (laid_out, view, 5000));
+    gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
+    bs_test_drain ();
+  }
   g_object_unref (bs_test_screenshot (GTK_WIDGET (f->window), "pc1-dominant-images"));
 
   /* CKA without them: the same protocol on fewer images. */
