@@ -430,11 +430,17 @@ bs_window_start_cka (BsWindow           *self,
   g_signal_connect (self->cka_job, "finished", G_CALLBACK (on_cka_finished), self);
   bs_job_queue_push (self->jobs, self->cka_job);
 
-  clear_cka_request (self);
-  self->cka_request = *request;
-  self->cka_request.spec_a = g_strdup (request->spec_a);
-  self->cka_request.spec_b = g_strdup (request->spec_b);
-  self->cka_request.dataset = g_strdup (request->dataset);
+  {
+    /* request may be this window's own (CKA without the dominant images):
+     * copied before the old strings go. */
+    BsCkaRequest kept = *request;
+
+    kept.spec_a = g_strdup (request->spec_a);
+    kept.spec_b = g_strdup (request->spec_b);
+    kept.dataset = g_strdup (request->dataset);
+    clear_cka_request (self);
+    self->cka_request = kept;
+  }
   self->cka_request.data_dir = NULL;
   self->cka_request.exclude = NULL;
   self->cka_request.n_exclude = 0;
