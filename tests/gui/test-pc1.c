@@ -221,6 +221,16 @@ inspector_settled (gpointer data)
          g_strcmp0 (gtk_stack_get_visible_child_name (stack), "cell") == 0;
 }
 
+/* The hover label is shown and contains data[1]. */
+static gboolean
+hover_says (gpointer data)
+{
+  gpointer *want = data;
+  GtkWidget *label = _bs_heatmap_get_hover_label (want[0]);
+
+  return gtk_widget_get_visible (label) && strstr (gtk_label_get_text (GTK_LABEL (label)), want[1]) != NULL;
+}
+
 /* The thumbnails have their size. */
 static gboolean
 laid_out (gpointer data)
@@ -274,6 +284,30 @@ test_measures_and_strips (Fixture       *f,
   g_assert_true (bs_heatmap_get_shown_snapshot (heatmap) == snapshot);
   g_assert_cmpuint (check_cells (f, snapshot, "pc1-measure-cka"), >, n * 9 / 10);
   check_strips (f, snapshot);
+
+  /* The pointer over a layer's part of the row strip: the label beside it
+   * names the layer and gives its share with the standard error. */
+  {
+    const BsHeatmapView *view = bs_heatmap_get_view (heatmap);
+    BsFigureRect strip;
+    double px, py, x, y, w, h;
+    gpointer hover[2];
+    g_autofree char *want_text = NULL;
+
+    g_assert_true (_bs_heatmap_pc1_strips_get_rect (heatmap, BS_FIGURE_AXIS_ROWS, &strip));
+    bs_heatmap_get_plot_origin (heatmap, &px, &py);
+    bs_heatmap_view_cell_to_rect (view, 4, 0, &x, &y, &w, &h);
+    share = bs_cka_snapshot_get_row_pc1_share (snapshot, 4, &se);
+    want_text = g_strdup_printf ("PC1 share  %.3f ± %.3f", share, se);
+    hover[0] = heatmap;
+    hover[1] = want_text;
+    bs_test_pointer_move (GTK_WIDGET (heatmap), strip.x + strip.width / 2, py + y + h / 2);
+    g_assert_true (bs_test_wait_until (hover_says, hover, 5000));
+    g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (_bs_heatmap_get_hover_label (heatmap))),
+                              bs_cka_snapshot_get_row (snapshot, 4)->name));
+    g_object_unref (bs_test_screenshot (GTK_WIDGET (heatmap), "pc1-strip-hover"));
+    bs_test_pointer_park ();
+  }
 
   /* Ctrl+2: CKA without PC1; the pixels follow, and they are other
    * colours than CKA's (or the check would prove nothing). */
