@@ -8,7 +8,10 @@
 #include "bs-cka-job.h"
 #include "bs-cka-protocol.h"
 #include "bs-dataset-locate.h"
+#include "bs-dataset-subset.h"
 #include "bs-model-spec.h"
+
+#include <math.h>
 
 typedef struct {
   char            *spec_a;
@@ -21,6 +24,8 @@ typedef struct {
   guint64          seed;
   guint64          init_seed;
   BsEngineConfig   engine;
+  gboolean         pc1;
+  GArray          *exclude;     /* guint */
   BsDatasetCache  *cache;
 } Computation;
 
@@ -33,6 +38,7 @@ computation_free (gpointer data)
   g_free (c->spec_b);
   g_free (c->dataset);
   g_free (c->data_dir);
+  g_array_unref (c->exclude);
   bs_dataset_cache_unref (c->cache);
   g_free (c);
 }
@@ -101,8 +107,10 @@ empty_snapshot (Computation  *c,
   g_autoptr(GArray) cols = NULL;
   BsCkaProtocolCounts counts;
   BsCkaSnapshotHeader header;
+  BsCkaSnapshot *snapshot;
+  guint n_images = dataset->test.n_images;
 
-  if (!bs_cka_protocol_count (dataset->test.n_images, c->limit, c->batch_size, c->passes,
+  if (!bs_cka_protocol_count (n_images, c->exclude->len > 0 ? 0 : c->limit, c->batch_size, c->passes,
                               dataset->name, &counts, error))
     return NULL;
   rows = bs_cka_job_describe_layers (model_a, BS_CKA_LAYERS_ALL, NULL, error);
@@ -119,7 +127,26 @@ empty_snapshot (Computation  *c,
     .batch_size = c->batch_size,
     .minibatches_total = counts.minibatches_total,
   };
-  return bs_cka_snapshot_new_empty (&header);
+  snapshot = bs_cka_snapshot_new_empty (&header);
+  if (c->pc1)
+    {
+      BsCkaSnapshot *without, *alignment;
+      double *row_share = g_new (double, rows->len);
+      double *row_se = g_new (double, rows->len);
+      double *col_share = g_new (double, cols->len);
+      double *col_se = g_new (double, cols->len);
+
+      for (guint i = 0; i < rows->len; i++)
+        row_share[i] = row_se[i] = NAN;
+      for (guint i = 0; i < cols->len; i++)
+        col_share[i] = col_se[i] = NAN;
+      header.measure = BS_CKA_MEASURE_CKA_WITHOUT_PC1;
+      without = bs_cka_snapshot_new_empty (&header);
+      header.measure = BS_CKA_MEASURE_PC1_ALIGNMENT;
+      alignment = bs_cka_snapshot_new_empty (&header);
+      bs_cka_snapshot_attach_pc1 (snapshot, without, alignment, row_share, row_se, col_share, col_se);
+    }
+  return snapshot;
 }
 
 static gboolean
@@ -147,6 +174,18 @@ run (BsJob         *job,
   dataset = bs_dataset_cache_load_test (c->cache, c->dataset, c->data_dir, NULL, error);
   if (dataset == NULL || g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
+  if (c->exclude->len > 0)
+    {
+      /* The first `limit` images without the excluded ones: the subset is
+       * the whole test split of the job. */
+      BsDataset *subset = bs_dataset_new_test_subset (dataset, c->limit, (const guint *) c->exclude->data,
+                                                      c->exclude->len, error);
+
+      if (subset == NULL)
+        return FALSE;
+      g_clear_pointer (&dataset, bs_dataset_unref);
+      dataset = subset;
+    }
 
   model_a = build_model (job, c->spec_a, c->init_seed, dataset, "A", error);
   if (model_a == NULL)
@@ -167,7 +206,8 @@ run (BsJob         *job,
   options.model_b = same ? model_a : model_b;
   options.spec_b = c->spec_b;
   options.dataset = dataset;
-  options.limit = c->limit;
+  options.limit = c->exclude->len > 0 ? 0 : c->limit;
+  options.pc1 = c->pc1;
   options.batch_size = c->batch_size;
   options.passes = c->passes;
   options.seed = c->seed;
@@ -200,11 +240,28 @@ bs_cka_computation_new (const BsCkaRequest *request,
   c->seed = request->seed;
   c->init_seed = request->init_seed;
   c->engine = request->engine ? *request->engine : *bs_engine_config_get_default ();
+  c->pc1 = request->pc1;
+  c->exclude = g_array_new (FALSE, FALSE, sizeof (guint));
+  if (request->n_exclude > 0)
+    g_array_append_vals (c->exclude, request->exclude, request->n_exclude);
   c->cache = bs_dataset_cache_ref (cache);
 
   a = bs_model_spec_display_name (c->spec_a);
   b = bs_model_spec_display_name (c->spec_b);
-  if (g_strcmp0 (c->spec_a, c->spec_b) == 0)
+  if (c->exclude->len > 0 && g_strcmp0 (c->spec_a, c->spec_b) == 0)
+    /* Translators: a job's title: a model compared with itself, on a data
+     * set without some of its test images (those that dominate a layer's
+     * first principal component); %u is how many. */
+    title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s vs itself · %s without %u dominant image",
+                                          "%s vs itself · %s without %u dominant images", c->exclude->len),
+                             a, dataset_display_name (c->dataset), c->exclude->len);
+  else if (c->exclude->len > 0)
+    /* Translators: a job's title: model A, model B, the data set without
+     * some of its test images; %u is how many. */
+    title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s vs %s · %s without %u dominant image",
+                                          "%s vs %s · %s without %u dominant images", c->exclude->len),
+                             a, b, dataset_display_name (c->dataset), c->exclude->len);
+  else if (g_strcmp0 (c->spec_a, c->spec_b) == 0)
     /* Translators: a job's title: a model compared with itself, on a data set. */
     title = g_strdup_printf (_("%s vs itself · %s"), a, dataset_display_name (c->dataset));
   else

@@ -5,7 +5,9 @@
  * once (so the heatmap has its axes before the first minibatch), then one
  * snapshot per minibatch, as "partial" results holding a BsCkaSnapshot
  * (BS_TYPE_CKA_SNAPSHOT), with the minibatches as its progress. The
- * protocol is bs_cka_job_run()'s (bs-cka-job.h). */
+ * protocol is bs_cka_job_run()'s (bs-cka-job.h). With the PC1 analysis,
+ * the all-grey snapshot carries all-grey PC1 matrices too, so that what
+ * the window offers does not change at the first minibatch. */
 #pragma once
 
 #include "bs-dataset-cache.h"
@@ -25,6 +27,13 @@ typedef struct {
   guint64               seed;         /* shuffling */
   guint64               init_seed;    /* initialisation of models given by name */
   const BsEngineConfig *engine;       /* NULL: the defaults */
+  gboolean              pc1;          /* also the PC1 analysis (bs-cka-pc1.h), on every snapshot */
+  /* Test images left out (indices into the test split, e.g. the images
+   * that dominate a layer's PC1: bs-dominant-images.h), so the protocol
+   * runs on the first `limit` test images without them
+   * (bs_dataset_new_test_subset ()); the title says so. */
+  const guint          *exclude;
+  guint                 n_exclude;
 } BsCkaRequest;
 
 /* A job for the request (copied); its title says what it compares. */

@@ -97,6 +97,14 @@ bs_export_dialog_get_options (BsExportDialog        *self,
                                                                           : NAN;
   options->stage_lines = gtk_switch_get_active (self->stage_lines);
   options->columns = (guint) gtk_spin_button_get_value (self->columns);
+  /* The colour bar says what the first panel measures (the window adds
+   * the matrix it shows: View › Measure). */
+  if (self->panels->len > 0)
+    {
+      Panel *first = g_ptr_array_index (self->panels, 0);
+
+      options->measure = bs_cka_measure_get_label (bs_cka_snapshot_get_measure_type (first->snapshot));
+    }
 }
 
 /* The panels as the figure takes them (snapshots borrowed from the dialog,
@@ -255,7 +263,7 @@ bs_export_dialog_export_to_file (BsExportDialog      *self,
   bs_export_dialog_get_options (self, &job->options);
   job->title = g_strdup (job->options.title);
   job->options.title = job->title;
-  job->options.measure = "CKA";
+
   job->path = g_file_get_path (file);
   g_task_set_task_data (task, job, export_job_free);
 

@@ -43,7 +43,9 @@ typedef enum {
 struct _BsHeatmapA11y
 {
   gboolean   described;
-  CellState  state;
+  CellState     state;
+  BsCkaMeasure  measure;
+  gboolean      had_pc1;
   guint      row;
   guint      col;
 };
@@ -61,8 +63,21 @@ describe_matrix (BsHeatmap *self)
   guint n_rows = _bs_heatmap_get_n_rows (self);
   guint n_cols = _bs_heatmap_get_n_cols (self);
 
-  if (n_rows == 0 || bs_heatmap_get_snapshot (self) == NULL)
+  BsCkaSnapshot *shown = bs_heatmap_get_shown_snapshot (self);
+  BsCkaMeasure measure;
+
+  if (n_rows == 0 || shown == NULL)
     return g_strdup (_("CKA heatmap, no matrix yet"));
+
+  measure = bs_cka_snapshot_get_measure_type (shown);
+  if (measure != BS_CKA_MEASURE_CKA)
+    /* Translators: the heatmap's accessible label: the measure shown
+     * ("CKA without PC1", "PC1 alignment"), the two models, the layer
+     * counts. The noun follows the second number ("71 by 197 layers"). */
+    return g_strdup_printf (ngettext ("%s between %s and %s, %u by %u layer",
+                                      "%s between %s and %s, %u by %u layers", n_cols),
+                            bs_cka_measure_get_label (measure),
+                            self->model_a_name, self->model_b_name, n_rows, n_cols);
 
   /* The noun follows the second number ("71 by 197 layers"). */
   return g_strdup_printf (ngettext ("CKA between %s and %s, %u by %u layer",
@@ -73,7 +88,7 @@ describe_matrix (BsHeatmap *self)
 static CellState
 cell_state (BsHeatmap *self)
 {
-  BsCkaSnapshot *snapshot = bs_heatmap_get_snapshot (self);
+  BsCkaSnapshot *snapshot = bs_heatmap_get_shown_snapshot (self);
 
   if (!self->has_selection || snapshot == NULL)
     return CELL_NONE;
@@ -86,10 +101,47 @@ cell_state (BsHeatmap *self)
   return CELL_FINAL;
 }
 
+/* The PC1 shares of the selected cell's layers, or NULL without them. */
+static char *
+describe_shares (BsHeatmap *self)
+{
+  double a, a_se, b, b_se;
+
+  if (self->source == NULL || !bs_cka_snapshot_has_pc1 (self->source))
+    return NULL;
+  a = bs_cka_snapshot_get_row_pc1_share (self->source, self->sel_row, &a_se);
+  b = bs_cka_snapshot_get_col_pc1_share (self->source, self->sel_col, &b_se);
+  if (isnan (a) || isnan (b))
+    return NULL;
+  if (isnan (a_se) || isnan (b_se))
+    /* Translators: the PC1 shares (fraction of variance on the first
+     * principal component) of the selected row's and column's layers. */
+    return g_strdup_printf (_("PC1 share of the row layer %.3f, of the column layer %.3f"), a, b);
+  /* Translators: as above, each with its standard error. */
+  return g_strdup_printf (_("PC1 share of the row layer %.3f ± %.3f, of the column layer %.3f ± %.3f"),
+                          a, a_se, b, b_se);
+}
+
+static char *
+describe_value (BsHeatmap *self);
+
 static char *
 describe_cell (BsHeatmap *self)
 {
-  BsCkaSnapshot *snapshot = bs_heatmap_get_snapshot (self);
+  g_autofree char *value = describe_value (self);
+  g_autofree char *shares = self->has_selection ? describe_shares (self) : NULL;
+
+  if (shares == NULL)
+    return g_steal_pointer (&value);
+  /* Translators: two sentences of the heatmap's description: the selected
+   * cell, then its layers' PC1 shares. */
+  return g_strdup_printf (_("%s. %s."), value, shares);
+}
+
+static char *
+describe_value (BsHeatmap *self)
+{
+  BsCkaSnapshot *snapshot = bs_heatmap_get_shown_snapshot (self);
   const char *a, *b, *reason;
   double cka;
 
@@ -103,6 +155,12 @@ describe_cell (BsHeatmap *self)
   a = a != NULL ? a : "?";
   b = b != NULL ? b : "?";
   cka = bs_cka_snapshot_get_value (snapshot, self->sel_row, self->sel_col);
+  if (!isnan (cka) && bs_cka_snapshot_get_measure_type (snapshot) != BS_CKA_MEASURE_CKA)
+    /* Translators: the selected cell of the heatmap: the layer of model A
+     * (row), the layer of model B (column), the measure shown ("CKA
+     * without PC1", "PC1 alignment") and its value. */
+    return g_strdup_printf (_("Row: %s, column: %s, %s %.3f"), a, b,
+                            bs_cka_measure_get_label (bs_cka_snapshot_get_measure_type (snapshot)), cka);
   if (!isnan (cka))
     /* Translators: the selected cell of the heatmap: the layer of model A
      * (row), the layer of model B (column) and their similarity. */
@@ -122,16 +180,22 @@ _bs_heatmap_a11y_update (BsHeatmap *self)
   BsHeatmapA11y *a11y = self->a11y;
   g_autofree char *label = describe_matrix (self);
   CellState state = cell_state (self);
+  BsCkaSnapshot *shown = bs_heatmap_get_shown_snapshot (self);
+  BsCkaMeasure measure = shown != NULL ? bs_cka_snapshot_get_measure_type (shown) : BS_CKA_MEASURE_CKA;
+  gboolean has_pc1 = self->source != NULL && bs_cka_snapshot_has_pc1 (self->source);
 
   bs_a11y_set_label (GTK_WIDGET (self), label);
 
-  if (!a11y->described || state != a11y->state ||
+  /* Also when the measure shown changes, and when the PC1 shares arrive. */
+  if (!a11y->described || state != a11y->state || measure != a11y->measure || has_pc1 != a11y->had_pc1 ||
       (state != CELL_NONE && (self->sel_row != a11y->row || self->sel_col != a11y->col)))
     {
       g_autofree char *description = describe_cell (self);
 
       a11y->described = TRUE;
       a11y->state = state;
+      a11y->measure = measure;
+      a11y->had_pc1 = has_pc1;
       a11y->row = self->sel_row;
       a11y->col = self->sel_col;
       bs_a11y_set_description (GTK_WIDGET (self), description);

@@ -22,13 +22,15 @@
 #include <math.h>
 #include <pango/pangocairo.h>
 
+#define MEASURE_REACH 80   /* logical pixels left of the colour bar's area */
+
 static void
 fill_figure (BsHeatmap             *self,
              BsHeatmapFigure       *figure,
              const BsFigurePalette *palette)
 {
   PangoContext *pango = gtk_widget_get_pango_context (GTK_WIDGET (self));
-  BsCkaSnapshot *snapshot = bs_heatmap_get_snapshot (self);
+  BsCkaSnapshot *snapshot = bs_heatmap_get_shown_snapshot (self);
 
   bs_heatmap_figure_init (figure, self->matrix, self->layout.width, self->layout.height);
   figure->layout = self->layout;
@@ -38,6 +40,7 @@ fill_figure (BsHeatmap             *self,
   figure->cols = bs_cka_snapshot_get_cols (snapshot);
   figure->model_a = self->model_a_name;
   figure->model_b = self->model_b_name;
+  figure->measure = bs_cka_measure_get_label (bs_cka_snapshot_get_measure_type (snapshot));
   figure->colormap = self->colormap;
   _bs_heatmap_get_range (self, &figure->lo, &figure->hi);
   figure->palette = *palette;
@@ -71,6 +74,16 @@ draw_part (BsHeatmapFigure      *figure,
   cairo_t *cr;
 
   bs_heatmap_figure_get_part_bounds (figure, part, &b);
+  /* The measure's name is centred over the colour bar, and "CKA without
+   * PC1" is wider than the bar and its gap: room for it to the left (the
+   * renderer's bounds only reach the plot's edge). */
+  if (part == BS_HEATMAP_FIGURE_COLORBAR)
+    {
+      double reach = MIN (MEASURE_REACH, b.x);
+
+      b.x -= reach;
+      b.width += reach;
+    }
   x0 = floor (b.x);
   y0 = floor (b.y);
   x1 = ceil (b.x + b.width);

@@ -33,15 +33,58 @@ describe_layer_markup (const char        *axis,
   return g_strdup_printf ("<b>%s</b>  %s  <span alpha=\"70%%\">#%u</span>", axis, name, index);
 }
 
+/* "0.912 ± 0.004", "0.912" before two minibatches, "—" without a value. */
+static char *
+format_share (double share,
+              double std_error)
+{
+  if (isnan (share))
+    return g_strdup ("—");
+  if (isnan (std_error))
+    return g_strdup_printf ("%.3f", share);
+  return g_strdup_printf ("%.3f ± %.3f", share, std_error);
+}
+
+/* The label over a PC1 share strip: the layer and its share. */
+static char *
+strip_markup (BsHeatmap *self)
+{
+  BsCkaSnapshot *source = self->source;
+  gboolean cols = self->strip_axis == BS_FIGURE_AXIS_COLS;
+  const BsLayerInfo *info = cols ? bs_cka_snapshot_get_col (source, self->strip_layer)
+                                 : bs_cka_snapshot_get_row (source, self->strip_layer);
+  g_autofree char *layer = describe_layer_markup (cols ? "B" : "A", info, self->strip_layer);
+  g_autofree char *share = NULL;
+  double se, value;
+
+  value = cols ? bs_cka_snapshot_get_col_pc1_share (source, self->strip_layer, &se)
+               : bs_cka_snapshot_get_row_pc1_share (source, self->strip_layer, &se);
+  share = format_share (value, se);
+  /* Translators: over the strip of PC1 shares: the fraction of a layer's
+   * variance on its first principal component, e.g. "0.912 ± 0.004". */
+  return g_strdup_printf ("%s\n<b>%s</b>  %s", layer, _("PC1 share"), share);
+}
+
 void
 _bs_heatmap_update_hover_label (BsHeatmap *self)
 {
-  BsCkaSnapshot *snapshot = bs_heatmap_get_snapshot (self);
+  BsCkaSnapshot *snapshot = bs_heatmap_get_shown_snapshot (self);
+  const char *measure;
   g_autofree char *a = NULL;
   g_autofree char *b = NULL;
   g_autofree char *value = NULL;
+  g_autofree char *shares = NULL;
   g_autofree char *markup = NULL;
   double cka, se;
+
+  if (self->has_strip_hover && self->source != NULL)
+    {
+      markup = strip_markup (self);
+      gtk_label_set_markup (GTK_LABEL (self->hover_label), markup);
+      gtk_widget_set_visible (self->hover_label, TRUE);
+      gtk_widget_queue_allocate (GTK_WIDGET (self));
+      return;
+    }
 
   if (!self->has_hover || snapshot == NULL)
     {
@@ -49,6 +92,7 @@ _bs_heatmap_update_hover_label (BsHeatmap *self)
       return;
     }
 
+  measure = bs_cka_measure_get_label (bs_cka_snapshot_get_measure_type (snapshot));
   a = describe_layer_markup ("A", bs_cka_snapshot_get_row (snapshot, self->hover_row), self->hover_row);
   b = describe_layer_markup ("B", bs_cka_snapshot_get_col (snapshot, self->hover_col), self->hover_col);
   cka = bs_cka_snapshot_get_value (snapshot, self->hover_row, self->hover_col);
@@ -58,14 +102,30 @@ _bs_heatmap_update_hover_label (BsHeatmap *self)
     {
       const char *reason = bs_cka_snapshot_cell_reason (snapshot, self->hover_row, self->hover_col);
 
-      value = g_markup_printf_escaped ("<b>CKA</b>  <i>%s</i>", reason ? reason : _("no value"));
+      value = g_markup_printf_escaped ("<b>%s</b>  <i>%s</i>", measure, reason ? reason : _("no value"));
     }
   else if (!isnan (se))
-    value = g_strdup_printf ("<b>CKA</b>  %.3f ± %.3f", cka, se);
+    value = g_markup_printf_escaped ("<b>%s</b>  %.3f ± %.3f", measure, cka, se);
   else
-    value = g_strdup_printf ("<b>CKA</b>  %.3f", cka);
+    value = g_markup_printf_escaped ("<b>%s</b>  %.3f", measure, cka);
 
-  markup = g_strdup_printf ("%s\n%s\n%s", a, b, value);
+  if (self->source != NULL && bs_cka_snapshot_has_pc1 (self->source))
+    {
+      double a_se, b_se;
+      double a_share = bs_cka_snapshot_get_row_pc1_share (self->source, self->hover_row, &a_se);
+      double b_share = bs_cka_snapshot_get_col_pc1_share (self->source, self->hover_col, &b_se);
+      g_autofree char *a_text = format_share (a_share, a_se);
+      g_autofree char *b_text = format_share (b_share, b_se);
+
+      /* Translators: in the label beside the pointer: the PC1 shares of
+       * the row (A) and the column (B) layer, e.g. "0.912 ± 0.004". */
+      shares = g_strdup_printf (_("<b>PC1 share</b>  A %s · B %s"), a_text, b_text);
+    }
+
+  if (shares != NULL)
+    markup = g_strdup_printf ("%s\n%s\n%s\n%s", a, b, value, shares);
+  else
+    markup = g_strdup_printf ("%s\n%s\n%s", a, b, value);
   gtk_label_set_markup (GTK_LABEL (self->hover_label), markup);
   gtk_widget_set_visible (self->hover_label, TRUE);
   gtk_widget_queue_allocate (GTK_WIDGET (self));
@@ -74,24 +134,33 @@ _bs_heatmap_update_hover_label (BsHeatmap *self)
 void
 _bs_heatmap_update_hover (BsHeatmap *self)
 {
-  guint row = 0, col = 0;
-  gboolean inside = FALSE;
+  guint row = 0, col = 0, layer = 0;
+  gboolean inside = FALSE, on_strip = FALSE;
+  BsFigureAxis axis = BS_FIGURE_AXIS_ROWS;
 
   if (self->pointer_inside && _bs_heatmap_get_n_rows (self) > 0)
-    inside = bs_heatmap_view_point_to_cell (&self->view,
-                                            self->pointer_x - self->layout.plot.x,
-                                            self->pointer_y - self->layout.plot.y,
-                                            &row, &col);
+    {
+      inside = bs_heatmap_view_point_to_cell (&self->view,
+                                              self->pointer_x - self->layout.plot.x,
+                                              self->pointer_y - self->layout.plot.y,
+                                              &row, &col);
+      if (!inside)
+        on_strip = _bs_heatmap_pc1_strips_pick (self, self->pointer_x, self->pointer_y, &axis, &layer);
+    }
 
-  if (inside != self->has_hover || row != self->hover_row || col != self->hover_col)
+  if (inside != self->has_hover || row != self->hover_row || col != self->hover_col ||
+      on_strip != self->has_strip_hover || axis != self->strip_axis || layer != self->strip_layer)
     {
       self->has_hover = inside;
       self->hover_row = row;
       self->hover_col = col;
+      self->has_strip_hover = on_strip;
+      self->strip_axis = axis;
+      self->strip_layer = layer;
       _bs_heatmap_update_hover_label (self);
       gtk_widget_queue_draw (GTK_WIDGET (self));
     }
-  else if (inside)
+  else if (inside || on_strip)
     gtk_widget_queue_allocate (GTK_WIDGET (self));
 }
 
@@ -310,7 +379,7 @@ jump_stage (BsHeatmap *self,
             int        row_direction,
             int        col_direction)
 {
-  BsCkaSnapshot *snapshot = bs_heatmap_get_snapshot (self);
+  BsCkaSnapshot *snapshot = bs_heatmap_get_shown_snapshot (self);
   guint n_rows = _bs_heatmap_get_n_rows (self);
   guint n_cols = _bs_heatmap_get_n_cols (self);
 

@@ -28,6 +28,8 @@ struct _BsHeatmap
   GtkWidget            *zoom_box;
 
   BsHeatmapMatrix      *matrix;               /* the values and the snapshot they came from */
+  BsCkaSnapshot        *source;               /* as set: CKA, with the PC1 analysis when computed */
+  BsCkaMeasure          measure;              /* which of source's matrices the matrix shows */
   char                 *model_a_name;         /* display names, for the axis titles */
   char                 *model_b_name;
 
@@ -67,6 +69,10 @@ struct _BsHeatmap
   guint                 hover_row;
   guint                 hover_col;
 
+  gboolean              has_strip_hover;      /* the pointer is over a PC1 share strip */
+  BsFigureAxis          strip_axis;
+  guint                 strip_layer;
+
   gboolean              has_selection;
   guint                 sel_row;
   guint                 sel_col;
@@ -105,6 +111,20 @@ void            _bs_heatmap_zoom_at             (BsHeatmap      *self,
 BsHeatmapGl    *_bs_heatmap_get_gl              (BsHeatmap      *self);
 /* The label shown beside the pointer, for tests. */
 GtkWidget      *_bs_heatmap_get_hover_label     (BsHeatmap      *self);
+
+/* bs-heatmap-pc1-strips.c: each layer's PC1 share as a strip of colour
+ * above the plot (model B's columns) and right of it (model A's rows). */
+gboolean        _bs_heatmap_pc1_strips_get_rect (BsHeatmap      *self,
+                                                 BsFigureAxis    axis,
+                                                 BsFigureRect   *rect);
+void            _bs_heatmap_pc1_strips_snapshot (BsHeatmap      *self,
+                                                 GtkSnapshot    *snapshot);
+/* The layer under widget point (x, y) in a strip: FALSE outside both. */
+gboolean        _bs_heatmap_pc1_strips_pick     (BsHeatmap      *self,
+                                                 double          x,
+                                                 double          y,
+                                                 BsFigureAxis   *axis,
+                                                 guint          *layer);
 
 /* bs-heatmap-figure-node.c: the figure above the cells, rebuilt only when
  * what it shows changed. */

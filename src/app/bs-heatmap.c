@@ -29,6 +29,8 @@ enum {
   PROP_COLOR_RANGE,
   PROP_SHOW_BOUNDARIES,
   PROP_HAS_SNAPSHOT,
+  PROP_MEASURE,
+  PROP_HAS_PC1,
   N_PROPS
 };
 
@@ -223,6 +225,8 @@ draw_gl_problem (BsHeatmap   *self,
   PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), self->gl_problem);
   PangoAttrList *attrs = pango_attr_list_new ();
   GdkRGBA dim = bs_theme_palette_rgba (&self->palette.text_secondary);
+  double top = self->layout.plot.y;
+  BsFigureRect strip;
   int w, h;
 
   pango_attr_list_insert (attrs, pango_attr_scale_new (0.75));
@@ -231,8 +235,11 @@ draw_gl_problem (BsHeatmap   *self,
   pango_layout_get_pixel_size (layout, &w, &h);
 
   gtk_snapshot_save (snapshot);
+  /* Above the PC1 share strip, when there is one. */
+  if (_bs_heatmap_pc1_strips_get_rect (self, BS_FIGURE_AXIS_COLS, &strip))
+    top = strip.y;
   gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT ((float) self->layout.plot.x,
-                                                          (float) round (self->layout.plot.y - 6 - h)));
+                                                          (float) round (top - 6 - h)));
   gtk_snapshot_append_layout (snapshot, layout, &dim);
   gtk_snapshot_restore (snapshot);
   g_object_unref (layout);
@@ -255,6 +262,9 @@ bs_heatmap_snapshot (GtkWidget   *widget,
   else
     update_cells (self);
 
+  /* Under the figure: a long measure name above the colour bar may reach
+   * over the end of the column strip, and stays legible. */
+  _bs_heatmap_pc1_strips_snapshot (self, snapshot);
   gtk_snapshot_append_node (snapshot, _bs_heatmap_get_figure_node (self, &self->palette));
 
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT ((float) p->x, (float) p->y,
@@ -421,14 +431,24 @@ bs_heatmap_zoom (BsHeatmap *self,
   _bs_heatmap_zoom_at (self, factor, p->x + p->width / 2, p->y + p->height / 2);
 }
 
-void
-bs_heatmap_set_snapshot (BsHeatmap     *self,
-                         BsCkaSnapshot *snapshot)
+/* The matrix of the measure asked for, or CKA when the snapshot lacks it. */
+static BsCkaSnapshot *
+pick_shown (BsHeatmap *self)
+{
+  BsCkaSnapshot *shown;
+
+  if (self->source == NULL)
+    return NULL;
+  shown = bs_cka_snapshot_get_measure (self->source, self->measure);
+  return shown != NULL ? shown : self->source;
+}
+
+static void
+show_matrix (BsHeatmap     *self,
+             BsCkaSnapshot *snapshot)
 {
   BsHeatmapMatrixChange change;
   gboolean had_snapshot;
-
-  g_return_if_fail (BS_IS_HEATMAP (self));
 
   if (snapshot == get_snapshot (self))
     return;
@@ -442,7 +462,7 @@ bs_heatmap_set_snapshot (BsHeatmap     *self,
     {
       g_clear_pointer (&self->model_a_name, g_free);
       g_clear_pointer (&self->model_b_name, g_free);
-      self->has_selection = self->has_hover = FALSE;
+      self->has_selection = self->has_hover = self->has_strip_hover = FALSE;
       _bs_heatmap_update_hover_label (self);
       invalidate_figure (self);
       _bs_heatmap_a11y_update (self);
@@ -462,6 +482,7 @@ bs_heatmap_set_snapshot (BsHeatmap     *self,
       self->model_b_name = bs_model_spec_display_name (bs_cka_snapshot_get_model_b (snapshot));
       self->has_selection = FALSE;
       self->has_hover = FALSE;
+      self->has_strip_hover = FALSE;
       self->figure_stale = TRUE;
       if (had_selection)
         g_signal_emit (self, signals[SELECTION_CHANGED], 0);
@@ -477,12 +498,69 @@ bs_heatmap_set_snapshot (BsHeatmap     *self,
     queue_redraw (self);
 }
 
+void
+bs_heatmap_set_snapshot (BsHeatmap     *self,
+                         BsCkaSnapshot *snapshot)
+{
+  gboolean had_pc1;
+
+  g_return_if_fail (BS_IS_HEATMAP (self));
+
+  if (snapshot == self->source)
+    return;
+
+  had_pc1 = self->source != NULL && bs_cka_snapshot_has_pc1 (self->source);
+  if (snapshot != NULL)
+    bs_cka_snapshot_ref (snapshot);
+  g_clear_pointer (&self->source, bs_cka_snapshot_unref);
+  self->source = snapshot;
+  show_matrix (self, pick_shown (self));
+  /* The PC1 strips change with every snapshot, whatever the cells do. */
+  _bs_heatmap_a11y_update (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  if (had_pc1 != (snapshot != NULL && bs_cka_snapshot_has_pc1 (snapshot)))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_PC1]);
+}
+
+void
+bs_heatmap_set_measure (BsHeatmap    *self,
+                        BsCkaMeasure  measure)
+{
+  g_return_if_fail (BS_IS_HEATMAP (self));
+  g_return_if_fail (measure < BS_CKA_N_MEASURES);
+
+  if (self->measure == measure)
+    return;
+
+  self->measure = measure;
+  show_matrix (self, pick_shown (self));
+  /* The colour bar says what the cells measure. */
+  invalidate_figure (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MEASURE]);
+}
+
+BsCkaMeasure
+bs_heatmap_get_measure (BsHeatmap *self)
+{
+  g_return_val_if_fail (BS_IS_HEATMAP (self), BS_CKA_MEASURE_CKA);
+
+  return self->measure;
+}
+
+BsCkaSnapshot *
+bs_heatmap_get_shown_snapshot (BsHeatmap *self)
+{
+  g_return_val_if_fail (BS_IS_HEATMAP (self), NULL);
+
+  return get_snapshot (self);
+}
+
 BsCkaSnapshot *
 bs_heatmap_get_snapshot (BsHeatmap *self)
 {
   g_return_val_if_fail (BS_IS_HEATMAP (self), NULL);
 
-  return get_snapshot (self);
+  return self->source;
 }
 
 void
@@ -619,6 +697,14 @@ bs_heatmap_get_property (GObject    *object,
       g_value_set_boolean (value, get_snapshot (self) != NULL);
       break;
 
+    case PROP_MEASURE:
+      g_value_set_string (value, bs_cka_measure_to_string (self->measure));
+      break;
+
+    case PROP_HAS_PC1:
+      g_value_set_boolean (value, self->source != NULL && bs_cka_snapshot_has_pc1 (self->source));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -659,6 +745,19 @@ bs_heatmap_set_property (GObject      *object,
                    name ? name : "(null)", self->data_range ? "data" : "fixed");
       break;
 
+    case PROP_MEASURE:
+      {
+        BsCkaMeasure measure;
+
+        name = g_value_get_string (value);
+        if (bs_cka_measure_from_string (name, &measure))
+          bs_heatmap_set_measure (self, measure);
+        else
+          g_warning ("Unknown measure “%s”: keeping %s", name ? name : "(null)",
+                     bs_cka_measure_to_string (self->measure));
+      }
+      break;
+
     case PROP_SHOW_BOUNDARIES:
       if (self->show_boundaries != g_value_get_boolean (value))
         {
@@ -692,6 +791,7 @@ bs_heatmap_finalize (GObject *object)
   BsHeatmap *self = BS_HEATMAP (object);
 
   g_clear_pointer (&self->matrix, bs_heatmap_matrix_free);
+  g_clear_pointer (&self->source, bs_cka_snapshot_unref);
   g_clear_pointer (&self->cells, bs_heatmap_cells_free);
   g_clear_pointer (&self->figure_font, pango_font_description_free);
   g_clear_pointer (&self->figure_font_options, cairo_font_options_destroy);
@@ -731,6 +831,14 @@ bs_heatmap_class_init (BsHeatmapClass *klass)
   /* Whether there is a result to show (and to export). */
   properties[PROP_HAS_SNAPSHOT] =
     g_param_spec_boolean ("has-snapshot", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* "cka", "cka-without-pc1" or "pc1-alignment" (bs_cka_measure_to_string ()). */
+  properties[PROP_MEASURE] =
+    g_param_spec_string ("measure", NULL, NULL, "cka",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Whether the snapshot carries the PC1 analysis (its other measures and the shares). */
+  properties[PROP_HAS_PC1] =
+    g_param_spec_boolean ("has-pc1", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

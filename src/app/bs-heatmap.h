@@ -1,7 +1,10 @@
 /* bs-heatmap.h: the zoomable CKA heatmap widget.
  *
  * Shows a BsCkaSnapshot: rows are the layers of model A (vertical axis,
- * layer 0 at the bottom), columns those of model B (horizontal axis). The
+ * layer 0 at the bottom), columns those of model B (horizontal axis), and
+ * when the snapshot has the PC1 analysis, any of its measures and each
+ * layer's PC1 share as a strip above (columns) and right of (rows) the
+ * plot (bs-heatmap-pc1-strips.c). The
  * cells are drawn by OpenGL (BsHeatmapGl: matrix as an R32F texture,
  * colour map as a 256 x 1 texture, coloured in the fragment shader); when
  * OpenGL is unavailable, the same picture is drawn with cairo. Axes, stage
@@ -36,6 +39,15 @@ GtkWidget           *bs_heatmap_new              (void);
 void                 bs_heatmap_set_snapshot     (BsHeatmap     *self,
                                                   BsCkaSnapshot *snapshot);
 BsCkaSnapshot       *bs_heatmap_get_snapshot     (BsHeatmap     *self);
+
+/* Which matrix of the snapshot the cells show (bs_cka_snapshot_get_measure ()):
+ * CKA by default; a PC1 measure the snapshot lacks shows CKA. */
+void                 bs_heatmap_set_measure      (BsHeatmap     *self,
+                                                  BsCkaMeasure   measure);
+BsCkaMeasure         bs_heatmap_get_measure      (BsHeatmap     *self);
+/* The matrix shown: the snapshot's matrix of the measure (borrowed; what a
+ * figure, the data export and the hover label use). NULL without snapshot. */
+BsCkaSnapshot       *bs_heatmap_get_shown_snapshot (BsHeatmap   *self);
 
 void                 bs_heatmap_set_colormap     (BsHeatmap     *self,
                                                   BsColormap     colormap);

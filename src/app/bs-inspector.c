@@ -18,6 +18,13 @@ struct _BsInspector
   gboolean        showing;
 
   GtkStack       *stack;
+  BsCkaMeasure    measure;
+  BsCkaSnapshot  *snapshot;       /* shown, with the PC1 analysis when computed */
+  guint           row;
+  guint           col;
+  GtkLabel       *measure_heading;
+  GtkGrid        *pc1_grid;
+  GtkLabel       *pc1_values[5];  /* share A, share B, then each measure */
   GtkLabel       *value_label;
   GtkLabel       *error_label;
   GtkLabel       *batches_label;
@@ -122,6 +129,77 @@ bs_inspector_css_changed (GtkWidget         *widget,
     update_legend (self);
 }
 
+static char *
+format_value (double value,
+              double std_error)
+{
+  if (isnan (value))
+    return g_strdup ("—");
+  if (isnan (std_error))
+    return g_strdup_printf ("%.3f", value);
+  return g_strdup_printf ("%.3f ± %.3f", value, std_error);
+}
+
+/* Both layers' PC1 shares and the cell in every measure, when computed. */
+static void
+show_pc1 (BsInspector   *self,
+          BsCkaSnapshot *snapshot,
+          guint          row,
+          guint          col)
+{
+  double value, se;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->pc1_grid), bs_cka_snapshot_has_pc1 (snapshot));
+  if (!bs_cka_snapshot_has_pc1 (snapshot))
+    return;
+
+  for (guint i = 0; i < G_N_ELEMENTS (self->pc1_values); i++)
+    {
+      g_autofree char *text = NULL;
+
+      if (i == 0)
+        value = bs_cka_snapshot_get_row_pc1_share (snapshot, row, &se);
+      else if (i == 1)
+        value = bs_cka_snapshot_get_col_pc1_share (snapshot, col, &se);
+      else
+        {
+          BsCkaSnapshot *m = bs_cka_snapshot_get_measure (snapshot, (BsCkaMeasure) (i - 2));
+
+          value = m != NULL ? bs_cka_snapshot_get_value (m, row, col) : NAN;
+          se = m != NULL ? bs_cka_snapshot_get_std_error (m, row, col) : NAN;
+        }
+      text = format_value (value, se);
+      gtk_label_set_label (self->pc1_values[i], text);
+    }
+}
+
+void
+bs_inspector_set_measure (BsInspector  *self,
+                          BsCkaMeasure  measure)
+{
+  g_return_if_fail (BS_IS_INSPECTOR (self));
+
+  if (self->measure == measure)
+    return;
+  self->measure = measure;
+  if (self->showing && self->snapshot != NULL)
+    {
+      g_autoptr(BsCkaSnapshot) snapshot = bs_cka_snapshot_ref (self->snapshot);
+
+      bs_inspector_show_cell (self, snapshot, self->row, self->col);
+    }
+}
+
+const char *
+bs_inspector_get_pc1_text (BsInspector *self,
+                           guint        i)
+{
+  g_return_val_if_fail (BS_IS_INSPECTOR (self) && i < G_N_ELEMENTS (self->pc1_values), NULL);
+
+  return self->showing && gtk_widget_get_visible (GTK_WIDGET (self->pc1_grid))
+         ? gtk_label_get_label (self->pc1_values[i]) : NULL;
+}
+
 void
 bs_inspector_show_cell (BsInspector   *self,
                         BsCkaSnapshot *snapshot,
@@ -141,12 +219,27 @@ bs_inspector_show_cell (BsInspector   *self,
       col >= bs_cka_snapshot_get_n_cols (snapshot))
     {
       self->showing = FALSE;
+      g_clear_pointer (&self->snapshot, bs_cka_snapshot_unref);
       gtk_stack_set_visible_child_name (self->stack, "empty");
       bs_profile_chart_set (self->profile_chart, NULL, 0, 0);
       return;
     }
 
   self->showing = TRUE;
+  if (snapshot != self->snapshot)
+    {
+      bs_cka_snapshot_ref (snapshot);
+      g_clear_pointer (&self->snapshot, bs_cka_snapshot_unref);
+      self->snapshot = snapshot;
+    }
+  self->row = row;
+  self->col = col;
+  show_pc1 (self, snapshot, row, col);
+  /* The measure the heatmap shows, or CKA when this snapshot lacks it. */
+  if (bs_cka_snapshot_get_measure (snapshot, self->measure) != NULL)
+    snapshot = bs_cka_snapshot_get_measure (snapshot, self->measure);
+  gtk_label_set_label (self->measure_heading,
+                       bs_cka_measure_get_label (bs_cka_snapshot_get_measure_type (snapshot)));
   cka = bs_cka_snapshot_get_value (snapshot, row, col);
   se = bs_cka_snapshot_get_std_error (snapshot, row, col);
 
@@ -233,6 +326,7 @@ bs_inspector_add_extra (BsInspector *self,
 static void
 bs_inspector_dispose (GObject *object)
 {
+  g_clear_pointer (&BS_INSPECTOR (object)->snapshot, bs_cka_snapshot_unref);
   gtk_widget_dispose_template (GTK_WIDGET (object), BS_TYPE_INSPECTOR);
 
   G_OBJECT_CLASS (bs_inspector_parent_class)->dispose (object);
@@ -251,6 +345,8 @@ bs_inspector_class_init (BsInspectorClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/blockscope/Blockscope/bs-inspector.ui");
   gtk_widget_class_bind_template_child (widget_class, BsInspector, stack);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, measure_heading);
+  gtk_widget_class_bind_template_child (widget_class, BsInspector, pc1_grid);
   gtk_widget_class_bind_template_child (widget_class, BsInspector, value_label);
   gtk_widget_class_bind_template_child (widget_class, BsInspector, error_label);
   gtk_widget_class_bind_template_child (widget_class, BsInspector, batches_label);
@@ -278,7 +374,29 @@ bs_inspector_class_init (BsInspectorClass *klass)
 static void
 bs_inspector_init (BsInspector *self)
 {
+  static const char *names[] = {
+    N_("PC1 share of layer A"),
+    N_("PC1 share of layer B"),
+  };
+
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  for (guint i = 0; i < G_N_ELEMENTS (self->pc1_values); i++)
+    {
+      GtkWidget *name = gtk_label_new (i < 2 ? _(names[i]) : bs_cka_measure_get_label ((BsCkaMeasure) (i - 2)));
+      GtkWidget *value = gtk_label_new (NULL);
+
+      gtk_label_set_xalign (GTK_LABEL (name), 0);
+      gtk_widget_add_css_class (name, "dim-label");
+      gtk_label_set_xalign (GTK_LABEL (value), 0);
+      /* Not selectable: five more Tab stops before the profiles. */
+      gtk_widget_add_css_class (value, "numeric");
+      /* The value's accessible name says what it is. */
+      gtk_accessible_update_relation (GTK_ACCESSIBLE (value), GTK_ACCESSIBLE_RELATION_LABELLED_BY, name, NULL, -1);
+      gtk_grid_attach (self->pc1_grid, name, 0, (int) i, 1, 1);
+      gtk_grid_attach (self->pc1_grid, value, 1, (int) i, 1, 1);
+      self->pc1_values[i] = GTK_LABEL (value);
+    }
 }
 
 GtkWidget *

@@ -20,7 +20,8 @@ struct _BsWindowExport
 static BsCkaSnapshot *
 current (BsWindowExport *self)
 {
-  return bs_heatmap_get_snapshot (bs_window_get_heatmap (self->window));
+  /* The matrix shown (View › Measure): figures and data export what is on screen. */
+  return bs_heatmap_get_shown_snapshot (bs_window_get_heatmap (self->window));
 }
 
 static void
@@ -95,6 +96,7 @@ copy_figure_action (GSimpleAction *action,
   /* The colours on screen, at the size of one column of a paper. */
   bs_figure_export_options_init (&options);
   options.colormap = bs_heatmap_get_colormap (heatmap);
+  options.measure = bs_cka_measure_get_label (bs_cka_snapshot_get_measure_type (panel.snapshot));
   options.range = BS_FIGURE_RANGE_CUSTOM;
   bs_heatmap_get_value_range (heatmap, &options.lo, &options.hi);
   png = bs_figure_export_png_bytes (&panel, 1, &options, &error);
@@ -117,6 +119,8 @@ bs_window_export_save_data (BsWindowExport  *self,
 {
   g_autofree char *path = g_file_get_path (file);
   BsCkaSnapshot *snapshot = current (self);
+  BsCkaExportInfo info = { .elapsed_seconds = -1 };
+  BsCkaSnapshot *source;
 
   if (snapshot == NULL)
     {
@@ -132,7 +136,13 @@ bs_window_export_save_data (BsWindowExport  *self,
                    _("Cannot save to %s: choose a folder on this computer"), uri);
       return FALSE;
     }
-  return bs_cka_export (snapshot, NULL, path, error);
+  /* The whole snapshot (its PC1 shares go into the JSON too) with the
+   * measure on screen as the matrix, which the JSON then names. */
+  source = bs_heatmap_get_snapshot (bs_window_get_heatmap (self->window));
+  if (snapshot == source)
+    return bs_cka_export (snapshot, NULL, path, error);
+  info.measure = bs_cka_snapshot_get_measure_type (snapshot);
+  return bs_cka_export (source, &info, path, error);
 }
 
 static void

@@ -1,6 +1,8 @@
 /* bs-window-private.h: BsWindow internals that the gui tests reach. */
 #pragma once
 
+#include "bs-cka-computation.h"
+#include "bs-dataset-cache.h"
 #include "bs-heatmap.h"
 #include "bs-inspector.h"
 #include "bs-job-queue.h"
@@ -8,6 +10,7 @@
 #include "bs-window.h"
 #include "bs-window-downloads.h"
 #include "bs-window-export.h"
+#include "bs-window-pc1.h"
 #include "bs-window-training.h"
 #include "bs-window-weights.h"
 
@@ -18,6 +21,17 @@ BsInspector *bs_window_get_inspector   (BsWindow   *self);
 BsJobQueue  *bs_window_get_jobs        (BsWindow   *self);
 /* The CKA computation running or run last (NULL before the first). */
 BsJob       *bs_window_get_cka_job     (BsWindow   *self);
+/* Starts a CKA computation as Compute does (NULL while one runs): the
+ * heatmap, the title and the subtitle follow it. */
+BsJob       *bs_window_start_cka       (BsWindow           *self,
+                                        const BsCkaRequest *request);
+/* What the computation running or run last was asked (its exclusions
+ * left out); NULL before the first. */
+const BsCkaRequest *bs_window_get_cka_request (BsWindow *self);
+/* The test splits the window's jobs share. */
+BsDatasetCache *bs_window_get_datasets (BsWindow *self);
+/* The PC1 analysis in the window (bs-window-pc1.h). */
+BsWindowPc1 *bs_window_get_pc1         (BsWindow   *self);
 /* The header bar's subtitle: idle choices, progress or the last outcome. */
 const char  *bs_window_get_subtitle    (BsWindow   *self);
 /* The text of the error banner, NULL while it is hidden. */

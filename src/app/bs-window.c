@@ -13,6 +13,7 @@
 #include "bs-config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "bs-window.h"
 
@@ -51,9 +52,11 @@ struct _BsWindow
   BsWindowExport       *export;
   BsWindowDownloads    *downloads;
   BsWindowWeights      *weights;
+  BsWindowPc1          *pc1;
 
-  /* The CKA computation being run or last run */
+  /* The CKA computation being run or last run, and what it was asked */
   BsJob                *cka_job;
+  BsCkaRequest          cka_request;       /* strings owned: spec_a, spec_b, dataset; no exclusions */
   gboolean              stopping;          /* Cancel was pressed; the job has not ended yet */
   char                 *status_text;       /* the last outcome, once it ended */
   gint64                progress_start_us; /* when the first minibatch was done */
@@ -390,9 +393,6 @@ compute_action (GSimpleAction *action,
         }
     }
 
-  /* The heatmap shows this computation now, not a training run's snapshots. */
-  bs_window_training_detach (self->training);
-
   request.spec_a = a_spec;
   request.spec_b = b_spec;
   request.dataset = dataset;
@@ -400,13 +400,50 @@ compute_action (GSimpleAction *action,
   request.batch_size = g_settings_get_uint (self->settings, "batch-size");
   request.limit = g_settings_get_uint (self->settings, "image-limit");
   request.engine = app != NULL ? bs_application_get_engine_config (app) : NULL;
+  request.pc1 = g_settings_get_boolean (self->settings, "pc1-analysis");
+  bs_window_start_cka (self, &request);
+}
+
+static void
+clear_cka_request (BsWindow *self)
+{
+  g_free ((char *) self->cka_request.spec_a);
+  g_free ((char *) self->cka_request.spec_b);
+  g_free ((char *) self->cka_request.dataset);
+  memset (&self->cka_request, 0, sizeof self->cka_request);
+}
+
+BsJob *
+bs_window_start_cka (BsWindow           *self,
+                     const BsCkaRequest *request)
+{
+  if (is_computing (self))
+    return NULL;
+
+  /* The heatmap shows this computation now, not a training run's snapshots. */
+  bs_window_training_detach (self->training);
 
   drop_cka_job (self);
-  self->cka_job = bs_cka_computation_new (&request, self->datasets);
+  self->cka_job = bs_cka_computation_new (request, self->datasets);
   g_signal_connect (self->cka_job, "partial", G_CALLBACK (on_cka_partial), self);
   g_signal_connect (self->cka_job, "notify::status", G_CALLBACK (on_cka_status), self);
   g_signal_connect (self->cka_job, "finished", G_CALLBACK (on_cka_finished), self);
   bs_job_queue_push (self->jobs, self->cka_job);
+
+  {
+    /* request may be this window's own (CKA without the dominant images):
+     * copied before the old strings go. */
+    BsCkaRequest kept = *request;
+
+    kept.spec_a = g_strdup (request->spec_a);
+    kept.spec_b = g_strdup (request->spec_b);
+    kept.dataset = g_strdup (request->dataset);
+    clear_cka_request (self);
+    self->cka_request = kept;
+  }
+  self->cka_request.data_dir = NULL;
+  self->cka_request.exclude = NULL;
+  self->cka_request.n_exclude = 0;
 
   bs_window_hide_error (self);
   /* The title says what the heatmap shows, even after new choices. */
@@ -418,6 +455,19 @@ compute_action (GSimpleAction *action,
   self->done = self->total = 0;
   self->job_start_us = g_get_monotonic_time ();
   set_running (self, TRUE);
+  return self->cka_job;
+}
+
+const BsCkaRequest *
+bs_window_get_cka_request (BsWindow *self)
+{
+  return self->cka_request.spec_a != NULL ? &self->cka_request : NULL;
+}
+
+BsDatasetCache *
+bs_window_get_datasets (BsWindow *self)
+{
+  return self->datasets;
 }
 
 static void
@@ -740,6 +790,12 @@ bs_window_get_heatmap (BsWindow *self)
   return self->heatmap;
 }
 
+BsWindowPc1 *
+bs_window_get_pc1 (BsWindow *self)
+{
+  return self->pc1;
+}
+
 BsInspector *
 bs_window_get_inspector (BsWindow *self)
 {
@@ -863,7 +919,7 @@ static const GActionEntry win_actions[] = {
 
 /* Actions backed by GSettings keys (g_settings_create_action). */
 static const char *setting_actions[] = {
-  "model-a", "model-b", "dataset", "colormap", "color-range", "show-boundaries"
+  "model-a", "model-b", "dataset", "colormap", "color-range", "show-boundaries", "pc1-analysis"
 };
 
 static void
@@ -920,6 +976,7 @@ bs_window_constructed (GObject *object)
   self->export = bs_window_export_new (self);
   self->downloads = bs_window_downloads_new (self);
   self->weights = bs_window_weights_new (self);
+  self->pc1 = bs_window_pc1_new (self);
   /* Weights chosen in an earlier session and deleted since: offered again. */
   for (guint i = 0; i < 2; i++)
     {
@@ -943,6 +1000,8 @@ bs_window_dispose (GObject *object)
   g_clear_pointer (&self->export, bs_window_export_free);
   g_clear_pointer (&self->downloads, bs_window_downloads_free);
   g_clear_pointer (&self->weights, bs_window_weights_free);
+  g_clear_pointer (&self->pc1, bs_window_pc1_free);
+  clear_cka_request (self);
   g_clear_pointer (&self->training, bs_window_training_free);
   if (self->jobs != NULL)
     {

@@ -69,6 +69,11 @@ HEATMAP_NAME = "CKA between ResNet-20 and ResNet-56, 71 by 197 layers"
 results = []
 
 
+# Both layers' PC1 shares with their standard errors, as the heatmap's description ends.
+SHARES = (r"PC1 share of the row layer [01]\.\d{3} ± 0\.\d{3}, "
+          r"of the column layer [01]\.\d{3} ± 0\.\d{3}\.")
+
+
 def check(ok, title, detail=""):
     results.append(ok)
     print(f"{'ok' if ok else 'not ok'} {len(results)} {title}", flush=True)
@@ -301,12 +306,14 @@ def run(app_process):
 
     press(KEY_UP)
     event = descriptions.wait(announced(r"Row: .*"), "announcement of the selected cell")
-    check(event[4] == "Row: input, column: input, CKA 1.000",
-          "Up selects the first cell and the screen reader hears it", f"heard: {event[4]!r}")
+    # The computation has the PC1 analysis (on by default): the description
+    # adds both layers' PC1 shares.
+    check(re.fullmatch(r"Row: input, column: input, CKA 1\.000\. " + SHARES, event[4]) is not None,
+          "Up selects the first cell and the screen reader hears it, with the PC1 shares", f"heard: {event[4]!r}")
 
     press(KEY_PAGE_UP)
     event = descriptions.wait(announced(r"Row: layer1.*"), "announcement after Page Up")
-    match = re.fullmatch(r"Row: layer1\.0\.conv1, column: input, CKA (\d\.\d{3})", event[4])
+    match = re.fullmatch(r"Row: layer1\.0\.conv1, column: input, CKA (\d\.\d{3})\. " + SHARES, event[4])
     check(match is not None, "Page Up jumps to the first layer of stage 1 of model A, announced",
           f"heard: {event[4]!r}")
     # The inspector shows the same cell: its value label reads the same.
@@ -317,8 +324,8 @@ def run(app_process):
 
     press(KEY_PAGE_DOWN)
     event = descriptions.wait(announced(r"Row: input.*"), "announcement after Page Down")
-    check(event[4] == "Row: input, column: input, CKA 1.000", "Page Down jumps back to the stem, announced",
-          f"heard: {event[4]!r}")
+    check(re.fullmatch(r"Row: input, column: input, CKA 1\.000\. " + SHARES, event[4]) is not None,
+          "Page Down jumps back to the stem, announced", f"heard: {event[4]!r}")
 
     # With a cell selected, Tab goes on from the heatmap to the inspector and its chart.
     for _ in range(10):

@@ -1,0 +1,482 @@
+/* test-pc1.c: the PC1 analysis in the window. A real computation with the
+ * PC1 analysis (a small ResNet against itself on the synthetic data set):
+ * View › Measure (Ctrl+2 and Ctrl+3 on the keyboard) shows the other
+ * matrices in their colours, the PC1 share strips have each layer's share
+ * in the colour map, the inspector lists the shares and every measure, the
+ * dominant images of the selected row's layer are those of
+ * bs_dominant_images_run () with the same model, and CKA without them runs
+ * on fewer images. Screenshots of each state when BS_TEST_SCREENSHOT_DIR is set. */
+#include "bs-config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "bs-cka-open.h"
+#include "bs-colormap.h"
+#include "bs-dataset.h"
+#include "bs-dominant-images-job.h"
+#include "bs-heatmap-private.h"
+#include "bs-model-spec.h"
+#include "bs-test-utils.h"
+#include "bs-window-private.h"
+
+#define LIMIT 96
+#define BATCH 16
+
+typedef struct {
+  BsApplication *app;
+  BsWindow      *window;
+  GSettings     *settings;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  memset (f, 0, sizeof *f);
+  f->app = bs_test_app_new ();
+  f->window = bs_test_app_get_window (f->app);
+  f->settings = g_object_ref (bs_application_get_settings (f->app));
+  g_settings_set_string (f->settings, "dataset", "synthetic");
+  g_settings_set_string (f->settings, "model-a", "resnet8");
+  g_settings_set_string (f->settings, "model-b", "resnet8");
+  g_settings_set_uint (f->settings, "passes", 1);
+  g_settings_set_uint (f->settings, "batch-size", BATCH);
+  g_settings_set_uint (f->settings, "image-limit", LIMIT);
+  g_settings_set_string (f->settings, "colormap", "viridis");
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  static const char *keys[] = { "model-a", "model-b", "dataset", "batch-size", "image-limit",
+                                "colormap", "passes", "pc1-analysis" };
+
+  bs_test_app_quit (f->app);
+  g_object_unref (f->app);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    g_settings_reset (f->settings, keys[i]);
+  g_clear_object (&f->settings);
+}
+
+static gboolean
+job_done (gpointer data)
+{
+  return bs_job_is_finished (data);
+}
+
+/* Compute as Ctrl+Return does and wait for the end. */
+static BsJob *
+compute (Fixture *f)
+{
+  BsJob *job;
+
+  bs_test_key_press (GTK_WIDGET (f->window), GDK_KEY_Return, GDK_CONTROL_MASK);
+  job = bs_window_get_cka_job (f->window);
+  g_assert_nonnull (job);
+  g_assert_true (bs_test_wait_until (job_done, job, 120000));
+  if (bs_job_get_error (job) != NULL)
+    g_test_message ("job failed: %s", bs_job_get_error (job)->message);
+  g_assert_cmpint (bs_job_get_state (job), ==, BS_JOB_SUCCEEDED);
+  return job;
+}
+
+static gboolean
+stack_settled (gpointer data)
+{
+  GtkStack *stack = GTK_STACK (gtk_widget_get_template_child (GTK_WIDGET (data), BS_TYPE_WINDOW,
+                                                              "content_stack"));
+
+  return !gtk_stack_get_transition_running (stack);
+}
+
+/* Whether got is value's colour in map over [lo, hi] (or, on the edge
+ * between two entries, either neighbour's: the GPU's float may round
+ * either way). */
+static gboolean
+has_color (const guint8 got[3],
+           BsColormap   map,
+           double       value,
+           double       lo,
+           double       hi)
+{
+  guint8 want[3];
+  double t;
+
+  bs_colormap_lookup (map, value, lo, hi, want);
+  if (memcmp (got, want, 3) == 0)
+    return TRUE;
+  t = (value - lo) / (hi - lo) * 256;
+  if (isnan (value) || fabs (t - round (t)) > 1e-3)
+    return FALSE;
+  bs_colormap_lookup (map, lo + (round (t) - 0.5) / 256 * (hi - lo), lo, hi, want);
+  if (memcmp (got, want, 3) == 0)
+    return TRUE;
+  bs_colormap_lookup (map, lo + (round (t) + 0.5) / 256 * (hi - lo), lo, hi, want);
+  return memcmp (got, want, 3) == 0;
+}
+
+/* Every cell centre of the window's heatmap has the colour of matrix's
+ * value; returns how many cells were checked. */
+static guint
+check_cells (Fixture       *f,
+             BsCkaSnapshot *matrix,
+             const char    *name)
+{
+  BsHeatmap *heatmap = bs_window_get_heatmap (f->window);
+  g_autoptr(GdkTexture) shot = bs_test_screenshot (GTK_WIDGET (heatmap), name);
+  g_autofree guint8 *pixels = NULL;
+  const BsHeatmapView *view = bs_heatmap_get_view (heatmap);
+  gsize stride;
+  double ox, oy, lo, hi;
+  guint checked = 0;
+
+  pixels = bs_test_texture_pixels (shot, &stride);
+  bs_heatmap_get_plot_origin (heatmap, &ox, &oy);
+  bs_heatmap_get_value_range (heatmap, &lo, &hi);
+  for (guint r = 0; r < bs_cka_snapshot_get_n_rows (matrix); r++)
+    for (guint c = 0; c < bs_cka_snapshot_get_n_cols (matrix); c++)
+      {
+        double x, y, w, h, value = bs_cka_snapshot_get_value (matrix, r, c);
+        guint8 got[3];
+
+        bs_heatmap_view_cell_to_rect (view, r, c, &x, &y, &w, &h);
+        if (y < 40 && x + w > view->width - 110)   /* under the zoom buttons */
+          continue;
+        bs_test_pixel_rgb (pixels, stride, (int) floor (ox + x + w / 2), (int) floor (oy + y + h / 2), got);
+        if (!has_color (got, BS_COLORMAP_VIRIDIS, value, lo, hi))
+          g_error ("%s: cell (%u, %u) = %g has %02x%02x%02x", name, r, c, value, got[0], got[1], got[2]);
+        checked++;
+      }
+  return checked;
+}
+
+/* Each layer's part of both strips has its PC1 share's colour over [0, 1]. */
+static void
+check_strips (Fixture       *f,
+              BsCkaSnapshot *snapshot)
+{
+  BsHeatmap *heatmap = bs_window_get_heatmap (f->window);
+  g_autoptr(GdkTexture) shot = bs_test_screenshot (GTK_WIDGET (heatmap), "pc1-strips");
+  g_autofree guint8 *pixels = NULL;
+  const BsHeatmapView *view = bs_heatmap_get_view (heatmap);
+  BsFigureRect rows, cols;
+  double ox = 0, oy = 0, px, py;
+  gsize stride;
+
+  pixels = bs_test_texture_pixels (shot, &stride);
+  g_assert_true (_bs_heatmap_pc1_strips_get_rect (heatmap, BS_FIGURE_AXIS_ROWS, &rows));
+  g_assert_true (_bs_heatmap_pc1_strips_get_rect (heatmap, BS_FIGURE_AXIS_COLS, &cols));
+  bs_heatmap_get_plot_origin (heatmap, &px, &py);
+  for (guint i = 0; i < bs_cka_snapshot_get_n_rows (snapshot); i++)
+    {
+      double x, y, w, h, se, share = bs_cka_snapshot_get_row_pc1_share (snapshot, i, &se);
+      guint8 got[3];
+
+      g_assert_true (share > 0 && share <= 1);
+      bs_heatmap_view_cell_to_rect (view, i, 0, &x, &y, &w, &h);
+      bs_test_pixel_rgb (pixels, stride, (int) floor (ox + rows.x + rows.width / 2),
+                         (int) floor (oy + py + y + h / 2), got);
+      if (!has_color (got, BS_COLORMAP_VIRIDIS, share, 0, 1))
+        g_error ("row strip %u = %g has %02x%02x%02x", i, share, got[0], got[1], got[2]);
+    }
+  for (guint i = 0; i < bs_cka_snapshot_get_n_cols (snapshot); i++)
+    {
+      double x, y, w, h, share = bs_cka_snapshot_get_col_pc1_share (snapshot, i, NULL);
+      guint8 got[3];
+
+      bs_heatmap_view_cell_to_rect (view, 0, i, &x, &y, &w, &h);
+      bs_test_pixel_rgb (pixels, stride, (int) floor (ox + px + x + w / 2),
+                         (int) floor (oy + cols.y + cols.height / 2), got);
+      if (!has_color (got, BS_COLORMAP_VIRIDIS, share, 0, 1))
+        g_error ("column strip %u = %g has %02x%02x%02x at %d, %d (strip %g %g %g %g)", i, share, got[0], got[1], got[2],
+                 (int) floor (ox + px + x + w / 2), (int) floor (oy + cols.y + cols.height / 2),
+                 cols.x, cols.y, cols.width, cols.height);
+    }
+}
+
+/* How many cells of a and b fall on different colour-map entries. */
+static guint
+count_color_changes (BsCkaSnapshot *a,
+                     BsCkaSnapshot *b)
+{
+  guint n = 0;
+
+  for (guint r = 0; r < bs_cka_snapshot_get_n_rows (a); r++)
+    for (guint c = 0; c < bs_cka_snapshot_get_n_cols (a); c++)
+      n += bs_colormap_index (bs_cka_snapshot_get_value (a, r, c), 0, 1) !=
+           bs_colormap_index (bs_cka_snapshot_get_value (b, r, c), 0, 1);
+  return n;
+}
+
+static gboolean
+inspector_settled (gpointer data)
+{
+  GtkStack *stack = GTK_STACK (gtk_widget_get_template_child (GTK_WIDGET (data), BS_TYPE_INSPECTOR, "stack"));
+
+  return !gtk_stack_get_transition_running (stack) &&
+         g_strcmp0 (gtk_stack_get_visible_child_name (stack), "cell") == 0;
+}
+
+/* The hover label is shown and contains data[1]. */
+static gboolean
+hover_says (gpointer data)
+{
+  gpointer *want = data;
+  GtkWidget *label = _bs_heatmap_get_hover_label (want[0]);
+
+  return gtk_widget_get_visible (label) && strstr (gtk_label_get_text (GTK_LABEL (label)), want[1]) != NULL;
+}
+
+/* The thumbnails have their size. */
+static gboolean
+laid_out (gpointer data)
+{
+  BsDominantImagesView *view = data;
+
+  return bs_dominant_images_view_get_n_images (view) > 0 &&
+         gtk_widget_get_height (bs_dominant_images_view_get_picture (view, 0)) > 0;
+}
+
+static gboolean
+measure_shown (gpointer data)
+{
+  gpointer *want = data;
+
+  return bs_heatmap_get_shown_snapshot (want[0]) == want[1];
+}
+
+static void
+test_measures_and_strips (Fixture       *f,
+                          gconstpointer  data)
+{
+  BsHeatmap *heatmap = bs_window_get_heatmap (f->window);
+  BsInspector *inspector = bs_window_get_inspector (f->window);
+  BsCkaSnapshot *snapshot, *without, *alignment;
+  gpointer want[2] = { heatmap, NULL };
+  g_autofree char *share_text = NULL;
+  double se, share;
+  guint n;
+
+  /* A result without the PC1 analysis: nothing to switch to. */
+  g_settings_set_boolean (f->settings, "pc1-analysis", FALSE);
+  bs_test_pointer_park ();
+  compute (f);
+  g_assert_false (bs_cka_snapshot_has_pc1 (bs_heatmap_get_snapshot (heatmap)));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "measure"));
+
+  g_settings_set_boolean (f->settings, "pc1-analysis", TRUE);
+  compute (f);
+  snapshot = bs_heatmap_get_snapshot (heatmap);
+  g_assert_true (bs_cka_snapshot_has_pc1 (snapshot));
+  g_assert_cmpuint (bs_cka_snapshot_get_minibatches_done (snapshot), ==, LIMIT / BATCH);
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "measure"));
+  without = bs_cka_snapshot_get_measure (snapshot, BS_CKA_MEASURE_CKA_WITHOUT_PC1);
+  alignment = bs_cka_snapshot_get_measure (snapshot, BS_CKA_MEASURE_PC1_ALIGNMENT);
+  g_assert_nonnull (without);
+  g_assert_nonnull (alignment);
+  g_assert_true (bs_test_wait_until (stack_settled, f->window, 5000));
+
+  n = bs_cka_snapshot_get_n_rows (snapshot) * bs_cka_snapshot_get_n_cols (snapshot);
+  g_assert_true (bs_heatmap_get_shown_snapshot (heatmap) == snapshot);
+  g_assert_cmpuint (check_cells (f, snapshot, "pc1-measure-cka"), >, n * 9 / 10);
+  check_strips (f, snapshot);
+
+  /* The pointer over a layer's part of the row strip: the label beside it
+   * names the layer and gives its share with the standard error. */
+  {
+    const BsHeatmapView *view = bs_heatmap_get_view (heatmap);
+    BsFigureRect strip;
+    double px, py, x, y, w, h;
+    gpointer hover[2];
+    g_autofree char *want_text = NULL;
+
+    g_assert_true (_bs_heatmap_pc1_strips_get_rect (heatmap, BS_FIGURE_AXIS_ROWS, &strip));
+    bs_heatmap_get_plot_origin (heatmap, &px, &py);
+    bs_heatmap_view_cell_to_rect (view, 4, 0, &x, &y, &w, &h);
+    share = bs_cka_snapshot_get_row_pc1_share (snapshot, 4, &se);
+    want_text = g_strdup_printf ("PC1 share  %.3f ± %.3f", share, se);
+    hover[0] = heatmap;
+    hover[1] = want_text;
+    bs_test_pointer_move (GTK_WIDGET (heatmap), strip.x + strip.width / 2, py + y + h / 2);
+    g_assert_true (bs_test_wait_until (hover_says, hover, 5000));
+    g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (_bs_heatmap_get_hover_label (heatmap))),
+                              bs_cka_snapshot_get_row (snapshot, 4)->name));
+    g_object_unref (bs_test_screenshot (GTK_WIDGET (heatmap), "pc1-strip-hover"));
+    bs_test_pointer_park ();
+  }
+
+  /* Ctrl+2: CKA without PC1; the pixels follow, and they are other
+   * colours than CKA's (or the check would prove nothing). */
+  g_assert_cmpuint (count_color_changes (snapshot, without), >, n / 4);
+  gtk_widget_grab_focus (GTK_WIDGET (heatmap));
+  bs_test_key_press (GTK_WIDGET (f->window), GDK_KEY_2, GDK_CONTROL_MASK);
+  want[1] = without;
+  g_assert_true (bs_test_wait_until (measure_shown, want, 5000));
+  g_assert_cmpstr (g_variant_get_string (g_action_group_get_action_state (G_ACTION_GROUP (f->window), "measure"), NULL),
+                   ==, "cka-without-pc1");
+  g_assert_cmpuint (check_cells (f, without, "pc1-measure-without"), >, n * 9 / 10);
+  /* Export Data writes what is shown, and its JSON says so. */
+  {
+    g_autofree char *dir = g_dir_make_tmp ("bs-test-pc1-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename (dir, "without.npy", NULL);
+    g_autofree char *json = g_build_filename (dir, "without.json", NULL);
+    g_autoptr(GFile) file = g_file_new_for_path (path);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BsCkaSnapshot) back = NULL;
+
+    g_assert_true (bs_window_export_save_data (bs_window_get_export (f->window), file, &error));
+    g_assert_no_error (error);
+    back = bs_cka_open_result (path, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (bs_cka_snapshot_get_measure_type (back), ==, BS_CKA_MEASURE_CKA_WITHOUT_PC1);
+    for (guint r = 0; r < bs_cka_snapshot_get_n_rows (back); r++)
+      for (guint c = 0; c < bs_cka_snapshot_get_n_cols (back); c++)
+        g_assert_cmpfloat_with_epsilon (bs_cka_snapshot_get_value (back, r, c),
+                                        bs_cka_snapshot_get_value (without, r, c), 1e-6);
+    g_assert_cmpint (g_remove (path), ==, 0);
+    g_assert_cmpint (g_remove (json), ==, 0);
+    g_assert_cmpint (g_rmdir (dir), ==, 0);
+  }
+
+  /* Ctrl+3: the PC1 alignment. */
+  g_assert_cmpuint (count_color_changes (snapshot, alignment), >, n / 4);
+  bs_test_key_press (GTK_WIDGET (f->window), GDK_KEY_3, GDK_CONTROL_MASK);
+  want[1] = alignment;
+  g_assert_true (bs_test_wait_until (measure_shown, want, 5000));
+  g_assert_cmpuint (check_cells (f, alignment, "pc1-measure-alignment"), >, n * 9 / 10);
+  check_strips (f, snapshot);
+
+  /* The inspector: the shares and every measure of a clicked cell. */
+  {
+    const BsHeatmapView *view = bs_heatmap_get_view (heatmap);
+    double px, py, x, y, w, h;
+    g_autofree char *value = NULL;
+
+    bs_heatmap_get_plot_origin (heatmap, &px, &py);
+    bs_heatmap_view_cell_to_rect (view, 2, 5, &x, &y, &w, &h);
+    bs_test_pointer_click (GTK_WIDGET (heatmap), px + x + w / 2, py + y + h / 2);
+    share = bs_cka_snapshot_get_row_pc1_share (snapshot, 2, &se);
+    share_text = g_strdup_printf ("%.3f ± %.3f", share, se);
+    g_assert_cmpstr (bs_inspector_get_pc1_text (inspector, 0), ==, share_text);
+    value = g_strdup_printf ("%.3f", bs_cka_snapshot_get_value (alignment, 2, 5));
+    g_assert_cmpstr (bs_inspector_get_value_text (inspector), ==, value);
+    g_clear_pointer (&value, g_free);
+    value = g_strdup_printf ("%.3f ± %.3f", bs_cka_snapshot_get_value (without, 2, 5),
+                             bs_cka_snapshot_get_std_error (without, 2, 5));
+    g_assert_cmpstr (bs_inspector_get_pc1_text (inspector, 2 + BS_CKA_MEASURE_CKA_WITHOUT_PC1), ==, value);
+    g_assert_true (bs_test_wait_until (inspector_settled, inspector, 5000));
+    g_object_unref (bs_test_screenshot (GTK_WIDGET (f->window), "pc1-inspector"));
+  }
+
+  /* Back to CKA from the menu's action. */
+  g_action_group_change_action_state (G_ACTION_GROUP (f->window), "measure", g_variant_new_string ("cka"));
+  g_assert_true (bs_heatmap_get_shown_snapshot (heatmap) == snapshot);
+}
+
+static void
+test_dominant_images (Fixture       *f,
+                      gconstpointer  data)
+{
+  BsHeatmap *heatmap = bs_window_get_heatmap (f->window);
+  BsWindowPc1 *pc1 = bs_window_get_pc1 (f->window);
+  BsDominantImagesView *view = bs_window_pc1_get_view (pc1);
+  g_autoptr(BsDataset) dataset = NULL;
+  g_autoptr(BsModel) model = NULL;
+  g_autoptr(GError) error = NULL;
+  BsDominantImagesOptions options;
+  BsDominantImagesResult want = { 0 };
+  BsCkaSnapshot *snapshot;
+  BsJob *job, *without;
+  const char *layer;
+  guint row = 7;
+
+  bs_test_pointer_park ();
+  compute (f);
+  snapshot = bs_heatmap_get_snapshot (heatmap);
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "find-dominant-images"));
+  bs_heatmap_select (heatmap, row, row);
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "find-dominant-images"));
+  layer = bs_cka_snapshot_get_row (snapshot, row)->name;
+
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "find-dominant-images", NULL);
+  job = bs_window_pc1_get_job (pc1);
+  g_assert_nonnull (job);
+  g_assert_true (bs_test_wait_until (job_done, job, 120000));
+  g_assert_cmpint (bs_job_get_state (job), ==, BS_JOB_SUCCEEDED);
+  g_assert_cmpstr (bs_dominant_images_job_get_layer (job), ==, layer);
+
+  /* The same images and scores as the core function with the same model
+   * (resnet8 built from seed 0) over the computation's image limit. */
+  dataset = bs_dataset_load_test ("synthetic", NULL, &error);
+  g_assert_no_error (error);
+  model = bs_model_spec_build ("resnet8", dataset->test.channels, dataset->test.height, dataset->test.width,
+                               dataset->n_classes, 0, &error);
+  g_assert_no_error (error);
+  bs_dominant_images_options_init (&options);
+  for (guint i = 0; i < bs_model_get_n_layers (model); i++)
+    if (g_strcmp0 (bs_model_get_layer (model, i)->name, layer) == 0)
+      options.layer = i;
+  options.n_images = LIMIT;
+  options.top = BS_WINDOW_PC1_TOP;
+  g_assert_true (bs_dominant_images_run (model, dataset, &options, NULL, NULL, &want, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (bs_dominant_images_view_get_n_images (view), ==, BS_WINDOW_PC1_TOP);
+  for (guint i = 0; i < BS_WINDOW_PC1_TOP; i++)
+    {
+      const BsDominantImage *image = &g_array_index (want.images, BsDominantImage, i);
+      const BsDominantImage *got = &g_array_index (bs_dominant_images_job_get_result (job)->images,
+                                                   BsDominantImage, i);
+      g_autofree char *caption = g_strdup_printf ("%s\n%.2f", dataset->class_names[image->label], image->score);
+      GtkWidget *picture = bs_dominant_images_view_get_picture (view, i);
+      GdkPaintable *paintable = gtk_picture_get_paintable (GTK_PICTURE (picture));
+
+      g_assert_cmpuint (got->index, ==, image->index);
+      g_assert_cmpfloat_with_epsilon (got->score, image->score, 1e-9 * fabs (image->score) + 1e-12);
+      g_assert_cmpstr (bs_dominant_images_view_get_caption (view, i), ==, caption);
+      /* Scaled up by whole pixels. */
+      g_assert_cmpint (gdk_paintable_get_intrinsic_width (paintable), ==, 3 * (int) dataset->test.width);
+      g_assert_cmpint (gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (picture)), ==, GTK_ACCESSIBLE_ROLE_IMG);
+    }
+  g_assert_true (bs_test_wait_until (inspector_settled, bs_window_get_inspector (f->window), 5000));
+  {
+    /* The section is under the profiles: scrolled into view for the picture. */
+    GtkWidget *scrolled = gtk_widget_get_ancestor (GTK_WIDGET (view), GTK_TYPE_SCROLLED_WINDOW);
+    GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+
+    g_assert_true (bs_test_wait_until (laid_out, view, 5000));
+    gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
+    bs_test_drain ();
+  }
+  g_object_unref (bs_test_screenshot (GTK_WIDGET (f->window), "pc1-dominant-images"));
+
+  /* CKA without them: the same protocol on fewer images. */
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "cka-without-dominant-images"));
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "cka-without-dominant-images", NULL);
+  without = bs_window_get_cka_job (f->window);
+  g_assert_nonnull (strstr (bs_job_get_title (without), "without 9 dominant images"));
+  g_assert_true (bs_test_wait_until (job_done, without, 120000));
+  g_assert_cmpint (bs_job_get_state (without), ==, BS_JOB_SUCCEEDED);
+  snapshot = bs_heatmap_get_snapshot (heatmap);
+  g_assert_cmpuint (bs_cka_snapshot_get_minibatches_total (snapshot), ==, (LIMIT - BS_WINDOW_PC1_TOP) / BATCH);
+  g_assert_cmpuint (bs_cka_snapshot_get_minibatches_done (snapshot), ==, (LIMIT - BS_WINDOW_PC1_TOP) / BATCH);
+  g_object_unref (bs_test_screenshot (GTK_WIDGET (f->window), "pc1-without-dominant"));
+
+  bs_dominant_images_result_clear (&want);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  bs_test_init (&argc, &argv);
+
+  g_test_add ("/pc1/measures-and-strips", Fixture, NULL, fixture_setup, test_measures_and_strips, fixture_teardown);
+  g_test_add ("/pc1/dominant-images", Fixture, NULL, fixture_setup, test_dominant_images, fixture_teardown);
+
+  return g_test_run ();
+}
