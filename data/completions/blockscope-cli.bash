@@ -77,7 +77,7 @@ _blockscope_cli()
         if [[ $cur == -* ]]; then
             _blockscope_cli_add < <(compgen -W '--help --version' -- "$cur")
         else
-            _blockscope_cli_add < <(compgen -W 'train eval cka activations render bench runs datasets download import info' -- "$cur")
+            _blockscope_cli_add < <(compgen -W 'train eval cka activations render blocks bench runs datasets download import info' -- "$cur")
         fi
         return
     fi
@@ -113,6 +113,11 @@ _blockscope_cli()
                      --font-size --dpi --mask-upper --std-error-above --stage-lines --frame-ms --frames'
             values='-o --out --colormap --range --title --panel-titles --columns --width --font-size
                     --dpi --std-error-above --frame-ms'
+            positional=matrix
+            ;;
+        blocks)
+            options='-h --help -t --threshold --min-size --min-contrast --json'
+            values='-t --threshold --min-size --min-contrast'
             positional=matrix
             ;;
         runs)

@@ -35,6 +35,7 @@ COMMANDS = {
     ('activations',): ('blockscope-cli-activations', 'OPTIONS'),
     ('runs',): ('blockscope-cli-runs', 'OPTIONS'),
     ('render',): ('blockscope-cli-render', 'OPTIONS'),
+    ('blocks',): ('blockscope-cli-blocks', 'OPTIONS'),
     ('datasets',): ('blockscope-cli-datasets', 'OPTIONS'),
     ('download',): ('blockscope-cli-download', 'OPTIONS'),
     ('import',): ('blockscope-cli-import', 'OPTIONS'),
