@@ -31,6 +31,7 @@ int  bs_cli_cka        (int argc, char **argv);   /* bs-cli-cka.c */
 int  bs_cli_activations (int argc, char **argv);  /* bs-cli-activations.c */
 int  bs_cli_render     (int argc, char **argv);   /* bs-cli-render.c */
 int  bs_cli_blocks     (int argc, char **argv);   /* bs-cli-blocks.c */
+int  bs_cli_probe      (int argc, char **argv);   /* bs-cli-probe.c */
 int  bs_cli_bench      (int argc, char **argv);   /* bs-cli-bench.c: dispatches to the two below */
 int  bs_cli_bench_train (int argc, char **argv);  /* bs-cli-bench-train.c */
 int  bs_cli_bench_cka  (int argc, char **argv);   /* bs-cli-bench-cka.c */
