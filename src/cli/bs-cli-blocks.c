@@ -28,6 +28,7 @@ open_run (const char  *dir,
   snapshots = bs_run_get_snapshots (run);
   if (snapshots->len == 0)
     {
+      /* Translators: a run folder. */
       g_set_error (error, BS_ERROR, BS_ERROR_NOT_FOUND, _("The run '%s' has no CKA snapshots"), dir);
       return NULL;
     }
@@ -99,6 +100,7 @@ print_text (const BsCkaSnapshot   *snapshot,
   for (guint i = 0; i < blocks->len; i++)
     {
       const BsBlock *block = &g_array_index (blocks, BsBlock, i);
+      /* Translators: the number of layers of a block. */
       g_autofree char *size = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u layer", "%u layers", block->size),
                                                block->size);
 
@@ -154,6 +156,7 @@ bs_cli_blocks (int    argc,
   if (snapshot == NULL)
     return bs_cli_fail (error);
   if (warning != NULL)
+    /* Translators: a sentence saying why the layers' names could not be read. */
     g_printerr (_("blockscope-cli blocks: warning: %s\n"), warning);
 
   options = (BsBlocksOptions) { .threshold = threshold, .min_size = (guint) min_size, .min_contrast = min_contrast };

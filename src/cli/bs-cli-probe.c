@@ -193,6 +193,7 @@ bs_cli_probe (int    argc,
   if (argc < 2)
     return bs_cli_usage_error ("probe", _("give the network: a checkpoint or a model name"));
   if (argc > 2)
+    /* Translators: a command-line argument. */
     return bs_cli_usage_error ("probe", _("unexpected argument '%s'"), argv[2]);
   if (dataset_name == NULL)
     return bs_cli_usage_error ("probe", _("--dataset is required"));

@@ -36,6 +36,7 @@ COMMANDS = {
     ('runs',): ('blockscope-cli-runs', 'OPTIONS'),
     ('render',): ('blockscope-cli-render', 'OPTIONS'),
     ('blocks',): ('blockscope-cli-blocks', 'OPTIONS'),
+    ('probe',): ('blockscope-cli-probe', 'OPTIONS'),
     ('datasets',): ('blockscope-cli-datasets', 'OPTIONS'),
     ('download',): ('blockscope-cli-download', 'OPTIONS'),
     ('import',): ('blockscope-cli-import', 'OPTIONS'),

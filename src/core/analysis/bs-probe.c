@@ -89,6 +89,7 @@ bs_probe_select_layers (BsModel        *model,
       if (regex == NULL)
         {
           g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                       /* Translators: a regular expression, then why it is not valid. */
                        _("Layer pattern '%s' is not a valid regular expression: %s"), pattern, local->message);
           return NULL;
         }
@@ -577,6 +578,7 @@ check_options (const BsProbeOptions  *o,
   if (!(o->validation_fraction > 0 && o->validation_fraction < 1))
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                   /* Translators: %g is the number given. */
                    _("The validation fraction must be between 0 and 1, not %g"), o->validation_fraction);
       return FALSE;
     }
@@ -589,6 +591,7 @@ check_options (const BsProbeOptions  *o,
   if (!(o->lr > 0) || !isfinite (o->lr))
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                   /* Translators: %g is the number given. */
                    _("The learning rate of the probes must be positive, not %g"), o->lr);
       return FALSE;
     }
@@ -596,6 +599,7 @@ check_options (const BsProbeOptions  *o,
     if (!(o->l2[k] >= 0) || !isfinite (o->l2[k]))
       {
         g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                     /* Translators: %g is the number given. */
                      _("The L2 regularisation of the probes must not be negative, not %g"), o->l2[k]);
         return FALSE;
       }
