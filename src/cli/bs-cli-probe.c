@@ -85,21 +85,21 @@ static void
 print_json (const char           *spec,
             const char           *dataset,
             const BsProbeOptions *o,
+            const BsProbeCounts  *counts,
             GArray               *results,
             double                seconds)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  guint n_val = (guint) round (o->train_images * o->validation_fraction);
 
   json_builder_begin_object (b);
   bs_cli_json_add_string (b, "model", spec);
   bs_cli_json_add_string (b, "dataset", dataset);
   json_builder_set_member_name (b, "fit_images");
-  json_builder_add_int_value (b, o->train_images - n_val);
+  json_builder_add_int_value (b, counts->fit);
   json_builder_set_member_name (b, "validation_images");
-  json_builder_add_int_value (b, n_val);
+  json_builder_add_int_value (b, counts->validation);
   json_builder_set_member_name (b, "test_images");
-  json_builder_add_int_value (b, o->test_images);
+  json_builder_add_int_value (b, counts->test);
   json_builder_set_member_name (b, "epochs");
   json_builder_add_int_value (b, o->epochs);
   json_builder_set_member_name (b, "l2_candidates");
@@ -180,6 +180,7 @@ bs_cli_probe (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) results = NULL;
   BsProbeOptions options;
+  BsProbeCounts counts;
   Progress progress = { FALSE, isatty (fileno (stderr)), 0 };
   gint64 start;
   int status;
@@ -227,14 +228,14 @@ bs_cli_probe (int    argc,
   options.threads = (guint) threads;
 
   start = g_get_monotonic_time ();
-  results = bs_probe_run (&options, on_progress, &progress, NULL, &error);
+  results = bs_probe_run (&options, on_progress, &progress, &counts, NULL, &error);
   if (results == NULL)
     return bs_cli_fail (error);
 
   if (out != NULL && !write_csv (out, results, &error))
     return bs_cli_fail (error);
   if (json)
-    print_json (argv[1], dataset_name, &options, results, (g_get_monotonic_time () - start) / 1e6);
+    print_json (argv[1], dataset_name, &options, &counts, results, (g_get_monotonic_time () - start) / 1e6);
   else if (out == NULL)
     print_table (results);
   return BS_CLI_EXIT_OK;

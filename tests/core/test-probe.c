@@ -264,15 +264,19 @@ test_model (void)
   g_autoptr(GArray) one = NULL, two = NULL;
   g_autoptr(GError) error = NULL;
   BsProbeOptions options;
+  BsProbeCounts counts;
   const char *expected[] = { "bn1", "relu", "layer1.0.bn2", "layer1.0.relu2", "layer2.0.bn2",
                              "layer2.0.relu2", "layer3.0.bn2", "layer3.0.relu2" };
 
   small_options (&options, dataset);
   options.threads = 1;
-  one = bs_probe_run (&options, NULL, NULL, NULL, &error);
+  one = bs_probe_run (&options, NULL, NULL, &counts, NULL, &error);
   g_assert_no_error (error);
+  g_assert_cmpuint (counts.fit, ==, 480);
+  g_assert_cmpuint (counts.validation, ==, 120);
+  g_assert_cmpuint (counts.test, ==, 300);
   options.threads = 2;
-  two = bs_probe_run (&options, NULL, NULL, NULL, &error);
+  two = bs_probe_run (&options, NULL, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
 
   g_assert_cmpuint (one->len, ==, G_N_ELEMENTS (expected));
@@ -302,7 +306,7 @@ test_model (void)
   /* A small memory limit: one layer per forward pass, the same results. */
   options.memory_limit = 1;
   g_clear_pointer (&two, g_array_unref);
-  two = bs_probe_run (&options, NULL, NULL, NULL, &error);
+  two = bs_probe_run (&options, NULL, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   for (guint i = 0; i < one->len; i++)
     g_assert_cmpfloat (g_array_index (one, BsProbeResult, i).test_accuracy, ==,
@@ -344,7 +348,7 @@ test_cancel (void)
       g_autoptr(GCancellable) cancellable = g_cancellable_new ();
       g_autoptr(GError) error = NULL;
       CancelAt c = { cancellable, stage, 0 };
-      GArray *results = bs_probe_run (&options, cancel_progress, &c, cancellable, &error);
+      GArray *results = bs_probe_run (&options, cancel_progress, &c, NULL, cancellable, &error);
 
       g_assert_null (results);
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -361,31 +365,31 @@ test_bad_options (void)
 
   small_options (&options, dataset);
   options.validation_fraction = 1.5;
-  g_assert_null (bs_probe_run (&options, NULL, NULL, NULL, &error));
+  g_assert_null (bs_probe_run (&options, NULL, NULL, NULL, NULL, &error));
   g_assert_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
   small_options (&options, dataset);
   options.epochs = 0;
-  g_assert_null (bs_probe_run (&options, NULL, NULL, NULL, &error));
+  g_assert_null (bs_probe_run (&options, NULL, NULL, NULL, NULL, &error));
   g_assert_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
   small_options (&options, dataset);
   options.train_images = 1;
-  g_assert_null (bs_probe_run (&options, NULL, NULL, NULL, &error));
+  g_assert_null (bs_probe_run (&options, NULL, NULL, NULL, NULL, &error));
   g_assert_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
   small_options (&options, dataset);
   options.layers = BS_PROBE_LAYERS_PATTERN;
   options.layer_pattern = "no-such-layer";
-  g_assert_null (bs_probe_run (&options, NULL, NULL, NULL, &error));
+  g_assert_null (bs_probe_run (&options, NULL, NULL, NULL, NULL, &error));
   g_assert_error (error, BS_ERROR, BS_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
   options.layer_pattern = "(";
-  g_assert_null (bs_probe_run (&options, NULL, NULL, NULL, &error));
+  g_assert_null (bs_probe_run (&options, NULL, NULL, NULL, NULL, &error));
   g_assert_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
@@ -398,7 +402,7 @@ test_bad_options (void)
     small_options (&options, dataset);
     options.spec = NULL;
     options.model = model;
-    g_assert_null (bs_probe_run (&options, NULL, NULL, NULL, &error));
+    g_assert_null (bs_probe_run (&options, NULL, NULL, NULL, NULL, &error));
     g_assert_error (error, BS_ERROR, BS_ERROR_MISMATCH);
     g_clear_error (&error);
   }
@@ -453,7 +457,7 @@ test_cli (void)
   JsonArray *layers;
   Run r;
 
-  r = run_cli ("probe", "resnet8", "--dataset", "synthetic", "--limit", "300", "--test-limit", "200",
+  r = run_cli ("probe", "resnet8", "--dataset", "synthetic", "--limit", "300", "--test-limit", "0",
                "--epochs", "2", "--layers", "relu2$", "--json", "-q", NULL);
   g_assert_cmpint (r.status, ==, 0);
   json_parser_load_from_data (parser, r.out, -1, &error);
@@ -461,6 +465,9 @@ test_cli (void)
   root = json_node_get_object (json_parser_get_root (parser));
   g_assert_cmpint (json_object_get_int_member (root, "fit_images"), ==, 240);
   g_assert_cmpint (json_object_get_int_member (root, "validation_images"), ==, 60);
+  /* --test-limit 0: the synthetic set's 1024 test images. */
+  g_assert_cmpint (json_object_get_int_member (root, "test_images"), ==, 1024);
+  g_assert_cmpstr (r.err, ==, "");
   layers = json_object_get_array_member (root, "layers");
   g_assert_cmpuint (json_array_get_length (layers), ==, 3);
   layer = json_array_get_object_element (layers, 2);

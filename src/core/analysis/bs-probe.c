@@ -677,6 +677,7 @@ run (const BsProbeOptions  *o,
      BsDataset             *dataset,
      BsProbeProgress        progress,
      gpointer               user_data,
+     BsProbeCounts         *counts,
      GCancellable          *cancellable,
      GError               **error)
 {
@@ -722,6 +723,7 @@ run (const BsProbeOptions  *o,
       return NULL;
     }
   n_fit = n_train - n_val;
+  *counts = (BsProbeCounts) { .fit = n_fit, .validation = n_val, .test = n_test };
 
   indices = bs_probe_select_layers (model, o->layers, o->layer_pattern, error);
   if (indices == NULL)
@@ -860,6 +862,7 @@ GArray *
 bs_probe_run (const BsProbeOptions  *options,
               BsProbeProgress        progress,
               gpointer               user_data,
+              BsProbeCounts         *counts,
               GCancellable          *cancellable,
               GError               **error)
 {
@@ -868,6 +871,7 @@ bs_probe_run (const BsProbeOptions  *options,
   g_autoptr(BsThreadPool) saved_pool = NULL;
   BsEngineConfig config;
   BsModel *model = options->model;
+  BsProbeCounts unused;
   GArray *results;
 
   if (!check_options (options, error))
@@ -901,7 +905,8 @@ bs_probe_run (const BsProbeOptions  *options,
 
   /* The engine's threads and the fitting threads call BLAS themselves. */
   bs_blas_guard_enter ();
-  results = run (options, model, pool, dataset, progress, user_data, cancellable, error);
+  results = run (options, model, pool, dataset, progress, user_data, counts ? counts : &unused,
+                 cancellable, error);
   bs_blas_guard_leave ();
 
   bs_model_set_tap_mask (model, NULL);

@@ -67,8 +67,8 @@ typedef enum {
 } BsProbeLayers;
 
 typedef struct {
-  /* The network: model (borrowed; its tap mask and pool are set for the
-   * run and restored) or else spec (a name or checkpoint, bs-model-spec.h,
+  /* The network: model (borrowed; it runs on the probe's pool, its own is
+   * restored afterwards, and its tap mask is cleared) or else spec (a name or checkpoint, bs-model-spec.h,
    * a name initialised from init_seed). */
   BsModel              *model;
   const char           *spec;
@@ -109,6 +109,13 @@ typedef struct {
   double      l2;               /* the chosen l2 */
 } BsProbeResult;
 
+/* How many images a run used. */
+typedef struct {
+  guint fit;          /* training images the classifiers were fitted on */
+  guint validation;   /* training images held out to choose the epoch and l2 */
+  guint test;         /* test images the reported accuracy is measured on */
+} BsProbeCounts;
+
 typedef enum {
   BS_PROBE_STAGE_FEATURES,      /* running the network over the images */
   BS_PROBE_STAGE_FITTING,       /* fitting classifiers */
@@ -136,10 +143,12 @@ GArray *bs_probe_select_layers (BsModel          *model,
 /* Probes every selected layer. Returns a GArray of BsProbeResult in network
  * order (its clear function frees the names), or NULL with an error: bad
  * options (BS_ERROR_INVALID_ARGUMENT), a model and data set that do not fit
- * (BS_ERROR_MISMATCH), too few images, G_IO_ERROR_CANCELLED. */
+ * (BS_ERROR_MISMATCH), too few images, G_IO_ERROR_CANCELLED. counts (may
+ * be NULL) receives the numbers of images used. */
 GArray *bs_probe_run           (const BsProbeOptions *options,
                                 BsProbeProgress       progress,
                                 gpointer              user_data,
+                                BsProbeCounts        *counts,
                                 GCancellable         *cancellable,
                                 GError              **error);
 
