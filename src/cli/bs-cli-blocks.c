@@ -74,6 +74,7 @@ print_json (const char            *input,
       bs_cli_json_add_string (b, "first_name", layer_name (snapshot, block->first));
       bs_cli_json_add_string (b, "last_name", layer_name (snapshot, block->last));
       bs_cli_json_add_double (b, "mean_inside", block->mean_inside);
+      bs_cli_json_add_double (b, "corner", block->corner);
       bs_cli_json_add_double (b, "mean_rest", block->mean_rest);
       bs_cli_json_add_double (b, "edge", block->edge);
       bs_cli_json_add_double (b, "contrast", block->contrast);
@@ -125,7 +126,7 @@ bs_cli_blocks (int    argc,
       N_("The CKA that joins two layers, and the least mean CKA inside a block (default 0.7)"), "X" },
     { "min-size", 0, 0, G_OPTION_ARG_INT, &min_size, N_("The fewest layers of a block (default 3)"), "N" },
     { "min-contrast", 0, 0, G_OPTION_ARG_DOUBLE, &min_contrast,
-      N_("The least difference between the mean CKA inside a block and that of the layers just outside it (default 0.2)"), "X" },
+      N_("The least difference between the mean CKA inside a block and that of the layers just outside it (default 0.1)"), "X" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON instead of text"), NULL },
     { NULL }
   };

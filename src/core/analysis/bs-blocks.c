@@ -80,6 +80,31 @@ segment (const Matrix *m,
   return start;
 }
 
+/* The mean of the defined pairs i < j, i in [a0, a1], j in [b0, b1]. */
+static double
+mean_between (const Matrix *m,
+              guint         a0,
+              guint         a1,
+              guint         b0,
+              guint         b1)
+{
+  double sum = 0;
+  guint count = 0;
+
+  for (guint i = a0; i <= a1; i++)
+    for (guint j = MAX (b0, i + 1); j <= b1; j++)
+      {
+        double p = pair_value (m, i, j);
+
+        if (isfinite (p))
+          {
+            sum += p;
+            count++;
+          }
+      }
+  return count > 0 ? sum / count : NAN;
+}
+
 /* The mean of the defined pairs of layer j (outside [first, last]) with the layers of that range. */
 static double
 mean_to_range (const Matrix *m,
@@ -103,25 +128,51 @@ mean_to_range (const Matrix *m,
   return count > 0 ? sum / count : NAN;
 }
 
+/* The largest, over the BS_BLOCKS_EDGE_WINDOW nearest layers on one side
+ * of the block (direction -1 or +1) that are not left out, of their mean
+ * CKA with the block; NaN when there are none. */
+static double
+side_edge (const Matrix  *m,
+           const BsBlock *block,
+           int            direction)
+{
+  double edge = NAN;
+  guint seen = 0;
+
+  for (gint64 j = direction < 0 ? (gint64) block->first - 1 : (gint64) block->last + 1;
+       j >= 0 && j < m->n && seen < BS_BLOCKS_EDGE_WINDOW; j += direction)
+    if (!m->left_out[j])
+      {
+        double v = mean_to_range (m, (guint) j, block->first, block->last);
+
+        seen++;
+        if (isfinite (v) && !(v <= edge))
+          edge = v;
+      }
+  return edge;
+}
+
+/* Layers outside the block that are not left out. */
+static guint
+count_outside (const Matrix  *m,
+               const BsBlock *block)
+{
+  guint n = 0;
+
+  for (guint j = 0; j < m->n; j++)
+    n += !m->left_out[j] && (j < block->first || j > block->last);
+  return n;
+}
+
 static void
 measure (const Matrix *m,
          BsBlock      *block)
 {
-  double sum = 0, rest_sum = 0, edge = NAN;
-  guint count = 0, rest_count = 0, seen;
+  double rest_sum = 0, left, right;
+  guint rest_count = 0, third = MAX (block->size / 3, 1);
 
-  for (guint i = block->first; i <= block->last; i++)
-    for (guint j = i + 1; j <= block->last; j++)
-      {
-        double p = pair_value (m, i, j);
-
-        if (isfinite (p))
-          {
-            sum += p;
-            count++;
-          }
-      }
-  block->mean_inside = count > 0 ? sum / count : NAN;
+  block->mean_inside = mean_between (m, block->first, block->last, block->first, block->last);
+  block->corner = mean_between (m, block->first, block->first + third - 1, block->last - third + 1, block->last);
 
   for (guint j = 0; j < m->n; j++)
     {
@@ -140,29 +191,11 @@ measure (const Matrix *m,
     }
   block->mean_rest = rest_count > 0 ? rest_sum / rest_count : NAN;
 
-  /* The nearest outside layers on each side, left-out ones skipped. */
-  seen = 0;
-  for (guint j = block->first; j-- > 0 && seen < BS_BLOCKS_EDGE_WINDOW;)
-    if (!m->left_out[j])
-      {
-        double v = mean_to_range (m, j, block->first, block->last);
-
-        seen++;
-        if (isfinite (v) && !(v <= edge))
-          edge = v;
-      }
-  seen = 0;
-  for (guint j = block->last + 1; j < m->n && seen < BS_BLOCKS_EDGE_WINDOW; j++)
-    if (!m->left_out[j])
-      {
-        double v = mean_to_range (m, j, block->first, block->last);
-
-        seen++;
-        if (isfinite (v) && !(v <= edge))
-          edge = v;
-      }
-  block->edge = edge;
-  block->contrast = block->mean_inside - edge;
+  /* The more alike of the two sides (a side beyond the network's end has none). */
+  left = side_edge (m, block, -1);
+  right = side_edge (m, block, +1);
+  block->edge = isnan (left) ? right : isnan (right) ? left : MAX (left, right);
+  block->contrast = block->mean_inside - block->edge;
 }
 
 GArray *
@@ -230,7 +263,8 @@ bs_blocks_find (const double          *cka,
       if (block.size < options->min_size)
         continue;
       measure (&m, &block);
-      if (block.mean_inside >= options->threshold && block.contrast >= options->min_contrast)
+      if (block.mean_inside >= options->threshold && block.corner >= options->threshold
+          && block.contrast >= options->min_contrast && count_outside (&m, &block) >= options->min_size)
         g_array_prepend_val (blocks, block);
     }
   return blocks;

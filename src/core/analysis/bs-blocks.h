@@ -34,26 +34,35 @@
  *
  * 3. Statistics of a range R = [first, last] of size s = last - first + 1:
  *    - inside mean: the mean of the defined pairs p(i, j), i < j in R;
+ *    - corner: the mean of the defined pairs between R's first k and last k
+ *      layers, k = max (1, floor (s / 3)): how alike the two ends of R are;
  *    - mean to the rest: the mean of the defined p(i, j) with i in R and j
  *      any layer outside R that is not left out (NaN when there is none);
- *    - edge: on each side of R, take the BS_BLOCKS_EDGE_WINDOW nearest
- *      layers outside R that are not left out (fewer at the ends of the
- *      network), and for each the mean of its defined pairs with the layers
- *      of R; the edge is the largest of these means over both sides. It is
- *      how alike R's closest look-alike just outside is (the largest, so that
- *      the low layers of a ResNet's checkerboard next to R do not make an
- *      edge look sharp);
+ *    - edge: on each side of R, the BS_BLOCKS_EDGE_WINDOW nearest layers
+ *      outside R that are not left out (fewer at the ends of the network);
+ *      each has a mean of its defined pairs with R's layers; the edge is the
+ *      largest of these means over both sides: how alike R's closest
+ *      look-alike just outside it is (the largest, so that the dissimilar
+ *      layers of a ResNet's checkerboard next to R do not make an edge
+ *      look sharp);
  *    - contrast: inside mean - edge.
  *
- * 4. Blocks: the ranges with s >= min_size, inside mean >= threshold and a
- *    defined contrast >= min_contrast. A range with no layer outside it
- *    (the whole network) has no edge and is not a block.
+ * 4. Blocks: the ranges with s >= min_size, inside mean >= threshold,
+ *    corner >= threshold, a defined contrast >= min_contrast, and at least
+ *    min_size layers outside them that are not left out. A range of (nearly)
+ *    the whole network is no structure: every layer is alike (a shallow
+ *    network's matrix often is, but for its logits).
  *
- * Why the contrast: a smooth decay of CKA with the distance between layers
- * (no block structure) is also cut into ranges whose inside mean exceeds t,
- * but the layer just outside such a range is about as alike to it as the
- * range's own edge layer: contrast about one step of the decay. A planted
- * block has contrast inside - outside. */
+ * Why the corner and the contrast: a smooth fall of CKA with the distance
+ * between layers (the diagonal band of every network, no block structure)
+ * is also cut into ranges whose inside mean exceeds t, but the two ends of
+ * such a range are less alike than its neighbours (corner below t), and
+ * the layers just outside it are about as alike to it as its own edge
+ * layers (contrast of a step or two of the fall). In a block, the first
+ * and last layers are as alike as any two inside it, and the layers around
+ * it are not. Real blocks fade in over a few layers, which is why the
+ * default least contrast is modest: the corner is what rules out a smooth
+ * fall. */
 #pragma once
 
 #include <glib.h>
@@ -62,7 +71,7 @@ G_BEGIN_DECLS
 
 #define BS_BLOCKS_DEFAULT_THRESHOLD     0.7
 #define BS_BLOCKS_DEFAULT_MIN_SIZE      3
-#define BS_BLOCKS_DEFAULT_MIN_CONTRAST  0.2
+#define BS_BLOCKS_DEFAULT_MIN_CONTRAST  0.1
 /* Outside layers per side that the edge looks at (step 3 above). */
 #define BS_BLOCKS_EDGE_WINDOW           3
 
@@ -77,6 +86,7 @@ typedef struct {
   guint  last;           /* index of its last layer (inclusive) */
   guint  size;           /* last - first + 1 */
   double mean_inside;
+  double corner;         /* mean CKA between its first and last thirds */
   double mean_rest;      /* NaN when every other layer is left out */
   double edge;
   double contrast;

@@ -170,6 +170,8 @@ add_blocks (JsonBuilder           *b,
       json_builder_add_int_value (b, block->size);
       json_builder_set_member_name (b, "mean_inside");
       add_number_or_null (b, block->mean_inside);
+      json_builder_set_member_name (b, "corner");
+      add_number_or_null (b, block->corner);
       json_builder_set_member_name (b, "mean_rest");
       add_number_or_null (b, block->mean_rest);
       json_builder_set_member_name (b, "edge");
