@@ -1,9 +1,8 @@
 /* bs-probe.c: linear probes of layers (the method is in bs-probe.h). */
 #include "bs-config.h"
 
-#include "bs-probe.h"
+#include "bs-probe-private.h"
 
-#include <cblas.h>
 #include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
@@ -19,13 +18,6 @@
 #define POOL_ABOVE 8          /* pool layers larger than 8 x 8 */
 #define FORWARD_BATCH 128
 #define DEFAULT_MEMORY_LIMIT ((gsize) 1 << 30)
-
-/* Streams of the seed, so that the image draw and each layer's step order
- * are independent. */
-enum {
-  STREAM_DRAW = 1,
-  STREAM_STEPS = 2,
-};
 
 void
 bs_probe_options_init (BsProbeOptions *options)
@@ -145,209 +137,6 @@ bs_probe_select_layers (BsModel        *model,
       return NULL;
     }
   return g_steal_pointer (&indices);
-}
-
-/* ---- The classifier ---- */
-
-typedef struct {
-  const BsProbeOptions *options;
-  guint    f;
-  guint    c;
-  double   l2;
-  float   *w;        /* f x c */
-  float   *b;        /* c */
-  float   *m;        /* Adam's moments, f * c + c each */
-  float   *v;
-  float   *grad;     /* f * c + c */
-  float   *xb;       /* a minibatch, batch x f */
-  float   *logits;   /* batch x c */
-  guint32 *order;
-  guint64  step;
-  BsRng    rng;
-} Fitter;
-
-static void
-fitter_init (Fitter               *fitter,
-             const BsProbeOptions *options,
-             guint                 n,
-             guint                 f,
-             guint                 c,
-             double                l2,
-             guint64               stream,
-             float                *weights,
-             float                *bias)
-{
-  gsize params = (gsize) f * c + c;
-
-  fitter->options = options;
-  fitter->f = f;
-  fitter->c = c;
-  fitter->l2 = l2;
-  fitter->w = weights;
-  fitter->b = bias;
-  memset (weights, 0, (gsize) f * c * sizeof (float));
-  memset (bias, 0, c * sizeof (float));
-  fitter->m = bs_alloc_floats (params);
-  fitter->v = bs_alloc_floats (params);
-  fitter->grad = bs_alloc_floats (params);
-  memset (fitter->m, 0, params * sizeof (float));
-  memset (fitter->v, 0, params * sizeof (float));
-  fitter->xb = bs_alloc_floats ((gsize) options->batch_size * f);
-  fitter->logits = bs_alloc_floats ((gsize) options->batch_size * c);
-  fitter->order = g_new (guint32, MAX (n, 1));
-  for (guint i = 0; i < n; i++)
-    fitter->order[i] = i;
-  fitter->step = 0;
-  bs_rng_init_stream (&fitter->rng, options->seed, stream);
-}
-
-static void
-fitter_clear (Fitter *fitter)
-{
-  bs_free_floats (fitter->m);
-  bs_free_floats (fitter->v);
-  bs_free_floats (fitter->grad);
-  bs_free_floats (fitter->xb);
-  bs_free_floats (fitter->logits);
-  g_free (fitter->order);
-}
-
-/* logits (rows x c) <- x w + b, then in place the softmax's probabilities
- * minus the one-hot labels, divided by scale. */
-static void
-softmax_gradient (float        *logits,
-                  const guint8 *labels,
-                  guint         rows,
-                  guint         c,
-                  double        scale)
-{
-  for (guint r = 0; r < rows; r++)
-    {
-      float *z = logits + (gsize) r * c;
-      double top = z[0], sum = 0;
-
-      for (guint k = 1; k < c; k++)
-        top = MAX (top, z[k]);
-      for (guint k = 0; k < c; k++)
-        sum += exp (z[k] - top);
-      for (guint k = 0; k < c; k++)
-        {
-          double p = exp (z[k] - top) / sum;
-
-          z[k] = (float) ((p - (labels[r] == k ? 1.0 : 0.0)) * scale);
-        }
-    }
-}
-
-static void
-fitter_epoch (Fitter       *fitter,
-              const float  *x,
-              const guint8 *labels,
-              guint         n)
-{
-  const BsProbeOptions *o = fitter->options;
-  guint f = fitter->f, c = fitter->c;
-  gsize wn = (gsize) f * c;
-  g_autofree guint8 *yb = g_new (guint8, o->batch_size);
-
-  bs_rng_shuffle (&fitter->rng, fitter->order, n);
-  for (guint start = 0; start < n; start += o->batch_size)
-    {
-      guint rows = MIN (o->batch_size, n - start);
-      double lr, correction1, correction2;
-
-      for (guint r = 0; r < rows; r++)
-        {
-          guint i = fitter->order[start + r];
-
-          memcpy (fitter->xb + (gsize) r * f, x + (gsize) i * f, f * sizeof (float));
-          yb[r] = labels[i];
-        }
-      for (guint r = 0; r < rows; r++)
-        memcpy (fitter->logits + (gsize) r * c, fitter->b, c * sizeof (float));
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, c, f,
-                   1.0f, fitter->xb, f, fitter->w, c, 1.0f, fitter->logits, c);
-      softmax_gradient (fitter->logits, yb, rows, c, 1.0 / rows);
-
-      /* grad W = xb^T G + l2 W; grad b = column sums of G. */
-      memcpy (fitter->grad, fitter->w, wn * sizeof (float));
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, f, c, rows,
-                   1.0f, fitter->xb, f, fitter->logits, c, (float) fitter->l2, fitter->grad, c);
-      for (guint k = 0; k < c; k++)
-        {
-          double s = 0;
-
-          for (guint r = 0; r < rows; r++)
-            s += fitter->logits[(gsize) r * c + k];
-          fitter->grad[wn + k] = (float) s;
-        }
-
-      /* Adam, with bias correction. */
-      fitter->step++;
-      correction1 = 1 - pow (0.9, (double) fitter->step);
-      correction2 = 1 - pow (0.999, (double) fitter->step);
-      lr = o->lr * sqrt (correction2) / correction1;
-      for (gsize p = 0; p < wn + c; p++)
-        {
-          float g = fitter->grad[p];
-          float *param = p < wn ? &fitter->w[p] : &fitter->b[p - wn];
-
-          fitter->m[p] = 0.9f * fitter->m[p] + 0.1f * g;
-          fitter->v[p] = 0.999f * fitter->v[p] + 0.001f * g * g;
-          *param -= (float) (lr * fitter->m[p] / (sqrt (fitter->v[p]) + 1e-8 * sqrt (correction2)));
-        }
-    }
-}
-
-void
-bs_probe_fit (const float          *x,
-              const guint8         *labels,
-              guint                 n,
-              guint                 f,
-              guint                 n_classes,
-              const BsProbeOptions *options,
-              double                l2,
-              float                *weights,
-              float                *bias)
-{
-  Fitter fitter;
-
-  fitter_init (&fitter, options, n, f, n_classes, l2, STREAM_STEPS, weights, bias);
-  for (guint e = 0; e < options->epochs; e++)
-    fitter_epoch (&fitter, x, labels, n);
-  fitter_clear (&fitter);
-}
-
-/* The fraction of rows of x whose largest logit is their label's (the
- * first largest on ties). */
-static double
-accuracy (const float  *x,
-          const guint8 *labels,
-          guint         n,
-          guint         f,
-          guint         c,
-          const float  *w,
-          const float  *b,
-          float        *logits)   /* n x c scratch */
-{
-  guint right = 0;
-
-  if (n == 0)
-    return NAN;
-  for (guint r = 0; r < n; r++)
-    memcpy (logits + (gsize) r * c, b, c * sizeof (float));
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, c, f, 1.0f, x, f, w, c, 1.0f, logits, c);
-  for (guint r = 0; r < n; r++)
-    {
-      const float *z = logits + (gsize) r * c;
-      guint best = 0;
-
-      for (guint k = 1; k < c; k++)
-        if (z[k] > z[best])
-          best = k;
-      right += best == labels[r];
-    }
-  return (double) right / n;
 }
 
 /* ---- Features ---- */
@@ -510,29 +299,29 @@ fit_layer (FitWork       *work,
   standardise (lf, work->n_fit, work->n_train, work->n_test);
   for (guint k = 0; k < o->n_l2; k++)
     {
-      Fitter fitter;
+      BsProbeFitter fitter;
 
-      fitter_init (&fitter, o, work->n_fit, f, c, o->l2[k], STREAM_STEPS, w, b);
+      bs_probe_fitter_init (&fitter, o, work->n_fit, f, c, o->l2[k], BS_PROBE_STREAM_STEPS, w, b);
       for (guint e = 1; e <= o->epochs; e++)
         {
           double val;
 
           if (g_cancellable_is_cancelled (work->cancellable))
             break;
-          fitter_epoch (&fitter, lf->train, work->train_labels, work->n_fit);
-          val = accuracy (lf->train + (gsize) work->n_fit * f, work->train_labels + work->n_fit, n_val,
+          bs_probe_fitter_epoch (&fitter, lf->train, work->train_labels, work->n_fit);
+          val = bs_probe_accuracy (lf->train + (gsize) work->n_fit * f, work->train_labels + work->n_fit, n_val,
                           f, c, w, b, logits);
           if (val > best)
             {
               best = val;
               result->validation_accuracy = val;
-              result->train_accuracy = accuracy (lf->train, work->train_labels, work->n_fit, f, c, w, b, logits);
-              result->test_accuracy = accuracy (lf->test, work->test_labels, work->n_test, f, c, w, b, logits);
+              result->train_accuracy = bs_probe_accuracy (lf->train, work->train_labels, work->n_fit, f, c, w, b, logits);
+              result->test_accuracy = bs_probe_accuracy (lf->test, work->test_labels, work->n_test, f, c, w, b, logits);
               result->epoch = e;
               result->l2 = o->l2[k];
             }
         }
-      fitter_clear (&fitter);
+      bs_probe_fitter_clear (&fitter);
     }
   bs_free_floats (w);
   g_free (b);
@@ -733,7 +522,7 @@ run (const BsProbeOptions  *o,
   draw = g_new (guint32, train_set->n_images);
   for (guint i = 0; i < train_set->n_images; i++)
     draw[i] = i;
-  bs_rng_init_stream (&rng, o->seed, STREAM_DRAW);
+  bs_rng_init_stream (&rng, o->seed, BS_PROBE_STREAM_DRAW);
   bs_rng_shuffle (&rng, draw, train_set->n_images);
   train_labels = g_new (guint8, n_train);
   for (guint i = 0; i < n_train; i++)
