@@ -77,7 +77,7 @@ _blockscope_cli()
         if [[ $cur == -* ]]; then
             _blockscope_cli_add < <(compgen -W '--help --version' -- "$cur")
         else
-            _blockscope_cli_add < <(compgen -W 'train eval cka activations render blocks probe bench runs datasets download import info' -- "$cur")
+            _blockscope_cli_add < <(compgen -W 'train eval cka activations dominant convergence seeds render blocks probe bench runs datasets download import info' -- "$cur")
         fi
         return
     fi
@@ -138,10 +138,30 @@ _blockscope_cli()
             ;;
         cka)
             options='-h --help --a --b --dataset --data-dir --limit --batch --passes --seed
-                     --seed-b --layers --biased --threads --acts-a --acts-b -o --out -q --quiet
-                     --json'
+                     --seed-b --layers --biased --measure --exclude-images --pc1 --threads --acts-a
+                     --acts-b -o --out -q --quiet --json'
             values='--a --b --dataset --data-dir --limit --batch --passes --seed --seed-b
-                    --layers --threads --acts-a --acts-b -o --out'
+                    --layers --measure --exclude-images --threads --acts-a --acts-b -o --out'
+            ;;
+        convergence)
+            options='-h --help --dataset --data-dir --limit --batch --passes --layers --settled
+                     --threads -o --out -q --quiet'
+            values='--dataset --data-dir --limit --batch --passes --layers --settled --threads
+                    -o --out'
+            positional=folder
+            ;;
+        seeds)
+            options='-h --help --dataset --data-dir --limit --batch --passes --seed --layers
+                     --threads -o --out -q --quiet'
+            values='--dataset --data-dir --limit --batch --passes --seed --layers --threads -o
+                    --out'
+            positional=spec
+            ;;
+        dominant)
+            options='-h --help -l --layer -d --dataset --data-dir -k --top --limit --seed
+                     -t --threads --json'
+            values='-l --layer -d --dataset --data-dir -k --top --limit --seed -t --threads'
+            positional=spec
             ;;
         activations)
             options='-h --help -d --dataset --data-dir --layers --limit -b --batch --seed
@@ -175,7 +195,7 @@ _blockscope_cli()
             ;;
         'bench cka')
             options='-h --help --a --b --batch --minibatches --warmup --images --passes
-                     --threads --channels --size --classes --biased --json'
+                     --threads --channels --size --classes --biased --pc1 --json'
             values='--a --b --batch --minibatches --warmup --images --passes --threads
                     --channels --size --classes'
             ;;
@@ -244,6 +264,9 @@ _blockscope_cli()
             *:--data-dir | *:--weights-dir | *:--acts-a | *:--acts-b | train:--run-dir | train:--resume | runs:--runs-dir)
                 _blockscope_cli_files "$cur"
                 ;;
+            cka:--measure)
+                _blockscope_cli_add < <(compgen -W 'cka cka-without-pc1 pc1-alignment cka,cka-without-pc1,pc1-alignment' -- "$cur")
+                ;;
             *:--schedule)
                 _blockscope_cli_add < <(compgen -W 'linear cosine constant' -- "$cur")
                 ;;
@@ -273,6 +296,8 @@ _blockscope_cli()
         _blockscope_cli_files "$cur" '*.safetensors'
     elif [[ $positional == weights ]]; then
         _blockscope_cli_files "$cur" '*.pth' '*.pt' '*.safetensors'
+    elif [[ $positional == folder ]]; then
+        _blockscope_cli_files "$cur"
     elif [[ $positional == download ]]; then
         if [[ ${COMP_WORDS[COMP_CWORD - 1]} == weights ]]; then
             _blockscope_cli_add < <(compgen -W 'imagenet-resnet50 imagenet-resnet101 imagenet-resnet152' -- "$cur")

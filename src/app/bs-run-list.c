@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "bs-model-catalog.h"
 #include "bs-a11y.h"
 #include "bs-number-format.h"
 #include "bs-run.h"
@@ -45,7 +46,7 @@ static GtkWidget *
 run_row (BsRun *run)
 {
   GtkWidget *row = adw_action_row_new ();
-  g_autofree char *title = bs_run_describe (run);
+  g_autofree char *title = bs_model_catalog_describe_run (run);
   g_autofree char *subtitle = NULL;
   g_autofree char *done = NULL;
   g_autofree char *all = NULL;

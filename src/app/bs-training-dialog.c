@@ -13,6 +13,7 @@
 #include "bs-model-spec.h"
 #include "bs-synthetic.h"
 #include "bs-trainer.h"
+#include "bs-training-start-from.h"
 
 struct _BsTrainingDialog
 {
@@ -24,6 +25,7 @@ struct _BsTrainingDialog
 
   AdwComboRow   *model_row;
   GtkSpinButton *init_seed;
+  BsStartFrom   *start_from;      /* random weights, or a checkpoint's (fine-tuning) */
   AdwComboRow   *dataset_row;
   GtkSpinButton *limit;
   GtkSpinButton *test_limit;
@@ -401,6 +403,25 @@ update_estimate (BsTrainingDialog *self)
     }
 }
 
+static void
+on_start_from_changed (gpointer user_data)
+{
+  BsTrainingDialog *self = user_data;
+  gboolean ok = FALSE;
+
+  bs_start_from_get_note (self->start_from, &ok, NULL);
+  gtk_widget_set_sensitive (self->start_button, ok);
+}
+
+static void
+on_target_changed (BsTrainingDialog *self)
+{
+  /* Not while the dialog is being torn down. */
+  if (self->start_from == NULL)
+    return;
+  bs_start_from_set_target (self->start_from, selected_string (self->model_row), selected_string (self->dataset_row));
+}
+
 /* ---------------------------------------------------------------- dialog */
 
 static void
@@ -426,6 +447,7 @@ bs_training_dialog_dispose (GObject *object)
     g_cancellable_cancel (self->measuring);
   g_clear_object (&self->measuring);
   g_clear_handle_id (&self->measure_source, g_source_remove);
+  g_clear_pointer (&self->start_from, bs_start_from_free);
 
   G_OBJECT_CLASS (bs_training_dialog_parent_class)->dispose (object);
 }
@@ -538,6 +560,7 @@ bs_training_dialog_init (BsTrainingDialog *self)
                                    gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
                                                                 G_CALLBACK (model_display_name), NULL, NULL));
   self->init_seed = add_spin_row (group, _("_Initialisation seed"), NULL, 0, G_MAXUINT32, 1, 0);
+  self->start_from = bs_start_from_new (group, GTK_WINDOW (self), on_start_from_changed, self);
   self->dataset_row = add_combo_row (group, _("_Data set"), G_LIST_MODEL (self->datasets),
                                      gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
                                                                   G_CALLBACK (dataset_display_name), NULL, NULL));
@@ -572,6 +595,8 @@ bs_training_dialog_init (BsTrainingDialog *self)
 
   g_signal_connect_swapped (self->model_row, "notify::selected", G_CALLBACK (update_estimate), self);
   g_signal_connect_swapped (self->dataset_row, "notify::selected", G_CALLBACK (update_estimate), self);
+  g_signal_connect_swapped (self->model_row, "notify::selected", G_CALLBACK (on_target_changed), self);
+  g_signal_connect_swapped (self->dataset_row, "notify::selected", G_CALLBACK (on_target_changed), self);
   {
     GtkSpinButton *spins[] = { self->limit, self->test_limit, self->epochs, self->batch,
                                self->every_epochs, self->every_steps, self->probe_images };
@@ -619,6 +644,8 @@ bs_training_dialog_set_settings (BsTrainingDialog    *self,
       dataset = g_list_model_get_n_items (G_LIST_MODEL (self->datasets)) - 1;
     }
   adw_combo_row_set_selected (self->dataset_row, dataset);
+  bs_start_from_set_target (self->start_from, settings->model, settings->dataset);
+  bs_start_from_set_checkpoint (self->start_from, settings->model, settings->init);
   gtk_spin_button_set_value (self->init_seed, settings->init_seed);
   gtk_spin_button_set_value (self->limit, settings->recipe.limit);
   gtk_spin_button_set_value (self->test_limit, settings->recipe.test_limit);
@@ -648,6 +675,8 @@ bs_training_dialog_get_settings (BsTrainingDialog *self,
   g_free (settings->dataset);
   settings->dataset = g_strdup (selected_string (self->dataset_row));
   settings->init_seed = gtk_spin_button_get_value_as_int (self->init_seed);
+  g_free (settings->init);
+  settings->init = bs_start_from_get_checkpoint (self->start_from);
   settings->recipe.limit = gtk_spin_button_get_value_as_int (self->limit);
   settings->recipe.test_limit = gtk_spin_button_get_value_as_int (self->test_limit);
   settings->recipe.epochs = gtk_spin_button_get_value_as_int (self->epochs);
@@ -666,8 +695,31 @@ bs_training_dialog_get_settings (BsTrainingDialog *self,
 void
 bs_training_dialog_start (BsTrainingDialog *self)
 {
+  gboolean ok = FALSE;
+
   g_return_if_fail (BS_IS_TRAINING_DIALOG (self));
+  /* As the insensitive button: not before the weights are known to fit. */
+  bs_start_from_get_note (self->start_from, &ok, NULL);
+  if (!ok)
+    return;
   g_signal_emit (self, signals[START], 0);
+}
+
+const char *
+bs_training_dialog_get_init_note (BsTrainingDialog *self,
+                                  gboolean         *ok,
+                                  gboolean         *checking)
+{
+  g_return_val_if_fail (BS_IS_TRAINING_DIALOG (self), NULL);
+  return bs_start_from_get_note (self->start_from, ok, checking);
+}
+
+void
+bs_training_dialog_set_init_file (BsTrainingDialog *self,
+                                  const char       *path)
+{
+  g_return_if_fail (BS_IS_TRAINING_DIALOG (self));
+  bs_start_from_choose_file (self->start_from, path);
 }
 
 const char *

@@ -4,7 +4,12 @@
  * The estimate times a few training steps of the chosen network on
  * generated images of the data set's shape (on a thread of its own, again
  * when the network or the batch size changes) and scales them to the
- * run's steps, evaluations and snapshots. Start emits "start" with the
+ * run's steps, evaluations and snapshots. "Start from" chooses random
+ * weights (the seed) or a checkpoint's (fine-tuning, BsRunSettings.init):
+ * the ImageNet weights of an imagenet-* network when they are downloaded,
+ * or a file; the checkpoint's metadata is read on a thread and the dialog
+ * says whether a new head replaces its classes, or refuses (Start stays
+ * insensitive) weights of another network or channel count. Start emits "start" with the
  * settings; the window makes the run and its job. */
 #pragma once
 
@@ -32,6 +37,15 @@ void              bs_training_dialog_get_settings (BsTrainingDialog       *self,
                                                    BsRunSettings          *settings);
 /* As pressing Start. */
 void              bs_training_dialog_start        (BsTrainingDialog       *self);
+/* The "Start from" line: what happens to the head, or why these weights
+ * cannot start the run; *ok whether Start may go, *checking while the
+ * checkpoint is being read (both may be NULL). */
+const char       *bs_training_dialog_get_init_note (BsTrainingDialog *self,
+                                                    gboolean         *ok,
+                                                    gboolean         *checking);
+/* As choosing "A checkpoint's weights" and the file path in the chooser. */
+void              bs_training_dialog_set_init_file (BsTrainingDialog *self,
+                                                    const char       *path);
 /* The estimate line ("About 12 minutes on this machine"), for tests. */
 const char       *bs_training_dialog_get_estimate (BsTrainingDialog       *self);
 

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "bs-model-catalog.h"
 #include "bs-dataset.h"
 #include "bs-dataset-locate.h"
 #include "bs-number-format.h"
@@ -443,7 +444,7 @@ bs_training_job_new (BsRun                *run,
   /* A resumed run shows what it did before. */
   self->history = bs_training_history_new_from_run (run, NULL);
 
-  description = bs_run_describe (run);
+  description = bs_model_catalog_describe_run (run);
   self->description = g_strdup (description);
   /* Translators: a job's title; %s describes the run, e.g. "resnet56 on Fashion-MNIST". */
   {

@@ -9,6 +9,7 @@
 #include "bs-window-downloads.h"
 #include "bs-window-export.h"
 #include "bs-window-training.h"
+#include "bs-window-weights.h"
 
 G_BEGIN_DECLS
 
@@ -25,10 +26,21 @@ void         bs_window_show_error      (BsWindow   *self,
                                         const char *primary,
                                         const char *detail);
 void         bs_window_hide_error      (BsWindow   *self);
+/* The header bar's model buttons (A: FALSE, B: TRUE). */
+GtkMenuButton     *bs_window_get_model_button   (BsWindow *self,
+                                                 gboolean  b);
 /* The header bar's data set chooser (its popover lists the data sets). */
 GtkMenuButton     *bs_window_get_dataset_button (BsWindow *self);
 /* Data sets downloaded here (bs-window-downloads.h). */
 BsWindowDownloads *bs_window_get_downloads   (BsWindow *self);
+/* Pretrained weights downloaded and imported here (bs-window-weights.h). */
+BsWindowWeights   *bs_window_get_weights     (BsWindow *self);
+/* The model menus rebuilt and the choices' labels updated (new weights or
+ * checkpoints on disk). */
+void               bs_window_refresh_models  (BsWindow *self);
+/* A banner (GtkInfoBar) of a feature, shown under the error banner. */
+void               bs_window_add_banner      (BsWindow  *self,
+                                              GtkWidget *banner);
 /* Figures and files out, results in (bs-window-export.h). */
 BsWindowExport   *bs_window_get_export        (BsWindow *self);
 /* Training runs in this window (bs-window-training.h) and their view. */

@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "bs-model-catalog.h"
 #include "bs-dataset-locate.h"
 #include "bs-error.h"
 #include "bs-heatmap.h"
@@ -349,7 +350,7 @@ bs_window_training_show_run (BsWindowTraining *self,
   g_clear_pointer (&self->run, bs_run_unref);
   self->run = run;
   history = bs_training_history_new_from_run (run, &problems);
-  title = bs_run_describe (run);
+  title = bs_model_catalog_describe_run (run);
 
   run_problems = bs_run_get_problems (run);
   if ((run_problems != NULL && run_problems->len > 0) || problems != NULL)

@@ -34,6 +34,7 @@
 #include "bs-window-downloads.h"
 #include "bs-window-export.h"
 #include "bs-window-training.h"
+#include "bs-window-weights.h"
 #include "bs-runs.h"
 
 struct _BsWindow
@@ -49,6 +50,7 @@ struct _BsWindow
   BsWindowTraining     *training;
   BsWindowExport       *export;
   BsWindowDownloads    *downloads;
+  BsWindowWeights      *weights;
 
   /* The CKA computation being run or last run */
   BsJob                *cka_job;
@@ -227,8 +229,8 @@ update_choice_labels (BsWindow *self)
   g_autofree char *a_spec = g_settings_get_string (self->settings, "model-a");
   g_autofree char *b_spec = g_settings_get_string (self->settings, "model-b");
   g_autofree char *dataset = bs_window_resolve_dataset (self);
-  g_autofree char *a = bs_model_spec_display_name (a_spec);
-  g_autofree char *b = bs_model_spec_display_name (b_spec);
+  g_autofree char *a = bs_model_catalog_display_name (a_spec);
+  g_autofree char *b = bs_model_catalog_display_name (b_spec);
   g_autofree char *d = dataset_display_name (dataset);
   g_autofree char *a_name = NULL;
   g_autofree char *b_name = NULL;
@@ -660,8 +662,11 @@ on_settings_changed (GSettings  *settings,
         {
           g_autofree char *spec = g_settings_get_string (settings, key);
 
-          /* Say at once when a chosen checkpoint does not exist. */
-          if (bs_model_spec_is_path (spec) && !g_file_test (spec, G_FILE_TEST_IS_REGULAR))
+          /* Say at once when a chosen checkpoint does not exist; weights not
+           * downloaded yet are offered instead. */
+          if (self->weights != NULL && bs_window_weights_notice_choice (self->weights, key, spec))
+            ;
+          else if (bs_model_spec_is_path (spec) && !g_file_test (spec, G_FILE_TEST_IS_REGULAR))
             {
               /* Translators: %s is a file name. */
               g_autofree char *detail = g_strdup_printf (_("There is no file %s."), spec);
@@ -699,6 +704,35 @@ on_error_bar_response (GtkInfoBar *bar,
 }
 
 /* ---------------------------------------------------------------- private API for tests */
+
+void
+bs_window_refresh_models (BsWindow *self)
+{
+  create_model_a_popup (self->model_a_button, self);
+  create_model_b_popup (self->model_b_button, self);
+  update_choice_labels (self);
+}
+
+void
+bs_window_add_banner (BsWindow  *self,
+                      GtkWidget *banner)
+{
+  gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->error_bar))), banner,
+                              GTK_WIDGET (self->error_bar));
+}
+
+GtkMenuButton *
+bs_window_get_model_button (BsWindow *self,
+                            gboolean  b)
+{
+  return b ? self->model_b_button : self->model_a_button;
+}
+
+BsWindowWeights *
+bs_window_get_weights (BsWindow *self)
+{
+  return self->weights;
+}
 
 BsHeatmap *
 bs_window_get_heatmap (BsWindow *self)
@@ -885,6 +919,16 @@ bs_window_constructed (GObject *object)
   self->training = bs_window_training_new (self, self->training_view);
   self->export = bs_window_export_new (self);
   self->downloads = bs_window_downloads_new (self);
+  self->weights = bs_window_weights_new (self);
+  /* Weights chosen in an earlier session and deleted since: offered again. */
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *key = i == 0 ? "model-a" : "model-b";
+      g_autofree char *spec = g_settings_get_string (self->settings, key);
+
+      if (bs_window_weights_notice_choice (self->weights, key, spec))
+        break;
+    }
 
   update_choice_labels (self);
   set_running (self, FALSE);
@@ -898,6 +942,7 @@ bs_window_dispose (GObject *object)
   drop_cka_job (self);
   g_clear_pointer (&self->export, bs_window_export_free);
   g_clear_pointer (&self->downloads, bs_window_downloads_free);
+  g_clear_pointer (&self->weights, bs_window_weights_free);
   g_clear_pointer (&self->training, bs_window_training_free);
   if (self->jobs != NULL)
     {

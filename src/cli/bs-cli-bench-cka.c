@@ -74,7 +74,7 @@ bs_cli_bench_cka (int    argc,
   g_autofree char *model_b = NULL;
   gint batch = 256, minibatches = 3, warmup = 1, threads = 0, images = 0, passes = 0;
   gint channels = 3, size = 32, classes = 10;
-  gboolean json = FALSE, biased = FALSE;
+  gboolean json = FALSE, biased = FALSE, pc1 = FALSE;
   const GOptionEntry entries[] = {
     { "a", 0, 0, G_OPTION_ARG_STRING, &model_a, N_("Model A (required): a model name (resnet20) or checkpoint"), "SPEC" },
     { "b", 0, 0, G_OPTION_ARG_STRING, &model_b, N_("Model B (default: A, which then runs once per minibatch)"), "SPEC" },
@@ -88,6 +88,7 @@ bs_cli_bench_cka (int    argc,
     { "size", 0, 0, G_OPTION_ARG_INT, &size, N_("Input height and width (default 32)"), "S" },
     { "classes", 0, 0, G_OPTION_ARG_INT, &classes, N_("Classes (default 10)"), "K" },
     { "biased", 0, 0, G_OPTION_ARG_NONE, &biased, N_("Biased estimator"), NULL },
+    { "pc1", 0, 0, G_OPTION_ARG_NONE, &pc1, N_("With the PC1 analysis (PC1 shares, PC1 alignment, CKA without PC1)"), NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as JSON"), NULL },
     { NULL }
   };
@@ -135,6 +136,7 @@ bs_cli_bench_cka (int    argc,
   o.batch_size = (guint) batch;
   o.passes = (guint) passes;
   o.biased = biased;
+  o.pc1 = pc1;
   o.engine = bs_cli_get_engine ();
   o.threads = (guint) threads;
 

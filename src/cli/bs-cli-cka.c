@@ -19,6 +19,7 @@
 #include "bs-cka-protocol.h"
 #include "bs-cli.h"
 #include "bs-dataset.h"
+#include "bs-dataset-subset.h"
 #include "bs-error.h"
 
 typedef struct {
@@ -107,6 +108,86 @@ on_snapshot (BsCkaSnapshot *snap,
   p->printed = TRUE;
 }
 
+/* --exclude-images: image numbers separated by commas. */
+static GArray *
+parse_indices (const char  *text,
+               GError     **error)
+{
+  g_auto(GStrv) parts = g_strsplit (text, ",", -1);
+  g_autoptr(GArray) indices = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      guint64 v;
+
+      if (!g_ascii_string_to_unsigned (g_strstrip (parts[i]), 10, 0, G_MAXUINT - 1, &v, NULL))
+        {
+          g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                       /* Translators: what was given to --exclude-images. */
+                       _("--exclude-images takes image numbers separated by commas, not '%s'"), parts[i]);
+          return NULL;
+        }
+      g_array_append_vals (indices, &(guint) { (guint) v }, 1);
+    }
+  if (indices->len == 0)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("--exclude-images needs at least one number"));
+      return NULL;
+    }
+  return g_steal_pointer (&indices);
+}
+
+/* --measure: distinct known names, in the order given; cka alone by default. */
+static gboolean
+parse_measures (const char    *text,
+                BsCkaMeasure  *measures,
+                guint         *n_measures,
+                GError       **error)
+{
+  g_auto(GStrv) names = g_strsplit (text != NULL ? text : "cka", ",", -1);
+
+  *n_measures = 0;
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      BsCkaMeasure m;
+      const char *name = g_strstrip (names[i]);
+
+      if (!bs_cka_measure_from_string (name, &m))
+        {
+          g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                       /* Translators: a name given to --measure; the list names what exists. */
+                       _("unknown --measure '%s' (cka, cka-without-pc1 or pc1-alignment)"), name);
+          return FALSE;
+        }
+      for (guint j = 0; j < *n_measures; j++)
+        if (measures[j] == m)
+          {
+            g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("--measure names '%s' twice"), name);
+            return FALSE;
+          }
+      measures[(*n_measures)++] = m;
+    }
+  if (*n_measures == 0)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("--measure needs at least one name"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Where measure i goes: --out itself for the first, OUT-NAME.ext for the others. */
+static char *
+measure_path (const char         *out,
+              const BsCkaMeasure *measures,
+              guint               i)
+{
+  const char *dot = strrchr (out, '.');
+
+  if (i == 0)
+    return g_strdup (out);
+  return g_strdup_printf ("%.*s-%s%s", (int) (dot - out), out, bs_cka_measure_to_string (measures[i]), dot);
+}
+
 int
 bs_cli_cka (int    argc,
             char **argv)
@@ -119,6 +200,12 @@ bs_cli_cka (int    argc,
   g_autofree char *out = NULL;
   g_autofree char *acts_a = NULL;
   g_autofree char *acts_b = NULL;
+  g_autofree char *measures_text = NULL;
+  g_autofree char *exclude_text = NULL;
+  g_autoptr(GArray) exclude = NULL;
+  gboolean pc1 = FALSE;
+  BsCkaMeasure measures[BS_CKA_N_MEASURES];
+  guint n_measures = 0;
   gint batch = 256, passes = 10, threads = 0, limit = 0;
   gint64 seed = 0, seed_b = -1;
   gboolean biased = FALSE, quiet = FALSE, json = FALSE;
@@ -137,6 +224,9 @@ bs_cli_cka (int    argc,
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, N_("Worker threads (default: $BLOCKSCOPE_THREADS, else as many as OpenBLAS uses)"), "T" },
     { "acts-a", 0, 0, G_OPTION_ARG_FILENAME, &acts_a, N_("Folder of .npy activations of model A, one file per layer"), "DIR" },
     { "acts-b", 0, 0, G_OPTION_ARG_FILENAME, &acts_b, N_("Folder of .npy activations of model B (default: --acts-a)"), "DIR" },
+    { "measure", 0, 0, G_OPTION_ARG_STRING, &measures_text, N_("What to compute, one or more separated by commas: cka (default), cka-without-pc1, pc1-alignment; the first goes to --out, each other to OUT-MEASURE.npy"), "LIST" },
+    { "exclude-images", 0, 0, G_OPTION_ARG_STRING, &exclude_text, N_("Leave out these test images (numbers separated by commas, counted among the first --limit), e.g. those 'blockscope-cli dominant' lists"), "LIST" },
+    { "pc1", 0, 0, G_OPTION_ARG_NONE, &pc1, N_("Also each layer's PC1 share (the variance on its first principal component), in the JSON"), NULL },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Output matrix (required): M.npy (float64) or M.csv; M.json is written beside it"), "FILE" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress on stderr"), NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print a JSON summary on stdout when done"), NULL },
@@ -169,6 +259,10 @@ bs_cli_cka (int    argc,
     return bs_cli_usage_error ("cka", _("--threads and --limit cannot be negative"));
   if (seed < 0)
     return bs_cli_usage_error ("cka", _("--seed cannot be negative"));
+  if (!parse_measures (measures_text, measures, &n_measures, &error))
+    return bs_cli_usage_error ("cka", "%s", error->message);
+  if (exclude_text != NULL && (exclude = parse_indices (exclude_text, &error)) == NULL)
+    return bs_cli_usage_error ("cka", "%s", error->message);
 
   bs_cka_job_options_init (&options);
   options.batch_size = (guint) batch;
@@ -179,6 +273,9 @@ bs_cli_cka (int    argc,
   options.threads = (guint) threads;
   options.layers = bs_cka_layer_selection_parse (layers);
   options.layer_pattern = layers;
+  options.pc1 = pc1;
+  for (guint i = 0; i < n_measures; i++)
+    options.pc1 |= measures[i] != BS_CKA_MEASURE_CKA;
 
   if (acts_a != NULL || acts_b != NULL)
     {
@@ -186,6 +283,8 @@ bs_cli_cka (int    argc,
         return bs_cli_usage_error ("cka", _("--acts-b needs --acts-a"));
       if (spec_a || spec_b || dataset_name)
         return bs_cli_usage_error ("cka", _("--acts-a/--acts-b replace --a, --b and --dataset"));
+      if (exclude != NULL)
+        return bs_cli_usage_error ("cka", _("--exclude-images needs --dataset"));
       options.acts_dir_a = acts_a;
       options.acts_dir_b = acts_b ? acts_b : acts_a;
     }
@@ -198,6 +297,20 @@ bs_cli_cka (int    argc,
       dataset = bs_dataset_load_test (dataset_name, data_dir, &error);
       if (dataset == NULL)
         return bs_cli_fail (error);
+      if (exclude != NULL)
+        {
+          /* The protocol then runs on what is left of the first --limit images. */
+          BsDataset *subset = bs_dataset_new_test_subset (dataset, (guint) limit, (const guint *) exclude->data,
+                                                          exclude->len, &error);
+
+          if (subset == NULL)
+            return bs_cli_usage_error ("cka", "%s", error->message);
+          g_clear_pointer (&dataset, bs_dataset_unref);
+          dataset = subset;
+          limit = 0;
+          info.excluded_images = (const guint *) exclude->data;
+          info.n_excluded = exclude->len;
+        }
       options.spec_a = spec_a;
       options.spec_b = spec_b;
       options.init_seed_a = (guint64) seed;
@@ -221,20 +334,27 @@ bs_cli_cka (int    argc,
 
   info.options = &options;
   info.elapsed_seconds = (g_get_monotonic_time () - progress.start) / 1e6;
-  if (!bs_cka_export (result, &info, out, &error))
-    return bs_cli_fail (error);
-
-  if (!quiet)
+  for (guint i = 0; i < n_measures; i++)
     {
-      g_autofree char *json_path = bs_cka_export_json_path (out);
+      g_autofree char *path = measure_path (out, measures, i);
+      g_autofree char *json_path = bs_cka_export_json_path (path);
 
-      /* Translators: rows, columns, minibatches, the minibatch size, seconds, two file names. */
-      fprintf (stderr, _("cka: %u × %u layers, %u minibatches of %u in %.1f s; wrote %s and %s\n"),
-               bs_cka_snapshot_get_n_rows (result), bs_cka_snapshot_get_n_cols (result),
-               bs_cka_snapshot_get_minibatches_done (result),
-               bs_cka_snapshot_get_batch_size (result),
-               info.elapsed_seconds, out, json_path);
+      info.measure = measures[i];
+      if (!bs_cka_export (result, &info, path, &error))
+        return bs_cli_fail (error);
+      if (!quiet && i == 0)
+        /* Translators: rows, columns, minibatches, the minibatch size, seconds, two file names. */
+        fprintf (stderr, _("cka: %u × %u layers, %u minibatches of %u in %.1f s; wrote %s and %s\n"),
+                 bs_cka_snapshot_get_n_rows (result), bs_cka_snapshot_get_n_cols (result),
+                 bs_cka_snapshot_get_minibatches_done (result),
+                 bs_cka_snapshot_get_batch_size (result),
+                 info.elapsed_seconds, path, json_path);
+      else if (!quiet)
+        /* Translators: a measure ("CKA without PC1"), then two file names. */
+        fprintf (stderr, _("cka: %s: wrote %s and %s\n"), bs_cka_measure_get_label (measures[i]), path,
+                 json_path);
     }
+  info.measure = BS_CKA_MEASURE_CKA;
   if (json)
     print_summary_json (result, &info, out, layers);
   return BS_CLI_EXIT_OK;

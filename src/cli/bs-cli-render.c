@@ -234,6 +234,17 @@ bs_cli_render (int    argc,
   if (dpi > 0)
     options.figure.dpi = dpi;
 
+  /* The colour bar says what the matrices measure; "Similarity" when they differ. */
+  for (guint i = 0; i < inputs.snapshots->len; i++)
+    {
+      BsCkaMeasure m = bs_cka_snapshot_get_measure_type (g_ptr_array_index (inputs.snapshots, i));
+
+      if (i == 0)
+        options.figure.measure = bs_cka_measure_get_label (m);
+      else if (m != bs_cka_snapshot_get_measure_type (g_ptr_array_index (inputs.snapshots, 0)))
+        /* Translators: above the colour bar of panels that measure different things (CKA, PC1 alignment). */
+        options.figure.measure = _("Similarity");
+    }
   titles = panel_titles != NULL ? g_strsplit (panel_titles, ",", -1) : NULL;
   for (guint i = 0; i < inputs.snapshots->len; i++)
     {

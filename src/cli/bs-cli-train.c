@@ -592,9 +592,13 @@ check_init (const char           *init,
   /* Translators: a checkpoint file. */
   fprintf (stderr, _("Fine-tuning from the weights in %s\n"), init);
   if (new_head)
-    /* Translators: %u is a class count, %s a data set (CIFAR-10), then a seed. */
-    fprintf (stderr, _("Their head is for other classes: a new one for the %u classes of %s, initialised from seed %" G_GUINT64_FORMAT ".\n"),
-             info->n_classes, bs_dataset_info_get_display_name (info), seed);
+    {
+      g_autofree char *seed_text = g_strdup_printf ("%" G_GUINT64_FORMAT, seed);
+
+      /* Translators: %u is a class count, the first %s a data set (CIFAR-10), the second a seed. */
+      fprintf (stderr, _("Their head is for other classes: a new one for the %u classes of %s, initialised from seed %s.\n"),
+               info->n_classes, bs_dataset_info_get_display_name (info), seed_text);
+    }
   return TRUE;
 }
 

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include "bs-checkpoint.h"
+#include "bs-cka-import.h"
 #include "bs-dtype.h"
 #include "bs-npy.h"
 #include "bs-rng.h"
@@ -298,6 +299,88 @@ test_cli_usage (void)
   run_clear (&r);
 }
 
+/* --measure: every measure from one pass, each in its own file with a JSON
+ * that names it; the CKA matrix is the one a plain run writes. */
+static void
+test_cli_measures (void)
+{
+  g_autofree char *plain = g_build_filename (tmp_dir, "plain.npy", NULL);
+  g_autofree char *out = g_build_filename (tmp_dir, "meas.npy", NULL);
+  g_autofree char *align = g_build_filename (tmp_dir, "meas-pc1-alignment.npy", NULL);
+  g_autofree char *without = g_build_filename (tmp_dir, "meas-cka-without-pc1.npy", NULL);
+  g_autofree char *without_json = g_build_filename (tmp_dir, "meas-cka-without-pc1.json", NULL);
+  g_autofree char *plain_json = g_build_filename (tmp_dir, "plain.json", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsNpyArray) a = NULL, b = NULL, c = NULL;
+  g_autoptr(JsonNode) root = NULL, plain_root = NULL;
+  JsonObject *o, *share;
+  guint L;
+  Run r;
+
+  r = run_cli ("cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "64", "--batch", "32",
+               "--passes", "1", "--out", plain, "--quiet", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  run_clear (&r);
+  r = run_cli ("cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "64", "--batch", "32",
+               "--passes", "1", "--measure", "cka,pc1-alignment, cka-without-pc1", "--out", out, NULL);
+  if (r.status != 0)
+    g_test_message ("stderr: %s", r.err);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "CKA without PC1: wrote"));
+  run_clear (&r);
+
+  a = bs_npy_load (plain, &error);
+  g_assert_no_error (error);
+  b = bs_npy_load (out, &error);
+  g_assert_no_error (error);
+  L = (guint) a->shape[0];
+  g_assert_cmpmem (a->data, L * L * sizeof (double), b->data, L * L * sizeof (double));
+  c = bs_npy_load (align, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < L; i++)
+    {
+      double d = ((double *) c->data)[i * L + i];
+
+      /* A layer's PC1 is aligned with itself (NaN only without variance). */
+      g_assert_true (isnan (d) || fabs (d - 1.0) < 1e-12);
+    }
+  g_assert_true (g_file_test (without, G_FILE_TEST_IS_REGULAR));
+
+  root = load_json (without_json);
+  o = json_node_get_object (root);
+  g_assert_cmpstr (json_object_get_string_member (o, "measure"), ==, "cka-without-pc1");
+  g_assert_cmpstr (json_object_get_string_member (o, "matrix_file"), ==, "meas-cka-without-pc1.npy");
+  share = json_object_get_object_member (o, "pc1_share");
+  g_assert_nonnull (share);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (share, "rows")), ==, L);
+  plain_root = load_json (plain_json);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (plain_root), "measure"), ==, "cka");
+  g_assert_false (json_object_has_member (json_node_get_object (plain_root), "pc1_share"));
+  {
+    /* Read back, the file says what it measures (the figure's colour bar uses it). */
+    g_autoptr(BsCkaSnapshot) back = bs_cka_import (without, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (bs_cka_snapshot_get_measure_type (back), ==, BS_CKA_MEASURE_CKA_WITHOUT_PC1);
+    g_clear_pointer (&back, bs_cka_snapshot_unref);
+    back = bs_cka_import (plain, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (bs_cka_snapshot_get_measure_type (back), ==, BS_CKA_MEASURE_CKA);
+  }
+
+  {
+    const char *bad[] = { "svcca", "cka,cka", "" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        r = run_cli ("cka", "--a", "resnet8", "--dataset", "synthetic", "--measure", bad[i], "--out", out, NULL);
+        g_assert_cmpint (r.status, ==, 2);
+        g_assert_nonnull (strstr (r.err, "--measure"));
+        run_clear (&r);
+      }
+  }
+}
+
 static void
 write_npy (const char *dir,
            const char *name,
@@ -470,6 +553,7 @@ main (int    argc,
   g_test_add_func ("/cka-cli/models", test_cli_models);
   g_test_add_func ("/cka-cli/checkpoint", test_cli_checkpoint);
   g_test_add_func ("/cka-cli/usage", test_cli_usage);
+  g_test_add_func ("/cka-cli/measures", test_cli_measures);
   g_test_add_func ("/cka-cli/acts", test_cli_acts);
   g_test_add_func ("/cka-cli/bench", test_cli_bench);
 

@@ -234,7 +234,10 @@ write_info (const char     *path,
   json_builder_set_member_name (builder, "split");
   json_builder_add_string_value (builder, "test");
   json_builder_set_member_name (builder, "input");
-  json_builder_add_string_value (builder, "pixels / 255, NCHW, float32, no normalisation");
+  json_builder_add_string_value (builder, bs_model_get_input_normalization (model, NULL, NULL)
+                                 ? "pixels / 255, NCHW, float32, then the network's input normalisation "
+                                   "(input_mean, input_std of its checkpoint): layer 'input' is the normalised image"
+                                 : "pixels / 255, NCHW, float32, no normalisation");
   json_builder_set_member_name (builder, "n_images");
   json_builder_add_int_value (builder, n_images);
   json_builder_set_member_name (builder, "images");

@@ -178,9 +178,9 @@ acts_dir_select (ActsDir               *d,
   return TRUE;
 }
 
-/* Reads one minibatch of one layer and hands its Gram to the accumulator. */
+/* Reads one minibatch of one layer and hands its Gram to the sink. */
 static gboolean
-acts_feed (BsCkaAccumulator *acc,
+acts_feed (BsCkaSink        *sink,
            BsCkaSide         side,
            guint             layer,
            BsNpyFile        *file,
@@ -207,7 +207,7 @@ acts_feed (BsCkaAccumulator *acc,
     return FALSE;
   finite = f64 ? bs_gram_triangle_from_rows_f64 (ws, *buffer, n, p, tri)
                : bs_gram_triangle_from_rows_f32 (ws, *buffer, n, p, tri);
-  bs_cka_accumulator_set_gram_triangle (acc, side, layer, tri, finite);
+  bs_cka_sink_set_gram (sink, side, layer, tri, finite);
   return TRUE;
 }
 
@@ -277,7 +277,7 @@ bs_cka_run_activations (const BsCkaJobOptions *options,
   total = (guint) (n_examples / n);
 
   if (!bs_cka_sink_init (&sink, config, da.infos, same ? da.infos : db.infos, options->acts_dir_a,
-                  same ? options->acts_dir_a : options->acts_dir_b, total, n, options->biased, 1, error))
+                  same ? options->acts_dir_a : options->acts_dir_b, total, n, options->biased, 1, options->pc1, error))
     goto out;
   for (guint mb = 0; mb < total; mb++)
     {
@@ -288,7 +288,7 @@ bs_cka_run_activations (const BsCkaJobOptions *options,
           for (guint i = 0; i < d->files->len; i++)
             {
               if (bs_cka_set_cancelled (cancellable, error) ||
-                  !acts_feed (sink.acc, s == 0 ? BS_CKA_SIDE_A : BS_CKA_SIDE_B, i,
+                  !acts_feed (&sink, s == 0 ? BS_CKA_SIDE_A : BS_CKA_SIDE_B, i,
                               g_ptr_array_index (d->files, i), (guint64) mb * n, n, sink.ws,
                               &buffer, &buffer_size, &sink.tris[0], error))
                 goto out;

@@ -68,6 +68,61 @@ add_matrix (JsonBuilder  *b,
 }
 
 static void
+add_vector (JsonBuilder  *b,
+            const char   *name,
+            const double *v,
+            guint         n)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (guint i = 0; i < n; i++)
+    add_number_or_null (b, v[i]);
+  json_builder_end_array (b);
+}
+
+/* Every layer's PC1 share and its standard error (bs-cka-pc1.h). */
+static void
+add_pc1_shares (JsonBuilder         *b,
+                const BsCkaSnapshot *s)
+{
+  guint n_rows = bs_cka_snapshot_get_n_rows (s), n_cols = bs_cka_snapshot_get_n_cols (s);
+  g_autofree double *rows = g_new (double, MAX (n_rows, 1)), *rows_se = g_new (double, MAX (n_rows, 1));
+  g_autofree double *cols = g_new (double, MAX (n_cols, 1)), *cols_se = g_new (double, MAX (n_cols, 1));
+
+  for (guint i = 0; i < n_rows; i++)
+    rows[i] = bs_cka_snapshot_get_row_pc1_share (s, i, &rows_se[i]);
+  for (guint i = 0; i < n_cols; i++)
+    cols[i] = bs_cka_snapshot_get_col_pc1_share (s, i, &cols_se[i]);
+  json_builder_set_member_name (b, "pc1_share");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "definition");
+  json_builder_add_string_value (b, "largest eigenvalue of the centred Gram HKH over its trace (the fraction of "
+                                    "variance on the first principal component), mean over minibatches; null "
+                                    "for a layer without variance");
+  add_vector (b, "rows", rows, n_rows);
+  add_vector (b, "rows_std_error", rows_se, n_rows);
+  add_vector (b, "cols", cols, n_cols);
+  add_vector (b, "cols_std_error", cols_se, n_cols);
+  json_builder_end_object (b);
+}
+
+static const char *
+measure_definition (BsCkaMeasure measure)
+{
+  switch (measure)
+    {
+    case BS_CKA_MEASURE_CKA_WITHOUT_PC1:
+      return "the same CKA on the Grams HKH - lambda_1 u_1 u_1^T: each layer's first principal component removed";
+    case BS_CKA_MEASURE_PC1_ALIGNMENT:
+      return "squared cosine (u_1 . u_1')^2 between the layers' PC1 score vectors on the same minibatch, "
+             "mean over minibatches; standard error of that mean";
+    case BS_CKA_MEASURE_CKA:
+    default:
+      return "minibatch CKA";
+    }
+}
+
+static void
 add_layers (JsonBuilder         *b,
             const BsCkaSnapshot *s,
             gboolean             rows)
@@ -196,11 +251,21 @@ selection_text (const BsCkaJobOptions *o)
     }
 }
 
+/* The matrix info asks for: the snapshot itself, or an attached PC1 one; NULL when missing. */
+static const BsCkaSnapshot *
+measure_of (const BsCkaSnapshot   *snapshot,
+            const BsCkaExportInfo *info)
+{
+  return bs_cka_snapshot_get_measure ((BsCkaSnapshot *) snapshot, info ? info->measure : BS_CKA_MEASURE_CKA);
+}
+
 char *
-bs_cka_export_json (const BsCkaSnapshot   *s,
+bs_cka_export_json (const BsCkaSnapshot   *snapshot,
                     const BsCkaExportInfo *info,
                     const char            *matrix_file)
 {
+  const BsCkaSnapshot *s = measure_of (snapshot, info);
+  BsCkaMeasure measure = info ? info->measure : BS_CKA_MEASURE_CKA;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonGenerator) gen = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
@@ -229,6 +294,13 @@ bs_cka_export_json (const BsCkaSnapshot   *s,
     }
   json_builder_set_member_name (b, "axes");
   json_builder_add_string_value (b, "rows are the layers of model A, columns those of model B");
+  json_builder_set_member_name (b, "measure");
+  json_builder_add_string_value (b, bs_cka_measure_to_string (measure));
+  if (info != NULL && info->note != NULL)
+    {
+      json_builder_set_member_name (b, "note");
+      json_builder_add_string_value (b, info->note);
+    }
 
   json_builder_set_member_name (b, "model_a");
   add_layers (b, s, TRUE);
@@ -255,6 +327,14 @@ bs_cka_export_json (const BsCkaSnapshot   *s,
         json_builder_add_null_value (b);
       json_builder_set_member_name (b, "split");
       json_builder_add_string_value (b, "test");
+      if (info != NULL && info->n_excluded > 0)
+        {
+          json_builder_set_member_name (b, "excluded_images");
+          json_builder_begin_array (b);
+          for (guint i = 0; i < info->n_excluded; i++)
+            json_builder_add_int_value (b, info->excluded_images[i]);
+          json_builder_end_array (b);
+        }
     }
   json_builder_set_member_name (b, "examples_per_pass");
   if (info && info->n_examples)
@@ -271,6 +351,11 @@ bs_cka_export_json (const BsCkaSnapshot   *s,
       : "unbiased HSIC (Song et al. 2012) via U-centred Grams, Eq. 2 and 3 of Nguyen et al. 2021");
   json_builder_set_member_name (b, "cka");
   json_builder_add_string_value (b, "sum_i HSIC(K_i, L_i) / sqrt(sum_i HSIC(K_i, K_i) * sum_i HSIC(L_i, L_i)) over minibatches i");
+  if (measure != BS_CKA_MEASURE_CKA)
+    {
+      json_builder_set_member_name (b, "measure");
+      json_builder_add_string_value (b, measure_definition (measure));
+    }
   json_builder_set_member_name (b, "batch_size");
   json_builder_add_int_value (b, bs_cka_snapshot_get_batch_size (s));
   if (o && !acts)
@@ -320,7 +405,11 @@ bs_cka_export_json (const BsCkaSnapshot   *s,
   else
     json_builder_add_null_value (b);
 
-  add_blocks (b, s, info);
+  if (bs_cka_snapshot_has_pc1 (snapshot))
+    add_pc1_shares (b, snapshot);
+  /* Blocks of a CKA matrix (with or without PC1), not of PC1 alignment. */
+  if (measure != BS_CKA_MEASURE_PC1_ALIGNMENT)
+    add_blocks (b, s, info);
   add_matrix (b, "cka", bs_cka_snapshot_get_values (s), n_rows, n_cols);
   add_matrix (b, "std_error", bs_cka_snapshot_get_std_errors (s), n_rows, n_cols);
   json_builder_end_object (b);
@@ -397,7 +486,16 @@ bs_cka_export (const BsCkaSnapshot   *snapshot,
   g_autofree char *json = NULL;
   g_autofree char *base = NULL;
   gboolean csv = g_str_has_suffix (path, ".csv");
+  const BsCkaSnapshot *matrix = measure_of (snapshot, info);
 
+  if (matrix == NULL)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                   /* Translators: a measure ("CKA without PC1"). */
+                   _("The result holds no matrix of %s (the PC1 analysis was not computed)"),
+                   bs_cka_measure_get_label (info->measure));
+      return FALSE;
+    }
   if (!csv && !g_str_has_suffix (path, ".npy"))
     {
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
@@ -407,14 +505,14 @@ bs_cka_export (const BsCkaSnapshot   *snapshot,
 
   if (csv)
     {
-      if (!write_csv (snapshot, path, error))
+      if (!write_csv (matrix, path, error))
         return FALSE;
     }
   else
     {
-      gint64 shape[2] = { bs_cka_snapshot_get_n_rows (snapshot), bs_cka_snapshot_get_n_cols (snapshot) };
+      gint64 shape[2] = { bs_cka_snapshot_get_n_rows (matrix), bs_cka_snapshot_get_n_cols (matrix) };
 
-      if (!bs_npy_save (path, BS_DTYPE_F64, 2, shape, bs_cka_snapshot_get_values (snapshot), error))
+      if (!bs_npy_save (path, BS_DTYPE_F64, 2, shape, bs_cka_snapshot_get_values (matrix), error))
         return FALSE;
     }
 

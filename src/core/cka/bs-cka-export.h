@@ -7,7 +7,11 @@
  *        shapes, why a layer is NaN), the data set, the protocol (estimator,
  *        batch size, passes, seed, how a short last minibatch is treated),
  *        minibatches used, the standard-error matrix (and the CKA matrix
- *        again; null where undefined), elapsed time.
+ *        again; null where undefined), elapsed time; "measure" says what
+ *        the matrix measures (BsCkaMeasure: "cka", "cka-without-pc1",
+ *        "pc1-alignment"; its values are under "cka" whatever it is), and
+ *        with the PC1 analysis "pc1_share" holds every layer's PC1 share
+ *        and its standard error.
  * Both files are written atomically. */
 #pragma once
 
@@ -24,6 +28,11 @@ typedef struct {
   guint                  n_examples;       /* examples per pass, before the short last
                                             * minibatch is dropped (0: unknown) */
   double                 elapsed_seconds;  /* < 0: unknown */
+  const guint           *excluded_images;  /* test images left out (bs-dataset-subset.h), */
+  guint                  n_excluded;       /* as indices into the test split */
+  const char            *note;             /* what else the reader should know (may be NULL) */
+  BsCkaMeasure           measure;          /* the matrix written (default CKA); the
+                                            * snapshot must hold it (bs_cka_snapshot_get_measure) */
 } BsCkaExportInfo;
 
 /* path ends in .npy or .csv (anything else is BS_ERROR_INVALID_ARGUMENT); the

@@ -322,6 +322,9 @@ bs_cka_import (const char  *matrix_path,
   header.batch_size = (guint) batch_size;
   header.minibatches_total = (guint) total;
   header.biased = g_str_has_prefix (estimator, "biased");
+  /* Absent in files of earlier versions, which held CKA; unknown names too. */
+  if (!bs_cka_measure_from_string (bs_json_member_string (root, "measure"), &header.measure))
+    header.measure = BS_CKA_MEASURE_CKA;
   snapshot = bs_cka_snapshot_new (&header, (guint) used, g_steal_pointer (&cka), g_steal_pointer (&std_error),
                                   g_steal_pointer (&row_status), g_steal_pointer (&col_status));
 

@@ -131,7 +131,7 @@ enum {
 };
 
 typedef struct {
-  BsCkaAccumulator *acc;
+  BsCkaSink        *sink;
   BsCkaSide         side;
   BsGramWorkspace  *ws;
   BsGramTriangle    tri;        /* a tapped layer's Gram */
@@ -178,14 +178,13 @@ tap_gram (const BsLayerInfo *info,
       finite = bs_gram_triangles_from_cnhw (ctx->ws, activation, info->channels, batch, spatial,
                                             ctx->scale_of_tap[tap_index], &ctx->tri,
                                             &ctx->tri_norm);
-      bs_cka_accumulator_set_gram_triangle (ctx->acc, ctx->side,
-                                            (guint) ctx->row_of_tap[tap_index + 1],
-                                            &ctx->tri_norm, finite);
+      bs_cka_sink_set_gram (ctx->sink, ctx->side, (guint) ctx->row_of_tap[tap_index + 1],
+                            &ctx->tri_norm, finite);
     }
   else
     finite = bs_gram_triangles_from_cnhw (ctx->ws, activation, info->channels, batch, spatial,
                                           NULL, &ctx->tri, NULL);
-  bs_cka_accumulator_set_gram_triangle (ctx->acc, ctx->side, (guint) row, &ctx->tri, finite);
+  bs_cka_sink_set_gram (ctx->sink, ctx->side, (guint) row, &ctx->tri, finite);
 }
 
 typedef struct {
@@ -433,17 +432,18 @@ run_models (const BsCkaJobOptions  *options,
 
   /* Two Grams at a time: a convolution's and its batch norm's. */
   if (!bs_cka_sink_init (&sink, config, ma.infos, same ? ma.infos : mb.infos, ma.spec,
-                  same ? ma.spec : mb.spec, counts.minibatches_total, n, options->biased, 2, error))
+                  same ? ma.spec : mb.spec, counts.minibatches_total, n, options->biased, 2,
+                         options->pc1, error))
     goto out;
   /* The job's own threads; borrowed models get theirs back at the end. */
   job_model_set_pool (&ma, sink.pool);
   if (!same)
     job_model_set_pool (&mb, sink.pool);
-  ctx_a = (TapContext) { sink.acc, BS_CKA_SIDE_A, sink.ws, sink.tris[0], sink.tris[1], ma.row_of_tap,
+  ctx_a = (TapContext) { &sink, BS_CKA_SIDE_A, sink.ws, sink.tris[0], sink.tris[1], ma.row_of_tap,
                          ma.plan, ma.scale_of_tap, bs_model_get_n_layers (ma.model), n,
                          cancellable, FALSE, FALSE };
   if (!same)
-    ctx_b = (TapContext) { sink.acc, BS_CKA_SIDE_B, sink.ws, sink.tris[0], sink.tris[1], mb.row_of_tap,
+    ctx_b = (TapContext) { &sink, BS_CKA_SIDE_B, sink.ws, sink.tris[0], sink.tris[1], mb.row_of_tap,
                            mb.plan, mb.scale_of_tap, bs_model_get_n_layers (mb.model), n,
                            cancellable, FALSE, FALSE };
 
@@ -476,7 +476,7 @@ run_models (const BsCkaJobOptions  *options,
           bs_model_forward (mb.model, images, n, FALSE, tap_gram, &ctx_b);
         if (ctx_a.cancelled || ctx_b.cancelled)
           {
-            bs_cka_accumulator_discard_minibatch (sink.acc);
+            bs_cka_sink_discard_minibatch (&sink);
             bs_cka_set_cancelled (cancellable, error);
             goto out;
           }

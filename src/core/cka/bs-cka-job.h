@@ -91,6 +91,8 @@ typedef struct {
   BsCkaLayerSelection   layers;         /* default BS_CKA_LAYERS_ALL */
   const char           *layer_pattern;  /* for BS_CKA_LAYERS_PATTERN; applies to both models */
   gboolean              biased;         /* Kornblith et al. 2019 biased HSIC instead of unbiased */
+  gboolean              pc1;            /* also PC1 shares, PC1 alignment and CKA without PC1
+                                         * (bs-cka-pc1.h), attached to every snapshot */
 
   /* How the engine runs (NULL: the defaults, bs_engine_config_get_default()). */
   const BsEngineConfig *engine;

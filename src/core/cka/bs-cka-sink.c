@@ -46,14 +46,23 @@ bs_cka_sink_init (BsCkaSink            *sink,
                   guint                 n,
                   gboolean              biased,
                   guint                 n_triangles,
+                  gboolean              pc1,
                   GError              **error)
 {
   sink->pool = bs_thread_pool_new_for_config (config);
   sink->acc = bs_cka_accumulator_new (rows->len, cols->len, n, biased, rows == cols, error);
   if (sink->acc == NULL)
     return FALSE;
+  if (pc1)
+    {
+      sink->pc1 = bs_cka_pc1_new (rows->len, cols->len, n, biased, rows == cols, error);
+      if (sink->pc1 == NULL)
+        return FALSE;
+    }
   sink->ws = bs_gram_workspace_new_for_pool (sink->pool);
   bs_cka_accumulator_set_workspace (sink->acc, sink->ws);
+  if (sink->pc1 != NULL)
+    bs_cka_pc1_set_workspace (sink->pc1, sink->ws);
   sink->storage = g_try_malloc_n (bs_gram_triangles_doubles (n_triangles, n), sizeof (double));
   if (sink->storage == NULL || !bs_gram_workspace_reserve (sink->ws, n))
     {
@@ -77,13 +86,36 @@ bs_cka_sink_end_minibatch (BsCkaSink        *sink,
                            gpointer          user_data,
                            GError          **error)
 {
-  if (!bs_cka_accumulator_end_minibatch (sink->acc, error))
+  if (!bs_cka_accumulator_end_minibatch (sink->acc, error)
+      || (sink->pc1 != NULL && !bs_cka_pc1_end_minibatch (sink->pc1, error)))
     return FALSE;
   g_clear_pointer (&sink->last, bs_cka_snapshot_unref);
   sink->last = bs_cka_accumulator_make_snapshot (sink->acc, &sink->header);
+  if (sink->pc1 != NULL)
+    bs_cka_pc1_attach (sink->pc1, sink->last);
   if (callback)
     callback (sink->last, user_data);
   return TRUE;
+}
+
+void
+bs_cka_sink_set_gram (BsCkaSink            *sink,
+                      BsCkaSide             side,
+                      guint                 layer,
+                      const BsGramTriangle *tri,
+                      gboolean              finite)
+{
+  bs_cka_accumulator_set_gram_triangle (sink->acc, side, layer, tri, finite);
+  if (sink->pc1 != NULL)
+    bs_cka_pc1_set_gram_triangle (sink->pc1, side, layer, tri, finite);
+}
+
+void
+bs_cka_sink_discard_minibatch (BsCkaSink *sink)
+{
+  bs_cka_accumulator_discard_minibatch (sink->acc);
+  if (sink->pc1 != NULL)
+    bs_cka_pc1_discard_minibatch (sink->pc1);
 }
 
 void
@@ -91,6 +123,7 @@ bs_cka_sink_clear (BsCkaSink *sink)
 {
   g_clear_pointer (&sink->last, bs_cka_snapshot_unref);
   g_clear_pointer (&sink->acc, bs_cka_accumulator_free);
+  g_clear_pointer (&sink->pc1, bs_cka_pc1_free);
   g_clear_pointer (&sink->ws, bs_gram_workspace_free);   /* after the accumulator, which borrows it */
   g_clear_pointer (&sink->pool, bs_thread_pool_unref);
   g_clear_pointer (&sink->storage, g_free);

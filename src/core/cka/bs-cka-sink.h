@@ -11,6 +11,7 @@
 
 #include "bs-cka-accumulator.h"
 #include "bs-cka-job.h"
+#include "bs-cka-pc1.h"
 #include "bs-gram.h"
 
 G_BEGIN_DECLS
@@ -20,6 +21,7 @@ typedef struct {
   BsThreadPool        *pool;      /* the job's threads, which its models share */
   BsGramWorkspace     *ws;
   BsCkaAccumulator    *acc;
+  BsCkaPc1            *pc1;       /* the PC1 analysis (options->pc1), or NULL */
   double              *storage;
   BsGramTriangle       tris[2];   /* a layer's Gram (and, for models, its batch norm's) */
   BsCkaSnapshotHeader  header;    /* its layers and names are borrowed */
@@ -28,8 +30,9 @@ typedef struct {
 
 /* Makes the pool (with config), the accumulator of rows x cols layers
  * (a model against itself when rows == cols), the workspace and
- * n_triangles triangles of n examples. FALSE with error set (a clear
- * message when memory runs out); clear the sink either way. */
+ * n_triangles triangles of n examples, and with pc1 the PC1 analysis
+ * (bs-cka-pc1.h). FALSE with error set (a clear message when memory runs
+ * out); clear the sink either way. */
 gboolean bs_cka_sink_init          (BsCkaSink            *sink,
                                     const BsEngineConfig *config,
                                     GArray               *rows,
@@ -40,7 +43,15 @@ gboolean bs_cka_sink_init          (BsCkaSink            *sink,
                                     guint                 n,
                                     gboolean              biased,
                                     guint                 n_triangles,
+                                    gboolean              pc1,
                                     GError              **error);
+/* A layer's Gram of the current minibatch, to the accumulator (and the PC1 analysis). */
+void     bs_cka_sink_set_gram      (BsCkaSink            *sink,
+                                    BsCkaSide             side,
+                                    guint                 layer,
+                                    const BsGramTriangle *tri,
+                                    gboolean              finite);
+void     bs_cka_sink_discard_minibatch (BsCkaSink        *sink);
 /* Adds the minibatch whose Grams were handed over and publishes the new
  * estimate (kept in sink->last, passed to callback). */
 gboolean bs_cka_sink_end_minibatch (BsCkaSink            *sink,

@@ -20,6 +20,14 @@ struct _BsCkaSnapshot {
   guint            minibatches_total;
   guint            batch_size;
   gboolean         biased;
+  BsCkaMeasure     measure;
+  /* The PC1 analysis, when attached. */
+  BsCkaSnapshot   *without_pc1;
+  BsCkaSnapshot   *pc1_alignment;
+  double          *row_share;
+  double          *row_share_se;
+  double          *col_share;
+  double          *col_share_se;
 };
 
 G_DEFINE_BOXED_TYPE (BsCkaSnapshot, bs_cka_snapshot, bs_cka_snapshot_ref, bs_cka_snapshot_unref)
@@ -60,6 +68,7 @@ bs_cka_snapshot_new (const BsCkaSnapshotHeader *header,
   self->batch_size = header->batch_size;
   self->minibatches_total = header->minibatches_total;
   self->biased = header->biased;
+  self->measure = header->measure;
   self->minibatches_done = minibatches_done;
   self->cka = cka;
   self->std_error = std_error;
@@ -115,7 +124,134 @@ bs_cka_snapshot_unref (BsCkaSnapshot *snapshot)
   g_free (snapshot->std_error);
   g_free (snapshot->row_status);
   g_free (snapshot->col_status);
+  g_clear_pointer (&snapshot->without_pc1, bs_cka_snapshot_unref);
+  g_clear_pointer (&snapshot->pc1_alignment, bs_cka_snapshot_unref);
+  g_free (snapshot->row_share);
+  g_free (snapshot->row_share_se);
+  g_free (snapshot->col_share);
+  g_free (snapshot->col_share_se);
   g_free (snapshot);
+}
+
+void
+bs_cka_snapshot_attach_pc1 (BsCkaSnapshot *snapshot,
+                            BsCkaSnapshot *without_pc1,
+                            BsCkaSnapshot *pc1_alignment,
+                            double        *row_share,
+                            double        *row_share_se,
+                            double        *col_share,
+                            double        *col_share_se)
+{
+  g_return_if_fail (snapshot != NULL && without_pc1 != NULL && pc1_alignment != NULL);
+  /* Snapshots are immutable once shared. */
+  g_return_if_fail (g_atomic_ref_count_compare (&snapshot->ref_count, 1));
+  g_return_if_fail (snapshot->without_pc1 == NULL);
+
+  snapshot->without_pc1 = without_pc1;
+  snapshot->pc1_alignment = pc1_alignment;
+  snapshot->row_share = row_share;
+  snapshot->row_share_se = row_share_se;
+  snapshot->col_share = col_share;
+  snapshot->col_share_se = col_share_se;
+}
+
+BsCkaSnapshot *
+bs_cka_snapshot_get_measure (BsCkaSnapshot *snapshot,
+                             BsCkaMeasure   measure)
+{
+  g_return_val_if_fail (snapshot != NULL, NULL);
+
+  switch (measure)
+    {
+    case BS_CKA_MEASURE_CKA:
+      return snapshot;
+    case BS_CKA_MEASURE_CKA_WITHOUT_PC1:
+      return snapshot->without_pc1;
+    case BS_CKA_MEASURE_PC1_ALIGNMENT:
+      return snapshot->pc1_alignment;
+    default:
+      g_return_val_if_reached (NULL);
+    }
+}
+
+BsCkaMeasure
+bs_cka_snapshot_get_measure_type (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, BS_CKA_MEASURE_CKA);
+  return snapshot->measure;
+}
+
+gboolean
+bs_cka_snapshot_has_pc1 (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, FALSE);
+  return snapshot->without_pc1 != NULL;
+}
+
+double
+bs_cka_snapshot_get_row_pc1_share (const BsCkaSnapshot *snapshot,
+                                   guint                row,
+                                   double              *std_error)
+{
+  g_return_val_if_fail (snapshot != NULL && row < snapshot->n_rows, NAN);
+
+  if (std_error != NULL)
+    *std_error = snapshot->row_share_se != NULL ? snapshot->row_share_se[row] : NAN;
+  return snapshot->row_share != NULL ? snapshot->row_share[row] : NAN;
+}
+
+double
+bs_cka_snapshot_get_col_pc1_share (const BsCkaSnapshot *snapshot,
+                                   guint                col,
+                                   double              *std_error)
+{
+  g_return_val_if_fail (snapshot != NULL && col < snapshot->n_cols, NAN);
+
+  if (std_error != NULL)
+    *std_error = snapshot->col_share_se != NULL ? snapshot->col_share_se[col] : NAN;
+  return snapshot->col_share != NULL ? snapshot->col_share[col] : NAN;
+}
+
+static const char *const measure_names[BS_CKA_N_MEASURES] = {
+  "cka", "cka-without-pc1", "pc1-alignment",
+};
+
+const char *
+bs_cka_measure_to_string (BsCkaMeasure measure)
+{
+  g_return_val_if_fail (measure < BS_CKA_N_MEASURES, NULL);
+  return measure_names[measure];
+}
+
+gboolean
+bs_cka_measure_from_string (const char   *text,
+                            BsCkaMeasure *measure)
+{
+  for (guint i = 0; i < BS_CKA_N_MEASURES; i++)
+    if (g_strcmp0 (text, measure_names[i]) == 0)
+      {
+        *measure = (BsCkaMeasure) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const char *
+bs_cka_measure_get_label (BsCkaMeasure measure)
+{
+  switch (measure)
+    {
+    case BS_CKA_MEASURE_CKA:
+      return _("CKA");
+    case BS_CKA_MEASURE_CKA_WITHOUT_PC1:
+      /* Translators: CKA after each layer's first principal component is removed. */
+      return _("CKA without PC1");
+    case BS_CKA_MEASURE_PC1_ALIGNMENT:
+      /* Translators: how alike two layers' first principal components are. */
+      return _("PC1 alignment");
+    default:
+      g_return_val_if_reached (NULL);
+    }
 }
 
 guint
@@ -265,6 +401,7 @@ bs_cka_snapshot_get_header (const BsCkaSnapshot *snapshot,
     .batch_size = snapshot->batch_size,
     .minibatches_total = snapshot->minibatches_total,
     .biased = snapshot->biased,
+    .measure = snapshot->measure,
   };
 }
 

@@ -24,6 +24,22 @@ typedef enum {
 
 typedef struct _BsCkaSnapshot BsCkaSnapshot;
 
+/* What a matrix of a computation measures (bs-cka-pc1.h for the PC1 ones). */
+typedef enum {
+  BS_CKA_MEASURE_CKA,             /* minibatch CKA, the paper's Eq. 3 */
+  BS_CKA_MEASURE_CKA_WITHOUT_PC1, /* the same after each layer's first principal component is removed */
+  BS_CKA_MEASURE_PC1_ALIGNMENT,   /* squared cosine between the layers' PC1 score vectors */
+} BsCkaMeasure;
+
+#define BS_CKA_N_MEASURES 3
+
+/* "cka", "cka-without-pc1", "pc1-alignment": as the command line and files name them. */
+const char    *bs_cka_measure_to_string      (BsCkaMeasure  measure);
+gboolean       bs_cka_measure_from_string    (const char   *text,
+                                              BsCkaMeasure *measure);
+/* For people: "CKA", "CKA without PC1", "PC1 alignment" (translated). */
+const char    *bs_cka_measure_get_label      (BsCkaMeasure  measure);
+
 /* What every snapshot of one computation shares: its layers, its models and
  * its protocol. Borrowed by the constructors, which copy it. */
 typedef struct {
@@ -36,6 +52,7 @@ typedef struct {
   guint              batch_size;
   guint              minibatches_total;
   gboolean           biased;             /* the biased estimator (Kornblith et al. 2019) */
+  BsCkaMeasure       measure;            /* what the matrix measures (default CKA) */
 } BsCkaSnapshotHeader;
 
 GType          bs_cka_snapshot_get_type      (void) G_GNUC_CONST;
@@ -51,6 +68,17 @@ BsCkaSnapshot *bs_cka_snapshot_new           (const BsCkaSnapshotHeader *header,
                                               double                    *std_error,
                                               guint8                    *row_status,
                                               guint8                    *col_status);
+/* Part of making a CKA snapshot that nobody else holds yet: attaches the PC1
+ * analysis of the same minibatches (bs-cka-pc1.h). Takes ownership of all:
+ * the two matrices as snapshots of the same header, and the PC1 shares of
+ * the rows and columns with their standard errors (n_rows, n_cols values). */
+void           bs_cka_snapshot_attach_pc1    (BsCkaSnapshot             *snapshot,
+                                              BsCkaSnapshot             *without_pc1,
+                                              BsCkaSnapshot             *pc1_alignment,
+                                              double                    *row_share,
+                                              double                    *row_share_se,
+                                              double                    *col_share,
+                                              double                    *col_share_se);
 BsCkaSnapshot *bs_cka_snapshot_ref           (BsCkaSnapshot             *snapshot);
 void           bs_cka_snapshot_unref         (BsCkaSnapshot             *snapshot);
 
@@ -86,10 +114,26 @@ guint              bs_cka_snapshot_get_minibatches_done  (const BsCkaSnapshot *s
 guint              bs_cka_snapshot_get_minibatches_total (const BsCkaSnapshot *snapshot);
 guint              bs_cka_snapshot_get_batch_size        (const BsCkaSnapshot *snapshot);
 gboolean           bs_cka_snapshot_get_biased            (const BsCkaSnapshot *snapshot);
+/* What the matrix measures (the header's measure). */
+BsCkaMeasure       bs_cka_snapshot_get_measure_type      (const BsCkaSnapshot *snapshot);
 /* The header every snapshot of this computation shares (pointers borrowed
  * from the snapshot). */
 void               bs_cka_snapshot_get_header            (const BsCkaSnapshot *snapshot,
                                                           BsCkaSnapshotHeader *header);
+
+/* The matrix of measure: the snapshot itself for BS_CKA_MEASURE_CKA, the
+ * attached ones for the PC1 measures; NULL when not computed. Borrowed. */
+BsCkaSnapshot     *bs_cka_snapshot_get_measure  (BsCkaSnapshot       *snapshot,
+                                                 BsCkaMeasure         measure);
+gboolean           bs_cka_snapshot_has_pc1      (const BsCkaSnapshot *snapshot);
+/* The PC1 share of a row's (column's) layer, NaN when unknown; std_error
+ * (may be NULL) receives its standard error. */
+double             bs_cka_snapshot_get_row_pc1_share (const BsCkaSnapshot *snapshot,
+                                                      guint                row,
+                                                      double              *std_error);
+double             bs_cka_snapshot_get_col_pc1_share (const BsCkaSnapshot *snapshot,
+                                                      guint                col,
+                                                      double              *std_error);
 
 /* A sentence saying why cell (row, col) is NaN (translated, without a
  * capital or full stop: callers put it in their own sentence), or NULL
