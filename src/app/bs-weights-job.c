@@ -125,8 +125,8 @@ run_import (BsJob         *job,
     }
   file = g_strconcat (w->architecture, ".safetensors", NULL);
   target = g_build_filename (w->weights_dir, file, NULL);
-  /* Translators: a file name. */
   g_clear_pointer (&status, g_free);
+  /* Translators: the path of the checkpoint being written. */
   status = g_strdup_printf (_("Saving %s…"), target);
   bs_job_report_status (job, status);
   /* Atomic: the checkpoint there before stays whole until this one is. */

@@ -7,6 +7,7 @@
 
 #include "bs-a11y.h"
 #include "bs-model-catalog.h"
+#include "bs-model-spec.h"
 #include "bs-weights-fetch.h"
 #include "bs-weights-guess.h"
 #include "bs-weights-job.h"
@@ -157,9 +158,10 @@ fetch_weights_action (GSimpleAction *action,
   if (bs_model_catalog_weights_download_size (architecture) == 0)
     {
       g_autofree char *detail = NULL;
+      g_autofree char *name = bs_model_spec_display_name (architecture);
 
-      /* Translators: a model name. */
-      detail = g_strdup_printf (_("There are no official weights for %s."), architecture);
+      /* Translators: a model name ("ResNet-34 (ImageNet)"). */
+      detail = g_strdup_printf (_("There are no official weights for %s."), name);
       bs_window_show_error (self->window, _("These weights cannot be downloaded"), detail);
       return;
     }

@@ -30,11 +30,17 @@ typedef struct {
   gboolean printed;
 } Progress;
 
+static char *measure_path (const char         *out,
+                           const BsCkaMeasure *measures,
+                           guint               i);
+
 static void
 print_summary_json (BsCkaSnapshot         *result,
                     const BsCkaExportInfo *info,
                     const char            *matrix_path,
-                    const char            *layers)
+                    const char            *layers,
+                    const BsCkaMeasure    *measures,
+                    guint                  n_measures)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autofree char *json_path = bs_cka_export_json_path (matrix_path);
@@ -50,6 +56,16 @@ print_summary_json (BsCkaSnapshot         *result,
   json_builder_begin_object (builder);
   bs_cli_json_add_string (builder, "matrix_file", matrix_path);
   bs_cli_json_add_string (builder, "json_file", json_path);
+  /* Every measure's matrix file, by name. */
+  json_builder_set_member_name (builder, "outputs");
+  json_builder_begin_object (builder);
+  for (guint i = 0; i < n_measures; i++)
+    {
+      g_autofree char *path = measure_path (matrix_path, measures, i);
+
+      bs_cli_json_add_string (builder, bs_cka_measure_to_string (measures[i]), path);
+    }
+  json_builder_end_object (builder);
   bs_cli_json_add_string (builder, "model_a", bs_cka_snapshot_get_model_a (result));
   bs_cli_json_add_string (builder, "model_b", bs_cka_snapshot_get_model_b (result));
   bs_cli_json_add_string (builder, "dataset", info->dataset);
@@ -226,7 +242,7 @@ bs_cli_cka (int    argc,
     { "acts-b", 0, 0, G_OPTION_ARG_FILENAME, &acts_b, N_("Folder of .npy activations of model B (default: --acts-a)"), "DIR" },
     { "measure", 0, 0, G_OPTION_ARG_STRING, &measures_text, N_("What to compute, one or more separated by commas: cka (default), cka-without-pc1, pc1-alignment; the first goes to --out, each other to OUT-MEASURE.npy"), "LIST" },
     { "exclude-images", 0, 0, G_OPTION_ARG_STRING, &exclude_text, N_("Leave out these test images (numbers separated by commas, counted among the first --limit), e.g. those 'blockscope-cli dominant' lists"), "LIST" },
-    { "pc1", 0, 0, G_OPTION_ARG_NONE, &pc1, N_("Also each layer's PC1 share (the variance on its first principal component), in the JSON"), NULL },
+    { "pc1", 0, 0, G_OPTION_ARG_NONE, &pc1, N_("Also each layer's PC1 share (the fraction of its variance on its first principal component), in the JSON"), NULL },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Output matrix (required): M.npy (float64) or M.csv; M.json is written beside it"), "FILE" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress on stderr"), NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print a JSON summary on stdout when done"), NULL },
@@ -356,6 +372,6 @@ bs_cli_cka (int    argc,
     }
   info.measure = BS_CKA_MEASURE_CKA;
   if (json)
-    print_summary_json (result, &info, out, layers);
+    print_summary_json (result, &info, out, layers, measures, n_measures);
   return BS_CLI_EXIT_OK;
 }

@@ -596,7 +596,7 @@ check_init (const char           *init,
       g_autofree char *seed_text = g_strdup_printf ("%" G_GUINT64_FORMAT, seed);
 
       /* Translators: %u is a class count, the first %s a data set (CIFAR-10), the second a seed. */
-      fprintf (stderr, _("Their head is for other classes: a new one for the %u classes of %s, initialised from seed %s.\n"),
+      fprintf (stderr, _("The weights' head is for other classes: a new one for the %u classes of %s, initialised from seed %s.\n"),
                info->n_classes, bs_dataset_info_get_display_name (info), seed_text);
     }
   return TRUE;

@@ -322,11 +322,23 @@ test_cli_measures (void)
   g_assert_cmpint (r.status, ==, 0);
   run_clear (&r);
   r = run_cli ("cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "64", "--batch", "32",
-               "--passes", "1", "--measure", "cka,pc1-alignment, cka-without-pc1", "--out", out, NULL);
+               "--passes", "1", "--measure", "cka,pc1-alignment, cka-without-pc1", "--out", out, "--json", NULL);
   if (r.status != 0)
     g_test_message ("stderr: %s", r.err);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.err, "CKA without PC1: wrote"));
+  {
+    /* The summary names every output. */
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    JsonObject *outputs;
+
+    g_assert_true (json_parser_load_from_data (parser, r.out, -1, &error));
+    g_assert_no_error (error);
+    outputs = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "outputs");
+    g_assert_cmpstr (json_object_get_string_member (outputs, "pc1-alignment"), ==, align);
+    g_assert_cmpstr (json_object_get_string_member (outputs, "cka-without-pc1"), ==, without);
+    g_assert_cmpstr (json_object_get_string_member (outputs, "cka"), ==, out);
+  }
   run_clear (&r);
 
   a = bs_npy_load (plain, &error);

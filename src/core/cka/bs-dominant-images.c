@@ -131,7 +131,7 @@ bs_dominant_images_run (BsModel                       *model,
       g_autofree char *need = g_format_size (bytes);
 
       g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                   /* Translators: a layer name, an amount of memory, a count of images. */
+                   /* Translators: a layer name, a count of images, an amount of memory. */
                    _("Layer %s over %u images needs %s: use fewer images"), info->name, n, need);
       return FALSE;
     }

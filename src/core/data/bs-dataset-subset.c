@@ -28,7 +28,7 @@ bs_dataset_new_test_subset (BsDataset    *dataset,
       if (exclude[i] >= n)
         {
           g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
-                       /* Translators: an image's index, then the number of test images used. */
+                       /* Translators: an image's index, then the index of the last test image used. */
                        _("There is no test image %u: the images are numbered 0 to %u"), exclude[i], n - 1);
           return NULL;
         }

@@ -702,9 +702,13 @@ bs_checkpoint_init_model (BsModel     *model,
     }
   if (info.channels != bs_model_get_in_channels (model))
     {
-      /* Translators: a file path, then two channel counts (3, 1). */
       g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH,
-                   _("'%s' holds weights for images of %u channels, but the data set's images have %u"),
+                   g_dngettext (GETTEXT_PACKAGE,
+                                /* Translators: a file path, then two channel counts (3, 1); the
+                                 * plural follows the first count. */
+                                "'%s' holds weights for images of %u channel, but the data set's images have %u",
+                                "'%s' holds weights for images of %u channels, but the data set's images have %u",
+                                info.channels),
                    path, info.channels, bs_model_get_in_channels (model));
       goto failed;
     }
