@@ -77,7 +77,7 @@ _blockscope_cli()
         if [[ $cur == -* ]]; then
             _blockscope_cli_add < <(compgen -W '--help --version' -- "$cur")
         else
-            _blockscope_cli_add < <(compgen -W 'train eval cka activations dominant convergence seeds render bench runs datasets download import info' -- "$cur")
+            _blockscope_cli_add < <(compgen -W 'train eval cka activations dominant convergence seeds render blocks probe bench runs datasets download import info' -- "$cur")
         fi
         return
     fi
@@ -114,6 +114,18 @@ _blockscope_cli()
             values='-o --out --colormap --range --title --panel-titles --columns --width --font-size
                     --dpi --std-error-above --frame-ms'
             positional=matrix
+            ;;
+        blocks)
+            options='-h --help -t --threshold --min-size --min-contrast --json'
+            values='-t --threshold --min-size --min-contrast'
+            positional=matrix
+            ;;
+        probe)
+            options='-h --help -d --dataset --data-dir --layers --limit --test-limit -e --epochs
+                     -s --seed -t --threads -o --out --json -q --quiet'
+            values='-d --dataset --data-dir --layers --limit --test-limit -e --epochs -s --seed
+                    -t --threads -o --out'
+            positional=spec
             ;;
         runs)
             options='-h --help --runs-dir --json'
@@ -227,6 +239,9 @@ _blockscope_cli()
                 ;;
             train:-o | train:--out | train:--init)
                 _blockscope_cli_files "$cur" '*.safetensors'
+                ;;
+            probe:-o | probe:--out)
+                _blockscope_cli_files "$cur" '*.csv'
                 ;;
             cka:-o | cka:--out)
                 _blockscope_cli_files "$cur" '*.npy' '*.csv'

@@ -25,6 +25,8 @@ static const Subcommand subcommands[] = {
   { "seeds", bs_cli_seeds, N_("Mean and spread of CKA across networks trained from different seeds") },
   { "activations", bs_cli_activations, N_("Write every layer's output on test images as .npy files") },
   { "render",   bs_cli_render,   N_("Draw CKA matrices as a figure (PDF, SVG, PNG) or an animation (GIF)") },
+  { "blocks",   bs_cli_blocks,   N_("Find the block structure (ranges of alike layers) in a CKA matrix") },
+  { "probe",    bs_cli_probe,    N_("Linear probes: how well each layer's activations predict the class") },
   { "bench",    bs_cli_bench,    N_("Measure training, inference or CKA speed") },
   { "runs",     bs_cli_runs,     N_("List the training runs (run folders) and their state") },
   { "datasets", bs_cli_datasets, N_("List the known data sets and where they were found") },

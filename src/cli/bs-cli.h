@@ -33,6 +33,8 @@ int  bs_cli_dominant   (int argc, char **argv);   /* bs-cli-dominant.c */
 int  bs_cli_convergence (int argc, char **argv);  /* bs-cli-convergence.c */
 int  bs_cli_seeds      (int argc, char **argv);   /* bs-cli-seeds.c */
 int  bs_cli_render     (int argc, char **argv);   /* bs-cli-render.c */
+int  bs_cli_blocks     (int argc, char **argv);   /* bs-cli-blocks.c */
+int  bs_cli_probe      (int argc, char **argv);   /* bs-cli-probe.c */
 int  bs_cli_bench      (int argc, char **argv);   /* bs-cli-bench.c: dispatches to the two below */
 int  bs_cli_bench_train (int argc, char **argv);  /* bs-cli-bench-train.c */
 int  bs_cli_bench_cka  (int argc, char **argv);   /* bs-cli-bench-cka.c */

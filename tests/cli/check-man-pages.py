@@ -38,6 +38,8 @@ COMMANDS = {
     ('seeds',): ('blockscope-cli-seeds', 'OPTIONS'),
     ('runs',): ('blockscope-cli-runs', 'OPTIONS'),
     ('render',): ('blockscope-cli-render', 'OPTIONS'),
+    ('blocks',): ('blockscope-cli-blocks', 'OPTIONS'),
+    ('probe',): ('blockscope-cli-probe', 'OPTIONS'),
     ('datasets',): ('blockscope-cli-datasets', 'OPTIONS'),
     ('download',): ('blockscope-cli-download', 'OPTIONS'),
     ('import',): ('blockscope-cli-import', 'OPTIONS'),

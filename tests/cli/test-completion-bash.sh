@@ -60,7 +60,7 @@ help_options()
 }
 
 complete_words ''
-check 'commands' train eval cka activations dominant convergence seeds render bench runs datasets download import info
+check 'commands' train eval cka activations dominant convergence seeds render blocks probe bench runs datasets download import info
 
 complete_words '-'
 check 'options before a command' --help --version
@@ -68,7 +68,7 @@ check 'options before a command' --help --version
 complete_words bench ''
 check 'benchmarks' train cka
 
-for c in train eval cka activations dominant convergence seeds render runs datasets download import info 'bench train' 'bench cka'; do
+for c in train eval cka activations dominant convergence seeds render blocks probe runs datasets download import info 'bench train' 'bench cka'; do
     # shellcheck disable=SC2086
     options=$(help_options $c)
     if [[ $'\n'$options$'\n' != *$'\n--help\n'* ]]; then

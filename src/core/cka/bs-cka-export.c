@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bs-atomic-file.h"
+#include "bs-blocks.h"
 #include "bs-dtype.h"
 #include "bs-error.h"
 #include "bs-npy.h"
@@ -163,6 +164,75 @@ add_layers (JsonBuilder         *b,
       json_builder_set_member_name (b, "status");
       json_builder_add_string_value (b, bs_cka_layer_status_to_string (
         rows ? bs_cka_snapshot_get_row_status (s, i) : bs_cka_snapshot_get_col_status (s, i)));
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+}
+
+/* A network against itself: one spec, one initialisation seed for both. */
+static gboolean
+is_self_comparison (const BsCkaSnapshot   *s,
+                    const BsCkaExportInfo *info)
+{
+  const char *a = bs_cka_snapshot_get_model_a (s), *b = bs_cka_snapshot_get_model_b (s);
+  const BsCkaJobOptions *o = info ? info->options : NULL;
+
+  if (bs_cka_snapshot_get_n_rows (s) != bs_cka_snapshot_get_n_cols (s) || g_strcmp0 (a, b) != 0)
+    return FALSE;
+  if (o != NULL && o->acts_dir_a != NULL)
+    return o->acts_dir_b == NULL || strcmp (o->acts_dir_a, o->acts_dir_b) == 0;
+  return o == NULL || o->init_seed_a == o->init_seed_b;
+}
+
+/* "blocks": the block structure with bs-blocks.h's defaults, for a network
+ * against itself once a minibatch is in (blockscope-cli-blocks(1)). */
+static void
+add_blocks (JsonBuilder           *b,
+            const BsCkaSnapshot   *s,
+            const BsCkaExportInfo *info)
+{
+  g_autoptr(GArray) blocks = NULL;
+  BsBlocksOptions options;
+
+  if (!is_self_comparison (s, info) || bs_cka_snapshot_get_minibatches_done (s) == 0)
+    return;
+  bs_blocks_options_init (&options);
+  blocks = bs_blocks_find (bs_cka_snapshot_get_values (s), bs_cka_snapshot_get_n_rows (s),
+                           bs_cka_snapshot_get_n_cols (s), &options, NULL);
+  if (blocks == NULL)
+    return;
+  json_builder_set_member_name (b, "blocks");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "threshold");
+  add_number_or_null (b, options.threshold);
+  json_builder_set_member_name (b, "min_size");
+  json_builder_add_int_value (b, options.min_size);
+  json_builder_set_member_name (b, "min_contrast");
+  add_number_or_null (b, options.min_contrast);
+  json_builder_set_member_name (b, "blocks");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < blocks->len; i++)
+    {
+      const BsBlock *block = &g_array_index (blocks, BsBlock, i);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "first");
+      json_builder_add_int_value (b, block->first);
+      json_builder_set_member_name (b, "last");
+      json_builder_add_int_value (b, block->last);
+      json_builder_set_member_name (b, "size");
+      json_builder_add_int_value (b, block->size);
+      json_builder_set_member_name (b, "mean_inside");
+      add_number_or_null (b, block->mean_inside);
+      json_builder_set_member_name (b, "corner");
+      add_number_or_null (b, block->corner);
+      json_builder_set_member_name (b, "mean_rest");
+      add_number_or_null (b, block->mean_rest);
+      json_builder_set_member_name (b, "edge");
+      add_number_or_null (b, block->edge);
+      json_builder_set_member_name (b, "contrast");
+      add_number_or_null (b, block->contrast);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -337,6 +407,9 @@ bs_cka_export_json (const BsCkaSnapshot   *snapshot,
 
   if (bs_cka_snapshot_has_pc1 (snapshot))
     add_pc1_shares (b, snapshot);
+  /* Blocks of a CKA matrix (with or without PC1), not of PC1 alignment. */
+  if (measure != BS_CKA_MEASURE_PC1_ALIGNMENT)
+    add_blocks (b, s, info);
   add_matrix (b, "cka", bs_cka_snapshot_get_values (s), n_rows, n_cols);
   add_matrix (b, "std_error", bs_cka_snapshot_get_std_errors (s), n_rows, n_cols);
   json_builder_end_object (b);
