@@ -77,7 +77,7 @@ _blockscope_cli()
         if [[ $cur == -* ]]; then
             _blockscope_cli_add < <(compgen -W '--help --version' -- "$cur")
         else
-            _blockscope_cli_add < <(compgen -W 'train eval cka activations dominant convergence seeds render blocks probe bench runs datasets download import info' -- "$cur")
+            _blockscope_cli_add < <(compgen -W 'train eval cka cka-merge activations dominant convergence seeds render blocks probe bench runs datasets download import info' -- "$cur")
         fi
         return
     fi
@@ -138,10 +138,15 @@ _blockscope_cli()
             ;;
         cka)
             options='-h --help --a --b --dataset --data-dir --limit --batch --passes --seed
-                     --seed-b --layers --biased --measure --exclude-images --pc1 --threads --acts-a
+                     --seed-b --layers --biased --measure --shard --exclude-images --pc1 --threads --acts-a
                      --acts-b -o --out -q --quiet --json'
             values='--a --b --dataset --data-dir --limit --batch --passes --seed --seed-b
-                    --layers --measure --exclude-images --threads --acts-a --acts-b -o --out'
+                    --layers --measure --shard --exclude-images --threads --acts-a --acts-b -o --out'
+            ;;
+        cka-merge)
+            options='-h --help -o --out --partial -q --quiet'
+            values='-o --out'
+            positional=shard
             ;;
         convergence)
             options='-h --help --dataset --data-dir --limit --batch --passes --layers --settled
@@ -296,6 +301,8 @@ _blockscope_cli()
         _blockscope_cli_files "$cur" '*.safetensors'
     elif [[ $positional == weights ]]; then
         _blockscope_cli_files "$cur" '*.pth' '*.pt' '*.safetensors'
+    elif [[ $positional == shard ]]; then
+        _blockscope_cli_files "$cur" '*.bscka'
     elif [[ $positional == folder ]]; then
         _blockscope_cli_files "$cur"
     elif [[ $positional == download ]]; then

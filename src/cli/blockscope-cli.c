@@ -21,6 +21,7 @@ static const Subcommand subcommands[] = {
   { "eval",     bs_cli_eval,     N_("Test accuracy of a checkpoint") },
   { "cka",      bs_cli_cka,      N_("Minibatch CKA between every layer of two networks") },
   { "dominant", bs_cli_dominant, N_("List the test images that dominate a layer's first principal component") },
+  { "cka-merge", bs_cli_cka_merge, N_("Merge the shards of a CKA run into its result") },
   { "convergence", bs_cli_convergence, N_("Each layer's CKA with its final self over a run's checkpoints") },
   { "seeds", bs_cli_seeds, N_("Mean and spread of CKA across networks trained from different seeds") },
   { "activations", bs_cli_activations, N_("Write every layer's output on test images as .npy files") },

@@ -17,6 +17,7 @@
 #include "bs-cka-export.h"
 #include "bs-cka-job.h"
 #include "bs-cka-protocol.h"
+#include "bs-cka-shard.h"
 #include "bs-cli.h"
 #include "bs-dataset.h"
 #include "bs-dataset-subset.h"
@@ -124,6 +125,51 @@ on_snapshot (BsCkaSnapshot *snap,
   p->printed = TRUE;
 }
 
+/* --shard K/N, or "slurm": SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT
+ * (an array 0-(N-1), as the README's sbatch script submits it). */
+static gboolean
+parse_shard (const char  *text,
+             guint       *shard,
+             guint       *n_shards,
+             GError     **error)
+{
+  g_auto(GStrv) parts = NULL;
+  const char *k_text = NULL, *n_text = NULL;
+  guint64 k, n;
+
+  if (g_strcmp0 (text, "slurm") == 0)
+    {
+      k_text = g_getenv ("SLURM_ARRAY_TASK_ID");
+      n_text = g_getenv ("SLURM_ARRAY_TASK_COUNT");
+      if (k_text == NULL || n_text == NULL)
+        {
+          g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                       _("--shard slurm needs SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (run it in an sbatch --array job)"));
+          return FALSE;
+        }
+    }
+  else
+    {
+      parts = g_strsplit (text, "/", 3);
+      if (g_strv_length (parts) == 2)
+        {
+          k_text = parts[0];
+          n_text = parts[1];
+        }
+    }
+  if (k_text == NULL || !g_ascii_string_to_unsigned (n_text, 10, 1, 1000000, &n, NULL)
+      || !g_ascii_string_to_unsigned (k_text, 10, 0, n - 1, &k, NULL))
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                   /* Translators: what was given to --shard. */
+                   _("--shard takes K/N with 0 <= K < N (or 'slurm'), not '%s'"), text);
+      return FALSE;
+    }
+  *shard = (guint) k;
+  *n_shards = (guint) n;
+  return TRUE;
+}
+
 /* --exclude-images: image numbers separated by commas. */
 static GArray *
 parse_indices (const char  *text,
@@ -218,8 +264,11 @@ bs_cli_cka (int    argc,
   g_autofree char *acts_b = NULL;
   g_autofree char *measures_text = NULL;
   g_autofree char *exclude_text = NULL;
+  g_autofree char *shard_text = NULL;
+  g_autoptr(BsCkaShard) shard = NULL;
   g_autoptr(GArray) exclude = NULL;
   gboolean pc1 = FALSE;
+  guint shard_index = 0, n_shards = 0;
   BsCkaMeasure measures[BS_CKA_N_MEASURES];
   guint n_measures = 0;
   gint batch = 256, passes = 10, threads = 0, limit = 0;
@@ -241,6 +290,7 @@ bs_cli_cka (int    argc,
     { "acts-a", 0, 0, G_OPTION_ARG_FILENAME, &acts_a, N_("Folder of .npy activations of model A, one file per layer"), "DIR" },
     { "acts-b", 0, 0, G_OPTION_ARG_FILENAME, &acts_b, N_("Folder of .npy activations of model B (default: --acts-a)"), "DIR" },
     { "measure", 0, 0, G_OPTION_ARG_STRING, &measures_text, N_("What to compute, one or more separated by commas: cka (default), cka-without-pc1, pc1-alignment; the first goes to --out, each other to OUT-MEASURE.npy"), "LIST" },
+    { "shard", 0, 0, G_OPTION_ARG_STRING, &shard_text, N_("Compute only shard K of N (K/N, from 0; or 'slurm' for the array task) and write it to --out FILE.bscka for cka-merge"), "K/N" },
     { "exclude-images", 0, 0, G_OPTION_ARG_STRING, &exclude_text, N_("Leave out these test images (numbers separated by commas, counted among the first --limit), e.g. those 'blockscope-cli dominant' lists"), "LIST" },
     { "pc1", 0, 0, G_OPTION_ARG_NONE, &pc1, N_("Also each layer's PC1 share (the fraction of its variance on its first principal component), in the JSON"), NULL },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Output matrix (required): M.npy (float64) or M.csv; M.json is written beside it"), "FILE" },
@@ -265,7 +315,16 @@ bs_cli_cka (int    argc,
 
   if (out == NULL)
     return bs_cli_usage_error ("cka", _("--out is required"));
-  if (!g_str_has_suffix (out, ".npy") && !g_str_has_suffix (out, ".csv"))
+  if (shard_text != NULL)
+    {
+      if (!parse_shard (shard_text, &shard_index, &n_shards, &error))
+        return bs_cli_usage_error ("cka", "%s", error->message);
+      if (!g_str_has_suffix (out, ".bscka"))
+        return bs_cli_usage_error ("cka", _("with --shard, --out must end in .bscka, not '%s'"), out);
+      if (measures_text != NULL || pc1)
+        return bs_cli_usage_error ("cka", _("--shard computes CKA only, not --measure or --pc1"));
+    }
+  else if (!g_str_has_suffix (out, ".npy") && !g_str_has_suffix (out, ".csv"))
     return bs_cli_usage_error ("cka", _("--out must end in .npy or .csv, not '%s'"), out);
   if (batch < 1)
     return bs_cli_usage_error ("cka", _("--batch must be positive"));
@@ -290,6 +349,9 @@ bs_cli_cka (int    argc,
   options.layers = bs_cka_layer_selection_parse (layers);
   options.layer_pattern = layers;
   options.pc1 = pc1;
+  options.shard = shard_index;
+  options.n_shards = n_shards;
+  options.shard_out = &shard;
   for (guint i = 0; i < n_measures; i++)
     options.pc1 |= measures[i] != BS_CKA_MEASURE_CKA;
 
@@ -350,6 +412,16 @@ bs_cli_cka (int    argc,
 
   info.options = &options;
   info.elapsed_seconds = (g_get_monotonic_time () - progress.start) / 1e6;
+  if (shard != NULL)
+    {
+      if (!bs_cka_shard_save (shard, out, &error))
+        return bs_cli_fail (error);
+      if (!quiet)
+        /* Translators: a shard's number, the number of shards, minibatches, seconds, a file. */
+        fprintf (stderr, _("cka: shard %u of %u, %u minibatches in %.1f s; wrote %s\n"), shard_index, n_shards,
+                 bs_cka_shard_get_n_minibatches (shard), info.elapsed_seconds, out);
+      return BS_CLI_EXIT_OK;
+    }
   for (guint i = 0; i < n_measures; i++)
     {
       g_autofree char *path = measure_path (out, measures, i);

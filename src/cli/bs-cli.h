@@ -31,6 +31,7 @@ int  bs_cli_cka        (int argc, char **argv);   /* bs-cli-cka.c */
 int  bs_cli_activations (int argc, char **argv);  /* bs-cli-activations.c */
 int  bs_cli_dominant   (int argc, char **argv);   /* bs-cli-dominant.c */
 int  bs_cli_convergence (int argc, char **argv);  /* bs-cli-convergence.c */
+int  bs_cli_cka_merge  (int argc, char **argv);   /* bs-cli-cka-merge.c */
 int  bs_cli_seeds      (int argc, char **argv);   /* bs-cli-seeds.c */
 int  bs_cli_render     (int argc, char **argv);   /* bs-cli-render.c */
 int  bs_cli_blocks     (int argc, char **argv);   /* bs-cli-blocks.c */

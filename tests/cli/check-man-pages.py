@@ -32,6 +32,7 @@ COMMANDS = {
     ('train',): ('blockscope-cli-train', 'OPTIONS'),
     ('eval',): ('blockscope-cli-eval', 'OPTIONS'),
     ('cka',): ('blockscope-cli-cka', 'OPTIONS'),
+    ('cka-merge',): ('blockscope-cli-cka-merge', 'OPTIONS'),
     ('activations',): ('blockscope-cli-activations', 'OPTIONS'),
     ('dominant',): ('blockscope-cli-dominant', 'OPTIONS'),
     ('convergence',): ('blockscope-cli-convergence', 'OPTIONS'),

@@ -60,7 +60,7 @@ help_options()
 }
 
 complete_words ''
-check 'commands' train eval cka activations dominant convergence seeds render blocks probe bench runs datasets download import info
+check 'commands' train eval cka cka-merge activations dominant convergence seeds render blocks probe bench runs datasets download import info
 
 complete_words '-'
 check 'options before a command' --help --version
@@ -68,7 +68,7 @@ check 'options before a command' --help --version
 complete_words bench ''
 check 'benchmarks' train cka
 
-for c in train eval cka activations dominant convergence seeds render blocks probe runs datasets download import info 'bench train' 'bench cka'; do
+for c in train eval cka cka-merge activations dominant convergence seeds render blocks probe runs datasets download import info 'bench train' 'bench cka'; do
     # shellcheck disable=SC2086
     options=$(help_options $c)
     if [[ $'\n'$options$'\n' != *$'\n--help\n'* ]]; then
@@ -85,7 +85,7 @@ done
 
 complete_words cka --
 check 'options of cka' --a --b --dataset --data-dir --limit --batch --passes --seed --seed-b \
-    --layers --biased --measure --exclude-images --pc1 --threads --acts-a --acts-b --out --quiet --json --help
+    --layers --biased --measure --shard --exclude-images --pc1 --threads --acts-a --acts-b --out --quiet --json --help
 
 mapfile -t names < <("$cli" datasets --names)
 complete_words train --dataset ''

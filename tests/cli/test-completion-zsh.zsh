@@ -85,12 +85,12 @@ help_options () {
 }
 
 complete 'blockscope-cli '
-check 'commands' train eval cka activations dominant convergence seeds render blocks probe bench runs datasets download import info
+check 'commands' train eval cka cka-merge activations dominant convergence seeds render blocks probe bench runs datasets download import info
 
 complete 'blockscope-cli bench '
 check 'benchmarks' train cka
 
-for c in train eval cka activations dominant convergence seeds render blocks probe runs datasets download import info 'bench train' 'bench cka'; do
+for c in train eval cka cka-merge activations dominant convergence seeds render blocks probe runs datasets download import info 'bench train' 'bench cka'; do
   opts=($(help_options ${=c}))
   if (( ! ${opts[(I)--help]} )); then
     (( ++n, ++failed ))

@@ -57,6 +57,12 @@ struct _BsCkaAccumulator {
   Side      a;
   Side      b;          /* unused arrays when symmetric */
   double   *prod;       /* n_rows x n_cols, this minibatch */
+  double   *last_self_a; /* the last minibatch's HSIC(K, K) per row */
+  double   *last_self_b;
+  double   *last_trace_a;
+  double   *last_trace_b;
+  guint8   *last_bad_a;
+  guint8   *last_bad_b;
   double   *partials;   /* PRODUCT_SLICES partial products (see product_task ()) */
   double   *triangle;   /* a Gram handed over as a full matrix, as a triangle */
   double   *means;      /* n: what centring subtracts */
@@ -163,6 +169,12 @@ bs_cka_accumulator_new (guint      n_rows,
       return NULL;
     }
   acc->prod = g_new0 (double, cells);
+  acc->last_self_a = g_new0 (double, MAX (n_rows, 1));
+  acc->last_self_b = g_new0 (double, MAX (n_cols, 1));
+  acc->last_trace_a = g_new0 (double, MAX (n_rows, 1));
+  acc->last_trace_b = g_new0 (double, MAX (n_cols, 1));
+  acc->last_bad_a = g_new0 (guint8, MAX (n_rows, 1));
+  acc->last_bad_b = g_new0 (guint8, MAX (n_cols, 1));
   acc->triangle = g_new (double, bs_gram_triangles_doubles (1, n));
   acc->means = g_new (double, n);
   acc->s_xy = g_new0 (double, cells);
@@ -182,6 +194,12 @@ bs_cka_accumulator_free (BsCkaAccumulator *acc)
   side_clear (&acc->a);
   side_clear (&acc->b);
   g_free (acc->prod);
+  g_free (acc->last_self_a);
+  g_free (acc->last_self_b);
+  g_free (acc->last_trace_a);
+  g_free (acc->last_trace_b);
+  g_free (acc->last_bad_a);
+  g_free (acc->last_bad_b);
   g_free (acc->partials);
   g_free (acc->triangle);
   g_free (acc->means);
@@ -428,6 +446,47 @@ sum_partials (const BsCkaAccumulator *acc,
   return scale * sum;
 }
 
+/* The sums of one minibatch's terms; side_add_self () before it has taken
+ * each side's traces and flags. */
+static void
+add_products (BsCkaAccumulator *acc,
+              const double     *xy,
+              const double     *self_a,
+              const double     *sb)
+{
+  guint R = acc->n_rows, C = acc->n_cols;
+
+  for (guint r = 0; r < R; r++)
+    for (guint c = 0; c < C; c++)
+      {
+        gsize i = (gsize) r * C + c;
+        double x = xy[i];
+
+        acc->s_xy[i] += x;
+        acc->s_xy2[i] += x * x;
+        acc->s_xy_a[i] += x * self_a[r];
+        acc->s_xy_b[i] += x * sb[c];
+        acc->s_a_b[i] += self_a[r] * sb[c];
+      }
+  acc->k++;
+}
+
+/* Keeps what this minibatch added, for bs_cka_accumulator_get_last_terms (). */
+static void
+keep_terms (BsCkaAccumulator *acc,
+            const double     *self_a,
+            const double     *self_b)
+{
+  const Side *b = acc->symmetric ? &acc->a : &acc->b;
+
+  memcpy (acc->last_self_a, self_a, acc->n_rows * sizeof (double));
+  memcpy (acc->last_self_b, self_b, acc->n_cols * sizeof (double));
+  memcpy (acc->last_trace_a, acc->a.trace, acc->n_rows * sizeof (double));
+  memcpy (acc->last_trace_b, b->trace, acc->n_cols * sizeof (double));
+  memcpy (acc->last_bad_a, acc->a.bad, acc->n_rows);
+  memcpy (acc->last_bad_b, b->bad, acc->n_cols);
+}
+
 gboolean
 bs_cka_accumulator_end_minibatch (BsCkaAccumulator  *acc,
                                   GError           **error)
@@ -458,7 +517,6 @@ bs_cka_accumulator_end_minibatch (BsCkaAccumulator  *acc,
             sum_partials (acc, (gsize) r * C + c, scale);
       for (guint r = 0; r < R; r++)
         self_a[r] = acc->prod[(gsize) r * C + r];
-      side_add_self (&acc->a, self_a);
       sb = self_a;
     }
   else
@@ -471,26 +529,50 @@ bs_cka_accumulator_end_minibatch (BsCkaAccumulator  *acc,
         self_a[r] = sum_partials (acc, cells + r, scale);
       for (guint c = 0; c < C; c++)
         self_b[c] = sum_partials (acc, cells + R + c, scale);
-      side_add_self (&acc->a, self_a);
-      side_add_self (&acc->b, self_b);
       sb = self_b;
     }
 
-  for (guint r = 0; r < R; r++)
-    for (guint c = 0; c < C; c++)
-      {
-        gsize i = (gsize) r * C + c;
-        double x = acc->prod[i];
-
-        acc->s_xy[i] += x;
-        acc->s_xy2[i] += x * x;
-        acc->s_xy_a[i] += x * self_a[r];
-        acc->s_xy_b[i] += x * sb[c];
-        acc->s_a_b[i] += self_a[r] * sb[c];
-      }
-
-  acc->k++;
+  keep_terms (acc, self_a, sb);
+  side_add_self (&acc->a, self_a);
+  if (!acc->symmetric)
+    side_add_self (&acc->b, self_b);
+  add_products (acc, acc->prod, self_a, sb);
   return TRUE;
+}
+
+gboolean
+bs_cka_accumulator_get_last_terms (const BsCkaAccumulator *acc,
+                                   BsCkaMinibatchTerms    *terms)
+{
+  if (acc->k == 0)
+    return FALSE;
+  *terms = (BsCkaMinibatchTerms) {
+    .xy = acc->prod, .self_a = acc->last_self_a, .self_b = acc->last_self_b,
+    .trace_a = acc->last_trace_a, .trace_b = acc->last_trace_b,
+    .bad_a = acc->last_bad_a, .bad_b = acc->last_bad_b,
+  };
+  return TRUE;
+}
+
+void
+bs_cka_accumulator_add_terms (BsCkaAccumulator          *acc,
+                              const BsCkaMinibatchTerms *terms)
+{
+  /* As end_minibatch: each side's traces and flags, then the sums. */
+  memcpy (acc->a.trace, terms->trace_a, acc->n_rows * sizeof (double));
+  memcpy (acc->a.bad, terms->bad_a, acc->n_rows);
+  if (!acc->symmetric)
+    {
+      memcpy (acc->b.trace, terms->trace_b, acc->n_cols * sizeof (double));
+      memcpy (acc->b.bad, terms->bad_b, acc->n_cols);
+    }
+  keep_terms (acc, terms->self_a, acc->symmetric ? terms->self_a : terms->self_b);
+  if (terms->xy != acc->prod)
+    memcpy (acc->prod, terms->xy, (gsize) acc->n_rows * acc->n_cols * sizeof (double));
+  side_add_self (&acc->a, terms->self_a);
+  if (!acc->symmetric)
+    side_add_self (&acc->b, terms->self_b);
+  add_products (acc, acc->prod, terms->self_a, acc->symmetric ? terms->self_a : terms->self_b);
 }
 
 static void

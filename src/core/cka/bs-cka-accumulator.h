@@ -84,6 +84,29 @@ gboolean          bs_cka_accumulator_end_minibatch (BsCkaAccumulator     *acc,
 /* Forgets Grams handed over since the last end_minibatch. */
 void              bs_cka_accumulator_discard_minibatch (BsCkaAccumulator *acc);
 
+/* What one minibatch adds to the sums: everything a shard of a protocol
+ * run elsewhere must carry (bs-cka-shard.h) so that adding the minibatches
+ * in their order gives the same bits as one run. xy is n_rows x n_cols;
+ * the others one value per layer of their side (side B's equal side A's
+ * when symmetric). bad: the layer's activations were not finite. */
+typedef struct {
+  const double *xy;
+  const double *self_a;
+  const double *self_b;
+  const double *trace_a;
+  const double *trace_b;
+  const guint8 *bad_a;
+  const guint8 *bad_b;
+} BsCkaMinibatchTerms;
+
+/* The terms of the minibatch the last end_minibatch added (pointers owned
+ * by the accumulator, valid until the next minibatch). FALSE before one. */
+gboolean          bs_cka_accumulator_get_last_terms (const BsCkaAccumulator *acc,
+                                                     BsCkaMinibatchTerms    *terms);
+/* Adds a minibatch from its terms, exactly as end_minibatch adds one. */
+void              bs_cka_accumulator_add_terms  (BsCkaAccumulator          *acc,
+                                                 const BsCkaMinibatchTerms *terms);
+
 guint64           bs_cka_accumulator_get_n_minibatches (const BsCkaAccumulator *acc);
 guint             bs_cka_accumulator_get_n_rows (const BsCkaAccumulator  *acc);
 guint             bs_cka_accumulator_get_n_cols (const BsCkaAccumulator  *acc);

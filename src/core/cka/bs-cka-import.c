@@ -333,3 +333,51 @@ out:
   clear_layers (cols, n_cols);
   return snapshot;
 }
+
+BsCkaSnapshot *
+bs_cka_import_header (JsonObject  *root,
+                      const char  *what,
+                      GError     **error)
+{
+  JsonObject *a = get_object (root, "model_a"), *b = get_object (root, "model_b");
+  JsonObject *protocol = get_object (root, "protocol");
+  const char *estimator = protocol ? get_string (protocol, "estimator") : NULL;
+  g_autofree guint8 *row_status = NULL;
+  g_autofree guint8 *col_status = NULL;
+  g_autofree char *spec_a = NULL;
+  g_autofree char *spec_b = NULL;
+  BsLayerInfo *rows = NULL, *cols = NULL;
+  BsCkaSnapshotHeader header = { 0 };
+  BsCkaSnapshot *snapshot = NULL;
+  gint64 n_rows, n_cols, batch_size, total;
+
+  if (a == NULL || b == NULL || !get_int (a, "n_layers", 1, BS_CKA_IMPORT_MAX_LAYERS, &n_rows)
+      || !get_int (b, "n_layers", 1, BS_CKA_IMPORT_MAX_LAYERS, &n_cols) || estimator == NULL
+      || !get_int (protocol, "batch_size", 2, G_MAXUINT, &batch_size)
+      || !get_int (root, "minibatches_total", 0, G_MAXUINT, &total))
+    {
+      import_error (error, what, _("the protocol or the minibatch counts are missing or malformed"));
+      return NULL;
+    }
+  rows = g_new0 (BsLayerInfo, n_rows);
+  cols = g_new0 (BsLayerInfo, n_cols);
+  row_status = g_new0 (guint8, n_rows);
+  col_status = g_new0 (guint8, n_cols);
+  if (read_side (root, "model_a", (guint) n_rows, what, rows, row_status, &spec_a, error)
+      && read_side (root, "model_b", (guint) n_cols, what, cols, col_status, &spec_b, error))
+    {
+      header.rows = rows;
+      header.n_rows = (guint) n_rows;
+      header.cols = cols;
+      header.n_cols = (guint) n_cols;
+      header.model_a = spec_a;
+      header.model_b = spec_b;
+      header.batch_size = (guint) batch_size;
+      header.minibatches_total = (guint) total;
+      header.biased = g_str_has_prefix (estimator, "biased");
+      snapshot = bs_cka_snapshot_new_empty (&header);
+    }
+  clear_layers (rows, (guint) n_rows);
+  clear_layers (cols, (guint) n_cols);
+  return snapshot;
+}

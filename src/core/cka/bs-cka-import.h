@@ -9,6 +9,8 @@
 
 #include <glib.h>
 
+#include <json-glib/json-glib.h>
+
 #include "bs-cka-snapshot.h"
 
 G_BEGIN_DECLS
@@ -21,5 +23,13 @@ G_BEGIN_DECLS
  * bs_cka_export_json_path (matrix_path). */
 BsCkaSnapshot *bs_cka_import (const char  *matrix_path,
                               GError     **error);
+
+/* The layers, specs, estimator, batch size and minibatch total of an
+ * export's JSON object (as bs_cka_export_json () writes it) as a snapshot of
+ * no minibatches: what a shard (bs-cka-shard.h) says about its run. what
+ * names the source in errors. */
+BsCkaSnapshot *bs_cka_import_header (JsonObject  *root,
+                                     const char  *what,
+                                     GError     **error);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include "bs-blas.h"
 #include "bs-cka-acts.h"
 #include "bs-cka-protocol.h"
+#include "bs-cka-shard.h"
 #include "bs-cka-sink.h"
 #include "bs-error.h"
 #include "bs-model-spec.h"
@@ -380,6 +381,7 @@ run_models (const BsCkaJobOptions  *options,
   g_autofree float *images = NULL;
   g_autofree guint8 *labels = NULL;
   BsCkaSnapshot *result = NULL;
+  g_autoptr(BsCkaShard) shard = NULL;
   BsCkaProtocolCounts counts;
   gboolean same;
   guint n = options->batch_size;
@@ -407,6 +409,16 @@ run_models (const BsCkaJobOptions  *options,
   if (!bs_cka_protocol_count (dataset->test.n_images, options->limit, n, options->passes,
                               dataset->name, &counts, error))
     return NULL;
+  if (options->n_shards > 0
+      && (options->shard >= options->n_shards || options->shard_out == NULL
+          || options->n_shards > counts.minibatches_total))
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                   /* Translators: a shard's number, the number of shards, then of minibatches. */
+                   _("Shard %u of %u does not fit a protocol of %u minibatches (shards count from 0, at most one per minibatch)"),
+                   options->shard, options->n_shards, counts.minibatches_total);
+      return NULL;
+    }
 
   if (bs_cka_set_cancelled (cancellable, error))
     return NULL;
@@ -454,13 +466,24 @@ run_models (const BsCkaJobOptions  *options,
   images = g_new (float, bs_batcher_get_batch_floats (batcher));
   labels = g_new (guint8, n);
 
+  if (options->n_shards > 0)
+    {
+      g_autofree char *hash = bs_cka_shard_hash_images (&dataset->test, counts.images_per_pass);
+
+      shard = bs_cka_shard_new (&sink.header, options, same, dataset->name, counts.images_per_pass, hash,
+                                options->shard, options->n_shards);
+    }
+
   for (guint pass = 0; pass < options->passes; pass++)
     for (guint i = 0; i < counts.minibatches_per_pass; i++)
       {
+        guint64 index = (guint64) pass * counts.minibatches_per_pass + i;
         guint got;
 
         if (bs_cka_set_cancelled (cancellable, error))
           goto out;
+        if (!bs_cka_shard_owns (options->shard, options->n_shards, index))
+          continue;
 
         got = bs_batcher_get_batch (batcher, pass, i, images, labels);
         if (got != n)
@@ -488,9 +511,18 @@ run_models (const BsCkaJobOptions  *options,
           }
         if (!bs_cka_sink_end_minibatch (&sink, callback, user_data, error))
           goto out;
+        if (shard != NULL)
+          {
+            BsCkaMinibatchTerms terms;
+
+            bs_cka_accumulator_get_last_terms (sink.acc, &terms);
+            bs_cka_shard_add (shard, index, &terms);
+          }
       }
 
   result = g_steal_pointer (&sink.last);
+  if (shard != NULL)
+    *options->shard_out = g_steal_pointer (&shard);
 
 out:
   /* The models first: they give the borrowed ones their own pool back. */
@@ -530,7 +562,12 @@ bs_cka_job_run (const BsCkaJobOptions  *options,
 
   /* The job's threads call BLAS themselves (bs-gram.h, bs-conv.h). */
   bs_blas_guard_enter ();
-  if (options->acts_dir_a != NULL)
+  if (options->acts_dir_a != NULL && options->n_shards > 0)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT, _("Shards need models and a data set, not activation folders"));
+      result = NULL;
+    }
+  else if (options->acts_dir_a != NULL)
     result = bs_cka_run_activations (options, &config, callback, user_data, cancellable, error);
   else
     result = run_models (options, &config, callback, user_data, cancellable, error);

@@ -91,6 +91,13 @@ typedef struct {
   BsCkaLayerSelection   layers;         /* default BS_CKA_LAYERS_ALL */
   const char           *layer_pattern;  /* for BS_CKA_LAYERS_PATTERN; applies to both models */
   gboolean              biased;         /* Kornblith et al. 2019 biased HSIC instead of unbiased */
+  /* A shard of the protocol (bs-cka-shard.h): with n_shards > 0, only the
+   * minibatches whose index is shard modulo n_shards are computed, and
+   * *shard_out receives them (free with bs_cka_shard_free). Models and a
+   * data set only. */
+  guint                 shard;
+  guint                 n_shards;
+  struct _BsCkaShard  **shard_out;
   gboolean              pc1;            /* also PC1 shares, PC1 alignment and CKA without PC1
                                          * (bs-cka-pc1.h), attached to every snapshot */
 
