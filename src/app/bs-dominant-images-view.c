@@ -72,8 +72,8 @@ bs_dominant_images_view_set_layer (BsDominantImagesView *self,
   if (layer == NULL)
     {
       gtk_label_set_label (GTK_LABEL (self->intro),
-                           _("The images that dominate a layer’s first principal component need "
-                             "a computation of this window with its data set."));
+                           _("Select a row of a computed heatmap to find the test images that dominate "
+                             "its layer’s first principal component."));
       return;
     }
   /* Translators: %s is a layer of model A, e.g. layer2.0.relu2. */

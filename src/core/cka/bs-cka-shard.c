@@ -436,8 +436,10 @@ bs_cka_shard_load (const char  *path,
       if (m < 0 || (guint64) m >= bs_cka_snapshot_get_minibatches_total (s->header)
           || (guint64) m % n_shards != shard || (i > 0 && m <= g_array_index (s->index, gint64, i - 1)))
         {
+          g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, m);
+
           /* Translators: a minibatch's number. */
-          shard_error (error, path, _("minibatch %" G_GINT64_FORMAT " is not one of this shard's"), m);
+          shard_error (error, path, _("minibatch %s is not one of this shard's"), number);
           return NULL;
         }
     }
