@@ -18,7 +18,7 @@
 static const char *allowed_latin =
   "\\b(Blockscope|ResNets?(-\\d+)?|resnet\\d+(x\\d+)?|imagenet-resnet\\d+|ImageNet|CIFAR(-10|-100)?"
   "|Fashion-MNIST|MNIST|CKA|Ctrl|Shift|Enter|Esc|Escape|OpenGL|safetensors|blockscope-cli|train"
-  "|cka|magma|viridis|inferno|plasma|Magma|Viridis|Inferno|Plasma|MiB|GiB|kB|MB|GB)\\b";
+  "|cka|magma|viridis|inferno|plasma|Magma|Viridis|Inferno|Plasma|MiB|GiB|kB|MB|GB|PC1)\\b";
 
 typedef struct {
   GRegex    *allowed;
