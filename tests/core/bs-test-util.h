@@ -3,6 +3,8 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <stdarg.h>
+#include <sys/wait.h>
 
 /* Removes a temporary test folder and everything below it. */
 static inline void
@@ -25,3 +27,52 @@ bs_test_remove_tree (const char *dir)
   g_dir_close (d);
   g_rmdir (dir);
 }
+
+#ifdef BS_CLI_PATH
+/* Runs blockscope-cli with the arguments (NULL-terminated); returns its exit
+ * status (-1 when a signal ended it). out and err (may be NULL) receive its
+ * standard output and error; the error also goes to the test's log. */
+static inline int
+bs_test_run_cli_va (char       **out,
+                    char       **err,
+                    const char  *first,
+                    va_list      args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *stderr_text = NULL;
+  int status;
+
+  g_ptr_array_add (argv, (char *) BS_CLI_PATH);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, out != NULL ? G_SPAWN_DEFAULT : G_SPAWN_STDOUT_TO_DEV_NULL,
+                NULL, NULL, out, &stderr_text, &status, &error);
+  g_assert_no_error (error);
+  g_test_message ("stderr: %s", stderr_text);
+  if (err != NULL)
+    *err = g_steal_pointer (&stderr_text);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static inline int bs_test_run_cli (char       **out,
+                                   char       **err,
+                                   const char  *first,
+                                   ...) G_GNUC_NULL_TERMINATED;
+
+static inline int
+bs_test_run_cli (char       **out,
+                 char       **err,
+                 const char  *first,
+                 ...)
+{
+  va_list args;
+  int status;
+
+  va_start (args, first);
+  status = bs_test_run_cli_va (out, err, first, args);
+  va_end (args);
+  return status;
+}
+#endif

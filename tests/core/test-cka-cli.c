@@ -11,6 +11,7 @@
 #include "bs-dtype.h"
 #include "bs-npy.h"
 #include "bs-rng.h"
+#include "bs-test-util.h"
 
 static char *tmp_dir;
 
@@ -32,23 +33,12 @@ static Run
 run_cli (const char *first,
          ...)
 {
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
   Run r = { 0 };
   va_list ap;
-  int wait_status;
 
-  g_ptr_array_add (args, (char *) BS_CLI_PATH);
   va_start (ap, first);
-  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (args, (char *) a);
+  r.status = bs_test_run_cli_va (&r.out, &r.err, first, ap);
   va_end (ap);
-  g_ptr_array_add (args, NULL);
-
-  g_assert_true (g_spawn_sync (NULL, (char **) args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &r.out, &r.err, &wait_status, &error));
-  g_assert_no_error (error);
-  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
   return r;
 }
 

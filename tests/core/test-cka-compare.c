@@ -176,30 +176,6 @@ test_seeds (void)
   g_assert_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT);
 }
 
-static int
-run_cli (char      **out,
-         char      **err,
-         const char *first,
-         ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  const char *arg;
-  va_list args;
-  int status;
-
-  g_ptr_array_add (argv, (char *) BS_CLI_PATH);
-  va_start (args, first);
-  for (arg = first; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
-}
-
 static void
 test_cli (void)
 {
@@ -215,10 +191,10 @@ test_cli (void)
   g_auto(GStrv) lines = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_assert_cmpint (run_cli (NULL, NULL, "train", "--model", "resnet8", "--dataset", "synthetic", "--epochs", "2",
+  g_assert_cmpint (bs_test_run_cli (NULL, NULL, "train", "--model", "resnet8", "--dataset", "synthetic", "--epochs", "2",
                             "--limit", "64", "--test-limit", "32", "--batch", "32", "--threads", "1",
                             "--no-snapshots", "--keep-all-checkpoints", "--run-dir", run_dir, NULL), ==, 0);
-  g_assert_cmpint (run_cli (&out, &err, "convergence", run_dir, "--layers", "residual", "--limit", "32",
+  g_assert_cmpint (bs_test_run_cli (&out, &err, "convergence", run_dir, "--layers", "residual", "--limit", "32",
                             "--batch", "16", "--out", csv, NULL), ==, 0);
   g_assert_nonnull (strstr (out, "layer1.0.relu2"));
   g_assert_true (g_file_get_contents (csv, &text, NULL, &error));
@@ -231,7 +207,7 @@ test_cli (void)
   g_assert_true (g_file_test (conv_json, G_FILE_TEST_IS_REGULAR));
 
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_cli (NULL, &err, "seeds", m1, m2, "--dataset", "synthetic", "--limit", "32", "--batch",
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "seeds", m1, m2, "--dataset", "synthetic", "--limit", "32", "--batch",
                             "16", "--layers", "residual", "--out", mean, NULL), ==, 0);
   g_assert_nonnull (strstr (err, "2 ordered pairs"));
   {
@@ -245,12 +221,12 @@ test_cli (void)
   }
 
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_cli (NULL, &err, "seeds", m1, "--dataset", "synthetic", "--out", mean, NULL), ==, 2);
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "seeds", m1, "--dataset", "synthetic", "--out", mean, NULL), ==, 2);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_cli (NULL, &err, "convergence", run_dir, NULL), ==, 2);
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "convergence", run_dir, NULL), ==, 2);
   g_assert_nonnull (strstr (err, "--out"));
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_cli (NULL, &err, "convergence", tmp_dir, "--out", csv, NULL), ==, 1);
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "convergence", tmp_dir, "--out", csv, NULL), ==, 1);
 }
 
 int

@@ -270,30 +270,6 @@ test_bad_shards (void)
   }
 }
 
-static int
-run_cli (char      **err,
-         const char *first,
-         ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  const char *arg;
-  va_list args;
-  int status;
-
-  g_ptr_array_add (argv, (char *) BS_CLI_PATH);
-  va_start (args, first);
-  for (arg = first; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, err, &status,
-                &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
-}
-
 /* The command line: cka --shard K/N (and SLURM's variables), cka-merge, the
  * same .npy bytes as one cka run. */
 static void
@@ -309,30 +285,30 @@ test_cli (void)
                            "--batch", "16", "--passes", "2", "-q" };
   const char *const *c = common;
 
-  g_assert_cmpint (run_cli (NULL, "cka", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11],
+  g_assert_cmpint (bs_test_run_cli (NULL, NULL, "cka", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11],
                             c[12], "--out", whole, NULL), ==, 0);
-  g_assert_cmpint (run_cli (NULL, "cka", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11],
+  g_assert_cmpint (bs_test_run_cli (NULL, NULL, "cka", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11],
                             c[12], "--shard", "1/2", "--out", b, NULL), ==, 0);
   g_setenv ("SLURM_ARRAY_TASK_ID", "0", TRUE);
   g_setenv ("SLURM_ARRAY_TASK_COUNT", "2", TRUE);
-  g_assert_cmpint (run_cli (NULL, "cka", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11],
+  g_assert_cmpint (bs_test_run_cli (NULL, NULL, "cka", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11],
                             c[12], "--shard", "slurm", "--out", a, NULL), ==, 0);
   g_unsetenv ("SLURM_ARRAY_TASK_ID");
   g_unsetenv ("SLURM_ARRAY_TASK_COUNT");
-  g_assert_cmpint (run_cli (NULL, "cka-merge", b, a, "--out", merged, "-q", NULL), ==, 0);
+  g_assert_cmpint (bs_test_run_cli (NULL, NULL, "cka-merge", b, a, "--out", merged, "-q", NULL), ==, 0);
   g_assert_true (g_file_get_contents (whole, &x, &lx, NULL));
   g_assert_true (g_file_get_contents (merged, &y, &ly, NULL));
   g_assert_cmpmem (x, lx, y, ly);
 
-  g_assert_cmpint (run_cli (&err, "cka-merge", a, "--out", merged, NULL), ==, 1);
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "cka-merge", a, "--out", merged, NULL), ==, 1);
   g_assert_nonnull (strstr (err, "missing"));
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_cli (&err, "cka", c[0], c[1], c[4], c[5], "--shard", "2/2", "--out", a, NULL), ==, 2);
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "cka", c[0], c[1], c[4], c[5], "--shard", "2/2", "--out", a, NULL), ==, 2);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_cli (&err, "cka", c[0], c[1], c[4], c[5], "--shard", "0/2", "--out", whole, NULL), ==, 2);
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "cka", c[0], c[1], c[4], c[5], "--shard", "0/2", "--out", whole, NULL), ==, 2);
   g_assert_nonnull (strstr (err, ".bscka"));
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_cli (&err, "cka", c[0], c[1], c[4], c[5], "--shard", "slurm", "--out", a, NULL), ==, 2);
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "cka", c[0], c[1], c[4], c[5], "--shard", "slurm", "--out", a, NULL), ==, 2);
   g_assert_nonnull (strstr (err, "SLURM_ARRAY_TASK_ID"));
 }
 

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "bs-error.h"
+#include "bs-test-util.h"
 #include "test-dataset-files.h"
 
 typedef struct {
@@ -24,33 +25,6 @@ fixture_teardown (Fixture       *f,
 {
   test_rm_rf (f->dir);
   g_free (f->dir);
-}
-
-/* Runs the CLI with the arguments (NULL-terminated); returns the exit status. */
-static int
-run_cli (char       **out,
-         char       **err,
-         const char  *first,
-         ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  const char *arg;
-  va_list args;
-  int wait_status;
-
-  g_ptr_array_add (argv, (char *) BS_CLI_PATH);
-  va_start (args, first);
-  for (arg = first; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                out, err, &wait_status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (wait_status));
-  return WEXITSTATUS (wait_status);
 }
 
 static JsonObject *
@@ -108,7 +82,7 @@ test_json (Fixture       *f,
   test_write_idx_split (mnist, "t10k", 3, 28, 28, FALSE);
   write_cifar10 (f->dir, 3);
 
-  g_assert_cmpint (run_cli (&out, &err, "datasets", "--json", "--data-dir", f->dir, NULL), ==, 0);
+  g_assert_cmpint (bs_test_run_cli (&out, &err, "datasets", "--json", "--data-dir", f->dir, NULL), ==, 0);
   json_parser_load_from_data (parser, out, -1, &error);
   g_assert_no_error (error);
   root = json_node_get_object (json_parser_get_root (parser));
@@ -180,7 +154,7 @@ test_damaged (Fixture       *f,
 
   write_cifar10 (f->dir, 2);
   test_write_file (bad, "short", 5);
-  g_assert_cmpint (run_cli (&out, &err, "datasets", "--json", "--data-dir", f->dir, NULL), ==, 1);
+  g_assert_cmpint (bs_test_run_cli (&out, &err, "datasets", "--json", "--data-dir", f->dir, NULL), ==, 1);
   json_parser_load_from_data (parser, out, -1, &error);
   g_assert_no_error (error);
   d = find_dataset (json_node_get_object (json_parser_get_root (parser)), "cifar10");
@@ -190,7 +164,7 @@ test_damaged (Fixture       *f,
   g_assert_nonnull (strstr (json_object_get_string_member (d, "error"), "not a multiple"));
 
   /* The same in the text output. */
-  g_assert_cmpint (run_cli (&text_out, &text_err, "datasets", "--data-dir", f->dir, NULL), ==, 1);
+  g_assert_cmpint (bs_test_run_cli (&text_out, &text_err, "datasets", "--data-dir", f->dir, NULL), ==, 1);
   g_assert_nonnull (strstr (text_out, "cannot be read"));
   g_assert_nonnull (strstr (text_out, bad));
 }
@@ -202,7 +176,7 @@ test_text (Fixture       *f,
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
 
-  g_assert_cmpint (run_cli (&out, &err, "datasets", "--data-dir", f->dir, NULL), ==, 0);
+  g_assert_cmpint (bs_test_run_cli (&out, &err, "datasets", "--data-dir", f->dir, NULL), ==, 0);
   g_assert_nonnull (strstr (out, "looked for in these folders"));
   g_assert_nonnull (strstr (out, f->dir));
   g_assert_nonnull (strstr (out, "(--data-dir)"));
@@ -226,7 +200,7 @@ test_usage_errors (void)
       g_autofree char *out = NULL;
       g_autofree char *err = NULL;
 
-      g_assert_cmpint (run_cli (&out, &err, cases[i][0], cases[i][1], NULL), ==, 2);
+      g_assert_cmpint (bs_test_run_cli (&out, &err, cases[i][0], cases[i][1], NULL), ==, 2);
       g_assert_nonnull (strstr (err, "blockscope-cli datasets:"));
       g_assert_cmpstr (out, ==, "");
     }

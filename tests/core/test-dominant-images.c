@@ -258,30 +258,6 @@ test_subset (void)
   }
 }
 
-static int
-run_cli (char      **out,
-         char      **err,
-         const char *first,
-         ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  const char *arg;
-  va_list args;
-  int status;
-
-  g_ptr_array_add (argv, (char *) BS_CLI_PATH);
-  va_start (args, first);
-  for (arg = first; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
-}
-
 static void
 test_cli (void)
 {
@@ -295,7 +271,7 @@ test_cli (void)
   JsonArray *top;
   const char *exclude;
 
-  g_assert_cmpint (run_cli (&out, &err, "dominant", "resnet8", "--layer", "layer1.0.relu2", "--dataset",
+  g_assert_cmpint (bs_test_run_cli (&out, &err, "dominant", "resnet8", "--layer", "layer1.0.relu2", "--dataset",
                             "synthetic", "--limit", "64", "--top", "4", "--json", NULL), ==, 0);
   g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
   g_assert_no_error (error);
@@ -307,7 +283,7 @@ test_cli (void)
   g_assert_nonnull (strchr (exclude, ','));
 
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_cli (NULL, &err, "cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "64",
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "64",
                             "--batch", "20", "--passes", "1", "--exclude-images", exclude, "--out", matrix,
                             "--quiet", NULL), ==, 0);
   g_assert_true (g_file_get_contents (matrix_json, &text, NULL, &error));
@@ -326,17 +302,17 @@ test_cli (void)
     for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
       {
         g_clear_pointer (&err, g_free);
-        g_assert_cmpint (run_cli (NULL, &err, "cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "64",
+        g_assert_cmpint (bs_test_run_cli (NULL, &err, "cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "64",
                                   "--out", matrix, cases[i].args[0], cases[i].args[1], NULL), ==, 2);
         g_assert_nonnull (strstr (err, cases[i].says));
       }
   }
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_cli (NULL, &err, "dominant", "resnet8", "--layer", "no-such", "--dataset", "synthetic",
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "dominant", "resnet8", "--layer", "no-such", "--dataset", "synthetic",
                             NULL), ==, 1);
   g_assert_nonnull (strstr (err, "no layer 'no-such'"));
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_cli (NULL, &err, "dominant", "resnet8", "--layer", "input", "--dataset", "synthetic",
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "dominant", "resnet8", "--layer", "input", "--dataset", "synthetic",
                             "--limit", "20", "--top", "21", NULL), ==, 1);
   g_assert_nonnull (strstr (err, "top 21"));
 }

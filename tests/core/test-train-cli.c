@@ -20,39 +20,6 @@ tmp_path (const char *name)
   return g_build_filename (tmp_dir, name, NULL);
 }
 
-/* Runs the CLI with a NULL-terminated argument list; returns the exit status. */
-static int
-run_cli (char      **out,
-         char      **err,
-         const char *first,
-         ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *stdout_text = NULL, *stderr_text = NULL;
-  const char *arg;
-  va_list args;
-  int status;
-
-  g_ptr_array_add (argv, (char *) BS_CLI_PATH);
-  va_start (args, first);
-  for (arg = first; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                &stdout_text, &stderr_text, &status, &error);
-  g_assert_no_error (error);
-  g_test_message ("stderr: %s", stderr_text);
-  if (out != NULL)
-    *out = g_steal_pointer (&stdout_text);
-  if (err != NULL)
-    *err = g_steal_pointer (&stderr_text);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
-}
-
 static void
 test_train_then_eval (void)
 {
@@ -64,7 +31,7 @@ test_train_then_eval (void)
   JsonObject *object;
   double saved_accuracy;
 
-  g_assert_cmpint (run_cli (NULL, &err, "train", "--model", "resnet8", "--dataset", "synthetic",
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "train", "--model", "resnet8", "--dataset", "synthetic",
                             "--epochs", "3", "--limit", "512", "--test-limit", "128", "--batch", "64",
                             "--threads", "1", "--seed", "5", "--out", path, NULL), ==, 0);
   /* Not a terminal: plain lines, an epoch summary each. */
@@ -90,7 +57,7 @@ test_train_then_eval (void)
   /* eval finds the data set in the metadata and, on the same images,
    * reproduces the accuracy measured at the end of training. */
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_cli (&out, &err, "eval", path, "--json", "--limit", "128", "--batch", "64", NULL), ==, 0);
+  g_assert_cmpint (bs_test_run_cli (&out, &err, "eval", path, "--json", "--limit", "128", "--batch", "64", NULL), ==, 0);
   g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
   g_assert_no_error (error);
   object = json_node_get_object (json_parser_get_root (parser));
@@ -106,7 +73,7 @@ test_train_then_eval (void)
   g_assert_cmpfloat (saved_accuracy, >, 0.2);
 
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (run_cli (&out, NULL, "eval", path, "--dataset", "synthetic", "--limit", "32", NULL), ==, 0);
+  g_assert_cmpint (bs_test_run_cli (&out, NULL, "eval", path, "--dataset", "synthetic", "--limit", "32", NULL), ==, 0);
   g_assert_nonnull (strstr (out, "test accuracy"));
   g_assert_nonnull (strstr (out, "of 32 images"));
 }
@@ -128,7 +95,7 @@ test_default_out (void)
   for (guint k = 0; k < 2; k++)
     {
       g_clear_pointer (&err, g_free);
-      g_assert_cmpint (run_cli (NULL, &err, "train", "--model", "resnet8", "--dataset", "synthetic",
+      g_assert_cmpint (bs_test_run_cli (NULL, &err, "train", "--model", "resnet8", "--dataset", "synthetic",
                                 "--epochs", "1", "--limit", "64", "--test-limit", "32", "--batch", "32",
                                 "--threads", "1", NULL), ==, 0);
       g_assert_nonnull (strstr (err, runs));
@@ -155,7 +122,7 @@ test_default_out (void)
   runs = g_build_filename (blocker, "runs", NULL);
   g_setenv ("BLOCKSCOPE_RUNS_DIR", runs, TRUE);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_cli (NULL, &err, "train", "--model", "resnet8", "--dataset", "synthetic",
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "train", "--model", "resnet8", "--dataset", "synthetic",
                             "--epochs", "1", "--limit", "64", NULL), ==, 1);
   g_assert_nonnull (strstr (err, "Cannot make the runs folder"));
   g_assert_nonnull (strstr (err, blocker));
@@ -193,8 +160,8 @@ test_usage_errors (void)
       const char *const *c = cases[i];
 
       g_test_message ("blockscope-cli %s", joined);
-      g_assert_cmpint (run_cli (NULL, &err, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9],
-                                c[10], c[11]), ==, 2);
+      g_assert_cmpint (bs_test_run_cli (NULL, &err, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9],
+                                c[10], c[11], NULL), ==, 2);
       g_assert_nonnull (strstr (err, "blockscope-cli"));
     }
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
@@ -208,24 +175,24 @@ test_failures (void)
   g_autofree char *garbage = tmp_path ("garbage.safetensors");
   g_autofree char *err = NULL;
 
-  g_assert_cmpint (run_cli (NULL, &err, "eval", missing, "--dataset", "synthetic", NULL), ==, 1);
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "eval", missing, "--dataset", "synthetic", NULL), ==, 1);
   g_assert_nonnull (strstr (err, missing));
   g_clear_pointer (&err, g_free);
 
   g_assert_true (g_file_set_contents (garbage, "not a checkpoint at all", -1, NULL));
-  g_assert_cmpint (run_cli (NULL, &err, "eval", garbage, "--dataset", "synthetic", NULL), ==, 1);
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "eval", garbage, "--dataset", "synthetic", NULL), ==, 1);
   g_assert_nonnull (strstr (err, garbage));
   g_clear_pointer (&err, g_free);
 
   /* An unwritable --out is found before any training. */
-  g_assert_cmpint (run_cli (NULL, &err, "train", "--model", "resnet8", "--dataset", "synthetic",
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "train", "--model", "resnet8", "--dataset", "synthetic",
                             "--out", in_missing_dir, NULL), ==, 1);
   g_assert_nonnull (strstr (err, "does not exist"));
   g_assert_null (strstr (err, "epoch"));
   g_clear_pointer (&err, g_free);
 
   /* A real data set that is not installed (tests run with an empty data folder). */
-  g_assert_cmpint (run_cli (NULL, &err, "train", "--dataset", "cifar10", "--out", missing, NULL), ==, 1);
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "train", "--dataset", "cifar10", "--out", missing, NULL), ==, 1);
 }
 
 /* --init: fine-tuning from a checkpoint's weights, with a new head for the
@@ -259,7 +226,7 @@ test_fine_tune (void)
   {
     g_autofree char *err = NULL;
 
-    g_assert_cmpint (run_cli (NULL, &err, "train", "--init", weights, "--dataset", "synthetic", "--epochs", "1",
+    g_assert_cmpint (bs_test_run_cli (NULL, &err, "train", "--init", weights, "--dataset", "synthetic", "--epochs", "1",
                               "--limit", "128", "--test-limit", "64", "--batch", "64", "--threads", "1",
                               "--out", tuned, NULL), ==, 0);
     g_assert_nonnull (strstr (err, "Fine-tuning from the weights in"));
@@ -274,7 +241,7 @@ test_fine_tune (void)
   g_assert_cmpstr (bs_safetensors_get_metadata (st, "input_std"), ==, "[0.25, 0.5, 1]");
 
   /* A run folder records the weights it started from. */
-  g_assert_cmpint (run_cli (NULL, NULL, "train", "--init", weights, "--model", "resnet8", "--dataset", "synthetic",
+  g_assert_cmpint (bs_test_run_cli (NULL, NULL, "train", "--init", weights, "--model", "resnet8", "--dataset", "synthetic",
                             "--epochs", "1", "--limit", "64", "--test-limit", "32", "--batch", "32",
                             "--threads", "1", "--no-snapshots", "--run-dir", run_dir, NULL), ==, 0);
   g_assert_true (g_file_get_contents (run_json, &text, NULL, &error));
@@ -294,7 +261,7 @@ test_fine_tune (void)
         g_autofree char *err = NULL;
         const char *const *a = cases[i].args;
 
-        g_assert_cmpint (run_cli (NULL, &err, "train", "--dataset", "synthetic", "--epochs", "1",
+        g_assert_cmpint (bs_test_run_cli (NULL, &err, "train", "--dataset", "synthetic", "--epochs", "1",
                                   "--out", never, a[0], a[1], a[2], a[3], NULL), ==, cases[i].status);
         g_assert_nonnull (strstr (err, cases[i].says));
         g_assert_null (strstr (err, "epoch 1/1"));
