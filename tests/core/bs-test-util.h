@@ -75,4 +75,34 @@ bs_test_run_cli (char       **out,
   va_end (args);
   return status;
 }
+
+/* A run of blockscope-cli with everything it printed. */
+typedef struct {
+  int   status;
+  char *out;
+  char *err;
+} BsTestRun;
+
+static inline void
+bs_test_run_clear (BsTestRun *r)
+{
+  g_clear_pointer (&r->out, g_free);
+  g_clear_pointer (&r->err, g_free);
+}
+
+static inline BsTestRun bs_test_run (const char *first,
+                                     ...) G_GNUC_NULL_TERMINATED;
+
+static inline BsTestRun
+bs_test_run (const char *first,
+             ...)
+{
+  BsTestRun r = { 0 };
+  va_list ap;
+
+  va_start (ap, first);
+  r.status = bs_test_run_cli_va (&r.out, &r.err, first, ap);
+  va_end (ap);
+  return r;
+}
 #endif

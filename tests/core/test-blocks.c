@@ -386,32 +386,6 @@ test_exact_optimum (void)
   g_assert_cmpuint (compared, >=, 20);
 }
 
-typedef struct {
-  int   status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear (Run *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
-
-static Run
-run_cli (const char *first,
-         ...)
-{
-  Run r = { 0 };
-  va_list ap;
-
-  va_start (ap, first);
-  r.status = bs_test_run_cli_va (&r.out, &r.err, first, ap);
-  va_end (ap);
-  return r;
-}
-
 /* A result on disk with layers named "L0" .. "L59". */
 static char *
 write_result (const char *name,
@@ -455,16 +429,16 @@ test_cli (void)
   g_autoptr(GError) error = NULL;
   JsonObject *root, *block;
   JsonArray *blocks;
-  Run r;
+  BsTestRun r;
 
   /* Text: the layers' names from the JSON beside the matrix. */
-  r = run_cli ("blocks", path, NULL);
+  r = bs_test_run ("blocks", path, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "L10 – L24"));
   g_assert_nonnull (strstr (r.out, "L35 – L50"));
-  run_clear (&r);
+  bs_test_run_clear (&r);
 
-  r = run_cli ("blocks", path, "--json", "--threshold", "0.8", "--min-size", "4", NULL);
+  r = bs_test_run ("blocks", path, "--json", "--threshold", "0.8", "--min-size", "4", NULL);
   g_assert_cmpint (r.status, ==, 0);
   json_parser_load_from_data (parser, r.out, -1, &error);
   g_assert_no_error (error);
@@ -479,13 +453,13 @@ test_cli (void)
   g_assert_cmpint (json_object_get_int_member (block, "size"), ==, 16);
   g_assert_cmpstr (json_object_get_string_member (block, "last_name"), ==, "L50");
   g_assert_cmpfloat (json_object_get_double_member (block, "mean_inside"), >, 0.85);
-  run_clear (&r);
+  bs_test_run_clear (&r);
 
   /* A threshold above every block: none, and it says so. */
-  r = run_cli ("blocks", path, "--threshold", "0.95", NULL);
+  r = bs_test_run ("blocks", path, "--threshold", "0.95", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "No block"));
-  run_clear (&r);
+  bs_test_run_clear (&r);
 
   /* The export beside the matrix has the blocks of the defaults; a matrix
    * that is not square has none. */
@@ -511,11 +485,11 @@ test_cli (void)
 
   /* The matrix alone (its JSON lost) still works, layers by number. */
   g_assert_cmpint (g_remove (json_path), ==, 0);
-  r = run_cli ("blocks", path, NULL);
+  r = bs_test_run ("blocks", path, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "10 – 24"));
   g_assert_nonnull (strstr (r.err, "warning"));
-  run_clear (&r);
+  bs_test_run_clear (&r);
 
   /* A real shallow network (ResNet-8 at initialisation, on the synthetic
    * images): CKA high throughout, no block. */
@@ -523,34 +497,34 @@ test_cli (void)
     g_autofree char *real = g_build_filename (tmp_dir, "resnet8.npy", NULL);
     g_autoptr(JsonParser) real_parser = json_parser_new ();
 
-    r = run_cli ("cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "256", "--batch", "128",
+    r = bs_test_run ("cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "256", "--batch", "128",
                  "--passes", "1", "--out", real, "--quiet", NULL);
     g_assert_cmpint (r.status, ==, 0);
-    run_clear (&r);
-    r = run_cli ("blocks", real, "--json", NULL);
+    bs_test_run_clear (&r);
+    r = bs_test_run ("blocks", real, "--json", NULL);
     g_assert_cmpint (r.status, ==, 0);
     json_parser_load_from_data (real_parser, r.out, -1, &error);
     g_assert_no_error (error);
     root = json_node_get_object (json_parser_get_root (real_parser));
     g_assert_cmpint (json_object_get_int_member (root, "n_layers"), ==, 29);
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (root, "blocks")), ==, 0);
-    run_clear (&r);
+    bs_test_run_clear (&r);
   }
 
   /* Refused: not square, bad options, no input. */
-  r = run_cli ("blocks", wide, NULL);
+  r = bs_test_run ("blocks", wide, NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "square"));
-  run_clear (&r);
-  r = run_cli ("blocks", path, "--min-size", "1", NULL);
+  bs_test_run_clear (&r);
+  r = bs_test_run ("blocks", path, "--min-size", "1", NULL);
   g_assert_cmpint (r.status, ==, 2);
-  run_clear (&r);
-  r = run_cli ("blocks", path, "--threshold", "high", NULL);
+  bs_test_run_clear (&r);
+  r = bs_test_run ("blocks", path, "--threshold", "high", NULL);
   g_assert_cmpint (r.status, ==, 2);
-  run_clear (&r);
-  r = run_cli ("blocks", NULL);
+  bs_test_run_clear (&r);
+  r = bs_test_run ("blocks", NULL);
   g_assert_cmpint (r.status, ==, 2);
-  run_clear (&r);
+  bs_test_run_clear (&r);
 }
 
 int

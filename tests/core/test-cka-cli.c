@@ -15,33 +15,6 @@
 
 static char *tmp_dir;
 
-typedef struct {
-  int   status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear (Run *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
-
-/* Runs the CLI with a NULL-terminated argument list. */
-static Run
-run_cli (const char *first,
-         ...)
-{
-  Run r = { 0 };
-  va_list ap;
-
-  va_start (ap, first);
-  r.status = bs_test_run_cli_va (&r.out, &r.err, first, ap);
-  va_end (ap);
-  return r;
-}
-
 static JsonNode *
 load_json (const char *path)
 {
@@ -69,15 +42,15 @@ test_cli_models (void)
   JsonObject *o, *a, *protocol;
   JsonArray *layers, *se;
   guint L;
-  Run r;
+  BsTestRun r;
 
-  r = run_cli ("cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "40", "--batch", "16",
+  r = bs_test_run ("cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "40", "--batch", "16",
                "--passes", "2", "--seed", "3", "--out", out, NULL);
   if (r.status != 0)
     g_test_message ("stderr: %s", r.err);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.err, "minibatch 4/4"));   /* progress on stderr */
-  run_clear (&r);
+  bs_test_run_clear (&r);
 
   m = bs_npy_load (out, &error);
   g_assert_no_error (error);
@@ -141,11 +114,11 @@ test_cli_models (void)
 
   /* CSV: layer names as header row and first column. */
   g_assert_false (g_file_test (csv_json, G_FILE_TEST_EXISTS));
-  r = run_cli ("cka", "--a", "resnet8", "--b", "resnet14", "--dataset", "synthetic", "--limit", "32",
+  r = bs_test_run ("cka", "--a", "resnet8", "--b", "resnet14", "--dataset", "synthetic", "--limit", "32",
                "--batch", "16", "--passes", "1", "--layers", "residual", "--quiet", "--out", csv, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_cmpstr (r.err, ==, "");
-  run_clear (&r);
+  bs_test_run_clear (&r);
   g_assert_true (g_file_get_contents (csv, &csv_text, NULL, NULL));
   lines = g_strsplit (csv_text, "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 1 + 3 + 1);   /* header, 3 block outputs, "" */
@@ -222,7 +195,7 @@ test_cli_checkpoint (void)
   g_autoptr(JsonNode) root = NULL;
   BsModel *model = bs_model_new ("resnet8", 3, 32, 32, 10, &error);
   guint L;
-  Run r;
+  BsTestRun r;
 
   g_assert_no_error (error);
   bs_model_init_params (model, 9);
@@ -230,12 +203,12 @@ test_cli_checkpoint (void)
   g_assert_no_error (error);
   bs_model_free (model);
 
-  r = run_cli ("cka", "--a", ckpt, "--b", "resnet8", "--seed", "9", "--dataset", "synthetic",
+  r = bs_test_run ("cka", "--a", ckpt, "--b", "resnet8", "--seed", "9", "--dataset", "synthetic",
                "--limit", "32", "--batch", "16", "--passes", "1", "--quiet", "--out", out, NULL);
   if (r.status != 0)
     g_test_message ("stderr: %s", r.err);
   g_assert_cmpint (r.status, ==, 0);
-  run_clear (&r);
+  bs_test_run_clear (&r);
 
   m = bs_npy_load (out, &error);
   g_assert_no_error (error);
@@ -247,11 +220,11 @@ test_cli_checkpoint (void)
                      json_node_get_object (root), "model_a"), "spec"), ==, ckpt);
 
   /* Another initialisation seed for B: no longer the same network. */
-  r = run_cli ("cka", "--a", ckpt, "--b", "resnet8", "--seed", "9", "--seed-b", "10",
+  r = bs_test_run ("cka", "--a", ckpt, "--b", "resnet8", "--seed", "9", "--seed-b", "10",
                "--dataset", "synthetic", "--limit", "32", "--batch", "16", "--passes", "1",
                "--quiet", "--out", out, NULL);
   g_assert_cmpint (r.status, ==, 0);
-  run_clear (&r);
+  bs_test_run_clear (&r);
   g_clear_pointer (&m, bs_npy_array_free);
   m = bs_npy_load (out, &error);
   g_assert_no_error (error);
@@ -265,28 +238,28 @@ test_cli_checkpoint (void)
 static void
 test_cli_usage (void)
 {
-  Run r;
+  BsTestRun r;
 
-  r = run_cli ("cka", "--a", "resnet8", "--dataset", "synthetic", NULL);
+  r = bs_test_run ("cka", "--a", "resnet8", "--dataset", "synthetic", NULL);
   g_assert_cmpint (r.status, ==, 2);
   g_assert_nonnull (strstr (r.err, "--out"));
-  run_clear (&r);
+  bs_test_run_clear (&r);
 
-  r = run_cli ("cka", "--a", "resnet8", "--dataset", "synthetic", "--out", "m.txt", NULL);
+  r = bs_test_run ("cka", "--a", "resnet8", "--dataset", "synthetic", "--out", "m.txt", NULL);
   g_assert_cmpint (r.status, ==, 2);
-  run_clear (&r);
+  bs_test_run_clear (&r);
 
-  r = run_cli ("cka", "--a", "resnet8", "--dataset", "synthetic", "--batch", "3", "--limit", "32",
+  r = bs_test_run ("cka", "--a", "resnet8", "--dataset", "synthetic", "--batch", "3", "--limit", "32",
                "--out", "/nonexistent-dir/m.npy", NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "at least 4"));
-  run_clear (&r);
+  bs_test_run_clear (&r);
 
-  r = run_cli ("cka", "--a", "resnet8", "--dataset", "synthetic", "--layers", "no-such-layer",
+  r = bs_test_run ("cka", "--a", "resnet8", "--dataset", "synthetic", "--layers", "no-such-layer",
                "--limit", "32", "--batch", "16", "--out", "/nonexistent-dir/m.npy", NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "no-such-layer"));
-  run_clear (&r);
+  bs_test_run_clear (&r);
 }
 
 /* --measure: every measure from one pass, each in its own file with a JSON
@@ -305,13 +278,13 @@ test_cli_measures (void)
   g_autoptr(JsonNode) root = NULL, plain_root = NULL;
   JsonObject *o, *share;
   guint L;
-  Run r;
+  BsTestRun r;
 
-  r = run_cli ("cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "64", "--batch", "32",
+  r = bs_test_run ("cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "64", "--batch", "32",
                "--passes", "1", "--out", plain, "--quiet", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  run_clear (&r);
-  r = run_cli ("cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "64", "--batch", "32",
+  bs_test_run_clear (&r);
+  r = bs_test_run ("cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "64", "--batch", "32",
                "--passes", "1", "--measure", "cka,pc1-alignment, cka-without-pc1", "--out", out, "--json", NULL);
   if (r.status != 0)
     g_test_message ("stderr: %s", r.err);
@@ -329,7 +302,7 @@ test_cli_measures (void)
     g_assert_cmpstr (json_object_get_string_member (outputs, "cka-without-pc1"), ==, without);
     g_assert_cmpstr (json_object_get_string_member (outputs, "cka"), ==, out);
   }
-  run_clear (&r);
+  bs_test_run_clear (&r);
 
   a = bs_npy_load (plain, &error);
   g_assert_no_error (error);
@@ -375,10 +348,10 @@ test_cli_measures (void)
 
     for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
       {
-        r = run_cli ("cka", "--a", "resnet8", "--dataset", "synthetic", "--measure", bad[i], "--out", out, NULL);
+        r = bs_test_run ("cka", "--a", "resnet8", "--dataset", "synthetic", "--measure", bad[i], "--out", out, NULL);
         g_assert_cmpint (r.status, ==, 2);
         g_assert_nonnull (strstr (r.err, "--measure"));
-        run_clear (&r);
+        bs_test_run_clear (&r);
       }
   }
 }
@@ -426,7 +399,7 @@ test_cli_acts (void)
   g_autoptr(BsNpyArray) m = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GError) error = NULL;
-  Run r;
+  BsTestRun r;
 
   g_mkdir (da, 0700);
   g_mkdir (db, 0700);
@@ -434,11 +407,11 @@ test_cli_acts (void)
   write_npy (da, "1.npy", 30, 8, 2);
   write_npy (db, "0.npy", 30, 3, 3);
 
-  r = run_cli ("cka", "--acts-a", da, "--acts-b", db, "--batch", "8", "--out", out, NULL);
+  r = bs_test_run ("cka", "--acts-a", da, "--acts-b", db, "--batch", "8", "--out", out, NULL);
   if (r.status != 0)
     g_test_message ("stderr: %s", r.err);
   g_assert_cmpint (r.status, ==, 0);
-  run_clear (&r);
+  bs_test_run_clear (&r);
   m = bs_npy_load (out, &error);
   g_assert_no_error (error);
   g_assert_cmpint (m->shape[0], ==, 2);
@@ -450,19 +423,19 @@ test_cli_acts (void)
 
   /* Mismatched example counts: exit 1, the file named. */
   write_npy (db, "1.npy", 29, 3, 4);
-  r = run_cli ("cka", "--acts-a", da, "--acts-b", db, "--batch", "8", "--out", out, NULL);
+  r = bs_test_run ("cka", "--acts-a", da, "--acts-b", db, "--batch", "8", "--out", out, NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "1.npy"));
   g_assert_nonnull (strstr (r.err, "29"));
-  run_clear (&r);
+  bs_test_run_clear (&r);
 
   /* A broken .npy: exit 1, the file named. */
   bad = g_build_filename (db, "1.npy", NULL);
   g_assert_true (g_file_set_contents (bad, "not an npy file", -1, NULL));
-  r = run_cli ("cka", "--acts-a", da, "--acts-b", db, "--batch", "8", "--out", out, NULL);
+  r = bs_test_run ("cka", "--acts-a", da, "--acts-b", db, "--batch", "8", "--out", out, NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "1.npy"));
-  run_clear (&r);
+  bs_test_run_clear (&r);
 
   /* A minibatch whose Grams do not fit in memory: a clear error, no crash.
    * 12,000 examples need ~2.9 GB; the process gets 1.5 GB of address space
@@ -493,9 +466,9 @@ test_cli_acts (void)
 #endif
 
   /* --acts-a with --a is a usage error. */
-  r = run_cli ("cka", "--acts-a", da, "--a", "resnet8", "--out", out, NULL);
+  r = bs_test_run ("cka", "--acts-a", da, "--a", "resnet8", "--out", out, NULL);
   g_assert_cmpint (r.status, ==, 2);
-  run_clear (&r);
+  bs_test_run_clear (&r);
 
   g_remove (bad);
   g_remove (out);
@@ -519,9 +492,9 @@ test_cli_bench (void)
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   JsonObject *o;
-  Run r;
+  BsTestRun r;
 
-  r = run_cli ("bench", "cka", "--a", "resnet8", "--b", "resnet14", "--batch", "16",
+  r = bs_test_run ("bench", "cka", "--a", "resnet8", "--b", "resnet14", "--batch", "16",
                "--minibatches", "2", "--json", NULL);
   if (r.status != 0)
     g_test_message ("stderr: %s", r.err);
@@ -538,7 +511,7 @@ test_cli_bench (void)
   g_assert_nonnull (json_object_get_string_member (o, "gram_kernel"));
   g_assert_nonnull (json_object_get_string_member (o, "conv_kernels"));
   g_assert_true (json_object_has_member (o, "winograd"));
-  run_clear (&r);
+  bs_test_run_clear (&r);
 }
 
 int

@@ -408,32 +408,6 @@ test_bad_options (void)
   }
 }
 
-typedef struct {
-  int   status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear (Run *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
-
-static Run
-run_cli (const char *first,
-         ...)
-{
-  Run r = { 0 };
-  va_list ap;
-
-  va_start (ap, first);
-  r.status = bs_test_run_cli_va (&r.out, &r.err, first, ap);
-  va_end (ap);
-  return r;
-}
-
 static void
 test_cli (void)
 {
@@ -444,9 +418,9 @@ test_cli (void)
   g_auto(GStrv) lines = NULL;
   JsonObject *root, *layer;
   JsonArray *layers;
-  Run r;
+  BsTestRun r;
 
-  r = run_cli ("probe", "resnet8", "--dataset", "synthetic", "--limit", "300", "--test-limit", "0",
+  r = bs_test_run ("probe", "resnet8", "--dataset", "synthetic", "--limit", "300", "--test-limit", "0",
                "--epochs", "2", "--layers", "relu2$", "--json", "-q", NULL);
   g_assert_cmpint (r.status, ==, 0);
   json_parser_load_from_data (parser, r.out, -1, &error);
@@ -463,9 +437,9 @@ test_cli (void)
   g_assert_cmpstr (json_object_get_string_member (layer, "name"), ==, "layer3.0.relu2");
   g_assert_true (json_object_get_boolean_member (layer, "block_output"));
   g_assert_cmpfloat (json_object_get_double_member (layer, "test_accuracy"), >, 0.15);
-  run_clear (&r);
+  bs_test_run_clear (&r);
 
-  r = run_cli ("probe", "resnet8", "--dataset", "synthetic", "--limit", "300", "--test-limit", "200",
+  r = bs_test_run ("probe", "resnet8", "--dataset", "synthetic", "--limit", "300", "--test-limit", "200",
                "--epochs", "2", "--out", csv, "-q", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
@@ -473,26 +447,26 @@ test_cli (void)
   g_assert_cmpuint (g_strv_length (lines), ==, 1 + 8 + 1);
   g_assert_true (g_str_has_prefix (lines[0], "layer,kind,stage,block,features,pooled,train_accuracy"));
   g_assert_true (g_str_has_prefix (lines[1], "bn1,bn,0,-1,4096,1,"));
-  run_clear (&r);
+  bs_test_run_clear (&r);
 
   /* Usage errors. */
-  r = run_cli ("probe", "resnet8", NULL);
+  r = bs_test_run ("probe", "resnet8", NULL);
   g_assert_cmpint (r.status, ==, 2);
-  run_clear (&r);
-  r = run_cli ("probe", "--dataset", "synthetic", NULL);
+  bs_test_run_clear (&r);
+  r = bs_test_run ("probe", "--dataset", "synthetic", NULL);
   g_assert_cmpint (r.status, ==, 2);
-  run_clear (&r);
-  r = run_cli ("probe", "resnet8", "--dataset", "synthetic", "--epochs", "0", NULL);
+  bs_test_run_clear (&r);
+  r = bs_test_run ("probe", "resnet8", "--dataset", "synthetic", "--epochs", "0", NULL);
   g_assert_cmpint (r.status, ==, 2);
-  run_clear (&r);
-  r = run_cli ("probe", "resnet8", "--dataset", "synthetic", "--out", "x.txt", NULL);
+  bs_test_run_clear (&r);
+  r = bs_test_run ("probe", "resnet8", "--dataset", "synthetic", "--out", "x.txt", NULL);
   g_assert_cmpint (r.status, ==, 2);
-  run_clear (&r);
+  bs_test_run_clear (&r);
   /* A failure of the work: a pattern that matches nothing. */
-  r = run_cli ("probe", "resnet8", "--dataset", "synthetic", "--layers", "nothing-here", NULL);
+  r = bs_test_run ("probe", "resnet8", "--dataset", "synthetic", "--layers", "nothing-here", NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "nothing-here"));
-  run_clear (&r);
+  bs_test_run_clear (&r);
 }
 
 int
