@@ -5,9 +5,11 @@
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
+#include <string.h>
 
 #include "bs-dataset-locate.h"
 #include "bs-error.h"
+#include "bs-json-file.h"
 #include "bs-model-catalog.h"
 #include "bs-model-spec.h"
 #include "bs-number-format.h"
@@ -21,7 +23,9 @@ shape_channels (const char *shape)
   JsonNode *root;
   JsonArray *array;
 
-  if (shape == NULL || !json_parser_load_from_data (parser, shape, -1, NULL))
+  /* From a file: its depth is bounded before json-glib (which recurses) parses it. */
+  if (shape == NULL || !bs_json_check_depth (shape, strlen (shape), BS_JSON_MAX_DEPTH)
+      || !json_parser_load_from_data (parser, shape, -1, NULL))
     return 0;
   root = json_parser_get_root (parser);
   if (!JSON_NODE_HOLDS_ARRAY (root))

@@ -257,6 +257,20 @@ test_damage_json (Fixture       *fx,
   g_free (p1);
   p1 = write_header (fx, "{\"__metadata__\": {\"k\": 5}}", 0);
   assert_load_fails (p1, BS_ERROR_FORMAT, "__metadata__", "'k'");
+  g_free (p1);
+  {
+    /* Small, and deep enough to overflow json-glib's recursion: refused before it parses. */
+    GString *deep = g_string_new ("{\"a\":");
+
+    for (guint i = 0; i < 200000; i++)
+      g_string_append_c (deep, '[');
+    for (guint i = 0; i < 200000; i++)
+      g_string_append_c (deep, ']');
+    g_string_append_c (deep, '}');
+    p1 = write_header (fx, deep->str, 0);
+    g_string_free (deep, TRUE);
+    assert_load_fails (p1, BS_ERROR_FORMAT, "nested deeper", NULL);
+  }
 }
 
 static void

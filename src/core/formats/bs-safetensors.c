@@ -9,6 +9,7 @@
 
 #include "bs-atomic-file.h"
 #include "bs-error.h"
+#include "bs-json-file.h"
 #include "bs-file-read.h"
 
 /* The reference implementation refuses headers above 100 MB as well. */
@@ -280,6 +281,12 @@ bs_safetensors_load (const char  *path,
   if (header[0] != '{')
     {
       format_error (error, path, _("the header does not start with '{'"));
+      return NULL;
+    }
+  /* json-glib recurses: a small header nested deep enough overflows the stack. */
+  if (!bs_json_check_depth ((const char *) header, (gsize) header_length, BS_JSON_MAX_DEPTH))
+    {
+      format_error (error, path, _("the header is nested deeper than %u levels"), BS_JSON_MAX_DEPTH);
       return NULL;
     }
   parser = json_parser_new ();
