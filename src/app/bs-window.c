@@ -20,6 +20,7 @@
 #include <glib/gi18n.h>
 
 #include "bs-a11y.h"
+#include "bs-blocks-view.h"
 #include "bs-colormap.h"
 #include "bs-dataset-locate.h"
 #include "bs-dataset-row.h"
@@ -85,6 +86,7 @@ struct _BsWindow
   GtkSpinButton        *passes_spin;
   GtkSpinButton        *batch_spin;
   GtkSpinButton        *limit_spin;
+  GtkSpinButton        *block_threshold_spin;
   GtkStack             *compute_stack;
   GtkInfoBar           *error_bar;
   GtkLabel             *error_label;
@@ -919,7 +921,7 @@ static const GActionEntry win_actions[] = {
 
 /* Actions backed by GSettings keys (g_settings_create_action). */
 static const char *setting_actions[] = {
-  "model-a", "model-b", "dataset", "colormap", "color-range", "show-boundaries", "pc1-analysis"
+  "model-a", "model-b", "dataset", "colormap", "color-range", "show-boundaries", "show-blocks", "pc1-analysis"
 };
 
 static void
@@ -951,6 +953,9 @@ bs_window_constructed (GObject *object)
   g_settings_bind (self->settings, "colormap", self->heatmap, "colormap", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "color-range", self->heatmap, "color-range", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "show-boundaries", self->heatmap, "show-boundaries", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "show-blocks", self->heatmap, "show-blocks", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "block-threshold", self->heatmap, "block-threshold", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "block-threshold", self->block_threshold_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "passes", self->passes_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "batch-size", self->batch_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "image-limit", self->limit_spin, "value", G_SETTINGS_BIND_DEFAULT);
@@ -966,6 +971,7 @@ bs_window_constructed (GObject *object)
   g_signal_connect (self->dataset_popover, "show", G_CALLBACK (on_dataset_popover_show), self);
   g_signal_connect (self->dataset_list, "row-activated", G_CALLBACK (on_dataset_row_activated), self);
   g_signal_connect (self->heatmap, "selection-changed", G_CALLBACK (on_selection_changed), self);
+  bs_inspector_add_extra (self->inspector, bs_blocks_view_new (self->heatmap));
   g_signal_connect (self->error_bar, "response", G_CALLBACK (on_error_bar_response), self);
 
   /* The menus need a model before the first popup, or the buttons stay insensitive. */
@@ -1097,6 +1103,7 @@ bs_window_class_init (BsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BsWindow, passes_spin);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, batch_spin);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, limit_spin);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, block_threshold_spin);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, compute_stack);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, error_bar);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, error_label);
