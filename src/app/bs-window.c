@@ -54,6 +54,7 @@ struct _BsWindow
   BsWindowDownloads    *downloads;
   BsWindowWeights      *weights;
   BsWindowPc1          *pc1;
+  BsWindowProbes       *probes;
 
   /* The CKA computation being run or last run, and what it was asked */
   BsJob                *cka_job;
@@ -792,6 +793,12 @@ bs_window_get_heatmap (BsWindow *self)
   return self->heatmap;
 }
 
+BsWindowProbes *
+bs_window_get_probes (BsWindow *self)
+{
+  return self->probes;
+}
+
 BsWindowPc1 *
 bs_window_get_pc1 (BsWindow *self)
 {
@@ -983,6 +990,7 @@ bs_window_constructed (GObject *object)
   self->downloads = bs_window_downloads_new (self);
   self->weights = bs_window_weights_new (self);
   self->pc1 = bs_window_pc1_new (self);
+  self->probes = bs_window_probes_new (self);
   /* Weights chosen in an earlier session and deleted since: offered again. */
   for (guint i = 0; i < 2; i++)
     {
@@ -1006,6 +1014,7 @@ bs_window_dispose (GObject *object)
   g_clear_pointer (&self->export, bs_window_export_free);
   g_clear_pointer (&self->downloads, bs_window_downloads_free);
   g_clear_pointer (&self->weights, bs_window_weights_free);
+  g_clear_pointer (&self->probes, bs_window_probes_free);
   g_clear_pointer (&self->pc1, bs_window_pc1_free);
   clear_cka_request (self);
   g_clear_pointer (&self->training, bs_window_training_free);
