@@ -262,6 +262,36 @@ test_not_self (Fixture       *f,
   g_assert_cmpuint (check_rings (f, "blocks-not-self", 0, NULL, NULL), ==, 0);
 }
 
+static double
+large_value (guint row,
+             guint col)
+{
+  if (row == col)
+    return 1.0;
+  if (row >= 60 && row < 120 && col >= 60 && col < 120)
+    return 0.85;
+  return 0.3;
+}
+
+/* A ResNet-110-sized matrix: the detection after a snapshot costs a small
+ * part of a frame, so it runs on every snapshot without a throttle. */
+static void
+test_time (Fixture       *f,
+           gconstpointer  data)
+{
+  g_autoptr(BsCkaSnapshot) large = bs_test_make_snapshot (197, 197, large_value, "resnet110", "resnet110");
+  GArray *blocks;
+
+  bs_heatmap_set_snapshot (f->heatmap, large);
+  blocks = bs_heatmap_get_blocks (f->heatmap);
+  g_assert_nonnull (blocks);
+  g_assert_cmpuint (blocks->len, ==, 1);
+  g_assert_cmpuint (g_array_index (blocks, BsBlock, 0).first, ==, 60);
+  g_assert_cmpuint (g_array_index (blocks, BsBlock, 0).last, ==, 119);
+  g_test_message ("detection on 197 layers: %" G_GINT64_FORMAT " µs", f->heatmap->blocks_time_us);
+  g_assert_cmpint (f->heatmap->blocks_time_us, <, 50000);
+}
+
 static gboolean
 has_selection (gpointer data)
 {
@@ -295,6 +325,9 @@ test_list (Fixture       *f,
       g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (gtk_widget_get_first_child (box))), ==, name);
     }
   g_assert_null (gtk_list_box_get_row_at_index (list, (int) both->len));
+  {
+    g_autoptr(GdkTexture) shot = bs_test_screenshot (f->window, "blocks-list");
+  }
 
   /* A real click on the second row (the strong block) zooms to it. */
   g_assert_cmpfloat (view->zoom, ==, 1.0);
@@ -329,6 +362,7 @@ main (int   argc,
 
   g_test_add ("/blocks/outlines", Fixture, NULL, fixture_setup, test_outlines, fixture_teardown);
   g_test_add ("/blocks/not-self", Fixture, NULL, fixture_setup, test_not_self, fixture_teardown);
+  g_test_add ("/blocks/time", Fixture, NULL, fixture_setup, test_time, fixture_teardown);
   g_test_add ("/blocks/list", Fixture, NULL, fixture_setup, test_list, fixture_teardown);
 
   return g_test_run ();
