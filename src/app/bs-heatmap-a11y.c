@@ -46,7 +46,7 @@ struct _BsHeatmapA11y
   CellState     state;
   BsCkaMeasure  measure;
   gboolean      had_pc1;
-  char         *blocks;       /* what it said about the detected blocks */
+  char         *blocks;       /* which blocks it described (blocks_key ()) */
   guint      row;
   guint      col;
 };
@@ -157,6 +157,28 @@ describe_blocks (BsHeatmap *self)
                           self->blocks->len, list->str);
 }
 
+/* What the description's blocks depend on: their ranges, and whether the
+ * computation is done. Their means change with every minibatch; saying
+ * them again each time would make a screen reader repeat itself through a
+ * whole computation, so they are described anew when the blocks change
+ * and once more with the final values. */
+static char *
+blocks_key (BsHeatmap *self)
+{
+  BsCkaSnapshot *shown = bs_heatmap_get_shown_snapshot (self);
+  GString *key;
+
+  if (!self->show_blocks || self->blocks == NULL || self->blocks->len == 0 || shown == NULL)
+    return NULL;
+  key = g_string_new (NULL);
+  for (guint i = 0; i < self->blocks->len; i++)
+    g_string_append_printf (key, "%u-%u ", g_array_index (self->blocks, BsBlock, i).first,
+                            g_array_index (self->blocks, BsBlock, i).last);
+  if (bs_cka_snapshot_get_minibatches_done (shown) >= bs_cka_snapshot_get_minibatches_total (shown))
+    g_string_append (key, "final");
+  return g_string_free (key, FALSE);
+}
+
 static char *
 describe_value (BsHeatmap *self);
 
@@ -226,7 +248,7 @@ _bs_heatmap_a11y_update (BsHeatmap *self)
   BsCkaSnapshot *shown = bs_heatmap_get_shown_snapshot (self);
   BsCkaMeasure measure = shown != NULL ? bs_cka_snapshot_get_measure_type (shown) : BS_CKA_MEASURE_CKA;
   gboolean has_pc1 = self->source != NULL && bs_cka_snapshot_has_pc1 (self->source);
-  g_autofree char *blocks = describe_blocks (self);
+  g_autofree char *blocks = blocks_key (self);
 
   bs_a11y_set_label (GTK_WIDGET (self), label);
 
