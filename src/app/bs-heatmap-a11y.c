@@ -46,6 +46,7 @@ struct _BsHeatmapA11y
   CellState     state;
   BsCkaMeasure  measure;
   gboolean      had_pc1;
+  char         *blocks;       /* which blocks it described (blocks_key ()) */
   guint      row;
   guint      col;
 };
@@ -122,6 +123,62 @@ describe_shares (BsHeatmap *self)
                           a, a_se, b, b_se);
 }
 
+/* The detected blocks shown, one sentence, or NULL without any. */
+static char *
+describe_blocks (BsHeatmap *self)
+{
+  BsCkaSnapshot *shown = bs_heatmap_get_shown_snapshot (self);
+  g_autoptr(GString) list = NULL;
+
+  if (!self->show_blocks || self->blocks == NULL || self->blocks->len == 0 || shown == NULL)
+    return NULL;
+
+  list = g_string_new (NULL);
+  for (guint i = 0; i < self->blocks->len; i++)
+    {
+      const BsBlock *block = &g_array_index (self->blocks, BsBlock, i);
+      const char *first = bs_cka_snapshot_get_row (shown, block->first)->name;
+      const char *last = bs_cka_snapshot_get_row (shown, block->last)->name;
+
+      if (i > 0)
+        /* Translators: between the items of the list of detected blocks. */
+        g_string_append (list, _("; "));
+      /* Translators: one detected block of the heatmap: its first and last
+       * layer, its number of layers, the mean CKA of its layers among
+       * themselves and with the layers outside it. */
+      g_string_append_printf (list, _("%s to %s, %u layers, mean CKA %.3f inside, %.3f to the rest"),
+                              first != NULL ? first : "?", last != NULL ? last : "?",
+                              block->size, block->mean_inside, block->mean_rest);
+    }
+  /* Translators: the detected blocks of the heatmap: %u of them, then
+   * their list. */
+  return g_strdup_printf (g_dngettext (NULL, "%u block detected: %s", "%u blocks detected: %s",
+                                       self->blocks->len),
+                          self->blocks->len, list->str);
+}
+
+/* What the description's blocks depend on: their ranges, and whether the
+ * computation is done. Their means change with every minibatch; saying
+ * them again each time would make a screen reader repeat itself through a
+ * whole computation, so they are described anew when the blocks change
+ * and once more with the final values. */
+static char *
+blocks_key (BsHeatmap *self)
+{
+  BsCkaSnapshot *shown = bs_heatmap_get_shown_snapshot (self);
+  GString *key;
+
+  if (!self->show_blocks || self->blocks == NULL || self->blocks->len == 0 || shown == NULL)
+    return NULL;
+  key = g_string_new (NULL);
+  for (guint i = 0; i < self->blocks->len; i++)
+    g_string_append_printf (key, "%u-%u ", g_array_index (self->blocks, BsBlock, i).first,
+                            g_array_index (self->blocks, BsBlock, i).last);
+  if (bs_cka_snapshot_get_minibatches_done (shown) >= bs_cka_snapshot_get_minibatches_total (shown))
+    g_string_append (key, "final");
+  return g_string_free (key, FALSE);
+}
+
 static char *
 describe_value (BsHeatmap *self);
 
@@ -130,12 +187,20 @@ describe_cell (BsHeatmap *self)
 {
   g_autofree char *value = describe_value (self);
   g_autofree char *shares = self->has_selection ? describe_shares (self) : NULL;
+  g_autofree char *blocks = describe_blocks (self);
+  g_autofree char *cell = NULL;
 
   if (shares == NULL)
-    return g_steal_pointer (&value);
-  /* Translators: two sentences of the heatmap's description: the selected
-   * cell, then its layers' PC1 shares. */
-  return g_strdup_printf (_("%s. %s."), value, shares);
+    cell = g_steal_pointer (&value);
+  else
+    /* Translators: two sentences of the heatmap's description: the selected
+     * cell, then its layers' PC1 shares. */
+    cell = g_strdup_printf (_("%s. %s."), value, shares);
+  if (blocks == NULL)
+    return g_steal_pointer (&cell);
+  /* Translators: the heatmap's description: the selected cell (one or two
+   * sentences), then the detected blocks. */
+  return g_strdup_printf (_("%s %s."), cell, blocks);
 }
 
 static char *
@@ -183,11 +248,13 @@ _bs_heatmap_a11y_update (BsHeatmap *self)
   BsCkaSnapshot *shown = bs_heatmap_get_shown_snapshot (self);
   BsCkaMeasure measure = shown != NULL ? bs_cka_snapshot_get_measure_type (shown) : BS_CKA_MEASURE_CKA;
   gboolean has_pc1 = self->source != NULL && bs_cka_snapshot_has_pc1 (self->source);
+  g_autofree char *blocks = blocks_key (self);
 
   bs_a11y_set_label (GTK_WIDGET (self), label);
 
   /* Also when the measure shown changes, and when the PC1 shares arrive. */
   if (!a11y->described || state != a11y->state || measure != a11y->measure || has_pc1 != a11y->had_pc1 ||
+      g_strcmp0 (blocks, a11y->blocks) != 0 ||
       (state != CELL_NONE && (self->sel_row != a11y->row || self->sel_col != a11y->col)))
     {
       g_autofree char *description = describe_cell (self);
@@ -196,6 +263,8 @@ _bs_heatmap_a11y_update (BsHeatmap *self)
       a11y->state = state;
       a11y->measure = measure;
       a11y->had_pc1 = has_pc1;
+      g_free (a11y->blocks);
+      a11y->blocks = g_steal_pointer (&blocks);
       a11y->row = self->sel_row;
       a11y->col = self->sel_col;
       bs_a11y_set_description (GTK_WIDGET (self), description);
@@ -243,5 +312,7 @@ _bs_heatmap_a11y_init (BsHeatmap *self)
 void
 _bs_heatmap_a11y_free (BsHeatmap *self)
 {
+  if (self->a11y != NULL)
+    g_free (self->a11y->blocks);
   g_clear_pointer (&self->a11y, g_free);
 }

@@ -8,6 +8,7 @@
  * may read the fields; only these files write them. */
 #pragma once
 
+#include "bs-blocks.h"
 #include "bs-figure-layout.h"
 #include "bs-figure-palette.h"
 #include "bs-heatmap.h"
@@ -36,6 +37,13 @@ struct _BsHeatmap
   BsColormap            colormap;
   gboolean              data_range;
   gboolean              show_boundaries;
+
+  /* Detected blocks (bs-heatmap-blocks.c) of the shown matrix: NULL when it
+   * is not a network against itself. */
+  gboolean              show_blocks;
+  double                block_threshold;
+  GArray               *blocks;               /* of BsBlock */
+  gint64                blocks_time_us;       /* the last detection took */
 
   BsHeatmapView         view;
   BsFigureLayout        layout;               /* widget coordinates */
@@ -125,6 +133,14 @@ gboolean        _bs_heatmap_pc1_strips_pick     (BsHeatmap      *self,
                                                  double          y,
                                                  BsFigureAxis   *axis,
                                                  guint          *layer);
+
+/* bs-heatmap-blocks.c: the detected blocks, outlined on the diagonal.
+ * update runs the detection on the shown matrix again: TRUE when the
+ * blocks (or their statistics) changed. */
+gboolean        _bs_heatmap_blocks_update       (BsHeatmap      *self);
+void            _bs_heatmap_blocks_snapshot     (BsHeatmap      *self,
+                                                 GtkSnapshot    *snapshot);
+void            _bs_heatmap_blocks_free         (BsHeatmap      *self);
 
 /* bs-heatmap-figure-node.c: the figure above the cells, rebuilt only when
  * what it shows changed. */

@@ -31,11 +31,14 @@ enum {
   PROP_HAS_SNAPSHOT,
   PROP_MEASURE,
   PROP_HAS_PC1,
+  PROP_SHOW_BLOCKS,
+  PROP_BLOCK_THRESHOLD,
   N_PROPS
 };
 
 enum {
   SELECTION_CHANGED,
+  BLOCKS_CHANGED,
   N_SIGNALS
 };
 
@@ -269,6 +272,7 @@ bs_heatmap_snapshot (GtkWidget   *widget,
 
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT ((float) p->x, (float) p->y,
                                                          (float) p->width, (float) p->height));
+  _bs_heatmap_blocks_snapshot (self, snapshot);
   if (self->has_hover)
     draw_cell_outline (self, snapshot, self->hover_row, self->hover_col,
                        &self->palette.outline_light, 1.5f, FALSE);
@@ -444,6 +448,16 @@ pick_shown (BsHeatmap *self)
 }
 
 static void
+update_blocks (BsHeatmap *self)
+{
+  if (_bs_heatmap_blocks_update (self))
+    {
+      _bs_heatmap_a11y_update (self);
+      g_signal_emit (self, signals[BLOCKS_CHANGED], 0);
+    }
+}
+
+static void
 show_matrix (BsHeatmap     *self,
              BsCkaSnapshot *snapshot)
 {
@@ -465,6 +479,7 @@ show_matrix (BsHeatmap     *self,
       self->has_selection = self->has_hover = self->has_strip_hover = FALSE;
       _bs_heatmap_update_hover_label (self);
       invalidate_figure (self);
+      update_blocks (self);
       _bs_heatmap_a11y_update (self);
       g_signal_emit (self, signals[SELECTION_CHANGED], 0);
       return;
@@ -488,6 +503,7 @@ show_matrix (BsHeatmap     *self,
         g_signal_emit (self, signals[SELECTION_CHANGED], 0);
     }
 
+  update_blocks (self);
   /* New values change the hover label and the inspector even when no
    * colour changes (the standard errors, the minibatch count). */
   _bs_heatmap_update_hover_label (self);
@@ -705,6 +721,14 @@ bs_heatmap_get_property (GObject    *object,
       g_value_set_boolean (value, self->source != NULL && bs_cka_snapshot_has_pc1 (self->source));
       break;
 
+    case PROP_SHOW_BLOCKS:
+      g_value_set_boolean (value, self->show_blocks);
+      break;
+
+    case PROP_BLOCK_THRESHOLD:
+      g_value_set_double (value, self->block_threshold);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -767,6 +791,25 @@ bs_heatmap_set_property (GObject      *object,
         }
       break;
 
+    case PROP_SHOW_BLOCKS:
+      if (self->show_blocks != g_value_get_boolean (value))
+        {
+          self->show_blocks = g_value_get_boolean (value);
+          gtk_widget_queue_draw (GTK_WIDGET (self));
+          _bs_heatmap_a11y_update (self);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
+    case PROP_BLOCK_THRESHOLD:
+      if (self->block_threshold != g_value_get_double (value))
+        {
+          self->block_threshold = g_value_get_double (value);
+          update_blocks (self);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -798,6 +841,7 @@ bs_heatmap_finalize (GObject *object)
   g_free (self->model_a_name);
   g_free (self->model_b_name);
   g_free (self->gl_problem);
+  _bs_heatmap_blocks_free (self);
   _bs_heatmap_a11y_free (self);
 
   G_OBJECT_CLASS (bs_heatmap_parent_class)->finalize (object);
@@ -840,10 +884,22 @@ bs_heatmap_class_init (BsHeatmapClass *klass)
   properties[PROP_HAS_PC1] =
     g_param_spec_boolean ("has-pc1", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Outline the detected blocks (a network against itself only). */
+  properties[PROP_SHOW_BLOCKS] =
+    g_param_spec_boolean ("show-blocks", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* The detection's threshold t (bs-blocks.h). */
+  properties[PROP_BLOCK_THRESHOLD] =
+    g_param_spec_double ("block-threshold", NULL, NULL, 0.0, 1.0, BS_BLOCKS_DEFAULT_THRESHOLD,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SELECTION_CHANGED] =
     g_signal_new ("selection-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* The detected blocks (bs_heatmap_get_blocks ()) or their statistics changed. */
+  signals[BLOCKS_CHANGED] =
+    g_signal_new ("blocks-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   _bs_heatmap_input_class_init (widget_class);
@@ -875,6 +931,8 @@ bs_heatmap_init (BsHeatmap *self)
   self->cells = bs_heatmap_cells_new ();
   self->colormap = BS_COLORMAP_MAGMA;
   self->show_boundaries = TRUE;
+  self->show_blocks = TRUE;
+  self->block_threshold = BS_BLOCKS_DEFAULT_THRESHOLD;
   self->gl_ok = TRUE;
   self->figure_stale = TRUE;
   bs_heatmap_view_init (&self->view, 0, 0, 1, 1);

@@ -12,6 +12,11 @@
  * renderer of src/core/figure; hover and selection outlines with
  * GtkSnapshot.
  *
+ * For a network against itself, the block structure detection of
+ * bs-blocks.h runs on the shown matrix after every change, and each block
+ * found is outlined on the diagonal (properties "show-blocks" and
+ * "block-threshold", signal "blocks-changed"; bs-heatmap-blocks.c).
+ *
  * Input: scroll, pinch and +/- zoom at the pointer; drag pans; 0 or Home
  * resets; a click selects a cell; arrow keys move the selection, Page Up
  * and Page Down (with Ctrl: for columns) jump it by stages, Ctrl+Home and
@@ -75,6 +80,14 @@ void                 bs_heatmap_reset_view       (BsHeatmap     *self);
 /* Zooms by factor at the middle of the plot. */
 void                 bs_heatmap_zoom             (BsHeatmap     *self,
                                                   double         factor);
+
+/* The blocks detected in the shown matrix, a GArray of BsBlock
+ * (bs-blocks.h; borrowed, replaced on "blocks-changed"), or NULL when the
+ * matrix is not a network against itself. */
+GArray              *bs_heatmap_get_blocks       (BsHeatmap     *self);
+/* Zooms to block index and selects the cell of its last and first layer. */
+void                 bs_heatmap_show_block       (BsHeatmap     *self,
+                                                  guint          index);
 
 /* The geometry, for tests and for the window: the view's width and height
  * are the plot's, whose top-left corner in widget coordinates is returned. */

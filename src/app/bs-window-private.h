@@ -11,6 +11,7 @@
 #include "bs-window-downloads.h"
 #include "bs-window-export.h"
 #include "bs-window-pc1.h"
+#include "bs-window-probes.h"
 #include "bs-window-training.h"
 #include "bs-window-weights.h"
 
@@ -32,6 +33,8 @@ const BsCkaRequest *bs_window_get_cka_request (BsWindow *self);
 BsDatasetCache *bs_window_get_datasets (BsWindow *self);
 /* The PC1 analysis in the window (bs-window-pc1.h). */
 BsWindowPc1 *bs_window_get_pc1         (BsWindow   *self);
+/* Linear probes in the window (bs-window-probes.h). */
+BsWindowProbes *bs_window_get_probes   (BsWindow   *self);
 /* The header bar's subtitle: idle choices, progress or the last outcome. */
 const char  *bs_window_get_subtitle    (BsWindow   *self);
 /* The text of the error banner, NULL while it is hidden. */

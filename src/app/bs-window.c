@@ -20,6 +20,7 @@
 #include <glib/gi18n.h>
 
 #include "bs-a11y.h"
+#include "bs-blocks-view.h"
 #include "bs-colormap.h"
 #include "bs-dataset-locate.h"
 #include "bs-dataset-row.h"
@@ -53,6 +54,7 @@ struct _BsWindow
   BsWindowDownloads    *downloads;
   BsWindowWeights      *weights;
   BsWindowPc1          *pc1;
+  BsWindowProbes       *probes;
 
   /* The CKA computation being run or last run, and what it was asked */
   BsJob                *cka_job;
@@ -85,6 +87,7 @@ struct _BsWindow
   GtkSpinButton        *passes_spin;
   GtkSpinButton        *batch_spin;
   GtkSpinButton        *limit_spin;
+  GtkSpinButton        *block_threshold_spin;
   GtkStack             *compute_stack;
   GtkInfoBar           *error_bar;
   GtkLabel             *error_label;
@@ -790,6 +793,12 @@ bs_window_get_heatmap (BsWindow *self)
   return self->heatmap;
 }
 
+BsWindowProbes *
+bs_window_get_probes (BsWindow *self)
+{
+  return self->probes;
+}
+
 BsWindowPc1 *
 bs_window_get_pc1 (BsWindow *self)
 {
@@ -919,7 +928,7 @@ static const GActionEntry win_actions[] = {
 
 /* Actions backed by GSettings keys (g_settings_create_action). */
 static const char *setting_actions[] = {
-  "model-a", "model-b", "dataset", "colormap", "color-range", "show-boundaries", "pc1-analysis"
+  "model-a", "model-b", "dataset", "colormap", "color-range", "show-boundaries", "show-blocks", "pc1-analysis"
 };
 
 static void
@@ -951,6 +960,9 @@ bs_window_constructed (GObject *object)
   g_settings_bind (self->settings, "colormap", self->heatmap, "colormap", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "color-range", self->heatmap, "color-range", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "show-boundaries", self->heatmap, "show-boundaries", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "show-blocks", self->heatmap, "show-blocks", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "block-threshold", self->heatmap, "block-threshold", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "block-threshold", self->block_threshold_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "passes", self->passes_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "batch-size", self->batch_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "image-limit", self->limit_spin, "value", G_SETTINGS_BIND_DEFAULT);
@@ -966,6 +978,7 @@ bs_window_constructed (GObject *object)
   g_signal_connect (self->dataset_popover, "show", G_CALLBACK (on_dataset_popover_show), self);
   g_signal_connect (self->dataset_list, "row-activated", G_CALLBACK (on_dataset_row_activated), self);
   g_signal_connect (self->heatmap, "selection-changed", G_CALLBACK (on_selection_changed), self);
+  bs_inspector_add_extra (self->inspector, bs_blocks_view_new (self->heatmap));
   g_signal_connect (self->error_bar, "response", G_CALLBACK (on_error_bar_response), self);
 
   /* The menus need a model before the first popup, or the buttons stay insensitive. */
@@ -977,6 +990,7 @@ bs_window_constructed (GObject *object)
   self->downloads = bs_window_downloads_new (self);
   self->weights = bs_window_weights_new (self);
   self->pc1 = bs_window_pc1_new (self);
+  self->probes = bs_window_probes_new (self);
   /* Weights chosen in an earlier session and deleted since: offered again. */
   for (guint i = 0; i < 2; i++)
     {
@@ -1000,6 +1014,7 @@ bs_window_dispose (GObject *object)
   g_clear_pointer (&self->export, bs_window_export_free);
   g_clear_pointer (&self->downloads, bs_window_downloads_free);
   g_clear_pointer (&self->weights, bs_window_weights_free);
+  g_clear_pointer (&self->probes, bs_window_probes_free);
   g_clear_pointer (&self->pc1, bs_window_pc1_free);
   clear_cka_request (self);
   g_clear_pointer (&self->training, bs_window_training_free);
@@ -1097,6 +1112,7 @@ bs_window_class_init (BsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BsWindow, passes_spin);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, batch_spin);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, limit_spin);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, block_threshold_spin);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, compute_stack);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, error_bar);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, error_label);
