@@ -343,12 +343,6 @@ bs_window_shards_get_n_shards (BsWindowShards *self)
   return self->n_shards;
 }
 
-GtkNativeDialog *
-bs_window_shards_get_chooser (BsWindowShards *self)
-{
-  return self->chooser != NULL ? GTK_NATIVE_DIALOG (self->chooser) : NULL;
-}
-
 /* ---------------------------------------------------------------- action */
 
 static void

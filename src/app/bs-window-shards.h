@@ -33,7 +33,5 @@ void            bs_window_shards_stop         (BsWindowShards *self);
 gboolean        bs_window_shards_is_watching  (BsWindowShards *self);
 guint           bs_window_shards_get_n_loaded (BsWindowShards *self);
 guint           bs_window_shards_get_n_shards (BsWindowShards *self);
-/* For tests: the folder chooser while it is open, else NULL. */
-GtkNativeDialog *bs_window_shards_get_chooser (BsWindowShards *self);
 
 G_END_DECLS
