@@ -165,6 +165,7 @@ bs_application_startup (GApplication *application)
     { "win.export-figure", { "<Control>e", NULL } },
     { "win.copy-figure", { "<Control><Shift>c", NULL } },
     { "win.export-data", { "<Control><Shift>e", NULL } },
+    { "win.open-shards", { "<Control><Shift>f", NULL } },
   };
 
   G_APPLICATION_CLASS (bs_application_parent_class)->startup (application);

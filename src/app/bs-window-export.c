@@ -223,8 +223,9 @@ bs_window_export_open_result (BsWindowExport *self,
       return FALSE;
     }
 
-  /* Shown as a computation's result is: the heatmap leaves any run. */
+  /* Shown as a computation's result is: the heatmap leaves any run or shards folder. */
   bs_window_training_detach (bs_window_get_training (self->window));
+  bs_window_shards_stop (bs_window_get_shards (self->window));
   bs_heatmap_set_snapshot (bs_window_get_heatmap (self->window), snapshot);
   bs_window_set_title (self->window, name);
   bs_window_show_heatmap (self->window);

@@ -12,6 +12,7 @@
 #include "bs-window-export.h"
 #include "bs-window-pc1.h"
 #include "bs-window-probes.h"
+#include "bs-window-shards.h"
 #include "bs-window-training.h"
 #include "bs-window-weights.h"
 
@@ -35,6 +36,14 @@ BsDatasetCache *bs_window_get_datasets (BsWindow *self);
 BsWindowPc1 *bs_window_get_pc1         (BsWindow   *self);
 /* Linear probes in the window (bs-window-probes.h). */
 BsWindowProbes *bs_window_get_probes   (BsWindow   *self);
+/* A result shown that no computation makes (a shards folder): the
+ * subtitle says text, the progress bar shows fraction (hidden when < 0
+ * or 1). Ignored while a computation runs. */
+void         bs_window_set_outcome     (BsWindow   *self,
+                                        const char *text,
+                                        double      fraction);
+/* Shards folders watched here (bs-window-shards.h). */
+BsWindowShards *bs_window_get_shards   (BsWindow   *self);
 /* The header bar's subtitle: idle choices, progress or the last outcome. */
 const char  *bs_window_get_subtitle    (BsWindow   *self);
 /* The text of the error banner, NULL while it is hidden. */

@@ -55,6 +55,7 @@ struct _BsWindow
   BsWindowWeights      *weights;
   BsWindowPc1          *pc1;
   BsWindowProbes       *probes;
+  BsWindowShards       *shards;
 
   /* The CKA computation being run or last run, and what it was asked */
   BsJob                *cka_job;
@@ -280,6 +281,8 @@ set_running (BsWindow *self,
   gtk_stack_set_visible_child_name (self->compute_stack, running ? "cancel" : "compute");
   set_action_enabled (self, "compute", !running);
   set_action_enabled (self, "cancel", running);
+  /* A shards folder would share the heatmap with the computation. */
+  set_action_enabled (self, "open-shards", !running);
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), running);
   if (running)
     gtk_progress_bar_set_fraction (self->progress_bar, 0);
@@ -423,8 +426,10 @@ bs_window_start_cka (BsWindow           *self,
   if (is_computing (self))
     return NULL;
 
-  /* The heatmap shows this computation now, not a training run's snapshots. */
+  /* The heatmap shows this computation now, not a training run's snapshots
+   * nor a shards folder's. */
   bs_window_training_detach (self->training);
+  bs_window_shards_stop (self->shards);
 
   drop_cka_job (self);
   self->cka_job = bs_cka_computation_new (request, self->datasets);
@@ -872,6 +877,27 @@ bs_window_show_heatmap (BsWindow *self)
   gtk_stack_set_visible_child_name (self->content_stack, "heatmap");
 }
 
+void
+bs_window_set_outcome (BsWindow   *self,
+                       const char *text,
+                       double      fraction)
+{
+  if (is_computing (self))
+    return;
+  g_free (self->status_text);
+  self->status_text = g_strdup (text);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), fraction >= 0 && fraction < 1);
+  if (fraction >= 0)
+    gtk_progress_bar_set_fraction (self->progress_bar, fraction);
+  update_subtitle (self);
+}
+
+BsWindowShards *
+bs_window_get_shards (BsWindow *self)
+{
+  return self->shards;
+}
+
 const char *
 bs_window_get_subtitle (BsWindow *self)
 {
@@ -910,6 +936,7 @@ bs_window_close_request (GtkWindow *window)
   /* End the jobs before the window goes: the running one stops at its next
    * layer, well within a second. */
   drop_cka_job (self);
+  bs_window_shards_stop (self->shards);
   bs_job_queue_shutdown (self->jobs);
 
   return GTK_WINDOW_CLASS (bs_window_parent_class)->close_request (window);
@@ -991,6 +1018,7 @@ bs_window_constructed (GObject *object)
   self->weights = bs_window_weights_new (self);
   self->pc1 = bs_window_pc1_new (self);
   self->probes = bs_window_probes_new (self);
+  self->shards = bs_window_shards_new (self);
   /* Weights chosen in an earlier session and deleted since: offered again. */
   for (guint i = 0; i < 2; i++)
     {
@@ -1016,6 +1044,7 @@ bs_window_dispose (GObject *object)
   g_clear_pointer (&self->weights, bs_window_weights_free);
   g_clear_pointer (&self->probes, bs_window_probes_free);
   g_clear_pointer (&self->pc1, bs_window_pc1_free);
+  g_clear_pointer (&self->shards, bs_window_shards_free);
   clear_cka_request (self);
   g_clear_pointer (&self->training, bs_window_training_free);
   if (self->jobs != NULL)
