@@ -405,13 +405,16 @@ bs_cka_export_json (const BsCkaSnapshot   *snapshot,
   else
     json_builder_add_null_value (b);
 
-  if (bs_cka_snapshot_has_pc1 (snapshot))
-    add_pc1_shares (b, snapshot);
-  /* Blocks of a CKA matrix (with or without PC1), not of PC1 alignment. */
-  if (measure != BS_CKA_MEASURE_PC1_ALIGNMENT)
-    add_blocks (b, s, info);
-  add_matrix (b, "cka", bs_cka_snapshot_get_values (s), n_rows, n_cols);
-  add_matrix (b, "std_error", bs_cka_snapshot_get_std_errors (s), n_rows, n_cols);
+  if (info == NULL || !info->header_only)
+    {
+      if (bs_cka_snapshot_has_pc1 (snapshot))
+        add_pc1_shares (b, snapshot);
+      /* Blocks of a CKA matrix (with or without PC1), not of PC1 alignment. */
+      if (measure != BS_CKA_MEASURE_PC1_ALIGNMENT)
+        add_blocks (b, s, info);
+      add_matrix (b, "cka", bs_cka_snapshot_get_values (s), n_rows, n_cols);
+      add_matrix (b, "std_error", bs_cka_snapshot_get_std_errors (s), n_rows, n_cols);
+    }
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);

@@ -31,6 +31,8 @@ typedef struct {
   const guint           *excluded_images;  /* test images left out (bs-dataset-subset.h), */
   guint                  n_excluded;       /* as indices into the test split */
   const char            *note;             /* what else the reader should know (may be NULL) */
+  gboolean               header_only;      /* bs_cka_export_json () without the matrices and
+                                            * blocks: what the result is, not its values */
   BsCkaMeasure           measure;          /* the matrix written (default CKA); the
                                             * snapshot must hold it (bs_cka_snapshot_get_measure) */
 } BsCkaExportInfo;

@@ -101,8 +101,9 @@ bs_cka_shard_new (const BsCkaSnapshotHeader *header,
                   guint                      n_shards)
 {
   BsCkaShard *s = shard_alloc ();
+  /* What the run is, not values: the matrices of no minibatch would be nulls. */
   BsCkaExportInfo info = { .options = options, .dataset = dataset, .n_examples = n_examples,
-                           .elapsed_seconds = -1 };
+                           .elapsed_seconds = -1, .header_only = TRUE };
   BsCkaSnapshotHeader h = *header;
 
   /* What the accumulator would put in the result's header. */

@@ -15,8 +15,8 @@
  *             shard, shards (K and N), symmetric ("true" when model B is A),
  *             images_sha256 (the test images used, pixels then labels),
  *             run: the JSON that bs_cka_export_json () writes for the run
- *             before any minibatch (layers, specs, data, protocol), which
- *             every shard of one run has to the byte;
+ *             (header_only: layers, specs, data, protocol; no values),
+ *             which every shard of one run has to the byte;
  *             passes, seed, init_seed_a, init_seed_b, layers, dataset,
  *             examples_per_pass: the options, to write the merged result
  *             as the single run would;
