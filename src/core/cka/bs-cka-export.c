@@ -239,18 +239,6 @@ add_blocks (JsonBuilder           *b,
   json_builder_end_object (b);
 }
 
-static const char *
-selection_text (const BsCkaJobOptions *o)
-{
-  switch (o->layers)
-    {
-    case BS_CKA_LAYERS_RESIDUAL: return "residual";
-    case BS_CKA_LAYERS_PATTERN: return o->layer_pattern ? o->layer_pattern : "";
-    case BS_CKA_LAYERS_ALL:
-    default: return "all";
-    }
-}
-
 /* The matrix info asks for: the snapshot itself, or an attached PC1 one; NULL when missing. */
 static const BsCkaSnapshot *
 measure_of (const BsCkaSnapshot   *snapshot,
@@ -383,7 +371,7 @@ bs_cka_export_json (const BsCkaSnapshot   *snapshot,
   if (o)
     {
       json_builder_set_member_name (b, "layers");
-      json_builder_add_string_value (b, selection_text (o));
+      json_builder_add_string_value (b, bs_cka_layer_selection_to_string (o));
     }
   json_builder_set_member_name (b, "minibatches_per_pass");
   if (per_pass)

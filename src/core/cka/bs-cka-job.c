@@ -32,6 +32,18 @@ bs_cka_layer_selection_parse (const char *text)
   return BS_CKA_LAYERS_PATTERN;
 }
 
+const char *
+bs_cka_layer_selection_to_string (const BsCkaJobOptions *options)
+{
+  switch (options->layers)
+    {
+    case BS_CKA_LAYERS_RESIDUAL: return "residual";
+    case BS_CKA_LAYERS_PATTERN: return options->layer_pattern ? options->layer_pattern : "";
+    case BS_CKA_LAYERS_ALL:
+    default: return "all";
+    }
+}
+
 GArray *
 bs_cka_job_select_layers (BsModel              *model,
                           BsCkaLayerSelection   layers,

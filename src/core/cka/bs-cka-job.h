@@ -149,5 +149,7 @@ GArray        *bs_cka_job_select_layers    (BsModel               *model,
 
 /* "all", "residual" or anything else (a pattern) -> selection; for option parsers. */
 BsCkaLayerSelection bs_cka_layer_selection_parse (const char *text);
+/* The inverse, for results: "all", "residual", or the options' pattern. */
+const char         *bs_cka_layer_selection_to_string (const BsCkaJobOptions *options);
 
 G_END_DECLS

@@ -78,18 +78,6 @@ bs_cka_shard_free (BsCkaShard *s)
   g_free (s);
 }
 
-static const char *
-selection_text (const BsCkaJobOptions *o)
-{
-  switch (o->layers)
-    {
-    case BS_CKA_LAYERS_RESIDUAL: return "residual";
-    case BS_CKA_LAYERS_PATTERN: return o->layer_pattern ? o->layer_pattern : "";
-    case BS_CKA_LAYERS_ALL:
-    default: return "all";
-    }
-}
-
 BsCkaShard *
 bs_cka_shard_new (const BsCkaSnapshotHeader *header,
                   const BsCkaJobOptions     *options,
@@ -121,7 +109,7 @@ bs_cka_shard_new (const BsCkaSnapshotHeader *header,
   s->seed = options->seed;
   s->init_seed_a = options->init_seed_a;
   s->init_seed_b = options->init_seed_b;
-  s->layers = g_strdup (selection_text (options));
+  s->layers = g_strdup (bs_cka_layer_selection_to_string (options));
   s->dataset = g_strdup (dataset);
   s->n_examples = n_examples;
   return s;
