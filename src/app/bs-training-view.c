@@ -27,6 +27,8 @@ struct _BsTrainingView
   GtkWidget          *continue_button;
   GtkWidget          *stop_button;
   GtkWidget          *resume_button;
+  GtkWidget          *convergence_button;
+  GtkWidget          *charts_box;
   GtkWidget          *play_button;
   GtkWidget          *scale;
   GtkWidget          *position_label;
@@ -318,6 +320,11 @@ bs_training_view_init (BsTrainingView *self)
   gtk_box_append (GTK_BOX (state), self->continue_button);
   gtk_box_append (GTK_BOX (state), self->stop_button);
   gtk_box_append (GTK_BOX (state), self->resume_button);
+  self->convergence_button = gtk_button_new_with_mnemonic (_("Layer Con_vergence"));
+  gtk_widget_set_tooltip_text (self->convergence_button,
+                               _("Each layer's CKA with the final model at every checkpoint: which layers settle first"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->convergence_button), "win.layer-convergence");
+  gtk_box_append (GTK_BOX (state), self->convergence_button);
   gtk_box_append (GTK_BOX (self->box), state);
 
   /* The charts; that of the selected cell goes where the window puts it
@@ -332,6 +339,7 @@ bs_training_view_init (BsTrainingView *self)
   g_object_ref_sink (self->charts[BS_TRAINING_CHART_CELL]);
   gtk_widget_set_visible (self->charts[BS_TRAINING_CHART_CELL], FALSE);
   gtk_box_append (GTK_BOX (self->box), charts);
+  self->charts_box = charts;
 
   bs_training_view_set_state (self, BS_TRAINING_VIEW_DONE);
   rebuild_marks (self);
@@ -464,6 +472,14 @@ bs_training_view_set_cell (BsTrainingView *self,
 
   bs_training_chart_set_cell (BS_TRAINING_CHART (self->charts[BS_TRAINING_CHART_CELL]), row, col);
   gtk_widget_set_visible (self->charts[BS_TRAINING_CHART_CELL], selected && self->history != NULL);
+}
+
+void
+bs_training_view_add_chart (BsTrainingView *self,
+                            GtkWidget      *chart)
+{
+  g_return_if_fail (BS_IS_TRAINING_VIEW (self));
+  gtk_box_append (GTK_BOX (self->charts_box), chart);
 }
 
 GtkRange *

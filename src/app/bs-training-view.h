@@ -7,7 +7,7 @@
  * them. While the slider is at the newest snapshot it follows the run, so
  * a snapshot being computed streams into the heatmap. The buttons carry
  * the window's actions (win.pause-training, win.continue-training,
- * win.stop-training, win.resume-run). */
+ * win.stop-training, win.resume-run, win.layer-convergence). */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -59,6 +59,11 @@ void               bs_training_view_set_cell     (BsTrainingView      *self,
                                                   gboolean             selected,
                                                   guint                row,
                                                   guint                col);
+
+/* A chart of the run's beside the others (the window's layer
+ * convergence); it may hide itself. */
+void               bs_training_view_add_chart    (BsTrainingView      *self,
+                                                  GtkWidget           *chart);
 
 /* Children, for tests. */
 GtkRange          *bs_training_view_get_timeline (BsTrainingView      *self);

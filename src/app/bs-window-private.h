@@ -8,6 +8,7 @@
 #include "bs-job-queue.h"
 #include "bs-training-view.h"
 #include "bs-window.h"
+#include "bs-window-compare.h"
 #include "bs-window-downloads.h"
 #include "bs-window-export.h"
 #include "bs-window-pc1.h"
@@ -36,6 +37,8 @@ BsDatasetCache *bs_window_get_datasets (BsWindow *self);
 BsWindowPc1 *bs_window_get_pc1         (BsWindow   *self);
 /* Linear probes in the window (bs-window-probes.h). */
 BsWindowProbes *bs_window_get_probes   (BsWindow   *self);
+/* CKA across training time and across seeds (bs-window-compare.h). */
+BsWindowCompare *bs_window_get_compare (BsWindow *self);
 /* A result shown that no computation makes (a shards folder): the
  * subtitle says text, the progress bar shows fraction (hidden when < 0
  * or 1). Ignored while a computation runs. */
