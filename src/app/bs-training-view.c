@@ -44,6 +44,32 @@ enum {
 
 static guint signals[N_SIGNALS];
 
+enum {
+  PROP_0,
+  PROP_HISTORY,
+  N_PROPS
+};
+
+static GParamSpec *props[N_PROPS];
+
+static void
+bs_training_view_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  BsTrainingView *self = BS_TRAINING_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_HISTORY:
+      g_value_set_object (value, self->history);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
 static guint
 n_snapshots (BsTrainingView *self)
 {
@@ -243,6 +269,12 @@ bs_training_view_class_init (BsTrainingViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bs_training_view_dispose;
+  object_class->get_property = bs_training_view_get_property;
+
+  /* The run shown (bs_training_view_set_history ()). */
+  props[PROP_HISTORY] = g_param_spec_object ("history", NULL, NULL, BS_TYPE_TRAINING_HISTORY,
+                                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, props);
 
   /* The snapshot to show in the heatmap: another position, or a newer
    * state of the one shown. */
@@ -375,6 +407,7 @@ bs_training_view_set_history (BsTrainingView    *self,
   for (guint i = 0; i < N_CHARTS; i++)
     if (self->charts[i] != NULL)
       bs_training_chart_set_history (BS_TRAINING_CHART (self->charts[i]), history);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_HISTORY]);
 
   if (self->scale == NULL)
     return;

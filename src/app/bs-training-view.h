@@ -30,7 +30,8 @@ typedef enum {
 
 GtkWidget         *bs_training_view_new          (void);
 
-/* The run shown (referenced; NULL clears); the slider goes to its newest snapshot. */
+/* The run shown (referenced; NULL clears); the slider goes to its newest
+ * snapshot. Property "history" (read-only, notified on change). */
 void               bs_training_view_set_history  (BsTrainingView      *self,
                                                   BsTrainingHistory   *history);
 BsTrainingHistory *bs_training_view_get_history  (BsTrainingView      *self);

@@ -22,7 +22,9 @@ struct _BsWindowCompare
   BsJob              *job;          /* running, or run last */
   GSimpleAction      *statistic;    /* win.seed-statistic */
   BsCkaSeeds          seeds;        /* shown last (references), or all NULL */
+  BsTrainingHistory  *history;      /* the run whose convergence is asked for or shown */
   gulong              visible_handler;
+  gulong              history_handler;
   gulong              blocks_handler;
 };
 
@@ -136,7 +138,10 @@ on_job_finished (BsJob           *job,
   const GError *error = bs_job_get_error (job);
   gboolean is_seeds = bs_compare_job_get_epochs (job) == NULL;
 
-  if (convergence != NULL)
+  if (convergence != NULL && bs_training_view_get_history (bs_window_get_training_view (self->window)) != self->history)
+    /* Another run is shown now: its chart would be taken for this one's. */
+    ;
+  else if (convergence != NULL)
     {
       g_autofree char *count = bs_format_count (convergence->n_checkpoints);
       g_autofree char *status = NULL;
@@ -265,6 +270,7 @@ layer_convergence_action (GSimpleAction *action,
   protocol.engine = engine (self);
   title = bs_model_catalog_describe_run (run);
 
+  g_set_object (&self->history, bs_training_view_get_history (bs_window_get_training_view (self->window)));
   bs_convergence_chart_set_result (self->chart, NULL, NULL);
   gtk_widget_set_visible (self->box, TRUE);
   set_status (self, _("Waiting for the jobs before it…"));
@@ -272,6 +278,18 @@ layer_convergence_action (GSimpleAction *action,
   push (self, bs_compare_job_new_convergence ((const char *const *) paths->pdata, (const guint *) epochs->data,
                                               paths->len, title, &protocol,
                                               bs_window_get_datasets (self->window)));
+}
+
+/* Another run in the training view: the chart of the one before goes. */
+static void
+on_history_changed (BsWindowCompare *self)
+{
+  if (bs_training_view_get_history (bs_window_get_training_view (self->window)) == self->history)
+    return;
+  g_clear_object (&self->history);
+  bs_convergence_chart_set_result (self->chart, NULL, NULL);
+  set_status (self, "");
+  gtk_widget_set_visible (self->box, FALSE);
 }
 
 /* ---------------------------------------------------------------- across seeds */
@@ -374,7 +392,7 @@ bs_window_compare_new (BsWindow *window)
   gtk_box_append (GTK_BOX (self->box), GTK_WIDGET (self->chart));
   self->status = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_xalign (self->status, 0);
-  gtk_label_set_ellipsize (self->status, PANGO_ELLIPSIZE_END);
+  gtk_label_set_wrap (self->status, TRUE);
   gtk_widget_add_css_class (GTK_WIDGET (self->status), "caption");
   gtk_widget_add_css_class (GTK_WIDGET (self->status), "dim-label");
   gtk_box_append (GTK_BOX (self->box), GTK_WIDGET (self->status));
@@ -383,6 +401,7 @@ bs_window_compare_new (BsWindow *window)
   bs_training_view_add_chart (BS_TRAINING_VIEW (view), self->box);
 
   self->visible_handler = g_signal_connect_swapped (view, "notify::visible", G_CALLBACK (update), self);
+  self->history_handler = g_signal_connect_swapped (view, "notify::history", G_CALLBACK (on_history_changed), self);
   self->blocks_handler = g_signal_connect_swapped (heatmap (self), "blocks-changed", G_CALLBACK (update), self);
   update (self);
   return self;
@@ -395,6 +414,8 @@ bs_window_compare_free (BsWindowCompare *self)
     return;
   drop_job (self);
   g_clear_signal_handler (&self->visible_handler, bs_window_get_training_view (self->window));
+  g_clear_signal_handler (&self->history_handler, bs_window_get_training_view (self->window));
+  g_clear_object (&self->history);
   g_clear_signal_handler (&self->blocks_handler, heatmap (self));
   if (self->dialog != NULL)
     {

@@ -6,7 +6,7 @@
  * checkpoints against its last one, on the run's data set and probe
  * protocol (the images, minibatch and passes of its snapshots), as a job
  * on the window's queue; the result is a BsConvergenceChart beside the
- * run's other charts.
+ * run's other charts, until the training view shows another run.
  *
  * win.compare-seeds (main menu › Compare Seeds…): the networks checked in
  * a BsSeedsDialog, bs_cka_seeds_run () on the window's protocol (passes,

@@ -348,6 +348,12 @@ test_convergence (Fixture       *f,
     g_assert_cmpint (bs_convergence_chart_get_selected (chart), ==, best);
     hovered = bs_test_screenshot (GTK_WIDGET (f->window), "convergence-window");
   }
+
+  /* Another run shown: the chart of the first one goes. */
+  g_assert_true (gtk_widget_get_visible (gtk_widget_get_parent (GTK_WIDGET (chart))));
+  activate (f->window, "show-run", g_variant_new_string (run_dirs[1]));
+  g_assert_cmpuint (bs_convergence_chart_get_n_layers (chart), ==, 0);
+  g_assert_false (gtk_widget_get_visible (gtk_widget_get_parent (GTK_WIDGET (chart))));
   bs_cka_convergence_clear (&expected);
 }
 
