@@ -4,6 +4,7 @@
 #include "bs-window-compare.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "bs-application.h"
 #include "bs-model-catalog.h"
@@ -105,12 +106,16 @@ show_statistic (BsWindowCompare *self,
   g_simple_action_set_state (self->statistic, g_variant_new_string (deviation ? "std-dev" : "mean"));
 }
 
-/* The same matrix with name as both models: the axes would otherwise name
- * the first network of the list the core records. */
+/* The same matrix with name as both models (the axes would otherwise name
+ * the first network of the list the core records), and no standard errors:
+ * the core's mean carries the deviation there, which the inspector would
+ * call a standard error; the deviation is one switch away. */
 static BsCkaSnapshot *
 renamed (BsCkaSnapshot *snapshot,
          const char    *name)
 {
+  double *no_errors;
+
   guint n_rows = bs_cka_snapshot_get_n_rows (snapshot), n_cols = bs_cka_snapshot_get_n_cols (snapshot);
   gsize cells = MAX ((gsize) n_rows * n_cols, 1);
   guint8 *row_status = g_new0 (guint8, MAX (n_rows, 1));
@@ -121,12 +126,14 @@ renamed (BsCkaSnapshot *snapshot,
     row_status[r] = bs_cka_snapshot_get_row_status (snapshot, r);
   for (guint c = 0; c < n_cols; c++)
     col_status[c] = bs_cka_snapshot_get_col_status (snapshot, c);
+  no_errors = g_new (double, cells);
+  for (gsize i = 0; i < cells; i++)
+    no_errors[i] = NAN;
   bs_cka_snapshot_get_header (snapshot, &header);
   header.model_a = header.model_b = name;
   return bs_cka_snapshot_new (&header, bs_cka_snapshot_get_minibatches_done (snapshot),
                               g_memdup2 (bs_cka_snapshot_get_values (snapshot), cells * sizeof (double)),
-                              g_memdup2 (bs_cka_snapshot_get_std_errors (snapshot), cells * sizeof (double)),
-                              row_status, col_status);
+                              no_errors, row_status, col_status);
 }
 
 static void

@@ -33,6 +33,8 @@ static gboolean
 run_job (BsJob      *job,
          const char *what)
 {
+  gint64 start = g_get_monotonic_time ();
+
   g_object_ref (job);
   if (!bs_test_wait_until (job_done, job, JOB_TIMEOUT_MS) || bs_job_get_state (job) != BS_JOB_SUCCEEDED)
     {
@@ -41,6 +43,7 @@ run_job (BsJob      *job,
       return FALSE;
     }
   g_object_unref (job);
+  g_print ("%s: %.1f s\n", what, (g_get_monotonic_time () - start) / 1e6);
   return TRUE;
 }
 
@@ -151,7 +154,7 @@ main (int    argc,
             if (g_str_has_prefix (spec, argv[r]))
               gtk_check_button_set_active (check, TRUE);
         }
-      gtk_widget_activate (bs_seeds_dialog_get_compare_button (dialog));
+      g_signal_emit_by_name (bs_seeds_dialog_get_compare_button (dialog), "clicked");
       if (bs_window_compare_get_job (compare) == NULL ||
           !run_job (bs_window_compare_get_job (compare), "compare seeds"))
         return 1;

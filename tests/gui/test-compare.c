@@ -571,6 +571,8 @@ test_seeds (Fixture       *f,
   /* The subtitle names the networks; the axes say how many. */
   g_assert_nonnull (strstr (bs_window_get_subtitle (f->window), "resnet8-seed-2"));
   g_assert_cmpstr (bs_cka_snapshot_get_model_a (shown->mean), ==, "3 networks");
+  /* The inspector calls std_error a standard error: not the deviation. */
+  g_assert_true (isnan (bs_cka_snapshot_get_std_error (shown->mean, 1, 2)));
   g_assert_cmpuint (check_cells (f, shown->mean, "seeds-mean"), >, L * L / 2);
 
   /* The deviation, one switch away (View › Measure), and back. */
