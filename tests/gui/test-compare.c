@@ -6,7 +6,8 @@
  * folder. Layer Convergence on a run shown in the window gives a chart
  * whose numbers are bs_cka_convergence_run ()'s on the same checkpoints
  * and protocol, bit for bit, drawn in the palette's stage colours, with
- * the layer and value read out under a real pointer and kept by a click;
+ * the layer and value read out under a real pointer and kept by a click
+ * (a run of one checkpoint is refused in the banner);
  * Compare Seeds… (check boxes and Compare pressed from the keyboard)
  * puts bs_cka_seeds_run ()'s mean matrix in the heatmap, every cell in its
  * colour, titled with the pairs, and the standard deviation one switch
@@ -28,6 +29,8 @@
 #include "bs-window-private.h"
 
 #define N_RUNS 3
+
+static void remove_tree (const char *path);
 #define EPOCHS 3
 
 static char *runs_dir;
@@ -36,42 +39,50 @@ static char *run_dirs[N_RUNS];
 /* 64 synthetic images in batches of 32, a snapshot (and so a checkpoint)
  * after every epoch on 64 probe images in minibatches of 32. */
 static void
-train_runs (void)
+train_run (const char *dir,
+           guint64     seed,
+           guint       epochs)
 {
   g_autoptr(BsDataset) dataset = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(BsRun) run = NULL;
+  BsRunSettings settings;
 
   dataset = bs_dataset_load ("synthetic", NULL, &error);
   g_assert_no_error (error);
+  bs_run_settings_init (&settings);
+  g_free (settings.model);
+  settings.model = g_strdup ("resnet8");
+  g_free (settings.dataset);
+  settings.dataset = g_strdup ("synthetic");
+  settings.init_seed = seed;
+  settings.recipe.epochs = epochs;
+  settings.recipe.batch_size = 32;
+  settings.recipe.limit = 64;
+  settings.recipe.test_limit = 64;
+  settings.recipe.augment = FALSE;
+  settings.recipe.threads = 1;
+  settings.plan.at_init = FALSE;
+  settings.plan.every_epochs = 1;
+  settings.plan.probe_images = 64;
+  settings.plan.probe_batch = 32;
+  run = bs_run_create (dir, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_true (bs_run_train (run, dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (bs_run_get_checkpoint_epochs (run)->len, ==, epochs);
+  bs_run_settings_clear (&settings);
+}
+
+static void
+train_runs (void)
+{
   for (guint i = 0; i < N_RUNS; i++)
     {
       g_autofree char *name = g_strdup_printf ("resnet8-seed-%u", i + 1);
-      g_autoptr(BsRun) run = NULL;
-      BsRunSettings settings;
 
-      bs_run_settings_init (&settings);
-      g_free (settings.model);
-      settings.model = g_strdup ("resnet8");
-      g_free (settings.dataset);
-      settings.dataset = g_strdup ("synthetic");
-      settings.init_seed = i + 1;
-      settings.recipe.epochs = EPOCHS;
-      settings.recipe.batch_size = 32;
-      settings.recipe.limit = 64;
-      settings.recipe.test_limit = 64;
-      settings.recipe.augment = FALSE;
-      settings.recipe.threads = 1;
-      settings.plan.at_init = FALSE;
-      settings.plan.every_epochs = 1;
-      settings.plan.probe_images = 64;
-      settings.plan.probe_batch = 32;
       run_dirs[i] = g_build_filename (runs_dir, name, NULL);
-      run = bs_run_create (run_dirs[i], &settings, &error);
-      g_assert_no_error (error);
-      g_assert_true (bs_run_train (run, dataset, NULL, NULL, NULL, NULL, &error));
-      g_assert_no_error (error);
-      g_assert_cmpuint (bs_run_get_checkpoint_epochs (run)->len, ==, EPOCHS);
-      bs_run_settings_clear (&settings);
+      train_run (run_dirs[i], i + 1, EPOCHS);
     }
 }
 
@@ -374,6 +385,30 @@ test_convergence_cancel (Fixture       *f,
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "layer-convergence"));
 }
 
+/* A run of one epoch has one checkpoint: nothing to follow, said in the banner. */
+static void
+test_convergence_refused (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *other = g_dir_make_tmp ("blockscope-compare-short-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (other, "one-epoch", NULL);
+  const char *banner;
+
+  train_run (dir, 7, 1);
+  activate (f->window, "show-run", g_variant_new_string (dir));
+  g_assert_null (bs_window_get_error_text (f->window));
+  activate (f->window, "layer-convergence", NULL);
+  g_assert_null (bs_window_compare_get_job (bs_window_get_compare (f->window)));
+  banner = bs_window_get_error_text (f->window);
+  g_assert_nonnull (banner);
+  g_test_message ("banner: %s", banner);
+  g_assert_true (g_str_has_prefix (banner, "Layer convergence needs a finished run"));
+  g_assert_nonnull (strstr (banner, "fewer than two checkpoints"));
+  g_assert_false (gtk_widget_get_visible (gtk_widget_get_parent (
+    GTK_WIDGET (bs_window_compare_get_chart (bs_window_get_compare (f->window))))));
+  remove_tree (other);
+}
+
 /* ---------------------------------------------------------------- across seeds */
 
 /* Whether got is value's colour in map over [lo, hi] (or, on the edge
@@ -666,6 +701,7 @@ main (int    argc,
   train_runs ();
 
   g_test_add ("/compare/convergence", Fixture, NULL, fixture_setup, test_convergence, fixture_teardown);
+  g_test_add ("/compare/convergence-refused", Fixture, NULL, fixture_setup, test_convergence_refused, fixture_teardown);
   g_test_add ("/compare/convergence-cancel", Fixture, NULL, fixture_setup, test_convergence_cancel, fixture_teardown);
   g_test_add ("/compare/seeds", Fixture, NULL, fixture_setup, test_seeds, fixture_teardown);
   g_test_add ("/compare/seeds-refused", Fixture, NULL, fixture_setup, test_seeds_refused, fixture_teardown);
