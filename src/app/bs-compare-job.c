@@ -5,8 +5,6 @@
 
 #include <glib/gi18n.h>
 
-#include "bs-dataset-locate.h"
-#include "bs-model-spec.h"
 #include "bs-number-format.h"
 
 typedef struct {

@@ -21,7 +21,6 @@ struct _BsSeedsDialog
   GtkWidget            *compare_button;
   GtkLabel             *hint;
   GtkFileChooserNative *chooser;
-  char                 *dataset;
 };
 
 G_DEFINE_FINAL_TYPE (BsSeedsDialog, bs_seeds_dialog, ADW_TYPE_WINDOW)
@@ -242,7 +241,6 @@ bs_seeds_dialog_finalize (GObject *object)
   BsSeedsDialog *self = BS_SEEDS_DIALOG (object);
 
   g_ptr_array_unref (self->checks);
-  g_free (self->dataset);
   G_OBJECT_CLASS (bs_seeds_dialog_parent_class)->finalize (object);
 }
 
