@@ -53,7 +53,7 @@ fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
   static const char *keys[] = { "model-a", "model-b", "dataset", "batch-size", "image-limit",
-                                "colormap", "passes", "pc1-analysis" };
+                                "colormap", "passes", "pc1-analysis", "measure" };
 
   bs_test_app_quit (f->app);
   g_object_unref (f->app);
@@ -318,6 +318,12 @@ test_measures_and_strips (Fixture       *f,
   g_assert_true (bs_test_wait_until (measure_shown, want, 5000));
   g_assert_cmpstr (g_variant_get_string (g_action_group_get_action_state (G_ACTION_GROUP (f->window), "measure"), NULL),
                    ==, "cka-without-pc1");
+  /* Kept for the next start. */
+  {
+    g_autofree char *kept = g_settings_get_string (f->settings, "measure");
+
+    g_assert_cmpstr (kept, ==, "cka-without-pc1");
+  }
   g_assert_cmpuint (check_cells (f, without, "pc1-measure-without"), >, n * 9 / 10);
   /* Export Data writes what is shown, and its JSON says so. */
   {
@@ -469,12 +475,42 @@ test_dominant_images (Fixture       *f,
   bs_dominant_images_result_clear (&want);
 }
 
+/* The measure is a setting: a window starts with the one chosen last,
+ * and follows a change of the setting (another window, dconf). */
+static void
+test_measure_setting (Fixture       *f,
+                      gconstpointer  data)
+{
+  BsWindow *second;
+  GVariant *state;
+
+  g_assert_cmpint (bs_heatmap_get_measure (bs_window_get_heatmap (f->window)), ==, BS_CKA_MEASURE_CKA);
+  g_settings_set_string (f->settings, "measure", "pc1-alignment");
+  g_assert_cmpint (bs_heatmap_get_measure (bs_window_get_heatmap (f->window)), ==, BS_CKA_MEASURE_PC1_ALIGNMENT);
+  state = g_action_group_get_action_state (G_ACTION_GROUP (f->window), "measure");
+  g_assert_cmpstr (g_variant_get_string (state, NULL), ==, "pc1-alignment");
+  g_variant_unref (state);
+
+  /* A window made now (as at the next start) begins with it. */
+  second = bs_window_new (BS_APPLICATION (f->app));
+  g_assert_cmpint (bs_heatmap_get_measure (bs_window_get_heatmap (second)), ==, BS_CKA_MEASURE_PC1_ALIGNMENT);
+  state = g_action_group_get_action_state (G_ACTION_GROUP (second), "measure");
+  g_assert_cmpstr (g_variant_get_string (state, NULL), ==, "pc1-alignment");
+  g_variant_unref (state);
+
+  /* The menu's choice in one window is the setting, and the other shows it. */
+  g_action_group_change_action_state (G_ACTION_GROUP (second), "measure", g_variant_new_string ("cka-without-pc1"));
+  g_assert_cmpint (bs_heatmap_get_measure (bs_window_get_heatmap (f->window)), ==, BS_CKA_MEASURE_CKA_WITHOUT_PC1);
+  gtk_window_destroy (GTK_WINDOW (second));
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   bs_test_init (&argc, &argv);
 
+  g_test_add ("/pc1/measure-setting", Fixture, NULL, fixture_setup, test_measure_setting, fixture_teardown);
   g_test_add ("/pc1/measures-and-strips", Fixture, NULL, fixture_setup, test_measures_and_strips, fixture_teardown);
   g_test_add ("/pc1/dominant-images", Fixture, NULL, fixture_setup, test_dominant_images, fixture_teardown);
 
