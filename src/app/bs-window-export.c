@@ -132,6 +132,20 @@ copy_figure_action (GSimpleAction *action,
 
 /* ---------------------------------------------------------------- data */
 
+/* info from the window's CKA computation when source is its newest
+ * result (not a file opened, a run's snapshot or a shards folder). */
+static void
+made_here (BsWindowExport  *self,
+           BsCkaSnapshot   *source,
+           BsCkaExportInfo *info)
+{
+  BsJob *job = bs_window_get_cka_job (self->window);
+  const GValue *partial = job != NULL ? bs_job_get_partial (job) : NULL;
+
+  if (partial != NULL && G_VALUE_HOLDS (partial, BS_TYPE_CKA_SNAPSHOT) && g_value_get_boxed (partial) == source)
+    bs_cka_computation_get_export_info (job, info);
+}
+
 gboolean
 bs_window_export_save_data (BsWindowExport  *self,
                             GFile           *file,
@@ -157,10 +171,11 @@ bs_window_export_save_data (BsWindowExport  *self,
       return FALSE;
     }
   /* The whole snapshot (its PC1 shares go into the JSON too) with the
-   * measure on screen as the matrix, which the JSON then names. */
+   * measure on screen as the matrix, which the JSON then names; with what
+   * its computation knows (protocol, data, excluded images) when the
+   * window's computation made it, as blockscope-cli cka writes it. */
   source = bs_heatmap_get_snapshot (bs_window_get_heatmap (self->window));
-  if (snapshot == source)
-    return bs_cka_export (snapshot, NULL, path, error);
+  made_here (self, source, &info);
   info.measure = bs_cka_snapshot_get_measure_type (snapshot);
   return bs_cka_export (source, &info, path, error);
 }

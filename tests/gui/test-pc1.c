@@ -13,6 +13,8 @@
 
 #include <glib/gstdio.h>
 
+#include <json-glib/json-glib.h>
+
 #include "bs-cka-open.h"
 #include "bs-colormap.h"
 #include "bs-dataset.h"
@@ -471,6 +473,67 @@ test_dominant_images (Fixture       *f,
   g_assert_cmpuint (bs_cka_snapshot_get_minibatches_total (snapshot), ==, (LIMIT - BS_WINDOW_PC1_TOP) / BATCH);
   g_assert_cmpuint (bs_cka_snapshot_get_minibatches_done (snapshot), ==, (LIMIT - BS_WINDOW_PC1_TOP) / BATCH);
   g_object_unref (bs_test_screenshot (GTK_WIDGET (f->window), "pc1-without-dominant"));
+
+  /* Export Data says what blockscope-cli cka says of the same computation:
+   * the data (with the images left out) and the protocol, member for
+   * member, the same numbers, and the PC1 shares. */
+  {
+    g_autofree char *dir = g_dir_make_tmp ("bs-test-pc1-XXXXXX", NULL);
+    g_autofree char *ours = g_build_filename (dir, "window.npy", NULL);
+    g_autofree char *theirs = g_build_filename (dir, "cli.npy", NULL);
+    g_autofree char *ours_json = g_build_filename (dir, "window.json", NULL);
+    g_autofree char *theirs_json = g_build_filename (dir, "cli.json", NULL);
+    g_autofree char *limit = g_strdup_printf ("%u", LIMIT), *batch = g_strdup_printf ("%u", BATCH);
+    g_autoptr(GString) excluded = g_string_new (NULL);
+    g_autoptr(GFile) file = g_file_new_for_path (ours);
+    g_autoptr(JsonParser) a = json_parser_new (), b = json_parser_new ();
+    g_autoptr(BsCkaSnapshot) cli_result = NULL;
+    const char *cli = g_getenv ("BS_CLI");
+    JsonObject *ra, *rb;
+    JsonArray *images;
+    int status;
+
+    g_assert_nonnull (cli);
+    for (guint i = 0; i < want.images->len; i++)
+      g_string_append_printf (excluded, "%s%u", i > 0 ? "," : "", g_array_index (want.images, BsDominantImage, i).index);
+    g_assert_true (bs_window_export_save_data (bs_window_get_export (f->window), file, &error));
+    g_assert_no_error (error);
+    {
+      const char *argv[] = { cli, "cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", limit, "--batch", batch,
+                             "--passes", "1", "--exclude-images", excluded->str, "--pc1", "--quiet", "-o", theirs, NULL };
+
+      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, NULL, NULL, &status, &error));
+      g_assert_no_error (error);
+      g_assert_true (g_spawn_check_wait_status (status, NULL));
+    }
+    g_assert_true (json_parser_load_from_file (a, ours_json, &error));
+    g_assert_true (json_parser_load_from_file (b, theirs_json, &error));
+    g_assert_no_error (error);
+    ra = json_node_get_object (json_parser_get_root (a));
+    rb = json_node_get_object (json_parser_get_root (b));
+    images = json_object_get_array_member (json_object_get_object_member (ra, "data"), "excluded_images");
+    g_assert_nonnull (images);
+    g_assert_cmpuint (json_array_get_length (images), ==, want.images->len);
+    g_assert_cmpint (json_array_get_int_element (images, 0), ==, g_array_index (want.images, BsDominantImage, 0).index);
+    g_assert_true (json_node_equal (json_object_get_member (ra, "data"), json_object_get_member (rb, "data")));
+    g_assert_true (json_node_equal (json_object_get_member (ra, "protocol"), json_object_get_member (rb, "protocol")));
+    g_assert_cmpstr (json_object_get_string_member (ra, "measure"), ==, "cka");
+    g_assert_true (json_object_has_member (ra, "pc1_share"));
+    cli_result = bs_cka_open_result (theirs, NULL, &error);
+    g_assert_no_error (error);
+    for (guint r = 0; r < bs_cka_snapshot_get_n_rows (snapshot); r++)
+      for (guint c = 0; c < bs_cka_snapshot_get_n_cols (snapshot); c++)
+        {
+          double x = bs_cka_snapshot_get_value (snapshot, r, c), y = bs_cka_snapshot_get_value (cli_result, r, c);
+
+          g_assert_true ((isnan (x) && isnan (y)) || fabs (x - y) <= 1e-6);
+        }
+    g_remove (ours);
+    g_remove (ours_json);
+    g_remove (theirs);
+    g_remove (theirs_json);
+    g_rmdir (dir);
+  }
 
   bs_dominant_images_result_clear (&want);
 }
