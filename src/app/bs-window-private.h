@@ -22,6 +22,8 @@ G_BEGIN_DECLS
 BsHeatmap   *bs_window_get_heatmap     (BsWindow   *self);
 BsInspector *bs_window_get_inspector   (BsWindow   *self);
 BsJobQueue  *bs_window_get_jobs        (BsWindow   *self);
+/* The application's settings the window reads and writes. */
+GSettings   *bs_window_get_settings    (BsWindow   *self);
 /* The CKA computation running or run last (NULL before the first). */
 BsJob       *bs_window_get_cka_job     (BsWindow   *self);
 /* Starts a CKA computation as Compute does (NULL while one runs): the

@@ -823,6 +823,12 @@ bs_window_get_inspector (BsWindow *self)
   return self->inspector;
 }
 
+GSettings *
+bs_window_get_settings (BsWindow *self)
+{
+  return self->settings;
+}
+
 BsJobQueue *
 bs_window_get_jobs (BsWindow *self)
 {
