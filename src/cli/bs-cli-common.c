@@ -103,7 +103,8 @@ bs_cli_add_engine_json (JsonBuilder *builder)
   json_builder_set_member_name (builder, "winograd");
   json_builder_add_boolean_value (builder, bs_engine_config_winograd (config));
   json_builder_set_member_name (builder, "gram_kernel");
-  json_builder_add_string_value (builder, bs_engine_config_gram_avx2 (config) ? "avx2" : "portable");
+  json_builder_add_string_value (builder, bs_engine_config_gram_avx512 (config) ? "avx512"
+                                          : bs_engine_config_gram_avx2 (config) ? "avx2" : "portable");
 }
 
 static void

@@ -26,22 +26,41 @@ static GMutex guard_lock;
 static guint guard_depth;
 static int guard_saved;
 
-const char *
-bs_blas_choose_coretype (const char *reported_core,
-                         gboolean    has_avx512,
-                         gboolean    has_avx2)
+/* The cores Debian's OpenBLAS 0.3.21 falls back to on CPUs it does not know. */
+static gboolean
+is_fallback_core (const char *core)
 {
   static const char *generic[] = { "Prescott", "Core2", "Penryn", "Dunnington",
                                    "Nehalem", "Atom", "Katmai", "Coppermine",
                                    "Northwood", "Banias", "Sandybridge",
                                    "Barcelona", "Opteron", "Opteron(SSE3)",
                                    "Bulldozer", "Unknown", NULL };
-  gboolean is_generic = reported_core == NULL;
 
-  for (int i = 0; !is_generic && generic[i]; i++)
-    is_generic = g_ascii_strcasecmp (reported_core, generic[i]) == 0;
+  for (int i = 0; core != NULL && generic[i]; i++)
+    if (g_ascii_strcasecmp (core, generic[i]) == 0)
+      return TRUE;
+  return core == NULL;
+}
 
-  if (!is_generic)
+/* OpenBLAS's AVX2 cores: 0.3.21 also picks them for CPUs with AVX-512 that
+ * it does not know (AMD Zen 4 and 5, newer Intel models), where its
+ * AVX-512 kernels run sgemm 2-4 times faster (measured on an AMD EPYC of
+ * family 26). */
+static gboolean
+is_avx2_core (const char *core)
+{
+  return core != NULL && (g_ascii_strcasecmp (core, "Haswell") == 0 ||
+                          g_ascii_strcasecmp (core, "Zen") == 0);
+}
+
+const char *
+bs_blas_choose_coretype (const char *reported_core,
+                         gboolean    has_avx512,
+                         gboolean    has_avx2)
+{
+  if (is_avx2_core (reported_core))
+    return has_avx512 ? "SkylakeX" : NULL;
+  if (!is_fallback_core (reported_core))
     return NULL;
   if (has_avx512)
     return "SkylakeX";
@@ -147,7 +166,7 @@ bs_blas_init (char **argv)
           exit (1);
         }
       g_unsetenv ("OPENBLAS_CORETYPE"); /* do not leak into child processes */
-      info.action = BS_BLAS_OVERRIDDEN;
+      info.action = is_avx2_core (info.fallback_core) ? BS_BLAS_UPGRADED : BS_BLAS_OVERRIDDEN;
       return;
     }
 
@@ -164,8 +183,7 @@ bs_blas_init (char **argv)
                                     __builtin_cpu_supports ("fma"));
   if (better == NULL)
     {
-      info.action = bs_blas_choose_coretype (reported, TRUE, TRUE) ? BS_BLAS_NO_BETTER_CORE
-                                                                   : BS_BLAS_KEPT_DETECTED;
+      info.action = is_fallback_core (reported) ? BS_BLAS_NO_BETTER_CORE : BS_BLAS_KEPT_DETECTED;
       return;
     }
 
@@ -196,6 +214,8 @@ bs_blas_action_describe (BsBlasAction action)
       return _("OPENBLAS_CORETYPE was set in the environment and left alone");
     case BS_BLAS_OVERRIDDEN:
       return _("OpenBLAS fell back to generic kernels; restarted with faster ones, verified");
+    case BS_BLAS_UPGRADED:
+      return _("OpenBLAS chose AVX2 kernels on a CPU with AVX-512; restarted with its AVX-512 ones, verified");
     case BS_BLAS_OVERRIDE_FAILED:
       return _("faster kernels gave wrong results; using OpenBLAS's generic fallback");
     case BS_BLAS_NO_BETTER_CORE:
