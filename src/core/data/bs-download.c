@@ -2,12 +2,14 @@
  * requests, checked with GChecksum. */
 #include "bs-download.h"
 
+#include <gio/gunixinputstream.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <inttypes.h>
 #include <libsoup/soup.h>
 
 #include "bs-error.h"
+#include "bs-file-read.h"
 
 #define BUFFER_SIZE (64 * 1024)
 /* Resumes after a cut-off body: as many as it takes while each attempt
@@ -379,12 +381,16 @@ bs_download_file_md5 (const char    *path,
                       GError       **error)
 {
   g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_MD5);
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  g_autoptr(GFileInputStream) in = NULL;
+  g_autoptr(GInputStream) in = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree guint8 *buffer = g_malloc (BUFFER_SIZE);
+  guint64 size;
+  int fd;
 
-  in = g_file_read (file, cancellable, &local_error);
+  /* The type is checked before the open: a FIFO would block it. */
+  fd = bs_file_open_regular (path, &size, &local_error);
+  if (fd >= 0)
+    in = g_unix_input_stream_new (fd, TRUE);
   while (in != NULL)
     {
       gssize n = g_input_stream_read (G_INPUT_STREAM (in), buffer, BUFFER_SIZE, cancellable,
@@ -398,6 +404,8 @@ bs_download_file_md5 (const char    *path,
     }
   if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("the download was cancelled"));
+  else if (local_error->domain == BS_ERROR)
+    g_propagate_error (error, g_steal_pointer (&local_error));
   else
     g_set_error (error, BS_ERROR, BS_ERROR_IO,
                  /* Translators: a file name, then the system's message. */

@@ -10,8 +10,10 @@
 #include <archive_entry.h>
 #include <glib/gi18n-lib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bs-error.h"
+#include "bs-file-read.h"
 
 #define MAX_DEPTH      64          /* a state dict needs about 4 */
 #define MAX_STACK      (1 << 20)
@@ -1005,7 +1007,15 @@ bs_pth_load (const char  *path,
   g_autoptr(GBytes) data = NULL;
   g_autoptr(GError) local = NULL;
 
-  mapped = g_mapped_file_new (path, FALSE, &local);
+  guint64 size;
+  int fd;
+
+  /* The type is checked before the open: a FIFO would block it. */
+  fd = bs_file_open_regular (path, &size, error);
+  if (fd < 0)
+    return NULL;
+  mapped = g_mapped_file_new_from_fd (fd, FALSE, &local);
+  close (fd);
   if (mapped == NULL)
     {
       g_set_error (error, BS_ERROR, g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
