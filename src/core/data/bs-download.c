@@ -287,11 +287,56 @@ fetch_once (SoupSession   *session,
   return TRUE;
 }
 
+/* GIO's GNOME proxy resolver reads the proxy from GSettings, which ends
+ * the process when the schema cannot be read (not installed, or the
+ * compiled schemas unreadable: seen under fault injection). */
+static gboolean
+proxy_schema_readable (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, "org.gnome.system.proxy", TRUE);
+  return schema != NULL;
+}
+
+void
+bs_download_prepare_process (void)
+{
+  /* Every GSocketClient asks for the default resolver, whatever the
+   * session's: without the schema, GIO's dummy one. */
+  if (!proxy_schema_readable ())
+    g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", FALSE);
+}
+
+/* The system's resolver when it can be used, else the proxy from the
+ * environment, as curl takes it. */
+static GProxyResolver *
+proxy_resolver (void)
+{
+  g_auto(GStrv) ignore = NULL;
+  const char *proxy = NULL;
+  const char *no_proxy;
+  const char *names[] = { "https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY" };
+
+  if (proxy_schema_readable ())
+    return g_object_ref (g_proxy_resolver_get_default ());
+  for (guint i = 0; i < G_N_ELEMENTS (names) && (proxy == NULL || *proxy == '\0'); i++)
+    proxy = g_getenv (names[i]);
+  no_proxy = g_getenv ("no_proxy") ? g_getenv ("no_proxy") : g_getenv ("NO_PROXY");
+  if (no_proxy != NULL)
+    ignore = g_strsplit (no_proxy, ",", -1);
+  return g_simple_proxy_resolver_new (proxy != NULL && *proxy != '\0' ? proxy : NULL, ignore);
+}
+
 static SoupSession *
 new_session (void)
 {
+  g_autoptr(GProxyResolver) resolver = proxy_resolver ();
   SoupSession *session = soup_session_new_with_options ("timeout", IDLE_TIMEOUT_S,
                                                         "user-agent", "Blockscope ",
+                                                        "proxy-resolver", resolver,
                                                         NULL);
 
   /* The bytes as they are on the server: a .gz served with Content-Encoding
