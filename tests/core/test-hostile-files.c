@@ -440,6 +440,43 @@ test_huge_architecture (void)
   g_remove (path);
 }
 
+/* Activations whose rows are huge (a sparse 1 TB .npy of 64 rows of 4e9
+ * floats passes every consistency check): CKA on them says the minibatch
+ * does not fit, it does not abort in g_malloc. */
+static void
+test_huge_activation_rows (void)
+{
+  g_autofree char *dir = g_build_filename (tmp_dir, "acts", NULL);
+  g_autofree char *out = g_build_filename (tmp_dir, "m.npy", NULL);
+  g_autofree char *err = NULL;
+  const char *header = "{'descr': '<f4', 'fortran_order': False, 'shape': (64, 4000000000), }";
+  g_autoptr(GString) npy = g_string_new (NULL);
+
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  g_string_append_len (npy, "\x93NUMPY\x01\x00", 8);
+  g_string_append_c (npy, (char) (strlen (header) + 1));
+  g_string_append_c (npy, 0);
+  g_string_append (npy, header);
+  g_string_append_c (npy, '\n');
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%03u-layer.npy", i);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      int fd;
+
+      test_write_file (path, npy->str, npy->len);
+      fd = g_open (path, O_WRONLY, 0);
+      g_assert_cmpint (fd, >=, 0);
+      g_assert_cmpint (ftruncate (fd, (off_t) (npy->len + (guint64) 64 * 4000000000u * 4)), ==, 0);
+      close (fd);
+    }
+  g_assert_cmpint (bs_test_run_cli (NULL, &err, "cka", "--acts-a", dir, "--batch", "32", "--passes", "1",
+                                    "-q", "-o", out, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "not enough memory"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  bs_test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -455,6 +492,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hostile/gzip-members", test_gzip_members);
   g_test_add_func ("/hostile/sparse", test_sparse);
   g_test_add_func ("/hostile/huge-architecture", test_huge_architecture);
+  g_test_add_func ("/hostile/huge-activation-rows", test_huge_activation_rows);
   result = g_test_run ();
   bs_test_remove_tree (tmp_dir);
   g_free (tmp_dir);

@@ -872,7 +872,16 @@ materialise (const char   *path,
   memcpy (view->shape, tensor->size, sizeof tensor->size);
   view->n_elements = n;
   view->n_bytes = n * elem;
-  dst = g_malloc (MAX (view->n_bytes, 1));
+  /* A compressed storage can state any size: the copy may not fit. */
+  dst = g_try_malloc (MAX (view->n_bytes, 1));
+  if (dst == NULL)
+    {
+      g_free ((char *) view->name);
+      g_free (view);
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not enough memory for tensor %s"),
+                   path, name);
+      return NULL;
+    }
   view->data = dst;
   src = g_bytes_get_data (bytes, NULL);
   /* Element by element in C order, wherever the strides put it. */
