@@ -93,7 +93,9 @@ def status_problems(exit_text, stderr_path):
     if exit_text == "killed":
         return problems
     code = int(exit_text)
-    if code not in (0, 1, 2):
+    if code == 137:
+        problems.append("killed after 5 minutes (a hang)")
+    elif code not in (0, 1, 2):
         problems.append("exit status %d (a crash or an abort)" % code)
     if code != 0:
         with open(stderr_path, "rb") as f:

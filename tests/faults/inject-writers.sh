@@ -61,7 +61,8 @@ for ((i = 0; i < RUNS; i++)); do
   writer_setup "$w" "$out"
   # The writer's command through fiu-run: CLI names a function here.
   (
-    fiu_cli () { fiu-run -x -c "enable_random name=$point,probability=$p" "$REAL_CLI" "$@"; }
+    # A writer that does not end in 5 minutes hangs: killed (137), a failure.
+    fiu_cli () { timeout -s KILL 300 fiu-run -x -c "enable_random name=$point,probability=$p" "$REAL_CLI" "$@"; }
     REAL_CLI=$CLI
     CLI=fiu_cli
     writer_run "$w" "$out" new
