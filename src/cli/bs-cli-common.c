@@ -167,3 +167,30 @@ bs_cli_dataset_display_name (const BsDataset *dataset)
     return bs_dataset_info_get_display_name (info);
   return dataset->display_name != NULL ? dataset->display_name : dataset->name;
 }
+
+typedef struct {
+  GMainLoop *loop;
+  gint      *done;
+} DoneWatch;
+
+static gboolean
+check_done (gpointer user_data)
+{
+  DoneWatch *watch = user_data;
+
+  if (g_atomic_int_get (watch->done))
+    g_main_loop_quit (watch->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+bs_cli_run_until_done (GMainLoop *loop,
+                       gint      *done)
+{
+  DoneWatch watch = { loop, done };
+  guint id = g_timeout_add (200, check_done, &watch);
+
+  if (!g_atomic_int_get (done))
+    g_main_loop_run (loop);
+  g_source_remove (id);
+}
