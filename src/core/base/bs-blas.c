@@ -1,5 +1,6 @@
 /* bs-blas.c */
 #include "bs-blas.h"
+#include "bs-sync.h"
 
 #include <cblas.h>
 #include <errno.h>
@@ -211,24 +212,24 @@ bs_blas_action_describe (BsBlasAction action)
 void
 bs_blas_guard_enter (void)
 {
-  g_mutex_lock (&guard_lock);
+  bs_mutex_lock (&guard_lock);
   if (guard_depth++ == 0)
     {
       guard_saved = openblas_get_num_threads ();
       if (guard_saved != 1)
         openblas_set_num_threads (1);
     }
-  g_mutex_unlock (&guard_lock);
+  bs_mutex_unlock (&guard_lock);
 }
 
 void
 bs_blas_guard_leave (void)
 {
-  g_mutex_lock (&guard_lock);
+  bs_mutex_lock (&guard_lock);
   g_assert (guard_depth > 0);
   if (--guard_depth == 0 && guard_saved != 1)
     openblas_set_num_threads (guard_saved);
-  g_mutex_unlock (&guard_lock);
+  bs_mutex_unlock (&guard_lock);
 }
 
 guint
@@ -236,8 +237,8 @@ bs_blas_guard_depth (void)
 {
   guint depth;
 
-  g_mutex_lock (&guard_lock);
+  bs_mutex_lock (&guard_lock);
   depth = guard_depth;
-  g_mutex_unlock (&guard_lock);
+  bs_mutex_unlock (&guard_lock);
   return depth;
 }
