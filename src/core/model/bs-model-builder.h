@@ -26,8 +26,10 @@ BsModel           *bs_model_builder_new    (const char   *name,
                                             guint         in_height,
                                             guint         in_width,
                                             guint         n_classes);
-/* Allocates parameter storage; the model is ready after this. */
-void               bs_model_builder_finish (BsModel      *model);
+/* Allocates parameter storage; the model is ready after this. FALSE
+ * (BS_ERROR_FAILED, saying how much) when it does not fit in memory. */
+gboolean           bs_model_builder_finish (BsModel      *model,
+                                            GError      **error);
 
 guint              bs_model_add_conv       (BsModel      *model,
                                             guint         in,
