@@ -32,8 +32,9 @@ BsModel           *bs_model_builder_new    (const char   *name,
                                             guint         in_width,
                                             guint         n_classes);
 /* Allocates parameter storage; the model is ready after this. An
- * architecture too large for memory (a checkpoint can name any) fails with
- * BS_ERROR_INVALID_ARGUMENT, never an abort. */
+ * architecture too large for any memory (a checkpoint can name any) fails
+ * with BS_ERROR_INVALID_ARGUMENT, one that does not fit in this process's
+ * memory with BS_ERROR_FAILED saying how much; never an abort. */
 gboolean           bs_model_builder_finish (BsModel      *model,
                                             GError      **error);
 
