@@ -346,7 +346,7 @@ update_description (BsConvergenceChart *self)
   if (n_layers (self) == 0 || self->n_checkpoints == 0)
     {
       bs_a11y_set_description (GTK_WIDGET (self),
-                               _("No layer convergence yet: Layer Convergence runs it for the training run shown."));
+                               _("No layer convergence yet: Layer Convergence computes it for the training run shown."));
       return;
     }
 

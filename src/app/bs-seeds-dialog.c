@@ -62,7 +62,7 @@ update (BsSeedsDialog *self)
       gtk_label_set_label (self->hint, text);
     }
   else
-    gtk_label_set_label (self->hint, _("Check two or more networks of one architecture, trained from different seeds."));
+    gtk_label_set_label (self->hint, _("Select two or more networks of one architecture, trained from different seeds."));
 }
 
 /* A row with a check box; spec (copied) and dataset (copied, may be NULL) go with it. */

@@ -85,7 +85,9 @@ static void
 show_statistic (BsWindowCompare *self,
                 gboolean         deviation)
 {
-  g_autofree char *pairs = bs_format_count (self->seeds.n_pairs);
+  /* The core counts ordered pairs; each pair of networks is one computation. */
+  guint n_pairs = self->seeds.n_pairs / 2;
+  g_autofree char *pairs = bs_format_count (n_pairs);
   g_autofree char *title = NULL;
 
   if (deviation)
@@ -93,13 +95,13 @@ show_statistic (BsWindowCompare *self,
      * across networks trained from different seeds; %s is the number of
      * ordered pairs of networks (formatted). */
     title = g_strdup_printf (g_dngettext (NULL, "Standard deviation over %s seed pair",
-                                          "Standard deviation over %s seed pairs", self->seeds.n_pairs), pairs);
+                                          "Standard deviation over %s seed pairs", n_pairs), pairs);
   else
     /* Translators: the window's title over the mean CKA matrix across
      * networks trained from different seeds; %s is the number of ordered
      * pairs of networks (formatted). */
     title = g_strdup_printf (g_dngettext (NULL, "Mean over %s seed pair", "Mean over %s seed pairs",
-                                          self->seeds.n_pairs), pairs);
+                                          n_pairs), pairs);
   bs_heatmap_set_snapshot (heatmap (self), deviation ? self->seeds.std_dev : self->seeds.mean);
   bs_window_set_title (self->window, title);
   bs_window_show_heatmap (self->window);
@@ -259,7 +261,7 @@ layer_convergence_action (GSimpleAction *action,
   epochs = bs_run_get_checkpoint_epochs (run);
   if (epochs->len < 2)
     {
-      bs_window_show_error (self->window, _("Layer convergence needs a finished run"),
+      bs_window_show_error (self->window, _("Layer convergence needs two checkpoints or more"),
                             _("This run has fewer than two checkpoints: it needs snapshots (or checkpoints) "
                               "after several epochs."));
       return;

@@ -15,6 +15,10 @@
 # FAULTS_KEEP=1 keeps the work folder. Exit status 0 when every run held.
 set -u
 RUNS=${1:-300}
+# FAULT_SEED makes the faults of a short sample the same every time (the
+# meson test's, so that CI does not depend on luck); unset, every run draws
+# new ones.
+if [ -n "${FAULT_SEED:-}" ]; then RANDOM=$FAULT_SEED; fi
 FAULTS_DIR=$(cd "$(dirname "$0")" && pwd)
 CLI=$(realpath "${BLOCKSCOPE_CLI:-build/src/cli/blockscope-cli}")
 . "$FAULTS_DIR/writers.sh"

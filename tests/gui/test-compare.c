@@ -402,7 +402,7 @@ test_convergence_refused (Fixture       *f,
   banner = bs_window_get_error_text (f->window);
   g_assert_nonnull (banner);
   g_test_message ("banner: %s", banner);
-  g_assert_true (g_str_has_prefix (banner, "Layer convergence needs a finished run"));
+  g_assert_true (g_str_has_prefix (banner, "Layer convergence needs two checkpoints or more"));
   g_assert_nonnull (strstr (banner, "fewer than two checkpoints"));
   g_assert_false (gtk_widget_get_visible (gtk_widget_get_parent (
     GTK_WIDGET (bs_window_compare_get_chart (bs_window_get_compare (f->window))))));
@@ -602,7 +602,7 @@ test_seeds (Fixture       *f,
         g_assert_true (bs_cka_snapshot_get_value (shown->std_dev, r, c) == s ||
                        (isnan (s) && isnan (bs_cka_snapshot_get_value (shown->std_dev, r, c))));
       }
-  g_assert_true (has_label (bs_window_get_title_widget (f->window), "Mean over 6 seed pairs"));
+  g_assert_true (has_label (bs_window_get_title_widget (f->window), "Mean over 3 seed pairs"));
   /* The subtitle names the networks; the axes say how many. */
   g_assert_nonnull (strstr (bs_window_get_subtitle (f->window), "resnet8-seed-2"));
   g_assert_cmpstr (bs_cka_snapshot_get_model_a (shown->mean), ==, "3 networks");
@@ -614,7 +614,7 @@ test_seeds (Fixture       *f,
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "seed-statistic"));
   g_action_group_change_action_state (G_ACTION_GROUP (f->window), "seed-statistic", g_variant_new_string ("std-dev"));
   g_assert_true (bs_heatmap_get_snapshot (heatmap) == shown->std_dev);
-  g_assert_true (has_label (bs_window_get_title_widget (f->window), "Standard deviation over 6 seed pairs"));
+  g_assert_true (has_label (bs_window_get_title_widget (f->window), "Standard deviation over 3 seed pairs"));
   g_assert_cmpuint (check_cells (f, shown->std_dev, "seeds-std-dev"), >, L * L / 2);
   {
     g_autoptr(GdkTexture) window_shot = bs_test_screenshot (GTK_WIDGET (f->window), "seeds-window");
