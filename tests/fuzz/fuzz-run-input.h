@@ -12,11 +12,12 @@
 #include "bs-run-private.h"
 
 static char *fuzz_run_dir;
-static char *fuzz_run_json;     /* the valid run.json */
-static char *fuzz_run_metrics;  /* the valid metrics.jsonl */
 
+/* Makes the folder; the valid run.json and metrics.jsonl go to json and
+ * metrics when they are not NULL. */
 static inline void
-fuzz_run_setup (void)
+fuzz_run_setup (char **json,
+                char **metrics_text)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GString) metrics = g_string_new (NULL);
@@ -37,7 +38,7 @@ fuzz_run_setup (void)
   bs_run_unref (run);
   bs_run_settings_clear (&settings);
   json_path = g_build_filename (fuzz_run_dir, BS_RUN_JSON, NULL);
-  if (!g_file_get_contents (json_path, &fuzz_run_json, NULL, &error))
+  if (json != NULL && !g_file_get_contents (json_path, json, NULL, &error))
     g_error ("%s", error->message);
 
   for (guint i = 1; i <= 4; i++)
@@ -54,7 +55,8 @@ fuzz_run_setup (void)
           g_string_append_printf (metrics, "%s\n", epoch_line);
         }
     }
-  fuzz_run_metrics = g_string_free (g_steal_pointer (&metrics), FALSE);
+  if (metrics_text != NULL)
+    *metrics_text = g_string_free (g_steal_pointer (&metrics), FALSE);
 }
 
 /* Opens the run folder with run.json and metrics.jsonl as given. */

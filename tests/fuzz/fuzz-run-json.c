@@ -6,11 +6,13 @@
 
 #include "fuzz-run-input.h"
 
+static char *valid_metrics;
+
 int
 LLVMFuzzerInitialize (int    *argc,
                       char ***argv)
 {
-  fuzz_run_setup ();
+  fuzz_run_setup (NULL, &valid_metrics);
   return 0;
 }
 
@@ -18,6 +20,6 @@ int
 LLVMFuzzerTestOneInput (const guint8 *data,
                         size_t        size)
 {
-  fuzz_run_open (data, size, fuzz_run_metrics, strlen (fuzz_run_metrics));
+  fuzz_run_open (data, size, valid_metrics, strlen (valid_metrics));
   return 0;
 }

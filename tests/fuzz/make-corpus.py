@@ -310,6 +310,12 @@ def pth_corpus(tmp):
     put(h, "legacy.pth", saved(sd, _use_new_zipfile_serialization=False))
     good = saved(sd)
     put(h, "truncated.pth", good[: len(good) - 40])
+    # Findings of the fuzzer, kept as seeds: an empty data.pkl (NULL bytes).
+    import zipfile
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", b"")
+    put(h, "finding-empty-pickle.pth", out.getvalue())
 
 
 def tar_bytes(entries, compress=False):
