@@ -110,9 +110,10 @@ _blockscope_cli()
             ;;
         render)
             options='-h --help -o --out --colormap --range --title --panel-titles --columns --width
-                     --font-size --dpi --mask-upper --std-error-above --stage-lines --frame-ms --frames'
+                     --font-size --dpi --mask-upper --std-error-above --stage-lines --pc1-strips --blocks
+                     --block-threshold --frame-ms --frames'
             values='-o --out --colormap --range --title --panel-titles --columns --width --font-size
-                    --dpi --std-error-above --frame-ms'
+                    --dpi --std-error-above --block-threshold --frame-ms'
             positional=matrix
             ;;
         blocks)

@@ -12,6 +12,7 @@
 #include "bs-model-spec.h"
 
 #include <math.h>
+#include <string.h>
 
 typedef struct {
   char            *spec_a;
@@ -27,6 +28,13 @@ typedef struct {
   gboolean         pc1;
   GArray          *exclude;     /* guint */
   BsDatasetCache  *cache;
+  /* What the result's JSON says (bs_cka_computation_get_export_info ()):
+   * the protocol, set here; the data set's name and images per pass, set
+   * by the worker before its first snapshot, so before the window sees
+   * one. */
+  BsCkaJobOptions  options;
+  char            *dataset_name;
+  guint            n_examples;
 } Computation;
 
 static void
@@ -38,6 +46,7 @@ computation_free (gpointer data)
   g_free (c->spec_b);
   g_free (c->dataset);
   g_free (c->data_dir);
+  g_free (c->dataset_name);
   g_array_unref (c->exclude);
   bs_dataset_cache_unref (c->cache);
   g_free (c);
@@ -197,20 +206,16 @@ run (BsJob         *job,
   first = empty_snapshot (c, model_a, same ? model_a : model_b, dataset, error);
   if (first == NULL)
     return FALSE;
+  /* As blockscope-cli cka says it: before the first report. */
+  c->dataset_name = g_strdup (dataset->name);
+  c->n_examples = bs_cka_protocol_images_per_pass (dataset->test.n_images, c->options.limit);
   report_snapshot (job, first);
   bs_job_report_status (job, _("Computing…"));
 
-  bs_cka_job_options_init (&options);
+  options = c->options;
   options.model_a = model_a;
-  options.spec_a = c->spec_a;
   options.model_b = same ? model_a : model_b;
-  options.spec_b = c->spec_b;
   options.dataset = dataset;
-  options.limit = c->exclude->len > 0 ? 0 : c->limit;
-  options.pc1 = c->pc1;
-  options.batch_size = c->batch_size;
-  options.passes = c->passes;
-  options.seed = c->seed;
   options.engine = &c->engine;
 
   result = bs_cka_job_run (&options, on_snapshot, job, cancellable, error);
@@ -225,6 +230,7 @@ bs_cka_computation_new (const BsCkaRequest *request,
   g_autofree char *a = NULL;
   g_autofree char *b = NULL;
   g_autofree char *title = NULL;
+  BsJob *job;
 
   g_return_val_if_fail (request != NULL && request->spec_a != NULL && request->dataset != NULL, NULL);
   g_return_val_if_fail (cache != NULL, NULL);
@@ -245,6 +251,17 @@ bs_cka_computation_new (const BsCkaRequest *request,
   if (request->n_exclude > 0)
     g_array_append_vals (c->exclude, request->exclude, request->n_exclude);
   c->cache = bs_dataset_cache_ref (cache);
+
+  /* The protocol, as the job runs it (run () adds the models and data). */
+  bs_cka_job_options_init (&c->options);
+  c->options.spec_a = c->spec_a;
+  c->options.spec_b = c->spec_b;
+  c->options.limit = c->exclude->len > 0 ? 0 : c->limit;
+  c->options.pc1 = c->pc1;
+  c->options.batch_size = c->batch_size;
+  c->options.passes = c->passes;
+  c->options.seed = c->seed;
+  c->options.init_seed_a = c->options.init_seed_b = c->init_seed;
 
   a = bs_model_spec_display_name (c->spec_a);
   b = bs_model_spec_display_name (c->spec_b);
@@ -268,5 +285,28 @@ bs_cka_computation_new (const BsCkaRequest *request,
     /* Translators: a job's title: model A, model B, the data set. */
     title = g_strdup_printf (_("%s vs %s · %s"), a, b, dataset_display_name (c->dataset));
 
-  return bs_job_new (title, run, c, computation_free);
+  job = bs_job_new (title, run, c, computation_free);
+  /* Freed with the job: borrowed by bs_cka_computation_get_export_info (). */
+  g_object_set_data (G_OBJECT (job), "bs-cka-computation", c);
+  return job;
+}
+
+gboolean
+bs_cka_computation_get_export_info (BsJob           *job,
+                                    BsCkaExportInfo *info)
+{
+  Computation *c = g_object_get_data (G_OBJECT (job), "bs-cka-computation");
+
+  g_return_val_if_fail (BS_IS_JOB (job) && info != NULL, FALSE);
+
+  if (c == NULL || c->dataset_name == NULL)
+    return FALSE;
+  memset (info, 0, sizeof *info);
+  info->options = &c->options;
+  info->dataset = c->dataset_name;
+  info->n_examples = c->n_examples;
+  info->elapsed_seconds = -1;
+  info->excluded_images = (const guint *) c->exclude->data;
+  info->n_excluded = c->exclude->len;
+  return TRUE;
 }

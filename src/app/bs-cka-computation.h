@@ -10,6 +10,7 @@
  * the window offers does not change at the first minibatch. */
 #pragma once
 
+#include "bs-cka-export.h"
 #include "bs-dataset-cache.h"
 #include "bs-engine-config.h"
 #include "bs-job.h"
@@ -37,7 +38,15 @@ typedef struct {
 } BsCkaRequest;
 
 /* A job for the request (copied); its title says what it compares. */
-BsJob *bs_cka_computation_new (const BsCkaRequest *request,
-                               BsDatasetCache     *cache);
+BsJob    *bs_cka_computation_new             (const BsCkaRequest *request,
+                                              BsDatasetCache     *cache);
+
+/* What the JSON of job's results says beside the numbers, as
+ * blockscope-cli cka writes it (bs_cka_export_json ()): the protocol, the
+ * data set, the images per pass, the test images left out. FALSE before
+ * its first snapshot (or for another kind of job). Borrowed from the job;
+ * the elapsed time is left unknown (-1). Main context. */
+gboolean  bs_cka_computation_get_export_info (BsJob              *job,
+                                              BsCkaExportInfo    *info);
 
 G_END_DECLS

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "bs-a11y.h"
+#include "bs-blocks.h"
 #include "bs-colormap.h"
 #include "bs-model-spec.h"
 
@@ -43,6 +44,11 @@ struct _BsExportDialog
   GtkSwitch       *uncertain;
   GtkSpinButton   *threshold;
   GtkSwitch       *stage_lines;
+  GtkWidget       *pc1_row;
+  GtkSwitch       *pc1_strips;
+  GtkWidget       *blocks_row;
+  GtkSwitch       *blocks;
+  GtkSpinButton   *block_threshold;
   GtkSpinButton   *columns;
   GtkListBox      *panel_list;
 
@@ -74,6 +80,35 @@ all_square (BsExportDialog *self)
   return self->panels->len > 0;
 }
 
+/* Whether every panel carries its layers' PC1 shares (for the strips). */
+static gboolean
+all_have_pc1 (BsExportDialog *self)
+{
+  for (guint i = 0; i < self->panels->len; i++)
+    {
+      Panel *panel = g_ptr_array_index (self->panels, i);
+
+      if (!bs_cka_snapshot_has_pc1_shares (panel->snapshot))
+        return FALSE;
+    }
+  return self->panels->len > 0;
+}
+
+/* Whether some panel is a network against itself (blocks to outline). */
+static gboolean
+any_self (BsExportDialog *self)
+{
+  for (guint i = 0; i < self->panels->len; i++)
+    {
+      Panel *panel = g_ptr_array_index (self->panels, i);
+
+      if (bs_cka_snapshot_get_n_rows (panel->snapshot) == bs_cka_snapshot_get_n_cols (panel->snapshot) &&
+          g_strcmp0 (bs_cka_snapshot_get_model_a (panel->snapshot), bs_cka_snapshot_get_model_b (panel->snapshot)) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 void
 bs_export_dialog_get_options (BsExportDialog        *self,
                               BsFigureExportOptions *options)
@@ -96,6 +131,9 @@ bs_export_dialog_get_options (BsExportDialog        *self,
   options->std_error_threshold = gtk_switch_get_active (self->uncertain) ? gtk_spin_button_get_value (self->threshold)
                                                                           : NAN;
   options->stage_lines = gtk_switch_get_active (self->stage_lines);
+  options->pc1_strips = gtk_switch_get_active (self->pc1_strips) && all_have_pc1 (self);
+  options->blocks = gtk_switch_get_active (self->blocks);
+  options->block_threshold = gtk_spin_button_get_value (self->block_threshold);
   options->columns = (guint) gtk_spin_button_get_value (self->columns);
   /* The colour bar says what the first panel measures (the window adds
    * the matrix it shows: View › Measure). */
@@ -139,6 +177,9 @@ update (BsExportDialog *self)
   gtk_widget_set_sensitive (self->custom_width_row, adw_combo_row_get_selected (self->width_row) == 2);
   gtk_widget_set_sensitive (self->mask_row, all_square (self));
   gtk_widget_set_sensitive (GTK_WIDGET (self->threshold), gtk_switch_get_active (self->uncertain));
+  gtk_widget_set_sensitive (self->pc1_row, all_have_pc1 (self));
+  gtk_widget_set_sensitive (self->blocks_row, any_self (self));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->block_threshold), gtk_switch_get_active (self->blocks) && any_self (self));
   gtk_spin_button_set_range (self->columns, 1, MAX (self->panels->len, 1));
 
   ok = bs_figure_export_check ((BsFigurePanel *) panels->data, panels->len, &options, &error);
@@ -552,6 +593,19 @@ bs_export_dialog_set_look (BsExportDialog *self,
   adw_combo_row_set_selected (self->range_row, data_range ? 1 : 0);
 }
 
+void
+bs_export_dialog_set_analyses (BsExportDialog *self,
+                               gboolean        pc1_strips,
+                               gboolean        blocks,
+                               double          block_threshold)
+{
+  g_return_if_fail (BS_IS_EXPORT_DIALOG (self));
+
+  gtk_switch_set_active (self->pc1_strips, pc1_strips);
+  gtk_switch_set_active (self->blocks, blocks);
+  gtk_spin_button_set_value (self->block_threshold, block_threshold);
+}
+
 guint
 bs_export_dialog_get_n_panels (BsExportDialog *self)
 {
@@ -600,7 +654,7 @@ bs_export_dialog_init (BsExportDialog *self)
   static const char *ranges[] = { N_("0 to 1"), N_("The Data's Range"), NULL };
   const char *width_items[4], *range_items[3], *colormap_items[BS_N_COLORMAPS + 1];
   GtkWidget *box, *header, *cancel, *paned, *page, *scroller;
-  AdwPreferencesGroup *size, *look, *panels;
+  AdwPreferencesGroup *size, *look, *analyses, *panels;
 
   self->panels = g_ptr_array_new_with_free_func (panel_free);
   self->cancellable = g_cancellable_new ();
@@ -677,6 +731,18 @@ bs_export_dialog_init (BsExportDialog *self)
   self->stage_lines = add_switch_row (self, look, _("Stage Lines Over the Cells"),
                                       _("The axes mark the stages anyway"), NULL);
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), look);
+
+  analyses = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  adw_preferences_group_set_title (analyses, _("Analyses"));
+  self->pc1_strips = add_switch_row (self, analyses, _("PC1 Share Strips"),
+                                     _("Each layer’s PC1 share beside the cells (results with the PC1 analysis)"),
+                                     &self->pc1_row);
+  self->blocks = add_switch_row (self, analyses, _("Outline Blocks"),
+                                 _("The blocks detected in a network against itself"), &self->blocks_row);
+  self->block_threshold = add_spin_row (self, analyses, _("Block Threshold"),
+                                        _("The least CKA that joins layers into a block"), 0, 1, 0.05,
+                                        BS_BLOCKS_DEFAULT_THRESHOLD, 2, NULL);
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), analyses);
 
   panels = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   adw_preferences_group_set_title (panels, _("Panels"));

@@ -3,7 +3,9 @@
  * The dialog shows the figure bs-figure-export.h draws, page size and all,
  * as the options change: width (one column, two columns, custom), font
  * size, resolution (PNG), title, colour map and range, a masked upper
- * triangle, marks on uncertain cells, lines over the cells, and the panels
+ * triangle, marks on uncertain cells, lines over the cells, the analyses
+ * (PC1 share strips when every panel has the shares, the detected blocks
+ * outlined at a threshold on panels of a network against itself), and the panels
  * (each with a title; several stand in a grid of `columns` with one colour
  * bar). Export… asks for a file with the native file chooser; the
  * extension says the format (.pdf, .svg, .png). Copy puts a PNG on the
@@ -28,6 +30,12 @@ void            bs_export_dialog_add_panel        (BsExportDialog        *self,
                                                    BsCkaSnapshot         *snapshot,
                                                    const char            *title);
 guint           bs_export_dialog_get_n_panels     (BsExportDialog        *self);
+
+/* The analyses the figure starts with: the heatmap's. */
+void            bs_export_dialog_set_analyses     (BsExportDialog        *self,
+                                                   gboolean               pc1_strips,
+                                                   gboolean               blocks,
+                                                   double                 block_threshold);
 
 /* The colour map and range the figure starts with: the heatmap's. */
 void            bs_export_dialog_set_look         (BsExportDialog        *self,

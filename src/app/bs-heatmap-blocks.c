@@ -9,15 +9,17 @@
  * not computed yet are NaN, and bs_blocks_find leaves them out.
  *
  * Each block is drawn as a square from its first to its last layer on both
- * axes: a ring in the palette's second series colour (orange) between a
+ * axes: a ring in the palette's block_outline colour (orange) between a
  * dark ring outside and a light one inside, so that one of them stands out
  * on every colour map, in dark and high-contrast themes alike. The rings
- * are GtkSnapshot borders on device pixels, drawn over the cells after the
- * figure, so the OpenGL and the cairo paths show the same pixels. */
+ * come from src/core/figure/bs-figure-analyses.h, which draws them in
+ * figures for papers too; here they are colour nodes on device pixels,
+ * drawn over the cells after the figure, so the OpenGL and the cairo paths
+ * show the same pixels. */
 #include "bs-config.h"
 
 #include "bs-heatmap-private.h"
-#include "bs-theme-palette.h"
+#include "bs-figure-analyses.h"
 
 #include <math.h>
 
@@ -94,66 +96,38 @@ block_rect (BsHeatmap     *self,
             double        *w,
             double        *h)
 {
-  double scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
-  double fx, fy, fw, fh, lx, ly, lw, lh, x0, y0, x1, y1;
+  BsFigureRect r;
 
-  /* Layer 0 is at the bottom: the first layer's cell is bottom-left. */
-  bs_heatmap_view_cell_to_rect (&self->view, block->first, block->first, &fx, &fy, &fw, &fh);
-  bs_heatmap_view_cell_to_rect (&self->view, block->last, block->last, &lx, &ly, &lw, &lh);
-  x0 = MIN (fx, lx) + self->layout.plot.x;
-  y0 = MIN (fy, ly) + self->layout.plot.y;
-  x1 = MAX (fx + fw, lx + lw) + self->layout.plot.x;
-  y1 = MAX (fy + fh, ly + lh) + self->layout.plot.y;
-  *x = round (x0 * scale) / scale;
-  *y = round (y0 * scale) / scale;
-  *w = round (x1 * scale) / scale - *x;
-  *h = round (y1 * scale) / scale - *y;
-}
-
-static void
-stroke (GtkSnapshot   *snapshot,
-        const GdkRGBA *color,
-        double         x,
-        double         y,
-        double         w,
-        double         h,
-        float          line)
-{
-  GskRoundedRect outline;
-  const float widths[4] = { line, line, line, line };
-  const GdkRGBA colors[4] = { *color, *color, *color, *color };
-
-  if (w <= 0 || h <= 0)
-    return;
-  gsk_rounded_rect_init_from_rect (&outline, &GRAPHENE_RECT_INIT ((float) x, (float) y, (float) w, (float) h), 0);
-  gtk_snapshot_append_border (snapshot, &outline, widths, colors);
+  bs_figure_get_block_rect (&self->layout, &self->view, block, gtk_widget_get_scale_factor (GTK_WIDGET (self)), &r);
+  *x = r.x;
+  *y = r.y;
+  *w = r.width;
+  *h = r.height;
 }
 
 void
 _bs_heatmap_blocks_snapshot (BsHeatmap   *self,
                              GtkSnapshot *snapshot)
 {
-  GdkRGBA ring, dark, light;
-  double scale, line;
+  g_autoptr(GArray) marks = NULL;
+  double scale;
 
   if (!self->show_blocks || self->blocks == NULL || self->blocks->len == 0)
     return;
 
-  ring = bs_theme_palette_rgba (&self->palette.series[1]);
-  ring.alpha = 1.f;
-  dark = bs_theme_palette_rgba (&self->palette.outline_dark);
-  light = bs_theme_palette_rgba (&self->palette.outline_light);
+  marks = g_array_new (FALSE, FALSE, sizeof (BsFigureMark));
   scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
-  line = MAX (round (BLOCK_LINE_WIDTH * scale), 1.0) / scale;
-
-  for (guint i = 0; i < self->blocks->len; i++)
+  /* A ring of two logical pixels between rings of one device pixel. */
+  bs_figure_add_block_marks (marks, &self->layout, &self->view, (const BsBlock *) self->blocks->data,
+                             self->blocks->len, &self->palette, BLOCK_LINE_WIDTH, 1 / scale, scale);
+  for (guint i = 0; i < marks->len; i++)
     {
-      double x, y, w, h;
+      const BsFigureMark *m = &g_array_index (marks, BsFigureMark, i);
+      GdkRGBA color = { m->color.red, m->color.green, m->color.blue, m->color.alpha };
 
-      block_rect (self, &g_array_index (self->blocks, BsBlock, i), &x, &y, &w, &h);
-      stroke (snapshot, &dark, x - 1 / scale, y - 1 / scale, w + 2 / scale, h + 2 / scale, (float) (1 / scale));
-      stroke (snapshot, &ring, x, y, w, h, (float) line);
-      stroke (snapshot, &light, x + line, y + line, w - 2 * line, h - 2 * line, (float) (1 / scale));
+      gtk_snapshot_append_color (snapshot, &color,
+                                 &GRAPHENE_RECT_INIT ((float) m->rect.x, (float) m->rect.y,
+                                                      (float) m->rect.width, (float) m->rect.height));
     }
 }
 

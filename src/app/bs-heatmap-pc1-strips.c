@@ -16,76 +16,26 @@
 #include "bs-config.h"
 
 #include "bs-heatmap-private.h"
-#include "bs-theme-palette.h"
-
-#include <math.h>
-
-#define PC1_STRIP_GAP    4   /* between the plot and a strip */
-#define PC1_STRIP_WIDTH  6
+#include "bs-figure-analyses.h"
 
 gboolean
 _bs_heatmap_pc1_strips_get_rect (BsHeatmap    *self,
                                  BsFigureAxis  axis,
                                  BsFigureRect *rect)
 {
-  const BsFigureRect *p = &self->layout.plot;
-
-  if (self->source == NULL || !bs_cka_snapshot_has_pc1 (self->source) || p->width < 1)
+  if (self->source == NULL || !bs_cka_snapshot_has_pc1 (self->source) || self->layout.plot.width < 1)
     return FALSE;
 
-  if (axis == BS_FIGURE_AXIS_COLS)
-    *rect = (BsFigureRect) { p->x, p->y - PC1_STRIP_GAP - PC1_STRIP_WIDTH, p->width, PC1_STRIP_WIDTH };
-  else
-    *rect = (BsFigureRect) { p->x + p->width + PC1_STRIP_GAP, p->y, PC1_STRIP_WIDTH, p->height };
+  *rect = axis == BS_FIGURE_AXIS_COLS ? self->layout.col_pc1 : self->layout.row_pc1;
   return TRUE;
 }
 
-/* Layer i's part of the strip along axis, in widget coordinates snapped to
- * device pixels and cut to the plot's extent; FALSE when out of view. */
-static gboolean
-layer_span (BsHeatmap    *self,
-            BsFigureAxis  axis,
-            guint         i,
-            double       *start,
-            double       *end)
+static guint
+n_layers (BsHeatmap    *self,
+          BsFigureAxis  axis)
 {
-  const BsFigureRect *p = &self->layout.plot;
-  double scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
-  double x, y, w, h, lo, hi, origin, length;
-
-  if (axis == BS_FIGURE_AXIS_COLS)
-    {
-      bs_heatmap_view_cell_to_rect (&self->view, 0, i, &x, &y, &w, &h);
-      lo = x;
-      hi = x + w;
-      origin = p->x;
-      length = p->width;
-    }
-  else
-    {
-      bs_heatmap_view_cell_to_rect (&self->view, i, 0, &x, &y, &w, &h);
-      lo = y;
-      hi = y + h;
-      origin = p->y;
-      length = p->height;
-    }
-  lo = MAX (lo, 0);
-  hi = MIN (hi, length);
-  if (hi <= lo)
-    return FALSE;
-  *start = round ((origin + lo) * scale) / scale;
-  *end = round ((origin + hi) * scale) / scale;
-  return *end > *start;
-}
-
-static double
-layer_share (BsCkaSnapshot *snapshot,
-             BsFigureAxis   axis,
-             guint          i,
-             double        *std_error)
-{
-  return axis == BS_FIGURE_AXIS_COLS ? bs_cka_snapshot_get_col_pc1_share (snapshot, i, std_error)
-                                     : bs_cka_snapshot_get_row_pc1_share (snapshot, i, std_error);
+  return axis == BS_FIGURE_AXIS_COLS ? bs_cka_snapshot_get_n_cols (self->source)
+                                     : bs_cka_snapshot_get_n_rows (self->source);
 }
 
 void
@@ -93,34 +43,32 @@ _bs_heatmap_pc1_strips_snapshot (BsHeatmap   *self,
                                  GtkSnapshot *snapshot)
 {
   static const BsFigureAxis axes[] = { BS_FIGURE_AXIS_COLS, BS_FIGURE_AXIS_ROWS };
+  g_autoptr(GArray) marks = g_array_new (FALSE, FALSE, sizeof (BsFigureMark));
+  double scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  BsFigureRect strip;
+
+  if (!_bs_heatmap_pc1_strips_get_rect (self, BS_FIGURE_AXIS_COLS, &strip))
+    return;
 
   for (guint a = 0; a < G_N_ELEMENTS (axes); a++)
     {
-      BsFigureAxis axis = axes[a];
-      guint n = axis == BS_FIGURE_AXIS_COLS ? bs_cka_snapshot_get_n_cols (self->source)
-                                            : bs_cka_snapshot_get_n_rows (self->source);
-      BsFigureRect strip;
-
-      if (!_bs_heatmap_pc1_strips_get_rect (self, axis, &strip))
-        return;
+      guint n = n_layers (self, axes[a]);
+      g_autofree double *shares = g_new (double, MAX (n, 1));
 
       for (guint i = 0; i < n; i++)
-        {
-          double start, end;
-          guint8 rgb[3];
-          GdkRGBA color;
-          graphene_rect_t r;
+        shares[i] = axes[a] == BS_FIGURE_AXIS_COLS ? bs_cka_snapshot_get_col_pc1_share (self->source, i, NULL)
+                                                   : bs_cka_snapshot_get_row_pc1_share (self->source, i, NULL);
+      bs_figure_add_pc1_strip_marks (marks, &self->layout, &self->view, axes[a], shares, n, self->colormap, scale);
+    }
 
-          if (!layer_span (self, axis, i, &start, &end))
-            continue;
-          bs_colormap_lookup (self->colormap, layer_share (self->source, axis, i, NULL), 0, 1, rgb);
-          color = (GdkRGBA) { rgb[0] / 255.f, rgb[1] / 255.f, rgb[2] / 255.f, 1.f };
-          if (axis == BS_FIGURE_AXIS_COLS)
-            r = GRAPHENE_RECT_INIT ((float) start, (float) strip.y, (float) (end - start), (float) strip.height);
-          else
-            r = GRAPHENE_RECT_INIT ((float) strip.x, (float) start, (float) strip.width, (float) (end - start));
-          gtk_snapshot_append_color (snapshot, &color, &r);
-        }
+  for (guint i = 0; i < marks->len; i++)
+    {
+      const BsFigureMark *m = &g_array_index (marks, BsFigureMark, i);
+      GdkRGBA color = { m->color.red, m->color.green, m->color.blue, m->color.alpha };
+
+      gtk_snapshot_append_color (snapshot, &color,
+                                 &GRAPHENE_RECT_INIT ((float) m->rect.x, (float) m->rect.y,
+                                                      (float) m->rect.width, (float) m->rect.height));
     }
 }
 
@@ -132,32 +80,17 @@ _bs_heatmap_pc1_strips_pick (BsHeatmap    *self,
                              guint        *layer)
 {
   static const BsFigureAxis axes[] = { BS_FIGURE_AXIS_COLS, BS_FIGURE_AXIS_ROWS };
+  double scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  BsFigureRect strip;
+
+  if (!_bs_heatmap_pc1_strips_get_rect (self, BS_FIGURE_AXIS_COLS, &strip))
+    return FALSE;
 
   for (guint a = 0; a < G_N_ELEMENTS (axes); a++)
-    {
-      BsFigureRect strip;
-      guint n;
-      double along;
-
-      if (!_bs_heatmap_pc1_strips_get_rect (self, axes[a], &strip))
-        return FALSE;
-      if (x < strip.x || x >= strip.x + strip.width || y < strip.y || y >= strip.y + strip.height)
-        continue;
-
-      n = axes[a] == BS_FIGURE_AXIS_COLS ? bs_cka_snapshot_get_n_cols (self->source)
-                                         : bs_cka_snapshot_get_n_rows (self->source);
-      along = axes[a] == BS_FIGURE_AXIS_COLS ? x : y;
-      for (guint i = n; i-- > 0;)
-        {
-          double start, end;
-
-          if (layer_span (self, axes[a], i, &start, &end) && along >= start && along < end)
-            {
-              *axis = axes[a];
-              *layer = i;
-              return TRUE;
-            }
-        }
-    }
+    if (bs_figure_pick_pc1_strip (&self->layout, &self->view, axes[a], n_layers (self, axes[a]), scale, x, y, layer))
+      {
+        *axis = axes[a];
+        return TRUE;
+      }
   return FALSE;
 }

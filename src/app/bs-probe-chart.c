@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "bs-a11y.h"
+#include "bs-chart-draw.h"
 #include "bs-blocks.h"
 #include "bs-probe.h"
 #include "bs-theme-palette.h"
@@ -39,13 +40,6 @@ x_of (guint  i,
 }
 
 static void
-set_source (cairo_t             *cr,
-            const BsFigureColor *c)
-{
-  cairo_set_source_rgba (cr, c->red, c->green, c->blue, c->alpha);
-}
-
-static void
 draw_line (cairo_t             *cr,
            GArray              *results,
            gboolean             validation,
@@ -57,7 +51,7 @@ draw_line (cairo_t             *cr,
 {
   const double dash[] = { 4.0, 3.0 };
 
-  set_source (cr, color);
+  bs_chart_set_source (cr, color, 1);
   cairo_set_line_width (cr, validation ? 1.25 : 1.75);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
   cairo_set_dash (cr, dash, validation ? 2 : 0, 0);
@@ -86,19 +80,6 @@ draw_line (cairo_t             *cr,
       }
 }
 
-static PangoLayout *
-small_layout (GtkWidget  *widget,
-              const char *text)
-{
-  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
-  PangoAttrList *attrs = pango_attr_list_new ();
-
-  pango_attr_list_insert (attrs, pango_attr_scale_new (0.8));
-  pango_layout_set_attributes (layout, attrs);
-  pango_attr_list_unref (attrs);
-  return layout;
-}
-
 static void
 bs_probe_chart_snapshot (GtkWidget   *widget,
                          GtkSnapshot *snapshot)
@@ -125,7 +106,7 @@ bs_probe_chart_snapshot (GtkWidget   *widget,
     {
       double step = n > 1 ? w / (n - 1) : w;
 
-      set_source (cr, &palette.band[1]);
+      bs_chart_set_source (cr, &palette.band[1], 1);
       for (guint i = 0; i < n; i++)
         {
           guint j = i;
@@ -142,25 +123,14 @@ bs_probe_chart_snapshot (GtkWidget   *widget,
     }
 
   /* Grid at 0, 0.5 and 1, labelled. */
-  for (guint i = 0; i <= 2; i++)
-    {
-      const BsFigureColor *line = i == 0 ? &palette.line : &palette.grid;
-      double y = round (y0 + h - i * 0.5 * h) + 0.5;
-      g_autofree char *text = g_strdup_printf ("%.1f", i * 0.5);
-      PangoLayout *layout = small_layout (widget, text);
-      int tw, th;
+  {
+    g_autofree char *low = g_strdup_printf ("%.1f", 0.0);
+    g_autofree char *half = g_strdup_printf ("%.1f", 0.5);
+    g_autofree char *high = g_strdup_printf ("%.1f", 1.0);
+    const char *const labels[3] = { low, half, high };
 
-      set_source (cr, line);
-      cairo_set_line_width (cr, 1);
-      cairo_move_to (cr, x0, y);
-      cairo_line_to (cr, x0 + w, y);
-      cairo_stroke (cr);
-      pango_layout_get_pixel_size (layout, &tw, &th);
-      set_source (cr, &palette.text_secondary);
-      cairo_move_to (cr, x0 - tw - 4, y - th / 2.0);
-      pango_cairo_show_layout (cr, layout);
-      g_object_unref (layout);
-    }
+    bs_chart_draw_y_grid (cr, widget, &palette, x0, y0, w, h, labels);
+  }
 
   /* Stage marks: where the residual stage changes, half-way between. */
   for (guint i = 1; i < n; i++)
@@ -169,7 +139,7 @@ bs_probe_chart_snapshot (GtkWidget   *widget,
       {
         double x = round ((x_of (i - 1, n, x0, w) + x_of (i, n, x0, w)) / 2) + 0.5;
 
-        set_source (cr, &palette.stage_line);
+        bs_chart_set_source (cr, &palette.stage_line, 1);
         cairo_set_line_width (cr, 1);
         cairo_move_to (cr, x, y0);
         cairo_line_to (cr, x, y0 + h);
@@ -179,12 +149,10 @@ bs_probe_chart_snapshot (GtkWidget   *widget,
   {
     /* Translators: the legend of the linear probe chart: the solid line is
      * the test accuracy, the dashed one the validation accuracy. */
-    PangoLayout *layout = small_layout (widget, _("— test   - - validation"));
+    const char *legend = _("— test   - - validation");
 
-    set_source (cr, &palette.text_secondary);
-    cairo_move_to (cr, x0, y0 + h + 3);
-    pango_cairo_show_layout (cr, layout);
-    g_object_unref (layout);
+    bs_chart_set_source (cr, &palette.text_secondary, 1);
+    bs_chart_show_text (cr, widget, legend, x0, y0 + h + 3, 0, 0);
   }
 
   if (n > 0)

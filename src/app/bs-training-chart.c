@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "bs-a11y.h"
+#include "bs-chart-draw.h"
 #include "bs-number-format.h"
 #include "bs-theme-palette.h"
 
@@ -240,46 +241,6 @@ chart_title (BsTrainingChartKind kind)
     }
 }
 
-static PangoLayout *
-small_layout (GtkWidget  *widget,
-              const char *text)
-{
-  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
-  PangoAttrList *attrs = pango_attr_list_new ();
-
-  pango_attr_list_insert (attrs, pango_attr_scale_new (0.8));
-  pango_layout_set_attributes (layout, attrs);
-  pango_attr_list_unref (attrs);
-
-  return layout;
-}
-
-static void
-set_source (cairo_t             *cr,
-            const BsFigureColor *color,
-            double               alpha)
-{
-  cairo_set_source_rgba (cr, color->red, color->green, color->blue, color->alpha * alpha);
-}
-
-static void
-show_text (cairo_t     *cr,
-           GtkWidget   *widget,
-           const char  *text,
-           double       x,
-           double       y,
-           double       xalign,
-           double       yalign)
-{
-  PangoLayout *layout = small_layout (widget, text);
-  int tw, th;
-
-  pango_layout_get_pixel_size (layout, &tw, &th);
-  cairo_move_to (cr, round (x - xalign * tw), round (y - yalign * th));
-  pango_cairo_show_layout (cr, layout);
-  g_object_unref (layout);
-}
-
 /* A line in data units; many more points than pixels are drawn as one
  * vertical span per pixel column (their range), which costs the same at any
  * length. */
@@ -301,7 +262,7 @@ draw_line (cairo_t             *cr,
   int column = G_MININT;
   double col_min = 0, col_max = 0;
 
-  set_source (cr, color, alpha);
+  bs_chart_set_source (cr, color, alpha);
   cairo_set_line_width (cr, width);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
 
@@ -455,7 +416,7 @@ bs_training_chart_snapshot (GtkWidget   *widget,
           const Point *p = &g_array_index (lines[0], Point, i);
           double x = round (x0 + p->x / x_max * w) + 0.5;
 
-          set_source (cr, &palette.line, 0.6);
+          bs_chart_set_source (cr, &palette.line, 0.6);
           cairo_set_line_width (cr, 1);
           cairo_move_to (cr, x, y0);
           cairo_line_to (cr, x, y0 + h);
@@ -463,30 +424,25 @@ bs_training_chart_snapshot (GtkWidget   *widget,
           self->readout = readout_text (self, lines, i);
         }
     }
-  set_source (cr, &palette.text, 1);
-  show_text (cr, widget, self->readout != NULL ? self->readout : chart_title (self->kind), 4, 3, 0, 0);
+  bs_chart_set_source (cr, &palette.text, 1);
+  bs_chart_show_text (cr, widget, self->readout != NULL ? self->readout : chart_title (self->kind), 4, 3, 0, 0);
 
   /* Grid and y labels at 0, half and the maximum. */
-  for (guint i = 0; i <= 2; i++)
-    {
-      double y = round (y0 + h - i * 0.5 * h) + 0.5;
-      g_autofree char *label = format_y (self, i * 0.5 * y_max, y_max);
+  {
+    g_autofree char *low = format_y (self, 0, y_max);
+    g_autofree char *half = format_y (self, 0.5 * y_max, y_max);
+    g_autofree char *high = format_y (self, y_max, y_max);
+    const char *const labels[3] = { low, half, high };
 
-      set_source (cr, i == 0 ? &palette.line : &palette.grid, 1);
-      cairo_set_line_width (cr, 1);
-      cairo_move_to (cr, x0, y);
-      cairo_line_to (cr, x0 + w, y);
-      cairo_stroke (cr);
-      set_source (cr, &palette.text_secondary, 1);
-      show_text (cr, widget, label, x0 - 4, y, 1, 0.5);
-    }
+    bs_chart_draw_y_grid (cr, widget, &palette, x0, y0, w, h, labels);
+  }
 
   /* x: epochs, a tick at each (or every few), labelled at the ends. */
   {
     guint every = n_epochs <= 10 ? 1 : n_epochs <= 50 ? 5 : 10;
     g_autofree char *last = NULL;
 
-    set_source (cr, &palette.line, 1);
+    bs_chart_set_source (cr, &palette.line, 1);
     for (guint e = 0; e <= n_epochs; e += every)
       {
         double x = round (x0 + e / x_max * w) + 0.5;
@@ -495,11 +451,11 @@ bs_training_chart_snapshot (GtkWidget   *widget,
         cairo_line_to (cr, x, y0 + h + 3);
       }
     cairo_stroke (cr);
-    set_source (cr, &palette.text_secondary, 1);
-    show_text (cr, widget, "0", x0, y0 + h + 3, 0, 0);
+    bs_chart_set_source (cr, &palette.text_secondary, 1);
+    bs_chart_show_text (cr, widget, "0", x0, y0 + h + 3, 0, 0);
     /* Translators: the x axis of the training charts ends at this epoch. */
     last = g_strdup_printf (_("epoch %u"), n_epochs);
-    show_text (cr, widget, last, x0 + w, y0 + h + 3, 1, 0);
+    bs_chart_show_text (cr, widget, last, x0 + w, y0 + h + 3, 1, 0);
   }
 
   /* The timeline's position. */
@@ -507,7 +463,7 @@ bs_training_chart_snapshot (GtkWidget   *widget,
     {
       double x = round (x0 + CLAMP (self->marker / x_max, 0, 1) * w) + 0.5;
 
-      set_source (cr, &palette.accent, 0.8);
+      bs_chart_set_source (cr, &palette.accent, 0.8);
       cairo_set_line_width (cr, 1);
       cairo_move_to (cr, x, y0);
       cairo_line_to (cr, x, y0 + h);
@@ -541,10 +497,10 @@ bs_training_chart_snapshot (GtkWidget   *widget,
   /* Legend of the accuracy chart, top right. */
   if (self->kind == BS_TRAINING_CHART_ACCURACY && self->readout == NULL)
     {
-      set_source (cr, &palette.series[1], 1);
-      show_text (cr, widget, C_("accuracy chart", "test"), x0 + w, 3, 1, 0);
-      set_source (cr, &palette.series[0], 1);
-      show_text (cr, widget, C_("accuracy chart", "training"), x0 + w - 40, 3, 1, 0);
+      bs_chart_set_source (cr, &palette.series[1], 1);
+      bs_chart_show_text (cr, widget, C_("accuracy chart", "test"), x0 + w, 3, 1, 0);
+      bs_chart_set_source (cr, &palette.series[0], 1);
+      bs_chart_show_text (cr, widget, C_("accuracy chart", "training"), x0 + w - 40, 3, 1, 0);
     }
 
   cairo_destroy (cr);

@@ -27,6 +27,8 @@ struct _BsTrainingView
   GtkWidget          *continue_button;
   GtkWidget          *stop_button;
   GtkWidget          *resume_button;
+  GtkWidget          *convergence_button;
+  GtkWidget          *charts_box;
   GtkWidget          *play_button;
   GtkWidget          *scale;
   GtkWidget          *position_label;
@@ -41,6 +43,32 @@ enum {
 };
 
 static guint signals[N_SIGNALS];
+
+enum {
+  PROP_0,
+  PROP_HISTORY,
+  N_PROPS
+};
+
+static GParamSpec *props[N_PROPS];
+
+static void
+bs_training_view_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  BsTrainingView *self = BS_TRAINING_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_HISTORY:
+      g_value_set_object (value, self->history);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
 
 static guint
 n_snapshots (BsTrainingView *self)
@@ -241,6 +269,12 @@ bs_training_view_class_init (BsTrainingViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bs_training_view_dispose;
+  object_class->get_property = bs_training_view_get_property;
+
+  /* The run shown (bs_training_view_set_history ()). */
+  props[PROP_HISTORY] = g_param_spec_object ("history", NULL, NULL, BS_TYPE_TRAINING_HISTORY,
+                                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, props);
 
   /* The snapshot to show in the heatmap: another position, or a newer
    * state of the one shown. */
@@ -318,6 +352,11 @@ bs_training_view_init (BsTrainingView *self)
   gtk_box_append (GTK_BOX (state), self->continue_button);
   gtk_box_append (GTK_BOX (state), self->stop_button);
   gtk_box_append (GTK_BOX (state), self->resume_button);
+  self->convergence_button = gtk_button_new_with_mnemonic (_("Layer Con_vergence"));
+  gtk_widget_set_tooltip_text (self->convergence_button,
+                               _("Each layer's CKA with the final model at every checkpoint: which layers settle first"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->convergence_button), "win.layer-convergence");
+  gtk_box_append (GTK_BOX (state), self->convergence_button);
   gtk_box_append (GTK_BOX (self->box), state);
 
   /* The charts; that of the selected cell goes where the window puts it
@@ -332,6 +371,7 @@ bs_training_view_init (BsTrainingView *self)
   g_object_ref_sink (self->charts[BS_TRAINING_CHART_CELL]);
   gtk_widget_set_visible (self->charts[BS_TRAINING_CHART_CELL], FALSE);
   gtk_box_append (GTK_BOX (self->box), charts);
+  self->charts_box = charts;
 
   bs_training_view_set_state (self, BS_TRAINING_VIEW_DONE);
   rebuild_marks (self);
@@ -367,6 +407,7 @@ bs_training_view_set_history (BsTrainingView    *self,
   for (guint i = 0; i < N_CHARTS; i++)
     if (self->charts[i] != NULL)
       bs_training_chart_set_history (BS_TRAINING_CHART (self->charts[i]), history);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_HISTORY]);
 
   if (self->scale == NULL)
     return;
@@ -464,6 +505,14 @@ bs_training_view_set_cell (BsTrainingView *self,
 
   bs_training_chart_set_cell (BS_TRAINING_CHART (self->charts[BS_TRAINING_CHART_CELL]), row, col);
   gtk_widget_set_visible (self->charts[BS_TRAINING_CHART_CELL], selected && self->history != NULL);
+}
+
+void
+bs_training_view_add_chart (BsTrainingView *self,
+                            GtkWidget      *chart)
+{
+  g_return_if_fail (BS_IS_TRAINING_VIEW (self));
+  gtk_box_append (GTK_BOX (self->charts_box), chart);
 }
 
 GtkRange *

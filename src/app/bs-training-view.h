@@ -7,7 +7,7 @@
  * them. While the slider is at the newest snapshot it follows the run, so
  * a snapshot being computed streams into the heatmap. The buttons carry
  * the window's actions (win.pause-training, win.continue-training,
- * win.stop-training, win.resume-run). */
+ * win.stop-training, win.resume-run, win.layer-convergence). */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -30,7 +30,8 @@ typedef enum {
 
 GtkWidget         *bs_training_view_new          (void);
 
-/* The run shown (referenced; NULL clears); the slider goes to its newest snapshot. */
+/* The run shown (referenced; NULL clears); the slider goes to its newest
+ * snapshot. Property "history" (read-only, notified on change). */
 void               bs_training_view_set_history  (BsTrainingView      *self,
                                                   BsTrainingHistory   *history);
 BsTrainingHistory *bs_training_view_get_history  (BsTrainingView      *self);
@@ -59,6 +60,11 @@ void               bs_training_view_set_cell     (BsTrainingView      *self,
                                                   gboolean             selected,
                                                   guint                row,
                                                   guint                col);
+
+/* A chart of the run's beside the others (the window's layer
+ * convergence); it may hide itself. */
+void               bs_training_view_add_chart    (BsTrainingView      *self,
+                                                  GtkWidget           *chart);
 
 /* Children, for tests. */
 GtkRange          *bs_training_view_get_timeline (BsTrainingView      *self);

@@ -24,6 +24,22 @@ current (BsWindowExport *self)
   return bs_heatmap_get_shown_snapshot (bs_window_get_heatmap (self->window));
 }
 
+/* What the heatmap shows beside its cells and over them, as the figure's
+ * options: the PC1 strips whenever the matrix has the shares, the block
+ * outlines as View shows them. */
+static void
+get_analyses (BsWindowExport *self,
+              gboolean       *pc1_strips,
+              gboolean       *blocks,
+              double         *threshold)
+{
+  BsHeatmap *heatmap = bs_window_get_heatmap (self->window);
+  BsCkaSnapshot *shown = current (self);
+
+  *pc1_strips = shown != NULL && bs_cka_snapshot_has_pc1_shares (shown);
+  g_object_get (heatmap, "show-blocks", blocks, "block-threshold", threshold, NULL);
+}
+
 static void
 dialog_destroyed (BsWindowExport *self)
 {
@@ -35,13 +51,16 @@ static BsExportDialog *
 ensure_dialog (BsWindowExport *self)
 {
   BsHeatmap *heatmap = bs_window_get_heatmap (self->window);
-  double lo, hi;
+  gboolean pc1_strips, blocks;
+  double lo, hi, threshold;
 
   if (self->dialog != NULL)
     return self->dialog;
   self->dialog = bs_export_dialog_new (GTK_WINDOW (self->window));
   bs_heatmap_get_value_range (heatmap, &lo, &hi);
   bs_export_dialog_set_look (self->dialog, bs_heatmap_get_colormap (heatmap), !(lo == 0 && hi == 1));
+  get_analyses (self, &pc1_strips, &blocks, &threshold);
+  bs_export_dialog_set_analyses (self->dialog, pc1_strips, blocks, threshold);
   g_signal_connect_swapped (self->dialog, "destroy", G_CALLBACK (dialog_destroyed), self);
   return self->dialog;
 }
@@ -99,6 +118,7 @@ copy_figure_action (GSimpleAction *action,
   options.measure = bs_cka_measure_get_label (bs_cka_snapshot_get_measure_type (panel.snapshot));
   options.range = BS_FIGURE_RANGE_CUSTOM;
   bs_heatmap_get_value_range (heatmap, &options.lo, &options.hi);
+  get_analyses (self, &options.pc1_strips, &options.blocks, &options.block_threshold);
   png = bs_figure_export_png_bytes (&panel, 1, &options, &error);
   if (png != NULL)
     texture = gdk_texture_new_from_bytes (png, &error);
@@ -111,6 +131,20 @@ copy_figure_action (GSimpleAction *action,
 }
 
 /* ---------------------------------------------------------------- data */
+
+/* info from the window's CKA computation when source is its newest
+ * result (not a file opened, a run's snapshot or a shards folder). */
+static void
+made_here (BsWindowExport  *self,
+           BsCkaSnapshot   *source,
+           BsCkaExportInfo *info)
+{
+  BsJob *job = bs_window_get_cka_job (self->window);
+  const GValue *partial = job != NULL ? bs_job_get_partial (job) : NULL;
+
+  if (partial != NULL && G_VALUE_HOLDS (partial, BS_TYPE_CKA_SNAPSHOT) && g_value_get_boxed (partial) == source)
+    bs_cka_computation_get_export_info (job, info);
+}
 
 gboolean
 bs_window_export_save_data (BsWindowExport  *self,
@@ -137,10 +171,11 @@ bs_window_export_save_data (BsWindowExport  *self,
       return FALSE;
     }
   /* The whole snapshot (its PC1 shares go into the JSON too) with the
-   * measure on screen as the matrix, which the JSON then names. */
+   * measure on screen as the matrix, which the JSON then names; with what
+   * its computation knows (protocol, data, excluded images) when the
+   * window's computation made it, as blockscope-cli cka writes it. */
   source = bs_heatmap_get_snapshot (bs_window_get_heatmap (self->window));
-  if (snapshot == source)
-    return bs_cka_export (snapshot, NULL, path, error);
+  made_here (self, source, &info);
   info.measure = bs_cka_snapshot_get_measure_type (snapshot);
   return bs_cka_export (source, &info, path, error);
 }

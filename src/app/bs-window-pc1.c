@@ -20,6 +20,7 @@ struct _BsWindowPc1
   char                 *found_spec;
   gulong                snapshot_handler;
   gulong                selection_handler;
+  gulong                settings_handler;
 };
 
 static BsHeatmap *
@@ -60,6 +61,22 @@ update (BsWindowPc1 *self)
   bs_dominant_images_view_set_layer (self->view, layer);
 }
 
+/* The measure of the setting: on the action, the heatmap and the
+ * inspector. The setting is the one place it is kept, so a change from
+ * the menu, from another window or from dconf shows alike. */
+static void
+apply_measure (BsWindowPc1 *self)
+{
+  g_autofree char *name = g_settings_get_string (bs_window_get_settings (self->window), "measure");
+  BsCkaMeasure measure;
+
+  if (!bs_cka_measure_from_string (name, &measure))
+    measure = BS_CKA_MEASURE_CKA;
+  g_simple_action_set_state (self->measure, g_variant_new_string (bs_cka_measure_to_string (measure)));
+  bs_heatmap_set_measure (heatmap (self), measure);
+  bs_inspector_set_measure (bs_window_get_inspector (self->window), measure);
+}
+
 static void
 measure_change_state (GSimpleAction *action,
                       GVariant      *state,
@@ -70,9 +87,8 @@ measure_change_state (GSimpleAction *action,
 
   if (!bs_cka_measure_from_string (g_variant_get_string (state, NULL), &measure))
     return;
-  g_simple_action_set_state (action, state);
-  bs_heatmap_set_measure (heatmap (self), measure);
-  bs_inspector_set_measure (bs_window_get_inspector (self->window), measure);
+  /* "changed" applies it (apply_measure). */
+  g_settings_set_string (bs_window_get_settings (self->window), "measure", bs_cka_measure_to_string (measure));
 }
 
 static void
@@ -205,6 +221,9 @@ bs_window_pc1_new (BsWindow *window)
   self->view = BS_DOMINANT_IMAGES_VIEW (bs_dominant_images_view_new ());
   bs_inspector_add_extra (bs_window_get_inspector (window), GTK_WIDGET (self->view));
 
+  self->settings_handler = g_signal_connect_swapped (bs_window_get_settings (window), "changed::measure",
+                                                     G_CALLBACK (apply_measure), self);
+  apply_measure (self);
   self->snapshot_handler = g_signal_connect_swapped (heatmap (self), "notify::has-pc1", G_CALLBACK (update), self);
   self->selection_handler = g_signal_connect_swapped (heatmap (self), "selection-changed", G_CALLBACK (update), self);
   update (self);
@@ -219,6 +238,7 @@ bs_window_pc1_free (BsWindowPc1 *self)
   drop_job (self);
   g_clear_signal_handler (&self->snapshot_handler, heatmap (self));
   g_clear_signal_handler (&self->selection_handler, heatmap (self));
+  g_clear_signal_handler (&self->settings_handler, bs_window_get_settings (self->window));
   g_action_map_remove_action (G_ACTION_MAP (self->window), "measure");
   g_clear_object (&self->measure);
   g_array_unref (self->found);

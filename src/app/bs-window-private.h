@@ -8,6 +8,7 @@
 #include "bs-job-queue.h"
 #include "bs-training-view.h"
 #include "bs-window.h"
+#include "bs-window-compare.h"
 #include "bs-window-downloads.h"
 #include "bs-window-export.h"
 #include "bs-window-pc1.h"
@@ -21,6 +22,8 @@ G_BEGIN_DECLS
 BsHeatmap   *bs_window_get_heatmap     (BsWindow   *self);
 BsInspector *bs_window_get_inspector   (BsWindow   *self);
 BsJobQueue  *bs_window_get_jobs        (BsWindow   *self);
+/* The application's settings the window reads and writes. */
+GSettings   *bs_window_get_settings    (BsWindow   *self);
 /* The CKA computation running or run last (NULL before the first). */
 BsJob       *bs_window_get_cka_job     (BsWindow   *self);
 /* Starts a CKA computation as Compute does (NULL while one runs): the
@@ -36,6 +39,8 @@ BsDatasetCache *bs_window_get_datasets (BsWindow *self);
 BsWindowPc1 *bs_window_get_pc1         (BsWindow   *self);
 /* Linear probes in the window (bs-window-probes.h). */
 BsWindowProbes *bs_window_get_probes   (BsWindow   *self);
+/* CKA across training time and across seeds (bs-window-compare.h). */
+BsWindowCompare *bs_window_get_compare (BsWindow *self);
 /* A result shown that no computation makes (a shards folder): the
  * subtitle says text, the progress bar shows fraction (hidden when < 0
  * or 1). Ignored while a computation runs. */

@@ -699,6 +699,14 @@ bs_window_training_free (BsWindowTraining *self)
   g_free (self);
 }
 
+BsRun *
+bs_window_training_get_shown_run (BsWindowTraining *self)
+{
+  if (!self->attached || (self->showing_job && job_active (self)))
+    return NULL;
+  return self->run;
+}
+
 BsTrainingJob *
 bs_window_training_get_job (BsWindowTraining *self)
 {

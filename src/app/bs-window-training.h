@@ -41,6 +41,10 @@ gboolean          bs_window_training_start      (BsWindowTraining    *self,
 gboolean          bs_window_training_show_run   (BsWindowTraining *self,
                                                  const char       *dir);
 
+/* The run the training view shows, when it is not training here (NULL
+ * otherwise): what its checkpoints are is on disk for good. */
+BsRun            *bs_window_training_get_shown_run (BsWindowTraining *self);
+
 /* For tests. */
 BsTrainingJob    *bs_window_training_get_job    (BsWindowTraining *self);
 BsTrainingDialog *bs_window_training_get_dialog (BsWindowTraining *self);

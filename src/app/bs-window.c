@@ -55,6 +55,7 @@ struct _BsWindow
   BsWindowWeights      *weights;
   BsWindowPc1          *pc1;
   BsWindowProbes       *probes;
+  BsWindowCompare      *compare;
   BsWindowShards       *shards;
 
   /* The CKA computation being run or last run, and what it was asked */
@@ -804,6 +805,12 @@ bs_window_get_probes (BsWindow *self)
   return self->probes;
 }
 
+BsWindowCompare *
+bs_window_get_compare (BsWindow *self)
+{
+  return self->compare;
+}
+
 BsWindowPc1 *
 bs_window_get_pc1 (BsWindow *self)
 {
@@ -814,6 +821,12 @@ BsInspector *
 bs_window_get_inspector (BsWindow *self)
 {
   return self->inspector;
+}
+
+GSettings *
+bs_window_get_settings (BsWindow *self)
+{
+  return self->settings;
 }
 
 BsJobQueue *
@@ -1018,6 +1031,7 @@ bs_window_constructed (GObject *object)
   self->weights = bs_window_weights_new (self);
   self->pc1 = bs_window_pc1_new (self);
   self->probes = bs_window_probes_new (self);
+  self->compare = bs_window_compare_new (self);
   self->shards = bs_window_shards_new (self);
   /* Weights chosen in an earlier session and deleted since: offered again. */
   for (guint i = 0; i < 2; i++)
@@ -1043,6 +1057,7 @@ bs_window_dispose (GObject *object)
   g_clear_pointer (&self->downloads, bs_window_downloads_free);
   g_clear_pointer (&self->weights, bs_window_weights_free);
   g_clear_pointer (&self->probes, bs_window_probes_free);
+  g_clear_pointer (&self->compare, bs_window_compare_free);
   g_clear_pointer (&self->pc1, bs_window_pc1_free);
   g_clear_pointer (&self->shards, bs_window_shards_free);
   clear_cka_request (self);

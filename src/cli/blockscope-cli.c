@@ -8,6 +8,7 @@
 
 #include "bs-blas.h"
 #include "bs-cli.h"
+#include "bs-download.h"
 #include "bs-i18n.h"
 
 typedef struct {
@@ -62,6 +63,7 @@ main (int    argc,
 {
   setlocale (LC_ALL, "");
   bs_i18n_init (GETTEXT_PACKAGE);
+  bs_download_prepare_process ();
   bs_blas_init (argv);
   bs_cli_init_engine ();
 

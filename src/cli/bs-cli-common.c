@@ -103,7 +103,8 @@ bs_cli_add_engine_json (JsonBuilder *builder)
   json_builder_set_member_name (builder, "winograd");
   json_builder_add_boolean_value (builder, bs_engine_config_winograd (config));
   json_builder_set_member_name (builder, "gram_kernel");
-  json_builder_add_string_value (builder, bs_engine_config_gram_avx2 (config) ? "avx2" : "portable");
+  json_builder_add_string_value (builder, bs_engine_config_gram_avx512 (config) ? "avx512"
+                                          : bs_engine_config_gram_avx2 (config) ? "avx2" : "portable");
 }
 
 static void
@@ -165,4 +166,31 @@ bs_cli_dataset_display_name (const BsDataset *dataset)
   if (info != NULL)
     return bs_dataset_info_get_display_name (info);
   return dataset->display_name != NULL ? dataset->display_name : dataset->name;
+}
+
+typedef struct {
+  GMainLoop *loop;
+  gint      *done;
+} DoneWatch;
+
+static gboolean
+check_done (gpointer user_data)
+{
+  DoneWatch *watch = user_data;
+
+  if (g_atomic_int_get (watch->done))
+    g_main_loop_quit (watch->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+bs_cli_run_until_done (GMainLoop *loop,
+                       gint      *done)
+{
+  DoneWatch watch = { loop, done };
+  guint id = g_timeout_add (200, check_done, &watch);
+
+  if (!g_atomic_int_get (done))
+    g_main_loop_run (loop);
+  g_source_remove (id);
 }

@@ -35,6 +35,7 @@ typedef struct {
   char                  *folder;
   gboolean               already;
   GError                *error;
+  gint                   done;        /* set by the worker when it ends */
 } Download;
 
 static void
@@ -134,6 +135,7 @@ download_thread (gpointer user_data)
                                   d->cancellable, &d->error);
   /* An idle rather than g_main_context_invoke(): that would run quit_loop
    * here, at once, when the download ends before the loop started. */
+  g_atomic_int_set (&d->done, 1);
   g_idle_add (quit_loop, d);
   return NULL;
 }
@@ -261,7 +263,7 @@ bs_cli_download (int    argc,
   sigint_id = g_unix_signal_add (SIGINT, on_signal, &d);
   sigterm_id = g_unix_signal_add (SIGTERM, on_signal, &d);
   thread = g_thread_new ("download", download_thread, &d);
-  g_main_loop_run (loop);
+  bs_cli_run_until_done (loop, &d.done);
   g_thread_join (thread);
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);

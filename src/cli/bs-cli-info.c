@@ -16,6 +16,7 @@ action_id (BsBlasAction action)
     case BS_BLAS_KEPT_DETECTED: return "detected";
     case BS_BLAS_USER_SET: return "user-set";
     case BS_BLAS_OVERRIDDEN: return "overridden";
+    case BS_BLAS_UPGRADED: return "upgraded";
     case BS_BLAS_OVERRIDE_FAILED: return "override-failed";
     case BS_BLAS_NO_BETTER_CORE: return "no-better-core";
     case BS_BLAS_RESTART_FAILED: return "restart-failed";
@@ -78,7 +79,8 @@ bs_cli_info (int    argc,
 
   /* Kernel names (AVX2/FMA, Winograd F(4x4, 3x3)) stay as they are in every language. */
   conv = bs_engine_config_conv_avx2 (engine) ? "AVX2/FMA" : _("portable");
-  gram = bs_engine_config_gram_avx2 (engine) ? "AVX2/FMA" : _("portable");
+  gram = bs_engine_config_gram_avx512 (engine) ? "AVX-512"
+         : bs_engine_config_gram_avx2 (engine) ? "AVX2/FMA" : _("portable");
   printf ("Blockscope %s\n", BS_VERSION);
   printf (_("BLAS:        OpenBLAS (%s)\n"), blas->config);
   printf (_("Kernels:     %s\n"), blas->corename);

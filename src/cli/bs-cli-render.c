@@ -6,7 +6,8 @@
  * extension says what is made: .pdf, .svg or .png a figure with one panel
  * per matrix, .gif an animation with one frame per matrix; --frames makes
  * numbered PNGs instead. A missing or damaged JSON falls back to layer
- * numbers, and says so. */
+ * numbers, and says so. --pc1-strips and --blocks draw the analyses over
+ * the figure (bs-figure-analyses.h). */
 #include <glib/gi18n.h>
 #include <math.h>
 #include <stdio.h>
@@ -133,6 +134,17 @@ parse_range (const char    *text,
   return TRUE;
 }
 
+/* A finite number and nothing else. */
+static gboolean
+parse_number (const char *text,
+              double     *value)
+{
+  char *end;
+
+  *value = g_ascii_strtod (text, &end);
+  return end != text && *end == '\0' && isfinite (*value);
+}
+
 int
 bs_cli_render (int    argc,
                char **argv)
@@ -141,8 +153,9 @@ bs_cli_render (int    argc,
   g_autofree char *width = NULL;
   g_auto(GStrv) titles = NULL;
   int columns = 0, frame_ms = 400;
-  double font_size = 8, dpi = -1, std_error_above = -1;
-  gboolean mask_upper = FALSE, stage_lines = FALSE, frames = FALSE;
+  g_autofree char *block_threshold_text = NULL;
+  double font_size = 8, dpi = -1, std_error_above = -1, block_threshold = NAN;
+  gboolean mask_upper = FALSE, stage_lines = FALSE, frames = FALSE, pc1_strips = FALSE, blocks = FALSE;
   const GOptionEntry entries[] = {
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("The file to write: .pdf, .svg or .png (a figure), .gif (an animation)"), "FILE" },
     { "colormap", 0, 0, G_OPTION_ARG_STRING, &colormap, N_("Colour map: magma (default), viridis, inferno, plasma or grey"), "NAME" },
@@ -156,6 +169,9 @@ bs_cli_render (int    argc,
     { "mask-upper", 0, 0, G_OPTION_ARG_NONE, &mask_upper, N_("Leave the cells above the diagonal blank (a model against itself)"), NULL },
     { "std-error-above", 0, 0, G_OPTION_ARG_DOUBLE, &std_error_above, N_("Mark the cells whose standard error exceeds this"), "X" },
     { "stage-lines", 0, 0, G_OPTION_ARG_NONE, &stage_lines, N_("Draw lines over the cells where the stages change"), NULL },
+    { "pc1-strips", 0, 0, G_OPTION_ARG_NONE, &pc1_strips, N_("Show each layer's PC1 share in strips above and right of the cells (results of cka --pc1 or --measure)"), NULL },
+    { "blocks", 0, 0, G_OPTION_ARG_NONE, &blocks, N_("Outline the blocks detected in each network-against-itself matrix (as blockscope-cli blocks finds them)"), NULL },
+    { "block-threshold", 0, 0, G_OPTION_ARG_STRING, &block_threshold_text, N_("The least CKA that joins layers into a block (default 0.7; needs --blocks)"), "T" },
     { "frame-ms", 0, 0, G_OPTION_ARG_INT, &frame_ms, N_("How long each frame of an animation shows, in milliseconds (default 400)"), "MS" },
     { "frames", 0, 0, G_OPTION_ARG_NONE, &frames, N_("Write one numbered PNG per matrix (NAME-000.png …) instead of a figure"), NULL },
     { NULL }
@@ -196,6 +212,10 @@ bs_cli_render (int    argc,
     status = bs_cli_usage_error ("render", "%s", error->message);
   else if (columns < 0 || frame_ms < 0)
     status = bs_cli_usage_error ("render", _("--columns and --frame-ms must not be negative"));
+  else if (block_threshold_text != NULL && !blocks)
+    status = bs_cli_usage_error ("render", _("--block-threshold needs --blocks"));
+  else if (block_threshold_text != NULL && !parse_number (block_threshold_text, &block_threshold))
+    status = bs_cli_usage_error ("render", _("--block-threshold must be a number, not '%s'"), block_threshold_text);
   if (status != BS_CLI_EXIT_OK)
     {
       inputs_clear (&inputs);
@@ -228,6 +248,10 @@ bs_cli_render (int    argc,
   options.figure.stage_lines = stage_lines;
   options.figure.std_error_threshold = std_error_above >= 0 ? std_error_above : NAN;
   options.figure.columns = (guint) columns;
+  options.figure.pc1_strips = pc1_strips;
+  options.figure.blocks = blocks;
+  if (!isnan (block_threshold))
+    options.figure.block_threshold = block_threshold;
   options.frame_ms = (guint) frame_ms;
   if (!animation)
     options.figure.dpi = 300;

@@ -53,6 +53,7 @@ typedef struct {
   gboolean      tty;
   gint64        last_print;   /* monotonic microseconds */
   gboolean      line_open;    /* a \r line is on the terminal */
+  gint          done;         /* set by the worker when it ends */
 } Run;
 
 static char *
@@ -344,6 +345,7 @@ train_thread (gpointer user_data)
     }
   else
     run->ok = bs_trainer_run (run->trainer, run->cancellable, &run->error);
+  g_atomic_int_set (&run->done, 1);
   g_main_context_invoke (NULL, quit_loop, run);
   return NULL;
 }
@@ -389,8 +391,9 @@ run_worker (Run *run)
 
   sigint_id = g_unix_signal_add (SIGINT, on_signal, run);
   sigterm_id = g_unix_signal_add (SIGTERM, on_signal, run);
+  run->done = 0;
   thread = g_thread_new ("train", train_thread, run);
-  g_main_loop_run (loop);
+  bs_cli_run_until_done (loop, &run->done);
   g_thread_join (thread);
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);

@@ -62,6 +62,14 @@ void                  bs_cli_add_engine_json (JsonBuilder *builder);
 void                  bs_cli_print_json      (JsonBuilder *builder);
 /* Prints it on one line and flushes stdout: a line of JSON Lines output. */
 void                  bs_cli_print_json_line (JsonBuilder *builder);
+
+/* Runs loop until a worker thread sets *done (with g_atomic_int_set) and
+ * wakes it, or, should that wakeup be lost, until a poll a few times a
+ * second sees *done: the wakeup is a write() to an eventfd, which fault
+ * injection (tests/faults) can make fail, and the command must not wait for
+ * it for ever. */
+void                  bs_cli_run_until_done  (GMainLoop   *loop,
+                                              gint        *done);
 /* Adds a member to an open object: value, or null when it is NaN or infinite
  * (JSON has no such numbers). */
 void                  bs_cli_json_add_double (JsonBuilder *builder,

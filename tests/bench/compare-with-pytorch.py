@@ -6,6 +6,14 @@ numbers taken at different times).
 Usage:
   compare-with-pytorch.py train MODEL [ROUNDS]     e.g. train resnet20 5
   compare-with-pytorch.py cka MODEL_A MODEL_B [ROUNDS] [PEER_THREADS]
+  compare-with-pytorch.py seed [ROUNDS] [THREADS]   the seed's ResNet-50 vs ResNet-101
+
+seed runs ../shared/bench/torch_seed_r50_r101.py against `bench cka --a
+imagenet-resnet50 --b imagenet-resnet101` (one minibatch of 256, after a
+warm-up for Blockscope; the peer times its one minibatch after building its
+models). With THREADS = 1 it compares CPU seconds too (the peer's
+perf_counter replaced by process_time): on a shared machine the cost of a
+one-thread run whatever ran beside it.
 
 Both sides of a CKA round time the same thing: one warm-up minibatch, then
 the mean of two. The CKA peer runs with 2 threads, as its README shows;
@@ -78,11 +86,46 @@ def cka(model_a, model_b, rounds, peer_threads=2):
     print(f"  per-round ratios: median {statistics.median(per_round):.1f}x, "
           f"range {per_round[0]:.1f}x-{per_round[-1]:.1f}x")
 
+PEER_CPU = ("import runpy, sys, time; time.perf_counter = time.process_time; "
+            "sys.path.insert(0, sys.argv[1]); sys.argv = sys.argv[2:]; "
+            "runpy.run_path(sys.argv[0], run_name='__main__')")
+
+def seed(rounds, threads):
+    rows = {"ours": [], "ours_cpu": [], "torch": [], "torch_cpu": []}
+    script = os.path.join(peer_dir, "torch_seed_r50_r101.py")
+    def peer():
+        out = run([python, script, "resnet50", "resnet101", str(threads)])
+        rows["torch"].append(float(re.search(r"in ([\d.]+) s", out).group(1)))
+        if threads == 1:
+            out = run([python, "-c", PEER_CPU, peer_dir, script, "resnet50", "resnet101", "1"])
+            rows["torch_cpu"].append(float(re.search(r"in ([\d.]+) s", out).group(1)))
+    def blockscope():
+        j = json.loads(run([cli, "bench", "cka", "--a", "imagenet-resnet50", "--b", "imagenet-resnet101",
+                            "--batch", "256", "--warmup", "1", "--minibatches", "1",
+                            "--threads", str(threads), "--json"]))
+        rows["ours"].append(j["seconds_per_minibatch"]); rows["ours_cpu"].append(j["cpu_seconds_per_minibatch"])
+    for r in range(rounds):
+        for step in ((peer, blockscope) if r % 2 == 0 else (blockscope, peer)):
+            step()
+    med = {k: statistics.median(v) for k, v in rows.items() if v}
+    per_round = sorted(t / o for t, o in zip(rows["torch"], rows["ours"]))
+    print(f"seed experiment, ResNet-50 vs ResNet-101, minibatch 256, {threads} thread(s), "
+          f"{rounds} alternating rounds (medians):")
+    print(f"  wall: blockscope {med['ours']:.2f} s, pytorch {med['torch']:.2f} s: {med['torch'] / med['ours']:.1f}x; "
+          f"per round {statistics.median(per_round):.1f}x ({per_round[0]:.1f}x-{per_round[-1]:.1f}x)")
+    if threads == 1:
+        per_round = sorted(t / o for t, o in zip(rows["torch_cpu"], rows["ours_cpu"]))
+        print(f"  CPU:  blockscope {med['ours_cpu']:.2f} s, pytorch {med['torch_cpu']:.2f} s: "
+              f"{med['torch_cpu'] / med['ours_cpu']:.1f}x; per round {statistics.median(per_round):.1f}x "
+              f"({per_round[0]:.1f}x-{per_round[-1]:.1f}x)")
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "train":
         train(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 5)
     elif len(sys.argv) >= 4 and sys.argv[1] == "cka":
         cka(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 5,
             int(sys.argv[5]) if len(sys.argv) > 5 else 2)
+    elif len(sys.argv) >= 2 and sys.argv[1] == "seed":
+        seed(int(sys.argv[2]) if len(sys.argv) > 2 else 3, int(sys.argv[3]) if len(sys.argv) > 3 else 2)
     else:
         sys.exit(__doc__)

@@ -64,3 +64,37 @@ figure_fixture_snapshot (guint           n_rows,
 
   return snapshot;
 }
+
+BsCkaSnapshot *
+figure_fixture_self_snapshot (guint           n,
+                              FigureCellFunc  value,
+                              const double   *shares)
+{
+  BsLayerInfo *layers = g_new0 (BsLayerInfo, n);
+  BsCkaSnapshotHeader header = {
+    .rows = layers, .n_rows = n, .cols = layers, .n_cols = n,
+    .model_a = "resnet20", .model_b = "resnet20",
+    .batch_size = 16, .minibatches_total = 4,
+  };
+  double *cka = g_new (double, (gsize) n * n);
+  double *se = g_new (double, (gsize) n * n);
+  BsCkaSnapshot *snapshot;
+
+  figure_fixture_layers (layers, n);
+  for (guint r = 0; r < n; r++)
+    for (guint c = 0; c < n; c++)
+      {
+        cka[(gsize) r * n + c] = value (r, c);
+        se[(gsize) r * n + c] = NAN;
+      }
+  snapshot = bs_cka_snapshot_new (&header, 4, cka, se, g_new0 (guint8, n), g_new0 (guint8, n));
+  if (shares != NULL)
+    bs_cka_snapshot_attach_pc1_shares (snapshot, g_memdup2 (shares, n * sizeof (double)),
+                                       g_new0 (double, n), g_memdup2 (shares, n * sizeof (double)),
+                                       g_new0 (double, n));
+  for (guint i = 0; i < n; i++)
+    bs_layer_info_clear (&layers[i]);
+  g_free (layers);
+
+  return snapshot;
+}

@@ -22,4 +22,11 @@ BsCkaSnapshot *figure_fixture_snapshot (guint           n_rows,
                                         FigureCellFunc  value,
                                         FigureCellFunc  std_error);
 
+/* A finished result of "resnet20" against itself (n layers), value (row,
+ * col) as CKA and no standard errors; with shares (n values, NULL: none)
+ * as every layer's PC1 share, on both axes. */
+BsCkaSnapshot *figure_fixture_self_snapshot (guint           n,
+                                             FigureCellFunc  value,
+                                             const double   *shares);
+
 G_END_DECLS

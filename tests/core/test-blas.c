@@ -25,10 +25,15 @@ test_blas_choice (void)
     }
   /* No name at all counts as a fallback too. */
   g_assert_cmpstr (bs_blas_choose_coretype (NULL, FALSE, TRUE), ==, "Haswell");
-  /* A specific core that OpenBLAS chose itself is kept. */
-  g_assert_null (bs_blas_choose_coretype ("Haswell", TRUE, TRUE));
+  /* A specific core that OpenBLAS chose itself is kept ... */
   g_assert_null (bs_blas_choose_coretype ("SkylakeX", TRUE, TRUE));
+  g_assert_null (bs_blas_choose_coretype ("Cooperlake", TRUE, TRUE));
+  g_assert_null (bs_blas_choose_coretype ("Haswell", FALSE, TRUE));
   g_assert_null (bs_blas_choose_coretype ("Zen", FALSE, TRUE));
+  /* ... unless it is an AVX2 core on a CPU with AVX-512 (0.3.21 does not
+   * know AVX-512 on AMD Zen 4 and 5). */
+  g_assert_cmpstr (bs_blas_choose_coretype ("Haswell", TRUE, TRUE), ==, "SkylakeX");
+  g_assert_cmpstr (bs_blas_choose_coretype ("Zen", TRUE, TRUE), ==, "SkylakeX");
 }
 
 /* Runs `blockscope-cli info --json` with extra environment and returns the parsed object. */
@@ -65,13 +70,15 @@ test_info_kernels (void)
   const char *generic[] = { "BS_CONV_GENERIC", "1", "BS_GRAM_GENERIC", "1", NULL };
   const char *no_winograd[] = { "BS_CONV_NO_WINOGRAD", "1", NULL };
   g_autoptr(JsonObject) info = NULL;
-  gboolean avx2;
+  gboolean avx2, avx512;
 
   __builtin_cpu_init ();
   avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+  avx512 = avx2 && __builtin_cpu_supports ("avx512f");
   info = run_info (none);
   g_assert_cmpstr (json_object_get_string_member (info, "conv_kernels"), ==, avx2 ? "avx2" : "portable");
-  g_assert_cmpstr (json_object_get_string_member (info, "gram_kernel"), ==, avx2 ? "avx2" : "portable");
+  g_assert_cmpstr (json_object_get_string_member (info, "gram_kernel"), ==,
+                   avx512 ? "avx512" : avx2 ? "avx2" : "portable");
   g_assert_true (json_object_get_boolean_member (info, "winograd") == avx2);
   json_object_unref (g_steal_pointer (&info));
 
@@ -145,27 +152,46 @@ test_blas_restart_on_fallback (void)
 }
 
 /* OpenBLAS reports a specific core: nothing is overridden, whatever the CPU
- * can do. (BLOCKSCOPE_BLAS_PRETEND_CORE replaces only the name the decision
- * sees; the kernels OpenBLAS loaded, blas_core, are this machine's.) */
+ * can do, except its AVX2 cores on a CPU with AVX-512, which restart with
+ * SkylakeX. (BLOCKSCOPE_BLAS_PRETEND_CORE replaces only the name the
+ * decision sees; without a restart, the kernels OpenBLAS loaded, blas_core,
+ * are this machine's.) */
 static void
 test_blas_detected_core_is_kept (void)
 {
   const char *specific[] = { "Haswell", "SkylakeX", "Zen", "Cooperlake" };
+  gboolean avx512, avx2;
 
+  cpu_features (&avx512, &avx2);
   for (guint i = 0; i < G_N_ELEMENTS (specific); i++)
     {
       const char *env[] = { "BLOCKSCOPE_BLAS_PRETEND_CORE", specific[i], NULL };
+      gboolean avx2_core = g_str_equal (specific[i], "Haswell") || g_str_equal (specific[i], "Zen");
       g_autoptr(JsonObject) info = NULL;
 
       for (guint flags = 0; flags < 4; flags++)
-        g_assert_null (bs_blas_choose_coretype (specific[i], flags & 1, flags & 2));
+        {
+          const char *better = bs_blas_choose_coretype (specific[i], flags & 1, flags & 2);
+
+          if (avx2_core && (flags & 1))
+            g_assert_cmpstr (better, ==, "SkylakeX");
+          else
+            g_assert_null (better);
+        }
 
       info = run_info (env);
       g_test_message ("pretending %s: %s", specific[i], json_object_get_string_member (info, "blas_action"));
+      g_assert_cmpstr (json_object_get_string_member (info, "version"), ==, BS_VERSION_STRING);
+      if (avx2_core && avx512)
+        {
+          g_assert_cmpstr (json_object_get_string_member (info, "blas_action"), ==, "upgraded");
+          g_assert_cmpstr (json_object_get_string_member (info, "blas_fallback_core"), ==, specific[i]);
+          g_assert_cmpstr (json_object_get_string_member (info, "blas_core"), ==, "SkylakeX");
+          continue;
+        }
       g_assert_cmpstr (json_object_get_string_member (info, "blas_action"), ==, "detected");
       g_assert_true (json_object_get_null_member (info, "blas_fallback_core"));
       g_assert_cmpstr (json_object_get_string_member (info, "blas_core"), ==, native_core ());
-      g_assert_cmpstr (json_object_get_string_member (info, "version"), ==, BS_VERSION_STRING);
     }
 }
 
@@ -187,16 +213,20 @@ test_blas_this_machine (void)
 
   if (better != NULL)
     {
-      /* A generic fallback on a CPU that can do better: restarted and verified. */
+      /* A generic fallback, or an AVX2 core on a CPU with AVX-512: restarted and verified. */
+      gboolean upgrade = bs_blas_choose_coretype (native, TRUE, FALSE) != NULL &&
+                         bs_blas_choose_coretype (native, FALSE, TRUE) == NULL;
+
       g_assert_cmpstr (better, ==, avx512 ? "SkylakeX" : "Haswell");
-      g_assert_cmpstr (json_object_get_string_member (info, "blas_action"), ==, "overridden");
+      g_assert_cmpstr (json_object_get_string_member (info, "blas_action"), ==,
+                       upgrade ? "upgraded" : "overridden");
       g_assert_cmpstr (json_object_get_string_member (info, "blas_core"), ==, better);
       g_assert_cmpstr (json_object_get_string_member (info, "blas_fallback_core"), ==, native);
     }
   else
     {
       /* A specific core is kept; a generic one stays when nothing is better. */
-      gboolean generic = bs_blas_choose_coretype (native, TRUE, TRUE) != NULL;
+      gboolean generic = bs_blas_choose_coretype (native, FALSE, TRUE) != NULL;
 
       g_assert_cmpstr (json_object_get_string_member (info, "blas_action"), ==,
                        generic ? "no-better-core" : "detected");

@@ -377,7 +377,7 @@ write_npy (const char *dir,
   g_assert_no_error (error);
 }
 
-#ifndef __SANITIZE_ADDRESS__
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 /* In the child: at most 1.5 GB of address space. */
 static void
 limit_memory (gpointer data)
@@ -439,8 +439,8 @@ test_cli_acts (void)
 
   /* A minibatch whose Grams do not fit in memory: a clear error, no crash.
    * 12,000 examples need ~2.9 GB; the process gets 1.5 GB of address space
-   * (not under AddressSanitizer, which reserves terabytes of it). */
-#ifndef __SANITIZE_ADDRESS__
+   * (not under AddressSanitizer or ThreadSanitizer, which reserve terabytes of it). */
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
   {
     g_autofree char *dc = g_build_filename (tmp_dir, "acts-c", NULL);
     g_autofree char *big = g_build_filename (dc, "0.npy", NULL);

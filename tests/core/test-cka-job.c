@@ -11,6 +11,7 @@
 #include "bs-error.h"
 #include "bs-npy.h"
 #include "bs-rng.h"
+#include "bs-sync.h"
 #include "bs-test-util.h"
 
 static BsDataset *synthetic;
@@ -526,10 +527,10 @@ collect_and_signal (BsCkaSnapshot *snap,
   Started *started = user_data;
 
   collect (snap, &started->collect);
-  g_mutex_lock (&started->lock);
+  bs_mutex_lock (&started->lock);
   started->first_done = TRUE;
   g_cond_signal (&started->cond);
-  g_mutex_unlock (&started->lock);
+  bs_mutex_unlock (&started->lock);
 }
 
 /* Cancels as soon as the job has published its first snapshot: the job is
@@ -539,10 +540,10 @@ cancel_once_started (gpointer data)
 {
   Started *started = data;
 
-  g_mutex_lock (&started->lock);
+  bs_mutex_lock (&started->lock);
   while (!started->first_done)
-    g_cond_wait (&started->cond, &started->lock);
-  g_mutex_unlock (&started->lock);
+    bs_cond_wait (&started->cond, &started->lock);
+  bs_mutex_unlock (&started->lock);
   g_cancellable_cancel (started->collect.cancel_after_snapshot);
   return NULL;
 }

@@ -12,6 +12,7 @@
 #include "bs-dataset.h"
 #include "bs-error.h"
 #include "bs-model.h"
+#include "bs-sync.h"
 #include "bs-trainer.h"
 
 extern int openblas_get_num_threads (void);
@@ -46,12 +47,12 @@ barrier_wait (Barrier *barrier)
 {
   if (barrier == NULL)
     return;
-  g_mutex_lock (&barrier->lock);
+  bs_mutex_lock (&barrier->lock);
   if (++barrier->waiting == barrier->parties)
     g_cond_broadcast (&barrier->cond);
   while (barrier->waiting < barrier->parties)
-    g_cond_wait (&barrier->cond, &barrier->lock);
-  g_mutex_unlock (&barrier->lock);
+    bs_cond_wait (&barrier->cond, &barrier->lock);
+  bs_mutex_unlock (&barrier->lock);
 }
 
 static BsModel *

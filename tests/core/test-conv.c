@@ -7,6 +7,7 @@
 #include "bs-conv.h"
 #include "bs-conv-direct.h"
 #include "bs-conv-winograd.h"
+#include "bs-sync.h"
 #include "bs-thread-pool.h"
 #include "layer-checks.h"
 
@@ -125,9 +126,9 @@ copy_dy (gpointer data,
 
   for (guint c = 0; c < hc->out_c; c++)
     memcpy (dst + c * ncols, hc->dy + c * hc->ld + col0, ncols * sizeof (float));
-  g_mutex_lock (&hc->lock);
+  bs_mutex_lock (&hc->lock);
   hc->cols_seen += ncols;
-  g_mutex_unlock (&hc->lock);
+  bs_mutex_unlock (&hc->lock);
 }
 
 static void
@@ -141,9 +142,9 @@ count_dx (gpointer data,
 {
   HookCheck *hc = data;
 
-  g_mutex_lock (&hc->lock);
+  bs_mutex_lock (&hc->lock);
   hc->dx_cols_seen += ncols;
-  g_mutex_unlock (&hc->lock);
+  bs_mutex_unlock (&hc->lock);
 }
 
 static void
@@ -259,7 +260,7 @@ check_forward_chunk (gpointer data,
 {
   ForwardCheck *fc = data;
 
-  g_mutex_lock (&fc->lock);
+  bs_mutex_lock (&fc->lock);
   for (gsize j = 0; j < ncols; j++)
     {
       fc->seen[col0 + j]++;
@@ -267,7 +268,7 @@ check_forward_chunk (gpointer data,
         if (!(fabs (p[r * ld + j] - fc->want[r * ld + col0 + j]) <= fc->tol))
           fc->wrong = TRUE;
     }
-  g_mutex_unlock (&fc->lock);
+  bs_mutex_unlock (&fc->lock);
 }
 
 /* Winograd's F(4x4, 3x3) and F(2x2, 3x3) against the double reference, over

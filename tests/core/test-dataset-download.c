@@ -20,6 +20,7 @@
 #include "bs-error.h"
 #include "bs-model.h"
 #include "bs-safetensors.h"
+#include "bs-sync.h"
 #include "bs-weights-fetch.h"
 #include "test-archives.h"
 #include "test-dataset-files.h"
@@ -60,11 +61,11 @@ serve_bytes (SoupServerMessage *msg,
       goffset start = ranges[0].start, end = ranges[0].end;
       g_autoptr(GBytes) part = g_bytes_new_from_bytes (bytes, start, end - start + 1);
 
-      g_mutex_lock (&server.lock);
+      bs_mutex_lock (&server.lock);
       g_ptr_array_add (server.ranges,
                        g_strdup_printf ("%s %" G_GOFFSET_FORMAT,
                                         g_uri_get_path (soup_server_message_get_uri (msg)), start));
-      g_mutex_unlock (&server.lock);
+      bs_mutex_unlock (&server.lock);
       soup_message_headers_free_ranges (request, ranges);
       soup_message_headers_set_content_range (response, start, end, len);
       soup_server_message_set_status (msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
@@ -104,10 +105,10 @@ handle (SoupServer        *soup_server,
   GBytes *bytes = parts[0] && parts[1] ? g_hash_table_lookup (server.files, parts[1]) : NULL;
   guint count;
 
-  g_mutex_lock (&server.lock);
+  bs_mutex_lock (&server.lock);
   count = GPOINTER_TO_UINT (g_hash_table_lookup (server.requests, path)) + 1;
   g_hash_table_insert (server.requests, g_strdup (path), GUINT_TO_POINTER (count));
-  g_mutex_unlock (&server.lock);
+  bs_mutex_unlock (&server.lock);
 
   if (strcmp (path, "/error") == 0)
     soup_server_message_set_status (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, NULL);
@@ -139,11 +140,11 @@ server_thread (gpointer data)
   soup_server_listen_local (server.server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
   g_assert_no_error (error);
   uris = soup_server_get_uris (server.server);
-  g_mutex_lock (&server.lock);
+  bs_mutex_lock (&server.lock);
   server.port = (guint) g_uri_get_port (uris->data);
   server.ready = TRUE;
   g_cond_signal (&server.cond);
-  g_mutex_unlock (&server.lock);
+  bs_mutex_unlock (&server.lock);
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
 
   g_main_loop_run (server.loop);
@@ -163,10 +164,10 @@ server_start (void)
   server.requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   server.ranges = g_ptr_array_new_with_free_func (g_free);
   server.thread = g_thread_new ("server", server_thread, NULL);
-  g_mutex_lock (&server.lock);
+  bs_mutex_lock (&server.lock);
   while (!server.ready)
-    g_cond_wait (&server.cond, &server.lock);
-  g_mutex_unlock (&server.lock);
+    bs_cond_wait (&server.cond, &server.lock);
+  bs_mutex_unlock (&server.lock);
 }
 
 static gboolean
@@ -199,9 +200,9 @@ requests_for (const char *path)
 {
   guint count;
 
-  g_mutex_lock (&server.lock);
+  bs_mutex_lock (&server.lock);
   count = GPOINTER_TO_UINT (g_hash_table_lookup (server.requests, path));
-  g_mutex_unlock (&server.lock);
+  bs_mutex_unlock (&server.lock);
   return count;
 }
 
@@ -210,10 +211,10 @@ has_range (const char *line)
 {
   gboolean found = FALSE;
 
-  g_mutex_lock (&server.lock);
+  bs_mutex_lock (&server.lock);
   for (guint i = 0; i < server.ranges->len; i++)
     found |= strcmp (server.ranges->pdata[i], line) == 0;
-  g_mutex_unlock (&server.lock);
+  bs_mutex_unlock (&server.lock);
   return found;
 }
 

@@ -160,6 +160,16 @@ test_text_and_lines (void)
        * two rings from each other (the hover outline). */
       assert_ratio (name, "accent against outer ring", &p->accent, &p->outline_dark, BS_FIGURE_GRAPHIC_CONTRAST);
       assert_ratio (name, "light ring against dark ring", &p->outline_light, &p->outline_dark, BS_FIGURE_GRAPHIC_CONTRAST);
+
+      /* A detected block's ring lies between a dark ring outside and a
+       * light one inside: it stands apart from both, so it reads as one
+       * line over any cell, where one of the rings contrasts with the
+       * cell (test_over_cells). */
+      g_assert_cmpfloat (p->block_outline.alpha, ==, 1.0);
+      assert_ratio (name, "block outline against outer ring", &p->block_outline, &p->outline_dark,
+                    BS_FIGURE_GRAPHIC_CONTRAST);
+      assert_ratio (name, "block outline against inner ring", &p->block_outline, &p->outline_light,
+                    BS_FIGURE_GRAPHIC_CONTRAST);
     }
 }
 

@@ -104,17 +104,25 @@ workspace_cnhw_full (BsGramWorkspace    *ws,
   return finite;
 }
 
-/* A workspace of threads threads running the AVX2 + FMA kernel or the portable one. */
+typedef enum {
+  KERNEL_PORTABLE,
+  KERNEL_AVX2,
+  KERNEL_AVX512,
+} Kernel;
+
+/* A workspace of threads threads running the given kernel set. */
 static BsGramWorkspace *
-workspace_new (guint    threads,
-               gboolean portable)
+workspace_new (guint  threads,
+               Kernel kernel)
 {
   BsEngineConfig config = *bs_engine_config_get_default ();
   g_autoptr(BsThreadPool) pool = NULL;
 
   config.threads = threads;
-  config.portable_gram = portable;
-  g_assert_true (bs_engine_config_gram_avx2 (&config) == !portable);
+  config.portable_gram = kernel == KERNEL_PORTABLE;
+  config.no_avx512 = kernel != KERNEL_AVX512;
+  g_assert_true (bs_engine_config_gram_avx2 (&config) == (kernel != KERNEL_PORTABLE));
+  g_assert_true (bs_engine_config_gram_avx512 (&config) == (kernel == KERNEL_AVX512));
   pool = bs_thread_pool_new_for_config (&config);
   return bs_gram_workspace_new_for_pool (pool);
 }
@@ -122,10 +130,10 @@ workspace_new (guint    threads,
 /* One shape: one output and two weighted outputs, on 1 and 3 threads, which
  * must agree to the bit; both against the reference. */
 static void
-check_shape (guint    channels,
-             guint    n,
-             guint    spatial,
-             gboolean portable)
+check_shape (guint  channels,
+             guint  n,
+             guint  spatial,
+             Kernel kernel)
 {
   gsize len = (gsize) channels * n * spatial;
   g_autofree float *x = g_new (float, len);
@@ -135,8 +143,8 @@ check_shape (guint    channels,
   g_autofree double *h1 = g_new (double, (gsize) n * n);
   g_autofree double *h2 = g_new (double, (gsize) n * n);
   g_autofree long double *plain = NULL, *weighted = NULL;
-  BsGramWorkspace *one = workspace_new (1, portable);
-  BsGramWorkspace *three = workspace_new (3, portable);
+  BsGramWorkspace *one = workspace_new (1, kernel);
+  BsGramWorkspace *three = workspace_new (3, kernel);
   const float *no_weights[1] = { NULL };
   const float *weights[2] = { NULL, w };
   double *out1[2] = { g1, g2 }, *out3[2] = { h1, h2 };
@@ -172,20 +180,23 @@ check_shape (guint    channels,
   bs_gram_workspace_free (three);
 }
 
-/* Batch sizes around the tile sizes (16 rows, 6 columns), feature counts
- * around the 8-wide packing and the 256-feature blocks. */
-static void
-check_shapes (gboolean portable)
-{
-  static const guint shapes[][3] = {
-    { 1, 4, 1 }, { 3, 5, 7 }, { 2, 16, 8 }, { 5, 17, 9 }, { 4, 24, 64 },
-    { 2, 37, 300 }, { 40, 12, 1 }, { 3, 33, 256 }, { 7, 48, 49 }, { 1, 96, 1030 },
-    /* Several tasks, whose feature ranges start inside channels: 3, 8 and 8. */
-    { 5, 20, 700 }, { 9, 16, 1000 }, { 130, 18, 64 },
-  };
+/* Batch sizes around the tile sizes (16 and 32 rows, 6 and 8 columns),
+ * odd and even numbers of panels, feature counts around the 8-wide packing,
+ * small maps (1 and 4 positions: the packer's strided path) and the
+ * 256-feature blocks. */
+static const guint shapes[][3] = {
+  { 1, 4, 1 }, { 3, 5, 7 }, { 2, 16, 8 }, { 5, 17, 9 }, { 4, 24, 64 },
+  { 2, 37, 300 }, { 40, 12, 1 }, { 3, 33, 256 }, { 7, 48, 49 }, { 1, 96, 1030 },
+  { 300, 40, 1 }, { 70, 50, 4 }, { 20, 64, 2 }, { 6, 81, 16 },
+  /* Several tasks, whose feature ranges start inside channels: 3, 8 and 8. */
+  { 5, 20, 700 }, { 9, 16, 1000 }, { 130, 18, 64 },
+};
 
+static void
+check_shapes (Kernel kernel)
+{
   for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
-    check_shape (shapes[k][0], shapes[k][1], shapes[k][2], portable);
+    check_shape (shapes[k][0], shapes[k][1], shapes[k][2], kernel);
 }
 
 static gboolean
@@ -197,17 +208,70 @@ have_avx2_kernel (void)
   return FALSE;
 }
 
+static gboolean
+have_avx512_kernel (void)
+{
+  if (bs_engine_config_gram_avx512 (bs_engine_config_get_default ()))
+    return TRUE;
+  g_test_skip ("this CPU has no AVX-512: its kernels cannot run here");
+  return FALSE;
+}
+
 static void
 test_avx2 (void)
 {
   if (have_avx2_kernel ())
-    check_shapes (FALSE);
+    check_shapes (KERNEL_AVX2);
+}
+
+static void
+test_avx512 (void)
+{
+  if (have_avx512_kernel ())
+    check_shapes (KERNEL_AVX512);
 }
 
 static void
 test_generic (void)
 {
-  check_shapes (TRUE);
+  check_shapes (KERNEL_PORTABLE);
+}
+
+/* The AVX-512 set runs the same chain of FMAs for every entry as the AVX2
+ * set, in other tiles: the same bits, one output and two weighted ones. */
+static void
+test_avx512_equals_avx2 (void)
+{
+  BsGramWorkspace *ws512, *ws2;
+
+  if (!have_avx512_kernel ())
+    return;
+  ws512 = workspace_new (2, KERNEL_AVX512);
+  ws2 = workspace_new (2, KERNEL_AVX2);
+  for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+    {
+      guint C = shapes[k][0], n = shapes[k][1], S = shapes[k][2];
+      gsize len = (gsize) C * n * S;
+      g_autofree float *x = g_new (float, len);
+      g_autofree float *w = g_new (float, C);
+      g_autofree double *a1 = g_new (double, (gsize) n * n), *a2 = g_new (double, (gsize) n * n);
+      g_autofree double *b1 = g_new (double, (gsize) n * n), *b2 = g_new (double, (gsize) n * n);
+      const float *weights[2] = { NULL, w };
+      double *out512[2] = { a1, a2 }, *out2[2] = { b1, b2 };
+
+      fill (x, len, 77 + k);
+      for (guint c = 0; c < C; c++)
+        w[c] = 0.3f + 0.7f * (float) (c % 3);
+      g_assert_true (workspace_cnhw_full (ws512, x, C, n, S, 2, weights, out512));
+      g_assert_true (workspace_cnhw_full (ws2, x, C, n, S, 2, weights, out2));
+      g_assert_cmpmem (a1, n * n * sizeof (double), b1, n * n * sizeof (double));
+      g_assert_cmpmem (a2, n * n * sizeof (double), b2, n * n * sizeof (double));
+      g_assert_true (bs_gram_from_cnhw (ws512, x, C, n, S, a1));
+      g_assert_true (bs_gram_from_cnhw (ws2, x, C, n, S, b1));
+      g_assert_cmpmem (a1, n * n * sizeof (double), b1, n * n * sizeof (double));
+    }
+  bs_gram_workspace_free (ws512);
+  bs_gram_workspace_free (ws2);
 }
 
 /* The two kernels round differently (which shows that both ran), but agree
@@ -223,8 +287,8 @@ test_kernels_agree (void)
 
   if (!have_avx2_kernel ())
     return;
-  ws_fast = workspace_new (2, FALSE);
-  ws_portable = workspace_new (2, TRUE);
+  ws_fast = workspace_new (2, KERNEL_AVX2);
+  ws_portable = workspace_new (2, KERNEL_PORTABLE);
   fill (x, C * n * S, 9);
   g_assert_true (bs_gram_from_cnhw (ws_fast, x, C, n, S, fast));
   g_assert_true (bs_gram_from_cnhw (ws_portable, x, C, n, S, portable));
@@ -262,6 +326,8 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/gram-kernel/avx2", test_avx2);
+  g_test_add_func ("/gram-kernel/avx512", test_avx512);
+  g_test_add_func ("/gram-kernel/avx512-equals-avx2", test_avx512_equals_avx2);
   g_test_add_func ("/gram-kernel/generic", test_generic);
   g_test_add_func ("/gram-kernel/kernels-agree", test_kernels_agree);
   g_test_add_func ("/gram-kernel/not-finite", test_not_finite);

@@ -22,8 +22,9 @@ mark_share (gpointer data,
 {
   guint *marks = data;
 
+  /* Each thread writes only its own slots: marks[t] and marks[8 + t]. */
   marks[thread] += thread + 1;
-  marks[n_threads] = n_threads;
+  marks[8 + thread] = n_threads;
 }
 
 static void
@@ -32,14 +33,17 @@ test_pool (void)
   for (guint n = 1; n <= 4; n++)
     {
       BsThreadPool *pool = bs_thread_pool_new (n);
-      guint marks[8] = { 0 };
+      guint marks[16] = { 0 };
       float *s;
 
       for (int round = 0; round < 100; round++)
         bs_thread_pool_run (pool, mark_share, marks);
       for (guint t = 0; t < n; t++)
-        g_assert_cmpuint (marks[t], ==, 100 * (t + 1));
-      g_assert_cmpuint (marks[n], ==, n);
+        {
+          g_assert_cmpuint (marks[t], ==, 100 * (t + 1));
+          g_assert_cmpuint (marks[8 + t], ==, n);
+        }
+      g_assert_cmpuint (marks[n], ==, 0);
 
       s = bs_thread_pool_scratch (pool, n - 1, BS_SCRATCH_COL, 100);
       g_assert_true (((guintptr) s & 63) == 0);

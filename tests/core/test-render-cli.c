@@ -2,9 +2,13 @@
  *
  * The matrices come from `blockscope-cli cka` and `train --run-dir` on the
  * synthetic set with a tiny ResNet; what render writes is read back by
- * poppler (page size, text), cairo (PNG size) and giflib (frames). Damaged
- * inputs, wrong options and unwritable outputs give their messages and
- * leave no file. */
+ * poppler (page size, text), cairo (PNG size) and giflib (frames). The
+ * analyses: a planted block and known PC1 shares, written as cka writes
+ * them, come out of --pc1-strips and --blocks at the pixels the figure's
+ * layout gives, in the colour map's and the paper palette's colours; a
+ * higher --block-threshold leaves the block's cells bare. Damaged inputs,
+ * wrong options and unwritable outputs give their messages and leave no
+ * file. */
 #include <gif_lib.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -13,8 +17,13 @@
 
 #include <cairo.h>
 
+#include "bs-cka-export.h"
+#include "bs-colormap.h"
+#include "bs-figure-export.h"
+#include "bs-figure-palette.h"
 #include "bs-run.h"
 #include "bs-test-util.h"
+#include "figure-fixtures.h"
 
 static char *tmp_dir;
 
@@ -82,6 +91,11 @@ make_inputs (void)
 
   g_assert_cmpint (run_cli (NULL, NULL, "cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "64",
                             "--batch", "16", "--passes", "1", "--threads", "1", "-o", a, NULL), ==, 0);
+  g_autofree char *pc1 = tmp_path ("pc1.npy");
+
+  g_assert_cmpint (run_cli (NULL, NULL, "cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", "64",
+                            "--batch", "16", "--passes", "1", "--threads", "1", "--measure", "cka,cka-without-pc1",
+                            "-o", pc1, NULL), ==, 0);
   g_assert_cmpint (run_cli (NULL, NULL, "cka", "--a", "resnet14", "--dataset", "synthetic", "--limit", "64",
                             "--batch", "16", "--passes", "1", "--threads", "1", "-o", b, NULL), ==, 0);
   g_assert_cmpint (run_cli (NULL, NULL, "train", "--model", "resnet8", "--dataset", "synthetic", "--epochs", "2",
@@ -207,6 +221,130 @@ test_damaged_inputs (void)
   g_clear_pointer (&err, g_free);
 }
 
+#define N_PLANTED   20
+#define BLOCK_FIRST 5
+#define BLOCK_LAST  11
+
+static double
+planted (guint row,
+         guint col)
+{
+  if (row == col)
+    return 1.0;
+  if (row >= BLOCK_FIRST && row <= BLOCK_LAST && col >= BLOCK_FIRST && col <= BLOCK_LAST)
+    return 0.9;
+  return 0.2;
+}
+
+static void
+pixel_rgb (cairo_surface_t *image,
+           double           x,
+           double           y,
+           guint8           rgb[3])
+{
+  const guint8 *data = cairo_image_surface_get_data (image);
+  guint32 value = *(const guint32 *) (data + (gsize) floor (y) * cairo_image_surface_get_stride (image)
+                                      + (gsize) floor (x) * 4);
+
+  rgb[0] = (value >> 16) & 0xff;
+  rgb[1] = (value >> 8) & 0xff;
+  rgb[2] = value & 0xff;
+}
+
+static void
+assert_rgb (cairo_surface_t *image,
+            double           x,
+            double           y,
+            const guint8     want[3],
+            const char      *what)
+{
+  guint8 got[3];
+
+  pixel_rgb (image, x, y, got);
+  if (memcmp (got, want, 3) != 0)
+    g_error ("%s at (%.1f, %.1f): got %02x%02x%02x, want %02x%02x%02x", what, x, y, got[0], got[1], got[2], want[0],
+             want[1], want[2]);
+}
+
+static void
+test_analyses (void)
+{
+  g_autofree char *planted_npy = tmp_path ("planted.npy"), *png = tmp_path ("analyses.png");
+  g_autofree char *bare_png = tmp_path ("analyses-bare.png"), *pdf = tmp_path ("pc1.pdf");
+  g_autofree char *pc1 = tmp_path ("pc1-cka-without-pc1.npy"), *plain = tmp_path ("resnet8.npy");
+  g_autofree char *text = NULL, *err = NULL;
+  g_autoptr(BsCkaSnapshot) snapshot = NULL;
+  g_autoptr(GError) error = NULL;
+  double shares[N_PLANTED];
+  BsFigurePanel panel = { 0 };
+  BsFigureExportOptions options;
+  BsFigureLayout layout;
+  BsFigurePalette palette;
+  cairo_surface_t *image;
+  double x, y, ppp = 150.0 / 72, cell, ring_y, mid;
+  guint8 want[3];
+
+  for (guint i = 0; i < N_PLANTED; i++)
+    shares[i] = (i + 0.5) / N_PLANTED;
+  snapshot = figure_fixture_self_snapshot (N_PLANTED, planted, shares);
+  g_assert_true (bs_cka_export (snapshot, NULL, planted_npy, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (run_cli (NULL, NULL, "render", planted_npy, "--pc1-strips", "--blocks", "--dpi", "150",
+                            "--out", png, NULL), ==, 0);
+  image = cairo_image_surface_create_from_png (png);
+  g_assert_cmpint (cairo_surface_status (image), ==, CAIRO_STATUS_SUCCESS);
+
+  /* Where the figure puts things, as render lays it out. */
+  panel.snapshot = snapshot;
+  bs_figure_export_options_init (&options);
+  options.pc1_strips = TRUE;
+  options.blocks = TRUE;
+  options.dpi = 150;
+  bs_figure_export_get_layout (&panel, 1, &options, 0, &x, &y, &layout);
+  cell = layout.plot.width / N_PLANTED;
+  for (guint i = 0; i < N_PLANTED; i++)
+    {
+      bs_colormap_lookup (BS_COLORMAP_MAGMA, shares[i], 0, 1, want);
+      assert_rgb (image, (x + layout.plot.x + (i + 0.5) * cell) * ppp,
+                  (y + layout.col_pc1.y + layout.col_pc1.height / 2) * ppp, want, "column PC1 strip");
+      assert_rgb (image, (x + layout.row_pc1.x + layout.row_pc1.width / 2) * ppp,
+                  (y + layout.plot.y + layout.plot.width - (i + 0.5) * cell) * ppp, want, "row PC1 strip");
+    }
+  /* The block's ring on its top edge (layer BLOCK_LAST), two line widths
+   * in whole pixels: its middle row. */
+  bs_figure_palette_init_paper (&palette);
+  want[0] = (guint8) lround (255 * palette.block_outline.red);
+  want[1] = (guint8) lround (255 * palette.block_outline.green);
+  want[2] = (guint8) lround (255 * palette.block_outline.blue);
+  mid = (x + layout.plot.x + (BLOCK_FIRST + BLOCK_LAST + 1) / 2.0 * cell) * ppp;
+  ring_y = round ((y + layout.plot.y + (N_PLANTED - 1 - BLOCK_LAST) * cell) * ppp);
+  assert_rgb (image, mid, ring_y + 0.5, want, "block ring");
+  cairo_surface_destroy (image);
+
+  /* Above the threshold of every pair in it: no block, the cells bare. */
+  g_assert_cmpint (run_cli (NULL, NULL, "render", planted_npy, "--blocks", "--block-threshold", "0.95",
+                            "--dpi", "150", "--out", bare_png, NULL), ==, 0);
+  image = cairo_image_surface_create_from_png (bare_png);
+  options.pc1_strips = FALSE;
+  bs_figure_export_get_layout (&panel, 1, &options, 0, &x, &y, &layout);
+  cell = layout.plot.width / N_PLANTED;
+  bs_colormap_lookup (BS_COLORMAP_MAGMA, planted (BLOCK_LAST, BLOCK_FIRST + 2), 0, 1, want);
+  assert_rgb (image, (x + layout.plot.x + (BLOCK_FIRST + 2.5) * cell) * ppp,
+              round ((y + layout.plot.y + (N_PLANTED - 1 - BLOCK_LAST) * cell) * ppp) + 0.5, want, "bare cell");
+  cairo_surface_destroy (image);
+
+  /* A real result of cka --measure: the measure named, the strips labelled. */
+  g_assert_cmpint (run_cli (NULL, NULL, "render", pc1, "--pc1-strips", "--blocks", "--out", pdf, NULL), ==, 0);
+  text = run_tool ((const char *[]) { "pdftotext", pdf, "-", NULL });
+  g_assert_nonnull (strstr (text, "CKA without PC1"));
+  g_assert_nonnull (strstr (text, "PC1 share"));
+
+  /* A result without shares cannot have strips. */
+  g_assert_cmpint (run_cli (NULL, &err, "render", plain, "--pc1-strips", "--out", pdf, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "PC1"));
+}
+
 static void
 test_wrong_options (void)
 {
@@ -218,6 +356,8 @@ test_wrong_options (void)
     { "--range", "1:", "--out", "x.pdf" },
     { "--columns", "-1", "--out", "x.pdf" },
     { "--dpi", "300", "--out", "x.jpg" },
+    { "--block-threshold", "0.5", "--out", "x.pdf" },
+    { "--blocks", "--block-threshold", "nan", "--out" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
@@ -256,6 +396,7 @@ main (int    argc,
   g_test_add_func ("/render-cli/figures", test_figures);
   g_test_add_func ("/render-cli/run-animation", test_run_animation);
   g_test_add_func ("/render-cli/damaged-inputs", test_damaged_inputs);
+  g_test_add_func ("/render-cli/analyses", test_analyses);
   g_test_add_func ("/render-cli/wrong-options", test_wrong_options);
 
   status = g_test_run ();

@@ -170,7 +170,7 @@ check_rings (Fixture     *f,
   g_autoptr(GdkTexture) shot = bs_test_screenshot (GTK_WIDGET (f->heatmap), name);
   g_autofree guint8 *pixels = NULL;
   const BsFigureRect *p = &f->heatmap->layout.plot;
-  GdkRGBA c = bs_theme_palette_rgba (&f->heatmap->palette.series[1]);
+  GdkRGBA c = bs_theme_palette_rgba (&f->heatmap->palette.block_outline);
   guint8 ring[3] = { (guint8) round (c.red * 255), (guint8) round (c.green * 255), (guint8) round (c.blue * 255) };
   int line = (int) MAX (round (2.0 * f->scale), 1.0);
   int px0 = (int) ceil (p->x * f->scale), py0 = (int) ceil (p->y * f->scale);

@@ -5,6 +5,10 @@
  * drawn with; a PDF written from the dialog is read back by poppler; the
  * clipboard holds a PNG of the size the options imply; a file name without
  * a known extension, or a folder that does not exist, gives an error.
+ * The analyses: switched on with real key presses, the PC1 strips and a
+ * planted block's outline show in the preview and in a PNG written from
+ * the dialog, in the colour map's and the paper palette's colours; the
+ * rows are insensitive for panels that have nothing to show.
  * In the window: the actions wait for a result; Ctrl+E (a real key press)
  * opens the dialog with it, Add to Figure adds panels, Export Data writes
  * what Open Result reads back into the heatmap, and a damaged file is
@@ -18,6 +22,7 @@
 #include "bs-cka-open.h"
 #include "bs-colormap.h"
 #include "bs-export-dialog.h"
+#include "bs-figure-palette.h"
 #include "bs-test-utils.h"
 #include "bs-window-private.h"
 
@@ -182,9 +187,10 @@ test_dialog (void)
         for (guint i = children->len; i > 0 && depth < G_N_ELEMENTS (stack); i--)
           stack[depth++] = g_ptr_array_index (children, i - 1);
       }
-    /* Width, colour map, colour range; mask, uncertain, stage lines. */
+    /* Width, colour map, colour range; mask, uncertain, stage lines, PC1
+     * strips, blocks. */
     g_assert_cmpuint (combos->len, ==, 3);
-    g_assert_cmpuint (switches->len, ==, 3);
+    g_assert_cmpuint (switches->len, ==, 5);
     adw_combo_row_set_selected (g_ptr_array_index (combos, 0), 1);
     adw_combo_row_set_selected (g_ptr_array_index (combos, 1), BS_COLORMAP_VIRIDIS);
     adw_combo_row_set_selected (g_ptr_array_index (combos, 2), 1);
@@ -260,6 +266,194 @@ test_dialog (void)
   g_rmdir (dir);
 }
 
+
+#define N_PLANTED   20
+#define BLOCK_FIRST 4
+#define BLOCK_LAST  12
+
+static double
+planted (guint row,
+         guint col)
+{
+  if (row == col)
+    return 1.0;
+  if (row >= BLOCK_FIRST && row <= BLOCK_LAST && col >= BLOCK_FIRST && col <= BLOCK_LAST)
+    return 0.9;
+  return 0.2;
+}
+
+/* The switch of the dialog's row titled title. */
+static GtkSwitch *
+find_switch (GtkWidget  *widget,
+             const char *title)
+{
+  if (ADW_IS_ACTION_ROW (widget) && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0)
+    return GTK_SWITCH (adw_action_row_get_activatable_widget (ADW_ACTION_ROW (widget)));
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkSwitch *found = find_switch (child, title);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+options_have_analyses (gpointer data)
+{
+  BsFigureExportOptions options;
+
+  bs_export_dialog_get_options (data, &options);
+  return options.pc1_strips && options.blocks;
+}
+
+static void
+want_color (const BsFigureColor *color,
+            guint8               rgb[3])
+{
+  rgb[0] = (guint8) lround (255 * color->red);
+  rgb[1] = (guint8) lround (255 * color->green);
+  rgb[2] = (guint8) lround (255 * color->blue);
+}
+
+static gboolean
+near (const guint8 a[3],
+      const guint8 b[3],
+      int          tolerance)
+{
+  for (guint k = 0; k < 3; k++)
+    if (abs ((int) a[k] - (int) b[k]) > tolerance)
+      return FALSE;
+  return TRUE;
+}
+
+static void
+test_analyses (void)
+{
+  g_autoptr(BsCkaSnapshot) planted_result = bs_test_make_snapshot (N_PLANTED, N_PLANTED, planted, "resnet20", "resnet20");
+  g_autoptr(BsCkaSnapshot) wide = bs_test_make_snapshot (N_PLANTED, 31, gradient, "resnet20", "resnet32");
+  g_autofree char *dir = g_dir_make_tmp ("blockscope-export-XXXXXX", NULL);
+  g_autofree char *png = g_build_filename (dir, "analyses.png", NULL);
+  BsExportDialog *dialog = bs_export_dialog_new (NULL);
+  GtkSwitch *pc1, *blocks;
+  BsFigureExportOptions options;
+  BsFigurePanel panel = { .snapshot = planted_result };
+  BsFigurePalette paper;
+  BsFigureLayout layout;
+  double shares[N_PLANTED], x0, y0;
+  guint8 want[3];
+
+  for (guint i = 0; i < N_PLANTED; i++)
+    shares[i] = (i + 0.5) / N_PLANTED;
+  bs_cka_snapshot_attach_pc1_shares (planted_result, g_memdup2 (shares, sizeof shares), NULL,
+                                     g_memdup2 (shares, sizeof shares), NULL);
+  bs_figure_palette_init_paper (&paper);
+
+  /* A panel of two networks without shares: nothing to show, the rows
+   * say so. */
+  bs_export_dialog_add_panel (dialog, wide, NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (dialog));
+  pc1 = find_switch (GTK_WIDGET (dialog), "PC1 Share Strips");
+  blocks = find_switch (GTK_WIDGET (dialog), "Outline Blocks");
+  g_assert_nonnull (pc1);
+  g_assert_nonnull (blocks);
+  g_assert_false (gtk_widget_is_sensitive (GTK_WIDGET (pc1)));
+  g_assert_false (gtk_widget_is_sensitive (GTK_WIDGET (blocks)));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  /* The planted result: both rows work; Return on each switch, as a
+   * keyboard user turns them on. */
+  dialog = bs_export_dialog_new (NULL);
+  bs_export_dialog_add_panel (dialog, planted_result, NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (dialog));
+  pc1 = find_switch (GTK_WIDGET (dialog), "PC1 Share Strips");
+  blocks = find_switch (GTK_WIDGET (dialog), "Outline Blocks");
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (pc1)));
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (blocks)));
+  bs_export_dialog_get_options (dialog, &options);
+  g_assert_false (options.pc1_strips);
+  g_assert_false (options.blocks);
+  bs_test_key_activate (GTK_WIDGET (pc1));
+  bs_test_key_activate (GTK_WIDGET (blocks));
+  g_assert_true (bs_test_wait_until (options_have_analyses, dialog, 5000));
+  bs_export_dialog_get_options (dialog, &options);
+  g_assert_cmpfloat (options.block_threshold, ==, 0.7);
+  bs_figure_export_get_layout (&panel, 1, &options, 0, &x0, &y0, &layout);
+
+  /* The preview: both strips in each layer's colour, and the block's ring
+   * on its top edge (within a pixel of where the figure puts it). */
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (dialog));
+  {
+    GtkWidget *preview = find_preview (GTK_WIDGET (dialog));
+    g_autoptr(GdkTexture) shot = bs_test_screenshot (preview, "export-analyses-preview");
+    g_autofree guint8 *pixels = NULL;
+    int width = gtk_widget_get_width (preview), height = gtk_widget_get_height (preview);
+    double w, h, scale, ox, oy, cell = layout.plot.width / N_PLANTED, edge, mid;
+    gboolean ring = FALSE;
+    gsize stride;
+    guint8 got[3];
+
+    pixels = bs_test_texture_pixels (shot, &stride);
+    bs_figure_export_get_size (&panel, 1, &options, &w, &h);
+    scale = MIN ((width - 32.0) / w, (height - 32.0) / h);
+    ox = round ((width - w * scale) / 2);
+    oy = round ((height - h * scale) / 2);
+    for (guint i = 0; i < N_PLANTED; i++)
+      {
+        double cx = ox + scale * (x0 + layout.plot.x + (i + 0.5) * cell);
+        double ry = oy + scale * (y0 + layout.plot.y + layout.plot.height - (i + 0.5) * cell);
+
+        bs_colormap_lookup (BS_COLORMAP_MAGMA, shares[i], 0, 1, want);
+        bs_test_pixel_rgb (pixels, stride, (int) cx, (int) (oy + scale * (y0 + layout.col_pc1.y + layout.col_pc1.height / 2)), got);
+        g_assert_true (near (got, want, 3));
+        bs_test_pixel_rgb (pixels, stride, (int) (ox + scale * (x0 + layout.row_pc1.x + layout.row_pc1.width / 2)), (int) ry, got);
+        g_assert_true (near (got, want, 3));
+      }
+    want_color (&paper.block_outline, want);
+    edge = oy + scale * (y0 + layout.plot.y + (N_PLANTED - 1 - BLOCK_LAST) * cell);
+    mid = ox + scale * (x0 + layout.plot.x + (BLOCK_FIRST + BLOCK_LAST + 1) / 2.0 * cell);
+    for (int dy = -2; dy <= 3 && !ring; dy++)
+      {
+        bs_test_pixel_rgb (pixels, stride, (int) mid, (int) floor (edge) + dy, got);
+        ring = near (got, want, 8);
+      }
+    g_assert_true (ring);
+  }
+
+  /* A PNG from the dialog: the ring exactly, two line widths in whole
+   * pixels from the block's top edge. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GdkTexture) image = NULL;
+    g_autofree guint8 *pixels = NULL;
+    double ppp = options.dpi / 72, cell = layout.plot.width / N_PLANTED;
+    gsize stride;
+    guint8 got[3];
+
+    g_assert_true (export_to (dialog, png, &error));
+    g_assert_no_error (error);
+    image = gdk_texture_new_from_filename (png, &error);
+    g_assert_no_error (error);
+    pixels = bs_test_texture_pixels (image, &stride);
+    bs_test_pixel_rgb (pixels, stride, (int) ((x0 + layout.plot.x + (BLOCK_FIRST + BLOCK_LAST + 1) / 2.0 * cell) * ppp),
+                       (int) round ((y0 + layout.plot.y + (N_PLANTED - 1 - BLOCK_LAST) * cell) * ppp), got);
+    want_color (&paper.block_outline, want);
+    g_assert_true (near (got, want, 0));
+    bs_colormap_lookup (BS_COLORMAP_MAGMA, shares[7], 0, 1, want);
+    bs_test_pixel_rgb (pixels, stride, (int) ((x0 + layout.plot.x + 7.5 * cell) * ppp),
+                       (int) ((y0 + layout.col_pc1.y + layout.col_pc1.height / 2) * ppp), got);
+    g_assert_true (near (got, want, 0));
+  }
+
+  g_object_unref (bs_test_screenshot (GTK_WIDGET (dialog), "export-analyses-dialog"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_remove (png);
+  g_rmdir (dir);
+}
 
 static gboolean
 action_enabled (BsWindow   *window,
@@ -371,6 +565,7 @@ main (int    argc,
   bs_test_init (&argc, &argv);
 
   g_test_add_func ("/export/dialog", test_dialog);
+  g_test_add_func ("/export/analyses", test_analyses);
   g_test_add_func ("/export/window", test_window);
 
   return g_test_run ();

@@ -13,6 +13,8 @@
 
 #include <glib/gstdio.h>
 
+#include <json-glib/json-glib.h>
+
 #include "bs-cka-open.h"
 #include "bs-colormap.h"
 #include "bs-dataset.h"
@@ -53,7 +55,7 @@ fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
   static const char *keys[] = { "model-a", "model-b", "dataset", "batch-size", "image-limit",
-                                "colormap", "passes", "pc1-analysis" };
+                                "colormap", "passes", "pc1-analysis", "measure" };
 
   bs_test_app_quit (f->app);
   g_object_unref (f->app);
@@ -318,6 +320,12 @@ test_measures_and_strips (Fixture       *f,
   g_assert_true (bs_test_wait_until (measure_shown, want, 5000));
   g_assert_cmpstr (g_variant_get_string (g_action_group_get_action_state (G_ACTION_GROUP (f->window), "measure"), NULL),
                    ==, "cka-without-pc1");
+  /* Kept for the next start. */
+  {
+    g_autofree char *kept = g_settings_get_string (f->settings, "measure");
+
+    g_assert_cmpstr (kept, ==, "cka-without-pc1");
+  }
   g_assert_cmpuint (check_cells (f, without, "pc1-measure-without"), >, n * 9 / 10);
   /* Export Data writes what is shown, and its JSON says so. */
   {
@@ -466,7 +474,97 @@ test_dominant_images (Fixture       *f,
   g_assert_cmpuint (bs_cka_snapshot_get_minibatches_done (snapshot), ==, (LIMIT - BS_WINDOW_PC1_TOP) / BATCH);
   g_object_unref (bs_test_screenshot (GTK_WIDGET (f->window), "pc1-without-dominant"));
 
+  /* Export Data says what blockscope-cli cka says of the same computation:
+   * the data (with the images left out) and the protocol, member for
+   * member, the same numbers, and the PC1 shares. */
+  {
+    g_autofree char *dir = g_dir_make_tmp ("bs-test-pc1-XXXXXX", NULL);
+    g_autofree char *ours = g_build_filename (dir, "window.npy", NULL);
+    g_autofree char *theirs = g_build_filename (dir, "cli.npy", NULL);
+    g_autofree char *ours_json = g_build_filename (dir, "window.json", NULL);
+    g_autofree char *theirs_json = g_build_filename (dir, "cli.json", NULL);
+    g_autofree char *limit = g_strdup_printf ("%u", LIMIT), *batch = g_strdup_printf ("%u", BATCH);
+    g_autoptr(GString) excluded = g_string_new (NULL);
+    g_autoptr(GFile) file = g_file_new_for_path (ours);
+    g_autoptr(JsonParser) a = json_parser_new (), b = json_parser_new ();
+    g_autoptr(BsCkaSnapshot) cli_result = NULL;
+    const char *cli = g_getenv ("BS_CLI");
+    JsonObject *ra, *rb;
+    JsonArray *images;
+    int status;
+
+    g_assert_nonnull (cli);
+    for (guint i = 0; i < want.images->len; i++)
+      g_string_append_printf (excluded, "%s%u", i > 0 ? "," : "", g_array_index (want.images, BsDominantImage, i).index);
+    g_assert_true (bs_window_export_save_data (bs_window_get_export (f->window), file, &error));
+    g_assert_no_error (error);
+    {
+      const char *argv[] = { cli, "cka", "--a", "resnet8", "--dataset", "synthetic", "--limit", limit, "--batch", batch,
+                             "--passes", "1", "--exclude-images", excluded->str, "--pc1", "--quiet", "-o", theirs, NULL };
+
+      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, NULL, NULL, &status, &error));
+      g_assert_no_error (error);
+      g_assert_true (g_spawn_check_wait_status (status, NULL));
+    }
+    g_assert_true (json_parser_load_from_file (a, ours_json, &error));
+    g_assert_true (json_parser_load_from_file (b, theirs_json, &error));
+    g_assert_no_error (error);
+    ra = json_node_get_object (json_parser_get_root (a));
+    rb = json_node_get_object (json_parser_get_root (b));
+    images = json_object_get_array_member (json_object_get_object_member (ra, "data"), "excluded_images");
+    g_assert_nonnull (images);
+    g_assert_cmpuint (json_array_get_length (images), ==, want.images->len);
+    g_assert_cmpint (json_array_get_int_element (images, 0), ==, g_array_index (want.images, BsDominantImage, 0).index);
+    g_assert_true (json_node_equal (json_object_get_member (ra, "data"), json_object_get_member (rb, "data")));
+    g_assert_true (json_node_equal (json_object_get_member (ra, "protocol"), json_object_get_member (rb, "protocol")));
+    g_assert_cmpstr (json_object_get_string_member (ra, "measure"), ==, "cka");
+    g_assert_true (json_object_has_member (ra, "pc1_share"));
+    cli_result = bs_cka_open_result (theirs, NULL, &error);
+    g_assert_no_error (error);
+    for (guint r = 0; r < bs_cka_snapshot_get_n_rows (snapshot); r++)
+      for (guint c = 0; c < bs_cka_snapshot_get_n_cols (snapshot); c++)
+        {
+          double x = bs_cka_snapshot_get_value (snapshot, r, c), y = bs_cka_snapshot_get_value (cli_result, r, c);
+
+          g_assert_true ((isnan (x) && isnan (y)) || fabs (x - y) <= 1e-6);
+        }
+    g_remove (ours);
+    g_remove (ours_json);
+    g_remove (theirs);
+    g_remove (theirs_json);
+    g_rmdir (dir);
+  }
+
   bs_dominant_images_result_clear (&want);
+}
+
+/* The measure is a setting: a window starts with the one chosen last,
+ * and follows a change of the setting (another window, dconf). */
+static void
+test_measure_setting (Fixture       *f,
+                      gconstpointer  data)
+{
+  BsWindow *second;
+  GVariant *state;
+
+  g_assert_cmpint (bs_heatmap_get_measure (bs_window_get_heatmap (f->window)), ==, BS_CKA_MEASURE_CKA);
+  g_settings_set_string (f->settings, "measure", "pc1-alignment");
+  g_assert_cmpint (bs_heatmap_get_measure (bs_window_get_heatmap (f->window)), ==, BS_CKA_MEASURE_PC1_ALIGNMENT);
+  state = g_action_group_get_action_state (G_ACTION_GROUP (f->window), "measure");
+  g_assert_cmpstr (g_variant_get_string (state, NULL), ==, "pc1-alignment");
+  g_variant_unref (state);
+
+  /* A window made now (as at the next start) begins with it. */
+  second = bs_window_new (BS_APPLICATION (f->app));
+  g_assert_cmpint (bs_heatmap_get_measure (bs_window_get_heatmap (second)), ==, BS_CKA_MEASURE_PC1_ALIGNMENT);
+  state = g_action_group_get_action_state (G_ACTION_GROUP (second), "measure");
+  g_assert_cmpstr (g_variant_get_string (state, NULL), ==, "pc1-alignment");
+  g_variant_unref (state);
+
+  /* The menu's choice in one window is the setting, and the other shows it. */
+  g_action_group_change_action_state (G_ACTION_GROUP (second), "measure", g_variant_new_string ("cka-without-pc1"));
+  g_assert_cmpint (bs_heatmap_get_measure (bs_window_get_heatmap (f->window)), ==, BS_CKA_MEASURE_CKA_WITHOUT_PC1);
+  gtk_window_destroy (GTK_WINDOW (second));
 }
 
 int
@@ -475,6 +573,7 @@ main (int   argc,
 {
   bs_test_init (&argc, &argv);
 
+  g_test_add ("/pc1/measure-setting", Fixture, NULL, fixture_setup, test_measure_setting, fixture_teardown);
   g_test_add ("/pc1/measures-and-strips", Fixture, NULL, fixture_setup, test_measures_and_strips, fixture_teardown);
   g_test_add ("/pc1/dominant-images", Fixture, NULL, fixture_setup, test_dominant_images, fixture_teardown);
 

@@ -13,6 +13,7 @@
 #include "bs-memory.h"
 #include "bs-model-spec.h"
 #include "bs-rng.h"
+#include "bs-sync.h"
 #include "bs-thread-pool.h"
 
 #define POOL_ABOVE 8          /* pool layers larger than 8 x 8 */
@@ -344,11 +345,11 @@ fit_worker (gpointer data,
       if (i >= (gint) work->n_layers || g_cancellable_is_cancelled (work->cancellable))
         return;
       fit_layer (work, &work->layers[i], &work->results[i]);
-      g_mutex_lock (&work->lock);
+      bs_mutex_lock (&work->lock);
       (*work->fitted)++;
       if (work->progress != NULL && !g_cancellable_is_cancelled (work->cancellable))
         work->progress (BS_PROBE_STAGE_FITTING, *work->fitted, work->n_total, &work->results[i], work->user_data);
-      g_mutex_unlock (&work->lock);
+      bs_mutex_unlock (&work->lock);
     }
 }
 

@@ -27,6 +27,7 @@ typedef enum {
   BS_BLAS_KEPT_DETECTED,  /* OpenBLAS chose a specific core itself */
   BS_BLAS_USER_SET,       /* OPENBLAS_CORETYPE came from the user's environment */
   BS_BLAS_OVERRIDDEN,     /* Blockscope restarted with a better core, and it verified */
+  BS_BLAS_UPGRADED,       /* the same from OpenBLAS's AVX2 kernels to its AVX-512 ones */
   BS_BLAS_OVERRIDE_FAILED,/* the better core gave wrong results; running on the fallback */
   BS_BLAS_NO_BETTER_CORE, /* a fallback core, but the CPU has neither AVX-512 nor AVX2 */
   BS_BLAS_RESTART_FAILED, /* a better core exists, but the program could not restart with it */

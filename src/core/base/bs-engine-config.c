@@ -54,6 +54,7 @@ bs_engine_config_init_from_environment (BsEngineConfig *config)
   if ((chunk_kb = env_count ("BS_CONV_CHUNK_KB")) > 0)
     config->conv_chunk_bytes = (gsize) chunk_kb * 1024;
   config->portable_gram = g_getenv ("BS_GRAM_GENERIC") != NULL;
+  config->no_avx512 = g_getenv ("BS_NO_AVX512") != NULL;
   config->cka_direct_grams = g_getenv ("BLOCKSCOPE_CKA_DIRECT_GRAMS") != NULL;
 }
 
@@ -81,6 +82,12 @@ gboolean
 bs_engine_config_gram_avx2 (const BsEngineConfig *config)
 {
   return !config->portable_gram && bs_cpu_has_avx2_fma ();
+}
+
+gboolean
+bs_engine_config_gram_avx512 (const BsEngineConfig *config)
+{
+  return bs_engine_config_gram_avx2 (config) && !config->no_avx512 && bs_cpu_has_avx512 ();
 }
 
 gboolean

@@ -30,6 +30,8 @@ typedef struct {
   gsize    conv_chunk_bytes;
   /* The portable Gram kernel even where the AVX2 + FMA one runs (BS_GRAM_GENERIC). */
   gboolean portable_gram;
+  /* The AVX2 kernels even where AVX-512 ones run (BS_NO_AVX512; for comparisons). */
+  gboolean no_avx512;
   /* Columns per chunk of a Gram of row-major input (.npy files); 0: the default. */
   gsize    gram_chunk_columns;
   /* Form the Gram of a batch norm after a convolution from its own output
@@ -43,7 +45,7 @@ void                  bs_engine_config_init                  (BsEngineConfig *co
 /* The defaults changed by the environment: BLOCKSCOPE_THREADS (else the
  * thread count OpenBLAS was started with, which follows OPENBLAS_NUM_THREADS
  * and OMP_NUM_THREADS), BS_CONV_GENERIC, BS_CONV_NO_WINOGRAD, BS_CONV_CHUNK_KB,
- * BS_GRAM_GENERIC, BLOCKSCOPE_CKA_DIRECT_GRAMS. For main(), before threads start. */
+ * BS_GRAM_GENERIC, BS_NO_AVX512, BLOCKSCOPE_CKA_DIRECT_GRAMS. For main(), before threads start. */
 void                  bs_engine_config_init_from_environment (BsEngineConfig *config);
 /* The defaults (bs_engine_config_init()), for pools that were given no configuration. */
 const BsEngineConfig *bs_engine_config_get_default           (void);
@@ -52,6 +54,8 @@ const BsEngineConfig *bs_engine_config_get_default           (void);
  * CPU (FALSE where the build or the CPU lacks them). */
 gboolean              bs_engine_config_conv_avx2             (const BsEngineConfig *config);
 gboolean              bs_engine_config_gram_avx2             (const BsEngineConfig *config);
+/* Whether the AVX-512 Gram kernels run (they replace the AVX2 ones, with the same results). */
+gboolean              bs_engine_config_gram_avx512           (const BsEngineConfig *config);
 /* Whether Winograd convolutions run at all (they need the AVX2 kernels). */
 gboolean              bs_engine_config_winograd              (const BsEngineConfig *config);
 

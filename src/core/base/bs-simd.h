@@ -29,3 +29,15 @@ bs_cpu_has_avx2_fma (void)
   return FALSE;
 #endif
 }
+
+/* Whether this CPU can run the AVX-512 kernels (the Gram kernel's). */
+static inline gboolean
+bs_cpu_has_avx512 (void)
+{
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+  __builtin_cpu_init ();
+  return __builtin_cpu_supports ("avx512f");
+#else
+  return FALSE;
+#endif
+}

@@ -3,8 +3,19 @@
  * Workers sleep on a condition variable between regions. A region is short
  * (a few milliseconds at most), so after finishing one a worker spins briefly
  * for the next before going back to sleep: waking a sleeping thread costs
- * tens of microseconds, and a training step has hundreds of regions. */
+ * tens of microseconds, and a training step has hundreds of regions.
+ *
+ * Memory order: everything a worker reads of the pool between regions goes
+ * through an atomic. The caller stores func and data, then bumps generation
+ * with release order; a worker that loads the new generation with acquire
+ * order (spinning or after its sleep) sees them. Each worker's share ends
+ * with a release decrement of pending, and the caller's acquire load of
+ * pending == 0 makes every share's writes visible to it. The mutex and the
+ * condition variables only put threads to sleep and wake them: the data
+ * never depends on them, which also lets ThreadSanitizer check the pool
+ * (GLib's GMutex is a futex it cannot see). */
 #include "bs-thread-pool.h"
+#include "bs-sync.h"
 
 #include <string.h>
 
@@ -41,23 +52,31 @@ struct _BsThreadPool {
   GMutex            mutex;
   GCond             start_cond;
   GCond             done_cond;
-  gint              generation;     /* bumped for every region; atomic reads while spinning */
-  gint              pending;        /* workers still running the current region */
-  gboolean          quit;
-  BsThreadPoolFunc  func;
+  gint              generation;     /* bumped for every region; only accessed atomically */
+  gint              pending;        /* threads still running the current region; atomic */
+  gint              quit;           /* atomic */
+  BsThreadPoolFunc  func;           /* written before generation's release, read after its acquire */
   gpointer          data;
 };
+
+static inline gint
+load_acquire (gint *p)
+{
+  return __atomic_load_n (p, __ATOMIC_ACQUIRE);
+}
 
 static void
 run_share (BsThreadPool *pool,
            guint         index)
 {
   pool->func (pool->data, index, pool->n_threads);
-  if (g_atomic_int_dec_and_test (&pool->pending))
+  /* Release: the share's writes before pending reaches 0; acquire: the last
+   * thread's signal follows every other share. */
+  if (__atomic_sub_fetch (&pool->pending, 1, __ATOMIC_ACQ_REL) == 0)
     {
-      g_mutex_lock (&pool->mutex);
+      bs_mutex_lock (&pool->mutex);
       g_cond_signal (&pool->done_cond);
-      g_mutex_unlock (&pool->mutex);
+      bs_mutex_unlock (&pool->mutex);
     }
 }
 
@@ -70,23 +89,23 @@ worker_main (gpointer user_data)
 
   for (;;)
     {
-      gint generation = g_atomic_int_get (&pool->generation);
+      gint generation = load_acquire (&pool->generation);
 
-      for (guint i = 0; i < SPIN_ITERATIONS && generation == seen && !g_atomic_int_get (&pool->quit); i++)
+      for (guint i = 0; i < SPIN_ITERATIONS && generation == seen && !load_acquire (&pool->quit); i++)
         {
           CPU_RELAX ();
-          generation = g_atomic_int_get (&pool->generation);
+          generation = load_acquire (&pool->generation);
         }
 
       if (generation == seen)
         {
-          g_mutex_lock (&pool->mutex);
-          while (pool->generation == seen && !pool->quit)
-            g_cond_wait (&pool->start_cond, &pool->mutex);
-          generation = pool->generation;
-          g_mutex_unlock (&pool->mutex);
+          bs_mutex_lock (&pool->mutex);
+          while (load_acquire (&pool->generation) == seen && !load_acquire (&pool->quit))
+            bs_cond_wait (&pool->start_cond, &pool->mutex);
+          generation = load_acquire (&pool->generation);
+          bs_mutex_unlock (&pool->mutex);
         }
-      if (g_atomic_int_get (&pool->quit))
+      if (load_acquire (&pool->quit))
         return NULL;
 
       seen = generation;
@@ -145,10 +164,10 @@ bs_thread_pool_unref (BsThreadPool *pool)
   if (pool == NULL || !g_atomic_int_dec_and_test (&pool->ref_count))
     return;
 
-  g_mutex_lock (&pool->mutex);
-  g_atomic_int_set (&pool->quit, TRUE);
+  bs_mutex_lock (&pool->mutex);
+  __atomic_store_n (&pool->quit, TRUE, __ATOMIC_RELEASE);
   g_cond_broadcast (&pool->start_cond);
-  g_mutex_unlock (&pool->mutex);
+  bs_mutex_unlock (&pool->mutex);
 
   for (guint i = 0; i < pool->n_threads; i++)
     {
@@ -190,23 +209,25 @@ bs_thread_pool_run (BsThreadPool     *pool,
 
   pool->func = func;
   pool->data = data;
-  g_atomic_int_set (&pool->pending, pool->n_threads);
+  __atomic_store_n (&pool->pending, (gint) pool->n_threads, __ATOMIC_RELAXED);
 
-  g_mutex_lock (&pool->mutex);
-  g_atomic_int_inc (&pool->generation);
+  /* The release publishes func, data and pending (and whatever the caller
+   * prepared in data) to every worker that acquires the new generation. */
+  bs_mutex_lock (&pool->mutex);
+  __atomic_add_fetch (&pool->generation, 1, __ATOMIC_RELEASE);
   g_cond_broadcast (&pool->start_cond);
-  g_mutex_unlock (&pool->mutex);
+  bs_mutex_unlock (&pool->mutex);
 
   run_share (pool, 0);
 
   /* Spin a little: the other shares usually finish at about the same time. */
-  for (guint i = 0; i < SPIN_ITERATIONS && g_atomic_int_get (&pool->pending) > 0; i++)
+  for (guint i = 0; i < SPIN_ITERATIONS && load_acquire (&pool->pending) > 0; i++)
     CPU_RELAX ();
 
-  g_mutex_lock (&pool->mutex);
-  while (g_atomic_int_get (&pool->pending) > 0)
-    g_cond_wait (&pool->done_cond, &pool->mutex);
-  g_mutex_unlock (&pool->mutex);
+  bs_mutex_lock (&pool->mutex);
+  while (load_acquire (&pool->pending) > 0)
+    bs_cond_wait (&pool->done_cond, &pool->mutex);
+  bs_mutex_unlock (&pool->mutex);
 }
 
 float *

@@ -194,13 +194,28 @@ acts_feed (BsCkaSink        *sink,
 {
   gsize p = bs_npy_file_get_row_length (file);
   gboolean f64 = bs_npy_file_get_dtype (file) == BS_DTYPE_F64;
-  gsize need = (gsize) n * p * (f64 ? sizeof (double) : sizeof (float));
+  gsize need;
   gboolean finite;
 
+  /* The row length comes from the file (a sparse file can state any): the
+   * buffer may not fit, which is a message, not an abort. */
+  if (!g_size_checked_mul (&need, (gsize) n * (f64 ? sizeof (double) : sizeof (float)), p))
+    need = G_MAXSIZE;
   if (*buffer_size < need)
     {
       g_free (*buffer);
-      *buffer = g_malloc (MAX (need, 1));
+      *buffer_size = 0;
+      *buffer = need == G_MAXSIZE ? NULL : g_try_malloc (MAX (need, 1));
+      if (*buffer == NULL)
+        {
+          g_autofree char *bytes = g_strdup_printf ("%" G_GSIZE_FORMAT, need);
+
+          g_set_error (error, BS_ERROR, BS_ERROR_IO,
+                       /* Translators: a file path and a number of bytes. */
+                       _("'%s': not enough memory for %s bytes of activations"),
+                       bs_npy_file_get_path (file), bytes);
+          return FALSE;
+        }
       *buffer_size = need;
     }
   if (!bs_npy_file_read_rows (file, first, n, f64 ? BS_DTYPE_F64 : BS_DTYPE_F32, *buffer, error))

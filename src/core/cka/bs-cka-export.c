@@ -395,7 +395,7 @@ bs_cka_export_json (const BsCkaSnapshot   *snapshot,
 
   if (info == NULL || !info->header_only)
     {
-      if (bs_cka_snapshot_has_pc1 (snapshot))
+      if (bs_cka_snapshot_has_pc1_shares (snapshot))
         add_pc1_shares (b, snapshot);
       /* Blocks of a CKA matrix (with or without PC1), not of PC1 alignment. */
       if (measure != BS_CKA_MEASURE_PC1_ALIGNMENT)

@@ -210,6 +210,78 @@ read_matrix (JsonObject *root,
   return TRUE;
 }
 
+/* An array of n numbers or nulls (NaN), into a new array; NULL without
+ * error when absent, NULL with error when malformed. */
+static double *
+read_vector (JsonObject  *object,
+             const char  *member,
+             guint        n,
+             const char  *path,
+             GError     **error)
+{
+  JsonArray *values = get_array (object, member);
+  g_autofree double *out = NULL;
+
+  if (json_object_get_member (object, member) == NULL)
+    return NULL;
+  if (values == NULL || json_array_get_length (values) != n)
+    {
+      /* Translators: %s is a key of the file ("rows" of "pc1_share"). */
+      import_error (error, path, _("'%s' of the PC1 shares is not one value per layer"), member);
+      return NULL;
+    }
+  out = g_new (double, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *cell = json_array_get_element (values, i);
+      GType type = JSON_NODE_HOLDS_VALUE (cell) ? json_node_get_value_type (cell) : G_TYPE_INVALID;
+
+      if (JSON_NODE_HOLDS_NULL (cell))
+        out[i] = NAN;
+      else if (type == G_TYPE_DOUBLE || type == G_TYPE_INT64)
+        out[i] = json_node_get_double (cell);
+      else
+        {
+          import_error (error, path, _("'%s' of the PC1 shares holds something other than numbers"), member);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&out);
+}
+
+/* "pc1_share" (bs-cka-export.h), when the file has it, onto snapshot. */
+static gboolean
+read_pc1_shares (JsonObject     *root,
+                 BsCkaSnapshot  *snapshot,
+                 const char     *path,
+                 GError        **error)
+{
+  JsonObject *shares = get_object (root, "pc1_share");
+  guint n_rows = bs_cka_snapshot_get_n_rows (snapshot), n_cols = bs_cka_snapshot_get_n_cols (snapshot);
+  g_autofree double *rows = NULL, *rows_se = NULL, *cols = NULL, *cols_se = NULL;
+  GError *local = NULL;
+
+  if (shares == NULL)
+    return TRUE;
+  rows = read_vector (shares, "rows", n_rows, path, &local);
+  if (local == NULL)
+    rows_se = read_vector (shares, "rows_std_error", n_rows, path, &local);
+  if (local == NULL)
+    cols = read_vector (shares, "cols", n_cols, path, &local);
+  if (local == NULL)
+    cols_se = read_vector (shares, "cols_std_error", n_cols, path, &local);
+  if (local == NULL && (rows == NULL || cols == NULL))
+    import_error (&local, path, _("'%s' of the PC1 shares is not one value per layer"), rows == NULL ? "rows" : "cols");
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  bs_cka_snapshot_attach_pc1_shares (snapshot, g_steal_pointer (&rows), g_steal_pointer (&rows_se),
+                                     g_steal_pointer (&cols), g_steal_pointer (&cols_se));
+  return TRUE;
+}
+
 static void
 clear_layers (BsLayerInfo *layers,
               guint        n)
@@ -327,6 +399,8 @@ bs_cka_import (const char  *matrix_path,
     header.measure = BS_CKA_MEASURE_CKA;
   snapshot = bs_cka_snapshot_new (&header, (guint) used, g_steal_pointer (&cka), g_steal_pointer (&std_error),
                                   g_steal_pointer (&row_status), g_steal_pointer (&col_status));
+  if (!read_pc1_shares (root, snapshot, json_path, error))
+    g_clear_pointer (&snapshot, bs_cka_snapshot_unref);
 
 out:
   clear_layers (rows, n_rows);

@@ -149,10 +149,44 @@ bs_cka_snapshot_attach_pc1 (BsCkaSnapshot *snapshot,
 
   snapshot->without_pc1 = without_pc1;
   snapshot->pc1_alignment = pc1_alignment;
+  /* The other measures' matrices carry the shares too: a figure or file
+   * of one of them alone still has them. */
+  for (guint i = 0; i < 2; i++)
+    {
+      BsCkaSnapshot *other = i == 0 ? without_pc1 : pc1_alignment;
+
+      if (other->row_share == NULL)
+        bs_cka_snapshot_attach_pc1_shares (other,
+                                           g_memdup2 (row_share, sizeof (double) * MAX (snapshot->n_rows, 1)),
+                                           g_memdup2 (row_share_se, sizeof (double) * MAX (snapshot->n_rows, 1)),
+                                           g_memdup2 (col_share, sizeof (double) * MAX (snapshot->n_cols, 1)),
+                                           g_memdup2 (col_share_se, sizeof (double) * MAX (snapshot->n_cols, 1)));
+    }
+  bs_cka_snapshot_attach_pc1_shares (snapshot, row_share, row_share_se, col_share, col_share_se);
+}
+
+void
+bs_cka_snapshot_attach_pc1_shares (BsCkaSnapshot *snapshot,
+                                   double        *row_share,
+                                   double        *row_share_se,
+                                   double        *col_share,
+                                   double        *col_share_se)
+{
+  g_return_if_fail (snapshot != NULL && row_share != NULL && col_share != NULL);
+  g_return_if_fail (g_atomic_ref_count_compare (&snapshot->ref_count, 1));
+  g_return_if_fail (snapshot->row_share == NULL);
+
   snapshot->row_share = row_share;
   snapshot->row_share_se = row_share_se;
   snapshot->col_share = col_share;
   snapshot->col_share_se = col_share_se;
+}
+
+gboolean
+bs_cka_snapshot_has_pc1_shares (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, FALSE);
+  return snapshot->row_share != NULL;
 }
 
 BsCkaSnapshot *

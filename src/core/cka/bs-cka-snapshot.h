@@ -79,6 +79,15 @@ void           bs_cka_snapshot_attach_pc1    (BsCkaSnapshot             *snapsho
                                               double                    *row_share_se,
                                               double                    *col_share,
                                               double                    *col_share_se);
+/* The PC1 shares alone (what a file read back holds, bs-cka-import.h), on
+ * a snapshot nobody else holds yet; takes ownership (the standard errors
+ * may be NULL). bs_cka_snapshot_attach_pc1 () gives its two matrices
+ * copies of the shares too. */
+void           bs_cka_snapshot_attach_pc1_shares (BsCkaSnapshot         *snapshot,
+                                                  double                *row_share,
+                                                  double                *row_share_se,
+                                                  double                *col_share,
+                                                  double                *col_share_se);
 BsCkaSnapshot *bs_cka_snapshot_ref           (BsCkaSnapshot             *snapshot);
 void           bs_cka_snapshot_unref         (BsCkaSnapshot             *snapshot);
 
@@ -126,6 +135,9 @@ void               bs_cka_snapshot_get_header            (const BsCkaSnapshot *s
 BsCkaSnapshot     *bs_cka_snapshot_get_measure  (BsCkaSnapshot       *snapshot,
                                                  BsCkaMeasure         measure);
 gboolean           bs_cka_snapshot_has_pc1      (const BsCkaSnapshot *snapshot);
+/* Whether it carries each layer's PC1 share: with the PC1 analysis, in
+ * its matrices of the other measures, and read back from a file. */
+gboolean           bs_cka_snapshot_has_pc1_shares (const BsCkaSnapshot *snapshot);
 /* The PC1 share of a row's (column's) layer, NaN when unknown; std_error
  * (may be NULL) receives its standard error. */
 double             bs_cka_snapshot_get_row_pc1_share (const BsCkaSnapshot *snapshot,

@@ -14,6 +14,7 @@
 
 #include <string.h>
 
+#include "bs-gram-kernel-private.h"
 #include "bs-simd.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
@@ -21,46 +22,6 @@
 #define HAVE_AVX2_KERNELS 1
 #define AVX2 __attribute__ ((target ("avx2,fma")))
 #endif
-
-#define KC 256   /* features per packed block: a panel of 16 x KC floats is 16 KB */
-#define MR 16    /* rows per tile (examples per panel) */
-#define NR 6     /* columns per tile; each panel's 16 columns take tiles of 6, 6 and 4 */
-#define NR_LAST 4
-
-/* A piece of one channel inside the packed block. */
-typedef struct {
-  gsize c;
-  gsize s0;
-  guint len;
-  guint k0;
-} Segment;
-
-typedef struct _Job Job;
-
-typedef void (*PackFunc) (const Job *job, const Segment *segs, guint n_segs);
-/* One 16 x nr tile (rows of panel g, columns j0..j0+nr-1, nr = 6 or 4) over
- * features [k0, k0 + len) of the block; seg gives the weights (NULL: unweighted). */
-typedef void (*TileFunc) (const Job *job, const Segment *seg, guint k0, guint len, guint g, guint j0,
-                          guint nr);
-/* The upper triangle of the diagonal block of panel p. */
-typedef void (*DiagFunc) (const Job *job, const Segment *seg, guint k0, guint len, guint p);
-
-struct _Job {
-  const float        *act;
-  guint               n;
-  gsize               spatial;
-  gsize               ld;
-  guint               n_outputs;
-  const float *const *weights;
-  float *const       *out;
-  float              *pack;
-  gboolean            overwrite;    /* the outputs hold nothing yet: store, do not add */
-  gboolean            zeros_packed; /* rows n..ld-1 of the panels are zero from the first block */
-  /* The kernels the engine configuration chose. */
-  PackFunc            pack_block;
-  TileFunc            run_tile;
-  DiagFunc            run_diag;
-};
 
 gsize
 bs_gram_kernel_ld (guint n)
@@ -74,33 +35,11 @@ bs_gram_kernel_pack_floats (guint n)
   return bs_gram_kernel_ld (n) * KC;
 }
 
-static inline float *
-panel (const Job *job,
-       gsize      row)
-{
-  return job->pack + (row / MR) * KC * MR + row % MR;
-}
-
-/* Weight of output o for segment s. */
-static inline float
-segment_weight (const Job     *job,
-                const Segment *seg,
-                guint          o)
-{
-  return job->weights[o] != NULL ? job->weights[o][seg->c] : 1.0f;
-}
-
-static gboolean
-unweighted (const Job *job)
-{
-  return job->n_outputs == 1 && job->weights[0] == NULL;
-}
-
 /* ---- Portable kernels. */
 
 /* Rows [r0, r0 + 8) of a segment (r0 < ld), scalar. */
-static void
-pack_rows_generic (const Job     *job,
+void
+bs_gram_pack_rows_generic (const Job     *job,
                    const Segment *seg,
                    gsize          r0,
                    guint          k_begin)
@@ -132,7 +71,7 @@ pack_generic (const Job     *job,
 {
   for (guint s = 0; s < n_segs; s++)
     for (gsize r0 = 0; r0 < (job->zeros_packed ? job->n : job->ld); r0 += 8)
-      pack_rows_generic (job, &segs[s], r0, 0);
+      bs_gram_pack_rows_generic (job, &segs[s], r0, 0);
 }
 
 static void
@@ -212,8 +151,35 @@ transpose8 (__m256 r[8])
   r[7] = _mm256_permute2f128_ps (s3, s7, 0x31);
 }
 
-AVX2 static void
-pack_avx2 (const Job     *job,
+/* Rows r0 .. r0 + 7 of a segment of fewer than 8 features (small maps:
+ * 1 x 1, 2 x 2): one feature of 8 examples at a time, contiguous for 1 x 1
+ * maps, gathered at the map's stride otherwise. */
+AVX2 static inline void
+pack_short_avx2 (const Job     *job,
+                 const Segment *seg,
+                 const float   *first,
+                 gsize          r0,
+                 float         *dest)
+{
+  gsize S = job->spatial;
+
+  if (S == 1)
+    {
+      _mm256_store_ps (dest, _mm256_sub_ps (_mm256_loadu_ps (first + r0), _mm256_set1_ps (first[0])));
+      return;
+    }
+  for (guint k = 0; k < seg->len; k++)
+    {
+      const __m256i stride = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7);
+      __m256i index = _mm256_mullo_epi32 (stride, _mm256_set1_epi32 ((int) S));
+      __m256 rows = _mm256_i32gather_ps (first + r0 * S + k, index, 4);
+
+      _mm256_store_ps (dest + (gsize) k * MR, _mm256_sub_ps (rows, _mm256_set1_ps (first[k])));
+    }
+}
+
+AVX2 void
+bs_gram_pack_avx2 (const Job     *job,
            const Segment *segs,
            guint          n_segs)
 {
@@ -229,9 +195,14 @@ pack_avx2 (const Job     *job,
         {
           float *dest = panel (job, r0) + (gsize) seg->k0 * MR;
 
-          if (r0 + 8 > job->n || full == 0)
+          if (r0 + 8 > job->n)
             {
-              pack_rows_generic (job, seg, r0, 0);
+              bs_gram_pack_rows_generic (job, seg, r0, 0);
+              continue;
+            }
+          if (full == 0)
+            {
+              pack_short_avx2 (job, seg, first, r0, dest);
               continue;
             }
           for (guint k = 0; k < full; k += 8)
@@ -246,7 +217,7 @@ pack_avx2 (const Job     *job,
                 _mm256_store_ps (dest + (gsize) (k + l) * MR, r[l]);
             }
           if (full < seg->len)
-            pack_rows_generic (job, seg, r0, full);
+            bs_gram_pack_rows_generic (job, seg, r0, full);
         }
     }
 }
@@ -444,70 +415,6 @@ diag_avx2 (const Job     *job,
 
 #endif /* HAVE_AVX2_KERNELS */
 
-/* The kernels config runs with on this CPU. */
-static void
-choose_kernels (Job                  *job,
-                const BsEngineConfig *config)
-{
-#ifdef HAVE_AVX2_KERNELS
-  if (bs_engine_config_gram_avx2 (config))
-    {
-      job->pack_block = pack_avx2;
-      job->run_tile = tile_avx2;
-      job->run_diag = diag_avx2;
-      return;
-    }
-#endif
-  job->pack_block = pack_generic;
-  job->run_tile = tile_generic;
-  job->run_diag = diag_generic;
-}
-
-typedef struct {
-  const float   *act;
-  guint          n;
-  gsize          spatial;
-  const Segment *segs;
-  guint          n_segs;
-  guint          seg;      /* the next row to fetch: segment ... */
-  guint          row;      /* ... and example */
-  guint          per_step; /* rows per call of fetch_ahead () */
-} Lookahead;
-
-static void
-lookahead_init (Lookahead     *la,
-                const Job     *job,
-                const Segment *segs,
-                guint          n_segs)
-{
-  guint panels = (job->n + MR - 1) / MR;
-  /* One step per tile above the diagonal blocks (three per panel pair). */
-  guint steps = MAX (3 * panels * (panels - 1) / 2, 1);
-
-  *la = (Lookahead) { job->act, job->n, job->spatial, segs, n_segs, 0, 0, 0 };
-  la->per_step = (guint) (((gsize) n_segs * job->n + steps - 1) / steps);
-}
-
-static inline void
-fetch_ahead (Lookahead *la)
-{
-  for (guint r = 0; r < la->per_step && la->seg < la->n_segs; r++)
-    {
-      const Segment *seg = &la->segs[la->seg];
-      const char *row = (const char *) (la->act + (seg->c * la->n + la->row) * la->spatial + seg->s0);
-      gsize bytes = (gsize) seg->len * sizeof (float);
-
-      for (gsize b = 0; b < bytes; b += 64)
-        __builtin_prefetch (row + b, 0, 3);
-      __builtin_prefetch (row + bytes - 1, 0, 3);
-      if (++la->row == la->n)
-        {
-          la->row = 0;
-          la->seg++;
-        }
-    }
-}
-
 /* The tiles of a packed block: column tiles over the upper triangle, each
  * with the row panels above the diagonal block it reaches (the column panel
  * stays in L1 while the row panels stream from L2), then the diagonal block;
@@ -543,6 +450,38 @@ run_tiles (const Job     *job,
         for (guint s = 0; s < n_segs; s++)
           job->run_diag (job, &segs[s], segs[s].k0, segs[s].len, p);
     }
+}
+
+/* The kernels config runs with on this CPU. */
+static void
+choose_kernels (Job                  *job,
+                const BsEngineConfig *config)
+{
+  guint panels = (job->n + MR - 1) / MR;
+
+  /* The AVX2 and portable sets: one step per tile above the diagonal
+   * blocks (three per panel pair). */
+  job->run_block = run_tiles;
+  job->steps = 3 * panels * (panels - 1) / 2;
+#ifdef BS_GRAM_HAVE_AVX512_KERNELS
+  if (bs_engine_config_gram_avx512 (config))
+    {
+      bs_gram_kernel_use_avx512 (job);
+      return;
+    }
+#endif
+#ifdef HAVE_AVX2_KERNELS
+  if (bs_engine_config_gram_avx2 (config))
+    {
+      job->pack_block = bs_gram_pack_avx2;
+      job->run_tile = tile_avx2;
+      job->run_diag = diag_avx2;
+      return;
+    }
+#endif
+  job->pack_block = pack_generic;
+  job->run_tile = tile_generic;
+  job->run_diag = diag_generic;
 }
 
 /* Fills segs with the next block of at most KC features from feature *f
@@ -601,7 +540,7 @@ bs_gram_kernel_cnhw (const BsEngineConfig *config,
       n_segs[!cur] = next_block (&f, f_end, spatial, blocks[!cur], &kc[!cur]);
       lookahead_init (&next, &job, blocks[!cur], n_segs[!cur]);
       job.pack_block (&job, blocks[cur], n_segs[cur]);
-      run_tiles (&job, blocks[cur], n_segs[cur], kc[cur], &next);
+      job.run_block (&job, blocks[cur], n_segs[cur], kc[cur], &next);
       job.overwrite = FALSE;
       job.zeros_packed = TRUE;   /* later blocks are no longer than the first */
       cur = !cur;

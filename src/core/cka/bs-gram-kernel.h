@@ -5,7 +5,8 @@
  * This kernel packs 16 examples at a time straight from the engine's
  * channel-major activations (shifting by the first example on the way, see
  * bs-gram.h) and runs 16 x 6 and 16 x 4 register tiles (8 x 8 on the
- * diagonal) over blocks of 256 features, at about 85-90 % of peak.
+ * diagonal) over blocks of 256 features, at about 85-90 % of peak; with
+ * AVX-512, 32 x 8 tiles (bs-gram-kernel-avx512.c), with the same results.
  *
  * It can also form several weighted sums of the per-channel Grams in the
  * same pass: out_o += sum_c w_o[c] G_c. With w = 1 and w = a_c^2 that is
@@ -38,7 +39,7 @@ gsize    bs_gram_kernel_pack_floats (guint n);
  * each feature shifted by example 0's value; with overwrite, stores them
  * instead (out need not be initialised). config chooses the kernels. weights[o] is NULL (weight 1)
  * or one float per channel of act. pack: bs_gram_kernel_pack_floats(n)
- * floats, 32-byte aligned. */
+ * floats, 64-byte aligned. */
 void     bs_gram_kernel_cnhw        (const BsEngineConfig *config,
                                      const float          *act,
                                      guint                 n,

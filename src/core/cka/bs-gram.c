@@ -72,9 +72,9 @@ cnhw_task (gpointer data,
   gsize ld = bs_gram_kernel_ld (w->n);
   gsize pack_floats = bs_gram_kernel_pack_floats (w->n);
   float *buffer = bs_gram_workspace_task_buffer (w->ws, task);
-  float *scratch = bs_gram_workspace_scratch (w->ws, thread, pack_floats + 8);
-  /* The packed panels are read with aligned loads. */
-  float *pack = (float *) (((guintptr) scratch + 31) & ~(guintptr) 31);
+  float *scratch = bs_gram_workspace_scratch (w->ws, thread, pack_floats + 16);
+  /* The packed panels are read with aligned loads, 64 bytes for AVX-512. */
+  float *pack = (float *) (((guintptr) scratch + 63) & ~(guintptr) 63);
   float *out[BS_GRAM_KERNEL_MAX_OUTPUTS];
   gsize begin, end;
 

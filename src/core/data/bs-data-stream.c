@@ -2,9 +2,12 @@
 #include "bs-data-stream.h"
 
 #include <glib/gi18n-lib.h>
+#include <gio/gunixinputstream.h>
 #include <string.h>
 
 #include "bs-error.h"
+#include "bs-file-read.h"
+#include "bs-gzip-members.h"
 
 /* Big reads: the readers pull tens of megabytes through here. */
 #define BUFFER_SIZE (1u << 20)
@@ -32,32 +35,36 @@ set_read_error (GError     **error,
 GInputStream *
 bs_data_stream_open (const char  *path,
                      gboolean    *compressed,
+                     guint64     *file_size,
                      GError     **error)
 {
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  g_autoptr(GFileInputStream) file_stream = NULL;
+  g_autoptr(GInputStream) file_stream = NULL;
   g_autoptr(GInputStream) buffered = NULL;
   g_autoptr(GError) local_error = NULL;
   const guint8 *head;
   gsize head_len = 0;
+  guint64 size;
+  int fd;
 
   *compressed = FALSE;
-  file_stream = g_file_read (file, NULL, &local_error);
-  if (file_stream == NULL)
+  /* The type is checked before the open: a FIFO would block it, a device never end. */
+  fd = bs_file_open_regular (path, &size, &local_error);
+  if (fd < 0)
     {
-      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+      if (g_error_matches (local_error, BS_ERROR, BS_ERROR_NOT_FOUND))
         g_set_error (error, BS_ERROR, BS_ERROR_NOT_FOUND, _("%s: no such file"), path);
-      else if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY))
+      else if (g_file_test (path, G_FILE_TEST_IS_DIR))
         g_set_error (error, BS_ERROR, BS_ERROR_FORMAT, _("%s: is a folder, not a data file"), path);
       else
-        /* Translators: a file path, then the system's reason. */
-        g_set_error (error, BS_ERROR, BS_ERROR_IO, _("%s: cannot open: %s"), path,
-                     local_error->message);
+        g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
     }
+  if (file_size != NULL)
+    *file_size = size;
+  file_stream = g_unix_input_stream_new (fd, TRUE);
 
   /* Peek at the first two bytes without consuming them: gzip starts with 1f 8b. */
-  buffered = g_buffered_input_stream_new_sized (G_INPUT_STREAM (file_stream), BUFFER_SIZE);
+  buffered = g_buffered_input_stream_new_sized (file_stream, BUFFER_SIZE);
   if (g_buffered_input_stream_fill (G_BUFFERED_INPUT_STREAM (buffered), 2, NULL, &local_error) < 0)
     {
       set_read_error (error, local_error, path);
@@ -66,11 +73,11 @@ bs_data_stream_open (const char  *path,
   head = g_buffered_input_stream_peek_buffer (G_BUFFERED_INPUT_STREAM (buffered), &head_len);
   if (head_len >= 2 && head[0] == 0x1f && head[1] == 0x8b)
     {
-      g_autoptr(GZlibDecompressor) decompressor =
-        g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+      /* Every member, and nothing after the last (bs-gzip-members.h). */
+      g_autoptr(GConverter) decompressor = bs_gzip_members_new ();
 
       *compressed = TRUE;
-      return g_converter_input_stream_new (buffered, G_CONVERTER (decompressor));
+      return g_converter_input_stream_new (buffered, decompressor);
     }
   return g_steal_pointer (&buffered);
 }

@@ -1,7 +1,7 @@
 /* bs-data-stream.h: reading data files through GIO, for the format readers.
  *
  * Opens plain or gzip-compressed files alike (gzip is recognised by its
- * magic bytes and decompressed with GZlibDecompressor) and turns GIO's
+ * magic bytes and decompressed member after member, bs-gzip-members.h) and turns GIO's
  * errors into BS_ERROR messages that name the file. Internal to the data room. */
 #pragma once
 
@@ -9,9 +9,12 @@
 
 G_BEGIN_DECLS
 
-/* Opens path for reading, decompressing transparently; *compressed tells which. */
+/* Opens path for reading, decompressing transparently; *compressed tells
+ * which, *file_size (may be NULL) the file's size on disk. Anything but a
+ * regular file is refused before it is opened. */
 GInputStream *bs_data_stream_open   (const char    *path,
                                      gboolean      *compressed,
+                                     guint64       *file_size,
                                      GError       **error);
 
 /* Reads up to count bytes (fewer only at the end of the data) into buffer. */

@@ -15,6 +15,7 @@
 #include "bs-dataset-locate.h"
 #include "bs-download.h"
 #include "bs-error.h"
+#include "bs-file-read.h"
 
 #define MAX_FILES 4
 #define ARCHIVE_BLOCK (64 * 1024)
@@ -372,14 +373,17 @@ unpack (Job         *job,
   struct archive *a = archive_read_new ();
   struct archive_entry *entry;
   g_autofree char *base = g_path_get_basename (archive_path);
-  GStatBuf st;
-  guint64 total = g_stat (archive_path, &st) == 0 ? (guint64) st.st_size : 0;
+  guint64 total = 0;
   gboolean ok = FALSE;
-  int r;
+  int r, fd;
 
   archive_read_support_filter_gzip (a);
   archive_read_support_format_tar (a);
-  if (archive_read_open_filename (a, archive_path, ARCHIVE_BLOCK) != ARCHIVE_OK)
+  /* The type is checked before the open: a FIFO would block it. */
+  fd = bs_file_open_regular (archive_path, &total, error);
+  if (fd < 0)
+    goto out;
+  if (archive_read_open_fd (a, fd, ARCHIVE_BLOCK) != ARCHIVE_OK)
     {
       set_unpack_error (error, archive_path, archive_error_string (a));
       goto out;
@@ -426,6 +430,8 @@ unpack (Job         *job,
 
 out:
   archive_read_free (a);
+  if (fd >= 0)
+    close (fd);
   return ok;
 }
 

@@ -2,12 +2,14 @@
  * requests, checked with GChecksum. */
 #include "bs-download.h"
 
+#include <gio/gunixinputstream.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <inttypes.h>
 #include <libsoup/soup.h>
 
 #include "bs-error.h"
+#include "bs-file-read.h"
 
 #define BUFFER_SIZE (64 * 1024)
 /* Resumes after a cut-off body: as many as it takes while each attempt
@@ -285,11 +287,56 @@ fetch_once (SoupSession   *session,
   return TRUE;
 }
 
+/* GIO's GNOME proxy resolver reads the proxy from GSettings, which ends
+ * the process when the schema cannot be read (not installed, or the
+ * compiled schemas unreadable: seen under fault injection). */
+static gboolean
+proxy_schema_readable (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, "org.gnome.system.proxy", TRUE);
+  return schema != NULL;
+}
+
+void
+bs_download_prepare_process (void)
+{
+  /* Every GSocketClient asks for the default resolver, whatever the
+   * session's: without the schema, GIO's dummy one. */
+  if (!proxy_schema_readable ())
+    g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", FALSE);
+}
+
+/* The system's resolver when it can be used, else the proxy from the
+ * environment, as curl takes it. */
+static GProxyResolver *
+proxy_resolver (void)
+{
+  g_auto(GStrv) ignore = NULL;
+  const char *proxy = NULL;
+  const char *no_proxy;
+  const char *names[] = { "https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY" };
+
+  if (proxy_schema_readable ())
+    return g_object_ref (g_proxy_resolver_get_default ());
+  for (guint i = 0; i < G_N_ELEMENTS (names) && (proxy == NULL || *proxy == '\0'); i++)
+    proxy = g_getenv (names[i]);
+  no_proxy = g_getenv ("no_proxy") ? g_getenv ("no_proxy") : g_getenv ("NO_PROXY");
+  if (no_proxy != NULL)
+    ignore = g_strsplit (no_proxy, ",", -1);
+  return g_simple_proxy_resolver_new (proxy != NULL && *proxy != '\0' ? proxy : NULL, ignore);
+}
+
 static SoupSession *
 new_session (void)
 {
+  g_autoptr(GProxyResolver) resolver = proxy_resolver ();
   SoupSession *session = soup_session_new_with_options ("timeout", IDLE_TIMEOUT_S,
                                                         "user-agent", "Blockscope ",
+                                                        "proxy-resolver", resolver,
                                                         NULL);
 
   /* The bytes as they are on the server: a .gz served with Content-Encoding
@@ -379,12 +426,16 @@ bs_download_file_md5 (const char    *path,
                       GError       **error)
 {
   g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_MD5);
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  g_autoptr(GFileInputStream) in = NULL;
+  g_autoptr(GInputStream) in = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree guint8 *buffer = g_malloc (BUFFER_SIZE);
+  guint64 size;
+  int fd;
 
-  in = g_file_read (file, cancellable, &local_error);
+  /* The type is checked before the open: a FIFO would block it. */
+  fd = bs_file_open_regular (path, &size, &local_error);
+  if (fd >= 0)
+    in = g_unix_input_stream_new (fd, TRUE);
   while (in != NULL)
     {
       gssize n = g_input_stream_read (G_INPUT_STREAM (in), buffer, BUFFER_SIZE, cancellable,
@@ -398,6 +449,8 @@ bs_download_file_md5 (const char    *path,
     }
   if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("the download was cancelled"));
+  else if (local_error->domain == BS_ERROR)
+    g_propagate_error (error, g_steal_pointer (&local_error));
   else
     g_set_error (error, BS_ERROR, BS_ERROR_IO,
                  /* Translators: a file name, then the system's message. */

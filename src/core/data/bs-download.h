@@ -22,6 +22,12 @@ typedef void (*BsDownloadProgress) (guint64   done,
                                     double    bytes_per_second,
                                     gpointer  user_data);
 
+/* Call once in main(), before any thread starts, in a program that may
+ * download without the GSettings schemas a desktop has (the CLI): GIO's
+ * GNOME proxy resolver would end the process without them. Downloads then
+ * take their proxy from the environment (https_proxy, no_proxy ...). */
+void     bs_download_prepare_process (void);
+
 /* Downloads url into path (created or overwritten). md5 (32 hex digits, or
  * NULL to skip the check) is compared with the file once it is complete.
  * Blocking: call it on a worker thread in an application. */

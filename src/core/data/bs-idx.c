@@ -109,6 +109,41 @@ check_count (const char  *path,
   return FALSE;
 }
 
+/* A plain file's size against its header's, before any data is read: a
+ * sparse file of gigabytes behind a valid header is refused at once, with
+ * the messages the reads would give. (A compressed file is read only as
+ * far as its header says, and a little beyond to find trailing data.) */
+static gboolean
+check_file_size (const char  *path,
+                 guint64      file_size,
+                 gsize        header_bytes,
+                 gsize        data_bytes,
+                 const char  *what,
+                 const char  *after,
+                 GError     **error)
+{
+  gsize available = (gsize) MIN (file_size - header_bytes, (guint64) G_MAXSIZE);
+
+  if (available == data_bytes)
+    return TRUE;
+  if (available < data_bytes)
+    g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                 /* Translators: a file path, a number of bytes, what they hold
+                  * ("image data", "labels"), and the bytes the file holds. */
+                 _("%s: truncated: the header promises %zu bytes of %s but the file has "
+                   "only %zu"),
+                 path, data_bytes, what, available);
+  else
+    g_set_error (error, BS_ERROR, BS_ERROR_FORMAT,
+                 g_dngettext (GETTEXT_PACKAGE,
+                              /* Translators: a file path, a number of bytes, and what the
+                               * data should have ended with ("the 10000 labels"). */
+                              "%s: trailing data: %zu more byte follows %s",
+                              "%s: trailing data: %zu more bytes follow %s", available - data_bytes),
+                 path, available - data_bytes, after);
+  return FALSE;
+}
+
 gboolean
 bs_idx_read_images (const char  *path,
                     BsImageSet  *set,
@@ -119,11 +154,12 @@ bs_idx_read_images (const char  *path,
   guint32 header[4];
   guint32 count, rows, cols;
   gboolean compressed;
+  guint64 file_size;
   gsize n_bytes;
   guint8 *pixels;
 
   bs_image_set_clear (set);
-  stream = bs_data_stream_open (path, &compressed, error);
+  stream = bs_data_stream_open (path, &compressed, &file_size, error);
   if (stream == NULL || !read_header (stream, path, BS_IDX_MAGIC_IMAGES, header, 4, error))
     return FALSE;
 
@@ -149,16 +185,21 @@ bs_idx_read_images (const char  *path,
       return FALSE;
     }
 
-  /* Translators: what the bytes of an IDX image file hold, in "the header
-   * promises 384 bytes of image data". */
-  pixels = bs_data_stream_read_exact (stream, path, n_bytes, _("image data"), error);
-  if (pixels == NULL)
-    return FALSE;
   /* Translators: what an IDX image file holds, in "5 more bytes follow
    * the 6 images of 8x8 pixels". */
   after = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "the %u image of %ux%u pixels",
                                         "the %u images of %ux%u pixels", count),
                            count, rows, cols);
+  /* Translators: what the bytes of an IDX image file hold, in "the header
+   * promises 384 bytes of image data". */
+  if (!compressed && !check_file_size (path, file_size, 16, n_bytes, _("image data"), after, error))
+    return FALSE;
+
+  /* Translators: what the bytes of an IDX image file hold, in "the header
+   * promises 384 bytes of image data". */
+  pixels = bs_data_stream_read_exact (stream, path, n_bytes, _("image data"), error);
+  if (pixels == NULL)
+    return FALSE;
   if (!bs_data_stream_expect_end (stream, path, after, error))
     {
       g_free (pixels);
@@ -184,14 +225,23 @@ bs_idx_read_labels (const char  *path,
   g_autofree char *after = NULL;
   guint32 header[2];
   gboolean compressed;
+  guint64 file_size;
   guint8 *data;
 
   *n_labels = 0;
   *labels = NULL;
-  stream = bs_data_stream_open (path, &compressed, error);
+  stream = bs_data_stream_open (path, &compressed, &file_size, error);
   if (stream == NULL || !read_header (stream, path, BS_IDX_MAGIC_LABELS, header, 2, error))
     return FALSE;
   if (!check_count (path, header[1], FALSE, error))
+    return FALSE;
+  /* Translators: what an IDX label file holds, in "5 more bytes follow
+   * the 20 labels". */
+  after = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "the %u label", "the %u labels", header[1]),
+                           header[1]);
+  /* Translators: what the bytes of an IDX label file hold, in "the header
+   * promises 20 bytes of labels". */
+  if (!compressed && !check_file_size (path, file_size, 8, header[1], _("labels"), after, error))
     return FALSE;
 
   /* Translators: what the bytes of an IDX label file hold, in "the header
@@ -199,10 +249,6 @@ bs_idx_read_labels (const char  *path,
   data = bs_data_stream_read_exact (stream, path, header[1], _("labels"), error);
   if (data == NULL)
     return FALSE;
-  /* Translators: what an IDX label file holds, in "5 more bytes follow
-   * the 20 labels". */
-  after = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "the %u label", "the %u labels", header[1]),
-                           header[1]);
   if (!bs_data_stream_expect_end (stream, path, after, error))
     {
       g_free (data);

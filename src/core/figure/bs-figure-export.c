@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bs-atomic-file.h"
+#include "bs-blocks.h"
 #include "bs-error.h"
 #include "bs-heatmap-figure.h"
 #include "bs-model-spec.h"
@@ -42,6 +43,7 @@ bs_figure_export_options_init (BsFigureExportOptions *options)
   options->lo = 0;
   options->hi = 1;
   options->std_error_threshold = NAN;
+  options->block_threshold = BS_BLOCKS_DEFAULT_THRESHOLD;
 }
 
 gboolean
@@ -109,6 +111,7 @@ typedef struct {
   guint  columns;
   guint  rows;
   gboolean panel_titles;
+  gboolean pc1_strips;
   double top, bare_right, full_right, bottom, left;
   double side;           /* of every plot */
   double title_height;   /* the figure's own title, above the grid */
@@ -131,7 +134,7 @@ panel_flags (const Grid *g,
              gboolean    has_colorbar)
 {
   return BS_FIGURE_LAYOUT_COMPACT | (g->panel_titles ? BS_FIGURE_LAYOUT_TITLE : 0)
-         | (has_colorbar ? BS_FIGURE_LAYOUT_COLORBAR : 0);
+         | (has_colorbar ? BS_FIGURE_LAYOUT_COLORBAR : 0) | (g->pc1_strips ? BS_FIGURE_LAYOUT_PC1_STRIPS : 0);
 }
 
 static void
@@ -146,6 +149,7 @@ grid_init (Grid                        *g,
   g->columns = options->columns == 0 ? n_panels : MIN (options->columns, n_panels);
   g->rows = (n_panels + g->columns - 1) / g->columns;
   g->panel_titles = any_panel_title (panels, n_panels);
+  g->pc1_strips = options->pc1_strips;
   bs_figure_layout_get_panel_margins (g->scale, panel_flags (g, TRUE), &g->top, &g->full_right, &g->bottom,
                                       &g->left);
   bs_figure_layout_get_panel_margins (g->scale, panel_flags (g, FALSE), &unused, &g->bare_right, &unused, &unused);
@@ -197,6 +201,8 @@ bs_figure_export_check (const BsFigurePanel         *panels,
     bad = _("the colour range must run from a lower to a higher finite value");
   else if (!(isnan (options->std_error_threshold) || options->std_error_threshold >= 0))
     bad = _("the standard-error threshold must be zero or positive");
+  else if (options->blocks && !isfinite (options->block_threshold))
+    bad = _("the block threshold must be a finite number");
 
   if (bad == NULL)
     for (guint i = 0; i < n_panels; i++)
@@ -206,6 +212,9 @@ bs_figure_export_check (const BsFigurePanel         *panels,
         else if (options->mask_upper
                  && bs_cka_snapshot_get_n_rows (panels[i].snapshot) != bs_cka_snapshot_get_n_cols (panels[i].snapshot))
           bad = _("only a square matrix (a model against itself) can have its upper triangle masked");
+        else if (options->pc1_strips && !bs_cka_snapshot_has_pc1_shares (panels[i].snapshot))
+          bad = _("a matrix without its layers' PC1 shares cannot have PC1 strips: compute it with the PC1 "
+                  "analysis (blockscope-cli cka --pc1, or in the window)");
         if (bad != NULL)
           break;
       }
@@ -238,6 +247,26 @@ bs_figure_export_get_size (const BsFigurePanel         *panels,
   grid_init (&g, panels, n_panels, options);
   *width_pt = g.width;
   *height_pt = ceil (g.height);
+}
+
+void
+bs_figure_export_get_layout (const BsFigurePanel         *panels,
+                             guint                        n_panels,
+                             const BsFigureExportOptions *options,
+                             guint                        i,
+                             double                      *x,
+                             double                      *y,
+                             BsFigureLayout              *layout)
+{
+  double w, h;
+  gboolean has_colorbar;
+  Grid g;
+
+  g_return_if_fail (i < n_panels);
+
+  grid_init (&g, panels, n_panels, options);
+  grid_panel (&g, i, x, y, &w, &h, &has_colorbar);
+  bs_figure_layout_init_panel (layout, w, h, g.scale, panel_flags (&g, has_colorbar));
 }
 
 void
@@ -398,6 +427,45 @@ draw_title (const char                  *title,
   pango_font_description_free (font);
 }
 
+/* Each layer's PC1 share along both axes (NaN where unknown). */
+static void
+get_pc1_shares (const BsCkaSnapshot  *snapshot,
+                double              **rows,
+                double              **cols)
+{
+  guint n_rows = bs_cka_snapshot_get_n_rows (snapshot), n_cols = bs_cka_snapshot_get_n_cols (snapshot);
+
+  *rows = g_new (double, MAX (n_rows, 1));
+  *cols = g_new (double, MAX (n_cols, 1));
+  for (guint r = 0; r < n_rows; r++)
+    (*rows)[r] = bs_cka_snapshot_get_row_pc1_share (snapshot, r, NULL);
+  for (guint c = 0; c < n_cols; c++)
+    (*cols)[c] = bs_cka_snapshot_get_col_pc1_share (snapshot, c, NULL);
+}
+
+/* The blocks of a network against itself (as the window finds them,
+ * bs-heatmap-blocks.c), NULL for other panels. */
+static GArray *
+find_blocks (const BsCkaSnapshot *snapshot,
+             double               threshold)
+{
+  BsBlocksOptions options;
+  g_autoptr(GError) error = NULL;
+  GArray *blocks;
+
+  if (bs_cka_snapshot_get_n_rows (snapshot) != bs_cka_snapshot_get_n_cols (snapshot)
+      || g_strcmp0 (bs_cka_snapshot_get_model_a (snapshot), bs_cka_snapshot_get_model_b (snapshot)) != 0)
+    return NULL;
+  bs_blocks_options_init (&options);
+  options.threshold = threshold;
+  blocks = bs_blocks_find (bs_cka_snapshot_get_values (snapshot), bs_cka_snapshot_get_n_rows (snapshot),
+                           bs_cka_snapshot_get_n_cols (snapshot), &options, &error);
+  /* The options were checked (bs_figure_export_check ()). */
+  if (blocks == NULL)
+    g_warning ("Block detection failed: %s", error->message);
+  return blocks;
+}
+
 static void
 draw_figure (const BsFigurePanel         *panels,
              guint                        n_panels,
@@ -446,6 +514,10 @@ draw_figure (const BsFigurePanel         *panels,
       double x, y, w, h;
       gboolean has_colorbar;
 
+      g_autofree double *row_shares = NULL;
+      g_autofree double *col_shares = NULL;
+      g_autoptr(GArray) blocks = NULL;
+
       grid_panel (&g, i, &x, &y, &w, &h, &has_colorbar);
       bs_heatmap_figure_init (&figure, g_ptr_array_index (matrices, i), w, h);
       bs_figure_layout_init_panel (&figure.layout, w, h, g.scale, panel_flags (&g, has_colorbar));
@@ -478,7 +550,20 @@ draw_figure (const BsFigurePanel         *panels,
         draw_mask (&figure, cr);
       if (!isnan (options->std_error_threshold))
         draw_uncertain (&figure, panel->snapshot, options->std_error_threshold, options->mask_upper, cr);
-      figure.parts = BS_HEATMAP_FIGURE_FRAME | BS_HEATMAP_FIGURE_ROW_AXIS | BS_HEATMAP_FIGURE_COL_AXIS
+      if (options->pc1_strips)
+        {
+          get_pc1_shares (panel->snapshot, &row_shares, &col_shares);
+          figure.row_pc1_shares = row_shares;
+          figure.col_pc1_shares = col_shares;
+        }
+      blocks = options->blocks ? find_blocks (panel->snapshot, options->block_threshold) : NULL;
+      if (blocks != NULL)
+        {
+          figure.blocks = (const BsBlock *) blocks->data;
+          figure.n_blocks = blocks->len;
+        }
+      figure.parts = (options->pc1_strips ? BS_HEATMAP_FIGURE_PC1_STRIPS : 0) | (blocks != NULL ? BS_HEATMAP_FIGURE_BLOCKS : 0)
+                     | BS_HEATMAP_FIGURE_FRAME | BS_HEATMAP_FIGURE_ROW_AXIS | BS_HEATMAP_FIGURE_COL_AXIS
                      | (figure.title != NULL ? BS_HEATMAP_FIGURE_TITLE : 0)
                      | (has_colorbar ? BS_HEATMAP_FIGURE_COLORBAR : 0);
       bs_heatmap_figure_draw (&figure, cr);

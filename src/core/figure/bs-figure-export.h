@@ -15,8 +15,11 @@
  * cells (as on screen) are an option, off by default: on a page a line
  * with its halo covers whole cells of a deep network. Other options the
  * window and `blockscope-cli render` share: the upper triangle masked (a
- * model against itself: each pair once), and a mark on cells whose
- * standard error exceeds a threshold.
+ * model against itself: each pair once), a mark on cells whose
+ * standard error exceeds a threshold, and the analyses: each layer's PC1
+ * share in strips beside the plot and the detected blocks outlined, drawn
+ * by the same code as in the window (bs-figure-analyses.h) in the paper
+ * palette. The colour bar names the measure of the matrices.
  *
  * Cells are crisp: an image without interpolation in PDF and PNG, one
  * rectangle per cell in SVG. Text stays text: in PDF (pdftotext finds it)
@@ -30,6 +33,7 @@
 
 #include "bs-cka-snapshot.h"
 #include "bs-colormap.h"
+#include "bs-figure-layout.h"
 
 G_BEGIN_DECLS
 
@@ -71,6 +75,15 @@ typedef struct {
                                         * axes' stage bands mark them anyway); default off */
   double         std_error_threshold;  /* mark cells with a larger standard error; NaN: none */
   guint          columns;              /* panels per row; 0: all in one row */
+  /* The analyses (bs-figure-analyses.h): each layer's PC1 share as a strip
+   * above (model B) and right of (model A) the plot, in the colour map
+   * over [0, 1]; every panel must carry the shares. */
+  gboolean       pc1_strips;
+  /* The blocks bs_blocks_find () detects in the panel's matrix at
+   * block_threshold, outlined; on panels of a network against itself
+   * (others have no diagonal of layers to look at). */
+  gboolean       blocks;
+  double         block_threshold;      /* default BS_BLOCKS_DEFAULT_THRESHOLD */
 } BsFigureExportOptions;
 
 void     bs_figure_export_options_init (BsFigureExportOptions *options);
@@ -89,7 +102,7 @@ gboolean bs_figure_parse_length        (const char            *text,
                                         GError               **error);
 
 /* Checks the options and panels: sizes in range, a mask only on square
- * panels, at least one panel. */
+ * panels, PC1 strips only for panels with PC1 shares, at least one panel. */
 gboolean bs_figure_export_check        (const BsFigurePanel         *panels,
                                         guint                        n_panels,
                                         const BsFigureExportOptions *options,
@@ -109,6 +122,15 @@ void     bs_figure_export_get_size     (const BsFigurePanel         *panels,
                                         double                      *width_pt,
                                         double                      *height_pt);
 
+/* Panel i's layout (plot, PC1 strips, colour bar), relative to the
+ * panel's top left, which is at (x, y) in points: for tests. */
+void     bs_figure_export_get_layout   (const BsFigurePanel         *panels,
+                                        guint                        n_panels,
+                                        const BsFigureExportOptions *options,
+                                        guint                        i,
+                                        double                      *x,
+                                        double                      *y,
+                                        BsFigureLayout              *layout);
 /* Where panel i's plot (its square of cells) lies, in points from the
  * top left of the figure: for previews and tests. */
 void     bs_figure_export_get_plot     (const BsFigurePanel         *panels,

@@ -17,6 +17,8 @@
 #define TICK_LENGTH     4
 #define COLORBAR_GAP    22
 #define COLORBAR_WIDTH  14
+#define PC1_STRIP_GAP   4    /* between the plot and a PC1 share strip */
+#define PC1_STRIP_WIDTH 6
 
 /* A page has no room to spare: the same parts closer together. */
 #define COMPACT_TOP            20
@@ -37,11 +39,16 @@ bs_figure_layout_get_panel_margins (double              scale,
 {
   gboolean compact = (flags & BS_FIGURE_LAYOUT_COMPACT) != 0;
 
-  *top = ((compact ? COMPACT_TOP : MARGIN_TOP) + ((flags & BS_FIGURE_LAYOUT_TITLE) ? TITLE_HEIGHT : 0)) * scale;
+  /* On a page the strips need their width above the plot (the measure's
+   * name moves above them) and beside it (the colour bar moves right); the
+   * window's margins have room for both. */
+  double pc1 = compact && (flags & BS_FIGURE_LAYOUT_PC1_STRIPS) ? PC1_STRIP_GAP + PC1_STRIP_WIDTH : 0;
+
+  *top = ((compact ? COMPACT_TOP : MARGIN_TOP) + pc1 + ((flags & BS_FIGURE_LAYOUT_TITLE) ? TITLE_HEIGHT : 0)) * scale;
   if ((flags & BS_FIGURE_LAYOUT_COLORBAR) == 0)
-    *right = RIGHT_BARE * scale;
+    *right = (RIGHT_BARE + pc1) * scale;
   else
-    *right = (compact ? COMPACT_RIGHT : MARGIN_RIGHT) * scale;
+    *right = ((compact ? COMPACT_RIGHT : MARGIN_RIGHT) + pc1) * scale;
   *bottom = (compact ? COMPACT_BOTTOM : MARGIN_BOTTOM) * scale;
   *left = (compact ? COMPACT_LEFT : MARGIN_LEFT) * scale;
 }
@@ -77,6 +84,8 @@ bs_figure_layout_init_panel (BsFigureLayout      *layout,
                              BsFigureLayoutFlags  flags)
 {
   gboolean compact = (flags & BS_FIGURE_LAYOUT_COMPACT) != 0;
+  gboolean pc1 = (flags & BS_FIGURE_LAYOUT_PC1_STRIPS) != 0;
+  double colorbar_gap = (compact ? COMPACT_COLORBAR_GAP : COLORBAR_GAP) + (compact && pc1 ? PC1_STRIP_GAP + PC1_STRIP_WIDTH : 0);
   double avail_w, avail_h, side;
   BsFigureRect *p = &layout->plot;
 
@@ -87,6 +96,7 @@ bs_figure_layout_init_panel (BsFigureLayout      *layout,
   layout->height = height;
   layout->scale = scale;
   layout->has_title = (flags & BS_FIGURE_LAYOUT_TITLE) != 0;
+  layout->pc1_strips = pc1;
   bs_figure_layout_get_panel_margins (scale, flags, &layout->margin_top, &layout->margin_right,
                                       &layout->margin_bottom, &layout->margin_left);
 
@@ -107,8 +117,11 @@ bs_figure_layout_init_panel (BsFigureLayout      *layout,
                                        side, STRIP_WIDTH * scale };
   layout->col_band = (BsFigureRect) { p->x, p->y + side + BAND_GAP * scale,
                                       side, BAND_WIDTH * scale };
-  layout->colorbar = (BsFigureRect) { p->x + side + (compact ? COMPACT_COLORBAR_GAP : COLORBAR_GAP) * scale, p->y,
+  layout->colorbar = (BsFigureRect) { p->x + side + colorbar_gap * scale, p->y,
                                       (compact ? COMPACT_COLORBAR_WIDTH : COLORBAR_WIDTH) * scale, side };
+  layout->row_pc1 = (BsFigureRect) { p->x + side + PC1_STRIP_GAP * scale, p->y, PC1_STRIP_WIDTH * scale, side };
+  layout->col_pc1 = (BsFigureRect) { p->x, p->y - (PC1_STRIP_GAP + PC1_STRIP_WIDTH) * scale,
+                                     side, PC1_STRIP_WIDTH * scale };
   layout->tick_length = TICK_LENGTH * scale;
   layout->line_width = scale;
 }

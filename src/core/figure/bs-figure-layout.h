@@ -43,6 +43,9 @@ typedef struct {
   BsFigureRect col_band;     /* stage band below the plot (full plot width) */
   BsFigureRect col_strip;
   BsFigureRect colorbar;     /* the gradient, beside the plot */
+  BsFigureRect row_pc1;      /* model A's PC1 share strip, right of the plot (full height) */
+  BsFigureRect col_pc1;      /* model B's, above the plot (full width) */
+  gboolean     pc1_strips;   /* the margins make room for them (BS_FIGURE_LAYOUT_PC1_STRIPS) */
   double       tick_length;
   double       line_width;   /* frame, ticks and boundary lines */
 } BsFigureLayout;
@@ -60,6 +63,11 @@ typedef enum {
   BS_FIGURE_LAYOUT_COLORBAR = 1 << 1,   /* room for the colour bar; without, a narrow gap
                                          * (the colorbar rectangle is still set beside the plot) */
   BS_FIGURE_LAYOUT_COMPACT  = 1 << 2,   /* a page's margins: the parts closer together */
+  /* Room for the PC1 share strips above and right of the plot: the colour
+   * bar further right and the measure's name above the column strip (the
+   * window's margins have the room; a page's grow). row_pc1 and col_pc1
+   * are set without it too. */
+  BS_FIGURE_LAYOUT_PC1_STRIPS = 1 << 3,
 } BsFigureLayoutFlags;
 
 /* The same with flags: one panel of several sharing a colour bar, or a

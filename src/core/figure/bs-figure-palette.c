@@ -142,6 +142,11 @@ bs_figure_palette_init_from_theme (BsFigurePalette     *palette,
   palette->accent = *accent;
   palette->outline_dark = black;
   palette->outline_light = white;
+  /* A mid-dark orange, not the series' orange: its ring lies between the
+   * black and the white one, and must stand apart from both (4.3:1 and
+   * 4.9:1), whatever the cells under it; the light orange of dark themes
+   * would merge with the white ring. */
+  palette->block_outline = gnome_orange_5;
 
   /* The accent, unless the theme's is too faint here; orange beside it,
    * lighter on dark backgrounds. */

@@ -2,7 +2,8 @@
  *
  * Every colour of a figure that is not a colour map's: text, lines, the
  * shading of the stage bands, the stage lines over the cells, and the
- * outlines the window draws around the hovered and selected cells, plus
+ * outlines the window draws around the hovered and selected cells and
+ * around detected blocks (window and figures alike), plus
  * the lines of the charts beside the heatmap. A palette is made from three
  * colours of a theme (foreground, background, accent) and whether high
  * contrast is asked for; the rest is derived here so that text reaches
@@ -42,6 +43,8 @@ typedef struct {
   BsFigureColor accent;            /* the selected cell's outline */
   BsFigureColor outline_dark;      /* outside an outline over the cells */
   BsFigureColor outline_light;     /* inside it; the hovered cell's outline */
+  BsFigureColor block_outline;     /* a detected block's square, between those two rings:
+                                    * 3:1 against both, so it stands apart from each */
   BsFigureColor grid;              /* faint guides of a chart */
   BsFigureColor series[2];         /* a chart's two lines: accent, then orange */
   gboolean      high_contrast;     /* opaque lines, more shading, full text */

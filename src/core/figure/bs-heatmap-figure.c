@@ -952,9 +952,11 @@ draw_colorbar (Draw *d)
   if (f->measure != NULL)
     {
       PangoLayout *layout = make_layout (d, f->measure, 0.8, TRUE);
+      /* Above the columns' PC1 strip when the layout has room for it. */
+      double above = d->layout->pc1_strips ? d->layout->plot.y - d->layout->col_pc1.y : 0;
 
       set_color (d, &f->palette.text);
-      draw_text_at (d, layout, bar->x + bar->width / 2, bar->y - scaled (d, 6), 0.5, 1.0);
+      draw_text_at (d, layout, bar->x + bar->width / 2, bar->y - above - scaled (d, 6), 0.5, 1.0);
       g_object_unref (layout);
     }
 }
@@ -977,6 +979,24 @@ draw_title (Draw *d)
   pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
   set_color (d, &d->figure->palette.text);
   draw_text_centered (d, layout, centre, scaled (d, TITLE_CENTRE), 0);
+  g_object_unref (layout);
+}
+
+/* What the strips are, left of the columns' strip, where the corner
+ * above the row axis is free: a reader of a paper has no hover. */
+static void
+draw_pc1_label (Draw *d)
+{
+  const BsFigureRect *strip = &d->layout->col_pc1;
+  PangoLayout *layout;
+
+  if (d->figure->col_pc1_shares == NULL)
+    return;
+  /* Translators: beside a strip of colours above the heatmap, one per layer:
+   * the fraction of the layer's variance on its first principal component. */
+  layout = make_layout (d, _("PC1 share"), 0.7, FALSE);
+  set_color (d, &d->figure->palette.text_secondary);
+  draw_text_at (d, layout, strip->x - scaled (d, 4), strip->y + strip->height / 2, 1.0, 0.5);
   g_object_unref (layout);
 }
 
@@ -1014,6 +1034,18 @@ get_marks_at (const BsHeatmapFigure *figure,
     add_stage_lines (figure, &view, scale, marks);
   if ((parts & BS_HEATMAP_FIGURE_FRAME) != 0)
     add_frame (figure, scale, marks);
+  if ((parts & BS_HEATMAP_FIGURE_PC1_STRIPS) != 0)
+    {
+      if (figure->row_pc1_shares != NULL)
+        bs_figure_add_pc1_strip_marks (marks, &figure->layout, &view, BS_FIGURE_AXIS_ROWS, figure->row_pc1_shares,
+                                       view.n_rows, figure->colormap, scale);
+      if (figure->col_pc1_shares != NULL)
+        bs_figure_add_pc1_strip_marks (marks, &figure->layout, &view, BS_FIGURE_AXIS_COLS, figure->col_pc1_shares,
+                                       view.n_cols, figure->colormap, scale);
+    }
+  if ((parts & BS_HEATMAP_FIGURE_BLOCKS) != 0 && figure->blocks != NULL)
+    bs_figure_add_block_marks (marks, &figure->layout, &view, figure->blocks, figure->n_blocks, &figure->palette,
+                               2 * figure->layout.line_width, figure->layout.line_width, scale);
 
   return marks;
 }
@@ -1056,12 +1088,15 @@ bs_heatmap_figure_draw (const BsHeatmapFigure *figure,
     }
   if ((figure->parts & BS_HEATMAP_FIGURE_CELLS) != 0)
     draw_cells (&d);
-  if ((figure->parts & (BS_HEATMAP_FIGURE_STAGE_LINES | BS_HEATMAP_FIGURE_FRAME)) != 0)
+  if ((figure->parts & (BS_HEATMAP_FIGURE_STAGE_LINES | BS_HEATMAP_FIGURE_FRAME |
+                        BS_HEATMAP_FIGURE_PC1_STRIPS | BS_HEATMAP_FIGURE_BLOCKS)) != 0)
     {
       g_autoptr(GArray) marks = get_marks_at (figure, figure->parts, d.scale);
 
       draw_marks (&d, marks);
     }
+  if ((figure->parts & BS_HEATMAP_FIGURE_PC1_STRIPS) != 0)
+    draw_pc1_label (&d);
   if ((figure->parts & BS_HEATMAP_FIGURE_ROW_AXIS) != 0)
     draw_axis (&d, BS_FIGURE_AXIS_ROWS);
   if ((figure->parts & BS_HEATMAP_FIGURE_COL_AXIS) != 0)
@@ -1131,6 +1166,19 @@ bs_heatmap_figure_get_part_bounds (const BsHeatmapFigure *figure,
   /* Tick labels reach above and below the bar, the measure's name above. */
   if ((parts & BS_HEATMAP_FIGURE_COLORBAR) != 0)
     rect_union (bounds, &any, &(BsFigureRect) { right, 0, MAX (l->width - right, 0), l->height });
+  if ((parts & BS_HEATMAP_FIGURE_PC1_STRIPS) != 0)
+    {
+      if (figure->row_pc1_shares != NULL)
+        rect_union (bounds, &any, &(BsFigureRect) { l->row_pc1.x - slack, l->row_pc1.y - slack,
+                                                    l->row_pc1.width + 2 * slack, l->row_pc1.height + 2 * slack });
+      /* The columns' strip with its label left of it. */
+      if (figure->col_pc1_shares != NULL)
+        rect_union (bounds, &any, &(BsFigureRect) { 0, l->col_pc1.y - l->col_pc1.height,
+                                                    l->col_pc1.x + l->col_pc1.width + slack,
+                                                    3 * l->col_pc1.height });
+    }
+  if ((parts & BS_HEATMAP_FIGURE_BLOCKS) != 0)
+    rect_union (bounds, &any, &(BsFigureRect) { p->x - slack, p->y - slack, p->width + 2 * slack, p->height + 2 * slack });
   if ((parts & BS_HEATMAP_FIGURE_TITLE) != 0 && figure->title != NULL)
     rect_union (bounds, &any, &(BsFigureRect) { 0, 0, l->width, p->y - line });
 }

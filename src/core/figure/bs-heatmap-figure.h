@@ -22,6 +22,7 @@
 #include <pango/pango.h>
 
 #include "bs-colormap.h"
+#include "bs-figure-analyses.h"
 #include "bs-figure-layout.h"
 #include "bs-figure-palette.h"
 #include "bs-heatmap-matrix.h"
@@ -41,6 +42,11 @@ typedef enum {
   /* The palette's background under everything: for a figure that leaves
    * the screen; not in ALL, as the window has a background of its own. */
   BS_HEATMAP_FIGURE_BACKGROUND  = 1 << 7,
+  /* The analyses (bs-figure-analyses.h), when the figure has their data:
+   * each layer's PC1 share beside the plot, the detected blocks over the
+   * cells. Not in ALL: the window draws them itself. */
+  BS_HEATMAP_FIGURE_PC1_STRIPS  = 1 << 8,
+  BS_HEATMAP_FIGURE_BLOCKS      = 1 << 9,
 } BsHeatmapFigureParts;
 
 /* What goes around the cells. */
@@ -93,6 +99,13 @@ typedef struct {
   const PangoFontDescription *font;          /* NULL: "Sans 10" */
   const cairo_font_options_t *font_options;  /* NULL: the surface's */
   BsHeatmapFigureParts        parts;
+  /* For BS_HEATMAP_FIGURE_PC1_STRIPS: the PC1 shares of the n_rows layers
+   * of model A and the n_cols of model B (NaN: unknown); NULL: no strip. */
+  const double               *row_pc1_shares;
+  const double               *col_pc1_shares;
+  /* For BS_HEATMAP_FIGURE_BLOCKS: the blocks to outline (bs-blocks.h). */
+  const BsBlock              *blocks;
+  guint                       n_blocks;
   /* Text handed over instead of drawn (NULL: drawn). */
   BsFigureTextFunc            text_func;
   gpointer                    text_data;
@@ -122,16 +135,12 @@ void bs_heatmap_figure_get_part_bounds  (const BsHeatmapFigure *figure,
                                          BsHeatmapFigureParts   parts,
                                          BsFigureRect          *bounds);
 
-/* A rectangle the renderer fills with one colour. */
-typedef struct {
-  BsFigureRect  rect;
-  BsFigureColor color;
-} BsFigureMark;
-
 /* The stage lines and the frame (those of them in parts) as
  * bs_heatmap_figure_draw () fills them: whole pixels at device_scale,
  * stage lines cut to the plot, each with the palette's halo either side
- * (every halo before every line), in drawing order. For drawing them
+ * (every halo before every line), in drawing order; then the PC1 strips
+ * and the block outlines when in parts (bs-figure-analyses.h), the
+ * outlines' rings two line widths wide and their halos one. For drawing them
  * without cairo: the window puts
  * them over its OpenGL cells as colour nodes. An array of BsFigureMark;
  * free with g_array_unref (). */

@@ -12,6 +12,7 @@
 
 #include "bs-atomic-file.h"
 #include "bs-error.h"
+#include "bs-file-read.h"
 
 #define MAGIC "\x93NUMPY"
 #define MAGIC_LENGTH 6
@@ -311,28 +312,17 @@ bs_npy_file_open (const char  *path,
   g_autoptr(BsNpyFile) file = NULL;
   g_autofree char *header = NULL;
   guint8 prefix[12];
-  GStatBuf st;
   gsize got, prefix_length, header_length, element_size, data_bytes;
-  guint64 available;
+  guint64 available, file_size;
 
   g_return_val_if_fail (path != NULL, NULL);
 
   file = g_new0 (BsNpyFile, 1);
   file->path = g_strdup (path);
-  file->fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  /* The type is checked before the open: a FIFO would block it. */
+  file->fd = bs_file_open_regular (path, &file_size, error);
   if (file->fd < 0)
-    {
-      int errsv = errno;
-
-      g_set_error (error, BS_ERROR, errsv == ENOENT ? BS_ERROR_NOT_FOUND : BS_ERROR_IO,
-                   _("Cannot read '%s': %s"), path, g_strerror (errsv));
-      return NULL;
-    }
-  if (fstat (file->fd, &st) != 0 || !S_ISREG (st.st_mode))
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not a regular file"), path);
-      return NULL;
-    }
+    return NULL;
 
   if (!read_exactly (file->fd, prefix, sizeof prefix, 0, &got))
     {
@@ -362,10 +352,10 @@ bs_npy_file_open (const char  *path,
       return NULL;
     }
 
-  if (header_length > MAX_HEADER_LENGTH || prefix_length + header_length > (guint64) st.st_size)
+  if (header_length > MAX_HEADER_LENGTH || prefix_length + header_length > file_size)
     {
       npy_error (error, path, _("the header length %zu does not fit the file (%" PRId64 " bytes)"),
-                 header_length, (gint64) st.st_size);
+                 header_length, (gint64) file_size);
       return NULL;
     }
   header = g_malloc (header_length + 1);
@@ -416,7 +406,7 @@ bs_npy_file_open (const char  *path,
 
   file->data_offset = (goffset) (prefix_length + header_length);
   data_bytes = file->n_elements * element_size;
-  available = (guint64) st.st_size - (guint64) file->data_offset;
+  available = file_size - (guint64) file->data_offset;
   if (available < data_bytes)
     {
       npy_error (error, path, _("the data is truncated: the shape needs %zu bytes but the file holds %" PRIu64),

@@ -10,8 +10,10 @@
 #include <archive_entry.h>
 #include <glib/gi18n-lib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bs-error.h"
+#include "bs-file-read.h"
 
 #define MAX_DEPTH      64          /* a state dict needs about 4 */
 #define MAX_STACK      (1 << 20)
@@ -870,7 +872,16 @@ materialise (const char   *path,
   memcpy (view->shape, tensor->size, sizeof tensor->size);
   view->n_elements = n;
   view->n_bytes = n * elem;
-  dst = g_malloc (MAX (view->n_bytes, 1));
+  /* A compressed storage can state any size: the copy may not fit. */
+  dst = g_try_malloc (MAX (view->n_bytes, 1));
+  if (dst == NULL)
+    {
+      g_free ((char *) view->name);
+      g_free (view);
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not enough memory for tensor %s"),
+                   path, name);
+      return NULL;
+    }
   view->data = dst;
   src = g_bytes_get_data (bytes, NULL);
   /* Element by element in C order, wherever the strides put it. */
@@ -1009,7 +1020,15 @@ bs_pth_load (const char  *path,
   g_autoptr(GBytes) data = NULL;
   g_autoptr(GError) local = NULL;
 
-  mapped = g_mapped_file_new (path, FALSE, &local);
+  guint64 size;
+  int fd;
+
+  /* The type is checked before the open: a FIFO would block it. */
+  fd = bs_file_open_regular (path, &size, error);
+  if (fd < 0)
+    return NULL;
+  mapped = g_mapped_file_new_from_fd (fd, FALSE, &local);
+  close (fd);
   if (mapped == NULL)
     {
       g_set_error (error, BS_ERROR, g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)

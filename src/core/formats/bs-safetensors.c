@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bs-atomic-file.h"
 #include "bs-error.h"
@@ -191,7 +192,7 @@ compare_entries (gconstpointer a,
   return strcmp (ea->name, eb->name);
 }
 
-static void
+static gboolean
 point_at_data (Entry        *entry,
                const guint8 *data)
 {
@@ -202,13 +203,17 @@ point_at_data (Entry        *entry,
   if (aligned)
     {
       entry->view.data = data;
-      return;
+      return TRUE;
     }
-  entry->copy = g_memdup2 (data, entry->view.n_bytes);
-#else
+#endif
+  /* A copy as large as the tensor: its size comes from the file. */
+  entry->copy = g_try_malloc (MAX (entry->view.n_bytes, 1));
+  if (entry->copy == NULL)
+    return FALSE;
+  memcpy (entry->copy, data, entry->view.n_bytes);
+#if G_BYTE_ORDER != G_LITTLE_ENDIAN
   /* File data is little-endian: swap every element into a private copy. */
   (void) aligned;
-  entry->copy = g_memdup2 (data, entry->view.n_bytes);
   for (gsize i = 0; i < entry->view.n_elements; i++)
     {
       guint8 *e = (guint8 *) entry->copy + i * size;
@@ -223,13 +228,19 @@ point_at_data (Entry        *entry,
     }
 #endif
   entry->view.data = entry->copy;
+  return TRUE;
 }
 
-BsSafetensors *
-bs_safetensors_load (const char  *path,
-                     GError     **error)
+/* The data section is read only once the header has been checked against
+ * the file's size: a sparse file of gigabytes behind a small header is
+ * refused before anything but its header is read. */
+static gboolean
+load_from_fd (BsSafetensors  *st,
+              int             fd,
+              guint64         file_size,
+              GError        **error)
 {
-  g_autoptr(BsSafetensors) st = NULL;
+  const char *path = st->path;
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) local_error = NULL;
   JsonNode *root;
@@ -237,29 +248,34 @@ bs_safetensors_load (const char  *path,
   const char *name;
   JsonNode *node;
   guint64 header_length;
-  gsize data_start, data_size;
+  gsize data_start, data_size, n_read;
   guint64 expected = 0;
   const guint8 *header;
+  guint8 *bigger;
   gsize i;
 
-  g_return_val_if_fail (path != NULL, NULL);
-
-  st = g_new0 (BsSafetensors, 1);
-  st->path = g_strdup (path);
-  st->entries = g_ptr_array_new_with_free_func (entry_free);
-  st->by_name = g_hash_table_new (g_str_hash, g_str_equal);
-  st->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-
-  if (!bs_file_read_regular (path, G_MAXSIZE, (char **) &st->contents, &st->length, error))
-    return NULL;
-
-  if (st->length < 8)
+  if (file_size < 8)
     {
       format_error (error, path,
                     g_dngettext (GETTEXT_PACKAGE, "the file is only %zu byte long",
-                                 "the file is only %zu bytes long", st->length),
-                    st->length);
-      return NULL;
+                                 "the file is only %zu bytes long", (gsize) file_size),
+                    (gsize) file_size);
+      return FALSE;
+    }
+  if (file_size > G_MAXSIZE)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not enough memory for %" PRId64 " bytes"),
+                   path, (gint64) file_size);
+      return FALSE;
+    }
+  st->length = (gsize) file_size;
+  st->contents = g_malloc (8);
+  if (!bs_file_read_at (fd, path, 0, st->contents, 8, &n_read, error))
+    return FALSE;
+  if (n_read < 8)
+    {
+      format_error (error, path, _("the file changed while it was read"));
+      return FALSE;
     }
   memcpy (&header_length, st->contents, 8);
   header_length = GUINT64_FROM_LE (header_length);
@@ -267,39 +283,54 @@ bs_safetensors_load (const char  *path,
     {
       format_error (error, path, _("the header length %" PRIu64 " is longer than the file (%zu bytes)"),
                     header_length, st->length);
-      return NULL;
+      return FALSE;
     }
   if (header_length < 2 || header_length > MAX_HEADER_LENGTH)
     {
       format_error (error, path, _("the header length %" PRIu64 " is not plausible"), header_length);
-      return NULL;
+      return FALSE;
     }
-  header = st->contents + 8;
   data_start = 8 + (gsize) header_length;
   data_size = st->length - data_start;
+  bigger = g_try_realloc (st->contents, data_start);
+  if (bigger == NULL)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not enough memory for %" PRId64 " bytes"),
+                   path, (gint64) data_start);
+      return FALSE;
+    }
+  st->contents = bigger;
+  if (!bs_file_read_at (fd, path, 8, st->contents + 8, (gsize) header_length, &n_read, error))
+    return FALSE;
+  if (n_read < header_length)
+    {
+      format_error (error, path, _("the file changed while it was read"));
+      return FALSE;
+    }
+  header = st->contents + 8;
 
   if (header[0] != '{')
     {
       format_error (error, path, _("the header does not start with '{'"));
-      return NULL;
+      return FALSE;
     }
   /* json-glib recurses: a small header nested deep enough overflows the stack. */
   if (!bs_json_check_depth ((const char *) header, (gsize) header_length, BS_JSON_MAX_DEPTH))
     {
       format_error (error, path, _("the header is nested deeper than %u levels"), BS_JSON_MAX_DEPTH);
-      return NULL;
+      return FALSE;
     }
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, (const char *) header, (gssize) header_length, &local_error))
     {
       format_error (error, path, _("the header is not valid JSON: %s"), local_error->message);
-      return NULL;
+      return FALSE;
     }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       format_error (error, path, _("the header is not a JSON object"));
-      return NULL;
+      return FALSE;
     }
 
   json_object_iter_init (&iter, json_node_get_object (root));
@@ -308,10 +339,10 @@ bs_safetensors_load (const char  *path,
       if (strcmp (name, "__metadata__") == 0)
         {
           if (!parse_metadata (st, node, error))
-            return NULL;
+            return FALSE;
         }
       else if (!parse_entry (st, name, node, data_size, error))
-        return NULL;
+        return FALSE;
     }
 
   /* The offsets must tile the data section exactly: every byte belongs to
@@ -328,14 +359,14 @@ bs_safetensors_load (const char  *path,
                                      "a gap of %" PRIu64 " bytes before tensor '%s'",
                                      entry->begin - expected),
                         entry->begin - expected, entry->name);
-          return NULL;
+          return FALSE;
         }
       if (entry->begin < expected)
         {
           Entry *previous = g_ptr_array_index (st->entries, i - 1);
 
           format_error (error, path, _("tensor '%s' overlaps tensor '%s'"), entry->name, previous->name);
-          return NULL;
+          return FALSE;
         }
       expected = entry->end;
     }
@@ -345,17 +376,63 @@ bs_safetensors_load (const char  *path,
                     g_dngettext (GETTEXT_PACKAGE, "%" PRIu64 " trailing byte after the last tensor",
                                  "%" PRIu64 " trailing bytes after the last tensor", data_size - expected),
                     data_size - expected);
-      return NULL;
+      return FALSE;
+    }
+
+  /* The header holds: now the data, no more and no less than it says. */
+  bigger = g_try_realloc (st->contents, MAX (st->length, 1));
+  if (bigger == NULL)
+    {
+      g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not enough memory for %" PRId64 " bytes"),
+                   path, (gint64) st->length);
+      return FALSE;
+    }
+  st->contents = bigger;
+  if (!bs_file_read_at (fd, path, data_start, st->contents + data_start, data_size, &n_read, error))
+    return FALSE;
+  if (n_read < data_size)
+    {
+      format_error (error, path, _("the file changed while it was read"));
+      return FALSE;
     }
 
   for (i = 0; i < st->entries->len; i++)
     {
       Entry *entry = g_ptr_array_index (st->entries, i);
 
-      point_at_data (entry, st->contents + data_start + entry->begin);
+      if (!point_at_data (entry, st->contents + data_start + entry->begin))
+        {
+          g_set_error (error, BS_ERROR, BS_ERROR_IO, _("Cannot read '%s': not enough memory for %zu bytes"),
+                       path, entry->view.n_bytes);
+          return FALSE;
+        }
     }
+  return TRUE;
+}
 
-  return g_steal_pointer (&st);
+BsSafetensors *
+bs_safetensors_load (const char  *path,
+                     GError     **error)
+{
+  g_autoptr(BsSafetensors) st = NULL;
+  guint64 file_size;
+  gboolean ok;
+  int fd;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  st = g_new0 (BsSafetensors, 1);
+  st->path = g_strdup (path);
+  st->entries = g_ptr_array_new_with_free_func (entry_free);
+  st->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  st->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  fd = bs_file_open_regular (path, &file_size, error);
+  if (fd < 0)
+    return NULL;
+  ok = load_from_fd (st, fd, file_size, error);
+  close (fd);
+  return ok ? g_steal_pointer (&st) : NULL;
 }
 
 const char *

@@ -6,9 +6,11 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bs-checkpoint.h"
 #include "bs-error.h"
+#include "bs-file-read.h"
 #include "bs-weights-import.h"
 
 #define OFFICIAL_FOLDER "https://download.pytorch.org/models/"
@@ -85,8 +87,16 @@ file_sha256 (const char    *path,
              GError       **error)
 {
   g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autoptr(GMappedFile) mapped = g_mapped_file_new (path, FALSE, NULL);
+  g_autoptr(GMappedFile) mapped = NULL;
+  guint64 size;
+  int fd;
 
+  /* The type is checked before the open: a FIFO would block it. */
+  fd = bs_file_open_regular (path, &size, error);
+  if (fd < 0)
+    return NULL;
+  mapped = g_mapped_file_new_from_fd (fd, FALSE, NULL);
+  close (fd);
   if (mapped == NULL)
     {
       g_set_error (error, BS_ERROR, BS_ERROR_IO,

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bs-error.h"
+#include "bs-file-read.h"
 #include "bs-pth.h"
 #include "bs-safetensors.h"
 
@@ -56,18 +58,18 @@ is_zip (const char  *path,
         GError     **error)
 {
   char magic[4] = { 0 };
-  FILE *f = fopen (path, "rb");
+  gsize n_read = 0;
+  guint64 size;
   gboolean zip;
+  int fd;
 
-  if (f == NULL)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_NOT_FOUND,
-                   /* Translators: a file, then the system's message. */
-                   _("cannot read %s: %s"), path, g_strerror (errno));
-      return FALSE;
-    }
-  zip = fread (magic, 1, 4, f) == 4 && memcmp (magic, "PK\x03\x04", 4) == 0;
-  fclose (f);
+  /* The type is checked before the open: a FIFO would block it. */
+  fd = bs_file_open_regular (path, &size, error);
+  if (fd < 0)
+    return FALSE;
+  zip = bs_file_read_at (fd, path, 0, magic, 4, &n_read, NULL) && n_read == 4
+        && memcmp (magic, "PK\x03\x04", 4) == 0;
+  close (fd);
   return zip;
 }
 

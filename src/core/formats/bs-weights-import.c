@@ -6,8 +6,10 @@
 #include <glib/gi18n-lib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bs-error.h"
+#include "bs-file-read.h"
 #include "bs-pth.h"
 #include "bs-safetensors.h"
 
@@ -30,19 +32,19 @@ source_open (Source      *s,
              GError     **error)
 {
   char magic[4] = { 0 };
-  FILE *f = fopen (path, "rb");
+  gsize n_read = 0;
+  guint64 size;
   gboolean zip;
+  int fd;
 
   memset (s, 0, sizeof *s);
-  if (f == NULL)
-    {
-      g_set_error (error, BS_ERROR, BS_ERROR_NOT_FOUND,
-                   /* Translators: a file, then the system's message. */
-                   _("cannot read %s: %s"), path, g_strerror (errno));
-      return FALSE;
-    }
-  zip = fread (magic, 1, 4, f) == 4 && memcmp (magic, "PK\x03\x04", 4) == 0;
-  fclose (f);
+  /* The type is checked before the open: a FIFO would block it. */
+  fd = bs_file_open_regular (path, &size, error);
+  if (fd < 0)
+    return FALSE;
+  zip = bs_file_read_at (fd, path, 0, magic, 4, &n_read, NULL) && n_read == 4
+        && memcmp (magic, "PK\x03\x04", 4) == 0;
+  close (fd);
   /* A .pth that is not a zip (the legacy format) is told so by bs-pth. */
   if (zip || g_str_has_suffix (path, ".pth") || g_str_has_suffix (path, ".pt"))
     s->pth = bs_pth_load (path, error);

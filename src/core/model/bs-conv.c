@@ -55,21 +55,33 @@ is_direct3 (const BsConvGeometry *g)
  * much of it on horizontal sums, so the backward pass takes larger chunks. */
 #define BACKWARD_CHUNK_FACTOR 4
 
+/* A forward sgemm packs the weights again for every chunk: on small maps
+ * with many channels (ResNet-50's last stages at 32 x 32 input: 2 x 2 and
+ * 1 x 1 maps, up to 2048 x 512 weights) chunks of the cache-sized budget
+ * are a few dozen columns wide and the packing costs a fifth to a third of
+ * the product. Forward chunks take at least this many columns. */
+#define MIN_SGEMM_COLUMNS 512
+
 static guint
 chunk_images (const BsConvGeometry *g,
               const BsEngineConfig *config,
               guint                 images_per_thread,
               gboolean              backward)
 {
-  gsize per_image = (col_rows (g) + g->out_c) * g->out_h * g->out_w * sizeof (float);
+  gsize P = (gsize) g->out_h * g->out_w;
+  gsize per_image = (col_rows (g) + g->out_c) * P * sizeof (float);
+  guint nc;
 
   if (is_direct3 (g))
     /* Padded input and output (forward), or padded input and padded dy (backward). */
     per_image = ((gsize) g->in_c * (g->in_h + 2) * (g->in_w + 2) +
                  (gsize) g->out_c * (g->out_h + 2) * (g->out_w + 2) +
                  (g->stride == 2 ? col_rows (g) * g->out_h * g->out_w : 0)) * sizeof (float);
-  return bs_conv_chunk_fit (images_per_thread, per_image,
-                            chunk_bytes (config) * (backward && is_direct3 (g) ? BACKWARD_CHUNK_FACTOR : 1), 1);
+  nc = bs_conv_chunk_fit (images_per_thread, per_image,
+                          chunk_bytes (config) * (backward && is_direct3 (g) ? BACKWARD_CHUNK_FACTOR : 1), 1);
+  if (!backward && !is_direct3 (g) && (gsize) nc * P < MIN_SGEMM_COLUMNS)
+    nc = (guint) MIN ((gsize) MAX (images_per_thread, 1), (MIN_SGEMM_COLUMNS + P - 1) / P);
+  return nc;
 }
 
 guint

@@ -299,28 +299,54 @@ bs_model_add_fc (BsModel    *model,
   return op->out;
 }
 
-/* Zeroed and 64-byte aligned. calloc leaves large blocks as untouched
- * zero pages, so building a big model costs nothing until it is used. */
+/* Zeroed and 64-byte aligned, or NULL when it does not fit. calloc leaves
+ * large blocks as untouched zero pages, so building a big model costs
+ * nothing until it is used. */
 static float *
-alloc_zeroed (gsize     n_floats,
-              gpointer *block)
+try_alloc_zeroed (gsize     n_floats,
+                  gpointer *block)
 {
   guintptr p;
 
+  if (n_floats > (G_MAXSIZE - 64) / sizeof (float))
+    return NULL;
   *block = calloc (n_floats * sizeof (float) + 64, 1);
   if (*block == NULL)
-    g_error ("out of memory allocating %" G_GSIZE_FORMAT " parameters", n_floats);
+    return NULL;
   p = ((guintptr) *block + 63) & ~(guintptr) 63;
   return (float *) p;
 }
 
-void
-bs_model_builder_finish (BsModel *model)
+gboolean
+bs_model_builder_finish (BsModel  *model,
+                         GError  **error)
 {
   guint n_values = model->layers->len;
 
-  model->param_data = alloc_zeroed (model->n_data, &model->param_block);
-  model->grad_data = alloc_zeroed (model->n_grad, &model->grad_block);
+  /* The sizes come from an architecture's name, which a file can give. */
+  if (model->n_data > BS_MODEL_MAX_PARAMS || model->n_grad > BS_MODEL_MAX_PARAMS)
+    {
+      g_autofree char *count = g_strdup_printf ("%" G_GSIZE_FORMAT, model->n_data);
+
+      g_set_error (error, BS_ERROR, BS_ERROR_INVALID_ARGUMENT,
+                   /* Translators: a model name and its number of parameters. */
+                   _("Model '%s' is too large: %s parameters do not fit in memory"),
+                   model->name, count);
+      return FALSE;
+    }
+  model->param_data = try_alloc_zeroed (model->n_data, &model->param_block);
+  model->grad_data = model->param_data ? try_alloc_zeroed (model->n_grad, &model->grad_block) : NULL;
+  if (model->grad_data == NULL)
+    {
+      guint64 bytes = ((guint64) model->n_data + model->n_grad) * sizeof (float);
+      g_autofree char *size = g_format_size (bytes);
+
+      g_set_error (error, BS_ERROR, BS_ERROR_FAILED,
+                   /* Translators: a model name, then an amount of memory ("465.6 MB"). */
+                   _("Not enough memory for the weights of %s and their gradients (%s)"),
+                   model->name, size);
+      return FALSE;
+    }
 
   for (guint i = 0; i < model->params->len; i++)
     {
@@ -348,6 +374,7 @@ bs_model_builder_finish (BsModel *model)
       if (op->kind == BS_OP_RELU)
         model->n_bwd_readers[op->out]++;
     }
+  return TRUE;
 }
 
 void
@@ -397,6 +424,7 @@ BsModel *
 bs_model_copy (BsModel *model)
 {
   const BsLayerInfo *in;
+  g_autoptr(GError) error = NULL;
   BsEngineConfig config;
   BsModel *copy;
 
@@ -443,7 +471,10 @@ bs_model_copy (BsModel *model)
         }
       g_assert (v == op->out);
     }
-  bs_model_builder_finish (copy);
+  /* The original's parameters fit in memory once; a second copy that does
+   * not is the process running out of memory, not a bad file. */
+  if (!bs_model_builder_finish (copy, &error))
+    g_error ("%s", error->message);
   g_assert (copy->n_data == model->n_data && copy->params->len == model->params->len);
 
   memcpy (copy->param_data, model->param_data, model->n_data * sizeof (float));

@@ -18,6 +18,11 @@
 
 G_BEGIN_DECLS
 
+/* The most parameters (floats) a model may have: 16 GiB of weights, about
+ * 70 times ResNet-152's. Beyond it an architecture is refused before
+ * anything is allocated. */
+#define BS_MODEL_MAX_PARAMS ((gsize) 1 << 32)
+
 /* The block of a layer outside the residual blocks (BsLayerInfo.block). */
 #define BS_MODEL_NO_BLOCK (-1)
 
@@ -26,8 +31,12 @@ BsModel           *bs_model_builder_new    (const char   *name,
                                             guint         in_height,
                                             guint         in_width,
                                             guint         n_classes);
-/* Allocates parameter storage; the model is ready after this. */
-void               bs_model_builder_finish (BsModel      *model);
+/* Allocates parameter storage; the model is ready after this. An
+ * architecture too large for any memory (a checkpoint can name any) fails
+ * with BS_ERROR_INVALID_ARGUMENT, one that does not fit in this process's
+ * memory with BS_ERROR_FAILED saying how much; never an abort. */
+gboolean           bs_model_builder_finish (BsModel      *model,
+                                            GError      **error);
 
 guint              bs_model_add_conv       (BsModel      *model,
                                             guint         in,

@@ -278,7 +278,11 @@ bs_resnet_build (const char          *name,
 
   v = bs_model_add_avgpool (model, v, "avgpool");
   bs_model_add_fc (model, v, "fc");
-  bs_model_builder_finish (model);
+  if (!bs_model_builder_finish (model, error))
+    {
+      bs_model_free (model);
+      return NULL;
+    }
   return model;
 
 fail:

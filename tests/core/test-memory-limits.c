@@ -1,0 +1,156 @@
+/* test-memory-limits.c: blockscope-cli under a limit on its address space
+ * (what `prlimit --as` or a batch system's memory limit does) ends a run that
+ * does not fit with a message and exit status 1 or 2, never an abort.
+ * (Grams that do not fit: test-cka-cli, /cka-cli/acts.)
+ *
+ * The sanitizers reserve terabytes of address space for their shadow memory,
+ * so a sanitized CLI cannot even start under such a limit: there the test
+ * says so and skips (tests/allowed-skips.txt lists it for build-asan and
+ * build-tsan only); the normal build runs it. */
+#include <glib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "bs-test-util.h"
+
+/* Enough for the program, OpenBLAS's 128 MiB buffers and a small network;
+ * far from ImageNet ResNet-152's 466 MB of weights and gradients. Below
+ * about 450 MiB OpenBLAS 0.3.21 cannot get its buffers (README, "Memory"). */
+#define LIMIT_BYTES (640u << 20)
+
+static void
+limit_address_space (gpointer data)
+{
+  struct rlimit limit = { LIMIT_BYTES, LIMIT_BYTES };
+
+  setrlimit (RLIMIT_AS, &limit);
+}
+
+static void
+limit_address_space_small (gpointer data)
+{
+  struct rlimit limit = { 300u << 20, 300u << 20 };
+
+  setrlimit (RLIMIT_AS, &limit);
+}
+
+static gboolean
+sanitized (void)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  g_test_skip ("sanitizers reserve terabytes of address space: the normal build runs this");
+  return TRUE;
+#else
+  return FALSE;
+#endif
+}
+
+/* Runs the CLI with the arguments under the limit; returns its exit status
+ * (-1 for a signal), its standard error in *err. */
+static int
+run_limited (char       **err,
+             const char  *first,
+             ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  va_list ap;
+  int status;
+
+  g_ptr_array_add (argv, (char *) BS_CLI_PATH);
+  va_start (ap, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
+                               limit_address_space, NULL, NULL, err, &status, &error));
+  g_assert_no_error (error);
+  g_test_message ("stderr: %s", *err);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+/* OpenBLAS retries forever when it cannot map its work buffers: under a
+ * limit too small for them the program says so at start, quickly. */
+static void
+test_blas_buffers (void)
+{
+  const char *argv[] = { BS_CLI_PATH, "info", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  if (sanitized ())
+    return;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
+                               limit_address_space_small, NULL, NULL, &err, &status, &error));
+  g_assert_no_error (error);
+  g_test_message ("stderr: %s", err);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+  g_assert_nonnull (strstr (err, "leaves too little room for OpenBLAS's work buffers"));
+}
+
+/* The limit lets a small network through: the failures below are the big
+ * ones', not a CLI that cannot start at all. */
+static void
+test_small_fits (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("bs-test-memory-XXXXXX", NULL);
+  g_autofree char *out = g_build_filename (dir, "small.npy", NULL);
+  g_autofree char *err = NULL;
+
+  if (sanitized ())
+    return;
+  g_assert_cmpint (run_limited (&err, "cka", "--a", "resnet8", "--b", "resnet8", "--dataset", "synthetic",
+                                "--limit", "32", "--batch", "16", "--threads", "1", "--out", out, NULL), ==, 0);
+  g_assert_true (g_file_test (out, G_FILE_TEST_IS_REGULAR));
+  bs_test_remove_tree (dir);
+}
+
+static void
+test_train_model_too_big (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("bs-test-memory-XXXXXX", NULL);
+  g_autofree char *out = g_build_filename (dir, "big.safetensors", NULL);
+  g_autofree char *err = NULL;
+  int status;
+
+  if (sanitized ())
+    return;
+  status = run_limited (&err, "train", "--model", "imagenet-resnet152", "--dataset", "synthetic",
+                        "--limit", "16", "--epochs", "1", "--batch", "8", "--out", out, NULL);
+  g_assert_true (status == 1 || status == 2);
+  g_assert_nonnull (strstr (err, "Not enough memory for the weights of imagenet-resnet152"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  bs_test_remove_tree (dir);
+}
+
+static void
+test_cka_model_too_big (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("bs-test-memory-XXXXXX", NULL);
+  g_autofree char *out = g_build_filename (dir, "big.npy", NULL);
+  g_autofree char *err = NULL;
+
+  if (sanitized ())
+    return;
+  g_assert_cmpint (run_limited (&err, "cka", "--a", "imagenet-resnet152", "--b", "resnet8",
+                                "--dataset", "synthetic", "--limit", "16", "--batch", "8",
+                                "--out", out, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "Not enough memory for the weights of imagenet-resnet152"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  bs_test_remove_tree (dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/memory-limits/blas-buffers", test_blas_buffers);
+  g_test_add_func ("/memory-limits/small-fits", test_small_fits);
+  g_test_add_func ("/memory-limits/train-model-too-big", test_train_model_too_big);
+  g_test_add_func ("/memory-limits/cka-model-too-big", test_cka_model_too_big);
+  return g_test_run ();
+}

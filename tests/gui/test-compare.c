@@ -1,0 +1,716 @@
+/* test-compare.c: CKA across training time and across seeds in the window
+ * (bs-window-compare.c).
+ *
+ * Three ResNet-8 runs of one recipe with different seeds, trained here on
+ * a few synthetic images (three checkpoints each), in a temporary runs
+ * folder. Layer Convergence on a run shown in the window gives a chart
+ * whose numbers are bs_cka_convergence_run ()'s on the same checkpoints
+ * and protocol, bit for bit, drawn in the palette's stage colours, with
+ * the layer and value read out under a real pointer and kept by a click
+ * (a run of one checkpoint is refused in the banner);
+ * Compare Seeds… (check boxes and Compare pressed from the keyboard)
+ * puts bs_cka_seeds_run ()'s mean matrix in the heatmap, every cell in its
+ * colour, titled with the pairs, and the standard deviation one switch
+ * away; networks of another layer grid are refused with the core's
+ * message in the banner; Stop leaves nothing behind. */
+#include "bs-config.h"
+
+#include "bs-test-utils.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bs-colormap.h"
+#include "bs-heatmap-private.h"
+#include "bs-run.h"
+#include "bs-theme-palette.h"
+#include "bs-window-private.h"
+
+#define N_RUNS 3
+
+static void remove_tree (const char *path);
+#define EPOCHS 3
+
+static char *runs_dir;
+static char *run_dirs[N_RUNS];
+
+/* 64 synthetic images in batches of 32, a snapshot (and so a checkpoint)
+ * after every epoch on 64 probe images in minibatches of 32. */
+static void
+train_run (const char *dir,
+           guint64     seed,
+           guint       epochs)
+{
+  g_autoptr(BsDataset) dataset = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsRun) run = NULL;
+  BsRunSettings settings;
+
+  dataset = bs_dataset_load ("synthetic", NULL, &error);
+  g_assert_no_error (error);
+  bs_run_settings_init (&settings);
+  g_free (settings.model);
+  settings.model = g_strdup ("resnet8");
+  g_free (settings.dataset);
+  settings.dataset = g_strdup ("synthetic");
+  settings.init_seed = seed;
+  settings.recipe.epochs = epochs;
+  settings.recipe.batch_size = 32;
+  settings.recipe.limit = 64;
+  settings.recipe.test_limit = 64;
+  settings.recipe.augment = FALSE;
+  settings.recipe.threads = 1;
+  settings.plan.at_init = FALSE;
+  settings.plan.every_epochs = 1;
+  settings.plan.probe_images = 64;
+  settings.plan.probe_batch = 32;
+  run = bs_run_create (dir, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_true (bs_run_train (run, dataset, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (bs_run_get_checkpoint_epochs (run)->len, ==, epochs);
+  bs_run_settings_clear (&settings);
+}
+
+static void
+train_runs (void)
+{
+  for (guint i = 0; i < N_RUNS; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("resnet8-seed-%u", i + 1);
+
+      run_dirs[i] = g_build_filename (runs_dir, name, NULL);
+      train_run (run_dirs[i], i + 1, EPOCHS);
+    }
+}
+
+typedef struct {
+  BsApplication *app;
+  BsWindow      *window;
+  GSettings     *settings;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  memset (f, 0, sizeof *f);
+  f->app = bs_test_app_new ();
+  f->window = bs_test_app_get_window (f->app);
+  f->settings = g_object_ref (bs_application_get_settings (f->app));
+  g_settings_set_string (f->settings, "dataset", "synthetic");
+  g_settings_set_uint (f->settings, "passes", 1);
+  g_settings_set_uint (f->settings, "batch-size", 16);
+  g_settings_set_uint (f->settings, "image-limit", 64);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  static const char *keys[] = { "dataset", "batch-size", "image-limit", "passes" };
+
+  bs_test_app_quit (f->app);
+  g_object_unref (f->app);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    g_settings_reset (f->settings, keys[i]);
+  g_clear_object (&f->settings);
+}
+
+static gboolean
+job_done (gpointer data)
+{
+  return bs_job_is_finished (data);
+}
+
+static void
+activate (BsWindow   *window,
+          const char *action,
+          GVariant   *parameter)
+{
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), action));
+  g_action_group_activate_action (G_ACTION_GROUP (window), action, parameter);
+}
+
+/* The options the window's jobs use, for the references. */
+static void
+reference_options (Fixture         *f,
+                   BsCkaJobOptions *options,
+                   BsDataset      **dataset)
+{
+  g_autoptr(GError) error = NULL;
+
+  *dataset = bs_dataset_load_test ("synthetic", NULL, &error);
+  g_assert_no_error (error);
+  bs_cka_job_options_init (options);
+  options->dataset = *dataset;
+  options->engine = bs_application_get_engine_config (f->app);
+}
+
+/* A label under widget saying text. */
+static gboolean
+has_label (GtkWidget  *widget,
+           const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), text) == 0)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (has_label (child, text))
+      return TRUE;
+  return FALSE;
+}
+
+/* How many pixels of shot are within 40 (sum of channel differences) of colour. */
+static guint
+count_pixels_near (GdkTexture          *shot,
+                   const BsFigureColor *colour)
+{
+  gsize stride;
+  g_autofree guint8 *pixels = bs_test_texture_pixels (shot, &stride);
+  guint n = 0;
+
+  for (int y = 0; y < gdk_texture_get_height (shot); y++)
+    for (int x = 0; x < gdk_texture_get_width (shot); x++)
+      {
+        guint8 rgb[3];
+
+        bs_test_pixel_rgb (pixels, stride, x, y, rgb);
+        n += abs (rgb[0] - (int) round (colour->red * 255)) + abs (rgb[1] - (int) round (colour->green * 255)) +
+             abs (rgb[2] - (int) round (colour->blue * 255)) <= 40;
+      }
+  return n;
+}
+
+/* ---------------------------------------------------------------- across time */
+
+static BsJob *
+start_convergence (Fixture *f)
+{
+  BsWindowCompare *compare = bs_window_get_compare (f->window);
+
+  activate (f->window, "show-run", g_variant_new_string (run_dirs[0]));
+  g_assert_null (bs_window_get_error_text (f->window));
+  activate (f->window, "layer-convergence", NULL);
+  g_assert_nonnull (bs_window_compare_get_job (compare));
+  /* One comparison at a time. */
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "layer-convergence"));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "compare-seeds"));
+  return bs_window_compare_get_job (compare);
+}
+
+static gboolean
+readout_is (gpointer data)
+{
+  gpointer *args = data;
+
+  return g_strcmp0 (bs_convergence_chart_get_readout (args[0]), args[1]) == 0;
+}
+
+static void
+test_convergence (Fixture       *f,
+                  gconstpointer  data)
+{
+  BsWindowCompare *compare = bs_window_get_compare (f->window);
+  BsConvergenceChart *chart = bs_window_compare_get_chart (compare);
+  g_autoptr(BsDataset) dataset = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsRun) run = NULL;
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GdkTexture) shot = NULL;
+  BsCkaConvergence expected;
+  BsCkaJobOptions options;
+  BsFigurePalette palette;
+  GArray *epochs;
+  const char *description;
+  guint stage_layers[2] = { 0, 0 };
+  BsJob *job;
+  gint64 start;
+  gint best = -1;
+  guint best_k = 0;
+  double best_gap = 0;
+
+  /* Nothing to follow before a run is shown. */
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "layer-convergence"));
+  start = g_get_monotonic_time ();
+  job = start_convergence (f);
+  g_assert_true (bs_test_wait_until (job_done, job, 120000));
+  g_test_message ("layer convergence of %u checkpoints: %.2f s", EPOCHS, (g_get_monotonic_time () - start) / 1e6);
+  if (bs_job_get_error (job) != NULL)
+    g_test_message ("convergence failed: %s", bs_job_get_error (job)->message);
+  g_assert_cmpint (bs_job_get_state (job), ==, BS_JOB_SUCCEEDED);
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "layer-convergence"));
+
+  /* The same comparison, run here: the run's checkpoints against its last,
+   * on its probe protocol. */
+  run = bs_run_open (run_dirs[0], &error);
+  g_assert_no_error (error);
+  epochs = bs_run_get_checkpoint_epochs (run);
+  for (guint k = 0; k < epochs->len; k++)
+    g_ptr_array_add (paths, bs_run_get_checkpoint_path (run, g_array_index (epochs, guint, k)));
+  reference_options (f, &options, &dataset);
+  options.limit = 64;
+  options.batch_size = 32;
+  options.passes = 1;
+  g_assert_true (bs_cka_convergence_run ((const char *const *) paths->pdata, paths->len,
+                                         g_ptr_array_index (paths, paths->len - 1), &options, NULL, NULL,
+                                         &expected, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (bs_convergence_chart_get_n_checkpoints (chart), ==, EPOCHS);
+  g_assert_cmpuint (bs_convergence_chart_get_n_layers (chart), ==, expected.layers->len);
+  g_assert_cmpuint (expected.layers->len, >, 10);
+  for (guint l = 0; l < expected.layers->len; l++)
+    for (guint k = 0; k < EPOCHS; k++)
+      {
+        double want = expected.cka[(gsize) l * EPOCHS + k];
+        double got = bs_convergence_chart_get_value (chart, l, k);
+
+        g_assert_true (got == want || (isnan (got) && isnan (want)));
+      }
+  /* The last checkpoint is the final model: each layer matches itself. */
+  for (guint l = 0; l < expected.layers->len; l++)
+    if (isfinite (bs_convergence_chart_get_value (chart, l, EPOCHS - 1)))
+      g_assert_cmpfloat_with_epsilon (bs_convergence_chart_get_value (chart, l, EPOCHS - 1), 1.0, 1e-9);
+
+  /* An IMG saying when the block outputs settle. */
+  g_assert_cmpint (gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (chart)), ==, GTK_ACCESSIBLE_ROLE_IMG);
+  description = g_object_get_data (G_OBJECT (chart), "bs-a11y-description");
+  g_test_message ("description: %s", description);
+  for (guint l = 0; l < expected.layers->len; l++)
+    {
+      const BsLayerInfo *info = &g_array_index (expected.layers, BsLayerInfo, l);
+      g_autofree char *said = NULL;
+      gint from = -1;
+
+      if (!info->block_output)
+        continue;
+      for (gint k = EPOCHS - 1; k >= 0 && expected.cka[(gsize) l * EPOCHS + k] >= 0.9; k--)
+        from = k;
+      said = from >= 0 ? g_strdup_printf ("%s from epoch %u;", info->name, g_array_index (epochs, guint, from))
+                       : g_strdup_printf ("%s not settled;", info->name);
+      g_assert_nonnull (strstr (description, said));
+    }
+
+  /* Lines in the stage colours: stages 1 and 3 in the first series
+   * colour, stage 2 in the second. */
+  for (guint l = 0; l < expected.layers->len; l++)
+    {
+      gint stage = g_array_index (expected.layers, BsLayerInfo, l).stage;
+
+      if (stage >= 1 && stage <= 4)
+        stage_layers[(stage - 1) % 2]++;
+    }
+  g_assert_cmpuint (stage_layers[0], >, 0);
+  g_assert_cmpuint (stage_layers[1], >, 0);
+  bs_test_pointer_park ();
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (chart));
+  g_assert_true (gtk_widget_is_drawable (GTK_WIDGET (chart)));
+  shot = bs_test_screenshot (GTK_WIDGET (chart), "convergence-chart");
+  bs_theme_palette_read (GTK_WIDGET (chart), "window_bg_color", &palette);
+  g_assert_cmpuint (count_pixels_near (shot, &palette.series[0]), >, 40);
+  g_assert_cmpuint (count_pixels_near (shot, &palette.series[1]), >, 40);
+
+  /* The pointer on the point furthest from the others at its checkpoint
+   * (but the last, where every layer is 1) reads that layer out; a click
+   * keeps it. */
+  for (guint k = 0; k + 1 < EPOCHS; k++)
+    for (guint l = 0; l < expected.layers->len; l++)
+      {
+        double x, y, gap = INFINITY;
+
+        if (!bs_convergence_chart_get_point (chart, l, k, &x, &y) ||
+            !isfinite (bs_convergence_chart_get_value (chart, l, k)))
+          continue;
+        for (guint m = 0; m < expected.layers->len; m++)
+          {
+            double mx, my;
+
+            if (m != l && bs_convergence_chart_get_point (chart, m, k, &mx, &my))
+              gap = MIN (gap, fabs (my - y));
+          }
+        if (gap > best_gap)
+          {
+            best_gap = gap;
+            best = l;
+            best_k = k;
+          }
+      }
+  g_assert_cmpint (best, >=, 0);
+  /* More than a pixel and a half: the pointer lands on whole pixels. */
+  g_assert_cmpfloat (best_gap, >, 1.5);
+  {
+    const BsLayerInfo *info = &g_array_index (expected.layers, BsLayerInfo, best);
+    g_autoptr(GdkTexture) hovered = NULL;
+    double x, y;
+    g_autofree char *want = g_strdup_printf ("%s · %s · epoch %u · CKA %.3f", info->name,
+                                             bs_layer_stage_name (info->stage, FALSE),
+                                             g_array_index (epochs, guint, best_k),
+                                             expected.cka[(gsize) best * EPOCHS + best_k]);
+    gpointer args[2] = { chart, want };
+
+    g_test_message ("hovering %s", want);
+    g_assert_true (bs_convergence_chart_get_point (chart, best, best_k, &x, &y));
+    bs_test_pointer_move (GTK_WIDGET (chart), x, y);
+    g_assert_true (bs_test_wait_until (readout_is, args, 5000));
+    bs_test_pointer_click (GTK_WIDGET (chart), x, y);
+    g_assert_cmpint (bs_convergence_chart_get_selected (chart), ==, best);
+    hovered = bs_test_screenshot (GTK_WIDGET (f->window), "convergence-window");
+  }
+
+  /* Another run shown: the chart of the first one goes. */
+  g_assert_true (gtk_widget_get_visible (gtk_widget_get_parent (GTK_WIDGET (chart))));
+  activate (f->window, "show-run", g_variant_new_string (run_dirs[1]));
+  g_assert_cmpuint (bs_convergence_chart_get_n_layers (chart), ==, 0);
+  g_assert_false (gtk_widget_get_visible (gtk_widget_get_parent (GTK_WIDGET (chart))));
+  bs_cka_convergence_clear (&expected);
+}
+
+static void
+test_convergence_cancel (Fixture       *f,
+                         gconstpointer  data)
+{
+  BsWindowCompare *compare = bs_window_get_compare (f->window);
+  BsJob *job = start_convergence (f);
+
+  bs_job_cancel (job);
+  g_assert_true (bs_test_wait_until (job_done, job, 60000));
+  g_assert_cmpint (bs_job_get_state (job), ==, BS_JOB_CANCELLED);
+  g_assert_null (bs_compare_job_get_convergence (job));
+  g_assert_cmpuint (bs_convergence_chart_get_n_layers (bs_window_compare_get_chart (compare)), ==, 0);
+  g_assert_cmpstr (bs_window_compare_get_status (compare), ==, "Stopped.");
+  g_assert_null (bs_window_get_error_text (f->window));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "layer-convergence"));
+}
+
+/* A run of one epoch has one checkpoint: nothing to follow, said in the banner. */
+static void
+test_convergence_refused (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *other = g_dir_make_tmp ("blockscope-compare-short-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (other, "one-epoch", NULL);
+  const char *banner;
+
+  train_run (dir, 7, 1);
+  activate (f->window, "show-run", g_variant_new_string (dir));
+  g_assert_null (bs_window_get_error_text (f->window));
+  activate (f->window, "layer-convergence", NULL);
+  g_assert_null (bs_window_compare_get_job (bs_window_get_compare (f->window)));
+  banner = bs_window_get_error_text (f->window);
+  g_assert_nonnull (banner);
+  g_test_message ("banner: %s", banner);
+  g_assert_true (g_str_has_prefix (banner, "Layer convergence needs a finished run"));
+  g_assert_nonnull (strstr (banner, "fewer than two checkpoints"));
+  g_assert_false (gtk_widget_get_visible (gtk_widget_get_parent (
+    GTK_WIDGET (bs_window_compare_get_chart (bs_window_get_compare (f->window))))));
+  remove_tree (other);
+}
+
+/* ---------------------------------------------------------------- across seeds */
+
+/* Whether got is value's colour in map over [lo, hi] (or, on the edge
+ * between two entries, either neighbour's: the GPU's float may round
+ * either way). */
+static gboolean
+has_color (const guint8 got[3],
+           BsColormap   map,
+           double       value,
+           double       lo,
+           double       hi)
+{
+  guint8 want[3];
+  double t;
+
+  bs_colormap_lookup (map, value, lo, hi, want);
+  if (memcmp (got, want, 3) == 0)
+    return TRUE;
+  t = (value - lo) / (hi - lo) * 256;
+  if (isnan (value) || fabs (t - round (t)) > 1e-3)
+    return FALSE;
+  bs_colormap_lookup (map, lo + (round (t) - 0.5) / 256 * (hi - lo), lo, hi, want);
+  if (memcmp (got, want, 3) == 0)
+    return TRUE;
+  bs_colormap_lookup (map, lo + (round (t) + 0.5) / 256 * (hi - lo), lo, hi, want);
+  return memcmp (got, want, 3) == 0;
+}
+
+/* Every cell centre of the heatmap (but under the zoom buttons) has the
+ * colour of matrix's value; returns how many were checked. */
+static guint
+check_cells (Fixture       *f,
+             BsCkaSnapshot *matrix,
+             const char    *name)
+{
+  BsHeatmap *heatmap = bs_window_get_heatmap (f->window);
+  g_autoptr(GdkTexture) shot = NULL;
+  g_autofree guint8 *pixels = NULL;
+  const BsHeatmapView *view = bs_heatmap_get_view (heatmap);
+  int scale = gtk_widget_get_scale_factor (GTK_WIDGET (heatmap));
+  graphene_rect_t buttons;
+  gsize stride;
+  double ox, oy, lo, hi;
+  guint checked = 0;
+
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (heatmap));
+  shot = bs_test_screenshot (GTK_WIDGET (heatmap), name);
+  pixels = bs_test_texture_pixels (shot, &stride);
+  bs_heatmap_get_plot_origin (heatmap, &ox, &oy);
+  bs_heatmap_get_value_range (heatmap, &lo, &hi);
+  g_assert_true (gtk_widget_compute_bounds (heatmap->zoom_box, GTK_WIDGET (heatmap), &buttons));
+  graphene_rect_inset (&buttons, -2, -2);
+  for (guint r = 0; r < bs_cka_snapshot_get_n_rows (matrix); r++)
+    for (guint c = 0; c < bs_cka_snapshot_get_n_cols (matrix); c++)
+      {
+        double x, y, w, h, cx, cy, value = bs_cka_snapshot_get_value (matrix, r, c);
+        guint8 got[3];
+
+        bs_heatmap_view_cell_to_rect (view, r, c, &x, &y, &w, &h);
+        cx = ox + x + w / 2;
+        cy = oy + y + h / 2;
+        if (w < 3 || h < 3 || graphene_rect_contains_point (&buttons, &GRAPHENE_POINT_INIT ((float) cx, (float) cy)))
+          continue;
+        bs_test_pixel_rgb (pixels, stride, (int) floor (cx * scale), (int) floor (cy * scale), got);
+        if (!has_color (got, bs_heatmap_get_colormap (heatmap), (double) (float) value, lo, hi))
+          g_error ("%s: cell (%u, %u) = %g has %02x%02x%02x", name, r, c, value, got[0], got[1], got[2]);
+        checked++;
+      }
+  return checked;
+}
+
+static gboolean
+dialog_mapped (gpointer data)
+{
+  BsSeedsDialog *dialog = bs_window_compare_get_dialog (data);
+
+  return dialog != NULL && gtk_widget_get_mapped (GTK_WIDGET (dialog));
+}
+
+static BsSeedsDialog *
+open_dialog (Fixture *f)
+{
+  BsWindowCompare *compare = bs_window_get_compare (f->window);
+  BsSeedsDialog *dialog;
+
+  activate (f->window, "compare-seeds", NULL);
+  g_assert_true (bs_test_wait_until (dialog_mapped, compare, 5000));
+  dialog = bs_window_compare_get_dialog (compare);
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (dialog));
+  g_assert_cmpuint (bs_seeds_dialog_get_n_rows (dialog), ==, N_RUNS);
+  return dialog;
+}
+
+static gboolean
+is_active (gpointer data)
+{
+  return gtk_check_button_get_active (data);
+}
+
+static gboolean
+has_job (gpointer data)
+{
+  return bs_window_compare_get_job (data) != NULL;
+}
+
+/* Checks rows and presses Compare from the keyboard (Return on each:
+ * pointer clicks into a dialog just mapped were lost now and then under
+ * Xvfb without a window manager); returns the job. */
+static BsJob *
+compare_checked (Fixture       *f,
+                 BsSeedsDialog *dialog,
+                 guint          n_rows)
+{
+  GtkWidget *button = bs_seeds_dialog_get_compare_button (dialog);
+
+  g_assert_false (gtk_widget_get_sensitive (button));
+  for (guint i = 0; i < n_rows; i++)
+    {
+      GtkWidget *check = GTK_WIDGET (bs_seeds_dialog_get_check (dialog, i));
+
+      /* Return on the check box, from the keyboard. */
+      bs_test_key_activate (check);
+      g_assert_true (bs_test_wait_until (is_active, bs_seeds_dialog_get_check (dialog, i), 5000));
+    }
+  g_assert_true (gtk_widget_get_sensitive (button));
+  bs_test_key_activate (button);
+  g_assert_true (bs_test_wait_until (has_job, bs_window_get_compare (f->window), 5000));
+  return bs_window_compare_get_job (bs_window_get_compare (f->window));
+}
+
+static gboolean
+dialog_gone (gpointer data)
+{
+  return bs_window_compare_get_dialog (data) == NULL;
+}
+
+static void
+test_seeds (Fixture       *f,
+            gconstpointer  data)
+{
+  BsWindowCompare *compare = bs_window_get_compare (f->window);
+  BsHeatmap *heatmap = bs_window_get_heatmap (f->window);
+  BsSeedsDialog *dialog = open_dialog (f);
+  g_auto(GStrv) specs = bs_seeds_dialog_get_specs (dialog);
+  g_autoptr(BsDataset) dataset = NULL;
+  g_autoptr(GError) error = NULL;
+  const BsCkaSeeds *shown;
+  BsCkaJobOptions options;
+  BsCkaSeeds expected;
+  gint64 start;
+  BsJob *job;
+  guint L;
+
+  g_assert_cmpuint (g_strv_length (specs), ==, 0);
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "seed-statistic"));
+  job = compare_checked (f, dialog, N_RUNS);
+  g_clear_pointer (&specs, g_strfreev);
+  specs = g_strdupv ((char **) bs_compare_job_get_specs (job));
+  g_assert_true (bs_test_wait_until (dialog_gone, compare, 5000));
+  start = g_get_monotonic_time ();
+  g_assert_true (bs_test_wait_until (job_done, job, 180000));
+  g_test_message ("seeds, %u networks: %.2f s", N_RUNS, (g_get_monotonic_time () - start) / 1e6);
+  if (bs_job_get_error (job) != NULL)
+    g_test_message ("seeds failed: %s", bs_job_get_error (job)->message);
+  g_assert_cmpint (bs_job_get_state (job), ==, BS_JOB_SUCCEEDED);
+
+  /* The same comparison, run here on the window's protocol. */
+  g_assert_cmpuint (g_strv_length (specs), ==, N_RUNS);
+  reference_options (f, &options, &dataset);
+  options.limit = 64;
+  options.batch_size = 16;
+  options.passes = 1;
+  g_assert_true (bs_cka_seeds_run ((const char *const *) specs, N_RUNS, &options, NULL, NULL, &expected, NULL,
+                                   &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (expected.n_pairs, ==, N_RUNS * (N_RUNS - 1));
+
+  shown = bs_window_compare_get_seeds (compare);
+  g_assert_nonnull (shown);
+  g_assert_true (bs_heatmap_get_snapshot (heatmap) == shown->mean);
+  L = bs_cka_snapshot_get_n_rows (expected.mean);
+  g_assert_cmpuint (bs_cka_snapshot_get_n_rows (shown->mean), ==, L);
+  for (guint r = 0; r < L; r++)
+    for (guint c = 0; c < L; c++)
+      {
+        double m = bs_cka_snapshot_get_value (expected.mean, r, c);
+        double s = bs_cka_snapshot_get_value (expected.std_dev, r, c);
+
+        g_assert_true (bs_cka_snapshot_get_value (shown->mean, r, c) == m ||
+                       (isnan (m) && isnan (bs_cka_snapshot_get_value (shown->mean, r, c))));
+        g_assert_true (bs_cka_snapshot_get_value (shown->std_dev, r, c) == s ||
+                       (isnan (s) && isnan (bs_cka_snapshot_get_value (shown->std_dev, r, c))));
+      }
+  g_assert_true (has_label (bs_window_get_title_widget (f->window), "Mean over 6 seed pairs"));
+  /* The subtitle names the networks; the axes say how many. */
+  g_assert_nonnull (strstr (bs_window_get_subtitle (f->window), "resnet8-seed-2"));
+  g_assert_cmpstr (bs_cka_snapshot_get_model_a (shown->mean), ==, "3 networks");
+  /* The inspector calls std_error a standard error: not the deviation. */
+  g_assert_true (isnan (bs_cka_snapshot_get_std_error (shown->mean, 1, 2)));
+  g_assert_cmpuint (check_cells (f, shown->mean, "seeds-mean"), >, L * L / 2);
+
+  /* The deviation, one switch away (View › Measure), and back. */
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "seed-statistic"));
+  g_action_group_change_action_state (G_ACTION_GROUP (f->window), "seed-statistic", g_variant_new_string ("std-dev"));
+  g_assert_true (bs_heatmap_get_snapshot (heatmap) == shown->std_dev);
+  g_assert_true (has_label (bs_window_get_title_widget (f->window), "Standard deviation over 6 seed pairs"));
+  g_assert_cmpuint (check_cells (f, shown->std_dev, "seeds-std-dev"), >, L * L / 2);
+  {
+    g_autoptr(GdkTexture) window_shot = bs_test_screenshot (GTK_WIDGET (f->window), "seeds-window");
+  }
+  g_action_group_change_action_state (G_ACTION_GROUP (f->window), "seed-statistic", g_variant_new_string ("mean"));
+  g_assert_true (bs_heatmap_get_snapshot (heatmap) == shown->mean);
+  bs_cka_seeds_clear (&expected);
+}
+
+static void
+test_seeds_refused (Fixture       *f,
+                    gconstpointer  data)
+{
+  BsWindowCompare *compare = bs_window_get_compare (f->window);
+  BsSeedsDialog *dialog = open_dialog (f);
+  const char *banner;
+  BsJob *job;
+
+  /* A ResNet-14 among the ResNet-8s: another layer grid. */
+  bs_seeds_dialog_add_spec (dialog, "resnet14");
+  g_assert_cmpuint (bs_seeds_dialog_get_n_rows (dialog), ==, N_RUNS + 1);
+  g_assert_true (gtk_check_button_get_active (bs_seeds_dialog_get_check (dialog, N_RUNS)));
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (dialog));
+  job = compare_checked (f, dialog, 1);
+  g_assert_true (bs_test_wait_until (job_done, job, 120000));
+  g_assert_cmpint (bs_job_get_state (job), ==, BS_JOB_FAILED);
+  banner = bs_window_get_error_text (f->window);
+  g_assert_nonnull (banner);
+  g_test_message ("banner: %s", banner);
+  g_assert_nonnull (strstr (banner, bs_job_get_error (job)->message));
+  g_assert_nonnull (strstr (banner, "have different layers: seeds can only be compared on one layer grid"));
+  g_assert_null (bs_window_compare_get_seeds (compare));
+  g_assert_null (bs_heatmap_get_snapshot (bs_window_get_heatmap (f->window)));
+}
+
+static void
+test_seeds_cancel (Fixture       *f,
+                   gconstpointer  data)
+{
+  BsWindowCompare *compare = bs_window_get_compare (f->window);
+  BsSeedsDialog *dialog = open_dialog (f);
+  BsJob *job = compare_checked (f, dialog, 2);
+
+  bs_job_cancel (job);
+  g_assert_true (bs_test_wait_until (job_done, job, 60000));
+  g_assert_cmpint (bs_job_get_state (job), ==, BS_JOB_CANCELLED);
+  g_assert_null (bs_compare_job_get_seeds (job));
+  g_assert_null (bs_window_compare_get_seeds (compare));
+  g_assert_null (bs_heatmap_get_snapshot (bs_window_get_heatmap (f->window)));
+  g_assert_null (bs_window_get_error_text (f->window));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "seed-statistic"));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "compare-seeds"));
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  runs_dir = g_dir_make_tmp ("blockscope-compare-XXXXXX", NULL);
+  g_assert_nonnull (runs_dir);
+  g_setenv ("BLOCKSCOPE_RUNS_DIR", runs_dir, TRUE);
+
+  bs_test_init (&argc, &argv);
+  train_runs ();
+
+  g_test_add ("/compare/convergence", Fixture, NULL, fixture_setup, test_convergence, fixture_teardown);
+  g_test_add ("/compare/convergence-refused", Fixture, NULL, fixture_setup, test_convergence_refused, fixture_teardown);
+  g_test_add ("/compare/convergence-cancel", Fixture, NULL, fixture_setup, test_convergence_cancel, fixture_teardown);
+  g_test_add ("/compare/seeds", Fixture, NULL, fixture_setup, test_seeds, fixture_teardown);
+  g_test_add ("/compare/seeds-refused", Fixture, NULL, fixture_setup, test_seeds_refused, fixture_teardown);
+  g_test_add ("/compare/seeds-cancel", Fixture, NULL, fixture_setup, test_seeds_cancel, fixture_teardown);
+
+  status = g_test_run ();
+  for (guint i = 0; i < N_RUNS; i++)
+    g_free (run_dirs[i]);
+  remove_tree (runs_dir);
+  g_free (runs_dir);
+  return status;
+}
