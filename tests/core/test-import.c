@@ -245,6 +245,12 @@ test_hostile (void)
     expect_pth_error (data, "the pickle is truncated");
   }
   {
+    /* An empty data.pkl (found by fuzz-pth: undefined behaviour on its NULL bytes). */
+    g_autoptr(GBytes) data = make_pickle_zip ("", 0);
+
+    expect_pth_error (data, "the pickle is truncated");
+  }
+  {
     g_autoptr(GString) deep = g_string_new ("\x80\x02N");
     g_autoptr(GBytes) data = NULL;
 

@@ -1,6 +1,7 @@
 /* bs-dataset-fetch.c: a data set downloaded (bs-download), checked and
  * unpacked (libarchive) into a temporary folder, then renamed into place. */
 #include "bs-dataset-fetch.h"
+#include "bs-dataset-fetch-private.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -432,6 +433,17 @@ out:
   if (fd >= 0)
     close (fd);
   return ok;
+}
+
+gboolean
+bs_dataset_fetch_unpack (const char    *archive_path,
+                         const char    *folder,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  Job job = { .cancellable = cancellable };
+
+  return unpack (&job, archive_path, folder, error);
 }
 
 /* The folders on the way to path that do not exist yet, deepest first. */

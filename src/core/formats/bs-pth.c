@@ -959,7 +959,11 @@ bs_pth_load_from_data (const char  *path,
       return NULL;
     }
 
+  /* An empty data.pkl's bytes are NULL, on which even + 0 is undefined
+   * (found by tests/fuzz/fuzz-pth.c): read it as an empty pickle. */
   vm = (Vm) { path, g_bytes_get_data (pickle, NULL), NULL, stack, marks, memo, error };
+  if (vm.p == NULL)
+    vm.p = (const guint8 *) "";
   vm.end = vm.p + g_bytes_get_size (pickle);
   root = run_pickle (&vm);
   if (root == NULL)
