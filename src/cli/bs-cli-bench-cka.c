@@ -55,6 +55,15 @@ compare_doubles (gconstpointer a,
   return (x > y) - (x < y);
 }
 
+/* Sorts x[0..n) and returns its median (n >= 1). */
+static double
+sorted_median (double *x,
+               gint    n)
+{
+  qsort (x, n, sizeof (double), compare_doubles);
+  return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
 /* One minibatch of random pixels, the shape the models take. */
 static BsDataset *
 random_images (guint   n,
@@ -177,12 +186,8 @@ bs_cli_bench_cka (int    argc,
       seconds[i] = (g_array_index (times, gint64, k) - g_array_index (times, gint64, k - 1)) / 1e6;
       cpu_seconds[i] = g_array_index (cpu, double, k) - g_array_index (cpu, double, k - 1);
     }
-  qsort (seconds, minibatches, sizeof (double), compare_doubles);
-  qsort (cpu_seconds, minibatches, sizeof (double), compare_doubles);
-  median = minibatches % 2 ? seconds[minibatches / 2]
-                           : 0.5 * (seconds[minibatches / 2 - 1] + seconds[minibatches / 2]);
-  cpu_median = minibatches % 2 ? cpu_seconds[minibatches / 2]
-                               : 0.5 * (cpu_seconds[minibatches / 2 - 1] + cpu_seconds[minibatches / 2]);
+  median = sorted_median (seconds, minibatches);
+  cpu_median = sorted_median (cpu_seconds, minibatches);
   lo = seconds[0];
   hi = seconds[minibatches - 1];
 
