@@ -1,10 +1,12 @@
 /* test-conv.c: the convolutions of the engine (im2col + sgemm, the direct
- * 3x3 kernels, Winograd in evaluation) against a slow, obviously correct
- * reference (plain loops in double) and against finite differences. */
+ * 3x3 kernels, the dense products of tiny maps, Winograd in evaluation)
+ * against a slow, obviously correct reference (plain loops in double) and
+ * against finite differences. */
 #include <math.h>
 #include <string.h>
 
 #include "bs-conv.h"
+#include "bs-conv-dense.h"
 #include "bs-conv-direct.h"
 #include "bs-conv-winograd.h"
 #include "bs-sync.h"
@@ -29,7 +31,12 @@ static const ConvCase conv_cases[] = {
   { 6, 5, 1, 2, 0, 7, 7 },    /* 1x1 stride-2 projection */
   { 3, 4, 7, 2, 3, 11, 10 },  /* the ImageNet stem */
   { 2, 3, 3, 1, 0, 5, 6 },    /* no padding */
-  { 2, 3, 3, 2, 1, 2, 2 },    /* tiny maps (layer4 of a bottleneck net at 32x32) */
+  { 2, 3, 3, 2, 1, 2, 2 },    /* tiny maps (layer4 of a bottleneck net at 32x32): dense */
+  { 6, 5, 3, 1, 1, 2, 2 },    /* dense: 3x3 on 2x2 (layer3 of a bottleneck net at 32x32) */
+  { 7, 4, 3, 1, 1, 1, 1 },    /* dense: 3x3 on 1x1, one column per image both ways */
+  { 3, 4, 3, 1, 1, 1, 2 },    /* dense: 1x2 map */
+  { 3, 4, 5, 1, 2, 2, 3 },    /* dense: 5x5 on 2x3 */
+  { 4, 3, 3, 2, 1, 3, 2 },    /* 3x3 stride 2 on 3x2: dense, 2x1 out */
 };
 
 typedef struct {
@@ -397,6 +404,89 @@ test_conv_winograd (void)
                   worst[0], worst[1]);
 }
 
+/* Maps with fewer positions than the kernel has taps run as one dense
+ * product, in evaluation with the dense matrix cached per layer: against the
+ * double reference with every output column handed to forward_done once, on
+ * 1 and 3 threads, in tiny and normal chunks, and again after the weights
+ * change under the same cache (which must then be remade). */
+static void
+test_conv_dense (void)
+{
+  static const guint cases[][8] = {  /* in_c, out_c, k, s, p, h, w, batch */
+    { 16, 8, 3, 1, 1, 2, 2, 7 }, { 8, 16, 3, 1, 1, 1, 1, 9 }, { 8, 8, 3, 2, 1, 2, 2, 5 },
+    { 5, 3, 3, 1, 1, 2, 1, 3 }, { 3, 6, 5, 1, 2, 2, 2, 4 }, { 64, 32, 3, 1, 1, 2, 2, 600 },
+  };
+  BsRng rng;
+
+  bs_rng_init (&rng, 2022);
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    for (guint threads = 1; threads <= 3; threads += 2)
+      for (guint tiny = 0; tiny < 2; tiny++)
+        {
+          BsConvGeometry g = { .in_c = cases[k][0], .out_c = cases[k][1], .kernel = cases[k][2],
+                               .stride = cases[k][3], .pad = cases[k][4], .in_h = cases[k][5],
+                               .in_w = cases[k][6] };
+          guint batch = cases[k][7];
+          BsEngineConfig config = *bs_engine_config_get_default ();
+          BsConvWeightCache *cache = bs_conv_weight_cache_new ();
+          BsThreadPool *pool;
+          gsize nx, ny, nw;
+          g_autofree float *x = NULL, *y = NULL;
+          g_autofree double *ry = NULL;
+          g_autofree guint *seen = NULL;
+
+          g_assert_true (bs_conv_geometry_init (&g));
+          g_assert_true (bs_conv_dense_applies (&g));
+          g_assert_cmpuint (bs_conv_dense_weights_size (&g), ==,
+                            (gsize) g.out_c * g.out_h * g.out_w * g.in_c * g.in_h * g.in_w);
+          config.threads = threads;
+          config.conv_chunk_bytes = tiny ? 1 : 0;
+          pool = bs_thread_pool_new_for_config (&config);
+          nx = (gsize) g.in_c * batch * g.in_h * g.in_w;
+          ny = (gsize) g.out_c * batch * g.out_h * g.out_w;
+          nw = (gsize) g.out_c * g.in_c * g.kernel * g.kernel;
+          x = layer_random_floats (&rng, nx, 1.0);
+          y = g_new (float, ny);
+          ry = g_new (double, ny);
+          seen = g_new (guint, (gsize) batch * g.out_h * g.out_w);
+
+          for (guint version = 0; version < 2; version++)
+            {
+              g_autofree float *w = layer_random_floats (&rng, nw, 0.3);
+              ForwardCheck fc = { 0 };
+              BsConvHooks hooks = { .forward_done = check_forward_chunk, .data = &fc };
+
+              ref_conv_forward (&g, batch, x, w, ry);
+              fc.want = ry;
+              fc.tol = 1e-5 * layer_reference_scale (ry, ny);
+              fc.seen = seen;
+              fc.ld = (gsize) batch * g.out_h * g.out_w;
+              memset (seen, 0, fc.ld * sizeof (guint));
+              g_mutex_init (&fc.lock);
+              memset (y, 0x7f, ny * sizeof (float));   /* garbage that must be overwritten */
+              bs_conv_forward_inference (&g, cache, pool, batch, x, w, y, &hooks);
+              layer_assert_close ("dense forward", y, ry, ny, 1e-5);
+              g_assert_false (fc.wrong);
+              for (gsize j = 0; j < fc.ld; j++)
+                g_assert_cmpuint (seen[j], ==, 1);
+              g_mutex_clear (&fc.lock);
+            }
+          bs_conv_weight_cache_free (cache);
+          bs_thread_pool_unref (pool);
+        }
+
+  /* Maps at least as large as the kernel, and 1x1 stride-1 convolutions, keep their paths. */
+  {
+    BsConvGeometry big = { .in_c = 4, .out_c = 4, .kernel = 3, .stride = 1, .pad = 1, .in_h = 3, .in_w = 3 };
+    BsConvGeometry pointwise = { .in_c = 4, .out_c = 4, .kernel = 1, .stride = 1, .pad = 0, .in_h = 1, .in_w = 1 };
+
+    g_assert_true (bs_conv_geometry_init (&big));
+    g_assert_true (bs_conv_geometry_init (&pointwise));
+    g_assert_false (bs_conv_dense_applies (&big));
+    g_assert_false (bs_conv_dense_applies (&pointwise));
+  }
+}
+
 typedef struct {
   BsConvGeometry g;
   BsThreadPool        *pool;
@@ -483,6 +573,7 @@ main (int    argc,
   g_test_add_func ("/conv/gradcheck", test_conv_gradcheck);
   g_test_add_func ("/conv/winograd", test_conv_winograd);
   g_test_add_func ("/conv/winograd-chunks", test_conv_winograd_chunks);
+  g_test_add_func ("/conv/dense", test_conv_dense);
 
   return g_test_run ();
 }

@@ -1,18 +1,21 @@
 /* bs-conv.c: convolution in cache-sized image chunks, per thread.
  *
- * Three paths: 3x3 padding-1 convolutions at stride 1 or 2 on maps at least
+ * Four paths: 3x3 padding-1 convolutions at stride 1 or 2 on maps at least
  * 7 wide use the direct kernels of bs-conv-direct.c (the bulk of every
- * ResNet here); 1x1 stride-1 convolutions are one sgemm on the input as it
- * is; everything else (the 7x7 stem, 1x1 stride-2 projections, tiny maps)
- * is im2col + sgemm. Input gradients: direct kernels with flipped weights
- * (stride 1), otherwise sgemm + col2im, or a convolution of dy with the
- * flipped kernel for other stride-1 shapes. */
+ * ResNet here; Winograd's for inference where it applies); 1x1 stride-1
+ * convolutions are one sgemm on the input as it is; maps with fewer
+ * positions than the kernel has taps (3x3 on 2x2 and 1x1) are one dense
+ * product (bs-conv-dense.c); everything else (the 7x7 stem, 1x1 stride-2
+ * projections, 3x3 on 4x4 maps) is im2col + sgemm. Input gradients: direct
+ * kernels with flipped weights (stride 1), otherwise sgemm + col2im, or a
+ * convolution of dy with the flipped kernel for other stride-1 shapes. */
 #include "bs-conv.h"
 
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bs-conv-dense.h"
 #include "bs-conv-direct.h"
 #include "bs-conv-winograd.h"
 
@@ -72,6 +75,15 @@ chunk_images (const BsConvGeometry *g,
   gsize per_image = (col_rows (g) + g->out_c) * P * sizeof (float);
   guint nc;
 
+  if (!backward && bs_conv_dense_applies (g))
+    {
+      /* One column per image: chunks of at least MIN_SGEMM_COLUMNS images. */
+      per_image = (bs_conv_dense_scratch_size (g, 1) + (gsize) g->out_c * P) * sizeof (float);
+      nc = bs_conv_chunk_fit (images_per_thread, per_image, chunk_bytes (config), 1);
+      if (nc < MIN_SGEMM_COLUMNS)
+        nc = MIN (MAX (images_per_thread, 1), MIN_SGEMM_COLUMNS);
+      return nc;
+    }
   if (is_direct3 (g))
     /* Padded input and output (forward), or padded input and padded dy (backward). */
     per_image = ((gsize) g->in_c * (g->in_h + 2) * (g->in_w + 2) +
@@ -278,6 +290,7 @@ typedef struct {
   const float          *w_t;     /* flipped, transposed weights for dgrad_as_conv */
   const float          *packed;  /* direct kernels: weights packed for the pass */
   const float          *winograd; /* transformed weights: run on bs-conv-winograd */
+  const float          *dense;    /* the dense matrix: run on bs-conv-dense */
   guint                 tile;     /* their output tile: 4 or 2 */
   const BsConvHooks    *hooks;
   BsThreadPool         *pool;
@@ -372,6 +385,20 @@ forward_share (gpointer data,
         }
       return;
     }
+  if (job->dense)
+    {
+      float *scratch = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL,
+                                               bs_conv_dense_scratch_size (g, cur.nc));
+
+      while (next_chunk (job, &cur, &n0, &n))
+        {
+          bs_conv_dense_chunk (g, job->dense, job->x, job->batch, n0, n, job->y, scratch);
+          if (job->hooks && job->hooks->forward_done)
+            job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld,
+                                      g->out_c, n0 * P, n * P);
+        }
+      return;
+    }
   if (is_direct3 (g))
     {
       BsPadShape ps = { g->in_c, g->in_h, g->in_w, cur.nc, g->stride };
@@ -421,25 +448,42 @@ forward_share (gpointer data,
     }
 }
 
+/* The weights in the form a convolution runs on: Winograd's transform or
+ * the dense matrix (transformed weights), made on all threads. */
+typedef enum {
+  FORM_WINOGRAD,
+  FORM_DENSE,
+} WeightForm;
+
+typedef struct {
+  ConvJob    *job;
+  WeightForm  form;
+  float      *out;
+} TransformJob;
+
 static void
-winograd_weights_share (gpointer data,
-                        guint    thread,
-                        guint    n_threads)
+transform_share (gpointer data,
+                 guint    thread,
+                 guint    n_threads)
 {
-  ConvJob *job = data;
+  TransformJob *t = data;
+  const BsConvGeometry *g = t->job->g;
   gsize co0, co1;
 
-  bs_split_range (job->g->out_c, n_threads, thread, &co0, &co1);
-  bs_conv_winograd_weights (job->g, job->tile, job->w, (guint) co0, (guint) co1,
-                            (float *) job->winograd);
+  bs_split_range (g->out_c, n_threads, thread, &co0, &co1);
+  if (t->form == FORM_WINOGRAD)
+    bs_conv_winograd_weights (g, t->job->tile, t->job->w, (guint) co0, (guint) co1, t->out);
+  else
+    bs_conv_dense_weights (g, t->job->w, (guint) co0, (guint) co1, t->out);
 }
 
 struct _BsConvWeightCache {
-  float *w;       /* the weights u was made from */
-  gsize  w_len;
-  float *u;       /* their Winograd transform */
-  gsize  u_len;
-  guint  tile;    /* for F(tile x tile, 3x3) */
+  float      *w;       /* the weights u was made from */
+  gsize       w_len;
+  float      *u;       /* their transform */
+  gsize       u_len;
+  WeightForm  form;
+  guint       tile;    /* Winograd's F(tile x tile, 3x3) */
 };
 
 BsConvWeightCache *
@@ -458,30 +502,30 @@ bs_conv_weight_cache_free (BsConvWeightCache *cache)
   g_free (cache);
 }
 
-/* Transformed weights for job (job->winograd), from the cache when it holds
- * those of the same weights, else made (and kept when there is a cache). */
-static void
-winograd_weights (ConvJob           *job,
-                  BsConvWeightCache *cache)
+/* The weights of job in the given form, from the cache when it holds those
+ * of the same weights, else made (and kept when there is a cache). */
+static const float *
+transformed_weights (ConvJob           *job,
+                     BsConvWeightCache *cache,
+                     WeightForm         form)
 {
   const BsConvGeometry *g = job->g;
   gsize w_len = (gsize) g->out_c * g->in_c * g->kernel * g->kernel;
-  gsize u_len = bs_conv_winograd_weights_size (g, job->tile);
+  gsize u_len = form == FORM_WINOGRAD ? bs_conv_winograd_weights_size (g, job->tile)
+                                      : bs_conv_dense_weights_size (g);
+  TransformJob t = { job, form, NULL };
 
   if (cache == NULL)
     {
-      job->winograd = bs_thread_pool_scratch (job->pool, 0, BS_SCRATCH_WEIGHTS, u_len);
-      /* Thousands of small double products per layer: on all threads. */
-      bs_thread_pool_run (job->pool, winograd_weights_share, job);
-      return;
+      t.out = bs_thread_pool_scratch (job->pool, 0, BS_SCRATCH_WEIGHTS, u_len);
+      /* Thousands of small products or copies per layer: on all threads. */
+      bs_thread_pool_run (job->pool, transform_share, &t);
+      return t.out;
     }
 
-  if (cache->w_len == w_len && cache->u_len == u_len && cache->tile == job->tile &&
-      memcmp (cache->w, job->w, w_len * sizeof (float)) == 0)
-    {
-      job->winograd = cache->u;
-      return;
-    }
+  if (cache->w_len == w_len && cache->u_len == u_len && cache->form == form &&
+      cache->tile == job->tile && memcmp (cache->w, job->w, w_len * sizeof (float)) == 0)
+    return cache->u;
   if (cache->w_len != w_len)
     {
       bs_free_floats (cache->w);
@@ -495,9 +539,11 @@ winograd_weights (ConvJob           *job,
       cache->u_len = u_len;
     }
   memcpy (cache->w, job->w, w_len * sizeof (float));
+  cache->form = form;
   cache->tile = job->tile;
-  job->winograd = cache->u;
-  bs_thread_pool_run (job->pool, winograd_weights_share, job);
+  t.out = cache->u;
+  bs_thread_pool_run (job->pool, transform_share, &t);
+  return cache->u;
 }
 
 static void
@@ -517,7 +563,9 @@ run_forward (const BsConvGeometry *g,
   if (inference)
     job.tile = bs_conv_winograd_tile (g, job.config);
   if (job.tile != 0)
-    winograd_weights (&job, cache);
+    job.winograd = transformed_weights (&job, cache, FORM_WINOGRAD);
+  else if (bs_conv_dense_applies (g))
+    job.dense = transformed_weights (&job, cache, FORM_DENSE);
   else if (is_direct3 (g))
     {
       float *packed = bs_thread_pool_scratch (pool, 0, BS_SCRATCH_WEIGHTS,
