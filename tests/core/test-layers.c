@@ -483,6 +483,52 @@ test_maxpool_ties (void)
   bs_thread_pool_unref (pool);
 }
 
+/* Evaluation (no argmax) takes a separable path: the same values, bit for
+ * bit, as the scan that records the winners, over ties, signed zeros,
+ * infinities and NaN, on shapes up to the stem pool of 224 x 224 images and
+ * one too large for the separable path. */
+static void
+test_maxpool_inference (void)
+{
+  static const guint shapes[][5] = {
+    { 3, 2, 1, 16, 16 }, { 3, 2, 1, 7, 5 }, { 2, 2, 0, 6, 6 }, { 3, 1, 1, 4, 3 }, { 5, 3, 2, 9, 11 },
+    { 3, 2, 1, 112, 112 }, { 3, 1, 1, 200, 100 },
+  };
+  static const float values[] = { 1.0f, -1.0f, 0.0f, -0.0f, 2.5f, INFINITY, -INFINITY, NAN };
+  BsThreadPool *pool = bs_thread_pool_new (2);
+  BsRng rng;
+
+  bs_rng_init (&rng, 17);
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    for (guint with_nan = 0; with_nan < 2; with_nan++)
+      {
+        BsMaxPoolGeometry g = { .kernel = shapes[s][0], .stride = shapes[s][1], .pad = shapes[s][2],
+                                .in_h = shapes[s][3], .in_w = shapes[s][4] };
+        const guint planes = 5;
+        gsize nx, ny;
+        g_autofree float *x = NULL, *y_scan = NULL, *y_fast = NULL;
+        g_autofree guint32 *argmax = NULL;
+
+        g_assert_true (bs_maxpool_geometry_init (&g));
+        nx = (gsize) planes * g.in_h * g.in_w;
+        ny = (gsize) planes * g.out_h * g.out_w;
+        x = g_new (float, nx);
+        for (gsize i = 0; i < nx; i++)
+          x[i] = values[bs_rng_next (&rng) % (G_N_ELEMENTS (values) - (with_nan ? 0 : 1))];
+        if (with_nan)  /* NaN of two payloads: the first in window order wins */
+          for (gsize i = 0; i < nx; i += 7)
+            if (isnan (x[i]))
+              x[i] = -x[i];
+        y_scan = g_new (float, ny);
+        y_fast = g_new (float, ny);
+        argmax = g_new (guint32, ny);
+        bs_maxpool_forward (&g, pool, planes, x, y_scan, argmax);
+        bs_maxpool_forward (&g, pool, planes, x, y_fast, NULL);
+        g_assert_cmpmem (y_fast, ny * sizeof (float), y_scan, ny * sizeof (float));
+      }
+  bs_thread_pool_unref (pool);
+}
+
 /* ---- linear and loss ---------------------------------------------------------- */
 
 typedef struct {
@@ -610,6 +656,7 @@ main (int    argc,
   g_test_add_func ("/layers/avgpool", test_avgpool);
   g_test_add_func ("/layers/maxpool", test_maxpool);
   g_test_add_func ("/layers/maxpool/ties", test_maxpool_ties);
+  g_test_add_func ("/layers/maxpool/inference", test_maxpool_inference);
   g_test_add_func ("/layers/linear", test_linear);
   g_test_add_func ("/layers/softmax-xent", test_softmax_xent);
 

@@ -95,6 +95,52 @@ bs_maxpool_geometry_init (BsMaxPoolGeometry *g)
   return TRUE;
 }
 
+/* The larger of a and b as the scan of max_forward_share () decides it: a
+ * (the earlier) unless b is greater, a NaN wins, the first NaN first. */
+static inline float
+max_first (float a,
+           float b)
+{
+  return (b > a && !isnan (a)) || (isnan (b) && !isnan (a)) ? b : a;
+}
+
+/* Planes that fit this many floats of row maxima take the separable path. */
+#define MAX_ROW_MAXIMA 8192
+
+/* Without argmax (evaluation), one plane's window maxima in two passes:
+ * along each input row at every output column, then down the columns.
+ * The first maximum in window order is the first maximum of the first row
+ * holding it, so the values are those of the scan below. */
+static void
+max_plane_separable (const BsMaxPoolGeometry *g,
+                     const float             *x,
+                     float                   *y,
+                     float                   *rows)
+{
+  for (guint iy = 0; iy < g->in_h; iy++)
+    for (guint ox = 0; ox < g->out_w; ox++)
+      {
+        int x0 = (int) (ox * g->stride) - (int) g->pad;
+        int lo = MAX (x0, 0), hi = MIN (x0 + (int) g->kernel, (int) g->in_w);
+        float best = x[iy * g->in_w + lo];
+
+        for (int kx = lo + 1; kx < hi; kx++)
+          best = max_first (best, x[iy * g->in_w + kx]);
+        rows[iy * g->out_w + ox] = best;
+      }
+  for (guint oy = 0; oy < g->out_h; oy++)
+    {
+      int y0 = (int) (oy * g->stride) - (int) g->pad;
+      int lo = MAX (y0, 0), hi = MIN (y0 + (int) g->kernel, (int) g->in_h);
+      float *out = y + oy * g->out_w;
+
+      memcpy (out, rows + lo * g->out_w, g->out_w * sizeof (float));
+      for (int ky = lo + 1; ky < hi; ky++)
+        for (guint ox = 0; ox < g->out_w; ox++)
+          out[ox] = max_first (out[ox], rows[ky * g->out_w + ox]);
+    }
+}
+
 static void
 max_forward_share (gpointer data,
                    guint    thread,
@@ -107,6 +153,14 @@ max_forward_share (gpointer data,
   gsize p0, p1;
 
   bs_split_range (job->planes, n_threads, thread, &p0, &p1);
+  if (job->argmax == NULL && (gsize) g->in_h * g->out_w <= MAX_ROW_MAXIMA)
+    {
+      float rows[MAX_ROW_MAXIMA];
+
+      for (gsize p = p0; p < p1; p++)
+        max_plane_separable (g, job->x + p * in_hw, job->y + p * out_hw, rows);
+      return;
+    }
   for (gsize p = p0; p < p1; p++)
     {
       const float *x = job->x + p * in_hw;
