@@ -152,8 +152,9 @@ transpose8 (__m256 r[8])
 }
 
 /* Rows r0 .. r0 + 7 of a segment of fewer than 8 features (small maps:
- * 1 x 1, 2 x 2): one feature of 8 examples at a time, contiguous for 1 x 1
- * maps, gathered at the map's stride otherwise. */
+ * 1 x 1, 2 x 2): contiguous for 1 x 1 maps, a transpose in registers for a
+ * whole channel of a 2 x 2 map, otherwise one feature of 8 examples at a
+ * time, gathered at the map's stride. */
 AVX2 static inline void
 pack_short_avx2 (const Job     *job,
                  const Segment *seg,
@@ -166,6 +167,28 @@ pack_short_avx2 (const Job     *job,
   if (S == 1)
     {
       _mm256_store_ps (dest, _mm256_sub_ps (_mm256_loadu_ps (first + r0), _mm256_set1_ps (first[0])));
+      return;
+    }
+  if (S == 4 && seg->s0 == 0 && seg->len == 4)
+    {
+      /* 2 x 2 maps: the 8 examples' 4 features are 32 consecutive floats,
+       * transposed 8 x 4 in registers: pairs of examples interleaved
+       * within each vector, then pairs of pairs, then the halves. */
+      const __m256i pairs = _mm256_setr_epi32 (0, 4, 1, 5, 2, 6, 3, 7);
+      const float *src = first + r0 * 4;
+      __m256 v0 = _mm256_permutevar8x32_ps (_mm256_loadu_ps (src), pairs);
+      __m256 v1 = _mm256_permutevar8x32_ps (_mm256_loadu_ps (src + 8), pairs);
+      __m256 v2 = _mm256_permutevar8x32_ps (_mm256_loadu_ps (src + 16), pairs);
+      __m256 v3 = _mm256_permutevar8x32_ps (_mm256_loadu_ps (src + 24), pairs);
+      __m256 t0 = _mm256_castpd_ps (_mm256_unpacklo_pd (_mm256_castps_pd (v0), _mm256_castps_pd (v1)));
+      __m256 t1 = _mm256_castpd_ps (_mm256_unpackhi_pd (_mm256_castps_pd (v0), _mm256_castps_pd (v1)));
+      __m256 t2 = _mm256_castpd_ps (_mm256_unpacklo_pd (_mm256_castps_pd (v2), _mm256_castps_pd (v3)));
+      __m256 t3 = _mm256_castpd_ps (_mm256_unpackhi_pd (_mm256_castps_pd (v2), _mm256_castps_pd (v3)));
+
+      _mm256_store_ps (dest, _mm256_sub_ps (_mm256_permute2f128_ps (t0, t2, 0x20), _mm256_set1_ps (first[0])));
+      _mm256_store_ps (dest + MR, _mm256_sub_ps (_mm256_permute2f128_ps (t1, t3, 0x20), _mm256_set1_ps (first[1])));
+      _mm256_store_ps (dest + 2 * MR, _mm256_sub_ps (_mm256_permute2f128_ps (t0, t2, 0x31), _mm256_set1_ps (first[2])));
+      _mm256_store_ps (dest + 3 * MR, _mm256_sub_ps (_mm256_permute2f128_ps (t1, t3, 0x31), _mm256_set1_ps (first[3])));
       return;
     }
   for (guint k = 0; k < seg->len; k++)
