@@ -40,7 +40,7 @@ fill_figure (BsHeatmap             *self,
   figure->cols = bs_cka_snapshot_get_cols (snapshot);
   figure->model_a = self->model_a_name;
   figure->model_b = self->model_b_name;
-  figure->measure = bs_cka_measure_get_label (bs_cka_snapshot_get_measure_type (snapshot));
+  figure->measure = bs_cka_snapshot_get_label (snapshot);
   figure->colormap = self->colormap;
   _bs_heatmap_get_range (self, &figure->lo, &figure->hi);
   figure->palette = *palette;

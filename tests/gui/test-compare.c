@@ -15,6 +15,7 @@
  * message in the banner; Stop leaves nothing behind. */
 #include "bs-config.h"
 
+#include "bs-test-text.h"
 #include "bs-test-utils.h"
 
 #include <glib/gstdio.h>
@@ -23,6 +24,7 @@
 #include <string.h>
 
 #include "bs-colormap.h"
+#include "bs-export-dialog.h"
 #include "bs-heatmap-private.h"
 #include "bs-run.h"
 #include "bs-theme-palette.h"
@@ -480,6 +482,90 @@ check_cells (Fixture       *f,
   return checked;
 }
 
+/* The colour bar's title names what the cells are: the ink drawn above
+ * the bar is as wide as label's in the title's font (bold, 0.8 of the
+ * widget's: bs-heatmap-figure.c) and centred on the bar. */
+static void
+check_colorbar_title (Fixture    *f,
+                      const char *label,
+                      const char *name)
+{
+  BsHeatmap *heatmap = bs_window_get_heatmap (f->window);
+  const BsFigureRect *bar = &heatmap->layout.colorbar;
+  double centre = bar->x + bar->width / 2;
+  double want = bs_test_text_ink_width (GTK_WIDGET (heatmap), label, 0.8, TRUE);
+  g_autoptr(GdkTexture) shot = NULL;
+  graphene_rect_t ink;
+
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (heatmap));
+  shot = bs_test_screenshot (GTK_WIDGET (heatmap), name);
+  /* Above the bar's top tick label, as far to either side as a long title reaches. */
+  g_assert_true (bs_test_find_ink (shot, gtk_widget_get_scale_factor (GTK_WIDGET (heatmap)),
+                                   &GRAPHENE_RECT_INIT ((float) (centre - 100), (float) (bar->y - 32), 200, 26), &ink));
+  g_test_message ("%s: colour bar title %.0f points wide, \"%s\" %.0f", name, ink.size.width, label, want);
+  /* Antialiased edges fainter than the threshold make the ink a little narrower. */
+  g_assert_cmpfloat (fabs (ink.size.width - want), <=, 3);
+  g_assert_cmpfloat (fabs (ink.origin.x + ink.size.width / 2 - centre), <=, 2);
+}
+
+static gboolean
+export_dialog_shown (gpointer data)
+{
+  BsExportDialog *dialog = bs_window_export_get_dialog (data);
+
+  return dialog != NULL && gtk_widget_get_mapped (GTK_WIDGET (dialog));
+}
+
+static void
+exported (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  GError **error = user_data;
+
+  if (!bs_export_dialog_export_to_file_finish (BS_EXPORT_DIALOG (source), result, error))
+    g_assert_nonnull (*error);
+  g_object_set_data (source, "bs-test-exported", GINT_TO_POINTER (TRUE));
+}
+
+static gboolean
+was_exported (gpointer data)
+{
+  return g_object_get_data (data, "bs-test-exported") != NULL;
+}
+
+/* Ctrl+E on the view shown, the figure exported as a PDF: the text of
+ * that PDF (pdftotext). */
+static char *
+export_figure_text (Fixture *f)
+{
+  BsWindowExport *export = bs_window_get_export (f->window);
+  g_autofree char *dir = g_dir_make_tmp ("blockscope-compare-figure-XXXXXX", NULL);
+  g_autofree char *pdf = g_build_filename (dir, "seeds.pdf", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (pdf);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *command = NULL;
+  BsExportDialog *dialog;
+  char *text = NULL;
+  int status;
+
+  bs_test_key_press (GTK_WIDGET (f->window), GDK_KEY_e, GDK_CONTROL_MASK);
+  g_assert_true (bs_test_wait_until (export_dialog_shown, export, 5000));
+  dialog = bs_window_export_get_dialog (export);
+  bs_export_dialog_export_to_file (dialog, file, NULL, exported, &error);
+  g_assert_true (bs_test_wait_until (was_exported, dialog, 20000));
+  g_assert_no_error (error);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  command = g_strdup_printf ("pdftotext %s -", pdf);
+  g_assert_true (g_spawn_command_line_sync (command, &text, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_unlink (pdf);
+  g_rmdir (dir);
+  return text;
+}
+
 static gboolean
 dialog_mapped (gpointer data)
 {
@@ -609,6 +695,7 @@ test_seeds (Fixture       *f,
   /* The inspector calls std_error a standard error: not the deviation. */
   g_assert_true (isnan (bs_cka_snapshot_get_std_error (shown->mean, 1, 2)));
   g_assert_cmpuint (check_cells (f, shown->mean, "seeds-mean"), >, L * L / 2);
+  check_colorbar_title (f, "CKA", "seeds-mean-colorbar");
 
   /* The deviation, one switch away (View › Measure), and back. */
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "seed-statistic"));
@@ -616,6 +703,16 @@ test_seeds (Fixture       *f,
   g_assert_true (bs_heatmap_get_snapshot (heatmap) == shown->std_dev);
   g_assert_true (has_label (bs_window_get_title_widget (f->window), "Standard deviation over 3 seed pairs"));
   g_assert_cmpuint (check_cells (f, shown->std_dev, "seeds-std-dev"), >, L * L / 2);
+  /* Not "CKA": the colour bar, the figure's legend and what a screen
+   * reader hears say it is the deviation. */
+  check_colorbar_title (f, "Std. dev. of CKA", "seeds-std-dev-colorbar");
+  {
+    g_autofree char *text = export_figure_text (f);
+
+    g_assert_nonnull (strstr (text, "Std. dev. of CKA"));
+  }
+  g_assert_true (g_str_has_prefix (g_object_get_data (G_OBJECT (heatmap), "bs-a11y-label"),
+                                   "Std. dev. of CKA between 3 networks and 3 networks"));
   {
     g_autoptr(GdkTexture) window_shot = bs_test_screenshot (GTK_WIDGET (f->window), "seeds-window");
   }
