@@ -131,6 +131,22 @@ describe_shares (BsHeatmap *self)
                           a, a_se, b, b_se);
 }
 
+/* What the PC1 share strips are, while no cell is selected (a selected
+ * cell's layers then have their shares read out: describe_shares ()), or
+ * NULL without them. The strips say what the drawn label does. */
+static char *
+describe_strips (BsHeatmap *self)
+{
+  if (self->has_selection || self->source == NULL || !bs_cka_snapshot_has_pc1 (self->source))
+    return NULL;
+  /* Translators: the heatmap's description while no cell is selected,
+   * when the heatmap has PC1 share strips ("PC1 share" as the strips'
+   * label says): the fraction of each layer's variance on its first
+   * principal component, in colour. */
+  return g_strdup (_("The PC1 share strips above and right of the cells show each layer's PC1 share "
+                     "in the colour map."));
+}
+
 /* The detected blocks shown, one sentence, or NULL without any. */
 static char *
 describe_blocks (BsHeatmap *self)
@@ -195,10 +211,15 @@ describe_cell (BsHeatmap *self)
 {
   g_autofree char *value = describe_value (self);
   g_autofree char *shares = self->has_selection ? describe_shares (self) : NULL;
+  g_autofree char *strips = describe_strips (self);
   g_autofree char *blocks = describe_blocks (self);
   g_autofree char *cell = NULL;
 
-  if (shares == NULL)
+  if (strips != NULL)
+    /* Translators: two sentences of the heatmap's description: how to
+     * select a cell, then what the PC1 share strips show. */
+    cell = g_strdup_printf (_("%s %s"), value, strips);
+  else if (shares == NULL)
     cell = g_steal_pointer (&value);
   else
     /* Translators: two sentences of the heatmap's description: the selected

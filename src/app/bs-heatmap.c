@@ -540,7 +540,11 @@ bs_heatmap_set_snapshot (BsHeatmap     *self,
   _bs_heatmap_a11y_update (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   if (had_pc1 != (snapshot != NULL && bs_cka_snapshot_has_pc1 (snapshot)))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_PC1]);
+    {
+      /* The strips' label is part of the figure. */
+      invalidate_figure (self);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_PC1]);
+    }
 }
 
 void

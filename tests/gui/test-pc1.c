@@ -21,6 +21,7 @@
 #include "bs-dominant-images-job.h"
 #include "bs-heatmap-private.h"
 #include "bs-model-spec.h"
+#include "bs-test-text.h"
 #include "bs-test-utils.h"
 #include "bs-window-private.h"
 
@@ -156,6 +157,59 @@ check_cells (Fixture       *f,
   return checked;
 }
 
+/* Where the strips' label goes: left of the columns' strip, above the
+ * row axis (whose band starts at the plot's top). */
+static graphene_rect_t
+strips_label_region (BsHeatmap *heatmap)
+{
+  const BsFigureRect *strip = &heatmap->layout.col_pc1;
+
+  return GRAPHENE_RECT_INIT ((float) (strip->x - 120), (float) (strip->y - 10), 119,
+                             (float) (heatmap->layout.plot.y - 1 - (strip->y - 10)));
+}
+
+/* The ink left of the columns' strip, or FALSE without any. */
+static gboolean
+find_strips_label (Fixture         *f,
+                   const char      *name,
+                   graphene_rect_t *ink)
+{
+  BsHeatmap *heatmap = bs_window_get_heatmap (f->window);
+  graphene_rect_t region = strips_label_region (heatmap);
+  g_autoptr(GdkTexture) shot = NULL;
+
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (heatmap));
+  shot = bs_test_screenshot (GTK_WIDGET (heatmap), name);
+  return bs_test_find_ink (shot, gtk_widget_get_scale_factor (GTK_WIDGET (heatmap)), &region, ink);
+}
+
+/* The strips are labelled as in figures: "PC1 share" (0.7 of the widget's
+ * font) ends 4 points left of the columns' strip, centred on it; and the
+ * heatmap's description says what they show while no cell is selected. */
+static void
+check_strips_label (Fixture *f)
+{
+  BsHeatmap *heatmap = bs_window_get_heatmap (f->window);
+  const BsFigureRect *strip = &heatmap->layout.col_pc1;
+  double want = bs_test_text_ink_width (GTK_WIDGET (heatmap), "PC1 share", 0.7, FALSE);
+  const char *description;
+  graphene_rect_t ink;
+
+  g_assert_true (find_strips_label (f, "pc1-strips-label", &ink));
+  g_test_message ("strips' label: %.0f points wide at %.0f, %.0f (the text %.0f; the strip at %g, %g)",
+                  ink.size.width, ink.origin.x, ink.origin.y, want, strip->x, strip->y);
+  /* Antialiased edges fainter than the threshold make the ink a little narrower. */
+  g_assert_cmpfloat (fabs (ink.size.width - want), <=, 3);
+  g_assert_cmpfloat (fabs (ink.origin.x + ink.size.width - (strip->x - 4)), <=, 2);
+  g_assert_cmpfloat (fabs (ink.origin.y + ink.size.height / 2 - (strip->y + strip->height / 2)), <=, 3);
+
+  bs_heatmap_clear_selection (heatmap);
+  description = g_object_get_data (G_OBJECT (heatmap), "bs-a11y-description");
+  g_test_message ("description: %s", description);
+  g_assert_nonnull (strstr (description, "The PC1 share strips above and right of the cells show each layer's "
+                                         "PC1 share in the colour map."));
+}
+
 /* Each layer's part of both strips has its PC1 share's colour over [0, 1]. */
 static void
 check_strips (Fixture       *f,
@@ -269,6 +323,13 @@ test_measures_and_strips (Fixture       *f,
   compute (f);
   g_assert_false (bs_cka_snapshot_has_pc1 (bs_heatmap_get_snapshot (heatmap)));
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "measure"));
+  /* No strips, no label. */
+  {
+    graphene_rect_t ink;
+
+    g_assert_false (find_strips_label (f, "pc1-no-strips-label", &ink));
+    g_assert_null (strstr (g_object_get_data (G_OBJECT (heatmap), "bs-a11y-description"), "strips"));
+  }
 
   g_settings_set_boolean (f->settings, "pc1-analysis", TRUE);
   compute (f);
@@ -286,6 +347,7 @@ test_measures_and_strips (Fixture       *f,
   g_assert_true (bs_heatmap_get_shown_snapshot (heatmap) == snapshot);
   g_assert_cmpuint (check_cells (f, snapshot, "pc1-measure-cka"), >, n * 9 / 10);
   check_strips (f, snapshot);
+  check_strips_label (f);
 
   /* The pointer over a layer's part of the row strip: the label beside it
    * names the layer and gives its share with the standard error. */
