@@ -16,6 +16,7 @@
 #include "bs-config.h"
 
 #include "bs-test-heatmap-cells.h"
+#include "bs-test-util.h"
 #include "bs-test-text.h"
 #include "bs-test-utils.h"
 #include "bs-test-window-fixture.h"
@@ -34,7 +35,6 @@
 
 #define N_RUNS 3
 
-static void remove_tree (const char *path);
 #define EPOCHS 3
 
 static char *runs_dir;
@@ -380,7 +380,7 @@ test_convergence_refused (Fixture       *f,
   g_assert_nonnull (strstr (banner, "fewer than two checkpoints"));
   g_assert_false (gtk_widget_get_visible (gtk_widget_get_parent (
     GTK_WIDGET (bs_window_compare_get_chart (bs_window_get_compare (f->window))))));
-  remove_tree (other);
+  bs_test_remove_tree (other);
 }
 
 /* ---------------------------------------------------------------- across seeds */
@@ -669,24 +669,6 @@ test_seeds_cancel (Fixture       *f,
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "compare-seeds"));
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
 int
 main (int    argc,
       char **argv)
@@ -710,7 +692,7 @@ main (int    argc,
   status = g_test_run ();
   for (guint i = 0; i < N_RUNS; i++)
     g_free (run_dirs[i]);
-  remove_tree (runs_dir);
+  bs_test_remove_tree (runs_dir);
   g_free (runs_dir);
   return status;
 }
