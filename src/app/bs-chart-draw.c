@@ -68,3 +68,20 @@ bs_chart_draw_y_grid (cairo_t               *cr,
       bs_chart_show_text (cr, widget, labels[i], x0 - 4, y, 1, 0.5);
     }
 }
+
+void
+bs_chart_draw_unit_grid (cairo_t               *cr,
+                         GtkWidget             *widget,
+                         const BsFigurePalette *palette,
+                         double                 x0,
+                         double                 y0,
+                         double                 w,
+                         double                 h)
+{
+  g_autofree char *low = g_strdup_printf ("%.1f", 0.0);
+  g_autofree char *half = g_strdup_printf ("%.1f", 0.5);
+  g_autofree char *high = g_strdup_printf ("%.1f", 1.0);
+  const char *const labels[3] = { low, half, high };
+
+  bs_chart_draw_y_grid (cr, widget, palette, x0, y0, w, h, labels);
+}

@@ -1,7 +1,7 @@
 /* bs-chart-draw.h: what the window's cairo charts draw alike.
  *
- * The training charts, the linear probe chart and the convergence chart
- * share their text (a small layout, placed by alignment), their colours
+ * The training charts, the linear probe chart, the convergence chart and
+ * the inspector's profiles share their text (a small layout, placed by alignment), their colours
  * (a palette colour with an alpha) and their value grid: three horizontal
  * lines at 0, half and the maximum of the y axis, the bottom one in the
  * palette's line colour, the others in its grid colour, each labelled on
@@ -39,5 +39,14 @@ void         bs_chart_draw_y_grid  (cairo_t                *cr,
                                     double                  w,
                                     double                  h,
                                     const char *const       labels[3]);
+/* The grid of a chart of values in [0, 1]: 0.0, 0.5 and 1.0 (the
+ * locale's decimal sign). */
+void         bs_chart_draw_unit_grid (cairo_t               *cr,
+                                      GtkWidget             *widget,
+                                      const BsFigurePalette *palette,
+                                      double                 x0,
+                                      double                 y0,
+                                      double                 w,
+                                      double                 h);
 
 G_END_DECLS

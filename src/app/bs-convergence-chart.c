@@ -211,14 +211,7 @@ bs_convergence_chart_snapshot (GtkWidget   *widget,
   bs_theme_palette_read (widget, BACKGROUND_NAME, &palette);
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
 
-  {
-    g_autofree char *low = g_strdup_printf ("%.1f", 0.0);
-    g_autofree char *half = g_strdup_printf ("%.1f", 0.5);
-    g_autofree char *high = g_strdup_printf ("%.1f", 1.0);
-    const char *const labels[3] = { low, half, high };
-
-    bs_chart_draw_y_grid (cr, widget, &palette, x0, y0, w, h, labels);
-  }
+  bs_chart_draw_unit_grid (cr, widget, &palette, x0, y0, w, h);
 
   /* Title, or the read-out of the point under the pointer (or kept). */
   bs_chart_set_source (cr, &palette.text, 1);

@@ -141,7 +141,7 @@ bs_export_dialog_get_options (BsExportDialog        *self,
     {
       Panel *first = g_ptr_array_index (self->panels, 0);
 
-      options->measure = bs_cka_measure_get_label (bs_cka_snapshot_get_measure_type (first->snapshot));
+      options->measure = bs_cka_snapshot_get_label (first->snapshot);
     }
 }
 

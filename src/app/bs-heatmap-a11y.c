@@ -42,13 +42,14 @@ typedef enum {
 
 struct _BsHeatmapA11y
 {
-  gboolean   described;
-  CellState     state;
-  BsCkaMeasure  measure;
-  gboolean      had_pc1;
-  char         *blocks;       /* which blocks it described (blocks_key ()) */
-  guint      row;
-  guint      col;
+  gboolean        described;
+  CellState       state;
+  BsCkaMeasure    measure;
+  BsCkaStatistic  statistic;
+  gboolean        had_pc1;
+  char           *blocks;       /* which blocks it described (blocks_key ()) */
+  guint           row;
+  guint           col;
 };
 
 void
@@ -58,6 +59,14 @@ _bs_heatmap_a11y_class_init (GtkWidgetClass *widget_class)
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 
+/* Whether the values are CKA itself, which the sentences name as such. */
+static gboolean
+is_plain_cka (BsCkaSnapshot *snapshot)
+{
+  return bs_cka_snapshot_get_measure_type (snapshot) == BS_CKA_MEASURE_CKA &&
+         bs_cka_snapshot_get_statistic (snapshot) == BS_CKA_STATISTIC_ESTIMATE;
+}
+
 static char *
 describe_matrix (BsHeatmap *self)
 {
@@ -65,19 +74,18 @@ describe_matrix (BsHeatmap *self)
   guint n_cols = _bs_heatmap_get_n_cols (self);
 
   BsCkaSnapshot *shown = bs_heatmap_get_shown_snapshot (self);
-  BsCkaMeasure measure;
 
   if (n_rows == 0 || shown == NULL)
     return g_strdup (_("CKA heatmap, no matrix yet"));
 
-  measure = bs_cka_snapshot_get_measure_type (shown);
-  if (measure != BS_CKA_MEASURE_CKA)
+  if (!is_plain_cka (shown))
     /* Translators: the heatmap's accessible label: the measure shown
-     * ("CKA without PC1", "PC1 alignment"), the two models, the layer
-     * counts. The noun follows the second number ("71 by 197 layers"). */
+     * ("CKA without PC1", "PC1 alignment", "Std. dev. of CKA"), the two
+     * models, the layer counts. The noun follows the second number ("71
+     * by 197 layers"). */
     return g_strdup_printf (ngettext ("%s between %s and %s, %u by %u layer",
                                       "%s between %s and %s, %u by %u layers", n_cols),
-                            bs_cka_measure_get_label (measure),
+                            bs_cka_snapshot_get_label (shown),
                             self->model_a_name, self->model_b_name, n_rows, n_cols);
 
   /* The noun follows the second number ("71 by 197 layers"). */
@@ -121,6 +129,22 @@ describe_shares (BsHeatmap *self)
   /* Translators: as above, each with its standard error. */
   return g_strdup_printf (_("PC1 share of the row layer %.3f ± %.3f, of the column layer %.3f ± %.3f"),
                           a, a_se, b, b_se);
+}
+
+/* What the PC1 share strips are, while no cell is selected (a selected
+ * cell's layers then have their shares read out: describe_shares ()), or
+ * NULL without them. The strips say what the drawn label does. */
+static char *
+describe_strips (BsHeatmap *self)
+{
+  if (self->has_selection || self->source == NULL || !bs_cka_snapshot_has_pc1 (self->source))
+    return NULL;
+  /* Translators: the heatmap's description while no cell is selected,
+   * when the heatmap has PC1 share strips ("PC1 share" as the strips'
+   * label says): the fraction of each layer's variance on its first
+   * principal component, in colour. */
+  return g_strdup (_("The PC1 share strips above and right of the cells show each layer's PC1 share "
+                     "in the colour map."));
 }
 
 /* The detected blocks shown, one sentence, or NULL without any. */
@@ -187,10 +211,15 @@ describe_cell (BsHeatmap *self)
 {
   g_autofree char *value = describe_value (self);
   g_autofree char *shares = self->has_selection ? describe_shares (self) : NULL;
+  g_autofree char *strips = describe_strips (self);
   g_autofree char *blocks = describe_blocks (self);
   g_autofree char *cell = NULL;
 
-  if (shares == NULL)
+  if (strips != NULL)
+    /* Translators: two sentences of the heatmap's description: how to
+     * select a cell, then what the PC1 share strips show. */
+    cell = g_strdup_printf (_("%s %s"), value, strips);
+  else if (shares == NULL)
     cell = g_steal_pointer (&value);
   else
     /* Translators: two sentences of the heatmap's description: the selected
@@ -220,12 +249,12 @@ describe_value (BsHeatmap *self)
   a = a != NULL ? a : "?";
   b = b != NULL ? b : "?";
   cka = bs_cka_snapshot_get_value (snapshot, self->sel_row, self->sel_col);
-  if (!isnan (cka) && bs_cka_snapshot_get_measure_type (snapshot) != BS_CKA_MEASURE_CKA)
+  if (!isnan (cka) && !is_plain_cka (snapshot))
     /* Translators: the selected cell of the heatmap: the layer of model A
      * (row), the layer of model B (column), the measure shown ("CKA
-     * without PC1", "PC1 alignment") and its value. */
+     * without PC1", "PC1 alignment", "Std. dev. of CKA") and its value. */
     return g_strdup_printf (_("Row: %s, column: %s, %s %.3f"), a, b,
-                            bs_cka_measure_get_label (bs_cka_snapshot_get_measure_type (snapshot)), cka);
+                            bs_cka_snapshot_get_label (snapshot), cka);
   if (!isnan (cka))
     /* Translators: the selected cell of the heatmap: the layer of model A
      * (row), the layer of model B (column) and their similarity. */
@@ -247,13 +276,16 @@ _bs_heatmap_a11y_update (BsHeatmap *self)
   CellState state = cell_state (self);
   BsCkaSnapshot *shown = bs_heatmap_get_shown_snapshot (self);
   BsCkaMeasure measure = shown != NULL ? bs_cka_snapshot_get_measure_type (shown) : BS_CKA_MEASURE_CKA;
+  BsCkaStatistic statistic = shown != NULL ? bs_cka_snapshot_get_statistic (shown) : BS_CKA_STATISTIC_ESTIMATE;
   gboolean has_pc1 = self->source != NULL && bs_cka_snapshot_has_pc1 (self->source);
   g_autofree char *blocks = blocks_key (self);
 
   bs_a11y_set_label (GTK_WIDGET (self), label);
 
-  /* Also when the measure shown changes, and when the PC1 shares arrive. */
-  if (!a11y->described || state != a11y->state || measure != a11y->measure || has_pc1 != a11y->had_pc1 ||
+  /* Also when the measure shown changes (or the seeds' statistic of it),
+   * and when the PC1 shares arrive. */
+  if (!a11y->described || state != a11y->state || measure != a11y->measure || statistic != a11y->statistic ||
+      has_pc1 != a11y->had_pc1 ||
       g_strcmp0 (blocks, a11y->blocks) != 0 ||
       (state != CELL_NONE && (self->sel_row != a11y->row || self->sel_col != a11y->col)))
     {
@@ -262,6 +294,7 @@ _bs_heatmap_a11y_update (BsHeatmap *self)
       a11y->described = TRUE;
       a11y->state = state;
       a11y->measure = measure;
+      a11y->statistic = statistic;
       a11y->had_pc1 = has_pc1;
       g_free (a11y->blocks);
       a11y->blocks = g_steal_pointer (&blocks);

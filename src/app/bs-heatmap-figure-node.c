@@ -2,11 +2,11 @@
  * between frames.
  *
  * The figure renderer (bs-heatmap-figure.h) draws the axes, the colour
- * bar and, without OpenGL, the cells into one texture per area (plot, each
- * axis, colour bar), so that none is much larger than what it shows; over
- * OpenGL cells the stage lines and the frame become colour nodes from the
- * renderer's own rectangles, sparing a plot-sized texture that would be
- * almost empty. The node is rebuilt only when something it shows changed
+ * bar, the PC1 strips' name and, without OpenGL, the cells into one
+ * texture per area (plot, each axis, colour bar, the name), so that none
+ * is much larger than what it shows; over OpenGL cells the stage lines
+ * and the frame become colour nodes from the renderer's own rectangles,
+ * sparing a plot-sized texture that would be almost empty. The node is rebuilt only when something it shows changed
  * (view, size, colours, the theme's palette, values, font), not for a
  * hover or a selection.
  *
@@ -31,6 +31,7 @@ fill_figure (BsHeatmap             *self,
 {
   PangoContext *pango = gtk_widget_get_pango_context (GTK_WIDGET (self));
   BsCkaSnapshot *snapshot = bs_heatmap_get_shown_snapshot (self);
+  BsFigureRect strip;
 
   bs_heatmap_figure_init (figure, self->matrix, self->layout.width, self->layout.height);
   figure->layout = self->layout;
@@ -40,7 +41,7 @@ fill_figure (BsHeatmap             *self,
   figure->cols = bs_cka_snapshot_get_cols (snapshot);
   figure->model_a = self->model_a_name;
   figure->model_b = self->model_b_name;
-  figure->measure = bs_cka_measure_get_label (bs_cka_snapshot_get_measure_type (snapshot));
+  figure->measure = bs_cka_snapshot_get_label (snapshot);
   figure->colormap = self->colormap;
   _bs_heatmap_get_range (self, &figure->lo, &figure->hi);
   figure->palette = *palette;
@@ -56,6 +57,10 @@ fill_figure (BsHeatmap             *self,
   /* With OpenGL the GL view has drawn the cells already. */
   if (!self->gl_ok)
     figure->parts |= BS_HEATMAP_FIGURE_CELLS;
+  /* The strips are colour nodes of their own (bs-heatmap-pc1-strips.c);
+   * their name is text, as in figures. */
+  if (_bs_heatmap_pc1_strips_get_rect (self, BS_FIGURE_AXIS_COLS, &strip))
+    figure->parts |= BS_HEATMAP_FIGURE_PC1_LABEL;
 }
 
 /* Draws part into an image at the widget's scale and returns it as a
@@ -123,6 +128,7 @@ build_figure_node (BsHeatmap             *self,
     BS_HEATMAP_FIGURE_COL_AXIS,
     BS_HEATMAP_FIGURE_COLORBAR,
     BS_HEATMAP_FIGURE_TITLE,
+    BS_HEATMAP_FIGURE_PC1_LABEL,
   };
   GtkSnapshot *snapshot = gtk_snapshot_new ();
   int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));

@@ -92,7 +92,7 @@ _bs_heatmap_update_hover_label (BsHeatmap *self)
       return;
     }
 
-  measure = bs_cka_measure_get_label (bs_cka_snapshot_get_measure_type (snapshot));
+  measure = bs_cka_snapshot_get_label (snapshot);
   a = describe_layer_markup ("A", bs_cka_snapshot_get_row (snapshot, self->hover_row), self->hover_row);
   b = describe_layer_markup ("B", bs_cka_snapshot_get_col (snapshot, self->hover_col), self->hover_col);
   cka = bs_cka_snapshot_get_value (snapshot, self->hover_row, self->hover_col);

@@ -468,6 +468,11 @@ show_matrix (BsHeatmap     *self,
     return;
 
   had_snapshot = get_snapshot (self) != NULL;
+  /* The colour bar names what the values are: the seeds' mean and their
+   * deviation are both CKA matrices. */
+  if (had_snapshot && snapshot != NULL &&
+      g_strcmp0 (bs_cka_snapshot_get_label (get_snapshot (self)), bs_cka_snapshot_get_label (snapshot)) != 0)
+    self->figure_stale = TRUE;
   change = bs_heatmap_matrix_update (self->matrix, snapshot);
   if (had_snapshot != (snapshot != NULL))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_SNAPSHOT]);
@@ -535,7 +540,11 @@ bs_heatmap_set_snapshot (BsHeatmap     *self,
   _bs_heatmap_a11y_update (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   if (had_pc1 != (snapshot != NULL && bs_cka_snapshot_has_pc1 (snapshot)))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_PC1]);
+    {
+      /* The strips' label is part of the figure. */
+      invalidate_figure (self);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_PC1]);
+    }
 }
 
 void

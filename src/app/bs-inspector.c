@@ -239,7 +239,7 @@ bs_inspector_show_cell (BsInspector   *self,
   if (bs_cka_snapshot_get_measure (snapshot, self->measure) != NULL)
     snapshot = bs_cka_snapshot_get_measure (snapshot, self->measure);
   gtk_label_set_label (self->measure_heading,
-                       bs_cka_measure_get_label (bs_cka_snapshot_get_measure_type (snapshot)));
+                       bs_cka_snapshot_get_label (snapshot));
   cka = bs_cka_snapshot_get_value (snapshot, row, col);
   se = bs_cka_snapshot_get_std_error (snapshot, row, col);
 

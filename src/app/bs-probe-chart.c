@@ -123,14 +123,7 @@ bs_probe_chart_snapshot (GtkWidget   *widget,
     }
 
   /* Grid at 0, 0.5 and 1, labelled. */
-  {
-    g_autofree char *low = g_strdup_printf ("%.1f", 0.0);
-    g_autofree char *half = g_strdup_printf ("%.1f", 0.5);
-    g_autofree char *high = g_strdup_printf ("%.1f", 1.0);
-    const char *const labels[3] = { low, half, high };
-
-    bs_chart_draw_y_grid (cr, widget, &palette, x0, y0, w, h, labels);
-  }
+  bs_chart_draw_unit_grid (cr, widget, &palette, x0, y0, w, h);
 
   /* Stage marks: where the residual stage changes, half-way between. */
   for (guint i = 1; i < n; i++)

@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "bs-a11y.h"
+#include "bs-chart-draw.h"
 #include "bs-model-spec.h"
 
 struct _BsProfileChart
@@ -68,7 +69,7 @@ draw_profile (cairo_t             *cr,
 {
   gboolean pen_down = FALSE;
 
-  cairo_set_source_rgba (cr, color->red, color->green, color->blue, color->alpha);
+  bs_chart_set_source (cr, color, 1);
   cairo_set_line_width (cr, 1.5);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
 
@@ -104,20 +105,6 @@ draw_profile (cairo_t             *cr,
     }
 }
 
-static PangoLayout *
-small_layout (GtkWidget  *widget,
-              const char *text)
-{
-  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
-  PangoAttrList *attrs = pango_attr_list_new ();
-
-  pango_attr_list_insert (attrs, pango_attr_scale_new (0.8));
-  pango_layout_set_attributes (layout, attrs);
-  pango_attr_list_unref (attrs);
-
-  return layout;
-}
-
 static void
 bs_profile_chart_snapshot (GtkWidget   *widget,
                            GtkSnapshot *snapshot)
@@ -127,9 +114,7 @@ bs_profile_chart_snapshot (GtkWidget   *widget,
   int height = gtk_widget_get_height (widget);
   double x0 = PAD_LEFT, y0 = PAD_TOP;
   double w = width - PAD_LEFT - PAD_RIGHT, h = height - PAD_TOP - PAD_BOTTOM;
-  PangoLayout *layout;
   BsFigurePalette palette;
-  const BsFigureColor *label = &palette.text_secondary;
   cairo_t *cr;
 
   if (w < 10 || h < 10)
@@ -140,44 +125,12 @@ bs_profile_chart_snapshot (GtkWidget   *widget,
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
 
   /* Grid at 0, 0.5 and 1, labelled; the zero line as strong as an axis. */
-  for (guint i = 0; i <= 2; i++)
-    {
-      const BsFigureColor *line = i == 0 ? &palette.line : &palette.grid;
-      double y = round (y0 + h - i * 0.5 * h) + 0.5;
-      char text[8];
-      int tw, th;
-
-      cairo_set_source_rgba (cr, line->red, line->green, line->blue, line->alpha);
-      cairo_set_line_width (cr, 1);
-      cairo_move_to (cr, x0, y);
-      cairo_line_to (cr, x0 + w, y);
-      cairo_stroke (cr);
-
-      g_snprintf (text, sizeof text, "%.1f", i * 0.5);
-      layout = small_layout (widget, text);
-      pango_layout_get_pixel_size (layout, &tw, &th);
-      cairo_set_source_rgba (cr, label->red, label->green, label->blue, label->alpha);
-      cairo_move_to (cr, x0 - tw - 4, y - th / 2.0);
-      pango_cairo_show_layout (cr, layout);
-      g_object_unref (layout);
-    }
-
+  bs_chart_draw_unit_grid (cr, widget, &palette, x0, y0, w, h);
+  bs_chart_set_source (cr, &palette.text_secondary, 1);
   /* Translators: the first layer, at the left end of the profile chart's axis. */
-  layout = small_layout (widget, C_("profile axis", "input"));
-  cairo_set_source_rgba (cr, label->red, label->green, label->blue, label->alpha);
-  cairo_move_to (cr, x0, y0 + h + 3);
-  pango_cairo_show_layout (cr, layout);
-  g_object_unref (layout);
-  {
-    int tw, th;
-
-    /* Translators: the last layer, at the right end of the profile chart's axis. */
-    layout = small_layout (widget, C_("profile axis", "output"));
-    pango_layout_get_pixel_size (layout, &tw, &th);
-    cairo_move_to (cr, x0 + w - tw, y0 + h + 3);
-    pango_cairo_show_layout (cr, layout);
-    g_object_unref (layout);
-  }
+  bs_chart_show_text (cr, widget, C_("profile axis", "input"), x0, y0 + h + 3, 0, 0);
+  /* Translators: the last layer, at the right end of the profile chart's axis. */
+  bs_chart_show_text (cr, widget, C_("profile axis", "output"), x0 + w, y0 + h + 3, 1, 0);
 
   if (self->snapshot != NULL)
     {

@@ -115,7 +115,7 @@ copy_figure_action (GSimpleAction *action,
   /* The colours on screen, at the size of one column of a paper. */
   bs_figure_export_options_init (&options);
   options.colormap = bs_heatmap_get_colormap (heatmap);
-  options.measure = bs_cka_measure_get_label (bs_cka_snapshot_get_measure_type (panel.snapshot));
+  options.measure = bs_cka_snapshot_get_label (panel.snapshot);
   options.range = BS_FIGURE_RANGE_CUSTOM;
   bs_heatmap_get_value_range (heatmap, &options.lo, &options.hi);
   get_analyses (self, &options.pc1_strips, &options.blocks, &options.block_threshold);

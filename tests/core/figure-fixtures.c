@@ -29,17 +29,19 @@ figure_fixture_layers (BsLayerInfo *layers,
     }
 }
 
-BsCkaSnapshot *
-figure_fixture_snapshot (guint           n_rows,
-                         guint           n_cols,
-                         FigureCellFunc  value,
-                         FigureCellFunc  std_error)
+/* "resnet20" (rows) against model_b (columns), finished. */
+static BsCkaSnapshot *
+make_snapshot (guint           n_rows,
+               guint           n_cols,
+               const char     *model_b,
+               FigureCellFunc  value,
+               FigureCellFunc  std_error)
 {
   BsLayerInfo *rows = g_new0 (BsLayerInfo, n_rows);
   BsLayerInfo *cols = g_new0 (BsLayerInfo, n_cols);
   BsCkaSnapshotHeader header = {
     .rows = rows, .n_rows = n_rows, .cols = cols, .n_cols = n_cols,
-    .model_a = "resnet20", .model_b = "resnet56",
+    .model_a = "resnet20", .model_b = model_b,
     .batch_size = 16, .minibatches_total = 4,
   };
   double *cka = g_new (double, (gsize) n_rows * n_cols);
@@ -66,35 +68,24 @@ figure_fixture_snapshot (guint           n_rows,
 }
 
 BsCkaSnapshot *
+figure_fixture_snapshot (guint           n_rows,
+                         guint           n_cols,
+                         FigureCellFunc  value,
+                         FigureCellFunc  std_error)
+{
+  return make_snapshot (n_rows, n_cols, "resnet56", value, std_error);
+}
+
+BsCkaSnapshot *
 figure_fixture_self_snapshot (guint           n,
                               FigureCellFunc  value,
                               const double   *shares)
 {
-  BsLayerInfo *layers = g_new0 (BsLayerInfo, n);
-  BsCkaSnapshotHeader header = {
-    .rows = layers, .n_rows = n, .cols = layers, .n_cols = n,
-    .model_a = "resnet20", .model_b = "resnet20",
-    .batch_size = 16, .minibatches_total = 4,
-  };
-  double *cka = g_new (double, (gsize) n * n);
-  double *se = g_new (double, (gsize) n * n);
-  BsCkaSnapshot *snapshot;
+  BsCkaSnapshot *snapshot = make_snapshot (n, n, "resnet20", value, NULL);
 
-  figure_fixture_layers (layers, n);
-  for (guint r = 0; r < n; r++)
-    for (guint c = 0; c < n; c++)
-      {
-        cka[(gsize) r * n + c] = value (r, c);
-        se[(gsize) r * n + c] = NAN;
-      }
-  snapshot = bs_cka_snapshot_new (&header, 4, cka, se, g_new0 (guint8, n), g_new0 (guint8, n));
   if (shares != NULL)
     bs_cka_snapshot_attach_pc1_shares (snapshot, g_memdup2 (shares, n * sizeof (double)),
                                        g_new0 (double, n), g_memdup2 (shares, n * sizeof (double)),
                                        g_new0 (double, n));
-  for (guint i = 0; i < n; i++)
-    bs_layer_info_clear (&layers[i]);
-  g_free (layers);
-
   return snapshot;
 }

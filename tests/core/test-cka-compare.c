@@ -166,6 +166,11 @@ test_seeds (void)
       }
   /* Symmetric, as both orders of every pair are in. */
   g_assert_cmpfloat (bs_cka_snapshot_get_value (result.mean, 1, 2), ==, bs_cka_snapshot_get_value (result.mean, 2, 1));
+  /* The deviation says what it is: a colour bar titled "CKA" over it misled. */
+  g_assert_cmpint (bs_cka_snapshot_get_statistic (result.mean), ==, BS_CKA_STATISTIC_ESTIMATE);
+  g_assert_cmpint (bs_cka_snapshot_get_statistic (result.std_dev), ==, BS_CKA_STATISTIC_SEED_STD_DEV);
+  g_assert_cmpstr (bs_cka_snapshot_get_label (result.mean), ==, "CKA");
+  g_assert_cmpstr (bs_cka_snapshot_get_label (result.std_dev), ==, "Std. dev. of CKA");
   bs_cka_seeds_clear (&result);
 
   g_assert_false (bs_cka_seeds_run (bad, 3, &options, NULL, NULL, &result, NULL, &error));

@@ -25,6 +25,7 @@
 #include "bs-figure-analyses.h"
 #include "bs-figure-export.h"
 #include "bs-test-util.h"
+#include "figure-checks.h"
 #include "figure-fixtures.h"
 
 #define N_LAYERS    24
@@ -64,46 +65,6 @@ out_path (const char *name)
   return g_build_filename (out_dir, name, NULL);
 }
 
-/* Runs argv (poppler-utils) and returns its standard output. */
-static char *
-run_tool (const char * const *argv)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *program = g_find_program_in_path (argv[0]);
-  g_autofree char *err = NULL;
-  char *out = NULL;
-  int status;
-
-  if (program == NULL)
-    g_error ("%s is missing: install poppler-utils", argv[0]);
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("%s failed: %s", argv[0], err);
-  return out;
-}
-
-static void
-pixel_rgb (cairo_surface_t *surface,
-           double           x,
-           double           y,
-           guint8           rgb[3])
-{
-  const guint8 *data = cairo_image_surface_get_data (surface);
-  int stride = cairo_image_surface_get_stride (surface);
-  int px = (int) floor (x), py = (int) floor (y);
-  guint32 value;
-
-  g_assert_cmpint (px, >=, 0);
-  g_assert_cmpint (py, >=, 0);
-  g_assert_cmpint (px, <, cairo_image_surface_get_width (surface));
-  g_assert_cmpint (py, <, cairo_image_surface_get_height (surface));
-  value = *(const guint32 *) (data + (gsize) py * stride + (gsize) px * 4);
-  rgb[0] = (value >> 16) & 0xff;
-  rgb[1] = (value >> 8) & 0xff;
-  rgb[2] = value & 0xff;
-}
-
 static void
 assert_pixel (cairo_surface_t *image,
               double           x,
@@ -114,7 +75,7 @@ assert_pixel (cairo_surface_t *image,
 {
   guint8 got[3];
 
-  pixel_rgb (image, x, y, got);
+  figure_pixel_rgb (image, x, y, got);
   for (guint k = 0; k < 3; k++)
     if (abs ((int) got[k] - (int) want[k]) > tolerance)
       g_error ("%s at (%.1f, %.1f) px: got %02x%02x%02x, want %02x%02x%02x", what, x, y, got[0], got[1], got[2],
@@ -237,7 +198,7 @@ test_png (void)
 static GArray *
 word_boxes (const char *pdf)
 {
-  g_autofree char *html = run_tool ((const char *[]) { "pdftotext", "-bbox", pdf, "-", NULL });
+  g_autofree char *html = figure_run_tool ((const char *[]) { "pdftotext", "-bbox", pdf, "-", NULL });
   GArray *boxes = g_array_new (FALSE, FALSE, sizeof (BsFigureRect));
   const char *at = html;
 
@@ -328,11 +289,11 @@ test_pdf (void)
   g_assert_no_error (error);
 
   /* The measure is named, as text. */
-  text = run_tool ((const char *[]) { "pdftotext", path, "-", NULL });
+  text = figure_run_tool ((const char *[]) { "pdftotext", path, "-", NULL });
   g_assert_nonnull (strstr (text, "CKA without PC1"));
   check_tidy (path, &panel, 1, &options);
 
-  g_free (run_tool ((const char *[]) { "pdftoppm", "-r", "288", "-png", path, prefix, NULL }));
+  g_free (figure_run_tool ((const char *[]) { "pdftoppm", "-r", "288", "-png", path, prefix, NULL }));
   image = cairo_image_surface_create_from_png (png);
   g_assert_cmpint (cairo_surface_status (image), ==, CAIRO_STATUS_SUCCESS);
   check_analyses (image, 4, &panel, &options, shares, 3);

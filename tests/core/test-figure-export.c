@@ -21,6 +21,7 @@
 #include "bs-figure-animation.h"
 #include "bs-figure-export.h"
 #include "bs-test-util.h"
+#include "figure-checks.h"
 #include "figure-fixtures.h"
 
 static char *out_dir;
@@ -53,26 +54,6 @@ out_path (const char *name)
   return g_build_filename (out_dir, name, NULL);
 }
 
-/* Runs argv (a tool from poppler-utils or librsvg2-bin) and returns its
- * standard output; the test fails when the tool is missing or fails. */
-static char *
-run_tool (const char * const *argv)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *program = g_find_program_in_path (argv[0]);
-  char *out = NULL;
-  g_autofree char *err = NULL;
-  int status;
-
-  if (program == NULL)
-    g_error ("%s is missing: install poppler-utils and librsvg2-bin", argv[0]);
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("%s failed: %s", argv[0], err);
-  return out;
-}
-
 static cairo_surface_t *
 load_png (const char *path)
 {
@@ -80,27 +61,6 @@ load_png (const char *path)
 
   g_assert_cmpint (cairo_surface_status (surface), ==, CAIRO_STATUS_SUCCESS);
   return surface;
-}
-
-static void
-pixel_rgb (cairo_surface_t *surface,
-           double           x,
-           double           y,
-           guint8           rgb[3])
-{
-  const guint8 *data = cairo_image_surface_get_data (surface);
-  int stride = cairo_image_surface_get_stride (surface);
-  int px = (int) floor (x), py = (int) floor (y);
-  guint32 value;
-
-  g_assert_cmpint (px, >=, 0);
-  g_assert_cmpint (py, >=, 0);
-  g_assert_cmpint (px, <, cairo_image_surface_get_width (surface));
-  g_assert_cmpint (py, <, cairo_image_surface_get_height (surface));
-  value = *(const guint32 *) (data + (gsize) py * stride + (gsize) px * 4);
-  rgb[0] = (value >> 16) & 0xff;
-  rgb[1] = (value >> 8) & 0xff;
-  rgb[2] = value & 0xff;
 }
 
 static void
@@ -143,7 +103,7 @@ check_cells (cairo_surface_t             *image,
           want[0] = want[1] = want[2] = 0xff;
         else
           bs_colormap_lookup (options->colormap, bs_cka_snapshot_get_value (snapshot, r, c), 0, 1, want);
-        pixel_rgb (image, cx * pixels_per_point, cy * pixels_per_point, got);
+        figure_pixel_rgb (image, cx * pixels_per_point, cy * pixels_per_point, got);
         for (guint k = 0; k < 3; k++)
           if (abs ((int) got[k] - (int) want[k]) > tolerance)
             g_test_message ("panel %u, cell (%u, %u) at (%g, %g) pt:", i, r, c, cx, cy);
@@ -253,7 +213,7 @@ test_pdf (void)
   bs_figure_export_get_size (&panel, 1, &options, &width, &height);
 
   /* A valid PDF with the page asked for, to half a point. */
-  info = run_tool ((const char *[]) { "pdfinfo", path, NULL });
+  info = figure_run_tool ((const char *[]) { "pdfinfo", path, NULL });
   size_line = strstr (info, "Page size:");
   g_assert_nonnull (size_line);
   g_assert_cmpint (sscanf (size_line, "Page size: %lf x %lf pts", &got_w, &got_h), ==, 2);
@@ -261,14 +221,14 @@ test_pdf (void)
   g_assert_cmpfloat (fabs (got_h - height), <=, 0.5);
 
   /* Text stays text: the title, the models' names, the measure. */
-  text = run_tool ((const char *[]) { "pdftotext", path, "-", NULL });
+  text = figure_run_tool ((const char *[]) { "pdftotext", path, "-", NULL });
   g_assert_nonnull (strstr (text, "Block structure of ResNet-20"));
   g_assert_nonnull (strstr (text, "ResNet-20"));
   g_assert_nonnull (strstr (text, "ResNet-56"));
   g_assert_nonnull (strstr (text, "CKA"));
 
   /* Rendered by poppler at 4 pixels per point: the cells' colours. */
-  g_free (run_tool ((const char *[]) { "pdftoppm", "-r", "288", "-png", path, prefix, NULL }));
+  g_free (figure_run_tool ((const char *[]) { "pdftoppm", "-r", "288", "-png", path, prefix, NULL }));
   image = load_png (png);
   check_cells (image, 4, &panel, 1, &options, 0, 3);
   cairo_surface_destroy (image);
@@ -373,7 +333,7 @@ test_svg (void)
 
   /* Rendered by librsvg (which counts 96 pixels per inch, so zoom 3 is 4
    * pixels per point): the cells' colours. */
-  g_free (run_tool ((const char *[]) { "rsvg-convert", "--zoom", "3", "-o", png, path, NULL }));
+  g_free (figure_run_tool ((const char *[]) { "rsvg-convert", "--zoom", "3", "-o", png, path, NULL }));
   image = load_png (png);
   g_assert_cmpint (cairo_image_surface_get_width (image), ==, 252 * 4);
   check_cells (image, 4, &panel, 1, &options, 0, 3);
@@ -426,13 +386,13 @@ test_panels (void)
     for (guint i = 0; i < 2; i++)
       for (double t = 0.1; t < 0.9; t += 0.2)
         {
-          pixel_rgb (image, (x[i] + side[i] + 0.5 * 12 * 0.8) * 300 / 72, (y[i] + t * side[i]) * 300 / 72, rgb);
+          figure_pixel_rgb (image, (x[i] + side[i] + 0.5 * 12 * 0.8) * 300 / 72, (y[i] + t * side[i]) * 300 / 72, rgb);
           assert_rgb_near (rgb, white, 0);
         }
     g_assert_cmpfloat (gap, >, 0);
     /* Two points below the bar's top: the map 2 / side below its end. */
     /* The compact layout's bar: 10 units from the plot, 10 wide (bs-figure-layout.c). */
-    pixel_rgb (image, (x[2] + side[2] + (10 + 5) * 0.8) * 300 / 72, (y[2] + 2) * 300 / 72, rgb);
+    figure_pixel_rgb (image, (x[2] + side[2] + (10 + 5) * 0.8) * 300 / 72, (y[2] + 2) * 300 / 72, rgb);
     bs_colormap_lookup (options.colormap, 1 - 2 / side[2], 0, 1, high);
     assert_rgb_near (rgb, high, 8);
   }
@@ -441,7 +401,7 @@ test_panels (void)
   /* The same as PDF: every panel's title is text. */
   g_assert_true (bs_figure_export (panels, 3, &options, BS_FIGURE_FORMAT_PDF, pdf, &error));
   g_assert_no_error (error);
-  text = run_tool ((const char *[]) { "pdftotext", pdf, "-", NULL });
+  text = figure_run_tool ((const char *[]) { "pdftotext", pdf, "-", NULL });
   g_assert_nonnull (strstr (text, "Depth 20"));
   g_assert_nonnull (strstr (text, "Depth 56"));
   g_assert_nonnull (strstr (text, "Depth 110"));
@@ -486,14 +446,14 @@ test_mask_and_uncertainty (void)
         double cx = x + (c + 0.5) * side / 20, cy = y + side - (r + 0.5) * side / 20;
         guint8 want[3];
 
-        pixel_rgb (image, cx * ppp, cy * ppp, rgb);
+        figure_pixel_rgb (image, cx * ppp, cy * ppp, rgb);
         if (c > r)
           assert_rgb_near (rgb, light, 0);
         else if (c == r)
           {
             assert_rgb_near (rgb, light, 0);
             bs_colormap_lookup (options.colormap, bs_cka_snapshot_get_value (snapshot, r, c), 0, 1, want);
-            pixel_rgb (image, (cx + 0.4 * side / 20) * ppp, (cy + 0.4 * side / 20) * ppp, rgb);
+            figure_pixel_rgb (image, (cx + 0.4 * side / 20) * ppp, (cy + 0.4 * side / 20) * ppp, rgb);
             assert_rgb_near (rgb, want, 0);
           }
         else
@@ -690,7 +650,7 @@ test_png_sequence (void)
           {
             guint8 rgb[3];
 
-            pixel_rgb (image, px, py, rgb);
+            figure_pixel_rgb (image, px, py, rgb);
             dark += rgb[0] < 128;
           }
       g_test_message ("frame %u: %u dark pixels in the corner", i, dark);

@@ -23,6 +23,7 @@
 #include "bs-figure-palette.h"
 #include "bs-run.h"
 #include "bs-test-util.h"
+#include "figure-checks.h"
 #include "figure-fixtures.h"
 
 static char *tmp_dir;
@@ -68,20 +69,6 @@ run_cli (char       **out,
   return g_subprocess_get_exit_status (process);
 }
 
-static char *
-run_tool (const char * const *argv)
-{
-  g_autoptr(GError) error = NULL;
-  char *out = NULL;
-  int status;
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
-                NULL, &status, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-  return out;
-}
-
 /* The results every test draws: resnet8 against itself, resnet14 against
  * itself (another shape), and a run folder with snapshots. */
 static void
@@ -115,11 +102,11 @@ test_figures (void)
   /* A two-panel PDF seven inches wide with text that stays text. */
   g_assert_cmpint (run_cli (NULL, NULL, "render", a, b, "--width", "7in", "--panel-titles", "Shallow,Deeper",
                             "--title", "Two depths", "--out", pdf, NULL), ==, 0);
-  info = run_tool ((const char *[]) { "pdfinfo", pdf, NULL });
+  info = figure_run_tool ((const char *[]) { "pdfinfo", pdf, NULL });
   g_assert_cmpint (sscanf (strstr (info, "Page size:"), "Page size: %lf x %lf pts", &width, &height), ==, 2);
   g_assert_cmpfloat (fabs (width - 504), <=, 0.5);
   g_assert_cmpfloat (height, >, 100);
-  text = run_tool ((const char *[]) { "pdftotext", pdf, "-", NULL });
+  text = figure_run_tool ((const char *[]) { "pdftotext", pdf, "-", NULL });
   g_assert_nonnull (strstr (text, "Two depths"));
   g_assert_nonnull (strstr (text, "Shallow"));
   g_assert_nonnull (strstr (text, "Deeper"));
@@ -237,21 +224,6 @@ planted (guint row,
 }
 
 static void
-pixel_rgb (cairo_surface_t *image,
-           double           x,
-           double           y,
-           guint8           rgb[3])
-{
-  const guint8 *data = cairo_image_surface_get_data (image);
-  guint32 value = *(const guint32 *) (data + (gsize) floor (y) * cairo_image_surface_get_stride (image)
-                                      + (gsize) floor (x) * 4);
-
-  rgb[0] = (value >> 16) & 0xff;
-  rgb[1] = (value >> 8) & 0xff;
-  rgb[2] = value & 0xff;
-}
-
-static void
 assert_rgb (cairo_surface_t *image,
             double           x,
             double           y,
@@ -260,7 +232,7 @@ assert_rgb (cairo_surface_t *image,
 {
   guint8 got[3];
 
-  pixel_rgb (image, x, y, got);
+  figure_pixel_rgb (image, x, y, got);
   if (memcmp (got, want, 3) != 0)
     g_error ("%s at (%.1f, %.1f): got %02x%02x%02x, want %02x%02x%02x", what, x, y, got[0], got[1], got[2], want[0],
              want[1], want[2]);
@@ -336,7 +308,7 @@ test_analyses (void)
 
   /* A real result of cka --measure: the measure named, the strips labelled. */
   g_assert_cmpint (run_cli (NULL, NULL, "render", pc1, "--pc1-strips", "--blocks", "--out", pdf, NULL), ==, 0);
-  text = run_tool ((const char *[]) { "pdftotext", pdf, "-", NULL });
+  text = figure_run_tool ((const char *[]) { "pdftotext", pdf, "-", NULL });
   g_assert_nonnull (strstr (text, "CKA without PC1"));
   g_assert_nonnull (strstr (text, "PC1 share"));
 

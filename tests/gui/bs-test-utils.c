@@ -8,6 +8,8 @@
 
 #include "bs-test-utils.h"
 
+#include "bs-job.h"
+
 #include <adwaita.h>
 #include <gdk/x11/gdkx.h>
 #include <X11/extensions/XTest.h>
@@ -59,6 +61,49 @@ bs_test_screenshot_app_new (int width,
   g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
   bs_test_pointer_park ();
   return bs_test_app_new ();
+}
+
+static gboolean
+job_ended (gpointer data)
+{
+  return bs_job_get_state (data) >= BS_JOB_SUCCEEDED;
+}
+
+gboolean
+bs_test_run_job (gpointer    job,
+                 const char *what,
+                 guint       timeout_ms)
+{
+  g_autoptr(BsJob) ref = g_object_ref (job);
+  gint64 start = g_get_monotonic_time ();
+
+  if (!bs_test_wait_until (job_ended, ref, timeout_ms) || bs_job_get_state (ref) != BS_JOB_SUCCEEDED)
+    {
+      g_printerr ("%s did not succeed: %s\n", what,
+                  bs_job_get_error (ref) != NULL ? bs_job_get_error (ref)->message : "timed out");
+      return FALSE;
+    }
+  g_print ("%s: %.1f s\n", what, (g_get_monotonic_time () - start) / 1e6);
+  return TRUE;
+}
+
+gboolean
+bs_test_save_png (GtkWidget  *widget,
+                  const char *prefix,
+                  const char *name)
+{
+  g_autoptr(GdkTexture) shot = NULL;
+  g_autofree char *path = g_strdup_printf ("%s-%s.png", prefix, name);
+
+  gtk_test_widget_wait_for_draw (widget);
+  shot = bs_test_screenshot (widget, NULL);
+  if (!gdk_texture_save_to_png (shot, path))
+    {
+      g_printerr ("could not write %s\n", path);
+      return FALSE;
+    }
+  g_print ("%s\n", path);
+  return TRUE;
 }
 
 BsWindow *

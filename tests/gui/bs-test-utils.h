@@ -21,6 +21,17 @@ BsWindow      *bs_test_app_get_window   (BsApplication *app);
  * caller sets the environment's locale and text domains first). */
 BsApplication *bs_test_screenshot_app_new (int         width,
                                            int         height);
+/* For the screenshot makers too: waits (timeout_ms at most) until job (a
+ * BsJob) ends, printing how long it took, named what; FALSE, with what
+ * went wrong on stderr, unless it succeeded. */
+gboolean      bs_test_run_job           (gpointer      job,
+                                         const char   *what,
+                                         guint         timeout_ms);
+/* Draws widget and saves it as PREFIX-NAME.png, printing the path; FALSE,
+ * said on stderr, when it cannot be written. */
+gboolean      bs_test_save_png          (GtkWidget    *widget,
+                                         const char   *prefix,
+                                         const char   *name);
 
 /* Runs the default main context, sleeping until something happens, until
  * func returns TRUE or timeout_ms pass; returns what func returned last. */

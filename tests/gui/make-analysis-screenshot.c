@@ -24,46 +24,6 @@
 #define HEIGHT 900
 #define JOB_TIMEOUT_MS (20 * 60 * 1000)
 
-static gboolean
-job_done (gpointer data)
-{
-  return bs_job_get_state (data) >= BS_JOB_SUCCEEDED;
-}
-
-static gboolean
-run_job (BsJob      *job,
-         const char *what)
-{
-  g_object_ref (job);
-  if (!bs_test_wait_until (job_done, job, JOB_TIMEOUT_MS) || bs_job_get_state (job) != BS_JOB_SUCCEEDED)
-    {
-      g_printerr ("%s did not succeed: %s\n", what, bs_job_get_error (job) ? bs_job_get_error (job)->message : "timed out");
-      g_object_unref (job);
-      return FALSE;
-    }
-  g_object_unref (job);
-  return TRUE;
-}
-
-static gboolean
-save (BsWindow   *window,
-      const char *prefix,
-      const char *name)
-{
-  g_autoptr(GdkTexture) shot = NULL;
-  g_autofree char *path = g_strdup_printf ("%s-%s.png", prefix, name);
-
-  gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
-  shot = bs_test_screenshot (GTK_WIDGET (window), NULL);
-  if (!gdk_texture_save_to_png (shot, path))
-    {
-      g_printerr ("could not write %s\n", path);
-      return FALSE;
-    }
-  g_print ("%s\n", path);
-  return TRUE;
-}
-
 int
 main (int    argc,
       char **argv)
@@ -88,36 +48,31 @@ main (int    argc,
 
   settings = bs_application_create_settings (&error);
   g_assert_no_error (error);
-  g_settings_set_int (settings, "window-width", WIDTH);
-  g_settings_set_int (settings, "window-height", HEIGHT);
   g_settings_set_string (settings, "model-a", checkpoint);
   g_settings_set_string (settings, "model-b", checkpoint);
   g_settings_set_string (settings, "dataset", argv[2]);
   g_settings_set_uint (settings, "passes", 1);
   g_settings_set_uint (settings, "batch-size", 256);
   g_settings_set_uint (settings, "image-limit", 1024);
-  g_settings_set_string (settings, "colormap", "magma");
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
 
-  bs_test_pointer_park ();
-  app = bs_test_app_new ();
+  app = bs_test_screenshot_app_new (WIDTH, HEIGHT);
   window = bs_test_app_get_window (app);
   heatmap = bs_window_get_heatmap (window);
 
   g_action_group_activate_action (G_ACTION_GROUP (window), "compute", NULL);
-  if (!run_job (bs_window_get_cka_job (window), "the CKA job"))
+  if (!bs_test_run_job (bs_window_get_cka_job (window), "the CKA job", JOB_TIMEOUT_MS))
     return 1;
   /* A cell inside the block, a third of the way along the diagonal. */
   n = bs_cka_snapshot_get_n_rows (bs_heatmap_get_snapshot (heatmap));
   bs_heatmap_select (heatmap, n / 3, n / 3 + 6);
 
   g_action_group_activate_action (G_ACTION_GROUP (window), "linear-probes", NULL);
-  if (!run_job (bs_window_probes_get_job (bs_window_get_probes (window)), "the linear probes"))
+  if (!bs_test_run_job (bs_window_probes_get_job (bs_window_get_probes (window)), "the linear probes", JOB_TIMEOUT_MS))
     return 1;
-  if (!save (window, argv[3], "cka"))
+  if (!bs_test_save_png (GTK_WIDGET (window), argv[3], "cka"))
     return 1;
   g_action_group_activate_action (G_ACTION_GROUP (window), "measure", g_variant_new_string ("cka-without-pc1"));
-  if (!save (window, argv[3], "without-pc1"))
+  if (!bs_test_save_png (GTK_WIDGET (window), argv[3], "without-pc1"))
     return 1;
 
   bs_test_app_quit (app);

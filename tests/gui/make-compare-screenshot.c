@@ -24,49 +24,6 @@
 #define JOB_TIMEOUT_MS (30 * 60 * 1000)
 
 static gboolean
-job_done (gpointer data)
-{
-  return bs_job_get_state (data) >= BS_JOB_SUCCEEDED;
-}
-
-static gboolean
-run_job (BsJob      *job,
-         const char *what)
-{
-  gint64 start = g_get_monotonic_time ();
-
-  g_object_ref (job);
-  if (!bs_test_wait_until (job_done, job, JOB_TIMEOUT_MS) || bs_job_get_state (job) != BS_JOB_SUCCEEDED)
-    {
-      g_printerr ("%s did not succeed: %s\n", what, bs_job_get_error (job) ? bs_job_get_error (job)->message : "timed out");
-      g_object_unref (job);
-      return FALSE;
-    }
-  g_object_unref (job);
-  g_print ("%s: %.1f s\n", what, (g_get_monotonic_time () - start) / 1e6);
-  return TRUE;
-}
-
-static gboolean
-save (BsWindow   *window,
-      const char *prefix,
-      const char *name)
-{
-  g_autoptr(GdkTexture) shot = NULL;
-  g_autofree char *path = g_strdup_printf ("%s-%s.png", prefix, name);
-
-  gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
-  shot = bs_test_screenshot (GTK_WIDGET (window), NULL);
-  if (!gdk_texture_save_to_png (shot, path))
-    {
-      g_printerr ("could not write %s\n", path);
-      return FALSE;
-    }
-  g_print ("%s\n", path);
-  return TRUE;
-}
-
-static gboolean
 dialog_open (gpointer data)
 {
   BsSeedsDialog *dialog = bs_window_compare_get_dialog (data);
@@ -98,24 +55,19 @@ main (int    argc,
 
   settings = bs_application_create_settings (&error);
   g_assert_no_error (error);
-  g_settings_set_int (settings, "window-width", WIDTH);
-  g_settings_set_int (settings, "window-height", HEIGHT);
   g_settings_set_string (settings, "dataset", argv[1]);
   g_settings_set_uint (settings, "passes", 1);
   g_settings_set_uint (settings, "batch-size", 256);
   g_settings_set_uint (settings, "image-limit", 1024);
-  g_settings_set_string (settings, "colormap", "magma");
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
 
-  bs_test_pointer_park ();
-  app = bs_test_app_new ();
+  app = bs_test_screenshot_app_new (WIDTH, HEIGHT);
   window = bs_test_app_get_window (app);
   compare = bs_window_get_compare (window);
   chart = bs_window_compare_get_chart (compare);
 
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-run", g_variant_new_string (argv[3]));
   g_action_group_activate_action (G_ACTION_GROUP (window), "layer-convergence", NULL);
-  if (!run_job (bs_window_compare_get_job (compare), "layer convergence"))
+  if (!bs_test_run_job (bs_window_compare_get_job (compare), "layer convergence", JOB_TIMEOUT_MS))
     return 1;
   /* The pointer on the first stage 2 block output, half-way. */
   n_layers = bs_convergence_chart_get_n_layers (chart);
@@ -133,7 +85,7 @@ main (int    argc,
   gtk_test_widget_wait_for_draw (GTK_WIDGET (chart));
   if (bs_convergence_chart_get_point (chart, hovered, n_checkpoints / 2, &x, &y))
     bs_test_pointer_move (GTK_WIDGET (chart), x, y);
-  if (!save (window, argv[2], "convergence"))
+  if (!bs_test_save_png (GTK_WIDGET (window), argv[2], "convergence"))
     return 1;
   bs_test_pointer_park ();
 
@@ -156,18 +108,18 @@ main (int    argc,
         }
       g_signal_emit_by_name (bs_seeds_dialog_get_compare_button (dialog), "clicked");
       if (bs_window_compare_get_job (compare) == NULL ||
-          !run_job (bs_window_compare_get_job (compare), "compare seeds"))
+          !bs_test_run_job (bs_window_compare_get_job (compare), "compare seeds", JOB_TIMEOUT_MS))
         return 1;
       {
         guint n = bs_cka_snapshot_get_n_rows (bs_heatmap_get_snapshot (bs_window_get_heatmap (window)));
 
         bs_heatmap_select (bs_window_get_heatmap (window), n / 3, n / 3 + 6);
       }
-      if (!save (window, argv[2], "seeds"))
+      if (!bs_test_save_png (GTK_WIDGET (window), argv[2], "seeds"))
         return 1;
       g_action_group_change_action_state (G_ACTION_GROUP (window), "seed-statistic", g_variant_new_string ("std-dev"));
       g_action_group_change_action_state (G_ACTION_GROUP (window), "color-range", g_variant_new_string ("data"));
-      if (!save (window, argv[2], "seeds-std"))
+      if (!bs_test_save_png (GTK_WIDGET (window), argv[2], "seeds-std"))
         return 1;
     }
 

@@ -15,7 +15,11 @@
  * message in the banner; Stop leaves nothing behind. */
 #include "bs-config.h"
 
+#include "bs-test-heatmap-cells.h"
+#include "bs-test-util.h"
+#include "bs-test-text.h"
 #include "bs-test-utils.h"
+#include "bs-test-window-fixture.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
@@ -23,6 +27,7 @@
 #include <string.h>
 
 #include "bs-colormap.h"
+#include "bs-export-dialog.h"
 #include "bs-heatmap-private.h"
 #include "bs-run.h"
 #include "bs-theme-palette.h"
@@ -30,7 +35,6 @@
 
 #define N_RUNS 3
 
-static void remove_tree (const char *path);
 #define EPOCHS 3
 
 static char *runs_dir;
@@ -86,43 +90,13 @@ train_runs (void)
     }
 }
 
-typedef struct {
-  BsApplication *app;
-  BsWindow      *window;
-  GSettings     *settings;
-} Fixture;
+typedef BsTestWindowFixture Fixture;
 
 static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  memset (f, 0, sizeof *f);
-  f->app = bs_test_app_new ();
-  f->window = bs_test_app_get_window (f->app);
-  f->settings = g_object_ref (bs_application_get_settings (f->app));
-  g_settings_set_string (f->settings, "dataset", "synthetic");
-  g_settings_set_uint (f->settings, "passes", 1);
-  g_settings_set_uint (f->settings, "batch-size", 16);
-  g_settings_set_uint (f->settings, "image-limit", 64);
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  static const char *keys[] = { "dataset", "batch-size", "image-limit", "passes" };
-
-  bs_test_app_quit (f->app);
-  g_object_unref (f->app);
-  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
-    g_settings_reset (f->settings, keys[i]);
-  g_clear_object (&f->settings);
-}
-
-static gboolean
-job_done (gpointer data)
-{
-  return bs_job_is_finished (data);
+  bs_test_window_fixture_setup (f, NULL, 16, 64);
 }
 
 static void
@@ -236,7 +210,7 @@ test_convergence (Fixture       *f,
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "layer-convergence"));
   start = g_get_monotonic_time ();
   job = start_convergence (f);
-  g_assert_true (bs_test_wait_until (job_done, job, 120000));
+  g_assert_true (bs_test_wait_until (bs_test_job_is_finished, job, 120000));
   g_test_message ("layer convergence of %u checkpoints: %.2f s", EPOCHS, (g_get_monotonic_time () - start) / 1e6);
   if (bs_job_get_error (job) != NULL)
     g_test_message ("convergence failed: %s", bs_job_get_error (job)->message);
@@ -376,7 +350,7 @@ test_convergence_cancel (Fixture       *f,
   BsJob *job = start_convergence (f);
 
   bs_job_cancel (job);
-  g_assert_true (bs_test_wait_until (job_done, job, 60000));
+  g_assert_true (bs_test_wait_until (bs_test_job_is_finished, job, 60000));
   g_assert_cmpint (bs_job_get_state (job), ==, BS_JOB_CANCELLED);
   g_assert_null (bs_compare_job_get_convergence (job));
   g_assert_cmpuint (bs_convergence_chart_get_n_layers (bs_window_compare_get_chart (compare)), ==, 0);
@@ -406,78 +380,93 @@ test_convergence_refused (Fixture       *f,
   g_assert_nonnull (strstr (banner, "fewer than two checkpoints"));
   g_assert_false (gtk_widget_get_visible (gtk_widget_get_parent (
     GTK_WIDGET (bs_window_compare_get_chart (bs_window_get_compare (f->window))))));
-  remove_tree (other);
+  bs_test_remove_tree (other);
 }
 
 /* ---------------------------------------------------------------- across seeds */
 
-/* Whether got is value's colour in map over [lo, hi] (or, on the edge
- * between two entries, either neighbour's: the GPU's float may round
- * either way). */
-static gboolean
-has_color (const guint8 got[3],
-           BsColormap   map,
-           double       value,
-           double       lo,
-           double       hi)
-{
-  guint8 want[3];
-  double t;
-
-  bs_colormap_lookup (map, value, lo, hi, want);
-  if (memcmp (got, want, 3) == 0)
-    return TRUE;
-  t = (value - lo) / (hi - lo) * 256;
-  if (isnan (value) || fabs (t - round (t)) > 1e-3)
-    return FALSE;
-  bs_colormap_lookup (map, lo + (round (t) - 0.5) / 256 * (hi - lo), lo, hi, want);
-  if (memcmp (got, want, 3) == 0)
-    return TRUE;
-  bs_colormap_lookup (map, lo + (round (t) + 0.5) / 256 * (hi - lo), lo, hi, want);
-  return memcmp (got, want, 3) == 0;
-}
-
-/* Every cell centre of the heatmap (but under the zoom buttons) has the
- * colour of matrix's value; returns how many were checked. */
-static guint
-check_cells (Fixture       *f,
-             BsCkaSnapshot *matrix,
-             const char    *name)
+/* The colour bar's title names what the cells are: the ink drawn above
+ * the bar is as wide as label's in the title's font (bold, 0.8 of the
+ * widget's: bs-heatmap-figure.c) and centred on the bar. */
+static void
+check_colorbar_title (Fixture    *f,
+                      const char *label,
+                      const char *name)
 {
   BsHeatmap *heatmap = bs_window_get_heatmap (f->window);
+  const BsFigureRect *bar = &heatmap->layout.colorbar;
+  double centre = bar->x + bar->width / 2;
+  double want = bs_test_text_ink_width (GTK_WIDGET (heatmap), label, 0.8, TRUE);
   g_autoptr(GdkTexture) shot = NULL;
-  g_autofree guint8 *pixels = NULL;
-  const BsHeatmapView *view = bs_heatmap_get_view (heatmap);
-  int scale = gtk_widget_get_scale_factor (GTK_WIDGET (heatmap));
-  graphene_rect_t buttons;
-  gsize stride;
-  double ox, oy, lo, hi;
-  guint checked = 0;
+  graphene_rect_t ink;
 
   gtk_test_widget_wait_for_draw (GTK_WIDGET (heatmap));
   shot = bs_test_screenshot (GTK_WIDGET (heatmap), name);
-  pixels = bs_test_texture_pixels (shot, &stride);
-  bs_heatmap_get_plot_origin (heatmap, &ox, &oy);
-  bs_heatmap_get_value_range (heatmap, &lo, &hi);
-  g_assert_true (gtk_widget_compute_bounds (heatmap->zoom_box, GTK_WIDGET (heatmap), &buttons));
-  graphene_rect_inset (&buttons, -2, -2);
-  for (guint r = 0; r < bs_cka_snapshot_get_n_rows (matrix); r++)
-    for (guint c = 0; c < bs_cka_snapshot_get_n_cols (matrix); c++)
-      {
-        double x, y, w, h, cx, cy, value = bs_cka_snapshot_get_value (matrix, r, c);
-        guint8 got[3];
+  /* Above the bar's top tick label, as far to either side as a long title reaches. */
+  g_assert_true (bs_test_find_ink (shot, gtk_widget_get_scale_factor (GTK_WIDGET (heatmap)),
+                                   &GRAPHENE_RECT_INIT ((float) (centre - 100), (float) (bar->y - 32), 200, 26), &ink));
+  g_test_message ("%s: colour bar title %.0f points wide, \"%s\" %.0f", name, ink.size.width, label, want);
+  /* Antialiased edges fainter than the threshold make the ink a little narrower. */
+  g_assert_cmpfloat (fabs (ink.size.width - want), <=, 3);
+  g_assert_cmpfloat (fabs (ink.origin.x + ink.size.width / 2 - centre), <=, 2);
+}
 
-        bs_heatmap_view_cell_to_rect (view, r, c, &x, &y, &w, &h);
-        cx = ox + x + w / 2;
-        cy = oy + y + h / 2;
-        if (w < 3 || h < 3 || graphene_rect_contains_point (&buttons, &GRAPHENE_POINT_INIT ((float) cx, (float) cy)))
-          continue;
-        bs_test_pixel_rgb (pixels, stride, (int) floor (cx * scale), (int) floor (cy * scale), got);
-        if (!has_color (got, bs_heatmap_get_colormap (heatmap), (double) (float) value, lo, hi))
-          g_error ("%s: cell (%u, %u) = %g has %02x%02x%02x", name, r, c, value, got[0], got[1], got[2]);
-        checked++;
-      }
-  return checked;
+static gboolean
+export_dialog_shown (gpointer data)
+{
+  BsExportDialog *dialog = bs_window_export_get_dialog (data);
+
+  return dialog != NULL && gtk_widget_get_mapped (GTK_WIDGET (dialog));
+}
+
+static void
+exported (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  GError **error = user_data;
+
+  if (!bs_export_dialog_export_to_file_finish (BS_EXPORT_DIALOG (source), result, error))
+    g_assert_nonnull (*error);
+  g_object_set_data (source, "bs-test-exported", GINT_TO_POINTER (TRUE));
+}
+
+static gboolean
+was_exported (gpointer data)
+{
+  return g_object_get_data (data, "bs-test-exported") != NULL;
+}
+
+/* Ctrl+E on the view shown, the figure exported as a PDF: the text of
+ * that PDF (pdftotext). */
+static char *
+export_figure_text (Fixture *f)
+{
+  BsWindowExport *export = bs_window_get_export (f->window);
+  g_autofree char *dir = g_dir_make_tmp ("blockscope-compare-figure-XXXXXX", NULL);
+  g_autofree char *pdf = g_build_filename (dir, "seeds.pdf", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (pdf);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *command = NULL;
+  BsExportDialog *dialog;
+  char *text = NULL;
+  int status;
+
+  bs_test_key_press (GTK_WIDGET (f->window), GDK_KEY_e, GDK_CONTROL_MASK);
+  g_assert_true (bs_test_wait_until (export_dialog_shown, export, 5000));
+  dialog = bs_window_export_get_dialog (export);
+  bs_export_dialog_export_to_file (dialog, file, NULL, exported, &error);
+  g_assert_true (bs_test_wait_until (was_exported, dialog, 20000));
+  g_assert_no_error (error);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  command = g_strdup_printf ("pdftotext %s -", pdf);
+  g_assert_true (g_spawn_command_line_sync (command, &text, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_unlink (pdf);
+  g_rmdir (dir);
+  return text;
 }
 
 static gboolean
@@ -569,7 +558,7 @@ test_seeds (Fixture       *f,
   specs = g_strdupv ((char **) bs_compare_job_get_specs (job));
   g_assert_true (bs_test_wait_until (dialog_gone, compare, 5000));
   start = g_get_monotonic_time ();
-  g_assert_true (bs_test_wait_until (job_done, job, 180000));
+  g_assert_true (bs_test_wait_until (bs_test_job_is_finished, job, 180000));
   g_test_message ("seeds, %u networks: %.2f s", N_RUNS, (g_get_monotonic_time () - start) / 1e6);
   if (bs_job_get_error (job) != NULL)
     g_test_message ("seeds failed: %s", bs_job_get_error (job)->message);
@@ -608,14 +597,25 @@ test_seeds (Fixture       *f,
   g_assert_cmpstr (bs_cka_snapshot_get_model_a (shown->mean), ==, "3 networks");
   /* The inspector calls std_error a standard error: not the deviation. */
   g_assert_true (isnan (bs_cka_snapshot_get_std_error (shown->mean, 1, 2)));
-  g_assert_cmpuint (check_cells (f, shown->mean, "seeds-mean"), >, L * L / 2);
+  g_assert_cmpuint (bs_test_check_heatmap_cells (bs_window_get_heatmap (f->window), shown->mean, "seeds-mean"), >, L * L / 2);
+  check_colorbar_title (f, "CKA", "seeds-mean-colorbar");
 
   /* The deviation, one switch away (View › Measure), and back. */
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "seed-statistic"));
   g_action_group_change_action_state (G_ACTION_GROUP (f->window), "seed-statistic", g_variant_new_string ("std-dev"));
   g_assert_true (bs_heatmap_get_snapshot (heatmap) == shown->std_dev);
   g_assert_true (has_label (bs_window_get_title_widget (f->window), "Standard deviation over 3 seed pairs"));
-  g_assert_cmpuint (check_cells (f, shown->std_dev, "seeds-std-dev"), >, L * L / 2);
+  g_assert_cmpuint (bs_test_check_heatmap_cells (bs_window_get_heatmap (f->window), shown->std_dev, "seeds-std-dev"), >, L * L / 2);
+  /* Not "CKA": the colour bar, the figure's legend and what a screen
+   * reader hears say it is the deviation. */
+  check_colorbar_title (f, "Std. dev. of CKA", "seeds-std-dev-colorbar");
+  {
+    g_autofree char *text = export_figure_text (f);
+
+    g_assert_nonnull (strstr (text, "Std. dev. of CKA"));
+  }
+  g_assert_true (g_str_has_prefix (g_object_get_data (G_OBJECT (heatmap), "bs-a11y-label"),
+                                   "Std. dev. of CKA between 3 networks and 3 networks"));
   {
     g_autoptr(GdkTexture) window_shot = bs_test_screenshot (GTK_WIDGET (f->window), "seeds-window");
   }
@@ -639,7 +639,7 @@ test_seeds_refused (Fixture       *f,
   g_assert_true (gtk_check_button_get_active (bs_seeds_dialog_get_check (dialog, N_RUNS)));
   gtk_test_widget_wait_for_draw (GTK_WIDGET (dialog));
   job = compare_checked (f, dialog, 1);
-  g_assert_true (bs_test_wait_until (job_done, job, 120000));
+  g_assert_true (bs_test_wait_until (bs_test_job_is_finished, job, 120000));
   g_assert_cmpint (bs_job_get_state (job), ==, BS_JOB_FAILED);
   banner = bs_window_get_error_text (f->window);
   g_assert_nonnull (banner);
@@ -659,7 +659,7 @@ test_seeds_cancel (Fixture       *f,
   BsJob *job = compare_checked (f, dialog, 2);
 
   bs_job_cancel (job);
-  g_assert_true (bs_test_wait_until (job_done, job, 60000));
+  g_assert_true (bs_test_wait_until (bs_test_job_is_finished, job, 60000));
   g_assert_cmpint (bs_job_get_state (job), ==, BS_JOB_CANCELLED);
   g_assert_null (bs_compare_job_get_seeds (job));
   g_assert_null (bs_window_compare_get_seeds (compare));
@@ -667,24 +667,6 @@ test_seeds_cancel (Fixture       *f,
   g_assert_null (bs_window_get_error_text (f->window));
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "seed-statistic"));
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "compare-seeds"));
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
 }
 
 int
@@ -700,17 +682,17 @@ main (int    argc,
   bs_test_init (&argc, &argv);
   train_runs ();
 
-  g_test_add ("/compare/convergence", Fixture, NULL, fixture_setup, test_convergence, fixture_teardown);
-  g_test_add ("/compare/convergence-refused", Fixture, NULL, fixture_setup, test_convergence_refused, fixture_teardown);
-  g_test_add ("/compare/convergence-cancel", Fixture, NULL, fixture_setup, test_convergence_cancel, fixture_teardown);
-  g_test_add ("/compare/seeds", Fixture, NULL, fixture_setup, test_seeds, fixture_teardown);
-  g_test_add ("/compare/seeds-refused", Fixture, NULL, fixture_setup, test_seeds_refused, fixture_teardown);
-  g_test_add ("/compare/seeds-cancel", Fixture, NULL, fixture_setup, test_seeds_cancel, fixture_teardown);
+  g_test_add ("/compare/convergence", Fixture, NULL, fixture_setup, test_convergence, bs_test_window_fixture_teardown);
+  g_test_add ("/compare/convergence-refused", Fixture, NULL, fixture_setup, test_convergence_refused, bs_test_window_fixture_teardown);
+  g_test_add ("/compare/convergence-cancel", Fixture, NULL, fixture_setup, test_convergence_cancel, bs_test_window_fixture_teardown);
+  g_test_add ("/compare/seeds", Fixture, NULL, fixture_setup, test_seeds, bs_test_window_fixture_teardown);
+  g_test_add ("/compare/seeds-refused", Fixture, NULL, fixture_setup, test_seeds_refused, bs_test_window_fixture_teardown);
+  g_test_add ("/compare/seeds-cancel", Fixture, NULL, fixture_setup, test_seeds_cancel, bs_test_window_fixture_teardown);
 
   status = g_test_run ();
   for (guint i = 0; i < N_RUNS; i++)
     g_free (run_dirs[i]);
-  remove_tree (runs_dir);
+  bs_test_remove_tree (runs_dir);
   g_free (runs_dir);
   return status;
 }

@@ -21,69 +21,23 @@
 #include "bs-dominant-images-job.h"
 #include "bs-heatmap-private.h"
 #include "bs-model-spec.h"
+#include "bs-test-heatmap-cells.h"
+#include "bs-test-text.h"
 #include "bs-test-utils.h"
+#include "bs-test-window-fixture.h"
 #include "bs-window-private.h"
 
 #define LIMIT 96
 #define BATCH 16
 
-typedef struct {
-  BsApplication *app;
-  BsWindow      *window;
-  GSettings     *settings;
-} Fixture;
+typedef BsTestWindowFixture Fixture;
 
 static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  memset (f, 0, sizeof *f);
-  f->app = bs_test_app_new ();
-  f->window = bs_test_app_get_window (f->app);
-  f->settings = g_object_ref (bs_application_get_settings (f->app));
-  g_settings_set_string (f->settings, "dataset", "synthetic");
-  g_settings_set_string (f->settings, "model-a", "resnet8");
-  g_settings_set_string (f->settings, "model-b", "resnet8");
-  g_settings_set_uint (f->settings, "passes", 1);
-  g_settings_set_uint (f->settings, "batch-size", BATCH);
-  g_settings_set_uint (f->settings, "image-limit", LIMIT);
+  bs_test_window_fixture_setup (f, "resnet8", BATCH, LIMIT);
   g_settings_set_string (f->settings, "colormap", "viridis");
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  static const char *keys[] = { "model-a", "model-b", "dataset", "batch-size", "image-limit",
-                                "colormap", "passes", "pc1-analysis", "measure" };
-
-  bs_test_app_quit (f->app);
-  g_object_unref (f->app);
-  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
-    g_settings_reset (f->settings, keys[i]);
-  g_clear_object (&f->settings);
-}
-
-static gboolean
-job_done (gpointer data)
-{
-  return bs_job_is_finished (data);
-}
-
-/* Compute as Ctrl+Return does and wait for the end. */
-static BsJob *
-compute (Fixture *f)
-{
-  BsJob *job;
-
-  bs_test_key_press (GTK_WIDGET (f->window), GDK_KEY_Return, GDK_CONTROL_MASK);
-  job = bs_window_get_cka_job (f->window);
-  g_assert_nonnull (job);
-  g_assert_true (bs_test_wait_until (job_done, job, 120000));
-  if (bs_job_get_error (job) != NULL)
-    g_test_message ("job failed: %s", bs_job_get_error (job)->message);
-  g_assert_cmpint (bs_job_get_state (job), ==, BS_JOB_SUCCEEDED);
-  return job;
 }
 
 static gboolean
@@ -95,65 +49,57 @@ stack_settled (gpointer data)
   return !gtk_stack_get_transition_running (stack);
 }
 
-/* Whether got is value's colour in map over [lo, hi] (or, on the edge
- * between two entries, either neighbour's: the GPU's float may round
- * either way). */
-static gboolean
-has_color (const guint8 got[3],
-           BsColormap   map,
-           double       value,
-           double       lo,
-           double       hi)
+/* Where the strips' label goes: left of the columns' strip, above the
+ * row axis (whose band starts at the plot's top). */
+static graphene_rect_t
+strips_label_region (BsHeatmap *heatmap)
 {
-  guint8 want[3];
-  double t;
+  const BsFigureRect *strip = &heatmap->layout.col_pc1;
 
-  bs_colormap_lookup (map, value, lo, hi, want);
-  if (memcmp (got, want, 3) == 0)
-    return TRUE;
-  t = (value - lo) / (hi - lo) * 256;
-  if (isnan (value) || fabs (t - round (t)) > 1e-3)
-    return FALSE;
-  bs_colormap_lookup (map, lo + (round (t) - 0.5) / 256 * (hi - lo), lo, hi, want);
-  if (memcmp (got, want, 3) == 0)
-    return TRUE;
-  bs_colormap_lookup (map, lo + (round (t) + 0.5) / 256 * (hi - lo), lo, hi, want);
-  return memcmp (got, want, 3) == 0;
+  return GRAPHENE_RECT_INIT ((float) (strip->x - 120), (float) (strip->y - 10), 119,
+                             (float) (heatmap->layout.plot.y - 1 - (strip->y - 10)));
 }
 
-/* Every cell centre of the window's heatmap has the colour of matrix's
- * value; returns how many cells were checked. */
-static guint
-check_cells (Fixture       *f,
-             BsCkaSnapshot *matrix,
-             const char    *name)
+/* The ink left of the columns' strip, or FALSE without any. */
+static gboolean
+find_strips_label (Fixture         *f,
+                   const char      *name,
+                   graphene_rect_t *ink)
 {
   BsHeatmap *heatmap = bs_window_get_heatmap (f->window);
-  g_autoptr(GdkTexture) shot = bs_test_screenshot (GTK_WIDGET (heatmap), name);
-  g_autofree guint8 *pixels = NULL;
-  const BsHeatmapView *view = bs_heatmap_get_view (heatmap);
-  gsize stride;
-  double ox, oy, lo, hi;
-  guint checked = 0;
+  graphene_rect_t region = strips_label_region (heatmap);
+  g_autoptr(GdkTexture) shot = NULL;
 
-  pixels = bs_test_texture_pixels (shot, &stride);
-  bs_heatmap_get_plot_origin (heatmap, &ox, &oy);
-  bs_heatmap_get_value_range (heatmap, &lo, &hi);
-  for (guint r = 0; r < bs_cka_snapshot_get_n_rows (matrix); r++)
-    for (guint c = 0; c < bs_cka_snapshot_get_n_cols (matrix); c++)
-      {
-        double x, y, w, h, value = bs_cka_snapshot_get_value (matrix, r, c);
-        guint8 got[3];
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (heatmap));
+  shot = bs_test_screenshot (GTK_WIDGET (heatmap), name);
+  return bs_test_find_ink (shot, gtk_widget_get_scale_factor (GTK_WIDGET (heatmap)), &region, ink);
+}
 
-        bs_heatmap_view_cell_to_rect (view, r, c, &x, &y, &w, &h);
-        if (y < 40 && x + w > view->width - 110)   /* under the zoom buttons */
-          continue;
-        bs_test_pixel_rgb (pixels, stride, (int) floor (ox + x + w / 2), (int) floor (oy + y + h / 2), got);
-        if (!has_color (got, BS_COLORMAP_VIRIDIS, value, lo, hi))
-          g_error ("%s: cell (%u, %u) = %g has %02x%02x%02x", name, r, c, value, got[0], got[1], got[2]);
-        checked++;
-      }
-  return checked;
+/* The strips are labelled as in figures: "PC1 share" (0.7 of the widget's
+ * font) ends 4 points left of the columns' strip, centred on it; and the
+ * heatmap's description says what they show while no cell is selected. */
+static void
+check_strips_label (Fixture *f)
+{
+  BsHeatmap *heatmap = bs_window_get_heatmap (f->window);
+  const BsFigureRect *strip = &heatmap->layout.col_pc1;
+  double want = bs_test_text_ink_width (GTK_WIDGET (heatmap), "PC1 share", 0.7, FALSE);
+  const char *description;
+  graphene_rect_t ink;
+
+  g_assert_true (find_strips_label (f, "pc1-strips-label", &ink));
+  g_test_message ("strips' label: %.0f points wide at %.0f, %.0f (the text %.0f; the strip at %g, %g)",
+                  ink.size.width, ink.origin.x, ink.origin.y, want, strip->x, strip->y);
+  /* Antialiased edges fainter than the threshold make the ink a little narrower. */
+  g_assert_cmpfloat (fabs (ink.size.width - want), <=, 3);
+  g_assert_cmpfloat (fabs (ink.origin.x + ink.size.width - (strip->x - 4)), <=, 2);
+  g_assert_cmpfloat (fabs (ink.origin.y + ink.size.height / 2 - (strip->y + strip->height / 2)), <=, 3);
+
+  bs_heatmap_clear_selection (heatmap);
+  description = g_object_get_data (G_OBJECT (heatmap), "bs-a11y-description");
+  g_test_message ("description: %s", description);
+  g_assert_nonnull (strstr (description, "The PC1 share strips above and right of the cells show each layer's "
+                                         "PC1 share in the colour map."));
 }
 
 /* Each layer's part of both strips has its PC1 share's colour over [0, 1]. */
@@ -182,7 +128,7 @@ check_strips (Fixture       *f,
       bs_heatmap_view_cell_to_rect (view, i, 0, &x, &y, &w, &h);
       bs_test_pixel_rgb (pixels, stride, (int) floor (ox + rows.x + rows.width / 2),
                          (int) floor (oy + py + y + h / 2), got);
-      if (!has_color (got, BS_COLORMAP_VIRIDIS, share, 0, 1))
+      if (!bs_test_colormap_matches (got, BS_COLORMAP_VIRIDIS, share, 0, 1))
         g_error ("row strip %u = %g has %02x%02x%02x", i, share, got[0], got[1], got[2]);
     }
   for (guint i = 0; i < bs_cka_snapshot_get_n_cols (snapshot); i++)
@@ -193,7 +139,7 @@ check_strips (Fixture       *f,
       bs_heatmap_view_cell_to_rect (view, 0, i, &x, &y, &w, &h);
       bs_test_pixel_rgb (pixels, stride, (int) floor (ox + px + x + w / 2),
                          (int) floor (oy + cols.y + cols.height / 2), got);
-      if (!has_color (got, BS_COLORMAP_VIRIDIS, share, 0, 1))
+      if (!bs_test_colormap_matches (got, BS_COLORMAP_VIRIDIS, share, 0, 1))
         g_error ("column strip %u = %g has %02x%02x%02x at %d, %d (strip %g %g %g %g)", i, share, got[0], got[1], got[2],
                  (int) floor (ox + px + x + w / 2), (int) floor (oy + cols.y + cols.height / 2),
                  cols.x, cols.y, cols.width, cols.height);
@@ -266,12 +212,19 @@ test_measures_and_strips (Fixture       *f,
   /* A result without the PC1 analysis: nothing to switch to. */
   g_settings_set_boolean (f->settings, "pc1-analysis", FALSE);
   bs_test_pointer_park ();
-  compute (f);
+  bs_test_window_compute (f);
   g_assert_false (bs_cka_snapshot_has_pc1 (bs_heatmap_get_snapshot (heatmap)));
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "measure"));
+  /* No strips, no label. */
+  {
+    graphene_rect_t ink;
+
+    g_assert_false (find_strips_label (f, "pc1-no-strips-label", &ink));
+    g_assert_null (strstr (g_object_get_data (G_OBJECT (heatmap), "bs-a11y-description"), "strips"));
+  }
 
   g_settings_set_boolean (f->settings, "pc1-analysis", TRUE);
-  compute (f);
+  bs_test_window_compute (f);
   snapshot = bs_heatmap_get_snapshot (heatmap);
   g_assert_true (bs_cka_snapshot_has_pc1 (snapshot));
   g_assert_cmpuint (bs_cka_snapshot_get_minibatches_done (snapshot), ==, LIMIT / BATCH);
@@ -284,8 +237,9 @@ test_measures_and_strips (Fixture       *f,
 
   n = bs_cka_snapshot_get_n_rows (snapshot) * bs_cka_snapshot_get_n_cols (snapshot);
   g_assert_true (bs_heatmap_get_shown_snapshot (heatmap) == snapshot);
-  g_assert_cmpuint (check_cells (f, snapshot, "pc1-measure-cka"), >, n * 9 / 10);
+  g_assert_cmpuint (bs_test_check_heatmap_cells (bs_window_get_heatmap (f->window), snapshot, "pc1-measure-cka"), >, n * 9 / 10);
   check_strips (f, snapshot);
+  check_strips_label (f);
 
   /* The pointer over a layer's part of the row strip: the label beside it
    * names the layer and gives its share with the standard error. */
@@ -326,7 +280,7 @@ test_measures_and_strips (Fixture       *f,
 
     g_assert_cmpstr (kept, ==, "cka-without-pc1");
   }
-  g_assert_cmpuint (check_cells (f, without, "pc1-measure-without"), >, n * 9 / 10);
+  g_assert_cmpuint (bs_test_check_heatmap_cells (bs_window_get_heatmap (f->window), without, "pc1-measure-without"), >, n * 9 / 10);
   /* Export Data writes what is shown, and its JSON says so. */
   {
     g_autofree char *dir = g_dir_make_tmp ("bs-test-pc1-XXXXXX", NULL);
@@ -355,7 +309,7 @@ test_measures_and_strips (Fixture       *f,
   bs_test_key_press (GTK_WIDGET (f->window), GDK_KEY_3, GDK_CONTROL_MASK);
   want[1] = alignment;
   g_assert_true (bs_test_wait_until (measure_shown, want, 5000));
-  g_assert_cmpuint (check_cells (f, alignment, "pc1-measure-alignment"), >, n * 9 / 10);
+  g_assert_cmpuint (bs_test_check_heatmap_cells (bs_window_get_heatmap (f->window), alignment, "pc1-measure-alignment"), >, n * 9 / 10);
   check_strips (f, snapshot);
 
   /* The inspector: the shares and every measure of a clicked cell. */
@@ -403,7 +357,7 @@ test_dominant_images (Fixture       *f,
   guint row = 7;
 
   bs_test_pointer_park ();
-  compute (f);
+  bs_test_window_compute (f);
   snapshot = bs_heatmap_get_snapshot (heatmap);
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "find-dominant-images"));
   bs_heatmap_select (heatmap, row, row);
@@ -413,7 +367,7 @@ test_dominant_images (Fixture       *f,
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "find-dominant-images", NULL);
   job = bs_window_pc1_get_job (pc1);
   g_assert_nonnull (job);
-  g_assert_true (bs_test_wait_until (job_done, job, 120000));
+  g_assert_true (bs_test_wait_until (bs_test_job_is_finished, job, 120000));
   g_assert_cmpint (bs_job_get_state (job), ==, BS_JOB_SUCCEEDED);
   g_assert_cmpstr (bs_dominant_images_job_get_layer (job), ==, layer);
 
@@ -467,7 +421,7 @@ test_dominant_images (Fixture       *f,
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "cka-without-dominant-images", NULL);
   without = bs_window_get_cka_job (f->window);
   g_assert_nonnull (strstr (bs_job_get_title (without), "without 9 dominant images"));
-  g_assert_true (bs_test_wait_until (job_done, without, 120000));
+  g_assert_true (bs_test_wait_until (bs_test_job_is_finished, without, 120000));
   g_assert_cmpint (bs_job_get_state (without), ==, BS_JOB_SUCCEEDED);
   snapshot = bs_heatmap_get_snapshot (heatmap);
   g_assert_cmpuint (bs_cka_snapshot_get_minibatches_total (snapshot), ==, (LIMIT - BS_WINDOW_PC1_TOP) / BATCH);
@@ -573,9 +527,9 @@ main (int   argc,
 {
   bs_test_init (&argc, &argv);
 
-  g_test_add ("/pc1/measure-setting", Fixture, NULL, fixture_setup, test_measure_setting, fixture_teardown);
-  g_test_add ("/pc1/measures-and-strips", Fixture, NULL, fixture_setup, test_measures_and_strips, fixture_teardown);
-  g_test_add ("/pc1/dominant-images", Fixture, NULL, fixture_setup, test_dominant_images, fixture_teardown);
+  g_test_add ("/pc1/measure-setting", Fixture, NULL, fixture_setup, test_measure_setting, bs_test_window_fixture_teardown);
+  g_test_add ("/pc1/measures-and-strips", Fixture, NULL, fixture_setup, test_measures_and_strips, bs_test_window_fixture_teardown);
+  g_test_add ("/pc1/dominant-images", Fixture, NULL, fixture_setup, test_dominant_images, bs_test_window_fixture_teardown);
 
   return g_test_run ();
 }

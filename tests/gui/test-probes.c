@@ -16,6 +16,7 @@
 #include "bs-probe.h"
 #include "bs-probe-job.h"
 #include "bs-test-utils.h"
+#include "bs-test-window-fixture.h"
 #include "bs-window-private.h"
 
 #define LIMIT        96
@@ -24,57 +25,13 @@
 #define TEST_IMAGES  200
 #define EPOCHS       3
 
-typedef struct {
-  BsApplication *app;
-  BsWindow      *window;
-  GSettings     *settings;
-} Fixture;
+typedef BsTestWindowFixture Fixture;
 
 static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  memset (f, 0, sizeof *f);
-  f->app = bs_test_app_new ();
-  f->window = bs_test_app_get_window (f->app);
-  f->settings = g_object_ref (bs_application_get_settings (f->app));
-  g_settings_set_string (f->settings, "dataset", "synthetic");
-  g_settings_set_string (f->settings, "model-a", "resnet8");
-  g_settings_set_string (f->settings, "model-b", "resnet8");
-  g_settings_set_uint (f->settings, "passes", 1);
-  g_settings_set_uint (f->settings, "batch-size", BATCH);
-  g_settings_set_uint (f->settings, "image-limit", LIMIT);
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  static const char *keys[] = { "model-a", "model-b", "dataset", "batch-size", "image-limit", "passes" };
-
-  bs_test_app_quit (f->app);
-  g_object_unref (f->app);
-  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
-    g_settings_reset (f->settings, keys[i]);
-  g_clear_object (&f->settings);
-}
-
-static gboolean
-job_done (gpointer data)
-{
-  return bs_job_is_finished (data);
-}
-
-static void
-compute (Fixture *f)
-{
-  BsJob *job;
-
-  bs_test_key_press (GTK_WIDGET (f->window), GDK_KEY_Return, GDK_CONTROL_MASK);
-  job = bs_window_get_cka_job (f->window);
-  g_assert_nonnull (job);
-  g_assert_true (bs_test_wait_until (job_done, job, 120000));
-  g_assert_cmpint (bs_job_get_state (job), ==, BS_JOB_SUCCEEDED);
+  bs_test_window_fixture_setup (f, "resnet8", BATCH, LIMIT);
 }
 
 static gboolean
@@ -118,11 +75,11 @@ test_chart (Fixture       *f,
 
   /* Nothing to probe before the first computation. */
   g_assert_false (g_action_get_enabled (action));
-  compute (f);
+  bs_test_window_compute (f);
   cka = bs_window_get_cka_request (f->window);
 
   job = start_probes (f);
-  g_assert_true (bs_test_wait_until (job_done, job, 240000));
+  g_assert_true (bs_test_wait_until (bs_test_job_is_finished, job, 240000));
   if (bs_job_get_error (job) != NULL)
     g_test_message ("probes failed: %s", bs_job_get_error (job)->message);
   g_assert_cmpint (bs_job_get_state (job), ==, BS_JOB_SUCCEEDED);
@@ -208,10 +165,10 @@ test_cancel (Fixture       *f,
   GAction *action = g_action_map_lookup_action (G_ACTION_MAP (f->window), "linear-probes");
   BsJob *job;
 
-  compute (f);
+  bs_test_window_compute (f);
   job = start_probes (f);
   bs_job_cancel (job);
-  g_assert_true (bs_test_wait_until (job_done, job, 60000));
+  g_assert_true (bs_test_wait_until (bs_test_job_is_finished, job, 60000));
   g_assert_cmpint (bs_job_get_state (job), ==, BS_JOB_CANCELLED);
   g_assert_null (bs_probe_job_get_results (job));
   g_assert_null (bs_probe_chart_get_results (bs_window_probes_get_chart (probes)));
@@ -224,8 +181,8 @@ main (int   argc,
 {
   bs_test_init (&argc, &argv);
 
-  g_test_add ("/probes/chart", Fixture, NULL, fixture_setup, test_chart, fixture_teardown);
-  g_test_add ("/probes/cancel", Fixture, NULL, fixture_setup, test_cancel, fixture_teardown);
+  g_test_add ("/probes/chart", Fixture, NULL, fixture_setup, test_chart, bs_test_window_fixture_teardown);
+  g_test_add ("/probes/cancel", Fixture, NULL, fixture_setup, test_cancel, bs_test_window_fixture_teardown);
 
   return g_test_run ();
 }

@@ -7,6 +7,7 @@
  * temporary one (BLOCKSCOPE_RUNS_DIR). */
 #include "bs-config.h"
 
+#include "bs-test-util.h"
 #include "bs-test-utils.h"
 
 #include <glib/gstdio.h>
@@ -593,24 +594,6 @@ test_demo_and_estimate (void)
   bs_test_app_quit (app);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
 int
 main (int    argc,
       char **argv)
@@ -631,7 +614,7 @@ main (int    argc,
   g_test_add_func ("/training/demo-and-estimate", test_demo_and_estimate);
 
   status = g_test_run ();
-  remove_tree (runs_dir);
+  bs_test_remove_tree (runs_dir);
   g_free (runs_dir);
   return status;
 }

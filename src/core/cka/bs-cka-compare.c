@@ -232,6 +232,7 @@ bs_cka_seeds_run (const char *const      *specs,
     header.model_a = header.model_b = names->str;
     result->mean = bs_cka_snapshot_new (&header, bs_cka_snapshot_get_minibatches_done (first), mean, dev,
                                         status[0][0], status[0][1]);
+    header.statistic = BS_CKA_STATISTIC_SEED_STD_DEV;
     result->std_dev = bs_cka_snapshot_new (&header, bs_cka_snapshot_get_minibatches_done (first), dev_copy,
                                            nan_se, status[1][0], status[1][1]);
     result->n_pairs = (guint) pairs;

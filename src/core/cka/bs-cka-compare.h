@@ -53,7 +53,7 @@ gboolean bs_cka_convergence_run   (const char *const      *checkpoints,
 
 typedef struct {
   BsCkaSnapshot *mean;      /* values: the mean over ordered pairs; std_error: the deviation */
-  BsCkaSnapshot *std_dev;   /* values: the sample standard deviation across pairs */
+  BsCkaSnapshot *std_dev;   /* values: the sample standard deviation across pairs (BS_CKA_STATISTIC_SEED_STD_DEV) */
   guint          n_pairs;   /* ordered pairs, N (N - 1) */
 } BsCkaSeeds;
 

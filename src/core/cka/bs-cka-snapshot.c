@@ -21,6 +21,7 @@ struct _BsCkaSnapshot {
   guint            batch_size;
   gboolean         biased;
   BsCkaMeasure     measure;
+  BsCkaStatistic   statistic;
   /* The PC1 analysis, when attached. */
   BsCkaSnapshot   *without_pc1;
   BsCkaSnapshot   *pc1_alignment;
@@ -69,6 +70,7 @@ bs_cka_snapshot_new (const BsCkaSnapshotHeader *header,
   self->minibatches_total = header->minibatches_total;
   self->biased = header->biased;
   self->measure = header->measure;
+  self->statistic = header->statistic;
   self->minibatches_done = minibatches_done;
   self->cka = cka;
   self->std_error = std_error;
@@ -213,6 +215,26 @@ bs_cka_snapshot_get_measure_type (const BsCkaSnapshot *snapshot)
 {
   g_return_val_if_fail (snapshot != NULL, BS_CKA_MEASURE_CKA);
   return snapshot->measure;
+}
+
+BsCkaStatistic
+bs_cka_snapshot_get_statistic (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, BS_CKA_STATISTIC_ESTIMATE);
+  return snapshot->statistic;
+}
+
+const char *
+bs_cka_snapshot_get_label (const BsCkaSnapshot *snapshot)
+{
+  g_return_val_if_fail (snapshot != NULL, NULL);
+
+  if (snapshot->statistic == BS_CKA_STATISTIC_SEED_STD_DEV && snapshot->measure == BS_CKA_MEASURE_CKA)
+    /* Translators: the title of the heatmap's colour bar (keep it short):
+     * the standard deviation of CKA across networks trained from different
+     * seeds. */
+    return _("Std. dev. of CKA");
+  return bs_cka_measure_get_label (snapshot->measure);
 }
 
 gboolean
@@ -436,6 +458,7 @@ bs_cka_snapshot_get_header (const BsCkaSnapshot *snapshot,
     .minibatches_total = snapshot->minibatches_total,
     .biased = snapshot->biased,
     .measure = snapshot->measure,
+    .statistic = snapshot->statistic,
   };
 }
 

@@ -40,6 +40,12 @@ gboolean       bs_cka_measure_from_string    (const char   *text,
 /* For people: "CKA", "CKA without PC1", "PC1 alignment" (translated). */
 const char    *bs_cka_measure_get_label      (BsCkaMeasure  measure);
 
+/* Which statistic of the measure a matrix holds. */
+typedef enum {
+  BS_CKA_STATISTIC_ESTIMATE,     /* the measure itself, as a job estimates it */
+  BS_CKA_STATISTIC_SEED_STD_DEV, /* its standard deviation across networks trained from different seeds */
+} BsCkaStatistic;
+
 /* What every snapshot of one computation shares: its layers, its models and
  * its protocol. Borrowed by the constructors, which copy it. */
 typedef struct {
@@ -53,6 +59,7 @@ typedef struct {
   guint              minibatches_total;
   gboolean           biased;             /* the biased estimator (Kornblith et al. 2019) */
   BsCkaMeasure       measure;            /* what the matrix measures (default CKA) */
+  BsCkaStatistic     statistic;          /* which statistic of it (default the estimate) */
 } BsCkaSnapshotHeader;
 
 GType          bs_cka_snapshot_get_type      (void) G_GNUC_CONST;
@@ -125,6 +132,13 @@ guint              bs_cka_snapshot_get_batch_size        (const BsCkaSnapshot *s
 gboolean           bs_cka_snapshot_get_biased            (const BsCkaSnapshot *snapshot);
 /* What the matrix measures (the header's measure). */
 BsCkaMeasure       bs_cka_snapshot_get_measure_type      (const BsCkaSnapshot *snapshot);
+/* Which statistic of it the values are (the header's statistic). */
+BsCkaStatistic     bs_cka_snapshot_get_statistic         (const BsCkaSnapshot *snapshot);
+/* What the values are, for people (the colour bar's title, the
+ * inspector's heading): the measure's label for an estimate, "Std. dev.
+ * of CKA" for the deviation across seeds (translated; bs_cka_seeds_run ()
+ * gives that of CKA only, so of another measure it is the measure's label). */
+const char        *bs_cka_snapshot_get_label             (const BsCkaSnapshot *snapshot);
 /* The header every snapshot of this computation shares (pointers borrowed
  * from the snapshot). */
 void               bs_cka_snapshot_get_header            (const BsCkaSnapshot *snapshot,

@@ -990,8 +990,6 @@ draw_pc1_label (Draw *d)
   const BsFigureRect *strip = &d->layout->col_pc1;
   PangoLayout *layout;
 
-  if (d->figure->col_pc1_shares == NULL)
-    return;
   /* Translators: beside a strip of colours above the heatmap, one per layer:
    * the fraction of the layer's variance on its first principal component. */
   layout = make_layout (d, _("PC1 share"), 0.7, FALSE);
@@ -1095,7 +1093,8 @@ bs_heatmap_figure_draw (const BsHeatmapFigure *figure,
 
       draw_marks (&d, marks);
     }
-  if ((figure->parts & BS_HEATMAP_FIGURE_PC1_STRIPS) != 0)
+  if (((figure->parts & BS_HEATMAP_FIGURE_PC1_STRIPS) != 0 && figure->col_pc1_shares != NULL) ||
+      (figure->parts & BS_HEATMAP_FIGURE_PC1_LABEL) != 0)
     draw_pc1_label (&d);
   if ((figure->parts & BS_HEATMAP_FIGURE_ROW_AXIS) != 0)
     draw_axis (&d, BS_FIGURE_AXIS_ROWS);
@@ -1177,6 +1176,9 @@ bs_heatmap_figure_get_part_bounds (const BsHeatmapFigure *figure,
                                                     l->col_pc1.x + l->col_pc1.width + slack,
                                                     3 * l->col_pc1.height });
     }
+  if ((parts & BS_HEATMAP_FIGURE_PC1_LABEL) != 0)
+    rect_union (bounds, &any, &(BsFigureRect) { 0, l->col_pc1.y - l->col_pc1.height, l->col_pc1.x,
+                                                3 * l->col_pc1.height });
   if ((parts & BS_HEATMAP_FIGURE_BLOCKS) != 0)
     rect_union (bounds, &any, &(BsFigureRect) { p->x - slack, p->y - slack, p->width + 2 * slack, p->height + 2 * slack });
   if ((parts & BS_HEATMAP_FIGURE_TITLE) != 0 && figure->title != NULL)

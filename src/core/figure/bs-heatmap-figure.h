@@ -47,6 +47,10 @@ typedef enum {
    * cells. Not in ALL: the window draws them itself. */
   BS_HEATMAP_FIGURE_PC1_STRIPS  = 1 << 8,
   BS_HEATMAP_FIGURE_BLOCKS      = 1 << 9,
+  /* The strips' name, "PC1 share", left of the columns' strip: drawn with
+   * BS_HEATMAP_FIGURE_PC1_STRIPS when the figure has the columns' shares;
+   * alone for the window, which draws the strips themselves. */
+  BS_HEATMAP_FIGURE_PC1_LABEL   = 1 << 10,
 } BsHeatmapFigureParts;
 
 /* What goes around the cells. */
