@@ -7,6 +7,7 @@ Usage:
   compare-with-pytorch.py train MODEL [ROUNDS]     e.g. train resnet20 5
   compare-with-pytorch.py cka MODEL_A MODEL_B [ROUNDS] [PEER_THREADS]
   compare-with-pytorch.py seed [ROUNDS] [THREADS]   the seed's ResNet-50 vs ResNet-101
+  compare-with-pytorch.py imagenet MODEL [ROUNDS] [THREADS]   e.g. imagenet resnet50 3 1
 
 seed runs ../shared/bench/torch_seed_r50_r101.py against `bench cka --a
 imagenet-resnet50 --b imagenet-resnet101` (one minibatch of 256, after a
@@ -14,6 +15,11 @@ warm-up for Blockscope; the peer times its one minibatch after building its
 models). With THREADS = 1 it compares CPU seconds too (the peer's
 perf_counter replaced by process_time): on a shared machine the cost of a
 one-thread run whatever ran beside it.
+
+imagenet runs ../shared/bench/torch_imagenet_resnet_bench.py MODEL 64 3
+THREADS against `bench train --model imagenet-MODEL --batch 64 --steps 3`
+(training, then inference images per second); with THREADS = 1 in CPU time
+too, as seed does.
 
 Both sides of a CKA round time the same thing: one warm-up minibatch, then
 the mean of two. The CKA peer runs with 2 threads, as its README shows;
@@ -119,12 +125,46 @@ def seed(rounds, threads):
               f"{med['torch_cpu'] / med['ours_cpu']:.1f}x; per round {statistics.median(per_round):.1f}x "
               f"({per_round[0]:.1f}x-{per_round[-1]:.1f}x)")
 
+def imagenet(model, rounds, threads):
+    rows = {k: [] for k in ("ours_train", "ours_infer", "torch_train", "torch_infer",
+                            "ours_train_cpu", "ours_infer_cpu", "torch_train_cpu", "torch_infer_cpu")}
+    script = os.path.join(peer_dir, "torch_imagenet_resnet_bench.py")
+    pattern = r"train ([\d.]+) img/s, infer ([\d.]+) img/s"
+    def peer():
+        t, i = re.search(pattern, run([python, script, model, "64", "3", str(threads)])).groups()
+        rows["torch_train"].append(float(t)); rows["torch_infer"].append(float(i))
+        if threads == 1:
+            out = run([python, "-c", PEER_CPU, peer_dir, script, model, "64", "3", "1"])
+            t, i = re.search(pattern, out).groups()
+            rows["torch_train_cpu"].append(float(t)); rows["torch_infer_cpu"].append(float(i))
+    def blockscope():
+        j = json.loads(run([cli, "bench", "train", "--model", "imagenet-" + model, "--batch", "64",
+                            "--steps", "3", "--threads", str(threads), "--json"]))
+        rows["ours_train"].append(j["train_images_per_s"]); rows["ours_infer"].append(j["infer_images_per_s"])
+        rows["ours_train_cpu"].append(64e3 / j["train_cpu_ms_per_step"])
+        rows["ours_infer_cpu"].append(64e3 / j["infer_cpu_ms_per_step"])
+    for r in range(rounds):
+        for step in ((peer, blockscope) if r % 2 == 0 else (blockscope, peer)):
+            step()
+    med = {k: statistics.median(v) for k, v in rows.items() if v}
+    print(f"imagenet-{model} batch 64, {threads} thread(s), {rounds} alternating rounds (medians, images/s):")
+    for kind in ("train", "infer"):
+        print(f"  {kind} wall: blockscope {med['ours_' + kind]:.0f}, pytorch {med['torch_' + kind]:.0f}: "
+              f"{med['ours_' + kind] / med['torch_' + kind]:.2f}x")
+        if threads == 1:
+            print(f"  {kind} CPU:  blockscope {med['ours_' + kind + '_cpu']:.0f}, "
+                  f"pytorch {med['torch_' + kind + '_cpu']:.0f}: "
+                  f"{med['ours_' + kind + '_cpu'] / med['torch_' + kind + '_cpu']:.2f}x")
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "train":
         train(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 5)
     elif len(sys.argv) >= 4 and sys.argv[1] == "cka":
         cka(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 5,
             int(sys.argv[5]) if len(sys.argv) > 5 else 2)
+    elif len(sys.argv) >= 3 and sys.argv[1] == "imagenet":
+        imagenet(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 3,
+                 int(sys.argv[4]) if len(sys.argv) > 4 else 2)
     elif len(sys.argv) >= 2 and sys.argv[1] == "seed":
         seed(int(sys.argv[2]) if len(sys.argv) > 2 else 3, int(sys.argv[3]) if len(sys.argv) > 3 else 2)
     else:

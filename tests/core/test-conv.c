@@ -487,6 +487,58 @@ test_conv_dense (void)
   }
 }
 
+/* The weight cache's epochs: at epoch 0 a change of the weights is seen at
+ * the next use; within another epoch the form made or checked first is
+ * trusted (the caller's promise); a new epoch checks again. */
+static void
+test_conv_weight_cache_epoch (void)
+{
+  BsConvGeometry g = { .in_c = 8, .out_c = 8, .kernel = 3, .stride = 1, .pad = 1, .in_h = 2, .in_w = 2 };
+  const guint batch = 4;
+  BsConvWeightCache *cache = bs_conv_weight_cache_new ();
+  BsThreadPool *pool = bs_thread_pool_new (2);
+  gsize nx, ny, nw;
+  g_autofree float *x = NULL, *w1 = NULL, *w2 = NULL, *y = NULL, *y1 = NULL;
+  g_autofree double *r1 = NULL, *r2 = NULL;
+  BsRng rng;
+
+  bs_rng_init (&rng, 5);
+  g_assert_true (bs_conv_geometry_init (&g));
+  nx = (gsize) g.in_c * batch * 4;
+  ny = (gsize) g.out_c * batch * 4;
+  nw = (gsize) g.out_c * g.in_c * 9;
+  x = layer_random_floats (&rng, nx, 1.0);
+  w1 = layer_random_floats (&rng, nw, 0.3);
+  w2 = layer_random_floats (&rng, nw, 0.3);
+  y = g_new (float, ny);
+  r1 = g_new (double, ny);
+  r2 = g_new (double, ny);
+  ref_conv_forward (&g, batch, x, w1, r1);
+  ref_conv_forward (&g, batch, x, w2, r2);
+  y1 = g_memdup2 (w1, nw * sizeof (float));   /* the layer's weights, changed in place */
+
+  bs_conv_weight_cache_set_epoch (cache, 0);
+  bs_conv_forward_inference (&g, cache, pool, batch, x, y1, y, NULL);
+  layer_assert_close ("epoch 0, first weights", y, r1, ny, 1e-5);
+  memcpy (y1, w2, nw * sizeof (float));
+  bs_conv_forward_inference (&g, cache, pool, batch, x, y1, y, NULL);
+  layer_assert_close ("epoch 0 sees the change", y, r2, ny, 1e-5);
+
+  bs_conv_weight_cache_set_epoch (cache, 1);
+  bs_conv_forward_inference (&g, cache, pool, batch, x, y1, y, NULL);
+  layer_assert_close ("epoch 1, checked once", y, r2, ny, 1e-5);
+  memcpy (y1, w1, nw * sizeof (float));   /* breaks the promise: the cached form stays */
+  bs_conv_forward_inference (&g, cache, pool, batch, x, y1, y, NULL);
+  layer_assert_close ("epoch 1 trusts its form", y, r2, ny, 1e-5);
+
+  bs_conv_weight_cache_set_epoch (cache, 2);
+  bs_conv_forward_inference (&g, cache, pool, batch, x, y1, y, NULL);
+  layer_assert_close ("epoch 2 checks again", y, r1, ny, 1e-5);
+
+  bs_conv_weight_cache_free (cache);
+  bs_thread_pool_unref (pool);
+}
+
 typedef struct {
   BsConvGeometry g;
   BsThreadPool        *pool;
@@ -574,6 +626,7 @@ main (int    argc,
   g_test_add_func ("/conv/winograd", test_conv_winograd);
   g_test_add_func ("/conv/winograd-chunks", test_conv_winograd_chunks);
   g_test_add_func ("/conv/dense", test_conv_dense);
+  g_test_add_func ("/conv/weight-cache-epoch", test_conv_weight_cache_epoch);
 
   return g_test_run ();
 }

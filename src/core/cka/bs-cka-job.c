@@ -320,6 +320,8 @@ job_model_setup (JobModel              *jm,
           return FALSE;
         }
       jm->owned = TRUE;
+      /* Nothing else sees the job's own models: their weights stay as built. */
+      bs_model_set_params_frozen (jm->model, TRUE);
       jm->spec = g_strdup (spec);
     }
 

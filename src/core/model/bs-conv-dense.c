@@ -37,35 +37,43 @@ bs_conv_dense_weights (const BsConvGeometry *g,
                        guint                 co_end,
                        float                *dense)
 {
-  const guint k = g->kernel;
+  const guint k = g->kernel, taps = k * k;
   const gsize p_in = in_positions (g), p_out = out_positions (g);
   const gsize cols = (gsize) g->in_c * p_in;
+  /* Per output position, which tap meets which input position: at most
+   * p_in of them (fewer input positions than taps). */
+  g_autofree guint *tap = g_new (guint, p_in);
+  g_autofree gsize *at = g_new (gsize, p_in);
 
-  for (guint co = co_begin; co < co_end; co++)
-    for (guint oy = 0; oy < g->out_h; oy++)
-      for (guint ox = 0; ox < g->out_w; ox++)
-        {
-          float *row = dense + ((gsize) co * p_out + (gsize) oy * g->out_w + ox) * cols;
+  for (guint oy = 0; oy < g->out_h; oy++)
+    for (guint ox = 0; ox < g->out_w; ox++)
+      {
+        guint n_links = 0;
 
-          memset (row, 0, cols * sizeof (float));
-          for (guint ky = 0; ky < k; ky++)
+        for (guint ky = 0; ky < k; ky++)
+          for (guint kx = 0; kx < k; kx++)
             {
               int iy = (int) (oy * g->stride + ky) - (int) g->pad;
+              int ix = (int) (ox * g->stride + kx) - (int) g->pad;
 
-              if (iy < 0 || iy >= (int) g->in_h)
+              if (iy < 0 || iy >= (int) g->in_h || ix < 0 || ix >= (int) g->in_w)
                 continue;
-              for (guint kx = 0; kx < k; kx++)
-                {
-                  int ix = (int) (ox * g->stride + kx) - (int) g->pad;
-
-                  if (ix < 0 || ix >= (int) g->in_w)
-                    continue;
-                  for (guint ci = 0; ci < g->in_c; ci++)
-                    row[ci * p_in + (gsize) iy * g->in_w + ix] =
-                      w[(((gsize) co * g->in_c + ci) * k + ky) * k + kx];
-                }
+              tap[n_links] = ky * k + kx;
+              at[n_links] = (gsize) iy * g->in_w + ix;
+              n_links++;
             }
-        }
+
+        for (guint co = co_begin; co < co_end; co++)
+          {
+            float *row = dense + ((gsize) co * p_out + (gsize) oy * g->out_w + ox) * cols;
+            const float *wc = w + (gsize) co * g->in_c * taps;
+
+            memset (row, 0, cols * sizeof (float));
+            for (guint ci = 0; ci < g->in_c; ci++)
+              for (guint l = 0; l < n_links; l++)
+                row[ci * p_in + at[l]] = wc[(gsize) ci * taps + tap[l]];
+          }
+      }
 }
 
 gsize

@@ -484,6 +484,8 @@ struct _BsConvWeightCache {
   gsize       u_len;
   WeightForm  form;
   guint       tile;    /* Winograd's F(tile x tile, 3x3) */
+  guint64     epoch;   /* bs_conv_weight_cache_set_epoch () */
+  guint64     checked; /* the epoch in which u was last made or checked */
 };
 
 BsConvWeightCache *
@@ -500,6 +502,13 @@ bs_conv_weight_cache_free (BsConvWeightCache *cache)
   bs_free_floats (cache->w);
   bs_free_floats (cache->u);
   g_free (cache);
+}
+
+void
+bs_conv_weight_cache_set_epoch (BsConvWeightCache *cache,
+                                guint64            epoch)
+{
+  cache->epoch = epoch;
 }
 
 /* The weights of job in the given form, from the cache when it holds those
@@ -524,8 +533,13 @@ transformed_weights (ConvJob           *job,
     }
 
   if (cache->w_len == w_len && cache->u_len == u_len && cache->form == form &&
-      cache->tile == job->tile && memcmp (cache->w, job->w, w_len * sizeof (float)) == 0)
-    return cache->u;
+      cache->tile == job->tile &&
+      ((cache->epoch != 0 && cache->checked == cache->epoch) ||
+       memcmp (cache->w, job->w, w_len * sizeof (float)) == 0))
+    {
+      cache->checked = cache->epoch;
+      return cache->u;
+    }
   if (cache->w_len != w_len)
     {
       bs_free_floats (cache->w);
@@ -541,6 +555,7 @@ transformed_weights (ConvJob           *job,
   memcpy (cache->w, job->w, w_len * sizeof (float));
   cache->form = form;
   cache->tile = job->tile;
+  cache->checked = cache->epoch;
   t.out = cache->u;
   bs_thread_pool_run (job->pool, transform_share, &t);
   return cache->u;

@@ -65,6 +65,12 @@ typedef struct _BsConvWeightCache BsConvWeightCache;
 BsConvWeightCache *bs_conv_weight_cache_new  (void);
 void               bs_conv_weight_cache_free (BsConvWeightCache *cache);
 
+/* Epoch 0 (the default): the weights are compared with those the cached
+ * form was made from at every use. Any other epoch promises that the
+ * weights do not change while it lasts: they are compared once in it. */
+void               bs_conv_weight_cache_set_epoch (BsConvWeightCache *cache,
+                                                   guint64            epoch);
+
 /* As bs_conv_forward, for inference: 3x3 stride-1 convolutions may run on
  * Winograd's F(2x2, 3x3) (bs-conv-winograd.h), which rounds differently.
  * cache may be NULL (the weights are then transformed every time). */

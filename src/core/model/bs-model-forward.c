@@ -187,6 +187,7 @@ forward_step (BsModel      *model,
           {
             if (op->conv_cache == NULL)
               op->conv_cache = bs_conv_weight_cache_new ();
+            bs_conv_weight_cache_set_epoch (op->conv_cache, model->freeze_epoch);
             bs_conv_forward_inference (&op->conv, op->conv_cache, model->pool, batch,
                                        bs_model_act (model, op->in0),
                                        bs_model_param_data (model, op->param), out->act->data,

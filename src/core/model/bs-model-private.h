@@ -136,6 +136,8 @@ struct _BsModel {
   float         *dlogits;
   gsize          logits_capacity;
   gboolean      *tap_mask;
+  guint64        freeze_epoch;  /* while frozen: counts the freezes; 0: not frozen */
+  guint64        n_freezes;
   BsForwardPlan *plans[2][2];   /* [training][a tap is given], made on first use */
   gsize          peak_bytes;
 };

@@ -252,6 +252,15 @@ bs_model_get_pool (BsModel *model)
 }
 
 void
+bs_model_set_params_frozen (BsModel  *model,
+                            gboolean  frozen)
+{
+  g_return_if_fail (model != NULL);
+
+  model->freeze_epoch = frozen ? ++model->n_freezes : 0;
+}
+
+void
 bs_model_set_tap_mask (BsModel        *model,
                        const gboolean *mask)
 {

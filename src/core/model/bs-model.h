@@ -126,6 +126,15 @@ void               bs_model_set_pool            (BsModel         *model,
                                                  BsThreadPool    *pool);
 BsThreadPool      *bs_model_get_pool            (BsModel         *model);
 
+/* A promise that nothing writes the parameters until the next call with
+ * FALSE (a CKA job on a model of its own, the timed evaluations of a
+ * benchmark). Evaluation keeps the weights of some convolutions in another
+ * form (Winograd's transform, the dense matrix of a tiny map) and compares
+ * the weights with those the form was made from before every use, a read
+ * of every weight per pass; while frozen it compares once per freeze. */
+void               bs_model_set_params_frozen   (BsModel         *model,
+                                                 gboolean         frozen);
+
 /* Only layers whose mask entry is TRUE are passed to taps (n_layers entries,
  * copied); NULL taps every layer. Untapped layers let the engine fuse more. */
 void               bs_model_set_tap_mask        (BsModel         *model,
