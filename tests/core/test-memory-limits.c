@@ -13,6 +13,9 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "bs-checkpoint.h"
+#include "bs-model.h"
+#include "bs-safetensors.h"
 #include "bs-test-util.h"
 
 /* Enough for the program, OpenBLAS's 128 MiB buffers and a small network;
@@ -190,6 +193,53 @@ test_cka_batch_too_big (void)
   bs_test_remove_tree (dir);
 }
 
+/* A small checkpoint (resnet8's tensors) whose metadata names ImageNet
+ * ResNet-152: its tensors are checked against a description of that
+ * architecture before anything is built, so under the limit the message is
+ * about the tensors, not about 466 MB of weights that did not fit. */
+static void
+test_checkpoint_checked_before_build (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("bs-test-memory-XXXXXX", NULL);
+  g_autofree char *small = g_build_filename (dir, "small.safetensors", NULL);
+  g_autofree char *named = g_build_filename (dir, "named-r152.safetensors", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsModel) model = bs_model_new ("resnet8", 3, 32, 32, 10, &error);
+  g_autoptr(BsSafetensors) st = NULL;
+  g_autoptr(BsSafetensorsWriter) writer = bs_safetensors_writer_new ();
+  g_autofree const char **keys = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  if (sanitized ())
+    return;
+  g_assert_no_error (error);
+  bs_model_init_params (model, 1);
+  g_assert_true (bs_checkpoint_save (model, NULL, small, &error));
+  st = bs_safetensors_load (small, &error);
+  g_assert_no_error (error);
+  keys = bs_safetensors_list_metadata (st);
+  for (guint i = 0; keys[i] != NULL; i++)
+    bs_safetensors_writer_set_metadata (writer, keys[i], g_str_equal (keys[i], "architecture")
+                                                         ? "imagenet-resnet152"
+                                                         : bs_safetensors_get_metadata (st, keys[i]));
+  for (guint i = 0; i < bs_safetensors_get_n_tensors (st); i++)
+    {
+      const BsTensorView *view = bs_safetensors_get_nth (st, i);
+
+      g_assert_true (bs_safetensors_writer_add (writer, view->name, view->dtype, view->ndim, view->shape,
+                                                view->data, NULL));
+    }
+  g_assert_true (bs_safetensors_writer_save (writer, named, &error));
+
+  status = run_limited (&err, "eval", named, "--dataset", "synthetic", "--limit", "16", NULL);
+  g_assert_true (status == 1 || status == 2);
+  g_assert_nonnull (strstr (err, "imagenet-resnet152"));
+  g_assert_null (strstr (err, "Not enough memory"));
+  g_assert_nonnull (strstr (err, "tensor"));
+  bs_test_remove_tree (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -201,5 +251,6 @@ main (int    argc,
   g_test_add_func ("/memory-limits/cka-model-too-big", test_cka_model_too_big);
   g_test_add_func ("/memory-limits/train-batch-too-big", test_train_batch_too_big);
   g_test_add_func ("/memory-limits/cka-batch-too-big", test_cka_batch_too_big);
+  g_test_add_func ("/memory-limits/checkpoint-checked-before-build", test_checkpoint_checked_before_build);
   return g_test_run ();
 }

@@ -54,6 +54,17 @@ BsModel           *bs_model_new                 (const char      *name,
                                                  GError         **error);
 void               bs_model_free                (BsModel         *model);
 
+/* The architecture without the memory of its weights: only its name, its
+ * parameters' names and shapes (bs_model_get_n_params (), bs_model_get_param ():
+ * data and grad are NULL) and freeing it. Readers check a file's tensors
+ * against it before they build the model (a 1,000,000-class head is 256 MB). */
+BsModel           *bs_model_new_description     (const char      *name,
+                                                 guint            in_channels,
+                                                 guint            in_height,
+                                                 guint            in_width,
+                                                 guint            n_classes,
+                                                 GError         **error);
+
 /* A model of the same architecture with a copy of every parameter and buffer
  * (and the batch count): a frozen copy that a CKA job can run while the
  * original trains on. It has no tap mask and runs on a one-thread pool of
