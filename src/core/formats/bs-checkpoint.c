@@ -278,13 +278,15 @@ parse_uint (const char *text,
 }
 
 /* Metadata values come from the file: the depth is bounded before json-glib
- * (which recurses) parses them. */
+ * (which recurses) parses them. A value of white space parses to no root at
+ * all, which JSON_NODE_HOLDS_ARRAY () takes as a critical: refused here. */
 static gboolean
 metadata_json_load (JsonParser *parser,
                     const char *text)
 {
   return bs_json_check_depth (text, strlen (text), BS_JSON_MAX_DEPTH)
-         && json_parser_load_from_data (parser, text, -1, NULL);
+         && json_parser_load_from_data (parser, text, -1, NULL)
+         && json_parser_get_root (parser) != NULL;
 }
 
 /* FORMAT (translated) says what is wrong with which metadata key. */
