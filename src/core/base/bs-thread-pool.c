@@ -139,8 +139,8 @@ bs_thread_pool_new_for_config (const BsEngineConfig *config)
       if (i == 0)
         continue;
       /* A thread's stack is address space too: under a limit on it (prlimit,
-       * a batch system) the pool runs on the threads it could start, which
-       * changes no result that the thread count does not change. */
+       * a batch system) the pool runs on the threads it could start, with
+       * the results of that many threads (and its configuration says so). */
       pool->workers[i].thread = g_thread_try_new ("bs-worker", worker_main, &pool->workers[i], &error);
       if (pool->workers[i].thread == NULL)
         {
