@@ -354,8 +354,9 @@ next_chunk (ConvJob     *job,
 }
 
 /* Floats of a thread's forward scratch for chunks of nc images (the column
- * buffer, padded input or Winograd tiles): forward_share () takes them,
- * bs_conv_reserve_forward () has them ready. */
+ * buffer, padded input, Winograd tiles or the dense product's columns):
+ * forward_share () takes them, bs_conv_reserve_forward () has them ready.
+ * The paths in run_forward ()'s order. */
 static gsize
 forward_scratch_floats (const ConvJob *job,
                         guint          nc)
@@ -364,6 +365,8 @@ forward_scratch_floats (const ConvJob *job,
 
   if (job->tile != 0)
     return bs_conv_winograd_scratch_size (g, job->tile, nc);
+  if (bs_conv_dense_applies (g))
+    return bs_conv_dense_scratch_size (g, nc);
   if (is_direct3 (g))
     {
       BsPadShape ps = { g->in_c, g->in_h, g->in_w, nc, g->stride };
@@ -408,7 +411,7 @@ forward_share (gpointer data,
   if (job->dense)
     {
       float *scratch = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL,
-                                               bs_conv_dense_scratch_size (g, cur.nc));
+                                               forward_scratch_floats (job, cur.nc));
 
       while (next_chunk (job, &cur, &n0, &n))
         {
@@ -671,23 +674,29 @@ bs_conv_reserve_forward (const BsConvGeometry *g,
   ConvJob job = { .g = g, .batch = batch, .pool = pool,
                   .config = bs_thread_pool_get_config (pool), .inference = inference };
   guint n_threads = bs_thread_pool_get_n_threads (pool);
-  gsize weights = 0;
+  gsize weights = 0, transformed = 0;
 
+  /* The weights' forms of run_forward (): Winograd's or the dense matrix
+   * (cached in inference, thread 0's scratch in training), else packed. */
   if (inference)
     job.tile = bs_conv_winograd_tile (g, job.config);
-  if (job.tile != 0 && cache != NULL)
+  if (job.tile != 0)
+    transformed = bs_conv_winograd_weights_size (g, job.tile);
+  else if (bs_conv_dense_applies (g))
+    transformed = bs_conv_dense_weights_size (g);
+  if (transformed > 0 && cache != NULL)
     {
       gsize w_len = (gsize) g->out_c * g->in_c * g->kernel * g->kernel;
-      gsize u_len = bs_conv_winograd_weights_size (g, job.tile);
 
-      if (cache->w_len != w_len || cache->u_len != u_len)
-        cache->tile = 0;   /* nothing cached matches any more */
+      /* No tile is G_MAXUINT: nothing cached matches any more. */
+      if (cache->w_len != w_len || cache->u_len != transformed)
+        cache->tile = G_MAXUINT;
       if (!reserve_cache_floats (&cache->w, &cache->w_len, w_len, failed_bytes) ||
-          !reserve_cache_floats (&cache->u, &cache->u_len, u_len, failed_bytes))
+          !reserve_cache_floats (&cache->u, &cache->u_len, transformed, failed_bytes))
         return FALSE;
     }
-  else if (job.tile != 0)
-    weights = bs_conv_winograd_weights_size (g, job.tile);
+  else if (transformed > 0)
+    weights = transformed;
   else if (is_direct3 (g))
     weights = bs_conv3_packed_size (g->out_c, g->in_c);
   if (weights > 0 && !bs_thread_pool_reserve_scratch (pool, 0, BS_SCRATCH_WEIGHTS, weights, failed_bytes))
