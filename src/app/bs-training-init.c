@@ -28,7 +28,8 @@ shape_channels (const char *shape)
       || !json_parser_load_from_data (parser, shape, -1, NULL))
     return 0;
   root = json_parser_get_root (parser);
-  if (!JSON_NODE_HOLDS_ARRAY (root))
+  /* White space parses to no root at all. */
+  if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
     return 0;
   array = json_node_get_array (root);
   if (json_array_get_length (array) != 3)

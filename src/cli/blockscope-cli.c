@@ -1,8 +1,10 @@
 /* blockscope-cli.c: the headless front end, a small dispatcher over subcommands. */
 #include "bs-config.h"
 
+#include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,6 +68,11 @@ main (int    argc,
   bs_download_prepare_process ();
   bs_blas_init (argv);
   bs_cli_init_engine ();
+  /* GLib starts its worker thread with the first signal source, and aborts
+   * when it cannot: under a limit on memory that filled up with a network,
+   * the signal handlers of train and download would end the process. Start
+   * it now, while there is room; it stays. */
+  g_source_unref (g_unix_signal_source_new (SIGINT));
 
   if (argc < 2)
     {

@@ -132,11 +132,22 @@ bs_cli_bench_train (int    argc,
   bs_model_init_params (model, seed);
   pool = bs_cli_new_pool ((guint) threads);
   bs_model_set_pool (model, pool);
-  sgd = bs_sgd_new (model, 0.9, 5e-4);
+  sgd = bs_sgd_try_new (model, 0.9, 5e-4, &error);
+  if (sgd == NULL)
+    return bs_cli_fail (error);
 
   /* Random data like the peer's torch.randn images and random labels. */
   image_size = (gsize) c * h * w;
-  images = g_new (float, image_size * batch);
+  images = g_try_new (float, image_size * batch);
+  if (images == NULL)
+    {
+      g_autofree char *size = bs_format_size_plain ((guint64) image_size * batch * sizeof (float));
+
+      g_set_error (&error, BS_ERROR, BS_ERROR_FAILED,
+                   /* Translators: a number of images, then an amount of memory ("1.2 GB"). */
+                   _("Not enough memory for a batch of %d images (%s): use a smaller batch"), batch, size);
+      return bs_cli_fail (error);
+    }
   labels = g_new (guint8, batch);
   bs_rng_init_stream (&rng, seed, 1);
   for (gsize i = 0; i < image_size * batch; i++)
@@ -151,9 +162,11 @@ bs_cli_bench_train (int    argc,
           t0 = g_get_monotonic_time ();
           cpu0 = cpu_seconds ();
         }
-      bs_model_forward (model, images, batch, TRUE, NULL, NULL);
+      if (bs_model_try_forward (model, images, batch, TRUE, NULL, NULL, &error) == NULL)
+        return bs_cli_fail (error);
       loss = bs_model_loss (model, labels);
-      bs_model_backward (model);
+      if (!bs_model_try_backward (model, &error))
+        return bs_cli_fail (error);
       bs_sgd_step (sgd, 0.05);
     }
   train_s = (g_get_monotonic_time () - t0) / 1e6;
@@ -162,7 +175,8 @@ bs_cli_bench_train (int    argc,
 
   /* As in a CKA job, the weights do not change while inference is timed. */
   bs_model_set_params_frozen (model, TRUE);
-  bs_model_forward (model, images, batch, FALSE, NULL, NULL);
+  if (bs_model_try_forward (model, images, batch, FALSE, NULL, NULL, &error) == NULL)
+    return bs_cli_fail (error);
   t0 = g_get_monotonic_time ();
   cpu0 = cpu_seconds ();
   for (int i = 0; i < steps; i++)

@@ -392,9 +392,12 @@ run_worker (Run *run)
   sigint_id = g_unix_signal_add (SIGINT, on_signal, run);
   sigterm_id = g_unix_signal_add (SIGTERM, on_signal, run);
   run->done = 0;
-  thread = g_thread_new ("train", train_thread, run);
-  bs_cli_run_until_done (loop, &run->done);
-  g_thread_join (thread);
+  thread = g_thread_try_new ("train", train_thread, run, &run->error);
+  if (thread != NULL)
+    {
+      bs_cli_run_until_done (loop, &run->done);
+      g_thread_join (thread);
+    }
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
   end_line (run);

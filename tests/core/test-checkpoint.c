@@ -343,6 +343,15 @@ test_damage (void)
   p = rewrite (path, "bad-shape.safetensors", EDIT_NONE, NULL, "input_shape", "[3, 12]");
   assert_load_fails (p, BS_ERROR_FORMAT, "input_shape", NULL);
   g_free (p);
+  /* White space is valid JSON without a value (found by fuzz-checkpoint-metadata). */
+  p = rewrite (path, "blank-shape.safetensors", EDIT_NONE, NULL, "input_shape", " ");
+  assert_load_fails (p, BS_ERROR_FORMAT, "input_shape", NULL);
+  g_free (p);
+  p = rewrite (path, "blank-names.safetensors", EDIT_NONE, NULL, "class_names", " ");
+  loaded = bs_checkpoint_load (p, NULL, &error);
+  g_assert_no_error (error);
+  bs_model_free (loaded);
+  g_free (p);
   p = rewrite (path, "other-classes.safetensors", EDIT_NONE, NULL, "classes", "6");
   assert_load_fails (p, BS_ERROR_MISMATCH, "'fc.", NULL);
   g_free (p);

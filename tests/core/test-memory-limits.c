@@ -1,7 +1,9 @@
 /* test-memory-limits.c: blockscope-cli under a limit on its address space
  * (what `prlimit --as` or a batch system's memory limit does) ends a run that
  * does not fit with a message and exit status 1 or 2, never an abort.
- * (Grams that do not fit: test-cka-cli, /cka-cli/acts.)
+ * That covers the weights, the activations and working buffers of a
+ * forward pass at a --batch too large (bs_model_try_forward ()) and the
+ * momentum of training. (Grams that do not fit: test-cka-cli, /cka-cli/acts.)
  *
  * The sanitizers reserve terabytes of address space for their shadow memory,
  * so a sanitized CLI cannot even start under such a limit: there the test
@@ -11,6 +13,9 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "bs-checkpoint.h"
+#include "bs-model.h"
+#include "bs-safetensors.h"
 #include "bs-test-util.h"
 
 /* Enough for the program, OpenBLAS's 128 MiB buffers and a small network;
@@ -143,6 +148,98 @@ test_cka_model_too_big (void)
   bs_test_remove_tree (dir);
 }
 
+/* The activations of a forward pass sized by a --batch too large for the
+ * limit: the weights fit, the first activation buffer does not. Training
+ * (every activation kept for the backward pass) ... */
+static void
+test_train_batch_too_big (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("bs-test-memory-XXXXXX", NULL);
+  g_autofree char *out = g_build_filename (dir, "big-batch.safetensors", NULL);
+  g_autofree char *err = NULL;
+  int status;
+
+  if (sanitized ())
+    return;
+  status = run_limited (&err, "train", "--model", "resnet20", "--dataset", "synthetic", "--limit", "2048",
+                        "--test-limit", "16", "--epochs", "1", "--batch", "2048", "--threads", "1",
+                        "--out", out, NULL);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_nonnull (strstr (err, "Not enough memory to train resnet20 on batches of 2048 images: "));
+  /* The size of what did not fit: conv1's output, 16 x 32 x 32 floats per image. */
+  g_assert_nonnull (strstr (err, " 134.2 MB more did not fit"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  bs_test_remove_tree (dir);
+}
+
+/* ... and evaluation with taps (CKA: whole minibatches), whose Grams of one
+ * layer fit. */
+static void
+test_cka_batch_too_big (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("bs-test-memory-XXXXXX", NULL);
+  g_autofree char *out = g_build_filename (dir, "big-batch.npy", NULL);
+  g_autofree char *err = NULL;
+
+  if (sanitized ())
+    return;
+  g_assert_cmpint (run_limited (&err, "cka", "--a", "resnet20x4", "--layers", "layer3.2.relu2",
+                                "--dataset", "synthetic", "--limit", "512", "--batch", "512", "--passes", "1",
+                                "--threads", "1", "-q", "--out", out, NULL), ==, 1);
+  /* 64 x 32 x 32 floats per image of the stem's output. */
+  g_assert_nonnull (strstr (err, "Not enough memory to run resnet20x4 on batches of 512 images: "
+                            "134.2 MB more did not fit"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  bs_test_remove_tree (dir);
+}
+
+/* A small checkpoint (resnet8's tensors) whose metadata names ImageNet
+ * ResNet-152: its tensors are checked against a description of that
+ * architecture before anything is built, so under the limit the message is
+ * about the tensors, not about 466 MB of weights that did not fit. */
+static void
+test_checkpoint_checked_before_build (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("bs-test-memory-XXXXXX", NULL);
+  g_autofree char *small = g_build_filename (dir, "small.safetensors", NULL);
+  g_autofree char *named = g_build_filename (dir, "named-r152.safetensors", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BsModel) model = bs_model_new ("resnet8", 3, 32, 32, 10, &error);
+  g_autoptr(BsSafetensors) st = NULL;
+  g_autoptr(BsSafetensorsWriter) writer = bs_safetensors_writer_new ();
+  g_autofree const char **keys = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  if (sanitized ())
+    return;
+  g_assert_no_error (error);
+  bs_model_init_params (model, 1);
+  g_assert_true (bs_checkpoint_save (model, NULL, small, &error));
+  st = bs_safetensors_load (small, &error);
+  g_assert_no_error (error);
+  keys = bs_safetensors_list_metadata (st);
+  for (guint i = 0; keys[i] != NULL; i++)
+    bs_safetensors_writer_set_metadata (writer, keys[i], g_str_equal (keys[i], "architecture")
+                                                         ? "imagenet-resnet152"
+                                                         : bs_safetensors_get_metadata (st, keys[i]));
+  for (guint i = 0; i < bs_safetensors_get_n_tensors (st); i++)
+    {
+      const BsTensorView *view = bs_safetensors_get_nth (st, i);
+
+      g_assert_true (bs_safetensors_writer_add (writer, view->name, view->dtype, view->ndim, view->shape,
+                                                view->data, NULL));
+    }
+  g_assert_true (bs_safetensors_writer_save (writer, named, &error));
+
+  status = run_limited (&err, "eval", named, "--dataset", "synthetic", "--limit", "16", NULL);
+  g_assert_true (status == 1 || status == 2);
+  g_assert_nonnull (strstr (err, "imagenet-resnet152"));
+  g_assert_null (strstr (err, "Not enough memory"));
+  g_assert_nonnull (strstr (err, "tensor"));
+  bs_test_remove_tree (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -152,5 +249,8 @@ main (int    argc,
   g_test_add_func ("/memory-limits/small-fits", test_small_fits);
   g_test_add_func ("/memory-limits/train-model-too-big", test_train_model_too_big);
   g_test_add_func ("/memory-limits/cka-model-too-big", test_cka_model_too_big);
+  g_test_add_func ("/memory-limits/train-batch-too-big", test_train_batch_too_big);
+  g_test_add_func ("/memory-limits/cka-batch-too-big", test_cka_batch_too_big);
+  g_test_add_func ("/memory-limits/checkpoint-checked-before-build", test_checkpoint_checked_before_build);
   return g_test_run ();
 }

@@ -4,6 +4,7 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <stdlib.h>
 
 gboolean bs_fuzz_accepted;
@@ -43,6 +44,14 @@ remove_fuzz_dir (void)
   g_clear_pointer (&fuzz_dir, g_free);
 }
 
+/* A fatal GLib message ends the process with SIGTRAP (G_BREAKPOINT), which
+ * libFuzzer does not catch: as an abort, the input is kept as a reproducer. */
+static void
+abort_on_trap (int signum)
+{
+  abort ();
+}
+
 void
 bs_fuzz_init (void)
 {
@@ -51,6 +60,7 @@ bs_fuzz_init (void)
   if (fuzz_dir != NULL)
     return;
   g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+  signal (SIGTRAP, abort_on_trap);
   /* Files are rewritten for every input: a RAM-backed folder when there is
    * one (run-fuzzers.sh sets TMPDIR to /dev/shm). */
   fuzz_dir = g_dir_make_tmp ("blockscope-fuzz-XXXXXX", &error);

@@ -172,6 +172,9 @@ def checkpoint_corpus(tmp, build):
     put(m, "architecture", pairs(("architecture", "resnet20x2")))
     put(m, "nested-recipe", pairs(("recipe", "[" * 100 + "]" * 100)))
     put(m, "remove-classes", pairs(("classes", "")))
+    # Findings of the fuzzer: white space, valid JSON without a value.
+    put(m, "finding-blank-input-shape", pairs(("input_shape", " ")))
+    put(m, "finding-blank-class-names", pairs(("class_names", " ")))
 
 
 def idx_bytes(magic, dims, payload):

@@ -450,7 +450,11 @@ gather (BsModel               *model,
             }
           bs_batcher_fill (set, indices, batch, NULL, images, NULL);
           g->row = start;
-          bs_model_forward (model, images, batch, FALSE, on_tap, g);
+          if (bs_model_try_forward (model, images, batch, FALSE, on_tap, g, error) == NULL)
+            {
+              bs_free_floats (images);
+              return FALSE;
+            }
           *images_done += batch;
           if (progress != NULL)
             progress (BS_PROBE_STAGE_FEATURES, *images_done, images_total, NULL, user_data);

@@ -2,6 +2,7 @@
 #include "bs-memory.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 /* Buffers from this size on are activations, Gram scratch and the like,
@@ -45,4 +46,17 @@ void
 bs_free_floats (float *p)
 {
   free (p);
+}
+
+char *
+bs_format_size_plain (guint64 bytes)
+{
+  char *size = g_format_size (bytes);
+
+  for (char *p = strstr (size, "\xc2\xa0"); p != NULL; p = strstr (p, "\xc2\xa0"))
+    {
+      *p = ' ';
+      memmove (p + 1, p + 2, strlen (p + 2) + 1);
+    }
+  return size;
 }

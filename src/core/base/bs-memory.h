@@ -13,4 +13,8 @@ float *bs_alloc_floats     (gsize  n_floats);
 float *bs_try_alloc_floats (gsize  n_floats);
 void   bs_free_floats      (float *p);
 
+/* g_format_size() ("1.2 GB") with a plain space before the unit, where
+ * GLib puts a no-break one: messages read the same on every terminal. */
+char  *bs_format_size_plain (guint64 bytes);
+
 G_END_DECLS

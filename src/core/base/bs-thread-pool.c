@@ -132,10 +132,23 @@ bs_thread_pool_new_for_config (const BsEngineConfig *config)
 
   for (guint i = 0; i < pool->n_threads; i++)
     {
+      g_autoptr(GError) error = NULL;
+
       pool->workers[i].pool = pool;
       pool->workers[i].index = i;
-      if (i > 0)
-        pool->workers[i].thread = g_thread_new ("bs-worker", worker_main, &pool->workers[i]);
+      if (i == 0)
+        continue;
+      /* A thread's stack is address space too: under a limit on it (prlimit,
+       * a batch system) the pool runs on the threads it could start, with
+       * the results of that many threads (and its configuration says so). */
+      pool->workers[i].thread = g_thread_try_new ("bs-worker", worker_main, &pool->workers[i], &error);
+      if (pool->workers[i].thread == NULL)
+        {
+          g_debug ("running on %u threads instead of %u: %s", i, pool->n_threads, error->message);
+          pool->n_threads = i;
+          pool->config.threads = i;
+          break;
+        }
     }
 
   return pool;
@@ -248,6 +261,36 @@ bs_thread_pool_scratch (BsThreadPool *pool,
       s->n_floats = n_floats;
     }
   return s->data;
+}
+
+gboolean
+bs_thread_pool_reserve_scratch (BsThreadPool *pool,
+                                guint         thread,
+                                guint         slot,
+                                gsize         n_floats,
+                                gsize        *failed_bytes)
+{
+  Scratch *s;
+  float *data;
+
+  g_return_val_if_fail (pool != NULL && thread < pool->n_threads && slot < BS_N_SCRATCH, FALSE);
+
+  s = &pool->workers[thread].scratch[slot];
+  if (s->n_floats >= n_floats)
+    return TRUE;
+  /* The old buffer goes first: under a limit on memory the two may not fit together. */
+  g_clear_pointer (&s->data, bs_free_floats);
+  s->n_floats = 0;
+  data = bs_try_alloc_floats (n_floats);
+  if (data == NULL)
+    {
+      if (failed_bytes)
+        *failed_bytes = MAX (n_floats, 1) * sizeof (float);
+      return FALSE;
+    }
+  s->data = data;
+  s->n_floats = n_floats;
+  return TRUE;
 }
 
 void

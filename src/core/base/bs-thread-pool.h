@@ -65,6 +65,15 @@ float                *bs_thread_pool_scratch         (BsThreadPool         *pool
                                                       guint                 thread,
                                                       guint                 slot,
                                                       gsize                 n_floats);
+/* Grows a thread's scratch to n_floats from the caller's thread, between
+ * two runs, so that bs_thread_pool_scratch () inside the next run finds it
+ * and allocates nothing: FALSE (the size in *failed_bytes, which may be
+ * NULL) when the memory cannot be had, for sizes a model or a batch sets. */
+gboolean              bs_thread_pool_reserve_scratch (BsThreadPool         *pool,
+                                                      guint                 thread,
+                                                      guint                 slot,
+                                                      gsize                 n_floats,
+                                                      gsize                *failed_bytes);
 /* Frees every thread's scratch buffers (they grow again on demand). */
 void                  bs_thread_pool_release_scratch (BsThreadPool         *pool);
 /* Bytes held by all scratch buffers. */

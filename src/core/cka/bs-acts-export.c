@@ -412,11 +412,23 @@ bs_acts_export_run (const BsActsExportOptions  *options,
 
   w.model = model;
   w.cancellable = cancellable;
-  w.scratch = g_new (float, largest * options->batch_size);
+  w.scratch = g_try_new (float, largest * options->batch_size);
+  if (w.scratch == NULL)
+    {
+      g_autofree char *size = bs_format_size_plain ((guint64) largest * options->batch_size * sizeof (float));
+
+      g_set_error (error, BS_ERROR, BS_ERROR_FAILED,
+                   /* Translators: a number of images, then an amount of memory ("1.2 GB"). */
+                   _("Not enough memory for the largest layer's activations of %u images (%s): "
+                     "use a smaller batch"), options->batch_size, size);
+      goto out;
+    }
   bs_model_set_tap_mask (model, mask);
   batcher = bs_batcher_new (set, options->batch_size);
   bs_batcher_set_limit (batcher, n_images);
-  images = g_new (float, bs_batcher_get_batch_floats (batcher));
+  images = bs_batcher_try_alloc_batch (batcher, error);
+  if (images == NULL)
+    goto out;
   labels = g_new (guint8, options->batch_size);
   bs_batcher_start_epoch (batcher, 0);
   for (;;)
@@ -428,7 +440,8 @@ bs_acts_export_run (const BsActsExportOptions  *options,
       got = bs_batcher_next (batcher, images, labels);
       if (got == 0)
         break;
-      bs_model_forward (model, images, got, FALSE, on_tap, &w);
+      if (bs_model_try_forward (model, images, got, FALSE, on_tap, &w, error) == NULL)
+        goto out;
       if (w.error != NULL)
         {
           g_propagate_error (error, g_steal_pointer (&w.error));

@@ -477,7 +477,9 @@ run_models (const BsCkaJobOptions  *options,
   bs_batcher_set_shuffle (batcher, TRUE, options->seed);
   bs_batcher_set_limit (batcher, counts.images_per_pass);
   bs_batcher_set_drop_last (batcher, TRUE);
-  images = g_new (float, bs_batcher_get_batch_floats (batcher));
+  images = bs_batcher_try_alloc_batch (batcher, error);
+  if (images == NULL)
+    goto out;
   labels = g_new (guint8, n);
 
   if (options->n_shards > 0)
@@ -508,9 +510,13 @@ run_models (const BsCkaJobOptions  *options,
             goto out;
           }
 
-        bs_model_forward (ma.model, images, n, FALSE, tap_gram, &ctx_a);
-        if (!same && !ctx_a.cancelled)
-          bs_model_forward (mb.model, images, n, FALSE, tap_gram, &ctx_b);
+        if (bs_model_try_forward (ma.model, images, n, FALSE, tap_gram, &ctx_a, error) == NULL ||
+            (!same && !ctx_a.cancelled &&
+             bs_model_try_forward (mb.model, images, n, FALSE, tap_gram, &ctx_b, error) == NULL))
+          {
+            bs_cka_sink_discard_minibatch (&sink);
+            goto out;
+          }
         if (ctx_a.cancelled || ctx_b.cancelled)
           {
             bs_cka_sink_discard_minibatch (&sink);

@@ -151,14 +151,14 @@ bs_dominant_images_run (BsModel                       *model,
   bs_model_set_tap_mask (model, mask);
   batcher = bs_batcher_new (set, MAX (options->batch_size, 1));
   bs_batcher_set_limit (batcher, n);
-  images = g_new (float, bs_batcher_get_batch_floats (batcher));
+  images = bs_batcher_try_alloc_batch (batcher, error);
   labels = g_new (guint8, MAX (options->batch_size, 1));
   bs_batcher_start_epoch (batcher, 0);
   for (;;)
     {
       guint got;
 
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+      if (images == NULL || g_cancellable_set_error_if_cancelled (cancellable, error))
         {
           bs_batcher_free (batcher);
           bs_model_set_tap_mask (model, NULL);
@@ -167,7 +167,12 @@ bs_dominant_images_run (BsModel                       *model,
       got = bs_batcher_next (batcher, images, labels);
       if (got == 0)
         break;
-      bs_model_forward (model, images, got, FALSE, collect_tap, &collect);
+      if (bs_model_try_forward (model, images, got, FALSE, collect_tap, &collect, error) == NULL)
+        {
+          bs_batcher_free (batcher);
+          bs_model_set_tap_mask (model, NULL);
+          return FALSE;
+        }
       if (progress != NULL)
         progress (collect.done, n, user_data);
     }

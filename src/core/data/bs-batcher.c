@@ -1,7 +1,11 @@
 /* bs-batcher.c: shuffled, augmented float minibatches from byte images. */
 #include "bs-batcher.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
+
+#include "bs-error.h"
+#include "bs-memory.h"
 
 /* Keeps the augmentation streams apart from the shuffling streams of the same seed. */
 #define AUGMENT_SALT 0x6175676d656e7421ull
@@ -108,6 +112,25 @@ gsize
 bs_batcher_get_batch_floats (BsBatcher *batcher)
 {
   return (gsize) batcher->batch_size * bs_image_set_image_size (batcher->set);
+}
+
+float *
+bs_batcher_try_alloc_batch (BsBatcher  *batcher,
+                            GError    **error)
+{
+  gsize n = bs_batcher_get_batch_floats (batcher);
+  float *images = g_try_malloc_n (MAX (n, 1), sizeof (float));
+
+  if (images == NULL)
+    {
+      g_autofree char *size = bs_format_size_plain ((guint64) n * sizeof (float));
+
+      g_set_error (error, BS_ERROR, BS_ERROR_FAILED,
+                   /* Translators: a number of images, then an amount of memory ("1.2 GB"). */
+                   _("Not enough memory for a batch of %u images (%s): use a smaller batch"),
+                   batcher->batch_size, size);
+    }
+  return images;
 }
 
 const guint32 *

@@ -50,6 +50,11 @@ guint      bs_batcher_get_n_images  (BsBatcher        *batcher);
 guint      bs_batcher_get_n_batches (BsBatcher        *batcher);
 /* Floats in one batch buffer: batch_size * channels * height * width. */
 gsize      bs_batcher_get_batch_floats (BsBatcher     *batcher);
+/* A buffer for one batch (bs_batcher_get_batch_floats floats; g_free ()
+ * it), or NULL with an error saying how much did not fit: the size is the
+ * batch a user chose. */
+float     *bs_batcher_try_alloc_batch (BsBatcher     *batcher,
+                                       GError       **error);
 /* The order of the images in an epoch (bs_batcher_get_n_images entries),
  * valid until the batcher works on another epoch. */
 const guint32 *bs_batcher_get_order (BsBatcher        *batcher,

@@ -9,10 +9,16 @@
 #include "bs-file-read.h"
 #include "bs-gzip-members.h"
 
-/* Big reads: the readers pull tens of megabytes through here. */
+/* Big reads: the readers pull tens of megabytes through here. A small file
+ * gets a buffer of its own size (at least MIN_BUFFER_SIZE). */
 #define BUFFER_SIZE (1u << 20)
-/* The first allocation for data of unknown true size; it doubles from there. */
+#define MIN_BUFFER_SIZE 4096u
+/* The largest first allocation for data; it doubles from there as data
+ * arrives. It is the file's size when that is smaller (a plain file holds
+ * no more; gzip data grows from there): a file of 40 bytes that promises
+ * 60,000 images gets 40 bytes, not 16 MB. */
 #define FIRST_CHUNK (16u << 20)
+#define MIN_FIRST_CHUNK 4096u
 
 static void
 set_read_error (GError     **error,
@@ -64,7 +70,7 @@ bs_data_stream_open (const char  *path,
   file_stream = g_unix_input_stream_new (fd, TRUE);
 
   /* Peek at the first two bytes without consuming them: gzip starts with 1f 8b. */
-  buffered = g_buffered_input_stream_new_sized (file_stream, BUFFER_SIZE);
+  buffered = g_buffered_input_stream_new_sized (file_stream, (gsize) CLAMP (size, MIN_BUFFER_SIZE, BUFFER_SIZE));
   if (g_buffered_input_stream_fill (G_BUFFERED_INPUT_STREAM (buffered), 2, NULL, &local_error) < 0)
     {
       set_read_error (error, local_error, path);
@@ -105,11 +111,12 @@ guint8 *
 bs_data_stream_read_exact (GInputStream *stream,
                            const char   *path,
                            gsize         count,
+                           guint64       file_size,
                            const char   *what,
                            GError      **error)
 {
   g_autofree guint8 *data = NULL;
-  gsize capacity = MIN (count, FIRST_CHUNK);
+  gsize capacity = MIN (count, (gsize) CLAMP (file_size, MIN_FIRST_CHUNK, FIRST_CHUNK));
   gsize filled = 0;
 
   data = g_try_malloc (MAX (capacity, 1));

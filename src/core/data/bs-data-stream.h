@@ -27,11 +27,14 @@ gboolean      bs_data_stream_read   (GInputStream  *stream,
 
 /* Reads exactly count bytes into a new buffer, growing it as data arrives
  * so that a header that promises more than the file holds costs no more
- * memory than the file. Truncation is an error that says what was
- * expected and what was found; what names the data, translated ("image data"). */
+ * memory than the file: the first buffer is at most file_size (the size
+ * bs_data_stream_open () gave) and 16 MB. Truncation is an error that says
+ * what was expected and what was found; what names the data, translated
+ * ("image data"). */
 guint8       *bs_data_stream_read_exact (GInputStream *stream,
                                          const char   *path,
                                          gsize         count,
+                                         guint64       file_size,
                                          const char   *what,
                                          GError      **error);
 

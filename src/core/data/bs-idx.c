@@ -197,7 +197,7 @@ bs_idx_read_images (const char  *path,
 
   /* Translators: what the bytes of an IDX image file hold, in "the header
    * promises 384 bytes of image data". */
-  pixels = bs_data_stream_read_exact (stream, path, n_bytes, _("image data"), error);
+  pixels = bs_data_stream_read_exact (stream, path, n_bytes, file_size, _("image data"), error);
   if (pixels == NULL)
     return FALSE;
   if (!bs_data_stream_expect_end (stream, path, after, error))
@@ -246,7 +246,7 @@ bs_idx_read_labels (const char  *path,
 
   /* Translators: what the bytes of an IDX label file hold, in "the header
    * promises 20 bytes of labels". */
-  data = bs_data_stream_read_exact (stream, path, header[1], _("labels"), error);
+  data = bs_data_stream_read_exact (stream, path, header[1], file_size, _("labels"), error);
   if (data == NULL)
     return FALSE;
   if (!bs_data_stream_expect_end (stream, path, after, error))

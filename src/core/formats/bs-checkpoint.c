@@ -278,13 +278,15 @@ parse_uint (const char *text,
 }
 
 /* Metadata values come from the file: the depth is bounded before json-glib
- * (which recurses) parses them. */
+ * (which recurses) parses them. A value of white space parses to no root at
+ * all, which JSON_NODE_HOLDS_ARRAY () takes as a critical: refused here. */
 static gboolean
 metadata_json_load (JsonParser *parser,
                     const char *text)
 {
   return bs_json_check_depth (text, strlen (text), BS_JSON_MAX_DEPTH)
-         && json_parser_load_from_data (parser, text, -1, NULL);
+         && json_parser_load_from_data (parser, text, -1, NULL)
+         && json_parser_get_root (parser) != NULL;
 }
 
 /* FORMAT (translated) says what is wrong with which metadata key. */
@@ -551,6 +553,55 @@ check_tensor (BsSafetensors       *st,
   return TRUE;
 }
 
+/* Every tensor the architecture needs is in the file with its type and
+ * shape, and nothing else is (momentum buffers of its parameters aside):
+ * checked on a description of the model, before its weights are allocated
+ * (a checkpoint of a hundred bytes may name a head of 256 MB). */
+static gboolean
+check_tensor_table (BsSafetensors  *st,
+                    BsModel        *arch,
+                    GError        **error)
+{
+  g_autoptr(GHashTable) expected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const BsTensorView *view;
+
+  for (guint i = 0; i < bs_model_get_n_params (arch); i++)
+    {
+      BsParam *param = bs_model_get_param (arch, i);
+      g_autofree char *tracked = batches_tracked_name (param->name);
+      g_autofree char *momentum = g_strconcat (BS_CHECKPOINT_MOMENTUM_PREFIX, param->name, NULL);
+
+      if (!check_tensor (st, arch, param->name, BS_DTYPE_F32, param->ndim, param->shape, &view, error))
+        return FALSE;
+      g_hash_table_add (expected, g_strdup (param->name));
+      if (tracked != NULL)
+        {
+          if (!check_tensor (st, arch, tracked, BS_DTYPE_I64, 0, NULL, &view, error))
+            return FALSE;
+          g_hash_table_add (expected, g_steal_pointer (&tracked));
+        }
+      if (bs_safetensors_get (st, momentum) != NULL)
+        {
+          if (!check_tensor (st, arch, momentum, BS_DTYPE_F32, param->ndim, param->shape, &view, error))
+            return FALSE;
+          g_hash_table_add (expected, g_steal_pointer (&momentum));
+        }
+    }
+
+  for (guint i = 0; i < bs_safetensors_get_n_tensors (st); i++)
+    {
+      view = bs_safetensors_get_nth (st, i);
+      if (!g_hash_table_contains (expected, view->name))
+        {
+          /* Translators: a file path, a tensor's name and a model's name (resnet20). */
+          g_set_error (error, BS_ERROR, BS_ERROR_MISMATCH, _("'%s' has tensor '%s', which %s does not have"),
+                       bs_safetensors_get_path (st), view->name, bs_model_get_name (arch));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 BsModel *
 bs_checkpoint_load (const char        *path,
                     BsCheckpointInfo  *info,
@@ -559,8 +610,9 @@ bs_checkpoint_load (const char        *path,
   g_autoptr(BsSafetensors) st = NULL;
   g_autoptr(GHashTable) expected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(BsModel) arch = NULL;
   BsCheckpointInfo local_info;
-  BsModel *model;
+  BsModel *model = NULL;
   gboolean have_tracked = FALSE;
   gint64 batches_tracked = 0;
 
@@ -577,8 +629,16 @@ bs_checkpoint_load (const char        *path,
       return NULL;
     }
 
-  model = bs_model_new (local_info.architecture, local_info.channels, local_info.height, local_info.width,
-                        local_info.n_classes, &local_error);
+  arch = bs_model_new_description (local_info.architecture, local_info.channels, local_info.height,
+                                   local_info.width, local_info.n_classes, &local_error);
+  if (arch != NULL && !check_tensor_table (st, arch, error))
+    {
+      bs_checkpoint_info_clear (&local_info);
+      return NULL;
+    }
+  if (arch != NULL)
+    model = bs_model_new (local_info.architecture, local_info.channels, local_info.height, local_info.width,
+                          local_info.n_classes, &local_error);
   if (model == NULL)
     {
       /* Translators: a file path, then why the model it names cannot be built. */

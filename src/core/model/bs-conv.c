@@ -324,9 +324,9 @@ chunk_cursor (ConvJob *job,
 
       cur.next = 0;
       cur.end = job->batch;
-      cur.nc = job->winograd ? bs_conv_winograd_chunk_images (job->g, job->tile, per_thread,
-                                                              chunk_bytes (job->config))
-                             : chunk_images (job->g, job->config, per_thread, FALSE);
+      cur.nc = job->tile ? bs_conv_winograd_chunk_images (job->g, job->tile, per_thread,
+                                                          chunk_bytes (job->config))
+                         : chunk_images (job->g, job->config, per_thread, FALSE);
     }
   else
     {
@@ -353,6 +353,29 @@ next_chunk (ConvJob     *job,
   return TRUE;
 }
 
+/* Floats of a thread's forward scratch for chunks of nc images (the column
+ * buffer, padded input, Winograd tiles or the dense product's columns):
+ * forward_share () takes them, bs_conv_reserve_forward () has them ready.
+ * The paths in run_forward ()'s order. */
+static gsize
+forward_scratch_floats (const ConvJob *job,
+                        guint          nc)
+{
+  const BsConvGeometry *g = job->g;
+
+  if (job->tile != 0)
+    return bs_conv_winograd_scratch_size (g, job->tile, nc);
+  if (bs_conv_dense_applies (g))
+    return bs_conv_dense_scratch_size (g, nc);
+  if (is_direct3 (g))
+    {
+      BsPadShape ps = { g->in_c, g->in_h, g->in_w, nc, g->stride };
+
+      return bs_conv3_padded_size (&ps);
+    }
+  return is_direct (g) ? 0 : col_rows (g) * nc * g->out_h * g->out_w;
+}
+
 static void
 forward_share (gpointer data,
                guint    thread,
@@ -373,7 +396,7 @@ forward_share (gpointer data,
   if (job->winograd)
     {
       float *scratch = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL,
-                                               bs_conv_winograd_scratch_size (g, job->tile, cur.nc));
+                                               forward_scratch_floats (job, cur.nc));
 
       while (next_chunk (job, &cur, &n0, &n))
         {
@@ -388,7 +411,7 @@ forward_share (gpointer data,
   if (job->dense)
     {
       float *scratch = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL,
-                                               bs_conv_dense_scratch_size (g, cur.nc));
+                                               forward_scratch_floats (job, cur.nc));
 
       while (next_chunk (job, &cur, &n0, &n))
         {
@@ -402,7 +425,8 @@ forward_share (gpointer data,
   if (is_direct3 (g))
     {
       BsPadShape ps = { g->in_c, g->in_h, g->in_w, cur.nc, g->stride };
-      float *padded = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL, bs_conv3_padded_size (&ps));
+      float *padded = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL,
+                                              forward_scratch_floats (job, cur.nc));
 
       while (next_chunk (job, &cur, &n0, &n))
         {
@@ -417,7 +441,7 @@ forward_share (gpointer data,
       return;
     }
   if (!is_direct (g))
-    col = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL, K * cur.nc * P);
+    col = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL, forward_scratch_floats (job, cur.nc));
 
   while (next_chunk (job, &cur, &n0, &n))
     {
@@ -617,6 +641,79 @@ bs_conv_forward_inference (const BsConvGeometry *g,
   run_forward (g, cache, pool, batch, x, w, y, hooks, TRUE);
 }
 
+/* Grows a cache's buffers to n floats (their contents no longer match any
+ * weights), or FALSE. */
+static gboolean
+reserve_cache_floats (float **p,
+                      gsize  *len,
+                      gsize   n,
+                      gsize  *failed_bytes)
+{
+  if (*len == n)
+    return TRUE;
+  g_clear_pointer (p, bs_free_floats);
+  *len = 0;
+  *p = bs_try_alloc_floats (n);
+  if (*p == NULL)
+    {
+      *failed_bytes = MAX (n, 1) * sizeof (float);
+      return FALSE;
+    }
+  *len = n;
+  return TRUE;
+}
+
+gboolean
+bs_conv_reserve_forward (const BsConvGeometry *g,
+                         BsConvWeightCache    *cache,
+                         BsThreadPool         *pool,
+                         guint                 batch,
+                         gboolean              inference,
+                         gsize                *failed_bytes)
+{
+  ConvJob job = { .g = g, .batch = batch, .pool = pool,
+                  .config = bs_thread_pool_get_config (pool), .inference = inference };
+  guint n_threads = bs_thread_pool_get_n_threads (pool);
+  gsize weights = 0, transformed = 0;
+
+  /* The weights' forms of run_forward (): Winograd's or the dense matrix
+   * (cached in inference, thread 0's scratch in training), else packed. */
+  if (inference)
+    job.tile = bs_conv_winograd_tile (g, job.config);
+  if (job.tile != 0)
+    transformed = bs_conv_winograd_weights_size (g, job.tile);
+  else if (bs_conv_dense_applies (g))
+    transformed = bs_conv_dense_weights_size (g);
+  if (transformed > 0 && cache != NULL)
+    {
+      gsize w_len = (gsize) g->out_c * g->in_c * g->kernel * g->kernel;
+
+      /* No tile is G_MAXUINT: nothing cached matches any more. */
+      if (cache->w_len != w_len || cache->u_len != transformed)
+        cache->tile = G_MAXUINT;
+      if (!reserve_cache_floats (&cache->w, &cache->w_len, w_len, failed_bytes) ||
+          !reserve_cache_floats (&cache->u, &cache->u_len, transformed, failed_bytes))
+        return FALSE;
+    }
+  else if (transformed > 0)
+    weights = transformed;
+  else if (is_direct3 (g))
+    weights = bs_conv3_packed_size (g->out_c, g->in_c);
+  if (weights > 0 && !bs_thread_pool_reserve_scratch (pool, 0, BS_SCRATCH_WEIGHTS, weights, failed_bytes))
+    return FALSE;
+
+  for (guint t = 0; t < n_threads; t++)
+    {
+      ChunkCursor cur = chunk_cursor (&job, t, n_threads);
+      gsize need = forward_scratch_floats (&job, cur.nc);
+
+      if (cur.next < cur.end && need > 0 &&
+          !bs_thread_pool_reserve_scratch (pool, t, BS_SCRATCH_COL, need, failed_bytes))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Stride-1 convolutions get their input gradient as a forward convolution
  * of dy with the flipped, transposed kernel (padding k - 1 - pad): one more
  * im2col and a GEMM that writes (or adds) straight into dx, instead of a
@@ -637,6 +734,53 @@ transposed_geometry (const BsConvGeometry *g,
   };
   bs_conv_geometry_init (t);
   g_assert (t->out_h == g->in_h && t->out_w == g->in_w);
+}
+
+/* Floats of a thread's backward scratch in slot (BS_SCRATCH_CHUNK, _COL or
+ * _DCOL; 0: not used) for chunks of nc images: backward_share () takes
+ * them, bs_conv_reserve_backward () has them ready. */
+static gsize
+backward_scratch_floats (const BsConvGeometry *g,
+                         guint                 nc,
+                         gboolean              with_dx,
+                         gboolean              make_dy,
+                         guint                 slot)
+{
+  const gsize P = (gsize) g->out_h * g->out_w;
+  const gsize K = col_rows (g);
+
+  switch (slot)
+    {
+    case BS_SCRATCH_CHUNK:
+      return make_dy ? g->out_c * nc * P : 0;
+    case BS_SCRATCH_COL:
+      if (is_direct3 (g))
+        {
+          BsPadShape px = { g->in_c, g->in_h, g->in_w, nc, g->stride };
+
+          return bs_conv3_padded_size (&px);
+        }
+      return is_direct (g) ? 0 : K * nc * P;
+    case BS_SCRATCH_DCOL:
+      if (!with_dx)
+        return 0;
+      if (is_direct3 (g) && g->stride == 1)
+        {
+          BsPadShape pd = { g->out_c, g->out_h, g->out_w, nc, 1 };
+
+          return bs_conv3_padded_size (&pd);
+        }
+      if (!is_direct3 (g) && dgrad_as_conv (g))
+        {
+          BsConvGeometry t;
+
+          transposed_geometry (g, &t);
+          return col_rows (&t) * nc * g->in_h * g->in_w;
+        }
+      return is_direct (g) ? 0 : K * nc * P;
+    default:
+      g_assert_not_reached ();
+    }
 }
 
 static void
@@ -669,20 +813,24 @@ backward_share (gpointer data,
 
   nc = chunk_images (g, job->config, b1 - b0, TRUE);
   if (make_dy)
-    dybuf = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_CHUNK, g->out_c * nc * P);
+    dybuf = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_CHUNK,
+                                    backward_scratch_floats (g, nc, job->dx != NULL, make_dy, BS_SCRATCH_CHUNK));
 
   if (is_direct3 (g))
     {
       BsPadShape px = { g->in_c, g->in_h, g->in_w, nc, g->stride };
       BsPadShape pd = { g->out_c, g->out_h, g->out_w, nc, 1 };
-      float *xpad = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL, bs_conv3_padded_size (&px));
+      float *xpad = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL,
+                                            backward_scratch_floats (g, nc, TRUE, make_dy, BS_SCRATCH_COL));
       float *dypad = NULL;
 
       /* Stride 1: dx is a direct convolution of padded dy. Stride 2: sgemm + col2im. */
       if (job->dx && g->stride == 1)
-        dypad = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_DCOL, bs_conv3_padded_size (&pd));
+        dypad = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_DCOL,
+                                        backward_scratch_floats (g, nc, TRUE, make_dy, BS_SCRATCH_DCOL));
       else if (job->dx)
-        dcol = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_DCOL, K * nc * P);
+        dcol = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_DCOL,
+                                       backward_scratch_floats (g, nc, TRUE, make_dy, BS_SCRATCH_DCOL));
 
       memset (dw, 0, g->out_c * K * sizeof (float));
       for (gsize n0 = b0; n0 < b1; n0 += nc)
@@ -725,14 +873,13 @@ backward_share (gpointer data,
     }
 
   if (!is_direct (g))
-    col = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL, K * nc * P);
+    col = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_COL,
+                                  backward_scratch_floats (g, nc, TRUE, make_dy, BS_SCRATCH_COL));
   if (as_conv)
-    {
-      transposed_geometry (g, &t);
-      dcol = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_DCOL, col_rows (&t) * nc * in_hw);
-    }
-  else if (job->dx && col)
-    dcol = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_DCOL, K * nc * P);
+    transposed_geometry (g, &t);
+  if (as_conv || (job->dx && col))
+    dcol = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_DCOL,
+                                   backward_scratch_floats (g, nc, TRUE, make_dy, BS_SCRATCH_DCOL));
 
   for (gsize n0 = b0; n0 < b1; n0 += nc)
     {
@@ -835,6 +982,51 @@ sum_dw_share (gpointer data,
       for (gsize i = e0; i < e1; i++)
         job->dw[i] += part[i];
     }
+}
+
+gboolean
+bs_conv_reserve_backward (const BsConvGeometry *g,
+                          BsThreadPool         *pool,
+                          guint                 batch,
+                          gboolean              with_dx,
+                          gboolean              make_dy,
+                          gsize                *failed_bytes)
+{
+  static const guint slots[] = { BS_SCRATCH_CHUNK, BS_SCRATCH_COL, BS_SCRATCH_DCOL };
+  const BsEngineConfig *config = bs_thread_pool_get_config (pool);
+  guint n_threads = bs_thread_pool_get_n_threads (pool);
+  gsize weights = 0;
+
+  /* What bs_conv_backward () and backward_share () take, in the same order. */
+  if (with_dx && is_direct3 (g) && g->stride == 1)
+    weights = bs_conv3_packed_size (g->out_c, g->in_c);
+  else if (with_dx && !is_direct3 (g) && dgrad_as_conv (g))
+    weights = (gsize) g->in_c * g->out_c * g->kernel * g->kernel;
+  if (weights > 0 && !bs_thread_pool_reserve_scratch (pool, 0, BS_SCRATCH_WEIGHTS, weights, failed_bytes))
+    return FALSE;
+
+  for (guint t = 0; t < n_threads; t++)
+    {
+      gsize b0, b1;
+      guint nc;
+
+      if (n_threads > 1 &&
+          !bs_thread_pool_reserve_scratch (pool, t, BS_SCRATCH_DW, (gsize) g->out_c * col_rows (g),
+                                           failed_bytes))
+        return FALSE;
+      bs_split_range (batch, n_threads, t, &b0, &b1);
+      if (b1 == b0)
+        continue;
+      nc = chunk_images (g, config, b1 - b0, TRUE);
+      for (guint i = 0; i < G_N_ELEMENTS (slots); i++)
+        {
+          gsize need = backward_scratch_floats (g, nc, with_dx, make_dy, slots[i]);
+
+          if (need > 0 && !bs_thread_pool_reserve_scratch (pool, t, slots[i], need, failed_bytes))
+            return FALSE;
+        }
+    }
+  return TRUE;
 }
 
 void

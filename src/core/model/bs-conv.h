@@ -83,6 +83,19 @@ void     bs_conv_forward_inference (const BsConvGeometry *g,
                                     float                *y,
                                     const BsConvHooks    *hooks);
 
+/* Makes room, before bs_conv_forward () or bs_conv_forward_inference ()
+ * (inference TRUE) with the same arguments, for everything they allocate:
+ * the threads' scratch and the cache's transformed weights. Those calls then
+ * allocate nothing. FALSE, with the size that did not fit in *failed_bytes,
+ * when the memory cannot be had (a limit on the address space, a batch too
+ * large): the sizes come from the model and the batch a user chose. */
+gboolean bs_conv_reserve_forward  (const BsConvGeometry *g,
+                                   BsConvWeightCache    *cache,
+                                   BsThreadPool         *pool,
+                                   guint                 batch,
+                                   gboolean              inference,
+                                   gsize                *failed_bytes);
+
 /* dw = d(loss)/dw (overwritten). When dx is not NULL, the input gradient is
  * written (accumulate FALSE) or added (accumulate TRUE) to dx. dy may be
  * NULL when hooks->make_dy provides it. */
@@ -96,6 +109,15 @@ void     bs_conv_backward      (const BsConvGeometry *g,
                                 float                *dx,
                                 gboolean              accumulate,
                                 const BsConvHooks    *hooks);
+
+/* The same before bs_conv_backward () with the same arguments: with_dx
+ * when dx is not NULL, make_dy when hooks->make_dy is given. */
+gboolean bs_conv_reserve_backward (const BsConvGeometry *g,
+                                   BsThreadPool         *pool,
+                                   guint                 batch,
+                                   gboolean              with_dx,
+                                   gboolean              make_dy,
+                                   gsize                *failed_bytes);
 
 /* The chunk size in images used for a geometry (exposed for tests and tuning). */
 guint    bs_conv_chunk_images  (const BsConvGeometry *g,

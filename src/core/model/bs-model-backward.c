@@ -31,7 +31,11 @@ bs_model_loss (BsModel      *model,
   return bs_softmax_xent (model->batch, model->n_classes, model->logits, labels, model->dlogits);
 }
 
-/* Makes v's gradient buffer exclusively v's (copying it if shared). */
+/* What backward_op () returns when a buffer cannot be had. */
+#define BACKWARD_FAILED G_MAXUINT
+
+/* Makes v's gradient buffer exclusively v's (copying it if shared); NULL
+ * when the copy cannot be had. */
 static BsBuf *
 grad_exclusive (BsModel *model,
                 guint    v)
@@ -42,6 +46,8 @@ grad_exclusive (BsModel *model,
     {
       BsBuf *copy = bs_model_buf_acquire (model, v);
 
+      if (copy == NULL)
+        return NULL;
       bs_copy (model->pool, bs_model_value_size (model, v), s->grad->data, copy->data);
       bs_model_buf_unref (model, s->grad);
       s->grad = copy;
@@ -49,25 +55,33 @@ grad_exclusive (BsModel *model,
   return s->grad;
 }
 
-/* Adds a gradient contribution to value v (taking over one reference to g). */
-static void
+/* Adds a gradient contribution to value v (taking over one reference to g,
+ * which may be NULL: a buffer that could not be had). FALSE when a buffer
+ * cannot be had. */
+static gboolean
 give_grad (BsModel *model,
            guint    v,
            BsBuf   *g)
 {
   BsValueState *s = &model->state[v];
+  BsBuf *mine;
 
+  if (g == NULL)
+    return FALSE;
   if (s->grad == NULL)
     {
       s->grad = g;
-      return;
+      return TRUE;
     }
-  bs_add_inplace (model->pool, bs_model_value_size (model, v), grad_exclusive (model, v)->data,
-                  g->data);
+  mine = grad_exclusive (model, v);
+  if (mine != NULL)
+    bs_add_inplace (model->pool, bs_model_value_size (model, v), mine->data, g->data);
   bs_model_buf_unref (model, g);
+  return mine != NULL;
 }
 
-/* The buffer an in-place backward step may write: dy's own if nobody shares it. */
+/* The buffer an in-place backward step may write: dy's own if nobody shares
+ * it (NULL when a new one cannot be had). */
 static BsBuf *
 grad_target (BsModel *model,
              guint    out,
@@ -162,7 +176,8 @@ ctx_backward_done (gpointer data,
                              ncols, ctx->below->bn_mean[r], &stats[r], &stats[n_rows + r]);
 }
 
-static void
+/* FALSE when a buffer cannot be had. */
+static gboolean
 conv_backward (BsModel          *model,
                BsOp             *op,
                const float      *dy,
@@ -185,12 +200,18 @@ conv_backward (BsModel          *model,
 
       if (in->grad)
         {
-          dx = grad_exclusive (model, op->in0)->data;
+          BsBuf *mine = grad_exclusive (model, op->in0);
+
+          if (mine == NULL)
+            return FALSE;
+          dx = mine->data;
           accumulate = TRUE;
         }
       else
         {
           in->grad = bs_model_buf_acquire (model, op->in0);
+          if (in->grad == NULL)
+            return FALSE;
           dx = in->grad->data;
           /* The whole gradient of a ReLU output arrives here: fuse the layers below. */
           ctx.below = bn_relu_producer (model, op->in0);
@@ -205,6 +226,9 @@ conv_backward (BsModel          *model,
       hooks.backward_done = ctx_backward_done;
     }
 
+  if (!bs_conv_reserve_backward (&op->conv, model->pool, model->batch, dx != NULL, md != NULL,
+                                 &model->failed_bytes))
+    return FALSE;
   bs_conv_backward (&op->conv, model->pool, model->batch, bs_model_act (model, op->in0),
                     bs_model_param_data (model, op->param), dy, bs_model_param_grad (model, op->param),
                     dx, accumulate, hooks.make_dy || hooks.backward_done ? &hooks : NULL);
@@ -214,10 +238,11 @@ conv_backward (BsModel          *model,
       bs_bn_partial_sums_merge (model->pool, op->conv.in_c, ctx.below->bn_sum, ctx.below->bn_sumsq);
       ctx.below->bn_bwd_ready = TRUE;
     }
+  return TRUE;
 }
 
 /* Backward of op i, possibly together with its predecessors; returns the
- * index of the first op handled. */
+ * index of the first op handled, or BACKWARD_FAILED. */
 static guint
 backward_op (BsModel *model,
              guint    i)
@@ -267,17 +292,18 @@ backward_op (BsModel *model,
                                              bs_model_act (model, bn2->in0),
                                              bn2->bn_mean, bn2->bn_sum, bn2->bn_sumsq);
                         bn2->bn_bwd_ready = TRUE;
-                        give_grad (model, op->in0, bs_model_buf_ref (out->grad));
-                        return i;
+                        return give_grad (model, op->in0, bs_model_buf_ref (out->grad))
+                               ? i : BACKWARD_FAILED;
                       }
                   }
 
                 dx = grad_target (model, op->out, op->in0);
+                if (dx == NULL)
+                  return BACKWARD_FAILED;
 
                 bs_relu_backward (model->pool, bs_model_value_size (model, op->out),
                                   bs_model_act (model, op->out), out->grad->data, dx->data);
-                give_grad (model, op->in0, dx);
-                return i;
+                return give_grad (model, op->in0, dx) ? i : BACKWARD_FAILED;
               }
             relu = op;
             bn = prev;
@@ -285,6 +311,8 @@ backward_op (BsModel *model,
             /* The mask is written into dy: it must be ours alone. (When the
              * conv above already masked it, it is ours anyway.) */
             dy = grad_exclusive (model, relu->out);
+            if (dy == NULL)
+              return BACKWARD_FAILED;
           }
         else
           dy = out->grad;
@@ -314,38 +342,37 @@ backward_op (BsModel *model,
             MakeDyData md = { .bn = bn, .channels = c, .dy = dy->data,
                               .x = bs_model_act (model, bn->in0), .ld = n_per_channel };
 
-            conv_backward (model, conv, NULL, &md);
-            return first - 1;
+            return conv_backward (model, conv, NULL, &md) ? first - 1 : BACKWARD_FAILED;
           }
         else
           {
             BsBuf *dx = dy->refs == 1 ? bs_model_buf_ref (dy)
                                       : bs_model_buf_acquire (model, bn->in0);
 
+            if (dx == NULL)
+              return BACKWARD_FAILED;
             bs_bn_backward_apply (model->pool, c, n_per_channel, dy->data, bs_model_act (model, bn->in0),
                                   bn->bn_k1, bn->bn_k2, bn->bn_k3, dx->data);
-            give_grad (model, bn->in0, dx);
-            return first;
+            return give_grad (model, bn->in0, dx) ? first : BACKWARD_FAILED;
           }
       }
 
     case BS_OP_CONV:
-      conv_backward (model, op, out->grad->data, NULL);
-      return i;
+      return conv_backward (model, op, out->grad->data, NULL) ? i : BACKWARD_FAILED;
 
     case BS_OP_ADD:
-      give_grad (model, op->in0, bs_model_buf_ref (out->grad));
-      give_grad (model, op->in1, bs_model_buf_ref (out->grad));
-      return i;
+      return give_grad (model, op->in0, bs_model_buf_ref (out->grad)) &&
+             give_grad (model, op->in1, bs_model_buf_ref (out->grad)) ? i : BACKWARD_FAILED;
 
     case BS_OP_MAXPOOL:
       {
         BsBuf *dx = bs_model_buf_acquire (model, op->in0);
 
+        if (dx == NULL)
+          return BACKWARD_FAILED;
         bs_maxpool_backward (&op->pool, model->pool, info->channels * batch, out->grad->data,
                              op->argmax, dx->data);
-        give_grad (model, op->in0, dx);
-        return i;
+        return give_grad (model, op->in0, dx) ? i : BACKWARD_FAILED;
       }
 
     case BS_OP_AVGPOOL:
@@ -353,22 +380,24 @@ backward_op (BsModel *model,
         const BsLayerInfo *x = bs_model_value_info (model, op->in0);
         BsBuf *dx = bs_model_buf_acquire (model, op->in0);
 
+        if (dx == NULL)
+          return BACKWARD_FAILED;
         bs_avgpool_backward (model->pool, x->channels, batch, (gsize) x->height * x->width,
                              out->grad->data, dx->data);
-        give_grad (model, op->in0, dx);
-        return i;
+        return give_grad (model, op->in0, dx) ? i : BACKWARD_FAILED;
       }
 
     case BS_OP_FC:
       {
         BsBuf *dx = bs_model_buf_acquire (model, op->in0);
 
+        if (dx == NULL)
+          return BACKWARD_FAILED;
         bs_linear_backward (bs_model_value_info (model, op->in0)->channels, model->n_classes, batch,
                             bs_model_act (model, op->in0), bs_model_param_data (model, op->param),
                             out->grad->data, bs_model_param_grad (model, op->param),
                             bs_model_param_grad (model, op->param + 1), dx->data);
-        give_grad (model, op->in0, dx);
-        return i;
+        return give_grad (model, op->in0, dx) ? i : BACKWARD_FAILED;
       }
 
     default:
@@ -376,27 +405,36 @@ backward_op (BsModel *model,
     }
 }
 
-void
-bs_model_backward (BsModel *model)
+gboolean
+bs_model_try_backward (BsModel  *model,
+                       GError  **error)
 {
   guint last = model->layers->len - 1;
   guint batch = model->batch;
+  gboolean ok = TRUE;
   float *dl;
 
-  g_return_if_fail (model->can_backward && model->have_dlogits);
+  g_return_val_if_fail (model->can_backward && model->have_dlogits, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   bs_blas_guard_enter ();
 
   model->state[last].grad = bs_model_buf_acquire (model, last);
-  dl = model->state[last].grad->data;
-  for (guint n = 0; n < batch; n++)
+  ok = model->state[last].grad != NULL;
+  dl = ok ? model->state[last].grad->data : NULL;
+  for (guint n = 0; ok && n < batch; n++)
     for (guint k = 0; k < model->n_classes; k++)
       dl[(gsize) k * batch + n] = model->dlogits[(gsize) n * model->n_classes + k];
 
-  for (gint i = (gint) model->ops->len - 1; i >= 0;)
+  for (gint i = (gint) model->ops->len - 1; ok && i >= 0;)
     {
       guint first = backward_op (model, i);
 
+      if (first == BACKWARD_FAILED)
+        {
+          ok = FALSE;
+          break;
+        }
       /* Release what the handled ops no longer need: their output gradients
        * and the activations they read. */
       for (guint j = first; j <= (guint) i; j++)
@@ -423,6 +461,18 @@ bs_model_backward (BsModel *model)
       i = (gint) first - 1;
     }
 
+  if (!ok)
+    bs_model_set_memory_error (model, error);
   bs_model_release_values (model);
   bs_blas_guard_leave ();
+  return ok;
+}
+
+void
+bs_model_backward (BsModel *model)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!bs_model_try_backward (model, &error))
+    g_error ("%s", error->message);
 }

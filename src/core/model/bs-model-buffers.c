@@ -12,7 +12,10 @@
  * bs-model-private.h. */
 #include "bs-model-private.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
+
+#include "bs-error.h"
 
 static gsize
 held_bytes (BsModel *model)
@@ -24,10 +27,24 @@ held_bytes (BsModel *model)
   return total;
 }
 
+/* Gives the free buffers' memory back; FALSE when there was none. */
+static gboolean
+drop_free_buffers (BsModel *model)
+{
+  gboolean any = model->free_bufs->len > 0;
+
+  for (guint i = 0; i < model->free_bufs->len; i++)
+    g_ptr_array_remove_fast (model->bufs, g_ptr_array_index (model->free_bufs, i));
+  g_ptr_array_set_size (model->free_bufs, 0);
+  return any;
+}
+
 /* A buffer (one reference) that holds value v at the current batch size: the
  * smallest free buffer that fits, the most recently freed of equals (its
  * lines are the likeliest to be in cache still, which saves the reads a store
- * miss makes), or a new one. */
+ * miss makes), or a new one. NULL when a new one cannot be had, even after
+ * the free buffers (all too small) are given back: the size is kept for
+ * bs_model_set_memory_error(). */
 BsBuf *
 bs_model_buf_acquire (BsModel *model,
                       guint    v)
@@ -51,14 +68,50 @@ bs_model_buf_acquire (BsModel *model,
     g_ptr_array_remove_index (model->free_bufs, best_index);
   else
     {
+      /* The size comes from the batch a user chose: a limit on memory
+       * (prlimit, a batch system) makes it an error, not an abort. */
+      float *data = bs_try_alloc_floats (n);
+
+      if (data == NULL && drop_free_buffers (model))
+        data = bs_try_alloc_floats (n);
+      if (data == NULL)
+        {
+          model->failed_bytes = MAX (n, 1) * sizeof (float);
+          return NULL;
+        }
       best = g_new0 (BsBuf, 1);
-      best->data = bs_alloc_floats (n);
+      best->data = data;
       best->capacity = n;
       g_ptr_array_add (model->bufs, best);
       model->peak_bytes = MAX (model->peak_bytes, held_bytes (model));
     }
   best->refs = 1;
   return best;
+}
+
+void
+bs_model_set_memory_error (BsModel  *model,
+                           GError  **error)
+{
+  guint64 held = (guint64) held_bytes (model) + bs_thread_pool_scratch_bytes (model->pool)
+                 + ((guint64) model->n_data + model->n_grad) * sizeof (float);
+  g_autofree char *more = bs_format_size_plain (model->failed_bytes);
+  g_autofree char *have = bs_format_size_plain (held);
+
+  if (model->training)
+    g_set_error (error, BS_ERROR, BS_ERROR_FAILED,
+                 /* Translators: a model name, a number of images, then two amounts of
+                  * memory ("1.2 GB"): what did not fit, and what the model held then. */
+                 _("Not enough memory to train %s on batches of %u images: %s more did not fit "
+                   "beside the %s it held; use a smaller batch"),
+                 model->name, model->batch, more, have);
+  else
+    g_set_error (error, BS_ERROR, BS_ERROR_FAILED,
+                 /* Translators: a model name, a number of images, then two amounts of
+                  * memory ("1.2 GB"): what did not fit, and what the model held then. */
+                 _("Not enough memory to run %s on batches of %u images: %s more did not fit "
+                   "beside the %s it held; use a smaller batch"),
+                 model->name, model->batch, more, have);
 }
 
 /* Frees a buffer's memory (the free function of model->bufs). */

@@ -318,11 +318,9 @@ try_alloc_zeroed (gsize     n_floats,
 }
 
 gboolean
-bs_model_builder_finish (BsModel  *model,
-                         GError  **error)
+bs_model_builder_check_size (BsModel  *model,
+                             GError  **error)
 {
-  guint n_values = model->layers->len;
-
   /* The sizes come from an architecture's name, which a file can give. */
   if (model->n_data > BS_MODEL_MAX_PARAMS || model->n_grad > BS_MODEL_MAX_PARAMS)
     {
@@ -334,6 +332,17 @@ bs_model_builder_finish (BsModel  *model,
                    model->name, count);
       return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+bs_model_builder_finish (BsModel  *model,
+                         GError  **error)
+{
+  guint n_values = model->layers->len;
+
+  if (!bs_model_builder_check_size (model, error))
+    return FALSE;
   model->param_data = try_alloc_zeroed (model->n_data, &model->param_block);
   model->grad_data = model->param_data ? try_alloc_zeroed (model->n_grad, &model->grad_block) : NULL;
   if (model->grad_data == NULL)

@@ -31,6 +31,11 @@ BsModel           *bs_model_builder_new    (const char   *name,
                                             guint         in_height,
                                             guint         in_width,
                                             guint         n_classes);
+/* The first check of bs_model_builder_finish () alone, for a description
+ * (bs_model_new_description ()): an architecture too large for any memory
+ * fails with BS_ERROR_INVALID_ARGUMENT. */
+gboolean           bs_model_builder_check_size (BsModel  *model,
+                                                GError  **error);
 /* Allocates parameter storage; the model is ready after this. An
  * architecture too large for any memory (a checkpoint can name any) fails
  * with BS_ERROR_INVALID_ARGUMENT, one that does not fit in this process's

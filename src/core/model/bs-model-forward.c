@@ -115,8 +115,10 @@ eval_chunk (gpointer data,
 }
 
 /* Runs the step that starts at op i: the op and step->n_ops - 1 successors
- * fused with it (bs-model-plan.c). Every op that ran has its output value set. */
-static void
+ * fused with it (bs-model-plan.c). Every op that ran has its output value set.
+ * FALSE when a buffer cannot be had (bs_model_set_memory_error () says which);
+ * what the step acquired is in the values' states, for the caller to release. */
+static gboolean
 forward_step (BsModel      *model,
               guint         i,
               const BsStep *step)
@@ -135,7 +137,13 @@ forward_step (BsModel      *model,
         BsConvHooks hooks = { .data = &hd };
         BsOp *bn = step->fuse & (BS_FUSE_BN_STATS | BS_FUSE_BN) ? bs_model_op (model, i + 1) : NULL;
 
+        if (!model->training && op->conv_cache == NULL)
+          op->conv_cache = bs_conv_weight_cache_new ();
         out->act = bs_model_buf_acquire (model, op->out);
+        if (out->act == NULL ||
+            !bs_conv_reserve_forward (&op->conv, op->conv_cache, model->pool, batch, !model->training,
+                                      &model->failed_bytes))
+          return FALSE;
 
         if (step->fuse & BS_FUSE_BN_STATS)
           {
@@ -155,6 +163,9 @@ forward_step (BsModel      *model,
             /* Ops i + 2 .. i + n_in_place - 1 (add, ReLU) write over the BN's result. */
             guint n_in_place = step->n_ops - (step->fuse & BS_FUSE_RELU_OWN_BUFFER ? 1 : 0);
 
+            if (result == NULL)
+              return FALSE;
+            model->state[bn->out].act = result;
             hd.bn = bn;
             bs_model_bn_eval_coeffs (model, bn, bn->bn_scale, bn->bn_shift);
             if (step->fuse & BS_FUSE_ADD)
@@ -168,13 +179,14 @@ forward_step (BsModel      *model,
                 BsOp *relu = bs_model_op (model, i + step->n_ops - 1);
 
                 model->state[relu->out].act = bs_model_buf_acquire (model, relu->out);
+                if (model->state[relu->out].act == NULL)
+                  return FALSE;
                 hd.relu_dest = model->state[relu->out].act->data;
               }
             hooks.forward_done = eval_chunk;
             hd.y = out->act->data;
             if (own_buffer)
               hd.dest = result->data;
-            model->state[bn->out].act = result;
             for (guint j = 2; j < n_in_place; j++)
               model->state[bs_model_op (model, i + j)->out].act = bs_model_buf_ref (result);
           }
@@ -185,8 +197,6 @@ forward_step (BsModel      *model,
                            hooks.forward_done ? &hooks : NULL);
         else
           {
-            if (op->conv_cache == NULL)
-              op->conv_cache = bs_conv_weight_cache_new ();
             bs_conv_weight_cache_set_epoch (op->conv_cache, model->freeze_epoch);
             bs_conv_forward_inference (&op->conv, op->conv_cache, model->pool, batch,
                                        bs_model_act (model, op->in0),
@@ -226,6 +236,8 @@ forward_step (BsModel      *model,
 
         out->act = can_overwrite (model, op->in0) ? bs_model_buf_ref (model->state[op->in0].act)
                                                   : bs_model_buf_acquire (model, op->out);
+        if (out->act == NULL)
+          return FALSE;
         for (guint j = 1; j < step->n_ops; j++)
           model->state[bs_model_op (model, i + j)->out].act = bs_model_buf_ref (out->act);
 
@@ -237,6 +249,8 @@ forward_step (BsModel      *model,
     case BS_OP_RELU:
       out->act = can_overwrite (model, op->in0) ? bs_model_buf_ref (model->state[op->in0].act)
                                                 : bs_model_buf_acquire (model, op->out);
+      if (out->act == NULL)
+        return FALSE;
       bs_relu_forward (model->pool, bs_model_value_size (model, op->out), bs_model_act (model, op->in0),
                        out->act->data);
       break;
@@ -251,6 +265,8 @@ forward_step (BsModel      *model,
           out->act = bs_model_buf_ref (model->state[op->in1].act);
         else
           out->act = bs_model_buf_acquire (model, op->out);
+        if (out->act == NULL)
+          return FALSE;
         if (relu)
           model->state[bs_model_op (model, i + 1)->out].act = bs_model_buf_ref (out->act);
 
@@ -266,6 +282,8 @@ forward_step (BsModel      *model,
         guint32 *argmax = NULL;
 
         out->act = bs_model_buf_acquire (model, op->out);
+        if (out->act == NULL)
+          return FALSE;
         if (model->training)
           {
             gsize need = (gsize) planes * op->pool.out_h * op->pool.out_w;
@@ -273,7 +291,13 @@ forward_step (BsModel      *model,
             if (op->argmax_size < need)
               {
                 g_free (op->argmax);
-                op->argmax = g_new (guint32, need);
+                op->argmax_size = 0;
+                op->argmax = g_try_new (guint32, need);
+                if (op->argmax == NULL)
+                  {
+                    model->failed_bytes = need * sizeof (guint32);
+                    return FALSE;
+                  }
                 op->argmax_size = need;
               }
             argmax = op->argmax;
@@ -288,6 +312,8 @@ forward_step (BsModel      *model,
         const BsLayerInfo *x = bs_model_value_info (model, op->in0);
 
         out->act = bs_model_buf_acquire (model, op->out);
+        if (out->act == NULL)
+          return FALSE;
         bs_avgpool_forward (model->pool, x->channels, batch, (gsize) x->height * x->width,
                             bs_model_act (model, op->in0), out->act->data);
         break;
@@ -295,6 +321,8 @@ forward_step (BsModel      *model,
 
     case BS_OP_FC:
       out->act = bs_model_buf_acquire (model, op->out);
+      if (out->act == NULL)
+        return FALSE;
       bs_linear_forward (bs_model_value_info (model, op->in0)->channels, model->n_classes, batch,
                          bs_model_act (model, op->in0), bs_model_param_data (model, op->param),
                          bs_model_param_data (model, op->param + 1), out->act->data);
@@ -303,6 +331,7 @@ forward_step (BsModel      *model,
     default:
       g_assert_not_reached ();
     }
+  return TRUE;
 }
 
 typedef struct {
@@ -342,8 +371,9 @@ input_share (gpointer data,
 }
 
 /* One pass over a batch following plan, which is for this mode and a tap
- * given or not; logits go to logits_out (batch x classes). */
-static void
+ * given or not; logits go to logits_out (batch x classes). FALSE when a
+ * buffer cannot be had. */
+static gboolean
 forward_pass (BsModel             *model,
               const BsForwardPlan *plan,
               const float         *images,
@@ -369,6 +399,8 @@ forward_pass (BsModel             *model,
     }
 
   model->state[0].act = bs_model_buf_acquire (model, 0);
+  if (model->state[0].act == NULL)
+    return FALSE;
   input.x = bs_model_act (model, 0);
   bs_thread_pool_run (model->pool, input_share, &input);
   emit_tap (model, plan, tap, user_data, 0);
@@ -377,7 +409,8 @@ forward_pass (BsModel             *model,
     {
       const BsStep *step = &plan->steps[i];
 
-      forward_step (model, i, step);
+      if (!forward_step (model, i, step))
+        return FALSE;
       for (guint j = i; j < i + step->n_ops; j++)
         {
           BsOp *op = bs_model_op (model, j);
@@ -399,30 +432,46 @@ forward_pass (BsModel             *model,
       logits_out[(gsize) n * model->n_classes + k] =
         bs_model_act (model, last)[(gsize) k * batch + n];
   bs_model_release_act (model, last);
+  return TRUE;
 }
 
 const float *
-bs_model_forward (BsModel      *model,
-                  const float  *images,
-                  guint         batch,
-                  gboolean      training,
-                  BsTapFunc     tap,
-                  gpointer      user_data)
+bs_model_try_forward (BsModel      *model,
+                      const float  *images,
+                      guint         batch,
+                      gboolean      training,
+                      BsTapFunc     tap,
+                      gpointer      user_data,
+                      GError      **error)
 {
   guint sub = SUB_BATCH_PER_THREAD * bs_thread_pool_get_n_threads (model->pool);
   const BsForwardPlan *plan;
+  gboolean ok = TRUE;
 
   g_return_val_if_fail (batch > 0 && images != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  model->have_dlogits = FALSE;
   if (model->logits_capacity < (gsize) batch * model->n_classes)
     {
-      bs_free_floats (model->logits);
-      bs_free_floats (model->dlogits);
-      model->logits_capacity = (gsize) batch * model->n_classes;
-      model->logits = bs_alloc_floats (model->logits_capacity);
-      model->dlogits = bs_alloc_floats (model->logits_capacity);
+      gsize n = (gsize) batch * model->n_classes;
+
+      g_clear_pointer (&model->logits, bs_free_floats);
+      g_clear_pointer (&model->dlogits, bs_free_floats);
+      model->logits_capacity = 0;
+      model->logits = bs_try_alloc_floats (n);
+      model->dlogits = model->logits ? bs_try_alloc_floats (n) : NULL;
+      if (model->dlogits == NULL)
+        {
+          g_clear_pointer (&model->logits, bs_free_floats);
+          model->batch = batch;
+          model->training = training;
+          model->failed_bytes = 2 * n * sizeof (float);
+          bs_model_set_memory_error (model, error);
+          return NULL;
+        }
+      model->logits_capacity = n;
     }
-  model->have_dlogits = FALSE;
 
   bs_blas_guard_enter ();
 
@@ -435,22 +484,45 @@ bs_model_forward (BsModel      *model,
       gsize image_size = (gsize) model->in_c * model->in_h * model->in_w;
 
       plan = bs_model_get_plan (model, FALSE, FALSE);
-      for (guint start = 0; start < batch; start += sub)
-        forward_pass (model, plan, images + start * image_size, MIN (sub, batch - start), FALSE,
-                      NULL, NULL, model->logits + (gsize) start * model->n_classes);
+      for (guint start = 0; ok && start < batch; start += sub)
+        ok = forward_pass (model, plan, images + start * image_size, MIN (sub, batch - start), FALSE,
+                           NULL, NULL, model->logits + (gsize) start * model->n_classes);
     }
   else
-    forward_pass (model, plan, images, batch, training, tap, user_data, model->logits);
-  model->batch = batch;
+    ok = forward_pass (model, plan, images, batch, training, tap, user_data, model->logits);
 
-  if (training)
+  if (!ok)
+    {
+      /* The message names the batch asked for, not a piece of it. */
+      model->batch = batch;
+      bs_model_set_memory_error (model, error);
+      bs_model_release_values (model);
+    }
+  else if (training)
     {
       model->batches_tracked++;
       model->can_backward = TRUE;
     }
   else
     bs_model_release_values (model);
+  model->batch = batch;
 
   bs_blas_guard_leave ();
-  return model->logits;
+  return ok ? model->logits : NULL;
+}
+
+const float *
+bs_model_forward (BsModel      *model,
+                  const float  *images,
+                  guint         batch,
+                  gboolean      training,
+                  BsTapFunc     tap,
+                  gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  const float *logits = bs_model_try_forward (model, images, batch, training, tap, user_data, &error);
+
+  if (logits == NULL)
+    g_error ("%s", error->message);
+  return logits;
 }

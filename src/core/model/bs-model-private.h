@@ -140,6 +140,7 @@ struct _BsModel {
   guint64        n_freezes;
   BsForwardPlan *plans[2][2];   /* [training][a tap is given], made on first use */
   gsize          peak_bytes;
+  gsize          failed_bytes;  /* the allocation that did not fit (bs_model_set_memory_error) */
 };
 
 static inline BsOp *
@@ -183,6 +184,9 @@ bs_model_add_other (const BsOp *add,
 BsBuf               *bs_model_buf_acquire    (BsModel    *model,
                                               guint       v);
 void                 bs_model_buf_free       (gpointer    b);
+/* "Not enough memory to run MODEL ...": after an allocation of the pass failed. */
+void                 bs_model_set_memory_error (BsModel  *model,
+                                                GError  **error);
 void                 bs_model_release_values (BsModel    *model);
 
 /* Floats of value v at the current batch size. */

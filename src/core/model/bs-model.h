@@ -54,6 +54,17 @@ BsModel           *bs_model_new                 (const char      *name,
                                                  GError         **error);
 void               bs_model_free                (BsModel         *model);
 
+/* The architecture without the memory of its weights: only its name, its
+ * parameters' names and shapes (bs_model_get_n_params (), bs_model_get_param ():
+ * data and grad are NULL) and freeing it. Readers check a file's tensors
+ * against it before they build the model (a 1,000,000-class head is 256 MB). */
+BsModel           *bs_model_new_description     (const char      *name,
+                                                 guint            in_channels,
+                                                 guint            in_height,
+                                                 guint            in_width,
+                                                 guint            n_classes,
+                                                 GError         **error);
+
 /* A model of the same architecture with a copy of every parameter and buffer
  * (and the batch count): a frozen copy that a CKA job can run while the
  * original trains on. It has no tap mask and runs on a one-thread pool of
@@ -152,6 +163,19 @@ const float       *bs_model_forward             (BsModel         *model,
                                                  BsTapFunc        tap,
                                                  gpointer         user_data);
 
+/* The same, or NULL with an error when memory for the pass's activations
+ * and working buffers cannot be had (a limit on the address space, a batch
+ * too large): the message names the model, the batch and the sizes. The
+ * model stays usable (with a smaller batch). bs_model_forward () aborts
+ * instead: for tests and sizes known to fit. */
+const float       *bs_model_try_forward         (BsModel         *model,
+                                                 const float     *images,
+                                                 guint            batch,
+                                                 gboolean         training,
+                                                 BsTapFunc        tap,
+                                                 gpointer         user_data,
+                                                 GError         **error);
+
 /* The per-channel scales a_c of layer `layer` when it is an evaluation-mode
  * batch norm of layer `input` (y_c = a_c x_c + b_c): FALSE otherwise.
  * scale: one float per channel. */
@@ -167,6 +191,11 @@ float              bs_model_loss                (BsModel         *model,
 
 /* Backward pass of the last training forward: writes every param->grad. */
 void               bs_model_backward            (BsModel         *model);
+/* The same, or FALSE with an error as bs_model_try_forward () gives when
+ * memory for the gradients cannot be had (the weights' gradients are then
+ * incomplete: do not step). */
+gboolean           bs_model_try_backward        (BsModel         *model,
+                                                 GError         **error);
 
 /* Bytes the engine holds for activations, gradients and scratch now (not
  * the parameters, nor evaluation's transformed copies of them); peak

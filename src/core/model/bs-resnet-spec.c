@@ -217,14 +217,16 @@ bottleneck_block (BsModel  *model,
   return bs_model_add_relu (model, v, n_relu3, stage, block, TRUE);
 }
 
-BsModel *
-bs_resnet_build (const char          *name,
-                 const BsResnetSpec  *spec,
-                 guint                in_channels,
-                 guint                in_height,
-                 guint                in_width,
-                 guint                n_classes,
-                 GError             **error)
+/* The graph, with its parameters' memory when allocate (else a description). */
+static BsModel *
+build (const char          *name,
+       const BsResnetSpec  *spec,
+       guint                in_channels,
+       guint                in_height,
+       guint                in_width,
+       guint                n_classes,
+       gboolean             allocate,
+       GError             **error)
 {
   BsModel *model;
   guint v = 0;
@@ -278,7 +280,7 @@ bs_resnet_build (const char          *name,
 
   v = bs_model_add_avgpool (model, v, "avgpool");
   bs_model_add_fc (model, v, "fc");
-  if (!bs_model_builder_finish (model, error))
+  if (allocate ? !bs_model_builder_finish (model, error) : !bs_model_builder_check_size (model, error))
     {
       bs_model_free (model);
       return NULL;
@@ -291,6 +293,34 @@ fail:
                   in_channels, in_height, in_width);
   bs_model_free (model);
   return NULL;
+}
+
+BsModel *
+bs_resnet_build (const char          *name,
+                 const BsResnetSpec  *spec,
+                 guint                in_channels,
+                 guint                in_height,
+                 guint                in_width,
+                 guint                n_classes,
+                 GError             **error)
+{
+  return build (name, spec, in_channels, in_height, in_width, n_classes, TRUE, error);
+}
+
+/* Declared in bs-model.h: every model name is a ResNet's. */
+BsModel *
+bs_model_new_description (const char  *name,
+                          guint        in_channels,
+                          guint        in_height,
+                          guint        in_width,
+                          guint        n_classes,
+                          GError     **error)
+{
+  BsResnetSpec spec;
+
+  if (!bs_resnet_spec_parse (name, &spec, error))
+    return NULL;
+  return build (name, &spec, in_channels, in_height, in_width, n_classes, FALSE, error);
 }
 
 /* Declared in bs-model.h: every model name is a ResNet's. */

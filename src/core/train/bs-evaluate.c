@@ -127,7 +127,9 @@ bs_evaluate (BsModel          *model,
   n_classes = bs_model_get_n_classes (model);
   batcher = bs_batcher_new (set, batch_size);
   bs_batcher_set_limit (batcher, limit);
-  images = g_new (float, bs_batcher_get_batch_floats (batcher));
+  images = bs_batcher_try_alloc_batch (batcher, error);
+  if (images == NULL)
+    return FALSE;
   labels = g_new (guint8, batch_size);
 
   bs_batcher_start_epoch (batcher, 0);
@@ -137,7 +139,9 @@ bs_evaluate (BsModel          *model,
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
-      logits = bs_model_forward (model, images, n, FALSE, NULL, NULL);
+      logits = bs_model_try_forward (model, images, n, FALSE, NULL, NULL, error);
+      if (logits == NULL)
+        return FALSE;
       loss_sum += (double) bs_model_loss (model, labels) * n;
       result->correct += bs_evaluate_count_correct (logits, labels, n, n_classes);
       result->images += n;

@@ -1,7 +1,10 @@
 /* bs-sgd.c: the SGD update over every parameter of a model. */
 #include "bs-sgd.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
+
+#include "bs-error.h"
 
 struct _BsSgd {
   BsModel *model;
@@ -12,11 +15,13 @@ struct _BsSgd {
 };
 
 BsSgd *
-bs_sgd_new (BsModel *model,
-            double   momentum,
-            double   weight_decay)
+bs_sgd_try_new (BsModel  *model,
+                double    momentum,
+                double    weight_decay,
+                GError  **error)
 {
   BsSgd *sgd;
+  guint64 bytes = 0;
 
   g_return_val_if_fail (model != NULL, NULL);
 
@@ -31,9 +36,40 @@ bs_sgd_new (BsModel *model,
     {
       BsParam *param = bs_model_get_param (model, i);
 
-      if (param->grad != NULL)
-        sgd->buffers[i] = g_new0 (float, MAX (param->n_elements, 1));
+      if (param->grad == NULL)
+        continue;
+      bytes += MAX (param->n_elements, 1) * sizeof (float);
+      /* As large as the weights, which a user's choice of model sets. */
+      sgd->buffers[i] = g_try_new0 (float, MAX (param->n_elements, 1));
+      if (sgd->buffers[i] == NULL)
+        {
+          g_autofree char *size = NULL;
+
+          for (guint j = i + 1; j < sgd->n_params; j++)
+            if (bs_model_get_param (model, j)->grad != NULL)
+              bytes += MAX (bs_model_get_param (model, j)->n_elements, 1) * sizeof (float);
+          size = bs_format_size_plain (bytes);
+          g_set_error (error, BS_ERROR, BS_ERROR_FAILED,
+                       /* Translators: a model name, then an amount of memory ("465.6 MB"). */
+                       _("Not enough memory for the momentum of %s's weights (%s)"),
+                       bs_model_get_name (model), size);
+          bs_sgd_free (sgd);
+          return NULL;
+        }
     }
+  return sgd;
+}
+
+BsSgd *
+bs_sgd_new (BsModel *model,
+            double   momentum,
+            double   weight_decay)
+{
+  g_autoptr(GError) error = NULL;
+  BsSgd *sgd = bs_sgd_try_new (model, momentum, weight_decay, &error);
+
+  if (sgd == NULL)
+    g_error ("%s", error->message);
   return sgd;
 }
 

@@ -18,6 +18,12 @@ typedef struct _BsSgd BsSgd;
 BsSgd *bs_sgd_new    (BsModel *model,
                       double   momentum,
                       double   weight_decay);
+/* The same, or NULL with an error when the momentum buffers (as large as
+ * the weights) do not fit in memory; bs_sgd_new () aborts instead. */
+BsSgd *bs_sgd_try_new (BsModel  *model,
+                       double    momentum,
+                       double    weight_decay,
+                       GError  **error);
 void   bs_sgd_free   (BsSgd   *sgd);
 /* One update of every parameter of the model from its current gradient. */
 void   bs_sgd_step   (BsSgd   *sgd,

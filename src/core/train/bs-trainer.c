@@ -158,7 +158,12 @@ bs_trainer_new (BsModel              *model,
     trainer->recipe.threads = config.threads;
   config.threads = trainer->recipe.threads;
   trainer->pool = bs_thread_pool_new_for_config (&config);
-  trainer->sgd = bs_sgd_new (model, recipe->momentum, recipe->weight_decay);
+  trainer->sgd = bs_sgd_try_new (model, recipe->momentum, recipe->weight_decay, error);
+  if (trainer->sgd == NULL)
+    {
+      bs_trainer_free (trainer);
+      return NULL;
+    }
   trainer->batcher = bs_batcher_new (&dataset->train, recipe->batch_size);
   bs_batcher_set_shuffle (trainer->batcher, TRUE, recipe->seed);
   bs_batcher_set_augment (trainer->batcher, recipe->augment);
@@ -443,7 +448,9 @@ bs_trainer_run (BsTrainer     *trainer,
   bs_model_set_pool (trainer->model, trainer->pool);
   sgd = trainer->sgd;
   global_step = (guint64) trainer->start_epoch * n_steps;
-  images = g_new (float, bs_batcher_get_batch_floats (trainer->batcher));
+  images = bs_batcher_try_alloc_batch (trainer->batcher, error);
+  if (images == NULL)
+    return FALSE;
   labels = g_new (guint8, recipe->batch_size);
 
   schedule.kind = recipe->schedule;
@@ -475,7 +482,9 @@ bs_trainer_run (BsTrainer     *trainer,
           g_assert (n > 0);
           lr = bs_schedule_get_lr (&schedule, global_step);
 
-          logits = bs_model_forward (trainer->model, images, n, TRUE, NULL, NULL);
+          logits = bs_model_try_forward (trainer->model, images, n, TRUE, NULL, NULL, error);
+          if (logits == NULL)
+            return FALSE;
           correct += bs_evaluate_count_correct (logits, labels, n, n_classes);
           loss = bs_model_loss (trainer->model, labels);
           if (!isfinite (loss))
@@ -485,7 +494,8 @@ bs_trainer_run (BsTrainer     *trainer,
               return diverged (trainer, isnan (loss) ? _("the loss is NaN") : _("the loss is infinite"),
                                epoch, step, n_steps, lr, error);
             }
-          bs_model_backward (trainer->model);
+          if (!bs_model_try_backward (trainer->model, error))
+            return FALSE;
           bs_sgd_step (sgd, lr);
 
           loss_sum += (double) loss * n;
