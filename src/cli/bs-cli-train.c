@@ -32,6 +32,7 @@
 #include "bs-run.h"
 #include "bs-runs.h"
 #include "bs-safetensors.h"
+#include "bs-sync.h"
 #include "bs-trainer.h"
 
 typedef struct {
@@ -49,9 +50,12 @@ typedef struct {
   gboolean      json;
   gboolean      have_epoch;
   BsTrainEpochResult last;
-  /* Progress display */
+  /* Progress display. The training thread prints progress and results, the
+   * main thread the answer to a signal: whoever prints holds print_lock, which
+   * also guards line_open. */
   gboolean      tty;
-  gint64        last_print;   /* monotonic microseconds */
+  gint64        last_print;   /* monotonic microseconds; the training thread's */
+  GMutex        print_lock;
   gboolean      line_open;    /* a \r line is on the terminal */
   gint          done;         /* set by the worker when it ends */
 } Run;
@@ -90,6 +94,7 @@ schedule_describe (BsScheduleKind kind)
     }
 }
 
+/* Call with print_lock held. */
 static void
 end_line (Run *run)
 {
@@ -117,6 +122,7 @@ on_progress (const BsTrainProgress *progress,
   run->last_print = now;
 
   left = format_duration (progress->seconds_left);
+  bs_mutex_lock (&run->print_lock);
   fputs (run->tty ? "\r" : "", stderr);
   /* Translators: progress of training: epoch, epochs, step, steps, loss, learning rate,
    * speed and the time left (e.g. 4m07s). */
@@ -126,6 +132,7 @@ on_progress (const BsTrainProgress *progress,
   fputs (run->tty ? "\033[K" : "\n", stderr);
   run->line_open = run->tty;
   fflush (stderr);
+  bs_mutex_unlock (&run->print_lock);
 }
 
 static void
@@ -228,6 +235,7 @@ on_epoch (const BsTrainEpochResult *result,
   if (run->json)
     print_epoch_json (result);
 
+  bs_mutex_lock (&run->print_lock);
   end_line (run);
   /* Translators: epoch, epochs, training loss and accuracy, test loss and accuracy, test
    * images and how long the epoch took (e.g. 4m07s). */
@@ -240,6 +248,7 @@ on_epoch (const BsTrainEpochResult *result,
     fprintf (stderr, _("; saved %s"), result->checkpoint);
   fputc ('\n', stderr);
   fflush (stderr);
+  bs_mutex_unlock (&run->print_lock);
 }
 
 static void
@@ -308,12 +317,14 @@ on_snapshot_saved (const BsRunSnapshotInfo *info,
   {
     g_autofree char *step = g_strdup_printf ("%" G_GUINT64_FORMAT, info->global_step);
 
+    bs_mutex_lock (&run->print_lock);
     end_line (run);
     /* Translators: a snapshot's number, the epochs and steps done when it
      * was taken, how long it took in seconds and its file. */
     fprintf (stderr, _("snapshot %u (epoch %u, step %s) took %.1f s: %s\n"),
              info->index, info->epoch, step, seconds, info->matrix_path);
     fflush (stderr);
+    bs_mutex_unlock (&run->print_lock);
   }
 }
 
@@ -357,8 +368,10 @@ on_signal (gpointer user_data)
 
   if (run->n_signals++ == 0)
     {
+      bs_mutex_lock (&run->print_lock);
       end_line (run);
       fprintf (stderr, "%s\n", _("Stopping after the current step (press Ctrl-C again to quit at once)…"));
+      bs_mutex_unlock (&run->print_lock);
       g_cancellable_cancel (run->cancellable);
       return G_SOURCE_CONTINUE;
     }
@@ -388,6 +401,7 @@ run_worker (Run *run)
   run->loop = loop;
   run->tty = isatty (fileno (stderr));
   run->last_print = 0;
+  g_mutex_init (&run->print_lock);
 
   sigint_id = g_unix_signal_add (SIGINT, on_signal, run);
   sigterm_id = g_unix_signal_add (SIGTERM, on_signal, run);
@@ -400,7 +414,9 @@ run_worker (Run *run)
     }
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
+  /* The training thread has ended: the line is this thread's alone. */
   end_line (run);
+  g_mutex_clear (&run->print_lock);
   run->cancellable = NULL;
   run->loop = NULL;
 }

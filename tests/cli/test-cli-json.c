@@ -47,8 +47,6 @@ run_cli (const char *first,
          ...)
 {
   g_autoptr(GPtrArray) argv = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
   Run r = { 0 };
   va_list ap;
 
@@ -56,13 +54,8 @@ run_cli (const char *first,
   argv = make_argv (first, ap);
   va_end (ap);
 
-  process = g_subprocess_newv ((const char *const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &r.out, &r.err, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  r.status = g_subprocess_get_exit_status (process);
+  r.status = bs_test_spawn_sync ((const char *const *) argv->pdata, NULL, NULL, NULL, &r.out, &r.err);
+  g_assert_cmpint (r.status, >=, 0);
   if (r.status != 0)
     g_test_message ("stderr: %s", r.err);
   return r;
@@ -225,23 +218,19 @@ test_train_stopped (void)
     "--limit", "64", "--test-limit", "32", "--batch", "32", "--threads", "1", "--out", path,
     "--json", NULL
   };
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GDataInputStream) lines = NULL;
-  g_autoptr(GError) error = NULL;
+  BsTestChild child;
   g_autoptr(JsonObject) last = NULL;
   g_autoptr(JsonObject) summary = NULL;
   guint epochs_seen = 0;
+  int status;
 
-  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
-  g_assert_no_error (error);
-  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  bs_test_child_start (&child, argv, FALSE, FALSE);
 
   for (;;)
     {
-      g_autofree char *line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+      g_autofree char *line = bs_test_child_read_line (&child);
       g_autoptr(JsonObject) o = NULL;
 
-      g_assert_no_error (error);
       g_assert_nonnull (line);   /* the summary comes before the end */
       o = parse_object (line);
       if (g_strcmp0 (json_object_get_string_member (o, "type"), "summary") == 0)
@@ -251,15 +240,14 @@ test_train_stopped (void)
         }
       assert_epoch_object (o, epochs_seen + 1, 1000, 32, path);
       if (epochs_seen++ == 0)
-        g_subprocess_send_signal (process, SIGINT);
+        g_assert_cmpint (kill (child.pid, SIGINT), ==, 0);
       g_clear_pointer (&last, json_object_unref);
       last = g_steal_pointer (&o);
     }
 
-  g_subprocess_wait (process, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
+  status = bs_test_child_wait (&child);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 1);
 
   g_assert_cmpstr (json_object_get_string_member (summary, "status"), ==, "stopped");
   g_assert_true (member_is_null (summary, "error"));

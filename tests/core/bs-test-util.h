@@ -5,6 +5,9 @@
 #include <glib/gstdio.h>
 #include <stdarg.h>
 #include <sys/wait.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 /* Removes a temporary test folder and everything below it. */
 static inline void
@@ -26,6 +29,102 @@ bs_test_remove_tree (const char *dir)
     }
   g_dir_close (d);
   g_rmdir (dir);
+}
+
+/* Child processes without GLib's threads. GSubprocess reaps children and
+ * feeds pipes on GLib's worker thread and GTask's pool, and hands data to
+ * them with locks inside GLib that ThreadSanitizer cannot see, so under TSan
+ * a test that runs the CLI through it drowns in reports about GLib itself.
+ * These wait and read in the calling thread (g_spawn_*, waitpid), so the
+ * only threads under test are those of the CLI, which runs under TSan too. */
+
+/* Runs argv (NULL-terminated) to the end with envp (NULL: this process's
+ * environment), calling setup (may be NULL) in the child before exec;
+ * returns its exit status, -1 when a signal ended it. out and err (may be
+ * NULL) receive its standard output and error. */
+static inline int
+bs_test_spawn_sync (const char *const   *argv,
+                    char               **envp,
+                    GSpawnChildSetupFunc setup,
+                    gpointer             setup_data,
+                    char               **out,
+                    char               **err)
+{
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_spawn_sync (NULL, (char **) argv, envp,
+                (out != NULL ? G_SPAWN_DEFAULT : G_SPAWN_STDOUT_TO_DEV_NULL)
+                | (err != NULL ? G_SPAWN_DEFAULT : G_SPAWN_STDERR_TO_DEV_NULL),
+                setup, setup_data, out, err, &status, &error);
+  g_assert_no_error (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+/* A running child whose standard output or error is read line by line. */
+typedef struct {
+  GPid  pid;
+  FILE *lines;
+} BsTestChild;
+
+/* Starts argv with its standard output (read_stderr FALSE) or error piped
+ * to child->lines; the other stream goes to /dev/null when silence_other,
+ * else where this process's goes. */
+static inline void
+bs_test_child_start (BsTestChild       *child,
+                     const char *const *argv,
+                     gboolean           read_stderr,
+                     gboolean           silence_other)
+{
+  g_autoptr(GError) error = NULL;
+  GSpawnFlags flags = G_SPAWN_DO_NOT_REAP_CHILD;
+  int fd = -1;
+
+  if (silence_other)
+    flags |= read_stderr ? G_SPAWN_STDOUT_TO_DEV_NULL : G_SPAWN_STDERR_TO_DEV_NULL;
+  g_spawn_async_with_pipes (NULL, (char **) argv, NULL, flags, NULL, NULL, &child->pid, NULL,
+                            read_stderr ? NULL : &fd, read_stderr ? &fd : NULL, &error);
+  g_assert_no_error (error);
+  child->lines = fdopen (fd, "r");
+  g_assert_nonnull (child->lines);
+}
+
+/* The next line without its newline; NULL at the end of the stream. */
+static inline char *
+bs_test_child_read_line (BsTestChild *child)
+{
+  char *line = NULL;
+  size_t size = 0;
+  ssize_t n = getline (&line, &size, child->lines);
+  char *copy;
+
+  if (n < 0)
+    {
+      free (line);
+      return NULL;
+    }
+  if (n > 0 && line[n - 1] == '\n')
+    line[n - 1] = '\0';
+  copy = g_strdup (line);
+  free (line);
+  return copy;
+}
+
+/* Reads what is left of the stream (so that the child never blocks on a
+ * full pipe or dies of SIGPIPE), waits for the child; returns its wait
+ * status. */
+static inline int
+bs_test_child_wait (BsTestChild *child)
+{
+  int status = 0;
+
+  while (fgetc (child->lines) != EOF)
+    ;
+  fclose (child->lines);
+  child->lines = NULL;
+  g_assert_cmpint (waitpid (child->pid, &status, 0), ==, child->pid);
+  g_spawn_close_pid (child->pid);
+  return status;
 }
 
 #ifdef BS_CLI_PATH

@@ -470,15 +470,18 @@ test_huge_activation_rows (void)
       g_assert_cmpint (ftruncate (fd, (off_t) (npy->len + (guint64) 64 * 4000000000u * 4)), ==, 0);
       close (fd);
     }
-  /* AddressSanitizer stops the process on an allocation this large unless
-   * told to fail it as malloc does: what is tested is the CLI's own answer. */
-  {
-    const char *asan = g_getenv ("ASAN_OPTIONS");
-    g_autofree char *options = g_strconcat (asan ? asan : "", asan && *asan ? ":" : "",
-                                            "allocator_may_return_null=1", NULL);
+  /* AddressSanitizer and ThreadSanitizer stop the process on an allocation
+   * this large unless told to fail it as malloc does: what is tested is the
+   * CLI's own answer. */
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *variable = i == 0 ? "ASAN_OPTIONS" : "TSAN_OPTIONS";
+      const char *value = g_getenv (variable);
+      g_autofree char *options = g_strconcat (value ? value : "", value && *value ? ":" : "",
+                                              "allocator_may_return_null=1", NULL);
 
-    g_setenv ("ASAN_OPTIONS", options, TRUE);
-  }
+      g_setenv (variable, options, TRUE);
+    }
   g_assert_cmpint (bs_test_run_cli (NULL, &err, "cka", "--acts-a", dir, "--batch", "32", "--passes", "1",
                                     "-q", "-o", out, NULL), ==, 1);
   g_test_message ("%s", err);

@@ -43,10 +43,9 @@ run_cli (char       **out,
          ...)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *stdout_text = NULL, *stderr_text = NULL;
   va_list args;
+  int status;
 
   g_ptr_array_add (argv, (char *) BS_CLI_PATH);
   va_start (args, first);
@@ -55,18 +54,14 @@ run_cli (char       **out,
   va_end (args);
   g_ptr_array_add (argv, NULL);
 
-  process = g_subprocess_newv ((const char *const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &stdout_text, &stderr_text, &error);
-  g_assert_no_error (error);
+  status = bs_test_spawn_sync ((const char *const *) argv->pdata, NULL, NULL, NULL, &stdout_text, &stderr_text);
   g_test_message ("stderr: %s", stderr_text);
-  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (status, >=, 0);
   if (out != NULL)
     *out = g_steal_pointer (&stdout_text);
   if (err != NULL)
     *err = g_steal_pointer (&stderr_text);
-  return g_subprocess_get_exit_status (process);
+  return status;
 }
 
 /* The results every test draws: resnet8 against itself, resnet14 against

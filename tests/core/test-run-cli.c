@@ -65,19 +65,14 @@ static int
 run_to_end (GPtrArray  *argv,
             char      **out)
 {
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *err = NULL;
+  int status;
 
   g_ptr_array_add (argv, NULL);
-  process = g_subprocess_newv ((const char *const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, out, &err, &error);
-  g_assert_no_error (error);
+  status = bs_test_spawn_sync ((const char *const *) argv->pdata, NULL, NULL, NULL, out, &err);
   g_test_message ("stderr: %s", err);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  return g_subprocess_get_exit_status (process);
+  g_assert_cmpint (status, >=, 0);
+  return status;
 }
 
 static int
@@ -167,9 +162,8 @@ start_and_signal (const char *dir,
                   int         sig)
 {
   g_autoptr(GPtrArray) argv = new_argv ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GDataInputStream) lines = NULL;
-  g_autoptr(GError) error = NULL;
+  BsTestChild child;
+  int status;
 
   g_ptr_array_add (argv, "train");
   add_recipe (argv);
@@ -177,34 +171,29 @@ start_and_signal (const char *dir,
   g_ptr_array_add (argv, (char *) dir);
   g_ptr_array_add (argv, "--json");
   g_ptr_array_add (argv, NULL);
-  process = g_subprocess_newv ((const char *const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
-  g_assert_no_error (error);
-  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  bs_test_child_start (&child, (const char *const *) argv->pdata, FALSE, TRUE);
   for (;;)
     {
-      g_autofree char *line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+      g_autofree char *line = bs_test_child_read_line (&child);
       g_autoptr(JsonObject) o = NULL;
 
-      g_assert_no_error (error);
       g_assert_nonnull (line);   /* the target step comes before the end */
       o = parse_object (line);
       if (g_strcmp0 (json_object_get_string_member (o, "type"), "step") == 0
           && json_object_get_int_member (o, "global_step") == target)
         break;
     }
-  g_subprocess_send_signal (process, sig);
-  g_subprocess_wait (process, NULL, &error);
-  g_assert_no_error (error);
+  g_assert_cmpint (kill (child.pid, sig), ==, 0);
+  status = bs_test_child_wait (&child);
   if (sig == SIGKILL)
     {
-      g_assert_true (g_subprocess_get_if_signaled (process));
-      g_assert_cmpint (g_subprocess_get_term_sig (process), ==, SIGKILL);
+      g_assert_true (WIFSIGNALED (status));
+      g_assert_cmpint (WTERMSIG (status), ==, SIGKILL);
     }
   else
     {
-      g_assert_true (g_subprocess_get_if_exited (process));
-      g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
+      g_assert_true (WIFEXITED (status));
+      g_assert_cmpint (WEXITSTATUS (status), ==, 1);
     }
 }
 
@@ -317,9 +306,6 @@ test_full_disk (void)
 {
   g_autofree char *dir = g_build_filename (tmp_dir, "full", NULL);
   g_autoptr(GPtrArray) argv = new_argv ();
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                                                       | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *out = NULL, *err = NULL;
   g_autoptr(BsRun) run = NULL;
@@ -330,13 +316,9 @@ test_full_disk (void)
   g_ptr_array_add (argv, "--run-dir");
   g_ptr_array_add (argv, dir);
   g_ptr_array_add (argv, NULL);
-  g_subprocess_launcher_set_child_setup (launcher, limit_file_size, GUINT_TO_POINTER (16384), NULL);
-  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
-  g_assert_no_error (error);
+  g_assert_cmpint (bs_test_spawn_sync ((const char *const *) argv->pdata, NULL, limit_file_size,
+                                       GUINT_TO_POINTER (16384), &out, &err), ==, 1);
   g_test_message ("stderr: %s", err);
-  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
   /* The message names the file that could not be written (a checkpoint: the
    * first file larger than the limit) and why. */
   g_assert_nonnull (strstr (err, "epoch-0001.safetensors"));
@@ -359,9 +341,6 @@ static void
 test_full_disk_metrics (void)
 {
   g_autofree char *dir = g_build_filename (tmp_dir, "full-metrics", NULL);
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                                                       | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *out = NULL, *err = NULL;
   g_autoptr(BsRun) run = NULL;
@@ -371,13 +350,8 @@ test_full_disk_metrics (void)
   };
   guint steps;
 
-  g_subprocess_launcher_set_child_setup (launcher, limit_file_size, GUINT_TO_POINTER (1200), NULL);
-  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
-  g_assert_no_error (error);
+  g_assert_cmpint (bs_test_spawn_sync (argv, NULL, limit_file_size, GUINT_TO_POINTER (1200), &out, &err), ==, 1);
   g_test_message ("stderr: %s", err);
-  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
   g_assert_nonnull (strstr (err, "metrics.jsonl"));
   /* The line did not fit whole (ENOSPC: a short write, taken back) or at all (EFBIG). */
   g_assert_true (strstr (err, g_strerror (ENOSPC)) != NULL || strstr (err, g_strerror (EFBIG)) != NULL);

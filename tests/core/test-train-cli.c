@@ -277,38 +277,36 @@ static void
 test_interrupt (void)
 {
   g_autofree char *path = tmp_path ("interrupted.safetensors");
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GDataInputStream) lines = NULL;
+  const char *argv[] = {
+    BS_CLI_PATH, "train", "--model", "resnet8", "--dataset", "synthetic", "--epochs", "1000",
+    "--limit", "128", "--test-limit", "64", "--batch", "64", "--threads", "1", "--out", path, NULL,
+  };
+  BsTestChild child;
   g_autoptr(GString) log = g_string_new (NULL);
   g_autoptr(GError) error = NULL;
   gboolean interrupted = FALSE;
   BsCheckpointInfo info;
   BsModel *model;
   char *line;
+  int status;
 
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, BS_CLI_PATH, "train",
-                              "--model", "resnet8", "--dataset", "synthetic", "--epochs", "1000",
-                              "--limit", "128", "--test-limit", "64", "--batch", "64", "--threads", "1",
-                              "--out", path, NULL);
-  g_assert_no_error (error);
-  lines = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
-  while ((line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error)) != NULL)
+  bs_test_child_start (&child, argv, TRUE, FALSE);
+  while ((line = bs_test_child_read_line (&child)) != NULL)
     {
       g_string_append_printf (log, "%s\n", line);
       if (!interrupted && g_str_has_prefix (line, "epoch 1/1000:") && strstr (line, "saved") != NULL)
         {
           g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
-          g_subprocess_send_signal (process, SIGINT);
+          g_assert_cmpint (kill (child.pid, SIGINT), ==, 0);
           interrupted = TRUE;
         }
       g_free (line);
     }
-  g_assert_no_error (error);
   g_assert_true (interrupted);
 
-  g_assert_true (g_subprocess_wait (process, NULL, &error));
-  g_assert_true (g_subprocess_get_if_exited (process));
-  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
+  status = bs_test_child_wait (&child);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 1);
   g_test_message ("%s", log->str);
   g_assert_nonnull (strstr (log->str, "Stopped. The checkpoint of epoch"));
 
