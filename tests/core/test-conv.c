@@ -487,6 +487,60 @@ test_conv_dense (void)
   }
 }
 
+/* Evaluation's small products split by output channels (1x1 convolutions
+ * with fewer than MIN_SGEMM_COLUMNS columns per thread; more output
+ * channels than threads have blocks of 16, and fewer): against the double
+ * reference, every column handed to forward_done once, after the product. */
+static void
+test_conv_rows (void)
+{
+  static const guint cases[][4] = {  /* in_c, out_c, size, batch */
+    { 24, 40, 1, 9 }, { 16, 7, 2, 5 }, { 32, 100, 4, 3 }, { 8, 64, 1, 700 },
+  };
+  BsRng rng;
+
+  bs_rng_init (&rng, 33);
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    for (guint threads = 2; threads <= 3; threads++)
+      {
+        BsConvGeometry g = { .in_c = cases[k][0], .out_c = cases[k][1], .kernel = 1, .stride = 1,
+                             .pad = 0, .in_h = cases[k][2], .in_w = cases[k][2] };
+        guint batch = cases[k][3];
+        BsThreadPool *pool = bs_thread_pool_new (threads);
+        BsConvWeightCache *cache = bs_conv_weight_cache_new ();
+        gsize nx, ny;
+        g_autofree float *x = NULL, *w = NULL, *y = NULL;
+        g_autofree double *ry = NULL;
+        g_autofree guint *seen = NULL;
+        ForwardCheck fc = { 0 };
+        BsConvHooks hooks = { .forward_done = check_forward_chunk, .data = &fc };
+
+        g_assert_true (bs_conv_geometry_init (&g));
+        nx = (gsize) g.in_c * batch * g.in_h * g.in_w;
+        ny = (gsize) g.out_c * batch * g.out_h * g.out_w;
+        x = layer_random_floats (&rng, nx, 1.0);
+        w = layer_random_floats (&rng, (gsize) g.out_c * g.in_c, 0.3);
+        y = g_new (float, ny);
+        ry = g_new (double, ny);
+        seen = g_new0 (guint, (gsize) batch * g.out_h * g.out_w);
+        ref_conv_forward (&g, batch, x, w, ry);
+        fc.want = ry;
+        fc.tol = 1e-5 * layer_reference_scale (ry, ny);
+        fc.seen = seen;
+        fc.ld = (gsize) batch * g.out_h * g.out_w;
+        g_mutex_init (&fc.lock);
+        memset (y, 0x7f, ny * sizeof (float));
+        bs_conv_forward_inference (&g, cache, pool, batch, x, w, y, &hooks);
+        layer_assert_close ("1x1 by output channels", y, ry, ny, 1e-5);
+        g_assert_false (fc.wrong);
+        for (gsize j = 0; j < fc.ld; j++)
+          g_assert_cmpuint (seen[j], ==, 1);
+        g_mutex_clear (&fc.lock);
+        bs_conv_weight_cache_free (cache);
+        bs_thread_pool_unref (pool);
+      }
+}
+
 /* The weight cache's epochs: at epoch 0 a change of the weights is seen at
  * the next use; within another epoch the form made or checked first is
  * trusted (the caller's promise); a new epoch checks again. */
@@ -627,6 +681,7 @@ main (int    argc,
   g_test_add_func ("/conv/winograd-chunks", test_conv_winograd_chunks);
   g_test_add_func ("/conv/dense", test_conv_dense);
   g_test_add_func ("/conv/weight-cache-epoch", test_conv_weight_cache_epoch);
+  g_test_add_func ("/conv/rows", test_conv_rows);
 
   return g_test_run ();
 }

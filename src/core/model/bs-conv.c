@@ -585,6 +585,66 @@ transformed_weights (ConvJob           *job,
   return cache->u;
 }
 
+/* Evaluation's small products: when splitting the images would leave each
+ * thread fewer than MIN_SGEMM_COLUMNS columns (the 1 x 1 maps of the last
+ * stage, or batches of 64), every thread packs the whole weight matrix for
+ * a few dozen columns; split by output channels instead, so that each packs
+ * its share once, and run the chunk hooks afterwards over column ranges.
+ * Only for products that read their input as it is: 1x1 stride-1
+ * convolutions and the dense matrices of 1 x 1 maps. */
+static gboolean
+splits_rows (const ConvJob *job,
+             guint          n_threads)
+{
+  const BsConvGeometry *g = job->g;
+  gsize columns = (gsize) job->batch * g->out_h * g->out_w;
+
+  if (!job->inference || n_threads < 2 || columns >= (gsize) MIN_SGEMM_COLUMNS * n_threads)
+    return FALSE;
+  if (job->dense)
+    return g->in_h * g->in_w == 1 && g->out_h * g->out_w == 1;
+  return job->tile == 0 && is_direct (g);
+}
+
+/* Rows in whole blocks of 16 (the sgemm kernels' height). */
+static void
+forward_rows_share (gpointer data,
+                    guint    thread,
+                    guint    n_threads)
+{
+  ConvJob *job = data;
+  const BsConvGeometry *g = job->g;
+  const gsize ld = (gsize) job->batch * g->out_h * g->out_w;
+  const gsize K = g->in_c;
+  const float *a = job->dense ? job->dense : job->w;
+  gsize u0, u1, m0, m1;
+
+  bs_split_range ((g->out_c + 15) / 16, n_threads, thread, &u0, &u1);
+  m0 = u0 * 16;
+  m1 = MIN (u1 * 16, (gsize) g->out_c);
+  if (m0 >= m1)
+    return;
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
+               (int) (m1 - m0), (int) ld, (int) K,
+               1.0f, a + m0 * K, (int) K, job->x, (int) ld,
+               0.0f, job->y + m0 * ld, (int) ld);
+}
+
+static void
+forward_hooks_share (gpointer data,
+                     guint    thread,
+                     guint    n_threads)
+{
+  ConvJob *job = data;
+  const BsConvGeometry *g = job->g;
+  const gsize ld = (gsize) job->batch * g->out_h * g->out_w;
+  gsize c0, c1;
+
+  bs_split_range (ld, n_threads, thread, &c0, &c1);
+  if (c0 < c1)
+    job->hooks->forward_done (job->hooks->data, thread, job->y + c0, ld, g->out_c, c0, c1 - c0);
+}
+
 static void
 run_forward (const BsConvGeometry *g,
              BsConvWeightCache    *cache,
@@ -612,6 +672,13 @@ run_forward (const BsConvGeometry *g,
 
       bs_conv3_pack_weights (w, g->out_c, g->in_c, FALSE, packed);
       job.packed = packed;
+    }
+  if (splits_rows (&job, bs_thread_pool_get_n_threads (pool)))
+    {
+      bs_thread_pool_run (pool, forward_rows_share, &job);
+      if (hooks && hooks->forward_done)
+        bs_thread_pool_run (pool, forward_hooks_share, &job);
+      return;
     }
   bs_thread_pool_run (pool, forward_share, &job);
 }
