@@ -278,6 +278,34 @@ check_forward_chunk (gpointer data,
   bs_mutex_unlock (&fc->lock);
 }
 
+/* Starts checking a forward pass's chunks against want (ny outputs, ld
+ * columns); seen has ld entries. */
+static void
+forward_check_begin (ForwardCheck *fc,
+                     const double *want,
+                     gsize         ny,
+                     gsize         ld,
+                     guint        *seen)
+{
+  memset (fc, 0, sizeof *fc);
+  fc->want = want;
+  fc->tol = 1e-5 * layer_reference_scale (want, ny);   /* as layer_assert_close (..., 1e-5) */
+  fc->seen = seen;
+  fc->ld = ld;
+  memset (seen, 0, ld * sizeof (guint));
+  g_mutex_init (&fc->lock);
+}
+
+/* Every column was handed to forward_done once, with the right values. */
+static void
+forward_check_end (ForwardCheck *fc)
+{
+  g_assert_false (fc->wrong);
+  for (gsize j = 0; j < fc->ld; j++)
+    g_assert_cmpuint (fc->seen[j], ==, 1);
+  g_mutex_clear (&fc->lock);
+}
+
 /* Winograd's F(4x4, 3x3) and F(2x2, 3x3) against the double reference, over
  * the shapes they take (8 tiles in a row, two rows of 4, or F(4x4)'s 2 x 2
  * tiles of 8 x 8 maps in pairs of images, odd batches included; F(2x2) for
@@ -385,19 +413,12 @@ test_conv_winograd (void)
           seen = g_new0 (guint, (gsize) batch * g.out_h * g.out_w);
           ref_conv_forward (&g, batch, x, w, ry);
 
-          fc.want = ry;
-          fc.tol = 1e-5 * layer_reference_scale (ry, ny);   /* as assert_close below */
-          fc.seen = seen;
-          fc.ld = (gsize) batch * g.out_h * g.out_w;
-          g_mutex_init (&fc.lock);
+          forward_check_begin (&fc, ry, ny, (gsize) batch * g.out_h * g.out_w, seen);
           memset (y, 0x7f, ny * sizeof (float));   /* garbage that must be overwritten */
           bs_conv_forward_inference (&g, NULL, pool, batch, x, w, y, &hooks);
           layer_assert_close ("winograd forward", y, ry, ny, 1e-5);
           worst[only2] = MAX (worst[only2], layer_max_abs_error (y, ry, ny, &where) / layer_reference_scale (ry, ny));
-          g_assert_false (fc.wrong);
-          for (gsize j = 0; j < fc.ld; j++)
-            g_assert_cmpuint (seen[j], ==, 1);
-          g_mutex_clear (&fc.lock);
+          forward_check_end (&fc);
           bs_thread_pool_unref (pool);
         }
   g_test_message ("largest error relative to the largest output: %.2g with F(4x4), %.2g with F(2x2) only",
@@ -457,19 +478,11 @@ test_conv_dense (void)
               BsConvHooks hooks = { .forward_done = check_forward_chunk, .data = &fc };
 
               ref_conv_forward (&g, batch, x, w, ry);
-              fc.want = ry;
-              fc.tol = 1e-5 * layer_reference_scale (ry, ny);
-              fc.seen = seen;
-              fc.ld = (gsize) batch * g.out_h * g.out_w;
-              memset (seen, 0, fc.ld * sizeof (guint));
-              g_mutex_init (&fc.lock);
+              forward_check_begin (&fc, ry, ny, (gsize) batch * g.out_h * g.out_w, seen);
               memset (y, 0x7f, ny * sizeof (float));   /* garbage that must be overwritten */
               bs_conv_forward_inference (&g, cache, pool, batch, x, w, y, &hooks);
               layer_assert_close ("dense forward", y, ry, ny, 1e-5);
-              g_assert_false (fc.wrong);
-              for (gsize j = 0; j < fc.ld; j++)
-                g_assert_cmpuint (seen[j], ==, 1);
-              g_mutex_clear (&fc.lock);
+              forward_check_end (&fc);
             }
           bs_conv_weight_cache_free (cache);
           bs_thread_pool_unref (pool);
@@ -524,18 +537,11 @@ test_conv_rows (void)
         ry = g_new (double, ny);
         seen = g_new0 (guint, (gsize) batch * g.out_h * g.out_w);
         ref_conv_forward (&g, batch, x, w, ry);
-        fc.want = ry;
-        fc.tol = 1e-5 * layer_reference_scale (ry, ny);
-        fc.seen = seen;
-        fc.ld = (gsize) batch * g.out_h * g.out_w;
-        g_mutex_init (&fc.lock);
+        forward_check_begin (&fc, ry, ny, (gsize) batch * g.out_h * g.out_w, seen);
         memset (y, 0x7f, ny * sizeof (float));
         bs_conv_forward_inference (&g, cache, pool, batch, x, w, y, &hooks);
         layer_assert_close ("1x1 by output channels", y, ry, ny, 1e-5);
-        g_assert_false (fc.wrong);
-        for (gsize j = 0; j < fc.ld; j++)
-          g_assert_cmpuint (seen[j], ==, 1);
-        g_mutex_clear (&fc.lock);
+        forward_check_end (&fc);
         bs_conv_weight_cache_free (cache);
         bs_thread_pool_unref (pool);
       }

@@ -592,14 +592,20 @@ transformed_weights (ConvJob           *job,
  * its share once, and run the chunk hooks afterwards over column ranges.
  * Only for products that read their input as it is: 1x1 stride-1
  * convolutions and the dense matrices of 1 x 1 maps. */
+/* Columns of the output: images x output positions. */
+static inline gsize
+output_columns (const ConvJob *job)
+{
+  return (gsize) job->batch * job->g->out_h * job->g->out_w;
+}
+
 static gboolean
 splits_rows (const ConvJob *job,
              guint          n_threads)
 {
   const BsConvGeometry *g = job->g;
-  gsize columns = (gsize) job->batch * g->out_h * g->out_w;
 
-  if (!job->inference || n_threads < 2 || columns >= (gsize) MIN_SGEMM_COLUMNS * n_threads)
+  if (!job->inference || n_threads < 2 || output_columns (job) >= (gsize) MIN_SGEMM_COLUMNS * n_threads)
     return FALSE;
   if (job->dense)
     return g->in_h * g->in_w == 1 && g->out_h * g->out_w == 1;
@@ -614,7 +620,7 @@ forward_rows_share (gpointer data,
 {
   ConvJob *job = data;
   const BsConvGeometry *g = job->g;
-  const gsize ld = (gsize) job->batch * g->out_h * g->out_w;
+  const gsize ld = output_columns (job);
   const gsize K = g->in_c;
   const float *a = job->dense ? job->dense : job->w;
   gsize u0, u1, m0, m1;
@@ -636,13 +642,12 @@ forward_hooks_share (gpointer data,
                      guint    n_threads)
 {
   ConvJob *job = data;
-  const BsConvGeometry *g = job->g;
-  const gsize ld = (gsize) job->batch * g->out_h * g->out_w;
+  const gsize ld = output_columns (job);
   gsize c0, c1;
 
   bs_split_range (ld, n_threads, thread, &c0, &c1);
   if (c0 < c1)
-    job->hooks->forward_done (job->hooks->data, thread, job->y + c0, ld, g->out_c, c0, c1 - c0);
+    job->hooks->forward_done (job->hooks->data, thread, job->y + c0, ld, job->g->out_c, c0, c1 - c0);
 }
 
 static void
