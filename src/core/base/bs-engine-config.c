@@ -91,6 +91,12 @@ bs_engine_config_gram_avx512 (const BsEngineConfig *config)
 }
 
 gboolean
+bs_engine_config_conv_avx512 (const BsEngineConfig *config)
+{
+  return bs_engine_config_conv_avx2 (config) && !config->no_avx512 && bs_cpu_has_avx512 ();
+}
+
+gboolean
 bs_engine_config_winograd (const BsEngineConfig *config)
 {
   return config->winograd && bs_engine_config_conv_avx2 (config);

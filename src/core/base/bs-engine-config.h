@@ -56,6 +56,9 @@ gboolean              bs_engine_config_conv_avx2             (const BsEngineConf
 gboolean              bs_engine_config_gram_avx2             (const BsEngineConfig *config);
 /* Whether the AVX-512 Gram kernels run (they replace the AVX2 ones, with the same results). */
 gboolean              bs_engine_config_gram_avx512           (const BsEngineConfig *config);
+/* Whether the AVX-512 convolution kernels run (they replace the AVX2 ones
+ * where this CPU has AVX-512F and BS_NO_AVX512 is unset). */
+gboolean              bs_engine_config_conv_avx512           (const BsEngineConfig *config);
 /* Whether Winograd convolutions run at all (they need the AVX2 kernels). */
 gboolean              bs_engine_config_winograd              (const BsEngineConfig *config);
 

@@ -30,7 +30,7 @@ bs_cpu_has_avx2_fma (void)
 #endif
 }
 
-/* Whether this CPU can run the AVX-512 kernels (the Gram kernel's). */
+/* Whether this CPU can run the AVX-512 kernels (AVX-512F). */
 static inline gboolean
 bs_cpu_has_avx512 (void)
 {
