@@ -3,8 +3,11 @@
 programs, the desktop and metainfo files with their translations, the compiled
 translations of both gettext domains, the settings schema, the manual pages
 (`man blockscope-cli-cka` finds and formats its page) and the completions.
+A build without the app (-Dgui=false) installs blockscope-cli and its files
+and none of the app's.
 
 Usage: check-install.py BUILD_DIR          (prints TAP)"""
+import json
 import os
 import re
 import subprocess
@@ -23,8 +26,26 @@ def find_prefix(dest):
     return None
 
 
+APP_FILES = ["bin/blockscope",
+             "share/applications/org.blockscope.Blockscope.desktop",
+             "share/metainfo/org.blockscope.Blockscope.metainfo.xml",
+             "share/glib-2.0/schemas/org.blockscope.Blockscope.gschema.xml",
+             "share/icons/hicolor/scalable/apps/org.blockscope.Blockscope.svg"]
+CLI_FILES = ["bin/blockscope-cli",
+             "share/bash-completion/completions/blockscope-cli",
+             "share/zsh/vendor-completions/_blockscope-cli"]
+
+
+def builds_gui(build_dir):
+    """The build's -Dgui option."""
+    r = subprocess.run(["meson", "introspect", "--buildoptions", build_dir], capture_output=True,
+                       text=True, check=True)
+    return next(o["value"] for o in json.loads(r.stdout) if o["name"] == "gui")
+
+
 def main(build_dir):
     results = []
+    gui = builds_gui(build_dir)
 
     def check(ok, what, detail=""):
         results.append((bool(ok), what, detail))
@@ -39,14 +60,14 @@ def main(build_dir):
             return report(results)
         share = os.path.join(prefix, "share")
 
-        for path in ["bin/blockscope", "bin/blockscope-cli",
-                     "share/applications/org.blockscope.Blockscope.desktop",
-                     "share/metainfo/org.blockscope.Blockscope.metainfo.xml",
-                     "share/glib-2.0/schemas/org.blockscope.Blockscope.gschema.xml",
-                     "share/icons/hicolor/scalable/apps/org.blockscope.Blockscope.svg",
-                     "share/bash-completion/completions/blockscope-cli",
-                     "share/zsh/vendor-completions/_blockscope-cli"]:
+        for path in CLI_FILES:
             check(os.path.isfile(os.path.join(prefix, path)), f"{path} is installed")
+        for path in APP_FILES:
+            if gui:
+                check(os.path.isfile(os.path.join(prefix, path)), f"{path} is installed")
+            else:
+                check(not os.path.exists(os.path.join(prefix, path)),
+                      f"{path} is not installed without the app")
 
         # Every language of po/LINGUAS, in both domains.
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -60,6 +81,8 @@ def main(build_dir):
                 check(r.returncode == 0 and n > 10,
                       f"{lang}/{domain}.mo is installed and holds translations",
                       f"{n} messages; " + r.stderr)
+            if not gui:
+                continue
             with open(os.path.join(share, "applications", "org.blockscope.Blockscope.desktop"),
                       encoding="utf-8") as f:
                 desktop = f.read()
