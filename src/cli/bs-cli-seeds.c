@@ -100,8 +100,7 @@ bs_cli_seeds (int    argc,
   std_path = g_strdup_printf ("%.*s-std%s", (int) (dot - out), out, dot);
   if (!bs_cka_export (result.mean, &info, out, &error))
     goto failed;
-  info.note = "sample standard deviation across every ordered pair of the models (model_a lists them) of "
-              "their CKA matrix";
+  info.note = NULL;   /* bs_cka_export () describes the deviation itself */
   if (!bs_cka_export (result.std_dev, &info, std_path, &error))
     goto failed;
   if (!quiet)

@@ -6,6 +6,7 @@
 
 #include "bs-checkpoint.h"
 #include "bs-cka-compare.h"
+#include "bs-cka-import.h"
 #include "bs-dataset-locate.h"
 #include "bs-error.h"
 #include "bs-npy.h"
@@ -223,6 +224,18 @@ test_cli (void)
     b = bs_npy_load (std, &error);
     g_assert_no_error (error);
     g_assert_cmpint (a->shape[0], ==, b->shape[0]);
+  }
+  /* Opened again, each file says which statistic it holds. */
+  {
+    g_autoptr(BsCkaSnapshot) m = bs_cka_import (mean, &error);
+    g_autoptr(BsCkaSnapshot) s = NULL;
+
+    g_assert_no_error (error);
+    s = bs_cka_import (std, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (bs_cka_snapshot_get_statistic (m), ==, BS_CKA_STATISTIC_ESTIMATE);
+    g_assert_cmpint (bs_cka_snapshot_get_statistic (s), ==, BS_CKA_STATISTIC_SEED_STD_DEV);
+    g_assert_cmpstr (bs_cka_snapshot_get_label (s), ==, "Std. dev. of CKA");
   }
 
   g_clear_pointer (&err, g_free);

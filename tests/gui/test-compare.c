@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bs-cka-open.h"
 #include "bs-colormap.h"
 #include "bs-export-dialog.h"
 #include "bs-heatmap-private.h"
@@ -618,6 +619,35 @@ test_seeds (Fixture       *f,
                                    "Std. dev. of CKA between 3 networks and 3 networks"));
   {
     g_autoptr(GdkTexture) window_shot = bs_test_screenshot (GTK_WIDGET (f->window), "seeds-window");
+  }
+  /* File › Export Data… writes the deviation and says so: opened again,
+   * it is the deviation, not CKA. */
+  {
+    g_autofree char *dir = g_dir_make_tmp ("bs-test-seeds-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename (dir, "std.npy", NULL);
+    g_autofree char *json = g_build_filename (dir, "std.json", NULL);
+    g_autoptr(GFile) file = g_file_new_for_path (path);
+    g_autoptr(BsCkaSnapshot) back = NULL;
+    g_autofree char *text = NULL;
+
+    g_assert_true (bs_window_export_save_data (bs_window_get_export (f->window), file, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (json, &text, NULL, NULL));
+    g_assert_nonnull (strstr (text, "\"statistic\" : \"seed-std-dev\""));
+    back = bs_cka_open_result (path, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (bs_cka_snapshot_get_statistic (back), ==, BS_CKA_STATISTIC_SEED_STD_DEV);
+    for (guint r = 0; r < L; r++)
+      for (guint c = 0; c < L; c++)
+        {
+          double s = bs_cka_snapshot_get_value (shown->std_dev, r, c);
+
+          g_assert_true (bs_cka_snapshot_get_value (back, r, c) == s ||
+                         (isnan (s) && isnan (bs_cka_snapshot_get_value (back, r, c))));
+        }
+    g_assert_cmpint (g_remove (path), ==, 0);
+    g_assert_cmpint (g_remove (json), ==, 0);
+    g_assert_cmpint (g_rmdir (dir), ==, 0);
   }
   g_action_group_change_action_state (G_ACTION_GROUP (f->window), "seed-statistic", g_variant_new_string ("mean"));
   g_assert_true (bs_heatmap_get_snapshot (heatmap) == shown->mean);

@@ -284,10 +284,23 @@ bs_cka_export_json (const BsCkaSnapshot   *snapshot,
   json_builder_add_string_value (b, "rows are the layers of model A, columns those of model B");
   json_builder_set_member_name (b, "measure");
   json_builder_add_string_value (b, bs_cka_measure_to_string (measure));
+  /* Named only when the values are not the measure itself: files of an
+   * estimate stay as they were, and readers that predate it read CKA. */
+  if (bs_cka_snapshot_get_statistic (s) != BS_CKA_STATISTIC_ESTIMATE)
+    {
+      json_builder_set_member_name (b, "statistic");
+      json_builder_add_string_value (b, bs_cka_statistic_to_string (bs_cka_snapshot_get_statistic (s)));
+    }
   if (info != NULL && info->note != NULL)
     {
       json_builder_set_member_name (b, "note");
       json_builder_add_string_value (b, info->note);
+    }
+  else if (bs_cka_snapshot_get_statistic (s) == BS_CKA_STATISTIC_SEED_STD_DEV)
+    {
+      json_builder_set_member_name (b, "note");
+      json_builder_add_string_value (b, "sample standard deviation across every ordered pair of the models "
+                                        "(model_a lists them) of their CKA matrix");
     }
 
   json_builder_set_member_name (b, "model_a");

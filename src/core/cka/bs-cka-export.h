@@ -9,7 +9,9 @@
  *        minibatches used, the standard-error matrix (and the CKA matrix
  *        again; null where undefined), elapsed time; "measure" says what
  *        the matrix measures (BsCkaMeasure: "cka", "cka-without-pc1",
- *        "pc1-alignment"; its values are under "cka" whatever it is), and
+ *        "pc1-alignment"; its values are under "cka" whatever it is),
+ *        "statistic" which statistic of it the values are when they are not
+ *        the measure itself ("seed-std-dev"), and
  *        with the PC1 analysis "pc1_share" holds every layer's PC1 share
  *        and its standard error.
  * Both files are written atomically. */

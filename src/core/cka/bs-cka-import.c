@@ -397,6 +397,8 @@ bs_cka_import (const char  *matrix_path,
   /* Absent in files of earlier versions, which held CKA; unknown names too. */
   if (!bs_cka_measure_from_string (bs_json_member_string (root, "measure"), &header.measure))
     header.measure = BS_CKA_MEASURE_CKA;
+  if (!bs_cka_statistic_from_string (bs_json_member_string (root, "statistic"), &header.statistic))
+    header.statistic = BS_CKA_STATISTIC_ESTIMATE;
   snapshot = bs_cka_snapshot_new (&header, (guint) used, g_steal_pointer (&cka), g_steal_pointer (&std_error),
                                   g_steal_pointer (&row_status), g_steal_pointer (&col_status));
   if (!read_pc1_shares (root, snapshot, json_path, error))

@@ -292,6 +292,30 @@ bs_cka_measure_from_string (const char   *text,
   return FALSE;
 }
 
+static const char *const statistic_names[BS_CKA_N_STATISTICS] = {
+  "estimate", "seed-std-dev",
+};
+
+const char *
+bs_cka_statistic_to_string (BsCkaStatistic statistic)
+{
+  g_return_val_if_fail (statistic < BS_CKA_N_STATISTICS, NULL);
+  return statistic_names[statistic];
+}
+
+gboolean
+bs_cka_statistic_from_string (const char     *text,
+                              BsCkaStatistic *statistic)
+{
+  for (guint i = 0; i < BS_CKA_N_STATISTICS; i++)
+    if (g_strcmp0 (text, statistic_names[i]) == 0)
+      {
+        *statistic = (BsCkaStatistic) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
 const char *
 bs_cka_measure_get_label (BsCkaMeasure measure)
 {

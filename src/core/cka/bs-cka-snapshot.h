@@ -46,6 +46,13 @@ typedef enum {
   BS_CKA_STATISTIC_SEED_STD_DEV, /* its standard deviation across networks trained from different seeds */
 } BsCkaStatistic;
 
+#define BS_CKA_N_STATISTICS 2
+
+/* "estimate", "seed-std-dev": as files name them. */
+const char    *bs_cka_statistic_to_string    (BsCkaStatistic  statistic);
+gboolean       bs_cka_statistic_from_string  (const char     *text,
+                                              BsCkaStatistic *statistic);
+
 /* What every snapshot of one computation shares: its layers, its models and
  * its protocol. Borrowed by the constructors, which copy it. */
 typedef struct {
