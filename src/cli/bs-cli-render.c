@@ -258,14 +258,15 @@ bs_cli_render (int    argc,
   if (dpi > 0)
     options.figure.dpi = dpi;
 
-  /* The colour bar says what the matrices measure; "Similarity" when they differ. */
+  /* The colour bar says what the matrices hold (the measure, or the seeds'
+   * deviation of it); "Similarity" when they differ. */
   for (guint i = 0; i < inputs.snapshots->len; i++)
     {
-      BsCkaMeasure m = bs_cka_snapshot_get_measure_type (g_ptr_array_index (inputs.snapshots, i));
+      const char *label = bs_cka_snapshot_get_label (g_ptr_array_index (inputs.snapshots, i));
 
       if (i == 0)
-        options.figure.measure = bs_cka_measure_get_label (m);
-      else if (m != bs_cka_snapshot_get_measure_type (g_ptr_array_index (inputs.snapshots, 0)))
+        options.figure.measure = label;
+      else if (g_strcmp0 (label, bs_cka_snapshot_get_label (g_ptr_array_index (inputs.snapshots, 0))) != 0)
         /* Translators: above the colour bar of panels that measure different things (CKA, PC1 alignment). */
         options.figure.measure = _("Similarity");
     }

@@ -312,6 +312,38 @@ test_analyses (void)
   g_assert_nonnull (strstr (err, "PC1"));
 }
 
+/* A deviation across seeds (blockscope-cli seeds' M-std.npy, the window's
+ * Export Data… of it) is named as such, not as CKA. */
+static void
+test_seed_deviation (void)
+{
+  g_autofree char *npy = tmp_path ("deviation.npy"), *json = tmp_path ("deviation.json");
+  g_autofree char *pdf = tmp_path ("deviation.pdf");
+  g_autofree char *contents = NULL, *text = NULL;
+  g_autoptr(BsCkaSnapshot) snapshot = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) edited = NULL;
+  double shares[N_PLANTED];
+
+  for (guint i = 0; i < N_PLANTED; i++)
+    shares[i] = NAN;
+  snapshot = figure_fixture_self_snapshot (N_PLANTED, planted, shares);
+  g_assert_true (bs_cka_export (snapshot, NULL, npy, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (json, &contents, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_null (strstr (contents, "\"statistic\""));
+  edited = g_string_new (contents);
+  g_assert_cmpuint (g_string_replace (edited, "\"measure\" : \"cka\",",
+                                      "\"measure\" : \"cka\", \"statistic\" : \"seed-std-dev\",", 1), ==, 1);
+  g_assert_true (g_file_set_contents (json, edited->str, -1, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (run_cli (NULL, NULL, "render", npy, "--out", pdf, NULL), ==, 0);
+  text = figure_run_tool ((const char *[]) { "pdftotext", pdf, "-", NULL });
+  g_assert_nonnull (strstr (text, "Std. dev. of CKA"));
+}
+
 static void
 test_wrong_options (void)
 {
@@ -364,6 +396,7 @@ main (int    argc,
   g_test_add_func ("/render-cli/run-animation", test_run_animation);
   g_test_add_func ("/render-cli/damaged-inputs", test_damaged_inputs);
   g_test_add_func ("/render-cli/analyses", test_analyses);
+  g_test_add_func ("/render-cli/seed-deviation", test_seed_deviation);
   g_test_add_func ("/render-cli/wrong-options", test_wrong_options);
 
   status = g_test_run ();
