@@ -50,29 +50,39 @@ sanitized (void)
 #endif
 }
 
-/* Runs the CLI with the arguments under the limit; returns its exit status
- * (-1 for a signal), its standard error in *err. */
+/* Runs the CLI with argv (NULL-terminated, without the program) under the
+ * limit; returns its exit status (-1 for a signal), its standard error in *err. */
 static int
-run_limited (char       **err,
-             const char  *first,
-             ...)
+run_limited_argv (char       **err,
+                  GPtrArray   *args)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
-  va_list ap;
   int status;
 
   g_ptr_array_add (argv, (char *) BS_CLI_PATH);
-  va_start (ap, first);
-  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (ap);
+  g_ptr_array_extend (argv, args, NULL, NULL);
   g_ptr_array_add (argv, NULL);
   g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
                                limit_address_space, NULL, NULL, err, &status, &error));
   g_assert_no_error (error);
   g_test_message ("stderr: %s", *err);
   return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static int
+run_limited (char       **err,
+             const char  *first,
+             ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  va_list ap;
+
+  va_start (ap, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (args, (char *) arg);
+  va_end (ap);
+  return run_limited_argv (err, args);
 }
 
 /* OpenBLAS retries forever when it cannot map its work buffers: under a
@@ -113,82 +123,61 @@ test_small_fits (void)
   bs_test_remove_tree (dir);
 }
 
+/* A run that does not fit: the CLI's arguments ("OUT" stands for a file in
+ * a new folder), the exit statuses allowed (a second 0 when one is), what
+ * its message must say; it never writes OUT. */
+typedef struct {
+  const char *path;
+  const char *out;
+  const char *args[24];
+  int         status[2];
+  const char *says[3];
+} TooBig;
+
+static const TooBig too_big[] = {
+  /* The weights. */
+  { "/memory-limits/train-model-too-big", "big.safetensors",
+    { "train", "--model", "imagenet-resnet152", "--dataset", "synthetic", "--limit", "16", "--epochs", "1",
+      "--batch", "8", "--out", "OUT" },
+    { 1, 2 }, { "Not enough memory for the weights of imagenet-resnet152" } },
+  { "/memory-limits/cka-model-too-big", "big.npy",
+    { "cka", "--a", "imagenet-resnet152", "--b", "resnet8", "--dataset", "synthetic", "--limit", "16",
+      "--batch", "8", "--out", "OUT" },
+    { 1 }, { "Not enough memory for the weights of imagenet-resnet152" } },
+  /* The activations of a forward pass sized by a --batch too large for the
+   * limit: the weights fit, the first activation buffer does not. Training
+   * (every activation kept for the backward pass; the size is conv1's
+   * output, 16 x 32 x 32 floats per image) ... */
+  { "/memory-limits/train-batch-too-big", "big-batch.safetensors",
+    { "train", "--model", "resnet20", "--dataset", "synthetic", "--limit", "2048", "--test-limit", "16",
+      "--epochs", "1", "--batch", "2048", "--threads", "1", "--out", "OUT" },
+    { 1 }, { "Not enough memory to train resnet20 on batches of 2048 images: ", " 134.2 MB more did not fit" } },
+  /* ... and evaluation with taps (CKA: whole minibatches), whose Grams of
+   * one layer fit (64 x 32 x 32 floats per image of the stem's output). */
+  { "/memory-limits/cka-batch-too-big", "big-batch.npy",
+    { "cka", "--a", "resnet20x4", "--layers", "layer3.2.relu2", "--dataset", "synthetic", "--limit", "512",
+      "--batch", "512", "--passes", "1", "--threads", "1", "-q", "--out", "OUT" },
+    { 1 }, { "Not enough memory to run resnet20x4 on batches of 512 images: 134.2 MB more did not fit" } },
+};
+
 static void
-test_train_model_too_big (void)
+test_too_big (gconstpointer data)
 {
+  const TooBig *c = data;
   g_autofree char *dir = g_dir_make_tmp ("bs-test-memory-XXXXXX", NULL);
-  g_autofree char *out = g_build_filename (dir, "big.safetensors", NULL);
+  g_autofree char *out = g_build_filename (dir, c->out, NULL);
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
   g_autofree char *err = NULL;
   int status;
 
   if (sanitized ())
     return;
-  status = run_limited (&err, "train", "--model", "imagenet-resnet152", "--dataset", "synthetic",
-                        "--limit", "16", "--epochs", "1", "--batch", "8", "--out", out, NULL);
-  g_assert_true (status == 1 || status == 2);
-  g_assert_nonnull (strstr (err, "Not enough memory for the weights of imagenet-resnet152"));
-  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
-  bs_test_remove_tree (dir);
-}
-
-static void
-test_cka_model_too_big (void)
-{
-  g_autofree char *dir = g_dir_make_tmp ("bs-test-memory-XXXXXX", NULL);
-  g_autofree char *out = g_build_filename (dir, "big.npy", NULL);
-  g_autofree char *err = NULL;
-
-  if (sanitized ())
-    return;
-  g_assert_cmpint (run_limited (&err, "cka", "--a", "imagenet-resnet152", "--b", "resnet8",
-                                "--dataset", "synthetic", "--limit", "16", "--batch", "8",
-                                "--out", out, NULL), ==, 1);
-  g_assert_nonnull (strstr (err, "Not enough memory for the weights of imagenet-resnet152"));
-  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
-  bs_test_remove_tree (dir);
-}
-
-/* The activations of a forward pass sized by a --batch too large for the
- * limit: the weights fit, the first activation buffer does not. Training
- * (every activation kept for the backward pass) ... */
-static void
-test_train_batch_too_big (void)
-{
-  g_autofree char *dir = g_dir_make_tmp ("bs-test-memory-XXXXXX", NULL);
-  g_autofree char *out = g_build_filename (dir, "big-batch.safetensors", NULL);
-  g_autofree char *err = NULL;
-  int status;
-
-  if (sanitized ())
-    return;
-  status = run_limited (&err, "train", "--model", "resnet20", "--dataset", "synthetic", "--limit", "2048",
-                        "--test-limit", "16", "--epochs", "1", "--batch", "2048", "--threads", "1",
-                        "--out", out, NULL);
-  g_assert_cmpint (status, ==, 1);
-  g_assert_nonnull (strstr (err, "Not enough memory to train resnet20 on batches of 2048 images: "));
-  /* The size of what did not fit: conv1's output, 16 x 32 x 32 floats per image. */
-  g_assert_nonnull (strstr (err, " 134.2 MB more did not fit"));
-  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
-  bs_test_remove_tree (dir);
-}
-
-/* ... and evaluation with taps (CKA: whole minibatches), whose Grams of one
- * layer fit. */
-static void
-test_cka_batch_too_big (void)
-{
-  g_autofree char *dir = g_dir_make_tmp ("bs-test-memory-XXXXXX", NULL);
-  g_autofree char *out = g_build_filename (dir, "big-batch.npy", NULL);
-  g_autofree char *err = NULL;
-
-  if (sanitized ())
-    return;
-  g_assert_cmpint (run_limited (&err, "cka", "--a", "resnet20x4", "--layers", "layer3.2.relu2",
-                                "--dataset", "synthetic", "--limit", "512", "--batch", "512", "--passes", "1",
-                                "--threads", "1", "-q", "--out", out, NULL), ==, 1);
-  /* 64 x 32 x 32 floats per image of the stem's output. */
-  g_assert_nonnull (strstr (err, "Not enough memory to run resnet20x4 on batches of 512 images: "
-                            "134.2 MB more did not fit"));
+  for (guint i = 0; c->args[i] != NULL; i++)
+    g_ptr_array_add (args, (char *) (g_str_equal (c->args[i], "OUT") ? out : c->args[i]));
+  status = run_limited_argv (&err, args);
+  g_assert_true (status == c->status[0] || (c->status[1] != 0 && status == c->status[1]));
+  for (guint i = 0; i < G_N_ELEMENTS (c->says) && c->says[i] != NULL; i++)
+    g_assert_nonnull (strstr (err, c->says[i]));
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
   bs_test_remove_tree (dir);
 }
@@ -247,10 +236,8 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/memory-limits/blas-buffers", test_blas_buffers);
   g_test_add_func ("/memory-limits/small-fits", test_small_fits);
-  g_test_add_func ("/memory-limits/train-model-too-big", test_train_model_too_big);
-  g_test_add_func ("/memory-limits/cka-model-too-big", test_cka_model_too_big);
-  g_test_add_func ("/memory-limits/train-batch-too-big", test_train_batch_too_big);
-  g_test_add_func ("/memory-limits/cka-batch-too-big", test_cka_batch_too_big);
+  for (guint i = 0; i < G_N_ELEMENTS (too_big); i++)
+    g_test_add_data_func (too_big[i].path, &too_big[i], test_too_big);
   g_test_add_func ("/memory-limits/checkpoint-checked-before-build", test_checkpoint_checked_before_build);
   return g_test_run ();
 }
