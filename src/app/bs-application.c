@@ -88,6 +88,25 @@ bs_application_activate (GApplication *application)
   gtk_window_present (window);
 }
 
+/* `blockscope FILE...` (or files handed to a running instance): each in a
+ * window of its own, so that nothing on screen is replaced. */
+static void
+bs_application_open (GApplication  *application,
+                     GFile        **files,
+                     int            n_files,
+                     const char    *hint)
+{
+  BsApplication *self = BS_APPLICATION (application);
+
+  for (int i = 0; i < n_files; i++)
+    {
+      BsWindow *window = bs_window_new (self);
+
+      gtk_window_present (GTK_WINDOW (window));
+      bs_window_open_file (window, files[i]);
+    }
+}
+
 static void
 about_action (GSimpleAction *action,
               GVariant      *parameter,
@@ -196,6 +215,7 @@ bs_application_class_init (BsApplicationClass *klass)
 
   object_class->finalize = bs_application_finalize;
   app_class->activate = bs_application_activate;
+  app_class->open = bs_application_open;
   app_class->startup = bs_application_startup;
 }
 
@@ -221,7 +241,7 @@ bs_application_new (void)
   self = g_object_new (BS_TYPE_APPLICATION,
                        "application-id", BS_APP_ID,
                        "resource-base-path", "/org/blockscope/Blockscope",
-                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "flags", G_APPLICATION_HANDLES_OPEN,
                        NULL);
   self->settings = settings;
   bs_engine_config_init_from_environment (&self->engine);

@@ -312,9 +312,11 @@ on_drop (GtkDropTarget *target,
 {
   BsWindowExport *self = user_data;
 
-  if (G_VALUE_HOLDS (value, G_TYPE_FILE))
-    return bs_window_export_open_result (self, g_value_get_object (value));
-  return FALSE;
+  if (!G_VALUE_HOLDS (value, G_TYPE_FILE))
+    return FALSE;
+  /* A folder of shards, or a result. */
+  bs_window_open_file (self->window, g_value_get_object (value));
+  return TRUE;
 }
 
 /* ---------------------------------------------------------------- setup */

@@ -456,7 +456,7 @@ bs_window_start_cka (BsWindow           *self,
 
   bs_window_hide_error (self);
   /* The title says what the heatmap shows, even after new choices. */
-  gtk_label_set_label (self->title_label, bs_job_get_title (self->cka_job));
+  bs_window_set_title (self, bs_job_get_title (self->cka_job));
   g_clear_pointer (&self->status_text, g_free);
   self->stopping = FALSE;
   self->progress_start_us = 0;
@@ -875,7 +875,14 @@ void
 bs_window_set_title (BsWindow   *self,
                      const char *title)
 {
+  g_autofree char *window_title = NULL;
+
   gtk_label_set_label (self->title_label, title);
+  /* What the window switcher and the screen reader's window list show, as
+   * GNOME's document apps do. */
+  /* Translators: the window's title: what it shows, then the program's name. */
+  window_title = g_strdup_printf (_("%s — Blockscope"), title);
+  gtk_window_set_title (GTK_WINDOW (self), window_title);
 }
 
 GtkWidget *
@@ -1175,6 +1182,29 @@ bs_window_init (BsWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   bs_a11y_fix_mnemonic_buttons (GTK_WIDGET (self));
+}
+
+void
+bs_window_open_file (BsWindow *self,
+                     GFile    *file)
+{
+  g_return_if_fail (BS_IS_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  /* A stat, not an open: a FIFO or a slow device does not block here. */
+  if (g_file_query_file_type (file, G_FILE_QUERY_INFO_NONE, NULL) != G_FILE_TYPE_DIRECTORY)
+    {
+      bs_window_export_open_result (self->export, file);
+      return;
+    }
+  /* As Open Shards Folder…: not while a computation shares the heatmap. */
+  if (!g_action_group_get_action_enabled (G_ACTION_GROUP (self), "open-shards"))
+    {
+      bs_window_show_error (self, _("The folder could not be watched"),
+                            _("Stop the computation first: its matrix is on screen."));
+      return;
+    }
+  bs_window_shards_open_folder (self->shards, file);
 }
 
 BsWindow *

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "bs-cka-export.h"
 #include "bs-cka-job.h"
 #include "bs-cka-shard.h"
 #include "bs-colormap.h"
@@ -357,6 +358,92 @@ test_folder (void)
   remove_folder (full);
 }
 
+/* The window of app that is not in before (the one open just made). */
+static BsWindow *
+newest_window (BsApplication *app,
+               GList         *before)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (g_list_find (before, l->data) == NULL)
+      return BS_WINDOW (l->data);
+  g_assert_not_reached ();
+}
+
+/* `blockscope FOLDER`, `blockscope M.npy`: GApplication's open, each in a
+ * window of its own; the running window keeps what it shows. */
+static void
+test_open_files (void)
+{
+  g_autoptr(BsApplication) app = bs_test_app_new ();
+  BsWindow *first = bs_test_app_get_window (app);
+  g_autofree char *watched = g_dir_make_tmp ("blockscope-shards-XXXXXX", NULL);
+  g_autofree char *other = g_dir_make_tmp ("blockscope-result-XXXXXX", NULL);
+  g_autofree char *npy = g_build_filename (other, "result.npy", NULL);
+  g_autofree char *missing = g_build_filename (other, "missing.npy", NULL);
+  const char *names[2] = { "part-0.bscka", "part-2.bscka" };
+  g_autoptr(BsCkaSnapshot) want = NULL;
+  g_autoptr(GList) before = NULL;
+  BsWindow *window;
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(BsCkaShard) shard = run_shard (7, i == 0 ? 0 : 2);
+
+      save_shard (shard, watched, names[i]);
+    }
+  want = reference_merge (watched, names, 2);
+  {
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (bs_cka_export (want, NULL, npy, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_null (bs_heatmap_get_snapshot (bs_window_get_heatmap (first)));
+
+  /* A folder: watched for shards. */
+  before = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (app)));
+  {
+    g_autoptr(GFile) folder = g_file_new_for_path (watched);
+
+    g_application_open (G_APPLICATION (app), &folder, 1, "");
+  }
+  window = newest_window (app, before);
+  g_assert_true (bs_window_shards_is_watching (bs_window_get_shards (window)));
+  wait_for_subtitle (window, "2 of 3 shards");
+  assert_same_bits (bs_heatmap_get_snapshot (bs_window_get_heatmap (window)), want);
+  g_clear_pointer (&before, g_list_free);
+
+  /* A result file, and one that is not there: each window says what it holds. */
+  before = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (app)));
+  {
+    g_autoptr(GFile) result = g_file_new_for_path (npy);
+
+    g_application_open (G_APPLICATION (app), &result, 1, "");
+  }
+  window = newest_window (app, before);
+  g_assert_false (bs_window_shards_is_watching (bs_window_get_shards (window)));
+  assert_same_bits (bs_heatmap_get_snapshot (bs_window_get_heatmap (window)), want);
+  /* Named in the window switcher too. */
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "result.npy — Blockscope");
+  g_clear_pointer (&before, g_list_free);
+
+  before = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (app)));
+  {
+    g_autoptr(GFile) gone = g_file_new_for_path (missing);
+
+    g_application_open (G_APPLICATION (app), &gone, 1, "");
+  }
+  window = newest_window (app, before);
+  wait_for_banner (window, "missing.npy");
+  g_assert_null (bs_heatmap_get_snapshot (bs_window_get_heatmap (window)));
+
+  g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))), ==, 4);
+  g_assert_null (bs_heatmap_get_snapshot (bs_window_get_heatmap (first)));
+  bs_test_app_quit (app);
+  remove_folder (watched);
+  remove_folder (other);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -367,6 +454,7 @@ main (int    argc,
   dataset = bs_dataset_new_synthetic (8, 96, 3, 12, 12, 4, 3);
 
   g_test_add_func ("/shards/folder", test_folder);
+  g_test_add_func ("/shards/open-files", test_open_files);
 
   status = g_test_run ();
   g_clear_pointer (&dataset, bs_dataset_unref);
