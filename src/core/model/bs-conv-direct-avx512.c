@@ -341,29 +341,40 @@ bs_conv3_wgrad_tile_avx512 (const float *x,
        * a row are zero, so the x lanes there add nothing. */
       const __mmask16 row = (__mmask16) ((1u << w) - 1);
       const guint rows = images * h;
-      guint r;
+      /* 8-wide rows of dy follow each other: one load for two. */
+      const gboolean dy_rows = w == 8 && dy_image == (gsize) h * w;
+      const float *xa, *xb, *ga, *gb;
+      guint r, ja = 0, ya = 0, jb, yb;
 
       for (r = 0; r + 1 < rows; r += 2)
         {
-          const float *xa = x + (r / h) * x_image + (r % h) * row_step;
-          const float *xb = x + ((r + 1) / h) * x_image + ((r + 1) % h) * row_step;
-          const float *ga = dy + (r / h) * dy_image + (gsize) (r % h) * w;
-          const float *gb = dy + ((r + 1) / h) * dy_image + (gsize) ((r + 1) % h) * w;
-          __m512 x0 = load_pair (xa, xb);
-          __m512 x1 = load_pair (xa + k1, xb + k1);
-          __m512 x2 = load_pair (xa + k2, xb + k2);
+          __m512 x0, x1, x2;
+
+          /* Rows r (image ja, row ya) and r + 1 (jb, yb). */
+          jb = ya + 1 < h ? ja : ja + 1;
+          yb = ya + 1 < h ? ya + 1 : 0;
+          xa = x + ja * x_image + ya * row_step;
+          xb = x + jb * x_image + yb * row_step;
+          ga = dy + ja * dy_image + (gsize) ya * w;
+          gb = dy + jb * dy_image + (gsize) yb * w;
+          x0 = load_pair (xa, xb);
+          x1 = load_pair (xa + k1, xb + k1);
+          x2 = load_pair (xa + k2, xb + k2);
 
 #define D_PAIR(o)                                                             \
+          (dy_rows ? _mm512_loadu_ps (ga + (o)) :                             \
           _mm512_castpd_ps (_mm512_insertf64x4 (                              \
             _mm512_castps_pd (_mm512_maskz_loadu_ps (row, ga + (o))),         \
-            _mm512_castpd512_pd256 (_mm512_castps_pd (_mm512_maskz_loadu_ps (row, gb + (o)))), 1))
+            _mm512_castpd512_pd256 (_mm512_castps_pd (_mm512_maskz_loadu_ps (row, gb + (o)))), 1)))
           WGRAD_ACC (D_PAIR)
 #undef D_PAIR
+          ja = yb + 1 < h ? jb : jb + 1;
+          ya = yb + 1 < h ? yb + 1 : 0;
         }
       if (r < rows)
         {
-          const float *xa = x + (r / h) * x_image + (r % h) * row_step;
-          const float *ga = dy + (r / h) * dy_image + (gsize) (r % h) * w;
+          xa = x + ja * x_image + ya * row_step;
+          ga = dy + ja * dy_image + (gsize) ya * w;
           __m512 x0 = _mm512_maskz_loadu_ps (row, xa);
           __m512 x1 = _mm512_maskz_loadu_ps (row, xa + k1);
           __m512 x2 = _mm512_maskz_loadu_ps (row, xa + k2);
@@ -460,5 +471,76 @@ bs_conv3_wgrad_tile_avx512 (const float *x,
 }
 
 #undef WGRAD_ACC
+
+/* Taps rows ky and ky + 1 at once for maps a whole number of 16-lane
+ * vectors wide and 4 channels: 24 accumulators, 6 input and 4 dy loads per
+ * 24 FMAs instead of 3 and 4 per 12 (the reduction streams from L2).
+ * sums[r] are the sums of tap row ky + r, each in the order of the one-row
+ * tile's fast path. */
+AVX512 void
+bs_conv3_wgrad_tile2_avx512 (const float *x,
+                             gsize        x_image,
+                             gsize        row_step,
+                             gsize        k1,
+                             gsize        k2,
+                             gsize        ky_step,
+                             const float *dy,
+                             gsize        dy_image,
+                             gsize        dy_cstride,
+                             guint        images,
+                             guint        h,
+                             guint        w,
+                             float        sums[2][MR][3])
+{
+  __m512 a000 = _mm512_setzero_ps (), a001 = a000, a002 = a000, a010 = a000, a011 = a000, a012 = a000;
+  __m512 a100 = a000, a101 = a000, a102 = a000, a110 = a000, a111 = a000, a112 = a000;
+  __m512 a200 = a000, a201 = a000, a202 = a000, a210 = a000, a211 = a000, a212 = a000;
+  __m512 a300 = a000, a301 = a000, a302 = a000, a310 = a000, a311 = a000, a312 = a000;
+  const gsize s1 = dy_cstride, s2 = 2 * dy_cstride, s3 = 3 * dy_cstride;
+
+  for (guint j = 0; j < images; j++)
+    for (guint oy = 0; oy < h; oy++)
+      {
+        const float *xr = x + j * x_image + oy * row_step;
+        const float *gr = dy + j * dy_image + (gsize) oy * w;
+
+        for (guint ox = 0; ox < w; ox += 16)
+          {
+            __m512 x00 = _mm512_loadu_ps (xr);
+            __m512 x01 = _mm512_loadu_ps (xr + k1);
+            __m512 x02 = _mm512_loadu_ps (xr + k2);
+            __m512 x10 = _mm512_loadu_ps (xr + ky_step);
+            __m512 x11 = _mm512_loadu_ps (xr + ky_step + k1);
+            __m512 x12 = _mm512_loadu_ps (xr + ky_step + k2);
+            __m512 d;
+
+#define CHANNEL(m, o)                                                         \
+            d = _mm512_loadu_ps (gr + (o));                                   \
+            a##m##00 = _mm512_fmadd_ps (d, x00, a##m##00);                    \
+            a##m##01 = _mm512_fmadd_ps (d, x01, a##m##01);                    \
+            a##m##02 = _mm512_fmadd_ps (d, x02, a##m##02);                    \
+            a##m##10 = _mm512_fmadd_ps (d, x10, a##m##10);                    \
+            a##m##11 = _mm512_fmadd_ps (d, x11, a##m##11);                    \
+            a##m##12 = _mm512_fmadd_ps (d, x12, a##m##12);
+            CHANNEL (0, 0)
+            CHANNEL (1, s1)
+            CHANNEL (2, s2)
+            CHANNEL (3, s3)
+#undef CHANNEL
+            xr += 16;
+            gr += 16;
+          }
+      }
+
+#define SUMS(m)                                                               \
+  sums[0][m][0] = _mm512_reduce_add_ps (a##m##00);                            \
+  sums[0][m][1] = _mm512_reduce_add_ps (a##m##01);                            \
+  sums[0][m][2] = _mm512_reduce_add_ps (a##m##02);                            \
+  sums[1][m][0] = _mm512_reduce_add_ps (a##m##10);                            \
+  sums[1][m][1] = _mm512_reduce_add_ps (a##m##11);                            \
+  sums[1][m][2] = _mm512_reduce_add_ps (a##m##12);
+  SUMS (0) SUMS (1) SUMS (2) SUMS (3)
+#undef SUMS
+}
 
 #endif /* BS_CONV3_HAVE_AVX512_KERNELS */

@@ -74,6 +74,22 @@ void bs_conv3_wgrad_tile_avx512    (const float *x,
                                     guint        h,
                                     guint        w,
                                     float        sums[MR][3]);
+
+/* Tap rows ky and ky + 1 (ky_step floats apart) of 4 channels at once, for
+ * w a multiple of 16. */
+void bs_conv3_wgrad_tile2_avx512   (const float *x,
+                                    gsize        x_image,
+                                    gsize        row_step,
+                                    gsize        k1,
+                                    gsize        k2,
+                                    gsize        ky_step,
+                                    const float *dy,
+                                    gsize        dy_image,
+                                    gsize        dy_cstride,
+                                    guint        images,
+                                    guint        h,
+                                    guint        w,
+                                    float        sums[2][MR][3]);
 #endif
 
 G_END_DECLS

@@ -637,6 +637,9 @@ bs_conv3_wgrad_chunk (const BsEngineConfig *config,
   const gsize cstride = (gsize) in->images * plane;
   const gsize dy_cstride = (gsize) dy_images * oh * ow;
   const WgradTile wgrad_tile = choose_wgrad_tile (config);
+#ifdef BS_CONV3_HAVE_AVX512_KERNELS
+  const gboolean two_rows = bs_engine_config_conv_avx512 (config) && ow % 16 == 0;
+#endif
   gsize k[3];
 
   bs_conv3_column_offsets (in, k);
@@ -649,13 +652,25 @@ bs_conv3_wgrad_chunk (const BsEngineConfig *config,
       for (guint ci = 0; ci < in_c; ci++)
         for (guint ky = 0; ky < 3; ky++)
           {
-            float sums[MR][3];
+            float sums[2][MR][3];
+            guint rows = 1;
 
-            wgrad_tile (padded + ci * cstride + ky * wp, plane, s * wp, k[1], k[2],
-                        g, (gsize) oh * ow, dy_cstride, mr, in->images, oh, ow, sums);
-            for (guint m = 0; m < mr; m++)
-              for (guint kx = 0; kx < 3; kx++)
-                dw[(((gsize) (o0 + m) * in_c + ci) * 3 + ky) * 3 + kx] += sums[m][kx];
+#ifdef BS_CONV3_HAVE_AVX512_KERNELS
+            if (two_rows && mr == MR && ky == 0)
+              {
+                bs_conv3_wgrad_tile2_avx512 (padded + ci * cstride, plane, s * wp, k[1], k[2], wp,
+                                             g, (gsize) oh * ow, dy_cstride, in->images, oh, ow, sums);
+                rows = 2;
+              }
+            else
+#endif
+              wgrad_tile (padded + ci * cstride + ky * wp, plane, s * wp, k[1], k[2],
+                          g, (gsize) oh * ow, dy_cstride, mr, in->images, oh, ow, sums[0]);
+            for (guint r = 0; r < rows; r++)
+              for (guint m = 0; m < mr; m++)
+                for (guint kx = 0; kx < 3; kx++)
+                  dw[(((gsize) (o0 + m) * in_c + ci) * 3 + ky + r) * 3 + kx] += sums[r][m][kx];
+            ky += rows - 1;
           }
     }
 }
