@@ -1,10 +1,12 @@
-/* bs-conv-direct.c: 3x3 stride-1 convolution straight from padded planes.
+/* bs-conv-direct.c: 3x3 convolution (stride 1 or 2) straight from padded planes.
  *
- * The chunk loops are plain C; the inner kernels come in two versions: AVX2 +
- * FMA intrinsics with the register use spelled out (12 accumulators, 3 input
- * vectors, 1 broadcast), chosen at run time when the CPU has them, and a
- * portable one written with GCC vector extensions. Both sum in the same
- * order, so only FMA rounding tells them apart. */
+ * The chunk loops are plain C; the inner kernels come in two versions here:
+ * AVX2 + FMA intrinsics with the register use spelled out (12 accumulators,
+ * 3 input vectors, 1 broadcast), chosen at run time when the CPU has them,
+ * and a portable one written with GCC vector extensions. Both sum in the
+ * same order, so only FMA rounding tells them apart. On AVX-512 CPUs the
+ * forward chunk and the weight-gradient tiles of bs-conv-direct-avx512.c
+ * run instead. */
 #include "bs-conv-direct-private.h"
 
 #include <string.h>
