@@ -99,7 +99,8 @@ bs_cli_add_engine_json (JsonBuilder *builder)
   const BsEngineConfig *config = bs_cli_get_engine ();
 
   json_builder_set_member_name (builder, "conv_kernels");
-  json_builder_add_string_value (builder, bs_engine_config_conv_avx2 (config) ? "avx2" : "portable");
+  json_builder_add_string_value (builder, bs_engine_config_conv_avx512 (config) ? "avx512"
+                                          : bs_engine_config_conv_avx2 (config) ? "avx2" : "portable");
   json_builder_set_member_name (builder, "winograd");
   json_builder_add_boolean_value (builder, bs_engine_config_winograd (config));
   json_builder_set_member_name (builder, "gram_kernel");

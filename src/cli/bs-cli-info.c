@@ -77,8 +77,9 @@ bs_cli_info (int    argc,
       return BS_CLI_EXIT_OK;
     }
 
-  /* Kernel names (AVX2/FMA, Winograd F(4x4, 3x3)) stay as they are in every language. */
-  conv = bs_engine_config_conv_avx2 (engine) ? "AVX2/FMA" : _("portable");
+  /* Kernel names (AVX-512, AVX2/FMA, Winograd F(4x4, 3x3)) stay as they are in every language. */
+  conv = bs_engine_config_conv_avx512 (engine) ? "AVX-512"
+         : bs_engine_config_conv_avx2 (engine) ? "AVX2/FMA" : _("portable");
   gram = bs_engine_config_gram_avx512 (engine) ? "AVX-512"
          : bs_engine_config_gram_avx2 (engine) ? "AVX2/FMA" : _("portable");
   printf ("Blockscope %s\n", BS_VERSION);

@@ -69,6 +69,7 @@ test_info_kernels (void)
   const char *none[] = { NULL };
   const char *generic[] = { "BS_CONV_GENERIC", "1", "BS_GRAM_GENERIC", "1", NULL };
   const char *no_winograd[] = { "BS_CONV_NO_WINOGRAD", "1", NULL };
+  const char *no_avx512[] = { "BS_NO_AVX512", "1", NULL };
   g_autoptr(JsonObject) info = NULL;
   gboolean avx2, avx512;
 
@@ -76,7 +77,8 @@ test_info_kernels (void)
   avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
   avx512 = avx2 && __builtin_cpu_supports ("avx512f");
   info = run_info (none);
-  g_assert_cmpstr (json_object_get_string_member (info, "conv_kernels"), ==, avx2 ? "avx2" : "portable");
+  g_assert_cmpstr (json_object_get_string_member (info, "conv_kernels"), ==,
+                   avx512 ? "avx512" : avx2 ? "avx2" : "portable");
   g_assert_cmpstr (json_object_get_string_member (info, "gram_kernel"), ==,
                    avx512 ? "avx512" : avx2 ? "avx2" : "portable");
   g_assert_true (json_object_get_boolean_member (info, "winograd") == avx2);
@@ -89,8 +91,14 @@ test_info_kernels (void)
   json_object_unref (g_steal_pointer (&info));
 
   info = run_info (no_winograd);
-  g_assert_cmpstr (json_object_get_string_member (info, "conv_kernels"), ==, avx2 ? "avx2" : "portable");
+  g_assert_cmpstr (json_object_get_string_member (info, "conv_kernels"), ==,
+                   avx512 ? "avx512" : avx2 ? "avx2" : "portable");
   g_assert_false (json_object_get_boolean_member (info, "winograd"));
+  json_object_unref (g_steal_pointer (&info));
+
+  info = run_info (no_avx512);
+  g_assert_cmpstr (json_object_get_string_member (info, "conv_kernels"), ==, avx2 ? "avx2" : "portable");
+  g_assert_cmpstr (json_object_get_string_member (info, "gram_kernel"), ==, avx2 ? "avx2" : "portable");
 }
 
 static void

@@ -154,21 +154,24 @@ count_dx (gpointer data,
   bs_mutex_unlock (&hc->lock);
 }
 
+/* The cases against the reference with the kernels base chooses. */
 static void
-conv_reference_cases (gboolean portable)
+conv_reference_cases_with (const BsEngineConfig *base,
+                           const ConvCase       *cases,
+                           guint                 n_cases)
 {
   BsRng rng;
   const guint batch = 5;
 
   bs_rng_init (&rng, 1);
-  for (guint ci = 0; ci < G_N_ELEMENTS (conv_cases); ci++)
+  for (guint ci = 0; ci < n_cases; ci++)
     for (guint threads = 1; threads <= 3; threads++)
       for (int tiny_chunks = 0; tiny_chunks <= 1; tiny_chunks++)
         {
-          const ConvCase *cc = &conv_cases[ci];
+          const ConvCase *cc = &cases[ci];
           BsConvGeometry g = { .in_c = cc->in_c, .out_c = cc->out_c, .kernel = cc->k,
                                .stride = cc->s, .pad = cc->p, .in_h = cc->h, .in_w = cc->w };
-          BsEngineConfig config = *bs_engine_config_get_default ();
+          BsEngineConfig config = *base;
           BsThreadPool *pool;
           gsize nx, ny, nw;
           g_autofree float *x = NULL, *w = NULL, *y = NULL, *dy = NULL, *dw = NULL, *dx = NULL, *dx0 = NULL;
@@ -178,7 +181,6 @@ conv_reference_cases (gboolean portable)
 
           g_assert_true (bs_conv_geometry_init (&g));
           config.threads = threads;
-          config.portable_conv = portable;
           config.conv_chunk_bytes = tiny_chunks ? 1 : 0;
           pool = bs_thread_pool_new_for_config (&config);
           nx = (gsize) g.in_c * batch * g.in_h * g.in_w;
@@ -225,7 +227,18 @@ conv_reference_cases (gboolean portable)
         }
 }
 
-/* The fastest kernels this CPU runs: the AVX2 + FMA ones where it has them. */
+static void
+conv_reference_cases (gboolean portable)
+{
+  BsEngineConfig config = *bs_engine_config_get_default ();
+
+  config.portable_conv = portable;
+  /* The AVX-512 kernels have a test of their own. */
+  config.no_avx512 = TRUE;
+  conv_reference_cases_with (&config, conv_cases, G_N_ELEMENTS (conv_cases));
+}
+
+/* The AVX2 + FMA kernels where the CPU has them. */
 static void
 test_conv_reference (void)
 {
@@ -244,6 +257,155 @@ test_conv_reference_generic (void)
   g_assert_false (bs_engine_config_conv_avx2 (&config));
   g_assert_false (bs_engine_config_winograd (&config));
   conv_reference_cases (TRUE);
+}
+
+/* ---- AVX-512 direct kernels ------------------------------------------------ */
+
+/* Shapes the 16-lane kernels take apart from the 8-lane ones: whole 16-lane
+ * rows (one load per vector, the weight gradient without checks), two
+ * vectors per row, a masked 16-lane rest of a row (12, 24 wide), stride 2
+ * down to 16 and to 8 wide, an odd number of 8-wide rows in the chunk. */
+static const ConvCase avx512_cases[] = {
+  { 4, 8, 3, 1, 1, 6, 16 },
+  { 3, 6, 3, 1, 1, 5, 32 },
+  { 5, 4, 3, 2, 1, 7, 32 },
+  { 3, 5, 3, 1, 1, 3, 12 },
+  { 2, 4, 3, 1, 1, 3, 24 },
+  { 4, 7, 3, 2, 1, 5, 16 },
+  { 6, 4, 3, 1, 1, 3, 8 },
+};
+
+static gboolean
+skip_without_avx512 (void)
+{
+  if (bs_engine_config_conv_avx512 (bs_engine_config_get_default ()))
+    return FALSE;
+  g_test_skip ("this CPU has no AVX-512 (or BS_NO_AVX512 is set): the AVX2 and portable "
+               "kernels run here, checked by /conv/reference and /conv/reference-generic");
+  return TRUE;
+}
+
+/* The AVX-512 kernels against the double reference: every shape of the
+ * other reference tests (strides 1 and 2, odd widths, partial vectors,
+ * fewer than 4 channels in a block, accumulating input gradients, tiny
+ * chunks, 1 to 3 threads), and the shapes only 16-lane vectors split. */
+static void
+test_conv_reference_avx512 (void)
+{
+  BsEngineConfig config = *bs_engine_config_get_default ();
+
+  if (skip_without_avx512 ())
+    return;
+  config.no_avx512 = FALSE;
+  conv_reference_cases_with (&config, conv_cases, G_N_ELEMENTS (conv_cases));
+  conv_reference_cases_with (&config, avx512_cases, G_N_ELEMENTS (avx512_cases));
+}
+
+/* The forward kernel (and so the input gradient, the same kernel) gives the
+ * AVX2 kernel's bits: every width the direct kernels take from 7 to 40,
+ * strides 1 and 2, 1 to 9 output channels, 1 to 3 images written into the
+ * middle of a larger batch, stored and accumulated. */
+static void
+test_conv_avx512_same_bits (void)
+{
+  BsEngineConfig avx2 = *bs_engine_config_get_default ();
+  BsEngineConfig avx512 = avx2;
+  BsRng rng;
+  guint cases = 0;
+
+  if (skip_without_avx512 ())
+    return;
+  avx2.no_avx512 = TRUE;
+  avx512.no_avx512 = FALSE;
+  g_assert_true (bs_engine_config_conv_avx2 (&avx2));
+  bs_rng_init (&rng, 512);
+  for (guint stride = 1; stride <= 2; stride++)
+    for (guint w = 7 * stride; w <= 40; w++)
+      {
+        guint in_c = 1 + w % 5, out_c = 1 + (w * 7 + stride) % 9;
+        guint h = 1 + (w * 3) % 9, images = 1 + w % 3;
+        guint y_images = images + 2, n0 = 1;
+        BsPadShape ps = { in_c, h, w, images, stride };
+        guint oh = (h - 1) / stride + 1, ow = (w - 1) / stride + 1;
+        gsize nx = (gsize) in_c * images * h * w, ny = (gsize) out_c * y_images * oh * ow;
+        g_autofree float *x = layer_random_floats (&rng, nx, 1.0);
+        g_autofree float *wt = layer_random_floats (&rng, (gsize) out_c * in_c * 9, 0.3);
+        g_autofree float *y0 = layer_random_floats (&rng, ny, 1.0);
+        g_autofree float *padded = g_new (float, bs_conv3_padded_size (&ps));
+        g_autofree float *packed = g_new (float, bs_conv3_packed_size (out_c, in_c));
+        g_autofree float *ya = NULL, *yb = NULL;
+
+        if (ow < 7)
+          continue;
+        bs_conv3_pad (&ps, x, images, 0, padded);
+        bs_conv3_pack_weights (wt, out_c, in_c, FALSE, packed);
+        for (int accumulate = 0; accumulate <= 1; accumulate++)
+          {
+            ya = g_memdup2 (y0, ny * sizeof (float));
+            yb = g_memdup2 (y0, ny * sizeof (float));
+            bs_conv3_forward_chunk (&avx2, &ps, padded, packed, out_c, ya, y_images, n0, accumulate);
+            bs_conv3_forward_chunk (&avx512, &ps, padded, packed, out_c, yb, y_images, n0, accumulate);
+            if (memcmp (ya, yb, ny * sizeof (float)) != 0)
+              g_error ("AVX-512 and AVX2 forward differ: stride %u, %u x %u, %u -> %u channels, %u images%s",
+                       stride, h, w, in_c, out_c, images, accumulate ? ", accumulating" : "");
+            g_clear_pointer (&ya, g_free);
+            g_clear_pointer (&yb, g_free);
+            cases++;
+          }
+      }
+  g_assert_cmpuint (cases, ==, 2 * (34 + 27));
+}
+
+/* bs_engine_config_conv_avx512 () holds where the CPU has AVX-512F (with
+ * AVX2 and FMA) unless BS_NO_AVX512 or the portable kernels are chosen, and
+ * the kernels follow it: the weight gradient, whose 16-lane sums split
+ * differently, comes out in other bits with it than without. */
+static void
+test_conv_avx512_predicate (void)
+{
+  BsEngineConfig config = *bs_engine_config_get_default ();
+  BsPadShape ps = { 8, 16, 32, 4, 1 };
+  const guint out_c = 8;
+  const gsize nx = 8 * 4 * 16 * 32, ny = 8 * 4 * 16 * 32, nw = 8 * 8 * 9;
+  gboolean cpu;
+  float *dw[2];
+  BsRng rng;
+  g_autofree float *x = NULL, *dy = NULL, *padded = NULL;
+
+  __builtin_cpu_init ();
+  cpu = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") &&
+        __builtin_cpu_supports ("avx512f");
+  config.portable_conv = FALSE;
+  config.no_avx512 = FALSE;
+  g_assert_true (bs_engine_config_conv_avx512 (&config) == cpu);
+  config.no_avx512 = TRUE;
+  g_assert_false (bs_engine_config_conv_avx512 (&config));
+  g_assert_true (bs_engine_config_conv_avx2 (&config) ==
+                 (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")));
+  config.no_avx512 = FALSE;
+  config.portable_conv = TRUE;
+  g_assert_false (bs_engine_config_conv_avx512 (&config));
+  if (!cpu)
+    {
+      g_test_skip ("this CPU has no AVX-512: only the predicate's answers are checked");
+      return;
+    }
+
+  bs_rng_init (&rng, 3);
+  x = layer_random_floats (&rng, nx, 1.0);
+  dy = layer_random_floats (&rng, ny, 1.0);
+  padded = g_new (float, bs_conv3_padded_size (&ps));
+  bs_conv3_pad (&ps, x, 4, 0, padded);
+  config.portable_conv = FALSE;
+  for (guint k = 0; k < 2; k++)
+    {
+      config.no_avx512 = k == 1;
+      dw[k] = g_new0 (float, nw);
+      bs_conv3_wgrad_chunk (&config, &ps, padded, dy, 4, 0, out_c, dw[k]);
+    }
+  g_assert_true (memcmp (dw[0], dw[1], nw * sizeof (float)) != 0);
+  g_free (dw[0]);
+  g_free (dw[1]);
 }
 
 /* forward_done: every output column exactly once, after it is written. */
@@ -682,6 +844,9 @@ main (int    argc,
   g_test_add_func ("/conv/geometry", test_conv_geometry);
   g_test_add_func ("/conv/reference", test_conv_reference);
   g_test_add_func ("/conv/reference-generic", test_conv_reference_generic);
+  g_test_add_func ("/conv/reference-avx512", test_conv_reference_avx512);
+  g_test_add_func ("/conv/avx512-same-bits", test_conv_avx512_same_bits);
+  g_test_add_func ("/conv/avx512-predicate", test_conv_avx512_predicate);
   g_test_add_func ("/conv/gradcheck", test_conv_gradcheck);
   g_test_add_func ("/conv/winograd", test_conv_winograd);
   g_test_add_func ("/conv/winograd-chunks", test_conv_winograd_chunks);

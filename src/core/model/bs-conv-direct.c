@@ -1,11 +1,13 @@
-/* bs-conv-direct.c: 3x3 stride-1 convolution straight from padded planes.
+/* bs-conv-direct.c: 3x3 convolution (stride 1 or 2) straight from padded planes.
  *
- * The chunk loops are plain C; the inner kernels come in two versions: AVX2 +
- * FMA intrinsics with the register use spelled out (12 accumulators, 3 input
- * vectors, 1 broadcast), chosen at run time when the CPU has them, and a
- * portable one written with GCC vector extensions. Both sum in the same
- * order, so only FMA rounding tells them apart. */
-#include "bs-conv-direct.h"
+ * The chunk loops are plain C; the inner kernels come in two versions here:
+ * AVX2 + FMA intrinsics with the register use spelled out (12 accumulators,
+ * 3 input vectors, 1 broadcast), chosen at run time when the CPU has them,
+ * and a portable one written with GCC vector extensions. Both sum in the
+ * same order, so only FMA rounding tells them apart. On AVX-512 CPUs the
+ * forward chunk and the weight-gradient tiles of bs-conv-direct-avx512.c
+ * run instead. */
+#include "bs-conv-direct-private.h"
 
 #include <string.h>
 
@@ -21,11 +23,6 @@
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 typedef float v8sf __attribute__ ((vector_size (32)));
-
-#define MR BS_CONV3_MR
-#define TAPS 9
-/* Vector reads may run up to 9 floats past the last padded row. */
-#define SLACK 32
 
 /* Where one tile goes: output channel m of vector v is dst[v] + m * ystride,
  * lanes[v] of its 8 lanes exist (0 for a repeated vector); mr channels exist. */
@@ -47,21 +44,6 @@ typedef void (*ForwardTile) (const float   *b0,
                              guint          in_c,
                              const float   *wk,
                              const TileOut *out);
-
-/* sums[m][kx] over the pixels of images x rows x (w) of dy[m] * x[koff[kx] + .]. */
-typedef void (*WgradTile)   (const float *x,         /* padded plane of image 0, row ky */
-                             gsize        x_image,   /* floats between padded planes of images */
-                             gsize        row_step,  /* floats between the input rows of two output rows */
-                             gsize        k1,        /* offset of tap kx = 1 (tap 0 is at 0) */
-                             gsize        k2,
-                             const float *dy,        /* dy of channel o0, image 0 */
-                             gsize        dy_image,  /* floats between images of dy */
-                             gsize        dy_cstride,
-                             guint        mr,
-                             guint        images,
-                             guint        h,
-                             guint        w,
-                             float        sums[MR][3]);
 
 /* ---- portable kernels ------------------------------------------------------- */
 
@@ -443,6 +425,10 @@ choose_forward_tile (const BsEngineConfig *config)
 static WgradTile
 choose_wgrad_tile (const BsEngineConfig *config)
 {
+#ifdef BS_CONV3_HAVE_AVX512_KERNELS
+  if (bs_engine_config_conv_avx512 (config))
+    return bs_conv3_wgrad_tile_avx512;
+#endif
 #ifdef HAVE_AVX2_KERNELS
   if (bs_engine_config_conv_avx2 (config))
     return wgrad_tile_avx2;
@@ -451,26 +437,6 @@ choose_wgrad_tile (const BsEngineConfig *config)
 }
 
 /* ---- chunk loops -------------------------------------------------------------- */
-
-static inline guint
-out_size (guint in,
-          guint stride)
-{
-  return (in - 1) / stride + 1;   /* 3x3, padding 1 */
-}
-
-/* Offsets of the three columns of a tap row, relative to a vector's base.
- * Stride 2 rows are stored as their even columns, then their odd columns. */
-static inline void
-column_offsets (const BsPadShape *s,
-                gsize             k[3])
-{
-  gsize wp = s->w + 2;
-
-  k[0] = 0;
-  k[1] = s->stride == 2 ? (wp + 1) / 2 : 1;
-  k[2] = s->stride == 2 ? 1 : 2;
-}
 
 gsize
 bs_conv3_padded_size (const BsPadShape *s)
@@ -596,7 +562,7 @@ bs_conv3_forward_chunk (const BsEngineConfig *config,
                         gboolean              accumulate)
 {
   const guint s = in->stride;
-  const guint oh = out_size (in->h, s), ow = out_size (in->w, s);
+  const guint oh = bs_conv3_out_size (in->h, s), ow = bs_conv3_out_size (in->w, s);
   const gsize wp = in->w + 2, plane = (gsize) (in->h + 2) * wp;
   const gsize cstride = (gsize) in->images * plane;
   const guint per_row = (ow + 7) / 8;
@@ -607,7 +573,14 @@ bs_conv3_forward_chunk (const BsEngineConfig *config,
   const ForwardTile forward_tile = choose_forward_tile (config);
   gsize k[3], off[TAPS];
 
-  column_offsets (in, k);
+#ifdef BS_CONV3_HAVE_AVX512_KERNELS
+  if (bs_engine_config_conv_avx512 (config))
+    {
+      bs_conv3_forward_chunk_avx512 (in, padded, packed, out_c, y, y_images, n0, accumulate);
+      return;
+    }
+#endif
+  bs_conv3_column_offsets (in, k);
   for (guint t = 0; t < TAPS; t++)
     off[t] = (t / 3) * wp + k[t % 3];
 
@@ -661,14 +634,17 @@ bs_conv3_wgrad_chunk (const BsEngineConfig *config,
                       float                *dw)
 {
   const guint s = in->stride, in_c = in->channels;
-  const guint oh = out_size (in->h, s), ow = out_size (in->w, s);
+  const guint oh = bs_conv3_out_size (in->h, s), ow = bs_conv3_out_size (in->w, s);
   const gsize wp = in->w + 2, plane = (gsize) (in->h + 2) * wp;
   const gsize cstride = (gsize) in->images * plane;
   const gsize dy_cstride = (gsize) dy_images * oh * ow;
   const WgradTile wgrad_tile = choose_wgrad_tile (config);
+#ifdef BS_CONV3_HAVE_AVX512_KERNELS
+  const gboolean two_rows = bs_engine_config_conv_avx512 (config) && ow % 16 == 0;
+#endif
   gsize k[3];
 
-  column_offsets (in, k);
+  bs_conv3_column_offsets (in, k);
 
   for (guint o0 = 0; o0 < out_c; o0 += MR)
     {
@@ -678,13 +654,25 @@ bs_conv3_wgrad_chunk (const BsEngineConfig *config,
       for (guint ci = 0; ci < in_c; ci++)
         for (guint ky = 0; ky < 3; ky++)
           {
-            float sums[MR][3];
+            float sums[2][MR][3];
+            guint rows = 1;
 
-            wgrad_tile (padded + ci * cstride + ky * wp, plane, s * wp, k[1], k[2],
-                        g, (gsize) oh * ow, dy_cstride, mr, in->images, oh, ow, sums);
-            for (guint m = 0; m < mr; m++)
-              for (guint kx = 0; kx < 3; kx++)
-                dw[(((gsize) (o0 + m) * in_c + ci) * 3 + ky) * 3 + kx] += sums[m][kx];
+#ifdef BS_CONV3_HAVE_AVX512_KERNELS
+            if (two_rows && mr == MR && ky == 0)
+              {
+                bs_conv3_wgrad_tile2_avx512 (padded + ci * cstride, plane, s * wp, k[1], k[2], wp,
+                                             g, (gsize) oh * ow, dy_cstride, in->images, oh, ow, sums);
+                rows = 2;
+              }
+            else
+#endif
+              wgrad_tile (padded + ci * cstride + ky * wp, plane, s * wp, k[1], k[2],
+                          g, (gsize) oh * ow, dy_cstride, mr, in->images, oh, ow, sums[0]);
+            for (guint r = 0; r < rows; r++)
+              for (guint m = 0; m < mr; m++)
+                for (guint kx = 0; kx < 3; kx++)
+                  dw[(((gsize) (o0 + m) * in_c + ci) * 3 + ky + r) * 3 + kx] += sums[r][m][kx];
+            ky += rows - 1;
           }
     }
 }

@@ -11,10 +11,12 @@
  * weights); a second kernel computes the weight gradient as a reduction over
  * pixels with 4 x 3 vector accumulators.
  *
- * Written with GCC vector extensions and compiled twice (AVX2+FMA and the
- * baseline), see bs-simd.h; BsEngineConfig.portable_conv chooses the
- * baseline kernels even where AVX2 runs. Every sum runs in a fixed order:
- * results do not depend on timing. */
+ * Three kernel sets: AVX2 + FMA intrinsics, a portable one with GCC vector
+ * extensions (BsEngineConfig.portable_conv chooses it even where AVX2 runs),
+ * and AVX-512 (bs-conv-direct-avx512.c: 16-lane vectors, each two of the
+ * 8-pixel slots; bs_engine_config_conv_avx512 ()), whose forward gives the
+ * AVX2 bits. Every sum runs in a fixed order: results do not depend on
+ * timing. */
 #pragma once
 
 #include <glib.h>
