@@ -78,7 +78,8 @@ bs_cli_info (int    argc,
     }
 
   /* Kernel names (AVX2/FMA, Winograd F(4x4, 3x3)) stay as they are in every language. */
-  conv = bs_engine_config_conv_avx2 (engine) ? "AVX2/FMA" : _("portable");
+  conv = bs_engine_config_conv_avx512 (engine) ? "AVX-512"
+         : bs_engine_config_conv_avx2 (engine) ? "AVX2/FMA" : _("portable");
   gram = bs_engine_config_gram_avx512 (engine) ? "AVX-512"
          : bs_engine_config_gram_avx2 (engine) ? "AVX2/FMA" : _("portable");
   printf ("Blockscope %s\n", BS_VERSION);
