@@ -352,11 +352,11 @@ input_transform (const Shape *s,
 /* M[xi][co][t] = sum_ci U[xi][ci][co] V[xi][ci][t] for the block's first n_tiles tiles. */
 AVX2 static void
 multiply_avx2 (const Shape *s,
-          guint        n_points,
-          const float *U,
-          const float *V,
-          guint        n_tiles,
-          float       *M)
+               guint        n_points,
+               const float *U,
+               const float *V,
+               guint        n_tiles,
+               float       *M)
 {
   guint C = s->g->in_c, K = s->g->out_c;
   const gsize TB = s->tb;
@@ -367,7 +367,7 @@ multiply_avx2 (const Shape *s,
       const float *Ux = U + (gsize) xi * C * K;
 
       for (guint co0 = 0; co0 < K; co0 += CO_TILE)
-        for (guint t0 = 0; t0 < n_tiles; t0 += T_TILE)   /* V is zero past n_tiles */
+        for (guint t0 = 0; t0 < n_tiles; t0 += T_TILE)   /* V is zero past the block's groups */
           {
             __m256 c00 = _mm256_setzero_ps (), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
             __m256 c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
