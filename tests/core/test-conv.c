@@ -474,39 +474,50 @@ forward_check_end (ForwardCheck *fc)
  * the rest and for all when F(4x4) is switched off), in tiny and normal
  * chunks on 1 and 3 threads; the shapes they do not take fall back to the
  * direct path. */
-/* Chunks of images fill whole blocks of tiles (24 tiles in F(4x4), 8 per
- * group), and stay within the images a thread has; wide layers take F(4x4). */
+/* Chunks of images fill whole blocks of tiles (F(4x4): 24 tiles with the
+ * AVX2 kernels, 32 with the AVX-512 ones; 8 per group), and stay within
+ * the images a thread has; wide layers take F(4x4). Each thread's scratch
+ * holds the padded chunk and the block's V and M: points x channels x tiles
+ * per block, with the AVX-512 kernels one cache line more per point. */
 static void
-test_conv_winograd_chunks (void)
+winograd_chunk_cases (const BsEngineConfig *config,
+                      gboolean              avx512)
 {
-  static const guint cases[][4] = {  /* channels, size, images per full block, F(4x4) */
-    { 16, 32, 3, 1 }, { 32, 16, 3, 1 }, { 64, 8, 6, 1 }, { 64, 32, 3, 1 }, { 256, 8, 6, 1 },
+  /* channels, size, images per full block with AVX2, with AVX-512, F(4x4) */
+  static const guint cases[][5] = {
+    { 16, 32, 3, 1, 1 }, { 32, 16, 3, 2, 1 }, { 64, 8, 6, 8, 1 }, { 64, 32, 3, 1, 1 },
+    { 256, 8, 6, 8, 1 }, { 16, 48, 1, 1, 0 },
   };
 
-  const BsEngineConfig *config = bs_engine_config_get_default ();
-
-  if (!bs_engine_config_winograd (config))
-    {
-      g_test_skip ("this CPU has no AVX2 and FMA, which Winograd convolutions need");
-      return;
-    }
   for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
     {
       BsConvGeometry g = { .in_c = cases[k][0], .out_c = cases[k][0], .kernel = 3, .stride = 1,
                            .pad = 1, .in_h = cases[k][1], .in_w = cases[k][1] };
-      guint unit = cases[k][2];
+      guint unit = cases[k][avx512 ? 3 : 2];
+      guint tiles_per_block = cases[k][4] ? (avx512 ? 32 : 24) : 48;
+      gsize points = cases[k][4] ? 36 : 16;
+      gsize line = avx512 ? 16 : 0;
       guint tile;
 
       g_assert_true (bs_conv_geometry_init (&g));
       tile = bs_conv_winograd_tile (&g, config);
-      g_assert_cmpuint (tile, ==, cases[k][3] ? 4 : 2);
+      g_assert_cmpuint (tile, ==, cases[k][4] ? 4 : 2);
       /* F(2x2) needs 16 floats per channel pair, F(4x4) 36. */
-      g_assert_cmpuint (bs_conv_winograd_weights_size (&g, tile), ==,
-                        (gsize) (cases[k][3] ? 36 : 16) * g.in_c * g.out_c);
+      g_assert_cmpuint (bs_conv_winograd_weights_size (&g, tile), ==, points * g.in_c * g.out_c);
+      for (guint images = 1; images <= 12; images++)
+        {
+          gsize padded = tile == 4 ? (gsize) g.in_c * images * (g.in_h + 2) * 4 * ((g.in_w + 5) / 4) + 8
+                                   : (gsize) g.in_c * images * (g.in_h + 2) * (g.in_w + 2);
+          gsize vm = points * ((gsize) tiles_per_block * (g.in_c + g.out_c) + 2 * line);
+
+          g_assert_cmpuint (bs_conv_winograd_scratch_size (&g, tile, config, images), >=, padded + vm);
+          g_assert_cmpuint (bs_conv_winograd_scratch_size (&g, tile, config, images), <=,
+                            padded + vm + (gsize) g.in_c * images * (g.in_w + 2));
+        }
       for (guint max = 1; max <= 130; max++)
         for (gsize budget = 1024; budget <= 4 << 20; budget *= 8)
           {
-            guint n = bs_conv_winograd_chunk_images (&g, tile, max, budget);
+            guint n = bs_conv_winograd_chunk_images (&g, tile, config, max, budget);
 
             g_assert_cmpuint (n, >=, 1);
             g_assert_cmpuint (n, <=, max);
@@ -517,16 +528,48 @@ test_conv_winograd_chunks (void)
 }
 
 static void
+test_conv_winograd_chunks (void)
+{
+  BsEngineConfig config = *bs_engine_config_get_default ();
+
+  config.no_avx512 = TRUE;
+  if (!bs_engine_config_winograd (&config))
+    {
+      g_test_skip ("this CPU has no AVX2 and FMA, which Winograd convolutions need");
+      return;
+    }
+  g_assert_false (bs_engine_config_conv_avx512 (&config));
+  winograd_chunk_cases (&config, FALSE);
+}
+
+/* The same with the AVX-512 kernels, whose blocks of F(4x4) tiles are larger. */
+static void
+test_conv_winograd_avx512_chunks (void)
+{
+  const BsEngineConfig *config = bs_engine_config_get_default ();
+
+  if (!bs_engine_config_conv_avx512 (config))
+    {
+      g_test_skip ("this CPU has no AVX-512F: the AVX-512 Winograd kernels do not run here");
+      return;
+    }
+  winograd_chunk_cases (config, TRUE);
+}
+
+static const guint winograd_cases[][5] = {  /* in_c, out_c, h, w, batch */
+  { 8, 4, 32, 32, 3 }, { 9, 8, 16, 16, 2 }, { 13, 12, 8, 8, 5 }, { 16, 16, 32, 32, 2 },
+  { 8, 4, 8, 16, 3 }, { 10, 8, 16, 8, 3 }, { 64, 64, 8, 8, 9 }, { 8, 8, 64, 64, 1 },
+  { 32, 32, 16, 16, 3 }, { 8, 4, 12, 16, 2 }, { 64, 64, 8, 8, 4 }, { 8, 4, 8, 8, 1 },
+  { 128, 128, 8, 8, 2 }, { 256, 256, 16, 16, 1 },   /* wide: F(4x4) too, 2.3 and 9 MB of weights */
+  /* not taken: 28 / 2 tiles per row, 6 output channels, 3 input channels */
+  { 8, 4, 28, 28, 2 }, { 8, 6, 16, 16, 2 }, { 3, 16, 32, 32, 2 },
+};
+#define WINOGRAD_CASES_TAKEN 14
+
+static void
 test_conv_winograd (void)
 {
-  static const guint cases[][5] = {  /* in_c, out_c, h, w, batch */
-    { 8, 4, 32, 32, 3 }, { 9, 8, 16, 16, 2 }, { 13, 12, 8, 8, 5 }, { 16, 16, 32, 32, 2 },
-    { 8, 4, 8, 16, 3 }, { 10, 8, 16, 8, 3 }, { 64, 64, 8, 8, 9 }, { 8, 8, 64, 64, 1 },
-    { 32, 32, 16, 16, 3 }, { 8, 4, 12, 16, 2 }, { 64, 64, 8, 8, 4 }, { 8, 4, 8, 8, 1 },
-    { 128, 128, 8, 8, 2 }, { 256, 256, 16, 16, 1 },   /* wide: F(4x4) too, 2.3 and 9 MB of weights */
-    /* not taken: 28 / 2 tiles per row, 6 output channels, 3 input channels */
-    { 8, 4, 28, 28, 2 }, { 8, 6, 16, 16, 2 }, { 3, 16, 32, 32, 2 },
-  };
+  const guint (*cases)[5] = winograd_cases;
   double worst[2] = { 0, 0 };   /* F(4x4) allowed, F(2x2) only */
   BsRng rng;
 
@@ -535,7 +578,7 @@ test_conv_winograd (void)
   if (!bs_engine_config_winograd (bs_engine_config_get_default ()))
     g_test_skip ("this CPU has no AVX2 and FMA: only the direct fallback is checked");
   bs_rng_init (&rng, 2021);
-  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+  for (guint k = 0; k < G_N_ELEMENTS (winograd_cases); k++)
     for (guint threads = 1; threads <= 3; threads += 2)
       for (guint tiny = 0; tiny < 2; tiny++)
         for (guint only2 = 0; only2 < 2; only2++)
@@ -551,7 +594,7 @@ test_conv_winograd (void)
           g_autofree guint *seen = NULL;
           ForwardCheck fc = { 0 };
           BsConvHooks hooks = { .forward_done = check_forward_chunk, .data = &fc };
-          gboolean takes = k < 14;
+          gboolean takes = k < WINOGRAD_CASES_TAKEN;
           gsize where;
 
           g_assert_true (bs_conv_geometry_init (&g));
@@ -585,6 +628,94 @@ test_conv_winograd (void)
         }
   g_test_message ("largest error relative to the largest output: %.2g with F(4x4), %.2g with F(2x2) only",
                   worst[0], worst[1]);
+}
+
+/* The AVX-512 Winograd kernels give the AVX2 kernels' bits (each output the
+ * same chain of fused multiply-adds over the input channels), and so the
+ * same closeness to the double reference, on every shape the Winograd test
+ * covers: F(4x4) and F(2x2), 8 to 64 wide maps, 8 x 8 maps in pairs of
+ * images with odd batches, channel counts not multiples of 8 (4 and 12
+ * outputs: the product's 4-row tiles) or of 16, blocks left partly empty
+ * by tiny chunks, on 1 and 3 threads. The shapes Winograd does not take
+ * run the direct kernels and are left out here. */
+static void
+test_conv_winograd_avx512 (void)
+{
+  double worst = 0;
+  guint compared = 0;
+  BsRng rng;
+
+  if (!bs_engine_config_conv_avx512 (bs_engine_config_get_default ()) ||
+      !bs_engine_config_winograd (bs_engine_config_get_default ()))
+    {
+      g_test_skip ("this CPU has no AVX-512F: the AVX-512 Winograd kernels do not run here");
+      return;
+    }
+  bs_rng_init (&rng, 512);
+  for (guint k = 0; k < WINOGRAD_CASES_TAKEN; k++)
+    for (guint threads = 1; threads <= 3; threads += 2)
+      for (guint tiny = 0; tiny < 2; tiny++)
+        for (guint only2 = 0; only2 < 2; only2++)
+          {
+            BsConvGeometry g = { .in_c = winograd_cases[k][0], .out_c = winograd_cases[k][1],
+                                 .kernel = 3, .stride = 1, .pad = 1, .in_h = winograd_cases[k][2],
+                                 .in_w = winograd_cases[k][3] };
+            guint batch = winograd_cases[k][4];
+            BsEngineConfig config = *bs_engine_config_get_default (), avx2;
+            BsThreadPool *pool, *pool2;
+            gsize nx, ny, where;
+            g_autofree float *x = NULL, *w = NULL, *y = NULL, *y2 = NULL;
+            g_autofree double *ry = NULL;
+            g_autofree guint *seen = NULL;
+            ForwardCheck fc = { 0 };
+            BsConvHooks hooks = { .forward_done = check_forward_chunk, .data = &fc };
+            guint tile;
+
+            g_assert_true (bs_conv_geometry_init (&g));
+            config.threads = threads;
+            config.conv_chunk_bytes = tiny ? 1 : 0;
+            config.winograd_max_tile = only2 ? 2 : 4;
+            avx2 = config;
+            avx2.no_avx512 = TRUE;
+            g_assert_true (bs_engine_config_conv_avx512 (&config));
+            g_assert_false (bs_engine_config_conv_avx512 (&avx2));
+            tile = bs_conv_winograd_tile (&g, &config);
+            g_assert_cmpuint (tile, ==, bs_conv_winograd_tile (&g, &avx2));
+            g_assert_true (tile == 2 || (tile == 4 && !only2));
+            pool = bs_thread_pool_new_for_config (&config);
+            pool2 = bs_thread_pool_new_for_config (&avx2);
+            nx = (gsize) g.in_c * batch * g.in_h * g.in_w;
+            ny = (gsize) g.out_c * batch * g.out_h * g.out_w;
+            x = layer_random_floats (&rng, nx, 1.0);
+            w = layer_random_floats (&rng, (gsize) g.out_c * g.in_c * 9, 0.3);
+            y = g_new (float, ny);
+            y2 = g_new (float, ny);
+            ry = g_new (double, ny);
+            seen = g_new0 (guint, (gsize) batch * g.out_h * g.out_w);
+            ref_conv_forward (&g, batch, x, w, ry);
+
+            forward_check_begin (&fc, ry, ny, (gsize) batch * g.out_h * g.out_w, seen);
+            memset (y, 0x7f, ny * sizeof (float));   /* garbage that must be overwritten */
+            bs_conv_forward_inference (&g, NULL, pool, batch, x, w, y, &hooks);
+            forward_check_end (&fc);
+            layer_assert_close ("winograd forward, AVX-512", y, ry, ny, 1e-5);
+            worst = MAX (worst, layer_max_abs_error (y, ry, ny, &where) / layer_reference_scale (ry, ny));
+
+            memset (y2, 0x7f, ny * sizeof (float));
+            bs_conv_forward_inference (&g, NULL, pool2, batch, x, w, y2, NULL);
+            for (gsize i = 0; i < ny; i++)
+              if (memcmp (&y[i], &y2[i], sizeof (float)) != 0)
+                g_error ("case %u (%u -> %u channels, %u x %u, F(%ux%u), %u threads%s): output %"
+                         G_GSIZE_FORMAT " is %.9g with AVX-512, %.9g with AVX2",
+                         k, g.in_c, g.out_c, g.in_h, g.in_w, tile, tile, threads,
+                         tiny ? ", tiny chunks" : "", i, y[i], y2[i]);
+            compared++;
+            bs_thread_pool_unref (pool2);
+            bs_thread_pool_unref (pool);
+          }
+  g_assert_cmpuint (compared, ==, WINOGRAD_CASES_TAKEN * 8);
+  g_test_message ("AVX-512 = AVX2 bit for bit in %u runs; largest error relative to the largest output %.2g",
+                  compared, worst);
 }
 
 /* Maps with fewer positions than the kernel has taps run as one dense
@@ -850,6 +981,8 @@ main (int    argc,
   g_test_add_func ("/conv/gradcheck", test_conv_gradcheck);
   g_test_add_func ("/conv/winograd", test_conv_winograd);
   g_test_add_func ("/conv/winograd-chunks", test_conv_winograd_chunks);
+  g_test_add_func ("/conv/winograd-avx512", test_conv_winograd_avx512);
+  g_test_add_func ("/conv/winograd-avx512-chunks", test_conv_winograd_avx512_chunks);
   g_test_add_func ("/conv/dense", test_conv_dense);
   g_test_add_func ("/conv/weight-cache-epoch", test_conv_weight_cache_epoch);
   g_test_add_func ("/conv/rows", test_conv_rows);

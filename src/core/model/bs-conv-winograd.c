@@ -7,10 +7,20 @@
  * vector loads. Tiles go in blocks (TB2 = 48 or TB4 = 24 tiles):
  *   V[xi][ci][t]  = B^T d B     for the block's tiles (T x T points xi),
  *   M[xi][co][t]  = sum_ci U[xi][ci][co] V[xi][ci][t]   (4 x 24 register tiles),
- *   y             = A^T M A     written back as output tiles. */
+ *   y             = A^T M A     written back as output tiles.
+ *
+ * Where bs_engine_config_conv_avx512 () says so, the product runs with
+ * AVX-512 (bs-conv-winograd-avx512.c: 8 x 32 or 8 x 48 register tiles) on
+ * blocks of TB4_512 = 32 F(4x4) tiles, with each point's rows of V and M
+ * one cache line further apart; the transforms stay as they are (per group
+ * of 8 tiles) and the outputs are the same bits. block_tiles () and
+ * point_stride () are where the kernel set changes the blocks, for the
+ * chunks, the scratch sizes and the kernels alike. */
 #include "bs-conv-winograd.h"
 
 #include <string.h>
+
+#include "bs-conv-winograd-private.h"
 
 #include "bs-conv-direct.h"
 #include "bs-simd.h"
@@ -21,9 +31,10 @@
 #define AVX2 __attribute__ ((target ("avx2,fma")))
 #endif
 
-#define GROUP   8              /* tiles per vector */
+#define GROUP   BS_WINOGRAD_GROUP   /* tiles per vector */
 #define TB2     48             /* F(2x2): tiles per block, six groups */
 #define TB4     24             /* F(4x4): three groups, as its V and M are 36 / 16 times larger */
+#define TB4_512 32             /* F(4x4) with AVX-512: two vectors of 16 tiles */
 #define CO_TILE 4              /* output channels per register tile */
 #define T_TILE  24             /* tiles per register tile (3 vectors) */
 #define MIN_IN_CHANNELS 8
@@ -67,6 +78,31 @@ static guint
 points (guint tile)
 {
   return (tile + 2) * (tile + 2);
+}
+
+/* Tiles per block: what the product's register tile spans. The one place
+ * the kernel set changes the blocks, which the scratch sizes and chunks
+ * follow. */
+static guint
+block_tiles (guint                 tile,
+             const BsEngineConfig *config)
+{
+  if (tile == 4)
+    return bs_engine_config_conv_avx512 (config) ? TB4_512 : TB4;
+  return TB2;
+}
+
+/* Floats from one point's rows of V (or M) to the next's: channels x tb,
+ * and with AVX-512 one cache line more. Without it a point's rows start a
+ * multiple of 4 KiB apart at 32 or 64 channels, so the transforms' 16 or 36
+ * streams (one per point) share a set of the L1 cache (measured: 32 channels
+ * at 16 x 16 ran 1.4 times slower). */
+static gsize
+point_stride (guint                 channels,
+              guint                 tb,
+              const BsEngineConfig *config)
+{
+  return (gsize) channels * tb + (bs_engine_config_conv_avx512 (config) ? 16 : 0);
 }
 
 gsize
@@ -139,23 +175,27 @@ padded4_size (const BsConvGeometry *g,
 gsize
 bs_conv_winograd_scratch_size (const BsConvGeometry *g,
                                guint                 tile,
+                               const BsEngineConfig *config,
                                guint                 images)
 {
   BsPadShape ps = pad_shape (g, images);
+  guint tb = block_tiles (tile, config);
+  gsize points_vm = point_stride (g->in_c, tb, config) + point_stride (g->out_c, tb, config);
 
   if (tile == 4)
-    return padded4_size (g, images) + (gsize) 36 * TB4 * (g->in_c + g->out_c);
-  return bs_conv3_padded_size (&ps) + (gsize) 16 * TB2 * (g->in_c + g->out_c);
+    return padded4_size (g, images) + 36 * points_vm;
+  return bs_conv3_padded_size (&ps) + 16 * points_vm;
 }
 
 guint
 bs_conv_winograd_chunk_images (const BsConvGeometry *g,
                                guint                 tile,
+                               const BsEngineConfig *config,
                                guint                 max_images,
                                gsize                 budget)
 {
   guint t = tile;
-  guint groups_per_block = (t == 4 ? TB4 : TB2) / GROUP;
+  guint groups_per_block = block_tiles (tile, config) / GROUP;
   guint tw = g->in_w / t;
   guint unit;
   /* The padded input is what the blocks read again; the output streams out. */
@@ -195,6 +235,9 @@ typedef struct {
   gsize                 phase;           /* F(4x4): floats per column phase */
   gsize                 plane;
   guint                 tb;              /* tiles per block */
+  gsize                 v_stride;        /* floats from one point to the next in V */
+  gsize                 m_stride;        /* in M */
+  gboolean              avx512;          /* the AVX-512 product */
   const float          *padded;
 } Shape;
 
@@ -297,38 +340,38 @@ input_transform (const Shape *s,
 
               BT (r[a][0], r[a][1], r[a][2], r[a][3], o[0], o[1], o[2], o[3]);
               for (guint b = 0; b < 4; b++)
-                _mm256_storeu_ps (V + ((gsize) (4 * a + b) * C + ci) * TB2 + gi * GROUP, o[b]);
+                _mm256_storeu_ps (V + (4 * a + b) * s->v_stride + (gsize) ci * s->tb + gi * GROUP, o[b]);
             }
         }
-      for (guint gi = nq; gi < TB2 / GROUP; gi++)
+      for (guint gi = nq; gi < s->tb / GROUP; gi++)
         for (guint xi = 0; xi < 16; xi++)
-          _mm256_storeu_ps (V + ((gsize) xi * C + ci) * TB2 + gi * GROUP, _mm256_setzero_ps ());
+          _mm256_storeu_ps (V + xi * s->v_stride + (gsize) ci * s->tb + gi * GROUP, _mm256_setzero_ps ());
     }
 }
 
 /* M[xi][co][t] = sum_ci U[xi][ci][co] V[xi][ci][t] for the block's first n_tiles tiles. */
 AVX2 static void
-multiply (const Shape *s,
-          guint        n_points,
-          const float *U,
-          const float *V,
-          guint        n_tiles,
-          float       *M)
+multiply_avx2 (const Shape *s,
+               guint        n_points,
+               const float *U,
+               const float *V,
+               guint        n_tiles,
+               float       *M)
 {
   guint C = s->g->in_c, K = s->g->out_c;
   const gsize TB = s->tb;
 
   for (guint xi = 0; xi < n_points; xi++)
     {
-      const float *Vx = V + (gsize) xi * C * TB;
+      const float *Vx = V + xi * s->v_stride;
       const float *Ux = U + (gsize) xi * C * K;
 
       for (guint co0 = 0; co0 < K; co0 += CO_TILE)
-        for (guint t0 = 0; t0 < n_tiles; t0 += T_TILE)
+        for (guint t0 = 0; t0 < n_tiles; t0 += T_TILE)   /* V is zero past the block's groups */
           {
             __m256 c00 = _mm256_setzero_ps (), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
             __m256 c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
-            float *out = M + ((gsize) xi * K + co0) * TB + t0;
+            float *out = M + xi * s->m_stride + (gsize) co0 * TB + t0;
 
             for (guint ci = 0; ci < C; ci++)
               {
@@ -370,6 +413,21 @@ multiply (const Shape *s,
     }
 }
 
+static void
+multiply (const Shape *s,
+          guint        n_points,
+          const float *U,
+          const float *V,
+          guint        n_tiles,
+          float       *M)
+{
+  if (s->avx512)
+    bs_conv_winograd_multiply_avx512 (s->g->in_c, s->g->out_c, n_points, U, V, s->v_stride, s->tb,
+                                      n_tiles, M, s->m_stride);
+  else
+    multiply_avx2 (s, n_points, U, V, n_tiles, M);
+}
+
 /* Two output rows' values (left and right column of 8 tiles) to memory. */
 AVX2 static inline void
 store_pair (const Shape *s,
@@ -409,7 +467,7 @@ output_transform (const Shape *s,
         float *base;
 
         for (guint xi = 0; xi < 16; xi++)
-          m[xi] = _mm256_loadu_ps (M + ((gsize) xi * K + co) * TB2 + gi * GROUP);
+          m[xi] = _mm256_loadu_ps (M + xi * s->m_stride + (gsize) co * s->tb + gi * GROUP);
         for (guint b = 0; b < 4; b++)
           {
             t[0][b] = _mm256_add_ps (_mm256_add_ps (m[b], m[4 + b]), m[8 + b]);
@@ -589,12 +647,12 @@ input_transform4 (const Shape *s,
 
               bt4 (col, o);
               for (guint a = 0; a < 6; a++)
-                _mm256_storeu_ps (V + ((gsize) (6 * a + b) * C + ci) * TB4 + gi * GROUP, o[a]);
+                _mm256_storeu_ps (V + (6 * a + b) * s->v_stride + (gsize) ci * s->tb + gi * GROUP, o[a]);
             }
         }
-      for (guint gi = nq; gi < TB4 / GROUP; gi++)
+      for (guint gi = nq; gi < s->tb / GROUP; gi++)
         for (guint xi = 0; xi < 36; xi++)
-          _mm256_storeu_ps (V + ((gsize) xi * C + ci) * TB4 + gi * GROUP, _mm256_setzero_ps ());
+          _mm256_storeu_ps (V + xi * s->v_stride + (gsize) ci * s->tb + gi * GROUP, _mm256_setzero_ps ());
     }
 }
 
@@ -668,7 +726,7 @@ output_transform4 (const Shape *s,
             __m256 m[6], o[4];
 
             for (guint a = 0; a < 6; a++)
-              m[a] = _mm256_loadu_ps (M + ((gsize) (6 * a + b) * K + co) * TB4 + gi * GROUP);
+              m[a] = _mm256_loadu_ps (M + (6 * a + b) * s->m_stride + (gsize) co * s->tb + gi * GROUP);
             at4 (m, o);
             for (guint i = 0; i < 4; i++)
               t[i][b] = o[i];
@@ -688,6 +746,7 @@ output_transform4 (const Shape *s,
 
 static void
 chunk4 (const BsConvGeometry *g,
+        const BsEngineConfig *config,
         const float          *u,
         const float          *x,
         guint                 batch,
@@ -696,23 +755,26 @@ chunk4 (const BsConvGeometry *g,
         float                *y,
         float                *scratch)
 {
+  guint tb = block_tiles (4, config);
   float *V = scratch + padded4_size (g, images);
-  float *M = V + (gsize) 36 * TB4 * g->in_c;
+  float *M = V + 36 * point_stride (g->in_c, tb, config);
   Shape s = {
     .g = g, .images = images, .tw = g->in_w / 4,
     .groups_per_image = (gsize) (g->in_h / 4) * (g->in_w / 4) / GROUP,
     .phase = phase_len (g), .plane = (gsize) (g->in_h + 2) * 4 * phase_len (g),
-    .tb = TB4, .padded = scratch,
+    .tb = tb, .v_stride = point_stride (g->in_c, tb, config),
+    .m_stride = point_stride (g->out_c, tb, config), .avx512 = bs_engine_config_conv_avx512 (config),
+    .padded = scratch,
   };
   gsize groups = s.tw == 2 ? (images + 1) / 2 : s.groups_per_image * images;
 
   pad4 (g, x, batch, n0, images, scratch);
-  for (gsize q0 = 0; q0 < groups; q0 += TB4 / GROUP)
+  for (gsize q0 = 0; q0 < groups; q0 += tb / GROUP)
     {
-      guint nq = (guint) MIN ((gsize) TB4 / GROUP, groups - q0);
+      guint nq = (guint) MIN ((gsize) tb / GROUP, groups - q0);
 
       input_transform4 (&s, q0, nq, V);
-      multiply (&s, 36, u, V, TB4, M);
+      multiply (&s, 36, u, V, nq * GROUP, M);
       output_transform4 (&s, M, q0, nq, y, batch, n0);
     }
 }
@@ -721,6 +783,7 @@ chunk4 (const BsConvGeometry *g,
 
 static void
 chunk2 (const BsConvGeometry *g,
+        const BsEngineConfig *config,
         const float          *u,
         const float          *x,
         guint                 batch,
@@ -731,23 +794,25 @@ chunk2 (const BsConvGeometry *g,
 {
   BsPadShape ps = pad_shape (g, images);
   float *V = scratch + bs_conv3_padded_size (&ps);
-  float *M = V + (gsize) 16 * TB2 * g->in_c;
+  guint tb = block_tiles (2, config);
+  float *M = V + 16 * point_stride (g->in_c, tb, config);
   Shape s = {
     .g = g, .images = images, .tw = g->in_w / 2,
     .groups_per_image = (gsize) (g->in_h / 2) * (g->in_w / 2) / GROUP,
     .wp = g->in_w + 2, .even = (g->in_w + 3) / 2, .plane = (gsize) (g->in_h + 2) * (g->in_w + 2),
-    .tb = TB2, .padded = scratch,
+    .tb = tb, .v_stride = point_stride (g->in_c, tb, config),
+    .m_stride = point_stride (g->out_c, tb, config), .avx512 = bs_engine_config_conv_avx512 (config),
+    .padded = scratch,
   };
   gsize groups = s.groups_per_image * images;
 
   bs_conv3_pad (&ps, x, batch, n0, scratch);
-  for (gsize q0 = 0; q0 < groups; q0 += TB2 / GROUP)
+  for (gsize q0 = 0; q0 < groups; q0 += tb / GROUP)
     {
-      guint nq = (guint) MIN ((gsize) TB2 / GROUP, groups - q0);
-      guint n_tiles = (nq * GROUP + T_TILE - 1) / T_TILE * T_TILE;
+      guint nq = (guint) MIN ((gsize) tb / GROUP, groups - q0);
 
       input_transform (&s, q0, nq, V);
-      multiply (&s, 16, u, V, n_tiles, M);
+      multiply (&s, 16, u, V, nq * GROUP, M);
       output_transform (&s, M, q0, nq, y, batch, n0);
     }
 }
@@ -755,6 +820,7 @@ chunk2 (const BsConvGeometry *g,
 void
 bs_conv_winograd_chunk (const BsConvGeometry *g,
                         guint                 tile,
+                        const BsEngineConfig *config,
                         const float          *u,
                         const float          *x,
                         guint                 batch,
@@ -764,9 +830,9 @@ bs_conv_winograd_chunk (const BsConvGeometry *g,
                         float                *scratch)
 {
   if (tile == 4)
-    chunk4 (g, u, x, batch, n0, images, y, scratch);
+    chunk4 (g, config, u, x, batch, n0, images, y, scratch);
   else
-    chunk2 (g, u, x, batch, n0, images, y, scratch);
+    chunk2 (g, config, u, x, batch, n0, images, y, scratch);
 }
 
 #else /* !HAVE_AVX2_KERNELS */
@@ -774,6 +840,7 @@ bs_conv_winograd_chunk (const BsConvGeometry *g,
 void
 bs_conv_winograd_chunk (const BsConvGeometry *g,
                         guint                 tile,
+                        const BsEngineConfig *config,
                         const float          *u,
                         const float          *x,
                         guint                 batch,
@@ -782,7 +849,7 @@ bs_conv_winograd_chunk (const BsConvGeometry *g,
                         float                *y,
                         float                *scratch)
 {
-  (void) g; (void) tile; (void) u; (void) x; (void) batch; (void) n0; (void) images; (void) y; (void) scratch;
+  (void) g; (void) tile; (void) config; (void) u; (void) x; (void) batch; (void) n0; (void) images; (void) y; (void) scratch;
   g_assert_not_reached ();   /* bs_conv_winograd_tile() is 0 here */
 }
 

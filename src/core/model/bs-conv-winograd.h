@@ -8,13 +8,14 @@
  * direct kernels, F(2x2, 3x3) 2.25 times; the larger tiles also mean fewer
  * transformed values per output. Outputs differ from exact ones by float
  * rounding: in the tests (up to 256 channels) at most 9e-7 of the largest
- * output for F(2x2) and 4.5e-6 for F(4x4), whose transforms have entries up
+ * output for F(2x2) and 6.1e-6 for F(4x4), whose transforms have entries up
  * to 8 (direct kernels: about 1e-7). Evaluation and CKA use them; training
  * keeps the direct kernels, whose forward pass its backward pass and the
  * PyTorch golden tests are written against.
  *
- * Needs AVX2 and FMA, at least 8 input channels, output channels in fours,
- * and tiles that fill whole vectors of 8: F(4x4) when width / 4 is a
+ * Needs AVX2 and FMA (the product runs with AVX-512 where the CPU has it,
+ * with the same results), at least 8 input channels, output channels in
+ * fours, and tiles that fill whole vectors of 8: F(4x4) when width / 4 is a
  * multiple of 8 or is 4 with height / 4 even, or for 8 x 8 maps (two images
  * per vector): all of CIFAR's maps, at any width; else F(2x2) when
  * width / 2 is a multiple of 8 or is 4 with height / 2 even. Other shapes
@@ -45,22 +46,29 @@ void     bs_conv_winograd_weights       (const BsConvGeometry *g,
                                          guint                 co_end,
                                          float                *u);
 
+/* The kernels config chooses (AVX2, or AVX-512 where bs_engine_config_conv_avx512 ())
+ * set the blocks of tiles, so these three take the same config. */
+
 /* Images per chunk, at most max_images (>= 1): as many as fill whole
  * blocks of tiles and keep a chunk's input and output near budget bytes. */
 guint    bs_conv_winograd_chunk_images  (const BsConvGeometry *g,
                                          guint                 tile,
+                                         const BsEngineConfig *config,
                                          guint                 max_images,
                                          gsize                 budget);
 
 /* Floats of per-thread scratch for chunks of up to `images` images. */
 gsize    bs_conv_winograd_scratch_size  (const BsConvGeometry *g,
                                          guint                 tile,
+                                         const BsEngineConfig *config,
                                          guint                 images);
 
 /* y[co][n0 + j] for j < images, from x[ci][batch][h][w]; y is laid out as
- * [out_c][batch][h][w]. scratch: bs_conv_winograd_scratch_size() floats. */
+ * [out_c][batch][h][w]. scratch: bs_conv_winograd_scratch_size() floats.
+ * Both kernel sets give the same bits. */
 void     bs_conv_winograd_chunk         (const BsConvGeometry *g,
                                          guint                 tile,
+                                         const BsEngineConfig *config,
                                          const float          *u,
                                          const float          *x,
                                          guint                 batch,

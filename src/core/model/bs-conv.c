@@ -324,8 +324,8 @@ chunk_cursor (ConvJob *job,
 
       cur.next = 0;
       cur.end = job->batch;
-      cur.nc = job->tile ? bs_conv_winograd_chunk_images (job->g, job->tile, per_thread,
-                                                          chunk_bytes (job->config))
+      cur.nc = job->tile ? bs_conv_winograd_chunk_images (job->g, job->tile, job->config,
+                                                          per_thread, chunk_bytes (job->config))
                          : chunk_images (job->g, job->config, per_thread, FALSE);
     }
   else
@@ -364,7 +364,7 @@ forward_scratch_floats (const ConvJob *job,
   const BsConvGeometry *g = job->g;
 
   if (job->tile != 0)
-    return bs_conv_winograd_scratch_size (g, job->tile, nc);
+    return bs_conv_winograd_scratch_size (g, job->tile, job->config, nc);
   if (bs_conv_dense_applies (g))
     return bs_conv_dense_scratch_size (g, nc);
   if (is_direct3 (g))
@@ -400,8 +400,8 @@ forward_share (gpointer data,
 
       while (next_chunk (job, &cur, &n0, &n))
         {
-          bs_conv_winograd_chunk (g, job->tile, job->winograd, job->x, job->batch, n0, n, job->y,
-                                  scratch);
+          bs_conv_winograd_chunk (g, job->tile, job->config, job->winograd, job->x, job->batch,
+                                  n0, n, job->y, scratch);
           if (job->hooks && job->hooks->forward_done)
             job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld,
                                       g->out_c, n0 * P, n * P);
