@@ -9,6 +9,7 @@
 #include "bs-conv-dense.h"
 #include "bs-conv-direct.h"
 #include "bs-conv-winograd.h"
+#include "bs-packed-gemm.h"
 #include "bs-sync.h"
 #include "bs-thread-pool.h"
 #include "layer-checks.h"
@@ -966,6 +967,88 @@ test_conv_geometry (void)
   g_assert_cmpuint (ok.out_w, ==, 16);
 }
 
+/* Evaluation's products on weights packed once (bs-packed-gemm.h): 1x1
+ * convolutions, im2col's and dense products with few columns, on one thread (the
+ * column split, chunk by chunk) and three (the row split for 1x1 maps).
+ * Against the reference and the training forward (sgemm), with every
+ * column handed to forward_done once; where the product reads its input
+ * as it is (1x1 convolutions, 1 x 1 maps), bit for bit against the packed
+ * product itself, which shows the packed form ran. */
+static void
+test_conv_packed (void)
+{
+  static const guint cases[][8] = {  /* in_c, out_c, k, pad, size, batch, 1: bits known, stride */
+    { 37, 29, 1, 0, 3, 5, 1, 1 }, { 40, 20, 3, 1, 1, 9, 1, 1 }, { 19, 13, 3, 1, 2, 7, 0, 1 },
+    { 300, 8, 1, 0, 1, 70, 1, 1 },
+    { 21, 11, 1, 0, 4, 6, 0, 2 },   /* 1x1 stride-2 projection: im2col, then packed */
+    { 5, 9, 3, 1, 4, 3, 0, 1 },     /* 3x3 on 4 x 4: im2col, then packed */
+  };
+  BsRng rng;
+
+  bs_rng_init (&rng, 1818);
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    for (guint threads = 1; threads <= 3; threads += 2)
+      {
+        BsConvGeometry g = { .in_c = cases[k][0], .out_c = cases[k][1], .kernel = cases[k][2],
+                             .stride = cases[k][7], .pad = cases[k][3], .in_h = cases[k][4],
+                             .in_w = cases[k][4] };
+        guint batch = cases[k][5];
+        BsThreadPool *pool = bs_thread_pool_new (threads);
+        BsConvWeightCache *cache = bs_conv_weight_cache_new ();
+        const BsEngineConfig *config = bs_thread_pool_get_config (pool);
+        gsize nx, ny, nw, cols, failed = 0;
+        g_autofree float *x = NULL, *w = NULL, *y = NULL, *yt = NULL;
+        g_autofree double *ry = NULL;
+        g_autofree guint *seen = NULL;
+        ForwardCheck fc = { 0 };
+        BsConvHooks hooks = { .forward_done = check_forward_chunk, .data = &fc };
+
+        g_assert_true (bs_conv_geometry_init (&g));
+        nx = (gsize) g.in_c * batch * g.in_h * g.in_w;
+        cols = (gsize) batch * g.out_h * g.out_w;
+        ny = (gsize) g.out_c * cols;
+        nw = (gsize) g.out_c * g.in_c * g.kernel * g.kernel;
+        x = layer_random_floats (&rng, nx, 1.0);
+        w = layer_random_floats (&rng, nw, 0.3);
+        y = g_new (float, ny);
+        yt = g_new (float, ny);
+        ry = g_new (double, ny);
+        seen = g_new0 (guint, cols);
+        ref_conv_forward (&g, batch, x, w, ry);
+
+        g_assert_true (bs_conv_reserve_forward (&g, cache, pool, batch, TRUE, &failed));
+        for (guint pass = 0; pass < 2; pass++)   /* packed, then from the cache */
+          {
+            forward_check_begin (&fc, ry, ny, cols, seen);
+            memset (y, 0x7f, ny * sizeof (float));
+            bs_conv_forward_inference (&g, cache, pool, batch, x, w, y, &hooks);
+            layer_assert_close ("packed evaluation", y, ry, ny, 1e-5);
+            forward_check_end (&fc);
+          }
+        bs_conv_forward (&g, pool, batch, x, w, yt, NULL);
+        for (gsize i = 0; i < ny; i++)
+          g_assert_cmpfloat_with_epsilon (y[i], yt[i], 1e-6 * g.in_c + 1e-6);
+
+        if (cases[k][6])
+          {
+            /* The 1x1 weights, or the centre taps of a 3x3 on a 1 x 1 map. */
+            g_autofree float *a = g_new (float, (gsize) g.out_c * g.in_c);
+            g_autofree float *packed = g_new (float, bs_packed_gemm_size (g.out_c, g.in_c));
+            g_autofree float *yp = g_new (float, ny);
+            guint centre = g.kernel * g.kernel / 2;
+
+            for (gsize i = 0; i < (gsize) g.out_c * g.in_c; i++)
+              a[i] = w[i * g.kernel * g.kernel + centre];
+            bs_packed_gemm_pack (a, g.in_c, g.out_c, g.in_c, 0, bs_packed_gemm_panels (g.out_c), packed);
+            bs_packed_gemm (bs_packed_gemm_kernel_for_config (config), packed, g.out_c, g.in_c, 0,
+                            bs_packed_gemm_panels (g.out_c), x, cols, cols, yp, cols, FALSE);
+            g_assert_cmpmem (y, ny * sizeof (float), yp, ny * sizeof (float));
+          }
+        bs_conv_weight_cache_free (cache);
+        bs_thread_pool_unref (pool);
+      }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -986,6 +1069,7 @@ main (int    argc,
   g_test_add_func ("/conv/dense", test_conv_dense);
   g_test_add_func ("/conv/weight-cache-epoch", test_conv_weight_cache_epoch);
   g_test_add_func ("/conv/rows", test_conv_rows);
+  g_test_add_func ("/conv/packed", test_conv_packed);
 
   return g_test_run ();
 }

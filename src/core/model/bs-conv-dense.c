@@ -4,6 +4,8 @@
 #include <cblas.h>
 #include <string.h>
 
+#include "bs-packed-gemm.h"
+
 static inline gsize
 in_positions (const BsConvGeometry *g)
 {
@@ -65,7 +67,7 @@ bs_conv_dense_weights (const BsConvGeometry *g,
 
         for (guint co = co_begin; co < co_end; co++)
           {
-            float *row = dense + ((gsize) co * p_out + (gsize) oy * g->out_w + ox) * cols;
+            float *row = dense + ((gsize) (co - co_begin) * p_out + (gsize) oy * g->out_w + ox) * cols;
             const float *wc = w + (gsize) co * g->in_c * taps;
 
             memset (row, 0, cols * sizeof (float));
@@ -89,6 +91,7 @@ bs_conv_dense_scratch_size (const BsConvGeometry *g,
 void
 bs_conv_dense_chunk (const BsConvGeometry *g,
                      const float          *dense,
+                     const BsPackedGemmKernel *packed,
                      const float          *x,
                      guint                 batch,
                      guint                 n0,
@@ -128,10 +131,13 @@ bs_conv_dense_chunk (const BsConvGeometry *g,
       ldc = images;
     }
 
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
-               (int) M, (int) images, (int) K,
-               1.0f, dense, (int) K, b, (int) ldb,
-               0.0f, c, (int) ldc);
+  if (packed != NULL)
+    bs_packed_gemm (*packed, dense, M, K, 0, bs_packed_gemm_panels (M), b, ldb, images, c, ldc, FALSE);
+  else
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                 (int) M, (int) images, (int) K,
+                 1.0f, dense, (int) K, b, (int) ldb,
+                 0.0f, c, (int) ldc);
 
   if (p_out > 1)
     for (guint co = 0; co < g->out_c; co++)

@@ -18,6 +18,7 @@
 #include <glib.h>
 
 #include "bs-conv-geometry.h"
+#include "bs-packed-gemm.h"
 
 G_BEGIN_DECLS
 
@@ -28,7 +29,7 @@ gboolean bs_conv_dense_applies      (const BsConvGeometry *g);
 
 /* Floats of the dense matrix, and its rows for output channels
  * [co_begin, co_end) made from w[out_c][in_c][k][k]: row (co, oy, ox),
- * column (ci, iy, ix). */
+ * column (ci, iy, ix); dense points at row (co_begin, 0, 0). */
 gsize    bs_conv_dense_weights_size (const BsConvGeometry *g);
 void     bs_conv_dense_weights      (const BsConvGeometry *g,
                                      const float          *w,
@@ -41,9 +42,12 @@ gsize    bs_conv_dense_scratch_size (const BsConvGeometry *g,
                                      guint                 images);
 
 /* y[co][n0 + j] for j < images, from x[ci][batch][h][w], both laid out
- * [channels][batch][h][w]; dense from bs_conv_dense_weights(). */
+ * [channels][batch][h][w]; dense from bs_conv_dense_weights(), or, when
+ * packed is not NULL, that matrix packed by bs_packed_gemm_pack (), run
+ * on the kernel *packed. */
 void     bs_conv_dense_chunk        (const BsConvGeometry *g,
                                      const float          *dense,
+                                     const BsPackedGemmKernel *packed,
                                      const float          *x,
                                      guint                 batch,
                                      guint                 n0,

@@ -8,7 +8,9 @@
  * product (bs-conv-dense.c); everything else (the 7x7 stem, 1x1 stride-2
  * projections, 3x3 on 4x4 maps) is im2col + sgemm. Input gradients: direct
  * kernels with flipped weights (stride 1), otherwise sgemm + col2im, or a
- * convolution of dy with the flipped kernel for other stride-1 shapes. */
+ * convolution of dy with the flipped kernel for other stride-1 shapes.
+ * Evaluation runs the products of few columns on weights packed once
+ * (bs-packed-gemm.c) instead of sgemm. */
 #include "bs-conv.h"
 
 #include <cblas.h>
@@ -18,6 +20,7 @@
 #include "bs-conv-dense.h"
 #include "bs-conv-direct.h"
 #include "bs-conv-winograd.h"
+#include "bs-packed-gemm.h"
 
 /* Bytes of working set (column buffer or padded input, plus output) one
  * thread works on at a time: about the L2 size of current x86 cores. Smaller
@@ -291,6 +294,8 @@ typedef struct {
   const float          *packed;  /* direct kernels: weights packed for the pass */
   const float          *winograd; /* transformed weights: run on bs-conv-winograd */
   const float          *dense;    /* the dense matrix: run on bs-conv-dense */
+  const float          *panels;   /* evaluation: the product's matrix packed once (bs-packed-gemm) */
+  BsPackedGemmKernel    kernel;   /* the kernel that runs on panels */
   guint                 tile;     /* their output tile: 4 or 2 */
   const BsConvHooks    *hooks;
   BsThreadPool         *pool;
@@ -415,7 +420,8 @@ forward_share (gpointer data,
 
       while (next_chunk (job, &cur, &n0, &n))
         {
-          bs_conv_dense_chunk (g, job->dense, job->x, job->batch, n0, n, job->y, scratch);
+          bs_conv_dense_chunk (g, job->dense, job->panels ? &job->kernel : NULL, job->x, job->batch,
+                               n0, n, job->y, scratch);
           if (job->hooks && job->hooks->forward_done)
             job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld,
                                       g->out_c, n0 * P, n * P);
@@ -461,10 +467,14 @@ forward_share (gpointer data,
           ldb = ld;
         }
 
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                   g->out_c, ncols, K,
-                   1.0f, job->w, K, b, ldb,
-                   0.0f, job->y + n0 * P, ld);
+      if (job->panels)
+        bs_packed_gemm (job->kernel, job->panels, g->out_c, K, 0, bs_packed_gemm_panels (g->out_c),
+                        b, ldb, ncols, job->y + n0 * P, ld, FALSE);
+      else
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                     g->out_c, ncols, K,
+                     1.0f, job->w, K, b, ldb,
+                     0.0f, job->y + n0 * P, ld);
 
       if (job->hooks && job->hooks->forward_done)
         job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld,
@@ -472,12 +482,82 @@ forward_share (gpointer data,
     }
 }
 
-/* The weights in the form a convolution runs on: Winograd's transform or
- * the dense matrix (transformed weights), made on all threads. */
+/* The weights in the form a convolution runs on: Winograd's transform,
+ * the dense matrix, the 1x1 weights or the dense matrix packed into panels
+ * (transformed weights), made on all threads. */
 typedef enum {
   FORM_WINOGRAD,
   FORM_DENSE,
+  FORM_PACKED,
+  FORM_DENSE_PACKED,
 } WeightForm;
+
+/* Rows and depth of the dense matrix. */
+static inline gsize
+dense_rows (const BsConvGeometry *g)
+{
+  return (gsize) g->out_c * g->out_h * g->out_w;
+}
+
+static inline gsize
+dense_depth (const BsConvGeometry *g)
+{
+  return (gsize) g->in_c * g->in_h * g->in_w;
+}
+
+static gsize
+form_size (const BsConvGeometry *g,
+           guint                 tile,
+           WeightForm            form)
+{
+  switch (form)
+    {
+    case FORM_WINOGRAD:
+      return bs_conv_winograd_weights_size (g, tile);
+    case FORM_DENSE:
+      return bs_conv_dense_weights_size (g);
+    case FORM_PACKED:
+      return bs_packed_gemm_size (g->out_c, col_rows (g));
+    case FORM_DENSE_PACKED:
+      return bs_packed_gemm_size (dense_rows (g), dense_depth (g));
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Floats of a thread's scratch (BS_SCRATCH_DCOL) for the dense rows of
+ * the output channels one panel of FORM_DENSE_PACKED meets. */
+static gsize
+dense_panel_scratch (const BsConvGeometry *g)
+{
+  gsize p_out = (gsize) g->out_h * g->out_w;
+
+  return (BS_PACKED_GEMM_PANEL_ROWS / p_out + 2) * p_out * dense_depth (g);
+}
+
+/* Panels [p0, p1) of the dense matrix, packed: each from the dense rows of
+ * the output channels it meets, made in the thread's scratch. */
+static void
+pack_dense_panels (const ConvJob *job,
+                   guint          thread,
+                   gsize          p0,
+                   gsize          p1,
+                   float         *out)
+{
+  const BsConvGeometry *g = job->g;
+  const gsize p_out = (gsize) g->out_h * g->out_w, M = dense_rows (g), K = dense_depth (g);
+  float *rows = bs_thread_pool_scratch (job->pool, thread, BS_SCRATCH_DCOL, dense_panel_scratch (g));
+
+  for (gsize p = p0; p < p1; p++)
+    {
+      gsize r0 = p * BS_PACKED_GEMM_PANEL_ROWS;
+      gsize r1 = MIN (r0 + BS_PACKED_GEMM_PANEL_ROWS, M);
+      guint co0 = (guint) (r0 / p_out), co1 = (guint) ((r1 - 1) / p_out + 1);
+
+      bs_conv_dense_weights (g, job->w, co0, co1, rows);
+      bs_packed_gemm_pack_panel (rows + (r0 - co0 * p_out) * K, K, (guint) (r1 - r0), M, K, p, out);
+    }
+}
 
 typedef struct {
   ConvJob    *job;
@@ -492,13 +572,30 @@ transform_share (gpointer data,
 {
   TransformJob *t = data;
   const BsConvGeometry *g = t->job->g;
-  gsize co0, co1;
+  gsize co0, co1, p0, p1;
 
-  bs_split_range (g->out_c, n_threads, thread, &co0, &co1);
-  if (t->form == FORM_WINOGRAD)
-    bs_conv_winograd_weights (g, t->job->tile, t->job->w, (guint) co0, (guint) co1, t->out);
-  else
-    bs_conv_dense_weights (g, t->job->w, (guint) co0, (guint) co1, t->out);
+  switch (t->form)
+    {
+    case FORM_WINOGRAD:
+      bs_split_range (g->out_c, n_threads, thread, &co0, &co1);
+      bs_conv_winograd_weights (g, t->job->tile, t->job->w, (guint) co0, (guint) co1, t->out);
+      break;
+    case FORM_DENSE:
+      bs_split_range (g->out_c, n_threads, thread, &co0, &co1);
+      bs_conv_dense_weights (g, t->job->w, (guint) co0, (guint) co1,
+                             t->out + co0 * dense_rows (g) / g->out_c * dense_depth (g));
+      break;
+    case FORM_PACKED:
+      bs_split_range (bs_packed_gemm_panels (g->out_c), n_threads, thread, &p0, &p1);
+      bs_packed_gemm_pack (t->job->w, col_rows (g), g->out_c, col_rows (g), p0, p1, t->out);
+      break;
+    case FORM_DENSE_PACKED:
+      bs_split_range (bs_packed_gemm_panels (dense_rows (g)), n_threads, thread, &p0, &p1);
+      pack_dense_panels (t->job, thread, p0, p1, t->out);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
 }
 
 struct _BsConvWeightCache {
@@ -544,8 +641,7 @@ transformed_weights (ConvJob           *job,
 {
   const BsConvGeometry *g = job->g;
   gsize w_len = (gsize) g->out_c * g->in_c * g->kernel * g->kernel;
-  gsize u_len = form == FORM_WINOGRAD ? bs_conv_winograd_weights_size (g, job->tile)
-                                      : bs_conv_dense_weights_size (g);
+  gsize u_len = form_size (g, job->tile, form);
   TransformJob t = { job, form, NULL };
 
   if (cache == NULL)
@@ -605,14 +701,51 @@ splits_rows (const ConvJob *job,
 {
   const BsConvGeometry *g = job->g;
 
-  if (!job->inference || n_threads < 2 || output_columns (job) >= (gsize) MIN_SGEMM_COLUMNS * n_threads)
+  if (!job->inference || n_threads < 2 || output_columns (job) >= (gsize) MIN_SGEMM_COLUMNS * n_threads ||
+      job->tile != 0)
     return FALSE;
-  if (job->dense)
+  if (bs_conv_dense_applies (g))
     return g->in_h * g->in_w == 1 && g->out_h * g->out_w == 1;
-  return job->tile == 0 && is_direct (g);
+  return is_direct (g);
 }
 
-/* Rows in whole blocks of 16 (the sgemm kernels' height). */
+/* Evaluation runs its products (1x1 convolutions, im2col's, the dense
+ * matrices; not the direct 3x3 kernels) on weights packed once
+ * (bs-packed-gemm.h, kept in the weight cache) where a product has at most
+ * this many columns: there sgemm's packing of the whole weight matrix on
+ * every call costs more than its kernels gain. Measured on Zen 5 (AVX-512,
+ * one thread, ResNet-50's layers at 32 x 32 input, batch 64): 2.2x sgemm's
+ * speed on the 1 x 1 maps' 2048 x 512 products (64 columns), 1.5-2x on the
+ * dense 3x3 products of 2 x 2 maps, about even at 256 columns. */
+#define PACKED_MAX_COLUMNS 256
+
+/* The columns of each product of a pass: all of them when the rows are
+ * split, else a chunk's. */
+static gsize
+product_columns (const ConvJob *job,
+                 guint          n_threads)
+{
+  const gsize P = (gsize) job->g->out_h * job->g->out_w;
+  guint per_thread;
+
+  if (splits_rows (job, n_threads))
+    return output_columns (job);
+  per_thread = (job->batch + n_threads - 1) / n_threads;
+  return (gsize) MIN (chunk_images (job->g, job->config, per_thread, FALSE), job->batch) * P;
+}
+
+/* Whether an evaluation pass runs on packed weights. */
+static gboolean
+runs_packed (const ConvJob *job,
+             guint          n_threads)
+{
+  const BsConvGeometry *g = job->g;
+
+  return job->inference && job->tile == 0 && !is_direct3 (g) &&
+         product_columns (job, n_threads) <= PACKED_MAX_COLUMNS;
+}
+
+/* Rows in whole blocks of 16 (the sgemm kernels' height), or whole panels. */
 static void
 forward_rows_share (gpointer data,
                     guint    thread,
@@ -625,6 +758,13 @@ forward_rows_share (gpointer data,
   const float *a = job->dense ? job->dense : job->w;
   gsize u0, u1, m0, m1;
 
+  if (job->panels)
+    {
+      bs_split_range (bs_packed_gemm_panels (g->out_c), n_threads, thread, &u0, &u1);
+      if (u0 < u1)
+        bs_packed_gemm (job->kernel, job->panels, g->out_c, K, u0, u1, job->x, ld, ld, job->y, ld, FALSE);
+      return;
+    }
   bs_split_range ((g->out_c + 15) / 16, n_threads, thread, &u0, &u1);
   m0 = u0 * 16;
   m1 = MIN (u1 * 16, (gsize) g->out_c);
@@ -663,11 +803,20 @@ run_forward (const BsConvGeometry *g,
 {
   ConvJob job = { .g = g, .batch = batch, .x = x, .w = w, .y = y, .hooks = hooks, .pool = pool,
                   .config = bs_thread_pool_get_config (pool), .inference = inference };
+  guint n_threads = bs_thread_pool_get_n_threads (pool);
 
   if (inference)
     job.tile = bs_conv_winograd_tile (g, job.config);
+  job.kernel = bs_packed_gemm_kernel_for_config (job.config);
   if (job.tile != 0)
     job.winograd = transformed_weights (&job, cache, FORM_WINOGRAD);
+  else if (runs_packed (&job, n_threads))
+    {
+      job.panels = transformed_weights (&job, cache, bs_conv_dense_applies (g) ? FORM_DENSE_PACKED
+                                                                                : FORM_PACKED);
+      if (bs_conv_dense_applies (g))
+        job.dense = job.panels;
+    }
   else if (bs_conv_dense_applies (g))
     job.dense = transformed_weights (&job, cache, FORM_DENSE);
   else if (is_direct3 (g))
@@ -678,7 +827,7 @@ run_forward (const BsConvGeometry *g,
       bs_conv3_pack_weights (w, g->out_c, g->in_c, FALSE, packed);
       job.packed = packed;
     }
-  if (splits_rows (&job, bs_thread_pool_get_n_threads (pool)))
+  if (splits_rows (&job, n_threads))
     {
       bs_thread_pool_run (pool, forward_rows_share, &job);
       if (hooks && hooks->forward_done)
@@ -748,12 +897,23 @@ bs_conv_reserve_forward (const BsConvGeometry *g,
   guint n_threads = bs_thread_pool_get_n_threads (pool);
   gsize weights = 0, transformed = 0;
 
-  /* The weights' forms of run_forward (): Winograd's or the dense matrix
-   * (cached in inference, thread 0's scratch in training), else packed. */
+  /* The weights' forms of run_forward (): Winograd's, packed panels or
+   * the dense matrix (cached in inference, thread 0's scratch in training),
+   * else packed for the direct kernels. */
   if (inference)
     job.tile = bs_conv_winograd_tile (g, job.config);
   if (job.tile != 0)
     transformed = bs_conv_winograd_weights_size (g, job.tile);
+  else if (runs_packed (&job, n_threads) && !bs_conv_dense_applies (g))
+    transformed = form_size (g, 0, FORM_PACKED);
+  else if (runs_packed (&job, n_threads))
+    {
+      /* Each thread makes the dense rows of its panels in scratch. */
+      transformed = form_size (g, 0, FORM_DENSE_PACKED);
+      for (guint t = 0; t < n_threads; t++)
+        if (!bs_thread_pool_reserve_scratch (pool, t, BS_SCRATCH_DCOL, dense_panel_scratch (g), failed_bytes))
+          return FALSE;
+    }
   else if (bs_conv_dense_applies (g))
     transformed = bs_conv_dense_weights_size (g);
   if (transformed > 0 && cache != NULL)

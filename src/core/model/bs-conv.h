@@ -72,8 +72,10 @@ void               bs_conv_weight_cache_set_epoch (BsConvWeightCache *cache,
                                                    guint64            epoch);
 
 /* As bs_conv_forward, for inference: 3x3 stride-1 convolutions may run on
- * Winograd's F(2x2, 3x3) (bs-conv-winograd.h), which rounds differently.
- * cache may be NULL (the weights are then transformed every time). */
+ * Winograd's F(2x2, 3x3) (bs-conv-winograd.h), which rounds differently,
+ * and products of few columns on weights packed once (bs-packed-gemm.h),
+ * which sum in another order than sgemm. cache may be NULL (the weights
+ * are then transformed every time). */
 void     bs_conv_forward_inference (const BsConvGeometry *g,
                                     BsConvWeightCache    *cache,
                                     BsThreadPool         *pool,
