@@ -268,6 +268,18 @@ bs_cka_snapshot_get_col_pc1_share (const BsCkaSnapshot *snapshot,
   return snapshot->col_share != NULL ? snapshot->col_share[col] : NAN;
 }
 
+/* The index of text in names[0..n), or -1: the file names of the enums below. */
+static int
+name_index (const char *const *names,
+            guint              n,
+            const char        *text)
+{
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (text, names[i]) == 0)
+      return (int) i;
+  return -1;
+}
+
 static const char *const measure_names[BS_CKA_N_MEASURES] = {
   "cka", "cka-without-pc1", "pc1-alignment",
 };
@@ -283,13 +295,12 @@ gboolean
 bs_cka_measure_from_string (const char   *text,
                             BsCkaMeasure *measure)
 {
-  for (guint i = 0; i < BS_CKA_N_MEASURES; i++)
-    if (g_strcmp0 (text, measure_names[i]) == 0)
-      {
-        *measure = (BsCkaMeasure) i;
-        return TRUE;
-      }
-  return FALSE;
+  int i = name_index (measure_names, BS_CKA_N_MEASURES, text);
+
+  if (i < 0)
+    return FALSE;
+  *measure = (BsCkaMeasure) i;
+  return TRUE;
 }
 
 static const char *const statistic_names[BS_CKA_N_STATISTICS] = {
@@ -307,13 +318,12 @@ gboolean
 bs_cka_statistic_from_string (const char     *text,
                               BsCkaStatistic *statistic)
 {
-  for (guint i = 0; i < BS_CKA_N_STATISTICS; i++)
-    if (g_strcmp0 (text, statistic_names[i]) == 0)
-      {
-        *statistic = (BsCkaStatistic) i;
-        return TRUE;
-      }
-  return FALSE;
+  int i = name_index (statistic_names, BS_CKA_N_STATISTICS, text);
+
+  if (i < 0)
+    return FALSE;
+  *statistic = (BsCkaStatistic) i;
+  return TRUE;
 }
 
 const char *
