@@ -1,9 +1,10 @@
 /* bs-thread-pool.c: the engine's thread pool.
  *
  * Workers sleep on a condition variable between regions. A region is short
- * (a few milliseconds at most), so after finishing one a worker spins briefly
- * for the next before going back to sleep: waking a sleeping thread costs
- * tens of microseconds, and a training step has hundreds of regions.
+ * (a few milliseconds at most), so after finishing one a worker spins for
+ * the next before going back to sleep: waking a sleeping thread costs tens
+ * of microseconds (more in a virtual machine), and a forward pass has
+ * hundreds of regions. The caller spins the same way for the last share.
  *
  * Memory order: everything a worker reads of the pool between regions goes
  * through an atomic. The caller stores func and data, then bumps generation
@@ -13,7 +14,14 @@
  * pending == 0 makes every share's writes visible to it. The mutex and the
  * condition variables only put threads to sleep and wake them: the data
  * never depends on them, which also lets ThreadSanitizer check the pool
- * (GLib's GMutex is a futex it cannot see). */
+ * (GLib's GMutex is a futex it cannot see).
+ *
+ * Waking costs a system call even when nobody sleeps, so a region only
+ * signals a thread that said it sleeps: a worker counts itself in sleepers
+ * (and the caller sets caller_sleeps) under the mutex before it checks once
+ * more and waits; the other side changes generation (pending), then reads
+ * the count. Both in sequentially consistent order, so at least one of the
+ * two sees the other's write: the sleeper its work, or the waker its sleep. */
 #include "bs-thread-pool.h"
 #include "bs-sync.h"
 
@@ -26,10 +34,11 @@
 #define CPU_RELAX() do { } while (0)
 #endif
 
-/* Polls for new work before sleeping: about 25 us on a Zen 3 core (a pause
- * is ~27 ns there). Long enough to bridge the serial gaps between regions,
+/* How long a thread polls before it sleeps. Long enough to bridge the serial
+ * gaps between a pass's regions and the uneven ends of its shares (measured:
+ * 25 us left a worker asleep at about half of a ResNet-50 pass's regions),
  * short enough not to steal much from other threads on a busy machine. */
-#define SPIN_ITERATIONS 1000
+#define SPIN_MICROSECONDS 200
 
 typedef struct {
   float *data;
@@ -54,6 +63,8 @@ struct _BsThreadPool {
   GCond             done_cond;
   gint              generation;     /* bumped for every region; only accessed atomically */
   gint              pending;        /* threads still running the current region; atomic */
+  gint              sleepers;       /* workers asleep or going to sleep on start_cond; atomic */
+  gint              caller_sleeps;  /* the caller is asleep or going to sleep on done_cond; atomic */
   gint              quit;           /* atomic */
   BsThreadPoolFunc  func;           /* written before generation's release, read after its acquire */
   gpointer          data;
@@ -65,14 +76,41 @@ load_acquire (gint *p)
   return __atomic_load_n (p, __ATOMIC_ACQUIRE);
 }
 
+/* A thread's poll for an event, up to about SPIN_MICROSECONDS. */
+typedef struct {
+  guint  polls;
+  gint64 deadline;
+} Spin;
+
+/* Pauses once and returns TRUE, or FALSE once the time is up. The clock is
+ * read every 64 polls (about 1 us): a pause is 19-27 ns on recent x86 cores
+ * but 140 ns on others, so the limit is a time, not a count. */
+static gboolean
+spin_again (Spin *spin)
+{
+  if (++spin->polls % 64 == 0)
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      if (spin->deadline == 0)
+        spin->deadline = now + SPIN_MICROSECONDS;
+      else if (now >= spin->deadline)
+        return FALSE;
+    }
+  CPU_RELAX ();
+  return TRUE;
+}
+
 static void
 run_share (BsThreadPool *pool,
            guint         index)
 {
   pool->func (pool->data, index, pool->n_threads);
   /* Release: the share's writes before pending reaches 0; acquire: the last
-   * thread's signal follows every other share. */
-  if (__atomic_sub_fetch (&pool->pending, 1, __ATOMIC_ACQ_REL) == 0)
+   * thread's signal follows every other share. Sequentially consistent
+   * against caller_sleeps (see the top of the file). */
+  if (__atomic_sub_fetch (&pool->pending, 1, __ATOMIC_SEQ_CST) == 0 &&
+      __atomic_load_n (&pool->caller_sleeps, __ATOMIC_SEQ_CST))
     {
       bs_mutex_lock (&pool->mutex);
       g_cond_signal (&pool->done_cond);
@@ -89,19 +127,21 @@ worker_main (gpointer user_data)
 
   for (;;)
     {
-      gint generation = load_acquire (&pool->generation);
+      Spin spin = { 0 };
+      gint generation;
 
-      for (guint i = 0; i < SPIN_ITERATIONS && generation == seen && !load_acquire (&pool->quit); i++)
-        {
-          CPU_RELAX ();
-          generation = load_acquire (&pool->generation);
-        }
+      while ((generation = load_acquire (&pool->generation)) == seen && !load_acquire (&pool->quit) &&
+             spin_again (&spin))
+        ;
 
-      if (generation == seen)
+      if (generation == seen && !load_acquire (&pool->quit))
         {
           bs_mutex_lock (&pool->mutex);
-          while (load_acquire (&pool->generation) == seen && !load_acquire (&pool->quit))
+          __atomic_add_fetch (&pool->sleepers, 1, __ATOMIC_SEQ_CST);
+          while (__atomic_load_n (&pool->generation, __ATOMIC_SEQ_CST) == seen &&
+                 !load_acquire (&pool->quit))
             bs_cond_wait (&pool->start_cond, &pool->mutex);
+          __atomic_sub_fetch (&pool->sleepers, 1, __ATOMIC_RELAXED);
           generation = load_acquire (&pool->generation);
           bs_mutex_unlock (&pool->mutex);
         }
@@ -214,6 +254,8 @@ bs_thread_pool_run (BsThreadPool     *pool,
                     BsThreadPoolFunc  func,
                     gpointer          data)
 {
+  Spin spin = { 0 };
+
   if (pool == NULL || pool->n_threads == 1)
     {
       func (data, 0, 1);
@@ -225,21 +267,29 @@ bs_thread_pool_run (BsThreadPool     *pool,
   __atomic_store_n (&pool->pending, (gint) pool->n_threads, __ATOMIC_RELAXED);
 
   /* The release publishes func, data and pending (and whatever the caller
-   * prepared in data) to every worker that acquires the new generation. */
-  bs_mutex_lock (&pool->mutex);
-  __atomic_add_fetch (&pool->generation, 1, __ATOMIC_RELEASE);
-  g_cond_broadcast (&pool->start_cond);
-  bs_mutex_unlock (&pool->mutex);
+   * prepared in data) to every worker that acquires the new generation;
+   * sequentially consistent against sleepers (see the top of the file). */
+  __atomic_add_fetch (&pool->generation, 1, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n (&pool->sleepers, __ATOMIC_SEQ_CST) > 0)
+    {
+      bs_mutex_lock (&pool->mutex);
+      g_cond_broadcast (&pool->start_cond);
+      bs_mutex_unlock (&pool->mutex);
+    }
 
   run_share (pool, 0);
 
-  /* Spin a little: the other shares usually finish at about the same time. */
-  for (guint i = 0; i < SPIN_ITERATIONS && load_acquire (&pool->pending) > 0; i++)
-    CPU_RELAX ();
+  /* The other shares usually finish at about the same time. */
+  while (load_acquire (&pool->pending) > 0 && spin_again (&spin))
+    ;
+  if (load_acquire (&pool->pending) == 0)
+    return;
 
   bs_mutex_lock (&pool->mutex);
-  while (load_acquire (&pool->pending) > 0)
+  __atomic_store_n (&pool->caller_sleeps, TRUE, __ATOMIC_SEQ_CST);
+  while (__atomic_load_n (&pool->pending, __ATOMIC_SEQ_CST) > 0)
     bs_cond_wait (&pool->done_cond, &pool->mutex);
+  __atomic_store_n (&pool->caller_sleeps, FALSE, __ATOMIC_RELAXED);
   bs_mutex_unlock (&pool->mutex);
 }
 
