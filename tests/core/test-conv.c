@@ -144,6 +144,7 @@ count_dx (gpointer data,
           guint    thread,
           float   *p,
           gsize    ld,
+          guint    row0,
           guint    n_rows,
           gsize    col0,
           gsize    ncols)
@@ -409,12 +410,13 @@ test_conv_avx512_predicate (void)
   g_free (dw[1]);
 }
 
-/* forward_done: every output column exactly once, after it is written. */
+/* forward_done: every output exactly once, after it is written. */
 typedef struct {
   const double *want;
   double        tol;     /* absolute */
   gsize         ld;
-  guint        *seen;    /* per column */
+  gsize         ny;
+  guint        *seen;    /* per output */
   GMutex        lock;
   gboolean      wrong;
 } ForwardCheck;
@@ -424,6 +426,7 @@ check_forward_chunk (gpointer data,
                      guint    thread,
                      float   *p,
                      gsize    ld,
+                     guint    row0,
                      guint    n_rows,
                      gsize    col0,
                      gsize    ncols)
@@ -431,18 +434,18 @@ check_forward_chunk (gpointer data,
   ForwardCheck *fc = data;
 
   bs_mutex_lock (&fc->lock);
-  for (gsize j = 0; j < ncols; j++)
-    {
-      fc->seen[col0 + j]++;
-      for (guint r = 0; r < n_rows; r++)
-        if (!(fabs (p[r * ld + j] - fc->want[r * ld + col0 + j]) <= fc->tol))
+  for (guint r = 0; r < n_rows; r++)
+    for (gsize j = 0; j < ncols; j++)
+      {
+        fc->seen[(row0 + r) * ld + col0 + j]++;
+        if (!(fabs (p[r * ld + j] - fc->want[(row0 + r) * ld + col0 + j]) <= fc->tol))
           fc->wrong = TRUE;
-    }
+      }
   bs_mutex_unlock (&fc->lock);
 }
 
 /* Starts checking a forward pass's chunks against want (ny outputs, ld
- * columns); seen has ld entries. */
+ * columns); seen has ny entries. */
 static void
 forward_check_begin (ForwardCheck *fc,
                      const double *want,
@@ -455,16 +458,17 @@ forward_check_begin (ForwardCheck *fc,
   fc->tol = 1e-5 * layer_reference_scale (want, ny);   /* as layer_assert_close (..., 1e-5) */
   fc->seen = seen;
   fc->ld = ld;
-  memset (seen, 0, ld * sizeof (guint));
+  fc->ny = ny;
+  memset (seen, 0, ny * sizeof (guint));
   g_mutex_init (&fc->lock);
 }
 
-/* Every column was handed to forward_done once, with the right values. */
+/* Every output was handed to forward_done once, with the right values. */
 static void
 forward_check_end (ForwardCheck *fc)
 {
   g_assert_false (fc->wrong);
-  for (gsize j = 0; j < fc->ld; j++)
+  for (gsize j = 0; j < fc->ny; j++)
     g_assert_cmpuint (fc->seen[j], ==, 1);
   g_mutex_clear (&fc->lock);
 }
@@ -616,7 +620,7 @@ test_conv_winograd (void)
           w = layer_random_floats (&rng, (gsize) g.out_c * g.in_c * 9, 0.3);
           y = g_new (float, ny);
           ry = g_new (double, ny);
-          seen = g_new0 (guint, (gsize) batch * g.out_h * g.out_w);
+          seen = g_new0 (guint, ny);
           ref_conv_forward (&g, batch, x, w, ry);
 
           forward_check_begin (&fc, ry, ny, (gsize) batch * g.out_h * g.out_w, seen);
@@ -692,7 +696,7 @@ test_conv_winograd_avx512 (void)
             y = g_new (float, ny);
             y2 = g_new (float, ny);
             ry = g_new (double, ny);
-            seen = g_new0 (guint, (gsize) batch * g.out_h * g.out_w);
+            seen = g_new0 (guint, ny);
             ref_conv_forward (&g, batch, x, w, ry);
 
             forward_check_begin (&fc, ry, ny, (gsize) batch * g.out_h * g.out_w, seen);
@@ -763,7 +767,7 @@ test_conv_dense (void)
           x = layer_random_floats (&rng, nx, 1.0);
           y = g_new (float, ny);
           ry = g_new (double, ny);
-          seen = g_new (guint, (gsize) batch * g.out_h * g.out_w);
+          seen = g_new (guint, ny);
 
           for (guint version = 0; version < 2; version++)
             {
@@ -829,7 +833,7 @@ test_conv_rows (void)
         w = layer_random_floats (&rng, (gsize) g.out_c * g.in_c, 0.3);
         y = g_new (float, ny);
         ry = g_new (double, ny);
-        seen = g_new0 (guint, (gsize) batch * g.out_h * g.out_w);
+        seen = g_new0 (guint, ny);
         ref_conv_forward (&g, batch, x, w, ry);
         forward_check_begin (&fc, ry, ny, (gsize) batch * g.out_h * g.out_w, seen);
         memset (y, 0x7f, ny * sizeof (float));
@@ -1013,7 +1017,7 @@ test_conv_packed (void)
         y = g_new (float, ny);
         yt = g_new (float, ny);
         ry = g_new (double, ny);
-        seen = g_new0 (guint, cols);
+        seen = g_new0 (guint, ny);
         ref_conv_forward (&g, batch, x, w, ry);
 
         g_assert_true (bs_conv_reserve_forward (&g, cache, pool, batch, TRUE, &failed));

@@ -107,27 +107,6 @@ bs_conv_chunk_images (const BsConvGeometry *g,
   return chunk_images (g, config, images_per_thread, FALSE);
 }
 
-/* Valid output columns [lo, hi) for kernel column kx: 0 <= ox*s - pad + kx < in_w. */
-static inline void
-valid_range (guint  out_n,
-             guint  in_n,
-             guint  stride,
-             guint  pad,
-             guint  k,
-             guint *lo,
-             guint *hi)
-{
-  int first = (int) pad - (int) k;      /* ox * stride >= first */
-  int last = (int) in_n - 1 + (int) pad - (int) k;  /* ox * stride <= last */
-  int l = first <= 0 ? 0 : (first + (int) stride - 1) / (int) stride;
-  int h = last < 0 ? 0 : last / (int) stride + 1;
-
-  l = MIN (l, (int) out_n);
-  h = CLAMP (h, l, (int) out_n);
-  *lo = l;
-  *hi = h;
-}
-
 /* One plane of a "same" stride-1 convolution (out_w == in_w): the column
  * row is the input plane shifted by (dy, dx) with zeros shifted in. One flat
  * copy, then the rows and the columns that wrapped around are zeroed. */
@@ -166,6 +145,101 @@ shift_plane (const float *src,
         dst[(gsize) y * w + x] = 0.0f;
 }
 
+/* Input rows up to this wide take im2col_stride2 () (and outputs at least
+ * this wide: on narrower ones the per-row set-up costs more than it saves). */
+#define STRIDE2_MAX_WIDTH 1024
+#define STRIDE2_MIN_OUT_WIDTH 8
+
+/* A short copy inline, in vectors of 8 (memcpy's call is most of the cost
+ * of copying 16 floats). */
+static inline void
+copy_floats (float       *dst,
+             const float *src,
+             guint        n)
+{
+  guint i = 0;
+
+  for (; i + 8 <= n; i += 8)
+    for (guint l = 0; l < 8; l++)
+      dst[i + l] = src[i + l];
+  for (; i < n; i++)
+    dst[i] = src[i];
+}
+
+/* im2col () at stride 2 (the 7x7 stem): every input row is split once into
+ * its even and odd columns, so each of the kernel's columns copies one
+ * contiguous run instead of gathering every other value. */
+static void
+im2col_stride2 (const BsConvGeometry *g,
+                guint                 x_batch,
+                const float          *x,
+                guint                 n0,
+                guint                 nc,
+                float                *col)
+{
+  const guint k = g->kernel, ow = g->out_w, oh = g->out_h, half = (g->in_w + 1) / 2;
+  const gsize in_hw = (gsize) g->in_h * g->in_w;
+  const gsize P = (gsize) oh * ow;
+  const gsize ncols = (gsize) nc * P;
+  float split[STRIDE2_MAX_WIDTH + 1];
+
+  for (guint c = 0; c < g->in_c; c++)
+    {
+      /* Output rows no input row reaches, for each kernel row: zeros. */
+      for (guint ky = 0; ky < k; ky++)
+        {
+          guint ylo, yhi;
+
+          bs_conv_valid_range (oh, g->in_h, 2, g->pad, ky, &ylo, &yhi);
+          for (guint kx = 0; kx < k; kx++)
+            {
+              float *row = col + ((gsize) (c * k + ky) * k + kx) * ncols;
+
+              for (guint j = 0; j < nc; j++)
+                {
+                  memset (row + j * P, 0, (gsize) ylo * ow * sizeof (float));
+                  memset (row + j * P + (gsize) yhi * ow, 0, (gsize) (oh - yhi) * ow * sizeof (float));
+                }
+            }
+        }
+
+      for (guint j = 0; j < nc; j++)
+        for (guint iy = 0; iy < g->in_h; iy++)
+          {
+            const float *src = x + ((gsize) c * x_batch + n0 + j) * in_hw + (gsize) iy * g->in_w;
+
+            /* split[0, half): even columns; split[half, ...): odd ones. */
+            for (guint i = 0; i < g->in_w; i++)
+              split[(i & 1) * half + i / 2] = src[i];
+
+            /* The kernel rows that read input row iy: iy = 2 * oy - pad + ky. */
+            for (guint ky = 0; ky < k && ky <= iy + g->pad; ky++)
+              {
+                guint oy2 = iy + g->pad - ky;
+
+                if (oy2 % 2 != 0 || oy2 / 2 >= oh)
+                  continue;
+                for (guint kx = 0; kx < k; kx++)
+                  {
+                    float *d = col + ((gsize) (c * k + ky) * k + kx) * ncols + j * P + (gsize) (oy2 / 2) * ow;
+                    int off = (int) kx - (int) g->pad;     /* input column 2 * ox + off ... */
+                    guint parity = (guint) off & 1;
+                    int base = (off - (int) parity) / 2;    /* ... is ox + base of its half */
+                    const float *from = split + parity * half + base;
+                    guint xlo, xhi;
+
+                    bs_conv_valid_range (ow, g->in_w, 2, g->pad, kx, &xlo, &xhi);
+                    for (guint ox = 0; ox < xlo; ox++)
+                      d[ox] = 0.0f;
+                    copy_floats (d + xlo, from + xlo, xhi - xlo);
+                    for (guint ox = xhi; ox < ow; ox++)
+                      d[ox] = 0.0f;
+                  }
+              }
+          }
+    }
+}
+
 /* col[(c*k + ky)*k + kx][j*P + oy*out_w + ox] = x[c][n0+j][oy*s - pad + ky][ox*s - pad + kx]
  * for x laid out as [in_c][x_batch][in_h][in_w]. */
 static void
@@ -182,6 +256,12 @@ im2col (const BsConvGeometry *g,
   const gsize ncols = (gsize) nc * P;
   const gboolean same = s == 1 && ow == g->in_w && oh == g->in_h;
 
+  if (s == 2 && g->in_w <= STRIDE2_MAX_WIDTH && ow >= STRIDE2_MIN_OUT_WIDTH)
+    {
+      im2col_stride2 (g, x_batch, x, n0, nc, col);
+      return;
+    }
+
   for (guint c = 0; c < g->in_c; c++)
     for (guint ky = 0; ky < k; ky++)
       for (guint kx = 0; kx < k; kx++)
@@ -189,8 +269,8 @@ im2col (const BsConvGeometry *g,
           float *row = col + ((gsize) (c * k + ky) * k + kx) * ncols;
           guint ylo, yhi, xlo, xhi;
 
-          valid_range (oh, g->in_h, s, g->pad, ky, &ylo, &yhi);
-          valid_range (ow, g->in_w, s, g->pad, kx, &xlo, &xhi);
+          bs_conv_valid_range (oh, g->in_h, s, g->pad, ky, &ylo, &yhi);
+          bs_conv_valid_range (ow, g->in_w, s, g->pad, kx, &xlo, &xhi);
 
           for (guint j = 0; j < nc; j++)
             {
@@ -252,8 +332,8 @@ col2im_add (const BsConvGeometry *g,
           const float *row = dcol + ((gsize) (c * k + ky) * k + kx) * ncols;
           guint ylo, yhi, xlo, xhi;
 
-          valid_range (oh, g->in_h, s, g->pad, ky, &ylo, &yhi);
-          valid_range (ow, g->in_w, s, g->pad, kx, &xlo, &xhi);
+          bs_conv_valid_range (oh, g->in_h, s, g->pad, ky, &ylo, &yhi);
+          bs_conv_valid_range (ow, g->in_w, s, g->pad, kx, &xlo, &xhi);
 
           for (guint j = 0; j < nc; j++)
             {
@@ -408,7 +488,7 @@ forward_share (gpointer data,
           bs_conv_winograd_chunk (g, job->tile, job->config, job->winograd, job->x, job->batch,
                                   n0, n, job->y, scratch);
           if (job->hooks && job->hooks->forward_done)
-            job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld,
+            job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld, 0,
                                       g->out_c, n0 * P, n * P);
         }
       return;
@@ -423,7 +503,7 @@ forward_share (gpointer data,
           bs_conv_dense_chunk (g, job->dense, job->panels ? &job->kernel : NULL, job->x, job->batch,
                                n0, n, job->y, scratch);
           if (job->hooks && job->hooks->forward_done)
-            job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld,
+            job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld, 0,
                                       g->out_c, n0 * P, n * P);
         }
       return;
@@ -441,7 +521,7 @@ forward_share (gpointer data,
           bs_conv3_forward_chunk (job->config, &ps, padded, job->packed, g->out_c, job->y, job->batch,
                                   n0, FALSE);
           if (job->hooks && job->hooks->forward_done)
-            job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld,
+            job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld, 0,
                                       g->out_c, n0 * P, ps.images * P);
         }
       return;
@@ -477,7 +557,7 @@ forward_share (gpointer data,
                      0.0f, job->y + n0 * P, ld);
 
       if (job->hooks && job->hooks->forward_done)
-        job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld,
+        job->hooks->forward_done (job->hooks->data, thread, job->y + n0 * P, ld, 0,
                                   g->out_c, n0 * P, ncols);
     }
 }
@@ -682,11 +762,10 @@ transformed_weights (ConvJob           *job,
 }
 
 /* Evaluation's small products: when splitting the images would leave each
- * thread fewer than MIN_SGEMM_COLUMNS columns (the 1 x 1 maps of the last
- * stage, or batches of 64), every thread packs the whole weight matrix for
- * a few dozen columns; split by output channels instead, so that each packs
- * its share once, and run the chunk hooks afterwards over column ranges.
- * Only for products that read their input as it is: 1x1 stride-1
+ * thread fewer than MIN_SGEMM_COLUMNS columns (the 1 x 1 and 2 x 2 maps of
+ * the last stages), each would stream the whole weight matrix for a few
+ * dozen columns; split by output channels instead, so that each streams its
+ * share. Only for products that read their input as it is: 1x1 stride-1
  * convolutions and the dense matrices of 1 x 1 maps. */
 /* Columns of the output: images x output positions. */
 static inline gsize
@@ -709,43 +788,28 @@ splits_rows (const ConvJob *job,
   return is_direct (g);
 }
 
-/* Evaluation runs its products (1x1 convolutions, im2col's, the dense
+/* Evaluation runs all its products (1x1 convolutions, im2col's, the dense
  * matrices; not the direct 3x3 kernels) on weights packed once
- * (bs-packed-gemm.h, kept in the weight cache) where a product has at most
- * this many columns: there sgemm's packing of the whole weight matrix on
- * every call costs more than its kernels gain. Measured on Zen 5 (AVX-512,
- * one thread, ResNet-50's layers at 32 x 32 input, batch 64): 2.2x sgemm's
- * speed on the 1 x 1 maps' 2048 x 512 products (64 columns), 1.5-2x on the
- * dense 3x3 products of 2 x 2 maps, about even at 256 columns. */
-#define PACKED_MAX_COLUMNS 256
-
-/* The columns of each product of a pass: all of them when the rows are
- * split, else a chunk's. */
-static gsize
-product_columns (const ConvJob *job,
-                 guint          n_threads)
-{
-  const gsize P = (gsize) job->g->out_h * job->g->out_w;
-  guint per_thread;
-
-  if (splits_rows (job, n_threads))
-    return output_columns (job);
-  per_thread = (job->batch + n_threads - 1) / n_threads;
-  return (gsize) MIN (chunk_images (job->g, job->config, per_thread, FALSE), job->batch) * P;
-}
-
-/* Whether an evaluation pass runs on packed weights. */
+ * (bs-packed-gemm.h, kept in the weight cache): sgemm packs the weights on
+ * every call and, with beta = 0, clears the output in a pass of its own.
+ * Measured on Zen 5 (AVX-512, ResNet-50 at 32 x 32 input, batch 64): on one
+ * thread 2.2x sgemm's speed on the 1 x 1 maps' 2048 x 512 products
+ * (64 columns), 1.5-2x on the dense 3x3 products of 2 x 2 maps, about even
+ * at 256 columns and more; on two threads, where each thread's sgemm packs
+ * the weights for its own chunks, the whole pass 1.1-1.2x faster with the
+ * wide products packed too. */
 static gboolean
-runs_packed (const ConvJob *job,
-             guint          n_threads)
+runs_packed (const ConvJob *job)
 {
-  const BsConvGeometry *g = job->g;
-
-  return job->inference && job->tile == 0 && !is_direct3 (g) &&
-         product_columns (job, n_threads) <= PACKED_MAX_COLUMNS;
+  return job->inference && job->tile == 0 && !is_direct3 (job->g);
 }
 
-/* Rows in whole blocks of 16 (the sgemm kernels' height), or whole panels. */
+/* A row split's chunk hooks run on blocks of rows of about this many floats
+ * as soon as they are computed, while they are in this thread's cache. */
+#define ROW_BLOCK_FLOATS (16 * 1024)
+
+/* This thread's panels of the product (all columns), block by block, each
+ * handed to the chunk hook once computed. */
 static void
 forward_rows_share (gpointer data,
                     guint    thread,
@@ -754,40 +818,22 @@ forward_rows_share (gpointer data,
   ConvJob *job = data;
   const BsConvGeometry *g = job->g;
   const gsize ld = output_columns (job);
-  const gsize K = g->in_c;
-  const float *a = job->dense ? job->dense : job->w;
-  gsize u0, u1, m0, m1;
+  const gsize block = MAX ((gsize) 1, ROW_BLOCK_FLOATS / (BS_PACKED_GEMM_PANEL_ROWS * ld));
+  gsize u0, u1;
 
-  if (job->panels)
+  g_assert (job->panels != NULL);
+  bs_split_range (bs_packed_gemm_panels (g->out_c), n_threads, thread, &u0, &u1);
+  for (gsize b0 = u0; b0 < u1; b0 += block)
     {
-      bs_split_range (bs_packed_gemm_panels (g->out_c), n_threads, thread, &u0, &u1);
-      if (u0 < u1)
-        bs_packed_gemm (job->kernel, job->panels, g->out_c, K, u0, u1, job->x, ld, ld, job->y, ld, FALSE);
-      return;
+      gsize b1 = MIN (u1, b0 + block);
+      gsize r0 = b0 * BS_PACKED_GEMM_PANEL_ROWS, r1 = MIN (b1 * BS_PACKED_GEMM_PANEL_ROWS, (gsize) g->out_c);
+
+      bs_packed_gemm (job->kernel, job->panels, g->out_c, g->in_c, b0, b1, job->x, ld, ld, job->y, ld,
+                      FALSE);
+      if (job->hooks && job->hooks->forward_done)
+        job->hooks->forward_done (job->hooks->data, thread, job->y + r0 * ld, ld, (guint) r0,
+                                  (guint) (r1 - r0), 0, ld);
     }
-  bs_split_range ((g->out_c + 15) / 16, n_threads, thread, &u0, &u1);
-  m0 = u0 * 16;
-  m1 = MIN (u1 * 16, (gsize) g->out_c);
-  if (m0 >= m1)
-    return;
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
-               (int) (m1 - m0), (int) ld, (int) K,
-               1.0f, a + m0 * K, (int) K, job->x, (int) ld,
-               0.0f, job->y + m0 * ld, (int) ld);
-}
-
-static void
-forward_hooks_share (gpointer data,
-                     guint    thread,
-                     guint    n_threads)
-{
-  ConvJob *job = data;
-  const gsize ld = output_columns (job);
-  gsize c0, c1;
-
-  bs_split_range (ld, n_threads, thread, &c0, &c1);
-  if (c0 < c1)
-    job->hooks->forward_done (job->hooks->data, thread, job->y + c0, ld, job->g->out_c, c0, c1 - c0);
 }
 
 static void
@@ -810,7 +856,7 @@ run_forward (const BsConvGeometry *g,
   job.kernel = bs_packed_gemm_kernel_for_config (job.config);
   if (job.tile != 0)
     job.winograd = transformed_weights (&job, cache, FORM_WINOGRAD);
-  else if (runs_packed (&job, n_threads))
+  else if (runs_packed (&job))
     {
       job.panels = transformed_weights (&job, cache, bs_conv_dense_applies (g) ? FORM_DENSE_PACKED
                                                                                 : FORM_PACKED);
@@ -827,14 +873,7 @@ run_forward (const BsConvGeometry *g,
       bs_conv3_pack_weights (w, g->out_c, g->in_c, FALSE, packed);
       job.packed = packed;
     }
-  if (splits_rows (&job, n_threads))
-    {
-      bs_thread_pool_run (pool, forward_rows_share, &job);
-      if (hooks && hooks->forward_done)
-        bs_thread_pool_run (pool, forward_hooks_share, &job);
-      return;
-    }
-  bs_thread_pool_run (pool, forward_share, &job);
+  bs_thread_pool_run (pool, splits_rows (&job, n_threads) ? forward_rows_share : forward_share, &job);
 }
 
 void
@@ -904,9 +943,9 @@ bs_conv_reserve_forward (const BsConvGeometry *g,
     job.tile = bs_conv_winograd_tile (g, job.config);
   if (job.tile != 0)
     transformed = bs_conv_winograd_weights_size (g, job.tile);
-  else if (runs_packed (&job, n_threads) && !bs_conv_dense_applies (g))
+  else if (runs_packed (&job) && !bs_conv_dense_applies (g))
     transformed = form_size (g, 0, FORM_PACKED);
-  else if (runs_packed (&job, n_threads))
+  else if (runs_packed (&job))
     {
       /* Each thread makes the dense rows of its panels in scratch. */
       transformed = form_size (g, 0, FORM_DENSE_PACKED);
@@ -1098,7 +1137,7 @@ backward_share (gpointer data,
               col2im_add (g, job->batch, dcol, n0, n, job->dx);
             }
           if (job->hooks && job->hooks->backward_done)
-            job->hooks->backward_done (job->hooks->data, thread, job->dx + n0 * in_hw, ld_in,
+            job->hooks->backward_done (job->hooks->data, thread, job->dx + n0 * in_hw, ld_in, 0,
                                        g->in_c, n0 * in_hw, n * in_hw);
         }
       return;
@@ -1186,7 +1225,7 @@ backward_share (gpointer data,
         }
 
       if (job->hooks && job->hooks->backward_done)
-        job->hooks->backward_done (job->hooks->data, thread, job->dx + n0 * in_hw, ld_in,
+        job->hooks->backward_done (job->hooks->data, thread, job->dx + n0 * in_hw, ld_in, 0,
                                    g->in_c, n0 * in_hw, n * in_hw);
     }
 }

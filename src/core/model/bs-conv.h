@@ -24,11 +24,14 @@
 G_BEGIN_DECLS
 
 /* Called for every finished chunk: rows of ld floats, columns [col0, col0 + ncols)
- * of each of the n_rows rows (pointer p points at row 0, column col0). */
+ * of rows [row0, row0 + n_rows) (pointer p points at row row0, column col0).
+ * Chunks are of all rows (row0 = 0), except in an evaluation pass that
+ * splits a product's rows between threads. */
 typedef void (*BsConvChunkFunc) (gpointer data,
                                  guint    thread,
                                  float   *p,
                                  gsize    ld,
+                                 guint    row0,
                                  guint    n_rows,
                                  gsize    col0,
                                  gsize    ncols);

@@ -164,12 +164,15 @@ ctx_backward_done (gpointer data,
                    guint    thread,
                    float   *p,
                    gsize    ld,
+                   guint    row0,
                    guint    n_rows,
                    gsize    col0,
                    gsize    ncols)
 {
   ConvBackwardCtx *ctx = data;
   double *stats = bs_bn_partial_sums (ctx->model->pool, thread, n_rows);
+
+  g_assert (row0 == 0);   /* the backward pass splits columns only */
 
   for (guint r = 0; r < n_rows; r++)
     bs_bn_row_backward_sums (p + r * ld, ctx->relu_out + r * ld + col0, ctx->bn_in + r * ld + col0,

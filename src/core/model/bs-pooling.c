@@ -1,6 +1,8 @@
 /* bs-pooling.c: global average pool and max pool. */
 #include "bs-pooling.h"
 
+#include "bs-conv-geometry.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -96,21 +98,48 @@ bs_maxpool_geometry_init (BsMaxPoolGeometry *g)
 }
 
 /* The larger of a and b as the scan of max_forward_share () decides it: a
- * (the earlier) unless b is greater, a NaN wins, the first NaN first. */
+ * (the earlier) unless b is greater, a NaN wins, the first NaN first.
+ * Without branches, so that the loops below run on vectors (a comparison
+ * of random values is a branch mispredicted half of the time). */
 static inline float
 max_first (float a,
            float b)
 {
-  return (b > a && !isnan (a)) || (isnan (b) && !isnan (a)) ? b : a;
+  return (b > a) | (isnan (b) & !isnan (a)) ? b : a;
 }
 
 /* Planes that fit this many floats of row maxima take the separable path. */
 #define MAX_ROW_MAXIMA 8192
 
+/* out[i] = max_first (out[i], in[i * stride]) for n entries. */
+static inline void
+max_first_into (float       *out,
+                const float *in,
+                guint        n,
+                guint        stride)
+{
+  if (stride == 2)
+    for (guint i = 0; i < n; i++)
+      out[i] = max_first (out[i], in[2 * i]);
+  else
+    for (guint i = 0; i < n; i++)
+      out[i] = max_first (out[i], in[(gsize) i * stride]);
+}
+
+static inline void
+fill_minus_infinity (float *out,
+                     guint  n)
+{
+  for (guint i = 0; i < n; i++)
+    out[i] = -INFINITY;
+}
+
 /* Without argmax (evaluation), one plane's window maxima in two passes:
  * along each input row at every output column, then down the columns.
  * The first maximum in window order is the first maximum of the first row
- * holding it, so the values are those of the scan below. */
+ * holding it, so the values are those of the scan below. Each pass takes
+ * the window's offsets in order and every output column at once; a start
+ * at -inf changes nothing (max_first (-inf, v) is v, NaN or not). */
 static void
 max_plane_separable (const BsMaxPoolGeometry *g,
                      const float             *x,
@@ -118,26 +147,32 @@ max_plane_separable (const BsMaxPoolGeometry *g,
                      float                   *rows)
 {
   for (guint iy = 0; iy < g->in_h; iy++)
-    for (guint ox = 0; ox < g->out_w; ox++)
-      {
-        int x0 = (int) (ox * g->stride) - (int) g->pad;
-        int lo = MAX (x0, 0), hi = MIN (x0 + (int) g->kernel, (int) g->in_w);
-        float best = x[iy * g->in_w + lo];
+    {
+      float *row = rows + iy * g->out_w;
 
-        for (int kx = lo + 1; kx < hi; kx++)
-          best = max_first (best, x[iy * g->in_w + kx]);
-        rows[iy * g->out_w + ox] = best;
-      }
+      fill_minus_infinity (row, g->out_w);
+      for (guint kx = 0; kx < g->kernel; kx++)
+        {
+          guint lo, hi;
+
+          bs_conv_valid_range (g->out_w, g->in_w, g->stride, g->pad, kx, &lo, &hi);
+          if (lo < hi)
+            max_first_into (row + lo, x + iy * g->in_w + lo * g->stride + kx - g->pad, hi - lo,
+                            g->stride);
+        }
+    }
   for (guint oy = 0; oy < g->out_h; oy++)
     {
-      int y0 = (int) (oy * g->stride) - (int) g->pad;
-      int lo = MAX (y0, 0), hi = MIN (y0 + (int) g->kernel, (int) g->in_h);
       float *out = y + oy * g->out_w;
 
-      memcpy (out, rows + lo * g->out_w, g->out_w * sizeof (float));
-      for (int ky = lo + 1; ky < hi; ky++)
-        for (guint ox = 0; ox < g->out_w; ox++)
-          out[ox] = max_first (out[ox], rows[ky * g->out_w + ox]);
+      fill_minus_infinity (out, g->out_w);
+      for (guint ky = 0; ky < g->kernel; ky++)
+        {
+          int iy = (int) (oy * g->stride) - (int) g->pad + (int) ky;
+
+          if (iy >= 0 && iy < (int) g->in_h)
+            max_first_into (out, rows + iy * g->out_w, g->out_w, 1);
+        }
     }
 }
 
