@@ -571,10 +571,75 @@ static const guint winograd_cases[][5] = {  /* in_c, out_c, h, w, batch */
 };
 #define WINOGRAD_CASES_TAKEN 14
 
+/* One Winograd case on a pool of config (with threads, tiny chunks and the
+ * largest tile set): random inputs and weights, the forward pass checked
+ * against the double reference, every output handed to forward_done once. */
+typedef struct {
+  BsConvGeometry g;
+  guint          batch;
+  BsEngineConfig config;
+  gsize          ny;
+  float         *x;
+  float         *w;
+  float         *y;
+  double         error;   /* the largest, relative to the largest output */
+} WinogradRun;
+
+static void
+winograd_run (WinogradRun          *run,
+              const BsEngineConfig *base,
+              guint                 k,
+              guint                 threads,
+              gboolean              tiny,
+              gboolean              only2,
+              BsRng                *rng)
+{
+  BsConvGeometry *g = &run->g;
+  BsThreadPool *pool;
+  gsize nx, where;
+  g_autofree double *ry = NULL;
+  g_autofree guint *seen = NULL;
+  ForwardCheck fc = { 0 };
+  BsConvHooks hooks = { .forward_done = check_forward_chunk, .data = &fc };
+
+  *g = (BsConvGeometry) { .in_c = winograd_cases[k][0], .out_c = winograd_cases[k][1], .kernel = 3,
+                          .stride = 1, .pad = 1, .in_h = winograd_cases[k][2], .in_w = winograd_cases[k][3] };
+  g_assert_true (bs_conv_geometry_init (g));
+  run->batch = winograd_cases[k][4];
+  run->config = *base;
+  run->config.threads = threads;
+  run->config.conv_chunk_bytes = tiny ? 1 : 0;
+  run->config.winograd_max_tile = only2 ? 2 : 4;
+  nx = (gsize) g->in_c * run->batch * g->in_h * g->in_w;
+  run->ny = (gsize) g->out_c * run->batch * g->out_h * g->out_w;
+  run->x = layer_random_floats (rng, nx, 1.0);
+  run->w = layer_random_floats (rng, (gsize) g->out_c * g->in_c * 9, 0.3);
+  run->y = g_new (float, run->ny);
+  ry = g_new (double, run->ny);
+  seen = g_new0 (guint, run->ny);
+  ref_conv_forward (g, run->batch, run->x, run->w, ry);
+
+  pool = bs_thread_pool_new_for_config (&run->config);
+  forward_check_begin (&fc, ry, run->ny, (gsize) run->batch * g->out_h * g->out_w, seen);
+  memset (run->y, 0x7f, run->ny * sizeof (float));   /* garbage that must be overwritten */
+  bs_conv_forward_inference (g, NULL, pool, run->batch, run->x, run->w, run->y, &hooks);
+  forward_check_end (&fc);
+  layer_assert_close ("winograd forward", run->y, ry, run->ny, 1e-5);
+  run->error = layer_max_abs_error (run->y, ry, run->ny, &where) / layer_reference_scale (ry, run->ny);
+  bs_thread_pool_unref (pool);
+}
+
+static void
+winograd_run_clear (WinogradRun *run)
+{
+  g_free (run->x);
+  g_free (run->w);
+  g_free (run->y);
+}
+
 static void
 test_conv_winograd (void)
 {
-  const guint (*cases)[5] = winograd_cases;
   double worst[2] = { 0, 0 };   /* F(4x4) allowed, F(2x2) only */
   BsRng rng;
 
@@ -587,50 +652,20 @@ test_conv_winograd (void)
     for (guint threads = 1; threads <= 3; threads += 2)
       for (guint tiny = 0; tiny < 2; tiny++)
         for (guint only2 = 0; only2 < 2; only2++)
-        {
-          BsConvGeometry g = { .in_c = cases[k][0], .out_c = cases[k][1], .kernel = 3, .stride = 1,
-                               .pad = 1, .in_h = cases[k][2], .in_w = cases[k][3] };
-          guint batch = cases[k][4];
-          BsEngineConfig config = *bs_engine_config_get_default ();
-          BsThreadPool *pool;
-          gsize nx, ny;
-          g_autofree float *x = NULL, *w = NULL, *y = NULL;
-          g_autofree double *ry = NULL;
-          g_autofree guint *seen = NULL;
-          ForwardCheck fc = { 0 };
-          BsConvHooks hooks = { .forward_done = check_forward_chunk, .data = &fc };
-          gboolean takes = k < WINOGRAD_CASES_TAKEN;
-          gsize where;
+          {
+            WinogradRun run;
 
-          g_assert_true (bs_conv_geometry_init (&g));
-          config.threads = threads;
-          config.conv_chunk_bytes = tiny ? 1 : 0;
-          config.winograd_max_tile = only2 ? 2 : 4;
-          pool = bs_thread_pool_new_for_config (&config);
-          if (bs_engine_config_winograd (&config))
-            {
-              guint tile = bs_conv_winograd_tile (&g, &config);
+            winograd_run (&run, bs_engine_config_get_default (), k, threads, tiny, only2, &rng);
+            if (bs_engine_config_winograd (&run.config))
+              {
+                guint tile = bs_conv_winograd_tile (&run.g, &run.config);
 
-              g_assert_cmpint (tile != 0, ==, takes);
-              g_assert_true (tile == 0 || tile == 2 || (tile == 4 && !only2));
-            }
-          nx = (gsize) g.in_c * batch * g.in_h * g.in_w;
-          ny = (gsize) g.out_c * batch * g.out_h * g.out_w;
-          x = layer_random_floats (&rng, nx, 1.0);
-          w = layer_random_floats (&rng, (gsize) g.out_c * g.in_c * 9, 0.3);
-          y = g_new (float, ny);
-          ry = g_new (double, ny);
-          seen = g_new0 (guint, ny);
-          ref_conv_forward (&g, batch, x, w, ry);
-
-          forward_check_begin (&fc, ry, ny, (gsize) batch * g.out_h * g.out_w, seen);
-          memset (y, 0x7f, ny * sizeof (float));   /* garbage that must be overwritten */
-          bs_conv_forward_inference (&g, NULL, pool, batch, x, w, y, &hooks);
-          layer_assert_close ("winograd forward", y, ry, ny, 1e-5);
-          worst[only2] = MAX (worst[only2], layer_max_abs_error (y, ry, ny, &where) / layer_reference_scale (ry, ny));
-          forward_check_end (&fc);
-          bs_thread_pool_unref (pool);
-        }
+                g_assert_cmpint (tile != 0, ==, k < WINOGRAD_CASES_TAKEN);
+                g_assert_true (tile == 0 || tile == 2 || (tile == 4 && !only2));
+              }
+            worst[only2] = MAX (worst[only2], run.error);
+            winograd_run_clear (&run);
+          }
   g_test_message ("largest error relative to the largest output: %.2g with F(4x4), %.2g with F(2x2) only",
                   worst[0], worst[1]);
 }
@@ -662,61 +697,35 @@ test_conv_winograd_avx512 (void)
       for (guint tiny = 0; tiny < 2; tiny++)
         for (guint only2 = 0; only2 < 2; only2++)
           {
-            BsConvGeometry g = { .in_c = winograd_cases[k][0], .out_c = winograd_cases[k][1],
-                                 .kernel = 3, .stride = 1, .pad = 1, .in_h = winograd_cases[k][2],
-                                 .in_w = winograd_cases[k][3] };
-            guint batch = winograd_cases[k][4];
-            BsEngineConfig config = *bs_engine_config_get_default (), avx2;
-            BsThreadPool *pool, *pool2;
-            gsize nx, ny, where;
-            g_autofree float *x = NULL, *w = NULL, *y = NULL, *y2 = NULL;
-            g_autofree double *ry = NULL;
-            g_autofree guint *seen = NULL;
-            ForwardCheck fc = { 0 };
-            BsConvHooks hooks = { .forward_done = check_forward_chunk, .data = &fc };
+            WinogradRun run;
+            BsEngineConfig avx2;
+            BsThreadPool *pool2;
+            g_autofree float *y2 = NULL;
             guint tile;
 
-            g_assert_true (bs_conv_geometry_init (&g));
-            config.threads = threads;
-            config.conv_chunk_bytes = tiny ? 1 : 0;
-            config.winograd_max_tile = only2 ? 2 : 4;
-            avx2 = config;
+            winograd_run (&run, bs_engine_config_get_default (), k, threads, tiny, only2, &rng);
+            avx2 = run.config;
             avx2.no_avx512 = TRUE;
-            g_assert_true (bs_engine_config_conv_avx512 (&config));
+            g_assert_true (bs_engine_config_conv_avx512 (&run.config));
             g_assert_false (bs_engine_config_conv_avx512 (&avx2));
-            tile = bs_conv_winograd_tile (&g, &config);
-            g_assert_cmpuint (tile, ==, bs_conv_winograd_tile (&g, &avx2));
+            tile = bs_conv_winograd_tile (&run.g, &run.config);
+            g_assert_cmpuint (tile, ==, bs_conv_winograd_tile (&run.g, &avx2));
             g_assert_true (tile == 2 || (tile == 4 && !only2));
-            pool = bs_thread_pool_new_for_config (&config);
+            worst = MAX (worst, run.error);
+
             pool2 = bs_thread_pool_new_for_config (&avx2);
-            nx = (gsize) g.in_c * batch * g.in_h * g.in_w;
-            ny = (gsize) g.out_c * batch * g.out_h * g.out_w;
-            x = layer_random_floats (&rng, nx, 1.0);
-            w = layer_random_floats (&rng, (gsize) g.out_c * g.in_c * 9, 0.3);
-            y = g_new (float, ny);
-            y2 = g_new (float, ny);
-            ry = g_new (double, ny);
-            seen = g_new0 (guint, ny);
-            ref_conv_forward (&g, batch, x, w, ry);
-
-            forward_check_begin (&fc, ry, ny, (gsize) batch * g.out_h * g.out_w, seen);
-            memset (y, 0x7f, ny * sizeof (float));   /* garbage that must be overwritten */
-            bs_conv_forward_inference (&g, NULL, pool, batch, x, w, y, &hooks);
-            forward_check_end (&fc);
-            layer_assert_close ("winograd forward, AVX-512", y, ry, ny, 1e-5);
-            worst = MAX (worst, layer_max_abs_error (y, ry, ny, &where) / layer_reference_scale (ry, ny));
-
-            memset (y2, 0x7f, ny * sizeof (float));
-            bs_conv_forward_inference (&g, NULL, pool2, batch, x, w, y2, NULL);
-            for (gsize i = 0; i < ny; i++)
-              if (memcmp (&y[i], &y2[i], sizeof (float)) != 0)
+            y2 = g_new (float, run.ny);
+            memset (y2, 0x7f, run.ny * sizeof (float));
+            bs_conv_forward_inference (&run.g, NULL, pool2, run.batch, run.x, run.w, y2, NULL);
+            for (gsize i = 0; i < run.ny; i++)
+              if (memcmp (&run.y[i], &y2[i], sizeof (float)) != 0)
                 g_error ("case %u (%u -> %u channels, %u x %u, F(%ux%u), %u threads%s): output %"
                          G_GSIZE_FORMAT " is %.9g with AVX-512, %.9g with AVX2",
-                         k, g.in_c, g.out_c, g.in_h, g.in_w, tile, tile, threads,
-                         tiny ? ", tiny chunks" : "", i, y[i], y2[i]);
+                         k, run.g.in_c, run.g.out_c, run.g.in_h, run.g.in_w, tile, tile, threads,
+                         tiny ? ", tiny chunks" : "", i, run.y[i], y2[i]);
             compared++;
             bs_thread_pool_unref (pool2);
-            bs_thread_pool_unref (pool);
+            winograd_run_clear (&run);
           }
   g_assert_cmpuint (compared, ==, WINOGRAD_CASES_TAKEN * 8);
   g_test_message ("AVX-512 = AVX2 bit for bit in %u runs; largest error relative to the largest output %.2g",
