@@ -144,6 +144,97 @@ im2col_stride2 (const BsConvGeometry *g,
     }
 }
 
+/* Floats of zero-padded planes im2col_small () holds at once; inputs whose
+ * padded plane fits take it when the output rows are shorter than
+ * STRIDE2_MIN_OUT_WIDTH. */
+#define SMALL_PADDED_FLOATS 4096
+
+/* im2col () on small maps (the bottleneck networks' 4 x 4 and 2 x 2 stages
+ * at 32 x 32 input: 3x3 convolutions and stride-2 projections): a channel's
+ * input planes are copied into zero-padded planes, a group of images at a
+ * time, and each kernel offset's row of the column matrix is then written
+ * from start to end with plain copies. Row by row with the padding worked
+ * out per row (shift_plane () and bs_conv_im2col ()'s loop), a 4 x 4 plane
+ * cost a few library calls per tap for 16 values. Inlined with the
+ * networks' kernel, stride and width as constants, the copies are moves of
+ * whole rows. */
+static inline __attribute__ ((always_inline)) void
+im2col_small_with (const BsConvGeometry *g,
+                   guint                 x_batch,
+                   const float          *x,
+                   guint                 n0,
+                   guint                 nc,
+                   float                *col,
+                   const guint           k,
+                   const guint           s,
+                   const guint           ow)
+{
+  const guint oh = g->out_h, pad = g->pad;
+  const guint pw = g->in_w + 2 * pad, ph = g->in_h + 2 * pad;
+  const gsize in_hw = (gsize) g->in_h * g->in_w, padded_hw = (gsize) ph * pw;
+  const guint group = (guint) (SMALL_PADDED_FLOATS / padded_hw);
+  const gsize P = (gsize) oh * ow;
+  const gsize ncols = (gsize) nc * P;
+  float padded[SMALL_PADDED_FLOATS];
+
+  /* The borders stay zero: only the interiors are written below. */
+  memset (padded, 0, group * padded_hw * sizeof (float));
+  for (guint c = 0; c < g->in_c; c++)
+    for (guint j0 = 0; j0 < nc; j0 += group)
+      {
+        guint j1 = MIN (nc, j0 + group);
+
+        for (guint j = j0; j < j1; j++)
+          {
+            const float *img = x + ((gsize) c * x_batch + n0 + j) * in_hw;
+            float *plane = padded + (j - j0) * padded_hw;
+
+            for (guint iy = 0; iy < g->in_h; iy++)
+              for (guint ix = 0; ix < g->in_w; ix++)
+                plane[(iy + pad) * pw + pad + ix] = img[iy * g->in_w + ix];
+          }
+
+        for (guint ky = 0; ky < k; ky++)
+          for (guint kx = 0; kx < k; kx++)
+            {
+              float *d = col + ((gsize) (c * k + ky) * k + kx) * ncols + j0 * P;
+
+              for (guint j = j0; j < j1; j++, d += P)
+                {
+                  const float *plane = padded + (j - j0) * padded_hw + ky * pw + kx;
+
+                  for (guint oy = 0; oy < oh; oy++)
+                    for (guint ox = 0; ox < ow; ox++)
+                      d[oy * ow + ox] = plane[oy * s * pw + ox * s];
+                }
+            }
+      }
+}
+
+static void
+im2col_small (const BsConvGeometry *g,
+              guint                 x_batch,
+              const float          *x,
+              guint                 n0,
+              guint                 nc,
+              float                *col)
+{
+  const guint k = g->kernel, s = g->stride, ow = g->out_w;
+
+  if (k == 3 && s == 1 && ow == 4)
+    im2col_small_with (g, x_batch, x, n0, nc, col, 3, 1, 4);
+  else if (k == 3 && s == 2 && ow == 4)
+    im2col_small_with (g, x_batch, x, n0, nc, col, 3, 2, 4);
+  else if (k == 3 && s == 2 && ow == 2)
+    im2col_small_with (g, x_batch, x, n0, nc, col, 3, 2, 2);
+  else if (k == 1 && s == 2 && ow == 4)
+    im2col_small_with (g, x_batch, x, n0, nc, col, 1, 2, 4);
+  else if (k == 1 && s == 2 && ow == 2)
+    im2col_small_with (g, x_batch, x, n0, nc, col, 1, 2, 2);
+  else
+    im2col_small_with (g, x_batch, x, n0, nc, col, k, s, ow);
+}
+
 /* col[(c*k + ky)*k + kx][j*P + oy*out_w + ox] = x[c][n0+j][oy*s - pad + ky][ox*s - pad + kx]
  * for x laid out as [in_c][x_batch][in_h][in_w]. */
 void
@@ -160,6 +251,12 @@ bs_conv_im2col (const BsConvGeometry *g,
   const gsize ncols = (gsize) nc * P;
   const gboolean same = s == 1 && ow == g->in_w && oh == g->in_h;
 
+  if (ow < STRIDE2_MIN_OUT_WIDTH &&
+      (gsize) (g->in_h + 2 * g->pad) * (g->in_w + 2 * g->pad) <= SMALL_PADDED_FLOATS)
+    {
+      im2col_small (g, x_batch, x, n0, nc, col);
+      return;
+    }
   if (s == 2 && g->in_w <= STRIDE2_MAX_WIDTH && ow >= STRIDE2_MIN_OUT_WIDTH)
     {
       im2col_stride2 (g, x_batch, x, n0, nc, col);
