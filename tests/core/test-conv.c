@@ -864,7 +864,7 @@ test_conv_weight_cache_epoch (void)
   const guint batch = 4;
   BsConvWeightCache *cache = bs_conv_weight_cache_new ();
   BsThreadPool *pool = bs_thread_pool_new (2);
-  gsize nx, ny, nw;
+  gsize nx, ny, nw, form_bytes, failed = 0;
   g_autofree float *x = NULL, *w1 = NULL, *w2 = NULL, *y = NULL, *y1 = NULL;
   g_autofree double *r1 = NULL, *r2 = NULL;
   BsRng rng;
@@ -893,14 +893,36 @@ test_conv_weight_cache_epoch (void)
 
   bs_conv_weight_cache_set_epoch (cache, 1);
   bs_conv_forward_inference (&g, cache, pool, batch, x, y1, y, NULL);
-  layer_assert_close ("epoch 1, checked once", y, r2, ny, 1e-5);
+  layer_assert_close ("epoch 1, checked once against epoch 0's copy", y, r2, ny, 1e-5);
   memcpy (y1, w1, nw * sizeof (float));   /* breaks the promise: the cached form stays */
   bs_conv_forward_inference (&g, cache, pool, batch, x, y1, y, NULL);
   layer_assert_close ("epoch 1 trusts its form", y, r2, ny, 1e-5);
 
   bs_conv_weight_cache_set_epoch (cache, 2);
   bs_conv_forward_inference (&g, cache, pool, batch, x, y1, y, NULL);
-  layer_assert_close ("epoch 2 checks again", y, r1, ny, 1e-5);
+  layer_assert_close ("epoch 2 makes its form again", y, r1, ny, 1e-5);
+
+  /* As a model runs: the epoch, the reservation, the pass. A freeze epoch
+   * keeps no copy of the weights; epoch 0 does, and after a freeze it makes
+   * the form again (its new copy's bytes say nothing of the form). */
+  form_bytes = bs_conv_weight_cache_get_bytes (cache);
+  g_assert_cmpuint (form_bytes, >, 0);
+  bs_conv_weight_cache_set_epoch (cache, 3);
+  g_assert_true (bs_conv_reserve_forward (&g, cache, pool, batch, TRUE, &failed));
+  bs_conv_forward_inference (&g, cache, pool, batch, x, y1, y, NULL);
+  layer_assert_close ("epoch 3", y, r1, ny, 1e-5);
+  g_assert_true (bs_conv_reserve_forward (&g, cache, pool, batch, TRUE, &failed));
+  g_assert_cmpuint (bs_conv_weight_cache_get_bytes (cache), ==, form_bytes);
+  memcpy (y1, w2, nw * sizeof (float));
+  bs_conv_weight_cache_set_epoch (cache, 0);
+  g_assert_true (bs_conv_reserve_forward (&g, cache, pool, batch, TRUE, &failed));
+  g_assert_cmpuint (bs_conv_weight_cache_get_bytes (cache), ==, form_bytes + nw * sizeof (float));
+  bs_conv_forward_inference (&g, cache, pool, batch, x, y1, y, NULL);
+  layer_assert_close ("epoch 0 after a freeze", y, r2, ny, 1e-5);
+  memcpy (y1, w1, nw * sizeof (float));
+  g_assert_true (bs_conv_reserve_forward (&g, cache, pool, batch, TRUE, &failed));
+  bs_conv_forward_inference (&g, cache, pool, batch, x, y1, y, NULL);
+  layer_assert_close ("epoch 0 sees the change again", y, r1, ny, 1e-5);
 
   bs_conv_weight_cache_free (cache);
   bs_thread_pool_unref (pool);

@@ -60,9 +60,10 @@ void     bs_conv_forward       (const BsConvGeometry *g,
                                 const BsConvHooks    *hooks);
 
 /* Transformed weights kept from one inference pass to the next: a CKA job
- * runs thousands of passes with the same weights. The cache keeps a copy of
- * the weights and compares it bit for bit on every pass, so a changed
- * weight (a training step, a loaded checkpoint) is never missed. */
+ * runs thousands of passes with the same weights. Outside freeze epochs the
+ * cache keeps a copy of the weights and compares it bit for bit on every
+ * pass, so a changed weight (a training step, a loaded checkpoint) is never
+ * missed. */
 typedef struct _BsConvWeightCache BsConvWeightCache;
 
 BsConvWeightCache *bs_conv_weight_cache_new  (void);
@@ -70,9 +71,13 @@ void               bs_conv_weight_cache_free (BsConvWeightCache *cache);
 
 /* Epoch 0 (the default): the weights are compared with those the cached
  * form was made from at every use. Any other epoch promises that the
- * weights do not change while it lasts: they are compared once in it. */
+ * weights do not change while it lasts: the form is made (or checked
+ * against a copy from epoch 0) once in it, and no copy is kept. Set it
+ * before bs_conv_reserve_forward (), which then reserves no copy. */
 void               bs_conv_weight_cache_set_epoch (BsConvWeightCache *cache,
                                                    guint64            epoch);
+/* Bytes the cache holds: the form, and the weights' copy outside freeze epochs. */
+gsize              bs_conv_weight_cache_get_bytes (const BsConvWeightCache *cache);
 
 /* As bs_conv_forward, for inference: 3x3 stride-1 convolutions may run on
  * Winograd's F(2x2, 3x3) (bs-conv-winograd.h), which rounds differently,

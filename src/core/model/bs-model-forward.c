@@ -148,6 +148,8 @@ forward_step (BsModel      *model,
 
         if (!model->training && op->conv_cache == NULL)
           op->conv_cache = bs_conv_weight_cache_new ();
+        if (!model->training)
+          bs_conv_weight_cache_set_epoch (op->conv_cache, model->freeze_epoch);
         out->act = bs_model_buf_acquire (model, op->out);
         if (out->act == NULL ||
             !bs_conv_reserve_forward (&op->conv, op->conv_cache, model->pool, batch, !model->training,
@@ -206,7 +208,6 @@ forward_step (BsModel      *model,
                            hooks.forward_done ? &hooks : NULL);
         else
           {
-            bs_conv_weight_cache_set_epoch (op->conv_cache, model->freeze_epoch);
             bs_conv_forward_inference (&op->conv, op->conv_cache, model->pool, batch,
                                        bs_model_act (model, op->in0),
                                        bs_model_param_data (model, op->param), out->act->data,
