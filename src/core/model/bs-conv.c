@@ -9,8 +9,8 @@
  * projections, 3x3 on 4x4 maps) is im2col + sgemm. Input gradients: direct
  * kernels with flipped weights (stride 1), otherwise sgemm + col2im, or a
  * convolution of dy with the flipped kernel for other stride-1 shapes.
- * Evaluation runs the products of few columns on weights packed once
- * (bs-packed-gemm.c) instead of sgemm.
+ * Evaluation runs every product (not the direct kernels) on weights packed
+ * once (bs-packed-gemm.c) instead of sgemm.
  *
  * This file has the chunking, the forward pass and its reservation, and
  * the public entry points. The column buffers are in bs-conv-columns.c, the

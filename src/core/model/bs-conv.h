@@ -81,7 +81,7 @@ gsize              bs_conv_weight_cache_get_bytes (const BsConvWeightCache *cach
 
 /* As bs_conv_forward, for inference: 3x3 stride-1 convolutions may run on
  * Winograd's F(2x2, 3x3) (bs-conv-winograd.h), which rounds differently,
- * and products of few columns on weights packed once (bs-packed-gemm.h),
+ * and its products on weights packed once (bs-packed-gemm.h),
  * which sum in another order than sgemm. cache may be NULL (the weights
  * are then transformed every time). */
 void     bs_conv_forward_inference (const BsConvGeometry *g,
