@@ -693,9 +693,11 @@ on_settings_changed (GSettings  *settings,
                      const char *key,
                      BsWindow   *self)
 {
+  if (self->pickers == NULL)
+    return;   /* disposed */
   /* The pickers following what the heatmap shows: no choice of the user's. */
   if ((g_str_equal (key, "model-a") || g_str_equal (key, "model-b"))
-      && (self->pickers == NULL || bs_window_pickers_setting_changed (self->pickers, key)))
+      && bs_window_pickers_setting_changed (self->pickers, key))
     {
       update_choice_labels (self);
       return;
