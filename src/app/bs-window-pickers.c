@@ -159,22 +159,22 @@ model_change_state (GSimpleAction *action,
   const char *spec = g_variant_get_string (value, NULL);
 
   g_clear_pointer (&picker->applied, g_free);
+  /* The item checked already: nothing changes, as before. */
+  if (g_strcmp0 (picker->spec, spec) == 0 && picker->name == NULL && !picker->from_result)
+    return;
+  /* The window hears the change as a choice (bs_window_pickers_setting_changed),
+   * the other windows as none of theirs. */
+  picker->picking = TRUE;
+  g_object_set_data (G_OBJECT (self->settings), WRITING_KEY, (gpointer) spec);
   if (g_strcmp0 (before, spec) != 0)
-    {
-      /* The window hears the change as a choice (bs_window_pickers_setting_changed),
-       * the other windows as none of theirs. */
-      picker->picking = TRUE;
-      g_object_set_data (G_OBJECT (self->settings), WRITING_KEY, (gpointer) spec);
-      g_settings_set_string (self->settings, picker->key, spec);
-      g_object_set_data (G_OBJECT (self->settings), WRITING_KEY, NULL);
-      picker->picking = FALSE;
-      return;
-    }
-  /* The same spec again: no change to hear, but a choice all the same. */
-  picker_clear_shown (picker);
-  g_free (picker->spec);
-  picker->spec = g_strdup (spec);
-  update_picker (self, picker, picker == &self->pickers[1]);
+    g_settings_set_string (self->settings, picker->key, spec);
+  else
+    /* The setting has it already (another window's): no change for
+     * GSettings, but one for this window, heard the same way. */
+    g_signal_emit (self->settings, g_signal_lookup ("changed", G_TYPE_SETTINGS),
+                   g_quark_from_static_string (picker->key), picker->key);
+  g_object_set_data (G_OBJECT (self->settings), WRITING_KEY, NULL);
+  picker->picking = FALSE;
 }
 
 gboolean

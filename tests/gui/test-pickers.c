@@ -13,7 +13,9 @@
  *   choice as before: the caption goes, the setting changes, the result
  *   stays on screen.
  * - Each window's pickers keep their own models: another window's result
- *   or pick leaves them; a change of the settings from outside does not.
+ *   or pick leaves them (and its banners: weights to download); a pick of
+ *   what the setting holds already is still a choice in its window; a
+ *   change of the settings from outside is a choice everywhere.
  *
  * Shards folders: test-shards.c; seed comparisons: test-compare.c. */
 #include "bs-config.h"
@@ -23,6 +25,7 @@
 #include <string.h>
 
 #include "bs-cka-export.h"
+#include "bs-model-catalog.h"
 #include "bs-test-utils.h"
 #include "bs-window-private.h"
 
@@ -196,17 +199,16 @@ setting_is (gpointer data)
   return g_str_equal (value, wait->value);
 }
 
-/* Picks the item named text in the picker's menu with the real pointer. */
+/* Picks the item named text in the picker's menu with the real pointer;
+ * returns once the menu has closed. */
 static void
-pick (BsWindow   *window,
-      gboolean    b,
-      const char *text,
-      const char *spec)
+open_menu_and_pick (BsWindow   *window,
+                    gboolean    b,
+                    const char *text)
 {
   GtkWidget *popover = open_menu (window, b);
   g_autoptr(GPtrArray) items = g_ptr_array_new ();
   GtkWidget *found = NULL;
-  SettingWait wait = { bs_window_get_settings (window), b ? "model-b" : "model-a", spec };
 
   collect_items (popover, items);
   for (guint i = 0; i < items->len && found == NULL; i++)
@@ -219,6 +221,19 @@ pick (BsWindow   *window,
   g_assert_nonnull (found);
   g_test_message ("picking %s", text);
   bs_test_pointer_click (found, gtk_widget_get_width (found) / 2.0, gtk_widget_get_height (found) / 2.0);
+  g_assert_true (bs_test_wait_until (is_unmapped, popover, WAIT_MS));
+}
+
+/* The same, then waits until the setting is spec. */
+static void
+pick (BsWindow   *window,
+      gboolean    b,
+      const char *text,
+      const char *spec)
+{
+  SettingWait wait = { bs_window_get_settings (window), b ? "model-b" : "model-a", spec };
+
+  open_menu_and_pick (window, b, text);
   g_assert_true (bs_test_wait_until (setting_is, &wait, WAIT_MS));
 }
 
@@ -426,6 +441,28 @@ test_windows (void)
   assert_picker (first, FALSE, "ResNet-50 (ImageNet)", NULL, "imagenet-resnet50", "resnet32");
   assert_no_job (first);
   assert_no_job (second);
+
+  /* Weights not downloaded, picked in the second window: its banner offers
+   * them; the first window's picker and banners stay. Picked in the first
+   * too (the setting holds them already): a choice there as well. */
+  {
+    g_autofree char *weights = bs_model_catalog_weights_path ("imagenet-resnet50");
+    g_autofree char *size = g_format_size (bs_model_catalog_weights_download_size ("imagenet-resnet50"));
+    g_autofree char *item = g_strdup_printf ("ResNet-50 (ImageNet weights) — download %s", size);
+
+    g_assert_false (g_file_test (weights, G_FILE_TEST_EXISTS));
+    pick (second, FALSE, item, weights);
+    assert_picker (second, FALSE, "ResNet-50 (ImageNet weights)", NULL, weights, weights);
+    g_assert_nonnull (bs_window_weights_get_download_button (bs_window_get_weights (second)));
+    assert_picker (first, FALSE, "ResNet-50 (ImageNet)", NULL, "imagenet-resnet50", weights);
+    g_assert_null (bs_window_weights_get_download_button (bs_window_get_weights (first)));
+
+    gtk_window_present (GTK_WINDOW (first));
+    open_menu_and_pick (first, FALSE, item);
+    assert_picker (first, FALSE, "ResNet-50 (ImageNet weights)", NULL, weights, weights);
+    g_assert_nonnull (bs_window_weights_get_download_button (bs_window_get_weights (first)));
+    assert_no_job (first);
+  }
 
   /* A change from outside (dconf, a desktop's settings editor) is a choice everywhere. */
   g_settings_set_string (settings, "model-b", "resnet56");
