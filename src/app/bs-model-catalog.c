@@ -111,6 +111,38 @@ bs_model_catalog_describe_run (BsRun *run)
   return g_strdup_printf (_("%s, fine-tuned from %s"), description, from);
 }
 
+gboolean
+bs_model_catalog_lists (const char *spec,
+                        GPtrArray  *checkpoints)
+{
+  if (spec == NULL || spec[0] == '\0')
+    return FALSE;
+  /* The weights are listed whether they are downloaded or not. */
+  if (bs_model_catalog_weights_architecture (spec) != NULL)
+    return TRUE;
+  for (guint i = 0; checkpoints != NULL && i < checkpoints->len; i++)
+    if (g_strcmp0 (((const BsRunCheckpoint *) g_ptr_array_index (checkpoints, i))->path, spec) == 0)
+      return TRUE;
+  for (guint i = 0; bs_model_catalog_depths[i] != 0; i++)
+    for (guint w = 0; bs_model_catalog_widths[w] != 0; w++)
+      {
+        g_autofree char *name = w == 0 ? g_strdup_printf ("resnet%u", bs_model_catalog_depths[i])
+                                       : g_strdup_printf ("resnet%ux%u", bs_model_catalog_depths[i],
+                                                          bs_model_catalog_widths[w]);
+
+        if (g_str_equal (name, spec))
+          return TRUE;
+      }
+  for (guint i = 0; bs_model_catalog_imagenet_depths[i] != 0; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("imagenet-resnet%u", bs_model_catalog_imagenet_depths[i]);
+
+      if (g_str_equal (name, spec))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 append_model (GMenu      *menu,
               const char *action,

@@ -26,6 +26,11 @@ GMenu     *bs_model_catalog_build_menu     (const char *action,
                                             const char *open_target,
                                             GPtrArray  *checkpoints);
 
+/* Whether the menu bs_model_catalog_build_menu () makes with checkpoints
+ * has an item for spec. */
+gboolean    bs_model_catalog_lists         (const char *spec,
+                                            GPtrArray  *checkpoints);
+
 /* The pretrained ImageNet weights (bs-weights-fetch.h) as the menus offer
  * them: the checkpoint <weights folder>/<architecture>.safetensors. */
 char       *bs_model_catalog_weights_path          (const char *architecture);

@@ -188,6 +188,9 @@ on_job_finished (BsJob           *job,
       bs_window_shards_stop (bs_window_get_shards (self->window));
       bs_window_hide_error (self->window);
       show_statistic (self, FALSE);
+      /* Translators: under the model pickers' name ("3 networks") while the
+       * heatmap shows CKA across networks trained from different seeds. */
+      bs_window_pickers_show_name (bs_window_get_pickers (self->window), name, _("across seeds"));
       bs_window_set_outcome (self->window, names->str, -1);
     }
   else if (bs_job_get_state (job) == BS_JOB_CANCELLED)

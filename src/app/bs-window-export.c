@@ -263,6 +263,9 @@ bs_window_export_open_result (BsWindowExport *self,
   bs_window_shards_stop (bs_window_get_shards (self->window));
   bs_heatmap_set_snapshot (bs_window_get_heatmap (self->window), snapshot);
   bs_window_set_title (self->window, name);
+  /* The header's pickers name the result's models, as its axes do. */
+  bs_window_pickers_show_specs (bs_window_get_pickers (self->window), bs_cka_snapshot_get_model_a (snapshot),
+                                bs_cka_snapshot_get_model_b (snapshot), TRUE);
   bs_window_show_heatmap (self->window);
   if (warning != NULL)
     bs_window_show_error (self->window, _("The layers' names are missing"), warning);

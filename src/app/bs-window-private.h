@@ -12,6 +12,7 @@
 #include "bs-window-downloads.h"
 #include "bs-window-export.h"
 #include "bs-window-pc1.h"
+#include "bs-window-pickers.h"
 #include "bs-window-probes.h"
 #include "bs-window-shards.h"
 #include "bs-window-training.h"
@@ -57,6 +58,8 @@ void         bs_window_show_error      (BsWindow   *self,
                                         const char *primary,
                                         const char *detail);
 void         bs_window_hide_error      (BsWindow   *self);
+/* The header bar's model pickers, which follow what the heatmap shows. */
+BsWindowPickers   *bs_window_get_pickers        (BsWindow *self);
 /* The header bar's model buttons (A: FALSE, B: TRUE). */
 GtkMenuButton     *bs_window_get_model_button   (BsWindow *self,
                                                  gboolean  b);

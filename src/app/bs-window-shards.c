@@ -128,7 +128,13 @@ load_done (GObject      *source,
       self->n_shards = bs_cka_shard_get_n_shards (g_ptr_array_index (self->shards, 0));
       /* The first shard: the heatmap is this folder's from now on. */
       if (self->n_loaded == 1)
-        bs_window_training_detach (bs_window_get_training (self->window));
+        {
+          bs_window_training_detach (bs_window_get_training (self->window));
+          /* The header's pickers name the run's models, as the axes do. */
+          bs_window_pickers_show_specs (bs_window_get_pickers (self->window),
+                                        bs_cka_snapshot_get_model_a (data->merged),
+                                        bs_cka_snapshot_get_model_b (data->merged), TRUE);
+        }
       bs_heatmap_set_snapshot (heatmap, data->merged);
       bs_window_show_heatmap (self->window);
       show_progress (self);

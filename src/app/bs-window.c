@@ -1,9 +1,11 @@
 /* bs-window.c: the main window.
  *
  * Built from the composite template bs-window.ui. Every control is a GAction
- * (win.*): the choices that persist are GSettings actions (model-a, model-b,
- * dataset, colormap, color-range, show-boundaries), the rest are plain
- * actions (compute, cancel, cancel-job, open-checkpoint, zoom, swap-models).
+ * (win.*): the choices that persist are GSettings actions (dataset,
+ * colormap, color-range, show-boundaries), model-a and model-b are the
+ * pickers' (bs-window-pickers.c: saved to the settings too), the rest are
+ * plain actions (compute, cancel, cancel-job, open-checkpoint, zoom,
+ * swap-models).
  * Background work runs as BsJobs on the window's BsJobQueue, which the
  * header's job list shows; a CKA computation's snapshots arrive here on the
  * main thread, coalesced, and go to the heatmap and the inspector.
@@ -57,6 +59,7 @@ struct _BsWindow
   BsWindowProbes       *probes;
   BsWindowCompare      *compare;
   BsWindowShards       *shards;
+  BsWindowPickers      *pickers;
 
   /* The CKA computation being run or last run, and what it was asked */
   BsJob                *cka_job;
@@ -73,8 +76,10 @@ struct _BsWindow
   GtkHeaderBar         *header_bar;
   GtkMenuButton        *model_a_button;
   GtkLabel             *model_a_label;
+  GtkLabel             *model_a_caption;
   GtkMenuButton        *model_b_button;
   GtkLabel             *model_b_label;
+  GtkLabel             *model_b_caption;
   GtkMenuButton        *dataset_button;
   GtkPopover           *dataset_popover;
   GtkListBox           *dataset_list;
@@ -151,6 +156,17 @@ bs_window_resolve_dataset (BsWindow *self)
     }
 
   return g_strdup ("synthetic");
+}
+
+/* The model of a picker (A: FALSE, B: TRUE), which Compute computes: the
+ * window's own, as the settings are the application's. */
+static char *
+model_spec (BsWindow *self,
+            gboolean  b)
+{
+  if (self->pickers != NULL)
+    return g_strdup (bs_window_pickers_get_spec (self->pickers, b));
+  return g_settings_get_string (self->settings, b ? "model-b" : "model-a");
 }
 
 static char *
@@ -234,28 +250,21 @@ update_subtitle (BsWindow *self)
 static void
 update_choice_labels (BsWindow *self)
 {
-  g_autofree char *a_spec = g_settings_get_string (self->settings, "model-a");
-  g_autofree char *b_spec = g_settings_get_string (self->settings, "model-b");
+  g_autofree char *a_spec = model_spec (self, FALSE);
+  g_autofree char *b_spec = model_spec (self, TRUE);
   g_autofree char *dataset = bs_window_resolve_dataset (self);
   g_autofree char *a = bs_model_catalog_display_name (a_spec);
   g_autofree char *b = bs_model_catalog_display_name (b_spec);
   g_autofree char *d = dataset_display_name (dataset);
-  g_autofree char *a_name = NULL;
-  g_autofree char *b_name = NULL;
   g_autofree char *d_name = NULL;
   g_autofree char *description = NULL;
 
-  gtk_label_set_label (self->model_a_label, a);
-  gtk_label_set_label (self->model_b_label, b);
+  /* The model pickers say what the heatmap shows (bs-window-pickers.c). */
+  if (self->pickers != NULL)
+    bs_window_pickers_update (self->pickers, FALSE);
   gtk_label_set_label (self->dataset_label, d);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->model_a_button), a_spec);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->model_b_button), b_spec);
-  /* For screen readers, the badge and the label of each button as one name. */
-  a_name = g_strdup_printf (_("Model A: %s"), a);
-  b_name = g_strdup_printf (_("Model B: %s"), b);
+  /* For screen readers, the badge and the label of the button as one name. */
   d_name = g_strdup_printf (_("Data set: %s"), d);
-  bs_a11y_set_label (GTK_WIDGET (self->model_a_button), a_name);
-  bs_a11y_set_label (GTK_WIDGET (self->model_b_button), b_name);
   bs_a11y_set_label (GTK_WIDGET (self->dataset_button), d_name);
 
   /* Translators: model A, model B and the data set, in bold. */
@@ -374,8 +383,8 @@ compute_action (GSimpleAction *action,
                 gpointer       user_data)
 {
   BsWindow *self = user_data;
-  g_autofree char *a_spec = g_settings_get_string (self->settings, "model-a");
-  g_autofree char *b_spec = g_settings_get_string (self->settings, "model-b");
+  g_autofree char *a_spec = model_spec (self, FALSE);
+  g_autofree char *b_spec = model_spec (self, TRUE);
   g_autofree char *dataset = bs_window_resolve_dataset (self);
   g_autofree char *d = dataset_display_name (dataset);
   BsApplication *app = BS_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
@@ -455,6 +464,9 @@ bs_window_start_cka (BsWindow           *self,
   self->cka_request.n_exclude = 0;
 
   bs_window_hide_error (self);
+  /* The pickers name the models computed (a request of a feature's may
+   * differ from the choices; request may point to strings freed above). */
+  bs_window_pickers_show_specs (self->pickers, self->cka_request.spec_a, self->cka_request.spec_b, FALSE);
   /* The title says what the heatmap shows, even after new choices. */
   bs_window_set_title (self, bs_job_get_title (self->cka_job));
   g_clear_pointer (&self->status_text, g_free);
@@ -558,9 +570,10 @@ on_chooser_response (GtkNativeDialog *dialog,
         bs_window_show_error (self, _("This checkpoint cannot be opened"),
                               _("Only files on this computer can be used."));
       else
-        g_settings_set_string (self->settings,
-                               g_strcmp0 (self->chooser_target, "b") == 0 ? "model-b" : "model-a",
-                               path);
+        /* A pick, as from the menu (bs-window-pickers.c). */
+        g_action_group_change_action_state (G_ACTION_GROUP (self),
+                                            g_strcmp0 (self->chooser_target, "b") == 0 ? "model-b" : "model-a",
+                                            g_variant_new_string (path));
     }
 
   g_clear_object (&self->chooser);
@@ -610,13 +623,12 @@ swap_models_action (GSimpleAction *action,
                     gpointer       user_data)
 {
   BsWindow *self = user_data;
-  g_autofree char *a = g_settings_get_string (self->settings, "model-a");
-  g_autofree char *b = g_settings_get_string (self->settings, "model-b");
+  g_autofree char *a = model_spec (self, FALSE);
+  g_autofree char *b = model_spec (self, TRUE);
 
-  g_settings_delay (self->settings);
-  g_settings_set_string (self->settings, "model-a", b);
-  g_settings_set_string (self->settings, "model-b", a);
-  g_settings_apply (self->settings);
+  /* Two picks, as from the menus (bs-window-pickers.c). */
+  g_action_group_change_action_state (G_ACTION_GROUP (self), "model-a", g_variant_new_string (b));
+  g_action_group_change_action_state (G_ACTION_GROUP (self), "model-b", g_variant_new_string (a));
 }
 
 static void
@@ -641,35 +653,6 @@ zoom_out_action (GSimpleAction *action,
                  gpointer       user_data)
 {
   bs_heatmap_zoom (BS_WINDOW (user_data)->heatmap, 1 / 1.5);
-}
-
-static GtkPopover *
-model_menu_popover (GtkMenuButton *button,
-                    BsWindow      *self,
-                    const char    *action,
-                    const char    *target)
-{
-  g_autofree char *runs = bs_runs_get_dir ();
-  g_autoptr(GPtrArray) checkpoints = bs_runs_find_checkpoints (runs, 200);
-  g_autoptr(GMenu) menu = bs_model_catalog_build_menu (action, "win.open-checkpoint", target, checkpoints);
-
-  gtk_menu_button_set_menu_model (button, G_MENU_MODEL (menu));
-  return NULL;
-}
-
-/* Rebuilt each time, so checkpoints trained meanwhile appear. */
-static void
-create_model_a_popup (GtkMenuButton *button,
-                      gpointer       user_data)
-{
-  model_menu_popover (button, user_data, "win.model-a", "a");
-}
-
-static void
-create_model_b_popup (GtkMenuButton *button,
-                      gpointer       user_data)
-{
-  model_menu_popover (button, user_data, "win.model-b", "b");
 }
 
 static void
@@ -710,6 +693,15 @@ on_settings_changed (GSettings  *settings,
                      const char *key,
                      BsWindow   *self)
 {
+  if (self->pickers == NULL)
+    return;   /* disposed */
+  /* The pickers following what the heatmap shows: no choice of the user's. */
+  if ((g_str_equal (key, "model-a") || g_str_equal (key, "model-b"))
+      && bs_window_pickers_setting_changed (self->pickers, key))
+    {
+      update_choice_labels (self);
+      return;
+    }
   if (g_str_equal (key, "model-a") || g_str_equal (key, "model-b") || g_str_equal (key, "dataset"))
     {
       /* A new choice: the last job's outcome no longer describes it. */
@@ -767,8 +759,7 @@ on_error_bar_response (GtkInfoBar *bar,
 void
 bs_window_refresh_models (BsWindow *self)
 {
-  create_model_a_popup (self->model_a_button, self);
-  create_model_b_popup (self->model_b_button, self);
+  bs_window_pickers_update (self->pickers, TRUE);
   update_choice_labels (self);
 }
 
@@ -918,6 +909,12 @@ bs_window_get_shards (BsWindow *self)
   return self->shards;
 }
 
+BsWindowPickers *
+bs_window_get_pickers (BsWindow *self)
+{
+  return self->pickers;
+}
+
 const char *
 bs_window_get_subtitle (BsWindow *self)
 {
@@ -975,7 +972,7 @@ static const GActionEntry win_actions[] = {
 
 /* Actions backed by GSettings keys (g_settings_create_action). */
 static const char *setting_actions[] = {
-  "model-a", "model-b", "dataset", "colormap", "color-range", "show-boundaries", "show-blocks", "pc1-analysis"
+  "dataset", "colormap", "color-range", "show-boundaries", "show-blocks", "pc1-analysis"
 };
 
 static void
@@ -1020,17 +1017,19 @@ bs_window_constructed (GObject *object)
   gtk_list_box_bind_model (self->jobs_list, G_LIST_MODEL (self->jobs), create_job_row, NULL, NULL);
   g_signal_connect_object (self->jobs, "items-changed", G_CALLBACK (on_jobs_changed), self, 0);
 
-  gtk_menu_button_set_create_popup_func (self->model_a_button, create_model_a_popup, self, NULL);
-  gtk_menu_button_set_create_popup_func (self->model_b_button, create_model_b_popup, self, NULL);
+  {
+    GtkMenuButton *buttons[2] = { self->model_a_button, self->model_b_button };
+    GtkLabel *labels[2] = { self->model_a_label, self->model_b_label };
+    GtkLabel *captions[2] = { self->model_a_caption, self->model_b_caption };
+
+    /* win.model-a and win.model-b, and the menus. */
+    self->pickers = bs_window_pickers_new (self, self->settings, buttons, labels, captions);
+  }
   g_signal_connect (self->dataset_popover, "show", G_CALLBACK (on_dataset_popover_show), self);
   g_signal_connect (self->dataset_list, "row-activated", G_CALLBACK (on_dataset_row_activated), self);
   g_signal_connect (self->heatmap, "selection-changed", G_CALLBACK (on_selection_changed), self);
   bs_inspector_add_extra (self->inspector, bs_blocks_view_new (self->heatmap));
   g_signal_connect (self->error_bar, "response", G_CALLBACK (on_error_bar_response), self);
-
-  /* The menus need a model before the first popup, or the buttons stay insensitive. */
-  create_model_a_popup (self->model_a_button, self);
-  create_model_b_popup (self->model_b_button, self);
 
   self->training = bs_window_training_new (self, self->training_view);
   self->export = bs_window_export_new (self);
@@ -1067,6 +1066,7 @@ bs_window_dispose (GObject *object)
   g_clear_pointer (&self->compare, bs_window_compare_free);
   g_clear_pointer (&self->pc1, bs_window_pc1_free);
   g_clear_pointer (&self->shards, bs_window_shards_free);
+  g_clear_pointer (&self->pickers, bs_window_pickers_free);
   clear_cka_request (self);
   g_clear_pointer (&self->training, bs_window_training_free);
   if (self->jobs != NULL)
@@ -1147,8 +1147,10 @@ bs_window_class_init (BsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BsWindow, header_bar);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, model_a_button);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, model_a_label);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, model_a_caption);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, model_b_button);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, model_b_label);
+  gtk_widget_class_bind_template_child (widget_class, BsWindow, model_b_caption);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, dataset_button);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, dataset_popover);
   gtk_widget_class_bind_template_child (widget_class, BsWindow, dataset_list);

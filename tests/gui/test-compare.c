@@ -551,6 +551,7 @@ test_seeds (Fixture       *f,
   gint64 start;
   BsJob *job;
   guint L;
+  g_autofree char *a_before = g_settings_get_string (f->settings, "model-a");
 
   g_assert_cmpuint (g_strv_length (specs), ==, 0);
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "seed-statistic"));
@@ -596,6 +597,23 @@ test_seeds (Fixture       *f,
   /* The subtitle names the networks; the axes say how many. */
   g_assert_nonnull (strstr (bs_window_get_subtitle (f->window), "resnet8-seed-2"));
   g_assert_cmpstr (bs_cka_snapshot_get_model_a (shown->mean), ==, "3 networks");
+  /* The header's pickers say the same, and what they mean; the choices
+   * stay as they were, and no item of the menus is checked but theirs. */
+  {
+    BsWindowPickers *pickers = bs_window_get_pickers (f->window);
+    g_autofree char *a_now = g_settings_get_string (f->settings, "model-a");
+    g_autoptr(GVariant) state = g_action_group_get_action_state (G_ACTION_GROUP (f->window), "model-b");
+
+    for (guint b = 0; b < 2; b++)
+      {
+        g_assert_cmpstr (bs_window_pickers_get_text (pickers, b), ==, "3 networks");
+        g_assert_cmpstr (bs_window_pickers_get_caption (pickers, b), ==, "across seeds");
+      }
+    g_assert_cmpstr (g_object_get_data (G_OBJECT (bs_window_get_model_button (f->window, FALSE)), "bs-a11y-label"),
+                     ==, "Model A: 3 networks, across seeds");
+    g_assert_cmpstr (g_variant_get_string (state, NULL), ==, "");
+    g_assert_cmpstr (a_now, ==, a_before);
+  }
   /* The inspector calls std_error a standard error: not the deviation. */
   g_assert_true (isnan (bs_cka_snapshot_get_std_error (shown->mean, 1, 2)));
   g_assert_cmpuint (bs_test_check_heatmap_cells (bs_window_get_heatmap (f->window), shown->mean, "seeds-mean"), >, L * L / 2);

@@ -312,6 +312,31 @@ test_folder (void)
     g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "export-data"));
   }
 
+  /* The header's pickers name the run's models, as the axes do: ResNet-14
+   * from the menu, ResNet-8 (which the menu does not list) from the
+   * result; chosen for Compute, and no job started. */
+  {
+    BsWindowPickers *pickers = bs_window_get_pickers (window);
+    GSettings *settings = bs_window_get_settings (window);
+    g_autofree char *a = g_settings_get_string (settings, "model-a");
+    g_autofree char *b = g_settings_get_string (settings, "model-b");
+    g_autoptr(GVariant) state = g_action_group_get_action_state (G_ACTION_GROUP (window), "model-a");
+
+    g_assert_cmpstr (bs_window_pickers_get_text (pickers, FALSE), ==, "ResNet-8");
+    g_assert_cmpstr (bs_window_pickers_get_caption (pickers, FALSE), ==, "from the result");
+    g_assert_cmpstr (g_object_get_data (G_OBJECT (bs_window_get_model_button (window, FALSE)), "bs-a11y-label"), ==,
+                     "Model A: ResNet-8, from the result");
+    g_assert_cmpstr (bs_window_pickers_get_text (pickers, TRUE), ==, "ResNet-14");
+    g_assert_null (bs_window_pickers_get_caption (pickers, TRUE));
+    g_assert_cmpstr (g_object_get_data (G_OBJECT (bs_window_get_model_button (window, TRUE)), "bs-a11y-label"), ==,
+                     "Model B: ResNet-14");
+    g_assert_cmpstr (g_variant_get_string (state, NULL), ==, "resnet8");
+    g_assert_cmpstr (a, ==, "resnet8");
+    g_assert_cmpstr (b, ==, "resnet14");
+    g_assert_null (bs_window_get_cka_job (window));
+    g_assert_cmpstr (bs_window_get_subtitle (window), ==, "3 of 3 shards");
+  }
+
   /* A folder that holds every shard already just opens. */
   for (guint i = 0; i < N_SHARDS; i++)
     save_shard (made[order[i]], full, names[i]);
@@ -354,6 +379,8 @@ test_folder (void)
   for (guint k = 0; k < N_SHARDS; k++)
     bs_cka_shard_free (made[k]);
   bs_test_app_quit (app);
+  g_settings_reset (bs_application_get_settings (app), "model-a");
+  g_settings_reset (bs_application_get_settings (app), "model-b");
   remove_folder (watched);
   remove_folder (full);
 }

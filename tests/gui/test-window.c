@@ -314,6 +314,24 @@ test_model_catalog (void)
   g_assert_true (saw_wide);
   g_assert_true (saw_checkpoint);
 
+  /* What the menu lists, as the pickers ask when they show a result's models. */
+  {
+    g_autofree char *weights = bs_model_catalog_weights_path ("imagenet-resnet101");
+
+    g_assert_true (bs_model_catalog_lists ("resnet20", found));
+    g_assert_true (bs_model_catalog_lists ("resnet164x10", found));
+    g_assert_true (bs_model_catalog_lists ("imagenet-resnet152", found));
+    g_assert_true (bs_model_catalog_lists (new_path, found));
+    g_assert_true (bs_model_catalog_lists (weights, found));
+    g_assert_false (bs_model_catalog_lists (new_path, NULL));
+    g_assert_false (bs_model_catalog_lists ("resnet8", found));
+    g_assert_false (bs_model_catalog_lists ("resnet20x3", found));
+    g_assert_false (bs_model_catalog_lists ("imagenet-resnet34", found));
+    g_assert_false (bs_model_catalog_lists ("/elsewhere/epoch-2.safetensors", found));
+    g_assert_false (bs_model_catalog_lists ("", found));
+    g_assert_false (bs_model_catalog_lists (NULL, found));
+  }
+
   g_unlink (old_path);
   g_unlink (new_path);
   g_rmdir (run);
