@@ -26,6 +26,7 @@
 
 #include "bs-cka-export.h"
 #include "bs-model-catalog.h"
+#include "bs-test-util.h"
 #include "bs-test-utils.h"
 #include "bs-window-private.h"
 
@@ -299,21 +300,6 @@ screenshot (BsWindow   *window,
 }
 
 static void
-remove_folder (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      g_unlink (path);
-    }
-  g_rmdir (dir);
-}
-
-static void
 reset_settings (GSettings *settings)
 {
   g_settings_reset (settings, "model-a");
@@ -354,7 +340,7 @@ test_result (void)
 
   bs_test_app_quit (app);
   reset_settings (settings);
-  remove_folder (dir);
+  bs_test_remove_tree (dir);
 }
 
 /* Models the menus do not list, and names that are no model. */
@@ -396,7 +382,7 @@ test_unknown (void)
 
   bs_test_app_quit (app);
   reset_settings (settings);
-  remove_folder (dir);
+  bs_test_remove_tree (dir);
 }
 
 /* The window of app that is not in before (the one open just made). */
@@ -485,7 +471,7 @@ test_windows (void)
 
   bs_test_app_quit (app);
   reset_settings (settings);
-  remove_folder (dir);
+  bs_test_remove_tree (dir);
 }
 
 int

@@ -13,6 +13,7 @@
 #include "bs-colormap.h"
 #include "bs-heatmap-private.h"
 #include "bs-synthetic.h"
+#include "bs-test-util.h"
 #include "bs-test-utils.h"
 #include "bs-window-private.h"
 
@@ -207,21 +208,6 @@ check_cells (BsHeatmap  *heatmap,
 }
 
 static void
-remove_folder (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      g_unlink (path);
-    }
-  g_rmdir (dir);
-}
-
-static void
 test_folder (void)
 {
   g_autoptr(BsApplication) app = bs_test_app_new ();
@@ -381,8 +367,8 @@ test_folder (void)
   bs_test_app_quit (app);
   g_settings_reset (bs_application_get_settings (app), "model-a");
   g_settings_reset (bs_application_get_settings (app), "model-b");
-  remove_folder (watched);
-  remove_folder (full);
+  bs_test_remove_tree (watched);
+  bs_test_remove_tree (full);
 }
 
 /* The window of app that is not in before (the one open just made). */
@@ -467,8 +453,8 @@ test_open_files (void)
   g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))), ==, 4);
   g_assert_null (bs_heatmap_get_snapshot (bs_window_get_heatmap (first)));
   bs_test_app_quit (app);
-  remove_folder (watched);
-  remove_folder (other);
+  bs_test_remove_tree (watched);
+  bs_test_remove_tree (other);
 }
 
 int
