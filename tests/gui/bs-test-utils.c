@@ -753,3 +753,13 @@ bs_test_key_activate (GtkWidget *widget)
   g_assert_true (gtk_widget_grab_focus (widget));
   bs_test_key_press (widget, GDK_KEY_Return, 0);
 }
+
+BsWindow *
+bs_test_newest_window (BsApplication *app,
+                       GList         *before)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (g_list_find (before, l->data) == NULL)
+      return BS_WINDOW (l->data);
+  g_assert_not_reached ();
+}

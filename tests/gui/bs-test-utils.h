@@ -71,6 +71,9 @@ void          bs_test_pixel_rgb         (const guint8 *pixels,
 /* Closes every window of app, runs the loop until they are gone, then
  * shuts the application down. */
 void          bs_test_app_quit          (BsApplication *app);
+/* The window of app that is not in before (the one an open just made). */
+BsWindow     *bs_test_newest_window     (BsApplication *app,
+                                         GList         *before);
 
 /* Real pointer input: the X server's XTEST extension moves the pointer
  * and presses buttons, so events reach GTK as a user's would (through

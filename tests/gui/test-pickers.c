@@ -385,17 +385,6 @@ test_unknown (void)
   bs_test_remove_tree (dir);
 }
 
-/* The window of app that is not in before (the one open just made). */
-static BsWindow *
-newest_window (BsApplication *app,
-               GList         *before)
-{
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (g_list_find (before, l->data) == NULL)
-      return BS_WINDOW (l->data);
-  g_assert_not_reached ();
-}
-
 static BsWindow *
 open_in_new_window (BsApplication *app,
                     const char    *path)
@@ -406,7 +395,7 @@ open_in_new_window (BsApplication *app,
 
   /* `blockscope FILE` while the application runs. */
   g_application_open (G_APPLICATION (app), &file, 1, "");
-  window = newest_window (app, before);
+  window = bs_test_newest_window (app, before);
   gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
   return window;
 }

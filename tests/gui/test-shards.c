@@ -371,17 +371,6 @@ test_folder (void)
   bs_test_remove_tree (full);
 }
 
-/* The window of app that is not in before (the one open just made). */
-static BsWindow *
-newest_window (BsApplication *app,
-               GList         *before)
-{
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (g_list_find (before, l->data) == NULL)
-      return BS_WINDOW (l->data);
-  g_assert_not_reached ();
-}
-
 /* `blockscope FOLDER`, `blockscope M.npy`: GApplication's open, each in a
  * window of its own; the running window keeps what it shows. */
 static void
@@ -420,7 +409,7 @@ test_open_files (void)
 
     g_application_open (G_APPLICATION (app), &folder, 1, "");
   }
-  window = newest_window (app, before);
+  window = bs_test_newest_window (app, before);
   g_assert_true (bs_window_shards_is_watching (bs_window_get_shards (window)));
   wait_for_subtitle (window, "2 of 3 shards");
   assert_same_bits (bs_heatmap_get_snapshot (bs_window_get_heatmap (window)), want);
@@ -433,7 +422,7 @@ test_open_files (void)
 
     g_application_open (G_APPLICATION (app), &result, 1, "");
   }
-  window = newest_window (app, before);
+  window = bs_test_newest_window (app, before);
   g_assert_false (bs_window_shards_is_watching (bs_window_get_shards (window)));
   assert_same_bits (bs_heatmap_get_snapshot (bs_window_get_heatmap (window)), want);
   /* Named in the window switcher too. */
@@ -446,7 +435,7 @@ test_open_files (void)
 
     g_application_open (G_APPLICATION (app), &gone, 1, "");
   }
-  window = newest_window (app, before);
+  window = bs_test_newest_window (app, before);
   wait_for_banner (window, "missing.npy");
   g_assert_null (bs_heatmap_get_snapshot (bs_window_get_heatmap (window)));
 
